@@ -1,0 +1,61 @@
+// Element types and NumPy's promotion rules.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hypatia {
+
+// Each dtype once: enumerator, C++ type, NumPy name.
+#define HYPATIA_FOR_EACH_DTYPE(X) \
+  X(Bool, bool, "bool")           \
+  X(Int8, int8_t, "int8")         \
+  X(Int16, int16_t, "int16")      \
+  X(Int32, int32_t, "int32")      \
+  X(Int64, int64_t, "int64")      \
+  X(UInt8, uint8_t, "uint8")      \
+  X(Float32, float, "float32")    \
+  X(Float64, double, "float64")
+
+enum class DType : uint8_t {
+#define HYPATIA_DTYPE_ENUM(name, ctype, str) name,
+  HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_ENUM)
+#undef HYPATIA_DTYPE_ENUM
+};
+
+inline constexpr int kNumDTypes = 8;
+
+std::string_view dtype_name(DType dtype);
+DType dtype_from_name(std::string_view name);  // throws TypeError for unknown names
+size_t dtype_size(DType dtype);
+bool is_float(DType dtype);
+bool is_integer(DType dtype);  // signed or unsigned, not bool
+bool is_signed(DType dtype);
+bool is_bool(DType dtype);
+
+// NumPy's promotion of two array dtypes (np.result_type), e.g. int8+uint8 -> int16, int64+float32 -> float64.
+DType promote_types(DType a, DType b);
+// The float type an integer op result is computed in (PyTensor's upgrade_to_float):
+// bool, int8, uint8, int16 -> float32; int32, int64 -> float64; floats unchanged.
+DType upgrade_to_float(DType dtype);
+
+template <class T> struct dtype_of;
+#define HYPATIA_DTYPE_OF(name, ctype, str) \
+  template <> struct dtype_of<ctype> { static constexpr DType value = DType::name; };
+HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_OF)
+#undef HYPATIA_DTYPE_OF
+template <class T> inline constexpr DType dtype_v = dtype_of<T>::value;
+
+// Calls fn.template operator()<T>() with T the C++ type of `dtype`.
+template <class Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+#define HYPATIA_DTYPE_CASE(name, ctype, str) \
+  case DType::name: return fn.template operator()<ctype>();
+    HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_CASE)
+#undef HYPATIA_DTYPE_CASE
+  }
+  __builtin_unreachable();
+}
+
+}  // namespace hypatia

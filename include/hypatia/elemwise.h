@@ -1,0 +1,51 @@
+// Elementwise ops with NumPy broadcasting (only dimensions statically known to be 1 broadcast,
+// as in Theano). Each is one row of the scalar op table (src/scalar/scalar_ops.def).
+#pragma once
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+// The scalar op list: enumerator, arity. The full rows live in src/scalar/scalar_ops.def.
+#define HYPATIA_FOR_EACH_ELEMWISE_FUNCTION(X)                                                    \
+  X(neg, 1) X(abs, 1) X(sign, 1) X(exp, 1) X(exp2, 1) X(log, 1) X(log2, 1) X(log10, 1)         \
+  X(log1p, 1) X(expm1, 1) X(sqrt, 1) X(sqr, 1) X(reciprocal, 1) X(tanh, 1) X(sigmoid, 1)       \
+  X(softplus, 1) X(sin, 1) X(cos, 1) X(tan, 1) X(arcsin, 1) X(arccos, 1) X(arctan, 1)          \
+  X(sinh, 1) X(cosh, 1) X(erf, 1) X(erfc, 1) X(floor, 1) X(ceil, 1) X(round, 1)                \
+  X(logical_not, 1) X(isnan, 1) X(isinf, 1)                                                   \
+  X(add, 2) X(sub, 2) X(mul, 2) X(true_div, 2) X(int_div, 2) X(mod, 2) X(pow, 2)                \
+  X(arctan2, 2) X(maximum, 2) X(minimum, 2) X(eq, 2) X(neq, 2) X(lt, 2) X(le, 2) X(gt, 2)      \
+  X(ge, 2) X(logical_and, 2) X(logical_or, 2) X(logical_xor, 2)
+
+#define HYPATIA_DECLARE_UNARY(name, arity_) HYPATIA_DECLARE_##arity_(name)
+#define HYPATIA_DECLARE_1(name) Variable name(const Operand& x);
+#define HYPATIA_DECLARE_2(name) Variable name(const Operand& x, const Operand& y);
+HYPATIA_FOR_EACH_ELEMWISE_FUNCTION(HYPATIA_DECLARE_UNARY)
+#undef HYPATIA_DECLARE_UNARY
+#undef HYPATIA_DECLARE_1
+#undef HYPATIA_DECLARE_2
+
+Variable clip(const Operand& x, const Operand& low, const Operand& high);
+// where(cond, a, b): a where cond is true, else b. `switch_` is Theano's name for it.
+Variable where(const Operand& condition, const Operand& if_true, const Operand& if_false);
+inline Variable switch_(const Operand& c, const Operand& a, const Operand& b) { return where(c, a, b); }
+Variable cast(const Operand& x, DType dtype);
+// Takes the shape of `like` and the values of `value` (Theano's `second`); used by gradients.
+Variable second(const Operand& like, const Operand& value);
+Variable true_divide(const Operand& x, const Operand& y);  // alias of true_div
+
+Variable operator+(const Operand& x, const Operand& y);
+Variable operator-(const Operand& x, const Operand& y);
+Variable operator*(const Operand& x, const Operand& y);
+Variable operator/(const Operand& x, const Operand& y);  // true division
+Variable operator%(const Operand& x, const Operand& y);
+Variable operator-(const Operand& x);
+Variable operator<(const Operand& x, const Operand& y);
+Variable operator<=(const Operand& x, const Operand& y);
+Variable operator>(const Operand& x, const Operand& y);
+Variable operator>=(const Operand& x, const Operand& y);
+Variable operator&(const Operand& x, const Operand& y);  // logical and
+Variable operator|(const Operand& x, const Operand& y);  // logical or
+Variable operator^(const Operand& x, const Operand& y);  // logical xor
+Variable operator~(const Operand& x);                    // logical not
+
+}  // namespace hypatia

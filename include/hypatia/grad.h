@@ -1,0 +1,48 @@
+// Reverse-mode differentiation. Gradients are ordinary graphs, so they can be differentiated again.
+#pragma once
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+enum class Disconnected { Raise, Warn, Ignore };
+
+struct GradOptions {
+  // Gradients of the cost with respect to these variables are given (they act as extra seeds).
+  std::vector<std::pair<Variable, Variable>> known_grads;
+  // Treated as constants: gradients do not flow through them.
+  std::vector<Variable> consider_constant;
+  // What to do when a wrt variable does not influence the cost.
+  Disconnected disconnected_inputs = Disconnected::Raise;
+};
+
+// d cost / d wrt for each wrt; `cost` must be a scalar (0-d) unless known_grads seed the graph.
+// A disconnected input's gradient is zeros_like(input) (Warn/Ignore).
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt,
+                           const GradOptions& options = {},
+                           std::source_location where = std::source_location::current());
+Variable grad(const Variable& cost, const Variable& wrt, const GradOptions& options = {},
+              std::source_location where = std::source_location::current());
+
+// Identity in the forward pass; no gradient flows back (the gradient is disconnected).
+Variable disconnected_grad(const Operand& x);
+// Identity in the forward pass; the gradient flowing back is zero.
+Variable zero_grad(const Operand& x);
+
+struct VerifyGradOptions {
+  double eps = 1e-6;       // finite-difference step (float64)
+  double rtol = 1e-4;
+  double atol = 1e-6;
+  uint64_t seed = 1234;    // for the random projection of multi-element outputs
+};
+
+// Checks the symbolic gradient of fn(inputs) against central differences in float64 at `point`.
+// fn builds the output graph from symbolic inputs; a non-scalar output is reduced by a random
+// projection. Throws ValueError with both gradients when they disagree.
+void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& fn,
+                 const std::vector<Array>& point, const VerifyGradOptions& options = {});
+
+}  // namespace hypatia

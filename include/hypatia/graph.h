@@ -1,0 +1,221 @@
+// The symbolic graph: types, variables, apply nodes and ops.
+//
+// A Variable is a handle to a node of the graph. Variables without an owner are roots: inputs the
+// user declares, constants and shared variables. Every other Variable is output `index` of an Apply,
+// which records the Op and its input Variables. Handles keep everything upstream alive; nothing keeps
+// downstream nodes alive, so there are no ownership cycles.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hypatia/array.h"
+#include "hypatia/error.h"
+
+namespace hypatia {
+
+// A tensor's static type: dtype and a shape whose dimensions are known (>= 0) or unknown (kUnknown).
+// A known 1 is Theano's "broadcastable": only such dimensions broadcast.
+struct TensorType {
+  static constexpr int64_t kUnknown = -1;
+  DType dtype = DType::Float64;
+  std::vector<int64_t> shape;
+
+  TensorType() = default;
+  TensorType(DType dtype, std::vector<int64_t> shape) : dtype(dtype), shape(std::move(shape)) {}
+  static TensorType unknown_shape(DType dtype, int ndim) {
+    return TensorType(dtype, std::vector<int64_t>(ndim, kUnknown));
+  }
+  int ndim() const { return static_cast<int>(shape.size()); }
+  bool broadcastable(int axis) const { return shape[axis] == 1; }
+  bool operator==(const TensorType& other) const = default;
+  // The array fits: same dtype and ndim, and every known dimension matches.
+  bool accepts(const Array& value) const;
+  // Every array `other` accepts, this one accepts too.
+  bool is_supertype_of(const TensorType& other) const;
+  std::string str() const;  // "float64(?, 500)"
+};
+
+class Apply;
+class Op;
+struct IndexList;
+using OpPtr = std::shared_ptr<const Op>;
+
+// Mutable state of a shared variable, kept outside the graph so functions see every update.
+struct SharedState {
+  Array value;
+};
+
+struct VariableNode {
+  TensorType type;
+  std::string name;
+  Apply* owner = nullptr;  // the Apply owns this node, so a raw pointer back is safe
+  int index = 0;           // which output of `owner`
+  std::optional<Array> constant;        // set for constants
+  std::shared_ptr<SharedState> shared;  // set for shared variables
+  std::source_location where;           // where the user built it
+  uint64_t id = 0;                      // creation order, for printing
+};
+
+class Variable {
+ public:
+  Variable() = default;  // null: used for "no gradient" / "disconnected"
+  explicit Variable(std::shared_ptr<VariableNode> node) : node_(std::move(node)) {}
+
+  explicit operator bool() const { return node_ != nullptr; }
+  VariableNode* node() const { return node_.get(); }
+  const std::shared_ptr<VariableNode>& node_ptr() const { return node_; }
+  bool is(const Variable& other) const { return node_ == other.node_; }  // identity (C++ == is not symbolic)
+
+  const TensorType& type() const;
+  DType dtype() const { return type().dtype; }
+  int ndim() const { return type().ndim(); }
+  const std::string& name() const;
+  Variable& set_name(std::string name);
+  std::shared_ptr<Apply> owner() const;  // null for roots
+  int index() const;
+  bool is_constant() const { return node_ && node_->constant.has_value(); }
+  bool is_shared() const { return node_ && node_->shared != nullptr; }
+  bool is_root() const { return node_ && node_->owner == nullptr; }
+  const Array& constant_value() const;
+  const std::source_location& where() const;
+  std::string str() const;  // name, or a short description
+
+  // Symbolic members mirroring Theano's tensor methods.
+  Variable T() const;
+  Variable operator[](const IndexList& indices) const;  // x[{0, hp::slice(1, 3)}]
+
+ private:
+  std::shared_ptr<VariableNode> node_;
+};
+
+struct VariableHash {
+  size_t operator()(const Variable& v) const { return std::hash<const void*>()(v.node()); }
+};
+struct VariableEq {
+  bool operator()(const Variable& a, const Variable& b) const { return a.is(b); }
+};
+
+class SharedVariable : public Variable {
+ public:
+  SharedVariable() = default;
+  explicit SharedVariable(const Variable& v);
+  // borrow=false copies, so the caller's array and the variable never alias.
+  Array get_value(bool borrow = false) const;
+  void set_value(const Array& value, bool borrow = false);
+};
+
+class Apply : public std::enable_shared_from_this<Apply> {
+ public:
+  Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where);
+  const Op& op() const { return *op_; }
+  const OpPtr& op_ptr() const { return op_; }
+  const std::vector<Variable>& inputs() const { return inputs_; }
+  const Variable& input(size_t i) const { return inputs_[i]; }
+  size_t num_outputs() const { return outputs_.size(); }
+  Variable output(size_t i) const;
+  std::vector<Variable> outputs() const;
+  const std::source_location& where() const { return where_; }
+
+ private:
+  friend std::vector<Variable> apply_op(OpPtr, std::vector<Variable>, std::source_location);
+  OpPtr op_;
+  std::vector<Variable> inputs_;
+  std::vector<std::unique_ptr<VariableNode>> outputs_;
+  std::source_location where_;
+};
+
+using ViewMap = std::vector<std::pair<int, int>>;  // (output, input) pairs: output may view input
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual std::string name() const = 0;
+  // Printable parameters, e.g. "axis=(1,)"; ops of one class with equal props are equal.
+  virtual std::string props() const { return ""; }
+  virtual bool equals(const Op& other) const;
+  virtual size_t hash() const;
+  std::string str() const;  // "name{props}"
+
+  // Type-checks the inputs and returns the output types (throws Error subclasses).
+  virtual std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const = 0;
+  // The reference implementation. `outputs` arrive empty; perform assigns them.
+  virtual void perform(std::span<const Array> inputs, std::span<Array> outputs) const = 0;
+  // Pullback: gradients for each input given gradients for each output (null = disconnected or
+  // zero). Written with public graph ops so it can be differentiated again. Null results mean "no
+  // gradient" (e.g. integer inputs).
+  virtual std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const;
+  // Output shapes as int64 scalar Variables, given the input shapes the same way.
+  virtual std::vector<std::vector<Variable>> infer_shape(
+      const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) const;
+  // Which outputs may be views of which inputs (the runtime must not free or modify the input).
+  virtual ViewMap view_map() const { return {}; }
+};
+
+// Builds an Apply of `op` on `inputs` (type checked by op->output_types) and returns its outputs.
+// Type errors get the op's name and `where` appended.
+std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs,
+                               std::source_location where = std::source_location::current());
+Variable apply_op1(OpPtr op, std::vector<Variable> inputs,
+                   std::source_location where = std::source_location::current());
+
+// ---- Declaring roots ----
+Variable tensor(DType dtype, std::vector<int64_t> shape, std::string name = "",
+                std::source_location where = std::source_location::current());
+Variable scalar(std::string name = "", DType dtype = DType::Float64,
+                std::source_location where = std::source_location::current());
+Variable vector(std::string name = "", DType dtype = DType::Float64,
+                std::source_location where = std::source_location::current());
+Variable matrix(std::string name = "", DType dtype = DType::Float64,
+                std::source_location where = std::source_location::current());
+Variable tensor3(std::string name = "", DType dtype = DType::Float64,
+                 std::source_location where = std::source_location::current());
+Variable tensor4(std::string name = "", DType dtype = DType::Float64,
+                 std::source_location where = std::source_location::current());
+Variable row(std::string name = "", DType dtype = DType::Float64,  // shape (1, ?)
+             std::source_location where = std::source_location::current());
+Variable col(std::string name = "", DType dtype = DType::Float64,  // shape (?, 1)
+             std::source_location where = std::source_location::current());
+Variable constant(const Array& value, std::string name = "",
+                  std::source_location where = std::source_location::current());
+Variable constant(double value, DType dtype = DType::Float64,
+                  std::source_location where = std::source_location::current());
+// Shared variables have unknown static dimensions (set_value may change the shape) unless given.
+SharedVariable shared(const Array& value, std::string name = "", bool borrow = false,
+                      std::source_location where = std::source_location::current());
+
+// An operand of a graph-building operator or function: a Variable or a C++ number. It records
+// where it was written, so even operators (which cannot take default arguments) know the user's line.
+class Operand {
+ public:
+  Operand(const Variable& v, std::source_location where = std::source_location::current())
+      : var_(v), where_(where) {}
+  Operand(const SharedVariable& v, std::source_location where = std::source_location::current())
+      : var_(v), where_(where) {}
+  Operand(double value, std::source_location where = std::source_location::current())
+      : number_(value), is_float_(true), where_(where) {}
+  Operand(int value, std::source_location where = std::source_location::current())
+      : number_(value), where_(where) {}
+  Operand(long value, std::source_location where = std::source_location::current())
+      : number_(static_cast<double>(value)), where_(where) {}
+
+  bool is_number() const { return !var_; }
+  const std::source_location& where() const { return where_; }
+  // The operand as a Variable. A number becomes a constant of `like`'s kind (NumPy's weak scalars):
+  // a float number next to a float32 tensor is float32, next to an integer tensor float64.
+  Variable as_variable(const Variable& like = Variable()) const;
+  Variable as_variable(DType dtype) const;
+
+ private:
+  Variable var_;
+  double number_ = 0;
+  bool is_float_ = false;
+  std::source_location where_;
+};
+
+}  // namespace hypatia

@@ -1,0 +1,16 @@
+// The whole public C++ API.
+#pragma once
+#include "hypatia/array.h"
+#include "hypatia/blas.h"
+#include "hypatia/dtype.h"
+#include "hypatia/elemwise.h"
+#include "hypatia/error.h"
+#include "hypatia/function.h"
+#include "hypatia/grad.h"
+#include "hypatia/graph.h"
+#include "hypatia/nnet.h"
+#include "hypatia/printing.h"
+#include "hypatia/random.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "hypatia/subtensor.h"
