@@ -144,8 +144,9 @@ class Op {
 
   // Type-checks the inputs and returns the output types (throws Error subclasses).
   virtual std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const = 0;
-  // The reference implementation. `outputs` arrive empty; perform assigns them.
-  virtual void perform(std::span<const Array> inputs, std::span<Array> outputs) const = 0;
+  // The reference implementation. `outputs` arrive empty; perform assigns them. `node` gives the
+  // static input types (e.g. which dimensions may broadcast).
+  virtual void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const = 0;
   // Pullback: gradients for each input given gradients for each output (null = disconnected or
   // zero). Written with public graph ops so it can be differentiated again. Null results mean "no
   // gradient" (e.g. integer inputs).
@@ -210,6 +211,9 @@ class Operand {
   // a float number next to a float32 tensor is float32, next to an integer tensor float64.
   Variable as_variable(const Variable& like = Variable()) const;
   Variable as_variable(DType dtype) const;
+  // The number's dtype when it meets tensors whose promoted dtype is `like`.
+  Variable as_weak_variable(DType like) const;
+  const Variable& variable() const { return var_; }  // null for numbers
 
  private:
   Variable var_;

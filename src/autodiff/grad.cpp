@@ -1,0 +1,131 @@
+// Reverse-mode differentiation over the graph between `wrt` and `cost`.
+#include "hypatia/grad.h"
+
+#include <iostream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hypatia/elemwise.h"
+#include "hypatia/shape_ops.h"
+#include "ir/function_graph.h"
+
+namespace hypatia {
+namespace {
+
+using NodeSet = std::unordered_set<const VariableNode*>;
+
+std::string describe(const Variable& v) {
+  return (v.name().empty() ? std::string("<unnamed>") : "'" + v.name() + "'") + " " + v.type().str();
+}
+
+// Variables that depend on any of `sources` (including them), among the ancestors of `outputs`.
+NodeSet depends_on(const std::vector<std::shared_ptr<Apply>>& order, const std::vector<Variable>& sources,
+                   const NodeSet& blocked) {
+  NodeSet result;
+  for (const Variable& s : sources) result.insert(s.node());
+  for (const auto& node : order) {
+    bool connected = false;
+    for (const Variable& input : node->inputs())
+      connected = connected || (result.count(input.node()) && !blocked.count(input.node()));
+    if (connected)
+      for (const Variable& output : node->outputs()) result.insert(output.node());
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, const GradOptions& options,
+                           std::source_location where) {
+  auto fail = [&](const std::string& message) -> void {
+    throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
+  };
+  if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
+  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. hp::sum");
+  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe(cost));
+  for (const Variable& w : wrt)
+    if (!w) fail("a wrt entry is a null Variable");
+
+  std::vector<Variable> seeds;
+  if (cost) seeds.push_back(cost);
+  for (const auto& [v, g] : options.known_grads) seeds.push_back(v);
+  const auto order = toposort(seeds);
+
+  NodeSet blocked;
+  for (const Variable& v : options.consider_constant) blocked.insert(v.node());
+  // Only nodes on a path from some wrt to the cost get differentiated.
+  const NodeSet from_wrt = depends_on(order, wrt, blocked);
+
+  std::unordered_map<const VariableNode*, Variable> grads;
+  auto accumulate = [&](const Variable& v, const Variable& g) {
+    auto [it, inserted] = grads.try_emplace(v.node(), g);
+    if (!inserted) it->second = it->second + g;
+  };
+  if (cost) accumulate(cost, ones_like(cost));
+  for (const auto& [v, g] : options.known_grads) {
+    if (!v || !g) fail("a known_grads entry holds a null Variable");
+    if (v.ndim() != g.ndim()) fail("known gradient for " + describe(v) + " has type " + g.type().str());
+    accumulate(v, g);
+  }
+
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const Apply& node = **it;
+    bool any_output_grad = false;
+    std::vector<Variable> output_grads;
+    for (const Variable& out : node.outputs()) {
+      auto found = grads.find(out.node());
+      output_grads.push_back(found != grads.end() ? found->second : Variable());
+      any_output_grad = any_output_grad || found != grads.end();
+    }
+    bool needed = false;
+    for (const Variable& input : node.inputs())
+      needed = needed || (from_wrt.count(input.node()) && !blocked.count(input.node()));
+    if (!any_output_grad || !needed) continue;
+    // Outputs without a gradient get zeros when a sibling output has one.
+    for (size_t k = 0; k < output_grads.size(); ++k)
+      if (!output_grads[k] && is_float(node.output(k).dtype())) output_grads[k] = zeros_like(node.output(k));
+    std::vector<Variable> input_grads = node.op().grad(node, output_grads);
+    if (input_grads.size() != node.inputs().size())
+      throw Error("[grad] internal error: " + node.op().str() + " returned " + std::to_string(input_grads.size()) +
+                  " gradients for " + std::to_string(node.inputs().size()) + " inputs");
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      const Variable& input = node.input(i);
+      if (!input_grads[i] || blocked.count(input.node()) || !from_wrt.count(input.node())) continue;
+      if (!is_float(input.dtype())) continue;
+      Variable g = input_grads[i];
+      if (g.dtype() != input.dtype()) g = cast(g, input.dtype());
+      if (g.ndim() != input.ndim())
+        throw Error("[grad] internal error: " + node.op().str() + " gave a gradient of type " + g.type().str() +
+                    " for input " + input.type().str());
+      accumulate(input, g);
+    }
+  }
+
+  std::vector<Variable> result;
+  for (const Variable& w : wrt) {
+    auto found = grads.find(w.node());
+    if (found != grads.end()) {
+      result.push_back(found->second);
+      continue;
+    }
+    std::string message = "the cost does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
+    switch (options.disconnected_inputs) {
+      case Disconnected::Raise:
+        fail(message + "; pass disconnected_inputs = Warn or Ignore to get zeros");
+        break;
+      case Disconnected::Warn:
+        std::cerr << "hypatia: [grad] warning: " << message << "; its gradient is zero\n";
+        [[fallthrough]];
+      case Disconnected::Ignore:
+        result.push_back(zeros_like(w));
+        break;
+    }
+  }
+  return result;
+}
+
+Variable grad(const Variable& cost, const Variable& wrt, const GradOptions& options, std::source_location where) {
+  return grad(cost, std::vector<Variable>{wrt}, options, where).at(0);
+}
+
+}  // namespace hypatia

@@ -1,0 +1,200 @@
+#include "compile/program.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hypatia/printing.h"
+
+namespace hypatia {
+namespace {
+
+std::string describe(const Variable& v) {
+  std::string name = v.name().empty() ? "<unnamed>" : "'" + v.name() + "'";
+  return name + " " + v.type().str() + " (built at " + format_location(v.where()) + ")";
+}
+
+// "x -> dot -> add -> tanh -> output 0": how `missing` reaches an output, for error messages.
+std::string path_to_output(const FunctionGraph& graph, const Variable& missing) {
+  std::string path = missing.str();
+  Variable current = missing;
+  for (int hops = 0; hops < 64; ++hops) {
+    const auto& clients = graph.clients(current);
+    if (clients.empty()) break;
+    const Client& client = clients.front();
+    if (!client.node) return path + " -> output " + std::to_string(client.input_index);
+    path += " -> " + client.node->op().str();
+    current = client.node->output(0);
+  }
+  return path;
+}
+
+bool can_convert_losslessly(DType from, DType to) {
+  if (from == to) return true;
+  if (is_float(from) && !is_float(to)) return false;
+  return promote_types(from, to) == to;
+}
+
+}  // namespace
+
+Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
+                 const Givens& givens, std::source_location where)
+    : inputs_(inputs), num_outputs_(outputs.size()) {
+  auto fail = [&](const std::string& message) -> void {
+    throw ValueError("[function] " + message + " (function built at " + format_location(where) + ")");
+  };
+  std::unordered_set<const VariableNode*> seen_inputs;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Variable& input = inputs[i];
+    if (!input) fail("input " + std::to_string(i) + " is a null Variable");
+    if (!input.is_root()) fail("input " + std::to_string(i) + " " + describe(input) + " is computed by " + input.owner()->op().str() + "; inputs must be root variables");
+    if (input.is_constant()) fail("input " + std::to_string(i) + " is a constant; constants cannot be inputs");
+    if (input.is_shared()) fail("input " + std::to_string(i) + " " + describe(input) + " is a shared variable; shared variables cannot be explicit inputs (their value is implicit)");
+    if (!seen_inputs.insert(input.node()).second) fail("input " + describe(input) + " is listed twice");
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (!outputs[i]) fail("output " + std::to_string(i) + " is a null Variable (a disconnected gradient?)");
+  for (const auto& [old_var, new_var] : givens) {
+    if (!old_var || !new_var) fail("a givens entry holds a null Variable");
+    if (old_var.dtype() != new_var.dtype() || old_var.ndim() != new_var.ndim())
+      fail("givens replaces " + describe(old_var) + " by " + describe(new_var) + " of another type");
+  }
+  std::unordered_set<const VariableNode*> seen_updates;
+  std::vector<Variable> results = outputs;
+  for (const auto& [shared_var, value] : updates) {
+    if (!shared_var || !shared_var.is_shared()) fail("an update target is not a shared variable");
+    if (!value) fail("the update of " + describe(shared_var) + " is a null Variable");
+    if (!seen_updates.insert(shared_var.node()).second) fail("shared variable " + describe(shared_var) + " is updated twice");
+    if (value.dtype() != shared_var.dtype())
+      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
+           std::string(dtype_name(shared_var.dtype())) + " (use hp::cast)");
+    if (!shared_var.type().is_supertype_of(value.type()) && value.ndim() != shared_var.ndim())
+      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " + shared_var.type().str());
+    results.push_back(value);
+    updated_.push_back(shared_var);
+  }
+
+  graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
+
+  // Slots: one per variable of the graph.
+  std::unordered_map<const VariableNode*, int> slot_of;
+  auto slot = [&](const Variable& v) {
+    auto [it, inserted] = slot_of.try_emplace(v.node(), num_slots_);
+    if (inserted) ++num_slots_;
+    return it->second;
+  };
+  for (const Variable& input : inputs_) input_slots_.push_back(slot(input));
+  for (const Variable& root : graph_->roots()) {
+    if (seen_inputs.count(root.node())) continue;
+    if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
+    else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
+    else
+      fail("the graph needs input " + describe(root) + ", which is not in the inputs list; path: " +
+           path_to_output(*graph_, root));
+  }
+  std::unordered_map<int, size_t> last_reader;
+  for (const auto& node : graph_->nodes()) {
+    Step step{node, {}, {}, {}};
+    for (const Variable& input : node->inputs()) step.input_slots.push_back(slot(input));
+    for (const Variable& output : node->outputs()) step.output_slots.push_back(slot(output));
+    for (int s : step.input_slots) last_reader[s] = steps_.size();
+    steps_.push_back(std::move(step));
+  }
+  for (const Variable& result : graph_->outputs()) result_slots_.push_back(slot(result));
+  std::unordered_set<int> kept(result_slots_.begin(), result_slots_.end());
+  for (const auto& [s, step_index] : last_reader)
+    if (!kept.count(s)) steps_[step_index].release_slots.push_back(s);
+}
+
+std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
+  if (inputs.size() != inputs_.size())
+    throw ValueError("[function] expected " + std::to_string(inputs_.size()) + " inputs, got " + std::to_string(inputs.size()));
+  std::vector<Array> values(num_slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorType& type = inputs_[i].type();
+    Array value = inputs[i];
+    if (value.dtype() != type.dtype && can_convert_losslessly(value.dtype(), type.dtype)) value = value.astype(type.dtype);
+    if (!type.accepts(value))
+      throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
+                      ", got " + inputs[i].shape_dtype_str());
+    values[input_slots_[i]] = std::move(value);
+  }
+  for (const auto& [s, value] : constant_slots_) values[s] = value;
+  for (const auto& [s, state] : shared_slots_) values[s] = state->value;
+
+  std::vector<Array> step_inputs, step_outputs;
+  for (const Step& step : steps_) {
+    step_inputs.clear();
+    for (int s : step.input_slots) step_inputs.push_back(values[s]);
+    step_outputs.assign(step.output_slots.size(), Array());
+    try {
+      step.node->op().perform(*step.node, step_inputs, step_outputs);
+    } catch (const Error& error) {
+      rethrow_with_location(error, step.node->where());
+    }
+    for (size_t k = 0; k < step.output_slots.size(); ++k) {
+      const TensorType& type = step.node->output(k).type();
+      if (!type.accepts(step_outputs[k]))
+        throw Error("[function] internal error: " + step.node->op().str() + " produced " +
+                    step_outputs[k].shape_dtype_str() + " for an output of type " + type.str());
+      values[step.output_slots[k]] = std::move(step_outputs[k]);
+    }
+    for (int s : step.release_slots) values[s] = Array();
+  }
+
+  std::vector<Array> outputs;
+  for (size_t k = 0; k < num_outputs_; ++k) {
+    Array value = values[result_slots_[k]];
+    // Never hand out memory the caller could use to change an input, a constant or a shared value.
+    bool aliases = false;
+    for (const Array& input : inputs) aliases = aliases || value.shares_storage_with(input);
+    for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
+    for (const auto& [s, state] : shared_slots_) aliases = aliases || value.shares_storage_with(state->value);
+    for (const Array& earlier : outputs) aliases = aliases || value.shares_storage_with(earlier);
+    for (size_t u = 0; u < updated_.size(); ++u)
+      aliases = aliases || value.shares_storage_with(values[result_slots_[num_outputs_ + u]]);
+    outputs.push_back(aliases ? value.copy() : std::move(value));
+  }
+  // Every output is computed: now the updates take effect, all at once.
+  for (size_t u = 0; u < updated_.size(); ++u) {
+    const Array& value = values[result_slots_[num_outputs_ + u]];
+    if (value.ndim() != updated_[u].ndim())
+      throw TypeError("[function] update of " + describe(updated_[u]) + " produced " + value.shape_dtype_str());
+  }
+  for (size_t u = 0; u < updated_.size(); ++u) updated_[u].node()->shared->value = values[result_slots_[num_outputs_ + u]];
+  return outputs;
+}
+
+std::string Program::debugprint() const { return hypatia::debugprint(graph_->outputs()); }
+
+// ---- Function ----
+
+std::vector<Array> Function::operator()(const std::vector<Array>& inputs) const {
+  if (!program_) throw ValueError("[function] calling an empty Function");
+  return program_->run(inputs);
+}
+std::string Function::debugprint() const { return program_ ? program_->debugprint() : ""; }
+size_t Function::num_inputs() const { return program_ ? program_->num_inputs() : 0; }
+size_t Function::num_outputs() const { return program_ ? program_->num_outputs() : 0; }
+
+Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
+                  const Givens& givens, std::source_location where) {
+  Function f;
+  f.program_ = std::make_shared<Program>(inputs, outputs, updates, givens, where);
+  return f;
+}
+
+std::vector<Array> eval(const std::vector<Variable>& outputs, const std::vector<std::pair<Variable, Array>>& inputs) {
+  std::vector<Variable> variables;
+  std::vector<Array> values;
+  for (const auto& [v, a] : inputs) {
+    variables.push_back(v);
+    values.push_back(a);
+  }
+  return function(variables, outputs)(values);
+}
+
+Array eval(const Variable& output, const std::vector<std::pair<Variable, Array>>& inputs) {
+  return eval(std::vector<Variable>{output}, inputs).at(0);
+}
+
+}  // namespace hypatia

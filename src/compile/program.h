@@ -1,0 +1,41 @@
+// Program: a compiled function's flat schedule over value slots, run by the reference backend.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hypatia/function.h"
+#include "ir/function_graph.h"
+
+namespace hypatia {
+
+class Program {
+ public:
+  Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
+          const Givens& givens, std::source_location where);
+  std::vector<Array> run(const std::vector<Array>& inputs) const;
+  std::string debugprint() const;
+  size_t num_inputs() const { return inputs_.size(); }
+  size_t num_outputs() const { return num_outputs_; }
+
+ private:
+  struct Step {
+    std::shared_ptr<Apply> node;
+    std::vector<int> input_slots, output_slots;
+    std::vector<int> release_slots;  // values whose last reader is this step
+  };
+  void check_inputs(const std::vector<Variable>& outputs, std::source_location where) const;
+
+  std::vector<Variable> inputs_;
+  std::unique_ptr<FunctionGraph> graph_;  // outputs, then update values
+  size_t num_outputs_ = 0;
+  std::vector<SharedVariable> updated_;   // shared variable per update value
+  int num_slots_ = 0;
+  std::vector<int> input_slots_;
+  std::vector<std::pair<int, Array>> constant_slots_;
+  std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
+  std::vector<Step> steps_;
+  std::vector<int> result_slots_;  // outputs, then update values
+};
+
+}  // namespace hypatia

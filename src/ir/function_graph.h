@@ -1,0 +1,42 @@
+// FunctionGraph: a private copy of the graph between a function's inputs and outputs, with each
+// variable's clients. Compiling works on it, so rewrites never touch the user's graph.
+#pragma once
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+// Apply nodes needed to compute `outputs`, every node after the nodes producing its inputs.
+std::vector<std::shared_ptr<Apply>> toposort(const std::vector<Variable>& outputs);
+
+// Copies the graph of `outputs`, substituting each `replacements` key by its value. Roots (inputs,
+// constants, shared variables) are kept, not copied, so they stay the same variables.
+std::vector<Variable> clone_replace(const std::vector<Variable>& outputs,
+                                    const std::vector<std::pair<Variable, Variable>>& replacements = {});
+
+struct Client {
+  Apply* node;  // null for "is a graph output"
+  int input_index;
+};
+
+class FunctionGraph {
+ public:
+  FunctionGraph(std::vector<Variable> inputs, std::vector<Variable> outputs,
+                const std::vector<std::pair<Variable, Variable>>& replacements = {});
+  const std::vector<Variable>& inputs() const { return inputs_; }
+  const std::vector<Variable>& outputs() const { return outputs_; }
+  const std::vector<std::shared_ptr<Apply>>& nodes() const { return nodes_; }  // topological order
+  const std::vector<Client>& clients(const Variable& v) const;
+  // Every root the outputs depend on, in first-use order (inputs, constants, shared variables).
+  std::vector<Variable> roots() const;
+
+ private:
+  std::vector<Variable> inputs_, outputs_;
+  std::vector<std::shared_ptr<Apply>> nodes_;
+  std::unordered_map<const VariableNode*, std::vector<Client>> clients_;
+};
+
+}  // namespace hypatia

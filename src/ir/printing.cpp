@@ -1,0 +1,115 @@
+// debugprint (Theano's indented tree) and Graphviz output.
+#include "hypatia/printing.h"
+
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/function_graph.h"
+
+namespace hypatia {
+namespace {
+
+class TreePrinter {
+ public:
+  std::string print(const std::vector<Variable>& outputs) {
+    for (const Variable& out : outputs) visit(out, 0);
+    return out_.str();
+  }
+
+ private:
+  // Short stable ids in order of first appearance: "A", "B", ..., "AA", ...
+  std::string id_of(const void* key) {
+    auto [it, inserted] = ids_.try_emplace(key, "");
+    if (inserted) {
+      size_t n = ids_.size() - 1;
+      std::string id;
+      do {
+        id.insert(id.begin(), static_cast<char>('A' + n % 26));
+        n = n / 26;
+      } while (n-- > 0);
+      it->second = id;
+    }
+    return it->second;
+  }
+
+  void visit(const Variable& v, int depth) {
+    std::string indent(depth * 3, ' ');
+    out_ << indent << (depth ? " |" : "");
+    if (!v) {
+      out_ << "<null>\n";
+      return;
+    }
+    auto owner = v.owner();
+    if (!owner) {
+      if (v.is_constant()) out_ << "TensorConstant{" << v.str() << "}";
+      else if (v.is_shared()) out_ << (v.name().empty() ? "<shared>" : v.name()) << " [shared]";
+      else out_ << (v.name().empty() ? "<input>" : v.name());
+      out_ << " [id " << id_of(v.node()) << "] " << v.type().str() << "\n";
+      return;
+    }
+    out_ << owner->op().str();
+    if (owner->num_outputs() > 1) out_ << ".out" << v.index();
+    out_ << " [id " << id_of(owner.get()) << "] " << v.type().str();
+    if (!v.name().empty()) out_ << " '" << v.name() << "'";
+    bool repeated = !printed_.insert(owner.get()).second;
+    if (repeated) {
+      out_ << " (printed above)\n";
+      return;
+    }
+    out_ << "\n";
+    for (const Variable& input : owner->inputs()) visit(input, depth + 1);
+  }
+
+  std::ostringstream out_;
+  std::unordered_map<const void*, std::string> ids_;
+  std::unordered_set<const Apply*> printed_;
+};
+
+std::string dot_escape(const std::string& text) {
+  std::string result;
+  for (char c : text) {
+    if (c == '"' || c == '\\') result += '\\';
+    result += c;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string debugprint(const std::vector<Variable>& outputs) { return TreePrinter().print(outputs); }
+std::string debugprint(const Variable& output) { return debugprint(std::vector<Variable>{output}); }
+
+std::string to_dot(const std::vector<Variable>& outputs) {
+  std::ostringstream out;
+  out << "digraph hypatia {\n  rankdir=BT;\n";
+  std::unordered_map<const void*, std::string> names;
+  auto name_of = [&](const void* key, const std::string& prefix) {
+    auto [it, inserted] = names.try_emplace(key, prefix + std::to_string(names.size()));
+    return it->second;
+  };
+  std::unordered_set<const VariableNode*> declared;
+  auto declare_variable = [&](const Variable& v) {
+    std::string id = name_of(v.node(), "v");
+    if (declared.insert(v.node()).second) {
+      std::string shape = v.is_constant() ? "box" : v.is_shared() ? "doubleoctagon" : "ellipse";
+      std::string color = v.owner() ? "" : v.is_constant() ? ", style=filled, fillcolor=lightgrey"
+                                                           : ", style=filled, fillcolor=lightblue";
+      out << "  " << id << " [label=\"" << dot_escape(v.str() + "\\n" + v.type().str()) << "\", shape=" << shape
+          << color << "];\n";
+    }
+    return id;
+  };
+  for (const auto& node : toposort(outputs)) {
+    std::string op_id = name_of(node.get(), "op");
+    out << "  " << op_id << " [label=\"" << dot_escape(node->op().str()) << "\", shape=box, style=rounded];\n";
+    for (size_t i = 0; i < node->inputs().size(); ++i)
+      out << "  " << declare_variable(node->input(i)) << " -> " << op_id << " [label=\"" << i << "\"];\n";
+    for (const Variable& output : node->outputs()) out << "  " << op_id << " -> " << declare_variable(output) << ";\n";
+  }
+  for (const Variable& output : outputs) declare_variable(output);
+  out << "}\n";
+  return out.str();
+}
+
+}  // namespace hypatia

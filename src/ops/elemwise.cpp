@@ -1,0 +1,217 @@
+#include "ops/elemwise.h"
+
+#include <sstream>
+
+#include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+
+namespace hypatia {
+
+std::string Elemwise::name() const { return scalar_op_info(scalar_op_.id).name; }
+
+std::string Elemwise::props() const {
+  if (scalar_op_info(scalar_op_.id).rule == TypeRule::Cast) return "dtype=" + std::string(dtype_name(scalar_op_.cast_to));
+  return "";
+}
+
+namespace {
+
+std::string shapes_str(const std::vector<Variable>& inputs) {
+  std::string result;
+  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].type().str();
+  return result;
+}
+
+std::string shapes_str(std::span<const Array> inputs) {
+  std::string result;
+  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].shape_dtype_str();
+  return result;
+}
+
+}  // namespace
+
+std::vector<TensorType> Elemwise::output_types(const std::vector<Variable>& inputs) const {
+  const ScalarOpInfo& info = scalar_op_info(scalar_op_.id);
+  if (static_cast<int>(inputs.size()) != info.arity)
+    throw TypeError("[" + name() + "] takes " + std::to_string(info.arity) + " inputs, got " + std::to_string(inputs.size()));
+  std::vector<DType> dtypes;
+  for (const Variable& input : inputs) dtypes.push_back(input.dtype());
+  ScalarTyping typing;
+  try {
+    typing = scalar_typing(scalar_op_, dtypes);
+  } catch (const TypeError& e) {
+    throw TypeError(std::string(e.what()) + " (inputs " + shapes_str(inputs) + ")");
+  }
+  const int ndim = inputs[0].ndim();
+  for (const Variable& input : inputs)
+    if (input.ndim() != ndim)
+      throw ShapeError("[" + name() + "] inputs must have equal rank after padding, got " + shapes_str(inputs));
+  std::vector<int64_t> shape(ndim, 1);
+  for (int axis = 0; axis < ndim; ++axis) {
+    bool any_unknown = false;
+    int64_t known = -1;
+    for (const Variable& input : inputs) {
+      int64_t dim = input.type().shape[axis];
+      if (dim == 1) continue;
+      if (dim == TensorType::kUnknown) {
+        any_unknown = true;
+        continue;
+      }
+      if (known != -1 && known != dim)
+        throw ShapeError("[" + name() + "] shapes cannot broadcast: " + shapes_str(inputs) + " (axis " +
+                         std::to_string(axis) + ": " + std::to_string(known) + " vs " + std::to_string(dim) + ")");
+      known = dim;
+    }
+    shape[axis] = known != -1 ? known : any_unknown ? TensorType::kUnknown : 1;
+  }
+  return {TensorType(typing.out, std::move(shape))};
+}
+
+Shape broadcast_shapes_checked(const Apply& node, std::span<const Array> inputs) {
+  const int ndim = inputs.empty() ? 0 : inputs[0].ndim();
+  Shape shape(ndim, 1);
+  for (int axis = 0; axis < ndim; ++axis) {
+    int64_t size = -1;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (node.input(i).type().shape[axis] == 1) continue;  // statically broadcastable
+      int64_t dim = inputs[i].shape()[axis];
+      if (size == -1) size = dim;
+      else if (size != dim) {
+        std::string hint;
+        if (size == 1 || dim == 1)
+          hint = "; a dimension broadcasts only when its type says size 1 (declare it, e.g. hp::row/hp::col or "
+                 "hp::tensor with shape 1)";
+        throw ShapeError("[" + node.op().name() + "] shape mismatch: inputs " + shapes_str(inputs) + " differ on axis " +
+                         std::to_string(axis) + " (" + std::to_string(size) + " vs " + std::to_string(dim) + ")" + hint);
+      }
+    }
+    shape[axis] = size == -1 ? 1 : size;
+  }
+  return shape;
+}
+
+void Elemwise::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  Shape shape = broadcast_shapes_checked(node, inputs);
+  std::vector<DType> dtypes;
+  for (const Array& input : inputs) dtypes.push_back(input.dtype());
+  ScalarTyping typing = scalar_typing(scalar_op_, dtypes);
+  std::vector<Array> prepared;
+  for (const Array& input : inputs) {
+    const Array& converted = input.dtype() == typing.compute ? input : input.astype(typing.compute);
+    prepared.push_back(converted.broadcast_to(shape));
+  }
+  Array out = Array::empty(shape, typing.out);
+  run_scalar_kernel(scalar_op_, typing, prepared, out);
+  outputs[0] = std::move(out);
+}
+
+std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable& gz = output_grads[0];
+  const Variable out = node.output(0);
+  std::vector<Variable> grads = scalar_op_info(scalar_op_.id).grad(node.inputs(), out, gz);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const Variable& input = node.input(i);
+    if (!grads[i] || !is_float(input.dtype())) {
+      grads[i] = Variable();
+      continue;
+    }
+    // Sum over the axes this input was broadcast along, keeping them as size 1.
+    std::vector<int> broadcast_axes;
+    for (int axis = 0; axis < input.ndim(); ++axis)
+      if (input.type().shape[axis] == 1 && grads[i].type().shape[axis] != 1) broadcast_axes.push_back(axis);
+    if (!broadcast_axes.empty()) grads[i] = sum(grads[i], broadcast_axes, /*keepdims=*/true);
+    if (grads[i].dtype() != input.dtype()) grads[i] = cast(grads[i], input.dtype());
+  }
+  return grads;
+}
+
+std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
+                                                         const std::vector<std::vector<Variable>>& input_shapes) const {
+  std::vector<Variable> dims;
+  const int ndim = node.output(0).ndim();
+  for (int axis = 0; axis < ndim; ++axis) {
+    Variable dim;
+    for (size_t i = 0; i < node.inputs().size() && !dim; ++i)
+      if (node.input(i).type().shape[axis] != 1) dim = input_shapes[i][axis];
+    dims.push_back(dim ? dim : constant(1.0, DType::Int64));
+  }
+  return {dims};
+}
+
+Variable elemwise(ScalarOp op, std::initializer_list<const Operand*> operands) {
+  const ScalarOpInfo& info = scalar_op_info(op.id);
+  std::source_location where = (*operands.begin())->where();
+  // Numbers take the promoted dtype of the tensors beside them (a where's condition does not count).
+  std::optional<DType> like;
+  size_t position = 0;
+  for (const Operand* operand : operands) {
+    bool is_condition = info.rule == TypeRule::Where && position++ == 0;
+    if (operand->is_number() || is_condition) continue;
+    DType dtype = operand->variable().dtype();
+    like = like ? promote_types(*like, dtype) : dtype;
+  }
+  std::vector<Variable> inputs;
+  for (const Operand* operand : operands)
+    inputs.push_back(like ? operand->as_weak_variable(*like) : operand->as_variable(Variable()));
+  int ndim = 0;
+  for (const Variable& input : inputs) ndim = std::max(ndim, input.ndim());
+  for (Variable& input : inputs) {
+    if (input.ndim() == ndim) continue;
+    std::vector<int> pattern(ndim - input.ndim(), kNewAxis);
+    for (int axis = 0; axis < input.ndim(); ++axis) pattern.push_back(axis);
+    input = dimshuffle(Operand(input, where), pattern);
+  }
+  return apply_op1(std::make_shared<Elemwise>(op), std::move(inputs), where);
+}
+
+// ---- Public builders ----
+
+#define HYPATIA_DEFINE_1(name) \
+  Variable name(const Operand& x) { return elemwise({ScalarOpId::name}, {&x}); }
+#define HYPATIA_DEFINE_2(name) \
+  Variable name(const Operand& x, const Operand& y) { return elemwise({ScalarOpId::name}, {&x, &y}); }
+#define HYPATIA_DEFINE_FUNCTION(name, arity) HYPATIA_DEFINE_##arity(name)
+HYPATIA_FOR_EACH_ELEMWISE_FUNCTION(HYPATIA_DEFINE_FUNCTION)
+#undef HYPATIA_DEFINE_FUNCTION
+#undef HYPATIA_DEFINE_1
+#undef HYPATIA_DEFINE_2
+
+Variable clip(const Operand& x, const Operand& low, const Operand& high) {
+  return elemwise({ScalarOpId::clip}, {&x, &low, &high});
+}
+Variable where(const Operand& condition, const Operand& if_true, const Operand& if_false) {
+  return elemwise({ScalarOpId::where}, {&condition, &if_true, &if_false});
+}
+Variable second(const Operand& like, const Operand& value) { return elemwise({ScalarOpId::second}, {&like, &value}); }
+Variable true_divide(const Operand& x, const Operand& y) { return true_div(x, y); }
+
+// The *_like builders are `second` of a constant: one elementwise node, so fusion sees them.
+Variable full_like(const Operand& x, const Operand& value) {
+  Variable like = x.as_variable();
+  return second(Operand(like, x.where()), Operand(value.as_weak_variable(like.dtype()), x.where()));
+}
+Variable zeros_like(const Operand& x) { return full_like(x, Operand(0, x.where())); }
+Variable ones_like(const Operand& x) { return full_like(x, Operand(1, x.where())); }
+
+Variable cast(const Operand& x, DType dtype) {
+  if (!x.is_number() && x.variable().dtype() == dtype) return x.variable();
+  return elemwise({ScalarOpId::cast, dtype}, {&x});
+}
+
+Variable operator+(const Operand& x, const Operand& y) { return add(x, y); }
+Variable operator-(const Operand& x, const Operand& y) { return sub(x, y); }
+Variable operator*(const Operand& x, const Operand& y) { return mul(x, y); }
+Variable operator/(const Operand& x, const Operand& y) { return true_div(x, y); }
+Variable operator%(const Operand& x, const Operand& y) { return mod(x, y); }
+Variable operator-(const Operand& x) { return neg(x); }
+Variable operator<(const Operand& x, const Operand& y) { return lt(x, y); }
+Variable operator<=(const Operand& x, const Operand& y) { return le(x, y); }
+Variable operator>(const Operand& x, const Operand& y) { return gt(x, y); }
+Variable operator>=(const Operand& x, const Operand& y) { return ge(x, y); }
+Variable operator&(const Operand& x, const Operand& y) { return logical_and(x, y); }
+Variable operator|(const Operand& x, const Operand& y) { return logical_or(x, y); }
+Variable operator^(const Operand& x, const Operand& y) { return logical_xor(x, y); }
+Variable operator~(const Operand& x) { return logical_not(x); }
+
+}  // namespace hypatia

@@ -1,0 +1,152 @@
+// The reference meaning of every scalar op: one function per row of scalar_ops.def, with NumPy's
+// semantics (wrapping integer arithmetic, floor division, Python's modulo sign, NaN-propagating
+// maximum). Header-only and dependency-free so generated kernels can include the same definitions.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+namespace hypatia::scalar_math {
+
+template <class T> inline constexpr bool is_signed_int = std::is_integral_v<T> && std::is_signed_v<T>;
+template <class T> inline constexpr bool is_any_int = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+
+// Integer + - * wrap around like NumPy's instead of being undefined behaviour.
+template <class T> inline T add(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a || b;
+  else if constexpr (is_any_int<T>) return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) + static_cast<std::make_unsigned_t<T>>(b));
+  else return a + b;
+}
+template <class T> inline T sub(T a, T b) {
+  if constexpr (is_any_int<T>) return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) - static_cast<std::make_unsigned_t<T>>(b));
+  else return a - b;
+}
+template <class T> inline T mul(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a && b;
+  else if constexpr (is_any_int<T>) {
+    using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+    return static_cast<T>(static_cast<U>(static_cast<std::make_unsigned_t<T>>(a)) * static_cast<U>(static_cast<std::make_unsigned_t<T>>(b)));
+  } else return a * b;
+}
+template <class T> inline T neg(T a) { return sub(T(0), a); }
+template <class T> inline T abs(T a) {
+  if constexpr (is_signed_int<T>) return a < 0 ? neg(a) : a;
+  else if constexpr (std::is_integral_v<T>) return a;
+  else return std::fabs(a);
+}
+template <class T> inline T sign(T a) {
+  if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; }
+  return static_cast<T>((T(0) < a) - (a < T(0)));
+}
+template <class T> inline T sqr(T a) { return mul(a, a); }
+template <class T> inline T true_div(T a, T b) { return a / b; }
+
+// Floor division; integer division by zero gives 0, as NumPy does (with a warning there).
+template <class T> inline T int_div(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return std::floor(a / b);
+  else if constexpr (std::is_same_v<T, bool>) return b ? a : false;
+  else {
+    if (b == 0) return 0;
+    if constexpr (is_signed_int<T>) {
+      if (b == -1) return neg(a);  // avoids INT_MIN / -1 overflow
+      T q = static_cast<T>(a / b);
+      if ((a % b != 0) && ((a < 0) != (b < 0))) q = static_cast<T>(q - 1);
+      return q;
+    } else return static_cast<T>(a / b);
+  }
+}
+// Python's modulo: the result has the divisor's sign.
+template <class T> inline T mod(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    T r = std::fmod(a, b);
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  } else if constexpr (std::is_same_v<T, bool>) return b ? false : false;
+  else {
+    if (b == 0) return 0;
+    if constexpr (is_signed_int<T>) {
+      if (b == -1) return 0;
+      T r = static_cast<T>(a % b);
+      if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
+      return r;
+    } else return static_cast<T>(a % b);
+  }
+}
+template <class T> inline T pow(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return std::pow(a, b);
+  else if constexpr (std::is_same_v<T, bool>) return a || !b;
+  else {
+    if constexpr (is_signed_int<T>) {
+      // NumPy refuses negative integer powers; the only exact results are for bases 1 and -1.
+      if (b < 0) return a == 1 ? T(1) : a == -1 ? ((b % 2) ? T(-1) : T(1)) : T(0);
+    }
+    T result = 1, base = a;
+    for (auto e = b; e > 0; e = static_cast<T>(e >> 1)) {
+      if (e & 1) result = mul(result, base);
+      base = mul(base, base);
+    }
+    return result;
+  }
+}
+template <class T> inline T maximum(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
+  return a < b ? b : a;
+}
+template <class T> inline T minimum(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
+  return b < a ? b : a;
+}
+template <class T> inline T clip(T x, T low, T high) { return minimum(maximum(x, low), high); }
+
+template <class T> inline T exp(T a) { return std::exp(a); }
+template <class T> inline T exp2(T a) { return std::exp2(a); }
+template <class T> inline T log(T a) { return std::log(a); }
+template <class T> inline T log2(T a) { return std::log2(a); }
+template <class T> inline T log10(T a) { return std::log10(a); }
+template <class T> inline T log1p(T a) { return std::log1p(a); }
+template <class T> inline T expm1(T a) { return std::expm1(a); }
+template <class T> inline T sqrt(T a) { return std::sqrt(a); }
+template <class T> inline T reciprocal(T a) { return T(1) / a; }
+template <class T> inline T tanh(T a) { return std::tanh(a); }
+// Stable for large |a|: never evaluates exp of a large positive number.
+template <class T> inline T sigmoid(T a) {
+  if (a >= 0) return T(1) / (T(1) + std::exp(-a));
+  T e = std::exp(a);
+  return e / (T(1) + e);
+}
+template <class T> inline T softplus(T a) { return a > 0 ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a)); }
+template <class T> inline T sin(T a) { return std::sin(a); }
+template <class T> inline T cos(T a) { return std::cos(a); }
+template <class T> inline T tan(T a) { return std::tan(a); }
+template <class T> inline T arcsin(T a) { return std::asin(a); }
+template <class T> inline T arccos(T a) { return std::acos(a); }
+template <class T> inline T arctan(T a) { return std::atan(a); }
+template <class T> inline T arctan2(T a, T b) { return std::atan2(a, b); }
+template <class T> inline T sinh(T a) { return std::sinh(a); }
+template <class T> inline T cosh(T a) { return std::cosh(a); }
+template <class T> inline T erf(T a) { return std::erf(a); }
+template <class T> inline T erfc(T a) { return std::erfc(a); }
+template <class T> inline T floor(T a) { if constexpr (std::is_floating_point_v<T>) return std::floor(a); else return a; }
+template <class T> inline T ceil(T a) { if constexpr (std::is_floating_point_v<T>) return std::ceil(a); else return a; }
+// Half to even, like NumPy.
+template <class T> inline T round(T a) { if constexpr (std::is_floating_point_v<T>) return std::nearbyint(a); else return a; }
+
+template <class T> inline bool eq(T a, T b) { return a == b; }
+template <class T> inline bool neq(T a, T b) { return a != b; }
+template <class T> inline bool lt(T a, T b) { return a < b; }
+template <class T> inline bool le(T a, T b) { return a <= b; }
+template <class T> inline bool gt(T a, T b) { return a > b; }
+template <class T> inline bool ge(T a, T b) { return a >= b; }
+inline bool logical_and(bool a, bool b) { return a && b; }
+inline bool logical_or(bool a, bool b) { return a || b; }
+inline bool logical_xor(bool a, bool b) { return a != b; }
+inline bool logical_not(bool a) { return !a; }
+template <class T> inline bool isnan(T a) { if constexpr (std::is_floating_point_v<T>) return std::isnan(a); else return false; }
+template <class T> inline bool isinf(T a) { if constexpr (std::is_floating_point_v<T>) return std::isinf(a); else return false; }
+
+template <class T> inline T where(bool condition, T a, T b) { return condition ? a : b; }
+template <class T> inline T second(T, T b) { return b; }
+template <class T> inline T cast(T a) { return a; }  // inputs arrive converted already
+
+}  // namespace hypatia::scalar_math

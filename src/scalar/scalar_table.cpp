@@ -1,0 +1,76 @@
+#include "scalar/scalar_table.h"
+
+#include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+
+namespace hypatia {
+namespace {
+
+constexpr double kLn2 = 0.69314718055994530942;
+constexpr double kLn10 = 2.30258509299404568402;
+constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
+
+// Each row's gradient body becomes a function.
+#define HYPATIA_SCALAR_OP(name, arity, rule, ...)                                                 \
+  std::vector<Variable> grad_##name([[maybe_unused]] const std::vector<Variable>& x,              \
+                                    [[maybe_unused]] const Variable& out,                         \
+                                    [[maybe_unused]] const Variable& gz) {                        \
+    __VA_ARGS__                                                                                   \
+  }
+#include "scalar/scalar_ops.def"
+#undef HYPATIA_SCALAR_OP
+
+const ScalarOpInfo kTable[] = {
+#define HYPATIA_SCALAR_OP(name, arity, rule, ...) {#name, arity, TypeRule::rule, &grad_##name},
+#include "scalar/scalar_ops.def"
+#undef HYPATIA_SCALAR_OP
+};
+
+std::string dtype_list(const std::vector<DType>& dtypes) {
+  std::string result;
+  for (size_t i = 0; i < dtypes.size(); ++i) result += (i ? ", " : "") + std::string(dtype_name(dtypes[i]));
+  return result;
+}
+
+}  // namespace
+
+const ScalarOpInfo& scalar_op_info(ScalarOpId id) { return kTable[static_cast<int>(id)]; }
+
+ScalarTyping scalar_typing(const ScalarOp& op, const std::vector<DType>& inputs) {
+  const ScalarOpInfo& info = scalar_op_info(op.id);
+  auto promoted = [&](size_t first) {
+    DType result = inputs.at(first);
+    for (size_t i = first + 1; i < inputs.size(); ++i) result = promote_types(result, inputs[i]);
+    return result;
+  };
+  switch (info.rule) {
+    case TypeRule::Upcast: {
+      DType t = promoted(0);
+      return {t, t};
+    }
+    case TypeRule::UpcastNumeric: {
+      DType t = promoted(0);
+      if (is_bool(t))
+        throw TypeError(std::string("[") + info.name + "] is not defined for bool inputs (" + dtype_list(inputs) +
+                        "); cast them to an integer type first");
+      return {t, t};
+    }
+    case TypeRule::Float: {
+      DType t = upgrade_to_float(promoted(0));
+      return {t, t};
+    }
+    case TypeRule::Compare: return {promoted(0), DType::Bool};
+    case TypeRule::Logical: return {DType::Bool, DType::Bool};
+    case TypeRule::Predicate: return {inputs.at(0), DType::Bool};
+    case TypeRule::Where: {
+      DType t = promoted(1);
+      return {t, t};
+    }
+    case TypeRule::Second: return {inputs.at(1), inputs.at(1)};
+    case TypeRule::Cast: return {op.cast_to, op.cast_to};
+  }
+  __builtin_unreachable();
+}
+
+}  // namespace hypatia
