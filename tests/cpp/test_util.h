@@ -1,0 +1,54 @@
+// Shared helpers for the C++ tests.
+#pragma once
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "hypatia/hypatia.h"
+
+namespace hypatia::testing {
+
+// Same shape and every element close (NumPy's allclose), with a readable failure.
+inline ::testing::AssertionResult arrays_close(const Array& actual, const Array& expected, double rtol = 1e-6,
+                                               double atol = 1e-9) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " != expected "
+                                         << shape_str(expected.shape());
+  if (!actual.allclose(expected, rtol, atol))
+    return ::testing::AssertionFailure() << "\nactual:   " << actual.str() << "\nexpected: " << expected.str();
+  return ::testing::AssertionSuccess();
+}
+
+// Runs `fn`, expects it to throw ErrorType whose message contains every one of `fragments`.
+template <class ErrorType = Error>
+::testing::AssertionResult throws_with(const std::function<void()>& fn, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+  } catch (const ErrorType& e) {
+    std::string message = e.what();
+    for (const std::string& fragment : fragments)
+      if (message.find(fragment) == std::string::npos)
+        return ::testing::AssertionFailure() << "message lacks \"" << fragment << "\": " << message;
+    return ::testing::AssertionSuccess();
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+// Checks the symbolic gradient of fn against finite differences; fails the test with the message.
+inline void expect_grad_ok(const std::function<Variable(const std::vector<Variable>&)>& fn,
+                           const std::vector<Array>& point, VerifyGradOptions options = {}) {
+  try {
+    verify_grad(fn, point, options);
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+}
+
+// Evaluates infer_shape of the node producing `out` and compares it with the actual output shape.
+void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values);
+
+}  // namespace hypatia::testing
