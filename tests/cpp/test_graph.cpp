@@ -1,0 +1,134 @@
+// Types, variables, shared variables, Operand weak scalars, printing.
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::testing::arrays_close;
+using hp::testing::throws_with;
+
+TEST(TensorType, PrintsKnownAndUnknownDimensions) {
+  EXPECT_EQ(hp::TensorType(hp::DType::Float64, {-1, 500}).str(), "float64(?, 500)");
+  EXPECT_EQ(hp::TensorType(hp::DType::Int32, {3}).str(), "int32(3,)");
+  EXPECT_EQ(hp::TensorType(hp::DType::Bool, {}).str(), "bool()");
+}
+
+TEST(TensorType, AcceptsArraysMatchingKnownDimensions) {
+  hp::TensorType type(hp::DType::Float32, {-1, 3});
+  EXPECT_TRUE(type.accepts(hp::Array::zeros({5, 3}, hp::DType::Float32)));
+  EXPECT_FALSE(type.accepts(hp::Array::zeros({5, 4}, hp::DType::Float32)));
+  EXPECT_FALSE(type.accepts(hp::Array::zeros({5, 3}, hp::DType::Float64)));
+  EXPECT_FALSE(type.accepts(hp::Array::zeros({5}, hp::DType::Float32)));
+}
+
+TEST(Variable, DeclaredRootsHaveTheirTypes) {
+  auto x = hp::matrix("x");
+  EXPECT_EQ(x.type().str(), "float64(?, ?)");
+  EXPECT_EQ(x.name(), "x");
+  EXPECT_TRUE(x.is_root());
+  EXPECT_EQ(hp::row("r", hp::DType::Float32).type().str(), "float32(1, ?)");
+  EXPECT_EQ(hp::col().type().str(), "float64(?, 1)");
+  EXPECT_EQ(hp::tensor3().ndim(), 3);
+  EXPECT_EQ(hp::tensor4().ndim(), 4);
+  EXPECT_EQ(hp::scalar("s", hp::DType::Int32).type().str(), "int32()");
+}
+
+TEST(Variable, ApplyOutputsKeepTheirGraphAlive) {
+  hp::Variable y;
+  {
+    auto x = hp::vector("x");
+    y = hp::exp(x) + 1.0;
+  }
+  auto owner = y.owner();
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->op().name(), "add");
+  EXPECT_EQ(owner->input(0).owner()->op().name(), "exp");
+  EXPECT_EQ(owner->input(0).owner()->input(0).name(), "x");
+}
+
+TEST(Variable, WeakScalarsTakeTheTensorsDtype) {
+  auto f = hp::vector("f", hp::DType::Float32);
+  auto i = hp::vector("i", hp::DType::Int8);
+  EXPECT_EQ((f * 2.0).dtype(), hp::DType::Float32);
+  EXPECT_EQ((2 * f).dtype(), hp::DType::Float32);
+  EXPECT_EQ((i + 1).dtype(), hp::DType::Int8);
+  EXPECT_EQ((i * 0.5).dtype(), hp::DType::Float64);
+  EXPECT_EQ((i + 1000).dtype(), hp::DType::Int64);  // does not fit int8
+}
+
+TEST(SharedVariable, GetAndSetValueCopyUnlessBorrowed) {
+  hp::Array value = hp::Array::from({1.0, 2.0});
+  auto s = hp::shared(value, "s");
+  value.set_from_double(0, 10.0);
+  EXPECT_EQ(s.get_value().get_as_double(0), 1.0);  // the constructor copied
+  hp::Array got = s.get_value();
+  got.set_from_double(1, 20.0);
+  EXPECT_EQ(s.get_value().get_as_double(1), 2.0);  // get_value copied
+  hp::Array borrowed = s.get_value(/*borrow=*/true);
+  borrowed.set_from_double(1, 30.0);
+  EXPECT_EQ(s.get_value().get_as_double(1), 30.0);  // borrow aliases
+  EXPECT_EQ(s.type().str(), "float64(?,)");  // shared shapes may change
+  s.set_value(hp::Array::from({1.0, 2.0, 3.0}));
+  EXPECT_EQ(s.get_value().size(), 3);
+}
+
+TEST(SharedVariable, SetValueRefusesAnotherType) {
+  auto s = hp::shared(hp::Array::zeros({2}), "weights");
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { s.set_value(hp::Array::zeros({2}, hp::DType::Float32)); },
+                                         {"[shared]", "weights", "float64(?,)", "float32(2,)"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { s.set_value(hp::Array::zeros({2, 2})); }, {"[shared]", "float64(2, 2)"}));
+}
+
+TEST(Variable, NullVariableUseIsAnError) {
+  hp::Variable null;
+  EXPECT_FALSE(null);
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)null.type(); }, {"[variable]", "null"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::exp(null); }, {"null Variable", "test_graph.cpp"}));
+}
+
+TEST(Constant, HoldsACopyOfItsValue) {
+  hp::Array value = hp::Array::from({1.0, 2.0});
+  auto c = hp::constant(value);
+  value.set_from_double(0, 5.0);
+  EXPECT_TRUE(c.is_constant());
+  EXPECT_EQ(c.constant_value().get_as_double(0), 1.0);
+  EXPECT_EQ(c.type().str(), "float64(2,)");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)hp::vector("v").constant_value(); }, {"is not a constant"}));
+}
+
+TEST(Printing, DebugprintShowsTheTreeWithIdsAndTypes) {
+  auto x = hp::matrix("x");
+  auto w = hp::shared(hp::Array::zeros({3, 2}), "w");
+  auto y = hp::tanh(x * w) + hp::tanh(x * w);
+  std::string text = hp::debugprint(y);
+  EXPECT_NE(text.find("add [id A] float64(?, ?)"), std::string::npos) << text;
+  EXPECT_NE(text.find(" |tanh [id B] float64(?, ?)"), std::string::npos) << text;
+  EXPECT_NE(text.find("x [id"), std::string::npos) << text;
+  EXPECT_NE(text.find("w [shared]"), std::string::npos) << text;
+}
+
+TEST(Printing, DebugprintMarksSharedSubtrees) {
+  auto x = hp::vector("x");
+  auto t = hp::exp(x);
+  std::string text = hp::debugprint(t * t);
+  EXPECT_NE(text.find("(printed above)"), std::string::npos) << text;
+}
+
+TEST(Printing, ToDotEmitsGraphviz) {
+  auto x = hp::vector("x");
+  std::string dot = hp::to_dot({hp::exp(x) * 2.0});
+  EXPECT_EQ(dot.rfind("digraph hypatia {", 0), 0u);
+  EXPECT_NE(dot.find("label=\"exp\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"mul\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("->"), std::string::npos);
+}
+
+TEST(Op, EqualOpsCompareEqualAndHashAlike) {
+  auto x = hp::matrix("x");
+  auto a = hp::sum(x, 1).owner();
+  auto b = hp::sum(x, 1).owner();
+  auto c = hp::sum(x, 0).owner();
+  EXPECT_TRUE(a->op().equals(b->op()));
+  EXPECT_EQ(a->op().hash(), b->op().hash());
+  EXPECT_FALSE(a->op().equals(c->op()));
+  EXPECT_FALSE(hp::exp(x).owner()->op().equals(hp::log(x).owner()->op()));
+  EXPECT_EQ(c->op().str(), "sum{axis=(0,)}");
+}

@@ -1,0 +1,54 @@
+// The demo's network at small scale: the loss falls and the model learns something.
+#include <filesystem>
+
+#include "fashion_mnist.h"
+#include "mlp.h"
+#include "test_util.h"
+
+namespace hp = hypatia;
+
+TEST(MnistTraining, LossFallsOnAFewHundredExamples) {
+  if (!std::filesystem::exists(fashion_mnist::kDefaultDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto data = fashion_mnist::load(fashion_mnist::kDefaultDir, "train", 300);
+  hp::Array images = hp::Array::from_vector(data.images, {data.num_examples, data.features()});
+  hp::Array labels = hp::Array::from_vector(data.labels);
+  MlpConfig config;
+  config.hidden = 64;
+  config.learning_rate = 0.2;
+  Mlp mlp(config);
+  double first = 0, last = 0;
+  for (int epoch = 0; epoch < 10; ++epoch) {
+    double total = 0;
+    for (int64_t start = 0; start < 300; start += 50) {
+      hp::Slice rows{start, start + 50, 1};
+      total += mlp.train_step(images.slice({rows}), labels.slice({rows}));
+    }
+    if (epoch == 0) first = total / 6;
+    last = total / 6;
+  }
+  EXPECT_LT(last, first * 0.6) << "first epoch loss " << first << ", last " << last;
+  EXPECT_GT(mlp.accuracy(images, labels), 0.6);
+}
+
+TEST(MnistTraining, Float64TrainsToo) {
+  // Synthetic data keeps this independent of the dataset: two blobs, labels 0 and 1.
+  hp::random::Generator rng(7);
+  hp::Array images = rng.uniform({40, 8}, 0.0, 1.0);
+  std::vector<int64_t> label_values(40);
+  for (int64_t i = 0; i < 40; ++i) {
+    label_values[i] = i % 2;
+    for (int64_t j = 0; j < 4; ++j) images.set<double>({i, j + 4 * (i % 2)}, 2.0);
+  }
+  hp::Array labels = hp::Array::from_vector(label_values);
+  MlpConfig config;
+  config.inputs = 8;
+  config.hidden = 16;
+  config.classes = 2;
+  config.dtype = hp::DType::Float64;
+  config.learning_rate = 0.5;
+  Mlp mlp(config);
+  double first = mlp.train_step(images, labels), last = first;
+  for (int step = 0; step < 50; ++step) last = mlp.train_step(images, labels);
+  EXPECT_LT(last, first * 0.5);
+  EXPECT_DOUBLE_EQ(mlp.accuracy(images, labels), 1.0);
+}
