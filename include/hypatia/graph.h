@@ -195,9 +195,13 @@ SharedVariable shared(const Array& value, std::string name = "", bool borrow = f
 class Operand {
  public:
   Operand(const Variable& v, std::source_location where = std::source_location::current())
-      : var_(v), where_(where) {}
+      : var_(v), where_(where) {
+    if (!v) reject_null();
+  }
   Operand(const SharedVariable& v, std::source_location where = std::source_location::current())
-      : var_(v), where_(where) {}
+      : var_(v), where_(where) {
+    if (!v) reject_null();
+  }
   Operand(double value, std::source_location where = std::source_location::current())
       : number_(value), is_float_(true), where_(where) {}
   Operand(int value, std::source_location where = std::source_location::current())
@@ -216,6 +220,7 @@ class Operand {
   const Variable& variable() const { return var_; }  // null for numbers
 
  private:
+  [[noreturn]] void reject_null() const;  // a null Variable is never a number
   Variable var_;
   double number_ = 0;
   bool is_float_ = false;

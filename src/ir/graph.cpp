@@ -231,6 +231,11 @@ SharedVariable shared(const Array& value, std::string name, bool borrow, std::so
 
 // ---- Operand ----
 
+void Operand::reject_null() const {
+  throw ValueError("[variable] a null Variable (a disconnected gradient or a default-constructed handle) used in an "
+                   "expression at " + format_location(where_));
+}
+
 Variable Operand::as_variable(DType dtype) const {
   if (var_) return var_;
   return constant(Array::scalar(number_, dtype), "", where_);

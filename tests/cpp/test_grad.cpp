@@ -53,7 +53,7 @@ TEST(Grad, KnownGradsSeedTheGraph) {
   auto seed = hp::constant(hp::Array::from({1.0, 10.0}));
   hp::GradOptions options;
   options.known_grads = {{y, seed}};
-  auto g = hp::grad(hp::Variable(), {x}, options);
+  auto g = hp::grad(hp::Variable(), std::vector<hp::Variable>{x}, options);
   EXPECT_TRUE(arrays_close(hp::eval(g[0], {{x, hp::Array::from({0.0, 0.0})}}), hp::Array::from({3.0, 30.0})));
 }
 

@@ -1,0 +1,185 @@
+// Array::str(): NumPy's repr for arrays, close enough to read side by side with NumPy output.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "hypatia/array.h"
+
+namespace hypatia {
+namespace {
+
+constexpr int64_t kSummarizeAbove = 1000;  // NumPy's threshold
+constexpr int kEdgeItems = 3;
+constexpr size_t kLineWidth = 75;
+
+std::string format_plain_float(double v, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
+  std::string text = buffer;
+  // "1.50000" -> "1.5", "2.000" -> "2."
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+  }
+  return text;
+}
+
+// Shortest of up to 8 significant decimals that reads back within float precision, NumPy style.
+int decimals_needed(double v) {
+  for (int d = 0; d < 8; ++d) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", d, v);
+    double back = std::strtod(buffer, nullptr);
+    if (std::fabs(back - v) <= 1e-8 * std::max(1.0, std::fabs(v)) * 0.5) return d;
+  }
+  return 8;
+}
+
+struct Formatter {
+  DType dtype;
+  bool scientific = false;
+  int decimals = 0;
+  size_t int_width = 0, frac_width = 0, width = 0;
+
+  std::string raw(double v) const {
+    if (dtype == DType::Bool) return v != 0 ? "True" : "False";
+    if (!is_float(dtype)) {
+      std::ostringstream out;
+      out << static_cast<long long>(v);
+      return out.str();
+    }
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    if (scientific) {
+      char buffer[64];
+      std::snprintf(buffer, sizeof buffer, "%.*e", decimals, v);
+      std::string text = buffer;
+      size_t e = text.find('e');
+      std::string mantissa = text.substr(0, e), exponent = text.substr(e);
+      if (mantissa.find('.') != std::string::npos)
+        while (mantissa.back() == '0') mantissa.pop_back();
+      else mantissa += ".";
+      return mantissa + exponent;
+    }
+    return format_plain_float(v, decimals);
+  }
+
+  std::string operator()(double v) const {
+    std::string text = raw(v);
+    if (is_float(dtype) && !scientific && std::isfinite(v)) {
+      size_t dot = text.find('.');
+      std::string left = text.substr(0, dot), right = text.substr(dot);
+      if (left.size() < int_width) left.insert(0, int_width - left.size(), ' ');
+      if (right.size() < frac_width) right.append(frac_width - right.size(), ' ');
+      return left + right;
+    }
+    if (text.size() < width) text.insert(0, width - text.size(), ' ');
+    return text;
+  }
+};
+
+Formatter make_formatter(const Array& array, const std::vector<double>& values) {
+  Formatter f{array.dtype()};
+  if (is_float(array.dtype())) {
+    double max_abs = 0, min_abs = INFINITY;
+    for (double v : values)
+      if (std::isfinite(v) && v != 0) {
+        max_abs = std::max(max_abs, std::fabs(v));
+        min_abs = std::min(min_abs, std::fabs(v));
+      }
+    f.scientific = max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY) || (max_abs / min_abs > 1e3 && min_abs < 1);
+    for (double v : values)
+      if (std::isfinite(v)) {
+        if (f.scientific) {
+          double mantissa = v / std::pow(10.0, std::floor(std::log10(std::fabs(v == 0 ? 1 : v))));
+          f.decimals = std::max(f.decimals, decimals_needed(mantissa));
+        } else {
+          f.decimals = std::max(f.decimals, decimals_needed(v));
+        }
+      }
+    if (!f.scientific)
+      for (double v : values) {
+        if (!std::isfinite(v)) continue;
+        std::string text = format_plain_float(v, f.decimals);
+        size_t dot = text.find('.');
+        f.int_width = std::max(f.int_width, dot);
+        f.frac_width = std::max(f.frac_width, text.size() - dot);
+      }
+  }
+  for (double v : values) f.width = std::max(f.width, f(v).size());
+  if (is_float(array.dtype()) && !f.scientific) f.width = std::max(f.width, f.int_width + f.frac_width);
+  return f;
+}
+
+// Positions printed along an axis of size n (all, or the edges around "...").
+std::vector<int64_t> shown(int64_t n, bool summarize) {
+  std::vector<int64_t> result;
+  if (!summarize || n <= 2 * kEdgeItems) {
+    for (int64_t i = 0; i < n; ++i) result.push_back(i);
+  } else {
+    for (int64_t i = 0; i < kEdgeItems; ++i) result.push_back(i);
+    result.push_back(-1);  // "..."
+    for (int64_t i = n - kEdgeItems; i < n; ++i) result.push_back(i);
+  }
+  return result;
+}
+
+void collect(const Array& a, bool summarize, std::vector<double>& values) {
+  if (a.ndim() == 0) {
+    values.push_back(a.item());
+    return;
+  }
+  for (int64_t i : shown(a.shape()[0], summarize))
+    if (i >= 0) collect(a.index(0, i), summarize, values);
+}
+
+void render(const Array& a, const Formatter& f, bool summarize, size_t indent, std::string& out) {
+  if (a.ndim() == 0) {
+    out += f(a.item());
+    return;
+  }
+  out += "[";
+  const auto positions = shown(a.shape()[0], summarize);
+  if (a.ndim() == 1) {
+    size_t line_start = out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1;
+    for (size_t k = 0; k < positions.size(); ++k) {
+      std::string item = positions[k] < 0 ? "..." : f(a.index(0, positions[k]).item());
+      if (k) {
+        out += ",";
+        if (out.size() - line_start + item.size() + 2 > kLineWidth) {
+          out += "\n" + std::string(indent + 1, ' ');
+          line_start = out.size() - indent - 1;
+        } else {
+          out += " ";
+        }
+      }
+      out += item;
+    }
+  } else {
+    for (size_t k = 0; k < positions.size(); ++k) {
+      if (k) out += "," + std::string(a.ndim() - 1, '\n') + std::string(indent + 1, ' ');
+      if (positions[k] < 0) out += "...";
+      else render(a.index(0, positions[k]), f, summarize, indent + 1, out);
+    }
+  }
+  out += "]";
+}
+
+}  // namespace
+
+std::string Array::str() const {
+  const bool default_dtype = dtype_ == DType::Float64 || dtype_ == DType::Int64 || dtype_ == DType::Bool;
+  const std::string dtype_suffix = default_dtype ? "" : ", dtype=" + std::string(dtype_name(dtype_));
+  if (size() == 0) {
+    std::string shape_part = ndim() == 1 ? "" : ", shape=" + shape_str(shape_);
+    return "array([]" + shape_part + ", dtype=" + std::string(dtype_name(dtype_)) + ")";
+  }
+  const bool summarize = size() > kSummarizeAbove;
+  std::vector<double> values;
+  collect(*this, summarize, values);
+  Formatter f = make_formatter(*this, values);
+  std::string out = "array(";
+  render(*this, f, summarize, 6, out);
+  return out + dtype_suffix + ")";
+}
+
+}  // namespace hypatia

@@ -1,0 +1,24 @@
+#include "hypatia/error.h"
+
+#include <string_view>
+
+namespace hypatia {
+
+std::string format_location(const std::source_location& where) {
+  // The file's name is enough to find it and keeps messages short.
+  std::string_view file = where.file_name();
+  size_t slash = file.find_last_of('/');
+  if (slash != std::string_view::npos) file = file.substr(slash + 1);
+  return std::string(file) + ":" + std::to_string(where.line());
+}
+
+void rethrow_with_location(const Error& error, const std::source_location& where) {
+  std::string message = std::string(error.what()) + " (node built at " + format_location(where) + ")";
+  if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message);
+  if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message);
+  if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message);
+  if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message);
+  throw Error(message);
+}
+
+}  // namespace hypatia
