@@ -229,4 +229,56 @@ Variable min(const Operand& x, Axes axes, bool keepdims) { return reduce(ReduceK
 Variable any(const Operand& x, Axes axes, bool keepdims) { return reduce(ReduceKind::Any, x, axes, keepdims); }
 Variable all(const Operand& x, Axes axes, bool keepdims) { return reduce(ReduceKind::All, x, axes, keepdims); }
 
+
+
+namespace {
+
+// The number of elements reduced over `axes`: a constant when the shape is known statically.
+Variable reduced_count(const Variable& x, const std::vector<int>& axes, DType dtype, std::source_location where) {
+  int64_t known = 1;
+  Variable symbolic;
+  for (int axis : axes) {
+    int64_t dim = x.type().shape[axis];
+    if (dim != TensorType::kUnknown) known *= dim;
+    else symbolic = symbolic ? symbolic * shape_i(x, axis) : shape_i(x, axis);
+  }
+  Variable count = constant(static_cast<double>(known), dtype, where);
+  return symbolic ? count * cast(symbolic, dtype) : count;
+}
+
+DType mean_dtype(DType input) { return is_float(input) ? input : DType::Float64; }
+
+}  // namespace
+
+Variable mean(const Operand& x, Axes axes, bool keepdims) {
+  Variable input = x.as_variable();
+  std::vector<int> resolved;
+  try {
+    resolved = axes.resolve(input.ndim(), "mean");
+  } catch (const Error& e) {
+    rethrow_with_location(e, x.where());
+  }
+  const DType dtype = mean_dtype(input.dtype());
+  Variable total = sum(Operand(cast(input, dtype), x.where()), resolved, keepdims);
+  return total / reduced_count(input, resolved, dtype, x.where());
+}
+
+Variable var(const Operand& x, Axes axes, bool keepdims, int ddof) {
+  Variable input = x.as_variable();
+  std::vector<int> resolved;
+  try {
+    resolved = axes.resolve(input.ndim(), "var");
+  } catch (const Error& e) {
+    rethrow_with_location(e, x.where());
+  }
+  const DType dtype = mean_dtype(input.dtype());
+  Variable centered = cast(input, dtype) - mean(Operand(input, x.where()), resolved, /*keepdims=*/true);
+  Variable squares = sum(Operand(sqr(centered), x.where()), resolved, keepdims);
+  return squares / (reduced_count(input, resolved, dtype, x.where()) - static_cast<double>(ddof));
+}
+
+Variable std(const Operand& x, Axes axes, bool keepdims, int ddof) {
+  return sqrt(var(x, std::move(axes), keepdims, ddof));
+}
+
 }  // namespace hypatia

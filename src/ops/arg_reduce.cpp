@@ -1,0 +1,95 @@
+// argmax / argmin: the index of the extreme along one axis (first on ties; NaN wins, as in NumPy).
+#include <cmath>
+
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "ops/reduce.h"
+
+namespace hypatia {
+namespace {
+
+class ArgReduce : public Op {
+ public:
+  ArgReduce(bool is_max, int axis) : is_max_(is_max), axis_(axis) {}
+  std::string name() const override { return is_max_ ? "argmax" : "argmin"; }
+  std::string props() const override { return "axis=" + std::to_string(axis_); }
+
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const TensorType& in = inputs.at(0).type();
+    if (axis_ < 0 || axis_ >= in.ndim())
+      throw ValueError("[" + name() + "] axis " + std::to_string(axis_) + " is out of range for " + in.str());
+    std::vector<int64_t> shape = in.shape;
+    shape.erase(shape.begin() + axis_);
+    return {TensorType(DType::Int64, shape)};
+  }
+
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array& x = inputs[0];
+    const int64_t length = x.shape()[axis_];
+    std::vector<int> perm;
+    Shape out_shape;
+    for (int axis = 0; axis < x.ndim(); ++axis)
+      if (axis != axis_) {
+        perm.push_back(axis);
+        out_shape.push_back(x.shape()[axis]);
+      }
+    perm.push_back(axis_);
+    const int64_t count = shape_size(out_shape);
+    if (length == 0 && count > 0)
+      throw ValueError("[" + name() + "] of an empty sequence: axis " + std::to_string(axis_) + " of shape " +
+                       shape_str(x.shape()) + " has size 0");
+    const Array rows = x.transpose(perm).contiguous();
+    Array out = Array::empty(out_shape, DType::Int64);
+    int64_t* result = out.data<int64_t>();
+    dispatch_dtype(x.dtype(), [&]<class T>() {
+      const T* data = count ? rows.data<T>() : nullptr;
+      for (int64_t r = 0; r < count; ++r) {
+        const T* row = data + r * length;
+        int64_t best = 0;
+        for (int64_t j = 1; j < length; ++j) {
+          if constexpr (std::is_floating_point_v<T>) {
+            if (std::isnan(row[best])) break;
+            if (std::isnan(row[j])) { best = j; break; }
+          }
+          if (is_max_ ? row[j] > row[best] : row[j] < row[best]) best = j;
+        }
+        result[r] = best;
+      }
+    });
+    outputs[0] = std::move(out);
+  }
+
+  std::vector<Variable> grad(const Apply&, const std::vector<Variable>&) const override { return {Variable()}; }
+
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const override {
+    std::vector<Variable> dims = shapes[0];
+    dims.erase(dims.begin() + axis_);
+    return {dims};
+  }
+
+ private:
+  bool is_max_;
+  int axis_;
+};
+
+Variable arg_reduce(bool is_max, const Operand& x, std::optional<int> axis, bool keepdims) {
+  Variable input = x.as_variable();
+  const char* name = is_max ? "argmax" : "argmin";
+  if (!axis) {
+    // Over the flattened tensor, as NumPy does without an axis.
+    Variable flat = input.ndim() == 1 ? input : flatten(Operand(input, x.where()), 1);
+    Variable out = apply_op1(std::make_shared<ArgReduce>(is_max, 0), {flat}, x.where());
+    if (!keepdims) return out;
+    return dimshuffle(Operand(out, x.where()), std::vector<int>(input.ndim(), kNewAxis));
+  }
+  int resolved = Axes(*axis).resolve(input.ndim(), name).at(0);
+  Variable out = apply_op1(std::make_shared<ArgReduce>(is_max, resolved), {input}, x.where());
+  return keepdims ? restore_reduced_axes(out, input.ndim(), {resolved}) : out;
+}
+
+}  // namespace
+
+Variable argmax(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(true, x, axis, keepdims); }
+Variable argmin(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(false, x, axis, keepdims); }
+
+}  // namespace hypatia

@@ -1,0 +1,292 @@
+#include "ops/blas.h"
+
+#include <cblas.h>
+
+#include <optional>
+
+#include "hypatia/blas.h"
+#include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "scalar/scalar_math.h"
+
+namespace hypatia {
+namespace {
+
+std::string types_str(const Variable& x, const Variable& y) { return x.type().str() + " and " + y.type().str(); }
+
+// How BLAS can read a 2-d array in place: transposed or not, with its leading dimension.
+struct BlasView {
+  CBLAS_TRANSPOSE trans;
+  int ld;
+};
+
+std::optional<BlasView> blas_view(const Array& a) {
+  const int64_t rows = a.shape()[0], cols = a.shape()[1];
+  const int64_t s0 = a.strides()[0], s1 = a.strides()[1];
+  if ((cols == 1 || s1 == 1) && (rows == 1 || s0 >= std::max<int64_t>(cols, 1)))
+    return BlasView{CblasNoTrans, static_cast<int>(rows == 1 ? std::max<int64_t>(cols, 1) : s0)};
+  if ((rows == 1 || s0 == 1) && (cols == 1 || s1 >= std::max<int64_t>(rows, 1)))
+    return BlasView{CblasTrans, static_cast<int>(cols == 1 ? std::max<int64_t>(rows, 1) : s1)};
+  return std::nullopt;
+}
+
+template <class T> void gemm(const Array& a, const Array& b, Array& c) {
+  Array a_in = a, b_in = b;
+  auto va = blas_view(a_in), vb = blas_view(b_in);
+  if (!va) {
+    a_in = a.copy();
+    va = blas_view(a_in);
+  }
+  if (!vb) {
+    b_in = b.copy();
+    vb = blas_view(b_in);
+  }
+  const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, 1.0f, a_in.data<float>(), va->ld, b_in.data<float>(),
+                vb->ld, 0.0f, c.data<float>(), std::max(n, 1));
+  else
+    cblas_dgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, 1.0, a_in.data<double>(), va->ld, b_in.data<double>(),
+                vb->ld, 0.0, c.data<double>(), std::max(n, 1));
+}
+
+template <class T> void loop_product(const Array& a, const Array& b, Array& c) {
+  const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* pc = c.data<T>();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      T acc = T(0);
+      for (int64_t p = 0; p < k; ++p)
+        acc = scalar_math::add(acc, scalar_math::mul(pa[i * a.strides()[0] + p * a.strides()[1]],
+                                                     pb[p * b.strides()[0] + j * b.strides()[1]]));
+      pc[i * n + j] = acc;
+    }
+}
+
+// Views a vector as a 1 x n or n x 1 matrix without copying.
+Array as_row(const Array& v) { return v.expand_dims(0); }
+Array as_column(const Array& v) { return v.expand_dims(1); }
+
+void check_aligned(const Array& x, const Array& y, int64_t kx, int64_t ky, const char* op) {
+  if (kx != ky)
+    throw ShapeError(std::string("[") + op + "] shapes " + shape_str(x.shape()) + " and " + shape_str(y.shape()) +
+                     " not aligned: " + std::to_string(kx) + " (axis " + std::to_string(x.ndim() - 1) + ") != " +
+                     std::to_string(ky) + " (axis " + std::to_string(std::max(y.ndim() - 2, 0)) + ")");
+}
+
+}  // namespace
+
+void matrix_product(const Array& a, const Array& b, Array& c) {
+  if (c.size() == 0) return;
+  if (a.shape()[1] == 0) {
+    dispatch_dtype(c.dtype(), [&]<class T>() { std::fill_n(c.data<T>(), c.size(), T(0)); });
+    return;
+  }
+  dispatch_dtype(c.dtype(), [&]<class T>() {
+    if constexpr (std::is_floating_point_v<T>) gemm<T>(a, b, c);
+    else loop_product<T>(a, b, c);
+  });
+}
+
+// ---- Dot ----
+
+std::vector<TensorType> Dot::output_types(const std::vector<Variable>& inputs) const {
+  const Variable &x = inputs.at(0), &y = inputs.at(1);
+  if (x.ndim() < 1 || x.ndim() > 2 || y.ndim() < 1 || y.ndim() > 2)
+    throw TypeError("[dot] takes vectors and matrices, got " + types_str(x, y));
+  const auto &xs = x.type().shape, &ys = y.type().shape;
+  int64_t kx = xs.back(), ky = y.ndim() == 1 ? ys[0] : ys[0];
+  if (kx != TensorType::kUnknown && ky != TensorType::kUnknown && kx != ky)
+    throw ShapeError("[dot] shapes " + types_str(x, y) + " not aligned: " + std::to_string(kx) + " (axis " +
+                     std::to_string(x.ndim() - 1) + ") != " + std::to_string(ky) + " (axis 0)");
+  std::vector<int64_t> shape;
+  if (x.ndim() == 2) shape.push_back(xs[0]);
+  if (y.ndim() == 2) shape.push_back(ys[1]);
+  return {TensorType(promote_types(x.dtype(), y.dtype()), shape)};
+}
+
+void Dot::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const DType dtype = node.output(0).dtype();
+  const Array x = inputs[0].dtype() == dtype ? inputs[0] : inputs[0].astype(dtype);
+  const Array y = inputs[1].dtype() == dtype ? inputs[1] : inputs[1].astype(dtype);
+  check_aligned(x, y, x.shape().back(), y.shape()[0], "dot");
+  const Array a = x.ndim() == 2 ? x : as_row(x);
+  const Array b = y.ndim() == 2 ? y : as_column(y);
+  Array c = Array::empty({a.shape()[0], b.shape()[1]}, dtype);
+  matrix_product(a, b, c);
+  Shape shape;
+  if (x.ndim() == 2) shape.push_back(a.shape()[0]);
+  if (y.ndim() == 2) shape.push_back(b.shape()[1]);
+  outputs[0] = c.reshape(shape);
+}
+
+std::vector<Variable> Dot::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable &x = node.input(0), &y = node.input(1), &gz = output_grads[0];
+  Variable gx, gy;
+  if (x.ndim() == 2 && y.ndim() == 2) {
+    gx = dot(gz, y.T());
+    gy = dot(x.T(), gz);
+  } else if (x.ndim() == 2) {  // matrix · vector
+    gx = outer(gz, y);
+    gy = dot(x.T(), gz);
+  } else if (y.ndim() == 2) {  // vector · matrix
+    gx = dot(y, gz);
+    gy = outer(x, gz);
+  } else {
+    gx = gz * y;
+    gy = gz * x;
+  }
+  return {is_float(x.dtype()) ? gx : Variable(), is_float(y.dtype()) ? gy : Variable()};
+}
+
+std::vector<std::vector<Variable>> Dot::infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const {
+  std::vector<Variable> dims;
+  if (node.input(0).ndim() == 2) dims.push_back(shapes[0][0]);
+  if (node.input(1).ndim() == 2) dims.push_back(shapes[1][1]);
+  return {dims};
+}
+
+// ---- BatchedMatmul ----
+
+std::vector<TensorType> BatchedMatmul::output_types(const std::vector<Variable>& inputs) const {
+  const Variable &x = inputs.at(0), &y = inputs.at(1);
+  if (x.ndim() != y.ndim() || x.ndim() < 2)
+    throw TypeError("[matmul] internal: inputs must have equal rank >= 2, got " + types_str(x, y));
+  const int nd = x.ndim();
+  const auto &xs = x.type().shape, &ys = y.type().shape;
+  int64_t kx = xs[nd - 1], ky = ys[nd - 2];
+  if (kx != TensorType::kUnknown && ky != TensorType::kUnknown && kx != ky)
+    throw ShapeError("[matmul] shapes " + types_str(x, y) + " not aligned: " + std::to_string(kx) + " (axis " +
+                     std::to_string(nd - 1) + ") != " + std::to_string(ky) + " (axis " + std::to_string(nd - 2) + ")");
+  std::vector<int64_t> shape;
+  for (int axis = 0; axis < nd - 2; ++axis) {
+    int64_t a = xs[axis], b = ys[axis];
+    if (a == 1) shape.push_back(b);
+    else if (b == 1) shape.push_back(a);
+    else if (a != TensorType::kUnknown && b != TensorType::kUnknown && a != b)
+      throw ShapeError("[matmul] batch dimensions of " + types_str(x, y) + " cannot broadcast (axis " +
+                       std::to_string(axis) + ")");
+    else shape.push_back(a != TensorType::kUnknown ? a : b);
+  }
+  shape.push_back(xs[nd - 2]);
+  shape.push_back(ys[nd - 1]);
+  return {TensorType(promote_types(x.dtype(), y.dtype()), shape)};
+}
+
+void BatchedMatmul::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const DType dtype = node.output(0).dtype();
+  const Array x = inputs[0].dtype() == dtype ? inputs[0] : inputs[0].astype(dtype);
+  const Array y = inputs[1].dtype() == dtype ? inputs[1] : inputs[1].astype(dtype);
+  const int nd = x.ndim();
+  check_aligned(x, y, x.shape()[nd - 1], y.shape()[nd - 2], "matmul");
+  Shape batch;
+  for (int axis = 0; axis < nd - 2; ++axis) {
+    int64_t a = x.shape()[axis], b = y.shape()[axis];
+    bool a_broadcasts = node.input(0).type().shape[axis] == 1, b_broadcasts = node.input(1).type().shape[axis] == 1;
+    if (a != b && !a_broadcasts && !b_broadcasts)
+      throw ShapeError("[matmul] batch dimensions of shapes " + shape_str(x.shape()) + " and " + shape_str(y.shape()) +
+                       " differ on axis " + std::to_string(axis));
+    batch.push_back(a_broadcasts ? b : a);
+  }
+  Shape out_shape = batch;
+  out_shape.push_back(x.shape()[nd - 2]);
+  out_shape.push_back(y.shape()[nd - 1]);
+  Array out = Array::empty(out_shape, dtype);
+  Shape x_target = batch, y_target = batch;
+  x_target.insert(x_target.end(), x.shape().end() - 2, x.shape().end());
+  y_target.insert(y_target.end(), y.shape().end() - 2, y.shape().end());
+  const Array xb = x.broadcast_to(x_target), yb = y.broadcast_to(y_target);
+  if (shape_size(batch) > 0) {
+    IndexIterator it(batch);
+    do {
+      Array a = xb, b = yb, c = out;
+      for (size_t axis = 0; axis < batch.size(); ++axis) {
+        a = a.index(0, it.index()[axis]);
+        b = b.index(0, it.index()[axis]);
+        c = c.index(0, it.index()[axis]);
+      }
+      matrix_product(a, b, c);
+    } while (it.next());
+  }
+  outputs[0] = std::move(out);
+}
+
+namespace {
+// Sums a gradient over the batch axes its input broadcast along.
+Variable unbroadcast_batch(const Variable& g, const Variable& input) {
+  std::vector<int> axes;
+  for (int axis = 0; axis < input.ndim() - 2; ++axis)
+    if (input.type().shape[axis] == 1 && g.type().shape[axis] != 1) axes.push_back(axis);
+  return axes.empty() ? g : sum(g, axes, /*keepdims=*/true);
+}
+Variable swap_last_two(const Variable& v) {
+  std::vector<int> perm;
+  for (int axis = 0; axis < v.ndim(); ++axis) perm.push_back(axis);
+  std::swap(perm[v.ndim() - 1], perm[v.ndim() - 2]);
+  return transpose(v, perm);
+}
+}  // namespace
+
+std::vector<Variable> BatchedMatmul::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable &x = node.input(0), &y = node.input(1), &gz = output_grads[0];
+  auto product = std::make_shared<BatchedMatmul>();
+  Variable gx = unbroadcast_batch(apply_op1(product, {gz, swap_last_two(y)}), x);
+  Variable gy = unbroadcast_batch(apply_op1(product, {swap_last_two(x), gz}), y);
+  return {is_float(x.dtype()) ? gx : Variable(), is_float(y.dtype()) ? gy : Variable()};
+}
+
+std::vector<std::vector<Variable>> BatchedMatmul::infer_shape(const Apply& node,
+                                                              const std::vector<std::vector<Variable>>& shapes) const {
+  const int nd = node.input(0).ndim();
+  std::vector<Variable> dims;
+  for (int axis = 0; axis < nd - 2; ++axis)
+    dims.push_back(node.input(0).type().shape[axis] == 1 ? shapes[1][axis] : shapes[0][axis]);
+  dims.push_back(shapes[0][nd - 2]);
+  dims.push_back(shapes[1][nd - 1]);
+  return {dims};
+}
+
+// ---- Builders ----
+
+Variable dot(const Operand& x, const Operand& y) {
+  Variable a = x.as_variable(), b = y.as_variable();
+  if (a.ndim() == 0 || b.ndim() == 0) return mul(x, y);
+  if (a.ndim() > 2 || b.ndim() > 2)
+    throw TypeError("[dot] takes vectors and matrices (use matmul for batches), got " + types_str(a, b) +
+                    " (node built at " + format_location(x.where()) + ")");
+  return apply_op1(std::make_shared<Dot>(), {a, b}, x.where());
+}
+
+Variable matmul(const Operand& x, const Operand& y) {
+  Variable a = x.as_variable(), b = y.as_variable();
+  if (a.ndim() == 0 || b.ndim() == 0)
+    throw TypeError("[matmul] does not take scalars (use mul), got " + types_str(a, b) + " (node built at " +
+                    format_location(x.where()) + ")");
+  if (a.ndim() <= 2 && b.ndim() <= 2) return apply_op1(std::make_shared<Dot>(), {a, b}, x.where());
+  // NumPy's rules: a vector gains an axis that is removed again; batch axes are padded on the left.
+  const bool a_vector = a.ndim() == 1, b_vector = b.ndim() == 1;
+  if (a_vector) a = expand_dims(Operand(a, x.where()), 0);
+  if (b_vector) b = expand_dims(Operand(b, x.where()), 1);
+  const int nd = std::max(a.ndim(), b.ndim());
+  auto pad = [&](const Variable& v) {
+    std::vector<int> pattern(nd - v.ndim(), kNewAxis);
+    for (int axis = 0; axis < v.ndim(); ++axis) pattern.push_back(axis);
+    return dimshuffle(Operand(v, x.where()), pattern);
+  };
+  Variable out = apply_op1(std::make_shared<BatchedMatmul>(), {pad(a), pad(b)}, x.where());
+  if (a_vector) out = squeeze(Operand(out, x.where()), {nd - 2});
+  if (b_vector) out = squeeze(Operand(out, x.where()), {-1});
+  return out;
+}
+
+Variable outer(const Operand& x, const Operand& y) {
+  Variable a = x.as_variable(), b = y.as_variable();
+  if (a.ndim() != 1 || b.ndim() != 1)
+    throw TypeError("[outer] takes two vectors, got " + types_str(a, b) + " (node built at " + format_location(x.where()) + ")");
+  return mul(dimshuffle(Operand(a, x.where()), {0, kNewAxis}), dimshuffle(Operand(b, x.where()), {kNewAxis, 0}));
+}
+
+}  // namespace hypatia

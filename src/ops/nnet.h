@@ -1,0 +1,35 @@
+// Neural-network ops with their own kernels: Softmax, LogSoftmax and the cross-entropy of
+// probabilities against integer labels. The rest of nnet.h is composed from other ops.
+#pragma once
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+class Softmax : public Op {
+ public:
+  Softmax(int axis, bool log) : axis_(axis), log_(log) {}
+  std::string name() const override { return log_ ? "log_softmax" : "softmax"; }
+  std::string props() const override { return "axis=" + std::to_string(axis_); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+
+ private:
+  int axis_;
+  bool log_;
+};
+
+// -log(p[i, labels[i]]) for each row i of a matrix of probabilities.
+class CrossentropyCategorical1Hot : public Op {
+ public:
+  std::string name() const override { return "crossentropy_categorical_1hot"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+};
+
+}  // namespace hypatia

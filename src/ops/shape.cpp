@@ -1,0 +1,537 @@
+// Shape family: Reshape, MakeVector, Join, Split, Alloc, ARange, Eye and the builders over them.
+#include <cmath>
+#include <numeric>
+
+#include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "hypatia/subtensor.h"
+
+namespace hypatia {
+namespace {
+
+// The value of a 0-d constant, or nullopt when it is only known at run time.
+std::optional<int64_t> constant_int(const Variable& v) {
+  if (v.is_constant() && v.constant_value().size() == 1) return static_cast<int64_t>(v.constant_value().item());
+  return std::nullopt;
+}
+
+int64_t scalar_int(const Array& a) { return static_cast<int64_t>(a.item()); }
+
+// A dimension argument: an int scalar Variable or a number, as int64.
+Variable dimension(const Operand& d, const char* op) {
+  Variable v = d.as_variable(DType::Int64);
+  if (v.ndim() != 0 || !(is_integer(v.dtype()) || is_bool(v.dtype())))
+    throw TypeError(std::string("[") + op + "] dimensions must be integer scalars, got " + v.type().str() +
+                    " (node built at " + format_location(d.where()) + ")");
+  return v;
+}
+
+std::vector<Variable> dimensions(const std::vector<Operand>& shape, const char* op) {
+  std::vector<Variable> dims;
+  for (const Operand& d : shape) dims.push_back(dimension(d, op));
+  return dims;
+}
+
+int resolve_axis(int axis, int ndim, const char* op) {
+  int resolved = axis < 0 ? axis + ndim : axis;
+  if (resolved < 0 || resolved >= ndim)
+    throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " +
+                     std::to_string(ndim) + " dimensions");
+  return resolved;
+}
+
+// ---- MakeVector ----
+
+class MakeVector : public Op {
+ public:
+  explicit MakeVector(DType dtype) : dtype_(dtype) {}
+  std::string name() const override { return "make_vector"; }
+  std::string props() const override { return std::string(dtype_name(dtype_)); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    for (const Variable& input : inputs)
+      if (input.ndim() != 0) throw TypeError("[make_vector] elements must be scalars, got " + input.type().str());
+    return {TensorType(dtype_, {static_cast<int64_t>(inputs.size())})};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    Array out = Array::empty({static_cast<int64_t>(inputs.size())}, dtype_);
+    for (size_t i = 0; i < inputs.size(); ++i) out.index(0, static_cast<int64_t>(i)).copy_from(inputs[i]);
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
+    std::vector<Variable> grads;
+    for (size_t i = 0; i < node.inputs().size(); ++i)
+      grads.push_back(is_float(node.input(i).dtype()) ? output_grads[0][{static_cast<long>(i)}] : Variable());
+    return grads;
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
+    return {{constant(static_cast<double>(node.inputs().size()), DType::Int64)}};
+  }
+
+ private:
+  DType dtype_;
+};
+
+// ---- Reshape ----
+
+class Reshape : public Op {
+ public:
+  explicit Reshape(int ndim) : ndim_(ndim) {}
+  std::string name() const override { return "reshape"; }
+  std::string props() const override { return "ndim=" + std::to_string(ndim_); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable &x = inputs.at(0), &shape = inputs.at(1);
+    if (shape.ndim() != 1 || !is_integer(shape.dtype()))
+      throw TypeError("[reshape] the shape must be an integer vector, got " + shape.type().str());
+    std::vector<int64_t> dims(ndim_, TensorType::kUnknown);
+    auto owner = shape.owner();
+    if (owner && dynamic_cast<const MakeVector*>(&owner->op())) {
+      int unknown_at = -1;
+      int64_t known_product = 1;
+      bool all_known = true;
+      for (int i = 0; i < ndim_; ++i) {
+        auto value = constant_int(owner->input(i));
+        if (!value) {
+          all_known = false;
+          continue;
+        }
+        if (*value == -1) {
+          if (unknown_at != -1) throw ShapeError("[reshape] can only infer one dimension (two -1 in the shape)");
+          unknown_at = i;
+        } else if (*value < 0) {
+          throw ShapeError("[reshape] negative dimension " + std::to_string(*value) + " in the shape");
+        } else {
+          dims[i] = *value;
+          known_product *= *value;
+        }
+      }
+      // With a fully known input and target, check sizes now instead of at run time.
+      int64_t size = 1;
+      for (int64_t d : x.type().shape) size = d == TensorType::kUnknown || size == -1 ? -1 : size * d;
+      if (all_known && size != -1) {
+        if (unknown_at != -1) {
+          if (known_product == 0 || size % known_product != 0)
+            throw ShapeError("[reshape] cannot reshape " + x.type().str() + " into a shape with known product " +
+                             std::to_string(known_product) + " and one -1");
+          dims[unknown_at] = size / known_product;
+        } else if (known_product != size) {
+          throw ShapeError("[reshape] cannot reshape " + x.type().str() + " (size " + std::to_string(size) +
+                           ") into a shape of size " + std::to_string(known_product));
+        }
+      }
+    }
+    return {TensorType(x.dtype(), dims)};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array shape_values = inputs[1].astype(DType::Int64);
+    Shape shape(shape_values.data<int64_t>(), shape_values.data<int64_t>() + shape_values.size());
+    if (static_cast<int>(shape.size()) != ndim_)
+      throw ShapeError("[reshape] shape " + shape_str(shape) + " has " + std::to_string(shape.size()) + " entries, expected " +
+                       std::to_string(ndim_));
+    outputs[0] = inputs[0].reshape(shape);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
+    const Variable& x = node.input(0);
+    return {reshape(output_grads[0], shape(x), x.ndim()), Variable()};
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& shapes) const override {
+    auto owner = node.input(1).owner();
+    if (owner && dynamic_cast<const MakeVector*>(&owner->op())) {
+      bool has_unknown = false;
+      for (const Variable& d : owner->inputs()) has_unknown = has_unknown || constant_int(d).value_or(0) == -1;
+      if (!has_unknown) return {owner->inputs()};
+    }
+    return Op::infer_shape(node, shapes);
+  }
+  ViewMap view_map() const override { return {{0, 0}}; }
+
+ private:
+  int ndim_;
+};
+
+// ---- Join / Split ----
+
+class Split : public Op {
+ public:
+  Split(int axis, int pieces) : axis_(axis), pieces_(pieces) {}
+  std::string name() const override { return "split"; }
+  std::string props() const override { return "axis=" + std::to_string(axis_) + ", pieces=" + std::to_string(pieces_); }
+  // Inputs: x, then one int scalar size per piece.
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable& x = inputs.at(0);
+    if (axis_ < 0 || axis_ >= x.ndim())
+      throw ValueError("[split] axis " + std::to_string(axis_) + " is out of range for " + x.type().str());
+    std::vector<TensorType> types;
+    int64_t total = 0;
+    bool all_known = true;
+    for (int k = 0; k < pieces_; ++k) {
+      TensorType type = x.type();
+      auto size = constant_int(inputs.at(1 + k));
+      if (size && *size < 0) throw ValueError("[split] piece " + std::to_string(k) + " has negative size " + std::to_string(*size));
+      type.shape[axis_] = size.value_or(TensorType::kUnknown);
+      all_known = all_known && size;
+      total += size.value_or(0);
+      types.push_back(type);
+    }
+    int64_t length = x.type().shape[axis_];
+    if (all_known && length != TensorType::kUnknown && total != length)
+      throw ValueError("[split] sizes sum to " + std::to_string(total) + " but axis " + std::to_string(axis_) + " of " +
+                       x.type().str() + " has " + std::to_string(length));
+    return types;
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array& x = inputs[0];
+    int64_t start = 0, total = 0;
+    for (int k = 0; k < pieces_; ++k) total += scalar_int(inputs[1 + k]);
+    if (total != x.shape()[axis_])
+      throw ValueError("[split] sizes sum to " + std::to_string(total) + " but axis " + std::to_string(axis_) +
+                       " of shape " + shape_str(x.shape()) + " has " + std::to_string(x.shape()[axis_]));
+    for (int k = 0; k < pieces_; ++k) {
+      int64_t size = scalar_int(inputs[1 + k]);
+      if (size < 0) throw ValueError("[split] piece " + std::to_string(k) + " has negative size " + std::to_string(size));
+      std::vector<Slice> slices(axis_ + 1);
+      slices[axis_] = Slice{start, start + size, 1};
+      outputs[k] = x.slice(slices);
+      start += size;
+    }
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
+    std::vector<Variable> pieces;
+    for (int k = 0; k < pieces_; ++k)
+      pieces.push_back(output_grads[k] ? output_grads[k] : zeros_like(node.output(k)));
+    std::vector<Variable> grads(node.inputs().size());
+    grads[0] = concatenate(pieces, axis_);
+    return grads;
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& shapes) const override {
+    std::vector<std::vector<Variable>> result;
+    for (int k = 0; k < pieces_; ++k) {
+      std::vector<Variable> dims = shapes[0];
+      dims[axis_] = cast(node.input(1 + k), DType::Int64);
+      result.push_back(dims);
+    }
+    return result;
+  }
+  ViewMap view_map() const override {
+    ViewMap map;
+    for (int k = 0; k < pieces_; ++k) map.emplace_back(k, 0);
+    return map;
+  }
+
+ private:
+  int axis_, pieces_;
+};
+
+class Join : public Op {
+ public:
+  explicit Join(int axis) : axis_(axis) {}
+  std::string name() const override { return "join"; }
+  std::string props() const override { return "axis=" + std::to_string(axis_); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    if (inputs.empty()) throw ValueError("[concatenate] needs at least one tensor");
+    const int ndim = inputs[0].ndim();
+    if (ndim == 0) throw ValueError("[concatenate] cannot join 0-d tensors (use stack)");
+    if (axis_ < 0 || axis_ >= ndim)
+      throw ValueError("[concatenate] axis " + std::to_string(axis_) + " is out of range for " + inputs[0].type().str());
+    DType dtype = inputs[0].dtype();
+    std::vector<int64_t> shape = inputs[0].type().shape;
+    int64_t length = 0;
+    for (const Variable& input : inputs) {
+      if (input.ndim() != ndim)
+        throw ValueError("[concatenate] all inputs must have the same rank: " + inputs[0].type().str() + " and " +
+                         input.type().str());
+      dtype = promote_types(dtype, input.dtype());
+      for (int axis = 0; axis < ndim; ++axis) {
+        if (axis == axis_) continue;
+        int64_t a = shape[axis], b = input.type().shape[axis];
+        if (a != TensorType::kUnknown && b != TensorType::kUnknown && a != b)
+          throw ShapeError("[concatenate] shapes " + inputs[0].type().str() + " and " + input.type().str() +
+                           " differ on axis " + std::to_string(axis));
+        if (a == TensorType::kUnknown) shape[axis] = b;
+      }
+      int64_t d = input.type().shape[axis_];
+      length = length == TensorType::kUnknown || d == TensorType::kUnknown ? TensorType::kUnknown : length + d;
+    }
+    shape[axis_] = length;
+    return {TensorType(dtype, shape)};
+  }
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    Shape shape = inputs[0].shape();
+    shape[axis_] = 0;
+    for (const Array& input : inputs) {
+      for (int axis = 0; axis < input.ndim(); ++axis)
+        if (axis != axis_ && input.shape()[axis] != inputs[0].shape()[axis])
+          throw ShapeError("[concatenate] shapes " + shape_str(inputs[0].shape()) + " and " + shape_str(input.shape()) +
+                           " differ on axis " + std::to_string(axis));
+      shape[axis_] += input.shape()[axis_];
+    }
+    Array out = Array::empty(shape, node.output(0).dtype());
+    int64_t start = 0;
+    for (const Array& input : inputs) {
+      std::vector<Slice> slices(axis_ + 1);
+      slices[axis_] = Slice{start, start + input.shape()[axis_], 1};
+      Array region = out.slice(slices);
+      region.copy_from(input);
+      start += input.shape()[axis_];
+    }
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
+    std::vector<Variable> split_inputs = {output_grads[0]};
+    for (const Variable& input : node.inputs()) split_inputs.push_back(shape_i(input, axis_));
+    auto pieces = apply_op(std::make_shared<Split>(axis_, static_cast<int>(node.inputs().size())), split_inputs);
+    for (size_t k = 0; k < pieces.size(); ++k)
+      if (!is_float(node.input(k).dtype())) pieces[k] = Variable();
+    return pieces;
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
+    std::vector<Variable> dims = shapes[0];
+    for (size_t k = 1; k < shapes.size(); ++k) dims[axis_] = dims[axis_] + shapes[k][axis_];
+    return {dims};
+  }
+
+ private:
+  int axis_;
+};
+
+// ---- Alloc ----
+
+class Alloc : public Op {
+ public:
+  std::string name() const override { return "alloc"; }
+  // Inputs: value, then one int scalar per output dimension.
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable& value = inputs.at(0);
+    const int ndim = static_cast<int>(inputs.size()) - 1;
+    if (value.ndim() > ndim)
+      throw ValueError("[alloc] value " + value.type().str() + " has more dimensions than the shape (" + std::to_string(ndim) + ")");
+    std::vector<int64_t> shape;
+    for (int axis = 0; axis < ndim; ++axis) {
+      auto d = constant_int(inputs[1 + axis]);
+      if (d && *d < 0) throw ValueError("[alloc] negative dimension " + std::to_string(*d));
+      shape.push_back(d.value_or(TensorType::kUnknown));
+      int value_axis = axis - (ndim - value.ndim());
+      if (value_axis >= 0) {
+        int64_t v = value.type().shape[value_axis];
+        if (v != 1 && v != TensorType::kUnknown && d && *d != v)
+          throw ShapeError("[alloc] value " + value.type().str() + " cannot broadcast to dimension " + std::to_string(*d) +
+                           " on axis " + std::to_string(axis));
+        if (v != 1 && v != TensorType::kUnknown) shape[axis] = v;
+      }
+    }
+    return {TensorType(value.dtype(), shape)};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    Shape shape;
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      int64_t d = scalar_int(inputs[i]);
+      if (d < 0) throw ValueError("[alloc] negative dimension " + std::to_string(d));
+      shape.push_back(d);
+    }
+    outputs[0] = inputs[0].broadcast_to(shape).copy();
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
+    const Variable& value = node.input(0);
+    std::vector<Variable> grads(node.inputs().size());
+    if (!is_float(value.dtype())) return grads;
+    const int ndim = node.output(0).ndim(), lead = ndim - value.ndim();
+    std::vector<int> axes;
+    for (int axis = 0; axis < ndim; ++axis)
+      if (axis < lead || (value.type().shape[axis - lead] == 1 && node.output(0).type().shape[axis] != 1)) axes.push_back(axis);
+    Variable g = axes.empty() ? output_grads[0] : sum(output_grads[0], axes, /*keepdims=*/true);
+    // Drop the leading axes the value did not have.
+    std::vector<int> pattern;
+    for (int axis = lead; axis < ndim; ++axis) pattern.push_back(axis);
+    grads[0] = dimshuffle(g, pattern);
+    return grads;
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
+    std::vector<Variable> dims;
+    for (size_t i = 1; i < node.inputs().size(); ++i) dims.push_back(cast(node.input(i), DType::Int64));
+    return {dims};
+  }
+};
+
+// ---- ARange / Eye ----
+
+class ARange : public Op {
+ public:
+  explicit ARange(DType dtype) : dtype_(dtype) {}
+  std::string name() const override { return "arange"; }
+  std::string props() const override { return std::string(dtype_name(dtype_)); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    for (const Variable& input : inputs)
+      if (input.ndim() != 0) throw TypeError("[arange] start, stop and step must be scalars, got " + input.type().str());
+    int64_t length = TensorType::kUnknown;
+    if (inputs[0].is_constant() && inputs[1].is_constant() && inputs[2].is_constant()) {
+      double start = inputs[0].constant_value().item(), stop = inputs[1].constant_value().item(),
+             step = inputs[2].constant_value().item();
+      if (step == 0) throw ValueError("[arange] step must not be zero");
+      length = count(start, stop, step);
+    }
+    return {TensorType(dtype_, {length})};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    double start = inputs[0].item(), stop = inputs[1].item(), step = inputs[2].item();
+    if (step == 0) throw ValueError("[arange] step must not be zero");
+    const int64_t n = count(start, stop, step);
+    Array out = Array::empty({n}, dtype_);
+    for (int64_t i = 0; i < n; ++i) out.set_from_double(i, start + static_cast<double>(i) * step);
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>&) const override {
+    return std::vector<Variable>(node.inputs().size());
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
+    // ceil((stop - start) / step), at least 0.
+    const Variable &start = node.input(0), &stop = node.input(1), &step = node.input(2);
+    Variable n = ceil(cast(stop - start, DType::Float64) / cast(step, DType::Float64));
+    return {{cast(maximum(n, 0.0), DType::Int64)}};
+  }
+  static int64_t count(double start, double stop, double step) {
+    return std::max<int64_t>(0, static_cast<int64_t>(std::ceil((stop - start) / step)));
+  }
+
+ private:
+  DType dtype_;
+};
+
+class Eye : public Op {
+ public:
+  Eye(int k, DType dtype) : k_(k), dtype_(dtype) {}
+  std::string name() const override { return "eye"; }
+  std::string props() const override { return "k=" + std::to_string(k_) + ", " + std::string(dtype_name(dtype_)); }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    std::vector<int64_t> shape;
+    for (const Variable& input : inputs) {
+      if (input.ndim() != 0 || !is_integer(input.dtype()))
+        throw TypeError("[eye] sizes must be integer scalars, got " + input.type().str());
+      auto d = constant_int(input);
+      if (d && *d < 0) throw ValueError("[eye] negative size " + std::to_string(*d));
+      shape.push_back(d.value_or(TensorType::kUnknown));
+    }
+    return {TensorType(dtype_, shape)};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    int64_t n = scalar_int(inputs[0]), m = scalar_int(inputs[1]);
+    if (n < 0 || m < 0) throw ValueError("[eye] negative size " + std::to_string(std::min(n, m)));
+    Array out = Array::zeros({n, m}, dtype_);
+    for (int64_t i = 0; i < n; ++i)
+      if (i + k_ >= 0 && i + k_ < m) out.set_from_double(i * m + i + k_, 1.0);
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply&, const std::vector<Variable>&) const override { return {Variable(), Variable()}; }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
+    return {{cast(node.input(0), DType::Int64), cast(node.input(1), DType::Int64)}};
+  }
+
+ private:
+  int k_;
+  DType dtype_;
+};
+
+Variable with_location(const std::function<Variable()>& build, std::source_location where) {
+  try {
+    return build();
+  } catch (const Error& e) {
+    rethrow_with_location(e, where);
+  }
+}
+
+}  // namespace
+
+// ---- Builders ----
+
+Variable make_vector(const std::vector<Operand>& elements, DType dtype) {
+  std::source_location where = elements.empty() ? std::source_location::current() : elements[0].where();
+  std::vector<Variable> inputs;
+  for (const Operand& e : elements) inputs.push_back(e.as_variable(dtype));
+  return apply_op1(std::make_shared<MakeVector>(dtype), inputs, where);
+}
+
+Variable reshape(const Operand& x, const Variable& shape_vector, int ndim) {
+  return apply_op1(std::make_shared<Reshape>(ndim), {x.as_variable(), shape_vector}, x.where());
+}
+
+Variable reshape(const Operand& x, const std::vector<Operand>& shape) {
+  std::vector<Operand> dims;
+  for (const Operand& d : shape) dims.emplace_back(dimension(d, "reshape"), x.where());
+  return reshape(x, make_vector(dims), static_cast<int>(shape.size()));
+}
+
+Variable flatten(const Operand& x, int ndim) {
+  Variable input = x.as_variable();
+  if (ndim < 1 || ndim > std::max(input.ndim(), 1))
+    throw ValueError("[flatten] ndim " + std::to_string(ndim) + " is out of range for " + input.type().str() +
+                     " (node built at " + format_location(x.where()) + ")");
+  std::vector<Operand> shape;
+  for (int axis = 0; axis < ndim - 1; ++axis) shape.emplace_back(shape_i(input, axis), x.where());
+  shape.emplace_back(-1, x.where());
+  return reshape(Operand(input, x.where()), shape);
+}
+
+Variable concatenate(const std::vector<Variable>& xs, int axis, std::source_location where) {
+  return with_location([&] {
+    if (xs.empty()) throw ValueError("[concatenate] needs at least one tensor");
+    return apply_op1(std::make_shared<Join>(resolve_axis(axis, xs[0].ndim(), "concatenate")), xs, where);
+  }, where);
+}
+
+Variable stack(const std::vector<Variable>& xs, int axis, std::source_location where) {
+  return with_location([&] {
+    if (xs.empty()) throw ValueError("[stack] needs at least one tensor");
+    int resolved = resolve_axis(axis, xs[0].ndim() + 1, "stack");
+    std::vector<Variable> expanded;
+    for (const Variable& x : xs) expanded.push_back(expand_dims(Operand(x, where), resolved));
+    return apply_op1(std::make_shared<Join>(resolved), expanded, where);
+  }, where);
+}
+
+std::vector<Variable> split(const Operand& x, const std::vector<int64_t>& sizes, int axis) {
+  Variable input = x.as_variable();
+  try {
+    if (sizes.empty()) throw ValueError("[split] needs at least one piece");
+    std::vector<Variable> inputs = {input};
+    for (int64_t size : sizes) inputs.push_back(constant(static_cast<double>(size), DType::Int64, x.where()));
+    return apply_op(std::make_shared<Split>(resolve_axis(axis, input.ndim(), "split"), static_cast<int>(sizes.size())),
+                    inputs, x.where());
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("node built at") != std::string::npos) throw;
+    rethrow_with_location(e, x.where());
+  }
+}
+
+Variable alloc(const Operand& value, const std::vector<Operand>& shape) {
+  std::vector<Variable> inputs = {value.as_variable()};
+  for (const Variable& d : dimensions(shape, "alloc")) inputs.push_back(d);
+  return apply_op1(std::make_shared<Alloc>(), inputs, value.where());
+}
+
+Variable full(const std::vector<Operand>& shape, const Operand& value, DType dtype) {
+  return alloc(Operand(cast(value, dtype), value.where()), shape);
+}
+Variable zeros(const std::vector<Operand>& shape, DType dtype) {
+  return alloc(Operand(constant(0.0, dtype), shape.empty() ? std::source_location::current() : shape[0].where()), shape);
+}
+Variable ones(const std::vector<Operand>& shape, DType dtype) {
+  return alloc(Operand(constant(1.0, dtype), shape.empty() ? std::source_location::current() : shape[0].where()), shape);
+}
+
+Variable arange(const Operand& stop) { return arange(Operand(0, stop.where()), stop, Operand(1, stop.where())); }
+
+Variable arange(const Operand& start, const Operand& stop, const Operand& step, std::optional<DType> dtype) {
+  Variable a = start.as_variable(DType::Int64), b = stop.as_variable(DType::Int64), c = step.as_variable(DType::Int64);
+  // NumPy: integers give int64, any float gives float64.
+  DType chosen = dtype.value_or(is_float(a.dtype()) || is_float(b.dtype()) || is_float(c.dtype()) ? DType::Float64 : DType::Int64);
+  return apply_op1(std::make_shared<ARange>(chosen), {a, b, c}, start.where());
+}
+
+Variable eye(const Operand& n, std::optional<Operand> m, int k, DType dtype) {
+  Variable rows = dimension(n, "eye");
+  Variable cols = m ? dimension(*m, "eye") : rows;
+  return apply_op1(std::make_shared<Eye>(k, dtype), {rows, cols}, n.where());
+}
+
+}  // namespace hypatia
