@@ -17,9 +17,8 @@ std::string format_plain_float(double v, int decimals) {
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
   std::string text = buffer;
   // "1.50000" -> "1.5", "2.000" -> "2."
-  if (text.find('.') != std::string::npos) {
-    while (text.back() == '0') text.pop_back();
-  }
+  if (text.find('.') == std::string::npos) return text + ".";
+  while (text.back() == '0') text.pop_back();
   return text;
 }
 
