@@ -1,0 +1,138 @@
+// Reductions: values over axes, keepdims, dtypes, empty inputs, NaN, gradients, errors.
+#include <cmath>
+
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::Array;
+using hp::DType;
+using hp::testing::arrays_close;
+using hp::testing::expect_grad_ok;
+using hp::testing::throws_with;
+
+namespace {
+const Array kMatrix = Array::from({{1, 5, 3}, {4, 2, 6}});
+Array run(const std::function<hp::Variable(const hp::Variable&)>& f, const Array& value) {
+  auto x = hp::tensor(value.dtype(), std::vector<int64_t>(value.ndim(), -1), "x");
+  return hp::eval(f(x), {{x, value}});
+}
+}  // namespace
+
+TEST(Reduce, SumProdMaxMinOverAxes) {
+  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, kMatrix).item(), 21);
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, 0); }, kMatrix), Array::from({5, 7, 9})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, -1); }, kMatrix), Array::from({9, 12})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::prod(x, 1); }, kMatrix), Array::from({15, 48})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::max(x, 0); }, kMatrix), Array::from({4, 5, 6})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::min(x, 1); }, kMatrix), Array::from({1, 2})));
+  EXPECT_EQ(run([](auto& x) { return hp::max(x, {0, 1}); }, kMatrix).item(), 6);
+  Array cube = Array::arange(24, DType::Float64).reshape({2, 3, 4});
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, {0, 2}); }, cube), Array::from({60, 92, 124})));
+}
+
+TEST(Reduce, Keepdims) {
+  Array out = run([](auto& x) { return hp::sum(x, 1, true); }, kMatrix);
+  EXPECT_EQ(out.shape(), (hp::Shape{2, 1}));
+  auto x = hp::matrix("x");
+  EXPECT_EQ(hp::max(x, 0, true).type().str(), "float64(1, ?)");
+  EXPECT_EQ(hp::sum(x, {}, true).type().str(), "float64(1, 1)");
+}
+
+TEST(Reduce, AnyAll) {
+  Array b = Array::from_vector<bool>({true, false, false, false}, {2, 2});
+  EXPECT_TRUE(run([](auto& x) { return hp::any(x, 1); }, b).equals(Array::from_vector<bool>({true, false})));
+  EXPECT_TRUE(run([](auto& x) { return hp::all(x, 0); }, b).equals(Array::from_vector<bool>({false, false})));
+  EXPECT_EQ(run([](auto& x) { return hp::all(x); }, Array::zeros({0})).item(), 1);
+  EXPECT_EQ(run([](auto& x) { return hp::any(x); }, Array::zeros({0})).item(), 0);
+  EXPECT_EQ(run([](auto& x) { return hp::any(x); }, Array::from({0.0, -2.0})).item(), 1);
+}
+
+TEST(Reduce, DtypesFollowNumPy) {
+  auto i32 = hp::vector("i", DType::Int32), b = hp::vector("b", DType::Bool), f = hp::vector("f", DType::Float32);
+  EXPECT_EQ(hp::sum(i32).dtype(), DType::Int64);
+  EXPECT_EQ(hp::sum(b).dtype(), DType::Int64);
+  EXPECT_EQ(hp::prod(hp::vector("u", DType::UInt8)).dtype(), DType::Int64);
+  EXPECT_EQ(hp::sum(f).dtype(), DType::Float32);
+  EXPECT_EQ(hp::max(i32).dtype(), DType::Int32);
+  EXPECT_EQ(hp::mean(i32).dtype(), DType::Float64);
+  EXPECT_EQ(hp::mean(f).dtype(), DType::Float32);
+  EXPECT_EQ(hp::argmax(f).dtype(), DType::Int64);
+  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::from_vector<bool>({true, true, false})).item(), 2);
+  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::from_vector<int8_t>({100, 100})).item(), 200);
+}
+
+TEST(Reduce, EmptyInputs) {
+  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::zeros({0})).item(), 0);
+  EXPECT_EQ(run([](auto& x) { return hp::prod(x); }, Array::zeros({0})).item(), 1);
+  EXPECT_EQ(run([](auto& x) { return hp::sum(x, 0); }, Array::zeros({0, 3})).shape(), (hp::Shape{3}));
+  EXPECT_EQ(run([](auto& x) { return hp::max(x, 0); }, Array::zeros({3, 0})).shape(), (hp::Shape{0}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([] { run([](auto& x) { return hp::max(x); }, Array::zeros({0})); },
+                                          {"[max] zero-size reduction", "(0,)", "no identity", "test_reduce.cpp"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([] { run([](auto& x) { return hp::argmin(x); }, Array::zeros({0})); },
+                                          {"[argmin] of an empty sequence"}));
+}
+
+TEST(Reduce, NaNPropagates) {
+  Array with_nan = Array::from({1.0, NAN, 3.0});
+  EXPECT_TRUE(std::isnan(run([](auto& x) { return hp::max(x); }, with_nan).item()));
+  EXPECT_TRUE(std::isnan(run([](auto& x) { return hp::min(x); }, with_nan).item()));
+  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, with_nan).item(), 1);
+}
+
+TEST(Reduce, MeanVarStd) {
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::mean(x, 0); }, kMatrix), Array::from({2.5, 3.5, 4.5})));
+  EXPECT_DOUBLE_EQ(run([](auto& x) { return hp::mean(x); }, kMatrix).item(), 3.5);
+  // var of {1, 5, 3} is 8/3; with ddof=1 it is 4.
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::var(x, 1); }, kMatrix), Array::from({8.0 / 3, 8.0 / 3})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::var(x, 1, false, 1); }, kMatrix), Array::from({4, 4})));
+  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::std(x, 1, false, 1); }, kMatrix), Array::from({2, 2})));
+  EXPECT_DOUBLE_EQ(run([](auto& x) { return hp::mean(x); }, Array::from_vector<int32_t>({1, 2})).item(), 1.5);
+  EXPECT_EQ(run([](auto& x) { return hp::mean(x, 0, true); }, kMatrix).shape(), (hp::Shape{1, 3}));
+  auto known = hp::tensor(DType::Float64, {2, 3}, "known");  // known sizes use a constant count
+  EXPECT_DOUBLE_EQ(hp::eval(hp::mean(known), {{known, kMatrix}}).item(), 3.5);
+}
+
+TEST(Reduce, ArgmaxArgmin) {
+  EXPECT_TRUE(run([](auto& x) { return hp::argmax(x, 1); }, kMatrix).equals(Array::from_vector<int64_t>({1, 2})));
+  EXPECT_TRUE(run([](auto& x) { return hp::argmin(x, 0); }, kMatrix).equals(Array::from_vector<int64_t>({0, 1, 0})));
+  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, kMatrix).item(), 5);  // over the flattened matrix
+  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, Array::from({3, 3, 1})).item(), 0);  // first on ties
+  EXPECT_EQ(run([](auto& x) { return hp::argmax(x, -1, true); }, kMatrix).shape(), (hp::Shape{2, 1}));
+  EXPECT_EQ(run([](auto& x) { return hp::argmax(x, std::nullopt, true); }, kMatrix).shape(), (hp::Shape{1, 1}));
+}
+
+TEST(Reduce, Gradients) {
+  const Array point = Array::from({{0.5, -1.0, 2.0}, {1.5, 0.25, -0.75}});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::sum(in[0], 1); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::sum(in[0]); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::prod(in[0], 0); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::max(in[0], 1); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::min(in[0], {0, 1}); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::mean(in[0], 0, true); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::var(in[0], 1); }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::std(in[0]); }, {point});
+}
+
+TEST(Reduce, ProdGradientWithZeros) {
+  auto x = hp::vector("x");
+  auto g = hp::grad(hp::prod(x), x);
+  // One zero: only that position gets the product of the others.
+  EXPECT_TRUE(arrays_close(hp::eval(g, {{x, Array::from({2, 0, 3})}}), Array::from({0, 6, 0})));
+  // Two zeros: every partial derivative is zero.
+  EXPECT_TRUE(arrays_close(hp::eval(g, {{x, Array::from({0, 0, 3})}}), Array::from({0, 0, 0})));
+  EXPECT_TRUE(arrays_close(hp::eval(g, {{x, Array::from({2, 4, 3})}}), Array::from({12, 6, 8})));
+}
+
+TEST(Reduce, AxisErrors) {
+  auto x = hp::matrix("x");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::sum(x, 2); }, {"[sum] axis 2 is out of range for a 2-d input", "test_reduce.cpp"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::max(x, {0, -2}); }, {"[max] axis -2 is repeated"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::argmax(x, 3); }, {"[argmax] axis 3"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::mean(x, -3); }, {"[mean] axis -3"}));
+}
+
+TEST(Reduce, InferShape) {
+  auto x = hp::tensor3("x");
+  hp::testing::expect_infer_shape_ok({x}, hp::sum(x, {0, 2}), {Array::zeros({2, 3, 4})});
+  hp::testing::expect_infer_shape_ok({x}, hp::argmax(x, 1), {Array::zeros({2, 3, 4})});
+}
