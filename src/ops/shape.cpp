@@ -20,7 +20,7 @@ int64_t scalar_int(const Array& a) { return static_cast<int64_t>(a.item()); }
 
 // A dimension argument: an int scalar Variable or a number, as int64.
 Variable dimension(const Operand& d, const char* op) {
-  Variable v = d.as_variable(DType::Int64);
+  Variable v = d.as_variable();
   if (v.ndim() != 0 || !(is_integer(v.dtype()) || is_bool(v.dtype())))
     throw TypeError(std::string("[") + op + "] dimensions must be integer scalars, got " + v.type().str() +
                     " (node built at " + format_location(d.where()) + ")");
@@ -522,7 +522,7 @@ Variable ones(const std::vector<Operand>& shape, DType dtype) {
 Variable arange(const Operand& stop) { return arange(Operand(0, stop.where()), stop, Operand(1, stop.where())); }
 
 Variable arange(const Operand& start, const Operand& stop, const Operand& step, std::optional<DType> dtype) {
-  Variable a = start.as_variable(DType::Int64), b = stop.as_variable(DType::Int64), c = step.as_variable(DType::Int64);
+  Variable a = start.as_variable(), b = stop.as_variable(), c = step.as_variable();
   // NumPy: integers give int64, any float gives float64.
   DType chosen = dtype.value_or(is_float(a.dtype()) || is_float(b.dtype()) || is_float(c.dtype()) ? DType::Float64 : DType::Int64);
   return apply_op1(std::make_shared<ARange>(chosen), {a, b, c}, start.where());

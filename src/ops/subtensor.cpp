@@ -384,13 +384,13 @@ ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op
       for (auto [bound, flag] : {std::pair{&s->start, &entry.has_start}, {&s->stop, &entry.has_stop}, {&s->step, &entry.has_step}})
         if (*bound) {
           *flag = true;
-          parsed.scalars.push_back((*bound)->as_variable(DType::Int64));
+          parsed.scalars.push_back((*bound)->as_variable());
         }
       parsed.entries.push_back(entry);
       ++axis;
       ++out_dim;
     } else {
-      Variable v = std::get<Operand>(value).as_variable(DType::Int64);
+      Variable v = std::get<Operand>(value).as_variable();
       if (is_bool(v.dtype()) && v.ndim() > 0)
         throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use hp::where");
       if (!is_integer(v.dtype()))
@@ -492,7 +492,7 @@ Variable inc_subtensor(const Variable& x, const IndexList& indices, const Operan
 
 Variable take(const Operand& x, const Operand& indices, int axis) {
   Variable input = x.as_variable();
-  Variable index = indices.as_variable(DType::Int64);
+  Variable index = indices.as_variable();
   int resolved = axis < 0 ? axis + input.ndim() : axis;
   return apply_op1(std::make_shared<AdvancedSubtensor1>(resolved), {input, index}, x.where());
 }

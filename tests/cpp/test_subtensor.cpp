@@ -1,0 +1,162 @@
+// Indexing: integers, slices, newaxis, ellipsis, integer arrays, and writing through them.
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::Array;
+using hp::DType;
+using hp::testing::arrays_close;
+using hp::testing::expect_grad_ok;
+using hp::testing::expect_infer_shape_ok;
+using hp::testing::throws_with;
+
+namespace {
+const Array kM = Array::arange(12, DType::Float64).reshape({3, 4});  // [[0..3], [4..7], [8..11]]
+constexpr std::nullopt_t none = std::nullopt;
+
+Array index_m(const hp::IndexList& indices) {
+  auto x = hp::matrix("x");
+  return hp::eval(x[indices], {{x, kM}});
+}
+}  // namespace
+
+TEST(Subtensor, IntegersAndSlices) {
+  EXPECT_TRUE(arrays_close(index_m({1}), Array::from({4, 5, 6, 7})));
+  EXPECT_TRUE(arrays_close(index_m({-1}), Array::from({8, 9, 10, 11})));
+  EXPECT_EQ(index_m({1, 2}).item(), 6);
+  EXPECT_TRUE(arrays_close(index_m({hp::slice(1, 3)}), Array::from({{4, 5, 6, 7}, {8, 9, 10, 11}})));
+  EXPECT_TRUE(arrays_close(index_m({hp::slice(none, none, -1), 0}), Array::from({8, 4, 0})));
+  EXPECT_TRUE(arrays_close(index_m({hp::slice(none, none, 2), 1}), Array::from({1, 9})));
+  EXPECT_TRUE(arrays_close(index_m({hp::slice_all(), hp::slice(-2, none)}), Array::from({{2, 3}, {6, 7}, {10, 11}})));
+  EXPECT_EQ(index_m({hp::slice(2, 1)}).shape(), (hp::Shape{0, 4}));
+  EXPECT_EQ(index_m({hp::slice(1, 100)}).shape(), (hp::Shape{2, 4}));
+}
+
+TEST(Subtensor, StaticShapesWhenKnown) {
+  auto x = hp::tensor(DType::Float64, {3, 4}, "x");
+  EXPECT_EQ(x[{hp::slice(1, 3)}].type().str(), "float64(2, 4)");
+  EXPECT_EQ((x[{hp::slice(none, none, -2), 0}].type().str()), "float64(2,)");
+  auto m = hp::matrix("m");
+  EXPECT_EQ(m[{hp::slice(1, 3)}].type().str(), "float64(?, ?)");
+}
+
+TEST(Subtensor, NewaxisAndEllipsis) {
+  EXPECT_EQ(index_m({hp::newaxis}).shape(), (hp::Shape{1, 3, 4}));
+  EXPECT_EQ(index_m({hp::slice_all(), hp::newaxis, 1}).shape(), (hp::Shape{3, 1}));
+  EXPECT_TRUE(arrays_close(index_m({hp::ellipsis, 0}), Array::from({0, 4, 8})));
+  EXPECT_TRUE(arrays_close(index_m({hp::ellipsis}), kM));
+  auto x = hp::matrix("x");
+  EXPECT_EQ((x[{hp::newaxis, hp::ellipsis}].type().str()), "float64(1, ?, ?)");
+}
+
+TEST(Subtensor, SymbolicBounds) {
+  auto x = hp::matrix("x");
+  auto start = hp::scalar("start", DType::Int64), i = hp::scalar("i", DType::Int32);
+  auto f = hp::function({x, start, i}, {x[{hp::slice(start, none), i}]});
+  Array out = f({kM, Array::scalar(1, DType::Int64), Array::scalar(-1, DType::Int32)})[0];
+  EXPECT_TRUE(arrays_close(out, Array::from({7, 11})));
+}
+
+TEST(Subtensor, IntegerArrays) {
+  auto idx = hp::constant(Array::from_vector<int64_t>({2, 0, 2, -1}));
+  EXPECT_TRUE(arrays_close(index_m({idx}).slice({{hp::Slice::kNone, hp::Slice::kNone, 1}, {0, 1, 1}}).reshape({4}),
+                           Array::from({8, 0, 8, 8})));
+  EXPECT_EQ(index_m({idx}).shape(), (hp::Shape{4, 4}));
+  auto cols = hp::constant(Array::from_vector<int32_t>({3, 1}));
+  EXPECT_TRUE(arrays_close(index_m({1, cols}), Array::from({7, 5})));
+  EXPECT_TRUE(arrays_close(index_m({hp::slice_all(), cols}), Array::from({{3, 1}, {7, 5}, {11, 9}})));
+  auto grid = hp::constant(Array::from_vector<int64_t>({0, 1, 2, 0}, {2, 2}));
+  EXPECT_EQ(index_m({grid}).shape(), (hp::Shape{2, 2, 4}));
+  auto x = hp::matrix("x");
+  EXPECT_TRUE(arrays_close(hp::eval(hp::take(x, hp::constant(Array::from_vector<int64_t>({1})), 1), {{x, kM}}),
+                           Array::from_vector<double>({1, 5, 9}, {3, 1})));
+}
+
+TEST(Subtensor, DtypesAreKept) {
+  auto i = hp::matrix("i", DType::Int32);
+  Array out = hp::eval(i[{0}], {{i, kM.astype(DType::Int32)}});
+  EXPECT_EQ(out.dtype(), DType::Int32);
+  EXPECT_TRUE(out.equals(Array::from_vector<int32_t>({0, 1, 2, 3})));
+  auto f = hp::vector("f", DType::Float32);
+  EXPECT_EQ(f[{hp::slice(1, none)}].dtype(), DType::Float32);
+}
+
+TEST(Subtensor, SetAndInc) {
+  auto x = hp::matrix("x");
+  Array set_row = hp::eval(hp::set_subtensor(x, {1}, 0.0), {{x, kM}});
+  EXPECT_TRUE(arrays_close(set_row, Array::from({{0, 1, 2, 3}, {0, 0, 0, 0}, {8, 9, 10, 11}})));
+  Array inc_col = hp::eval(hp::inc_subtensor(x, {hp::slice_all(), 0}, hp::constant(Array::from({100, 200, 300}))), {{x, kM}});
+  EXPECT_TRUE(arrays_close(inc_col, Array::from({{100, 1, 2, 3}, {204, 5, 6, 7}, {308, 9, 10, 11}})));
+  // A row broadcasts over the selected rows.
+  auto r = hp::row("r");
+  Array broadcast = hp::eval(hp::set_subtensor(x, {hp::slice(0, 2)}, r), {{x, kM}, {r, Array::from({{-1, -2, -3, -4}})}});
+  EXPECT_TRUE(arrays_close(broadcast, Array::from({{-1, -2, -3, -4}, {-1, -2, -3, -4}, {8, 9, 10, 11}})));
+  // The input itself never changes.
+  EXPECT_EQ(kM.at<double>({1, 0}), 4.0);
+}
+
+TEST(Subtensor, IncAccumulatesRepeatedIndices) {
+  auto v = hp::vector("v");
+  auto idx = hp::constant(Array::from_vector<int64_t>({0, 2, 0, -1}));
+  Array inc = hp::eval(hp::inc_subtensor(v, {idx}, 1.0), {{v, Array::zeros({3})}});
+  EXPECT_TRUE(arrays_close(inc, Array::from({2, 0, 2})));  // index 2 and -1 are the same element
+  Array set = hp::eval(hp::set_subtensor(v, {idx}, 5.0), {{v, Array::zeros({3})}});
+  EXPECT_TRUE(arrays_close(set, Array::from({5, 0, 5})));
+  auto x = hp::matrix("x");
+  auto cols = hp::constant(Array::from_vector<int64_t>({1, 1}));
+  Array mixed = hp::eval(hp::inc_subtensor(x, {hp::slice(0, 2), cols}, 1.0), {{x, Array::zeros({3, 3})}});
+  EXPECT_TRUE(arrays_close(mixed, Array::from({{0, 2, 0}, {0, 2, 0}, {0, 0, 0}})));
+}
+
+TEST(Subtensor, Errors) {
+  auto x = hp::tensor(DType::Float64, {3, 4}, "x");
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{3}]; },
+                                          {"[subtensor] index 3 is out of bounds for axis 0 with size 3", "test_subtensor.cpp"}));
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{0, 0, 0}]; }, {"too many indices", "test_subtensor.cpp"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)x[{hp::slice(none, none, 0)}]; }, {"slice step cannot be zero"}));
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{hp::ellipsis, hp::ellipsis}]; }, {"single ellipsis"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::scalar("f")}]; }, {"indices must be integers"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::vector("mask", DType::Bool)}]; }, {"boolean mask"}));
+  auto idx = hp::vector("idx", DType::Int64);
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{idx, idx}]; }, {"only one integer-array index"}));
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { hp::set_subtensor(x, {0}, hp::tensor(DType::Float64, {5})); },
+                                          {"[set_subtensor] value float64(5,) cannot be broadcast", "test_subtensor.cpp"}));
+  auto m = hp::matrix("m");
+  auto i = hp::scalar("i", DType::Int64);
+  auto f = hp::function({m, i}, {m[{i}]});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({kM, Array::scalar(-4, DType::Int64)}); },
+                                          {"index -4 is out of bounds for axis 0 with size 3", "test_subtensor.cpp"}));
+  auto g = hp::function({m, idx}, {m[{idx}]});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { g({kM, Array::from_vector<int64_t>({0, 3})}); }, {"[take] index 3 is out of bounds"}));
+}
+
+TEST(Subtensor, Gradients) {
+  const Array point = Array::from({{0.5, -1.0, 2.0}, {1.5, 0.25, -0.75}});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return in[0][{1}]; }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return in[0][{hp::slice(none, none, -1), hp::slice(1, none)}]; }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return in[0][{hp::newaxis, 0}]; }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) {
+    return in[0][{hp::constant(Array::from_vector<int64_t>({1, 1, 0}))}];
+  }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) {
+    return in[0][{hp::slice_all(), hp::constant(Array::from_vector<int64_t>({2, 0}))}];
+  }, {point});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::set_subtensor(in[0], {0}, in[1]); },
+                 {point, Array::from({7, 8, 9})});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::inc_subtensor(in[0], {hp::slice_all(), 1}, in[1]); },
+                 {point, Array::from({7, 8})});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) { return hp::inc_subtensor(in[0], {hp::slice(0, 2)}, in[1]); },
+                 {point, Array::from({{0.5, 1.5, 2.5}})});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) {
+    return hp::inc_subtensor(in[0], {hp::constant(Array::from_vector<int64_t>({1, 1}))}, in[1]);
+  }, {point, Array::from({0.5, 1.5, 2.5})});
+  expect_grad_ok([](const std::vector<hp::Variable>& in) {
+    return hp::set_subtensor(in[0], {hp::constant(Array::from_vector<int64_t>({0}))}, in[1]);
+  }, {point, Array::from({{0.5, 1.5, 2.5}})});
+}
+
+TEST(Subtensor, InferShape) {
+  auto x = hp::matrix("x"), idx = hp::vector("idx", DType::Int64), v = hp::vector("v");
+  expect_infer_shape_ok({x}, x[{hp::slice(1, none), 0}], {kM});
+  expect_infer_shape_ok({x, idx}, x[{idx}], {kM, Array::from_vector<int64_t>({0, 0, 1, 2, 2})});
+  expect_infer_shape_ok({x, v}, hp::inc_subtensor(x, {0}, v), {kM, Array::zeros({4})});
+}
