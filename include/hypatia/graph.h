@@ -156,6 +156,8 @@ class Op {
       const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) const;
   // Which outputs may be views of which inputs (the runtime must not free or modify the input).
   virtual ViewMap view_map() const { return {}; }
+  // Which outputs overwrite which inputs in place (output, input); only inplace variants declare any.
+  virtual ViewMap destroy_map() const { return {}; }
 };
 
 // Builds an Apply of `op` on `inputs` (type checked by op->output_types) and returns its outputs.
