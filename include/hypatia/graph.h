@@ -113,6 +113,9 @@ class SharedVariable : public Variable {
 class Apply : public std::enable_shared_from_this<Apply> {
  public:
   Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where);
+  ~Apply();
+  Apply(const Apply&) = delete;
+  Apply& operator=(const Apply&) = delete;
   const Op& op() const { return *op_; }
   const OpPtr& op_ptr() const { return op_; }
   const std::vector<Variable>& inputs() const { return inputs_; }

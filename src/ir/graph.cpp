@@ -126,6 +126,22 @@ void SharedVariable::set_value(const Array& value, bool borrow) {
 Apply::Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where)
     : op_(std::move(op)), inputs_(std::move(inputs)), where_(where) {}
 
+Apply::~Apply() {
+  // Releasing a long chain of nodes recursively would overflow the stack (a graph built by a loop of
+  // 10^5 steps), so inputs are queued and released one at a time by the outermost destructor.
+  thread_local std::vector<Variable> pending;
+  thread_local bool draining = false;
+  for (Variable& input : inputs_) pending.push_back(std::move(input));
+  inputs_.clear();
+  if (draining) return;
+  draining = true;
+  while (!pending.empty()) {
+    Variable next = std::move(pending.back());
+    pending.pop_back();
+  }
+  draining = false;
+}
+
 Variable Apply::output(size_t i) const {
   auto self = std::const_pointer_cast<Apply>(shared_from_this());
   return Variable(std::shared_ptr<VariableNode>(self, outputs_.at(i).get()));

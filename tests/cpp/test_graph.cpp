@@ -132,3 +132,21 @@ TEST(Op, EqualOpsCompareEqualAndHashAlike) {
   EXPECT_FALSE(hp::exp(x).owner()->op().equals(hp::log(x).owner()->op()));
   EXPECT_EQ(c->op().str(), "sum{axis=(0,)}");
 }
+
+TEST(Variable, LongChainsAreFreedWithoutRecursion) {
+  // A million nodes: releasing them recursively overflows the stack (it did before ~Apply queued them).
+  auto x = hp::scalar("x");
+  {
+    hp::Variable y = x;
+    for (int i = 0; i < 1000000; ++i) y = y + 1.0;
+  }
+  SUCCEED();
+}
+
+TEST(Variable, LongChainsCompileAndDifferentiate) {
+  auto x = hp::scalar("x");
+  hp::Variable y = x;
+  for (int i = 0; i < 50000; ++i) y = y + 1.0;
+  EXPECT_EQ(hp::eval(y, {{x, hp::Array::scalar(0.5)}}).item(), 50000.5);
+  EXPECT_EQ(hp::eval(hp::grad(y, x), {{x, hp::Array::scalar(0.5)}}).item(), 1.0);
+}
