@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what `make demo` and `make test` need. Idempotent and quiet when nothing is missing.
+# Installs what `make demo` and `make test` need; `setup.sh bench` also installs the benchmark peers
+# into .venv. Idempotent and quiet when nothing is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 debian_packages=(
   build-essential cmake ninja-build pkg-config
@@ -21,4 +23,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq >/dev/null
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "bench" ]; then
+  requirements=requirements-bench.txt
+  stamp=.venv/.installed-$(sha256sum "$requirements" | cut -c1-16)
+  if [ ! -f "$stamp" ]; then
+    echo "setup: installing the benchmark peers into .venv ($requirements)"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+    touch "$stamp"
+  fi
 fi

@@ -1,0 +1,133 @@
+"""The seed's training step (784-500-10, tanh, softmax + cross-entropy, SGD, batch 100) in the peers.
+
+Prints one line per (peer, dtype): "<peer> <dtype> <median ms> <p10 ms> <p90 ms>", or
+"<peer> <dtype> missing <reason>" when the peer is not installed.
+"""
+import sys
+import time
+
+STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+LR = 0.01
+
+
+def timed(step, steps=STEPS):
+    for _ in range(20):
+        step()
+    samples = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return samples[len(samples) // 2], samples[len(samples) // 10], samples[len(samples) * 9 // 10]
+
+
+def data(np, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (100, 784)).astype(dtype)
+    y = rng.integers(0, 10, 100)
+    w = rng.normal(0, 0.1, (784, 500)).astype(dtype)
+    return x, y, w
+
+
+def numpy_step(dtype):
+    import numpy as np
+    x, y, w = data(np, dtype)
+    b, v, c = np.zeros(500, dtype), np.zeros((500, 10), dtype), np.zeros(10, dtype)
+    onehot = np.eye(10, dtype=dtype)[y]
+
+    def step():
+        nonlocal w, b, v, c
+        hid = np.tanh(x @ w + b)
+        logits = hid @ v + c
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        err = -np.log(p[np.arange(100), y]).mean()
+        g_logits = (p - onehot) / 100
+        g_hid = (g_logits @ v.T) * (1 - hid * hid)
+        w = w - LR * (x.T @ g_hid)
+        b = b - LR * g_hid.sum(axis=0)
+        v = v - LR * (hid.T @ g_logits)
+        c = c - LR * g_logits.sum(axis=0)
+        return err
+    return step
+
+
+def pytensor_step(dtype):
+    import numpy as np
+    import pytensor
+    import pytensor.tensor as pt
+    x_value, y_value, w_value = data(np, dtype)
+    x, y = pt.matrix("x", dtype=dtype), pt.lvector("y")
+    w = pytensor.shared(w_value)
+    b = pytensor.shared(np.zeros(500, dtype))
+    v = pytensor.shared(np.zeros((500, 10), dtype))
+    c = pytensor.shared(np.zeros(10, dtype))
+    hid = pt.tanh(x @ w + b)
+    p = pt.special.softmax(hid @ v + c, axis=-1)
+    err = -pt.log(p[pt.arange(y.shape[0]), y]).mean()
+    grads = pytensor.grad(err, [w, b, v, c])
+    lr = np.asarray(LR, dtype)
+    train = pytensor.function([x, y], err, updates=[(s, s - lr * g) for s, g in zip([w, b, v, c], grads)])
+    return lambda: train(x_value, y_value)
+
+
+def jax_step(dtype):
+    import numpy as np
+    import jax
+    import jax.numpy as jnp
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    x_value, y_value, w_value = data(np, dtype)
+    params = [jnp.asarray(w_value), jnp.zeros(500, dtype), jnp.zeros((500, 10), dtype), jnp.zeros(10, dtype)]
+    x, y = jnp.asarray(x_value), jnp.asarray(y_value)
+
+    def loss(params, x, y):
+        w, b, v, c = params
+        hid = jnp.tanh(x @ w + b)
+        logp = jax.nn.log_softmax(hid @ v + c)
+        return -jnp.take_along_axis(logp, y[:, None], axis=1).mean()
+
+    @jax.jit
+    def update(params, x, y):
+        err, grads = jax.value_and_grad(loss)(params, x, y)
+        return err, [p - LR * g for p, g in zip(params, grads)]
+
+    def step():
+        nonlocal params
+        err, params = update(params, x, y)
+        err.block_until_ready()
+    return step
+
+
+def torch_step(dtype):
+    import numpy as np
+    import torch
+    x_value, y_value, w_value = data(np, dtype)
+    torch_dtype = getattr(torch, dtype)
+    x, y = torch.from_numpy(x_value), torch.from_numpy(y_value)
+    w = torch.from_numpy(w_value).requires_grad_()
+    b, v, c = (torch.zeros(s, dtype=torch_dtype, requires_grad=True) for s in [(500,), (500, 10), (10,)])
+
+    def step():
+        hid = torch.tanh(x @ w + b)
+        err = torch.nn.functional.cross_entropy(hid @ v + c, y)
+        grads = torch.autograd.grad(err, [w, b, v, c])
+        with torch.no_grad():
+            for p, g in zip([w, b, v, c], grads):
+                p -= LR * g
+    return step
+
+
+PEERS = {"numpy": numpy_step, "pytensor": pytensor_step, "jax": jax_step, "torch": torch_step}
+
+for name, make in PEERS.items():
+    for dtype in ("float32", "float64"):
+        try:
+            step = make(dtype)
+        except ImportError as error:
+            print(f"{name} {dtype} missing {error.name or error}")
+            continue
+        median, p10, p90 = timed(step)
+        print(f"{name} {dtype} {median:.4f} {p10:.4f} {p90:.4f}", flush=True)

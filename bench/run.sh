@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make bench`: the seed's training step in Hypatia and its peers, measured side by side in one run.
+# Ratios are peer time / Hypatia time (above 1: Hypatia is faster). Medians of STEPS steps each.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+steps=${STEPS:-300}
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+"$root/build/bench/bench_training_step" "$steps" >>"$results"
+# NumPy's own OpenBLAS runs slower with the OPENBLAS_* overrides this machine sets for old OpenBLAS
+# builds, so the peers run without them (Hypatia keeps them: Debian's OpenBLAS needs them here).
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/peers.py" "$steps" >>"$results"
+
+echo "Training step of the seed's MLP (784-500-10, batch 100), median of $steps steps, $(nproc) cores"
+echo "Reproduce: make bench (STEPS=$steps)"
+awk '
+  $1 == "hypatia" { base[$2] = $3 }
+  { rows[NR] = $0 }
+  END {
+    printf "%-10s %-8s %12s %12s %12s %10s\n", "system", "dtype", "median ms", "p10 ms", "p90 ms", "ratio"
+    for (i = 1; i <= NR; i++) {
+      split(rows[i], f, " ")
+      if (f[3] == "missing") { printf "%-10s %-8s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
+      printf "%-10s %-8s %12.3f %12.3f %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[5], f[3] / base[f[2]]
+    }
+  }' "$results"
