@@ -41,7 +41,7 @@ struct Slice {
 
 class Array {
  public:
-  Array();  // a 0-d float64 zero
+  Array();  // empty: shape (0,), float64, no storage (like np.array([])); costs no allocation
   Array(DType dtype, Shape shape, std::shared_ptr<Storage> storage, Strides strides, int64_t offset);
 
   static Array empty(const Shape& shape, DType dtype = DType::Float64);
@@ -143,6 +143,7 @@ void check_from_vector_size(size_t count, const Shape& shape);
 
 template <class T> T* Array::data() const {
   check_dtype_access(dtype_, dtype_v<T>, "data");
+  if (!storage_) return nullptr;
   return static_cast<T*>(storage_->data()) + offset_;
 }
 

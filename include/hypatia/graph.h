@@ -213,6 +213,10 @@ class Operand {
       : number_(value), where_(where) {}
   Operand(long value, std::source_location where = std::source_location::current())
       : number_(static_cast<double>(value)), where_(where) {}
+  Operand(unsigned value, std::source_location where = std::source_location::current())
+      : number_(static_cast<double>(value)), where_(where) {}
+  Operand(unsigned long value, std::source_location where = std::source_location::current())
+      : number_(static_cast<double>(value)), where_(where) {}
 
   bool is_number() const { return !var_; }
   const std::source_location& where() const { return where_; }

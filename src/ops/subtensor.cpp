@@ -131,10 +131,10 @@ Array broadcast_value(const Array& value, const TensorType& value_type, const Sh
 
 // dst += src elementwise (same shape; src already converted to dst's dtype).
 void add_into(const Array& dst, const Array& src) {
+  if (dst.size() == 0) return;
   dispatch_dtype(dst.dtype(), [&]<class T>() {
     T* out = static_cast<T*>(dst.storage()->data());
     const T* in = static_cast<const T*>(src.storage()->data());
-    if (dst.size() == 0) return;
     IndexIterator it(dst.shape());
     do {
       int64_t po = dst.offset(), pi = src.offset();

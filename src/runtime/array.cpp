@@ -106,6 +106,7 @@ template <class Fn> void for_each_row(const Shape& shape, const Strides& a, cons
 
 // Copies `src` into `dst` (same shape), converting dtypes; any strides.
 void copy_convert(const Array& src, const Array& dst) {
+  if (src.size() == 0) return;
   dispatch_dtype(src.dtype(), [&]<class From>() {
     dispatch_dtype(dst.dtype(), [&]<class To>() {
       const From* in = static_cast<const From*>(src.storage()->data()) + src.offset();
@@ -151,7 +152,7 @@ int normalize_axis(int axis, int ndim, const char* what) {
 
 // ---- Construction ----
 
-Array::Array() : Array(zeros({}, DType::Float64)) {}
+Array::Array() : shape_{0}, strides_{1} {}
 
 Array::Array(DType dtype, Shape shape, std::shared_ptr<Storage> storage, Strides strides, int64_t offset)
     : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset) {}
@@ -212,7 +213,10 @@ bool Array::is_contiguous() const {
   return true;
 }
 
-void* Array::raw_data() const { return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize()); }
+void* Array::raw_data() const {
+  if (!storage_) return nullptr;
+  return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize());
+}
 
 double Array::item() const {
   if (size() != 1) throw ValueError("[array] item() needs an array of size 1, got shape " + shape_str(shape_));

@@ -53,7 +53,8 @@ TEST(Array, ConstructionAndElementAccess) {
   EXPECT_EQ(a.at<double>({-1, -1}), 6.0);
   EXPECT_TRUE(a.is_contiguous());
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a.raw_data()) % hp::Storage::kAlignment, 0u);
-  EXPECT_EQ(hp::Array().item(), 0.0);
+  EXPECT_EQ(hp::Array().shape(), (hp::Shape{0}));
+  EXPECT_EQ(hp::Array().copy().size(), 0);
   EXPECT_EQ(hp::Array::full({2}, 7, DType::Int32).at<int32_t>({1}), 7);
   EXPECT_EQ(hp::Array::arange(4).get_as_double(3), 3.0);
 }
