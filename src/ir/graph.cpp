@@ -156,14 +156,8 @@ std::vector<Variable> Apply::outputs() const {
 std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs, std::source_location where) {
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i])
-      throw ValueError("[" + op->name() + "] input " + std::to_string(i) + " is a null Variable (node built at " +
-                       format_location(where) + ")");
-  std::vector<TensorType> types;
-  try {
-    types = op->output_types(inputs);
-  } catch (const Error& error) {
-    rethrow_with_location(error, where);
-  }
+      rethrow_with_location(ValueError("[" + op->name() + "] input " + std::to_string(i) + " is a null Variable"), where);
+  std::vector<TensorType> types = at_location(where, [&] { return op->output_types(inputs); });
   auto node = std::make_shared<Apply>(op, std::move(inputs), where);
   for (size_t i = 0; i < types.size(); ++i) {
     auto out = std::make_unique<VariableNode>();
@@ -196,7 +190,7 @@ std::string Op::str() const {
 }
 
 std::vector<Variable> Op::grad(const Apply& node, const std::vector<Variable>&) const {
-  throw TypeError("[grad] " + str() + " is not differentiable (node built at " + format_location(node.where()) + ")");
+  rethrow_with_location(TypeError("[grad] " + str() + " is not differentiable"), node.where());
 }
 
 std::vector<std::vector<Variable>> Op::infer_shape(const Apply& node,

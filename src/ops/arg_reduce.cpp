@@ -82,7 +82,7 @@ Variable arg_reduce(bool is_max, const Operand& x, std::optional<int> axis, bool
     if (!keepdims) return out;
     return dimshuffle(Operand(out, x.where()), std::vector<int>(input.ndim(), kNewAxis));
   }
-  int resolved = Axes(*axis).resolve(input.ndim(), name).at(0);
+  int resolved = at_location(x.where(), [&] { return normalize_axis(*axis, input.ndim(), name); });
   Variable out = apply_op1(std::make_shared<ArgReduce>(is_max, resolved), {input}, x.where());
   return keepdims ? restore_reduced_axes(out, input.ndim(), {resolved}) : out;
 }

@@ -255,16 +255,15 @@ Variable dot(const Operand& x, const Operand& y) {
   Variable a = x.as_variable(), b = y.as_variable();
   if (a.ndim() == 0 || b.ndim() == 0) return mul(x, y);
   if (a.ndim() > 2 || b.ndim() > 2)
-    throw TypeError("[dot] takes vectors and matrices (use matmul for batches), got " + types_str(a, b) +
-                    " (node built at " + format_location(x.where()) + ")");
+    rethrow_with_location(TypeError("[dot] takes vectors and matrices (use matmul for batches), got " + types_str(a, b)),
+                          x.where());
   return apply_op1(std::make_shared<Dot>(), {a, b}, x.where());
 }
 
 Variable matmul(const Operand& x, const Operand& y) {
   Variable a = x.as_variable(), b = y.as_variable();
   if (a.ndim() == 0 || b.ndim() == 0)
-    throw TypeError("[matmul] does not take scalars (use mul), got " + types_str(a, b) + " (node built at " +
-                    format_location(x.where()) + ")");
+    rethrow_with_location(TypeError("[matmul] does not take scalars (use mul), got " + types_str(a, b)), x.where());
   if (a.ndim() <= 2 && b.ndim() <= 2) return apply_op1(std::make_shared<Dot>(), {a, b}, x.where());
   // NumPy's rules: a vector gains an axis that is removed again; batch axes are padded on the left.
   const bool a_vector = a.ndim() == 1, b_vector = b.ndim() == 1;
@@ -285,7 +284,7 @@ Variable matmul(const Operand& x, const Operand& y) {
 Variable outer(const Operand& x, const Operand& y) {
   Variable a = x.as_variable(), b = y.as_variable();
   if (a.ndim() != 1 || b.ndim() != 1)
-    throw TypeError("[outer] takes two vectors, got " + types_str(a, b) + " (node built at " + format_location(x.where()) + ")");
+    rethrow_with_location(TypeError("[outer] takes two vectors, got " + types_str(a, b)), x.where());
   return mul(dimshuffle(Operand(a, x.where()), {0, kNewAxis}), dimshuffle(Operand(b, x.where()), {kNewAxis, 0}));
 }
 

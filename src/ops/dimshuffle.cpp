@@ -93,32 +93,25 @@ Variable transpose(const Operand& x) {
 }
 
 Variable transpose(const Operand& x, const std::vector<int>& axes) {
-  Variable input = x.as_variable();
-  std::vector<int> pattern;
-  for (int axis : axes) {
-    int resolved = axis < 0 ? axis + input.ndim() : axis;
-    if (resolved < 0 || resolved >= input.ndim())
-      throw ValueError("[transpose] axis " + std::to_string(axis) + " is out of range for " + input.type().str() +
-                       " (built at " + format_location(x.where()) + ")");
-    pattern.push_back(resolved);
-  }
-  if (static_cast<int>(pattern.size()) != input.ndim())
-    throw ValueError("[transpose] needs " + std::to_string(input.ndim()) + " axes for " + input.type().str() + ", got " +
-                     std::to_string(pattern.size()) + " (built at " + format_location(x.where()) + ")");
-  return dimshuffle(Operand(input, x.where()), pattern);
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    if (static_cast<int>(axes.size()) != input.ndim())
+      throw ValueError("[transpose] needs " + std::to_string(input.ndim()) + " axes for " + input.type().str() +
+                       ", got " + std::to_string(axes.size()));
+    std::vector<int> pattern;
+    for (int axis : axes) pattern.push_back(normalize_axis(axis, input.ndim(), "transpose"));
+    return dimshuffle(Operand(input, x.where()), pattern);
+  });
 }
 
 Variable expand_dims(const Operand& x, int axis) {
-  Variable input = x.as_variable();
-  int out_ndim = input.ndim() + 1;
-  int resolved = axis < 0 ? axis + out_ndim : axis;
-  if (resolved < 0 || resolved >= out_ndim)
-    throw ValueError("[expand_dims] axis " + std::to_string(axis) + " is out of range for " + input.type().str() +
-                     " (built at " + format_location(x.where()) + ")");
-  std::vector<int> pattern;
-  for (int a = 0; a < input.ndim(); ++a) pattern.push_back(a);
-  pattern.insert(pattern.begin() + resolved, kNewAxis);
-  return dimshuffle(Operand(input, x.where()), pattern);
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    std::vector<int> pattern;
+    for (int a = 0; a < input.ndim(); ++a) pattern.push_back(a);
+    pattern.insert(pattern.begin() + normalize_axis(axis, input.ndim() + 1, "expand_dims"), kNewAxis);
+    return dimshuffle(Operand(input, x.where()), pattern);
+  });
 }
 
 Variable squeeze(const Operand& x) {
@@ -130,19 +123,15 @@ Variable squeeze(const Operand& x) {
 }
 
 Variable squeeze(const Operand& x, const std::vector<int>& axes) {
-  Variable input = x.as_variable();
-  std::vector<bool> drop(input.ndim(), false);
-  for (int axis : axes) {
-    int resolved = axis < 0 ? axis + input.ndim() : axis;
-    if (resolved < 0 || resolved >= input.ndim())
-      throw ValueError("[squeeze] axis " + std::to_string(axis) + " is out of range for " + input.type().str() +
-                       " (built at " + format_location(x.where()) + ")");
-    drop[resolved] = true;
-  }
-  std::vector<int> pattern;
-  for (int a = 0; a < input.ndim(); ++a)
-    if (!drop[a]) pattern.push_back(a);
-  return dimshuffle(Operand(input, x.where()), pattern);
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    std::vector<bool> drop(input.ndim(), false);
+    for (int axis : axes) drop[normalize_axis(axis, input.ndim(), "squeeze")] = true;
+    std::vector<int> pattern;
+    for (int a = 0; a < input.ndim(); ++a)
+      if (!drop[a]) pattern.push_back(a);
+    return dimshuffle(Operand(input, x.where()), pattern);
+  });
 }
 
 }  // namespace hypatia

@@ -118,24 +118,15 @@ std::vector<std::vector<Variable>> CrossentropyCategorical1Hot::infer_shape(cons
 // ---- Builders ----
 
 namespace {
-int resolve_axis(const Variable& x, int axis, const char* op, std::source_location where) {
-  int resolved = axis < 0 ? axis + x.ndim() : axis;
-  if (resolved < 0 || resolved >= x.ndim())
-    throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " + x.type().str() +
-                     " (node built at " + format_location(where) + ")");
-  return resolved;
+Variable softmax_op(const Operand& x, int axis, bool log) {
+  Variable input = x.as_variable();
+  int resolved = at_location(x.where(), [&] { return normalize_axis(axis, input.ndim(), log ? "log_softmax" : "softmax"); });
+  return apply_op1(std::make_shared<Softmax>(resolved, log), {input}, x.where());
 }
 }  // namespace
 
-Variable softmax(const Operand& x, int axis) {
-  Variable input = x.as_variable();
-  return apply_op1(std::make_shared<Softmax>(resolve_axis(input, axis, "softmax", x.where()), false), {input}, x.where());
-}
-
-Variable log_softmax(const Operand& x, int axis) {
-  Variable input = x.as_variable();
-  return apply_op1(std::make_shared<Softmax>(resolve_axis(input, axis, "log_softmax", x.where()), true), {input}, x.where());
-}
+Variable softmax(const Operand& x, int axis) { return softmax_op(x, axis, false); }
+Variable log_softmax(const Operand& x, int axis) { return softmax_op(x, axis, true); }
 
 Variable logsumexp(const Operand& x, Axes axes, bool keepdims) {
   Variable input = x.as_variable();
@@ -155,8 +146,9 @@ Variable categorical_crossentropy(const Operand& predictions, const Operand& tar
   if (is_integer(t.dtype()))
     return apply_op1(std::make_shared<CrossentropyCategorical1Hot>(), {p, t}, predictions.where());
   if (t.ndim() != p.ndim())
-    throw TypeError("[categorical_crossentropy] targets " + t.type().str() + " must be integer labels or match predictions " +
-                    p.type().str() + " (node built at " + format_location(predictions.where()) + ")");
+    rethrow_with_location(TypeError("[categorical_crossentropy] targets " + t.type().str() +
+                                    " must be integer labels or match predictions " + p.type().str()),
+                          predictions.where());
   return -sum(t * log(p), -1);
 }
 

@@ -212,12 +212,7 @@ std::vector<std::vector<Variable>> Reduce::infer_shape(const Apply& node,
 
 Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims) {
   Variable input = x.as_variable();
-  std::vector<int> resolved;
-  try {
-    resolved = axes.resolve(input.ndim(), kReduceNames[static_cast<int>(kind)]);
-  } catch (const Error& e) {
-    rethrow_with_location(e, x.where());
-  }
+  const std::vector<int> resolved = at_location(x.where(), [&] { return axes.resolve(input.ndim(), kReduceNames[static_cast<int>(kind)]); });
   Variable out = apply_op1(std::make_shared<Reduce>(kind, resolved), {input}, x.where());
   return keepdims ? restore_reduced_axes(out, input.ndim(), resolved) : out;
 }
@@ -252,12 +247,7 @@ DType mean_dtype(DType input) { return is_float(input) ? input : DType::Float64;
 
 Variable mean(const Operand& x, Axes axes, bool keepdims) {
   Variable input = x.as_variable();
-  std::vector<int> resolved;
-  try {
-    resolved = axes.resolve(input.ndim(), "mean");
-  } catch (const Error& e) {
-    rethrow_with_location(e, x.where());
-  }
+  const std::vector<int> resolved = at_location(x.where(), [&] { return axes.resolve(input.ndim(), "mean"); });
   const DType dtype = mean_dtype(input.dtype());
   Variable total = sum(Operand(cast(input, dtype), x.where()), resolved, keepdims);
   return total / reduced_count(input, resolved, dtype, x.where());
@@ -265,12 +255,7 @@ Variable mean(const Operand& x, Axes axes, bool keepdims) {
 
 Variable var(const Operand& x, Axes axes, bool keepdims, int ddof) {
   Variable input = x.as_variable();
-  std::vector<int> resolved;
-  try {
-    resolved = axes.resolve(input.ndim(), "var");
-  } catch (const Error& e) {
-    rethrow_with_location(e, x.where());
-  }
+  const std::vector<int> resolved = at_location(x.where(), [&] { return axes.resolve(input.ndim(), "var"); });
   const DType dtype = mean_dtype(input.dtype());
   Variable centered = cast(input, dtype) - mean(Operand(input, x.where()), resolved, /*keepdims=*/true);
   Variable squares = sum(Operand(sqr(centered), x.where()), resolved, keepdims);

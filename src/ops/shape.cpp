@@ -6,15 +6,10 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
-
-// The value of a 0-d constant, or nullopt when it is only known at run time.
-std::optional<int64_t> constant_int(const Variable& v) {
-  if (v.is_constant() && v.constant_value().size() == 1) return static_cast<int64_t>(v.constant_value().item());
-  return std::nullopt;
-}
 
 int64_t scalar_int(const Array& a) { return static_cast<int64_t>(a.item()); }
 
@@ -22,8 +17,8 @@ int64_t scalar_int(const Array& a) { return static_cast<int64_t>(a.item()); }
 Variable dimension(const Operand& d, const char* op) {
   Variable v = d.as_variable();
   if (v.ndim() != 0 || !(is_integer(v.dtype()) || is_bool(v.dtype())))
-    throw TypeError(std::string("[") + op + "] dimensions must be integer scalars, got " + v.type().str() +
-                    " (node built at " + format_location(d.where()) + ")");
+    rethrow_with_location(TypeError(std::string("[") + op + "] dimensions must be integer scalars, got " + v.type().str()),
+                          d.where());
   return v;
 }
 
@@ -31,14 +26,6 @@ std::vector<Variable> dimensions(const std::vector<Operand>& shape, const char* 
   std::vector<Variable> dims;
   for (const Operand& d : shape) dims.push_back(dimension(d, op));
   return dims;
-}
-
-int resolve_axis(int axis, int ndim, const char* op) {
-  int resolved = axis < 0 ? axis + ndim : axis;
-  if (resolved < 0 || resolved >= ndim)
-    throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " +
-                     std::to_string(ndim) + " dimensions");
-  return resolved;
 }
 
 // ---- MakeVector ----
@@ -432,14 +419,6 @@ class Eye : public Op {
   DType dtype_;
 };
 
-Variable with_location(const std::function<Variable()>& build, std::source_location where) {
-  try {
-    return build();
-  } catch (const Error& e) {
-    rethrow_with_location(e, where);
-  }
-}
-
 }  // namespace
 
 // ---- Builders ----
@@ -464,8 +443,8 @@ Variable reshape(const Operand& x, const std::vector<Operand>& shape) {
 Variable flatten(const Operand& x, int ndim) {
   Variable input = x.as_variable();
   if (ndim < 1 || ndim > std::max(input.ndim(), 1))
-    throw ValueError("[flatten] ndim " + std::to_string(ndim) + " is out of range for " + input.type().str() +
-                     " (node built at " + format_location(x.where()) + ")");
+    rethrow_with_location(ValueError("[flatten] ndim " + std::to_string(ndim) + " is out of range for " + input.type().str()),
+                          x.where());
   std::vector<Operand> shape;
   for (int axis = 0; axis < ndim - 1; ++axis) shape.emplace_back(shape_i(input, axis), x.where());
   shape.emplace_back(-1, x.where());
@@ -473,34 +452,31 @@ Variable flatten(const Operand& x, int ndim) {
 }
 
 Variable concatenate(const std::vector<Variable>& xs, int axis, std::source_location where) {
-  return with_location([&] {
+  return at_location(where, [&] {
     if (xs.empty()) throw ValueError("[concatenate] needs at least one tensor");
-    return apply_op1(std::make_shared<Join>(resolve_axis(axis, xs[0].ndim(), "concatenate")), xs, where);
-  }, where);
+    return apply_op1(std::make_shared<Join>(normalize_axis(axis, xs[0].ndim(), "concatenate")), xs, where);
+  });
 }
 
 Variable stack(const std::vector<Variable>& xs, int axis, std::source_location where) {
-  return with_location([&] {
+  return at_location(where, [&] {
     if (xs.empty()) throw ValueError("[stack] needs at least one tensor");
-    int resolved = resolve_axis(axis, xs[0].ndim() + 1, "stack");
+    int resolved = normalize_axis(axis, xs[0].ndim() + 1, "stack");
     std::vector<Variable> expanded;
     for (const Variable& x : xs) expanded.push_back(expand_dims(Operand(x, where), resolved));
     return apply_op1(std::make_shared<Join>(resolved), expanded, where);
-  }, where);
+  });
 }
 
 std::vector<Variable> split(const Operand& x, const std::vector<int64_t>& sizes, int axis) {
   Variable input = x.as_variable();
-  try {
+  return at_location(x.where(), [&] {
     if (sizes.empty()) throw ValueError("[split] needs at least one piece");
     std::vector<Variable> inputs = {input};
     for (int64_t size : sizes) inputs.push_back(constant(static_cast<double>(size), DType::Int64, x.where()));
-    return apply_op(std::make_shared<Split>(resolve_axis(axis, input.ndim(), "split"), static_cast<int>(sizes.size())),
+    return apply_op(std::make_shared<Split>(normalize_axis(axis, input.ndim(), "split"), static_cast<int>(sizes.size())),
                     inputs, x.where());
-  } catch (const Error& e) {
-    if (std::string(e.what()).find("node built at") != std::string::npos) throw;
-    rethrow_with_location(e, x.where());
-  }
+  });
 }
 
 Variable alloc(const Operand& value, const std::vector<Operand>& shape) {

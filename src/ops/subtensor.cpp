@@ -4,6 +4,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
@@ -17,11 +18,6 @@ std::string entries_str(const std::vector<BasicIndex>& entries) {
     else result += std::string(e.has_start ? "s" : "") + ":" + (e.has_stop ? "e" : "") + (e.has_step ? ":k" : "");
   }
   return result;
-}
-
-std::optional<int64_t> constant_int(const Variable& v) {
-  if (v.is_constant()) return static_cast<int64_t>(v.constant_value().item());
-  return std::nullopt;
 }
 
 void check_index_scalars(const std::vector<Variable>& scalars) {
@@ -431,7 +427,7 @@ int advanced_axis_after_basic(const ParsedIndex& parsed) {
 }  // namespace
 
 Variable subtensor(const Variable& x, const IndexList& indices) {
-  try {
+  return at_location(indices.where, [&] {
     ParsedIndex parsed = parse_index(x, indices, "subtensor");
     Variable result = basic_subtensor(x, parsed, indices.where);
     if (parsed.advanced_axis != -1)
@@ -446,17 +442,14 @@ Variable subtensor(const Variable& x, const IndexList& indices) {
       result = dimshuffle(Operand(result, indices.where), pattern);
     }
     return result;
-  } catch (const Error& e) {
-    if (std::string(e.what()).find("node built at") != std::string::npos) throw;
-    rethrow_with_location(e, indices.where);
-  }
+  });
 }
 
 namespace {
 
 Variable write_subtensor(const Variable& x, const IndexList& indices, const Operand& value_operand, bool set) {
   const char* op = set ? "set_subtensor" : "inc_subtensor";
-  try {
+  return at_location(indices.where, [&] {
     ParsedIndex parsed = parse_index(x, indices, op);
     if (!parsed.new_axes.empty()) throw IndexError(std::string("[") + op + "] newaxis is not supported when writing");
     Variable value = value_operand.as_weak_variable(x.dtype());
@@ -475,10 +468,7 @@ Variable write_subtensor(const Variable& x, const IndexList& indices, const Oper
     std::vector<Variable> inputs = {x, written};
     inputs.insert(inputs.end(), scalars.begin(), scalars.end());
     return apply_op1(std::make_shared<IncSubtensor>(parsed.entries, true), inputs, indices.where);
-  } catch (const Error& e) {
-    if (std::string(e.what()).find("node built at") != std::string::npos) throw;
-    rethrow_with_location(e, indices.where);
-  }
+  });
 }
 
 }  // namespace

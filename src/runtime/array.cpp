@@ -140,14 +140,6 @@ int64_t flat_to_position(const Array& array, int64_t flat) {
   return position;
 }
 
-int normalize_axis(int axis, int ndim, const char* what) {
-  int resolved = axis < 0 ? axis + ndim : axis;
-  if (resolved < 0 || resolved >= ndim)
-    throw ValueError(std::string("[") + what + "] axis " + std::to_string(axis) + " is out of range for " +
-                     std::to_string(ndim) + " dimensions");
-  return resolved;
-}
-
 }  // namespace
 
 // ---- Construction ----

@@ -14,11 +14,19 @@ std::string format_location(const std::source_location& where) {
 
 void rethrow_with_location(const Error& error, const std::source_location& where) {
   std::string message = std::string(error.what()) + " (node built at " + format_location(where) + ")";
-  if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message);
-  if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message);
-  if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message);
-  if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message);
-  throw Error(message);
+  if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message, true);
+  if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message, true);
+  if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message, true);
+  if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, true);
+  throw Error(message, true);
+}
+
+int normalize_axis(int axis, int ndim, const char* op) {
+  int resolved = axis < 0 ? axis + ndim : axis;
+  if (resolved < 0 || resolved >= ndim)
+    throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " +
+                     std::to_string(ndim) + " dimensions");
+  return resolved;
 }
 
 }  // namespace hypatia
