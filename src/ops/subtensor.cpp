@@ -190,6 +190,55 @@ std::vector<Variable> Subtensor::grad(const Apply& node, const std::vector<Varia
   return grads;
 }
 
+namespace {
+
+// Python's slice length for a dimension n, as int64 graph arithmetic; the step must be a constant.
+Variable slice_length(const Variable& n, const std::optional<Variable>& start, const std::optional<Variable>& stop,
+                      int64_t step) {
+  auto wrap = [&](const Variable& bound, int64_t low_offset) {
+    Variable b = cast(bound, DType::Int64);
+    // Negative bounds count from the end; then clamp to [0, n] (step > 0) or [-1, n - 1] (step < 0).
+    Variable shifted = where(lt(b, 0), b + n, b);
+    return step > 0 ? clip(shifted, 0, n) : clip(shifted, low_offset, n - 1);
+  };
+  if (step > 0) {
+    Variable first = start ? wrap(*start, 0) : constant(0.0, DType::Int64);
+    Variable last = stop ? wrap(*stop, 0) : n;
+    return maximum(int_div(last - first + (step - 1), step), 0);
+  }
+  Variable first = start ? wrap(*start, -1) : n - 1;
+  Variable last = stop ? wrap(*stop, -1) : constant(-1.0, DType::Int64);
+  return maximum(int_div(first - last + (-step - 1), -step), 0);
+}
+
+}  // namespace
+
+std::vector<std::vector<Variable>> Subtensor::infer_shape(const Apply& node,
+                                                          const std::vector<std::vector<Variable>>& shapes) const {
+  std::vector<Variable> dims;
+  size_t next = 1;
+  for (size_t axis = 0; axis < shapes[0].size(); ++axis) {
+    if (axis >= entries_.size()) {
+      dims.push_back(shapes[0][axis]);
+      continue;
+    }
+    const BasicIndex& e = entries_[axis];
+    if (e.is_integer) {
+      ++next;
+      continue;
+    }
+    std::optional<Variable> start, stop;
+    if (e.has_start) start = node.input(next++);
+    if (e.has_stop) stop = node.input(next++);
+    std::optional<int64_t> step = 1;
+    if (e.has_step) step = constant_int(node.input(next++));
+    if (!step) return Op::infer_shape(node, shapes);  // a symbolic step: read the shape at run time
+    dims.push_back(e.has_start || e.has_stop || e.has_step ? slice_length(shapes[0][axis], start, stop, *step)
+                                                           : shapes[0][axis]);
+  }
+  return {dims};
+}
+
 // ---- IncSubtensor ----
 
 std::string IncSubtensor::props() const { return entries_str(entries_); }

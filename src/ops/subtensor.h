@@ -24,6 +24,8 @@ class Subtensor : public Op {
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
   void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   const std::vector<BasicIndex>& entries() const { return entries_; }
 

@@ -125,3 +125,34 @@ TEST(Function, DebugprintShowsTheCompiledGraph) {
   auto f = hp::function({x}, {hp::exp(x)});
   EXPECT_NE(f.debugprint().find("exp"), std::string::npos);
 }
+
+TEST(Function, GivensCanReplaceAnIntermediate) {
+  auto x = hp::vector("x");
+  auto hidden = hp::exp(x);
+  auto out = hidden * 2.0;
+  auto y = hp::vector("y");
+  // Replacing exp(x) by y cuts x out of the graph.
+  auto f = hp::function({y}, {out}, {}, {{hidden, y}});
+  EXPECT_TRUE(arrays_close(f({hp::Array::from({1.0, 3.0})})[0], hp::Array::from({2.0, 6.0})));
+}
+
+TEST(Function, UpdatesWithoutOutputsAndRepeatedOutputs) {
+  auto counter = hp::shared(hp::Array::scalar(0.0, hp::DType::Int64), "counter");
+  auto tick = hp::function({}, {}, {{counter, counter + 1}});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(tick({}).empty());
+  EXPECT_EQ(counter.get_value().item(), 3);
+  auto x = hp::vector("x");
+  auto y = x * 2.0;
+  auto out = hp::function({x}, {y, y})({hp::Array::from({1.0})});
+  out[0].set_from_double(0, 100.0);
+  EXPECT_EQ(out[1].get_as_double(0), 2.0);  // the two outputs do not share memory
+}
+
+TEST(Function, SharedValuesChangedBySetValueAreSeen) {
+  auto w = hp::shared(hp::Array::from({1.0}), "w");
+  auto x = hp::vector("x");
+  auto f = hp::function({x}, {x * w});
+  EXPECT_EQ(f({hp::Array::from({3.0})})[0].item(), 3.0);
+  w.set_value(hp::Array::from({5.0}));
+  EXPECT_EQ(f({hp::Array::from({3.0})})[0].item(), 15.0);
+}

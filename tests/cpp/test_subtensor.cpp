@@ -160,3 +160,18 @@ TEST(Subtensor, InferShape) {
   expect_infer_shape_ok({x, idx}, x[{idx}], {kM, Array::from_vector<int64_t>({0, 0, 1, 2, 2})});
   expect_infer_shape_ok({x, v}, hp::inc_subtensor(x, {0}, v), {kM, Array::zeros({4})});
 }
+
+TEST(Subtensor, InferShapeOfEverySliceForm) {
+  auto x = hp::vector("x");
+  auto a = hp::scalar("a", DType::Int64), b = hp::scalar("b", DType::Int32);
+  const Array ten = Array::arange(10, DType::Float64);
+  for (int64_t step : {1, 2, 3, -1, -2, -4})
+    for (int64_t start : {-12, -3, 0, 2, 9, 15})
+      for (int64_t stop : {-11, -2, 0, 4, 10, 20}) {
+        SCOPED_TRACE("start " + std::to_string(start) + " stop " + std::to_string(stop) + " step " + std::to_string(step));
+        expect_infer_shape_ok({x, a, b}, x[{hp::slice(a, b, step)}],
+                              {ten, Array::scalar(start, DType::Int64), Array::scalar(stop, DType::Int32)});
+      }
+  expect_infer_shape_ok({x}, x[{hp::slice(none, none, -3)}], {ten});
+  expect_infer_shape_ok({x, a}, x[{hp::slice(a, none, 2)}], {ten, Array::scalar(-4, DType::Int64)});
+}
