@@ -19,6 +19,7 @@ class ShapeError : public Error { using Error::Error; };
 class TypeError : public Error { using Error::Error; };
 class ValueError : public Error { using Error::Error; };
 class IndexError : public Error { using Error::Error; };
+class MemoryError : public Error { using Error::Error; };
 
 // "file.cpp:12" for messages that point at the user's code.
 std::string format_location(const std::source_location& where);

@@ -378,7 +378,13 @@ class ARange : public Op {
     return {{cast(maximum(n, 0.0), DType::Int64)}};
   }
   static int64_t count(double start, double stop, double step) {
-    return std::max<int64_t>(0, static_cast<int64_t>(std::ceil((stop - start) / step)));
+    double n = std::ceil((stop - start) / step);
+    if (!(n < 1e15)) {
+      if (n > 0 || std::isnan(n))
+        throw ValueError("[arange] start " + std::to_string(start) + ", stop " + std::to_string(stop) + " and step " +
+                         std::to_string(step) + " give too many elements");
+    }
+    return std::max<int64_t>(0, static_cast<int64_t>(n));
   }
 
  private:

@@ -16,8 +16,8 @@ namespace hypatia {
 Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
   // aligned_alloc wants a multiple of the alignment; an empty array still gets a valid pointer.
   size_t rounded = std::max<size_t>((nbytes + kAlignment - 1) / kAlignment * kAlignment, kAlignment);
-  data_ = std::aligned_alloc(kAlignment, rounded);
-  if (!data_) throw std::bad_alloc();
+  data_ = rounded >= nbytes ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+  if (!data_) throw MemoryError("[array] cannot allocate " + std::to_string(nbytes) + " bytes");
 }
 
 Storage::~Storage() { std::free(data_); }
@@ -26,7 +26,9 @@ Storage::~Storage() { std::free(data_); }
 
 int64_t shape_size(const Shape& shape) {
   int64_t size = 1;
-  for (int64_t dim : shape) size *= dim;
+  for (int64_t dim : shape)
+    if (__builtin_mul_overflow(size, dim, &size))
+      throw MemoryError("[array] shape " + shape_str(shape) + " has more elements than fit in 64 bits");
   return size;
 }
 
@@ -152,7 +154,10 @@ Array::Array(DType dtype, Shape shape, std::shared_ptr<Storage> storage, Strides
 Array Array::empty(const Shape& shape, DType dtype) {
   for (int64_t dim : shape)
     if (dim < 0) throw ValueError("[array] negative dimension in shape " + shape_str(shape));
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(shape_size(shape)) * dtype_size(dtype));
+  size_t nbytes;
+  if (__builtin_mul_overflow(static_cast<size_t>(shape_size(shape)), dtype_size(dtype), &nbytes))
+    throw MemoryError("[array] an array of shape " + shape_str(shape) + " does not fit in memory");
+  auto storage = std::make_shared<Storage>(nbytes);
   return Array(dtype, shape, std::move(storage), contiguous_strides(shape), 0);
 }
 
@@ -262,6 +267,7 @@ Array Array::slice(const std::vector<Slice>& slices) const {
   for (size_t axis = 0; axis < slices.size(); ++axis) {
     const Slice& s = slices[axis];
     if (s.step == 0) throw ValueError("[array] slice step cannot be zero");
+    if (s.step == INT64_MIN) throw ValueError("[array] slice step is out of range");
     const int64_t n = shape_[axis];
     int64_t start, stop, length;
     auto clamp = [](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(v, hi)); };

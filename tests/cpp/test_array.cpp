@@ -168,3 +168,11 @@ TEST(Array, ReprLooksLikeNumPy) {
   EXPECT_NE(big.find("..."), std::string::npos);
   EXPECT_LT(big.size(), 200u);
 }
+
+TEST(Array, HugeShapesAreRefusedNotCrashed) {
+  EXPECT_TRUE(throws_with<hp::MemoryError>([] { hp::Array::empty({int64_t{1} << 40, int64_t{1} << 40}); },
+                                           {"[array] shape", "more elements than fit in 64 bits"}));
+  EXPECT_TRUE(throws_with<hp::MemoryError>([] { hp::Array::empty({int64_t{1} << 61}); }, {"does not fit in memory"}));
+  EXPECT_TRUE(throws_with<hp::MemoryError>([] { hp::Array::empty({int64_t{1} << 50}); }, {"cannot allocate"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([] { hp::eval(hp::arange(0.0, 1.0, 1e-300)); }, {"[arange]", "too many elements"}));
+}
