@@ -67,7 +67,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     if (value.dtype() != shared_var.dtype())
       fail("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
            std::string(dtype_name(shared_var.dtype())) + " (use hp::cast)");
-    if (!shared_var.type().is_supertype_of(value.type()) && value.ndim() != shared_var.ndim())
+    if (!shared_var.type().is_supertype_of(value.type()))
       fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " + shared_var.type().str());
     results.push_back(value);
     updated_.push_back(shared_var);

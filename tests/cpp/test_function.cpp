@@ -156,3 +156,9 @@ TEST(Function, SharedValuesChangedBySetValueAreSeen) {
   w.set_value(hp::Array::from({5.0}));
   EXPECT_EQ(f({hp::Array::from({3.0})})[0].item(), 15.0);
 }
+
+TEST(Function, UpdateMustKeepTheRank) {
+  auto s = hp::shared(hp::Array::from({1.0, 2.0}), "s");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({}, {}, {{s, hp::sum(s)}}); },
+                                          {"update of 's'", "float64()", "expected float64(?,)"}));
+}
