@@ -237,8 +237,9 @@ Variable reduced_count(const Variable& x, const std::vector<int>& axes, DType dt
     if (dim != TensorType::kUnknown) known *= dim;
     else symbolic = symbolic ? symbolic * shape_i(x, axis) : shape_i(x, axis);
   }
-  Variable count = constant(static_cast<double>(known), dtype, where);
-  return symbolic ? count * cast(symbolic, dtype) : count;
+  if (!symbolic) return constant(static_cast<double>(known), dtype, where);
+  Variable count = cast(symbolic, dtype);
+  return known == 1 ? count : count * constant(static_cast<double>(known), dtype, where);
 }
 
 DType mean_dtype(DType input) { return is_float(input) ? input : DType::Float64; }
