@@ -170,6 +170,14 @@ std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs,
 Variable apply_op1(OpPtr op, std::vector<Variable> inputs,
                    std::source_location where = std::source_location::current());
 
+// Apply nodes needed to compute `outputs`, each after the nodes producing its inputs.
+std::vector<std::shared_ptr<Apply>> toposort(const std::vector<Variable>& outputs);
+
+// Copies the graph of `outputs`, substituting each `replacements` key by its value (Theano's
+// clone(replace=...)). Roots (inputs, constants, shared variables) are kept, not copied.
+std::vector<Variable> clone_replace(const std::vector<Variable>& outputs,
+                                    const std::vector<std::pair<Variable, Variable>>& replacements = {});
+
 // ---- Declaring roots ----
 Variable tensor(DType dtype, std::vector<int64_t> shape, std::string name = "",
                 std::source_location where = std::source_location::current());

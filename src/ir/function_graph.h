@@ -9,14 +9,6 @@
 
 namespace hypatia {
 
-// Apply nodes needed to compute `outputs`, every node after the nodes producing its inputs.
-std::vector<std::shared_ptr<Apply>> toposort(const std::vector<Variable>& outputs);
-
-// Copies the graph of `outputs`, substituting each `replacements` key by its value. Roots (inputs,
-// constants, shared variables) are kept, not copied, so they stay the same variables.
-std::vector<Variable> clone_replace(const std::vector<Variable>& outputs,
-                                    const std::vector<std::pair<Variable, Variable>>& replacements = {});
-
 struct Client {
   Apply* node;  // null for "is a graph output"
   int input_index;

@@ -1,4 +1,6 @@
 // Types, variables, shared variables, Operand weak scalars, printing.
+#include <cmath>
+
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -149,4 +151,22 @@ TEST(Variable, LongChainsCompileAndDifferentiate) {
   for (int i = 0; i < 50000; ++i) y = y + 1.0;
   EXPECT_EQ(hp::eval(y, {{x, hp::Array::scalar(0.5)}}).item(), 50000.5);
   EXPECT_EQ(hp::eval(hp::grad(y, x), {{x, hp::Array::scalar(0.5)}}).item(), 1.0);
+}
+
+TEST(Graph, CloneReplaceCopiesAndSubstitutes) {
+  auto x = hp::vector("x"), y = hp::vector("y");
+  auto out = hp::exp(x) + x;
+  auto replaced = hp::clone_replace({out}, {{x, y * 2.0}})[0];
+  EXPECT_FALSE(replaced.is(out));
+  EXPECT_TRUE(arrays_close(hp::eval(replaced, {{y, hp::Array::from({0.0, 0.5})}}),
+                           hp::Array::from({1.0, std::exp(1.0) + 1.0})));
+  // The original graph is unchanged.
+  EXPECT_TRUE(arrays_close(hp::eval(out, {{x, hp::Array::from({0.0})}}), hp::Array::from({1.0})));
+  auto copy = hp::clone_replace({out})[0];
+  EXPECT_FALSE(copy.owner().get() == out.owner().get());
+  EXPECT_TRUE(copy.owner()->op().equals(out.owner()->op()));
+  auto order = hp::toposort({out});
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_EQ(order[0]->op().name(), "exp");
+  EXPECT_EQ(order[1]->op().name(), "add");
 }
