@@ -88,7 +88,8 @@ class Variable {
 
   // Symbolic members mirroring Theano's tensor methods.
   Variable T() const;
-  Variable operator[](const IndexList& indices) const;  // x[{0, hp::slice(1, 3)}]
+  // x[0], x[i], x[{0, hp::slice(1, 3)}]: see subtensor.h.
+  Variable operator[](const IndexList& indices) const;
 
  private:
   std::shared_ptr<VariableNode> node_;

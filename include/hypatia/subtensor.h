@@ -49,6 +49,13 @@ struct IndexList {
       : indices(std::move(indices)), where(where) {}
   IndexList(const Index& single, std::source_location where = std::source_location::current())
       : indices{single}, where(where) {}
+  // x[0] and x[i] (one conversion, so C++ allows them without braces).
+  IndexList(int single, std::source_location where = std::source_location::current())
+      : indices{Index(single)}, where(where) {}
+  IndexList(long single, std::source_location where = std::source_location::current())
+      : indices{Index(single)}, where(where) {}
+  IndexList(const Variable& single, std::source_location where = std::source_location::current())
+      : indices{Index(single)}, where(where) {}
   std::vector<Index> indices;
   std::source_location where;
 };

@@ -175,3 +175,20 @@ TEST(Subtensor, InferShapeOfEverySliceForm) {
   expect_infer_shape_ok({x}, x[{hp::slice(none, none, -3)}], {ten});
   expect_infer_shape_ok({x, a}, x[{hp::slice(a, none, 2)}], {ten, Array::scalar(-4, DType::Int64)});
 }
+
+TEST(Subtensor, SingleIndexShorthand) {
+  auto x = hp::matrix("x");
+  auto i = hp::scalar("i", DType::Int64);
+  auto rows = hp::vector("rows", DType::Int64);
+  auto f = hp::function({x, i, rows}, {x[1], x[i], x[rows]});
+  auto out = f({kM, Array::scalar(-1, DType::Int64), Array::from_vector<int64_t>({2, 0})});
+  EXPECT_TRUE(arrays_close(out[0], Array::from({4, 5, 6, 7})));
+  EXPECT_TRUE(arrays_close(out[1], Array::from({8, 9, 10, 11})));
+  EXPECT_TRUE(arrays_close(out[2], Array::from({{8, 9, 10, 11}, {0, 1, 2, 3}})));
+}
+
+TEST(Subtensor, SingleIndexErrorsPointAtTheIndexing) {
+  auto x = hp::tensor(DType::Float64, {2, 2}, "x");
+  const std::string here = "test_subtensor.cpp:" + std::to_string(__LINE__ + 1);
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[5]; }, {"index 5 is out of bounds", here}));
+}
