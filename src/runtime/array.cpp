@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 #include <ostream>
 
 #include "hypatia/error.h"
@@ -13,14 +15,73 @@ namespace hypatia {
 
 // ---- Storage ----
 
-Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
+namespace {
+
+// Blocks freed by one step of a loop are asked for again by the next: keeping them (up to a bound)
+// saves the allocator's round trips to the kernel and the page faults of fresh memory.
+class BlockCache {
+ public:
+  static constexpr size_t kMaxCachedBytes = size_t{256} << 20;
+
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end() && !it->second.empty()) {
+        void* block = it->second.back();
+        it->second.pop_back();
+        cached_bytes_ -= bytes;
+        return block;
+      }
+    }
+    return std::aligned_alloc(Storage::kAlignment, bytes);
+  }
+
+  void give_back(void* block, size_t bytes) {
+#ifndef HYPATIA_NO_BLOCK_CACHE
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_bytes_ + bytes <= kMaxCachedBytes) {
+        free_[bytes].push_back(block);
+        cached_bytes_ += bytes;
+        return;
+      }
+    }
+#endif
+    std::free(block);
+  }
+
+  ~BlockCache() {
+    for (auto& [bytes, blocks] : free_)
+      for (void* block : blocks) std::free(block);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_bytes_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // never destroyed: arrays may outlive static destructors
+  return *cache;
+}
+
+size_t rounded_size(size_t nbytes) {
   // aligned_alloc wants a multiple of the alignment; an empty array still gets a valid pointer.
-  size_t rounded = std::max<size_t>((nbytes + kAlignment - 1) / kAlignment * kAlignment, kAlignment);
-  data_ = rounded >= nbytes ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+  return std::max<size_t>((nbytes + Storage::kAlignment - 1) / Storage::kAlignment * Storage::kAlignment,
+                          Storage::kAlignment);
+}
+
+}  // namespace
+
+Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
+  const size_t rounded = rounded_size(nbytes);
+  data_ = rounded >= nbytes ? block_cache().take(rounded) : nullptr;
   if (!data_) throw MemoryError("[array] cannot allocate " + std::to_string(nbytes) + " bytes");
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { block_cache().give_back(data_, rounded_size(nbytes_)); }
 
 // ---- Shapes ----
 
