@@ -35,51 +35,23 @@ std::vector<std::shared_ptr<Apply>> toposort(const std::vector<Variable>& output
 
 std::vector<Variable> clone_replace(const std::vector<Variable>& outputs,
                                     const std::vector<std::pair<Variable, Variable>>& replacements) {
+  // Replacement values are used as given (Theano's semantics): replacing x by x * 2 keeps the inner x.
   std::unordered_map<const VariableNode*, Variable> mapped;
-  std::vector<Variable> seeds = outputs;
-  for (const auto& [old_var, new_var] : replacements) seeds.push_back(new_var);
-  // Replacement values are cloned too, in case they share nodes with the outputs' graph.
-  std::unordered_map<const VariableNode*, Variable> substitute;
-  for (const auto& [old_var, new_var] : replacements) substitute[old_var.node()] = new_var;
-
-  auto lookup = [&](const Variable& v) -> Variable {
-    auto sub = substitute.find(v.node());
-    const Variable& target = sub != substitute.end() ? sub->second : v;
-    auto it = mapped.find(target.node());
-    return it != mapped.end() ? it->second : target;
+  for (const auto& [old_var, new_var] : replacements) mapped[old_var.node()] = new_var;
+  auto lookup = [&](const Variable& v) {
+    auto it = mapped.find(v.node());
+    return it != mapped.end() ? it->second : v;
   };
-
-  std::vector<Variable> roots_needed = outputs;
-  for (const auto& [old_var, new_var] : replacements) roots_needed.push_back(new_var);
-  // Sorting the outputs and the replacement graphs together puts each node after its (substituted) inputs,
-  // except that a replaced variable's consumers must come after the replacement's producers: toposort
-  // of everything reachable, then repeat until nothing changes, handles that ordering simply.
-  auto order = toposort(roots_needed);
-  bool changed = true;
-  std::unordered_set<const Apply*> cloned;
-  while (changed) {
-    changed = false;
-    for (const auto& node : order) {
-      if (cloned.count(node.get())) continue;
-      bool ready = true;
-      std::vector<Variable> inputs;
-      for (const Variable& input : node->inputs()) {
-        auto sub = substitute.find(input.node());
-        const Variable& target = sub != substitute.end() ? sub->second : input;
-        if (target.owner() && !mapped.count(target.node()) && !cloned.count(target.owner().get())) {
-          ready = false;
-          break;
-        }
-        inputs.push_back(lookup(input));
-      }
-      if (!ready) continue;
-      auto outs = apply_op(node->op_ptr(), std::move(inputs), node->where());
-      for (size_t i = 0; i < outs.size(); ++i) {
-        outs[i].set_name(node->output(i).name());
-        mapped[node->output(i).node()] = outs[i];
-      }
-      cloned.insert(node.get());
-      changed = true;
+  for (const auto& node : toposort(outputs)) {
+    bool all_replaced = true;
+    for (const Variable& output : node->outputs()) all_replaced = all_replaced && mapped.count(output.node());
+    if (all_replaced) continue;  // nothing it computes is needed
+    std::vector<Variable> inputs;
+    for (const Variable& input : node->inputs()) inputs.push_back(lookup(input));
+    auto outs = apply_op(node->op_ptr(), std::move(inputs), node->where());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      outs[i].set_name(node->output(i).name());
+      mapped.emplace(node->output(i).node(), outs[i]);
     }
   }
   std::vector<Variable> result;

@@ -170,3 +170,14 @@ TEST(Graph, CloneReplaceCopiesAndSubstitutes) {
   EXPECT_EQ(order[0]->op().name(), "exp");
   EXPECT_EQ(order[1]->op().name(), "add");
 }
+
+TEST(Graph, ReplacementsAreUsedAsGiven) {
+  auto x = hp::scalar("x");
+  auto out = hp::clone_replace({x * 3.0}, {{x, x * 2.0}})[0];  // the inner x is not replaced again
+  EXPECT_EQ(hp::eval(out, {{x, hp::Array::scalar(1.0)}}).item(), 6.0);
+  auto y = hp::scalar("y");
+  auto h = hp::exp(x);
+  auto both = hp::clone_replace({h + h, x}, {{h, y}, {x, y}});
+  EXPECT_EQ(hp::eval(both[0], {{y, hp::Array::scalar(2.0)}}).item(), 4.0);
+  EXPECT_TRUE(both[1].is(y));
+}
