@@ -164,6 +164,14 @@ class Op {
   virtual ViewMap destroy_map() const { return {}; }
 };
 
+// Declares the members an op family defines in its .cpp (the standard Op overrides).
+#define HYPATIA_OP_METHODS                                                                                  \
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;                \
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override; \
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;  \
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,                                        \
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+
 // Builds an Apply of `op` on `inputs` (type checked by op->output_types) and returns its outputs.
 // Type errors get the op's name and `where` appended.
 std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs,

@@ -8,22 +8,14 @@ namespace hypatia {
 class Dot : public Op {
  public:
   std::string name() const override { return "dot"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 };
 
-// Inputs of equal rank >= 3... or 2: (..., m, k) @ (..., k, n); batch axes broadcast where statically 1.
+// Inputs of equal rank >= 2: (..., m, k) @ (..., k, n); batch axes broadcast where statically 1.
 class BatchedMatmul : public Op {
  public:
   std::string name() const override { return "matmul"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 };
 
 // C = A @ B for 2-d arrays (any strides), C preallocated (m, n) contiguous of the promoted dtype.

@@ -15,11 +15,7 @@ class Elemwise : public Op {
 
   std::string name() const override;
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 
  private:
   ScalarOp scalar_op_;

@@ -10,11 +10,7 @@ class Softmax : public Op {
   Softmax(int axis, bool log) : axis_(axis), log_(log) {}
   std::string name() const override { return log_ ? "log_softmax" : "softmax"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 
  private:
   int axis_;
@@ -25,11 +21,7 @@ class Softmax : public Op {
 class CrossentropyCategorical1Hot : public Op {
  public:
   std::string name() const override { return "crossentropy_categorical_1hot"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 };
 
 }  // namespace hypatia

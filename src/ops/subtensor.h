@@ -21,11 +21,7 @@ class Subtensor : public Op {
   explicit Subtensor(std::vector<BasicIndex> entries) : entries_(std::move(entries)) {}
   std::string name() const override { return "subtensor"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
   ViewMap view_map() const override { return {{0, 0}}; }
   const std::vector<BasicIndex>& entries() const { return entries_; }
 
@@ -39,11 +35,7 @@ class IncSubtensor : public Op {
   IncSubtensor(std::vector<BasicIndex> entries, bool set) : entries_(std::move(entries)), set_(set) {}
   std::string name() const override { return set_ ? "set_subtensor" : "inc_subtensor"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 
  private:
   std::vector<BasicIndex> entries_;
@@ -56,11 +48,7 @@ class AdvancedSubtensor1 : public Op {
   explicit AdvancedSubtensor1(int axis) : axis_(axis) {}
   std::string name() const override { return "take"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 
  private:
   int axis_;
@@ -72,11 +60,7 @@ class AdvancedIncSubtensor1 : public Op {
   AdvancedIncSubtensor1(int axis, bool set) : axis_(axis), set_(set) {}
   std::string name() const override { return set_ ? "set_take" : "inc_take"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
-                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  HYPATIA_OP_METHODS
 
  private:
   int axis_;
