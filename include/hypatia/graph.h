@@ -46,9 +46,14 @@ class Op;
 struct IndexList;
 using OpPtr = std::shared_ptr<const Op>;
 
+struct VariableNode;
+
 // Mutable state of a shared variable, kept outside the graph so functions see every update.
 struct SharedState {
   Array value;
+  // Applied by every function whose graph reads the variable, unless it updates it explicitly
+  // (random states advance this way). Weak, so the state does not keep its own update graph alive.
+  std::weak_ptr<VariableNode> default_update;
 };
 
 struct VariableNode {
@@ -109,6 +114,9 @@ class SharedVariable : public Variable {
   // borrow=false copies, so the caller's array and the variable never alias.
   Array get_value(bool borrow = false) const;
   void set_value(const Array& value, bool borrow = false);
+  // The update functions apply when they read this variable and do not update it themselves.
+  void set_default_update(const Variable& update);
+  Variable default_update() const;  // null when there is none
 };
 
 class Apply : public std::enable_shared_from_this<Apply> {

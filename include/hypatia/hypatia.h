@@ -11,6 +11,7 @@
 #include "hypatia/nnet.h"
 #include "hypatia/printing.h"
 #include "hypatia/random.h"
+#include "hypatia/random_stream.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"

@@ -8,14 +8,18 @@ namespace hypatia::random {
 
 class Generator {
  public:
-  explicit Generator(uint64_t seed = 0) : key_(seed) {}
+  explicit Generator(uint64_t seed = 0, uint64_t counter = 0) : key_(seed), counter_(counter) {}
   Array uniform(const Shape& shape, double low = 0.0, double high = 1.0, DType dtype = DType::Float64);
   Array normal(const Shape& shape, double mean = 0.0, double stddev = 1.0, DType dtype = DType::Float64);
   // Number of successes in n trials of probability p, per element.
   Array binomial(const Shape& shape, int64_t n, double p, DType dtype = DType::Int64);
   // A random permutation of 0..n-1 (int64).
   Array permutation(int64_t n);
+  // One binomial draw (arguments already checked).
+  int64_t draw_binomial(int64_t n, double p);
   uint64_t seed() const { return key_; }
+  // Philox blocks used so far; Generator(seed, counter) continues exactly where this one stops.
+  uint64_t counter() const { return counter_; }
 
   // Four 32-bit words for block `counter` (exposed for tests against the published test vectors).
   static void philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);

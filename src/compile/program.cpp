@@ -73,6 +73,22 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     updated_.push_back(shared_var);
   }
 
+  // Shared variables the graph reads that carry a default update (random states) get it too.
+  for (bool added = true; added;) {
+    added = false;
+    for (const auto& node : toposort(results))
+      for (const Variable& input : node->inputs()) {
+        if (!input.is_shared() || seen_updates.count(input.node())) continue;
+        SharedVariable state(input);
+        if (Variable update = state.default_update()) {
+          seen_updates.insert(input.node());
+          results.push_back(update);
+          updated_.push_back(state);
+          added = true;
+        }
+      }
+  }
+
   graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
 
   // Slots: one per variable of the graph.

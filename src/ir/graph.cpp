@@ -121,6 +121,14 @@ void SharedVariable::set_value(const Array& value, bool borrow) {
   node()->shared->value = borrow ? value : value.copy();
 }
 
+void SharedVariable::set_default_update(const Variable& update) {
+  if (update && (update.dtype() != dtype() || update.ndim() != ndim()))
+    throw TypeError("[shared] default update of " + str() + " has type " + update.type().str() + ", expected " + type().str());
+  node()->shared->default_update = update ? update.node_ptr() : nullptr;
+}
+
+Variable SharedVariable::default_update() const { return Variable(node()->shared->default_update.lock()); }
+
 // ---- Apply ----
 
 Apply::Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where)

@@ -88,24 +88,26 @@ Array Generator::binomial(const Shape& shape, int64_t n, double p, DType dtype) 
   check(p >= 0 && p <= 1, "binomial needs 0 <= p <= 1, got " + std::to_string(p));
   Array result = Array::empty(shape, DType::Int64);
   int64_t* data = result.data<int64_t>();
+  for (int64_t i = 0; i < result.size(); ++i) data[i] = draw_binomial(n, p);
+  return dtype == DType::Int64 ? result : result.astype(dtype);
+}
+
+int64_t Generator::draw_binomial(int64_t n, double p) {
   const bool flip = p > 0.5;  // draw failures instead, so the inversion below stays short
   const double q = flip ? 1 - p : p;
-  for (int64_t i = 0; i < result.size(); ++i) {
-    int64_t successes = 0;
-    if (n * q < 30) {
-      // Inversion of the CDF, walking up from 0; exact and O(n q) per draw.
-      double u = next_double(), probability = std::pow(1 - q, static_cast<double>(n)), cumulative = probability;
-      while (u > cumulative && successes < n) {
-        probability *= static_cast<double>(n - successes) / static_cast<double>(successes + 1) * q / (1 - q);
-        ++successes;
-        cumulative += probability;
-      }
-    } else {
-      for (int64_t trial = 0; trial < n; ++trial) successes += next_double() < q;
+  int64_t successes = 0;
+  if (n * q < 30) {
+    // Inversion of the CDF, walking up from 0; exact and O(n q) per draw.
+    double u = next_double(), probability = std::pow(1 - q, static_cast<double>(n)), cumulative = probability;
+    while (u > cumulative && successes < n) {
+      probability *= static_cast<double>(n - successes) / static_cast<double>(successes + 1) * q / (1 - q);
+      ++successes;
+      cumulative += probability;
     }
-    data[i] = flip ? n - successes : successes;
+  } else {
+    for (int64_t trial = 0; trial < n; ++trial) successes += next_double() < q;
   }
-  return dtype == DType::Int64 ? result : result.astype(dtype);
+  return flip ? n - successes : successes;
 }
 
 Array Generator::permutation(int64_t n) {

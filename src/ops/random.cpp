@@ -1,0 +1,169 @@
+// RandomVariable: standard uniform, standard normal and binomial draws from a Philox state.
+//
+// Inputs: the state (int64 [key, counter]), one int scalar per output dimension, then the
+// distribution's parameters (binomial: n and p). Outputs: the advanced state and the sample. The
+// builders shift and scale standard draws with elementwise ops, so gradients reach the parameters.
+#include <cmath>
+
+#include "hypatia/elemwise.h"
+#include "hypatia/random.h"
+#include "hypatia/random_stream.h"
+#include "ops/op_support.h"
+
+namespace hypatia {
+namespace {
+
+enum class Distribution { Uniform, Normal, Binomial };
+
+class RandomVariable : public Op {
+ public:
+  RandomVariable(Distribution distribution, DType dtype, int ndim) : distribution_(distribution), dtype_(dtype), ndim_(ndim) {}
+  std::string name() const override {
+    return distribution_ == Distribution::Uniform ? "uniform" : distribution_ == Distribution::Normal ? "normal" : "binomial";
+  }
+  std::string props() const override { return std::string(dtype_name(dtype_)); }
+
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable& state = inputs.at(0);
+    if (state.dtype() != DType::Int64 || state.ndim() != 1)
+      throw TypeError("[" + name() + "] the state must be an int64 vector, got " + state.type().str());
+    std::vector<int64_t> shape;
+    for (int axis = 0; axis < ndim_; ++axis) {
+      const Variable& dim = inputs.at(1 + axis);
+      if (dim.ndim() != 0 || !is_integer(dim.dtype()))
+        throw TypeError("[" + name() + "] dimensions must be integer scalars, got " + dim.type().str());
+      auto value = constant_int(dim);
+      if (value && *value < 0) throw ValueError("[" + name() + "] negative dimension " + std::to_string(*value));
+      shape.push_back(value.value_or(TensorType::kUnknown));
+    }
+    if (distribution_ == Distribution::Binomial)
+      for (size_t k = 1 + ndim_; k < inputs.size(); ++k)
+        if (inputs[k].ndim() > ndim_)
+          throw ShapeError("[binomial] parameter " + inputs[k].type().str() + " has more dimensions than the sample");
+    return {state.type(), TensorType(dtype_, shape)};
+  }
+
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array state = inputs[0];
+    if (state.size() != 2) throw ValueError("[" + name() + "] the state must hold [key, counter], got " + shape_str(state.shape()));
+    Shape shape;
+    for (int axis = 0; axis < ndim_; ++axis) {
+      int64_t d = static_cast<int64_t>(inputs[1 + axis].item());
+      if (d < 0) throw ValueError("[" + name() + "] negative dimension " + std::to_string(d));
+      shape.push_back(d);
+    }
+    random::Generator generator(static_cast<uint64_t>(state.at<int64_t>({0})), static_cast<uint64_t>(state.at<int64_t>({1})));
+    Array sample;
+    if (distribution_ == Distribution::Uniform) sample = generator.uniform(shape, 0.0, 1.0, dtype_);
+    else if (distribution_ == Distribution::Normal) sample = generator.normal(shape, 0.0, 1.0, dtype_);
+    else sample = draw_binomial(node, generator, shape, inputs[1 + ndim_], inputs[2 + ndim_]);
+    Array next = Array::from_vector<int64_t>({state.at<int64_t>({0}), static_cast<int64_t>(generator.counter())});
+    outputs[0] = std::move(next);
+    outputs[1] = std::move(sample);
+  }
+
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>&) const override {
+    return std::vector<Variable>(node.inputs().size());
+  }
+
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const override {
+    std::vector<Variable> dims;
+    for (int axis = 0; axis < ndim_; ++axis) dims.push_back(cast(node.input(1 + axis), DType::Int64));
+    return {shapes[0], dims};
+  }
+
+ private:
+  Array draw_binomial(const Apply& node, random::Generator& generator, const Shape& shape, const Array& n_in,
+                      const Array& p_in) const {
+    auto broadcast = [&](const Array& a, size_t input) {
+      // Only statically size-1 axes stretch, as everywhere else.
+      const TensorType& type = node.input(input).type();
+      const int lead = static_cast<int>(shape.size()) - a.ndim();
+      for (int axis = 0; axis < a.ndim(); ++axis)
+        if (a.shape()[axis] != shape[lead + axis] && type.shape[axis] != 1)
+          throw ShapeError("[binomial] parameter of shape " + shape_str(a.shape()) + " does not match the sample shape " +
+                           shape_str(shape));
+      return a.astype(DType::Float64).broadcast_to(shape).copy();
+    };
+    const Array n = broadcast(n_in, 1 + ndim_), p = broadcast(p_in, 2 + ndim_);
+    Array out = Array::empty(shape, DType::Int64);
+    const double *n_data = n.data<double>(), *p_data = p.data<double>();
+    int64_t* data = out.data<int64_t>();
+    for (int64_t i = 0; i < out.size(); ++i) {
+      if (!(p_data[i] >= 0 && p_data[i] <= 1))
+        throw ValueError("[binomial] p must be in [0, 1], got " + std::to_string(p_data[i]));
+      if (!(n_data[i] >= 0) || n_data[i] != std::floor(n_data[i]))
+        throw ValueError("[binomial] n must be a non-negative integer, got " + std::to_string(n_data[i]));
+      data[i] = generator.draw_binomial(static_cast<int64_t>(n_data[i]), p_data[i]);
+    }
+    return out.astype(dtype_);
+  }
+
+  Distribution distribution_;
+  DType dtype_;
+  int ndim_;
+};
+
+// splitmix64: decorrelates the keys of consecutive draws of one seed.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+Array initial_state(uint64_t seed, size_t index) {
+  return Array::from_vector<int64_t>({static_cast<int64_t>(mix(seed ^ mix(index))), 0});
+}
+
+}  // namespace
+
+SharedVariable RandomStream::new_state(std::source_location where) {
+  SharedVariable state = shared(initial_state(seed_, states_.size()), "random_state", false, where);
+  states_.push_back(state);
+  return state;
+}
+
+namespace {
+Variable draw(Distribution distribution, SharedVariable state, const std::vector<Operand>& shape,
+              std::vector<Variable> parameters, DType dtype, std::source_location where) {
+  std::vector<Variable> inputs = {state};
+  for (const Operand& d : shape) inputs.push_back(d.as_variable());
+  inputs.insert(inputs.end(), parameters.begin(), parameters.end());
+  auto outputs = apply_op(std::make_shared<RandomVariable>(distribution, dtype, static_cast<int>(shape.size())), inputs, where);
+  state.set_default_update(outputs[0]);
+  return outputs[1];
+}
+std::source_location first_location(const std::vector<Operand>& shape, const Operand& fallback) {
+  return shape.empty() ? fallback.where() : shape[0].where();
+}
+}  // namespace
+
+Variable RandomStream::uniform(const std::vector<Operand>& shape, const Operand& low, const Operand& high, DType dtype) {
+  std::source_location where = first_location(shape, low);
+  if (!is_float(dtype)) rethrow_with_location(TypeError("[uniform] draws floats, not " + std::string(dtype_name(dtype))), where);
+  Variable u = draw(Distribution::Uniform, new_state(where), shape, {}, dtype, where);
+  Variable lo = low.as_weak_variable(dtype), hi = high.as_weak_variable(dtype);
+  return cast(Operand(lo, where) + (Operand(hi, where) - Operand(lo, where)) * Operand(u, where), dtype);
+}
+
+Variable RandomStream::normal(const std::vector<Operand>& shape, const Operand& mean, const Operand& stddev, DType dtype) {
+  std::source_location where = first_location(shape, mean);
+  if (!is_float(dtype)) rethrow_with_location(TypeError("[normal] draws floats, not " + std::string(dtype_name(dtype))), where);
+  Variable z = draw(Distribution::Normal, new_state(where), shape, {}, dtype, where);
+  Variable m = mean.as_weak_variable(dtype), s = stddev.as_weak_variable(dtype);
+  return cast(Operand(m, where) + Operand(s, where) * Operand(z, where), dtype);
+}
+
+Variable RandomStream::binomial(const std::vector<Operand>& shape, const Operand& n, const Operand& p, DType dtype) {
+  std::source_location where = first_location(shape, n);
+  return draw(Distribution::Binomial, new_state(where), shape, {n.as_variable(DType::Int64), p.as_variable(DType::Float64)},
+              dtype, where);
+}
+
+void RandomStream::seed(uint64_t seed) {
+  seed_ = seed;
+  for (size_t i = 0; i < states_.size(); ++i) states_[i].set_value(initial_state(seed, i));
+}
+
+}  // namespace hypatia
