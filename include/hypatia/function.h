@@ -11,6 +11,13 @@ namespace hypatia {
 using Updates = std::vector<std::pair<SharedVariable, Variable>>;
 using Givens = std::vector<std::pair<Variable, Variable>>;
 
+// What to do with an input no output or update depends on (Theano raises: it is usually a mistake).
+enum class UnusedInput { Raise, Warn, Ignore };
+
+struct FunctionOptions {
+  UnusedInput on_unused_input = UnusedInput::Raise;
+};
+
 class Program;
 
 class Function {
@@ -26,12 +33,12 @@ class Function {
 
  private:
   friend Function function(const std::vector<Variable>&, const std::vector<Variable>&, const Updates&,
-                           const Givens&, std::source_location);
+                           const Givens&, const FunctionOptions&, std::source_location);
   std::shared_ptr<Program> program_;
 };
 
 Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                  const Updates& updates = {}, const Givens& givens = {},
+                  const Updates& updates = {}, const Givens& givens = {}, const FunctionOptions& options = {},
                   std::source_location where = std::source_location::current());
 
 // Evaluates `outputs` once, with `inputs` bound to the given arrays (Theano's Variable.eval).

@@ -1,5 +1,6 @@
 #include "compile/program.h"
 
+#include <iostream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -37,7 +38,7 @@ bool can_convert_losslessly(DType from, DType to) {
 }  // namespace
 
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
-                 const Givens& givens, std::source_location where)
+                 const Givens& givens, const FunctionOptions& options, std::source_location where)
     : inputs_(inputs), num_outputs_(outputs.size()) {
   auto fail = [&](const std::string& message) -> void {
     throw ValueError("[function] " + message + " (function built at " + format_location(where) + ")");
@@ -99,13 +100,23 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     return it->second;
   };
   for (const Variable& input : inputs_) input_slots_.push_back(slot(input));
+  std::unordered_set<const VariableNode*> used;
   for (const Variable& root : graph_->roots()) {
+    used.insert(root.node());
     if (seen_inputs.count(root.node())) continue;
     if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
     else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
     else
       fail("the graph needs input " + describe(root) + ", which is not in the inputs list; path: " +
            path_to_output(*graph_, root));
+  }
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
+    std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) +
+                          " is not used by any output or update";
+    if (options.on_unused_input == UnusedInput::Raise)
+      fail(message + "; pass FunctionOptions{.on_unused_input = UnusedInput::Ignore} (or Warn) if that is intended");
+    std::cerr << "hypatia: [function] warning: " << message << " (function built at " << format_location(where) << ")\n";
   }
   std::unordered_map<int, size_t> last_reader;
   for (const auto& node : graph_->nodes()) {
@@ -193,9 +204,9 @@ size_t Function::num_inputs() const { return program_ ? program_->num_inputs() :
 size_t Function::num_outputs() const { return program_ ? program_->num_outputs() : 0; }
 
 Function function(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
-                  const Givens& givens, std::source_location where) {
+                  const Givens& givens, const FunctionOptions& options, std::source_location where) {
   Function f;
-  f.program_ = std::make_shared<Program>(inputs, outputs, updates, givens, where);
+  f.program_ = std::make_shared<Program>(inputs, outputs, updates, givens, options, where);
   return f;
 }
 
@@ -206,7 +217,8 @@ std::vector<Array> eval(const std::vector<Variable>& outputs, const std::vector<
     variables.push_back(v);
     values.push_back(a);
   }
-  return function(variables, outputs)(values);
+  // Bindings the outputs do not need are fine here, as with Theano's eval.
+  return function(variables, outputs, {}, {}, {.on_unused_input = UnusedInput::Ignore})(values);
 }
 
 Array eval(const Variable& output, const std::vector<std::pair<Variable, Array>>& inputs) {

@@ -12,7 +12,7 @@ namespace hypatia {
 class Program {
  public:
   Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
-          const Givens& givens, std::source_location where);
+          const Givens& givens, const FunctionOptions& options, std::source_location where);
   std::vector<Array> run(const std::vector<Array>& inputs) const;
   std::string debugprint() const;
   size_t num_inputs() const { return inputs_.size(); }

@@ -162,3 +162,15 @@ TEST(Function, UpdateMustKeepTheRank) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({}, {}, {{s, hp::sum(s)}}); },
                                           {"update of 's'", "float64()", "expected float64(?,)"}));
 }
+
+TEST(Function, UnusedInputsRaiseUnlessAllowed) {
+  auto x = hp::vector("x"), unused = hp::vector("unused");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x, unused}, {x * 2.0}); },
+                                          {"[function] input 1 'unused'", "not used by any output or update", "test_function.cpp"}));
+  auto f = hp::function({x, unused}, {x * 2.0}, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
+  EXPECT_EQ(f({hp::Array::from({1.0}), hp::Array::from({5.0})})[0].item(), 2.0);
+  EXPECT_NO_THROW(hp::function({x, unused}, {x}, {}, {}, {.on_unused_input = hp::UnusedInput::Warn}));
+  // An input read only by an update counts as used.
+  auto s = hp::shared(hp::Array::from({0.0}), "s");
+  EXPECT_NO_THROW(hp::function({unused}, {}, {{s, s + unused}}));
+}
