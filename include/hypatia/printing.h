@@ -1,5 +1,6 @@
 // Human-readable views of a graph.
 #pragma once
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -13,5 +14,9 @@ std::string debugprint(const Variable& output);
 std::string debugprint(const std::vector<Variable>& outputs);
 // The graph in Graphviz dot syntax.
 std::string to_dot(const std::vector<Variable>& outputs);
+// One-line infix form, Theano's pprint: "tanh((dot(x, w) + b))" reads as "tanh(dot(x, w) + b)".
+std::string pprint(const Variable& output);
+
+std::ostream& operator<<(std::ostream& os, const Variable& v);  // pprint
 
 }  // namespace hypatia

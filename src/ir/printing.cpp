@@ -1,6 +1,8 @@
 // debugprint (Theano's indented tree) and Graphviz output.
 #include "hypatia/printing.h"
 
+#include <optional>
+#include <ostream>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -76,6 +78,57 @@ std::string dot_escape(const std::string& text) {
 }
 
 }  // namespace
+
+namespace {
+
+struct Infix {
+  const char* symbol;
+  int precedence;  // higher binds tighter
+};
+
+// Elementwise ops that read better as operators; everything else prints as a call.
+std::optional<Infix> infix_of(const std::string& op) {
+  static const std::unordered_map<std::string, Infix> table = {
+      {"pow", {"**", 5}},      {"mul", {"*", 3}},   {"true_div", {"/", 3}}, {"int_div", {"//", 3}},
+      {"mod", {"%", 3}},       {"add", {"+", 2}},   {"sub", {"-", 2}},      {"lt", {"<", 1}},
+      {"le", {"<=", 1}},       {"gt", {">", 1}},    {"ge", {">=", 1}},      {"eq", {"==", 1}},
+      {"neq", {"!=", 1}},      {"logical_and", {"&", 0}}, {"logical_xor", {"^", 0}}, {"logical_or", {"|", 0}},
+  };
+  auto it = table.find(op);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+// Renders v; `context` is the precedence of the operator around it (parenthesize when looser).
+std::string render_infix(const Variable& v, int context, int depth) {
+  auto owner = v.owner();
+  if (!owner || (!v.name().empty() && depth > 0)) return v.str();
+  if (depth > 200) return "...";
+  const Op& op = owner->op();
+  const std::string name = op.name();
+  const auto& inputs = owner->inputs();
+  if (auto infix = infix_of(name); infix && inputs.size() == 2) {
+    // Left-associative: the right operand needs parentheses at equal precedence (a - (b - c)).
+    std::string text = render_infix(inputs[0], infix->precedence, depth + 1) + " " + infix->symbol + " " +
+                       render_infix(inputs[1], infix->precedence + 1, depth + 1);
+    return infix->precedence < context ? "(" + text + ")" : text;
+  }
+  if ((name == "neg" || name == "logical_not") && inputs.size() == 1) {
+    std::string text = (name == "neg" ? "-" : "~") + render_infix(inputs[0], 4, depth + 1);
+    return 4 < context ? "(" + text + ")" : text;
+  }
+  std::string text = op.str() + "(";
+  for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + render_infix(inputs[i], -1, depth + 1);
+  text += ")";
+  if (owner->num_outputs() > 1) text += "[" + std::to_string(v.index()) + "]";
+  return text;
+}
+
+}  // namespace
+
+std::string pprint(const Variable& output) { return output ? render_infix(output, -1, 0) : "<null>"; }
+
+std::ostream& operator<<(std::ostream& os, const Variable& v) { return os << pprint(v); }
 
 std::string debugprint(const std::vector<Variable>& outputs) { return TreePrinter().print(outputs); }
 std::string debugprint(const Variable& output) { return debugprint(std::vector<Variable>{output}); }

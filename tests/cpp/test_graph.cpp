@@ -1,5 +1,6 @@
 // Types, variables, shared variables, Operand weak scalars, printing.
 #include <cmath>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -180,4 +181,19 @@ TEST(Graph, ReplacementsAreUsedAsGiven) {
   auto both = hp::clone_replace({h + h, x}, {{h, y}, {x, y}});
   EXPECT_EQ(hp::eval(both[0], {{y, hp::Array::scalar(2.0)}}).item(), 4.0);
   EXPECT_TRUE(both[1].is(y));
+}
+
+TEST(Printing, PprintWritesInfixWithTheNeededParentheses) {
+  auto x = hp::matrix("x"), w = hp::matrix("w"), b = hp::vector("b");
+  EXPECT_EQ(hp::pprint(hp::tanh(hp::dot(x, w) + b)), "tanh(dot(x, w) + dimshuffle{(x,0)}(b))");
+  auto a = hp::scalar("a"), c = hp::scalar("c"), d = hp::scalar("d");
+  EXPECT_EQ(hp::pprint(a - (c - d)), "a - (c - d)");
+  EXPECT_EQ(hp::pprint((a - c) - d), "a - c - d");
+  EXPECT_EQ(hp::pprint((a + c) * d), "(a + c) * d");
+  EXPECT_EQ(hp::pprint(-(a * c)), "-(a * c)");
+  EXPECT_EQ(hp::pprint(hp::exp(a) * 2.0), "exp(a) * 2");
+  EXPECT_EQ(hp::pprint(hp::sum(x, 1)), "sum{axis=(1,)}(x)");
+  std::ostringstream out;
+  out << (a < c);
+  EXPECT_EQ(out.str(), "a < c");
 }
