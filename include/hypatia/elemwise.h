@@ -32,6 +32,9 @@ Variable cast(const Operand& x, DType dtype);
 // Takes the shape of `like` and the values of `value` (Theano's `second`); used by gradients.
 Variable second(const Operand& like, const Operand& value);
 Variable true_divide(const Operand& x, const Operand& y);  // alias of true_div
+// |x - y| <= atol + rtol * |y| elementwise (equal infinities are close, NaN never), as np.isclose.
+Variable isclose(const Operand& x, const Operand& y, double rtol = 1e-5, double atol = 1e-8);
+Variable allclose(const Operand& x, const Operand& y, double rtol = 1e-5, double atol = 1e-8);
 
 Variable operator+(const Operand& x, const Operand& y);
 Variable operator-(const Operand& x, const Operand& y);

@@ -45,4 +45,11 @@ Variable eye(const Operand& n, std::optional<Operand> m = std::nullopt, int k = 
 // Builds an int64 vector from scalars (Theano's MakeVector).
 Variable make_vector(const std::vector<Operand>& elements, DType dtype = DType::Int64);
 
+// NumPy's rearrangements, composed from the ops above (so they differentiate for free).
+Variable swapaxes(const Operand& x, int axis1, int axis2);
+Variable flip(const Operand& x, const std::vector<int>& axes = {});  // no axes: every axis
+Variable roll(const Operand& x, const Operand& shift, std::optional<int> axis = std::nullopt);
+Variable tile(const Operand& x, const std::vector<int64_t>& reps);
+Variable repeat(const Operand& x, int64_t repeats, std::optional<int> axis = std::nullopt);
+
 }  // namespace hypatia

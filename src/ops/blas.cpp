@@ -288,4 +288,63 @@ Variable outer(const Operand& x, const Operand& y) {
   return mul(dimshuffle(Operand(a, x.where()), {0, kNewAxis}), dimshuffle(Operand(b, x.where()), {kNewAxis, 0}));
 }
 
+Variable tensordot(const Operand& x, const Operand& y, const std::vector<int>& axes_x, const std::vector<int>& axes_y) {
+  return at_location(x.where(), [&] {
+    Variable a = x.as_variable(), b = y.as_variable();
+    if (axes_x.size() != axes_y.size())
+      throw ValueError("[tensordot] " + std::to_string(axes_x.size()) + " axes of x against " + std::to_string(axes_y.size()) +
+                       " axes of y");
+    std::vector<bool> summed_a(a.ndim(), false), summed_b(b.ndim(), false);
+    std::vector<int> contracted_a, contracted_b;
+    for (size_t k = 0; k < axes_x.size(); ++k) {
+      int i = normalize_axis(axes_x[k], a.ndim(), "tensordot"), j = normalize_axis(axes_y[k], b.ndim(), "tensordot");
+      if (summed_a[i] || summed_b[j]) throw ValueError("[tensordot] an axis is repeated");
+      int64_t da = a.type().shape[i], db = b.type().shape[j];
+      if (da != TensorType::kUnknown && db != TensorType::kUnknown && da != db)
+        throw ShapeError("[tensordot] axis " + std::to_string(i) + " of " + a.type().str() + " and axis " + std::to_string(j) +
+                         " of " + b.type().str() + " differ");
+      summed_a[i] = summed_b[j] = true;
+      contracted_a.push_back(i);
+      contracted_b.push_back(j);
+    }
+    // As a matrix product: x to (free, summed), y to (summed, free).
+    std::vector<int> perm_a, perm_b = contracted_b;
+    std::vector<Operand> out_shape;
+    Variable free_a = constant(1.0, DType::Int64), free_b = constant(1.0, DType::Int64), inner = constant(1.0, DType::Int64);
+    for (int i = 0; i < a.ndim(); ++i)
+      if (!summed_a[i]) {
+        perm_a.push_back(i);
+        free_a = free_a * shape_i(a, i);
+        out_shape.emplace_back(shape_i(a, i), x.where());
+      }
+    for (int i : contracted_a) {
+      perm_a.push_back(i);
+      inner = inner * shape_i(a, i);
+    }
+    for (int j = 0; j < b.ndim(); ++j)
+      if (!summed_b[j]) {
+        perm_b.push_back(j);
+        free_b = free_b * shape_i(b, j);
+        out_shape.emplace_back(shape_i(b, j), x.where());
+      }
+    Variable matrix_a = reshape(Operand(transpose(Operand(a, x.where()), perm_a), x.where()), {Operand(free_a, x.where()), Operand(inner, x.where())});
+    Variable matrix_b = reshape(Operand(transpose(Operand(b, x.where()), perm_b), x.where()), {Operand(inner, x.where()), Operand(free_b, x.where())});
+    return reshape(Operand(dot(Operand(matrix_a, x.where()), matrix_b), x.where()), out_shape);
+  });
+}
+
+Variable tensordot(const Operand& x, const Operand& y, int n) {
+  Variable a = x.as_variable(), b = y.as_variable();
+  if (n < 0 || n > a.ndim() || n > b.ndim())
+    rethrow_with_location(ValueError("[tensordot] cannot sum " + std::to_string(n) + " axes of " + a.type().str() + " and " +
+                                     b.type().str()),
+                          x.where());
+  std::vector<int> axes_x, axes_y;
+  for (int k = 0; k < n; ++k) {
+    axes_x.push_back(a.ndim() - n + k);
+    axes_y.push_back(k);
+  }
+  return tensordot(x, y, axes_x, axes_y);
+}
+
 }  // namespace hypatia

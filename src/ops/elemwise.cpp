@@ -186,6 +186,11 @@ Variable where(const Operand& condition, const Operand& if_true, const Operand& 
 Variable second(const Operand& like, const Operand& value) { return elemwise({ScalarOpId::second}, {&like, &value}); }
 Variable true_divide(const Operand& x, const Operand& y) { return true_div(x, y); }
 
+Variable isclose(const Operand& x, const Operand& y, double rtol, double atol) {
+  Variable a = x.as_variable(), b = y.as_weak_variable(a.dtype());
+  Operand at(a, x.where());
+  return logical_or(eq(at, b), le(abs(a - b), abs(b) * rtol + atol));
+}
 // The *_like builders are `second` of a constant: one elementwise node, so fusion sees them.
 Variable full_like(const Operand& x, const Operand& value) {
   Variable like = x.as_variable();

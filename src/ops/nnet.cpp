@@ -139,7 +139,21 @@ Variable logsumexp(const Operand& x, Axes axes, bool keepdims) {
   return squeeze(Operand(result, x.where()), reduced);
 }
 
-Variable relu(const Operand& x) { return maximum(x, 0); }
+Variable relu(const Operand& x, double alpha) {
+  if (alpha == 0.0) return maximum(x, 0);
+  Variable input = x.as_variable();
+  return where(Operand(input > 0, x.where()), input, input * alpha);
+}
+Variable elu(const Operand& x, double alpha) {
+  Variable input = x.as_variable();
+  return where(Operand(input > 0, x.where()), input, expm1(input) * alpha);
+}
+Variable softsign(const Operand& x) {
+  Variable input = x.as_variable();
+  return true_div(Operand(input, x.where()), abs(input) + 1);
+}
+Variable hard_sigmoid(const Operand& x) { return clip(Operand(x.as_variable() * 0.2 + 0.5, x.where()), 0, 1); }
+Variable log_sigmoid(const Operand& x) { return neg(Operand(softplus(neg(x)), x.where())); }
 
 Variable categorical_crossentropy(const Operand& predictions, const Operand& targets) {
   Variable p = predictions.as_variable(), t = targets.as_variable();

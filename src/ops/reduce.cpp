@@ -267,4 +267,8 @@ Variable std(const Operand& x, Axes axes, bool keepdims, int ddof) {
   return sqrt(var(x, std::move(axes), keepdims, ddof));
 }
 
+Variable allclose(const Operand& x, const Operand& y, double rtol, double atol) {
+  return all(Operand(isclose(x, y, rtol, atol), x.where()));
+}
+
 }  // namespace hypatia

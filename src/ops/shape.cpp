@@ -516,4 +516,98 @@ Variable eye(const Operand& n, std::optional<Operand> m, int k, DType dtype) {
   return apply_op1(std::make_shared<Eye>(k, dtype), {rows, cols}, n.where());
 }
 
+// ---- Compositions ----
+
+Variable swapaxes(const Operand& x, int axis1, int axis2) {
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    std::vector<int> perm(input.ndim());
+    std::iota(perm.begin(), perm.end(), 0);
+    std::swap(perm[normalize_axis(axis1, input.ndim(), "swapaxes")], perm[normalize_axis(axis2, input.ndim(), "swapaxes")]);
+    return transpose(Operand(input, x.where()), perm);
+  });
+}
+
+Variable flip(const Operand& x, const std::vector<int>& axes) {
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    std::vector<bool> flipped(input.ndim(), axes.empty());
+    for (int axis : axes) flipped[normalize_axis(axis, input.ndim(), "flip")] = true;
+    std::vector<Index> indices;
+    for (int axis = 0; axis < input.ndim(); ++axis)
+      indices.push_back(flipped[axis] ? slice(std::nullopt, std::nullopt, Operand(-1, x.where())) : slice_all());
+    return subtensor(input, IndexList(indices, x.where()));
+  });
+}
+
+Variable roll(const Operand& x, const Operand& shift, std::optional<int> axis) {
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    if (!axis) {  // over the flattened tensor, then back to the shape
+      Variable rolled = roll(Operand(flatten(Operand(input, x.where())), x.where()), shift, 0);
+      return input.ndim() == 1 ? rolled : reshape(Operand(rolled, x.where()), shape(input), input.ndim());
+    }
+    const int a = normalize_axis(*axis, input.ndim(), "roll");
+    Variable n = shape_i(input, a);
+    Variable cut = n - mod(Operand(shift.as_variable(DType::Int64), x.where()), n);  // elements that move to the front
+    std::vector<Index> head(a, slice_all()), tail(a, slice_all());
+    tail.push_back(slice(Operand(cut, x.where()), std::nullopt));
+    head.push_back(slice(std::nullopt, Operand(cut, x.where())));
+    return concatenate({subtensor(input, IndexList(tail, x.where())), subtensor(input, IndexList(head, x.where()))}, a,
+                       x.where());
+  });
+}
+
+Variable tile(const Operand& x, const std::vector<int64_t>& reps) {
+  return at_location(x.where(), [&] {
+    Variable input = x.as_variable();
+    for (int64_t r : reps)
+      if (r < 0) throw ValueError("[tile] repetitions must be non-negative, got " + std::to_string(r));
+    // NumPy pads the shorter of x's shape and reps with leading ones.
+    const int ndim = std::max<int>(input.ndim(), static_cast<int>(reps.size()));
+    std::vector<int64_t> counts(ndim - reps.size(), 1);
+    counts.insert(counts.end(), reps.begin(), reps.end());
+    std::vector<int> pattern(ndim - input.ndim(), kNewAxis);
+    for (int axis = 0; axis < input.ndim(); ++axis) pattern.push_back(axis);
+    Variable padded = dimshuffle(Operand(input, x.where()), pattern);
+    // (r0, d0, r1, d1, ...) by broadcasting, then merge each (r, d) pair: copies follow each other.
+    std::vector<int> interleave;
+    std::vector<Operand> expanded, merged;
+    for (int axis = 0; axis < ndim; ++axis) {
+      interleave.push_back(kNewAxis);
+      interleave.push_back(axis);
+      Variable d = shape_i(padded, axis);
+      expanded.emplace_back(counts[axis], x.where());
+      expanded.emplace_back(d, x.where());
+      merged.emplace_back(d * counts[axis], x.where());
+    }
+    Variable spread = alloc(Operand(dimshuffle(Operand(padded, x.where()), interleave), x.where()), expanded);
+    return reshape(Operand(spread, x.where()), merged);
+  });
+}
+
+Variable repeat(const Operand& x, int64_t repeats, std::optional<int> axis) {
+  return at_location(x.where(), [&] {
+    if (repeats < 0) throw ValueError("[repeat] repeats must be non-negative, got " + std::to_string(repeats));
+    Variable input = x.as_variable();
+    if (!axis) return repeat(Operand(flatten(Operand(input, x.where())), x.where()), repeats, 0);
+    const int a = normalize_axis(*axis, input.ndim(), "repeat");
+    // (..., d, repeats, ...) by broadcasting, then merge: each element is followed by its copies.
+    std::vector<int> pattern;
+    std::vector<Operand> expanded, merged;
+    for (int k = 0; k < input.ndim(); ++k) {
+      pattern.push_back(k);
+      Variable d = shape_i(input, k);
+      expanded.emplace_back(d, x.where());
+      merged.emplace_back(k == a ? d * repeats : d, x.where());
+      if (k == a) {
+        pattern.push_back(kNewAxis);
+        expanded.emplace_back(repeats, x.where());
+      }
+    }
+    Variable spread = alloc(Operand(dimshuffle(Operand(input, x.where()), pattern), x.where()), expanded);
+    return reshape(Operand(spread, x.where()), merged);
+  });
+}
+
 }  // namespace hypatia
