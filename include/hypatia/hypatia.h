@@ -5,6 +5,7 @@
 #include "hypatia/dtype.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/error.h"
+#include "hypatia/extra_ops.h"
 #include "hypatia/function.h"
 #include "hypatia/grad.h"
 #include "hypatia/graph.h"
