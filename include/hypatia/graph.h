@@ -42,6 +42,7 @@ struct TensorType {
 };
 
 class Apply;
+class FunctionGraph;
 class Op;
 struct IndexList;
 using OpPtr = std::shared_ptr<const Op>;
@@ -136,6 +137,8 @@ class Apply : public std::enable_shared_from_this<Apply> {
 
  private:
   friend std::vector<Variable> apply_op(OpPtr, std::vector<Variable>, std::source_location);
+  friend class FunctionGraph;  // rewrites edit the inputs of nodes that only a FunctionGraph owns
+  void replace_input(size_t i, Variable v) { inputs_.at(i) = std::move(v); }
   OpPtr op_;
   std::vector<Variable> inputs_;
   std::vector<std::unique_ptr<VariableNode>> outputs_;

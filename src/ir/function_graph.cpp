@@ -61,12 +61,44 @@ std::vector<Variable> clone_replace(const std::vector<Variable>& outputs,
 
 FunctionGraph::FunctionGraph(std::vector<Variable> inputs, std::vector<Variable> outputs,
                              const std::vector<std::pair<Variable, Variable>>& replacements)
-    : inputs_(std::move(inputs)), outputs_(clone_replace(outputs, replacements)) {
+    : inputs_(std::move(inputs)) {
+  // The replacement values are copied too: the graph must own every node it may later edit.
+  std::vector<Variable> values;
+  for (const auto& [old_var, new_var] : replacements) values.push_back(new_var);
+  values = clone_replace(values);
+  std::vector<std::pair<Variable, Variable>> owned;
+  for (size_t k = 0; k < replacements.size(); ++k) owned.emplace_back(replacements[k].first, values[k]);
+  outputs_ = clone_replace(outputs, owned);
+  rebuild();
+}
+
+void FunctionGraph::rebuild() {
   nodes_ = toposort(outputs_);
+  clients_.clear();
   for (const auto& node : nodes_)
     for (size_t i = 0; i < node->inputs().size(); ++i)
       clients_[node->input(i).node()].push_back({node.get(), static_cast<int>(i)});
   for (size_t i = 0; i < outputs_.size(); ++i) clients_[outputs_[i].node()].push_back({nullptr, static_cast<int>(i)});
+}
+
+void FunctionGraph::replace(const Variable& old_var, const Variable& new_var) {
+  auto broadcast_pattern = [](const TensorType& t) {
+    std::vector<bool> pattern;
+    for (int64_t d : t.shape) pattern.push_back(d == 1);
+    return pattern;
+  };
+  if (!new_var || new_var.dtype() != old_var.dtype() || new_var.ndim() != old_var.ndim() ||
+      broadcast_pattern(new_var.type()) != broadcast_pattern(old_var.type()))
+    throw TypeError("[function_graph] cannot replace " + old_var.type().str() + " by " +
+                    (new_var ? new_var.type().str() : std::string("a null Variable")));
+  auto it = clients_.find(old_var.node());
+  if (it == clients_.end()) return;
+  const std::vector<Client> clients = it->second;
+  for (const Client& client : clients) {
+    if (client.node) client.node->replace_input(client.input_index, new_var);
+    else outputs_[client.input_index] = new_var;
+  }
+  rebuild();
 }
 
 const std::vector<Client>& FunctionGraph::clients(const Variable& v) const {

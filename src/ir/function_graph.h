@@ -24,8 +24,12 @@ class FunctionGraph {
   const std::vector<Client>& clients(const Variable& v) const;
   // Every root the outputs depend on, in first-use order (inputs, constants, shared variables).
   std::vector<Variable> roots() const;
+  // Makes every client of `old_var` (nodes and outputs) read `new_var` instead: the rewriters' one
+  // edit. The types must agree in dtype, rank and which dimensions broadcast.
+  void replace(const Variable& old_var, const Variable& new_var);
 
  private:
+  void rebuild();  // nodes in topological order and clients, after a change
   std::vector<Variable> inputs_, outputs_;
   std::vector<std::shared_ptr<Apply>> nodes_;
   std::unordered_map<const VariableNode*, std::vector<Client>> clients_;
