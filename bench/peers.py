@@ -120,7 +120,55 @@ def torch_step(dtype):
     return step
 
 
+def call_overhead(make_call):
+    """Microseconds per call of a one-op function (x + 1 on 10 float64s): medians of 1000-call batches."""
+    call = make_call()
+    for _ in range(1000):
+        call()
+    samples = []
+    for _ in range(200):
+        start = time.perf_counter()
+        for _ in range(1000):
+            call()
+        samples.append((time.perf_counter() - start) * 1e3)  # ms per 1000 calls = us per call
+    samples.sort()
+    return samples[len(samples) // 2], samples[len(samples) // 10], samples[len(samples) * 9 // 10]
+
+
+def numpy_call():
+    import numpy as np
+    x = np.arange(10.0)
+    return lambda: x + 1
+
+
+def pytensor_call():
+    import numpy as np
+    import pytensor
+    import pytensor.tensor as pt
+    x = pt.dvector("x")
+    f = pytensor.function([x], x + 1)
+    f.trust_input = True  # PyTensor's fastest calling convention
+    value = np.arange(10.0)
+    return lambda: f(value)
+
+
+def jax_call():
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+    f = jax.jit(lambda x: x + 1)
+    value = jnp.arange(10.0)
+    return lambda: f(value).block_until_ready()
+
+
+def torch_call():
+    import torch
+    x = torch.arange(10.0, dtype=torch.float64)
+    return lambda: x + 1
+
+
 PEERS = {"numpy": numpy_step, "pytensor": pytensor_step, "jax": jax_step, "torch": torch_step}
+CALLS = {"numpy": numpy_call, "pytensor": pytensor_call, "jax": jax_call, "torch": torch_call}
 
 for name, make in PEERS.items():
     for dtype in ("float32", "float64"):
@@ -131,3 +179,11 @@ for name, make in PEERS.items():
             continue
         median, p10, p90 = timed(step)
         print(f"{name} {dtype} {median:.4f} {p10:.4f} {p90:.4f}", flush=True)
+
+for name, make in CALLS.items():
+    try:
+        median, p10, p90 = call_overhead(make)
+    except ImportError as error:
+        print(f"{name} call missing {error.name or error}")
+        continue
+    print(f"{name} call {median:.4f} {p10:.4f} {p90:.4f}", flush=True)

@@ -12,13 +12,14 @@ trap 'rm -f "$results"' EXIT
 # builds, so the peers run without them (Hypatia keeps them: Debian's OpenBLAS needs them here).
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/peers.py" "$steps" >>"$results"
 
-echo "Training step of the seed's MLP (784-500-10, batch 100), median of $steps steps, $(nproc) cores"
+echo "Training step of the seed's MLP (784-500-10, batch 100), median of $steps steps, $(nproc) cores;"
+echo "'call' rows: microseconds per call of a one-op function (x + 1 on 10 float64s), pure Python for peers."
 echo "Reproduce: make bench (STEPS=$steps)"
 awk '
   $1 == "hypatia" { base[$2] = $3 }
   { rows[NR] = $0 }
   END {
-    printf "%-10s %-8s %12s %12s %12s %10s\n", "system", "dtype", "median ms", "p10 ms", "p90 ms", "ratio"
+    printf "%-10s %-8s %12s %12s %12s %10s\n", "system", "case", "median", "p10", "p90", "ratio"
     for (i = 1; i <= NR; i++) {
       split(rows[i], f, " ")
       if (f[3] == "missing") { printf "%-10s %-8s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
