@@ -39,17 +39,30 @@ bool can_convert_losslessly(DType from, DType to) {
 
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
-    : inputs_(inputs), num_outputs_(outputs.size()) {
-  auto fail = [&](const std::string& message) -> void {
-    throw ValueError("[function] " + message + " (function built at " + format_location(where) + ")");
-  };
+    : where_(where), inputs_(inputs), num_outputs_(outputs.size()) {
+  std::vector<Variable> results = check_signature(outputs, updates, givens);
+  add_default_updates(results);
+  graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
+  plan(options);
+}
+
+void Program::fail(const std::string& message) const {
+  throw ValueError("[function] " + message + " (function built at " + format_location(where_) + ")");
+}
+
+std::vector<Variable> Program::check_signature(const std::vector<Variable>& outputs, const Updates& updates,
+                                               const Givens& givens) {
   std::unordered_set<const VariableNode*> seen_inputs;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Variable& input = inputs[i];
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Variable& input = inputs_[i];
     if (!input) fail("input " + std::to_string(i) + " is a null Variable");
-    if (!input.is_root()) fail("input " + std::to_string(i) + " " + describe(input) + " is computed by " + input.owner()->op().str() + "; inputs must be root variables");
+    if (!input.is_root())
+      fail("input " + std::to_string(i) + " " + describe(input) + " is computed by " + input.owner()->op().str() +
+           "; inputs must be root variables");
     if (input.is_constant()) fail("input " + std::to_string(i) + " is a constant; constants cannot be inputs");
-    if (input.is_shared()) fail("input " + std::to_string(i) + " " + describe(input) + " is a shared variable; shared variables cannot be explicit inputs (their value is implicit)");
+    if (input.is_shared())
+      fail("input " + std::to_string(i) + " " + describe(input) +
+           " is a shared variable; shared variables cannot be explicit inputs (their value is implicit)");
     if (!seen_inputs.insert(input.node()).second) fail("input " + describe(input) + " is listed twice");
   }
   for (size_t i = 0; i < outputs.size(); ++i)
@@ -59,51 +72,59 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     if (old_var.dtype() != new_var.dtype() || old_var.ndim() != new_var.ndim())
       fail("givens replaces " + describe(old_var) + " by " + describe(new_var) + " of another type");
   }
-  std::unordered_set<const VariableNode*> seen_updates;
   std::vector<Variable> results = outputs;
   for (const auto& [shared_var, value] : updates) {
     if (!shared_var || !shared_var.is_shared()) fail("an update target is not a shared variable");
     if (!value) fail("the update of " + describe(shared_var) + " is a null Variable");
-    if (!seen_updates.insert(shared_var.node()).second) fail("shared variable " + describe(shared_var) + " is updated twice");
+    for (const SharedVariable& earlier : updated_)
+      if (earlier.is(shared_var)) fail("shared variable " + describe(shared_var) + " is updated twice");
     if (value.dtype() != shared_var.dtype())
       fail("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
            std::string(dtype_name(shared_var.dtype())) + " (use hp::cast)");
     if (!shared_var.type().is_supertype_of(value.type()))
-      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " + shared_var.type().str());
+      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " +
+           shared_var.type().str());
     results.push_back(value);
     updated_.push_back(shared_var);
   }
+  return results;
+}
 
-  // Shared variables the graph reads that carry a default update (random states) get it too.
+void Program::add_default_updates(std::vector<Variable>& results) {
+  std::unordered_set<const VariableNode*> updated;
+  for (const SharedVariable& s : updated_) updated.insert(s.node());
   for (bool added = true; added;) {
     added = false;
     for (const auto& node : toposort(results))
       for (const Variable& input : node->inputs()) {
-        if (!input.is_shared() || seen_updates.count(input.node())) continue;
+        if (!input.is_shared() || updated.count(input.node())) continue;
         SharedVariable state(input);
         if (Variable update = state.default_update()) {
-          seen_updates.insert(input.node());
+          updated.insert(input.node());
           results.push_back(update);
           updated_.push_back(state);
           added = true;
         }
       }
   }
+}
 
-  graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
-
-  // Slots: one per variable of the graph.
+void Program::plan(const FunctionOptions& options) {
   std::unordered_map<const VariableNode*, int> slot_of;
   auto slot = [&](const Variable& v) {
     auto [it, inserted] = slot_of.try_emplace(v.node(), num_slots_);
     if (inserted) ++num_slots_;
     return it->second;
   };
-  for (const Variable& input : inputs_) input_slots_.push_back(slot(input));
+  std::unordered_set<const VariableNode*> is_input;
+  for (const Variable& input : inputs_) {
+    input_slots_.push_back(slot(input));
+    is_input.insert(input.node());
+  }
   std::unordered_set<const VariableNode*> used;
   for (const Variable& root : graph_->roots()) {
     used.insert(root.node());
-    if (seen_inputs.count(root.node())) continue;
+    if (is_input.count(root.node())) continue;
     if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
     else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
     else
@@ -112,12 +133,12 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   }
   for (size_t i = 0; i < inputs_.size(); ++i) {
     if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
-    std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) +
-                          " is not used by any output or update";
+    std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
     if (options.on_unused_input == UnusedInput::Raise)
       fail(message + "; pass FunctionOptions{.on_unused_input = UnusedInput::Ignore} (or Warn) if that is intended");
-    std::cerr << "hypatia: [function] warning: " << message << " (function built at " << format_location(where) << ")\n";
+    std::cerr << "hypatia: [function] warning: " << message << " (function built at " << format_location(where_) << ")\n";
   }
+  // Each value is released after the last step that reads it, unless it is a result.
   std::unordered_map<int, size_t> last_reader;
   for (const auto& node : graph_->nodes()) {
     Step step{node, {}, {}, {}};

@@ -24,7 +24,15 @@ class Program {
     std::vector<int> input_slots, output_slots;
     std::vector<int> release_slots;  // values whose last reader is this step
   };
-  void check_inputs(const std::vector<Variable>& outputs, std::source_location where) const;
+  // Construction, in order: check what the user passed and collect the update values; add the
+  // default updates (random states) of shared variables the graph reads; assign value slots.
+  std::vector<Variable> check_signature(const std::vector<Variable>& outputs, const Updates& updates,
+                                        const Givens& givens);
+  void add_default_updates(std::vector<Variable>& results);
+  void plan(const FunctionOptions& options);
+  [[noreturn]] void fail(const std::string& message) const;
+
+  std::source_location where_;
 
   std::vector<Variable> inputs_;
   std::unique_ptr<FunctionGraph> graph_;  // outputs, then update values
