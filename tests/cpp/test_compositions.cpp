@@ -7,41 +7,38 @@ namespace hp = hypatia;
 using hp::Array;
 using hp::DType;
 using hp::testing::arrays_close;
+using hp::testing::evaluate_on;
 using hp::testing::expect_grad_ok;
 using hp::testing::throws_with;
 
 namespace {
 const Array kM = Array::from({{1, 2, 3}, {4, 5, 6}});
-Array run(const std::function<hp::Variable(const hp::Variable&)>& f, const Array& value) {
-  auto x = hp::tensor(value.dtype(), std::vector<int64_t>(value.ndim(), -1), "x");
-  return hp::eval(f(x), {{x, value}});
-}
 }  // namespace
 
 TEST(Compositions, SwapaxesFlipRoll) {
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::swapaxes(x, 0, -1); }, kM), Array::from({{1, 4}, {2, 5}, {3, 6}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::flip(x); }, kM), Array::from({{6, 5, 4}, {3, 2, 1}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::flip(x, {1}); }, kM), Array::from({{3, 2, 1}, {6, 5, 4}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::roll(x, 1, 1); }, kM), Array::from({{3, 1, 2}, {6, 4, 5}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::roll(x, -1, 0); }, kM), Array::from({{4, 5, 6}, {1, 2, 3}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::roll(x, 7); }, kM), Array::from({{6, 1, 2}, {3, 4, 5}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::swapaxes(x, 0, -1); }, kM), Array::from({{1, 4}, {2, 5}, {3, 6}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::flip(x); }, kM), Array::from({{6, 5, 4}, {3, 2, 1}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::flip(x, {1}); }, kM), Array::from({{3, 2, 1}, {6, 5, 4}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::roll(x, 1, 1); }, kM), Array::from({{3, 1, 2}, {6, 4, 5}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::roll(x, -1, 0); }, kM), Array::from({{4, 5, 6}, {1, 2, 3}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::roll(x, 7); }, kM), Array::from({{6, 1, 2}, {3, 4, 5}})));
   auto shift = hp::scalar("shift", DType::Int64);
   auto v = hp::vector("v");
   EXPECT_TRUE(arrays_close(hp::eval(hp::roll(v, shift, 0), {{v, Array::from({1, 2, 3, 4})}, {shift, Array::scalar(-3, DType::Int64)}}),
                            Array::from({4, 1, 2, 3})));
-  EXPECT_EQ(run([](auto& x) { return hp::roll(x, 2, 0); }, Array::zeros({0})).size(), 0);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::roll(x, 2, 0); }, Array::zeros({0})).size(), 0);
 }
 
 TEST(Compositions, TileAndRepeat) {
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::tile(x, {2, 2}); }, Array::from({{1, 2}})),
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::tile(x, {2, 2}); }, Array::from({{1, 2}})),
                            Array::from({{1, 2, 1, 2}, {1, 2, 1, 2}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::tile(x, {3}); }, Array::from({1, 2})), Array::from({1, 2, 1, 2, 1, 2})));
-  EXPECT_EQ(run([](auto& x) { return hp::tile(x, {2, 1, 1}); }, kM).shape(), (hp::Shape{2, 2, 3}));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::repeat(x, 2, 0); }, kM), Array::from({{1, 2, 3}, {1, 2, 3}, {4, 5, 6}, {4, 5, 6}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::repeat(x, 2, 1); }, Array::from({{1, 2}})), Array::from({{1, 1, 2, 2}})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::repeat(x, 2); }, Array::from({{1, 2}, {3, 4}})),
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::tile(x, {3}); }, Array::from({1, 2})), Array::from({1, 2, 1, 2, 1, 2})));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::tile(x, {2, 1, 1}); }, kM).shape(), (hp::Shape{2, 2, 3}));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::repeat(x, 2, 0); }, kM), Array::from({{1, 2, 3}, {1, 2, 3}, {4, 5, 6}, {4, 5, 6}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::repeat(x, 2, 1); }, Array::from({{1, 2}})), Array::from({{1, 1, 2, 2}})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::repeat(x, 2); }, Array::from({{1, 2}, {3, 4}})),
                            Array::from({1, 1, 2, 2, 3, 3, 4, 4})));
-  EXPECT_EQ(run([](auto& x) { return hp::repeat(x, 0, 1); }, kM).shape(), (hp::Shape{2, 0}));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::repeat(x, 0, 1); }, kM).shape(), (hp::Shape{2, 0}));
   EXPECT_TRUE(throws_with<hp::ValueError>([] { hp::tile(hp::vector("v"), {-1}); }, {"[tile] repetitions must be non-negative", "test_compositions.cpp"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([] { hp::repeat(hp::vector("v"), 2, 1); }, {"[repeat] axis 1 is out of range", "test_compositions.cpp"}));
 }
@@ -68,11 +65,11 @@ TEST(Compositions, Tensordot) {
 
 TEST(Compositions, Activations) {
   Array x = Array::from({-2.0, 0.5});
-  EXPECT_TRUE(arrays_close(run([](auto& v) { return hp::relu(v, 0.1); }, x), Array::from({-0.2, 0.5})));
-  EXPECT_TRUE(arrays_close(run([](auto& v) { return hp::elu(v); }, x), Array::from({std::expm1(-2.0), 0.5})));
-  EXPECT_TRUE(arrays_close(run([](auto& v) { return hp::softsign(v); }, x), Array::from({-2.0 / 3, 0.5 / 1.5})));
-  EXPECT_TRUE(arrays_close(run([](auto& v) { return hp::hard_sigmoid(v); }, Array::from({-5.0, 0.5, 5.0})), Array::from({0, 0.6, 1})));
-  EXPECT_TRUE(arrays_close(run([](auto& v) { return hp::log_sigmoid(v); }, Array::from({-800.0, 0.0})), Array::from({-800.0, -std::log(2.0)})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& v) { return hp::relu(v, 0.1); }, x), Array::from({-0.2, 0.5})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& v) { return hp::elu(v); }, x), Array::from({std::expm1(-2.0), 0.5})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& v) { return hp::softsign(v); }, x), Array::from({-2.0 / 3, 0.5 / 1.5})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& v) { return hp::hard_sigmoid(v); }, Array::from({-5.0, 0.5, 5.0})), Array::from({0, 0.6, 1})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& v) { return hp::log_sigmoid(v); }, Array::from({-800.0, 0.0})), Array::from({-800.0, -std::log(2.0)})));
 }
 
 TEST(Compositions, IscloseAllclose) {

@@ -7,31 +7,28 @@ namespace hp = hypatia;
 using hp::Array;
 using hp::DType;
 using hp::testing::arrays_close;
+using hp::testing::evaluate_on;
 using hp::testing::expect_grad_ok;
 using hp::testing::throws_with;
 
 namespace {
 const Array kMatrix = Array::from({{1, 5, 3}, {4, 2, 6}});
-Array run(const std::function<hp::Variable(const hp::Variable&)>& f, const Array& value) {
-  auto x = hp::tensor(value.dtype(), std::vector<int64_t>(value.ndim(), -1), "x");
-  return hp::eval(f(x), {{x, value}});
-}
 }  // namespace
 
 TEST(Reduce, SumProdMaxMinOverAxes) {
-  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, kMatrix).item(), 21);
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, 0); }, kMatrix), Array::from({5, 7, 9})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, -1); }, kMatrix), Array::from({9, 12})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::prod(x, 1); }, kMatrix), Array::from({15, 48})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::max(x, 0); }, kMatrix), Array::from({4, 5, 6})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::min(x, 1); }, kMatrix), Array::from({1, 2})));
-  EXPECT_EQ(run([](auto& x) { return hp::max(x, {0, 1}); }, kMatrix).item(), 6);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, kMatrix).item(), 21);
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::sum(x, 0); }, kMatrix), Array::from({5, 7, 9})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::sum(x, -1); }, kMatrix), Array::from({9, 12})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::prod(x, 1); }, kMatrix), Array::from({15, 48})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::max(x, 0); }, kMatrix), Array::from({4, 5, 6})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::min(x, 1); }, kMatrix), Array::from({1, 2})));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::max(x, {0, 1}); }, kMatrix).item(), 6);
   Array cube = Array::arange(24, DType::Float64).reshape({2, 3, 4});
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::sum(x, {0, 2}); }, cube), Array::from({60, 92, 124})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::sum(x, {0, 2}); }, cube), Array::from({60, 92, 124})));
 }
 
 TEST(Reduce, Keepdims) {
-  Array out = run([](auto& x) { return hp::sum(x, 1, true); }, kMatrix);
+  Array out = evaluate_on([](auto& x) { return hp::sum(x, 1, true); }, kMatrix);
   EXPECT_EQ(out.shape(), (hp::Shape{2, 1}));
   auto x = hp::matrix("x");
   EXPECT_EQ(hp::max(x, 0, true).type().str(), "float64(1, ?)");
@@ -40,11 +37,11 @@ TEST(Reduce, Keepdims) {
 
 TEST(Reduce, AnyAll) {
   Array b = Array::from_vector<bool>({true, false, false, false}, {2, 2});
-  EXPECT_TRUE(run([](auto& x) { return hp::any(x, 1); }, b).equals(Array::from_vector<bool>({true, false})));
-  EXPECT_TRUE(run([](auto& x) { return hp::all(x, 0); }, b).equals(Array::from_vector<bool>({false, false})));
-  EXPECT_EQ(run([](auto& x) { return hp::all(x); }, Array::zeros({0})).item(), 1);
-  EXPECT_EQ(run([](auto& x) { return hp::any(x); }, Array::zeros({0})).item(), 0);
-  EXPECT_EQ(run([](auto& x) { return hp::any(x); }, Array::from({0.0, -2.0})).item(), 1);
+  EXPECT_TRUE(evaluate_on([](auto& x) { return hp::any(x, 1); }, b).equals(Array::from_vector<bool>({true, false})));
+  EXPECT_TRUE(evaluate_on([](auto& x) { return hp::all(x, 0); }, b).equals(Array::from_vector<bool>({false, false})));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::all(x); }, Array::zeros({0})).item(), 1);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::any(x); }, Array::zeros({0})).item(), 0);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::any(x); }, Array::from({0.0, -2.0})).item(), 1);
 }
 
 TEST(Reduce, DtypesFollowNumPy) {
@@ -57,48 +54,48 @@ TEST(Reduce, DtypesFollowNumPy) {
   EXPECT_EQ(hp::mean(i32).dtype(), DType::Float64);
   EXPECT_EQ(hp::mean(f).dtype(), DType::Float32);
   EXPECT_EQ(hp::argmax(f).dtype(), DType::Int64);
-  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::from_vector<bool>({true, true, false})).item(), 2);
-  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::from_vector<int8_t>({100, 100})).item(), 200);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, Array::from_vector<bool>({true, true, false})).item(), 2);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, Array::from_vector<int8_t>({100, 100})).item(), 200);
 }
 
 TEST(Reduce, EmptyInputs) {
-  EXPECT_EQ(run([](auto& x) { return hp::sum(x); }, Array::zeros({0})).item(), 0);
-  EXPECT_EQ(run([](auto& x) { return hp::prod(x); }, Array::zeros({0})).item(), 1);
-  EXPECT_EQ(run([](auto& x) { return hp::sum(x, 0); }, Array::zeros({0, 3})).shape(), (hp::Shape{3}));
-  EXPECT_EQ(run([](auto& x) { return hp::max(x, 0); }, Array::zeros({3, 0})).shape(), (hp::Shape{0}));
-  EXPECT_TRUE(throws_with<hp::ValueError>([] { run([](auto& x) { return hp::max(x); }, Array::zeros({0})); },
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, Array::zeros({0})).item(), 0);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::prod(x); }, Array::zeros({0})).item(), 1);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x, 0); }, Array::zeros({0, 3})).shape(), (hp::Shape{3}));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::max(x, 0); }, Array::zeros({3, 0})).shape(), (hp::Shape{0}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([] { evaluate_on([](auto& x) { return hp::max(x); }, Array::zeros({0})); },
                                           {"[max] zero-size reduction", "(0,)", "no identity", "test_reduce.cpp"}));
-  EXPECT_TRUE(throws_with<hp::ValueError>([] { run([](auto& x) { return hp::argmin(x); }, Array::zeros({0})); },
+  EXPECT_TRUE(throws_with<hp::ValueError>([] { evaluate_on([](auto& x) { return hp::argmin(x); }, Array::zeros({0})); },
                                           {"[argmin] of an empty sequence"}));
 }
 
 TEST(Reduce, NaNPropagates) {
   Array with_nan = Array::from({1.0, NAN, 3.0});
-  EXPECT_TRUE(std::isnan(run([](auto& x) { return hp::max(x); }, with_nan).item()));
-  EXPECT_TRUE(std::isnan(run([](auto& x) { return hp::min(x); }, with_nan).item()));
-  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, with_nan).item(), 1);
+  EXPECT_TRUE(std::isnan(evaluate_on([](auto& x) { return hp::max(x); }, with_nan).item()));
+  EXPECT_TRUE(std::isnan(evaluate_on([](auto& x) { return hp::min(x); }, with_nan).item()));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x); }, with_nan).item(), 1);
 }
 
 TEST(Reduce, MeanVarStd) {
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::mean(x, 0); }, kMatrix), Array::from({2.5, 3.5, 4.5})));
-  EXPECT_DOUBLE_EQ(run([](auto& x) { return hp::mean(x); }, kMatrix).item(), 3.5);
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::mean(x, 0); }, kMatrix), Array::from({2.5, 3.5, 4.5})));
+  EXPECT_DOUBLE_EQ(evaluate_on([](auto& x) { return hp::mean(x); }, kMatrix).item(), 3.5);
   // var of {1, 5, 3} is 8/3; with ddof=1 it is 4.
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::var(x, 1); }, kMatrix), Array::from({8.0 / 3, 8.0 / 3})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::var(x, 1, false, 1); }, kMatrix), Array::from({4, 4})));
-  EXPECT_TRUE(arrays_close(run([](auto& x) { return hp::std(x, 1, false, 1); }, kMatrix), Array::from({2, 2})));
-  EXPECT_DOUBLE_EQ(run([](auto& x) { return hp::mean(x); }, Array::from_vector<int32_t>({1, 2})).item(), 1.5);
-  EXPECT_EQ(run([](auto& x) { return hp::mean(x, 0, true); }, kMatrix).shape(), (hp::Shape{1, 3}));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::var(x, 1); }, kMatrix), Array::from({8.0 / 3, 8.0 / 3})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::var(x, 1, false, 1); }, kMatrix), Array::from({4, 4})));
+  EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::std(x, 1, false, 1); }, kMatrix), Array::from({2, 2})));
+  EXPECT_DOUBLE_EQ(evaluate_on([](auto& x) { return hp::mean(x); }, Array::from_vector<int32_t>({1, 2})).item(), 1.5);
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::mean(x, 0, true); }, kMatrix).shape(), (hp::Shape{1, 3}));
   auto known = hp::tensor(DType::Float64, {2, 3}, "known");  // known sizes use a constant count
   EXPECT_DOUBLE_EQ(hp::eval(hp::mean(known), {{known, kMatrix}}).item(), 3.5);
 }
 
 TEST(Reduce, ArgmaxArgmin) {
-  EXPECT_TRUE(run([](auto& x) { return hp::argmax(x, 1); }, kMatrix).equals(Array::from_vector<int64_t>({1, 2})));
-  EXPECT_TRUE(run([](auto& x) { return hp::argmin(x, 0); }, kMatrix).equals(Array::from_vector<int64_t>({0, 1, 0})));
-  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, kMatrix).item(), 5);  // over the flattened matrix
-  EXPECT_EQ(run([](auto& x) { return hp::argmax(x); }, Array::from({3, 3, 1})).item(), 0);  // first on ties
-  EXPECT_EQ(run([](auto& x) { return hp::argmax(x, -1, true); }, kMatrix).shape(), (hp::Shape{2, 1}));
-  EXPECT_EQ(run([](auto& x) { return hp::argmax(x, std::nullopt, true); }, kMatrix).shape(), (hp::Shape{1, 1}));
+  EXPECT_TRUE(evaluate_on([](auto& x) { return hp::argmax(x, 1); }, kMatrix).equals(Array::from_vector<int64_t>({1, 2})));
+  EXPECT_TRUE(evaluate_on([](auto& x) { return hp::argmin(x, 0); }, kMatrix).equals(Array::from_vector<int64_t>({0, 1, 0})));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x); }, kMatrix).item(), 5);  // over the flattened matrix
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x); }, Array::from({3, 3, 1})).item(), 0);  // first on ties
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x, -1, true); }, kMatrix).shape(), (hp::Shape{2, 1}));
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x, std::nullopt, true); }, kMatrix).shape(), (hp::Shape{1, 1}));
 }
 
 TEST(Reduce, Gradients) {

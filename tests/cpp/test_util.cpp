@@ -2,6 +2,11 @@
 
 namespace hypatia::testing {
 
+Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array& value) {
+  auto x = tensor(value.dtype(), std::vector<int64_t>(value.ndim(), TensorType::kUnknown), "x");
+  return eval(f(x), {{x, value}});
+}
+
 void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values) {
   auto owner = out.owner();
   ASSERT_TRUE(owner) << "output has no owner";
