@@ -14,6 +14,7 @@ std::string debugprint(const Variable& output);
 std::string debugprint(const std::vector<Variable>& outputs);
 // The graph in Graphviz dot syntax.
 std::string to_dot(const std::vector<Variable>& outputs);
+std::string to_dot(const Variable& output);
 // One-line infix form, Theano's pprint: "tanh((dot(x, w) + b))" reads as "tanh(dot(x, w) + b)".
 std::string pprint(const Variable& output);
 

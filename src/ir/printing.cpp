@@ -133,6 +133,8 @@ std::ostream& operator<<(std::ostream& os, const Variable& v) { return os << ppr
 std::string debugprint(const std::vector<Variable>& outputs) { return TreePrinter().print(outputs); }
 std::string debugprint(const Variable& output) { return debugprint(std::vector<Variable>{output}); }
 
+std::string to_dot(const Variable& output) { return to_dot(std::vector<Variable>{output}); }
+
 std::string to_dot(const std::vector<Variable>& outputs) {
   std::ostringstream out;
   out << "digraph hypatia {\n  rankdir=BT;\n";

@@ -117,7 +117,7 @@ TEST(Printing, DebugprintMarksSharedSubtrees) {
 
 TEST(Printing, ToDotEmitsGraphviz) {
   auto x = hp::vector("x");
-  std::string dot = hp::to_dot({hp::exp(x) * 2.0});
+  std::string dot = hp::to_dot(hp::exp(x) * 2.0);
   EXPECT_EQ(dot.rfind("digraph hypatia {", 0), 0u);
   EXPECT_NE(dot.find("label=\"exp\""), std::string::npos) << dot;
   EXPECT_NE(dot.find("label=\"mul\""), std::string::npos) << dot;
