@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `make demo` and `make test` need; `setup.sh bench` also installs the benchmark peers
-# into .venv. Idempotent and quiet when nothing is missing.
+# Installs what `make demo` and `make test` need: Debian packages, and the Python packages of
+# requirements.txt into .venv; `setup.sh bench` also installs the benchmark peers there.
+# Idempotent and quiet when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ debian_packages=(
   libopenblas-dev liblapack-dev libsleef-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
+  python3 python3-dev python3-venv graphviz
 )
 
 missing=()
@@ -25,13 +27,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "bench" ]; then
-  requirements=requirements-bench.txt
-  stamp=.venv/.installed-$(sha256sum "$requirements" | cut -c1-16)
-  if [ ! -f "$stamp" ]; then
-    echo "setup: installing the benchmark peers into .venv ($requirements)"
-    [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
-    touch "$stamp"
-  fi
-fi
+# Installs a requirements file into .venv once; a stamp named by the file's hash skips it afterwards.
+install_requirements() {
+  local requirements=$1
+  local stamp=.venv/.installed-$(sha256sum "$requirements" | cut -c1-16)
+  [ -f "$stamp" ] && return
+  echo "setup: installing the Python packages of $requirements into .venv"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+  touch "$stamp"
+}
+
+install_requirements requirements.txt
+[ "${1:-}" = "bench" ] && install_requirements requirements-bench.txt
+exit 0

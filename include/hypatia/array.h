@@ -13,11 +13,14 @@ namespace hypatia {
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;  // in elements; negative and zero strides are allowed
 
-// Aligned bytes shared by every view of them.
+// Bytes shared by every view of them: our own 64-byte-aligned blocks, or memory another library owns
+// (a NumPy array's buffer), kept alive by `owner` and aligned only to its element type.
 class Storage {
  public:
   static constexpr size_t kAlignment = 64;
   explicit Storage(size_t nbytes);
+  Storage(void* data, size_t nbytes, std::shared_ptr<void> owner)
+      : data_(data), nbytes_(nbytes), owner_(std::move(owner)) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -27,6 +30,7 @@ class Storage {
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
+  std::shared_ptr<void> owner_;  // set for foreign memory
 };
 
 int64_t shape_size(const Shape& shape);

@@ -1,5 +1,6 @@
 // Errors users can cause. Messages start with the component in brackets, e.g. "[dot] ...".
 #pragma once
+#include <cstdint>
 #include <source_location>
 #include <stdexcept>
 #include <string>
@@ -20,15 +21,41 @@ class TypeError : public Error { using Error::Error; };
 class ValueError : public Error { using Error::Error; };
 class IndexError : public Error { using Error::Error; };
 class MemoryError : public Error { using Error::Error; };
+// verify_grad: the symbolic gradient disagrees with finite differences.
+class GradientError : public ValueError { using ValueError::ValueError; };
+
+// Where the user built something: the C++ call site, or, while a front end in another language (the
+// Python package) builds nodes, its user's line. Converting a std::source_location inside such a call
+// takes the front end's line, since every C++ call site there is the library's own.
+struct CodeLocation {
+  const char* file = "";  // static storage: C++ file names, or names the front end interned
+  uint32_t line = 0;
+  CodeLocation() = default;
+  CodeLocation(const char* file, uint32_t line) : file(file), line(line) {}
+  CodeLocation(const std::source_location& where);
+};
+
+// While alive, C++ locations on this thread are replaced by `where` (nests; restores the previous).
+class ForeignCallSite {
+ public:
+  explicit ForeignCallSite(CodeLocation where);
+  ~ForeignCallSite();
+  ForeignCallSite(const ForeignCallSite&) = delete;
+  ForeignCallSite& operator=(const ForeignCallSite&) = delete;
+
+ private:
+  const CodeLocation* previous_;
+  CodeLocation where_;
+};
 
 // "file.cpp:12" for messages that point at the user's code.
-std::string format_location(const std::source_location& where);
+std::string format_location(const CodeLocation& where);
 
 // Rethrows `error` with " (node built at file:line)" appended, keeping its class.
-[[noreturn]] void rethrow_with_location(const Error& error, const std::source_location& where);
+[[noreturn]] void rethrow_with_location(const Error& error, const CodeLocation& where);
 
 // Runs `build`; an Error it throws that does not say where yet gets `where` appended.
-template <class Fn> decltype(auto) at_location(const std::source_location& where, Fn&& build) {
+template <class Fn> decltype(auto) at_location(const CodeLocation& where, Fn&& build) {
   try {
     return build();
   } catch (const Error& error) {

@@ -41,7 +41,7 @@ struct VerifyGradOptions {
 
 // Checks the symbolic gradient of fn(inputs) against central differences in float64 at `point`.
 // fn builds the output graph from symbolic inputs; a non-scalar output is reduced by a random
-// projection. Throws ValueError with both gradients when they disagree.
+// projection. Throws GradientError (a ValueError) with both gradients when they disagree.
 void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& fn,
                  const std::vector<Array>& point, const VerifyGradOptions& options = {});
 

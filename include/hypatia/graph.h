@@ -64,7 +64,7 @@ struct VariableNode {
   int index = 0;           // which output of `owner`
   std::optional<Array> constant;        // set for constants
   std::shared_ptr<SharedState> shared;  // set for shared variables
-  std::source_location where;           // where the user built it
+  CodeLocation where;                   // where the user built it
   uint64_t id = 0;                      // creation order, for printing
 };
 
@@ -89,7 +89,7 @@ class Variable {
   bool is_shared() const { return node_ && node_->shared != nullptr; }
   bool is_root() const { return node_ && node_->owner == nullptr; }
   const Array& constant_value() const;
-  const std::source_location& where() const;
+  const CodeLocation& where() const;
   std::string str() const;  // name, or a short description
 
   // Symbolic members mirroring Theano's tensor methods.
@@ -122,7 +122,7 @@ class SharedVariable : public Variable {
 
 class Apply : public std::enable_shared_from_this<Apply> {
  public:
-  Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where);
+  Apply(OpPtr op, std::vector<Variable> inputs, CodeLocation where);
   ~Apply();
   Apply(const Apply&) = delete;
   Apply& operator=(const Apply&) = delete;
@@ -133,16 +133,16 @@ class Apply : public std::enable_shared_from_this<Apply> {
   size_t num_outputs() const { return outputs_.size(); }
   Variable output(size_t i) const;
   std::vector<Variable> outputs() const;
-  const std::source_location& where() const { return where_; }
+  const CodeLocation& where() const { return where_; }
 
  private:
-  friend std::vector<Variable> apply_op(OpPtr, std::vector<Variable>, std::source_location);
+  friend std::vector<Variable> apply_op(OpPtr, std::vector<Variable>, CodeLocation);
   friend class FunctionGraph;  // rewrites edit the inputs of nodes that only a FunctionGraph owns
   void replace_input(size_t i, Variable v) { inputs_.at(i) = std::move(v); }
   OpPtr op_;
   std::vector<Variable> inputs_;
   std::vector<std::unique_ptr<VariableNode>> outputs_;
-  std::source_location where_;
+  CodeLocation where_;
 };
 
 using ViewMap = std::vector<std::pair<int, int>>;  // (output, input) pairs: output may view input
@@ -186,9 +186,8 @@ class Op {
 // Builds an Apply of `op` on `inputs` (type checked by op->output_types) and returns its outputs.
 // Type errors get the op's name and `where` appended.
 std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs,
-                               std::source_location where = std::source_location::current());
-Variable apply_op1(OpPtr op, std::vector<Variable> inputs,
-                   std::source_location where = std::source_location::current());
+                               CodeLocation where = std::source_location::current());
+Variable apply_op1(OpPtr op, std::vector<Variable> inputs, CodeLocation where = std::source_location::current());
 
 // Apply nodes needed to compute `outputs`, each after the nodes producing its inputs.
 std::vector<std::shared_ptr<Apply>> toposort(const std::vector<Variable>& outputs);
@@ -221,6 +220,10 @@ Variable constant(double value, DType dtype = DType::Float64,
                   std::source_location where = std::source_location::current());
 // Shared variables have unknown static dimensions (set_value may change the shape) unless given.
 SharedVariable shared(const Array& value, std::string name = "", bool borrow = false,
+                      std::source_location where = std::source_location::current());
+// With a static shape (TensorType::kUnknown for a dimension that may change), e.g. {1, -1} for a row
+// that broadcasts; set_value then refuses values that do not fit.
+SharedVariable shared(const Array& value, std::string name, bool borrow, std::vector<int64_t> static_shape,
                       std::source_location where = std::source_location::current());
 
 // An operand of a graph-building operator or function: a Variable or a C++ number. It records

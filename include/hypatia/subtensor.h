@@ -64,6 +64,11 @@ Variable subtensor(const Variable& x, const IndexList& indices);
 // x with x[indices] replaced by / incremented by `value` (broadcast to the indexed shape).
 Variable set_subtensor(const Variable& x, const IndexList& indices, const Operand& value);
 Variable inc_subtensor(const Variable& x, const IndexList& indices, const Operand& value);
+// Theano's form: `indexed` is x[indices] itself, e.g. set_subtensor(x[{hp::slice(1, 3)}], y).
+Variable set_subtensor(const Variable& indexed, const Operand& value,
+                       std::source_location where = std::source_location::current());
+Variable inc_subtensor(const Variable& indexed, const Operand& value,
+                       std::source_location where = std::source_location::current());
 // NumPy's take along one axis with an integer index tensor.
 Variable take(const Operand& x, const Operand& indices, int axis = 0);
 

@@ -56,7 +56,7 @@ void verify_grad(const std::function<Variable(const std::vector<Variable>&)>& fn
         message << "[verify_grad] gradient mismatch for input " << i << " " << shape_str(x.shape()) << " at flat index "
                 << k << ": symbolic " << symbolic << ", finite differences " << numeric
                 << " (eps " << options.eps << ", rtol " << options.rtol << ", atol " << options.atol << ")";
-        throw ValueError(message.str());
+        throw GradientError(message.str());
       }
     }
   }

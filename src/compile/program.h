@@ -32,7 +32,7 @@ class Program {
   void plan(const FunctionOptions& options);
   [[noreturn]] void fail(const std::string& message) const;
 
-  std::source_location where_;
+  CodeLocation where_;
 
   std::vector<Variable> inputs_;
   std::unique_ptr<FunctionGraph> graph_;  // outputs, then update values

@@ -71,7 +71,7 @@ const TensorType& Variable::type() const { require_node(node()); return node_->t
 const std::string& Variable::name() const { require_node(node()); return node_->name; }
 Variable& Variable::set_name(std::string name) { require_node(node()); node_->name = std::move(name); return *this; }
 int Variable::index() const { require_node(node()); return node_->index; }
-const std::source_location& Variable::where() const { require_node(node()); return node_->where; }
+const CodeLocation& Variable::where() const { require_node(node()); return node_->where; }
 
 std::shared_ptr<Apply> Variable::owner() const {
   require_node(node());
@@ -131,7 +131,7 @@ Variable SharedVariable::default_update() const { return Variable(node()->shared
 
 // ---- Apply ----
 
-Apply::Apply(OpPtr op, std::vector<Variable> inputs, std::source_location where)
+Apply::Apply(OpPtr op, std::vector<Variable> inputs, CodeLocation where)
     : op_(std::move(op)), inputs_(std::move(inputs)), where_(where) {}
 
 Apply::~Apply() {
@@ -161,7 +161,7 @@ std::vector<Variable> Apply::outputs() const {
   return result;
 }
 
-std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs, std::source_location where) {
+std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs, CodeLocation where) {
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i])
       rethrow_with_location(ValueError("[" + op->name() + "] input " + std::to_string(i) + " is a null Variable"), where);
@@ -179,7 +179,7 @@ std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs, std::sour
   return node->outputs();
 }
 
-Variable apply_op1(OpPtr op, std::vector<Variable> inputs, std::source_location where) {
+Variable apply_op1(OpPtr op, std::vector<Variable> inputs, CodeLocation where) {
   auto outputs = apply_op(std::move(op), std::move(inputs), where);
   return outputs.at(0);
 }
@@ -241,7 +241,16 @@ Variable constant(double value, DType dtype, std::source_location where) {
 }
 
 SharedVariable shared(const Array& value, std::string name, bool borrow, std::source_location where) {
-  auto node = make_root(TensorType::unknown_shape(value.dtype(), value.ndim()), std::move(name), where);
+  return shared(value, std::move(name), borrow, std::vector<int64_t>(value.ndim(), TensorType::kUnknown), where);
+}
+
+SharedVariable shared(const Array& value, std::string name, bool borrow, std::vector<int64_t> static_shape,
+                      std::source_location where) {
+  TensorType type(value.dtype(), std::move(static_shape));
+  if (!type.accepts(value))
+    throw TypeError("[shared] the static shape " + type.str() + " does not fit the value " + value.shape_dtype_str() +
+                    " (built at " + format_location(where) + ")");
+  auto node = make_root(std::move(type), std::move(name), where);
   node->shared = std::make_shared<SharedState>();
   node->shared->value = borrow ? value : value.copy();
   return SharedVariable(Variable(node));

@@ -529,6 +529,79 @@ Variable inc_subtensor(const Variable& x, const IndexList& indices, const Operan
   return write_subtensor(x, indices, value, false);
 }
 
+namespace {
+
+// The x and index list that built `indexed` (x[indices]), read back from its Subtensor and
+// AdvancedSubtensor1 nodes.
+IndexList indexing_of(const Variable& indexed, const char* op, std::source_location where) {
+  Variable base = indexed;
+  std::shared_ptr<Apply> node = indexed.owner();
+  int advanced_axis = -1;
+  Variable advanced_indices;
+  if (node) {
+    if (const auto* take_op = dynamic_cast<const AdvancedSubtensor1*>(&node->op())) {
+      advanced_axis = take_op->axis();
+      advanced_indices = node->input(1);
+      base = node->input(0);
+      node = base.owner();
+    }
+  }
+  std::vector<BasicIndex> entries;
+  std::vector<Variable> scalars;
+  if (node && dynamic_cast<const Subtensor*>(&node->op())) {
+    entries = static_cast<const Subtensor&>(node->op()).entries();
+    scalars.assign(node->inputs().begin() + 1, node->inputs().end());
+  } else if (advanced_axis == -1) {
+    throw TypeError(std::string("[") + op + "] expects the result of indexing a tensor (x[...]), got " + indexed.str() +
+                    (node ? " built by " + node->op().str() : std::string(", which is not computed by indexing")));
+  }
+  std::vector<Index> indices;
+  size_t next = 0;
+  int kept_axis = 0;  // axis position after the integer entries are dropped
+  for (const BasicIndex& entry : entries) {
+    if (entry.is_integer) {
+      indices.emplace_back(scalars[next++]);
+      continue;
+    }
+    SliceIndex bounds;
+    if (entry.has_start) bounds.start = Operand(scalars[next++]);
+    if (entry.has_stop) bounds.stop = Operand(scalars[next++]);
+    if (entry.has_step) bounds.step = Operand(scalars[next++]);
+    if (kept_axis++ == advanced_axis) {
+      if (entry.has_start || entry.has_stop || entry.has_step)
+        throw IndexError(std::string("[") + op + "] cannot write through a slice followed by an integer-array index on "
+                         "the same axis; index x once");
+      indices.emplace_back(advanced_indices);
+    } else {
+      indices.emplace_back(bounds);
+    }
+  }
+  for (; kept_axis <= advanced_axis; ++kept_axis)
+    indices.emplace_back(kept_axis == advanced_axis ? Index(advanced_indices) : Index(slice_all()));
+  return IndexList(std::move(indices), where);
+}
+
+Variable indexed_base(const Variable& indexed) {
+  std::shared_ptr<Apply> node = indexed.owner();
+  Variable base = node->input(0);
+  if (dynamic_cast<const AdvancedSubtensor1*>(&node->op()) && base.owner() &&
+      dynamic_cast<const Subtensor*>(&base.owner()->op()))
+    return base.owner()->input(0);
+  return base;
+}
+
+}  // namespace
+
+Variable set_subtensor(const Variable& indexed, const Operand& value, std::source_location where) {
+  IndexList indices = at_location(where, [&] { return indexing_of(indexed, "set_subtensor", where); });
+  return set_subtensor(indexed_base(indexed), indices, value);
+}
+
+Variable inc_subtensor(const Variable& indexed, const Operand& value, std::source_location where) {
+  IndexList indices = at_location(where, [&] { return indexing_of(indexed, "inc_subtensor", where); });
+  return inc_subtensor(indexed_base(indexed), indices, value);
+}
+
 Variable take(const Operand& x, const Operand& indices, int axis) {
   Variable input = x.as_variable();
   Variable index = indices.as_variable();

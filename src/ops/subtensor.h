@@ -49,6 +49,7 @@ class AdvancedSubtensor1 : public Op {
   std::string name() const override { return "take"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   HYPATIA_OP_METHODS
+  int axis() const { return axis_; }
 
  private:
   int axis_;

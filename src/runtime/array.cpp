@@ -81,7 +81,9 @@ Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
   if (!data_) throw MemoryError("[array] cannot allocate " + std::to_string(nbytes) + " bytes");
 }
 
-Storage::~Storage() { block_cache().give_back(data_, rounded_size(nbytes_)); }
+Storage::~Storage() {
+  if (!owner_) block_cache().give_back(data_, rounded_size(nbytes_));
+}
 
 // ---- Shapes ----
 

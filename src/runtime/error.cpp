@@ -4,15 +4,28 @@
 
 namespace hypatia {
 
-std::string format_location(const std::source_location& where) {
+namespace {
+thread_local const CodeLocation* foreign_call_site = nullptr;
+}  // namespace
+
+CodeLocation::CodeLocation(const std::source_location& where)
+    : file(foreign_call_site ? foreign_call_site->file : where.file_name()),
+      line(foreign_call_site ? foreign_call_site->line : where.line()) {}
+
+ForeignCallSite::ForeignCallSite(CodeLocation where) : previous_(foreign_call_site), where_(where) {
+  foreign_call_site = &where_;
+}
+ForeignCallSite::~ForeignCallSite() { foreign_call_site = previous_; }
+
+std::string format_location(const CodeLocation& where) {
   // The file's name is enough to find it and keeps messages short.
-  std::string_view file = where.file_name();
+  std::string_view file = where.file;
   size_t slash = file.find_last_of('/');
   if (slash != std::string_view::npos) file = file.substr(slash + 1);
-  return std::string(file) + ":" + std::to_string(where.line());
+  return std::string(file) + ":" + std::to_string(where.line);
 }
 
-void rethrow_with_location(const Error& error, const std::source_location& where) {
+void rethrow_with_location(const Error& error, const CodeLocation& where) {
   std::string message = std::string(error.what()) + " (node built at " + format_location(where) + ")";
   if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message, true);
   if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message, true);

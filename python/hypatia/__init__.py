@@ -1,0 +1,41 @@
+"""Hypatia: a symbolic tensor compiler. Theano's API over a C++ core.
+
+    import hypatia as theano
+    import hypatia.tensor as tensor
+"""
+import os as _os
+
+from . import _core
+
+_core._set_library_directory(_os.path.dirname(_os.path.abspath(__file__)) + _os.sep)
+
+from ._core import ShapeError, GradientError, Variable, SharedVariable, Apply, Op  # noqa: E402,F401
+from ._missing import HIGHER_ORDER, SPARSE, GPU, module_getattr  # noqa: E402
+from .configparser import config, change_flags  # noqa: E402,F401
+from . import tensor  # noqa: E402,F401
+from . import gradient, printing, compile  # noqa: E402,F401
+from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
+from .gradient import grad  # noqa: E402,F401
+from .printing import pp, pprint, debugprint, pydotprint  # noqa: E402,F401
+from .tensor.basic import dot  # noqa: E402,F401
+
+__version__ = "0.1.0"
+
+
+def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None):
+    """A copy of the graph of output (a Variable or a list), with replace ({old: new}) substituted."""
+    single = isinstance(output, Variable)
+    outputs = [output] if single else list(output)
+    pairs = list((replace or {}).items()) if isinstance(replace, dict) else list(replace or [])
+    cloned = _core.clone_replace(outputs, [(old, tensor.as_tensor_variable(new)) for old, new in pairs])
+    return cloned[0] if single else cloned
+
+
+clone_replace = clone
+
+__getattr__ = module_getattr(__name__, {
+    "scan": HIGHER_ORDER, "map": HIGHER_ORDER, "reduce": HIGHER_ORDER, "foldl": HIGHER_ORDER,
+    "foldr": HIGHER_ORDER, "ifelse": HIGHER_ORDER, "scan_module": HIGHER_ORDER, "Rop": HIGHER_ORDER,
+    "Lop": HIGHER_ORDER, "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
+    "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",
+})

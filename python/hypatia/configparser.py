@@ -1,0 +1,91 @@
+"""hypatia.config: settings read from HYPATIA_FLAGS (and THEANO_FLAGS) and changed by assignment.
+
+HYPATIA_FLAGS=floatX=float32,mode=FAST_RUN python train.py
+"""
+import contextlib
+import os
+import warnings
+
+_CHOICES = {
+    "floatX": ("float64", "float32"),
+    "mode": ("FAST_RUN", "FAST_COMPILE"),
+    "device": ("cpu",),
+    "on_unused_input": ("raise", "warn", "ignore"),
+    "compute_test_value": ("off", "ignore"),
+}
+_DEFAULTS = {
+    "floatX": "float64",
+    "mode": "FAST_RUN",
+    "device": "cpu",
+    "on_unused_input": "raise",
+    "compute_test_value": "off",
+}
+# Flags Theano had that Hypatia does not use; accepted so old scripts and flag strings still run.
+_IGNORED = {"optimizer", "linker", "allow_gc", "cxx", "openmp", "warn_float64", "exception_verbosity",
+            "optimizer_including", "optimizer_excluding", "base_compiledir", "compiledir", "blas__ldflags",
+            "deterministic", "cast_policy", "print_active_device", "gcc__cxxflags", "floatX_rounding"}
+
+
+class Config:
+    """The settings. Unknown names raise AttributeError; values are checked on assignment."""
+
+    def __init__(self):
+        object.__setattr__(self, "_values", dict(_DEFAULTS))
+
+    def __getattr__(self, name):
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(sorted(values))}")
+
+    def __setattr__(self, name, value):
+        if name not in _CHOICES:
+            raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(sorted(_CHOICES))}")
+        value = str(value)
+        if name == "device" and value.startswith(("cuda", "gpu", "opencl")):
+            raise NotImplementedError(f"device={value}: GPU backends are not available yet; Hypatia runs on the CPU")
+        if value not in _CHOICES[name]:
+            raise ValueError(f"hypatia.config.{name} must be one of {_CHOICES[name]}, got {value!r}")
+        self._values[name] = value
+
+    def __dir__(self):
+        return sorted(self._values)
+
+    @contextlib.contextmanager
+    def change_flags(self, **flags):
+        """Temporarily change settings: `with config.change_flags(floatX='float32'): ...`"""
+        saved = dict(self._values)
+        try:
+            for name, value in flags.items():
+                setattr(self, name, value)
+            yield self
+        finally:
+            self._values.clear()
+            self._values.update(saved)
+
+    def _apply_flag_string(self, flags, source):
+        for item in flags.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            name, sep, value = item.partition("=")
+            name = name.strip().replace(".", "__")
+            if not sep:
+                raise ValueError(f"{source}: expected name=value, got {item!r}")
+            if name in _IGNORED:
+                continue
+            if name not in _CHOICES:
+                warnings.warn(f"{source}: unknown setting {name!r} ignored", stacklevel=3)
+                continue
+            setattr(self, name, value.strip())
+
+
+config = Config()
+# THEANO_FLAGS first, so HYPATIA_FLAGS wins where both set a flag.
+for _variable in ("THEANO_FLAGS", "HYPATIA_FLAGS"):
+    if os.environ.get(_variable):
+        config._apply_flag_string(os.environ[_variable], _variable)
+
+
+def change_flags(**flags):
+    return config.change_flags(**flags)

@@ -1,0 +1,63 @@
+"""Reverse-mode gradients and their finite-difference check (Theano's theano.gradient)."""
+import numpy as np
+
+from . import _core
+from ._missing import HIGHER_ORDER, module_getattr
+
+GradientError = _core.GradientError
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
+         return_disconnected="zero", null_gradients="raise"):
+    """d cost / d wrt: one Variable for one wrt, a list for a list. cost must be a float scalar (or None
+    with known_grads, a dict {variable: its gradient})."""
+    if return_disconnected != "zero":
+        raise NotImplementedError(f"grad(return_disconnected={return_disconnected!r}) is not implemented: "
+                                  "disconnected gradients are zeros (return_disconnected='zero')")
+    single = not isinstance(wrt, (list, tuple))
+    wrt_list = [wrt] if single else list(wrt)
+    for w in wrt_list:
+        if not isinstance(w, _core.Variable):
+            raise TypeError(f"grad: wrt must hold symbolic Variables, got {type(w).__name__} ({w!r})")
+    known = [(v, _core.as_variable(g)) for v, g in (known_grads or {}).items()]
+    grads = _core.grad(cost, wrt_list, known, list(consider_constant or []), disconnected_inputs)
+    if add_names and cost is not None and getattr(cost, "name", None):
+        for w, g in zip(wrt_list, grads):
+            if g is not None and w.name and g.name is None:
+                g.name = f"(d{cost.name}/d{w.name})"
+    return grads[0] if single else grads
+
+
+def disconnected_grad(x):
+    """x in the forward pass; no gradient flows back through it."""
+    return _core.disconnected_grad(x)
+
+
+def zero_grad(x):
+    """x in the forward pass; the gradient flowing back is zero."""
+    return _core.zero_grad(x)
+
+
+def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None, rel_tol=None, mode=None,
+                cast_to_output_type=False, no_debug_ref=True):
+    """Checks fun's symbolic gradient against central differences in float64 at the point pt (a list of
+    arrays); raises GradientError naming the input and element where they disagree."""
+    if not isinstance(pt, (list, tuple)):
+        raise TypeError("verify_grad: pt must be a list of NumPy arrays, one per argument of fun")
+    point = [np.asarray(p) for p in pt]
+    if rng is None:
+        seeds = range(1234, 1234 + n_tests)
+    elif isinstance(rng, (int, np.integer)):
+        seeds = range(int(rng), int(rng) + n_tests)
+    else:
+        seeds = [int(rng.integers(0, 2**31)) if hasattr(rng, "integers") else int(rng.randint(0, 2**31))
+                 for _ in range(n_tests)]
+    for seed in seeds:
+        _core.verify_grad(fun, point, 1e-6 if eps is None else float(eps), 1e-4 if rel_tol is None else float(rel_tol),
+                          1e-6 if abs_tol is None else float(abs_tol), seed)
+
+
+__getattr__ = module_getattr(__name__, {"jacobian": HIGHER_ORDER, "hessian": HIGHER_ORDER, "Rop": HIGHER_ORDER,
+                                        "Lop": HIGHER_ORDER, "hessian_vector_product": HIGHER_ORDER,
+                                        "subgraph_grad": HIGHER_ORDER, "grad_clip": "grad_clip is not implemented",
+                                        "grad_scale": "grad_scale is not implemented"})

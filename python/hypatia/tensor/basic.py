@@ -1,0 +1,569 @@
+"""The tensor op library under Theano's and NumPy's names, with their keyword arguments."""
+import functools
+
+import numpy as np
+
+from .. import _core
+from .._missing import COMPLEX, missing
+from ..configparser import config
+from .type import TensorType, normalize_dtype
+
+Variable = _core.Variable
+SharedVariable = _core.SharedVariable
+
+# ---- Declaring symbolic inputs ----
+
+_KINDS = {
+    "scalar": (),
+    "vector": (None,),
+    "matrix": (None, None),
+    "row": (1, None),
+    "col": (None, 1),
+    "tensor3": (None,) * 3,
+    "tensor4": (None,) * 4,
+    "tensor5": (None,) * 5,
+    "tensor6": (None,) * 6,
+    "tensor7": (None,) * 7,
+}
+_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
+_PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows", "col": "cols",
+            "tensor3": "tensor3s", "tensor4": "tensor4s", "tensor5": "tensor5s", "tensor6": "tensor6s",
+            "tensor7": "tensor7s"}
+
+
+def _declare(kind, fixed_dtype=None):
+    kind_shape = _KINDS[kind]
+
+    def declare(name=None, dtype=None, shape=None):
+        if fixed_dtype is not None and dtype is not None and normalize_dtype(dtype) != fixed_dtype:
+            raise TypeError(f"{declare.__name__} is always {fixed_dtype}, got dtype={dtype}")
+        chosen = fixed_dtype if fixed_dtype is not None else normalize_dtype(dtype)
+        static = kind_shape if shape is None else tuple(shape)
+        if len(static) != len(kind_shape):
+            raise ValueError(f"{declare.__name__}: shape {static} does not have {len(kind_shape)} dimensions")
+        return _core.tensor(chosen, list(static), name or "")
+
+    return declare
+
+
+def _declare_many(single):
+    def declare_many(*names, dtype=None):
+        if len(names) == 1 and isinstance(names[0], str) and (" " in names[0] or "," in names[0]):
+            names = names[0].replace(",", " ").split()
+        elif len(names) == 1 and isinstance(names[0], int):
+            names = [None] * names[0]
+        made = [single(name) if dtype is None else single(name, dtype=dtype) for name in names]
+        return made[0] if len(made) == 1 else made
+
+    return declare_many
+
+
+for _kind in _KINDS:
+    globals()[_kind] = _declare(_kind)
+    globals()[_kind].__name__ = _kind
+    globals()[_kind].__doc__ = f"A symbolic {_kind} (dtype floatX unless given), e.g. {_kind}('x')."
+    globals()[_PLURALS[_kind]] = _declare_many(globals()[_kind])
+    for _prefix, _dtype in _PREFIXES.items():
+        _typed = _declare(_kind, _dtype)
+        _typed.__name__ = _prefix + _kind
+        _typed.__doc__ = f"A symbolic {_dtype} {_kind}."
+        globals()[_prefix + _kind] = _typed
+        globals()[_prefix + _PLURALS[_kind]] = _declare_many(_typed)
+    for _prefix in ("c", "z"):
+        globals()[_prefix + _kind] = missing(f"tensor.{_prefix}{_kind}", COMPLEX)
+
+
+def tensor(*args, name=None, dtype=None, shape=None, broadcastable=None):
+    """A symbolic tensor of any rank: tensor('x', dtype='float32', shape=(None, 3)), or Theano's
+    tensor(dtype, broadcastable, name)."""
+    if len(args) >= 2:
+        dtype, broadcastable, *rest = args
+        name = rest[0] if rest else name
+    elif args:
+        name = args[0]
+    if shape is None and broadcastable is None:
+        raise TypeError("tensor() needs shape=(...) (None for a dimension that may vary) or broadcastable=(...)")
+    return TensorType(dtype, broadcastable=broadcastable, shape=shape)(name)
+
+
+def as_tensor_variable(x, name=None, ndim=None, dtype=None):
+    """A Variable for x: Variables as they are, NumPy arrays, numbers and lists as constants."""
+    if isinstance(x, Variable):
+        result = x
+    elif dtype is not None:
+        result = _core.constant(x, "", normalize_dtype(dtype))
+    else:
+        result = _core.as_variable(x)
+    if dtype is not None and result.dtype != normalize_dtype(dtype):
+        result = cast(result, dtype)
+    if ndim is not None and result.ndim != ndim:
+        if result.ndim > ndim:
+            raise ValueError(f"as_tensor_variable: {result} has {result.ndim} dimensions, more than ndim={ndim}")
+        result = shape_padleft(result, ndim - result.ndim)
+    if name is not None:
+        result.name = name
+    return result
+
+
+as_tensor = as_tensor_variable
+
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """A constant of x's value (copied), with NumPy's dtype for it unless dtype is given."""
+    result = _core.constant(x, name or "", None if dtype is None else normalize_dtype(dtype))
+    if ndim is not None and result.ndim != ndim:
+        raise ValueError(f"constant: the value has {result.ndim} dimensions, not ndim={ndim}")
+    return result
+
+
+# ---- Elementwise ----
+
+def _export(name, fn, doc=None):
+    globals()[name] = fn
+    if doc:
+        fn.__doc__ = doc
+    return fn
+
+
+_UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sqr",
+          "reciprocal", "tanh", "sigmoid", "softplus", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+          "sinh", "cosh", "erf", "erfc", "floor", "ceil", "round", "logical_not", "isnan", "isinf"]
+_BINARY = ["sub", "true_div", "int_div", "mod", "pow", "arctan2", "maximum", "minimum", "eq", "neq", "lt",
+           "le", "gt", "ge"]
+for _name in _UNARY + _BINARY:
+    _export(_name, getattr(_core, _name))
+
+
+def _nary(core_fn, name):
+    def nary(*xs):
+        if len(xs) < 2:
+            raise TypeError(f"{name} takes at least two operands")
+        return functools.reduce(core_fn, xs)
+
+    nary.__name__ = name
+    nary.__doc__ = f"Elementwise {name} of two or more tensors, broadcasting."
+    return nary
+
+
+add = _nary(_core.add, "add")
+mul = _nary(_core.mul, "mul")
+logical_and = _nary(_core.logical_and, "logical_and")
+logical_or = _nary(_core.logical_or, "logical_or")
+logical_xor = _nary(_core.logical_xor, "logical_xor")
+
+
+def _require_bool(name, *xs):
+    for x in xs:
+        x = as_tensor_variable(x)
+        if x.dtype != "bool":
+            raise NotImplementedError(f"{name} on {x.dtype}: bitwise operations on integers are not implemented; "
+                                      "Hypatia's and_/or_/xor/invert work on bool tensors (comparisons)")
+
+
+def and_(x, y):
+    _require_bool("and_", x, y)
+    return _core.logical_and(x, y)
+
+
+def or_(x, y):
+    _require_bool("or_", x, y)
+    return _core.logical_or(x, y)
+
+
+def xor(x, y):
+    _require_bool("xor", x, y)
+    return _core.logical_xor(x, y)
+
+
+def invert(x):
+    _require_bool("invert", x)
+    return _core.logical_not(x)
+
+
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
+abs_ = absolute = abs
+sgn = sign
+inv = reciprocal
+floor_div = floor_divide = int_div
+true_divide = divide = true_div
+power = pow
+square = sqr
+negative = neg
+multiply = mul
+subtract = sub
+mod_ = mod
+minimum_ = minimum
+arctan2_ = arctan2
+eq_ = eq
+not_equal = neq
+equal = eq
+less, less_equal, greater, greater_equal = lt, le, gt, ge
+
+
+def clip(x, min, max):
+    return _core.clip(x, min, max)
+
+
+def switch(cond, ift, iff):
+    """Elementwise: ift where cond is true, else iff (all branches are computed)."""
+    return _core.where(cond, ift, iff)
+
+
+def where(cond, x=None, y=None):
+    if x is None or y is None:
+        raise NotImplementedError("where(cond) with one argument (the indices of true elements) is not implemented; "
+                                  "use where(cond, x, y)")
+    return _core.where(cond, x, y)
+
+
+def cast(x, dtype):
+    """x converted to dtype ('float32', 'int64', ... or 'floatX')."""
+    return _core.cast(x, normalize_dtype(dtype))
+
+
+def fill(model, value):
+    """value broadcast to model's shape (Theano's fill / second)."""
+    return _core.second(model, value)
+
+
+second = fill
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if equal_nan:
+        return _core.logical_or(_core.isclose(a, b, rtol, atol), _core.logical_and(isnan(a), isnan(b)))
+    return _core.isclose(a, b, rtol, atol)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def iround(x):
+    return cast(round(x), "int64")
+
+
+def real(x):
+    return as_tensor_variable(x)
+
+
+# ---- Reductions ----
+
+def _with_dtype(result, dtype):
+    return result if dtype is None else cast(result, dtype)
+
+
+def sum(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    """Sum over axis (None: all axes); integers and bools sum to int64."""
+    return _with_dtype(_core.sum(input, axis, keepdims), dtype)
+
+
+def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    return _with_dtype(_core.prod(input, axis, keepdims), dtype)
+
+
+def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None):
+    return _with_dtype(_core.mean(input, axis, keepdims), dtype)
+
+
+def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    return _core.var(input, axis, keepdims, ddof)
+
+
+def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    return _core.std(input, axis, keepdims, ddof)
+
+
+def max(x, axis=None, keepdims=False):
+    return _core.max(x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _core.min(x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return _core.any(x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return _core.all(x, axis, keepdims)
+
+
+def _single_axis(axis, name):
+    if isinstance(axis, (list, tuple)):
+        if len(axis) != 1:
+            raise NotImplementedError(f"{name} over several axes {tuple(axis)} is not implemented; give one axis")
+        axis = axis[0]
+    return axis
+
+
+def argmax(x, axis=None, keepdims=False):
+    return _core.argmax(x, _single_axis(axis, "argmax"), keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return _core.argmin(x, _single_axis(axis, "argmin"), keepdims)
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    return max(a, axis, keepdims), argmax(a, axis, keepdims)
+
+
+# ---- Shapes ----
+
+def shape(x):
+    """The shape of x as a symbolic int64 vector."""
+    return _core.shape(x)
+
+
+def dimshuffle(x, *pattern):
+    if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
+        pattern = pattern[0]
+    return _core.dimshuffle(x, [-1 if p == "x" else int(p) for p in pattern])
+
+
+def transpose(x, axes=None):
+    return _core.transpose(x, None if axes is None else list(axes))
+
+
+def reshape(x, newshape, ndim=None):
+    """x with a new shape: a tuple of ints and symbolic scalars (one may be -1), or a symbolic vector."""
+    if isinstance(newshape, Variable) and newshape.ndim == 0:
+        newshape = [newshape]
+    elif not isinstance(newshape, Variable):
+        if np.isscalar(newshape):
+            newshape = [newshape]
+        newshape = list(newshape)
+    return _core.reshape(x, newshape, ndim)
+
+
+def flatten(x, ndim=1, outdim=None):
+    """Keeps ndim - 1 leading axes and merges the rest (ndim=1: a vector)."""
+    return _core.flatten(x, outdim if outdim is not None else ndim)
+
+
+def shape_padleft(t, n_ones=1):
+    t = as_tensor_variable(t)
+    return dimshuffle(t, ["x"] * n_ones + list(range(t.ndim)))
+
+
+def shape_padright(t, n_ones=1):
+    t = as_tensor_variable(t)
+    return dimshuffle(t, list(range(t.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(t, axis):
+    return _core.expand_dims(t, axis)
+
+
+def expand_dims(a, axis):
+    if isinstance(axis, (list, tuple)):
+        for ax in sorted(axis):
+            a = _core.expand_dims(a, ax)
+        return a
+    return _core.expand_dims(a, axis)
+
+
+def squeeze(x, axis=None):
+    return _core.squeeze(x, axis)
+
+
+def concatenate(tensor_list, axis=0):
+    if not isinstance(tensor_list, (list, tuple)):
+        raise TypeError("concatenate takes a list or tuple of tensors (did you mean join(axis, *tensors)?)")
+    return _core.concatenate(list(tensor_list), axis)
+
+
+def join(axis, *tensors_list):
+    """Theano's join: concatenate along axis."""
+    return _core.concatenate(list(tensors_list), axis)
+
+
+def stack(*tensors, axis=0):
+    """stack([a, b], axis=0), or Theano's older stack(a, b)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return _core.stack(list(tensors), axis)
+
+
+def split(x, splits_size, n_splits=None, axis=0):
+    sizes = [int(s) for s in (splits_size._constant_value if isinstance(splits_size, Variable) else splits_size)]
+    if n_splits is not None and n_splits != len(sizes):
+        raise ValueError(f"split: n_splits={n_splits} but {len(sizes)} sizes were given")
+    return _core.split(x, sizes, axis)
+
+
+def _shape_list(shape):
+    if isinstance(shape, Variable):
+        if shape.ndim == 0:
+            return [shape]
+        length = shape._static_shape[0]
+        if length is None:
+            raise ValueError(f"the length of the symbolic shape {shape} is unknown")
+        return [shape[i] for i in range(length)]
+    if np.isscalar(shape):
+        return [shape]
+    return list(shape)
+
+
+def alloc(value, *shape):
+    """value broadcast to shape (given as separate dimensions)."""
+    return _core.alloc(value, _shape_list(shape[0]) if len(shape) == 1 and not np.isscalar(shape[0]) else list(shape))
+
+
+def zeros(shape, dtype=None):
+    return _core.zeros(_shape_list(shape), normalize_dtype(dtype))
+
+
+def ones(shape, dtype=None):
+    return _core.ones(_shape_list(shape), normalize_dtype(dtype))
+
+
+def full(shape, fill_value, dtype=None):
+    if dtype is None:
+        dtype = config.floatX if isinstance(fill_value, float) else as_tensor_variable(fill_value).dtype
+    return _core.full(_shape_list(shape), fill_value, normalize_dtype(dtype))
+
+
+def zeros_like(model, dtype=None):
+    return _with_dtype(_core.zeros_like(model), dtype)
+
+
+def ones_like(model, dtype=None):
+    return _with_dtype(_core.ones_like(model), dtype)
+
+
+def full_like(model, fill_value, dtype=None):
+    return _with_dtype(_core.full_like(model, fill_value), dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    if stop is None:
+        start, stop = 0, start
+    return _core.arange(start, stop, step, None if dtype is None else normalize_dtype(dtype))
+
+
+def eye(n, m=None, k=0, dtype=None):
+    return _core.eye(n, m, k, normalize_dtype(dtype))
+
+
+def identity_like(x, dtype=None):
+    x = as_tensor_variable(x)
+    return eye(x.shape[0], x.shape[1], 0, dtype if dtype is not None else x.dtype)
+
+
+def swapaxes(y, axis1, axis2):
+    return _core.swapaxes(y, axis1, axis2)
+
+
+def flip(x, axis=None):
+    axes = [] if axis is None else ([axis] if np.isscalar(axis) else list(axis))
+    return _core.flip(x, axes)
+
+
+def roll(x, shift, axis=None):
+    return _core.roll(x, shift, axis)
+
+
+def tile(x, reps, ndim=None):
+    return _core.tile(x, [int(r) for r in ([reps] if np.isscalar(reps) else reps)])
+
+
+def repeat(x, repeats, axis=None):
+    if not np.isscalar(repeats):
+        raise NotImplementedError("repeat with a different count per element is not implemented; give one int")
+    return _core.repeat(x, int(repeats), axis)
+
+
+# ---- Indexing ----
+
+def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
+    """x must be an indexing result a[...]: returns a with that region replaced by y."""
+    return _core.set_subtensor(x, y)
+
+
+def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplace_aliasing=False,
+                  ignore_duplicates=False):
+    """x must be an indexing result a[...]: returns a with y added to that region."""
+    return _core.set_subtensor(x, y) if set_instead_of_inc else _core.inc_subtensor(x, y)
+
+
+def take(a, indices, axis=None, mode="raise"):
+    if mode != "raise":
+        raise NotImplementedError(f"take(mode={mode!r}) is not implemented; out-of-range indices raise")
+    if axis is None:
+        return _core.take(flatten(a), indices, 0)
+    return _core.take(a, indices, axis)
+
+
+# ---- Products ----
+
+def dot(a, b):
+    """NumPy's dot for scalars, vectors and matrices (matmul for more dimensions)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim > 2 or b.ndim > 2:
+        return _core.matmul(a, b) if a.ndim > 1 and b.ndim > 1 else _core.tensordot(a, b, [[a.ndim - 1], [0]])
+    return _core.dot(a, b)
+
+
+def matmul(a, b):
+    return _core.matmul(a, b)
+
+
+def outer(x, y):
+    return _core.outer(x, y)
+
+
+def tensordot(a, b, axes=2):
+    return _core.tensordot(a, b, axes)
+
+
+def batched_dot(a, b):
+    """Products of matching slices along the first axis (3-d by 3-d is a batch of matrix products)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return sum(a * b, axis=1)
+    return _core.matmul(a, b)
+
+
+# ---- Cumulative ops, sorting, diagonals (Theano's extra_ops) ----
+
+def cumsum(x, axis=None):
+    return _core.cumsum(x, axis)
+
+
+def cumprod(x, axis=None):
+    return _core.cumprod(x, axis)
+
+
+def sort(a, axis=-1, kind="quicksort", order=None):
+    if order is not None:
+        raise NotImplementedError("sort(order=...) applies to structured arrays, which Hypatia does not have")
+    if axis is None:
+        return _core.sort(flatten(a), 0)
+    return _core.sort(a, axis)
+
+
+def argsort(a, axis=-1, kind="quicksort", order=None):
+    if order is not None:
+        raise NotImplementedError("argsort(order=...) applies to structured arrays, which Hypatia does not have")
+    if axis is None:
+        return _core.argsort(flatten(a), 0)
+    return _core.argsort(a, axis)
+
+
+def take_along_axis(arr, indices, axis):
+    return _core.take_along_axis(arr, indices, axis)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    return _core.diagonal(a, offset, axis1, axis2)
+
+
+def diag(v, k=0):
+    return _core.diag(v, k)
+
+
+def trace(a, offset=0):
+    return _core.trace(a, offset)

@@ -1,0 +1,37 @@
+"""Theano's RandomStreams: symbolic random draws whose state advances with each call of a function."""
+from .. import _core
+from .._missing import missing
+from .type import normalize_dtype
+
+
+class RandomStreams:
+    """Each draw is a graph node; every compiled function that uses it gets fresh numbers per call, and
+    streams built with the same seed give the same sequence."""
+
+    def __init__(self, seed=None):
+        self._stream = _core.RandomStream(0 if seed is None else int(seed))
+
+    def seed(self, seed=None):
+        """Restarts every draw of this stream as if it were built with `seed`."""
+        self._stream.seed(0 if seed is None else int(seed))
+
+    @property
+    def state_updates(self):
+        return [(state, state.default_update) for state in self._stream.states]
+
+    def uniform(self, size=(), low=0.0, high=1.0, ndim=None, dtype=None):
+        return self._stream.uniform(size, low, high, normalize_dtype(dtype))
+
+    def normal(self, size=(), avg=0.0, std=1.0, ndim=None, dtype=None):
+        return self._stream.normal(size, avg, std, normalize_dtype(dtype))
+
+    def binomial(self, size=(), n=1, p=0.5, ndim=None, dtype="int64", prob=None):
+        return self._stream.binomial(size, n, p if prob is None else prob, normalize_dtype(dtype))
+
+    random_integers = missing("RandomStreams.random_integers", "draw uniform() and floor() it")
+    choice = missing("RandomStreams.choice", "random choice is not implemented")
+    permutation = missing("RandomStreams.permutation", "random permutations inside graphs are not implemented")
+    multinomial = missing("RandomStreams.multinomial", "multinomial draws are not implemented")
+    poisson = missing("RandomStreams.poisson", "Poisson draws are not implemented")
+    gamma = missing("RandomStreams.gamma", "gamma draws are not implemented")
+    beta = missing("RandomStreams.beta", "beta draws are not implemented")

@@ -1,0 +1,177 @@
+"""Theano's methods and properties of symbolic variables, added to the core's Variable class."""
+import numpy as np
+
+from .. import _core
+from . import basic
+from .type import TensorType
+
+Variable = _core.Variable
+SharedVariable = _core.SharedVariable
+
+
+def _method(name):
+    def register(fn):
+        fn.__name__ = name
+        setattr(Variable, name, fn)
+        return fn
+
+    return register
+
+
+def _property(name):
+    def register(fn):
+        setattr(Variable, name, property(fn, doc=fn.__doc__))
+        return fn
+
+    return register
+
+
+# NumPy defers to our reflected operators (array + variable builds a graph, not an object array).
+Variable.__array_ufunc__ = None
+Variable.__array_priority__ = 1000
+
+
+@_property("type")
+def _type(self):
+    """The TensorType: dtype and static shape."""
+    return TensorType(self.dtype, shape=self._static_shape)
+
+
+@_property("broadcastable")
+def _broadcastable(self):
+    return tuple(s == 1 for s in self._static_shape)
+
+
+@_property("shape")
+def _shape(self):
+    """The shape as a symbolic int64 vector (x.shape[0] is a symbolic scalar)."""
+    return _core.shape(self)
+
+
+@_property("size")
+def _size(self):
+    return basic.prod(_core.shape(self)) if self.ndim else basic.constant(np.int64(1))
+
+
+@_property("data")
+def _data(self):
+    """A constant's value."""
+    if not self._is_constant:
+        raise AttributeError(f"{self} is not a constant; only constants have .data")
+    return self._constant_value
+
+
+Variable.value = Variable.data
+
+
+@_method("__iter__")
+def _iter(self):
+    length = self._static_shape[0] if self.ndim else None
+    if length is None:
+        raise TypeError(f"cannot iterate over {self} {self.type}: its length is not known until the graph runs")
+    return (self[i] for i in range(length))
+
+
+@_method("__len__")
+def _len(self):
+    raise TypeError(f"len() of the symbolic variable {self} is unknown until the graph runs; use x.shape[0]")
+
+
+@_method("__array__")
+def _array(self, dtype=None, copy=None):
+    raise TypeError(f"{self} is symbolic: compile a function (or call .eval()) to get its value as an array")
+
+
+@_method("eval")
+def _eval(self, inputs_to_values=None):
+    """Computes the variable, with inputs_to_values ({variable: value}) for its inputs."""
+    inputs_to_values = dict(inputs_to_values or {})
+    inputs = list(inputs_to_values)
+    n = len(inputs)
+    f = _core.function(inputs, [self], [], [], "ignore", [""] * n, [None] * n, [None] * n,
+                       basic.config.floatX, True)
+    return f(*inputs_to_values.values())
+
+
+def _forward(name, fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__doc__ = fn.__doc__
+    _method(name)(method)
+
+
+for _name in ("sum", "prod", "mean", "var", "std", "max", "min", "any", "all", "argmax", "argmin", "flatten",
+              "cumsum", "cumprod", "sort", "argsort", "diagonal", "trace", "repeat", "swapaxes", "squeeze",
+              "take", "clip", "dot", "round", "sqrt", "exp", "log", "tanh", "sign", "abs"):
+    _forward(_name, getattr(basic, _name))
+
+
+@_method("reshape")
+def _reshape(self, shape, *more, ndim=None):
+    """x.reshape((2, -1)) or x.reshape(2, -1)."""
+    return basic.reshape(self, (shape,) + more if more else shape, ndim)
+
+
+@_method("dimshuffle")
+def _dimshuffle(self, *pattern):
+    """Theano's dimshuffle: x.dimshuffle(1, 0), x.dimshuffle('x', 0)."""
+    return basic.dimshuffle(self, *pattern)
+
+
+@_method("transpose")
+def _transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
+        axes = axes[0]
+    return basic.transpose(self, axes or None)
+
+
+@_method("astype")
+def _astype(self, dtype):
+    return basic.cast(self, dtype)
+
+
+@_method("ravel")
+def _ravel(self):
+    return basic.flatten(self)
+
+
+@_method("copy")
+def _copy(self, name=None):
+    result = _core.second(self, self)  # a new variable with the same value
+    if name is not None:
+        result.name = name
+    return result
+
+
+@_method("nonzero")
+def _nonzero(self, return_matrix=False):
+    raise NotImplementedError("nonzero (data-dependent output shapes) is not implemented")
+
+
+@_method("__deepcopy__")
+def _deepcopy(self, memo):
+    return self
+
+
+@_method("__copy__")
+def _shallow_copy(self):
+    return self
+
+
+# ---- Shared variables ----
+
+def _shared_get_value(self, borrow=False, return_internal_type=False):
+    """The current value as a NumPy array (a copy unless borrow=True)."""
+    return self._get_value(borrow)
+
+
+def _shared_set_value(self, new_value, borrow=False):
+    """Sets the value; it must fit the variable's type (float64 into a float32 variable is refused)."""
+    from ..configparser import config
+
+    self._set_value(new_value, borrow, config.floatX)
+
+
+SharedVariable.get_value = _shared_get_value
+SharedVariable.set_value = _shared_set_value

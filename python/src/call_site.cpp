@@ -1,0 +1,54 @@
+#include "call_site.h"
+
+#include <Python.h>
+#include <frameobject.h>
+
+#include <string_view>
+#include <unordered_set>
+
+namespace hypatia::python {
+namespace {
+
+std::string& library_directory() {
+  static std::string* directory = new std::string();
+  return *directory;
+}
+
+// File names live as long as the nodes that point at them: for good, like C++'s __FILE__ strings.
+const char* intern(std::string_view file) {
+  static auto* names = new std::unordered_set<std::string>();
+  return names->emplace(file).first->c_str();
+}
+
+}  // namespace
+
+void set_library_directory(std::string directory) { library_directory() = std::move(directory); }
+
+CodeLocation user_code_location() {
+  PyFrameObject* frame = PyEval_GetFrame();  // borrowed
+  Py_XINCREF(frame);
+  const std::string& library = library_directory();
+  while (frame) {
+    PyCodeObject* code = PyFrame_GetCode(frame);
+    Py_ssize_t length = 0;
+    const char* file = PyUnicode_AsUTF8AndSize(code->co_filename, &length);
+    Py_DECREF(code);
+    if (!file) {
+      PyErr_Clear();
+      file = "<unknown>";
+      length = 9;
+    }
+    std::string_view name(file, static_cast<size_t>(length));
+    if (library.empty() || !name.starts_with(library)) {
+      CodeLocation where(intern(name), static_cast<uint32_t>(PyFrame_GetLineNumber(frame)));
+      Py_DECREF(frame);
+      return where;
+    }
+    PyFrameObject* back = PyFrame_GetBack(frame);
+    Py_DECREF(frame);
+    frame = back;
+  }
+  return CodeLocation("<python>", 0);
+}
+
+}  // namespace hypatia::python

@@ -1,0 +1,235 @@
+#include "convert.h"
+
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL hypatia_numpy_api
+#include <numpy/arrayobject.h>
+
+#include <nanobind/stl/string.h>
+
+#include <string>
+
+namespace hypatia::python {
+namespace {
+
+int numpy_type_number(DType dtype) {
+  switch (dtype) {
+    case DType::Bool: return NPY_BOOL;
+    case DType::Int8: return NPY_INT8;
+    case DType::Int16: return NPY_INT16;
+    case DType::Int32: return NPY_INT32;
+    case DType::Int64: return NPY_INT64;
+    case DType::UInt8: return NPY_UINT8;
+    case DType::Float32: return NPY_FLOAT32;
+    case DType::Float64: return NPY_FLOAT64;
+  }
+  return NPY_NOTYPE;
+}
+
+// By kind and size, so int64 is found whether NumPy calls it long or longlong.
+std::optional<DType> dtype_of_descr(PyArray_Descr* descr) {
+  const npy_intp size = PyDataType_ELSIZE(descr);
+  switch (descr->kind) {
+    case 'b': return DType::Bool;
+    case 'i':
+      if (size == 1) return DType::Int8;
+      if (size == 2) return DType::Int16;
+      if (size == 4) return DType::Int32;
+      if (size == 8) return DType::Int64;
+      break;
+    case 'u':
+      if (size == 1) return DType::UInt8;
+      break;
+    case 'f':
+      if (size == 4) return DType::Float32;
+      if (size == 8) return DType::Float64;
+      break;
+  }
+  return std::nullopt;
+}
+
+std::string descr_name(PyArray_Descr* descr) {
+  nb::object name = nb::borrow(reinterpret_cast<PyObject*>(descr)).attr("name");
+  return nb::cast<std::string>(name);
+}
+
+[[noreturn]] void unsupported_dtype(PyArray_Descr* descr, const char* what) {
+  throw TypeError(std::string(what[0] == '[' ? "" : "[array] ") + what + " has dtype " + descr_name(descr) +
+                  ", which Hypatia does not support (it has bool, int8, int16, int32, int64, uint8, float32, "
+                  "float64); convert it with .astype() first");
+}
+
+void release_python_object(void* object) {
+  if (!Py_IsInitialized()) return;  // the interpreter is gone and took the object with it
+  PyGILState_STATE state = PyGILState_Ensure();
+  Py_DECREF(static_cast<PyObject*>(object));
+  PyGILState_Release(state);
+}
+
+// Wraps a NumPy array (a reference the caller gives up) whose dtype is supported.
+Array wrap_ndarray(PyArrayObject* array, DType dtype) {
+  nb::object guard = nb::steal(reinterpret_cast<PyObject*>(array));
+  const int ndim = PyArray_NDIM(array);
+  const npy_intp itemsize = PyArray_ITEMSIZE(array);
+  bool usable = PyArray_ISALIGNED(array) && !PyArray_ISBYTESWAPPED(array);
+  for (int axis = 0; axis < ndim; ++axis) usable = usable && PyArray_STRIDES(array)[axis] % itemsize == 0;
+  if (!usable) {
+    // A native, aligned, contiguous copy.
+    PyObject* copy = PyArray_FromAny(reinterpret_cast<PyObject*>(array), PyArray_DescrFromType(numpy_type_number(dtype)),
+                                     0, 0, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_ENSURECOPY, nullptr);
+    if (!copy) throw nb::python_error();
+    return wrap_ndarray(reinterpret_cast<PyArrayObject*>(copy), dtype);
+  }
+  Shape shape(PyArray_SHAPE(array), PyArray_SHAPE(array) + ndim);
+  if (PyArray_SIZE(array) == 0) return Array::empty(shape, dtype);
+  char* first = static_cast<char*>(PyArray_DATA(array));
+  char *low = first, *high = first + itemsize;
+  Strides strides(ndim);
+  for (int axis = 0; axis < ndim; ++axis) {
+    const npy_intp stride = PyArray_STRIDES(array)[axis];
+    strides[axis] = stride / itemsize;
+    if (stride < 0) low += (shape[axis] - 1) * stride;
+    else high += (shape[axis] - 1) * stride;
+  }
+  std::shared_ptr<void> owner(guard.release().ptr(), release_python_object);
+  auto storage = std::make_shared<Storage>(low, static_cast<size_t>(high - low), std::move(owner));
+  return Array(dtype, std::move(shape), std::move(storage), std::move(strides), (first - low) / itemsize);
+}
+
+PyArrayObject* as_ndarray(nb::handle value, PyArray_Descr* descr, int flags) {
+  PyObject* array = PyArray_FromAny(value.ptr(), descr, 0, 0, flags, nullptr);
+  if (!array) throw nb::python_error();
+  return reinterpret_cast<PyArrayObject*>(array);
+}
+
+void destroy_storage_capsule(PyObject* capsule) {
+  delete static_cast<std::shared_ptr<Storage>*>(PyCapsule_GetPointer(capsule, "hypatia.storage"));
+}
+
+}  // namespace
+
+void import_numpy() {
+  if (_import_array() < 0) throw nb::python_error();
+}
+
+std::optional<DType> ndarray_dtype(nb::handle value) {
+  if (!PyArray_Check(value.ptr())) return std::nullopt;
+  return dtype_of_descr(PyArray_DESCR(reinterpret_cast<PyArrayObject*>(value.ptr())));
+}
+
+bool is_python_float(nb::handle value) { return PyFloat_Check(value.ptr()); }
+
+Array to_array(nb::handle value, const char* what) {
+  PyArrayObject* array = PyArray_Check(value.ptr()) ? reinterpret_cast<PyArrayObject*>(Py_NewRef(value.ptr()))
+                                                    : as_ndarray(value, nullptr, 0);
+  auto dtype = dtype_of_descr(PyArray_DESCR(array));
+  if (!dtype) {
+    nb::object guard = nb::steal(reinterpret_cast<PyObject*>(array));
+    unsupported_dtype(PyArray_DESCR(array), what);
+  }
+  return wrap_ndarray(array, *dtype);
+}
+
+Array to_array_as(nb::handle value, DType dtype, const char* what) {
+  if (PyArray_Check(value.ptr()) && ndarray_dtype(value) == dtype) return to_array(value, what);
+  PyArrayObject* array = as_ndarray(value, PyArray_DescrFromType(numpy_type_number(dtype)), NPY_ARRAY_FORCECAST);
+  return wrap_ndarray(array, dtype);
+}
+
+nb::object to_numpy(const Array& array) {
+  const int ndim = array.ndim();
+  const npy_intp itemsize = static_cast<npy_intp>(array.itemsize());
+  std::vector<npy_intp> dims(array.shape().begin(), array.shape().end()), strides(ndim);
+  for (int axis = 0; axis < ndim; ++axis) strides[axis] = array.strides()[axis] * itemsize;
+  PyArray_Descr* descr = PyArray_DescrFromType(numpy_type_number(array.dtype()));
+  if (array.size() == 0 || !array.storage()) {
+    PyObject* empty = PyArray_Empty(ndim, dims.data(), descr, 0);
+    if (!empty) throw nb::python_error();
+    return nb::steal(empty);
+  }
+  PyObject* out = PyArray_NewFromDescr(&PyArray_Type, descr, ndim, dims.data(), strides.data(), array.raw_data(),
+                                       NPY_ARRAY_WRITEABLE, nullptr);
+  if (!out) throw nb::python_error();
+  nb::object result = nb::steal(out);
+  PyObject* capsule = PyCapsule_New(new std::shared_ptr<Storage>(array.storage()), "hypatia.storage",
+                                    destroy_storage_capsule);
+  if (!capsule) throw nb::python_error();
+  if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(out), capsule) < 0) throw nb::python_error();
+  return result;
+}
+
+DType to_dtype(nb::handle dtype_like) {
+  if (nb::isinstance<nb::str>(dtype_like)) {
+    std::string name = nb::cast<std::string>(dtype_like);
+    if (name == "floatX") name = nb::cast<std::string>(nb::module_::import_("hypatia").attr("config").attr("floatX"));
+    for (DType d : {DType::Bool, DType::Int8, DType::Int16, DType::Int32, DType::Int64, DType::UInt8, DType::Float32,
+                    DType::Float64})
+      if (dtype_name(d) == name) return d;
+  }
+  PyArray_Descr* descr = nullptr;
+  if (!PyArray_DescrConverter2(dtype_like.ptr(), &descr) || !descr) {
+    PyErr_Clear();
+    throw TypeError("[dtype] " + nb::cast<std::string>(nb::repr(dtype_like)) + " is not a dtype");
+  }
+  nb::object guard = nb::steal(reinterpret_cast<PyObject*>(descr));
+  auto dtype = dtype_of_descr(descr);
+  if (!dtype) unsupported_dtype(descr, "the requested type");
+  return *dtype;
+}
+
+nb::object numpy_dtype(DType dtype) {
+  return nb::steal(reinterpret_cast<PyObject*>(PyArray_DescrFromType(numpy_type_number(dtype))));
+}
+
+std::optional<Operand> try_operand(nb::handle value) {
+  if (nb::isinstance<Variable>(value)) return Operand(nb::cast<const Variable&>(value));
+  if (PyBool_Check(value.ptr())) return Operand(value.ptr() == Py_True ? 1 : 0);
+  if (PyLong_Check(value.ptr())) {
+    int overflow = 0;
+    long number = PyLong_AsLongAndOverflow(value.ptr(), &overflow);
+    if (overflow) throw ValueError("[variable] the Python integer " + nb::cast<std::string>(nb::str(value)) +
+                                   " does not fit in int64");
+    return Operand(number);
+  }
+  if (PyFloat_Check(value.ptr())) return Operand(PyFloat_AS_DOUBLE(value.ptr()));
+  if (PyArray_Check(value.ptr()) || PyArray_IsScalar(value.ptr(), Generic) || PyList_Check(value.ptr()) ||
+      PyTuple_Check(value.ptr()))
+    return Operand(constant(to_array(value, "a constant")));
+  return std::nullopt;
+}
+
+Operand to_operand(nb::handle value) {
+  if (auto operand = try_operand(value)) return *operand;
+  throw TypeError("[variable] cannot use a " + nb::cast<std::string>(nb::str(value.type().attr("__name__"))) +
+                  " (" + nb::cast<std::string>(nb::repr(value)) + ") in a symbolic expression");
+}
+
+Variable to_variable(nb::handle value) { return to_operand(value).as_variable(); }
+
+std::string describe_input(const Variable& v) {
+  std::string name = v.name().empty() ? "" : " '" + v.name() + "'";
+  return name + " " + v.type().str() + " (built at " + format_location(v.where()) + ")";
+}
+
+Array filter_value(nb::handle value, const Variable& target, std::optional<bool> allow_downcast, DType floatx,
+                   const std::string& what) {
+  const DType want = target.dtype();
+  std::optional<DType> have = ndarray_dtype(value);
+  if (have && (*have == want || promote_types(*have, want) == want)) return to_array(value, what.c_str());
+  if (nb::isinstance<Variable>(value))
+    throw TypeError(what + " is the symbolic variable " + nb::cast<const Variable&>(value).str() +
+                    "; it takes values (NumPy arrays or numbers)");
+  Array natural = to_array(value, what.c_str());
+  if (natural.dtype() == want || promote_types(natural.dtype(), want) == want) return natural;
+  if (allow_downcast.value_or(false)) return natural.astype(want);
+  if (!allow_downcast && !have) {
+    if (is_python_float(value) && want == floatx) return natural.astype(want);
+    Array converted = natural.astype(want);
+    if (converted.equals(natural)) return converted;
+  }
+  const bool function_input = what.starts_with("[function]");
+  throw TypeError(what + describe_input(target) + " cannot take a " + natural.shape_dtype_str() +
+                  " value without risking loss of precision; convert it with .astype('" + std::string(dtype_name(want)) +
+                  "')" + (function_input ? " or pass allow_input_downcast=True to function()" : ""));
+}
+
+}  // namespace hypatia::python

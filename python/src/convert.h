@@ -1,0 +1,51 @@
+// Values crossing between Python and the C++ core: NumPy arrays, numbers and lists to Arrays and back,
+// dtypes, and Python values as graph operands.
+#pragma once
+#include <nanobind/nanobind.h>
+
+#include <optional>
+#include <string>
+
+#include "hypatia/hypatia.h"
+
+namespace hypatia::python {
+namespace nb = nanobind;
+
+// Imports NumPy's C API; called once when the module loads.
+void import_numpy();
+
+// The dtype of a NumPy array, or nullopt for anything else.
+std::optional<DType> ndarray_dtype(nb::handle value);
+bool is_python_float(nb::handle value);
+
+// A NumPy array, number or nested list as an Array. NumPy arrays whose dtype and layout Hypatia can
+// use are wrapped without copying (the Array keeps the NumPy array alive); others are converted once.
+// `what` names the value in error messages ("input 0 of the function").
+Array to_array(nb::handle value, const char* what = "value");
+// The same, cast to `dtype` the way NumPy's astype does.
+Array to_array_as(nb::handle value, DType dtype, const char* what = "value");
+// A NumPy array viewing the Array's memory (which it keeps alive).
+nb::object to_numpy(const Array& array);
+
+// 'float32', numpy.float32, numpy.dtype('float32') or Python's float/int/bool as a DType.
+DType to_dtype(nb::handle dtype_like);
+nb::object numpy_dtype(DType dtype);
+
+// A Python value as a graph operand: Variables as they are, Python numbers as NumPy 2's weak scalars,
+// NumPy arrays, NumPy scalars and lists as constants. TypeError for anything else.
+Operand to_operand(nb::handle value);
+// The same, or nullopt when the value cannot be an operand (for operators returning NotImplemented).
+std::optional<Operand> try_operand(nb::handle value);
+// Theano's as_tensor_variable: an operand as a Variable (a weak number takes its default dtype).
+Variable to_variable(nb::handle value);
+
+// Theano's TensorType.filter: `value` converted for `target` (a function input or a shared variable);
+// `what` starts messages, e.g. "[function] input 0".
+// A value the target cannot hold exactly is refused unless allow_downcast is true; unset, Python floats
+// still become floatX and Python numbers whose value survives the conversion are accepted.
+Array filter_value(nb::handle value, const Variable& target, std::optional<bool> allow_downcast, DType floatx,
+                   const std::string& what);
+// " 'x' float32(?, ?) (built at train.py:3)" for messages about an input.
+std::string describe_input(const Variable& v);
+
+}  // namespace hypatia::python

@@ -1,0 +1,35 @@
+// C++ errors become Python exceptions: ShapeError is a ValueError, the rest map to the builtins.
+#include "bindings.h"
+
+namespace hypatia::python {
+
+void init_errors(nb::module_& m) {
+  static PyObject* shape_error = PyErr_NewExceptionWithDoc(
+      "hypatia.ShapeError", "Shapes that do not fit together (a ValueError).", PyExc_ValueError, nullptr);
+  static PyObject* gradient_error = PyErr_NewExceptionWithDoc(
+      "hypatia.GradientError", "verify_grad: the symbolic gradient disagrees with finite differences.",
+      PyExc_ValueError, nullptr);
+  m.attr("ShapeError") = nb::borrow(shape_error);
+  m.attr("GradientError") = nb::borrow(gradient_error);
+  nb::register_exception_translator([](const std::exception_ptr& error, void*) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const ShapeError& e) {
+      PyErr_SetString(shape_error, e.what());
+    } catch (const GradientError& e) {
+      PyErr_SetString(gradient_error, e.what());
+    } catch (const TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const MemoryError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const Error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+}
+
+}  // namespace hypatia::python

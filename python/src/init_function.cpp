@@ -1,0 +1,113 @@
+// Compiled functions called from Python: positional or named inputs, defaults, Theano's rules for
+// converting values to the inputs' dtypes, and NumPy arrays out.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include "bindings.h"
+
+namespace hypatia::python {
+namespace {
+
+class PythonFunction {
+ public:
+  PythonFunction(Function function, std::vector<Variable> inputs, std::vector<std::string> names,
+                 std::vector<nb::object> defaults, std::vector<std::optional<bool>> allow_downcast, DType floatx,
+                 bool unpack_single)
+      : function_(std::move(function)), inputs_(std::move(inputs)), names_(std::move(names)),
+        defaults_(std::move(defaults)), allow_downcast_(std::move(allow_downcast)), floatx_(floatx), unpack_single_(unpack_single) {}
+
+  nb::object call(nb::args args, nb::kwargs kwargs) const {
+    const size_t n = inputs_.size();
+    if (args.size() > n)
+      throw nb::type_error(("[function] takes " + std::to_string(n) + " inputs, got " + std::to_string(args.size()))
+                               .c_str());
+    std::vector<Array> values(n);
+    std::vector<bool> given(n, false);
+    for (size_t i = 0; i < args.size(); ++i) {
+      values[i] = filter_value(args[i], inputs_[i], allow_downcast_[i], floatx_, "[function] input " + std::to_string(i));
+      given[i] = true;
+    }
+    for (auto [key, value] : kwargs) {
+      std::string name = nb::cast<std::string>(key);
+      size_t i = std::find(names_.begin(), names_.end(), name) - names_.begin();
+      if (i == n) throw nb::type_error(("[function] has no input named '" + name + "'").c_str());
+      if (given[i]) throw nb::type_error(("[function] got two values for input '" + name + "'").c_str());
+      values[i] = filter_value(value, inputs_[i], allow_downcast_[i], floatx_, "[function] input '" + name + "'");
+      given[i] = true;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (given[i]) continue;
+      if (!defaults_[i].is_valid() || defaults_[i].is_none())
+        throw nb::type_error(("[function] missing input " + std::to_string(i) + describe_input(inputs_[i])).c_str());
+      values[i] = filter_value(defaults_[i], inputs_[i], allow_downcast_[i], floatx_, "[function] default of input " + std::to_string(i));
+    }
+    std::vector<Array> outputs;
+    {
+      nb::gil_scoped_release unlocked;
+      outputs = function_(values);
+    }
+    if (unpack_single_) return to_numpy(outputs.at(0));
+    nb::list results;
+    for (const Array& out : outputs) results.append(to_numpy(out));
+    return results;
+  }
+
+  const Function& function() const { return function_; }
+
+ private:
+  Function function_;
+  std::vector<Variable> inputs_;
+  std::vector<std::string> names_;
+  std::vector<nb::object> defaults_;
+  std::vector<std::optional<bool>> allow_downcast_;  // per input
+  DType floatx_;
+  bool unpack_single_;
+};
+
+UnusedInput to_unused_input(const std::string& policy) {
+  if (policy == "raise") return UnusedInput::Raise;
+  if (policy == "warn") return UnusedInput::Warn;
+  if (policy == "ignore") return UnusedInput::Ignore;
+  throw ValueError("[function] on_unused_input must be 'raise', 'warn' or 'ignore', got '" + policy + "'");
+}
+
+}  // namespace
+
+void init_function(nb::module_& m) {
+  nb::class_<PythonFunction>(m, "Function", "A compiled function: call it with values for its inputs.",
+                            nb::dynamic_attr())
+      .def("__call__", &PythonFunction::call)
+      .def("_debugprint", [](const PythonFunction& f) { return f.function().debugprint(); })
+      .def_prop_ro("_num_inputs", [](const PythonFunction& f) { return f.function().num_inputs(); })
+      .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.function().num_outputs(); });
+
+  m.def(
+      "function",
+      [](const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
+         const std::vector<std::pair<Variable, Variable>>& updates, const std::vector<std::pair<Variable, Variable>>& givens,
+         const std::string& on_unused_input, std::vector<std::string> names, std::vector<nb::object> defaults,
+         std::vector<std::optional<bool>> allow_downcast, nb::handle floatx, bool unpack_single) {
+        Updates shared_updates;
+        for (const auto& [target, value] : updates) {
+          if (!target.is_shared())
+            throw TypeError("[function] the update target " + target.str() + " is not a shared variable");
+          shared_updates.emplace_back(SharedVariable(target), value);
+        }
+        Function f = function(inputs, outputs, shared_updates, givens, {.on_unused_input = to_unused_input(on_unused_input)});
+        if (names.size() != inputs.size() || defaults.size() != inputs.size() || allow_downcast.size() != inputs.size())
+          throw ValueError("[function] names, defaults and allow_downcast need one entry per input");
+        return PythonFunction(std::move(f), inputs, std::move(names), std::move(defaults), std::move(allow_downcast),
+                              to_dtype(floatx), unpack_single);
+      },
+      nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
+      nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("floatX"),
+      nb::arg("unpack_single"), kUserLine);
+
+  m.def("_filter_value", [](nb::handle value, const Variable& target, std::optional<bool> allow_downcast, nb::handle floatx) {
+    return to_numpy(filter_value(value, target, allow_downcast, to_dtype(floatx), "[filter] the value"));
+  }, nb::arg("value"), nb::arg("target"), nb::arg("allow_downcast").none(), nb::arg("floatX"));
+}
+
+}  // namespace hypatia::python
