@@ -41,7 +41,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
   };
   if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
-  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. hp::sum");
+  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. with sum");
   if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe(cost));
   for (const Variable& w : wrt)
     if (!w) fail("a wrt entry is a null Variable");

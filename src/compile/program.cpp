@@ -80,7 +80,7 @@ std::vector<Variable> Program::check_signature(const std::vector<Variable>& outp
       if (earlier.is(shared_var)) fail("shared variable " + describe(shared_var) + " is updated twice");
     if (value.dtype() != shared_var.dtype())
       fail("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
-           std::string(dtype_name(shared_var.dtype())) + " (use hp::cast)");
+           std::string(dtype_name(shared_var.dtype())) + " (use cast)");
     if (!shared_var.type().is_supertype_of(value.type()))
       fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " +
            shared_var.type().str());

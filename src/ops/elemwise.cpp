@@ -80,8 +80,8 @@ Shape broadcast_shapes_checked(const Apply& node, std::span<const Array> inputs)
       else if (size != dim) {
         std::string hint;
         if (size == 1 || dim == 1)
-          hint = "; a dimension broadcasts only when its type says size 1 (declare it, e.g. hp::row/hp::col or "
-                 "hp::tensor with shape 1)";
+          hint = "; a dimension broadcasts only when its type says size 1 (declare it, e.g. row/col or "
+                 "a tensor type with shape 1)";
         throw ShapeError("[" + node.op().name() + "] shape mismatch: inputs " + shapes_str(inputs) + " differ on axis " +
                          std::to_string(axis) + " (" + std::to_string(size) + " vs " + std::to_string(dim) + ")" + hint);
       }

@@ -437,7 +437,7 @@ ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op
     } else {
       Variable v = std::get<Operand>(value).as_variable();
       if (is_bool(v.dtype()) && v.ndim() > 0)
-        throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use hp::where");
+        throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use where (switch)");
       if (!is_integer(v.dtype()))
         throw TypeError(std::string("[") + op + "] indices must be integers, got " + v.type().str());
       if (v.ndim() == 0) {

@@ -30,6 +30,8 @@ void rethrow_with_location(const Error& error, const CodeLocation& where) {
   if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message, true);
   if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message, true);
   if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message, true);
+  if (dynamic_cast<const MemoryError*>(&error)) throw MemoryError(message, true);
+  if (dynamic_cast<const GradientError*>(&error)) throw GradientError(message, true);
   if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, true);
   throw Error(message, true);
 }

@@ -7,6 +7,7 @@
 namespace hp = hypatia;
 using hp::testing::arrays_close;
 using hp::testing::throws_with;
+using hp::Array;
 
 TEST(TensorType, PrintsKnownAndUnknownDimensions) {
   EXPECT_EQ(hp::TensorType(hp::DType::Float64, {-1, 500}).str(), "float64(?, 500)");
@@ -196,4 +197,43 @@ TEST(Printing, PprintWritesInfixWithTheNeededParentheses) {
   std::ostringstream out;
   out << (a < c);
   EXPECT_EQ(out.str(), "a < c");
+}
+
+TEST(Graph, ForeignCallSiteNamesTheFrontEndsLine) {
+  hp::Variable x, sum;
+  {
+    hp::ForeignCallSite site(hp::CodeLocation("/home/user/train.py", 42));
+    x = hp::vector("x");
+    sum = x + 1.0;
+    EXPECT_TRUE(throws_with<hp::ShapeError>([] { hp::tensor(hp::DType::Float64, {3}) + hp::tensor(hp::DType::Float64, {4}); },
+                                            {"[add]", "(node built at train.py:42)"}));
+  }
+  EXPECT_EQ(hp::format_location(x.where()), "train.py:42");
+  EXPECT_EQ(hp::format_location(sum.owner()->where()), "train.py:42");
+  EXPECT_EQ(hp::format_location(hp::vector("y").where()).rfind("test_graph.cpp:", 0), 0u);
+}
+
+TEST(Graph, SharedWithStaticShape) {
+  auto r = hp::shared(Array::zeros({1, 3}), "r", false, {1, -1});
+  EXPECT_EQ(r.type().str(), "float64(1, ?)");
+  auto m = hp::matrix("m");
+  EXPECT_EQ((m + r).type().str(), "float64(?, ?)");  // r broadcasts along axis 0
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { r.set_value(Array::zeros({2, 3})); }, {"float64(1, ?)", "float64(2, 3)"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([] { hp::shared(Array::zeros({2, 3}), "bad", false, {1, -1}); },
+                                         {"static shape", "float64(1, ?)"}));
+}
+
+TEST(Graph, ForeignStorageIsWrappedNotCopied) {
+  static double values[6] = {1, 2, 3, 4, 5, 6};
+  bool released = false;
+  {
+    std::shared_ptr<void> owner(values, [&released](void*) { released = true; });
+    auto storage = std::make_shared<hp::Storage>(values, sizeof values, owner);
+    owner.reset();
+    Array view(hp::DType::Float64, {2, 3}, storage, {1, 2}, 0);  // a transposed view of 3x2 memory
+    EXPECT_EQ(view.raw_data(), static_cast<void*>(values));
+    EXPECT_TRUE(arrays_close(view, Array::from({{1, 3, 5}, {2, 4, 6}})));
+    EXPECT_FALSE(released);
+  }
+  EXPECT_TRUE(released);
 }

@@ -192,3 +192,34 @@ TEST(Subtensor, SingleIndexErrorsPointAtTheIndexing) {
   const std::string here = "test_subtensor.cpp:" + std::to_string(__LINE__ + 1);
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[5]; }, {"index 5 is out of bounds", here}));
 }
+
+TEST(Subtensor, TheanoFormWritesThroughTheIndexingResult) {
+  auto x = hp::matrix("x");
+  auto i = hp::scalar("i", DType::Int64);
+  auto both = [&](const hp::IndexList& indices, double value) {
+    Array theano_form = hp::eval(hp::set_subtensor(x[indices], value), {{x, kM}, {i, Array::scalar(2, DType::Int64)}});
+    Array explicit_form = hp::eval(hp::set_subtensor(x, indices, value), {{x, kM}, {i, Array::scalar(2, DType::Int64)}});
+    EXPECT_TRUE(arrays_close(theano_form, explicit_form));
+    return theano_form;
+  };
+  both({hp::slice(1, 3)}, -1);
+  both({hp::slice(none, none, -2), i}, -1);
+  both({1, hp::slice(1, none)}, -1);
+  auto rows = hp::constant(Array::from_vector(std::vector<int64_t>{0, 2}));
+  auto cols = hp::constant(Array::from_vector(std::vector<int64_t>{3, 1, 3}));
+  Array written = both({rows}, 5);
+  EXPECT_TRUE(arrays_close(written, Array::from({{5, 5, 5, 5}, {4, 5, 6, 7}, {5, 5, 5, 5}})));
+  both({1, cols}, 5);
+  both({hp::slice_all(), cols}, 5);
+  // inc accumulates repeated indices, as np.add.at does.
+  Array incremented = hp::eval(hp::inc_subtensor(x[{1, cols}], 1.0), {{x, kM}});
+  EXPECT_TRUE(arrays_close(incremented, Array::from({{0, 1, 2, 3}, {4, 6, 6, 9}, {8, 9, 10, 11}})));
+}
+
+TEST(Subtensor, TheanoFormRefusesWhatIsNotAnIndexingResult) {
+  auto x = hp::matrix("x");
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::set_subtensor(x * 2, 0.0); },
+                                         {"[set_subtensor]", "expects the result of indexing", "built by mul",
+                                          "test_subtensor.cpp"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::inc_subtensor(x, 1.0); }, {"[inc_subtensor]", "not computed by indexing"}));
+}

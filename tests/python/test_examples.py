@@ -1,0 +1,66 @@
+"""The seed's Theano program and the Fashion-MNIST example run from Python and learn."""
+import os
+import runpy
+import shutil
+
+import numpy as np
+
+import hypatia as theano
+from conftest import EXAMPLES
+
+
+def test_seed_program_runs_with_only_its_imports_changed(tmp_path, fashion_mnist_dir, monkeypatch):
+    import make_seed_data
+
+    make_seed_data.write_seed_data(str(tmp_path), data_dir=fashion_mnist_dir)
+    program = tmp_path / "seed_network.py"
+    shutil.copy(os.path.join(EXAMPLES, "seed_network.py"), program)
+    monkeypatch.chdir(tmp_path)
+    np.random.seed(0)
+    run = runpy.run_path(str(program), run_name="__main__")
+
+    # Its error, before and after the 1000 training steps, on the first 20 batches: out starts at 0, so
+    # the first error is 0.5 * (sum of the one-hot targets)^2 = 0.5 * 100^2.
+    error = theano.function([run["sx"], run["sy"]], run["err"])
+    x, y = run["x"], run["y"]
+    after = np.mean([error(x[k * 100:(k + 1) * 100], y[k * 100:(k + 1) * 100]) for k in range(20)])
+    assert float(run["err_i"]) < 2500
+    assert after < 0.5 * 5000, after
+    assert run["w"].get_value().dtype == np.float64
+
+
+def test_mnist_mlp_learns(fashion_mnist_dir):
+    import mnist_mlp
+
+    lines = []
+    accuracies = mnist_mlp.train(epochs=2, limit=5000, data_dir=fashion_mnist_dir, log=lines.append)
+    assert accuracies[-1] > 0.72, (accuracies, lines)
+    assert lines[0].startswith("Fashion-MNIST: 5000 training and 10000 test images")
+
+
+def test_mnist_mlp_float64(fashion_mnist_dir):
+    import mnist_mlp
+
+    accuracies = mnist_mlp.train(epochs=1, limit=3000, dtype="float64", data_dir=fashion_mnist_dir, log=lambda _: None)
+    assert accuracies[-1] > 0.6, accuracies
+
+
+def test_fashion_mnist_reader_rejects_bad_files(tmp_path):
+    import fashion_mnist
+
+    bad = tmp_path / "bad-images-idx3-ubyte"
+    bad.write_bytes(b"\x00\x00\x0d\x01junk")
+    try:
+        fashion_mnist.read_idx(str(bad))
+    except ValueError as error:
+        assert "not an IDX file" in str(error)
+    else:
+        raise AssertionError("a bad IDX header was accepted")
+    truncated = tmp_path / "short-idx1-ubyte"
+    truncated.write_bytes(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + b"abc")
+    try:
+        fashion_mnist.read_idx(str(truncated))
+    except ValueError as error:
+        assert "truncated" in str(error)
+    else:
+        raise AssertionError("a truncated IDX file was accepted")
