@@ -4,8 +4,12 @@
     import hypatia.tensor as tensor
 """
 import os as _os
+import pkgutil as _pkgutil
 
-from . import _core
+# In a source build the extension lives in the build tree's hypatia/ directory (see python/CMakeLists.txt).
+__path__ = _pkgutil.extend_path(__path__, __name__)
+
+from . import _core  # noqa: E402
 
 _core._set_library_directory(_os.path.dirname(_os.path.abspath(__file__)) + _os.sep)
 
