@@ -1,4 +1,5 @@
-"""The seed's training step (784-500-10, tanh, softmax + cross-entropy, SGD, batch 100) in the peers.
+"""The seed's training step (784-500-10, tanh, softmax + cross-entropy, SGD, batch 100) in the peers,
+and the cost of calling a one-op function from Python.
 
 Prints one line per (peer, dtype): "<peer> <dtype> <median ms> <p10 ms> <p90 ms>", or
 "<peer> <dtype> missing <reason>" when the peer is not installed.
@@ -6,7 +7,7 @@ Prints one line per (peer, dtype): "<peer> <dtype> <median ms> <p10 ms> <p90 ms>
 import sys
 import time
 
-STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+STEPS = int(sys.argv[1]) if len(sys.argv) > 1 and __name__ == "__main__" else 300
 LR = 0.01
 
 
@@ -170,20 +171,25 @@ def torch_call():
 PEERS = {"numpy": numpy_step, "pytensor": pytensor_step, "jax": jax_step, "torch": torch_step}
 CALLS = {"numpy": numpy_call, "pytensor": pytensor_call, "jax": jax_call, "torch": torch_call}
 
-for name, make in PEERS.items():
-    for dtype in ("float32", "float64"):
-        try:
-            step = make(dtype)
-        except ImportError as error:
-            print(f"{name} {dtype} missing {error.name or error}")
-            continue
-        median, p10, p90 = timed(step)
-        print(f"{name} {dtype} {median:.4f} {p10:.4f} {p90:.4f}", flush=True)
 
-for name, make in CALLS.items():
-    try:
-        median, p10, p90 = call_overhead(make)
-    except ImportError as error:
-        print(f"{name} call missing {error.name or error}")
-        continue
-    print(f"{name} call {median:.4f} {p10:.4f} {p90:.4f}", flush=True)
+def measure(steps, calls):
+    for name, make in steps.items():
+        for dtype in ("float32", "float64"):
+            try:
+                step = make(dtype)
+            except ImportError as error:
+                print(f"{name} {dtype} missing {error.name or error}")
+                continue
+            median, p10, p90 = timed(step)
+            print(f"{name} {dtype} {median:.4f} {p10:.4f} {p90:.4f}", flush=True)
+    for name, make in calls.items():
+        try:
+            median, p10, p90 = call_overhead(make)
+        except ImportError as error:
+            print(f"{name} call missing {error.name or error}")
+            continue
+        print(f"{name} call {median:.4f} {p10:.4f} {p90:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    measure(PEERS, CALLS)

@@ -8,21 +8,25 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
 "$root/build/bench/bench_training_step" "$steps" >>"$results"
+"$root/.venv/bin/python" "$root/bench/python_front_end.py" "$steps" >>"$results"
 # NumPy's own OpenBLAS runs slower with the OPENBLAS_* overrides this machine sets for old OpenBLAS
 # builds, so the peers run without them (Hypatia keeps them: Debian's OpenBLAS needs them here).
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/peers.py" "$steps" >>"$results"
 
 echo "Training step of the seed's MLP (784-500-10, batch 100), median of $steps steps, $(nproc) cores;"
-echo "'call' rows: microseconds per call of a one-op function (x + 1 on 10 float64s), pure Python for peers."
+echo "'call' rows: microseconds per call of a one-op function (x + 1 on 10 float64s); hypatia is the C++ call,"
+echo "hypatia-py the same function called from Python, peers from Python. Ratios: row / hypatia (C++), row / hypatia-py."
 echo "Reproduce: make bench (STEPS=$steps)"
 awk '
   $1 == "hypatia" { base[$2] = $3 }
+  $1 == "hypatia-py" { py[$2] = $3 }
   { rows[NR] = $0 }
   END {
-    printf "%-10s %-8s %12s %12s %12s %10s\n", "system", "case", "median", "p10", "p90", "ratio"
+    printf "%-10s %-8s %12s %12s %12s %10s %10s\n", "system", "case", "median", "p10", "p90", "vs C++", "vs Python"
     for (i = 1; i <= NR; i++) {
       split(rows[i], f, " ")
       if (f[3] == "missing") { printf "%-10s %-8s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
-      printf "%-10s %-8s %12.3f %12.3f %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[5], f[3] / base[f[2]]
+      printf "%-10s %-8s %12.3f %12.3f %12.3f %9.2fx %9.2fx\n", f[1], f[2], f[3], f[4], f[5], f[3] / base[f[2]],
+             f[3] / py[f[2]]
     }
   }' "$results"
