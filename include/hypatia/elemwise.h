@@ -14,7 +14,8 @@ namespace hypatia {
   X(logical_not, 1) X(isnan, 1) X(isinf, 1)                                                   \
   X(add, 2) X(sub, 2) X(mul, 2) X(true_div, 2) X(int_div, 2) X(mod, 2) X(pow, 2)                \
   X(arctan2, 2) X(maximum, 2) X(minimum, 2) X(eq, 2) X(neq, 2) X(lt, 2) X(le, 2) X(gt, 2)      \
-  X(ge, 2) X(logical_and, 2) X(logical_or, 2) X(logical_xor, 2)
+  X(ge, 2) X(logical_and, 2) X(logical_or, 2) X(logical_xor, 2) X(bitwise_and, 2) X(bitwise_or, 2)      \
+  X(bitwise_xor, 2) X(invert, 1)
 
 #define HYPATIA_DECLARE_UNARY(name, arity_) HYPATIA_DECLARE_##arity_(name)
 #define HYPATIA_DECLARE_1(name) Variable name(const Operand& x);
@@ -46,9 +47,10 @@ Variable operator<(const Operand& x, const Operand& y);
 Variable operator<=(const Operand& x, const Operand& y);
 Variable operator>(const Operand& x, const Operand& y);
 Variable operator>=(const Operand& x, const Operand& y);
-Variable operator&(const Operand& x, const Operand& y);  // logical and
-Variable operator|(const Operand& x, const Operand& y);  // logical or
-Variable operator^(const Operand& x, const Operand& y);  // logical xor
-Variable operator~(const Operand& x);                    // logical not
+// Bitwise on integers and logical on bools, as NumPy's & | ^ ~.
+Variable operator&(const Operand& x, const Operand& y);
+Variable operator|(const Operand& x, const Operand& y);
+Variable operator^(const Operand& x, const Operand& y);
+Variable operator~(const Operand& x);
 
 }  // namespace hypatia

@@ -64,6 +64,12 @@ template <class Fn> decltype(auto) at_location(const CodeLocation& where, Fn&& b
   }
 }
 
+// Warnings about likely mistakes (an unused input, a disconnected gradient). They go to stderr unless a
+// front end installs its own handler (the Python package raises Python warnings); null restores stderr.
+using WarningHandler = void (*)(const std::string& message);
+void set_warning_handler(WarningHandler handler);
+void warn(const std::string& message);  // message starts with the component, e.g. "[grad] ..."
+
 // A valid axis in [0, ndim) for a possibly negative `axis`; ValueError naming `op` otherwise.
 int normalize_axis(int axis, int ndim, const char* op);
 

@@ -11,16 +11,18 @@ namespace hypatia {
 enum class Disconnected { Raise, Warn, Ignore };
 
 struct GradOptions {
-  // Gradients of the cost with respect to these variables are given (they act as extra seeds).
+  // Gradients of the cost with respect to these variables are given: they replace what would flow back
+  // to them, and act as seeds when there is no cost (Theano's known_grads).
   std::vector<std::pair<Variable, Variable>> known_grads;
-  // Treated as constants: gradients do not flow through them.
+  // Treated as constants: gradients do not flow through them (their own gradient is still computed).
   std::vector<Variable> consider_constant;
   // What to do when a wrt variable does not influence the cost.
   Disconnected disconnected_inputs = Disconnected::Raise;
 };
 
 // d cost / d wrt for each wrt; `cost` must be a scalar (0-d) unless known_grads seed the graph.
-// A disconnected input's gradient is zeros_like(input) (Warn/Ignore).
+// A disconnected input's gradient is zeros_like(input) (Warn/Ignore); an input that reaches the cost only
+// through integers (casts, comparisons, indices) has a zero gradient.
 std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt,
                            const GradOptions& options = {},
                            std::source_location where = std::source_location::current());

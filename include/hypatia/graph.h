@@ -169,6 +169,9 @@ class Op {
   // Output shapes as int64 scalar Variables, given the input shapes the same way.
   virtual std::vector<std::vector<Variable>> infer_shape(
       const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) const;
+  // False when no gradient ever flows from the outputs to the inputs (disconnected_grad): grad then
+  // treats them as unrelated rather than as connected with a zero gradient.
+  virtual bool gradient_connected() const { return true; }
   // Which outputs may be views of which inputs (the runtime must not free or modify the input).
   virtual ViewMap view_map() const { return {}; }
   // Which outputs overwrite which inputs in place (output, input); only inplace variants declare any.
@@ -240,14 +243,18 @@ class Operand {
   }
   Operand(double value, std::source_location where = std::source_location::current())
       : number_(value), is_float_(true), where_(where) {}
+  Operand(bool value, std::source_location where = std::source_location::current())
+      : integer_(value), is_bool_(true), where_(where) {}
   Operand(int value, std::source_location where = std::source_location::current())
-      : number_(value), where_(where) {}
+      : integer_(value), where_(where) {}
   Operand(long value, std::source_location where = std::source_location::current())
-      : number_(static_cast<double>(value)), where_(where) {}
+      : integer_(value), where_(where) {}
   Operand(unsigned value, std::source_location where = std::source_location::current())
-      : number_(static_cast<double>(value)), where_(where) {}
+      : integer_(value), where_(where) {}
+  // Beyond int64 an unsigned number can only be a float.
   Operand(unsigned long value, std::source_location where = std::source_location::current())
-      : number_(static_cast<double>(value)), where_(where) {}
+      : number_(static_cast<double>(value)), integer_(static_cast<int64_t>(value)),
+        is_float_(value > static_cast<unsigned long>(INT64_MAX)), where_(where) {}
 
   bool is_number() const { return !var_; }
   const std::source_location& where() const { return where_; }
@@ -262,8 +269,10 @@ class Operand {
  private:
   [[noreturn]] void reject_null() const;  // a null Variable is never a number
   Variable var_;
-  double number_ = 0;
+  double number_ = 0;   // float numbers
+  int64_t integer_ = 0;  // integer and bool numbers, exactly
   bool is_float_ = false;
+  bool is_bool_ = false;  // a weak bool takes any tensor's dtype (True is 1)
   std::source_location where_;
 };
 

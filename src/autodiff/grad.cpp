@@ -1,7 +1,6 @@
 // Reverse-mode differentiation over the graph between `wrt` and `cost`.
 #include "hypatia/grad.h"
 
-#include <iostream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,17 +17,19 @@ std::string describe(const Variable& v) {
   return (v.name().empty() ? std::string("<unnamed>") : "'" + v.name() + "'") + " " + v.type().str();
 }
 
-// Variables that depend on any of `sources` (including them), among the ancestors of `outputs`.
+// Variables that depend on any of `sources` (including them), among the ancestors of `outputs`. A
+// blocked variable (consider_constant) is a leaf: what it depends on does not reach through it.
 NodeSet depends_on(const std::vector<std::shared_ptr<Apply>>& order, const std::vector<Variable>& sources,
-                   const NodeSet& blocked) {
+                   const NodeSet& blocked, bool through_barriers = true) {
   NodeSet result;
   for (const Variable& s : sources) result.insert(s.node());
   for (const auto& node : order) {
+    if (!through_barriers && !node->op().gradient_connected()) continue;
     bool connected = false;
-    for (const Variable& input : node->inputs())
-      connected = connected || (result.count(input.node()) && !blocked.count(input.node()));
+    for (const Variable& input : node->inputs()) connected = connected || result.count(input.node());
     if (connected)
-      for (const Variable& output : node->outputs()) result.insert(output.node());
+      for (const Variable& output : node->outputs())
+        if (!blocked.count(output.node())) result.insert(output.node());
   }
   return result;
 }
@@ -56,30 +57,34 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
   // Only nodes on a path from some wrt to the cost get differentiated.
   const NodeSet from_wrt = depends_on(order, wrt, blocked);
 
+  // Known gradients are given, not accumulated: what flows back to those variables is ignored (Theano).
   std::unordered_map<const VariableNode*, Variable> grads;
+  NodeSet known;
+  for (const auto& [v, g] : options.known_grads) {
+    if (!v || !g) fail("a known_grads entry holds a null Variable");
+    if (v.ndim() != g.ndim()) fail("known gradient for " + describe(v) + " has type " + g.type().str());
+    grads[v.node()] = g;
+    known.insert(v.node());
+  }
   auto accumulate = [&](const Variable& v, const Variable& g) {
+    if (known.count(v.node())) return;
     auto [it, inserted] = grads.try_emplace(v.node(), g);
     if (!inserted) it->second = it->second + g;
   };
   if (cost) accumulate(cost, ones_like(cost));
-  for (const auto& [v, g] : options.known_grads) {
-    if (!v || !g) fail("a known_grads entry holds a null Variable");
-    if (v.ndim() != g.ndim()) fail("known gradient for " + describe(v) + " has type " + g.type().str());
-    accumulate(v, g);
-  }
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Apply& node = **it;
     bool any_output_grad = false;
     std::vector<Variable> output_grads;
     for (const Variable& out : node.outputs()) {
-      auto found = grads.find(out.node());
+      // A blocked output is a leaf: its gradient does not flow on into this node.
+      auto found = blocked.count(out.node()) ? grads.end() : grads.find(out.node());
       output_grads.push_back(found != grads.end() ? found->second : Variable());
       any_output_grad = any_output_grad || found != grads.end();
     }
     bool needed = false;
-    for (const Variable& input : node.inputs())
-      needed = needed || (from_wrt.count(input.node()) && !blocked.count(input.node()));
+    for (const Variable& input : node.inputs()) needed = needed || from_wrt.count(input.node());
     if (!any_output_grad || !needed) continue;
     // Outputs without a gradient get zeros when a sibling output has one.
     for (size_t k = 0; k < output_grads.size(); ++k)
@@ -90,7 +95,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
                   " gradients for " + std::to_string(node.inputs().size()) + " inputs");
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Variable& input = node.input(i);
-      if (!input_grads[i] || blocked.count(input.node()) || !from_wrt.count(input.node())) continue;
+      if (!input_grads[i] || !from_wrt.count(input.node())) continue;
       if (!is_float(input.dtype())) continue;
       Variable g = input_grads[i];
       if (g.dtype() != input.dtype()) g = cast(g, input.dtype());
@@ -108,13 +113,21 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
       result.push_back(found->second);
       continue;
     }
+    // Connected only through integers (casts, comparisons, indices): the gradient is zero, as in Theano.
+    const NodeSet reached = depends_on(order, {w}, blocked, /*through_barriers=*/false);
+    bool connected = false;
+    for (const Variable& seed : seeds) connected = connected || reached.count(seed.node());
+    if (connected) {
+      result.push_back(zeros_like(w));
+      continue;
+    }
     std::string message = "the cost does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
     switch (options.disconnected_inputs) {
       case Disconnected::Raise:
         fail(message + "; pass disconnected_inputs = Warn or Ignore to get zeros");
         break;
       case Disconnected::Warn:
-        std::cerr << "hypatia: [grad] warning: " << message << "; its gradient is zero\n";
+        warn("[grad] " + message + "; its gradient is zero");
         [[fallthrough]];
       case Disconnected::Ignore:
         result.push_back(zeros_like(w));

@@ -24,6 +24,7 @@ class GradientBarrier : public Op {
     return {shapes[0]};
   }
   ViewMap view_map() const override { return {{0, 0}}; }
+  bool gradient_connected() const override { return zero_; }
 
  private:
   bool zero_;

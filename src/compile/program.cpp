@@ -1,6 +1,5 @@
 #include "compile/program.h"
 
-#include <iostream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -46,8 +45,8 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   plan(options);
 }
 
-void Program::fail(const std::string& message) const {
-  throw ValueError("[function] " + message + " (function built at " + format_location(where_) + ")");
+template <class ErrorType> void Program::fail(const std::string& message) const {
+  throw ErrorType("[function] " + message + " (function built at " + format_location(where_) + ")");
 }
 
 std::vector<Variable> Program::check_signature(const std::vector<Variable>& outputs, const Updates& updates,
@@ -61,8 +60,8 @@ std::vector<Variable> Program::check_signature(const std::vector<Variable>& outp
            "; inputs must be root variables");
     if (input.is_constant()) fail("input " + std::to_string(i) + " is a constant; constants cannot be inputs");
     if (input.is_shared())
-      fail("input " + std::to_string(i) + " " + describe(input) +
-           " is a shared variable; shared variables cannot be explicit inputs (their value is implicit)");
+      fail<TypeError>("input " + std::to_string(i) + " " + describe(input) +
+                      " is a shared variable; shared variables cannot be explicit inputs (their value is implicit)");
     if (!seen_inputs.insert(input.node()).second) fail("input " + describe(input) + " is listed twice");
   }
   for (size_t i = 0; i < outputs.size(); ++i)
@@ -70,19 +69,19 @@ std::vector<Variable> Program::check_signature(const std::vector<Variable>& outp
   for (const auto& [old_var, new_var] : givens) {
     if (!old_var || !new_var) fail("a givens entry holds a null Variable");
     if (old_var.dtype() != new_var.dtype() || old_var.ndim() != new_var.ndim())
-      fail("givens replaces " + describe(old_var) + " by " + describe(new_var) + " of another type");
+      fail<TypeError>("givens replaces " + describe(old_var) + " by " + describe(new_var) + " of another type");
   }
   std::vector<Variable> results = outputs;
   for (const auto& [shared_var, value] : updates) {
-    if (!shared_var || !shared_var.is_shared()) fail("an update target is not a shared variable");
+    if (!shared_var || !shared_var.is_shared()) fail<TypeError>("an update target is not a shared variable");
     if (!value) fail("the update of " + describe(shared_var) + " is a null Variable");
     for (const SharedVariable& earlier : updated_)
       if (earlier.is(shared_var)) fail("shared variable " + describe(shared_var) + " is updated twice");
     if (value.dtype() != shared_var.dtype())
-      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
+      fail<TypeError>("the update of " + describe(shared_var) + " has type " + value.type().str() + "; its dtype must be " +
            std::string(dtype_name(shared_var.dtype())) + " (use cast)");
     if (!shared_var.type().is_supertype_of(value.type()))
-      fail("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " +
+      fail<TypeError>("the update of " + describe(shared_var) + " has type " + value.type().str() + ", expected " +
            shared_var.type().str());
     results.push_back(value);
     updated_.push_back(shared_var);
@@ -135,8 +134,8 @@ void Program::plan(const FunctionOptions& options) {
     if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
     std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
     if (options.on_unused_input == UnusedInput::Raise)
-      fail(message + "; pass FunctionOptions{.on_unused_input = UnusedInput::Ignore} (or Warn) if that is intended");
-    std::cerr << "hypatia: [function] warning: " << message << " (function built at " << format_location(where_) << ")\n";
+      fail(message + "; if that is intended, set on_unused_input to ignore (or warn)");
+    warn("[function] " + message + " (function built at " + format_location(where_) + ")");
   }
   // Each value is released after the last step that reads it, unless it is a result.
   std::unordered_map<int, size_t> last_reader;

@@ -30,7 +30,8 @@ class Program {
                                         const Givens& givens);
   void add_default_updates(std::vector<Variable>& results);
   void plan(const FunctionOptions& options);
-  [[noreturn]] void fail(const std::string& message) const;
+  // Throws ErrorType with the message and where the function was built (type mismatches are TypeErrors).
+  template <class ErrorType = ValueError> [[noreturn]] void fail(const std::string& message) const;
 
   CodeLocation where_;
 

@@ -263,24 +263,41 @@ void Operand::reject_null() const {
                    "expression at " + format_location(where_));
 }
 
+namespace {
+
+// A 0-d array holding `value` converted to `dtype` exactly as C++ converts (no detour through double).
+Array integer_scalar(int64_t value, DType dtype) {
+  Array result = Array::empty({}, dtype);
+  dispatch_dtype(dtype, [&]<class T>() { *result.data<T>() = static_cast<T>(value); });
+  return result;
+}
+
+bool fits(int64_t value, DType dtype) {
+  return dispatch_dtype(dtype, [&]<class T>() {
+    if constexpr (std::is_floating_point_v<T>) return true;  // an int next to floats becomes a float
+    else return static_cast<int64_t>(static_cast<T>(value)) == value;
+  });
+}
+
+}  // namespace
+
 Variable Operand::as_variable(DType dtype) const {
   if (var_) return var_;
-  return constant(Array::scalar(number_, dtype), "", where_);
+  return constant(is_float_ ? Array::scalar(number_, dtype) : integer_scalar(integer_, dtype), "", where_);
 }
 
 Variable Operand::as_variable(const Variable& like) const {
   if (var_) return var_;
-  return like ? as_weak_variable(like.dtype()) : as_variable(is_float_ ? DType::Float64 : DType::Int64);
+  return like ? as_weak_variable(like.dtype())
+              : as_variable(is_float_ ? DType::Float64 : is_bool_ ? DType::Bool : DType::Int64);
 }
 
 Variable Operand::as_weak_variable(DType like) const {
   if (var_) return var_;
+  if (is_bool_) return as_variable(like);
   if (is_float_) return as_variable(is_float(like) ? like : DType::Float64);
-  if (is_integer(like) || is_float(like)) {
-    // An integer literal takes the tensor's dtype when it fits (NumPy 2's weak scalars).
-    Array probe = Array::scalar(number_, like);
-    if (probe.item() == number_) return as_variable(like);
-  }
+  // An integer literal takes the tensor's dtype when it fits (NumPy 2's weak scalars).
+  if ((is_integer(like) || is_float(like)) && fits(integer_, like)) return as_variable(like);
   return as_variable(DType::Int64);
 }
 

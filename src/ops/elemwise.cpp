@@ -214,9 +214,9 @@ Variable operator<(const Operand& x, const Operand& y) { return lt(x, y); }
 Variable operator<=(const Operand& x, const Operand& y) { return le(x, y); }
 Variable operator>(const Operand& x, const Operand& y) { return gt(x, y); }
 Variable operator>=(const Operand& x, const Operand& y) { return ge(x, y); }
-Variable operator&(const Operand& x, const Operand& y) { return logical_and(x, y); }
-Variable operator|(const Operand& x, const Operand& y) { return logical_or(x, y); }
-Variable operator^(const Operand& x, const Operand& y) { return logical_xor(x, y); }
-Variable operator~(const Operand& x) { return logical_not(x); }
+Variable operator&(const Operand& x, const Operand& y) { return bitwise_and(x, y); }
+Variable operator|(const Operand& x, const Operand& y) { return bitwise_or(x, y); }
+Variable operator^(const Operand& x, const Operand& y) { return bitwise_xor(x, y); }
+Variable operator~(const Operand& x) { return invert(x); }
 
 }  // namespace hypatia

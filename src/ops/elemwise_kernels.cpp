@@ -49,8 +49,9 @@ template <TypeRule rule>
 constexpr bool returns_bool = rule == TypeRule::Compare || rule == TypeRule::Predicate || rule == TypeRule::Logical;
 
 template <TypeRule rule, class T>
-constexpr bool compute_type_allowed = rule == TypeRule::Float ? std::is_floating_point_v<T>
+constexpr bool compute_type_allowed = rule == TypeRule::Float     ? std::is_floating_point_v<T>
                                       : rule == TypeRule::Logical ? std::is_same_v<T, bool>
+                                      : rule == TypeRule::Bitwise ? std::is_integral_v<T>
                                                                   : true;
 
 template <TypeRule rule, size_t N, class Fn>

@@ -260,7 +260,8 @@ Variable var(const Operand& x, Axes axes, bool keepdims, int ddof) {
   const DType dtype = mean_dtype(input.dtype());
   Variable centered = cast(input, dtype) - mean(Operand(input, x.where()), resolved, /*keepdims=*/true);
   Variable squares = sum(Operand(sqr(centered), x.where()), resolved, keepdims);
-  return squares / (reduced_count(input, resolved, dtype, x.where()) - static_cast<double>(ddof));
+  // NumPy divides by max(n - ddof, 0): too large a ddof gives inf, not a negative variance.
+  return squares / maximum(reduced_count(input, resolved, dtype, x.where()) - static_cast<double>(ddof), 0.0);
 }
 
 Variable std(const Operand& x, Axes axes, bool keepdims, int ddof) {

@@ -1,5 +1,7 @@
 #include "ops/subtensor.h"
 
+#include <algorithm>
+
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
@@ -287,104 +289,212 @@ std::vector<std::vector<Variable>> IncSubtensor::infer_shape(const Apply&, const
   return {shapes[0]};
 }
 
-// ---- AdvancedSubtensor1 ----
+// ---- AdvancedSubtensor ----
 
-std::vector<TensorType> AdvancedSubtensor1::output_types(const std::vector<Variable>& inputs) const {
-  const Variable &x = inputs.at(0), &indices = inputs.at(1);
-  if (!is_integer(indices.dtype()))
-    throw TypeError("[take] indices must be integers, got " + indices.type().str());
-  if (axis_ < 0 || axis_ >= x.ndim())
-    throw ValueError("[take] axis " + std::to_string(axis_) + " is out of range for " + x.type().str());
-  std::vector<int64_t> shape(x.type().shape.begin(), x.type().shape.begin() + axis_);
-  shape.insert(shape.end(), indices.type().shape.begin(), indices.type().shape.end());
-  shape.insert(shape.end(), x.type().shape.begin() + axis_ + 1, x.type().shape.end());
-  return {TensorType(x.dtype(), shape)};
+namespace {
+
+std::string axes_props(const std::vector<int>& axes) {
+  if (axes.size() == 1) return "axis=" + std::to_string(axes[0]);
+  std::string result = "axes=(";
+  for (size_t i = 0; i < axes.size(); ++i) result += (i ? ", " : "") + std::to_string(axes[i]);
+  return result + ")";
 }
 
-void AdvancedSubtensor1::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
-  const Array& x = inputs[0];
-  const Array indices = inputs[1].astype(DType::Int64);
-  Shape shape(x.shape().begin(), x.shape().begin() + axis_);
-  shape.insert(shape.end(), indices.shape().begin(), indices.shape().end());
-  shape.insert(shape.end(), x.shape().begin() + axis_ + 1, x.shape().end());
-  Array out = Array::empty(shape, x.dtype());
-  // out[..., k, ...] = x[..., indices[k], ...], one slab per index.
-  const int64_t* index = indices.data<int64_t>();
-  Shape slab_shape(shape.begin(), shape.begin() + axis_);
-  slab_shape.insert(slab_shape.end(), x.shape().begin() + axis_ + 1, x.shape().end());
-  Array out_slabs = out.reshape([&] {
-    Shape s(x.shape().begin(), x.shape().begin() + axis_);
-    s.push_back(indices.size());
-    s.insert(s.end(), x.shape().begin() + axis_ + 1, x.shape().end());
-    return s;
-  }());
-  for (int64_t k = 0; k < indices.size(); ++k) {
-    int64_t i = checked_index(index[k], x.shape()[axis_], axis_, x.shape(), "take");
-    Array destination = out_slabs.index(axis_, k);
-    destination.copy_from(x.index(axis_, i));
+bool adjacent(const std::vector<int>& axes) {
+  for (size_t i = 1; i < axes.size(); ++i)
+    if (axes[i] != axes[0] + static_cast<int>(i)) return false;
+  return true;
+}
+
+// x's shape with the indexed axes replaced by the index shape `b`: in place when the axes are adjacent,
+// else `b` first (NumPy). T is a static dimension, a runtime size or a symbolic dimension.
+template <class T>
+std::vector<T> advanced_shape(const std::vector<T>& x, const std::vector<int>& axes, const std::vector<T>& b) {
+  std::vector<T> rest;
+  for (int axis = 0; axis < static_cast<int>(x.size()); ++axis)
+    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) rest.push_back(x[axis]);
+  const size_t at = adjacent(axes) ? static_cast<size_t>(axes[0]) : 0;
+  std::vector<T> result(rest.begin(), rest.begin() + static_cast<long>(at));
+  result.insert(result.end(), b.begin(), b.end());
+  result.insert(result.end(), rest.begin() + static_cast<long>(at), rest.end());
+  return result;
+}
+
+void check_advanced_inputs(const Variable& x, const std::vector<int>& axes, std::span<const Variable> indices,
+                           const char* op) {
+  if (axes.empty() || axes.size() != indices.size())
+    throw ValueError(std::string("[") + op + "] needs one index array per axis");
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] < 0 || axes[i] >= x.ndim() || (i && axes[i] <= axes[i - 1]))
+      throw ValueError(std::string("[") + op + "] axes must be ascending axes of " + x.type().str());
+    if (!is_integer(indices[i].dtype()))
+      throw TypeError(std::string("[") + op + "] indices must be integers, got " + indices[i].type().str());
   }
+}
+
+// The static shape the index arrays broadcast to (NumPy's rule: equal sizes, or 1).
+std::vector<int64_t> broadcast_index_types(std::span<const Variable> indices, const char* op) {
+  int ndim = 0;
+  for (const Variable& v : indices) ndim = std::max(ndim, v.ndim());
+  std::vector<int64_t> b(ndim, 1);
+  std::vector<bool> unknown(ndim, false);
+  for (const Variable& v : indices)
+    for (int d = 0; d < v.ndim(); ++d) {
+      const int axis = ndim - v.ndim() + d;
+      const int64_t size = v.type().shape[d];
+      if (size == TensorType::kUnknown) unknown[axis] = true;
+      else if (size != 1 && b[axis] != 1 && b[axis] != size)
+        throw IndexError(std::string("[") + op + "] index arrays of static shapes that cannot broadcast together");
+      else if (size != 1) b[axis] = size;
+    }
+  for (int axis = 0; axis < ndim; ++axis)
+    if (unknown[axis] && b[axis] == 1) b[axis] = TensorType::kUnknown;
+  return b;
+}
+
+// The index arrays broadcast together at run time, as contiguous int64 arrays of one shape.
+struct IndexArrays {
+  Shape shape;
+  std::vector<Array> flat;
+  int64_t count = 0;
+};
+
+IndexArrays broadcast_indices(std::span<const Array> indices, const char* op) {
+  IndexArrays result;
+  int ndim = 0;
+  for (const Array& a : indices) ndim = std::max(ndim, a.ndim());
+  result.shape.assign(ndim, 1);
+  for (const Array& a : indices)
+    for (int d = 0; d < a.ndim(); ++d) {
+      int64_t& dim = result.shape[ndim - a.ndim() + d];
+      const int64_t size = a.shape()[d];
+      if (size == 1) continue;
+      if (dim != 1 && dim != size) {
+        std::string shapes;
+        for (const Array& each : indices) shapes += " " + shape_str(each.shape());
+        throw IndexError(std::string("[") + op + "] shape mismatch: index arrays could not be broadcast together with shapes" +
+                         shapes);
+      }
+      dim = size;
+    }
+  for (const Array& a : indices) result.flat.push_back(a.astype(DType::Int64).broadcast_to(result.shape).contiguous());
+  result.count = shape_size(result.shape);
+  return result;
+}
+
+// The view of `x` at position k of the broadcast index arrays: x's other axes, in order.
+Array slab(const Array& x, const std::vector<int>& axes, const IndexArrays& indices, int64_t k, const char* op) {
+  Array view = x;
+  for (size_t j = axes.size(); j-- > 0;) {
+    const int axis = axes[j];
+    view = view.index(axis, checked_index(indices.flat[j].data<int64_t>()[k], x.shape()[axis], axis, x.shape(), op));
+  }
+  return view;
+}
+
+// The result's shape with the index dimensions flattened into one, and where that dimension is.
+std::pair<Shape, int> flat_result_shape(const Shape& x, const std::vector<int>& axes, int64_t count) {
+  Shape flat = advanced_shape(x, axes, Shape{count});
+  return {flat, adjacent(axes) ? axes[0] : 0};
+}
+
+}  // namespace
+
+std::string AdvancedSubtensor::props() const { return axes_props(axes_); }
+
+std::vector<TensorType> AdvancedSubtensor::output_types(const std::vector<Variable>& inputs) const {
+  const Variable& x = inputs.at(0);
+  std::span<const Variable> indices(inputs.begin() + 1, inputs.end());
+  check_advanced_inputs(x, axes_, indices, "take");
+  return {TensorType(x.dtype(), advanced_shape(x.type().shape, axes_, broadcast_index_types(indices, "take")))};
+}
+
+void AdvancedSubtensor::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const Array& x = inputs[0];
+  IndexArrays indices = broadcast_indices(inputs.subspan(1), "take");
+  Array out = Array::empty(advanced_shape(x.shape(), axes_, indices.shape), x.dtype());
+  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count);
+  Array flat = out.reshape(flat_shape);
+  for (int64_t k = 0; k < indices.count; ++k) flat.index(position, k).copy_from(slab(x, axes_, indices, k, "take"));
   outputs[0] = std::move(out);
 }
 
-std::vector<Variable> AdvancedSubtensor1::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  const Variable &x = node.input(0), &indices = node.input(1);
-  if (!is_float(x.dtype())) return {Variable(), Variable()};
-  return {apply_op1(std::make_shared<AdvancedIncSubtensor1>(axis_, false), {zeros_like(x), output_grads[0], indices}),
-          Variable()};
+std::vector<Variable> AdvancedSubtensor::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  std::vector<Variable> grads(node.inputs().size());
+  const Variable& x = node.input(0);
+  if (!is_float(x.dtype())) return grads;
+  std::vector<Variable> inputs = {zeros_like(x), output_grads[0]};
+  for (const Variable& index : tail(node.inputs(), 1)) inputs.push_back(index);
+  grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, false), inputs);
+  return grads;
 }
 
-std::vector<std::vector<Variable>> AdvancedSubtensor1::infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const {
-  std::vector<Variable> dims(shapes[0].begin(), shapes[0].begin() + axis_);
-  dims.insert(dims.end(), shapes[1].begin(), shapes[1].end());
-  dims.insert(dims.end(), shapes[0].begin() + axis_ + 1, shapes[0].end());
-  return {dims};
+std::vector<std::vector<Variable>> AdvancedSubtensor::infer_shape(const Apply&,
+                                                                  const std::vector<std::vector<Variable>>& shapes) const {
+  // The broadcast index shape: for valid indices each dimension is the largest of the sizes there.
+  size_t ndim = 0;
+  for (size_t i = 1; i < shapes.size(); ++i) ndim = std::max(ndim, shapes[i].size());
+  std::vector<Variable> b(ndim);
+  for (size_t i = 1; i < shapes.size(); ++i)
+    for (size_t d = 0; d < shapes[i].size(); ++d) {
+      Variable& dim = b[ndim - shapes[i].size() + d];
+      dim = dim ? maximum(dim, shapes[i][d]) : shapes[i][d];
+    }
+  return {advanced_shape(shapes[0], axes_, b)};
 }
 
-// ---- AdvancedIncSubtensor1 ----
+// ---- AdvancedIncSubtensor ----
 
-std::vector<TensorType> AdvancedIncSubtensor1::output_types(const std::vector<Variable>& inputs) const {
-  const Variable &x = inputs.at(0), &value = inputs.at(1), &indices = inputs.at(2);
-  auto region = AdvancedSubtensor1(axis_).output_types({x, indices}).at(0);
+std::string AdvancedIncSubtensor::props() const { return axes_props(axes_); }
+
+std::vector<TensorType> AdvancedIncSubtensor::output_types(const std::vector<Variable>& inputs) const {
+  const Variable &x = inputs.at(0), &value = inputs.at(1);
+  std::vector<Variable> take_inputs = {x};
+  take_inputs.insert(take_inputs.end(), inputs.begin() + 2, inputs.end());
+  auto region = AdvancedSubtensor(axes_).output_types(take_inputs).at(0);
   validate_value_type(region, value, set_ ? "set_subtensor" : "inc_subtensor");
   return {x.type()};
 }
 
-void AdvancedIncSubtensor1::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
-  const Array& x = inputs[0];
-  const Array indices = inputs[2].astype(DType::Int64).reshape({-1});
-  Shape region(x.shape().begin(), x.shape().begin() + axis_);
-  region.insert(region.end(), inputs[2].shape().begin(), inputs[2].shape().end());
-  region.insert(region.end(), x.shape().begin() + axis_ + 1, x.shape().end());
+void AdvancedIncSubtensor::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const char* op = set_ ? "set_subtensor" : "inc_subtensor";
-  Array value = broadcast_value(inputs[1], node.input(1).type(), region, op).astype(x.dtype());
-  // View the value's index axes as one, to walk it alongside the flat indices.
-  Shape flat_region(x.shape().begin(), x.shape().begin() + axis_);
-  flat_region.push_back(indices.size());
-  flat_region.insert(flat_region.end(), x.shape().begin() + axis_ + 1, x.shape().end());
-  value = value.reshape(flat_region);
+  const Array& x = inputs[0];
+  IndexArrays indices = broadcast_indices(inputs.subspan(2), op);
+  Shape region = advanced_shape(x.shape(), axes_, indices.shape);
+  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count);
+  Array value = broadcast_value(inputs[1], node.input(1).type(), region, op).astype(x.dtype()).reshape(flat_shape);
   Array out = x.copy();
-  const int64_t* index = indices.data<int64_t>();
-  for (int64_t k = 0; k < indices.size(); ++k) {
-    int64_t i = checked_index(index[k], x.shape()[axis_], axis_, x.shape(), op);
-    Array destination = out.index(axis_, i);
-    if (set_) destination.copy_from(value.index(axis_, k));
-    else add_into(destination, value.index(axis_, k));  // repeated indices accumulate
+  for (int64_t k = 0; k < indices.count; ++k) {
+    Array destination = slab(out, axes_, indices, k, op);
+    if (set_) destination.copy_from(value.index(position, k));
+    else add_into(destination, value.index(position, k));  // repeated positions accumulate
   }
   outputs[0] = std::move(out);
 }
 
-std::vector<Variable> AdvancedIncSubtensor1::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  const Variable &x = node.input(0), &value = node.input(1), &indices = node.input(2), &g = output_grads[0];
-  std::vector<Variable> grads(3);
-  if (is_float(x.dtype()))
-    grads[0] = set_ ? apply_op1(std::make_shared<AdvancedIncSubtensor1>(axis_, true), {g, zeros_like(value), indices}) : g;
-  if (is_float(value.dtype()))
-    grads[1] = sum_to_value(apply_op1(std::make_shared<AdvancedSubtensor1>(axis_), {g, indices}), value);
+std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable &x = node.input(0), &value = node.input(1), &g = output_grads[0];
+  const std::vector<Variable> indices = tail(node.inputs(), 2);
+  std::vector<Variable> grads(node.inputs().size());
+  if (is_float(x.dtype())) {
+    if (set_) {
+      std::vector<Variable> inputs = {g, zeros_like(value)};
+      inputs.insert(inputs.end(), indices.begin(), indices.end());
+      grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, true), inputs);
+    } else {
+      grads[0] = g;
+    }
+  }
+  if (is_float(value.dtype())) {
+    std::vector<Variable> inputs = {g};
+    inputs.insert(inputs.end(), indices.begin(), indices.end());
+    grads[1] = sum_to_value(apply_op1(std::make_shared<AdvancedSubtensor>(axes_), inputs), value);
+  }
   return grads;
 }
 
-std::vector<std::vector<Variable>> AdvancedIncSubtensor1::infer_shape(const Apply&,
-                                                                     const std::vector<std::vector<Variable>>& shapes) const {
+std::vector<std::vector<Variable>> AdvancedIncSubtensor::infer_shape(const Apply&,
+                                                                    const std::vector<std::vector<Variable>>& shapes) const {
   return {shapes[0]};
 }
 
@@ -392,14 +502,23 @@ std::vector<std::vector<Variable>> AdvancedIncSubtensor1::infer_shape(const Appl
 
 namespace {
 
-// An index list resolved against x: basic entries, at most one integer-array axis, new axes.
+// An index list resolved against x: basic entries (integers and slices), integer-array indices with
+// the axes of x they index, and new axes.
 struct ParsedIndex {
   std::vector<BasicIndex> entries;
   std::vector<Variable> scalars;
-  int advanced_axis = -1;       // input axis of the integer-array index
-  Variable advanced_indices;
-  std::vector<int> new_axes;    // positions in the result where newaxis inserts a dimension
+  std::vector<int> advanced_axes;  // axes of x, ascending
+  std::vector<Variable> advanced_indices;
+  std::vector<int> new_axes;       // positions in the result where newaxis inserts a dimension
 };
+
+Variable index_variable(const Index& index, const char* op) {
+  Variable v = std::get<Operand>(index.value()).as_variable();
+  if (is_bool(v.dtype()) && v.ndim() > 0)
+    throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use where (switch)");
+  if (!is_integer(v.dtype())) throw TypeError(std::string("[") + op + "] indices must be integers, got " + v.type().str());
+  return v;
+}
 
 ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op) {
   ParsedIndex parsed;
@@ -412,16 +531,44 @@ ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op
   if (real > x.ndim())
     throw IndexError(std::string("[") + op + "] too many indices for " + x.type().str() + ": " + std::to_string(real) +
                      " were given");
+  // Integer and integer-array entries as Variables, once; and the axes of x they index.
+  std::vector<Variable> resolved(list.indices.size());
+  std::vector<int> array_axes, integer_axes;
+  int b_ndim = 0;
+  for (size_t k = 0, axis = 0; k < list.indices.size(); ++k) {
+    const auto& value = list.indices[k].value();
+    if (std::holds_alternative<Ellipsis>(value)) {
+      axis += x.ndim() - real;
+    } else if (std::holds_alternative<Operand>(value)) {
+      resolved[k] = index_variable(list.indices[k], op);
+      (resolved[k].ndim() ? array_axes : integer_axes).push_back(static_cast<int>(axis++));
+      b_ndim = std::max(b_ndim, resolved[k].ndim());
+    } else if (!std::holds_alternative<NewAxis>(value)) {
+      ++axis;
+    }
+  }
+  // With arrays present NumPy counts integers as index arrays when placing the indexed dimensions:
+  // next to the arrays they may stay basic (dropping their axes first); apart, they become 0-d arrays.
+  std::vector<int> combined = array_axes;
+  if (!array_axes.empty()) combined.insert(combined.end(), integer_axes.begin(), integer_axes.end());
+  std::sort(combined.begin(), combined.end());
+  const bool integers_advanced = !array_axes.empty() && !adjacent(combined);
+  const bool has_new_axis = std::any_of(list.indices.begin(), list.indices.end(),
+                                        [](const Index& i) { return std::holds_alternative<NewAxis>(i.value()); });
+  if (integers_advanced && has_new_axis)
+    throw IndexError(std::string("[") + op + "] newaxis together with index arrays on separated axes is not supported");
+
   int axis = 0, out_dim = 0;
+  bool advanced_placed = false;
   auto full_slice = [&] {
     parsed.entries.push_back(BasicIndex{});
     ++axis;
     ++out_dim;
   };
-  for (const Index& index : list.indices) {
-    const auto& value = index.value();
+  for (size_t k = 0; k < list.indices.size(); ++k) {
+    const auto& value = list.indices[k].value();
     if (std::holds_alternative<Ellipsis>(value)) {
-      for (int k = 0; k < x.ndim() - real; ++k) full_slice();
+      for (int n = 0; n < x.ndim() - real; ++n) full_slice();
     } else if (std::holds_alternative<NewAxis>(value)) {
       parsed.new_axes.push_back(out_dim++);
     } else if (const auto* s = std::get_if<SliceIndex>(&value)) {
@@ -434,43 +581,41 @@ ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op
       parsed.entries.push_back(entry);
       ++axis;
       ++out_dim;
-    } else {
-      Variable v = std::get<Operand>(value).as_variable();
-      if (is_bool(v.dtype()) && v.ndim() > 0)
-        throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use where (switch)");
-      if (!is_integer(v.dtype()))
-        throw TypeError(std::string("[") + op + "] indices must be integers, got " + v.type().str());
-      if (v.ndim() == 0) {
-        parsed.entries.push_back(BasicIndex{true});
-        parsed.scalars.push_back(v);
-      } else {
-        if (parsed.advanced_axis != -1)
-          throw IndexError(std::string("[") + op + "] only one integer-array index is supported");
-        parsed.advanced_axis = axis;
-        parsed.advanced_indices = v;
-        parsed.entries.push_back(BasicIndex{});  // a full slice; the take follows
-        out_dim += v.ndim();
-      }
+    } else if (resolved[k].ndim() == 0 && !integers_advanced) {
+      parsed.entries.push_back(BasicIndex{true});
+      parsed.scalars.push_back(resolved[k]);
       ++axis;
+    } else {
+      parsed.advanced_axes.push_back(axis++);
+      parsed.advanced_indices.push_back(resolved[k]);
+      parsed.entries.push_back(BasicIndex{});  // a full slice; the advanced indexing follows
+      if (!advanced_placed) out_dim += b_ndim;   // the index dimensions appear once, at the first array
+      advanced_placed = true;
     }
   }
   return parsed;
 }
 
-Variable basic_subtensor(const Variable& x, const ParsedIndex& parsed, std::source_location where) {
+// Variable for the basic part of `parsed` (a view). An index of full slices alone is x itself, unless
+// `keep_full` asks for a node (so that set_subtensor(x[:], y) sees an indexing result).
+Variable basic_subtensor(const Variable& x, const ParsedIndex& parsed, std::source_location where, bool keep_full) {
   bool trivial = parsed.scalars.empty();
   for (const BasicIndex& e : parsed.entries) trivial = trivial && !e.is_integer;
-  if (trivial) return x;
+  if (trivial && !(keep_full && !parsed.entries.empty())) return x;
   std::vector<Variable> inputs = {x};
   inputs.insert(inputs.end(), parsed.scalars.begin(), parsed.scalars.end());
   return apply_op1(std::make_shared<Subtensor>(parsed.entries), inputs, where);
 }
 
-// Where the integer-array axis lands after the basic indexing dropped the integer axes before it.
-int advanced_axis_after_basic(const ParsedIndex& parsed) {
-  int axis = parsed.advanced_axis;
-  for (int k = 0; k < parsed.advanced_axis; ++k) axis -= parsed.entries[k].is_integer;
-  return axis;
+// The advanced axes once the basic indexing dropped the integer axes before them.
+std::vector<int> advanced_axes_after_basic(const ParsedIndex& parsed) {
+  std::vector<int> axes;
+  for (int axis : parsed.advanced_axes) {
+    int after = axis;
+    for (int k = 0; k < axis; ++k) after -= parsed.entries[k].is_integer;
+    axes.push_back(after);
+  }
+  return axes;
 }
 
 }  // namespace
@@ -478,10 +623,13 @@ int advanced_axis_after_basic(const ParsedIndex& parsed) {
 Variable subtensor(const Variable& x, const IndexList& indices) {
   return at_location(indices.where, [&] {
     ParsedIndex parsed = parse_index(x, indices, "subtensor");
-    Variable result = basic_subtensor(x, parsed, indices.where);
-    if (parsed.advanced_axis != -1)
-      result = apply_op1(std::make_shared<AdvancedSubtensor1>(advanced_axis_after_basic(parsed)),
-                         {result, parsed.advanced_indices}, indices.where);
+    const bool advanced = !parsed.advanced_axes.empty();
+    Variable result = basic_subtensor(x, parsed, indices.where, /*keep_full=*/!advanced && parsed.new_axes.empty());
+    if (advanced) {
+      std::vector<Variable> inputs = {result};
+      inputs.insert(inputs.end(), parsed.advanced_indices.begin(), parsed.advanced_indices.end());
+      result = apply_op1(std::make_shared<AdvancedSubtensor>(advanced_axes_after_basic(parsed)), inputs, indices.where);
+    }
     if (!parsed.new_axes.empty()) {
       std::vector<int> pattern;
       int next = 0;
@@ -503,18 +651,19 @@ Variable write_subtensor(const Variable& x, const IndexList& indices, const Oper
     if (!parsed.new_axes.empty()) throw IndexError(std::string("[") + op + "] newaxis is not supported when writing");
     Variable value = value_operand.as_weak_variable(x.dtype());
     std::vector<Variable> scalars = parsed.scalars;
-    if (parsed.advanced_axis == -1) {
+    if (parsed.advanced_axes.empty()) {
       std::vector<Variable> inputs = {x, value};
       inputs.insert(inputs.end(), scalars.begin(), scalars.end());
       return apply_op1(std::make_shared<IncSubtensor>(parsed.entries, set), inputs, indices.where);
     }
-    // Write the integer-array part into the basic region, then write that region back into x.
-    const int axis = advanced_axis_after_basic(parsed);
-    Variable region = basic_subtensor(x, parsed, indices.where);
-    Variable written = apply_op1(std::make_shared<AdvancedIncSubtensor1>(axis, set), {region, value, parsed.advanced_indices},
+    // Write the advanced part into the basic region, then write that region back into x.
+    Variable region = basic_subtensor(x, parsed, indices.where, /*keep_full=*/false);
+    std::vector<Variable> inputs = {region, value};
+    inputs.insert(inputs.end(), parsed.advanced_indices.begin(), parsed.advanced_indices.end());
+    Variable written = apply_op1(std::make_shared<AdvancedIncSubtensor>(advanced_axes_after_basic(parsed), set), inputs,
                                  indices.where);
     if (region.is(x)) return written;
-    std::vector<Variable> inputs = {x, written};
+    inputs = {x, written};
     inputs.insert(inputs.end(), scalars.begin(), scalars.end());
     return apply_op1(std::make_shared<IncSubtensor>(parsed.entries, true), inputs, indices.where);
   });
@@ -532,32 +681,38 @@ Variable inc_subtensor(const Variable& x, const IndexList& indices, const Operan
 namespace {
 
 // The x and index list that built `indexed` (x[indices]), read back from its Subtensor and
-// AdvancedSubtensor1 nodes.
-IndexList indexing_of(const Variable& indexed, const char* op, std::source_location where) {
+// AdvancedSubtensor nodes.
+std::pair<Variable, IndexList> indexing_of(const Variable& indexed, const char* op, std::source_location where) {
   Variable base = indexed;
   std::shared_ptr<Apply> node = indexed.owner();
-  int advanced_axis = -1;
-  Variable advanced_indices;
+  std::vector<int> advanced_axes;  // after the basic indexing
+  std::vector<Variable> advanced_indices;
   if (node) {
-    if (const auto* take_op = dynamic_cast<const AdvancedSubtensor1*>(&node->op())) {
-      advanced_axis = take_op->axis();
-      advanced_indices = node->input(1);
+    if (const auto* take_op = dynamic_cast<const AdvancedSubtensor*>(&node->op())) {
+      advanced_axes = take_op->axes();
+      advanced_indices = tail(node->inputs(), 1);
       base = node->input(0);
       node = base.owner();
     }
   }
   std::vector<BasicIndex> entries;
   std::vector<Variable> scalars;
+  Variable x = base;
   if (node && dynamic_cast<const Subtensor*>(&node->op())) {
     entries = static_cast<const Subtensor&>(node->op()).entries();
-    scalars.assign(node->inputs().begin() + 1, node->inputs().end());
-  } else if (advanced_axis == -1) {
+    scalars = tail(node->inputs(), 1);
+    x = node->input(0);
+  } else if (advanced_axes.empty()) {
     throw TypeError(std::string("[") + op + "] expects the result of indexing a tensor (x[...]), got " + indexed.str() +
                     (node ? " built by " + node->op().str() : std::string(", which is not computed by indexing")));
   }
   std::vector<Index> indices;
-  size_t next = 0;
+  size_t next = 0, next_advanced = 0;
   int kept_axis = 0;  // axis position after the integer entries are dropped
+  auto take_advanced = [&](int axis) {
+    if (next_advanced < advanced_axes.size() && advanced_axes[next_advanced] == axis) return advanced_indices[next_advanced++];
+    return Variable();
+  };
   for (const BasicIndex& entry : entries) {
     if (entry.is_integer) {
       indices.emplace_back(scalars[next++]);
@@ -567,46 +722,39 @@ IndexList indexing_of(const Variable& indexed, const char* op, std::source_locat
     if (entry.has_start) bounds.start = Operand(scalars[next++]);
     if (entry.has_stop) bounds.stop = Operand(scalars[next++]);
     if (entry.has_step) bounds.step = Operand(scalars[next++]);
-    if (kept_axis++ == advanced_axis) {
+    if (Variable array = take_advanced(kept_axis++)) {
       if (entry.has_start || entry.has_stop || entry.has_step)
         throw IndexError(std::string("[") + op + "] cannot write through a slice followed by an integer-array index on "
                          "the same axis; index x once");
-      indices.emplace_back(advanced_indices);
+      indices.emplace_back(array);
     } else {
       indices.emplace_back(bounds);
     }
   }
-  for (; kept_axis <= advanced_axis; ++kept_axis)
-    indices.emplace_back(kept_axis == advanced_axis ? Index(advanced_indices) : Index(slice_all()));
-  return IndexList(std::move(indices), where);
-}
-
-Variable indexed_base(const Variable& indexed) {
-  std::shared_ptr<Apply> node = indexed.owner();
-  Variable base = node->input(0);
-  if (dynamic_cast<const AdvancedSubtensor1*>(&node->op()) && base.owner() &&
-      dynamic_cast<const Subtensor*>(&base.owner()->op()))
-    return base.owner()->input(0);
-  return base;
+  for (; next_advanced < advanced_axes.size(); ++kept_axis) {
+    Variable array = take_advanced(kept_axis);
+    indices.emplace_back(array ? Index(array) : Index(slice_all()));
+  }
+  return {x, IndexList(std::move(indices), where)};
 }
 
 }  // namespace
 
 Variable set_subtensor(const Variable& indexed, const Operand& value, std::source_location where) {
-  IndexList indices = at_location(where, [&] { return indexing_of(indexed, "set_subtensor", where); });
-  return set_subtensor(indexed_base(indexed), indices, value);
+  auto [x, indices] = at_location(where, [&] { return indexing_of(indexed, "set_subtensor", where); });
+  return set_subtensor(x, indices, value);
 }
 
 Variable inc_subtensor(const Variable& indexed, const Operand& value, std::source_location where) {
-  IndexList indices = at_location(where, [&] { return indexing_of(indexed, "inc_subtensor", where); });
-  return inc_subtensor(indexed_base(indexed), indices, value);
+  auto [x, indices] = at_location(where, [&] { return indexing_of(indexed, "inc_subtensor", where); });
+  return inc_subtensor(x, indices, value);
 }
 
 Variable take(const Operand& x, const Operand& indices, int axis) {
   Variable input = x.as_variable();
   Variable index = indices.as_variable();
   int resolved = axis < 0 ? axis + input.ndim() : axis;
-  return apply_op1(std::make_shared<AdvancedSubtensor1>(resolved), {input, index}, x.where());
+  return apply_op1(std::make_shared<AdvancedSubtensor>(std::vector<int>{resolved}), {input, index}, x.where());
 }
 
 SliceIndex slice(std::optional<Operand> start, std::optional<Operand> stop, std::optional<Operand> step) {

@@ -1,6 +1,7 @@
 // Indexing ops. Basic indexing (integers and slices) is Subtensor, a view; IncSubtensor writes
-// into a copy of x. One integer-array index along an axis is AdvancedSubtensor1 (NumPy's take) and
-// AdvancedIncSubtensor1 (np.put / np.add.at). The public builders combine them with DimShuffle.
+// into a copy of x. Integer-array indices on one or more axes are AdvancedSubtensor (NumPy's advanced
+// indexing; one axis is np.take) and AdvancedIncSubtensor (np.put / np.add.at). The public builders
+// combine them with DimShuffle.
 #pragma once
 #include <vector>
 
@@ -42,29 +43,31 @@ class IncSubtensor : public Op {
   bool set_;
 };
 
-// Inputs: x, integer indices (any rank).
-class AdvancedSubtensor1 : public Op {
+// Inputs: x, then one integer index array per axis of `axes` (ascending, distinct). The index arrays
+// broadcast together (NumPy's rule) to a shape B; the result has x's other axes with B in place of the
+// indexed axes when those are adjacent, else B first, as in NumPy.
+class AdvancedSubtensor : public Op {
  public:
-  explicit AdvancedSubtensor1(int axis) : axis_(axis) {}
+  explicit AdvancedSubtensor(std::vector<int> axes) : axes_(std::move(axes)) {}
   std::string name() const override { return "take"; }
-  std::string props() const override { return "axis=" + std::to_string(axis_); }
+  std::string props() const override;
   HYPATIA_OP_METHODS
-  int axis() const { return axis_; }
+  const std::vector<int>& axes() const { return axes_; }
 
  private:
-  int axis_;
+  std::vector<int> axes_;
 };
 
-// Inputs: x, value, integer indices. inc accumulates repeated indices (np.add.at).
-class AdvancedIncSubtensor1 : public Op {
+// Inputs: x, value, then the index arrays of `axes`. inc accumulates repeated positions (np.add.at).
+class AdvancedIncSubtensor : public Op {
  public:
-  AdvancedIncSubtensor1(int axis, bool set) : axis_(axis), set_(set) {}
+  AdvancedIncSubtensor(std::vector<int> axes, bool set) : axes_(std::move(axes)), set_(set) {}
   std::string name() const override { return set_ ? "set_take" : "inc_take"; }
-  std::string props() const override { return "axis=" + std::to_string(axis_); }
+  std::string props() const override;
   HYPATIA_OP_METHODS
 
  private:
-  int axis_;
+  std::vector<int> axes_;
   bool set_;
 };
 

@@ -1,5 +1,7 @@
 #include "hypatia/error.h"
 
+#include <atomic>
+#include <iostream>
 #include <string_view>
 
 namespace hypatia {
@@ -34,6 +36,17 @@ void rethrow_with_location(const Error& error, const CodeLocation& where) {
   if (dynamic_cast<const GradientError*>(&error)) throw GradientError(message, true);
   if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, true);
   throw Error(message, true);
+}
+
+namespace {
+std::atomic<WarningHandler> warning_handler{nullptr};
+}  // namespace
+
+void set_warning_handler(WarningHandler handler) { warning_handler = handler; }
+
+void warn(const std::string& message) {
+  if (WarningHandler handler = warning_handler.load()) return handler(message);
+  std::cerr << "hypatia: warning: " << message << "\n";
 }
 
 int normalize_axis(int axis, int ndim, const char* op) {

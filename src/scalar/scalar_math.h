@@ -42,9 +42,18 @@ template <class T> inline T sign(T a) {
 template <class T> inline T sqr(T a) { return mul(a, a); }
 template <class T> inline T true_div(T a, T b) { return a / b; }
 
-// Floor division; integer division by zero gives 0, as NumPy does (with a warning there).
+// Floor division; integer division by zero gives 0, as NumPy does (with a warning there). Floats use
+// NumPy's divmod: the quotient is consistent with fmod, so 1.0 // 0.1 is 9 and inf // 1 is NaN.
 template <class T> inline T int_div(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) return std::floor(a / b);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == 0) return a / b;
+    T r = std::fmod(a, b);
+    T q = (a - r) / b;
+    if (r != 0 && ((b < 0) != (r < 0))) q -= T(1);
+    if (q == 0) return std::copysign(T(0), a / b);
+    T floored = std::floor(q);
+    return q - floored > T(0.5) ? floored + T(1) : floored;
+  }
   else if constexpr (std::is_same_v<T, bool>) return b ? a : false;
   else {
     if (b == 0) return 0;
@@ -142,6 +151,14 @@ inline bool logical_and(bool a, bool b) { return a && b; }
 inline bool logical_or(bool a, bool b) { return a || b; }
 inline bool logical_xor(bool a, bool b) { return a != b; }
 inline bool logical_not(bool a) { return !a; }
+// On bools these are the logical operations, as in NumPy.
+template <class T> inline T bitwise_and(T a, T b) { return static_cast<T>(a & b); }
+template <class T> inline T bitwise_or(T a, T b) { return static_cast<T>(a | b); }
+template <class T> inline T bitwise_xor(T a, T b) { return static_cast<T>(a ^ b); }
+template <class T> inline T invert(T a) {
+  if constexpr (std::is_same_v<T, bool>) return !a;
+  else return static_cast<T>(~a);
+}
 template <class T> inline bool isnan(T a) { if constexpr (std::is_floating_point_v<T>) return std::isnan(a); else return false; }
 template <class T> inline bool isinf(T a) { if constexpr (std::is_floating_point_v<T>) return std::isinf(a); else return false; }
 

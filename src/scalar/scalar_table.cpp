@@ -69,6 +69,12 @@ ScalarTyping scalar_typing(const ScalarOp& op, const std::vector<DType>& inputs)
     }
     case TypeRule::Second: return {inputs.at(1), inputs.at(1)};
     case TypeRule::Cast: return {op.cast_to, op.cast_to};
+    case TypeRule::Bitwise: {
+      DType t = promoted(0);
+      if (is_float(t))
+        throw TypeError(std::string("[") + info.name + "] is defined for integers and bools, not " + dtype_list(inputs));
+      return {t, t};
+    }
   }
   __builtin_unreachable();
 }

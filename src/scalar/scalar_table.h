@@ -14,7 +14,7 @@ enum class ScalarOpId : uint8_t {
 #undef HYPATIA_SCALAR_OP
 };
 
-enum class TypeRule : uint8_t { Upcast, UpcastNumeric, Float, Compare, Logical, Predicate, Where, Second, Cast };
+enum class TypeRule : uint8_t { Upcast, UpcastNumeric, Float, Compare, Logical, Predicate, Where, Second, Cast, Bitwise };
 
 using ScalarGradFn = std::vector<Variable> (*)(const std::vector<Variable>& x, const Variable& out, const Variable& gz);
 

@@ -99,8 +99,8 @@ TEST(Function, RefusesBadInputsAndUpdates) {
   auto s32 = hp::shared(hp::Array::from({1.0}, hp::DType::Float32), "s32");
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x, x}, {x}); }, {"listed twice"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({hp::exp(x)}, {x}); }, {"must be root variables"}));
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({s}, {x}); }, {"shared variable", "'s'"}));
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x}, {{s32, s32 + x}}); },
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::function({s}, {x}); }, {"shared variable", "'s'"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::function({x}, {x}, {{s32, s32 + x}}); },
                                           {"update of 's32'", "float64", "float32", "use cast"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x}, {{s, s + x}, {s, s - x}}); },
                                           {"updated twice"}));
@@ -159,7 +159,7 @@ TEST(Function, SharedValuesChangedBySetValueAreSeen) {
 
 TEST(Function, UpdateMustKeepTheRank) {
   auto s = hp::shared(hp::Array::from({1.0, 2.0}), "s");
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({}, {}, {{s, hp::sum(s)}}); },
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::function({}, {}, {{s, hp::sum(s)}}); },
                                           {"update of 's'", "float64()", "expected float64(?,)"}));
 }
 
@@ -169,7 +169,12 @@ TEST(Function, UnusedInputsRaiseUnlessAllowed) {
                                           {"[function] input 1 'unused'", "not used by any output or update", "test_function.cpp"}));
   auto f = hp::function({x, unused}, {x * 2.0}, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
   EXPECT_EQ(f({hp::Array::from({1.0}), hp::Array::from({5.0})})[0].item(), 2.0);
+  static std::vector<std::string> warnings;
+  hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
   EXPECT_NO_THROW(hp::function({x, unused}, {x}, {}, {}, {.on_unused_input = hp::UnusedInput::Warn}));
+  hp::set_warning_handler(nullptr);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("[function] input 1 'unused'"));
   // An input read only by an update counts as used.
   auto s = hp::shared(hp::Array::from({0.0}), "s");
   EXPECT_NO_THROW(hp::function({unused}, {}, {{s, s + unused}}));

@@ -117,7 +117,9 @@ TEST(Subtensor, Errors) {
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::scalar("f")}]; }, {"indices must be integers"}));
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::vector("mask", DType::Bool)}]; }, {"boolean mask"}));
   auto idx = hp::vector("idx", DType::Int64);
-  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{idx, idx}]; }, {"only one integer-array index"}));
+  auto three = hp::constant(Array::from_vector<int64_t>({0, 1, 2}));
+  auto two = hp::constant(Array::from_vector<int64_t>({0, 1}));
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{three, two}]; }, {"cannot broadcast together"}));
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { hp::set_subtensor(x, {0}, hp::tensor(DType::Float64, {5})); },
                                           {"[set_subtensor] value float64(5,) cannot be broadcast", "test_subtensor.cpp"}));
   auto m = hp::matrix("m");
@@ -127,6 +129,59 @@ TEST(Subtensor, Errors) {
                                           {"index -4 is out of bounds for axis 0 with size 3", "test_subtensor.cpp"}));
   auto g = hp::function({m, idx}, {m[{idx}]});
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { g({kM, Array::from_vector<int64_t>({0, 3})}); }, {"[take] index 3 is out of bounds"}));
+  auto pairs = hp::function({m, idx}, {m[{idx, hp::constant(Array::from_vector<int64_t>({0, 1, 2}))}]});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { pairs({kM, Array::from_vector<int64_t>({0, 1})}); },
+                                          {"[take] shape mismatch", "(2,) (3,)"}));
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { pairs({kM, Array::from_vector<int64_t>({0, 1, 5})}); },
+                                          {"[take] index 5 is out of bounds for axis 0"}));
+}
+
+// NumPy's advanced indexing with several index arrays: they broadcast together, and the indexed
+// dimensions replace the indexed axes when those are adjacent, or come first when they are apart.
+TEST(Subtensor, SeveralIndexArrays) {
+  auto x = hp::tensor3("x");
+  const Array value = Array::arange(24, DType::Float64).reshape({2, 3, 4});  // value[i, j, k] = 12i + 4j + k
+  auto ints = [](std::vector<int64_t> v) { return hp::constant(Array::from_vector(v)); };
+  auto eval = [&](const hp::IndexList& indices) { return hp::eval(x[indices], {{x, value}}); };
+  // x[[0, 1], [2, 0]] -> rows (0, 2) and (1, 0): shape (2, 4).
+  EXPECT_TRUE(arrays_close(eval({ints({0, 1}), ints({2, 0})}), Array::from({{8, 9, 10, 11}, {12, 13, 14, 15}})));
+  // Adjacent arrays after a slice stay in place: x[:, [0, 2], [1, 3]] has shape (2, 2).
+  EXPECT_TRUE(arrays_close(eval({hp::slice_all(), ints({0, 2}), ints({1, 3})}), Array::from({{1, 11}, {13, 23}})));
+  // Arrays apart put the index dimensions first: x[[0, 1], :, [3, 0]] has shape (2, 3).
+  EXPECT_TRUE(arrays_close(eval({ints({0, 1}), hp::slice_all(), ints({3, 0})}), Array::from({{3, 7, 11}, {12, 16, 20}})));
+  // An integer apart from an array counts as an index array: x[1, :, [0, 3]] has shape (2, 3).
+  EXPECT_TRUE(arrays_close(eval({1, hp::slice_all(), ints({0, 3})}), Array::from({{12, 16, 20}, {15, 19, 23}})));
+  // Next to the array it just drops its axis: x[1, [0, 2]] has shape (2, 4).
+  EXPECT_TRUE(arrays_close(eval({1, ints({0, 2})}), Array::from({{12, 13, 14, 15}, {20, 21, 22, 23}})));
+  // Broadcasting index arrays: a column of rows against a row of columns gives a (2, 2) grid.
+  auto rows = hp::constant(Array::from_vector<int64_t>({0, 1}, {2, 1}));
+  EXPECT_TRUE(arrays_close(hp::eval(x[{0, rows, ints({1, 3})}], {{x, value}}), Array::from({{1, 3}, {5, 7}})));
+  // The classic Theano log-likelihood: log_p[arange(n), y].
+  auto m = hp::matrix("m");
+  auto y = hp::vector("y", DType::Int64);
+  auto picked = hp::eval(m[{hp::arange(hp::shape_i(y, 0)), y}], {{m, kM}, {y, Array::from_vector<int64_t>({3, 0, 2})}});
+  EXPECT_TRUE(arrays_close(picked, Array::from({3, 4, 10})));
+  EXPECT_EQ((x[{ints({0, 1}), hp::slice_all(), ints({3, 0})}].type().str()), "float64(2, ?)");
+}
+
+TEST(Subtensor, WritingThroughSeveralIndexArrays) {
+  auto m = hp::matrix("m");
+  auto ints = [](std::vector<int64_t> v) { return hp::constant(Array::from_vector(v)); };
+  Array set = hp::eval(hp::set_subtensor(m[{ints({0, 2}), ints({1, 3})}], -1.0), {{m, kM}});
+  EXPECT_TRUE(arrays_close(set, Array::from({{0, -1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, -1}})));
+  Array inc = hp::eval(hp::inc_subtensor(m[{ints({0, 0, 1}), ints({1, 1, 2})}], 10.0), {{m, kM}});
+  EXPECT_TRUE(arrays_close(inc, Array::from({{0, 21, 2, 3}, {4, 5, 16, 7}, {8, 9, 10, 11}})));
+  auto x = hp::tensor3("x");
+  Array apart = hp::eval(hp::set_subtensor(x[{ints({0, 1}), hp::slice(1, 3), ints({3, 0})}], 1.0), {{x, Array::zeros({2, 3, 4})}});
+  EXPECT_EQ(apart.at<double>({0, 1, 3}) + apart.at<double>({0, 2, 3}) + apart.at<double>({1, 1, 0}) + apart.at<double>({1, 2, 0}), 4.0);
+  EXPECT_EQ(hp::eval(hp::sum(hp::constant(apart))).item(), 4.0);
+  expect_grad_ok([&](const std::vector<hp::Variable>& in) {
+    return in[0][{ints({0, 2, 2}), ints({1, 3, 3})}] * in[0][{1, ints({0, 1, 2})}];
+  }, {kM});
+  expect_grad_ok([&](const std::vector<hp::Variable>& in) {
+    return hp::set_subtensor(in[0][{ints({0, 2}), ints({1, 3})}], in[1] * 2.0);
+  }, {kM, Array::from({1, 2})});
+  expect_infer_shape_ok({x}, x[{ints({0, 1}), hp::slice_all(), ints({3, 0})}], {Array::zeros({2, 3, 4})});
 }
 
 TEST(Subtensor, Gradients) {
