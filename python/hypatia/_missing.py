@@ -1,8 +1,11 @@
 """Theano names Hypatia does not have yet: using one raises NotImplementedError that says so.
 
 Each module lists its missing names and installs `module_getattr` as its module __getattr__, so
-`tensor.nnet.conv2d` fails with a clear message instead of an AttributeError deep inside a script.
+`tensor.nnet.conv2d` fails with a clear message instead of an AttributeError deep inside a script;
+importing a missing module (`from hypatia.ifelse import ifelse`) fails the same way.
 """
+import importlib.abc
+import sys
 
 
 def missing(name, reason):
@@ -34,3 +37,28 @@ CONV = "convolutions and pooling (oneDNN) are planned"
 LINALG = "linear algebra (LAPACK) is planned"
 COMPLEX = "Hypatia has no complex dtypes (it has bool, int8, int16, int32, int64, uint8, float32, float64)"
 GPU = "GPU backends are planned; Hypatia runs on the CPU"
+
+
+MISSING_MODULES = {
+    "hypatia.ifelse": HIGHER_ORDER, "hypatia.scan": HIGHER_ORDER, "hypatia.scan_module": HIGHER_ORDER,
+    "hypatia.sparse": SPARSE, "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
+    "hypatia.tensor.nlinalg": LINALG, "hypatia.tensor.slinalg": LINALG, "hypatia.tensor.linalg": LINALG,
+    "hypatia.tensor.signal": CONV, "hypatia.tensor.fft": "FFT (FFTW) is planned", "hypatia.tensor.fourier":
+    "FFT (FFTW) is planned", "hypatia.tensor.random": "use hypatia.tensor.shared_randomstreams.RandomStreams",
+    "hypatia.d3viz": "d3viz is not implemented; use hypatia.printing.pydotprint",
+    "hypatia.misc.pkl_utils": "pickling graphs and functions is not implemented",
+}
+
+
+class _MissingModuleFinder(importlib.abc.MetaPathFinder):
+    """Consulted after the real finders: a missing Theano module raises NotImplementedError."""
+
+    def find_spec(self, fullname, path, target=None):
+        for name, reason in MISSING_MODULES.items():
+            if fullname == name or fullname.startswith(name + "."):
+                raise NotImplementedError(f"{name} is not implemented in Hypatia: {reason}")
+        return None
+
+
+if not any(isinstance(finder, _MissingModuleFinder) for finder in sys.meta_path):
+    sys.meta_path.append(_MissingModuleFinder())

@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import _core
+from .configparser import config
 from ._missing import HIGHER_ORDER, module_getattr
 
 GradientError = _core.GradientError
@@ -21,6 +22,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             raise TypeError(f"grad: wrt must hold symbolic Variables, got {type(w).__name__} ({w!r})")
     known = [(v, _core.as_variable(g)) for v, g in (known_grads or {}).items()]
     grads = _core.grad(cost, wrt_list, known, list(consider_constant or []), disconnected_inputs)
+    # Integers have zero gradients, in floatX (Theano's convention).
+    grads = [g if w.dtype.startswith("float") else _core.cast(g, config.floatX) for w, g in zip(wrt_list, grads)]
     if add_names and cost is not None and getattr(cost, "name", None):
         for w, g in zip(wrt_list, grads):
             if g is not None and w.name and g.name is None:

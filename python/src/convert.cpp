@@ -116,7 +116,8 @@ std::optional<DType> ndarray_dtype(nb::handle value) {
   return dtype_of_descr(PyArray_DESCR(reinterpret_cast<PyArrayObject*>(value.ptr())));
 }
 
-bool is_python_float(nb::handle value) { return PyFloat_Check(value.ptr()); }
+// Exactly a Python float: NumPy's float64 scalar subclasses float but keeps its own dtype's rules.
+bool is_python_float(nb::handle value) { return PyFloat_CheckExact(value.ptr()); }
 
 Array to_array(nb::handle value, const char* what) {
   PyArrayObject* array = PyArray_Check(value.ptr()) ? reinterpret_cast<PyArrayObject*>(Py_NewRef(value.ptr()))
@@ -182,7 +183,7 @@ nb::object numpy_dtype(DType dtype) {
 
 std::optional<Operand> try_operand(nb::handle value) {
   if (nb::isinstance<Variable>(value)) return Operand(nb::cast<const Variable&>(value));
-  if (PyBool_Check(value.ptr())) return Operand(value.ptr() == Py_True ? 1 : 0);
+  if (PyBool_Check(value.ptr())) return Operand(value.ptr() == Py_True);
   if (PyLong_Check(value.ptr())) {
     int overflow = 0;
     long number = PyLong_AsLongAndOverflow(value.ptr(), &overflow);

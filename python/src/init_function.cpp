@@ -10,13 +10,19 @@
 namespace hypatia::python {
 namespace {
 
+// How one input takes values (Theano's In): by name, with a default, and how strictly typed.
+struct InputSpec {
+  Variable variable;
+  std::string name;
+  nb::object default_value;           // None: the input must be given
+  std::optional<bool> allow_downcast;  // unset: Theano's default rules
+  bool strict = false;                 // only NumPy arrays of exactly the input's dtype
+};
+
 class PythonFunction {
  public:
-  PythonFunction(Function function, std::vector<Variable> inputs, std::vector<std::string> names,
-                 std::vector<nb::object> defaults, std::vector<std::optional<bool>> allow_downcast, DType floatx,
-                 bool unpack_single)
-      : function_(std::move(function)), inputs_(std::move(inputs)), names_(std::move(names)),
-        defaults_(std::move(defaults)), allow_downcast_(std::move(allow_downcast)), floatx_(floatx), unpack_single_(unpack_single) {}
+  PythonFunction(Function function, std::vector<InputSpec> inputs, DType floatx, bool unpack_single)
+      : function_(std::move(function)), inputs_(std::move(inputs)), floatx_(floatx), unpack_single_(unpack_single) {}
 
   nb::object call(nb::args args, nb::kwargs kwargs) const {
     const size_t n = inputs_.size();
@@ -26,22 +32,23 @@ class PythonFunction {
     std::vector<Array> values(n);
     std::vector<bool> given(n, false);
     for (size_t i = 0; i < args.size(); ++i) {
-      values[i] = filter_value(args[i], inputs_[i], allow_downcast_[i], floatx_, "[function] input " + std::to_string(i));
+      values[i] = take(args[i], i, "[function] input " + std::to_string(i));
       given[i] = true;
     }
     for (auto [key, value] : kwargs) {
       std::string name = nb::cast<std::string>(key);
-      size_t i = std::find(names_.begin(), names_.end(), name) - names_.begin();
+      size_t i = std::find_if(inputs_.begin(), inputs_.end(), [&](const InputSpec& in) { return in.name == name; }) -
+                 inputs_.begin();
       if (i == n) throw nb::type_error(("[function] has no input named '" + name + "'").c_str());
       if (given[i]) throw nb::type_error(("[function] got two values for input '" + name + "'").c_str());
-      values[i] = filter_value(value, inputs_[i], allow_downcast_[i], floatx_, "[function] input '" + name + "'");
+      values[i] = take(value, i, "[function] input '" + name + "'");
       given[i] = true;
     }
     for (size_t i = 0; i < n; ++i) {
       if (given[i]) continue;
-      if (!defaults_[i].is_valid() || defaults_[i].is_none())
-        throw nb::type_error(("[function] missing input " + std::to_string(i) + describe_input(inputs_[i])).c_str());
-      values[i] = filter_value(defaults_[i], inputs_[i], allow_downcast_[i], floatx_, "[function] default of input " + std::to_string(i));
+      if (!inputs_[i].default_value.is_valid() || inputs_[i].default_value.is_none())
+        throw nb::type_error(("[function] missing input " + std::to_string(i) + describe_input(inputs_[i].variable)).c_str());
+      values[i] = take(inputs_[i].default_value, i, "[function] default of input " + std::to_string(i));
     }
     std::vector<Array> outputs;
     {
@@ -57,11 +64,17 @@ class PythonFunction {
   const Function& function() const { return function_; }
 
  private:
+  Array take(nb::handle value, size_t i, const std::string& what) const {
+    const InputSpec& input = inputs_[i];
+    if (input.strict && ndarray_dtype(value) != input.variable.dtype())
+      throw TypeError(what + describe_input(input.variable) + " is strict: it takes only NumPy arrays of dtype " +
+                      std::string(dtype_name(input.variable.dtype())) + ", got " +
+                      nb::cast<std::string>(nb::repr(value.type())));
+    return filter_value(value, input.variable, input.allow_downcast, floatx_, what);
+  }
+
   Function function_;
-  std::vector<Variable> inputs_;
-  std::vector<std::string> names_;
-  std::vector<nb::object> defaults_;
-  std::vector<std::optional<bool>> allow_downcast_;  // per input
+  std::vector<InputSpec> inputs_;
   DType floatx_;
   bool unpack_single_;
 };
@@ -87,8 +100,9 @@ void init_function(nb::module_& m) {
       "function",
       [](const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
          const std::vector<std::pair<Variable, Variable>>& updates, const std::vector<std::pair<Variable, Variable>>& givens,
-         const std::string& on_unused_input, std::vector<std::string> names, std::vector<nb::object> defaults,
-         std::vector<std::optional<bool>> allow_downcast, nb::handle floatx, bool unpack_single) {
+         const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
+         const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
+         bool unpack_single) {
         Updates shared_updates;
         for (const auto& [target, value] : updates) {
           if (!target.is_shared())
@@ -96,13 +110,15 @@ void init_function(nb::module_& m) {
           shared_updates.emplace_back(SharedVariable(target), value);
         }
         Function f = function(inputs, outputs, shared_updates, givens, {.on_unused_input = to_unused_input(on_unused_input)});
-        if (names.size() != inputs.size() || defaults.size() != inputs.size() || allow_downcast.size() != inputs.size())
-          throw ValueError("[function] names, defaults and allow_downcast need one entry per input");
-        return PythonFunction(std::move(f), inputs, std::move(names), std::move(defaults), std::move(allow_downcast),
-                              to_dtype(floatx), unpack_single);
+        const size_t n = inputs.size();
+        if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n)
+          throw ValueError("[function] names, defaults, allow_downcast and strict need one entry per input");
+        std::vector<InputSpec> specs;
+        for (size_t i = 0; i < n; ++i) specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
+        return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single);
       },
       nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
-      nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("floatX"),
+      nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("strict"), nb::arg("floatX"),
       nb::arg("unpack_single"), kUserLine);
 
   m.def("_filter_value", [](nb::handle value, const Variable& target, std::optional<bool> allow_downcast, nb::handle floatx) {

@@ -40,6 +40,8 @@ Index to_index(nb::handle item) {
     if (!number) throw nb::python_error();
     return Index(nb::cast<long>(number));
   }
+  if ((PyList_Check(item.ptr()) || PyTuple_Check(item.ptr())) && nb::len(item) == 0)
+    return Index(constant(Array::empty({0}, DType::Int64)));  // x[[]]: NumPy's empty index is intp
   if (auto operand = try_operand(item)) return Index(operand->as_variable());
   throw IndexError("[subtensor] cannot index with a " + nb::cast<std::string>(nb::str(item.type().attr("__name__"))) +
                    " (" + nb::cast<std::string>(nb::repr(item)) + ")");
@@ -75,8 +77,8 @@ template <class Fn> auto binary(Fn fn, bool reflected) {
 }
 
 template <class Class, class Fn> void def_binary(Class& cls, const char* name, const char* reflected_name, Fn fn) {
-  cls.def(name, binary(fn, false), kUserLine);
-  if (reflected_name) cls.def(reflected_name, binary(fn, true), kUserLine);
+  cls.def(name, binary(fn, false), nb::arg("other").none(), kUserLine);
+  if (reflected_name) cls.def(reflected_name, binary(fn, true), nb::arg("other").none(), kUserLine);
 }
 
 }  // namespace
@@ -128,10 +130,10 @@ void init_graph(nb::module_& m) {
       .def_prop_ro("_where", [](const Variable& v) { return format_location(v.where()); })
       .def("__eq__", [](const Variable& a, nb::handle b) {
         return nb::isinstance<Variable>(b) && a.is(nb::cast<const Variable&>(b));
-      })
+      }, nb::arg("other").none())
       .def("__ne__", [](const Variable& a, nb::handle b) {
         return !(nb::isinstance<Variable>(b) && a.is(nb::cast<const Variable&>(b)));
-      })
+      }, nb::arg("other").none())
       .def("__hash__", [](const Variable& v) { return VariableHash()(v); })
       .def("__bool__", [](const Variable& v) -> bool {
         throw nb::type_error(("the truth value of the symbolic variable " + v.str() +
@@ -140,7 +142,8 @@ void init_graph(nb::module_& m) {
       })
       .def("__str__", &Variable::str)
       .def("__repr__", &Variable::str)
-      .def("__getitem__", [](const Variable& x, nb::handle key) { return subtensor(x, to_index_list(key)); }, kUserLine)
+      .def("__getitem__", [](const Variable& x, nb::handle key) { return subtensor(x, to_index_list(key)); },
+           nb::arg("key").none(), kUserLine)
       .def_prop_ro("T", [](const Variable& x) {
         PythonCallSite site;
         return x.T();
@@ -170,7 +173,13 @@ void init_graph(nb::module_& m) {
       .def("_get_value", [](const SharedVariable& s, bool borrow) { return to_numpy(s.get_value(borrow)); },
            nb::arg("borrow") = false)
       .def("_set_value", [](SharedVariable& s, nb::handle value, bool borrow, nb::handle floatx) {
-        s.set_value(filter_value(value, s, std::nullopt, to_dtype(floatx), "[shared] set_value of"), borrow);
+        Array array = filter_value(value, s, std::nullopt, to_dtype(floatx), "[shared] set_value of");
+        // A lossless conversion (int into float) makes a new array, which the variable may keep.
+        if (array.dtype() != s.dtype()) {
+          array = array.astype(s.dtype());
+          borrow = true;
+        }
+        s.set_value(array, borrow);
       }, nb::arg("value"), nb::arg("borrow"), nb::arg("floatX"))
       .def_prop_rw("default_update", [](const SharedVariable& s) -> nb::object {
         Variable update = s.default_update();

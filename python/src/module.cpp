@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 
 namespace nb = nanobind;
+using namespace hypatia;
 using namespace hypatia::python;
 
 NB_MODULE(_core, m) {
@@ -13,6 +14,12 @@ NB_MODULE(_core, m) {
   nb::set_leak_warnings(false);
   m.def("_set_library_directory", &set_library_directory,
         "Frames in files under this directory are the library's, not the user's.");
+  // Warnings from the core (an unused input, a disconnected gradient) become Python warnings, so filters
+  // and pytest.warns see them; a filter that turns them into errors raises.
+  set_warning_handler([](const std::string& message) {
+    nb::gil_scoped_acquire locked;
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw nb::python_error();
+  });
   init_errors(m);
   init_graph(m);
   init_ops(m);

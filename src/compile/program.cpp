@@ -134,7 +134,7 @@ void Program::plan(const FunctionOptions& options) {
     if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
     std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
     if (options.on_unused_input == UnusedInput::Raise)
-      fail(message + "; if that is intended, set on_unused_input to ignore (or warn)");
+      fail(message + "; if that is intended, pass on_unused_input='ignore' (or 'warn')");
     warn("[function] " + message + " (function built at " + format_location(where_) + ")");
   }
   // Each value is released after the last step that reads it, unless it is a result.

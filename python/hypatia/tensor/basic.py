@@ -1,4 +1,5 @@
 """The tensor op library under Theano's and NumPy's names, with their keyword arguments."""
+import builtins
 import functools
 
 import numpy as np
@@ -48,8 +49,10 @@ def _declare(kind, fixed_dtype=None):
 
 def _declare_many(single):
     def declare_many(*names, dtype=None):
-        if len(names) == 1 and isinstance(names[0], str) and (" " in names[0] or "," in names[0]):
-            names = names[0].replace(",", " ").split()
+        # Theano's forms: ('a', 'b'), ('ab',) one name per character, (3,) unnamed; also 'a b' or 'a,b'.
+        if len(names) == 1 and isinstance(names[0], str):
+            text = names[0]
+            names = text.replace(",", " ").split() if (" " in text or "," in text) else list(text)
         elif len(names) == 1 and isinstance(names[0], int):
             names = [None] * names[0]
         made = [single(name) if dtype is None else single(name, dtype=dtype) for name in names]
@@ -73,11 +76,16 @@ for _kind in _KINDS:
         globals()[_prefix + _kind] = missing(f"tensor.{_prefix}{_kind}", COMPLEX)
 
 
+_SUPPORTED_DTYPE_NAMES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "floatX"}
+
+
 def tensor(*args, name=None, dtype=None, shape=None, broadcastable=None):
     """A symbolic tensor of any rank: tensor('x', dtype='float32', shape=(None, 3)), or Theano's
     tensor(dtype, broadcastable, name)."""
-    if len(args) >= 2:
-        dtype, broadcastable, *rest = args
+    theano_form = len(args) >= 2 or (len(args) == 1 and args[0] in _SUPPORTED_DTYPE_NAMES and broadcastable is not None)
+    if theano_form:
+        dtype, *rest = args
+        broadcastable = rest.pop(0) if rest else broadcastable
         name = rest[0] if rest else name
     elif args:
         name = args[0]
@@ -152,35 +160,11 @@ logical_or = _nary(_core.logical_or, "logical_or")
 logical_xor = _nary(_core.logical_xor, "logical_xor")
 
 
-def _require_bool(name, *xs):
-    for x in xs:
-        x = as_tensor_variable(x)
-        if x.dtype != "bool":
-            raise NotImplementedError(f"{name} on {x.dtype}: bitwise operations on integers are not implemented; "
-                                      "Hypatia's and_/or_/xor/invert work on bool tensors (comparisons)")
-
-
-def and_(x, y):
-    _require_bool("and_", x, y)
-    return _core.logical_and(x, y)
-
-
-def or_(x, y):
-    _require_bool("or_", x, y)
-    return _core.logical_or(x, y)
-
-
-def xor(x, y):
-    _require_bool("xor", x, y)
-    return _core.logical_xor(x, y)
-
-
-def invert(x):
-    _require_bool("invert", x)
-    return _core.logical_not(x)
-
-
-bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
+# Bitwise on integers, logical on bools (NumPy's & | ^ ~; Theano's and_, or_, xor, invert).
+bitwise_and = and_ = _core.bitwise_and
+bitwise_or = or_ = _core.bitwise_or
+bitwise_xor = xor = _core.bitwise_xor
+bitwise_not = invert = _core.invert
 abs_ = absolute = abs
 sgn = sign
 inv = reciprocal
@@ -253,17 +237,27 @@ def _with_dtype(result, dtype):
     return result if dtype is None else cast(result, dtype)
 
 
+def _accumulated(reduce, input, axis, keepdims, dtype, acc_dtype):
+    """reduce(input) accumulated in acc_dtype (or dtype, as NumPy does) and returned in dtype."""
+    input = as_tensor_variable(input)
+    accumulate = acc_dtype if acc_dtype is not None else dtype
+    if accumulate is not None and normalize_dtype(accumulate) != input.dtype:
+        input = cast(input, accumulate)
+    return _with_dtype(reduce(input, axis, keepdims), dtype)
+
+
 def sum(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-    """Sum over axis (None: all axes); integers and bools sum to int64."""
-    return _with_dtype(_core.sum(input, axis, keepdims), dtype)
+    """Sum over axis (None: all axes); integers and bools sum to int64. dtype (or acc_dtype) sets the
+    type the sum accumulates in, as in NumPy."""
+    return _accumulated(_core.sum, input, axis, keepdims, dtype, acc_dtype)
 
 
 def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
-    return _with_dtype(_core.prod(input, axis, keepdims), dtype)
+    return _accumulated(_core.prod, input, axis, keepdims, dtype, acc_dtype)
 
 
 def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None):
-    return _with_dtype(_core.mean(input, axis, keepdims), dtype)
+    return _accumulated(_core.mean, input, axis, keepdims, dtype, acc_dtype)
 
 
 def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
@@ -520,10 +514,14 @@ def tensordot(a, b, axes=2):
 
 
 def batched_dot(a, b):
-    """Products of matching slices along the first axis (3-d by 3-d is a batch of matrix products)."""
+    """dot(a[i], b[i]) for each i along the first axis: matrices, vectors, or one of each."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 2 and b.ndim == 2:
         return sum(a * b, axis=1)
+    if b.ndim == a.ndim - 1:
+        return _core.matmul(a, expand_dims(b, -1))[..., 0]
+    if a.ndim == b.ndim - 1:
+        return _core.matmul(expand_dims(a, -2), b)[..., 0, :]
     return _core.matmul(a, b)
 
 
@@ -554,6 +552,14 @@ def argsort(a, axis=-1, kind="quicksort", order=None):
 
 
 def take_along_axis(arr, indices, axis):
+    """np.take_along_axis: indices broadcast against arr on every axis but `axis`."""
+    arr, indices = as_tensor_variable(arr), as_tensor_variable(indices)
+    axis = axis + arr.ndim if axis < 0 else axis
+    if indices.ndim == arr.ndim and builtins.any(i == 1 and a != 1 for d, (i, a) in
+                                        enumerate(zip(indices._static_shape, arr._static_shape)) if d != axis):
+        shape = [indices.shape[d] if d == axis or indices._static_shape[d] != 1 else arr.shape[d]
+                 for d in range(arr.ndim)]
+        indices = _core.alloc(indices, shape)
     return _core.take_along_axis(arr, indices, axis)
 
 

@@ -17,7 +17,9 @@ class RandomStreams:
 
     @property
     def state_updates(self):
-        return [(state, state.default_update) for state in self._stream.states]
+        """(state, its update) for every draw still in use."""
+        pairs = [(state, state.default_update) for state in self._stream.states]
+        return [(state, update) for state, update in pairs if update is not None]
 
     def uniform(self, size=(), low=0.0, high=1.0, ndim=None, dtype=None):
         return self._stream.uniform(size, low, high, normalize_dtype(dtype))

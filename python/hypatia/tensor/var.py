@@ -88,7 +88,7 @@ def _eval(self, inputs_to_values=None):
     inputs_to_values = dict(inputs_to_values or {})
     inputs = list(inputs_to_values)
     n = len(inputs)
-    f = _core.function(inputs, [self], [], [], "ignore", [""] * n, [None] * n, [None] * n,
+    f = _core.function(inputs, [self], [], [], "ignore", [""] * n, [None] * n, [None] * n, [False] * n,
                        basic.config.floatX, True)
     return f(*inputs_to_values.values())
 

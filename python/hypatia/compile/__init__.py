@@ -3,8 +3,8 @@ import numbers
 
 import numpy as np
 
-from . import _core
-from .configparser import config
+from .. import _core
+from ..configparser import config
 
 _MODES = ("FAST_RUN", "FAST_COMPILE")
 
@@ -41,7 +41,8 @@ def get_mode(mode):
     raise NotImplementedError(f"mode {mode!r} is not available: Hypatia has FAST_RUN and FAST_COMPILE")
 
 
-get_default_mode = lambda: get_mode(None)  # noqa: E731
+def get_default_mode():
+    return get_mode(None)
 
 
 class In:
@@ -112,12 +113,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     given_pairs = [(old, new if isinstance(new, _core.Variable) else _core.as_variable(new))
                    for old, new in _as_pairs(givens, "givens")]
     policy = on_unused_input if on_unused_input is not None else config.on_unused_input
-    defaults = [None if spec.value is None else spec.value for spec in specs]
     f = _core.function([spec.variable for spec in specs], output_vars, update_pairs, given_pairs, policy,
-                       [spec.name or "" for spec in specs], defaults,
+                       [spec.name or "" for spec in specs], [spec.value for spec in specs],
                        [spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
                         for spec in specs],
-                       config.floatX, unpack_single)
+                       [spec.strict for spec in specs], config.floatX, unpack_single)
     f.name = name
     f.inputs = specs
     f.outputs = output_vars

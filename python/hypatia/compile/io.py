@@ -1,0 +1,2 @@
+"""Theano's theano.compile.io."""
+from . import In, Out, Param  # noqa: F401
