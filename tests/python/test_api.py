@@ -1033,3 +1033,25 @@ def test_random_ordered_dict_updates_do_not_disturb_streams():
     a, b = f(), f()
     assert counter.get_value() == 2
     assert not np.allclose(a, b)
+
+
+def test_shared_variables_pickle_with_their_value_name_and_type():
+    import pickle
+
+    w = theano.shared(np.arange(6.0).reshape(2, 3).astype("float32"), name="w", shape=(None, 3))
+    loaded = pickle.loads(pickle.dumps(w))
+    assert isinstance(loaded, theano.SharedVariable) and loaded is not w
+    assert loaded.name == "w" and loaded.dtype == "float32" and loaded.type.shape == (None, 3)
+    np.testing.assert_array_equal(loaded.get_value(), w.get_value())
+    loaded.set_value(np.zeros((1, 3), "float32"))
+    assert w.get_value().shape == (2, 3)
+
+
+def test_pickling_graphs_and_functions_says_it_is_not_implemented():
+    import pickle
+
+    x = T.vector("x")
+    with pytest.raises(NotImplementedError, match="pickling symbolic graphs"):
+        pickle.dumps(x * 2)
+    with pytest.raises(NotImplementedError, match="pickling compiled functions"):
+        pickle.dumps(theano.function([x], x * 2))

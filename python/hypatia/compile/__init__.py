@@ -142,4 +142,10 @@ def _function_debugprint(self, file=None):
     return self._debugprint()
 
 
+def _refuse_pickle(self):
+    raise NotImplementedError("pickling compiled functions is not implemented; pickle the shared variables and "
+                              "compile the function again")
+
+
 _core.Function.debugprint = _function_debugprint
+_core.Function.__reduce__ = _refuse_pickle

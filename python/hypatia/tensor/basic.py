@@ -300,6 +300,30 @@ def argmin(x, axis=None, keepdims=False):
     return _core.argmin(x, _single_axis(axis, "argmin"), keepdims)
 
 
+def largest(*args):
+    """The elementwise maximum of two or more tensors."""
+    return functools.reduce(_core.maximum, args)
+
+
+def smallest(*args):
+    return functools.reduce(_core.minimum, args)
+
+
+class NotScalarConstantError(ValueError):
+    """get_scalar_constant_value: the variable is not a constant scalar."""
+
+
+def get_scalar_constant_value(v):
+    """The value of a constant with one element, as a NumPy scalar; NotScalarConstantError otherwise."""
+    if isinstance(v, (int, float, np.number, np.bool_)):
+        return np.asarray(v)
+    if isinstance(v, np.ndarray) and v.size == 1:
+        return v.reshape(())
+    if isinstance(v, Variable) and v._is_constant and v._constant_value.size == 1:
+        return v._constant_value.reshape(())
+    raise NotScalarConstantError(f"{v} is not a constant scalar")
+
+
 def max_and_argmax(a, axis=None, keepdims=False):
     return max(a, axis, keepdims), argmax(a, axis, keepdims)
 
@@ -379,6 +403,14 @@ def stack(*tensors, axis=0):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     return _core.stack(list(tensors), axis)
+
+
+def horizontal_stack(*tensors):
+    return _core.concatenate(list(tensors), 1)
+
+
+def vertical_stack(*tensors):
+    return _core.concatenate(list(tensors), 0)
 
 
 def split(x, splits_size, n_splits=None, axis=0):
@@ -573,3 +605,9 @@ def diag(v, k=0):
 
 def trace(a, offset=0):
     return _core.trace(a, offset)
+
+
+# What `from hypatia.tensor.basic import *` gives hypatia.tensor: the ops and constructors, not the modules
+# and helpers this file imports.
+__all__ = [name for name, value in list(globals().items())
+           if not name.startswith("_") and not isinstance(value, type(np)) and name not in {"config", "missing", "COMPLEX"}]

@@ -173,5 +173,21 @@ def _shared_set_value(self, new_value, borrow=False):
     self._set_value(new_value, borrow, config.floatX)
 
 
+def _shared_reduce(self):
+    # A pickled shared variable is its value, name and static shape; it loads as a new variable.
+    return _shared_from_pickle, (self._get_value(False), self.name, self._static_shape)
+
+
+def _shared_from_pickle(value, name, shape):
+    return _core.shared(value, name or "", True, list(shape))
+
+
+def _refuse_pickle(self):
+    raise NotImplementedError(f"pickling symbolic graphs is not implemented ({self}); pickle shared variables "
+                              "or their values (get_value()) and rebuild the graph")
+
+
 SharedVariable.get_value = _shared_get_value
 SharedVariable.set_value = _shared_set_value
+SharedVariable.__reduce__ = _shared_reduce
+Variable.__reduce__ = _refuse_pickle
