@@ -148,6 +148,29 @@ TEST(Elemwise, ComparisonsAndLogicalOpsGiveBool) {
       Array::from_vector<bool>({true})));
 }
 
+TEST(Elemwise, BitwiseOnIntegersLogicalOnBools) {
+  Array a = Array::from_vector<int32_t>({5, 6, 12, -1}), b = Array::from_vector<int32_t>({3, 3, 3, 7});
+  EXPECT_TRUE(apply_binary(hp::bitwise_and, a, b).equals(Array::from_vector<int32_t>({1, 2, 0, 7})));
+  EXPECT_TRUE(apply_binary(hp::bitwise_or, a, b).equals(Array::from_vector<int32_t>({7, 7, 15, -1})));
+  EXPECT_TRUE(apply_binary(hp::bitwise_xor, a, b).equals(Array::from_vector<int32_t>({6, 5, 15, -8})));
+  EXPECT_TRUE(apply_unary(hp::invert, a).equals(Array::from_vector<int32_t>({-6, -7, -13, 0})));
+  EXPECT_TRUE(apply_unary(hp::invert, Array::from_vector<uint8_t>({0, 200})).equals(Array::from_vector<uint8_t>({255, 55})));
+  // Mixed kinds promote as NumPy does: int8 & uint8 is int16.
+  Array mixed = apply_binary(hp::bitwise_and, Array::from_vector<int8_t>({-1}), Array::from_vector<uint8_t>({200}));
+  EXPECT_EQ(mixed.dtype(), DType::Int16);
+  EXPECT_EQ(mixed.item(), 200);
+  Array p = Array::from_vector<bool>({true, true, false, false}), q = Array::from_vector<bool>({true, false, true, false});
+  EXPECT_TRUE(apply_binary(hp::bitwise_and, p, q).equals(Array::from_vector<bool>({true, false, false, false})));
+  EXPECT_TRUE(apply_unary(hp::invert, p).equals(Array::from_vector<bool>({false, false, true, true})));
+  auto x = hp::vector("x", DType::Int64);
+  EXPECT_EQ((x & 3).dtype(), DType::Int64);  // a literal takes the tensor's dtype
+  auto flags = hp::vector("flags", DType::Bool);
+  EXPECT_EQ((flags & true).dtype(), DType::Bool);  // a weak bool stays bool
+  EXPECT_EQ((flags + true).dtype(), DType::Bool);
+  EXPECT_TRUE(throws_with<hp::TypeError>([] { hp::vector("f") & hp::vector("g"); },
+                                         {"[bitwise_and] is defined for integers and bools", "float64"}));
+}
+
 TEST(Elemwise, OperatorsBuildTheSameOps) {
   auto x = hp::vector("x"), y = hp::vector("y");
   auto f = hp::function({x, y}, {x + y, x - y, x * y, x / y, x % y, -x, x < y, x <= y, x > y, x >= y});
@@ -285,4 +308,21 @@ TEST(Elemwise, InferShapeGivesTheRuntimeShape) {
   auto r = hp::row("r");
   hp::testing::expect_infer_shape_ok({m, r}, m + r, {Array::zeros({3, 4}), Array::zeros({1, 4})});
   hp::testing::expect_infer_shape_ok({m}, hp::exp(m), {Array::zeros({0, 2})});
+}
+
+TEST(Elemwise, FloatFloorDivisionIsNumPys) {
+  // 0.1 is slightly above one tenth, so 1 // 0.1 is 9 (fmod-consistent), and inf // 1 is NaN, as in NumPy.
+  Array q = apply_binary(hp::int_div, Array::from({1.0, -1.0, 7.0, INFINITY, 1.0}), Array::from({0.1, 0.1, -0.7, 1.0, 0.0}));
+  EXPECT_EQ(q.get_as_double(0), 9.0);
+  EXPECT_EQ(q.get_as_double(1), -10.0);
+  EXPECT_EQ(q.get_as_double(2), -11.0);  // -0.7 is slightly below -7/10
+  EXPECT_TRUE(std::isnan(q.get_as_double(3)));
+  EXPECT_TRUE(std::isinf(q.get_as_double(4)));
+}
+
+TEST(Elemwise, IntegerLiteralsAreExact) {
+  auto x = hp::vector("x", DType::Int64);
+  const long big = (1L << 53) + 1;  // not representable as a double
+  Array sum = hp::eval(x + big, {{x, Array::from_vector<int64_t>({0})}});
+  EXPECT_EQ(sum.at<int64_t>({0}), big);
 }
