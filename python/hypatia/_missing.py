@@ -46,6 +46,9 @@ MISSING_MODULES = {
     "hypatia.tensor.signal": CONV, "hypatia.tensor.fft": "FFT (FFTW) is planned", "hypatia.tensor.fourier":
     "FFT (FFTW) is planned", "hypatia.tensor.random": "use hypatia.tensor.shared_randomstreams.RandomStreams",
     "hypatia.d3viz": "d3viz is not implemented; use hypatia.printing.pydotprint",
+    "hypatia.tensor.nnet.conv": CONV, "hypatia.tensor.nnet.abstract_conv": CONV, "hypatia.tensor.nnet.conv3d2d": CONV,
+    "hypatia.tensor.nnet.neighbours": CONV, "hypatia.tensor.nnet.bn": "batch normalization is planned",
+    "hypatia.tensor.nnet.ctc": "CTC loss is not planned",
     "hypatia.misc.pkl_utils": "pickling graphs and functions is not implemented",
 }
 

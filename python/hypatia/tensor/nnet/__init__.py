@@ -1,7 +1,7 @@
 """Neural-network ops (Theano's tensor.nnet)."""
-from .. import _core
-from .._missing import CONV, module_getattr
-from .basic import as_tensor_variable
+from ... import _core
+from ..._missing import CONV, module_getattr
+from ..basic import as_tensor_variable
 
 sigmoid = _core.sigmoid
 softplus = _core.softplus
