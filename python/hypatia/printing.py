@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from . import _core
+from ._missing import module_getattr
 
 
 def _outputs_of(obj):
@@ -83,3 +84,10 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, hi
     if print_output_file:
         print("The output file is available at", outfile)
     return outfile
+
+
+__getattr__ = module_getattr(__name__, {
+    "Print": "printing values while a graph runs is not implemented; return the value as an extra output",
+    "d3viz": "d3viz is not implemented; use pydotprint",
+    "debugprint_storage": "use debugprint",
+})

@@ -1055,3 +1055,12 @@ def test_pickling_graphs_and_functions_says_it_is_not_implemented():
         pickle.dumps(x * 2)
     with pytest.raises(NotImplementedError, match="pickling compiled functions"):
         pickle.dumps(theano.function([x], x * 2))
+
+
+def test_to_one_hot_matches_numpy():
+    labels = np.array([0, 2, 1, 2])
+    np.testing.assert_array_equal(T.extra_ops.to_one_hot(labels, 3).eval(), np.eye(3)[labels])
+    y = T.lvector("y")
+    onehot = T.extra_ops.to_one_hot(y, 4, dtype="float32")
+    assert onehot.dtype == "float32"
+    np.testing.assert_array_equal(onehot.eval({y: labels}), np.eye(4, dtype="float32")[labels])
