@@ -14,23 +14,26 @@ using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;  // in elements; negative and zero strides are allowed
 
 // Bytes shared by every view of them: our own 64-byte-aligned blocks, or memory another library owns
-// (a NumPy array's buffer), kept alive by `owner` and aligned only to its element type.
+// (a NumPy array's buffer), kept alive by `owner`, aligned only to its element type, and perhaps
+// read-only (nothing may write into it then).
 class Storage {
  public:
   static constexpr size_t kAlignment = 64;
   explicit Storage(size_t nbytes);
-  Storage(void* data, size_t nbytes, std::shared_ptr<void> owner)
-      : data_(data), nbytes_(nbytes), owner_(std::move(owner)) {}
+  Storage(void* data, size_t nbytes, std::shared_ptr<void> owner, bool writable = true)
+      : data_(data), nbytes_(nbytes), owner_(std::move(owner)), writable_(writable) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
+  bool writable() const { return writable_; }
 
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   std::shared_ptr<void> owner_;  // set for foreign memory
+  bool writable_ = true;
 };
 
 int64_t shape_size(const Shape& shape);

@@ -6,7 +6,11 @@
 
 #include <nanobind/stl/string.h>
 
+#include <climits>
+#include <cmath>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace hypatia::python {
 namespace {
@@ -58,11 +62,20 @@ std::string descr_name(PyArray_Descr* descr) {
                   "float64); convert it with .astype() first");
 }
 
+// NumPy arrays whose last Array died on a thread without the GIL (inside a compiled function, which
+// runs unlocked). Taking the GIL there could deadlock with a thread that holds it and waits for the
+// shared-state lock, so they are released at the next call that holds the GIL.
+std::mutex pending_mutex;
+std::vector<PyObject*>* pending_releases = new std::vector<PyObject*>();  // never destroyed
+
 void release_python_object(void* object) {
   if (!Py_IsInitialized()) return;  // the interpreter is gone and took the object with it
-  PyGILState_STATE state = PyGILState_Ensure();
-  Py_DECREF(static_cast<PyObject*>(object));
-  PyGILState_Release(state);
+  if (PyGILState_Check()) {
+    Py_DECREF(static_cast<PyObject*>(object));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(pending_mutex);
+  pending_releases->push_back(static_cast<PyObject*>(object));
 }
 
 // Wraps a NumPy array (a reference the caller gives up) whose dtype is supported.
@@ -90,8 +103,9 @@ Array wrap_ndarray(PyArrayObject* array, DType dtype) {
     if (stride < 0) low += (shape[axis] - 1) * stride;
     else high += (shape[axis] - 1) * stride;
   }
+  const bool writable = PyArray_ISWRITEABLE(array);
   std::shared_ptr<void> owner(guard.release().ptr(), release_python_object);
-  auto storage = std::make_shared<Storage>(low, static_cast<size_t>(high - low), std::move(owner));
+  auto storage = std::make_shared<Storage>(low, static_cast<size_t>(high - low), std::move(owner), writable);
   return Array(dtype, std::move(shape), std::move(storage), std::move(strides), (first - low) / itemsize);
 }
 
@@ -106,6 +120,43 @@ void destroy_storage_capsule(PyObject* capsule) {
 }
 
 }  // namespace
+
+int64_t to_int64(nb::handle value, const char* what) {
+  if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr()) || PyArray_Check(value.ptr()))
+    throw TypeError(std::string(what) + " must be an integer, got " + nb::cast<std::string>(nb::repr(value)));
+  nb::object number = nb::steal(PyNumber_Index(value.ptr()));
+  if (!number) throw nb::python_error();
+  int overflow = 0;
+  long long result = PyLong_AsLongLongAndOverflow(number.ptr(), &overflow);
+  if (overflow) throw ValueError(std::string(what) + " " + nb::cast<std::string>(nb::str(value)) + " does not fit in int64");
+  return result;
+}
+
+int to_int(nb::handle value, const char* what) {
+  int64_t result = to_int64(value, what);
+  if (result < INT_MIN || result > INT_MAX) throw ValueError(std::string(what) + " " + std::to_string(result) + " is out of range");
+  return static_cast<int>(result);
+}
+
+std::vector<int> to_ints(nb::handle values, const char* what) {
+  if (PyIndex_Check(values.ptr()) && !PyArray_Check(values.ptr())) return {to_int(values, what)};
+  if (!PySequence_Check(values.ptr()))
+    throw TypeError(std::string(what) + " must be an integer or a sequence of integers, got " +
+                    nb::cast<std::string>(nb::repr(values)));
+  std::vector<int> result;
+  for (nb::handle value : values) result.push_back(to_int(value, what));
+  return result;
+}
+
+void release_pending_objects() {
+  std::vector<PyObject*> objects;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex);
+    if (pending_releases->empty()) return;
+    objects.swap(*pending_releases);
+  }
+  for (PyObject* object : objects) Py_DECREF(object);
+}
 
 void import_numpy() {
   if (_import_array() < 0) throw nb::python_error();
@@ -147,8 +198,9 @@ nb::object to_numpy(const Array& array) {
     if (!empty) throw nb::python_error();
     return nb::steal(empty);
   }
+  // Memory that came read-only from NumPy stays read-only.
   PyObject* out = PyArray_NewFromDescr(&PyArray_Type, descr, ndim, dims.data(), strides.data(), array.raw_data(),
-                                       NPY_ARRAY_WRITEABLE, nullptr);
+                                       array.storage()->writable() ? NPY_ARRAY_WRITEABLE : 0, nullptr);
   if (!out) throw nb::python_error();
   nb::object result = nb::steal(out);
   PyObject* capsule = PyCapsule_New(new std::shared_ptr<Storage>(array.storage()), "hypatia.storage",
@@ -183,6 +235,8 @@ nb::object numpy_dtype(DType dtype) {
 
 std::optional<Operand> try_operand(nb::handle value) {
   if (nb::isinstance<Variable>(value)) return Operand(nb::cast<const Variable&>(value));
+  // NumPy scalars keep their dtype (NumPy 2): np.float64 subclasses float but is not a weak number.
+  if (PyArray_IsScalar(value.ptr(), Generic)) return Operand(constant(to_array(value, "a constant")));
   if (PyBool_Check(value.ptr())) return Operand(value.ptr() == Py_True);
   if (PyLong_Check(value.ptr())) {
     int overflow = 0;
@@ -192,8 +246,7 @@ std::optional<Operand> try_operand(nb::handle value) {
     return Operand(number);
   }
   if (PyFloat_Check(value.ptr())) return Operand(PyFloat_AS_DOUBLE(value.ptr()));
-  if (PyArray_Check(value.ptr()) || PyArray_IsScalar(value.ptr(), Generic) || PyList_Check(value.ptr()) ||
-      PyTuple_Check(value.ptr()))
+  if (PyArray_Check(value.ptr()) || PyList_Check(value.ptr()) || PyTuple_Check(value.ptr()))
     return Operand(constant(to_array(value, "a constant")));
   return std::nullopt;
 }
@@ -211,21 +264,36 @@ std::string describe_input(const Variable& v) {
   return name + " " + v.type().str() + " (built at " + format_location(v.where()) + ")";
 }
 
+namespace {
+
+// Every element survives the conversion (NaN counts as equal to NaN, as Theano's values_eq).
+bool same_values(const Array& converted, const Array& original) {
+  for (int64_t k = 0; k < original.size(); ++k) {
+    const double before = original.get_as_double(k), after = converted.get_as_double(k);
+    if (before != after && !(std::isnan(before) && std::isnan(after))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Array filter_value(nb::handle value, const Variable& target, std::optional<bool> allow_downcast, DType floatx,
                    const std::string& what) {
   const DType want = target.dtype();
   std::optional<DType> have = ndarray_dtype(value);
-  if (have && (*have == want || promote_types(*have, want) == want)) return to_array(value, what.c_str());
+  if (have == want) return to_array(value, what.c_str());
   if (nb::isinstance<Variable>(value))
     throw TypeError(what + " is the symbolic variable " + nb::cast<const Variable&>(value).str() +
                     "; it takes values (NumPy arrays or numbers)");
   Array natural = to_array(value, what.c_str());
-  if (natural.dtype() == want || promote_types(natural.dtype(), want) == want) return natural;
-  if (allow_downcast.value_or(false)) return natural.astype(want);
-  if (!allow_downcast && !have) {
-    if (is_python_float(value) && want == floatx) return natural.astype(want);
+  if (natural.dtype() == want) return natural;
+  if (promote_types(natural.dtype(), want) == want || allow_downcast.value_or(false)) return natural.astype(want);
+  if (!have) {
+    // Python numbers and lists: a float becomes floatX unless downcasting is refused outright; other
+    // values are taken when they survive the conversion exactly.
+    if (!allow_downcast.has_value() && is_python_float(value) && want == floatx) return natural.astype(want);
     Array converted = natural.astype(want);
-    if (converted.equals(natural)) return converted;
+    if (same_values(converted, natural)) return converted;
   }
   const bool function_input = what.starts_with("[function]");
   throw TypeError(what + describe_input(target) + " cannot take a " + natural.shape_dtype_str() +

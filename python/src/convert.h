@@ -24,8 +24,16 @@ bool is_python_float(nb::handle value);
 Array to_array(nb::handle value, const char* what = "value");
 // The same, cast to `dtype` the way NumPy's astype does.
 Array to_array_as(nb::handle value, DType dtype, const char* what = "value");
-// A NumPy array viewing the Array's memory (which it keeps alive).
+// A NumPy array viewing the Array's memory (which it keeps alive); read-only if that memory is.
 nb::object to_numpy(const Array& array);
+// Releases NumPy arrays whose last Array died on a thread without the GIL; call it holding the GIL.
+void release_pending_objects();
+
+// A Python integer (or NumPy integer) as int64 / as an int in [INT_MIN, INT_MAX]; TypeError naming `what`
+// for anything else, ValueError when it does not fit.
+int64_t to_int64(nb::handle value, const char* what);
+int to_int(nb::handle value, const char* what);
+std::vector<int> to_ints(nb::handle values, const char* what);  // an int or a sequence of ints
 
 // 'float32', numpy.float32, numpy.dtype('float32') or Python's float/int/bool as a DType.
 DType to_dtype(nb::handle dtype_like);
@@ -39,8 +47,9 @@ std::optional<Operand> try_operand(nb::handle value);
 // Theano's as_tensor_variable: an operand as a Variable (a weak number takes its default dtype).
 Variable to_variable(nb::handle value);
 
-// Theano's TensorType.filter: `value` converted for `target` (a function input or a shared variable);
-// `what` starts messages, e.g. "[function] input 0".
+// Theano's TensorType.filter: `value` as an Array of `target`'s dtype (a function input or a shared
+// variable); NumPy arrays of that dtype are wrapped, others converted when the conversion loses nothing
+// or allow_downcast allows it. `what` starts messages, e.g. "[function] input 0".
 // A value the target cannot hold exactly is refused unless allow_downcast is true; unset, Python floats
 // still become floatX and Python numbers whose value survives the conversion are accepted.
 Array filter_value(nb::handle value, const Variable& target, std::optional<bool> allow_downcast, DType floatx,

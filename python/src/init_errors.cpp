@@ -28,6 +28,9 @@ void init_errors(nb::module_& m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const Error& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const nb::cast_error&) {
+      // An argument nanobind could not convert past the signature check: a wrong type, said plainly.
+      PyErr_SetString(PyExc_TypeError, "[hypatia] an argument has a type this function cannot take");
     }
   });
 }

@@ -5,6 +5,9 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
+#include <thread>
+
 #include "bindings.h"
 
 namespace hypatia::python {
@@ -50,11 +53,8 @@ class PythonFunction {
         throw nb::type_error(("[function] missing input " + std::to_string(i) + describe_input(inputs_[i].variable)).c_str());
       values[i] = take(inputs_[i].default_value, i, "[function] default of input " + std::to_string(i));
     }
-    std::vector<Array> outputs;
-    {
-      nb::gil_scoped_release unlocked;
-      outputs = function_(values);
-    }
+    std::vector<Array> outputs = run_unlocked(values);
+    release_pending_objects();
     if (unpack_single_) return to_numpy(outputs.at(0));
     nb::list results;
     for (const Array& out : outputs) results.append(to_numpy(out));
@@ -64,6 +64,29 @@ class PythonFunction {
   const Function& function() const { return function_; }
 
  private:
+  // Runs the function without the GIL, so other Python threads go on meanwhile.
+  std::vector<Array> run_unlocked(const std::vector<Array>& values) const {
+    PyThreadState* saved = PyEval_SaveThread();
+    std::vector<Array> outputs;
+    try {
+      outputs = function_(values);
+    } catch (...) {
+      take_back_gil(saved);
+      throw;
+    }
+    take_back_gil(saved);
+    return outputs;
+  }
+
+  // Reacquiring the GIL while the interpreter shuts down ends the thread by unwinding it, which C++
+  // frames cannot survive; a daemon thread then waits for the process to end instead, as Python 3.14's
+  // own threads do.
+  static void take_back_gil(PyThreadState* saved) {
+    if (_Py_IsFinalizing())
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    PyEval_RestoreThread(saved);
+  }
+
   Array take(nb::handle value, size_t i, const std::string& what) const {
     const InputSpec& input = inputs_[i];
     if (input.strict && ndarray_dtype(value) != input.variable.dtype())
@@ -103,16 +126,12 @@ void init_function(nb::module_& m) {
          const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
          const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
          bool unpack_single) {
-        Updates shared_updates;
-        for (const auto& [target, value] : updates) {
-          if (!target.is_shared())
-            throw TypeError("[function] the update target " + target.str() + " is not a shared variable");
-          shared_updates.emplace_back(SharedVariable(target), value);
-        }
-        Function f = function(inputs, outputs, shared_updates, givens, {.on_unused_input = to_unused_input(on_unused_input)});
         const size_t n = inputs.size();
         if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n)
           throw ValueError("[function] names, defaults, allow_downcast and strict need one entry per input");
+        Updates shared_updates;
+        for (const auto& [target, value] : updates) shared_updates.emplace_back(SharedVariable(target), value);
+        Function f = function(inputs, outputs, shared_updates, givens, {.on_unused_input = to_unused_input(on_unused_input)});
         std::vector<InputSpec> specs;
         for (size_t i = 0; i < n; ++i) specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
         return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single);

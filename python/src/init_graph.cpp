@@ -36,9 +36,8 @@ Index to_index(nb::handle item) {
   if (PyBool_Check(item.ptr()))
     throw IndexError("[subtensor] a boolean index is not supported; use a symbolic condition with switch()");
   if (PyLong_Check(item.ptr()) || (!ndarray_dtype(item) && PyIndex_Check(item.ptr()))) {
-    nb::object number = nb::steal(PyNumber_Index(item.ptr()));
-    if (!number) throw nb::python_error();
-    return Index(nb::cast<long>(number));
+    const int64_t i = to_int64(item, "[subtensor] an index");
+    return Index(static_cast<long>(i));
   }
   if ((PyList_Check(item.ptr()) || PyTuple_Check(item.ptr())) && nb::len(item) == 0)
     return Index(constant(Array::empty({0}, DType::Int64)));  // x[[]]: NumPy's empty index is intp
@@ -63,7 +62,7 @@ nb::object static_shape(const Variable& v) {
 
 std::vector<int64_t> to_static_shape(nb::handle shape) {
   std::vector<int64_t> dims;
-  for (nb::handle dim : shape) dims.push_back(dim.is_none() ? TensorType::kUnknown : nb::cast<int64_t>(dim));
+  for (nb::handle dim : shape) dims.push_back(dim.is_none() ? TensorType::kUnknown : to_int64(dim, "[tensor] a dimension"));
   return dims;
 }
 
@@ -85,15 +84,13 @@ template <class Class, class Fn> void def_binary(Class& cls, const char* name, c
 
 Axes to_axes(nb::handle axis) {
   if (axis.is_none()) return Axes();
-  if (PyLong_Check(axis.ptr()) || PyIndex_Check(axis.ptr())) return Axes(nb::cast<int>(axis));
-  std::vector<int> axes;
-  for (nb::handle a : axis) axes.push_back(nb::cast<int>(a));
-  return Axes(std::move(axes));
+  if (PyIndex_Check(axis.ptr())) return Axes(to_int(axis, "axis"));
+  return Axes(to_ints(axis, "axis"));
 }
 
 std::optional<int> to_optional_axis(nb::handle axis) {
   if (axis.is_none()) return std::nullopt;
-  return nb::cast<int>(axis);
+  return to_int(axis, "axis");
 }
 
 void init_graph(nb::module_& m) {
@@ -172,15 +169,10 @@ void init_graph(nb::module_& m) {
                                        nb::dynamic_attr())
       .def("_get_value", [](const SharedVariable& s, bool borrow) { return to_numpy(s.get_value(borrow)); },
            nb::arg("borrow") = false)
-      .def("_set_value", [](SharedVariable& s, nb::handle value, bool borrow, nb::handle floatx) {
-        Array array = filter_value(value, s, std::nullopt, to_dtype(floatx), "[shared] set_value of");
-        // A lossless conversion (int into float) makes a new array, which the variable may keep.
-        if (array.dtype() != s.dtype()) {
-          array = array.astype(s.dtype());
-          borrow = true;
-        }
-        s.set_value(array, borrow);
-      }, nb::arg("value"), nb::arg("borrow"), nb::arg("floatX"))
+      .def("_set_value", [](SharedVariable& s, nb::handle value, bool borrow, std::optional<bool> allow_downcast,
+                            nb::handle floatx) {
+        s.set_value(filter_value(value, s, allow_downcast, to_dtype(floatx), "[shared] set_value of"), borrow);
+      }, nb::arg("value"), nb::arg("borrow"), nb::arg("allow_downcast").none(), nb::arg("floatX"))
       .def_prop_rw("default_update", [](const SharedVariable& s) -> nb::object {
         Variable update = s.default_update();
         return update ? nb::cast(update) : nb::none();

@@ -70,12 +70,12 @@ void init_ops(nb::module_& m) {
   m.def("dimshuffle", [](X x, const std::vector<int>& pattern) { return dimshuffle(to_operand(x), pattern); }, kUserLine);
   m.def("transpose", [](X x, X axes) {
     if (axes.is_none()) return transpose(to_operand(x));
-    return transpose(to_operand(x), nb::cast<std::vector<int>>(axes));
+    return transpose(to_operand(x), to_ints(axes, "[transpose] axes"));
   }, "x"_a, "axes"_a.none(), kUserLine);
   m.def("reshape", [](X x, X shape, X ndim) {
     if (nb::isinstance<Variable>(shape)) {
       const Variable& vector = nb::cast<const Variable&>(shape);
-      int length = ndim.is_none() ? -1 : nb::cast<int>(ndim);
+      int length = ndim.is_none() ? -1 : to_int(ndim, "[reshape] ndim");
       if (length < 0 && vector.ndim() == 1 && vector.type().shape[0] != TensorType::kUnknown)
         length = static_cast<int>(vector.type().shape[0]);
       if (length < 0)
@@ -134,12 +134,10 @@ void init_ops(nb::module_& m) {
   m.def("matmul", [](X x, X y) { return matmul(to_operand(x), to_operand(y)); }, kUserLine);
   m.def("outer", [](X x, X y) { return outer(to_operand(x), to_operand(y)); }, kUserLine);
   m.def("tensordot", [](X x, X y, X axes) {
-    if (PyLong_Check(axes.ptr())) return tensordot(to_operand(x), to_operand(y), nb::cast<int>(axes));
+    if (PyIndex_Check(axes.ptr())) return tensordot(to_operand(x), to_operand(y), to_int(axes, "[tensordot] axes"));
     nb::sequence pair = nb::borrow<nb::sequence>(axes);
     if (nb::len(pair) != 2) throw ValueError("[tensordot] axes must be an int or a pair of axis lists");
-    auto as_list = [](nb::handle a) {
-      return PyLong_Check(a.ptr()) ? std::vector<int>{nb::cast<int>(a)} : nb::cast<std::vector<int>>(a);
-    };
+    auto as_list = [](nb::handle a) { return to_ints(a, "[tensordot] axes"); };
     return tensordot(to_operand(x), to_operand(y), as_list(pair[0]), as_list(pair[1]));
   }, kUserLine);
 

@@ -18,7 +18,10 @@ NB_MODULE(_core, m) {
   // and pytest.warns see them; a filter that turns them into errors raises.
   set_warning_handler([](const std::string& message) {
     nb::gil_scoped_acquire locked;
-    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw nb::python_error();
+    CodeLocation where = user_code_location();  // the warning points at the user's line
+    if (PyErr_WarnExplicit(PyExc_UserWarning, message.c_str(), where.file, static_cast<int>(where.line), nullptr,
+                           nullptr) < 0)
+      throw nb::python_error();
   });
   init_errors(m);
   init_graph(m);

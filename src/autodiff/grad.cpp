@@ -124,7 +124,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     std::string message = "the cost does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
     switch (options.disconnected_inputs) {
       case Disconnected::Raise:
-        fail(message + "; pass disconnected_inputs = Warn or Ignore to get zeros");
+        fail(message + "; set disconnected_inputs to warn or ignore to get zeros");
         break;
       case Disconnected::Warn:
         warn("[grad] " + message + "; its gradient is zero");

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "hypatia/printing.h"
+#include "ir/shared_state.h"
 
 namespace hypatia {
 namespace {
@@ -134,7 +135,7 @@ void Program::plan(const FunctionOptions& options) {
     if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
     std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
     if (options.on_unused_input == UnusedInput::Raise)
-      fail(message + "; if that is intended, pass on_unused_input='ignore' (or 'warn')");
+      fail(message + "; if that is intended, set on_unused_input to ignore (or warn)");
     warn("[function] " + message + " (function built at " + format_location(where_) + ")");
   }
   // Each value is released after the last step that reads it, unless it is a result.
@@ -166,7 +167,11 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     values[input_slots_[i]] = std::move(value);
   }
   for (const auto& [s, value] : constant_slots_) values[s] = value;
+  // A function with updates holds the lock through its run (its read-modify-write is one step); one
+  // without holds it while it reads the values.
+  std::unique_lock<std::recursive_mutex> shared_lock(shared_state_mutex());
   for (const auto& [s, state] : shared_slots_) values[s] = state->value;
+  if (updated_.empty()) shared_lock.unlock();
 
   std::vector<Array> step_inputs, step_outputs;
   for (const Step& step : steps_) {
@@ -201,11 +206,16 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
       aliases = aliases || value.shares_storage_with(values[result_slots_[num_outputs_ + u]]);
     outputs.push_back(aliases ? value.copy() : std::move(value));
   }
-  // Every output is computed: now the updates take effect, all at once.
+  // Every output is computed: now the updates take effect, all at once. A new value must not be the
+  // caller's input memory (or a constant's), which the caller may change after the call.
   for (size_t u = 0; u < updated_.size(); ++u) {
-    const Array& value = values[result_slots_[num_outputs_ + u]];
+    Array& value = values[result_slots_[num_outputs_ + u]];
     if (value.ndim() != updated_[u].ndim())
       throw TypeError("[function] update of " + describe(updated_[u]) + " produced " + value.shape_dtype_str());
+    bool aliases = false;
+    for (const Array& input : inputs) aliases = aliases || value.shares_storage_with(input);
+    for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
+    if (aliases) value = value.copy();
   }
   for (size_t u = 0; u < updated_.size(); ++u) updated_[u].node()->shared->value = values[result_slots_[num_outputs_ + u]];
   return outputs;

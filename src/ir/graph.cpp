@@ -8,6 +8,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
+#include "ir/shared_state.h"
 
 namespace hypatia {
 namespace {
@@ -108,9 +109,18 @@ SharedVariable::SharedVariable(const Variable& v) : Variable(v) {
   if (!v.is_shared()) throw TypeError("[shared] " + v.str() + " is not a shared variable");
 }
 
+std::recursive_mutex& shared_state_mutex() {
+  static std::recursive_mutex* mutex = new std::recursive_mutex();  // never destroyed: used until exit
+  return *mutex;
+}
+
 Array SharedVariable::get_value(bool borrow) const {
-  const Array& value = node()->shared->value;
-  return borrow ? value : value.copy();
+  Array value;
+  {
+    std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
+    value = node()->shared->value;
+  }
+  return borrow ? value : value.copy();  // values are replaced, never written in place: copy unlocked
 }
 
 void SharedVariable::set_value(const Array& value, bool borrow) {
@@ -118,7 +128,9 @@ void SharedVariable::set_value(const Array& value, bool borrow) {
   if (!type.accepts(value))
     throw TypeError("[shared] set_value of " + str() + ": expected " + type.str() + ", got " +
                     value.shape_dtype_str());
-  node()->shared->value = borrow ? value : value.copy();
+  Array kept = borrow ? value : value.copy();
+  std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
+  node()->shared->value = std::move(kept);
 }
 
 void SharedVariable::set_default_update(const Variable& update) {

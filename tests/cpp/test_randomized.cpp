@@ -117,3 +117,26 @@ TEST(Concurrency, OneFunctionCalledFromTwoThreads) {
   EXPECT_TRUE(all_equal[0]);
   EXPECT_TRUE(all_equal[1]);
 }
+
+TEST(Concurrency, UpdatesFromSeveralThreadsAreNotLost) {
+  // Each call reads the counter and writes it back plus one; concurrent calls must not interleave.
+  auto count = hp::shared(Array::scalar(0, hp::DType::Int64), "count");
+  auto total = hp::shared(Array::zeros({4}), "total");
+  auto x = hp::vector("x");
+  auto step = hp::function({x}, {}, {{count, count + 1}, {total, total + x}});
+  auto read = hp::function({}, {count * 1});
+  const Array ones = Array::ones({4});
+  auto work = [&] {
+    for (int i = 0; i < 2000; ++i) {
+      step({ones});
+      (void)read({});
+      (void)total.get_value(true);
+    }
+  };
+  std::thread a(work), b(work), c(work);
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(count.get_value().item(), 6000);
+  EXPECT_TRUE(arrays_close(total.get_value(), Array::full({4}, 6000)));
+}

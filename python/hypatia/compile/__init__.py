@@ -108,7 +108,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         if not isinstance(target, _core.SharedVariable):
             raise TypeError(f"function: the update target {target!r} is not a shared variable")
         if not isinstance(value, _core.Variable):
-            value = _core.constant(value, "", target.dtype)
+            # A value for the update follows the variable's type rules: 1.7 for an int64 counter is refused.
+            value = _core.constant(_core._filter_value(value, target, None, config.floatX), "", None)
         update_pairs.append((target, value))
     given_pairs = [(old, new if isinstance(new, _core.Variable) else _core.as_variable(new))
                    for old, new in _as_pairs(givens, "givens")]
@@ -135,7 +136,10 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, br
         value = np.asarray(value)
     if broadcastable is not None and shape is None:
         shape = [1 if b else None for b in broadcastable]
-    return _core.shared(value, name or "", borrow, None if shape is None else list(shape))
+    variable = _core.shared(value, name or "", borrow, None if shape is None else list(shape))
+    # How set_value converts new values (Theano's strict and allow_downcast).
+    variable._strict, variable._allow_downcast = strict, allow_downcast
+    return variable
 
 
 def _function_debugprint(self, file=None):

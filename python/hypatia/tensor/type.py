@@ -44,8 +44,8 @@ class TensorType:
             if not isinstance(data, np.ndarray) or data.dtype != self.dtype:
                 raise TypeError(f"{self} (strict) needs a NumPy array of dtype {self.dtype}, got {type(data).__name__}")
             allow_downcast = False
-        value = _core._filter_value(data, self(), allow_downcast, config.floatX)
-        value = np.asarray(value, dtype=self.dtype)
+        value = data if isinstance(data, np.ndarray) and data.dtype == self.dtype else \
+            _core._filter_value(data, self(), allow_downcast, config.floatX)
         if value.ndim != self.ndim or any(s is not None and s != d for s, d in zip(self.shape, value.shape)):
             raise TypeError(f"{self} cannot hold a value of shape {value.shape}")
         return value

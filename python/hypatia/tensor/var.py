@@ -167,10 +167,14 @@ def _shared_get_value(self, borrow=False, return_internal_type=False):
 
 
 def _shared_set_value(self, new_value, borrow=False):
-    """Sets the value; it must fit the variable's type (float64 into a float32 variable is refused)."""
+    """Sets the value; it must fit the variable's type (float64 into a float32 variable is refused
+    unless the variable was made with allow_downcast=True; with strict=True only arrays of its dtype)."""
     from ..configparser import config
 
-    self._set_value(new_value, borrow, config.floatX)
+    if getattr(self, "_strict", False) and not (isinstance(new_value, np.ndarray) and new_value.dtype == self.dtype):
+        raise TypeError(f"[shared] set_value of {self.name or self} (strict) takes only NumPy arrays of dtype "
+                        f"{self.dtype}, got {type(new_value).__name__}")
+    self._set_value(new_value, borrow, getattr(self, "_allow_downcast", None), config.floatX)
 
 
 def _shared_reduce(self):
