@@ -14,8 +14,15 @@ using Givens = std::vector<std::pair<Variable, Variable>>;
 // What to do with an input no output or update depends on (Theano raises: it is usually a mistake).
 enum class UnusedInput { Raise, Warn, Ignore };
 
+// How much the graph is rewritten before it runs: FastRun (every pass, the default), FastCompile
+// (merging and constant folding only), Unoptimized (the graph as built: the oracle for tests).
+enum class Mode { FastRun, FastCompile, Unoptimized };
+
 struct FunctionOptions {
   UnusedInput on_unused_input = UnusedInput::Raise;
+  Mode mode = Mode::FastRun;
+  // Random states (and other shared variables with default updates) keep their values between calls.
+  bool no_default_updates = false;
 };
 
 class Program;
@@ -28,6 +35,8 @@ class Function {
   std::vector<Array> operator()(const std::vector<Array>& inputs) const;
   // The compiled graph, Theano's debugprint style.
   std::string debugprint() const;
+  // The compiled (rewritten) graph's results: the outputs, then the update values.
+  std::vector<Variable> graph_outputs() const;
   size_t num_inputs() const;
   size_t num_outputs() const;
 

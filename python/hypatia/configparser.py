@@ -8,10 +8,11 @@ import warnings
 
 _CHOICES = {
     "floatX": ("float64", "float32"),
-    "mode": ("FAST_RUN", "FAST_COMPILE"),
+    "mode": ("FAST_RUN", "FAST_COMPILE", "UNOPTIMIZED"),
     "device": ("cpu",),
     "on_unused_input": ("raise", "warn", "ignore"),
     "compute_test_value": ("off", "ignore"),
+    "profile": ("False",),
 }
 _DEFAULTS = {
     "floatX": "float64",
@@ -19,6 +20,15 @@ _DEFAULTS = {
     "device": "cpu",
     "on_unused_input": "raise",
     "compute_test_value": "off",
+    "profile": False,
+}
+# Values Theano had that name features Hypatia does not have yet.
+_NOT_YET = {
+    ("compute_test_value", "warn"): "test values (compute_test_value) are not implemented",
+    ("compute_test_value", "raise"): "test values (compute_test_value) are not implemented",
+    ("compute_test_value", "pdb"): "test values (compute_test_value) are not implemented",
+    ("profile", "True"): "profiling arrives with the optimizing compiler",
+    ("mode", "DebugMode"): "DebugMode is not implemented; use mode='UNOPTIMIZED' to run the graph as built",
 }
 # Flags Theano had that Hypatia does not use; accepted so old scripts and flag strings still run.
 _IGNORED = {"optimizer", "linker", "allow_gc", "cxx", "openmp", "warn_float64", "exception_verbosity",
@@ -44,12 +54,19 @@ class Config:
         value = str(value)
         if name == "device" and value.startswith(("cuda", "gpu", "opencl")):
             raise NotImplementedError(f"device={value}: GPU backends are not available yet; Hypatia runs on the CPU")
+        if (name, value) in _NOT_YET:
+            raise NotImplementedError(f"hypatia.config.{name} = {value!r}: {_NOT_YET[name, value]}")
         if value not in _CHOICES[name]:
             raise ValueError(f"hypatia.config.{name} must be one of {_CHOICES[name]}, got {value!r}")
-        self._values[name] = value
+        self._values[name] = False if name == "profile" else value
 
     def __dir__(self):
         return sorted(self._values)
+
+    def __repr__(self):
+        return "\n".join(f"{name} = {value!r}" for name, value in sorted(self._values.items()))
+
+    __str__ = __repr__
 
     @contextlib.contextmanager
     def change_flags(self, **flags):

@@ -102,6 +102,13 @@ class PythonFunction {
   bool unpack_single_;
 };
 
+Mode to_mode(const std::string& mode) {
+  if (mode == "FAST_RUN") return Mode::FastRun;
+  if (mode == "FAST_COMPILE") return Mode::FastCompile;
+  if (mode == "UNOPTIMIZED") return Mode::Unoptimized;
+  throw ValueError("[function] mode must be FAST_RUN, FAST_COMPILE or UNOPTIMIZED, got '" + mode + "'");
+}
+
 UnusedInput to_unused_input(const std::string& policy) {
   if (policy == "raise") return UnusedInput::Raise;
   if (policy == "warn") return UnusedInput::Warn;
@@ -116,6 +123,7 @@ void init_function(nb::module_& m) {
                             nb::dynamic_attr())
       .def("__call__", &PythonFunction::call)
       .def("_debugprint", [](const PythonFunction& f) { return f.function().debugprint(); })
+      .def("_graph_outputs", [](const PythonFunction& f) { return f.function().graph_outputs(); })
       .def_prop_ro("_num_inputs", [](const PythonFunction& f) { return f.function().num_inputs(); })
       .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.function().num_outputs(); });
 
@@ -125,20 +133,22 @@ void init_function(nb::module_& m) {
          const std::vector<std::pair<Variable, Variable>>& updates, const std::vector<std::pair<Variable, Variable>>& givens,
          const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
          const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
-         bool unpack_single) {
+         bool unpack_single, const std::string& mode, bool no_default_updates) {
         const size_t n = inputs.size();
         if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n)
           throw ValueError("[function] names, defaults, allow_downcast and strict need one entry per input");
         Updates shared_updates;
         for (const auto& [target, value] : updates) shared_updates.emplace_back(SharedVariable(target), value);
-        Function f = function(inputs, outputs, shared_updates, givens, {.on_unused_input = to_unused_input(on_unused_input)});
+        Function f = function(inputs, outputs, shared_updates, givens,
+                              {.on_unused_input = to_unused_input(on_unused_input), .mode = to_mode(mode),
+                               .no_default_updates = no_default_updates});
         std::vector<InputSpec> specs;
         for (size_t i = 0; i < n; ++i) specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
         return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single);
       },
       nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
       nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("strict"), nb::arg("floatX"),
-      nb::arg("unpack_single"), kUserLine);
+      nb::arg("unpack_single"), nb::arg("mode") = "FAST_RUN", nb::arg("no_default_updates") = false, kUserLine);
 
   m.def("_filter_value", [](nb::handle value, const Variable& target, std::optional<bool> allow_downcast, nb::handle floatx) {
     return to_numpy(filter_value(value, target, allow_downcast, to_dtype(floatx), "[filter] the value"));

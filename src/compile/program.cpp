@@ -5,6 +5,7 @@
 
 #include "hypatia/printing.h"
 #include "ir/shared_state.h"
+#include "rewrite/pipeline.h"
 
 namespace hypatia {
 namespace {
@@ -41,9 +42,11 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
     : where_(where), inputs_(inputs), num_outputs_(outputs.size()) {
   std::vector<Variable> results = check_signature(outputs, updates, givens);
-  add_default_updates(results);
+  if (!options.no_default_updates) add_default_updates(results);
   graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
-  plan(options);
+  check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
+  optimize(*graph_, options.mode);
+  plan();
 }
 
 template <class ErrorType> void Program::fail(const std::string& message) const {
@@ -109,7 +112,25 @@ void Program::add_default_updates(std::vector<Variable>& results) {
   }
 }
 
-void Program::plan(const FunctionOptions& options) {
+void Program::check_roots(const FunctionOptions& options) const {
+  std::unordered_set<const VariableNode*> is_input, used;
+  for (const Variable& input : inputs_) is_input.insert(input.node());
+  for (const Variable& root : graph_->roots()) {
+    used.insert(root.node());
+    if (!is_input.count(root.node()) && !root.is_constant() && !root.is_shared())
+      fail("the graph needs input " + describe(root) + ", which is not in the inputs list; path: " +
+           path_to_output(*graph_, root));
+  }
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
+    std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
+    if (options.on_unused_input == UnusedInput::Raise)
+      fail(message + "; if that is intended, set on_unused_input to ignore (or warn)");
+    warn("[function] " + message + " (function built at " + format_location(where_) + ")");
+  }
+}
+
+void Program::plan() {
   std::unordered_map<const VariableNode*, int> slot_of;
   auto slot = [&](const Variable& v) {
     auto [it, inserted] = slot_of.try_emplace(v.node(), num_slots_);
@@ -121,22 +142,10 @@ void Program::plan(const FunctionOptions& options) {
     input_slots_.push_back(slot(input));
     is_input.insert(input.node());
   }
-  std::unordered_set<const VariableNode*> used;
   for (const Variable& root : graph_->roots()) {
-    used.insert(root.node());
     if (is_input.count(root.node())) continue;
     if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
     else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
-    else
-      fail("the graph needs input " + describe(root) + ", which is not in the inputs list; path: " +
-           path_to_output(*graph_, root));
-  }
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    if (used.count(inputs_[i].node()) || options.on_unused_input == UnusedInput::Ignore) continue;
-    std::string message = "input " + std::to_string(i) + " " + describe(inputs_[i]) + " is not used by any output or update";
-    if (options.on_unused_input == UnusedInput::Raise)
-      fail(message + "; if that is intended, set on_unused_input to ignore (or warn)");
-    warn("[function] " + message + " (function built at " + format_location(where_) + ")");
   }
   // Each value is released after the last step that reads it, unless it is a result.
   std::unordered_map<int, size_t> last_reader;
@@ -230,6 +239,7 @@ std::vector<Array> Function::operator()(const std::vector<Array>& inputs) const 
   return program_->run(inputs);
 }
 std::string Function::debugprint() const { return program_ ? program_->debugprint() : ""; }
+std::vector<Variable> Function::graph_outputs() const { return program_ ? program_->graph_outputs() : std::vector<Variable>(); }
 size_t Function::num_inputs() const { return program_ ? program_->num_inputs() : 0; }
 size_t Function::num_outputs() const { return program_ ? program_->num_outputs() : 0; }
 

@@ -15,6 +15,7 @@ class Program {
           const Givens& givens, const FunctionOptions& options, std::source_location where);
   std::vector<Array> run(const std::vector<Array>& inputs) const;
   std::string debugprint() const;
+  const std::vector<Variable>& graph_outputs() const { return graph_->outputs(); }
   size_t num_inputs() const { return inputs_.size(); }
   size_t num_outputs() const { return num_outputs_; }
 
@@ -25,11 +26,13 @@ class Program {
     std::vector<int> release_slots;  // values whose last reader is this step
   };
   // Construction, in order: check what the user passed and collect the update values; add the
-  // default updates (random states) of shared variables the graph reads; assign value slots.
+  // default updates (random states) of shared variables the graph reads; check that every input is
+  // given and used; rewrite the graph (src/rewrite/pipeline.cpp); assign value slots.
   std::vector<Variable> check_signature(const std::vector<Variable>& outputs, const Updates& updates,
                                         const Givens& givens);
   void add_default_updates(std::vector<Variable>& results);
-  void plan(const FunctionOptions& options);
+  void check_roots(const FunctionOptions& options) const;
+  void plan();
   // Throws ErrorType with the message and where the function was built (type mismatches are TypeErrors).
   template <class ErrorType = ValueError> [[noreturn]] void fail(const std::string& message) const;
 

@@ -81,24 +81,42 @@ void FunctionGraph::rebuild() {
   for (size_t i = 0; i < outputs_.size(); ++i) clients_[outputs_[i].node()].push_back({nullptr, static_cast<int>(i)});
 }
 
-void FunctionGraph::replace(const Variable& old_var, const Variable& new_var) {
+void FunctionGraph::replace(const Variable& old_var, const Variable& new_var) { replace_all({{old_var, new_var}}); }
+
+void FunctionGraph::replace_all(const std::vector<std::pair<Variable, Variable>>& replacements) {
   auto broadcast_pattern = [](const TensorType& t) {
     std::vector<bool> pattern;
     for (int64_t d : t.shape) pattern.push_back(d == 1);
     return pattern;
   };
-  if (!new_var || new_var.dtype() != old_var.dtype() || new_var.ndim() != old_var.ndim() ||
-      broadcast_pattern(new_var.type()) != broadcast_pattern(old_var.type()))
-    throw TypeError("[function_graph] cannot replace " + old_var.type().str() + " by " +
-                    (new_var ? new_var.type().str() : std::string("a null Variable")));
-  auto it = clients_.find(old_var.node());
-  if (it == clients_.end()) return;
-  const std::vector<Client> clients = it->second;
-  for (const Client& client : clients) {
-    if (client.node) client.node->replace_input(client.input_index, new_var);
-    else outputs_[client.input_index] = new_var;
+  std::unordered_map<const VariableNode*, Variable> mapped;
+  for (const auto& [old_var, new_var] : replacements) {
+    if (!new_var || new_var.dtype() != old_var.dtype() || new_var.ndim() != old_var.ndim() ||
+        broadcast_pattern(new_var.type()) != broadcast_pattern(old_var.type()))
+      throw TypeError("[function_graph] cannot replace " + old_var.type().str() + " by " +
+                      (new_var ? new_var.type().str() : std::string("a null Variable")));
+    mapped[old_var.node()] = new_var;
   }
-  rebuild();
+  auto resolve = [&](Variable v) {
+    for (size_t hops = 0; hops <= mapped.size(); ++hops) {
+      auto it = mapped.find(v.node());
+      if (it == mapped.end() || it->second.is(v)) return v;
+      v = it->second;
+    }
+    throw Error("[function_graph] internal error: replacements form a cycle");
+  };
+  bool changed = false;
+  for (const auto& [old_var, new_var] : replacements) {
+    auto it = clients_.find(old_var.node());
+    if (it == clients_.end()) continue;
+    const Variable target = resolve(new_var);
+    for (const Client& client : it->second) {
+      if (client.node) client.node->replace_input(client.input_index, target);
+      else outputs_[client.input_index] = target;
+    }
+    changed = true;
+  }
+  if (changed) rebuild();
 }
 
 const std::vector<Client>& FunctionGraph::clients(const Variable& v) const {

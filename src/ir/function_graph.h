@@ -27,6 +27,9 @@ class FunctionGraph {
   // Makes every client of `old_var` (nodes and outputs) read `new_var` instead: the rewriters' one
   // edit. The types must agree in dtype, rank and which dimensions broadcast.
   void replace(const Variable& old_var, const Variable& new_var);
+  // Many replacements at once, with one rebuild (a pass that makes thousands stays linear). A new
+  // variable that is itself replaced resolves to its own replacement.
+  void replace_all(const std::vector<std::pair<Variable, Variable>>& replacements);
 
  private:
   void rebuild();  // nodes in topological order and clients, after a change

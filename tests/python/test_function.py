@@ -284,8 +284,10 @@ def test_call_by_variable_name():
     np.testing.assert_array_equal(f(y=[1.0], x=[3.0]), [2.0])
 
 
-def test_param_is_in():
-    assert theano.Param is theano.In
+def test_param_is_theanos_older_in():
+    x = T.dscalar("x")
+    spec = theano.Param(x, default=3.0, name="x_by_name")
+    assert isinstance(spec, theano.In) and spec.value == 3.0 and spec.name == "x_by_name"
 
 
 def test_out_borrow():

@@ -1,21 +1,31 @@
 """function(), shared(), In, Out and modes (Theano's theano.compile)."""
 import numbers
+import types
 
 import numpy as np
 
 from .. import _core
 from ..configparser import config
 
-_MODES = ("FAST_RUN", "FAST_COMPILE")
+_MODES = ("FAST_RUN", "FAST_COMPILE", "UNOPTIMIZED")
 
 
 class Mode:
-    """A compilation mode. Hypatia has FAST_RUN and FAST_COMPILE; both run on the reference backend until
-    the optimizing compiler lands, so they differ only in name for now."""
+    """A compilation mode: how much the graph is rewritten before it runs. FAST_RUN rewrites it fully,
+    FAST_COMPILE only merges duplicates and folds constants, and optimizer=None (UNOPTIMIZED) runs the graph
+    as built. Linkers are accepted and ignored: every mode runs on the reference backend for now."""
 
-    def __init__(self, linker=None, optimizer=None, name=None):
+    def __init__(self, linker=None, optimizer="fast_run", name=None):
         self.linker, self.optimizer = linker, optimizer
-        self.name = name or (optimizer if optimizer in _MODES else "FAST_RUN")
+        if name is None:
+            if optimizer is None or str(optimizer).lower() in ("none", "unoptimized"):
+                name = "UNOPTIMIZED"
+            elif str(optimizer).upper() in _MODES:
+                name = str(optimizer).upper()
+            else:
+                raise NotImplementedError(f"Mode(optimizer={optimizer!r}): Hypatia's optimizers are fast_run, "
+                                          "fast_compile and None")
+        self.name = name
 
     def including(self, *tags):
         return self
@@ -36,9 +46,10 @@ def get_mode(mode):
         return Mode(name=config.mode)
     if isinstance(mode, Mode):
         return mode
-    if isinstance(mode, str) and mode in _MODES:
-        return Mode(name=mode)
-    raise NotImplementedError(f"mode {mode!r} is not available: Hypatia has FAST_RUN and FAST_COMPILE")
+    if isinstance(mode, str) and mode.upper() in _MODES:
+        return Mode(name=mode.upper())
+    raise NotImplementedError(f"mode {mode!r} is not available: Hypatia has FAST_RUN, FAST_COMPILE and "
+                              "Mode(optimizer=None)")
 
 
 def get_default_mode():
@@ -61,7 +72,11 @@ class In:
         self.allow_downcast = False if strict else allow_downcast
 
 
-Param = In
+def Param(variable, default=None, name=None, mutable=False, strict=False, allow_downcast=None, implicit=None,
+          borrow=None):
+    """Theano's older name for In, with the default value as `default`."""
+    return In(variable, name=name, value=default, mutable=mutable, strict=strict, allow_downcast=allow_downcast,
+              implicit=implicit, borrow=borrow)
 
 
 class Out:
@@ -92,11 +107,12 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
              on_unused_input=None, trust_input=False):
     """Compiles a function from inputs to outputs. outputs may be one Variable (the call returns one
     array) or a list (the call returns a list); updates ({shared: new value}) apply after each call."""
-    get_mode(mode)
-    if profile:
+    chosen_mode = get_mode(mode)
+    if profile or config.profile:
         raise NotImplementedError("function(profile=True): per-node profiling arrives with the optimizing compiler")
-    if no_default_updates:
-        raise NotImplementedError("function(no_default_updates=True) is not implemented; random states always advance")
+    if no_default_updates not in (True, False):
+        raise NotImplementedError("function(no_default_updates=[...]) for some variables only is not implemented; "
+                                  "pass True or False")
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of Variables, got {type(inputs).__name__}")
     specs = [spec if isinstance(spec, In) else In(spec) for spec in inputs]
@@ -118,10 +134,15 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                        [spec.name or "" for spec in specs], [spec.value for spec in specs],
                        [spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
                         for spec in specs],
-                       [spec.strict for spec in specs], config.floatX, unpack_single)
+                       [spec.strict for spec in specs], config.floatX, unpack_single, chosen_mode.name,
+                       no_default_updates)
     f.name = name
     f.inputs = specs
     f.outputs = output_vars
+    # What copy() needs to compile the function again.
+    f._compile_args = dict(inputs=inputs, outputs=outputs, mode=chosen_mode, updates=update_pairs, givens=given_pairs,
+                           no_default_updates=no_default_updates, allow_input_downcast=allow_input_downcast,
+                           on_unused_input=on_unused_input)
     return f
 
 
@@ -151,5 +172,41 @@ def _refuse_pickle(self):
                               "compile the function again")
 
 
+def _function_copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
+    """Theano's Function.copy: the same function compiled again; swap ({shared: other shared}) makes it
+    use (and update) other shared variables, delete_updates drops the updates."""
+    if share_memory:
+        raise NotImplementedError("copy(share_memory=True) is not implemented; the copy compiles its own program")
+    args = dict(self._compile_args)
+    swap = dict(swap or {})
+    for old, new in swap.items():
+        if not isinstance(old, _core.SharedVariable) or not isinstance(new, _core.SharedVariable):
+            raise TypeError("copy: swap maps shared variables to shared variables")
+        if old.type != new.type:
+            raise TypeError(f"copy: cannot swap {old} {old.type} for {new} {new.type}")
+    if delete_updates:
+        args["updates"] = []
+        args["on_unused_input"] = "ignore"  # inputs that only fed the updates are unused now
+    elif swap:
+        args["updates"] = [(swap.get(target, target), value) for target, value in args["updates"]]
+    if swap:
+        args["givens"] = list(args["givens"]) + list(swap.items())
+    copy = function(name=name if name is not None else self.name, **args)
+    return copy
+
+
+def _function_maker(self):
+    """Theano's f.maker: its fgraph holds the compiled (rewritten) graph."""
+    results = self._graph_outputs()
+    fgraph = types.SimpleNamespace(inputs=[spec.variable for spec in self.inputs], outputs=results[:self._num_outputs],
+                                   toposort=lambda: _core.toposort(results))
+    return types.SimpleNamespace(fgraph=fgraph, inputs=self.inputs, mode=self._compile_args["mode"])
+
+
 _core.Function.debugprint = _function_debugprint
+_core.Function.copy = _function_copy
+_core.Function.maker = property(_function_maker)
 _core.Function.__reduce__ = _refuse_pickle
+
+
+from . import io, mode as _mode_module, sharedvalue  # noqa: E402,F401  (theano.compile.mode etc. after one import)

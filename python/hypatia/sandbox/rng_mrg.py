@@ -1,2 +1,6 @@
-"""MRG_RandomStreams: the same interface as tensor.shared_randomstreams.RandomStreams (Philox underneath)."""
-from ..tensor.shared_randomstreams import RandomStreams as MRG_RandomStreams  # noqa: F401
+"""MRG_RandomStreams: the interface of tensor.shared_randomstreams.RandomStreams (Philox underneath)."""
+from ..tensor.shared_randomstreams import RandomStreams
+
+
+class MRG_RandomStreams(RandomStreams):
+    """Theano's MRG_RandomStreams; the numbers come from the same Philox generator as RandomStreams."""

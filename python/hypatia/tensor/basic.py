@@ -67,9 +67,8 @@ for _kind in _KINDS:
     globals()[_kind].__doc__ = f"A symbolic {_kind} (dtype floatX unless given), e.g. {_kind}('x')."
     globals()[_PLURALS[_kind]] = _declare_many(globals()[_kind])
     for _prefix, _dtype in _PREFIXES.items():
-        _typed = _declare(_kind, _dtype)
-        _typed.__name__ = _prefix + _kind
-        _typed.__doc__ = f"A symbolic {_dtype} {_kind}."
+        # As in Theano, the typed forms are the types themselves: fmatrix('x') declares, x.type == fmatrix.
+        _typed = TensorType(_dtype, shape=_KINDS[_kind], name=_prefix + _kind)
         globals()[_prefix + _kind] = _typed
         globals()[_prefix + _PLURALS[_kind]] = _declare_many(_typed)
     for _prefix in ("c", "z"):

@@ -64,6 +64,8 @@ class TensorType:
         return hash((self.dtype, self.shape))
 
     def __repr__(self):
+        if self.name:
+            return self.name
         return f"TensorType({self.dtype}, shape={self.shape})"
 
     __str__ = __repr__

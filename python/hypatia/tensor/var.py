@@ -1,4 +1,6 @@
 """Theano's methods and properties of symbolic variables, added to the core's Variable class."""
+import types
+
 import numpy as np
 
 from .. import _core
@@ -62,6 +64,28 @@ def _data(self):
 
 
 Variable.value = Variable.data
+
+
+@_property("tag")
+def _tag(self):
+    """Theano's free-form annotations (x.tag.test_value = ...): kept on this Python object, unused by
+    Hypatia (test values are not implemented)."""
+    tag = self.__dict__.get("_tag")
+    if tag is None:
+        tag = self.__dict__["_tag"] = types.SimpleNamespace()
+    return tag
+
+
+_RANDOM_OPS = ("uniform", "normal", "binomial")
+
+
+@_property("rng")
+def _rng(self):
+    """For a random draw: the shared variable holding its generator's state (Theano's rv.rng)."""
+    for node in _core.toposort([self]):
+        if node.op.name in _RANDOM_OPS and isinstance(node.inputs[0], SharedVariable):
+            return node.inputs[0]
+    raise AttributeError(f"{self} is not a random draw: it has no rng")
 
 
 @_method("__iter__")

@@ -1,0 +1,145 @@
+// Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
+// casts and dimshuffles), so later passes see fewer forms of the same computation.
+#include "hypatia/shape_ops.h"
+#include "ops/dimshuffle.h"
+#include "ops/elemwise.h"
+#include "rewrite/passes/passes.h"
+#include "rewrite/rewriter.h"
+
+namespace hypatia {
+namespace {
+
+const Elemwise* as_elemwise(const Apply& node) { return dynamic_cast<const Elemwise*>(&node.op()); }
+
+bool is_scalar_op(const Apply& node, ScalarOpId id) {
+  const Elemwise* op = as_elemwise(node);
+  return op && op->scalar_op().id == id;
+}
+
+// A constant whose every element equals `value` (and that has one element, so it cannot widen a shape).
+bool is_single_constant(const Variable& v, double value) {
+  return v.is_constant() && v.constant_value().size() == 1 && v.constant_value().item() == value;
+}
+
+// x op c -> x when c is the identity of op and the result is x's type exactly.
+class IdentityOperand : public LocalRewriter {
+ public:
+  std::string name() const override { return "identity_operand"; }
+  std::vector<std::string> tracks() const override { return {"add", "sub", "mul", "true_div", "pow"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Elemwise* op = as_elemwise(node);
+    if (!op || node.inputs().size() != 2) return {};
+    const Variable &a = node.input(0), &b = node.input(1), &out = node.output(0);
+    auto keep = [&](const Variable& x) { return x.type() == out.type() ? std::vector<Variable>{x} : std::vector<Variable>{}; };
+    switch (op->scalar_op().id) {
+      case ScalarOpId::add:
+        if (is_single_constant(b, 0)) return keep(a);
+        if (is_single_constant(a, 0)) return keep(b);
+        break;
+      case ScalarOpId::mul:
+        if (is_single_constant(b, 1)) return keep(a);
+        if (is_single_constant(a, 1)) return keep(b);
+        break;
+      case ScalarOpId::sub:
+      case ScalarOpId::true_div:
+      case ScalarOpId::pow:
+        if (is_single_constant(b, op->scalar_op().id == ScalarOpId::sub ? 0 : 1)) return keep(a);
+        break;
+      default:
+        break;
+    }
+    return {};
+  }
+};
+
+// -(-x) -> x.
+class DoubleNegation : public LocalRewriter {
+ public:
+  std::string name() const override { return "double_negation"; }
+  std::vector<std::string> tracks() const override { return {"neg"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto inner = node.input(0).owner();
+    if (!inner || !is_scalar_op(*inner, ScalarOpId::neg)) return {};
+    const Variable& x = inner->input(0);
+    if (x.type() != node.output(0).type()) return {};
+    return {x};
+  }
+};
+
+// cast(x, dtype of x) -> x.
+class UselessCast : public LocalRewriter {
+ public:
+  std::string name() const override { return "useless_cast"; }
+  std::vector<std::string> tracks() const override { return {"cast"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable& x = node.input(0);
+    if (!is_scalar_op(node, ScalarOpId::cast) || x.type() != node.output(0).type()) return {};
+    return {x};
+  }
+};
+
+// dimshuffle(x, (0, 1, ..., n-1)) -> x; dimshuffle(dimshuffle(x, p), q) -> dimshuffle(x, p o q).
+class DimShuffleRewrites : public LocalRewriter {
+ public:
+  std::string name() const override { return "dimshuffle_rewrites"; }
+  std::vector<std::string> tracks() const override { return {"dimshuffle"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto& op = static_cast<const DimShuffle&>(node.op());
+    const Variable& x = node.input(0);
+    std::vector<int> pattern = op.pattern();
+    bool identity = static_cast<int>(pattern.size()) == x.ndim();
+    for (size_t i = 0; i < pattern.size() && identity; ++i) identity = pattern[i] == static_cast<int>(i);
+    if (identity && x.type() == node.output(0).type()) return {x};
+    auto inner = x.owner();
+    if (!inner || !dynamic_cast<const DimShuffle*>(&inner->op())) return {};
+    const std::vector<int>& first = static_cast<const DimShuffle&>(inner->op()).pattern();
+    std::vector<int> composed;
+    for (int axis : pattern) composed.push_back(axis == kNewAxis ? kNewAxis : first[axis]);
+    Variable result = apply_op1(std::make_shared<DimShuffle>(composed), {inner->input(0)}, node.where());
+    if (result.type() != node.output(0).type()) return {};
+    return {result};
+  }
+};
+
+// second(a, b) -> b when b already has the result's type (nothing to broadcast).
+class UselessSecond : public LocalRewriter {
+ public:
+  std::string name() const override { return "useless_second"; }
+  std::vector<std::string> tracks() const override { return {"second"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable& b = node.input(1);
+    if (b.type() != node.output(0).type()) return {};
+    return {b};
+  }
+};
+
+// A node whose inputs are all constants becomes constants.
+class FoldConstants : public LocalRewriter {
+ public:
+  std::string name() const override { return "fold_constants"; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    std::vector<const Variable*> values;
+    for (const Variable& input : node.inputs()) values.push_back(input.is_constant() ? &input : nullptr);
+    return fold_node(node, values);
+  }
+};
+
+const RewriteSet& canonical_rewrites() {
+  static const RewriteSet* rewrites = [] {
+    auto* set = new RewriteSet();
+    set->add(std::make_unique<IdentityOperand>());
+    set->add(std::make_unique<DoubleNegation>());
+    set->add(std::make_unique<UselessCast>());
+    set->add(std::make_unique<DimShuffleRewrites>());
+    set->add(std::make_unique<UselessSecond>());
+    set->add(std::make_unique<FoldConstants>());
+    return set;
+  }();
+  return *rewrites;
+}
+
+}  // namespace
+
+int canonicalize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, canonical_rewrites()); }
+
+}  // namespace hypatia

@@ -1,0 +1,67 @@
+// Constant folding: what depends only on constants is computed once, at compile time.
+#include <algorithm>
+#include <unordered_map>
+
+#include "rewrite/passes/passes.h"
+
+namespace hypatia {
+namespace {
+
+// Larger results stay computed at run time: a constant is copied whenever an output would alias it, and
+// folding alloc(0, 10000, 10000) would store what the program can make on demand.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 16;
+
+}  // namespace
+
+std::vector<Variable> fold_node(const Apply& node, const std::vector<const Variable*>& values) {
+  std::vector<Array> inputs;
+  int64_t largest_input = 0;
+  for (const Variable* value : values) {
+    if (!value || !value->is_constant()) return {};
+    inputs.push_back(value->constant_value());
+    largest_input = std::max(largest_input, inputs.back().size());
+  }
+  std::vector<Array> outputs(node.num_outputs());
+  try {
+    node.op().perform(node, inputs, outputs);
+  } catch (const Error&) {
+    return {};  // the call will raise it, naming where the node was built
+  }
+  for (size_t k = 0; k < outputs.size(); ++k)
+    if (!node.output(k).type().accepts(outputs[k]) ||
+        (outputs[k].size() > kMaxFoldedElements && outputs[k].size() > largest_input))
+      return {};
+  std::vector<Variable> result;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    Variable value = constant(outputs[k]);
+    // The constant keeps the output's declared type (which may leave sizes unknown), so every reader
+    // still type-checks, and errors name the line that built the node.
+    value.node()->type = node.output(k).type();
+    value.node()->where = node.where();
+    value.set_name(node.output(k).name());
+    result.push_back(value);
+  }
+  return result;
+}
+
+int fold_constants(FunctionGraph& graph) {
+  // Values of the variables folded so far, so chains fold in one sweep; the graph changes once at the end.
+  std::unordered_map<const VariableNode*, Variable> folded;
+  std::vector<std::pair<Variable, Variable>> replacements;
+  for (const auto& node : graph.nodes()) {
+    std::vector<const Variable*> values;
+    for (const Variable& input : node->inputs()) {
+      auto it = folded.find(input.node());
+      values.push_back(input.is_constant() ? &input : it == folded.end() ? nullptr : &it->second);
+    }
+    std::vector<Variable> outputs = fold_node(*node, values);
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      folded.emplace(node->output(k).node(), outputs[k]);
+      replacements.emplace_back(node->output(k), outputs[k]);
+    }
+  }
+  graph.replace_all(replacements);
+  return static_cast<int>(replacements.size());
+}
+
+}  // namespace hypatia

@@ -1,0 +1,23 @@
+// The rewrite passes, one file each; pipeline.cpp runs them in order. Each returns how many changes
+// it made, and keeps every output's type.
+#pragma once
+#include "ir/function_graph.h"
+
+namespace hypatia {
+
+// merge.cpp: equal constants become one, and equal ops applied to the same inputs become one node (CSE).
+int merge_duplicates(FunctionGraph& graph);
+
+// constant_folding.cpp: nodes whose inputs are all constants are computed now and become constants
+// (unless the result would be large, or computing it fails: the error then comes at call time).
+int fold_constants(FunctionGraph& graph);
+// One node's outputs as constants, given its inputs' constant values (a null entry: not a constant);
+// empty when it cannot be folded. canonicalize folds with it too, so simplifications and folding meet.
+std::vector<Variable> fold_node(const Apply& node, const std::vector<const Variable*>& values);
+
+// canonicalize.cpp: algebraic simplifications that keep values exactly: x * 1, x + 0, x - 0, x / 1,
+// x ** 1, -(-x), casts to the same dtype, second(a, b) that broadcasts nothing, identity dimshuffles,
+// dimshuffles of dimshuffles; and constant folding, to equilibrium.
+int canonicalize(FunctionGraph& graph);
+
+}  // namespace hypatia

@@ -1,0 +1,150 @@
+// The rewrite pipeline: each pass before and after, the modes, and rewritten graphs against the graph
+// as built on random expressions.
+#include <cstdlib>
+
+#include "ir/function_graph.h"
+#include "rewrite/passes/passes.h"
+#include "rewrite/pipeline.h"
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::Array;
+using hp::DType;
+using hp::testing::arrays_close;
+using hp::testing::throws_with;
+
+namespace {
+
+int count_ops(const hp::FunctionGraph& graph, const std::string& name) {
+  int count = 0;
+  for (const auto& node : graph.nodes()) count += node->op().name() == name;
+  return count;
+}
+
+}  // namespace
+
+TEST(Rewrite, MergeMakesOneNodePerComputation) {
+  auto x = hp::vector("x");
+  hp::FunctionGraph graph({x}, {hp::exp(x) * 2.0 + hp::exp(x) * 2.0});
+  EXPECT_EQ(count_ops(graph, "exp"), 2);
+  EXPECT_GT(hp::merge_duplicates(graph), 0);
+  EXPECT_EQ(count_ops(graph, "exp"), 1);
+  EXPECT_EQ(count_ops(graph, "mul"), 1);  // equal constants merged first, so the products are twins
+  // -0.0 and 0.0 are different constants: 1 / x tells them apart.
+  auto f = hp::function({}, {1.0 / hp::constant(-0.0), 1.0 / hp::constant(0.0)});
+  auto out = f({});
+  EXPECT_LT(out[0].item(), 0);
+  EXPECT_GT(out[1].item(), 0);
+}
+
+TEST(Rewrite, ConstantFoldingComputesWhatIsKnown) {
+  auto x = hp::vector("x");
+  auto two = hp::constant(2.0), three = hp::constant(3.0);
+  hp::FunctionGraph graph({x}, {x + hp::exp(two * three)});
+  EXPECT_GT(hp::fold_constants(graph), 0);
+  EXPECT_EQ(count_ops(graph, "exp"), 0);
+  EXPECT_EQ(count_ops(graph, "mul"), 0);
+  EXPECT_EQ(graph.nodes().size(), 1u);  // the add
+  // Large results are made at run time, not stored.
+  hp::FunctionGraph big({}, {hp::zeros({1000, 1000})});
+  hp::fold_constants(big);
+  EXPECT_EQ(count_ops(big, "alloc"), 1);
+  // A constant computation that fails is left for the call, which names where it was built.
+  auto bad = hp::take(hp::constant(Array::arange(3, DType::Float64)), hp::constant(Array::from_vector<int64_t>({5})));
+  auto f = hp::function({}, {bad});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({}); }, {"[take] index 5 is out of bounds", "test_rewrite.cpp"}));
+}
+
+TEST(Rewrite, CanonicalizeRemovesIdentities) {
+  auto x = hp::vector("x");
+  auto check = [&](const hp::Variable& out, const char* what) {
+    hp::FunctionGraph graph({x}, {out});
+    hp::fold_constants(graph);  // the constants' dimshuffles fold first, as in the pipeline
+    hp::canonicalize(graph);
+    EXPECT_TRUE(graph.outputs()[0].is(x)) << what << ": " << hp::debugprint(graph.outputs());
+  };
+  check(x * 1.0, "x * 1");
+  check(1.0 * x, "1 * x");
+  check(x + 0.0, "x + 0");
+  check(x - 0.0, "x - 0");
+  check(x / 1.0, "x / 1");
+  check(hp::pow(x, 1.0), "x ** 1");
+  check(-(-x), "-(-x)");
+  check(hp::cast(x, DType::Float64), "cast to the same dtype");
+  check(hp::dimshuffle(hp::dimshuffle(x, {0, hp::kNewAxis}), {0}), "dimshuffle of dimshuffle");
+  // Not identities: a constant that widens the shape, or a different dtype.
+  hp::FunctionGraph wide({x}, {x * hp::constant(Array::ones({3}))});
+  hp::canonicalize(wide);
+  EXPECT_FALSE(wide.outputs()[0].is(x));
+  auto i = hp::vector("i", DType::Int32);
+  hp::FunctionGraph cast({i}, {hp::cast(i, DType::Float64)});
+  hp::canonicalize(cast);
+  EXPECT_EQ(count_ops(cast, "cast"), 1);
+}
+
+TEST(Rewrite, ModesChooseThePasses) {
+  auto x = hp::vector("x");
+  auto out = hp::exp(x) * (hp::constant(2.0) * 0.5) + hp::exp(x);
+  auto nodes = [&](hp::Mode mode) {
+    hp::FunctionGraph graph({x}, {out});
+    hp::optimize(graph, mode);
+    return graph.nodes().size();
+  };
+  EXPECT_EQ(nodes(hp::Mode::Unoptimized), 6u);  // exp, mul, mul, dimshuffle, exp, add
+  EXPECT_EQ(nodes(hp::Mode::FastCompile), 3u);  // one exp, the folded constant times it, the add
+  EXPECT_EQ(nodes(hp::Mode::FastRun), 2u);      // and x * 1 is x
+  for (hp::Mode mode : {hp::Mode::Unoptimized, hp::Mode::FastCompile, hp::Mode::FastRun}) {
+    auto f = hp::function({x}, {out}, {}, {}, {.mode = mode});
+    EXPECT_TRUE(arrays_close(f({Array::from({0.0, 1.0})})[0], Array::from({2.0, 2 * std::exp(1.0)})));
+  }
+}
+
+TEST(Rewrite, DebugprintAfterANamedPass) {
+  auto x = hp::vector("x");
+  setenv("HYPATIA_DEBUGPRINT_AFTER", "constant_folding", 1);
+  ::testing::internal::CaptureStderr();
+  hp::function({x}, {x * (hp::constant(1.0) + 1.0)});
+  std::string printed = ::testing::internal::GetCapturedStderr();
+  unsetenv("HYPATIA_DEBUGPRINT_AFTER");
+  EXPECT_THAT(printed, ::testing::HasSubstr("graph after constant_folding"));
+  EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr("graph after merge ")));
+}
+
+// Random expressions over two vectors and a matrix, with identities and constant subexpressions
+// sprinkled in: FastRun must give the values of the graph as built.
+TEST(Rewrite, RandomGraphsMatchTheUnoptimizedGraph) {
+  hp::random::Generator rng(7);
+  auto x = hp::vector("x"), y = hp::vector("y");
+  auto m = hp::matrix("m");
+  const Array xv = rng.uniform({4}, -1, 1), yv = rng.uniform({4}, -1, 1), mv = rng.uniform({3, 4}, -1, 1);
+  auto pick = [&](int n) { return static_cast<int>(rng.uniform({1}, 0, n).item()); };
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<hp::Variable> pool = {x, y, x * 1.0, hp::constant(2.0) * 0.5};
+    for (int step = 0; step < 8; ++step) {
+      const hp::Variable& a = pool[pick(pool.size())];
+      const hp::Variable& b = pool[pick(pool.size())];
+      switch (pick(9)) {
+        case 0: pool.push_back(a + b); break;
+        case 1: pool.push_back(a * b); break;
+        case 2: pool.push_back(a - b); break;
+        case 3: pool.push_back(-(-a)); break;
+        case 4: pool.push_back(hp::tanh(a) + 0.0); break;
+        case 5: pool.push_back(hp::exp(hp::cast(a, DType::Float64) * 0.1)); break;
+        case 6: pool.push_back(a / (hp::constant(3.0) - 2.0)); break;
+        case 7: pool.push_back(hp::sum(m * a, 0)); break;
+        default:
+          if (a.ndim() == 1) pool.push_back(hp::dimshuffle(hp::dimshuffle(a, {hp::kNewAxis, 0}), {1}));
+          break;
+      }
+    }
+    std::vector<hp::Variable> outputs(pool.end() - 3, pool.end());
+    hp::FunctionOptions lenient{.on_unused_input = hp::UnusedInput::Ignore};
+    auto reference = hp::function({x, y, m}, outputs, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore,
+                                                               .mode = hp::Mode::Unoptimized});
+    auto fast = hp::function({x, y, m}, outputs, {}, {}, lenient);
+    auto expected = reference({xv, yv, mv}), actual = fast({xv, yv, mv});
+    for (size_t k = 0; k < outputs.size(); ++k)
+      ASSERT_TRUE(arrays_close(actual[k], expected[k], 1e-12, 1e-12)) << "trial " << trial << "\n"
+                                                                       << hp::debugprint(outputs[k]);
+  }
+}
