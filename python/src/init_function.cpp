@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <thread>
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
 
 #include "bindings.h"
 
@@ -64,12 +67,14 @@ class PythonFunction {
   const Function& function() const { return function_; }
 
  private:
-  // Runs the function without the GIL, so other Python threads go on meanwhile.
+  // Runs the function without the GIL, so other Python threads go on meanwhile. It runs a copy of the
+  // handle: at interpreter exit Python may free this object while a daemon thread is still inside it.
   std::vector<Array> run_unlocked(const std::vector<Array>& values) const {
+    const Function program = function_;
     PyThreadState* saved = PyEval_SaveThread();
     std::vector<Array> outputs;
     try {
-      outputs = function_(values);
+      outputs = program(values);
     } catch (...) {
       take_back_gil(saved);
       throw;
@@ -79,12 +84,23 @@ class PythonFunction {
   }
 
   // Reacquiring the GIL while the interpreter shuts down ends the thread by unwinding it, which C++
-  // frames cannot survive; a daemon thread then waits for the process to end instead, as Python 3.14's
-  // own threads do.
+  // frames cannot survive, and once it has shut down the thread's state is gone; a daemon thread then
+  // waits for the process to end instead, as Python 3.14's own threads do.
   static void take_back_gil(PyThreadState* saved) {
-    if (_Py_IsFinalizing())
-      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    if (_Py_IsFinalizing() || !Py_IsInitialized()) park_forever();
+#if defined(__GLIBCXX__)
+    try {
+      PyEval_RestoreThread(saved);
+    } catch (abi::__forced_unwind&) {
+      park_forever();  // shutdown began after the check: never unwind through the binding
+    }
+#else
     PyEval_RestoreThread(saved);
+#endif
+  }
+
+  [[noreturn]] static void park_forever() {
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
   }
 
   Array take(nb::handle value, size_t i, const std::string& what) const {
