@@ -1,6 +1,5 @@
 // The rewrite pipeline: every pass in order, in one readable list. FAST_COMPILE runs the passes
-// marked for it; FAST_RUN runs them all. Planned next (issue 4): stabilize, specialize, elementwise
-// fusion, inplace.
+// marked for it; FAST_RUN runs them all. Planned next (issue 4): specialize, elementwise fusion, inplace.
 #include "rewrite/pipeline.h"
 
 #include <cstdlib>
@@ -23,7 +22,8 @@ constexpr Pass kPipeline[] = {
     {"merge", merge_duplicates, true},
     {"constant_folding", fold_constants, true},
     {"canonicalize", canonicalize, false},
-    {"merge_after_canonicalize", merge_duplicates, false},  // canonical forms make more twins
+    {"stabilize", stabilize, false},
+    {"merge_after_stabilize", merge_duplicates, false},  // canonical and stable forms make more twins
 };
 
 bool wants_debugprint(const char* pass) {

@@ -24,6 +24,8 @@ namespace {
 // The first rewriter's replacements for the node's outputs, or nothing.
 std::vector<std::pair<Variable, Variable>> rewrite_node(const FunctionGraph& graph, const RewriteSet& rewrites,
                                                         const Apply& node) {
+  // Nodes a rewriter builds are attributed to the line that built the node they replace.
+  ForeignCallSite site(node.where());
   for (const LocalRewriter* rewriter : rewrites.for_node(node)) {
     std::vector<Variable> replacements = rewriter->transform(graph, node);
     if (replacements.empty()) continue;

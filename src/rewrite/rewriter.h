@@ -17,7 +17,7 @@ class LocalRewriter {
   // Names of the ops whose nodes this rewriter looks at; empty for every node.
   virtual std::vector<std::string> tracks() const { return {}; }
   // Replacements for the node's outputs (same types; a null entry keeps that output), or an empty
-  // vector when the rewrite does not apply. New nodes should carry node.where().
+  // vector when the rewrite does not apply. Nodes built meanwhile carry node.where() (the driver sets it).
   virtual std::vector<Variable> transform(const FunctionGraph& graph, const Apply& node) const = 0;
 };
 

@@ -148,3 +148,25 @@ TEST(Rewrite, RandomGraphsMatchTheUnoptimizedGraph) {
                                                                        << hp::debugprint(outputs[k]);
   }
 }
+
+// The logistic function written out rounds to 1 for z > 37: log(1 - p) is -inf and its gradient NaN
+// in the graph as built; stabilized, both stay finite and match the exact values.
+TEST(Rewrite, StabilizeKeepsTheLogisticsTail) {
+  auto z = hp::vector("z");
+  auto p = 1.0 / (1.0 + hp::exp(-z));
+  auto cost = hp::sum(hp::log(1.0 - p) + hp::log(p));
+  auto g = hp::grad(cost, z);
+  const Array zv = Array::from({-50.0, 0.0, 50.0});
+  auto naive = hp::function({z}, {cost, g}, {}, {}, {.mode = hp::Mode::Unoptimized})({zv});
+  EXPECT_TRUE(std::isinf(naive[0].item()));  // log(1 - 1) = -inf
+  auto stable = hp::function({z}, {cost, g})({zv});
+  // log(sigmoid(z)) + log(sigmoid(-z)) = -softplus(-z) - softplus(z); its derivative is 1 - 2 sigmoid(z).
+  const double expected = -(std::log1p(std::exp(-50.0)) + 50.0) * 2 - 2 * std::log(2.0);
+  EXPECT_NEAR(stable[0].item(), expected, 1e-9);
+  EXPECT_TRUE(arrays_close(stable[1], Array::from({1.0, 0.0, -1.0}), 1e-9, 1e-12));
+  auto x = hp::vector("x");
+  hp::FunctionGraph graph({x}, {hp::log(1.0 / (1.0 + hp::exp(x)))});
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "softplus"), 1);
+  EXPECT_EQ(count_ops(graph, "exp"), 0);
+}

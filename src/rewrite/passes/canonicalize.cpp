@@ -95,7 +95,7 @@ class DimShuffleRewrites : public LocalRewriter {
     const std::vector<int>& first = static_cast<const DimShuffle&>(inner->op()).pattern();
     std::vector<int> composed;
     for (int axis : pattern) composed.push_back(axis == kNewAxis ? kNewAxis : first[axis]);
-    Variable result = apply_op1(std::make_shared<DimShuffle>(composed), {inner->input(0)}, node.where());
+    Variable result = apply_op1(std::make_shared<DimShuffle>(composed), {inner->input(0)});
     if (result.type() != node.output(0).type()) return {};
     return {result};
   }

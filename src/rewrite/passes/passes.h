@@ -20,4 +20,8 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
 // dimshuffles of dimshuffles; and constant folding, to equilibrium.
 int canonicalize(FunctionGraph& graph);
 
+// stabilize.cpp: forms that overflow or round to nothing become stable ones: 1 / (1 + exp(t)) is
+// sigmoid(-t), 1 - sigmoid(x) is sigmoid(-x), log(sigmoid(x)) is -softplus(-x).
+int stabilize(FunctionGraph& graph);
+
 }  // namespace hypatia

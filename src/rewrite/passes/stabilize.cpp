@@ -1,0 +1,83 @@
+// Stabilize: forms that overflow or lose everything to rounding become forms that do not. The logistic
+// function written out, 1 / (1 + exp(-z)), rounds to exactly 1 once z > 37, so log(1 - p) is -inf and its
+// gradient divides by zero; as sigmoid it keeps its tail, and logs of sigmoids become softplus.
+#include "hypatia/elemwise.h"
+#include "ops/elemwise.h"
+#include "rewrite/passes/passes.h"
+#include "rewrite/rewriter.h"
+
+namespace hypatia {
+namespace {
+
+std::shared_ptr<Apply> producer(const Variable& v, ScalarOpId id) {
+  auto node = v.owner();
+  const auto* op = node ? dynamic_cast<const Elemwise*>(&node->op()) : nullptr;
+  return op && op->scalar_op().id == id ? node : nullptr;
+}
+
+bool is_one(const Variable& v) {
+  return v.is_constant() && v.constant_value().size() == 1 && v.constant_value().item() == 1.0;
+}
+
+std::vector<Variable> if_same_type(const Variable& result, const Apply& node) {
+  if (result.type() != node.output(0).type()) return {};
+  return {result};
+}
+
+// 1 / (1 + exp(t)) -> sigmoid(-t).
+class LogisticToSigmoid : public LocalRewriter {
+ public:
+  std::string name() const override { return "logistic_to_sigmoid"; }
+  std::vector<std::string> tracks() const override { return {"true_div"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    if (!is_one(node.input(0))) return {};
+    auto sum = producer(node.input(1), ScalarOpId::add);
+    if (!sum) return {};
+    for (int k = 0; k < 2; ++k) {
+      auto exponential = producer(sum->input(1 - k), ScalarOpId::exp);
+      if (is_one(sum->input(k)) && exponential) return if_same_type(sigmoid(neg(exponential->input(0))), node);
+    }
+    return {};
+  }
+};
+
+// 1 - sigmoid(x) -> sigmoid(-x).
+class OneMinusSigmoid : public LocalRewriter {
+ public:
+  std::string name() const override { return "one_minus_sigmoid"; }
+  std::vector<std::string> tracks() const override { return {"sub"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto logistic = producer(node.input(1), ScalarOpId::sigmoid);
+    if (!is_one(node.input(0)) || !logistic) return {};
+    return if_same_type(sigmoid(neg(logistic->input(0))), node);
+  }
+};
+
+// log(sigmoid(x)) -> -softplus(-x).
+class LogSigmoid : public LocalRewriter {
+ public:
+  std::string name() const override { return "log_sigmoid"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto logistic = producer(node.input(0), ScalarOpId::sigmoid);
+    if (!logistic) return {};
+    return if_same_type(neg(softplus(neg(logistic->input(0)))), node);
+  }
+};
+
+const RewriteSet& stabilizing_rewrites() {
+  static const RewriteSet* rewrites = [] {
+    auto* set = new RewriteSet();
+    set->add(std::make_unique<LogisticToSigmoid>());
+    set->add(std::make_unique<OneMinusSigmoid>());
+    set->add(std::make_unique<LogSigmoid>());
+    return set;
+  }();
+  return *rewrites;
+}
+
+}  // namespace
+
+int stabilize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, stabilizing_rewrites()); }
+
+}  // namespace hypatia
