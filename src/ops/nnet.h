@@ -11,6 +11,8 @@ class Softmax : public Op {
   std::string name() const override { return log_ ? "log_softmax" : "softmax"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   HYPATIA_OP_METHODS
+  int axis() const { return axis_; }
+  bool log() const { return log_; }
 
  private:
   int axis_;

@@ -170,3 +170,31 @@ TEST(Rewrite, StabilizeKeepsTheLogisticsTail) {
   EXPECT_EQ(count_ops(graph, "softplus"), 1);
   EXPECT_EQ(count_ops(graph, "exp"), 0);
 }
+
+// Each of these underflows or rounds away in the graph as built; stabilized it is exact.
+TEST(Rewrite, StabilizeLog1pExpm1AndLogSoftmax) {
+  auto x = hp::vector("x");
+  auto both = [&](const hp::Variable& out, const Array& value) {
+    auto naive = hp::function({x}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized})({value})[0];
+    auto stable = hp::function({x}, {out})({value})[0];
+    return std::pair{naive, stable};
+  };
+  const Array tiny = Array::from({1e-20, 1e-10});
+  auto [log_naive, log_stable] = both(hp::log(1.0 + x), tiny);
+  EXPECT_EQ(log_naive.get_as_double(0), 0.0);  // 1 + 1e-20 is 1
+  EXPECT_NEAR(log_stable.get_as_double(0), 1e-20, 1e-35);
+  auto [exp_naive, exp_stable] = both(hp::exp(x) - 1.0, tiny);
+  EXPECT_EQ(exp_naive.get_as_double(0), 0.0);
+  EXPECT_NEAR(exp_stable.get_as_double(0), 1e-20, 1e-35);
+  auto m = hp::matrix("m");
+  auto logp = hp::log(hp::softmax(m));
+  const Array wide = Array::from({{0.0, 1000.0}});
+  auto naive = hp::function({m}, {logp}, {}, {}, {.mode = hp::Mode::Unoptimized})({wide})[0];
+  auto stable = hp::function({m}, {logp})({wide})[0];
+  EXPECT_TRUE(std::isinf(naive.at<double>({0, 0})));  // softmax gives exactly 0 there
+  EXPECT_TRUE(arrays_close(stable, Array::from({{-1000.0, 0.0}})));
+  hp::FunctionGraph graph({m}, {logp});
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "log_softmax"), 1);
+  EXPECT_EQ(count_ops(graph, "log"), 0);
+}

@@ -1,8 +1,11 @@
 // Stabilize: forms that overflow or lose everything to rounding become forms that do not. The logistic
 // function written out, 1 / (1 + exp(-z)), rounds to exactly 1 once z > 37, so log(1 - p) is -inf and its
-// gradient divides by zero; as sigmoid it keeps its tail, and logs of sigmoids become softplus.
+// gradient divides by zero; as sigmoid it keeps its tail, and logs of sigmoids become softplus. Likewise
+// log(1 + x), exp(x) - 1 and log(softmax(x)).
 #include "hypatia/elemwise.h"
+#include "hypatia/nnet.h"
 #include "ops/elemwise.h"
+#include "ops/nnet.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/rewriter.h"
 
@@ -65,12 +68,55 @@ class LogSigmoid : public LocalRewriter {
   }
 };
 
+// log(1 + x) -> log1p(x): exact for tiny x, where 1 + x rounds to 1.
+class Log1p : public LocalRewriter {
+ public:
+  std::string name() const override { return "log1p"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto sum = producer(node.input(0), ScalarOpId::add);
+    if (!sum) return {};
+    for (int k = 0; k < 2; ++k)
+      if (is_one(sum->input(k)) && is_float(sum->input(1 - k).dtype()))
+        return if_same_type(log1p(sum->input(1 - k)), node);
+    return {};
+  }
+};
+
+// exp(x) - 1 -> expm1(x): exact for tiny x.
+class Expm1 : public LocalRewriter {
+ public:
+  std::string name() const override { return "expm1"; }
+  std::vector<std::string> tracks() const override { return {"sub"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto exponential = producer(node.input(0), ScalarOpId::exp);
+    if (!exponential || !is_one(node.input(1))) return {};
+    return if_same_type(expm1(exponential->input(0)), node);
+  }
+};
+
+// log(softmax(x)) -> log_softmax(x): finite where softmax underflows to 0.
+class LogOfSoftmax : public LocalRewriter {
+ public:
+  std::string name() const override { return "log_of_softmax"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto inner = node.input(0).owner();
+    const auto* softmax_op = inner ? dynamic_cast<const Softmax*>(&inner->op()) : nullptr;
+    if (!softmax_op || softmax_op->log()) return {};
+    return if_same_type(log_softmax(inner->input(0), softmax_op->axis()), node);
+  }
+};
+
 const RewriteSet& stabilizing_rewrites() {
   static const RewriteSet* rewrites = [] {
     auto* set = new RewriteSet();
     set->add(std::make_unique<LogisticToSigmoid>());
     set->add(std::make_unique<OneMinusSigmoid>());
     set->add(std::make_unique<LogSigmoid>());
+    set->add(std::make_unique<Log1p>());
+    set->add(std::make_unique<Expm1>());
+    set->add(std::make_unique<LogOfSoftmax>());
     return set;
   }();
   return *rewrites;
