@@ -1,5 +1,6 @@
 // The rewrite pipeline: every pass in order, in one readable list. FAST_COMPILE runs the passes
-// marked for it; FAST_RUN runs them all. Planned next (issue 4): specialize, elementwise fusion, inplace.
+// marked for it; FAST_RUN runs them all. Planned next (issue 4): GEMM in specialize, elementwise fusion,
+// inplace.
 #include "rewrite/pipeline.h"
 
 #include <cstdlib>
@@ -23,7 +24,8 @@ constexpr Pass kPipeline[] = {
     {"constant_folding", fold_constants, true},
     {"canonicalize", canonicalize, false},
     {"stabilize", stabilize, false},
-    {"merge_after_stabilize", merge_duplicates, false},  // canonical and stable forms make more twins
+    {"specialize", specialize, false},
+    {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
 };
 
 bool wants_debugprint(const char* pass) {

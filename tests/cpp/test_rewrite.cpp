@@ -198,3 +198,23 @@ TEST(Rewrite, StabilizeLog1pExpm1AndLogSoftmax) {
   EXPECT_EQ(count_ops(graph, "log_softmax"), 1);
   EXPECT_EQ(count_ops(graph, "log"), 0);
 }
+
+TEST(Rewrite, SpecializePowByConstants) {
+  auto x = hp::vector("x");
+  const Array value = Array::from({0.5, 2.0, 9.0});
+  for (double c : {2.0, 3.0, 4.0, 0.5, 1.5, -1.0}) {
+    auto out = hp::pow(x, c);
+    hp::FunctionGraph graph({x}, {out});
+    hp::optimize(graph, hp::Mode::FastRun);
+    EXPECT_EQ(count_ops(graph, "pow"), 0) << "x ** " << c;
+    Array expected = Array::empty({3});
+    for (int64_t k = 0; k < 3; ++k) expected.set_from_double(k, std::pow(value.get_as_double(k), c));
+    EXPECT_TRUE(arrays_close(hp::function({x}, {out})({value})[0], expected, 1e-15, 0)) << "x ** " << c;
+  }
+  auto i = hp::vector("i", DType::Int64);
+  Array cubes = hp::function({i}, {hp::pow(i, 3)})({Array::from_vector<int64_t>({-2, 3})})[0];
+  EXPECT_TRUE(cubes.equals(Array::from_vector<int64_t>({-8, 27})));
+  hp::FunctionGraph other({x}, {hp::pow(x, 2.5)});
+  hp::optimize(other, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(other, "pow"), 1);
+}

@@ -25,4 +25,8 @@ int canonicalize(FunctionGraph& graph);
 // exp(x) - 1 is expm1(x), log(softmax(x)) is log_softmax(x).
 int stabilize(FunctionGraph& graph);
 
+// specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
+// x ** 2 is sqr(x), x ** 3 and x ** 4 multiplications, x ** 0.5 sqrt, x ** -1 reciprocal.
+int specialize(FunctionGraph& graph);
+
 }  // namespace hypatia

@@ -1,0 +1,44 @@
+// Specialize: general ops with particular arguments become cheaper ops that compute the same values.
+#include "hypatia/elemwise.h"
+#include "ops/elemwise.h"
+#include "rewrite/passes/passes.h"
+#include "rewrite/rewriter.h"
+
+namespace hypatia {
+namespace {
+
+// x ** c for c in {-1, 0.5, 1.5, 2, 3, 4}: multiplications, sqrt or reciprocal instead of pow.
+class PowByConstant : public LocalRewriter {
+ public:
+  std::string name() const override { return "pow_by_constant"; }
+  std::vector<std::string> tracks() const override { return {"pow"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable &x = node.input(0), &exponent = node.input(1);
+    if (!exponent.is_constant() || exponent.constant_value().size() != 1) return {};
+    const double c = exponent.constant_value().item();
+    Variable result;
+    if (c == 2) result = sqr(x);
+    else if (c == 3) result = mul(sqr(x), x);
+    else if (c == 4) result = sqr(sqr(x));
+    else if (c == 0.5 && is_float(x.dtype())) result = sqrt(x);
+    else if (c == 1.5 && is_float(x.dtype())) result = mul(sqrt(x), x);
+    else if (c == -1 && is_float(x.dtype())) result = reciprocal(x);
+    if (!result || result.type() != node.output(0).type()) return {};
+    return {result};
+  }
+};
+
+const RewriteSet& specializing_rewrites() {
+  static const RewriteSet* rewrites = [] {
+    auto* set = new RewriteSet();
+    set->add(std::make_unique<PowByConstant>());
+    return set;
+  }();
+  return *rewrites;
+}
+
+}  // namespace
+
+int specialize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, specializing_rewrites()); }
+
+}  // namespace hypatia
