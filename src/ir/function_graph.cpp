@@ -91,19 +91,26 @@ void FunctionGraph::replace_all(const std::vector<std::pair<Variable, Variable>>
   };
   std::unordered_map<const VariableNode*, Variable> mapped;
   for (const auto& [old_var, new_var] : replacements) {
-    if (!new_var || new_var.dtype() != old_var.dtype() || new_var.ndim() != old_var.ndim() ||
+    // The new variable may know more (a size) but never promise what the old one did not.
+    if (!new_var || !old_var.type().is_supertype_of(new_var.type()) ||
         broadcast_pattern(new_var.type()) != broadcast_pattern(old_var.type()))
       throw TypeError("[function_graph] cannot replace " + old_var.type().str() + " by " +
                       (new_var ? new_var.type().str() : std::string("a null Variable")));
     mapped[old_var.node()] = new_var;
   }
-  auto resolve = [&](Variable v) {
-    for (size_t hops = 0; hops <= mapped.size(); ++hops) {
+  // Follows replacements of replacements; each chain is walked once (the result is remembered).
+  auto resolve = [&](const Variable& start) {
+    std::vector<const VariableNode*> path;
+    Variable v = start;
+    for (size_t hops = 0;; ++hops) {
+      if (hops > mapped.size()) throw Error("[function_graph] internal error: replacements form a cycle");
       auto it = mapped.find(v.node());
-      if (it == mapped.end() || it->second.is(v)) return v;
+      if (it == mapped.end() || it->second.is(v)) break;
+      path.push_back(v.node());
       v = it->second;
     }
-    throw Error("[function_graph] internal error: replacements form a cycle");
+    for (const VariableNode* node : path) mapped[node] = v;
+    return v;
   };
   bool changed = false;
   for (const auto& [old_var, new_var] : replacements) {

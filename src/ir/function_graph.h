@@ -25,7 +25,8 @@ class FunctionGraph {
   // Every root the outputs depend on, in first-use order (inputs, constants, shared variables).
   std::vector<Variable> roots() const;
   // Makes every client of `old_var` (nodes and outputs) read `new_var` instead: the rewriters' one
-  // edit. The types must agree in dtype, rank and which dimensions broadcast.
+  // edit. `new_var`'s type must fit `old_var`'s (same dtype and rank, sizes known to the old one kept,
+  // the same dimensions broadcasting).
   void replace(const Variable& old_var, const Variable& new_var);
   // Many replacements at once, with one rebuild (a pass that makes thousands stays linear). A new
   // variable that is itself replaced resolves to its own replacement.

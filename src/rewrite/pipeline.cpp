@@ -25,6 +25,7 @@ constexpr Pass kPipeline[] = {
     {"canonicalize", canonicalize, false},
     {"stabilize", stabilize, false},
     {"specialize", specialize, false},
+    {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
 };
 

@@ -65,14 +65,18 @@ TEST(Rewrite, CanonicalizeRemovesIdentities) {
   };
   check(x * 1.0, "x * 1");
   check(1.0 * x, "1 * x");
-  check(x + 0.0, "x + 0");
+  check(x + hp::constant(-0.0), "x + (-0)");
   check(x - 0.0, "x - 0");
   check(x / 1.0, "x / 1");
   check(hp::pow(x, 1.0), "x ** 1");
   check(-(-x), "-(-x)");
   check(hp::cast(x, DType::Float64), "cast to the same dtype");
   check(hp::dimshuffle(hp::dimshuffle(x, {0, hp::kNewAxis}), {0}), "dimshuffle of dimshuffle");
-  // Not identities: a constant that widens the shape, or a different dtype.
+  // Not identities: x + 0.0 (-0.0 + 0.0 is +0.0), a constant that widens the shape, a different dtype.
+  hp::FunctionGraph plus_zero({x}, {x + 0.0});
+  hp::fold_constants(plus_zero);
+  hp::canonicalize(plus_zero);
+  EXPECT_EQ(count_ops(plus_zero, "add"), 1);
   hp::FunctionGraph wide({x}, {x * hp::constant(Array::ones({3}))});
   hp::canonicalize(wide);
   EXPECT_FALSE(wide.outputs()[0].is(x));
@@ -202,7 +206,7 @@ TEST(Rewrite, StabilizeLog1pExpm1AndLogSoftmax) {
 TEST(Rewrite, SpecializePowByConstants) {
   auto x = hp::vector("x");
   const Array value = Array::from({0.5, 2.0, 9.0});
-  for (double c : {2.0, 3.0, 4.0, 0.5, 1.5, -1.0}) {
+  for (double c : {2.0, 3.0, 4.0, -1.0}) {
     auto out = hp::pow(x, c);
     hp::FunctionGraph graph({x}, {out});
     hp::optimize(graph, hp::Mode::FastRun);
@@ -214,7 +218,49 @@ TEST(Rewrite, SpecializePowByConstants) {
   auto i = hp::vector("i", DType::Int64);
   Array cubes = hp::function({i}, {hp::pow(i, 3)})({Array::from_vector<int64_t>({-2, 3})})[0];
   EXPECT_TRUE(cubes.equals(Array::from_vector<int64_t>({-8, 27})));
-  hp::FunctionGraph other({x}, {hp::pow(x, 2.5)});
+  hp::FunctionGraph other({x}, {hp::pow(x, 1.5)});
   hp::optimize(other, hp::Mode::FastRun);
   EXPECT_EQ(count_ops(other, "pow"), 1);
+}
+
+// Cases where a rewrite once changed a value, a type or an error: each must behave exactly as the
+// graph as built.
+TEST(Rewrite, RewritesKeepValuesTypesAndErrors) {
+  auto same = [](const std::vector<hp::Variable>& inputs, const hp::Variable& out, const std::vector<Array>& values) {
+    hp::FunctionOptions options{.on_unused_input = hp::UnusedInput::Ignore, .mode = hp::Mode::Unoptimized};
+    Array expected = hp::function(inputs, {out}, {}, {}, options)(values)[0];
+    options.mode = hp::Mode::FastRun;
+    Array actual = hp::function(inputs, {out}, {}, {}, options)(values)[0];
+    EXPECT_EQ(actual.dtype(), expected.dtype());
+    EXPECT_EQ(actual.shape(), expected.shape());
+    for (int64_t k = 0; k < expected.size(); ++k) {
+      const double a = actual.get_as_double(k), e = expected.get_as_double(k);
+      EXPECT_TRUE((std::isnan(a) && std::isnan(e)) || (a == e && std::signbit(a) == std::signbit(e)))
+          << hp::debugprint(out) << " element " << k << ": " << a << " vs " << e;
+    }
+  };
+  auto x = hp::vector("x");
+  const Array zeros = Array::from({-0.0, 0.0, -INFINITY});
+  same({x}, 1.0 / (x + 0.0), {zeros});              // -0.0 + 0.0 is +0.0
+  same({x}, 1.0 / (x - hp::constant(-0.0)), {zeros});
+  same({x}, hp::pow(x, 0.5), {zeros});              // pow, not sqrt: they differ at -0.0 and -inf
+  auto t = hp::vector("t", DType::UInt8);
+  const Array small = Array::from_vector<uint8_t>({0, 3, 200});
+  same({t}, 1.0 / (1.0 + hp::exp(t)), {small});     // no negation of unsigned integers
+  same({t}, 1.0 - hp::sigmoid(t), {small});
+  same({t}, hp::log(hp::sigmoid(t)), {small});
+  // Twins whose types differ (one knows its size) are not merged.
+  auto v = hp::scalar("v");
+  auto a = hp::alloc(v, {1}), b = hp::alloc(v, {hp::Operand(hp::constant(0.0, DType::Int64) + 1)});
+  auto f = hp::function({v}, {a, b});
+  auto out = f({Array::scalar(2.0)});
+  EXPECT_EQ(out[0].item() + out[1].item(), 4.0);
+  // A constant with one element but a type of unknown size may not vanish with its shape check.
+  auto one = hp::reshape(hp::constant(Array::from({1.0})), hp::constant(Array::from_vector<int64_t>({1})), 1);
+  auto g = hp::function({x}, {x * one});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { g({Array::from({1.0, 2.0, 3.0})}); }, {"[mul]"}));
+  auto z = hp::vector("z");
+  auto second = hp::function({x, z}, {hp::second(x, z)});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { second({Array::from({1.0, 2.0, 3.0}), Array::from({4.0, 5.0})}); },
+                                          {"[second]"}));
 }

@@ -16,12 +16,9 @@ bool is_scalar_op(const Apply& node, ScalarOpId id) {
   return op && op->scalar_op().id == id;
 }
 
-// A constant whose every element equals `value` (and that has one element, so it cannot widen a shape).
-bool is_single_constant(const Variable& v, double value) {
-  return v.is_constant() && v.constant_value().size() == 1 && v.constant_value().item() == value;
-}
 
-// x op c -> x when c is the identity of op and the result is x's type exactly.
+// x op c -> x when c is the identity of op and the result is x's type exactly. For floats the zero's
+// sign matters: x + (-0.0) and x - 0.0 are x for every x, x + 0.0 is not (-0.0 + 0.0 is +0.0).
 class IdentityOperand : public LocalRewriter {
  public:
   std::string name() const override { return "identity_operand"; }
@@ -31,19 +28,22 @@ class IdentityOperand : public LocalRewriter {
     if (!op || node.inputs().size() != 2) return {};
     const Variable &a = node.input(0), &b = node.input(1), &out = node.output(0);
     auto keep = [&](const Variable& x) { return x.type() == out.type() ? std::vector<Variable>{x} : std::vector<Variable>{}; };
+    const double additive_zero = is_float(out.dtype()) ? -0.0 : 0.0;
     switch (op->scalar_op().id) {
       case ScalarOpId::add:
-        if (is_single_constant(b, 0)) return keep(a);
-        if (is_single_constant(a, 0)) return keep(b);
+        if (is_scalar_constant(b, additive_zero)) return keep(a);
+        if (is_scalar_constant(a, additive_zero)) return keep(b);
         break;
       case ScalarOpId::mul:
-        if (is_single_constant(b, 1)) return keep(a);
-        if (is_single_constant(a, 1)) return keep(b);
+        if (is_scalar_constant(b, 1)) return keep(a);
+        if (is_scalar_constant(a, 1)) return keep(b);
         break;
       case ScalarOpId::sub:
+        if (is_scalar_constant(b, 0.0)) return keep(a);
+        break;
       case ScalarOpId::true_div:
       case ScalarOpId::pow:
-        if (is_single_constant(b, op->scalar_op().id == ScalarOpId::sub ? 0 : 1)) return keep(a);
+        if (is_scalar_constant(b, 1)) return keep(a);
         break;
       default:
         break;
@@ -101,13 +101,16 @@ class DimShuffleRewrites : public LocalRewriter {
   }
 };
 
-// second(a, b) -> b when b already has the result's type (nothing to broadcast).
+// second(a, b) -> b when the static types prove there is nothing to broadcast and nothing to check:
+// a's shape is fully known and b already has the result's type.
 class UselessSecond : public LocalRewriter {
  public:
   std::string name() const override { return "useless_second"; }
   std::vector<std::string> tracks() const override { return {"second"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    const Variable& b = node.input(1);
+    const Variable &a = node.input(0), &b = node.input(1);
+    for (int64_t dim : a.type().shape)
+      if (dim == TensorType::kUnknown) return {};
     if (b.type() != node.output(0).type()) return {};
     return {b};
   }

@@ -1,5 +1,7 @@
 // Constant folding: what depends only on constants is computed once, at compile time.
 #include <algorithm>
+#include <cmath>
+#include <new>
 #include <unordered_map>
 
 #include "rewrite/passes/passes.h"
@@ -13,6 +15,14 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 16;
 
 }  // namespace
 
+bool is_scalar_constant(const Variable& v, double value) {
+  if (!v.is_constant() || v.constant_value().size() != 1) return false;
+  for (int64_t dim : v.type().shape)
+    if (dim != 1) return false;  // a declared (?,) could be any size when the graph was checked
+  const double held = v.constant_value().item();
+  return held == value && std::signbit(held) == std::signbit(value);
+}
+
 std::vector<Variable> fold_node(const Apply& node, const std::vector<const Variable*>& values) {
   std::vector<Array> inputs;
   int64_t largest_input = 0;
@@ -21,11 +31,19 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
     inputs.push_back(value->constant_value());
     largest_input = std::max(largest_input, inputs.back().size());
   }
+  // A result known by its type to be too large is not computed at all.
+  for (const Variable& out : node.outputs()) {
+    int64_t size = 1;
+    for (int64_t dim : out.type().shape) size = dim == TensorType::kUnknown || size < 0 ? -1 : size * dim;
+    if (size > kMaxFoldedElements && size > largest_input) return {};
+  }
   std::vector<Array> outputs(node.num_outputs());
   try {
     node.op().perform(node, inputs, outputs);
   } catch (const Error&) {
     return {};  // the call will raise it, naming where the node was built
+  } catch (const std::bad_alloc&) {
+    return {};
   }
   for (size_t k = 0; k < outputs.size(); ++k)
     if (!node.output(k).type().accepts(outputs[k]) ||

@@ -57,6 +57,10 @@ int merge_duplicates(FunctionGraph& graph) {
     for (auto it = first; it != last && !twin; ++it) {
       const Apply& other = *it->second;
       if (!other.op().equals(node->op()) || other.inputs().size() != inputs.size()) continue;
+      // Types were inferred when each node was built: twins by now may still promise different shapes.
+      bool same_types = true;
+      for (size_t k = 0; k < node->num_outputs(); ++k) same_types = same_types && other.output(k).type() == node->output(k).type();
+      if (!same_types) continue;
       bool same_inputs = true;
       for (size_t i = 0; i < inputs.size(); ++i) same_inputs = same_inputs && representative(other.input(i)).node() == inputs[i];
       if (same_inputs) twin = &other;

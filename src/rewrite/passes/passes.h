@@ -5,6 +5,10 @@
 
 namespace hypatia {
 
+// A constant whose static type has one element (so it cannot widen a shape) and whose value is `value`.
+// Sign matters for zeros: is_scalar_constant(v, -0.0) is false for +0.0.
+bool is_scalar_constant(const Variable& v, double value);
+
 // merge.cpp: equal constants become one, and equal ops applied to the same inputs become one node (CSE).
 int merge_duplicates(FunctionGraph& graph);
 
@@ -26,7 +30,7 @@ int canonicalize(FunctionGraph& graph);
 int stabilize(FunctionGraph& graph);
 
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
-// x ** 2 is sqr(x), x ** 3 and x ** 4 multiplications, x ** 0.5 sqrt, x ** -1 reciprocal.
+// x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats).
 int specialize(FunctionGraph& graph);
 
 }  // namespace hypatia

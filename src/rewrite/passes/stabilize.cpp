@@ -18,9 +18,7 @@ std::shared_ptr<Apply> producer(const Variable& v, ScalarOpId id) {
   return op && op->scalar_op().id == id ? node : nullptr;
 }
 
-bool is_one(const Variable& v) {
-  return v.is_constant() && v.constant_value().size() == 1 && v.constant_value().item() == 1.0;
-}
+bool is_one(const Variable& v) { return is_scalar_constant(v, 1.0); }
 
 std::vector<Variable> if_same_type(const Variable& result, const Apply& node) {
   if (result.type() != node.output(0).type()) return {};
@@ -38,7 +36,9 @@ class LogisticToSigmoid : public LocalRewriter {
     if (!sum) return {};
     for (int k = 0; k < 2; ++k) {
       auto exponential = producer(sum->input(1 - k), ScalarOpId::exp);
-      if (is_one(sum->input(k)) && exponential) return if_same_type(sigmoid(neg(exponential->input(0))), node);
+      // Only for floats: negating an unsigned or a minimal integer would not give -t.
+      if (is_one(sum->input(k)) && exponential && is_float(exponential->input(0).dtype()))
+        return if_same_type(sigmoid(neg(exponential->input(0))), node);
     }
     return {};
   }
@@ -51,7 +51,7 @@ class OneMinusSigmoid : public LocalRewriter {
   std::vector<std::string> tracks() const override { return {"sub"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
     auto logistic = producer(node.input(1), ScalarOpId::sigmoid);
-    if (!is_one(node.input(0)) || !logistic) return {};
+    if (!is_one(node.input(0)) || !logistic || !is_float(logistic->input(0).dtype())) return {};
     return if_same_type(sigmoid(neg(logistic->input(0))), node);
   }
 };
@@ -63,7 +63,7 @@ class LogSigmoid : public LocalRewriter {
   std::vector<std::string> tracks() const override { return {"log"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
     auto logistic = producer(node.input(0), ScalarOpId::sigmoid);
-    if (!logistic) return {};
+    if (!logistic || !is_float(logistic->input(0).dtype())) return {};
     return if_same_type(neg(softplus(neg(logistic->input(0)))), node);
   }
 };
