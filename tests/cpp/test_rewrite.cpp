@@ -49,6 +49,9 @@ TEST(Rewrite, ConstantFoldingComputesWhatIsKnown) {
   hp::FunctionGraph big({}, {hp::zeros({1000, 1000})});
   hp::fold_constants(big);
   EXPECT_EQ(count_ops(big, "alloc"), 1);
+  // Sizes whose product does not fit in int64 are not folded either; the call reports them.
+  auto huge = hp::function({}, {hp::zeros({1L << 40, 1L << 40})});
+  EXPECT_TRUE(throws_with<hp::Error>([&] { huge({}); }, {"[array]"}));
   // A constant computation that fails is left for the call, which names where it was built.
   auto bad = hp::take(hp::constant(Array::arange(3, DType::Float64)), hp::constant(Array::from_vector<int64_t>({5})));
   auto f = hp::function({}, {bad});

@@ -34,8 +34,12 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
   // A result known by its type to be too large is not computed at all.
   for (const Variable& out : node.outputs()) {
     int64_t size = 1;
-    for (int64_t dim : out.type().shape) size = dim == TensorType::kUnknown || size < 0 ? -1 : size * dim;
-    if (size > kMaxFoldedElements && size > largest_input) return {};
+    bool known = true;
+    for (int64_t dim : out.type().shape) {
+      if (dim == TensorType::kUnknown) known = false;
+      else if (__builtin_mul_overflow(size, dim, &size)) return {};  // beyond int64: certainly too large
+    }
+    if (known && size > kMaxFoldedElements && size > largest_input) return {};
   }
   std::vector<Array> outputs(node.num_outputs());
   try {
