@@ -35,6 +35,16 @@ class RewriteSet {
   std::vector<const LocalRewriter*> any_op_;
 };
 
+// The set of one instance of each Rewriters type, built once (a pass's list of rewriters).
+template <class... Rewriters> const RewriteSet& rewrite_set() {
+  static const RewriteSet* set = [] {
+    auto* rewrites = new RewriteSet();  // never destroyed: passes may run until exit
+    (rewrites->add(std::make_unique<Rewriters>()), ...);
+    return rewrites;
+  }();
+  return *set;
+}
+
 // Applies the set to every node, in topological order, sweep after sweep until one changes nothing
 // (or `max_sweeps` sweeps ran); each sweep's edits land together. Returns how many nodes were rewritten.
 int rewrite_to_equilibrium(FunctionGraph& graph, const RewriteSet& rewrites, int max_sweeps = 50);

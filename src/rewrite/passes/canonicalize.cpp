@@ -127,22 +127,12 @@ class FoldConstants : public LocalRewriter {
   }
 };
 
-const RewriteSet& canonical_rewrites() {
-  static const RewriteSet* rewrites = [] {
-    auto* set = new RewriteSet();
-    set->add(std::make_unique<IdentityOperand>());
-    set->add(std::make_unique<DoubleNegation>());
-    set->add(std::make_unique<UselessCast>());
-    set->add(std::make_unique<DimShuffleRewrites>());
-    set->add(std::make_unique<UselessSecond>());
-    set->add(std::make_unique<FoldConstants>());
-    return set;
-  }();
-  return *rewrites;
-}
-
 }  // namespace
 
-int canonicalize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, canonical_rewrites()); }
+int canonicalize(FunctionGraph& graph) {
+  const RewriteSet& rewrites =
+      rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, FoldConstants>();
+  return rewrite_to_equilibrium(graph, rewrites);
+}
 
 }  // namespace hypatia

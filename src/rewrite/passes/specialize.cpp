@@ -30,17 +30,10 @@ class PowByConstant : public LocalRewriter {
   }
 };
 
-const RewriteSet& specializing_rewrites() {
-  static const RewriteSet* rewrites = [] {
-    auto* set = new RewriteSet();
-    set->add(std::make_unique<PowByConstant>());
-    return set;
-  }();
-  return *rewrites;
-}
-
 }  // namespace
 
-int specialize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, specializing_rewrites()); }
+int specialize(FunctionGraph& graph) {
+  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant>());
+}
 
 }  // namespace hypatia

@@ -108,22 +108,11 @@ class LogOfSoftmax : public LocalRewriter {
   }
 };
 
-const RewriteSet& stabilizing_rewrites() {
-  static const RewriteSet* rewrites = [] {
-    auto* set = new RewriteSet();
-    set->add(std::make_unique<LogisticToSigmoid>());
-    set->add(std::make_unique<OneMinusSigmoid>());
-    set->add(std::make_unique<LogSigmoid>());
-    set->add(std::make_unique<Log1p>());
-    set->add(std::make_unique<Expm1>());
-    set->add(std::make_unique<LogOfSoftmax>());
-    return set;
-  }();
-  return *rewrites;
-}
-
 }  // namespace
 
-int stabilize(FunctionGraph& graph) { return rewrite_to_equilibrium(graph, stabilizing_rewrites()); }
+int stabilize(FunctionGraph& graph) {
+  const RewriteSet& rewrites = rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogOfSoftmax>();
+  return rewrite_to_equilibrium(graph, rewrites);
+}
 
 }  // namespace hypatia
