@@ -267,3 +267,17 @@ TEST(Rewrite, RewritesKeepValuesTypesAndErrors) {
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { second({Array::from({1.0, 2.0, 3.0}), Array::from({4.0, 5.0})}); },
                                           {"[second]"}));
 }
+
+TEST(Rewrite, StabilizeLogSumExp) {
+  auto m = hp::matrix("m");
+  const Array big = Array::from({{1000.0, 1000.0}, {-1000.0, 0.0}});
+  for (bool keepdims : {false, true}) {
+    auto out = hp::log(hp::sum(hp::exp(m), 1, keepdims));
+    auto naive = hp::function({m}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized})({big})[0];
+    auto stable = hp::function({m}, {out})({big})[0];
+    EXPECT_TRUE(std::isinf(naive.get_as_double(0)));  // exp(1000) overflows
+    const Array expected = Array::from({1000.0 + std::log(2.0), 0.0});
+    EXPECT_TRUE(arrays_close(stable.reshape({2}), expected, 1e-12, 1e-12)) << "keepdims " << keepdims;
+    EXPECT_EQ(stable.shape(), keepdims ? (hp::Shape{2, 1}) : (hp::Shape{2}));
+  }
+}

@@ -1,11 +1,13 @@
 // Stabilize: forms that overflow or lose everything to rounding become forms that do not. The logistic
 // function written out, 1 / (1 + exp(-z)), rounds to exactly 1 once z > 37, so log(1 - p) is -inf and its
 // gradient divides by zero; as sigmoid it keeps its tail, and logs of sigmoids become softplus. Likewise
-// log(1 + x), exp(x) - 1 and log(softmax(x)).
+// log(1 + x), exp(x) - 1, log(sum(exp(x))) and log(softmax(x)).
 #include "hypatia/elemwise.h"
 #include "hypatia/nnet.h"
+#include "ops/dimshuffle.h"
 #include "ops/elemwise.h"
 #include "ops/nnet.h"
+#include "ops/reduce.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/rewriter.h"
 
@@ -95,6 +97,28 @@ class Expm1 : public LocalRewriter {
   }
 };
 
+// log(sum(exp(x), axes)) -> logsumexp(x, axes), also through keepdims' dimshuffle: finite where exp
+// overflows.
+class LogSumExp : public LocalRewriter {
+ public:
+  std::string name() const override { return "logsumexp"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    std::shared_ptr<Apply> reduced = node.input(0).owner(), kept_dims;
+    if (reduced && dynamic_cast<const DimShuffle*>(&reduced->op())) {
+      kept_dims = reduced;
+      reduced = reduced->input(0).owner();
+    }
+    const auto* sum_op = reduced ? dynamic_cast<const Reduce*>(&reduced->op()) : nullptr;
+    if (!sum_op || sum_op->kind() != ReduceKind::Sum) return {};
+    auto exponential = producer(reduced->input(0), ScalarOpId::exp);
+    if (!exponential || !is_float(exponential->input(0).dtype())) return {};
+    Variable result = logsumexp(exponential->input(0), sum_op->axes());
+    if (kept_dims) result = apply_op1(kept_dims->op_ptr(), {result});
+    return if_same_type(result, node);
+  }
+};
+
 // log(softmax(x)) -> log_softmax(x): finite where softmax underflows to 0.
 class LogOfSoftmax : public LocalRewriter {
  public:
@@ -111,7 +135,8 @@ class LogOfSoftmax : public LocalRewriter {
 }  // namespace
 
 int stabilize(FunctionGraph& graph) {
-  const RewriteSet& rewrites = rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogOfSoftmax>();
+  const RewriteSet& rewrites =
+      rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogSumExp, LogOfSoftmax>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
 
