@@ -250,8 +250,8 @@ def test_random_numbers_no_default_updates():
     assert_array_equal(g_val0, g_val1)
 
 
-@bug("random variables have no .rng: `rv_u.rng.get_value(borrow=True)` raises AttributeError: 'Variable' object "
-     "has no attribute 'rng' (Theano: a shared variable holding the draw's numpy RandomState)")
+@bug("rv_u.rng holds Philox state (an int64 vector), not a NumPy RandomState, so the tutorial's "
+     "`rv_u.rng.get_value(borrow=True).seed(...)` raises AttributeError (srng.seed() is the way to reseed)")
 def test_seeding_streams_through_rng():
     srng, rv_u, rv_n = _brief_example()
     f = function([], rv_u)
@@ -276,8 +276,8 @@ def test_seeding_streams_with_srng_seed():
     assert_array_equal(g(), n0)
 
 
-@bug("random variables have no .rng (AttributeError), so the tutorial's `rv_u.rng.get_value().get_state()` / "
-     "`rng.set_state(...)` way to replay a stream does not run")
+@bug("rv_u.rng holds Philox state, not a NumPy RandomState, so the tutorial's "
+     "`rv_u.rng.get_value().get_state()` / `rng.set_state(...)` way to replay a stream does not run")
 def test_sharing_streams_between_functions():
     srng, rv_u, rv_n = _brief_example()
     f = function([], rv_u)
@@ -763,8 +763,8 @@ def test_gpu_is_not_implemented():
         theano.config.device = saved
 
 
-@bug("the GPU chapter's check script (run on the CPU it prints 'Used the cpu') needs f.maker.fgraph.toposort() "
-     "and tensor.Elemwise: both raise AttributeError")
+@bug("the GPU chapter's check script (run on the CPU it prints 'Used the cpu') needs tensor.Elemwise to test "
+     "the ops of f.maker.fgraph.toposort(); it raises AttributeError")
 def test_gpu_check_script():
     from hypatia import config, shared, tensor
     vlen = 10 * 30 * 768  # 10 x #cores x # threads per core
@@ -856,8 +856,7 @@ def test_debugging_compute_test_value():
         theano.config.compute_test_value = 'off'
 
 
-@missing("theano.printing.Print raises NotImplementedError ('printing values while a graph runs'), which the "
-         "README's list of missing features does not mention")
+@missing("theano.printing.Print raises NotImplementedError ('printing values while a graph runs')")
 def test_debugging_print_an_intermediate_value(capsys):
     x = theano.tensor.dvector('x')
     x_printed = theano.printing.Print('this is a very important value')(x)
