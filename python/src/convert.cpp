@@ -214,9 +214,11 @@ DType to_dtype(nb::handle dtype_like) {
   if (nb::isinstance<nb::str>(dtype_like)) {
     std::string name = nb::cast<std::string>(dtype_like);
     if (name == "floatX") name = nb::cast<std::string>(nb::module_::import_("hypatia").attr("config").attr("floatX"));
-    for (DType d : {DType::Bool, DType::Int8, DType::Int16, DType::Int32, DType::Int64, DType::UInt8, DType::Float32,
-                    DType::Float64})
-      if (dtype_name(d) == name) return d;
+    try {
+      return dtype_from_name(name);
+    } catch (const TypeError&) {
+      // Not one of our names ('f4', 'double', ...): NumPy reads it below.
+    }
   }
   PyArray_Descr* descr = nullptr;
   if (!PyArray_DescrConverter2(dtype_like.ptr(), &descr) || !descr) {
@@ -227,10 +229,6 @@ DType to_dtype(nb::handle dtype_like) {
   auto dtype = dtype_of_descr(descr);
   if (!dtype) unsupported_dtype(descr, "the requested type");
   return *dtype;
-}
-
-nb::object numpy_dtype(DType dtype) {
-  return nb::steal(reinterpret_cast<PyObject*>(PyArray_DescrFromType(numpy_type_number(dtype))));
 }
 
 std::optional<Operand> try_operand(nb::handle value) {

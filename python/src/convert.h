@@ -37,7 +37,6 @@ std::vector<int> to_ints(nb::handle values, const char* what);  // an int or a s
 
 // 'float32', numpy.float32, numpy.dtype('float32') or Python's float/int/bool as a DType.
 DType to_dtype(nb::handle dtype_like);
-nb::object numpy_dtype(DType dtype);
 
 // A Python value as a graph operand: Variables as they are, Python numbers as NumPy 2's weak scalars,
 // NumPy arrays, NumPy scalars and lists as constants. TypeError for anything else.

@@ -38,7 +38,7 @@ class PythonFunction {
     std::vector<Array> values(n);
     std::vector<bool> given(n, false);
     for (size_t i = 0; i < args.size(); ++i) {
-      values[i] = take(args[i], i, "[function] input " + std::to_string(i));
+      values[i] = take(args[i], i, [i] { return "[function] input " + std::to_string(i); });
       given[i] = true;
     }
     for (auto [key, value] : kwargs) {
@@ -47,14 +47,14 @@ class PythonFunction {
                  inputs_.begin();
       if (i == n) throw nb::type_error(("[function] has no input named '" + name + "'").c_str());
       if (given[i]) throw nb::type_error(("[function] got two values for input '" + name + "'").c_str());
-      values[i] = take(value, i, "[function] input '" + name + "'");
+      values[i] = take(value, i, [&name] { return "[function] input '" + name + "'"; });
       given[i] = true;
     }
     for (size_t i = 0; i < n; ++i) {
       if (given[i]) continue;
       if (!inputs_[i].default_value.is_valid() || inputs_[i].default_value.is_none())
         throw nb::type_error(("[function] missing input " + std::to_string(i) + describe_input(inputs_[i].variable)).c_str());
-      values[i] = take(inputs_[i].default_value, i, "[function] default of input " + std::to_string(i));
+      values[i] = take(inputs_[i].default_value, i, [i] { return "[function] default of input " + std::to_string(i); });
     }
     std::vector<Array> outputs = run_unlocked(values);
     release_pending_objects();
@@ -103,13 +103,16 @@ class PythonFunction {
     for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
   }
 
-  Array take(nb::handle value, size_t i, const std::string& what) const {
+  // `what` names the input in messages; it is built only when the value needs more than wrapping.
+  template <class What> Array take(nb::handle value, size_t i, const What& what) const {
     const InputSpec& input = inputs_[i];
-    if (input.strict && ndarray_dtype(value) != input.variable.dtype())
-      throw TypeError(what + describe_input(input.variable) + " is strict: it takes only NumPy arrays of dtype " +
+    const bool exact = ndarray_dtype(value) == input.variable.dtype();
+    if (exact) return to_array(value, "[function] an input");  // the common call: a NumPy array of the right dtype
+    if (input.strict)
+      throw TypeError(what() + describe_input(input.variable) + " is strict: it takes only NumPy arrays of dtype " +
                       std::string(dtype_name(input.variable.dtype())) + ", got " +
                       nb::cast<std::string>(nb::repr(value.type())));
-    return filter_value(value, input.variable, input.allow_downcast, floatx_, what);
+    return filter_value(value, input.variable, input.allow_downcast, floatx_, what());
   }
 
   Function function_;

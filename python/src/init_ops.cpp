@@ -87,9 +87,9 @@ void init_ops(nb::module_& m) {
   m.def("flatten", [](X x, int ndim) { return flatten(to_operand(x), ndim); }, kUserLine);
   m.def("expand_dims", [](X x, int axis) { return expand_dims(to_operand(x), axis); }, kUserLine);
   m.def("squeeze", [](X x, X axis) {
-    if (axis.is_none()) return squeeze(to_operand(x));
-    Axes axes = to_axes(axis);
-    return squeeze(to_operand(x), axes.resolve(to_variable(x).ndim(), "squeeze"));
+    Variable input = to_variable(x);
+    if (axis.is_none()) return squeeze(input);
+    return squeeze(input, to_axes(axis).resolve(input.ndim(), "squeeze"));
   }, "x"_a, "axis"_a.none(), kUserLine);
   m.def("concatenate", [](X xs, int axis) { return concatenate(to_variables(xs), axis); }, kUserLine);
   m.def("stack", [](X xs, int axis) { return stack(to_variables(xs), axis); }, kUserLine);

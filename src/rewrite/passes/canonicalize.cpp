@@ -4,15 +4,14 @@
 #include "ops/dimshuffle.h"
 #include "ops/elemwise.h"
 #include "rewrite/passes/passes.h"
+#include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
 
 namespace hypatia {
 namespace {
 
-const Elemwise* as_elemwise(const Apply& node) { return dynamic_cast<const Elemwise*>(&node.op()); }
-
 bool is_scalar_op(const Apply& node, ScalarOpId id) {
-  const Elemwise* op = as_elemwise(node);
+  const auto* op = dynamic_cast<const Elemwise*>(&node.op());
   return op && op->scalar_op().id == id;
 }
 
@@ -24,7 +23,7 @@ class IdentityOperand : public LocalRewriter {
   std::string name() const override { return "identity_operand"; }
   std::vector<std::string> tracks() const override { return {"add", "sub", "mul", "true_div", "pow"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    const Elemwise* op = as_elemwise(node);
+    const auto* op = dynamic_cast<const Elemwise*>(&node.op());
     if (!op || node.inputs().size() != 2) return {};
     const Variable &a = node.input(0), &b = node.input(1), &out = node.output(0);
     auto keep = [&](const Variable& x) { return x.type() == out.type() ? std::vector<Variable>{x} : std::vector<Variable>{}; };
@@ -58,8 +57,8 @@ class DoubleNegation : public LocalRewriter {
   std::string name() const override { return "double_negation"; }
   std::vector<std::string> tracks() const override { return {"neg"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    auto inner = node.input(0).owner();
-    if (!inner || !is_scalar_op(*inner, ScalarOpId::neg)) return {};
+    auto inner = elemwise_producer(node.input(0), ScalarOpId::neg);
+    if (!inner) return {};
     const Variable& x = inner->input(0);
     if (x.type() != node.output(0).type()) return {};
     return {x};

@@ -1,6 +1,5 @@
 // Constant folding: what depends only on constants is computed once, at compile time.
 #include <algorithm>
-#include <cmath>
 #include <new>
 #include <unordered_map>
 
@@ -14,14 +13,6 @@ namespace {
 constexpr int64_t kMaxFoldedElements = int64_t{1} << 16;
 
 }  // namespace
-
-bool is_scalar_constant(const Variable& v, double value) {
-  if (!v.is_constant() || v.constant_value().size() != 1) return false;
-  for (int64_t dim : v.type().shape)
-    if (dim != 1) return false;  // a declared (?,) could be any size when the graph was checked
-  const double held = v.constant_value().item();
-  return held == value && std::signbit(held) == std::signbit(value);
-}
 
 std::vector<Variable> fold_node(const Apply& node, const std::vector<const Variable*>& values) {
   std::vector<Array> inputs;

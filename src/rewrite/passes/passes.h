@@ -5,10 +5,6 @@
 
 namespace hypatia {
 
-// A constant whose static type has one element (so it cannot widen a shape) and whose value is `value`.
-// Sign matters for zeros: is_scalar_constant(v, -0.0) is false for +0.0.
-bool is_scalar_constant(const Variable& v, double value);
-
 // merge.cpp: equal constants become one, and equal ops applied to the same inputs become one node (CSE).
 int merge_duplicates(FunctionGraph& graph);
 

@@ -2,6 +2,7 @@
 #include "hypatia/elemwise.h"
 #include "ops/elemwise.h"
 #include "rewrite/passes/passes.h"
+#include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
 
 namespace hypatia {

@@ -9,16 +9,11 @@
 #include "ops/nnet.h"
 #include "ops/reduce.h"
 #include "rewrite/passes/passes.h"
+#include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
 
 namespace hypatia {
 namespace {
-
-std::shared_ptr<Apply> producer(const Variable& v, ScalarOpId id) {
-  auto node = v.owner();
-  const auto* op = node ? dynamic_cast<const Elemwise*>(&node->op()) : nullptr;
-  return op && op->scalar_op().id == id ? node : nullptr;
-}
 
 bool is_one(const Variable& v) { return is_scalar_constant(v, 1.0); }
 
@@ -34,10 +29,10 @@ class LogisticToSigmoid : public LocalRewriter {
   std::vector<std::string> tracks() const override { return {"true_div"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
     if (!is_one(node.input(0))) return {};
-    auto sum = producer(node.input(1), ScalarOpId::add);
+    auto sum = elemwise_producer(node.input(1), ScalarOpId::add);
     if (!sum) return {};
     for (int k = 0; k < 2; ++k) {
-      auto exponential = producer(sum->input(1 - k), ScalarOpId::exp);
+      auto exponential = elemwise_producer(sum->input(1 - k), ScalarOpId::exp);
       // Only for floats: negating an unsigned or a minimal integer would not give -t.
       if (is_one(sum->input(k)) && exponential && is_float(exponential->input(0).dtype()))
         return if_same_type(sigmoid(neg(exponential->input(0))), node);
@@ -52,7 +47,7 @@ class OneMinusSigmoid : public LocalRewriter {
   std::string name() const override { return "one_minus_sigmoid"; }
   std::vector<std::string> tracks() const override { return {"sub"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    auto logistic = producer(node.input(1), ScalarOpId::sigmoid);
+    auto logistic = elemwise_producer(node.input(1), ScalarOpId::sigmoid);
     if (!is_one(node.input(0)) || !logistic || !is_float(logistic->input(0).dtype())) return {};
     return if_same_type(sigmoid(neg(logistic->input(0))), node);
   }
@@ -64,7 +59,7 @@ class LogSigmoid : public LocalRewriter {
   std::string name() const override { return "log_sigmoid"; }
   std::vector<std::string> tracks() const override { return {"log"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    auto logistic = producer(node.input(0), ScalarOpId::sigmoid);
+    auto logistic = elemwise_producer(node.input(0), ScalarOpId::sigmoid);
     if (!logistic || !is_float(logistic->input(0).dtype())) return {};
     return if_same_type(neg(softplus(neg(logistic->input(0)))), node);
   }
@@ -76,7 +71,7 @@ class Log1p : public LocalRewriter {
   std::string name() const override { return "log1p"; }
   std::vector<std::string> tracks() const override { return {"log"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    auto sum = producer(node.input(0), ScalarOpId::add);
+    auto sum = elemwise_producer(node.input(0), ScalarOpId::add);
     if (!sum) return {};
     for (int k = 0; k < 2; ++k)
       if (is_one(sum->input(k)) && is_float(sum->input(1 - k).dtype()))
@@ -91,7 +86,7 @@ class Expm1 : public LocalRewriter {
   std::string name() const override { return "expm1"; }
   std::vector<std::string> tracks() const override { return {"sub"}; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
-    auto exponential = producer(node.input(0), ScalarOpId::exp);
+    auto exponential = elemwise_producer(node.input(0), ScalarOpId::exp);
     if (!exponential || !is_one(node.input(1))) return {};
     return if_same_type(expm1(exponential->input(0)), node);
   }
@@ -111,7 +106,7 @@ class LogSumExp : public LocalRewriter {
     }
     const auto* sum_op = reduced ? dynamic_cast<const Reduce*>(&reduced->op()) : nullptr;
     if (!sum_op || sum_op->kind() != ReduceKind::Sum) return {};
-    auto exponential = producer(reduced->input(0), ScalarOpId::exp);
+    auto exponential = elemwise_producer(reduced->input(0), ScalarOpId::exp);
     if (!exponential || !is_float(exponential->input(0).dtype())) return {};
     Variable result = logsumexp(exponential->input(0), sum_op->axes());
     if (kept_dims) result = apply_op1(kept_dims->op_ptr(), {result});

@@ -1,0 +1,17 @@
+// What the rewrite passes look for in a graph, in one place.
+#pragma once
+#include <memory>
+
+#include "hypatia/graph.h"
+#include "scalar/scalar_table.h"
+
+namespace hypatia {
+
+// The Elemwise node of scalar op `id` that computes `v`, or null.
+std::shared_ptr<Apply> elemwise_producer(const Variable& v, ScalarOpId id);
+
+// A constant whose static type has one element (so it cannot widen a shape) and whose value is `value`.
+// Sign matters for zeros: is_scalar_constant(v, -0.0) is false for +0.0.
+bool is_scalar_constant(const Variable& v, double value);
+
+}  // namespace hypatia
