@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     MlpConfig config;
     config.dtype = dtype;
     config.learning_rate = 0.01;
+    config.profile = std::getenv("HYPATIA_BENCH_PROFILE") != nullptr;
     Mlp mlp(config);
     hp::random::Generator rng(0);
     hp::Array images = rng.uniform({100, 784}, 0.0, 1.0, dtype);
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     std::sort(ms.begin(), ms.end());
     std::printf("hypatia %s %.4f %.4f %.4f\n", std::string(hp::dtype_name(dtype)).c_str(), ms[ms.size() / 2],
                 ms[ms.size() / 10], ms[ms.size() * 9 / 10]);
+    if (config.profile) std::fprintf(stderr, "%s\n", mlp.train_function().profile_summary().c_str());
   }
   // Call overhead: medians of batches of 1000 calls, in microseconds per call.
   auto x = hp::vector("x");

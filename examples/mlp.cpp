@@ -23,7 +23,8 @@ Mlp::Mlp(const MlpConfig& config) {
   // compile a training function and a prediction function
   const double lr = config.learning_rate;
   train_ = hp::function({x, y}, {err},
-                        {{w, w - lr * g[0]}, {b, b - lr * g[1]}, {v, v - lr * g[2]}, {c, c - lr * g[3]}});
+                        {{w, w - lr * g[0]}, {b, b - lr * g[1]}, {v, v - lr * g[2]}, {c, c - lr * g[3]}}, {},
+                        {.profile = config.profile});
   predict_ = hp::function({x}, {hp::argmax(out, 1)});
 }
 

@@ -12,6 +12,7 @@ struct MlpConfig {
   double learning_rate = 0.1;
   hypatia::DType dtype = hypatia::DType::Float32;
   uint64_t seed = 1234;
+  bool profile = false;  // time every node of the training function (Function::profile_summary)
 };
 
 class Mlp {

@@ -23,6 +23,8 @@ struct FunctionOptions {
   Mode mode = Mode::FastRun;
   // Random states (and other shared variables with default updates) keep their values between calls.
   bool no_default_updates = false;
+  // Time every node of every call; Function::profile_summary() prints the table (Theano's profile=True).
+  bool profile = false;
 };
 
 class Program;
@@ -37,6 +39,8 @@ class Function {
   std::string debugprint() const;
   // The compiled (rewritten) graph's results: the outputs, then the update values.
   std::vector<Variable> graph_outputs() const;
+  // The per-node time table of a function built with FunctionOptions::profile (empty otherwise).
+  std::string profile_summary() const;
   size_t num_inputs() const;
   size_t num_outputs() const;
 

@@ -30,6 +30,15 @@ std::string path_to_output(const FunctionGraph& graph, const Variable& missing) 
   return path;
 }
 
+// "add(dot(x, w), b) -> float32(?, 500)": a node and its inputs, for the profile table.
+std::string describe_node(const Apply& node) {
+  std::string text = node.op().str() + "(";
+  for (size_t i = 0; i < node.inputs().size(); ++i) text += (i ? ", " : "") + node.input(i).str();
+  text += ") -> ";
+  for (size_t k = 0; k < node.num_outputs(); ++k) text += (k ? ", " : "") + node.output(k).type().str();
+  return text;
+}
+
 bool can_convert_losslessly(DType from, DType to) {
   if (from == to) return true;
   if (is_float(from) && !is_float(to)) return false;
@@ -47,6 +56,11 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
   optimize(*graph_, options.mode);
   plan();
+  if (options.profile) {
+    std::vector<Profiler::StepInfo> info;
+    for (const Step& step : steps_) info.push_back({step.node->op().name(), describe_node(*step.node)});
+    profiler_ = std::make_unique<Profiler>(std::move(info));
+  }
 }
 
 template <class ErrorType> void Program::fail(const std::string& message) const {
@@ -183,12 +197,21 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   if (updated_.empty()) shared_lock.unlock();
 
   std::vector<Array> step_inputs, step_outputs;
-  for (const Step& step : steps_) {
+  std::vector<double> step_seconds(profiler_ ? steps_.size() : 0);
+  const Profiler::Clock::time_point call_start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
+  for (size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
     step_inputs.clear();
     for (int s : step.input_slots) step_inputs.push_back(values[s]);
     step_outputs.assign(step.output_slots.size(), Array());
     try {
-      step.node->op().perform(*step.node, step_inputs, step_outputs);
+      if (profiler_) {
+        const auto start = Profiler::Clock::now();
+        step.node->op().perform(*step.node, step_inputs, step_outputs);
+        step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
+      } else {
+        step.node->op().perform(*step.node, step_inputs, step_outputs);
+      }
     } catch (const Error& error) {
       rethrow_with_location(error, step.node->where());
     }
@@ -227,7 +250,13 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     if (aliases) value = value.copy();
   }
   for (size_t u = 0; u < updated_.size(); ++u) updated_[u].node()->shared->value = values[result_slots_[num_outputs_ + u]];
+  if (profiler_)
+    profiler_->record_call(step_seconds, std::chrono::duration<double>(Profiler::Clock::now() - call_start).count());
   return outputs;
+}
+
+std::string Program::profile_summary() const {
+  return profiler_ ? profiler_->summary("built at " + format_location(where_)) : std::string();
 }
 
 std::string Program::debugprint() const { return hypatia::debugprint(graph_->outputs()); }
@@ -239,6 +268,7 @@ std::vector<Array> Function::operator()(const std::vector<Array>& inputs) const 
   return program_->run(inputs);
 }
 std::string Function::debugprint() const { return program_ ? program_->debugprint() : ""; }
+std::string Function::profile_summary() const { return program_ ? program_->profile_summary() : ""; }
 std::vector<Variable> Function::graph_outputs() const { return program_ ? program_->graph_outputs() : std::vector<Variable>(); }
 size_t Function::num_inputs() const { return program_ ? program_->num_inputs() : 0; }
 size_t Function::num_outputs() const { return program_ ? program_->num_outputs() : 0; }

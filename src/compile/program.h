@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "compile/profiler.h"
 #include "hypatia/function.h"
 #include "ir/function_graph.h"
 
@@ -15,6 +16,7 @@ class Program {
           const Givens& givens, const FunctionOptions& options, std::source_location where);
   std::vector<Array> run(const std::vector<Array>& inputs) const;
   std::string debugprint() const;
+  std::string profile_summary() const;
   const std::vector<Variable>& graph_outputs() const { return graph_->outputs(); }
   size_t num_inputs() const { return inputs_.size(); }
   size_t num_outputs() const { return num_outputs_; }
@@ -48,6 +50,7 @@ class Program {
   std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
   std::vector<Step> steps_;
   std::vector<int> result_slots_;  // outputs, then update values
+  std::unique_ptr<Profiler> profiler_;  // only when profiling
 };
 
 }  // namespace hypatia

@@ -43,10 +43,14 @@ std::vector<TensorType> Elemwise::output_types(const std::vector<Variable>& inpu
   } catch (const TypeError& e) {
     throw TypeError(std::string(e.what()) + " (inputs " + shapes_str(inputs) + ")");
   }
-  const int ndim = inputs[0].ndim();
+  return {TensorType(typing.out, broadcast_static_shape(name(), inputs))};
+}
+
+std::vector<int64_t> broadcast_static_shape(const std::string& op_name, const std::vector<Variable>& inputs) {
+  const int ndim = inputs.empty() ? 0 : inputs[0].ndim();
   for (const Variable& input : inputs)
     if (input.ndim() != ndim)
-      throw ShapeError("[" + name() + "] inputs must have equal rank after padding, got " + shapes_str(inputs));
+      throw ShapeError("[" + op_name + "] inputs must have equal rank after padding, got " + shapes_str(inputs));
   std::vector<int64_t> shape(ndim, 1);
   for (int axis = 0; axis < ndim; ++axis) {
     bool any_unknown = false;
@@ -59,13 +63,13 @@ std::vector<TensorType> Elemwise::output_types(const std::vector<Variable>& inpu
         continue;
       }
       if (known != -1 && known != dim)
-        throw ShapeError("[" + name() + "] shapes cannot broadcast: " + shapes_str(inputs) + " (axis " +
+        throw ShapeError("[" + op_name + "] shapes cannot broadcast: " + shapes_str(inputs) + " (axis " +
                          std::to_string(axis) + ": " + std::to_string(known) + " vs " + std::to_string(dim) + ")");
       known = dim;
     }
     shape[axis] = known != -1 ? known : any_unknown ? TensorType::kUnknown : 1;
   }
-  return {TensorType(typing.out, std::move(shape))};
+  return shape;
 }
 
 Shape broadcast_shapes_checked(const Apply& node, std::span<const Array> inputs) {
@@ -128,6 +132,10 @@ std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variab
 
 std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
                                                          const std::vector<std::vector<Variable>>& input_shapes) const {
+  return {broadcast_symbolic_shape(node, input_shapes)};
+}
+
+std::vector<Variable> broadcast_symbolic_shape(const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) {
   std::vector<Variable> dims;
   const int ndim = node.output(0).ndim();
   for (int axis = 0; axis < ndim; ++axis) {
@@ -136,7 +144,7 @@ std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
       if (node.input(i).type().shape[axis] != 1) dim = input_shapes[i][axis];
     dims.push_back(dim ? dim : constant(1.0, DType::Int64));
   }
-  return {dims};
+  return dims;
 }
 
 Variable elemwise(ScalarOp op, std::initializer_list<const Operand*> operands) {

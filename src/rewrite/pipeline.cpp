@@ -1,6 +1,5 @@
 // The rewrite pipeline: every pass in order, in one readable list. FAST_COMPILE runs the passes
-// marked for it; FAST_RUN runs them all. Planned next (issue 4): GEMM in specialize, elementwise fusion,
-// inplace.
+// marked for it; FAST_RUN runs them all. Planned next (issue 4): GEMM in specialize, inplace.
 #include "rewrite/pipeline.h"
 
 #include <cstdlib>
@@ -27,6 +26,7 @@ constexpr Pass kPipeline[] = {
     {"specialize", specialize, false},
     {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
+    {"fusion", fuse_elementwise, false},
 };
 
 bool wants_debugprint(const char* pass) {

@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "hypatia/error.h"
+#include "scalar/scalar_math.h"
 
 namespace hypatia {
 
@@ -138,16 +139,7 @@ void check_from_vector_size(size_t count, const Shape& shape) {
 
 namespace {
 
-// C++ conversion with NumPy's results where C++ leaves it undefined (NaN or out-of-range to int).
-template <class To, class From> To convert(From value) {
-  if constexpr (std::is_same_v<To, bool>) return value != From(0);
-  else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    if (!(value == value)) return std::numeric_limits<To>::min();
-    if (value <= static_cast<From>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
-    if (value >= static_cast<From>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
-    return static_cast<To>(value);
-  } else return static_cast<To>(value);
-}
+using scalar_math::convert;
 
 // Calls fn(outer_offset_a, outer_offset_b) for every row of the last axis of two same-shaped arrays.
 template <class Fn> void for_each_row(const Shape& shape, const Strides& a, const Strides& b, Fn fn) {

@@ -12,6 +12,17 @@ namespace hypatia::scalar_math {
 template <class T> inline constexpr bool is_signed_int = std::is_integral_v<T> && std::is_signed_v<T>;
 template <class T> inline constexpr bool is_any_int = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
+// C++ conversion with NumPy's results where C++ leaves it undefined (NaN or out-of-range to int).
+template <class To, class From> inline To convert(From value) {
+  if constexpr (std::is_same_v<To, bool>) return value != From(0);
+  else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    if (!(value == value)) return std::numeric_limits<To>::min();
+    if (value <= static_cast<From>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
+    if (value >= static_cast<From>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    return static_cast<To>(value);
+  } else return static_cast<To>(value);
+}
+
 // Integer + - * wrap around like NumPy's instead of being undefined behaviour.
 template <class T> inline T add(T a, T b) {
   if constexpr (std::is_same_v<T, bool>) return a || b;

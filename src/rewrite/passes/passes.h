@@ -29,4 +29,7 @@ int stabilize(FunctionGraph& graph);
 // x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats).
 int specialize(FunctionGraph& graph);
 
+// fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays).
+int fuse_elementwise(FunctionGraph& graph);
+
 }  // namespace hypatia

@@ -1,0 +1,97 @@
+#include "ops/fused_elemwise.h"
+
+namespace hypatia {
+
+int Composite::add(ScalarOp op, std::vector<int> args) {
+  std::vector<DType> dtypes;
+  for (int ref : args) dtypes.push_back(dtype_of(ref));
+  code.push_back({op, std::move(args), scalar_typing(op, dtypes)});
+  return num_inputs() + static_cast<int>(code.size()) - 1;
+}
+
+std::string Composite::expression(int ref) const {
+  std::string text;
+  if (ref < num_inputs()) return text.append("i").append(std::to_string(ref));
+  const Instruction& instruction = code[ref - num_inputs()];
+  text = scalar_op_info(instruction.op.id).name;
+  if (scalar_op_info(instruction.op.id).rule == TypeRule::Cast) text.append("<").append(dtype_name(instruction.op.cast_to)).append(">");
+  text += '(';
+  for (size_t k = 0; k < instruction.args.size(); ++k) text.append(k ? ", " : "").append(expression(instruction.args[k]));
+  return text += ')';
+}
+
+size_t Composite::hash() const {
+  size_t h = 0x9e3779b9u;
+  auto mix = [&](size_t v) { h = h * 1000003u ^ v; };
+  for (DType dtype : input_dtypes) mix(static_cast<size_t>(dtype));
+  for (const Instruction& instruction : code) {
+    mix(static_cast<size_t>(instruction.op.id));
+    mix(static_cast<size_t>(instruction.op.cast_to));
+    for (int ref : instruction.args) mix(static_cast<size_t>(ref));
+  }
+  for (int ref : outputs) mix(static_cast<size_t>(ref));
+  return h;
+}
+
+std::string FusedElemwise::props() const {
+  std::string text;
+  for (size_t k = 0; k < composite_.outputs.size(); ++k) text += (k ? "; " : "") + composite_.expression(composite_.outputs[k]);
+  return text;
+}
+
+bool FusedElemwise::equals(const Op& other) const {
+  const auto* fused = dynamic_cast<const FusedElemwise*>(&other);
+  return fused && fused->composite_ == composite_;
+}
+
+size_t FusedElemwise::hash() const { return composite_.hash(); }
+
+std::vector<TensorType> FusedElemwise::output_types(const std::vector<Variable>& inputs) const {
+  if (static_cast<int>(inputs.size()) != composite_.num_inputs())
+    throw TypeError("[fused] takes " + std::to_string(composite_.num_inputs()) + " inputs, got " +
+                    std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].dtype() != composite_.input_dtypes[i])
+      throw TypeError("[fused] input " + std::to_string(i) + " must be " + std::string(dtype_name(composite_.input_dtypes[i])) +
+                      ", got " + inputs[i].type().str());
+  std::vector<int64_t> shape = broadcast_static_shape(name(), inputs);
+  std::vector<TensorType> types;
+  for (int ref : composite_.outputs) types.emplace_back(composite_.dtype_of(ref), shape);
+  return types;
+}
+
+// The reference: each instruction as Elemwise::perform would run it, on whole arrays.
+void FusedElemwise::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const Shape shape = broadcast_shapes_checked(node, inputs);
+  std::vector<Array> values(inputs.begin(), inputs.end());
+  std::vector<Array> prepared;
+  for (const Composite::Instruction& instruction : composite_.code) {
+    prepared.clear();
+    for (int ref : instruction.args) {
+      const Array& value = values[ref];
+      prepared.push_back((value.dtype() == instruction.typing.compute ? value : value.astype(instruction.typing.compute))
+                             .broadcast_to(shape));
+    }
+    Array out = Array::empty(shape, instruction.typing.out);
+    run_scalar_kernel(instruction.op, instruction.typing, prepared, out);
+    values.push_back(std::move(out));
+  }
+  for (size_t k = 0; k < composite_.outputs.size(); ++k) {
+    const Array& value = values[composite_.outputs[k]];
+    outputs[k] = composite_.outputs[k] < composite_.num_inputs() ? value.broadcast_to(shape).copy() : value;
+  }
+}
+
+std::vector<Variable> FusedElemwise::grad(const Apply& node, const std::vector<Variable>&) const {
+  // Fusion runs when a function is compiled, after gradients are taken.
+  rethrow_with_location(TypeError("[grad] fused elementwise nodes exist only in compiled graphs; take the gradient "
+                                  "of the graph before compiling it"),
+                        node.where());
+}
+
+std::vector<std::vector<Variable>> FusedElemwise::infer_shape(const Apply& node,
+                                                              const std::vector<std::vector<Variable>>& input_shapes) const {
+  return std::vector<std::vector<Variable>>(node.num_outputs(), broadcast_symbolic_shape(node, input_shapes));
+}
+
+}  // namespace hypatia

@@ -1,0 +1,53 @@
+// FusedElemwise: a chain of elementwise ops computed in one loop. Its Composite is a small scalar
+// program over the table's rows (scalar_ops.def): each instruction applies one scalar op to inputs
+// or earlier results, with the typing Elemwise would give it. The fusion pass builds them; the CPU
+// code generator renders them as C++; perform() interprets them, op by op, as the reference.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ops/elemwise.h"
+
+namespace hypatia {
+
+struct Composite {
+  struct Instruction {
+    ScalarOp op;
+    std::vector<int> args;  // operand refs: i < num_inputs() is input i, else instruction i - num_inputs()
+    ScalarTyping typing;
+    bool operator==(const Instruction& other) const {
+      return op == other.op && args == other.args && typing.compute == other.typing.compute &&
+             typing.out == other.typing.out;
+    }
+  };
+  std::vector<DType> input_dtypes;
+  std::vector<Instruction> code;
+  std::vector<int> outputs;  // refs of the results, one per output of the node
+
+  int num_inputs() const { return static_cast<int>(input_dtypes.size()); }
+  DType dtype_of(int ref) const {
+    return ref < num_inputs() ? input_dtypes[ref] : code[ref - num_inputs()].typing.out;
+  }
+  // Appends an instruction typed like Elemwise would type it; returns its ref.
+  int add(ScalarOp op, std::vector<int> args);
+  std::string expression(int ref) const;  // "tanh(add(i0, i1))"
+  size_t hash() const;
+  bool operator==(const Composite& other) const = default;
+};
+
+class FusedElemwise : public Op {
+ public:
+  explicit FusedElemwise(Composite composite) : composite_(std::move(composite)) {}
+  const Composite& composite() const { return composite_; }
+
+  std::string name() const override { return "fused"; }
+  std::string props() const override;  // the outputs' expressions
+  bool equals(const Op& other) const override;
+  size_t hash() const override;
+  HYPATIA_OP_METHODS
+
+ private:
+  Composite composite_;
+};
+
+}  // namespace hypatia

@@ -1,0 +1,108 @@
+// Elementwise fusion: a node computed elementwise, with the elementwise producers whose results
+// nothing else reads, becomes one FusedElemwise node, so the chain runs as one loop without
+// intermediate arrays. A producer whose result would be broadcast by its consumer stays apart
+// (fusing it would compute it once per broadcast element).
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ops/fused_elemwise.h"
+#include "rewrite/passes/passes.h"
+
+namespace hypatia {
+namespace {
+
+bool is_elementwise(const Apply& node) {
+  return node.num_outputs() == 1 &&
+         (dynamic_cast<const Elemwise*>(&node.op()) || dynamic_cast<const FusedElemwise*>(&node.op()));
+}
+
+// `producer`'s result has the consumer's broadcast pattern (it is not repeated along any axis).
+bool same_extent(const Variable& produced, const Variable& consumed_into) {
+  if (produced.ndim() != consumed_into.ndim()) return false;
+  for (int axis = 0; axis < produced.ndim(); ++axis)
+    if (produced.type().shape[axis] == 1 && consumed_into.type().shape[axis] != 1) return false;
+  return true;
+}
+
+}  // namespace
+
+int fuse_elementwise(FunctionGraph& graph) {
+  const auto& nodes = graph.nodes();
+  std::unordered_map<const Apply*, size_t> position;
+  for (size_t i = 0; i < nodes.size(); ++i) position[nodes[i].get()] = i;
+  std::unordered_set<const Apply*> absorbed;
+  std::vector<std::pair<Variable, Variable>> replacements;
+
+  for (size_t r = nodes.size(); r-- > 0;) {
+    const Apply& root = *nodes[r];
+    if (absorbed.count(&root) || !is_elementwise(root)) continue;
+    const Variable result = root.output(0);
+    // Grow the group towards the inputs: a producer joins when every reader of its result is in the group.
+    std::vector<const Apply*> group{&root};
+    std::unordered_set<const Apply*> in_group{&root};
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (size_t m = 0; m < group.size(); ++m) {
+        for (const Variable& input : group[m]->inputs()) {
+          std::shared_ptr<Apply> producer = input.owner();
+          if (!producer || in_group.count(producer.get()) || absorbed.count(producer.get()) || !is_elementwise(*producer))
+            continue;
+          if (!same_extent(input, result)) continue;
+          bool private_result = true;
+          for (const Client& client : graph.clients(input))
+            private_result = private_result && client.node && in_group.count(client.node);
+          if (!private_result) continue;
+          group.push_back(producer.get());
+          in_group.insert(producer.get());
+          grew = true;
+        }
+      }
+    }
+    if (group.size() == 1 && dynamic_cast<const Elemwise*>(&root.op())) continue;  // nothing to fuse
+    std::sort(group.begin(), group.end(), [&](const Apply* a, const Apply* b) { return position[a] < position[b]; });
+
+    // The composite, member by member in topological order; a fused member's program is inlined.
+    Composite composite;
+    std::vector<Variable> inputs;
+    std::unordered_map<const VariableNode*, int> ref_of;
+    auto input_ref = [&](const Variable& v) {
+      auto it = ref_of.find(v.node());
+      if (it != ref_of.end()) return it->second;
+      return -1;
+    };
+    // First the external inputs, in order of first use, so refs below num_inputs are inputs.
+    for (const Apply* member : group)
+      for (const Variable& input : member->inputs())
+        if ((!input.owner() || !in_group.count(input.owner().get())) && input_ref(input) < 0) {
+          ref_of[input.node()] = static_cast<int>(inputs.size());
+          inputs.push_back(input);
+          composite.input_dtypes.push_back(input.dtype());
+        }
+    for (const Apply* member : group) {
+      std::vector<int> args;
+      for (const Variable& input : member->inputs()) args.push_back(input_ref(input));
+      if (const auto* elemwise = dynamic_cast<const Elemwise*>(&member->op())) {
+        ref_of[member->output(0).node()] = composite.add(elemwise->scalar_op(), std::move(args));
+      } else {
+        const Composite& inner = static_cast<const FusedElemwise&>(member->op()).composite();
+        std::vector<int> inner_refs = args;  // inner ref -> outer ref
+        for (const Composite::Instruction& instruction : inner.code) {
+          std::vector<int> mapped;
+          for (int ref : instruction.args) mapped.push_back(inner_refs[ref]);
+          inner_refs.push_back(composite.add(instruction.op, std::move(mapped)));
+        }
+        ref_of[member->output(0).node()] = inner_refs[inner.outputs[0]];
+      }
+    }
+    composite.outputs.push_back(ref_of.at(result.node()));
+    for (const Apply* member : group)
+      if (member != &root) absorbed.insert(member);
+    Variable fused = apply_op1(std::make_shared<FusedElemwise>(std::move(composite)), std::move(inputs), root.where());
+    replacements.emplace_back(result, fused);
+  }
+  graph.replace_all(replacements);
+  return static_cast<int>(replacements.size());
+}
+
+}  // namespace hypatia
