@@ -2,6 +2,7 @@
 #pragma once
 #include "hypatia/array.h"
 #include "hypatia/blas.h"
+#include "hypatia/config.h"
 #include "hypatia/dtype.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/error.h"

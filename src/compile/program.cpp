@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "backend/cpu/lowering.h"
 #include "hypatia/printing.h"
 #include "ir/shared_state.h"
 #include "rewrite/pipeline.h"
@@ -56,6 +57,12 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
   optimize(*graph_, options.mode);
   plan();
+  if (options.mode == Mode::FastRun) {
+    std::vector<std::shared_ptr<Apply>> nodes;
+    for (const Step& step : steps_) nodes.push_back(step.node);
+    std::vector<ElemwiseKernelFn> kernels = lower_to_cpu_kernels(nodes);
+    for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = kernels[i];
+  }
   if (options.profile) {
     std::vector<Profiler::StepInfo> info;
     for (const Step& step : steps_) info.push_back({step.node->op().name(), describe_node(*step.node)});
@@ -205,13 +212,10 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     for (int s : step.input_slots) step_inputs.push_back(values[s]);
     step_outputs.assign(step.output_slots.size(), Array());
     try {
-      if (profiler_) {
-        const auto start = Profiler::Clock::now();
-        step.node->op().perform(*step.node, step_inputs, step_outputs);
-        step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
-      } else {
-        step.node->op().perform(*step.node, step_inputs, step_outputs);
-      }
+      const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
+      if (step.kernel) run_elemwise_kernel(step.kernel, *step.node, step_inputs, step_outputs);
+      else step.node->op().perform(*step.node, step_inputs, step_outputs);
+      if (profiler_) step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
     } catch (const Error& error) {
       rethrow_with_location(error, step.node->where());
     }

@@ -9,15 +9,40 @@ int Composite::add(ScalarOp op, std::vector<int> args) {
   return num_inputs() + static_cast<int>(code.size()) - 1;
 }
 
-std::string Composite::expression(int ref) const {
+std::string Composite::expression(int ref, const std::vector<int>& uses) const {
   std::string text;
   if (ref < num_inputs()) return text.append("i").append(std::to_string(ref));
   const Instruction& instruction = code[ref - num_inputs()];
   text = scalar_op_info(instruction.op.id).name;
   if (scalar_op_info(instruction.op.id).rule == TypeRule::Cast) text.append("<").append(dtype_name(instruction.op.cast_to)).append(">");
   text += '(';
-  for (size_t k = 0; k < instruction.args.size(); ++k) text.append(k ? ", " : "").append(expression(instruction.args[k]));
+  for (size_t k = 0; k < instruction.args.size(); ++k) {
+    const int arg = instruction.args[k];
+    text.append(k ? ", " : "");
+    // A result read more than once prints once, as a named temporary.
+    if (arg >= num_inputs() && uses[arg] > 1) text.append("t").append(std::to_string(arg - num_inputs()));
+    else text.append(expression(arg, uses));
+  }
   return text += ')';
+}
+
+std::string Composite::str() const {
+  std::vector<int> uses(num_inputs() + code.size(), 0);
+  for (const Instruction& instruction : code)
+    for (int arg : instruction.args) ++uses[arg];
+  for (int ref : outputs) ++uses[ref];
+  std::string text;
+  for (size_t n = 0; n < code.size(); ++n) {
+    const int ref = num_inputs() + static_cast<int>(n);
+    if (uses[ref] > 1) text.append("t").append(std::to_string(n)).append("=").append(expression(ref, uses)).append("; ");
+  }
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const int ref = outputs[k];
+    text.append(k ? ", " : "");
+    if (ref >= num_inputs() && uses[ref] > 1) text.append("t").append(std::to_string(ref - num_inputs()));
+    else text.append(expression(ref, uses));
+  }
+  return text;
 }
 
 size_t Composite::hash() const {
@@ -33,11 +58,7 @@ size_t Composite::hash() const {
   return h;
 }
 
-std::string FusedElemwise::props() const {
-  std::string text;
-  for (size_t k = 0; k < composite_.outputs.size(); ++k) text += (k ? "; " : "") + composite_.expression(composite_.outputs[k]);
-  return text;
-}
+std::string FusedElemwise::props() const { return composite_.str(); }
 
 bool FusedElemwise::equals(const Op& other) const {
   const auto* fused = dynamic_cast<const FusedElemwise*>(&other);

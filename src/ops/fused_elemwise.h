@@ -30,9 +30,13 @@ struct Composite {
   }
   // Appends an instruction typed like Elemwise would type it; returns its ref.
   int add(ScalarOp op, std::vector<int> args);
-  std::string expression(int ref) const;  // "tanh(add(i0, i1))"
+  // "tanh(add(i0, i1))"; results read more than once are temporaries: "t0=exp(i0); add(t0, t0)".
+  std::string str() const;
   size_t hash() const;
   bool operator==(const Composite& other) const = default;
+
+ private:
+  std::string expression(int ref, const std::vector<int>& uses) const;
 };
 
 class FusedElemwise : public Op {

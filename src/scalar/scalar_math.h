@@ -129,13 +129,14 @@ template <class T> inline T expm1(T a) { return std::expm1(a); }
 template <class T> inline T sqrt(T a) { return std::sqrt(a); }
 template <class T> inline T reciprocal(T a) { return T(1) / a; }
 template <class T> inline T tanh(T a) { return std::tanh(a); }
-// Stable for large |a|: never evaluates exp of a large positive number.
+// Stable for large |a|: never evaluates exp of a large positive number. Branch-free (both sides are
+// computed and one selected) so that generated loops vectorize.
 template <class T> inline T sigmoid(T a) {
-  if (a >= 0) return T(1) / (T(1) + std::exp(-a));
-  T e = std::exp(a);
-  return e / (T(1) + e);
+  const T e = std::exp(-std::fabs(a));
+  const T r = T(1) / (T(1) + e);
+  return a >= 0 ? r : e * r;
 }
-template <class T> inline T softplus(T a) { return a > 0 ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a)); }
+template <class T> inline T softplus(T a) { return (a > 0 ? a : T(0)) + std::log1p(std::exp(-std::fabs(a))); }
 template <class T> inline T sin(T a) { return std::sin(a); }
 template <class T> inline T cos(T a) { return std::cos(a); }
 template <class T> inline T tan(T a) { return std::tan(a); }

@@ -12,6 +12,10 @@
 namespace hypatia {
 namespace {
 
+// Bounds a fused loop: the generated kernel stays quick to compile and its registers few.
+constexpr size_t kMaxGroupNodes = 64;
+constexpr size_t kMaxInputs = 32;
+
 bool is_elementwise(const Apply& node) {
   return node.num_outputs() == 1 &&
          (dynamic_cast<const Elemwise*>(&node.op()) || dynamic_cast<const FusedElemwise*>(&node.op()));
@@ -31,19 +35,20 @@ int fuse_elementwise(FunctionGraph& graph) {
   const auto& nodes = graph.nodes();
   std::unordered_map<const Apply*, size_t> position;
   for (size_t i = 0; i < nodes.size(); ++i) position[nodes[i].get()] = i;
-  std::unordered_set<const Apply*> absorbed;
-  std::vector<std::pair<Variable, Variable>> replacements;
 
+  // Groups first, from the outputs up: each root gathers the producers only it reads.
+  std::unordered_set<const Apply*> absorbed;
+  std::vector<std::vector<const Apply*>> groups;  // members in topological order, the root last
   for (size_t r = nodes.size(); r-- > 0;) {
     const Apply& root = *nodes[r];
     if (absorbed.count(&root) || !is_elementwise(root)) continue;
     const Variable result = root.output(0);
-    // Grow the group towards the inputs: a producer joins when every reader of its result is in the group.
     std::vector<const Apply*> group{&root};
     std::unordered_set<const Apply*> in_group{&root};
-    for (bool grew = true; grew;) {
+    size_t external_inputs = root.inputs().size();
+    for (bool grew = true; grew && group.size() < kMaxGroupNodes;) {
       grew = false;
-      for (size_t m = 0; m < group.size(); ++m) {
+      for (size_t m = 0; m < group.size() && group.size() < kMaxGroupNodes; ++m) {
         for (const Variable& input : group[m]->inputs()) {
           std::shared_ptr<Apply> producer = input.owner();
           if (!producer || in_group.count(producer.get()) || absorbed.count(producer.get()) || !is_elementwise(*producer))
@@ -53,6 +58,8 @@ int fuse_elementwise(FunctionGraph& graph) {
           for (const Client& client : graph.clients(input))
             private_result = private_result && client.node && in_group.count(client.node);
           if (!private_result) continue;
+          if (external_inputs + producer->inputs().size() > kMaxInputs) continue;
+          external_inputs += producer->inputs().size();
           group.push_back(producer.get());
           in_group.insert(producer.get());
           grew = true;
@@ -60,28 +67,33 @@ int fuse_elementwise(FunctionGraph& graph) {
       }
     }
     if (group.size() == 1 && dynamic_cast<const Elemwise*>(&root.op())) continue;  // nothing to fuse
+    for (const Apply* member : group) absorbed.insert(member);
     std::sort(group.begin(), group.end(), [&](const Apply* a, const Apply* b) { return position[a] < position[b]; });
+    groups.push_back(std::move(group));
+  }
 
-    // The composite, member by member in topological order; a fused member's program is inlined.
+  // Then the fused nodes, producers before consumers, so a group reads the fused result of another.
+  std::sort(groups.begin(), groups.end(), [&](const auto& a, const auto& b) { return position[a.back()] < position[b.back()]; });
+  std::unordered_map<const VariableNode*, Variable> fused_result;
+  std::vector<std::pair<Variable, Variable>> replacements;
+  for (const std::vector<const Apply*>& group : groups) {
+    const Apply& root = *group.back();
+    std::unordered_set<const Apply*> in_group(group.begin(), group.end());
     Composite composite;
     std::vector<Variable> inputs;
     std::unordered_map<const VariableNode*, int> ref_of;
-    auto input_ref = [&](const Variable& v) {
-      auto it = ref_of.find(v.node());
-      if (it != ref_of.end()) return it->second;
-      return -1;
-    };
     // First the external inputs, in order of first use, so refs below num_inputs are inputs.
     for (const Apply* member : group)
       for (const Variable& input : member->inputs())
-        if ((!input.owner() || !in_group.count(input.owner().get())) && input_ref(input) < 0) {
+        if ((!input.owner() || !in_group.count(input.owner().get())) && !ref_of.count(input.node())) {
           ref_of[input.node()] = static_cast<int>(inputs.size());
-          inputs.push_back(input);
+          auto fused = fused_result.find(input.node());
+          inputs.push_back(fused == fused_result.end() ? input : fused->second);
           composite.input_dtypes.push_back(input.dtype());
         }
     for (const Apply* member : group) {
       std::vector<int> args;
-      for (const Variable& input : member->inputs()) args.push_back(input_ref(input));
+      for (const Variable& input : member->inputs()) args.push_back(ref_of.at(input.node()));
       if (const auto* elemwise = dynamic_cast<const Elemwise*>(&member->op())) {
         ref_of[member->output(0).node()] = composite.add(elemwise->scalar_op(), std::move(args));
       } else {
@@ -95,11 +107,10 @@ int fuse_elementwise(FunctionGraph& graph) {
         ref_of[member->output(0).node()] = inner_refs[inner.outputs[0]];
       }
     }
-    composite.outputs.push_back(ref_of.at(result.node()));
-    for (const Apply* member : group)
-      if (member != &root) absorbed.insert(member);
+    composite.outputs.push_back(ref_of.at(root.output(0).node()));
     Variable fused = apply_op1(std::make_shared<FusedElemwise>(std::move(composite)), std::move(inputs), root.where());
-    replacements.emplace_back(result, fused);
+    fused_result[root.output(0).node()] = fused;
+    replacements.emplace_back(root.output(0), fused);
   }
   graph.replace_all(replacements);
   return static_cast<int>(replacements.size());

@@ -1,0 +1,23 @@
+// Settings of the compiler and runtime. They start from the environment variable HYPATIA_FLAGS
+// ("compiledir=/tmp/k,cxx=g++-12,openmp_threads=1"; the Python front end reads the same string) and
+// may be changed through config() before functions are built.
+#pragma once
+#include <string>
+
+namespace hypatia {
+
+struct Config {
+  // Where generated kernels are cached: $XDG_CACHE_HOME/hypatia, else ~/.cache/hypatia.
+  std::string compiledir;
+  // The C++ compiler for generated kernels; empty when none is found, and then every function runs
+  // on the precompiled kernels (with one warning).
+  std::string cxx;
+  // Threads of generated kernels' parallel loops; 0 means one per core.
+  int openmp_threads = 0;
+};
+
+// The process's settings (initialized from HYPATIA_FLAGS on first use). Not synchronized: change them
+// before building functions from several threads.
+Config& config();
+
+}  // namespace hypatia

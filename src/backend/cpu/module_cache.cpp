@@ -1,0 +1,275 @@
+#include "backend/cpu/module_cache.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "codegen/cpu_source.h"
+#include "hypatia/config.h"
+#include "hypatia/error.h"
+
+extern char** environ;
+
+namespace hypatia {
+namespace {
+
+constexpr const char* kFlags[] = {"-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared",
+                                  "-std=c++20", "-w"};
+
+// Runs argv (a program on PATH or a path) with stdout and stderr into `output`; returns the exit status
+// (-1 when it could not start).
+int run_command(const std::vector<std::string>& argv, std::string* output) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(pipe_fds[0]);
+  if (output) *output = text;
+  if (spawned != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What -march=native means here: the CPU's model and feature flags.
+std::string cpu_identity() {
+  std::stringstream cpuinfo(read_file("/proc/cpuinfo"));
+  std::string identity;
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 || line.rfind("flags", 0) == 0) identity += line + "\n";
+    if (line.empty() && !identity.empty()) break;  // the first processor is enough
+  }
+  return identity;
+}
+
+bool make_directories(const std::string& path) {
+  for (size_t at = 1; at != std::string::npos;) {
+    at = path.find('/', at + 1);
+    const std::string prefix = path.substr(0, at);
+    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+// Writes `text` to `path` through a temporary file and a rename, so readers never see half of it.
+bool write_atomically(const std::string& path, const std::string& text) {
+  static std::atomic<int> counter{0};
+  const std::string temporary = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << text;
+    if (!out.flush()) {
+      std::remove(temporary.c_str());
+      return false;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::string last_lines(const std::string& text, int count) {
+  size_t at = text.size();
+  for (int lines = 0; lines <= count && at != std::string::npos && at > 0; ++lines) at = text.rfind('\n', at - 1);
+  return at == std::string::npos ? text : text.substr(at + 1);
+}
+
+}  // namespace
+
+void* Module::symbol(const std::string& name) const { return dlsym(handle_, name.c_str()); }
+
+ModuleCache& ModuleCache::instance() {
+  static ModuleCache* cache = new ModuleCache();  // never destroyed: kernels stay loaded until exit
+  return *cache;
+}
+
+const char* ModuleCache::compile_flags() {
+  static const std::string flags = [] {
+    std::string text;
+    for (const char* flag : kFlags) text += std::string(flag) + " ";
+    return text + "-fopenmp";
+  }();
+  return flags.c_str();
+}
+
+const std::string& ModuleCache::compiler_identity() {
+  const std::string& cxx = config().cxx;
+  auto it = identity_.find(cxx);
+  if (it != identity_.end()) return it->second;
+  std::string version;
+  if (run_command({cxx, "--version"}, &version) != 0) version = "unknown compiler";
+  return identity_[cxx] = cxx + "\n" + version + compile_flags() + "\n" + cpu_identity();
+}
+
+std::string ModuleCache::key(const std::string& source) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return hex64(stable_hash(source, stable_hash(cpu_module_prelude(), stable_hash(compiler_identity()))));
+}
+
+void* ModuleCache::loaded_symbol(const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  auto it = symbols_.find(name);
+  return it == symbols_.end() ? nullptr : it->second;
+}
+
+void ModuleCache::remember_symbol(const std::string& name, void* address) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (address) symbols_.emplace(name, address);
+}
+
+std::string ModuleCache::prelude_header(const std::string& dir) {
+  const std::string& prelude = cpu_module_prelude();
+  const std::string header = dir + "/prelude-" + hex64(stable_hash(prelude, stable_hash(compiler_identity()))) + ".h";
+  if (access(header.c_str(), R_OK) != 0 && !write_atomically(header, prelude)) return "";
+  // Precompiling it once halves the cost of every later module (the prelude is most of the parsing).
+  const std::string precompiled = header + ".gch";
+  if (access(precompiled.c_str(), R_OK) != 0 && !warned_["precompiled header"]) {
+    static std::atomic<int> counter{0};
+    const std::string temporary = precompiled + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+    std::vector<std::string> argv{config().cxx};
+    for (const char* flag : kFlags)
+      if (std::string(flag) != "-shared") argv.emplace_back(flag);
+    argv.insert(argv.end(), {"-fopenmp", "-x", "c++-header", "-o", temporary, header});
+    if (run_command(argv, nullptr) != 0 || std::rename(temporary.c_str(), precompiled.c_str()) != 0) {
+      std::remove(temporary.c_str());
+      warned_["precompiled header"] = true;  // compile without it from now on
+    }
+  }
+  return header;
+}
+
+std::string ModuleCache::object_path(const std::string& key) const { return config().compiledir + "/cpu/" + key + ".so"; }
+
+std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path) {
+  // Idle OpenMP threads that spin would take the cores from OpenBLAS's threads between kernels; unless
+  // the user chose otherwise, they sleep (read when libgomp loads with the first module).
+  setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) return std::nullopt;
+  // A loadable file that is not the module for this key (a stray or damaged entry) does not count.
+  const char* stored_key = static_cast<const char*>(dlsym(handle, "hypatia_module_key"));
+  if (!stored_key || key != stored_key) {
+    dlclose(handle);
+    return std::nullopt;
+  }
+  return Module(handle, path);
+}
+
+const Module* ModuleCache::load(const std::string& source) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (config().cxx.empty()) {
+    if (!warned_["no compiler"])
+      warn("[codegen] no C++ compiler found (set CXX or HYPATIA_FLAGS=cxx=...): functions run on precompiled kernels, "
+           "which are slower");
+    warned_["no compiler"] = true;
+    return nullptr;
+  }
+  const std::string module_key = key(source);
+  auto it = modules_.find(module_key);
+  if (it != modules_.end()) return it->second.get();
+  if (auto module = open(module_key, object_path(module_key))) {
+    ++loaded_from_disk_;
+    return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
+  }
+  return build(module_key, source);
+}
+
+const Module* ModuleCache::build(const std::string& key, const std::string& source) {
+  const std::string dir = config().compiledir + "/cpu";
+  const std::string source_path = dir + "/" + key + ".cpp", object = object_path(key);
+  auto fail = [&](const std::string& why) -> const Module* {
+    if (!warned_[key])
+      warn("[codegen] " + why + "; the function runs on precompiled kernels instead, which are slower");
+    warned_[key] = true;
+    return nullptr;
+  };
+  if (!make_directories(dir)) return fail("cannot create the kernel cache directory " + dir + ": " + std::strerror(errno));
+  const std::string header = prelude_header(dir);
+  const std::string full_source = (header.empty() ? cpu_module_prelude() : "#include \"" + header + "\"\n") + source +
+                                  "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
+  if (!write_atomically(source_path, full_source)) return fail("cannot write " + source_path);
+
+  static std::atomic<int> counter{0};
+  const std::string temporary = object + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  std::vector<std::string> argv{config().cxx};
+  for (const char* flag : kFlags) argv.emplace_back(flag);
+  argv.emplace_back("-fopenmp");
+  argv.insert(argv.end(), {"-o", temporary, source_path});
+  // Vector math: glibc's libmvec first (measured 1.5-4x faster than SLEEF 3.5 here on exp, log, tanh,
+  // erf...), then SLEEF for what an older libmvec lacks; the first library that defines a symbol wins.
+  for (const char* library : {"mvec", "sleefgnuabi"}) {
+    static std::unordered_map<std::string, bool> found;
+    auto it = found.find(library);
+    if (it == found.end()) {
+      std::string path;
+      const bool present = run_command({config().cxx, "-print-file-name=lib" + std::string(library) + ".so"}, &path) == 0 &&
+                           path.find('/') != std::string::npos;
+      it = found.emplace(library, present).first;
+    }
+    if (it->second) argv.emplace_back("-l" + std::string(library));
+  }
+  std::string log;
+  int status = run_command(argv, &log);
+  if (status != 0) {
+    // A compiler without OpenMP still vectorizes: try once more without it.
+    for (std::string& arg : argv)
+      if (arg == "-fopenmp") arg = "-fopenmp-simd";
+    std::string retry_log;
+    if (run_command(argv, &retry_log) == 0) status = 0;
+  }
+  if (status != 0) {
+    std::remove(temporary.c_str());
+    return fail("compiling " + source_path + " failed (" + config().cxx + "):\n" + last_lines(log, 12));
+  }
+  if (std::rename(temporary.c_str(), object.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return fail("cannot move the compiled kernels into " + object);
+  }
+  ++compiled_;
+  auto module = open(key, object);
+  if (!module) return fail("cannot load " + object + ": " + (dlerror() ? dlerror() : "unknown error"));
+  return modules_.emplace(key, std::make_unique<Module>(*module)).first->second.get();
+}
+
+}  // namespace hypatia

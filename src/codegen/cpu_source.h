@@ -1,0 +1,38 @@
+// C++ source for the CPU backend's generated kernels. A function's kernels go into one translation
+// unit: the prelude (the scalar definitions the reference uses, and the SIMD variants of libm that
+// SLEEF provides), then one extern "C" function per kernel.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ops/fused_elemwise.h"
+
+namespace hypatia {
+
+// An elementwise kernel: the scalar program, and which inputs are scalars by their static type
+// (read once per call rather than per element).
+struct ElemwiseKernelSpec {
+  Composite composite;
+  std::vector<bool> scalar_inputs;
+  bool operator==(const ElemwiseKernelSpec&) const = default;
+};
+
+// The generated kernels' calling convention. Operands are the outputs, then the inputs; `strides`
+// holds ndim strides (in elements) per operand, row-major, over dimensions the caller collapsed.
+using ElemwiseKernelFn = void (*)(int64_t ndim, const int64_t* shape, char* const* data, const int64_t* strides,
+                                  int threads);
+
+// The kernel's function definition, named `symbol`. Callers name kernels by a hash of their
+// definition, so equal kernels share a name across functions and processes.
+std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::string& symbol);
+// What every translation unit starts with: the scalar definitions and the vector math declarations.
+// The module cache precompiles it once (a precompiled header).
+const std::string& cpu_module_prelude();
+// The rest of a translation unit: the given function definitions.
+std::string render_cpu_module(const std::vector<std::string>& definitions);
+
+// 64-bit FNV-1a: stable across processes and builds, for symbols and cache keys.
+uint64_t stable_hash(const std::string& text, uint64_t seed = 0xcbf29ce484222325ull);
+std::string hex64(uint64_t value);
+
+}  // namespace hypatia
