@@ -25,9 +25,13 @@ using ElemwiseKernelFn = void (*)(int64_t ndim, const int64_t* shape, char* cons
 // The kernel's function definition, named `symbol`. Callers name kernels by a hash of their
 // definition, so equal kernels share a name across functions and processes.
 std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::string& symbol);
-// What every translation unit starts with: the scalar definitions and the vector math declarations.
-// The module cache precompiles it once (a precompiled header).
-const std::string& cpu_module_prelude();
+// libm functions generated loops may call, and their number of arguments.
+const std::vector<std::string>& vectorizable_math_functions();
+int math_function_arity(const std::string& name);
+// What every translation unit starts with: the scalar definitions, and `vector_functions` declared
+// with OpenMP SIMD variants (so loops calling them vectorize, calling the vector math library's
+// versions). The module cache chooses the list from the library it links, and precompiles the prelude.
+std::string cpu_module_prelude(const std::vector<std::string>& vector_functions);
 // The rest of a translation unit: the given function definitions.
 std::string render_cpu_module(const std::vector<std::string>& definitions);
 

@@ -25,8 +25,9 @@ extern char** environ;
 namespace hypatia {
 namespace {
 
-constexpr const char* kFlags[] = {"-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-shared",
-                                  "-std=c++20", "-w"};
+// No contraction into fused multiply-adds: generated kernels round like the reference, op by op.
+constexpr const char* kFlags[] = {"-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
+                                  "-fPIC", "-shared", "-std=c++20", "-w"};
 
 // Runs argv (a program on PATH or a path) with stdout and stderr into `output`; returns the exit status
 // (-1 when it could not start).
@@ -112,7 +113,7 @@ bool write_atomically(const std::string& path, const std::string& text) {
 std::string last_lines(const std::string& text, int count) {
   size_t at = text.size();
   for (int lines = 0; lines <= count && at != std::string::npos && at > 0; ++lines) at = text.rfind('\n', at - 1);
-  return at == std::string::npos ? text : text.substr(at + 1);
+  return at == std::string::npos || at >= text.size() ? text : text.substr(at + 1);
 }
 
 }  // namespace
@@ -142,9 +143,39 @@ const std::string& ModuleCache::compiler_identity() {
   return identity_[cxx] = cxx + "\n" + version + compile_flags() + "\n" + cpu_identity();
 }
 
+// Vector math: glibc's libmvec (measured 1.5-4x faster than SLEEF 3.5 here on exp, log, tanh, erf),
+// else SLEEF's GNU-ABI library; one of them only, since both in one process clash over IFUNC symbols.
+// The prelude declares SIMD variants for exactly the functions the chosen library has in every ISA.
+void ModuleCache::choose_vector_math() {
+  if (vector_math_chosen_) return;
+  vector_math_chosen_ = true;
+  std::vector<std::string> available;
+  for (const auto& [link, soname] : {std::pair<const char*, const char*>{"-lmvec", "libmvec.so.1"},
+                                     std::pair<const char*, const char*>{"-lsleefgnuabi", "libsleefgnuabi.so.3"}}) {
+    std::string path;
+    const std::string file = std::string("lib") + (link + 2) + ".so";
+    if (run_command({config().cxx, "-print-file-name=" + file}, &path) != 0 || path.find('/') == std::string::npos) continue;
+    void* library = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
+    if (!library) continue;
+    for (const std::string& name : vectorizable_math_functions()) {
+      const std::string v = math_function_arity(name) == 2 ? "vv_" : "v_";
+      bool all = true;
+      for (const char* prefix : {"_ZGVbN2", "_ZGVcN4", "_ZGVdN4", "_ZGVeN8"}) all = all && dlsym(library, (prefix + v + name).c_str());
+      for (const char* prefix : {"_ZGVbN4", "_ZGVcN8", "_ZGVdN8", "_ZGVeN16"})
+        all = all && dlsym(library, (prefix + v + name + "f").c_str());
+      if (all) available.push_back(name);
+    }
+    dlclose(library);
+    vector_library_ = link;
+    break;
+  }
+  prelude_ = cpu_module_prelude(available);
+}
+
 std::string ModuleCache::key(const std::string& source) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  return hex64(stable_hash(source, stable_hash(cpu_module_prelude(), stable_hash(compiler_identity()))));
+  choose_vector_math();
+  return hex64(stable_hash(source, stable_hash(prelude_, stable_hash(compiler_identity() + vector_library_))));
 }
 
 void* ModuleCache::loaded_symbol(const std::string& name) {
@@ -159,7 +190,8 @@ void ModuleCache::remember_symbol(const std::string& name, void* address) {
 }
 
 std::string ModuleCache::prelude_header(const std::string& dir) {
-  const std::string& prelude = cpu_module_prelude();
+  choose_vector_math();
+  const std::string& prelude = prelude_;
   const std::string header = dir + "/prelude-" + hex64(stable_hash(prelude, stable_hash(compiler_identity()))) + ".h";
   if (access(header.c_str(), R_OK) != 0 && !write_atomically(header, prelude)) return "";
   // Precompiling it once halves the cost of every later module (the prelude is most of the parsing).
@@ -226,7 +258,7 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
   };
   if (!make_directories(dir)) return fail("cannot create the kernel cache directory " + dir + ": " + std::strerror(errno));
   const std::string header = prelude_header(dir);
-  const std::string full_source = (header.empty() ? cpu_module_prelude() : "#include \"" + header + "\"\n") + source +
+  const std::string full_source = (header.empty() ? prelude_ : "#include \"" + header + "\"\n") + source +
                                   "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
   if (!write_atomically(source_path, full_source)) return fail("cannot write " + source_path);
 
@@ -236,19 +268,7 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
   for (const char* flag : kFlags) argv.emplace_back(flag);
   argv.emplace_back("-fopenmp");
   argv.insert(argv.end(), {"-o", temporary, source_path});
-  // Vector math: glibc's libmvec first (measured 1.5-4x faster than SLEEF 3.5 here on exp, log, tanh,
-  // erf...), then SLEEF for what an older libmvec lacks; the first library that defines a symbol wins.
-  for (const char* library : {"mvec", "sleefgnuabi"}) {
-    static std::unordered_map<std::string, bool> found;
-    auto it = found.find(library);
-    if (it == found.end()) {
-      std::string path;
-      const bool present = run_command({config().cxx, "-print-file-name=lib" + std::string(library) + ".so"}, &path) == 0 &&
-                           path.find('/') != std::string::npos;
-      it = found.emplace(library, present).first;
-    }
-    if (it->second) argv.emplace_back("-l" + std::string(library));
-  }
+  if (!vector_library_.empty()) argv.push_back(vector_library_);
   std::string log;
   int status = run_command(argv, &log);
   if (status != 0) {

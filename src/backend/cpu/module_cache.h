@@ -26,7 +26,7 @@ class Module {
 class ModuleCache {
  public:
   static ModuleCache& instance();
-  // The module built from `source` (kernel definitions, compiled after cpu_module_prelude()), or null
+  // The module built from `source` (kernel definitions, compiled after the prelude), or null
   // when there is no compiler or compiling failed (a warning says which, naming the source file, once
   // per cause).
   const Module* load(const std::string& source);
@@ -50,6 +50,11 @@ class ModuleCache {
   std::string prelude_header(const std::string& dir);
   std::optional<Module> open(const std::string& key, const std::string& path);
   const std::string& compiler_identity();
+  // The vector math library linked into modules and the prelude declaring what it provides.
+  void choose_vector_math();
+  std::string vector_library_;  // "-lmvec", "-lsleefgnuabi" or empty
+  std::string prelude_;
+  bool vector_math_chosen_ = false;
 
   std::recursive_mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Module>> modules_;

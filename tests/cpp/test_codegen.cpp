@@ -1,0 +1,285 @@
+// Generated CPU kernels: every scalar op in every dtype it accepts and fused patterns, across layouts,
+// against the reference backend; the module cache's reuse, repair and concurrency; the fallback when
+// there is no compiler.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "backend/cpu/lowering.h"
+#include "backend/cpu/module_cache.h"
+#include "ops/elemwise.h"
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::Array;
+using hp::DType;
+
+namespace {
+
+constexpr int kNumScalarOps = 0
+#define HYPATIA_SCALAR_OP(name, arity, rule, ...) +1
+#include "scalar/scalar_ops.def"
+#undef HYPATIA_SCALAR_OP
+    ;
+
+// Equal where both are NaN; close by the dtype's precision otherwise (libmvec is within 4 ulp).
+// `atol` covers results that cancel terms of size about one (the error is then the terms' rounding).
+::testing::AssertionResult same_values(const Array& actual, const Array& expected, const std::string& what,
+                                       double atol = 1e-30) {
+  if (actual.shape() != expected.shape() || actual.dtype() != expected.dtype())
+    return ::testing::AssertionFailure() << what << ": got " << actual.shape_dtype_str() << ", expected "
+                                         << expected.shape_dtype_str();
+  const double rtol = expected.dtype() == DType::Float32 ? 3e-6 : 1e-13;
+  const Array a = actual.contiguous(), e = expected.contiguous();
+  for (int64_t i = 0; i < a.size(); ++i) {
+    const double x = a.get_as_double(i), y = e.get_as_double(i);
+    if (x == y || (std::isnan(x) && std::isnan(y))) continue;
+    if (std::fabs(x - y) <= rtol * std::fabs(y) + atol) continue;
+    return ::testing::AssertionFailure() << what << ": element " << i << " is " << x << ", expected " << y;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Values that exercise each dtype: negatives, zeros, and for floats fractions and large magnitudes.
+Array sample(const hp::Shape& shape, DType dtype, uint64_t seed) {
+  hp::random::Generator rng(seed);
+  if (hp::is_float(dtype)) {
+    Array values = rng.uniform(shape, -4.0, 4.0, DType::Float64);
+    return values.astype(dtype);
+  }
+  if (dtype == DType::Bool) return rng.uniform(shape, 0.0, 1.0).astype(DType::Float64).astype(DType::Bool);
+  const double low = dtype == DType::UInt8 ? 0.0 : -6.0;
+  return rng.uniform(shape, low, 7.0).astype(DType::Float64).astype(dtype);
+}
+
+struct Layout {
+  const char* name;
+  std::function<Array(DType, uint64_t)> make;  // a (4, 5) operand, or (0, 5) for empty
+};
+
+const std::vector<Layout>& layouts() {
+  static const std::vector<Layout> all = {
+      {"contiguous", [](DType t, uint64_t s) { return sample({4, 5}, t, s); }},
+      {"transposed", [](DType t, uint64_t s) { return sample({5, 4}, t, s).transpose(); }},
+      {"strided", [](DType t, uint64_t s) { return sample({8, 10}, t, s).slice({{0, 8, 2}, {0, 10, 2}}); }},
+      {"negative strides", [](DType t, uint64_t s) { return sample({4, 5}, t, s).slice({{3, -5, -1}}); }},
+      {"empty", [](DType t, uint64_t s) { return sample({0, 5}, t, s); }},
+  };
+  return all;
+}
+
+}  // namespace
+
+TEST(Codegen, EveryScalarOpInEveryDTypeMatchesTheReference) {
+  const DType dtypes[] = {DType::Bool,  DType::Int8,   DType::Int16,   DType::Int32,
+                          DType::Int64, DType::UInt8, DType::Float32, DType::Float64};
+  for (const Layout& layout : layouts()) {
+    std::vector<hp::Variable> inputs, outputs;
+    std::vector<Array> values;
+    std::vector<std::string> names;
+    for (DType dtype : dtypes) {
+      // Three inputs per dtype; the third is a row that broadcasts over the others.
+      std::vector<hp::Variable> args = {hp::matrix("a", dtype), hp::matrix("b", dtype), hp::row("c", dtype)};
+      for (int i = 0; i < 3; ++i) inputs.push_back(args[i]);
+      values.push_back(layout.make(dtype, 1));
+      values.push_back(layout.make(dtype, 2));
+      values.push_back(sample({1, 5}, dtype, 3));
+      for (int id = 0; id < kNumScalarOps; ++id) {
+        hp::ScalarOp op{static_cast<hp::ScalarOpId>(id), DType::Float32};
+        const hp::ScalarOpInfo& info = hp::scalar_op_info(op.id);
+        std::vector<hp::Variable> operands;
+        for (int k = 0; k < info.arity; ++k) operands.push_back(args[(k + (k == 2)) % 3]);
+        if (info.rule == hp::TypeRule::Where) operands[0] = hp::cast(args[0], DType::Bool);
+        try {
+          outputs.push_back(hp::apply_op1(std::make_shared<hp::Elemwise>(op), operands));
+        } catch (const hp::TypeError&) {
+          continue;  // the op refuses this dtype, as NumPy does
+        }
+        names.push_back(std::string(info.name) + " " + std::string(hp::dtype_name(dtype)) + " " + layout.name);
+      }
+    }
+    const hp::FunctionOptions unused_ok{.on_unused_input = hp::UnusedInput::Ignore};
+    auto generated = hp::function(inputs, outputs, {}, {}, unused_ok)(values);
+    hp::FunctionOptions unoptimized = unused_ok;
+    unoptimized.mode = hp::Mode::Unoptimized;
+    auto reference = hp::function(inputs, outputs, {}, {}, unoptimized)(values);
+    ASSERT_EQ(generated.size(), reference.size());
+    for (size_t k = 0; k < generated.size(); ++k) EXPECT_TRUE(same_values(generated[k], reference[k], names[k]));
+  }
+}
+
+TEST(Codegen, FusedPatternsMatchTheReference) {
+  auto x = hp::matrix("x", DType::Float32), y = hp::matrix("y", DType::Float32), z = hp::matrix("z", DType::Float32);
+  auto b = hp::row("b", DType::Float32), c = hp::col("c", DType::Float32);
+  auto i = hp::matrix("i", DType::Int32);
+  std::vector<hp::Variable> outputs = {
+      x * y + z,
+      hp::exp(-x * x / 2.0) * y + hp::tanh(z),
+      x * x + y * y - 2.0 * x * y,
+      hp::tanh(x + b) * c,                          // row and column broadcasts
+      hp::sigmoid(x) * (1.0 - hp::sigmoid(x)) + hp::softplus(y),
+      hp::where(x > y, hp::log1p(hp::abs(x)), hp::expm1(y)),
+      hp::cast(i, DType::Float32) * x + hp::cast(x > 0.0, DType::Float32),  // mixed dtypes inside one loop
+      hp::maximum(x, 0.0) + hp::minimum(y, z) + hp::clip(z, -1.0, 1.0),
+  };
+  std::vector<hp::Variable> inputs = {x, y, z, b, c, i};
+  for (const Layout& layout : layouts()) {
+    const int64_t rows = layout.make(DType::Float32, 1).shape()[0];
+    std::vector<Array> values = {layout.make(DType::Float32, 1), layout.make(DType::Float32, 2),
+                                 layout.make(DType::Float32, 3), sample({1, 5}, DType::Float32, 4),
+                                 sample({rows, 1}, DType::Float32, 5), layout.make(DType::Int32, 6)};
+    auto fast = hp::function(inputs, outputs);
+    int fused = 0;
+    for (const hp::Variable& out : fast.graph_outputs()) fused += out.owner() && out.owner()->op().name() == "fused";
+    EXPECT_EQ(fused, static_cast<int>(outputs.size())) << fast.debugprint();
+    auto generated = fast(values);
+    auto reference = hp::function(inputs, outputs, {}, {}, {.mode = hp::Mode::Unoptimized})(values);
+    for (size_t k = 0; k < outputs.size(); ++k)
+      EXPECT_TRUE(same_values(generated[k], reference[k], "pattern " + std::to_string(k) + " " + layout.name));
+  }
+}
+
+TEST(Codegen, LargeArraysRunOnSeveralThreadsWithTheSameResult) {
+  auto x = hp::vector("x", DType::Float32), y = hp::vector("y", DType::Float32);
+  auto f = hp::function({x, y}, {hp::exp(-x * x / 2.0) * y + hp::tanh(x)});
+  auto reference = hp::function({x, y}, {hp::exp(-x * x / 2.0) * y + hp::tanh(x)}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const Array a = sample({300001}, DType::Float32, 7), b = sample({300001}, DType::Float32, 8);
+  EXPECT_TRUE(same_values(f({a, b})[0], reference({a, b})[0], "threaded", 1e-6));
+  const int saved = hp::config().openmp_threads;
+  hp::config().openmp_threads = 1;
+  EXPECT_TRUE(same_values(f({a, b})[0], reference({a, b})[0], "one thread", 1e-6));
+  hp::config().openmp_threads = saved;
+}
+
+namespace {
+
+// A private cache directory and module cache, so the test sees its own compiles.
+struct ScratchCache {
+  std::string dir;
+  std::string saved_dir;
+  ScratchCache() {
+    char pattern[] = "/tmp/hypatia-cache-test-XXXXXX";
+    dir = mkdtemp(pattern);
+    saved_dir = hp::config().compiledir;
+    hp::config().compiledir = dir;
+  }
+  ~ScratchCache() {
+    hp::config().compiledir = saved_dir;
+    std::filesystem::remove_all(dir);
+  }
+};
+
+std::string kernel_source(const std::string& symbol) {
+  hp::ElemwiseKernelSpec spec;
+  spec.composite.input_dtypes = {DType::Float64};
+  spec.composite.outputs.push_back(spec.composite.add({hp::ScalarOpId::exp}, {0}));
+  spec.scalar_inputs = {false};
+  return hp::render_cpu_module({hp::render_elemwise_kernel(spec, symbol)});
+}
+
+// Calls the exp kernel `symbol` of `module` on three values.
+void expect_exp_kernel_works(const hp::Module* module, const std::string& symbol) {
+  ASSERT_NE(module, nullptr);
+  auto kernel = reinterpret_cast<hp::ElemwiseKernelFn>(module->symbol(symbol));
+  ASSERT_NE(kernel, nullptr);
+  double in[3] = {0.0, 1.0, -1.0}, out[3] = {};
+  char* data[2] = {reinterpret_cast<char*>(out), reinterpret_cast<char*>(in)};
+  const int64_t shape[1] = {3}, strides[2] = {1, 1};
+  kernel(1, shape, data, strides, 1);
+  EXPECT_DOUBLE_EQ(out[1], std::exp(1.0));
+  EXPECT_DOUBLE_EQ(out[2], std::exp(-1.0));
+}
+
+}  // namespace
+
+TEST(ModuleCache, CompilesOnceThenLoadsFromDisk) {
+  ScratchCache scratch;
+  const std::string source = kernel_source("cache_reuse_kernel");
+  hp::ModuleCache first;
+  expect_exp_kernel_works(first.load(source), "cache_reuse_kernel");
+  EXPECT_EQ(first.compiled(), 1);
+  EXPECT_EQ(first.load(source), first.load(source));  // in memory: the same module
+  EXPECT_EQ(first.compiled(), 1);
+  hp::ModuleCache later;  // a new process would start like this
+  expect_exp_kernel_works(later.load(source), "cache_reuse_kernel");
+  EXPECT_EQ(later.compiled(), 0);
+  EXPECT_EQ(later.loaded_from_disk(), 1);
+  EXPECT_TRUE(std::filesystem::exists(later.object_path(later.key(source))));
+  // The source sits beside the object, for whoever wants to read what was compiled.
+  std::string cpp = later.object_path(later.key(source));
+  cpp.replace(cpp.size() - 3, 3, ".cpp");
+  EXPECT_TRUE(std::filesystem::exists(cpp));
+}
+
+TEST(ModuleCache, CorruptOrForeignEntriesAreRebuilt) {
+  ScratchCache scratch;
+  const std::string source = kernel_source("cache_corrupt_kernel");
+  hp::ModuleCache probe;
+  const std::string path = probe.object_path(probe.key(source));
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream garbage(path, std::ios::binary);
+    garbage << "not a shared object";
+  }
+  hp::ModuleCache repairing;
+  expect_exp_kernel_works(repairing.load(source), "cache_corrupt_kernel");
+  EXPECT_EQ(repairing.compiled(), 1);
+
+  // A loadable module under another key's name (a stale or misplaced file) is not trusted either.
+  const std::string other = kernel_source("cache_other_kernel");
+  const std::string other_path = probe.object_path(probe.key(other));
+  std::filesystem::copy_file(path, other_path, std::filesystem::copy_options::overwrite_existing);
+  hp::ModuleCache checking;
+  expect_exp_kernel_works(checking.load(other), "cache_other_kernel");
+  EXPECT_EQ(checking.compiled(), 1);
+}
+
+TEST(ModuleCache, ConcurrentWritersOfOneEntryAllSucceed) {
+  ScratchCache scratch;
+  const std::string source = kernel_source("cache_race_kernel");
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<hp::ModuleCache>> caches;
+  std::vector<const hp::Module*> modules(4, nullptr);
+  for (int t = 0; t < 4; ++t) caches.push_back(std::make_unique<hp::ModuleCache>());
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { modules[t] = caches[t]->load(source); });
+  for (std::thread& thread : threads) thread.join();
+  for (const hp::Module* module : modules) expect_exp_kernel_works(module, "cache_race_kernel");
+  // No temporary files are left behind.
+  for (const auto& entry : std::filesystem::directory_iterator(scratch.dir + "/cpu"))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
+}
+
+namespace {
+std::vector<std::string> captured_warnings;
+void capture_warning(const std::string& message) { captured_warnings.push_back(message); }
+}  // namespace
+
+TEST(ModuleCache, WithoutACompilerFunctionsRunOnPrecompiledKernels) {
+  ScratchCache scratch;
+  const std::string saved = hp::config().cxx;
+  captured_warnings.clear();
+  hp::set_warning_handler(capture_warning);
+  hp::ModuleCache none;
+  hp::config().cxx = "";
+  EXPECT_EQ(none.load(kernel_source("no_compiler_kernel")), nullptr);
+  EXPECT_EQ(none.load(kernel_source("no_compiler_kernel_2")), nullptr);
+  ASSERT_EQ(captured_warnings.size(), 1u);  // said once
+  EXPECT_THAT(captured_warnings[0], ::testing::HasSubstr("no C++ compiler"));
+  // A compiler that fails: the warning names the generated source.
+  hp::config().cxx = "false";
+  EXPECT_EQ(none.load(kernel_source("failing_compiler_kernel")), nullptr);
+  ASSERT_EQ(captured_warnings.size(), 2u);
+  EXPECT_THAT(captured_warnings[1], ::testing::HasSubstr(".cpp"));
+  // Whole functions still compute the right values (the process's cache has no such kernel yet).
+  hp::config().cxx = "";
+  auto x = hp::vector("x");
+  auto f = hp::function({x}, {hp::exp(x) * 3.0 + hp::log1p(x) * 0.25 - 1.5});
+  EXPECT_TRUE(hp::testing::arrays_close(f({Array::from({0.0, 1.0})})[0],
+                                        Array::from({1.5, std::exp(1.0) * 3.0 + std::log1p(1.0) * 0.25 - 1.5})));
+  hp::config().cxx = saved;
+  hp::set_warning_handler(nullptr);
+}
