@@ -12,8 +12,10 @@ _CHOICES = {
     "device": ("cpu",),
     "on_unused_input": ("raise", "warn", "ignore"),
     "compute_test_value": ("off", "ignore"),
-    "profile": ("False",),
+    "profile": ("False", "True"),
 }
+# Settings of the C++ core, kept there (generated kernels' cache, compiler, threads); any string value.
+_CORE = ("compiledir", "cxx", "openmp_threads")
 _DEFAULTS = {
     "floatX": "float64",
     "mode": "FAST_RUN",
@@ -27,12 +29,11 @@ _NOT_YET = {
     ("compute_test_value", "warn"): "test values (compute_test_value) are not implemented",
     ("compute_test_value", "raise"): "test values (compute_test_value) are not implemented",
     ("compute_test_value", "pdb"): "test values (compute_test_value) are not implemented",
-    ("profile", "True"): "profiling arrives with the optimizing compiler",
     ("mode", "DebugMode"): "DebugMode is not implemented; use mode='UNOPTIMIZED' to run the graph as built",
 }
 # Flags Theano had that Hypatia does not use; accepted so old scripts and flag strings still run.
-_IGNORED = {"optimizer", "linker", "allow_gc", "cxx", "openmp", "warn_float64", "exception_verbosity",
-            "optimizer_including", "optimizer_excluding", "base_compiledir", "compiledir", "blas__ldflags",
+_IGNORED = {"optimizer", "linker", "allow_gc", "openmp", "warn_float64", "exception_verbosity",
+            "optimizer_including", "optimizer_excluding", "base_compiledir", "blas__ldflags",
             "deterministic", "cast_policy", "print_active_device", "gcc__cxxflags", "floatX_rounding"}
 
 
@@ -46,9 +47,19 @@ class Config:
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
+        if name in _CORE:
+            from . import _core
+            value = _core._get_config(name)
+            return int(value) if name == "openmp_threads" else value
         raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(sorted(values))}")
 
     def __setattr__(self, name, value):
+        if name in _CORE:
+            from . import _core
+            if name == "openmp_threads" and (not str(value).isdigit()):
+                raise ValueError(f"hypatia.config.openmp_threads must be a non-negative integer, got {value!r}")
+            _core._set_config(name, str(value))
+            return
         if name not in _CHOICES:
             raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(sorted(_CHOICES))}")
         value = str(value)
@@ -58,10 +69,10 @@ class Config:
             raise NotImplementedError(f"hypatia.config.{name} = {value!r}: {_NOT_YET[name, value]}")
         if value not in _CHOICES[name]:
             raise ValueError(f"hypatia.config.{name} must be one of {_CHOICES[name]}, got {value!r}")
-        self._values[name] = False if name == "profile" else value
+        self._values[name] = (value == "True") if name == "profile" else value
 
     def __dir__(self):
-        return sorted(self._values)
+        return sorted(list(self._values) + list(_CORE))
 
     def __repr__(self):
         return "\n".join(f"{name} = {value!r}" for name, value in sorted(self._values.items()))
@@ -71,7 +82,9 @@ class Config:
     @contextlib.contextmanager
     def change_flags(self, **flags):
         """Temporarily change settings: `with config.change_flags(floatX='float32'): ...`"""
+        from . import _core
         saved = dict(self._values)
+        saved_core = {name: _core._get_config(name) for name in _CORE}
         try:
             for name, value in flags.items():
                 setattr(self, name, value)
@@ -79,6 +92,8 @@ class Config:
         finally:
             self._values.clear()
             self._values.update(saved)
+            for name, value in saved_core.items():
+                _core._set_config(name, value)
 
     def _apply_flag_string(self, flags, source):
         for item in flags.split(","):
@@ -89,7 +104,7 @@ class Config:
             name = name.strip().replace(".", "__")
             if not sep:
                 raise ValueError(f"{source}: expected name=value, got {item!r}")
-            if name in _IGNORED:
+            if name in _IGNORED or name in _CORE:  # the core reads its own settings from the same variable
                 continue
             if name not in _CHOICES:
                 warnings.warn(f"{source}: unknown setting {name!r} ignored", stacklevel=3)

@@ -12,6 +12,7 @@
 #endif
 
 #include "bindings.h"
+#include "hypatia/config.h"
 
 namespace hypatia::python {
 namespace {
@@ -144,7 +145,8 @@ void init_function(nb::module_& m) {
       .def("_debugprint", [](const PythonFunction& f) { return f.function().debugprint(); })
       .def("_graph_outputs", [](const PythonFunction& f) { return f.function().graph_outputs(); })
       .def_prop_ro("_num_inputs", [](const PythonFunction& f) { return f.function().num_inputs(); })
-      .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.function().num_outputs(); });
+      .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.function().num_outputs(); })
+      .def("_profile_summary", [](const PythonFunction& f) { return f.function().profile_summary(); });
 
   m.def(
       "function",
@@ -152,7 +154,7 @@ void init_function(nb::module_& m) {
          const std::vector<std::pair<Variable, Variable>>& updates, const std::vector<std::pair<Variable, Variable>>& givens,
          const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
          const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
-         bool unpack_single, const std::string& mode, bool no_default_updates) {
+         bool unpack_single, const std::string& mode, bool no_default_updates, bool profile) {
         const size_t n = inputs.size();
         if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n)
           throw ValueError("[function] names, defaults, allow_downcast and strict need one entry per input");
@@ -160,14 +162,29 @@ void init_function(nb::module_& m) {
         for (const auto& [target, value] : updates) shared_updates.emplace_back(SharedVariable(target), value);
         Function f = function(inputs, outputs, shared_updates, givens,
                               {.on_unused_input = to_unused_input(on_unused_input), .mode = to_mode(mode),
-                               .no_default_updates = no_default_updates});
+                               .no_default_updates = no_default_updates, .profile = profile});
         std::vector<InputSpec> specs;
         for (size_t i = 0; i < n; ++i) specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
         return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single);
       },
       nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
       nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("strict"), nb::arg("floatX"),
-      nb::arg("unpack_single"), nb::arg("mode") = "FAST_RUN", nb::arg("no_default_updates") = false, kUserLine);
+      nb::arg("unpack_single"), nb::arg("mode") = "FAST_RUN", nb::arg("no_default_updates") = false,
+      nb::arg("profile") = false, kUserLine);
+
+  // The C++ settings the Python config forwards (hypatia.config.compiledir and friends).
+  m.def("_set_config", [](const std::string& name, const std::string& value) {
+    if (name == "compiledir") config().compiledir = value;
+    else if (name == "cxx") config().cxx = value;
+    else if (name == "openmp_threads") config().openmp_threads = std::stoi(value);
+    else throw ValueError("[config] no C++ setting named '" + name + "'");
+  });
+  m.def("_get_config", [](const std::string& name) -> std::string {
+    if (name == "compiledir") return config().compiledir;
+    if (name == "cxx") return config().cxx;
+    if (name == "openmp_threads") return std::to_string(config().openmp_threads);
+    throw ValueError("[config] no C++ setting named '" + name + "'");
+  });
 
   m.def("_filter_value", [](nb::handle value, const Variable& target, std::optional<bool> allow_downcast, nb::handle floatx) {
     return to_numpy(filter_value(value, target, allow_downcast, to_dtype(floatx), "[filter] the value"));

@@ -3,7 +3,10 @@ input conversion rules, aliasing, atomicity of failed calls, and the tutorial's 
 
 Every expectation comes from NumPy or from Theano's documented behaviour, not from Hypatia's own output.
 """
+import os
 import re
+import subprocess
+import sys
 import warnings
 from collections import OrderedDict
 
@@ -11,6 +14,7 @@ import numpy as np
 import pytest
 
 import hypatia as theano
+import hypatia as th
 import hypatia.tensor as T
 
 
@@ -798,3 +802,45 @@ def test_shared_allow_downcast_and_strict_govern_set_value():
     with pytest.raises(TypeError, match="strict"):
         strict.set_value([1.0, 2.0])
     strict.set_value(np.ones(2, "float32"))
+
+
+def test_compiler_settings_reach_the_core(tmp_path):
+    # compiledir, cxx and openmp_threads are the C++ core's settings; config reads and changes them there.
+    with th.config.change_flags(compiledir=str(tmp_path), openmp_threads=1):
+        assert th.config.compiledir == str(tmp_path) and th.config.openmp_threads == 1
+        x = th.tensor.dvector("x")
+        f = th.function([x], th.tensor.exp(x) * 2.5 - th.tensor.log1p(x) / 3.25 + 0.125)
+        np.testing.assert_allclose(f(np.array([0.5, 2.0])),
+                                   np.exp([0.5, 2.0]) * 2.5 - np.log1p([0.5, 2.0]) / 3.25 + 0.125, rtol=1e-13)
+        assert any(name.endswith(".so") for name in os.listdir(tmp_path / "cpu"))
+    assert th.config.compiledir != str(tmp_path)
+    with pytest.raises(ValueError):
+        th.config.openmp_threads = "many"
+
+
+_CACHE_SCRIPT = """
+import numpy as np, hypatia as th
+x = th.tensor.fvector("x")
+f = th.function([x], th.tensor.tanh(x * 1.75 + 0.5) * th.tensor.exp(-x))
+v = np.linspace(-3, 3, 7).astype("float32")
+np.testing.assert_allclose(f(v), np.tanh(v * 1.75 + 0.5) * np.exp(-v), rtol=1e-5)
+print("ok")
+"""
+
+
+def test_processes_share_the_kernel_cache_and_survive_a_damaged_entry(tmp_path):
+    env = dict(os.environ, HYPATIA_FLAGS=f"compiledir={tmp_path}")
+    run = lambda: subprocess.run([sys.executable, "-c", _CACHE_SCRIPT], env=env, capture_output=True, text=True,
+                                 timeout=120)
+    # Several processes compiling the same kernels at once all succeed.
+    procs = [subprocess.Popen([sys.executable, "-c", _CACHE_SCRIPT], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and out.strip() == "ok", err
+    objects = [p for p in (tmp_path / "cpu").iterdir() if p.suffix == ".so"]
+    assert len(objects) == 1 and not [p for p in (tmp_path / "cpu").iterdir() if ".tmp." in p.name]
+    # A damaged entry is rebuilt by the next process.
+    objects[0].write_bytes(b"\x7fELF truncated")
+    result = run()
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -651,8 +651,12 @@ def test_compiling_modes():
     with pytest.raises(NotImplementedError, match="DebugMode"):
         f = theano.function([x], 10 * x, mode='DebugMode')
         f([5])
-    with pytest.raises(NotImplementedError, match="profil"):
-        theano.function([x], 10 * x, profile=True)
+    # profile=True times every node; the summary is Theano's table.
+    f = theano.function([x], T.exp(x) * 10 + 1, profile=True)
+    f([5])
+    f([6])
+    text = str(f.profile)
+    assert "2 calls" in text and "fused" in text and "By op" in text
 
 
 def test_compile_mode_module():
@@ -665,14 +669,14 @@ def test_compile_mode_module():
     assert result.returncode == 0, result.stderr
 
 
-def test_config_profile():
-    # Either profiling works, or it says it is not there yet.
-    try:
-        theano.config.profile = True
-    except NotImplementedError as error:
-        assert 'profil' in str(error)
-    else:
-        theano.config.profile = False
+def test_config_profile(capsys):
+    with theano.config.change_flags(profile=True):
+        x = T.dvector('x')
+        f = theano.function([x], 10 * x)
+    f([1.0])
+    f.profile.summary()
+    assert "1 calls" in capsys.readouterr().out
+    assert theano.function([x], 10 * x).profile is None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """function(), shared(), In, Out and modes (Theano's theano.compile)."""
 import numbers
+import sys
 import types
 
 import numpy as np
@@ -108,8 +109,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     """Compiles a function from inputs to outputs. outputs may be one Variable (the call returns one
     array) or a list (the call returns a list); updates ({shared: new value}) apply after each call."""
     chosen_mode = get_mode(mode)
-    if profile or config.profile:
-        raise NotImplementedError("function(profile=True): per-node profiling arrives with the optimizing compiler")
+    profiling = bool(profile) or (profile is None and config.profile)
     if no_default_updates not in (True, False):
         raise NotImplementedError("function(no_default_updates=[...]) for some variables only is not implemented; "
                                   "pass True or False")
@@ -135,8 +135,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                        [spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
                         for spec in specs],
                        [spec.strict for spec in specs], config.floatX, unpack_single, chosen_mode.name,
-                       no_default_updates)
+                       no_default_updates, profiling)
     f.name = name
+    f.profile = ProfileStats(f) if profiling else None
     f.inputs = specs
     f.outputs = output_vars
     # What copy() needs to compile the function again.
@@ -161,6 +162,20 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, br
     # How set_value converts new values (Theano's strict and allow_downcast).
     variable._strict, variable._allow_downcast = strict, allow_downcast
     return variable
+
+
+class ProfileStats:
+    """Per-node times of a function compiled with profile=True (Theano's ProfileStats)."""
+
+    def __init__(self, function):
+        self._function = function
+
+    def summary(self, file=None):
+        """Prints the table (calls, time per node and per op, sorted by time) to file (stdout by default)."""
+        print(self._function._profile_summary(), file=file if file is not None else sys.stdout)
+
+    def __str__(self):
+        return self._function._profile_summary()
 
 
 def _function_debugprint(self, file=None):
