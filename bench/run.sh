@@ -5,7 +5,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 steps=${STEPS:-300}
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+loops=$(mktemp)
+trap 'rm -f "$results" "$loops"' EXIT
+
 
 "$root/build/bench/bench_training_step" "$steps" >>"$results"
 "$root/.venv/bin/python" "$root/bench/python_front_end.py" "$steps" >>"$results"
@@ -30,3 +32,23 @@ awk '
              f[3] / py[f[2]]
     }
   }' "$results"
+
+# Fused elementwise loops on 10^7 float32s, reductions, and the training function's compile time.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/elementwise.py" >"$loops"
+echo
+echo "Elementwise (10^7 float32) and reductions (2000x5000 float32), median ms from Python; 'bound' is the"
+echo "bytes the loop must move at the bandwidth of a copy on all cores, measured in the same run. Ratio: row / hypatia-py."
+awk '
+  /^#/ { notes[++n] = $0; next }
+  { key = $1; system = $2; value = $3
+    if (system == "hypatia-py") base[key] = value
+    rows[++r] = $0 }
+  END {
+    printf "%-24s %-11s %12s %10s\n", "case", "system", "median ms", "ratio"
+    for (i = 1; i <= r; i++) {
+      split(rows[i], f, " ")
+      if (f[3] == "missing") { printf "%-24s %-11s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
+      printf "%-24s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[3] / base[f[1]]
+    }
+    for (i = 1; i <= n; i++) print notes[i]
+  }' "$loops"

@@ -54,6 +54,7 @@ class Program {
   std::vector<Step> steps_;
   std::vector<int> result_slots_;  // outputs, then update values
   std::unique_ptr<Profiler> profiler_;  // only when profiling
+  double rewrite_seconds_ = 0, codegen_seconds_ = 0;  // how long building took, for the profile
 };
 
 }  // namespace hypatia

@@ -31,7 +31,7 @@ std::optional<BlasView> blas_view(const Array& a) {
   return std::nullopt;
 }
 
-template <class T> void gemm(const Array& a, const Array& b, Array& c) {
+template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha = T(1), T beta = T(0)) {
   Array a_in = a, b_in = b;
   auto va = blas_view(a_in), vb = blas_view(b_in);
   if (!va) {
@@ -44,11 +44,11 @@ template <class T> void gemm(const Array& a, const Array& b, Array& c) {
   }
   const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, 1.0f, a_in.data<float>(), va->ld, b_in.data<float>(),
-                vb->ld, 0.0f, c.data<float>(), std::max(n, 1));
+    cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<float>(), va->ld, b_in.data<float>(),
+                vb->ld, beta, c.data<float>(), std::max(n, 1));
   else
-    cblas_dgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, 1.0, a_in.data<double>(), va->ld, b_in.data<double>(),
-                vb->ld, 0.0, c.data<double>(), std::max(n, 1));
+    cblas_dgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<double>(), va->ld, b_in.data<double>(),
+                vb->ld, beta, c.data<double>(), std::max(n, 1));
 }
 
 template <class T> void loop_product(const Array& a, const Array& b, Array& c) {
@@ -89,6 +89,63 @@ void matrix_product(const Array& a, const Array& b, Array& c) {
     if constexpr (std::is_floating_point_v<T>) gemm<T>(a, b, c);
     else loop_product<T>(a, b, c);
   });
+}
+
+// ---- Gemm ----
+
+std::vector<TensorType> Gemm::output_types(const std::vector<Variable>& inputs) const {
+  if (inputs.size() != 5) throw TypeError("[gemm] takes z, alpha, x, y, beta");
+  const Variable &z = inputs[0], &alpha = inputs[1], &x = inputs[2], &y = inputs[3], &beta = inputs[4];
+  const DType dtype = z.dtype();
+  for (const Variable& v : inputs)
+    if (v.dtype() != dtype || !is_float(dtype))
+      throw TypeError("[gemm] needs operands of one float dtype, got " + z.type().str() + ", " + alpha.type().str() + ", " +
+                      x.type().str() + ", " + y.type().str() + ", " + beta.type().str());
+  if (z.ndim() != 2 || x.ndim() != 2 || y.ndim() != 2)
+    throw TypeError("[gemm] z, x and y must be matrices, got " + z.type().str() + ", " + x.type().str() + ", " + y.type().str());
+  for (const Variable* scalar : {&alpha, &beta})
+    for (int64_t dim : scalar->type().shape)
+      if (dim != 1) throw TypeError("[gemm] alpha and beta must be scalars, got " + scalar->type().str());
+  std::vector<int64_t> shape = {x.type().shape[0], y.type().shape[1]};
+  for (int axis = 0; axis < 2; ++axis)
+    if (shape[axis] == TensorType::kUnknown) shape[axis] = z.type().shape[axis];
+  return {TensorType(dtype, shape)};
+}
+
+void Gemm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const Array &z = inputs[0], &x = inputs[2], &y = inputs[3];
+  check_aligned(x, y, x.shape()[1], y.shape()[0], "gemm");
+  const Shape shape = {x.shape()[0], y.shape()[1]};
+  if (z.shape() != shape)
+    throw ShapeError("[gemm] z has shape " + shape_str(z.shape()) + ", the product " + shape_str(shape));
+  const double alpha = inputs[1].get_as_double(0), beta = inputs[4].get_as_double(0);
+  // beta = 0 ignores z, NaNs included, as BLAS does.
+  Array out = beta == 0 ? Array::zeros(shape, z.dtype()) : z.copy();
+  dispatch_dtype(z.dtype(), [&]<class T>() {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (out.size() == 0) return;
+      if (x.shape()[1] == 0) {  // an empty sum: beta * z
+        for (int64_t i = 0; i < out.size(); ++i) out.data<T>()[i] *= static_cast<T>(beta);
+        return;
+      }
+      gemm<T>(x, y, out, static_cast<T>(alpha), static_cast<T>(beta));
+    }
+  });
+  outputs[0] = std::move(out);
+}
+
+std::vector<Variable> Gemm::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable &gz = output_grads[0], &z = node.input(0), &alpha = node.input(1), &x = node.input(2),
+                 &y = node.input(3), &beta = node.input(4);
+  auto scalar_of = [](const Variable& v) { return reshape(v, std::vector<Operand>{}); };
+  auto like = [](const Variable& g, const Variable& v) { return reshape(g, std::vector<Operand>(v.ndim(), Operand(1))); };
+  return {gz * scalar_of(beta), like(sum(gz * dot(x, y)), alpha), dot(gz, y.T()) * scalar_of(alpha),
+          dot(x.T(), gz) * scalar_of(alpha), like(sum(gz * z), beta)};
+}
+
+std::vector<std::vector<Variable>> Gemm::infer_shape(const Apply& node,
+                                                     const std::vector<std::vector<Variable>>& input_shapes) const {
+  return {{input_shapes[2][0], input_shapes[3][1]}};
 }
 
 // ---- Dot ----

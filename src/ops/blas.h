@@ -18,6 +18,14 @@ class BatchedMatmul : public Op {
   HYPATIA_OP_METHODS
 };
 
+// beta * z + alpha * (x @ y) for matrices of one float dtype, alpha and beta scalars (BLAS's GEMM).
+// specialize.cpp makes it from dot and elementwise arithmetic around it.
+class Gemm : public Op {
+ public:
+  std::string name() const override { return "gemm"; }
+  HYPATIA_OP_METHODS
+};
+
 // C = A @ B for 2-d arrays (any strides), C preallocated (m, n) contiguous of the promoted dtype.
 void matrix_product(const Array& a, const Array& b, Array& c);
 

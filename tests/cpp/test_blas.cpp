@@ -1,4 +1,5 @@
 // dot, matmul and outer against hand-computed products, across layouts and dtypes.
+#include "ops/blas.h"
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -111,4 +112,81 @@ TEST(Dot, InferShape) {
   hp::testing::expect_infer_shape_ok({x, v}, hp::dot(x, v), {kA, Array::from({1, 2, 3})});
   auto t = hp::tensor3("t");
   hp::testing::expect_infer_shape_ok({t, y}, hp::matmul(t, y), {Array::zeros({4, 2, 3}), kB});
+}
+
+namespace {
+
+int count_gemm(const hp::Function& f) {
+  int count = 0;
+  for (const auto& node : hp::toposort(f.graph_outputs())) count += node->op().name() == "gemm";
+  return count;
+}
+
+}  // namespace
+
+TEST(Gemm, DotWithScaledAccumulationBecomesOneGemm) {
+  auto z = hp::matrix("z"), x = hp::matrix("x"), y = hp::matrix("y");
+  auto a = hp::scalar("a");
+  const Array zv = hp::random::uniform({3, 4}, -1, 1), xv = hp::random::uniform({3, 5}, -1, 1),
+              yv = hp::random::uniform({4, 5}, -1, 1), av = Array::scalar(0.25);
+  // y arrives transposed: BLAS reads it in place.
+  const std::vector<std::pair<const char*, hp::Variable>> forms = {
+      {"z + dot", z + hp::dot(x, y.T())},
+      {"dot + z", hp::dot(x, y.T()) + z},
+      {"z - a * dot", z - a * hp::dot(x, y.T())},
+      {"z + dot * 0.5", z + hp::dot(x, y.T()) * 0.5},
+      {"a * dot - z", a * hp::dot(x, y.T()) - z},
+  };
+  for (const auto& [name, out] : forms) {
+    auto f = hp::function({z, x, y, a}, {out}, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
+    EXPECT_EQ(count_gemm(f), 1) << name << "\n" << f.debugprint();
+    auto reference = hp::function({z, x, y, a}, {out}, {}, {},
+                                  {.on_unused_input = hp::UnusedInput::Ignore, .mode = hp::Mode::Unoptimized});
+    EXPECT_TRUE(arrays_close(f({zv, xv, yv, av})[0], reference({zv, xv, yv, av})[0], 1e-12, 1e-12)) << name;
+  }
+}
+
+TEST(Gemm, StaysADotWhenZBroadcastsOrTheProductIsReadElsewhere) {
+  auto z = hp::matrix("z"), x = hp::matrix("x"), y = hp::matrix("y");
+  auto b = hp::row("b");
+  auto product = hp::dot(x, y);
+  EXPECT_EQ(count_gemm(hp::function({x, y, b}, {product + b})), 0);       // a bias row: fusion's job
+  EXPECT_EQ(count_gemm(hp::function({x, y, z}, {product + z, product * 2.0})), 0);  // the product is needed too
+  auto i = hp::matrix("i", DType::Int64);
+  EXPECT_EQ(count_gemm(hp::function({i}, {i + hp::dot(i, i)})), 0);  // BLAS is for floats
+}
+
+TEST(Gemm, UpdatesOfTheSeedNetworkUseGemmAndMatchTheReference) {
+  auto x = hp::matrix("x", DType::Float32);
+  auto w = hp::shared(hp::random::uniform({6, 4}, -1, 1, DType::Float32), "w");
+  auto cost = hp::sum(hp::tanh(hp::dot(x, w)));
+  auto step = w - 0.1 * hp::grad(cost, w);
+  const Array xv = hp::random::uniform({5, 6}, -1, 1, DType::Float32);
+  auto fast = hp::function({x}, {step});
+  EXPECT_EQ(count_gemm(fast), 1) << fast.debugprint();
+  auto reference = hp::function({x}, {step}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  EXPECT_TRUE(arrays_close(fast({xv})[0], reference({xv})[0], 1e-5, 1e-6));
+}
+
+TEST(Gemm, GradientsShapesAndErrors) {
+  auto gemm = [](const std::vector<hp::Variable>& v) {
+    return hp::apply_op1(std::make_shared<hp::Gemm>(), {v[0], v[1], v[2], v[3], v[4]});
+  };
+  expect_grad_ok([&](const std::vector<hp::Variable>& v) { return hp::sum(hp::sqr(gemm(v))); },
+                 {hp::random::uniform({2, 3}, -1, 1), Array::scalar(0.7), hp::random::uniform({2, 4}, -1, 1),
+                  hp::random::uniform({4, 3}, -1, 1), Array::scalar(-0.4)});
+  auto z = hp::matrix("z"), x = hp::matrix("x"), y = hp::matrix("y"), s = hp::scalar("s");
+  auto out = hp::apply_op1(std::make_shared<hp::Gemm>(), {z, s, x, y, s});
+  auto f = hp::function({z, s, x, y}, {out});
+  EXPECT_TRUE(throws_with<hp::ShapeError>(
+      [&] { f({Array::zeros({2, 2}), Array::scalar(1), Array::zeros({2, 3}), Array::zeros({4, 2})}); },
+      {"[gemm]", "(2, 3)", "(4, 2)", "test_blas.cpp"}));
+  EXPECT_TRUE(throws_with<hp::ShapeError>(
+      [&] { f({Array::zeros({3, 2}), Array::scalar(1), Array::zeros({2, 3}), Array::zeros({3, 2})}); },
+      {"[gemm] z has shape (3, 2)"}));
+  // An empty inner dimension: beta * z.
+  EXPECT_TRUE(arrays_close(f({Array::ones({2, 2}), Array::scalar(3), Array::zeros({2, 0}), Array::zeros({0, 2})})[0],
+                           Array::full({2, 2}, 3.0)));
+  EXPECT_TRUE(throws_with<hp::TypeError>(
+      [&] { hp::apply_op1(std::make_shared<hp::Gemm>(), {z, x, x, y, s}); }, {"[gemm] alpha and beta must be scalars"}));
 }

@@ -26,7 +26,8 @@ int canonicalize(FunctionGraph& graph);
 int stabilize(FunctionGraph& graph);
 
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
-// x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats).
+// x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats);
+// z + a * dot(x, y) and its variants are one GEMM.
 int specialize(FunctionGraph& graph);
 
 // fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays).

@@ -1,9 +1,12 @@
 // Specialize: general ops with particular arguments become cheaper ops that compute the same values.
 #include "hypatia/elemwise.h"
+#include "ops/blas.h"
 #include "ops/elemwise.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
+
+#include <optional>
 
 namespace hypatia {
 namespace {
@@ -31,10 +34,78 @@ class PowByConstant : public LocalRewriter {
   }
 };
 
+bool has_one_element(const Variable& v) {
+  for (int64_t dim : v.type().shape)
+    if (dim != 1) return false;
+  return true;
+}
+
+bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
+  const auto& clients = graph.clients(v);
+  return clients.size() == 1 && clients[0].node == &reader;
+}
+
+// A matrix product, perhaps scaled: dot(x, y), a * dot(x, y) or dot(x, y) * a, read only by `reader`.
+struct ScaledProduct {
+  std::shared_ptr<Apply> dot;
+  Variable scale;  // null for 1
+};
+
+std::optional<ScaledProduct> scaled_product(const FunctionGraph& graph, const Variable& term, const Apply& reader) {
+  auto is_matrix_dot = [&](const std::shared_ptr<Apply>& node) {
+    return node && dynamic_cast<const Dot*>(&node->op()) && node->input(0).ndim() == 2 && node->input(1).ndim() == 2 &&
+           node->input(0).dtype() == term.dtype() && node->input(1).dtype() == term.dtype();
+  };
+  if (!only_reader_is(graph, term, reader)) return std::nullopt;
+  if (is_matrix_dot(term.owner())) return ScaledProduct{term.owner(), Variable()};
+  std::shared_ptr<Apply> product = elemwise_producer(term, ScalarOpId::mul);
+  if (!product) return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const Variable &scale = product->input(side), &other = product->input(1 - side);
+    if (has_one_element(scale) && scale.dtype() == term.dtype() && is_matrix_dot(other.owner()) &&
+        only_reader_is(graph, other, *product))
+      return ScaledProduct{other.owner(), scale};
+  }
+  return std::nullopt;
+}
+
+// z + a * dot(x, y), z - a * dot(x, y), a * dot(x, y) - z (and without a): one GEMM, beta * z +
+// alpha * x @ y, when z has the product's shape (a broadcast z stays for fusion) and nothing else
+// reads the product. BLAS then reads z once and writes the result once.
+class DotToGemm : public LocalRewriter {
+ public:
+  std::string name() const override { return "dot_to_gemm"; }
+  std::vector<std::string> tracks() const override { return {"add", "sub"}; }
+  std::vector<Variable> transform(const FunctionGraph& graph, const Apply& node) const override {
+    const Variable out = node.output(0);
+    if (!is_float(out.dtype()) || out.ndim() != 2) return {};
+    const bool subtract = node.op().name() == "sub";
+    for (int side = 0; side < 2; ++side) {
+      const Variable &term = node.input(side), &z = node.input(1 - side);
+      if (z.dtype() != out.dtype() || z.ndim() != 2) continue;
+      bool broadcasts = false;
+      for (int axis = 0; axis < 2; ++axis) broadcasts = broadcasts || (z.type().shape[axis] == 1 && out.type().shape[axis] != 1);
+      if (broadcasts) continue;
+      auto product = scaled_product(graph, term, node);
+      if (!product) continue;
+      const DType dtype = out.dtype();
+      Variable alpha = product->scale ? product->scale : constant(1.0, dtype);
+      Variable beta = constant(1.0, dtype);
+      if (subtract && side == 1) alpha = neg(alpha);  // z - a * x @ y
+      if (subtract && side == 0) beta = constant(-1.0, dtype);  // a * x @ y - z
+      Variable gemm = apply_op1(std::make_shared<Gemm>(),
+                                {z, alpha, product->dot->input(0), product->dot->input(1), beta}, node.where());
+      if (!out.type().is_supertype_of(gemm.type())) return {};
+      return {gemm};
+    }
+    return {};
+  }
+};
+
 }  // namespace
 
 int specialize(FunctionGraph& graph) {
-  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant>());
+  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant, DotToGemm>());
 }
 
 }  // namespace hypatia

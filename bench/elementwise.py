@@ -1,0 +1,176 @@
+"""Fused elementwise loops and reductions: Hypatia against NumPy, numexpr, JAX (jit) and PyTensor, side by
+side in one process; and the training function's compile time, cold and from the disk cache.
+
+Prints rows "<case> <system> <median ms>" (or "<case> <system> missing <reason>"), then one row
+"<case> bound <ms>" per elementwise case: the bytes the expression must move at the bandwidth of a large
+copy measured here, the floor no implementation can beat.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+N = 10_000_000
+REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+
+
+def median_ms(fn, repeats=REPEATS):
+    fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+rng = np.random.default_rng(0)
+a, b, c, x, y, z = (rng.uniform(-2, 2, N).astype(np.float32) for _ in range(6))
+
+# name, number of arrays read, NumPy form, numexpr form, builder over a module with exp/tanh
+CASES = [
+    ("a*b+c", 3, lambda: a * b + c, "a*b+c", lambda m, a, b, c: a * b + c),
+    ("exp(-x*x/2)*y+tanh(z)", 3, lambda: np.exp(-x * x / 2) * y + np.tanh(z), "exp(-x*x/2)*y+tanh(z)",
+     lambda m, x, y, z: m.exp(-x * x / 2) * y + m.tanh(z)),
+    ("a**2+b**2-2*a*b", 2, lambda: a ** 2 + b ** 2 - 2 * a * b, "a**2+b**2-2*a*b",
+     lambda m, a, b, c: a ** 2 + b ** 2 - 2 * a * b),
+]
+ARGS = {"a*b+c": (a, b, c), "exp(-x*x/2)*y+tanh(z)": (x, y, z), "a**2+b**2-2*a*b": (a, b, c)}
+
+
+def emit(case, system, value):
+    print(f"{case} {system} {value}" if isinstance(value, str) else f"{case} {system} {value:.4f}", flush=True)
+
+
+def bandwidth_bytes_per_ms():
+    # A large copy on every core at once (NumPy releases the GIL while copying): the machine's bandwidth.
+    from concurrent.futures import ThreadPoolExecutor
+    src = rng.uniform(size=4 * N).astype(np.float32)
+    dst = np.empty_like(src)
+    cores = os.cpu_count() or 1
+    parts = np.array_split(np.arange(src.size), cores)
+    bounds = [(p[0], p[-1] + 1) for p in parts]
+    with ThreadPoolExecutor(cores) as pool:
+        copy = lambda lo_hi: np.copyto(dst[lo_hi[0]:lo_hi[1]], src[lo_hi[0]:lo_hi[1]])
+        ms = median_ms(lambda: list(pool.map(copy, bounds)))
+    return 2 * src.nbytes / ms  # read and write
+
+
+def elementwise():
+    per_ms = bandwidth_bytes_per_ms()
+    import hypatia as th
+    import hypatia.tensor as T
+    try:
+        import numexpr
+    except ImportError as error:
+        numexpr = error
+    try:
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_platforms", "cpu")
+    except ImportError as error:
+        jax = error
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+    except ImportError as error:
+        pytensor = error
+    for name, reads, numpy_form, numexpr_form, build in CASES:
+        args = ARGS[name]
+        v = [T.fvector(n) for n in "uvw"]
+        f = th.function(v, build(T, *v), on_unused_input="ignore")
+        emit(name, "hypatia-py", median_ms(lambda: f(*args)))
+        emit(name, "numpy", median_ms(numpy_form))
+        if isinstance(numexpr, Exception):
+            emit(name, "numexpr", f"missing {type(numexpr).__name__}")
+        else:
+            local = dict(zip("abcxyz", (a, b, c, x, y, z)))
+            emit(name, "numexpr", median_ms(lambda: numexpr.evaluate(numexpr_form, local_dict=local)))
+        if isinstance(jax, Exception):
+            emit(name, "jax", f"missing {type(jax).__name__}")
+        else:
+            jf = jax.jit(lambda p, q, r: build(jnp, p, q, r))
+            jargs = [jnp.asarray(arg) for arg in args]
+            emit(name, "jax", median_ms(lambda: jf(*jargs).block_until_ready()))
+        if isinstance(pytensor, Exception):
+            emit(name, "pytensor", f"missing {type(pytensor).__name__}")
+        else:
+            pv = [pt.fvector(n) for n in "uvw"]
+            pf = pytensor.function(pv, build(pt, *pv), on_unused_input="ignore")
+            emit(name, "pytensor", median_ms(lambda: pf(*args)))
+        emit(name, "bound", (reads + 1) * 4 * N / per_ms)
+
+
+def reductions():
+    import hypatia as th
+    import hypatia.tensor as T
+    m = rng.uniform(-2, 2, (2000, 5000)).astype(np.float32)
+    v = T.fmatrix("m")
+    cases = [
+        ("sum(axis=0)", lambda t: t.sum(axis=0), lambda: m.sum(axis=0)),
+        ("sum(axis=1)", lambda t: t.sum(axis=1), lambda: m.sum(axis=1)),
+        ("softmax(rows)", lambda t: T.nnet.softmax(t),
+         lambda: (lambda e: e / e.sum(axis=1, keepdims=True))(np.exp(m - m.max(axis=1, keepdims=True)))),
+        ("logsumexp(rows)", lambda t: T.log(T.sum(T.exp(t), axis=1)),
+         lambda: (lambda mx: mx[:, 0] + np.log(np.exp(m - mx).sum(axis=1)))(m.max(axis=1, keepdims=True))),
+    ]
+    try:
+        import jax
+        import jax.numpy as jnp
+        jm = jnp.asarray(m)
+        jax_forms = {"sum(axis=0)": lambda t: t.sum(axis=0), "sum(axis=1)": lambda t: t.sum(axis=1),
+                     "softmax(rows)": lambda t: jax.nn.softmax(t, axis=1),
+                     "logsumexp(rows)": lambda t: jax.nn.logsumexp(t, axis=1)}
+    except ImportError as error:
+        jax = error
+    for name, build, numpy_form in cases:
+        f = th.function([v], build(v))
+        emit(name, "hypatia-py", median_ms(lambda: f(m)))
+        emit(name, "numpy", median_ms(numpy_form))
+        if isinstance(jax, Exception):
+            emit(name, "jax", f"missing {type(jax).__name__}")
+        else:
+            jf = jax.jit(jax_forms[name])
+            emit(name, "jax", median_ms(lambda: jf(jm).block_until_ready()))
+
+
+_COMPILE_SCRIPT = """
+import time, numpy as np, hypatia as th, hypatia.tensor as T
+x, y = T.fmatrix("x"), T.lvector("y")
+rng = np.random.default_rng(0)
+w = th.shared(rng.normal(0, 0.1, (784, 500)).astype("float32"), "w")
+b = th.shared(np.zeros(500, "float32"), "b")
+v = th.shared(np.zeros((500, 10), "float32"), "v")
+c = th.shared(np.zeros(10, "float32"), "c")
+out = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w) + b), v) + c)
+err = T.nnet.categorical_crossentropy(out, y).mean()
+g = T.grad(err, [w, b, v, c])
+start = time.perf_counter()
+f = th.function([x, y], err, updates=[(p, p - 0.01 * d) for p, d in zip([w, b, v, c], g)], profile=True)
+print((time.perf_counter() - start) * 1000)
+print(str(f.profile).splitlines()[0])
+"""
+
+
+def compile_time():
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, HYPATIA_FLAGS=f"compiledir={cache}")
+        for label in ("cold", "warm"):
+            result = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env, capture_output=True, text=True,
+                                    timeout=300)
+            if result.returncode != 0:
+                emit(f"compile({label})", "hypatia-py", f"missing {result.stderr.strip().splitlines()[-1]}")
+                continue
+            lines = result.stdout.strip().splitlines()
+            emit(f"compile({label})", "hypatia-py", float(lines[0]))
+            print(f"# {label}: {lines[1].split('; ', 1)[-1]}", flush=True)
+
+
+if __name__ == "__main__":
+    elementwise()
+    reductions()
+    compile_time()
