@@ -40,8 +40,8 @@ echo "Elementwise (10^7 float32) and reductions (2000x5000 float32), median ms f
 echo "bytes the loop must move at the bandwidth of a copy on all cores, measured in the same run. Ratio: row / hypatia-py."
 awk '
   /^#/ { notes[++n] = $0; next }
-  { key = $1; system = $2; value = $3
-    if (system == "hypatia-py") base[key] = value
+  { key = $1; who = $2; value = $3
+    if (who == "hypatia-py") base[key] = value
     rows[++r] = $0 }
   END {
     printf "%-24s %-11s %12s %10s\n", "case", "system", "median ms", "ratio"
