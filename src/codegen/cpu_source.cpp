@@ -57,13 +57,159 @@ std::string hex64(uint64_t value) {
   return text;
 }
 
+namespace {
+
+// The statements computing every instruction of `composite` from v0..v{n-1} (the inputs' values):
+// "const float v3 = static_cast<float>(hypatia::scalar_math::exp(v2));".
+std::string render_instructions(const Composite& composite, const std::string& indent) {
+  std::ostringstream b;
+  const int num_inputs = composite.num_inputs();
+  for (size_t n = 0; n < composite.code.size(); ++n) {
+    const Composite::Instruction& instruction = composite.code[n];
+    const std::string compute = c_type(instruction.typing.compute), result = c_type(instruction.typing.out);
+    b << indent << "const " << result << " v" << num_inputs + static_cast<int>(n) << " = static_cast<" << result
+      << ">(hypatia::scalar_math::" << scalar_op_info(instruction.op.id).name << "(";
+    for (size_t a = 0; a < instruction.args.size(); ++a) {
+      const int ref = instruction.args[a];
+      b << (a ? ", " : "");
+      if (composite.dtype_of(ref) == instruction.typing.compute) b << "v" << ref;
+      else b << "hypatia::scalar_math::convert<" << compute << ">(v" << ref << ")";
+    }
+    b << "));\n";
+  }
+  return b.str();
+}
+
+int composite_cost(const Composite& composite) {
+  int cost = 0;
+  for (const Composite::Instruction& instruction : composite.code) cost += is_transcendental(instruction.op.id) ? 16 : 1;
+  return std::max(cost, 1);
+}
+
+}  // namespace
+
+std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string& symbol) {
+  const Composite& composite = spec.composite;
+  const int num_inputs = composite.num_inputs();
+  const DType value = composite.dtype_of(composite.outputs[0]), result = reduce_output_dtype(spec.kind, value);
+  const bool additive = spec.kind == ReduceKind::Sum || spec.kind == ReduceKind::Prod;
+  // Floats accumulate in double and integers in uint64 (wrapping), as the reference does; max and
+  // min keep the value type and propagate NaN.
+  const std::string acc = !additive ? c_type(value) : is_float(value) ? "double" : "uint64_t";
+  std::string init, combine;
+  switch (spec.kind) {
+    case ReduceKind::Sum: init = "Acc(0)"; combine = "acc + static_cast<Acc>(VALUE)"; break;
+    case ReduceKind::Prod: init = "Acc(1)"; combine = "acc * static_cast<Acc>(VALUE)"; break;
+    case ReduceKind::Max:
+      init = is_float(value) ? "-std::numeric_limits<Acc>::infinity()" : "std::numeric_limits<Acc>::lowest()";
+      combine = "hypatia::scalar_math::maximum(acc, VALUE)";
+      break;
+    case ReduceKind::Min:
+      init = is_float(value) ? "std::numeric_limits<Acc>::infinity()" : "std::numeric_limits<Acc>::max()";
+      combine = "hypatia::scalar_math::minimum(acc, VALUE)";
+      break;
+    default: throw Error("[codegen] no generated kernel for " + std::string("any/all"));
+  }
+  auto combined = [&](const std::string& acc_name) {
+    std::string text = combine;
+    text.replace(text.find("acc"), 3, acc_name);
+    // Integers reach a uint64 accumulator through int64, sign-extended as the reference does.
+    const std::string v = "v" + std::to_string(composite.outputs[0]);
+    const std::string operand = additive && !is_float(value) ? "static_cast<int64_t>(" + v + ")" : v;
+    text.replace(text.find("VALUE"), 5, operand);
+    return text;
+  };
+  auto loads = [&](const std::string& position, const char* stride_prefix, bool unit) {
+    std::ostringstream b;
+    for (int i = 0; i < num_inputs; ++i) {
+      b << "          const " << c_type(composite.input_dtypes[i]) << " v" << i << " = ";
+      if (spec.scalar_inputs[i]) b << "s" << i << ";\n";
+      else if (unit) b << "q" << i << "[" << position << "];\n";
+      else b << "q" << i << "[" << position << " * " << stride_prefix << i << "];\n";
+    }
+    return b.str();
+  };
+  std::ostringstream out;
+  out << "// " << (spec.kind == ReduceKind::Sum ? "sum" : spec.kind == ReduceKind::Prod ? "prod"
+                   : spec.kind == ReduceKind::Max ? "max" : "min")
+      << " of " << composite.str() << "\n";
+  out << "extern \"C\" void " << symbol
+      << "(const int64_t* sizes, char* const* data, const int64_t* strides, int threads) {\n"
+      << "  using Acc = " << acc << ";\n"
+      << "  " << c_type(result) << "* const o = reinterpret_cast<" << c_type(result) << "*>(data[0]);\n";
+  for (int i = 0; i < num_inputs; ++i) {
+    const std::string type = c_type(composite.input_dtypes[i]);
+    if (spec.scalar_inputs[i])
+      out << "  const " << type << " s" << i << " = *reinterpret_cast<const " << type << "*>(data[" << 1 + i << "]);\n";
+    else
+      out << "  const " << type << "* const p" << i << " = reinterpret_cast<const " << type << "*>(data[" << 1 + i << "]);\n"
+          << "  const int64_t a" << i << " = strides[" << 3 * i << "], b" << i << " = strides[" << 3 * i + 1 << "], c" << i
+          << " = strides[" << 3 * i + 2 << "];\n";
+  }
+  out << "  const int64_t K1 = sizes[0], R = sizes[1], K2 = sizes[2];\n"
+         "  bool unit_r = true, unit_k2 = true;\n";
+  for (int i = 0; i < num_inputs; ++i)
+    if (!spec.scalar_inputs[i]) out << "  unit_r = unit_r && b" << i << " == 1;\n  unit_k2 = unit_k2 && c" << i << " == 1;\n";
+  out << "  constexpr int64_t kWidth = 256;\n"
+         "  const int64_t chunks = K2 == 1 ? 1 : (K2 + kWidth - 1) / kWidth;\n"
+         "  auto item = [&](int64_t index) {\n"
+         "    const int64_t k1 = index / chunks, chunk = index % chunks;\n"
+         "    if (K2 == 1) {\n"
+         "      Acc acc = " << init << ";\n";
+  for (int i = 0; i < num_inputs; ++i)
+    if (!spec.scalar_inputs[i])
+      out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i << ";\n";
+  const std::string simd = spec.kind == ReduceKind::Sum ? "#pragma omp simd reduction(+:acc)\n"
+                           : spec.kind == ReduceKind::Prod ? "#pragma omp simd reduction(*:acc)\n" : "";
+  out << "      if (unit_r) {\n" << simd
+      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", true) << render_instructions(composite, "          ")
+      << "          acc = " << combined("acc") << ";\n        }\n"
+      << "      } else {\n"
+      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", false) << render_instructions(composite, "          ")
+      << "          acc = " << combined("acc") << ";\n        }\n"
+      << "      }\n"
+      << "      o[k1] = static_cast<" << c_type(result) << ">(acc);\n"
+      << "      return;\n"
+      << "    }\n"
+      << "    const int64_t begin = chunk * kWidth, end = begin + kWidth < K2 ? begin + kWidth : K2;\n"
+      << "    Acc accs[kWidth];\n"
+      << "    for (int64_t k = 0; k < end - begin; ++k) accs[k] = " << init << ";\n"
+      << "    for (int64_t r = 0; r < R; ++r) {\n";
+  for (int i = 0; i < num_inputs; ++i)
+    if (!spec.scalar_inputs[i])
+      out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i
+          << " + r * b" << i << ";\n";
+  out << "      if (unit_k2) {\n"
+         "#pragma omp simd\n"
+         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", true) << render_instructions(composite, "          ")
+      << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
+      << "      } else {\n"
+         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", false) << render_instructions(composite, "          ")
+      << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
+      << "      }\n"
+      << "    }\n"
+      << "    for (int64_t k = begin; k < end; ++k) o[k1 * K2 + k] = static_cast<" << c_type(result) << ">(accs[k - begin]);\n"
+      << "  };\n"
+      << "  const int64_t items = K1 * chunks;\n"
+      << "  constexpr int64_t kCost = " << composite_cost(composite) << ";\n"
+         "#ifdef _OPENMP\n"
+         "  if (threads > 1 && items > 1 && K1 * R * K2 * kCost >= (int64_t{1} << 20)) {\n"
+         "#pragma omp parallel for num_threads(threads) schedule(static)\n"
+         "    for (int64_t index = 0; index < items; ++index) item(index);\n"
+         "    return;\n"
+         "  }\n"
+         "#endif\n"
+         "  for (int64_t index = 0; index < items; ++index) item(index);\n"
+         "}\n";
+  return out.str();
+}
+
 std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::string& symbol) {
   const Composite& composite = spec.composite;
   const int num_inputs = composite.num_inputs();
   const int num_outputs = static_cast<int>(composite.outputs.size());
   const int num_operands = num_outputs + num_inputs;
-  int cost = 0;
-  for (const Composite::Instruction& instruction : composite.code) cost += is_transcendental(instruction.op.id) ? 16 : 1;
+  const int cost = composite_cost(composite);
   std::ostringstream out;
   auto is_scalar = [&](int operand) { return operand >= num_outputs && spec.scalar_inputs[operand - num_outputs]; };
 
@@ -102,19 +248,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
       if (spec.scalar_inputs[i]) b << "s" << i << ";\n";
       else b << "r" << num_outputs + i << index(num_outputs + i) << ";\n";
     }
-    for (size_t n = 0; n < composite.code.size(); ++n) {
-      const Composite::Instruction& instruction = composite.code[n];
-      const std::string compute = c_type(instruction.typing.compute), result = c_type(instruction.typing.out);
-      b << "        const " << result << " v" << num_inputs + static_cast<int>(n) << " = static_cast<" << result
-        << ">(hypatia::scalar_math::" << scalar_op_info(instruction.op.id).name << "(";
-      for (size_t a = 0; a < instruction.args.size(); ++a) {
-        const int ref = instruction.args[a];
-        b << (a ? ", " : "");
-        if (composite.dtype_of(ref) == instruction.typing.compute) b << "v" << ref;
-        else b << "hypatia::scalar_math::convert<" << compute << ">(v" << ref << ")";
-      }
-      b << "));\n";
-    }
+    b << render_instructions(composite, "        ");
     for (int k = 0; k < num_outputs; ++k)
       b << "        r" << k << index(k) << " = static_cast<" << c_type(composite.dtype_of(composite.outputs[k])) << ">(v"
         << composite.outputs[k] << ");\n";
@@ -156,7 +290,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
          "  };\n";
   // Threads only pay off on enough work to hide waking them: about 2^20 simple operations, fewer
   // elements when costly.
-  out << "  constexpr int64_t kCost = " << std::max(cost, 1) << ";\n"
+  out << "  constexpr int64_t kCost = " << cost << ";\n"
          "#ifdef _OPENMP\n"
          "  if (threads > 1 && total * kCost >= (int64_t{1} << 20)) {\n"
          "#pragma omp parallel num_threads(threads)\n"

@@ -17,6 +17,19 @@ struct ElemwiseKernelSpec {
   bool operator==(const ElemwiseKernelSpec&) const = default;
 };
 
+// A reduction kernel: sum, prod, max or min of a one-output composite over the middle axis of a
+// (K1, R, K2) view of the broadcast operands.
+struct ReduceKernelSpec {
+  Composite composite;
+  std::vector<bool> scalar_inputs;
+  ReduceKind kind;
+  bool operator==(const ReduceKernelSpec&) const = default;
+};
+// sizes = {K1, R, K2}; data = the output (K1 * K2 contiguous values), then the inputs; strides: three
+// per input (along K1, R and K2, in elements).
+using ReduceKernelFn = void (*)(const int64_t* sizes, char* const* data, const int64_t* strides, int threads);
+std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string& symbol);
+
 // The generated kernels' calling convention. Operands are the outputs, then the inputs; `strides`
 // holds ndim strides (in elements) per operand, row-major, over dimensions the caller collapsed.
 using ElemwiseKernelFn = void (*)(int64_t ndim, const int64_t* shape, char* const* data, const int64_t* strides,

@@ -63,7 +63,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   if (options.mode == Mode::FastRun) {
     std::vector<std::shared_ptr<Apply>> nodes;
     for (const Step& step : steps_) nodes.push_back(step.node);
-    std::vector<ElemwiseKernelFn> kernels = lower_to_cpu_kernels(nodes);
+    std::vector<CpuKernel> kernels = lower_to_cpu_kernels(nodes);
     for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = kernels[i];
   }
   rewrite_seconds_ = std::chrono::duration<double>(lowering_start - rewrite_start).count();
@@ -218,7 +218,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     step_outputs.assign(step.output_slots.size(), Array());
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
-      if (step.kernel) run_elemwise_kernel(step.kernel, *step.node, step_inputs, step_outputs);
+      if (step.kernel) run_cpu_kernel(step.kernel, *step.node, step_inputs, step_outputs);
       else step.node->op().perform(*step.node, step_inputs, step_outputs);
       if (profiler_) step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
     } catch (const Error& error) {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "codegen/cpu_source.h"
+#include "backend/cpu/lowering.h"
 #include "compile/profiler.h"
 #include "hypatia/function.h"
 #include "ir/function_graph.h"
@@ -27,12 +27,12 @@ class Program {
     std::shared_ptr<Apply> node;
     std::vector<int> input_slots, output_slots;
     std::vector<int> release_slots;  // values whose last reader is this step
-    ElemwiseKernelFn kernel = nullptr;  // a generated kernel; null: the op's perform()
+    CpuKernel kernel;  // a generated kernel; none: the op's perform()
   };
   // Construction, in order: check what the user passed and collect the update values; add the
   // default updates (random states) of shared variables the graph reads; check that every input is
   // given and used; rewrite the graph (src/rewrite/pipeline.cpp); assign value slots; in FAST_RUN,
-  // give elementwise steps generated kernels (src/backend/cpu/lowering.h).
+  // give elementwise and reduction steps generated kernels (src/backend/cpu/lowering.h).
   std::vector<Variable> check_signature(const std::vector<Variable>& outputs, const Updates& updates,
                                         const Givens& givens);
   void add_default_updates(std::vector<Variable>& results);

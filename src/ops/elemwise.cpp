@@ -137,7 +137,7 @@ std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
 
 std::vector<Variable> broadcast_symbolic_shape(const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) {
   std::vector<Variable> dims;
-  const int ndim = node.output(0).ndim();
+  const int ndim = node.inputs().empty() ? 0 : node.input(0).ndim();
   for (int axis = 0; axis < ndim; ++axis) {
     Variable dim;
     for (size_t i = 0; i < node.inputs().size() && !dim; ++i)

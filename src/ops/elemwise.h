@@ -27,7 +27,7 @@ Variable elemwise(ScalarOp op, std::initializer_list<const Operand*> operands);
 
 // The output shape of broadcasting inputs of equal rank, as far as the static types tell.
 std::vector<int64_t> broadcast_static_shape(const std::string& op_name, const std::vector<Variable>& inputs);
-// The same as symbolic dimensions, for infer_shape (every output of `node` has the broadcast shape).
+// The same as symbolic dimensions, for infer_shape: the broadcast shape of `node`'s inputs.
 std::vector<Variable> broadcast_symbolic_shape(const Apply& node, const std::vector<std::vector<Variable>>& input_shapes);
 
 // Runtime broadcast of the inputs' shapes against the static types of `node`'s inputs.

@@ -1,5 +1,7 @@
 #include "ops/fused_elemwise.h"
 
+#include <algorithm>
+
 namespace hypatia {
 
 int Composite::add(ScalarOp op, std::vector<int> args) {
@@ -58,6 +60,23 @@ size_t Composite::hash() const {
   return h;
 }
 
+bool composite_of(const Apply& node, Composite& composite) {
+  if (const auto* fused = dynamic_cast<const FusedElemwise*>(&node.op())) {
+    composite = fused->composite();
+    return true;
+  }
+  const auto* elemwise = dynamic_cast<const Elemwise*>(&node.op());
+  if (!elemwise) return false;
+  composite = Composite();
+  std::vector<int> args;
+  for (const Variable& input : node.inputs()) {
+    args.push_back(composite.num_inputs());
+    composite.input_dtypes.push_back(input.dtype());
+  }
+  composite.outputs.push_back(composite.add(elemwise->scalar_op(), std::move(args)));
+  return true;
+}
+
 std::string FusedElemwise::props() const { return composite_.str(); }
 
 bool FusedElemwise::equals(const Op& other) const {
@@ -113,6 +132,48 @@ std::vector<Variable> FusedElemwise::grad(const Apply& node, const std::vector<V
 std::vector<std::vector<Variable>> FusedElemwise::infer_shape(const Apply& node,
                                                               const std::vector<std::vector<Variable>>& input_shapes) const {
   return std::vector<std::vector<Variable>>(node.num_outputs(), broadcast_symbolic_shape(node, input_shapes));
+}
+
+// ---- FusedReduce ----
+
+bool FusedReduce::equals(const Op& other) const {
+  const auto* fused = dynamic_cast<const FusedReduce*>(&other);
+  return fused && fused->reduce_.kind() == reduce_.kind() && fused->reduce_.axes() == reduce_.axes() &&
+         fused->composite_ == composite_;
+}
+
+size_t FusedReduce::hash() const { return composite_.hash() * 31 + std::hash<std::string>()(reduce_.props() + name()); }
+
+std::vector<TensorType> FusedReduce::output_types(const std::vector<Variable>& inputs) const {
+  if (composite_.outputs.size() != 1) throw TypeError("[" + name() + "] reduces a composite of one output");
+  const TensorType mapped = FusedElemwise(composite_).output_types(inputs).at(0);
+  std::vector<int64_t> shape;
+  for (int axis = 0; axis < mapped.ndim(); ++axis)
+    if (!std::binary_search(reduce_.axes().begin(), reduce_.axes().end(), axis)) shape.push_back(mapped.shape[axis]);
+  for (int axis : reduce_.axes())
+    if (axis < 0 || axis >= mapped.ndim()) throw ValueError("[" + name() + "] axis " + std::to_string(axis) + " is out of range");
+  return {TensorType(reduce_output_dtype(reduce_.kind(), mapped.dtype), std::move(shape))};
+}
+
+void FusedReduce::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  Array mapped[1];
+  FusedElemwise(composite_).perform(node, inputs, mapped);
+  reduce_.perform(node, mapped, outputs);
+}
+
+std::vector<Variable> FusedReduce::grad(const Apply& node, const std::vector<Variable>&) const {
+  rethrow_with_location(TypeError("[grad] fused reductions exist only in compiled graphs; take the gradient of the "
+                                  "graph before compiling it"),
+                        node.where());
+}
+
+std::vector<std::vector<Variable>> FusedReduce::infer_shape(const Apply& node,
+                                                            const std::vector<std::vector<Variable>>& input_shapes) const {
+  const std::vector<Variable> full = broadcast_symbolic_shape(node, input_shapes);
+  std::vector<Variable> kept;
+  for (int axis = 0; axis < static_cast<int>(full.size()); ++axis)
+    if (!std::binary_search(reduce_.axes().begin(), reduce_.axes().end(), axis)) kept.push_back(full[axis]);
+  return {kept};
 }
 
 }  // namespace hypatia

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/elemwise.h"
+#include "ops/reduce.h"
 
 namespace hypatia {
 
@@ -39,6 +40,10 @@ struct Composite {
   std::string expression(int ref, const std::vector<int>& uses) const;
 };
 
+// The composite an elementwise node computes: a FusedElemwise's own, or one instruction for an
+// Elemwise. False for other nodes.
+bool composite_of(const Apply& node, Composite& composite);
+
 class FusedElemwise : public Op {
  public:
   explicit FusedElemwise(Composite composite) : composite_(std::move(composite)) {}
@@ -51,6 +56,27 @@ class FusedElemwise : public Op {
   HYPATIA_OP_METHODS
 
  private:
+  Composite composite_;
+};
+
+// A reduction (sum, prod, max or min over axes) of a one-output composite: the elementwise values
+// are reduced as they are computed, never stored (sum(x ** 2) reads x once). The fusion pass makes
+// them from Reduce nodes and the elementwise node feeding each; perform() runs the two in turn.
+class FusedReduce : public Op {
+ public:
+  FusedReduce(ReduceKind kind, std::vector<int> axes, Composite composite)
+      : reduce_(kind, std::move(axes)), composite_(std::move(composite)) {}
+  const Composite& composite() const { return composite_; }
+  const Reduce& reduce() const { return reduce_; }
+
+  std::string name() const override { return "fused_" + reduce_.name(); }
+  std::string props() const override { return reduce_.props() + ", " + composite_.str(); }
+  bool equals(const Op& other) const override;
+  size_t hash() const override;
+  HYPATIA_OP_METHODS
+
+ private:
+  Reduce reduce_;
   Composite composite_;
 };
 

@@ -27,6 +27,7 @@ constexpr Pass kPipeline[] = {
     {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
     {"fusion", fuse_elementwise, false},
+    {"reduction_fusion", fuse_reductions, false},
 };
 
 bool wants_debugprint(const char* pass) {

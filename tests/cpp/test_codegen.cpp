@@ -283,3 +283,72 @@ TEST(ModuleCache, WithoutACompilerFunctionsRunOnPrecompiledKernels) {
   hp::config().cxx = saved;
   hp::set_warning_handler(nullptr);
 }
+
+TEST(Codegen, ReductionsMatchTheReference) {
+  // Every kind, over each axis set of a 3-d operand (adjacent or not, or none), plain and fused with
+  // their elementwise producers, in several dtypes and layouts.
+  const std::vector<std::vector<int>> axis_sets = {{}, {0}, {1}, {2}, {0, 1}, {1, 2}, {0, 2}, {0, 1, 2}};
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool}) {
+    auto x = hp::tensor3("x", dtype), y = hp::tensor3("y", dtype);
+    std::vector<hp::Variable> outputs;
+    std::vector<std::string> names;
+    for (size_t set = 0; set < axis_sets.size(); ++set) {
+      const std::vector<int>& axes = axis_sets[set];
+      const double k = static_cast<double>(set);  // distinct producers, so each is fused into its reduction
+      const std::string where = std::string(hp::dtype_name(dtype)) + " axes " + std::to_string(axes.size()) +
+                                (axes.empty() ? "" : " from " + std::to_string(axes[0]));
+      outputs.push_back(hp::sum(x, axes));
+      names.push_back("sum " + where);
+      outputs.push_back(hp::max(x, axes));
+      names.push_back("max " + where);
+      outputs.push_back(hp::min(x, axes));
+      names.push_back("min " + where);
+      if (dtype != DType::Bool) {
+        outputs.push_back(hp::prod(x, axes));
+        names.push_back("prod " + where);
+        outputs.push_back(hp::sum(x * y + k, axes));  // fused: x * y + k is never stored
+        names.push_back("sum(x * y + k) " + where);
+        outputs.push_back(hp::max(x - y * k, axes));
+        names.push_back("max(x - y * k) " + where);
+      }
+    }
+    auto fast = hp::function({x, y}, outputs, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
+    int fused = 0;
+    for (const auto& node : hp::toposort(fast.graph_outputs())) fused += node->op().name().rfind("fused_", 0) == 0;
+    if (dtype != DType::Bool) EXPECT_GE(fused, 2 * static_cast<int>(axis_sets.size())) << fast.debugprint();
+    auto reference = hp::function({x, y}, outputs, {}, {},
+                                  {.on_unused_input = hp::UnusedInput::Ignore, .mode = hp::Mode::Unoptimized});
+    const std::vector<std::pair<const char*, std::function<Array(uint64_t)>>> layouts3 = {
+        {"contiguous", [&](uint64_t s) { return sample({3, 4, 5}, dtype, s); }},
+        {"transposed", [&](uint64_t s) { return sample({5, 4, 3}, dtype, s).transpose(); }},
+        {"strided", [&](uint64_t s) { return sample({6, 4, 10}, dtype, s).slice({{0, 6, 2}, {0, 4, 1}, {1, 10, 2}}); }},
+        {"long rows", [&](uint64_t s) { return sample({3, 2, 700}, dtype, s); }},
+    };
+    for (const auto& [layout, make] : layouts3) {
+      const std::vector<Array> values = {make(1), make(2)};
+      auto got = fast(values);
+      auto expected = reference(values);
+      for (size_t k = 0; k < outputs.size(); ++k) EXPECT_TRUE(same_values(got[k], expected[k], names[k] + " " + layout));
+    }
+  }
+}
+
+TEST(Codegen, ReductionsKeepTheReferenceEdgeCases) {
+  auto x = hp::matrix("x"), i = hp::matrix("i", DType::Int64);
+  auto f = hp::function({x}, {hp::max(x, {1}), hp::sum(x, {1}), hp::min(x, {0})});
+  const double nan = std::nan("");
+  auto out = f({Array::from({{1.0, nan, 3.0}, {-1.0, 2.0, 0.5}})});
+  EXPECT_TRUE(std::isnan(out[0].get_as_double(0)));  // NaN propagates through max
+  EXPECT_EQ(out[0].get_as_double(1), 2.0);
+  EXPECT_TRUE(std::isnan(out[1].get_as_double(0)));
+  EXPECT_TRUE(std::isnan(out[2].get_as_double(1)));
+  // Empty reductions: sums are zero; max has no identity and says so.
+  auto total = hp::function({x}, {hp::sum(x, {1})});
+  EXPECT_TRUE(hp::testing::arrays_close(total({Array::zeros({2, 0})})[0], Array::zeros({2})));
+  auto g = hp::function({x}, {hp::max(x, {1})});
+  EXPECT_TRUE(hp::testing::throws_with<hp::ValueError>([&] { g({Array::zeros({2, 0})}); }, {"zero-size reduction"}));
+  // Integer sums wrap like NumPy's int64.
+  auto s = hp::function({i}, {hp::sum(i * 4, {1})});
+  const int64_t big = int64_t{1} << 61;
+  EXPECT_EQ(s({Array::from_vector<int64_t>({big, big}, {1, 2})})[0].at<int64_t>({0}), int64_t{0});
+}

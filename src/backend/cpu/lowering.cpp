@@ -3,23 +3,15 @@
 #include <thread>
 #include <unordered_map>
 
+#include <algorithm>
+
 #include "backend/cpu/module_cache.h"
 #include "hypatia/config.h"
 
 namespace hypatia {
 
 bool elemwise_kernel_spec(const Apply& node, ElemwiseKernelSpec& spec) {
-  if (const auto* fused = dynamic_cast<const FusedElemwise*>(&node.op())) {
-    spec.composite = fused->composite();
-  } else if (const auto* elemwise = dynamic_cast<const Elemwise*>(&node.op())) {
-    spec.composite = Composite();
-    for (const Variable& input : node.inputs()) spec.composite.input_dtypes.push_back(input.dtype());
-    std::vector<int> args;
-    for (int i = 0; i < spec.composite.num_inputs(); ++i) args.push_back(i);
-    spec.composite.outputs.push_back(spec.composite.add(elemwise->scalar_op(), std::move(args)));
-  } else {
-    return false;
-  }
+  if (!composite_of(node, spec.composite)) return false;
   spec.scalar_inputs.clear();
   for (const Variable& input : node.inputs()) {
     bool scalar = true;
@@ -29,28 +21,72 @@ bool elemwise_kernel_spec(const Apply& node, ElemwiseKernelSpec& spec) {
   return true;
 }
 
-std::vector<ElemwiseKernelFn> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Apply>>& nodes) {
+bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec) {
+  const Reduce* reduce = dynamic_cast<const Reduce*>(&node.op());
+  if (const auto* fused = dynamic_cast<const FusedReduce*>(&node.op())) {
+    reduce = &fused->reduce();
+    spec.composite = fused->composite();
+  } else if (reduce) {
+    spec.composite = Composite();
+    spec.composite.input_dtypes = {node.input(0).dtype()};
+    spec.composite.outputs = {0};  // the input itself
+  } else {
+    return false;
+  }
+  if (reduce->kind() == ReduceKind::Any || reduce->kind() == ReduceKind::All) return false;
+  spec.kind = reduce->kind();
+  spec.scalar_inputs.clear();
+  for (const Variable& input : node.inputs()) {
+    bool scalar = true;
+    for (int64_t dim : input.type().shape) scalar = scalar && dim == 1;
+    spec.scalar_inputs.push_back(scalar);
+  }
+  return true;
+}
+
+std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Apply>>& nodes) {
   ModuleCache& cache = ModuleCache::instance();
-  std::vector<ElemwiseKernelFn> kernels(nodes.size(), nullptr);
+  std::vector<CpuKernel> kernels(nodes.size());
   std::vector<std::string> symbols(nodes.size()), definitions;
   std::unordered_map<std::string, bool> rendered;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    ElemwiseKernelSpec spec;
-    if (!elemwise_kernel_spec(*nodes[i], spec)) continue;
-    const std::string definition = render_elemwise_kernel(spec, "kernel");
-    symbols[i] = "hypatia_elemwise_" + hex64(stable_hash(definition));
+    ElemwiseKernelSpec elemwise;
+    ReduceKernelSpec reduce;
+    std::string definition, prefix;
+    if (elemwise_kernel_spec(*nodes[i], elemwise)) {
+      kernels[i].kind = CpuKernel::Kind::Elemwise;
+      definition = render_elemwise_kernel(elemwise, "kernel");
+      prefix = "hypatia_elemwise_";
+    } else if (reduce_kernel_spec(*nodes[i], reduce)) {
+      kernels[i].kind = CpuKernel::Kind::Reduce;
+      definition = render_reduce_kernel(reduce, "kernel");
+      prefix = "hypatia_reduce_";
+    } else {
+      continue;
+    }
+    symbols[i] = prefix + hex64(stable_hash(definition));
     // Kernels an earlier function of this process compiled are reused; only the others are compiled.
     if (cache.loaded_symbol(symbols[i]) || rendered[symbols[i]]) continue;
     rendered[symbols[i]] = true;
-    definitions.push_back(render_elemwise_kernel(spec, symbols[i]));
+    definitions.push_back(kernels[i].kind == CpuKernel::Kind::Elemwise ? render_elemwise_kernel(elemwise, symbols[i])
+                                                                       : render_reduce_kernel(reduce, symbols[i]));
   }
   if (!definitions.empty()) {
     if (const Module* module = cache.load(render_cpu_module(definitions)))
       for (const auto& [symbol, unused] : rendered) cache.remember_symbol(symbol, module->symbol(symbol));
   }
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (!symbols[i].empty()) kernels[i] = reinterpret_cast<ElemwiseKernelFn>(cache.loaded_symbol(symbols[i]));
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!symbols[i].empty()) kernels[i].function = cache.loaded_symbol(symbols[i]);
+    if (!kernels[i].function) kernels[i].kind = CpuKernel::Kind::None;
+  }
   return kernels;
+}
+
+namespace {
+
+int kernel_threads() {
+  static const int cores = std::max(1u, std::thread::hardware_concurrency());
+  return config().openmp_threads > 0 ? config().openmp_threads : cores;
 }
 
 void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<const Array> inputs,
@@ -96,9 +132,73 @@ void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<c
   }
   std::vector<int64_t> flat;
   for (const auto& s : kept) flat.insert(flat.end(), s.begin(), s.end());
-  static const int cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = config().openmp_threads > 0 ? config().openmp_threads : cores;
-  kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), threads);
+  kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), kernel_threads());
+}
+
+// A reduction as (K1, R, K2): the kept axes before the reduced ones, the reduced ones, the kept ones
+// after (size-1 axes dropped), each group collapsed to one stride per input. False when the layout
+// does not fit that form; the caller then runs perform().
+bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
+  const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op())
+                             ? static_cast<const FusedReduce&>(node.op()).reduce()
+                             : static_cast<const Reduce&>(node.op());
+  const std::vector<int>& axes = reduce.axes();
+  const Shape full = broadcast_shapes_checked(node, inputs);
+  auto reduced = [&](int axis) { return std::binary_search(axes.begin(), axes.end(), axis); };
+  int64_t length = 1;
+  Shape kept;
+  for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) {
+    if (reduced(axis)) length *= full[axis];
+    else kept.push_back(full[axis]);
+  }
+  const bool is_extremum = reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min;
+  if (length == 0 && is_extremum && shape_size(kept) > 0) return false;  // perform() says why it cannot
+  // Groups: 0 = kept before, 1 = reduced, 2 = kept after; a kept axis between reduced ones does not fit.
+  std::vector<int> group_of(full.size(), -1);
+  int group = 0;
+  for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) {
+    if (full[axis] == 1) continue;
+    const int wanted = reduced(axis) ? 1 : group == 0 ? 0 : 2;
+    if (wanted < group || (wanted == 1 && group == 2)) return false;
+    group = wanted;
+    group_of[axis] = group;
+  }
+  int64_t sizes[3] = {1, 1, 1};
+  for (size_t axis = 0; axis < full.size(); ++axis)
+    if (group_of[axis] >= 0) sizes[group_of[axis]] *= full[axis];
+  std::vector<int64_t> strides;
+  std::vector<char*> data;
+  outputs[0] = Array::empty(kept, node.output(0).dtype());
+  data.push_back(static_cast<char*>(outputs[0].raw_data()));
+  for (const Array& input : inputs) {
+    int64_t group_stride[3] = {0, 0, 0};
+    int64_t previous[3] = {-1, -1, -1};  // the last axis seen in each group
+    for (size_t axis = 0; axis < full.size(); ++axis) {
+      const int g = group_of[axis];
+      if (g < 0) continue;
+      const int offset = static_cast<int>(full.size()) - input.ndim();
+      const int64_t stride = input.shape()[axis - offset] == 1 ? 0 : input.strides()[axis - offset];
+      if (previous[g] >= 0 && group_stride[g] != stride * full[axis]) return false;  // not one stride per group
+      group_stride[g] = stride;
+      previous[g] = static_cast<int64_t>(axis);
+    }
+    strides.insert(strides.end(), group_stride, group_stride + 3);
+    data.push_back(static_cast<char*>(input.raw_data()));
+  }
+  if (outputs[0].size() == 0) return true;
+  kernel(sizes, data.data(), strides.data(), kernel_threads());
+  return true;
+}
+
+}  // namespace
+
+void run_cpu_kernel(const CpuKernel& kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
+  if (kernel.kind == CpuKernel::Kind::Elemwise) {
+    run_elemwise_kernel(reinterpret_cast<ElemwiseKernelFn>(kernel.function), node, inputs, outputs);
+    return;
+  }
+  if (!run_reduce_kernel(reinterpret_cast<ReduceKernelFn>(kernel.function), node, inputs, outputs))
+    node.op().perform(node, inputs, outputs);
 }
 
 }  // namespace hypatia

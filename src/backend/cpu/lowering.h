@@ -1,5 +1,6 @@
-// The CPU backend's lowering: elementwise nodes (fused or single) get generated kernels, compiled
-// together in one module per function; every other node runs its op's perform().
+// The CPU backend's lowering: elementwise nodes (fused or single) and reductions (fused or plain sum,
+// prod, max, min) get generated kernels, compiled together in one module per function; every other
+// node runs its op's perform().
 #pragma once
 #include <memory>
 #include <span>
@@ -9,15 +10,23 @@
 
 namespace hypatia {
 
-// One kernel per node, or null where the node keeps perform() (not elementwise, or no compiler).
-std::vector<ElemwiseKernelFn> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Apply>>& nodes);
+struct CpuKernel {
+  enum class Kind : uint8_t { None, Elemwise, Reduce };
+  Kind kind = Kind::None;
+  void* function = nullptr;
+  explicit operator bool() const { return function != nullptr; }
+};
 
-// The spec of an elementwise node's kernel; false for other nodes.
+// One kernel per node; Kind::None where the node keeps perform() (another op, or no compiler).
+std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Apply>>& nodes);
+
+// The specs of a node's kernel; false for nodes without one.
 bool elemwise_kernel_spec(const Apply& node, ElemwiseKernelSpec& spec);
+bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec);
 
-// Runs an elementwise node through its generated kernel: checks and broadcasts the shapes, allocates
-// the outputs, collapses the dimensions the operands traverse alike, and calls the kernel.
-void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<const Array> inputs,
-                         std::span<Array> outputs);
+// Runs a node through its generated kernel: checks and broadcasts the shapes, allocates the outputs,
+// collapses the dimensions the operands traverse alike, and calls the kernel. A reduction whose
+// layout the kernel cannot take (reduced axes not adjacent after collapsing) runs perform().
+void run_cpu_kernel(const CpuKernel& kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs);
 
 }  // namespace hypatia

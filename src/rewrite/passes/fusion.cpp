@@ -116,4 +116,25 @@ int fuse_elementwise(FunctionGraph& graph) {
   return static_cast<int>(replacements.size());
 }
 
+int fuse_reductions(FunctionGraph& graph) {
+  std::vector<std::pair<Variable, Variable>> replacements;
+  std::unordered_set<const VariableNode*> outputs;
+  for (const Variable& out : graph.outputs()) outputs.insert(out.node());
+  for (const auto& node : graph.nodes()) {
+    const auto* reduce = dynamic_cast<const Reduce*>(&node->op());
+    if (!reduce || reduce->kind() == ReduceKind::Any || reduce->kind() == ReduceKind::All) continue;
+    const Variable& mapped = node->input(0);
+    std::shared_ptr<Apply> producer = mapped.owner();
+    Composite composite;
+    if (!producer || producer->num_outputs() != 1 || !composite_of(*producer, composite)) continue;
+    const auto& clients = graph.clients(mapped);
+    if (clients.size() != 1 || clients[0].node != node.get()) continue;  // the values are needed elsewhere too
+    Variable fused = apply_op1(std::make_shared<FusedReduce>(reduce->kind(), reduce->axes(), std::move(composite)),
+                               producer->inputs(), node->where());
+    replacements.emplace_back(node->output(0), fused);
+  }
+  graph.replace_all(replacements);
+  return static_cast<int>(replacements.size());
+}
+
 }  // namespace hypatia

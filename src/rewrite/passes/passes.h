@@ -32,5 +32,8 @@ int specialize(FunctionGraph& graph);
 
 // fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays).
 int fuse_elementwise(FunctionGraph& graph);
+// fusion.cpp: a sum, product, max or min of an elementwise result nothing else reads becomes one
+// FusedReduce node (the values are reduced as they are computed).
+int fuse_reductions(FunctionGraph& graph);
 
 }  // namespace hypatia
