@@ -119,14 +119,23 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     text.replace(text.find("VALUE"), 5, operand);
     return text;
   };
-  auto loads = [&](const std::string& position, const char* stride_prefix, bool unit) {
+  // In the unit-stride loops an invariant input is read once, before the loop (as h<i>).
+  auto loads = [&](const std::string& position, const char* stride_prefix, bool unit, const std::vector<bool>& invariant) {
     std::ostringstream b;
     for (int i = 0; i < num_inputs; ++i) {
       b << "          const " << c_type(composite.input_dtypes[i]) << " v" << i << " = ";
       if (spec.scalar_inputs[i]) b << "s" << i << ";\n";
+      else if (unit && invariant[i]) b << "h" << i << ";\n";
       else if (unit) b << "q" << i << "[" << position << "];\n";
       else b << "q" << i << "[" << position << " * " << stride_prefix << i << "];\n";
     }
+    return b.str();
+  };
+  auto hoisted = [&](const std::vector<bool>& invariant, const std::string& indent) {
+    std::ostringstream b;
+    for (int i = 0; i < num_inputs; ++i)
+      if (!spec.scalar_inputs[i] && invariant[i])
+        b << indent << "const " << c_type(composite.input_dtypes[i]) << " h" << i << " = q" << i << "[0];\n";
     return b.str();
   };
   std::ostringstream out;
@@ -149,7 +158,9 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   out << "  const int64_t K1 = sizes[0], R = sizes[1], K2 = sizes[2];\n"
          "  bool unit_r = true, unit_k2 = true;\n";
   for (int i = 0; i < num_inputs; ++i)
-    if (!spec.scalar_inputs[i]) out << "  unit_r = unit_r && b" << i << " == 1;\n  unit_k2 = unit_k2 && c" << i << " == 1;\n";
+    if (!spec.scalar_inputs[i])
+      out << "  unit_r = unit_r && b" << i << " == " << (spec.invariant_r[i] ? 0 : 1) << ";\n  unit_k2 = unit_k2 && c" << i
+          << " == " << (spec.invariant_k2[i] ? 0 : 1) << ";\n";
   out << "  constexpr int64_t kWidth = 256;\n"
          "  const int64_t chunks = K2 == 1 ? 1 : (K2 + kWidth - 1) / kWidth;\n"
          "  auto item = [&](int64_t index) {\n"
@@ -159,13 +170,21 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i << ";\n";
-  const std::string simd = spec.kind == ReduceKind::Sum ? "#pragma omp simd reduction(+:acc)\n"
-                           : spec.kind == ReduceKind::Prod ? "#pragma omp simd reduction(*:acc)\n" : "";
-  out << "      if (unit_r) {\n" << simd
-      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", true) << render_instructions(composite, "          ")
+  // Max and min vectorize through a declared reduction that keeps their NaN propagation.
+  const std::string simd = spec.kind == ReduceKind::Sum    ? "#pragma omp simd reduction(+:acc)\n"
+                           : spec.kind == ReduceKind::Prod ? "#pragma omp simd reduction(*:acc)\n"
+                                                           : "#pragma omp simd reduction(extremum:acc)\n";
+  if (!additive)
+    out << "#pragma omp declare reduction(extremum : Acc : omp_out = hypatia::scalar_math::"
+        << (spec.kind == ReduceKind::Max ? "maximum" : "minimum") << "(omp_out, omp_in)) initializer(omp_priv = " << init
+        << ")\n";
+  out << "      if (unit_r) {\n" << hoisted(spec.invariant_r, "        ") << simd
+      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", true, spec.invariant_r)
+      << render_instructions(composite, "          ")
       << "          acc = " << combined("acc") << ";\n        }\n"
       << "      } else {\n"
-      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", false) << render_instructions(composite, "          ")
+      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", false, spec.invariant_r)
+      << render_instructions(composite, "          ")
       << "          acc = " << combined("acc") << ";\n        }\n"
       << "      }\n"
       << "      o[k1] = static_cast<" << c_type(result) << ">(acc);\n"
@@ -179,12 +198,13 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i
           << " + r * b" << i << ";\n";
-  out << "      if (unit_k2) {\n"
-         "#pragma omp simd\n"
-         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", true) << render_instructions(composite, "          ")
+  out << "      if (unit_k2) {\n" << hoisted(spec.invariant_k2, "        ") << "#pragma omp simd\n"
+         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", true, spec.invariant_k2)
+      << render_instructions(composite, "          ")
       << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
       << "      } else {\n"
-         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", false) << render_instructions(composite, "          ")
+         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", false, spec.invariant_k2)
+      << render_instructions(composite, "          ")
       << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
       << "      }\n"
       << "    }\n"
@@ -227,15 +247,19 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
       out << "  const " << type << "* const p" << i << " = reinterpret_cast<const " << type << "*>(data[" << num_outputs + i
           << "]);\n";
   }
+  auto is_invariant = [&](int operand) { return operand >= num_outputs && spec.invariant_inner[operand - num_outputs]; };
   out << "  constexpr int kOperands = " << num_operands << ";\n";
   out << "  constexpr bool kScalar[kOperands] = {";
   for (int k = 0; k < num_operands; ++k) out << (k ? ", " : "") << (is_scalar(k) ? "true" : "false");
+  out << "};\n";
+  out << "  constexpr int64_t kUnitStride[kOperands] = {";  // 0 for inputs read once per row
+  for (int k = 0; k < num_operands; ++k) out << (k ? ", " : "") << (is_invariant(k) ? 0 : 1);
   out << "};\n";
   out << "  const int64_t inner = shape[ndim - 1];\n"
          "  int64_t total = inner;\n"
          "  for (int64_t a = 0; a + 1 < ndim; ++a) total *= shape[a];\n"
          "  bool unit = true;\n"
-         "  for (int k = 0; k < kOperands; ++k) unit = unit && (kScalar[k] || strides[k * ndim + ndim - 1] == 1);\n";
+         "  for (int k = 0; k < kOperands; ++k) unit = unit && (kScalar[k] || strides[k * ndim + ndim - 1] == kUnitStride[k]);\n";
   for (int k = 0; k < num_operands; ++k)
     if (!is_scalar(k)) out << "  const int64_t q" << k << " = strides[" << k << " * ndim + ndim - 1];\n";
 
@@ -246,6 +270,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
     for (int i = 0; i < num_inputs; ++i) {
       b << "        const " << c_type(composite.input_dtypes[i]) << " v" << i << " = ";
       if (spec.scalar_inputs[i]) b << "s" << i << ";\n";
+      else if (unit_stride && spec.invariant_inner[i]) b << "h" << i << ";\n";
       else b << "r" << num_outputs + i << index(num_outputs + i) << ";\n";
     }
     b << render_instructions(composite, "        ");
@@ -273,8 +298,11 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict r" << num_outputs + i << " = p" << i
           << " + offset[" << num_outputs + i << "];\n";
-  out << "      if (unit) {\n"
-         "#pragma omp simd\n"
+  out << "      if (unit) {\n";
+  for (int i = 0; i < num_inputs; ++i)
+    if (!spec.scalar_inputs[i] && spec.invariant_inner[i])
+      out << "        const " << c_type(composite.input_dtypes[i]) << " h" << i << " = r" << num_outputs + i << "[0];\n";
+  out << "#pragma omp simd\n"
          "        for (int64_t x = j; x < end; ++x) {\n"
       << body(true)
       << "        }\n"

@@ -14,6 +14,9 @@ namespace hypatia {
 struct ElemwiseKernelSpec {
   Composite composite;
   std::vector<bool> scalar_inputs;
+  // Inputs whose static type broadcasts along the last axis: read once per row, so a row of
+  // (m, 1) + (m, n) still runs as a vector loop.
+  std::vector<bool> invariant_inner;
   bool operator==(const ElemwiseKernelSpec&) const = default;
 };
 
@@ -22,6 +25,9 @@ struct ElemwiseKernelSpec {
 struct ReduceKernelSpec {
   Composite composite;
   std::vector<bool> scalar_inputs;
+  // Inputs whose static type broadcasts along the reduced axes (e.g. logsumexp's max) or along the
+  // kept axes after them: read once per loop instead of per element.
+  std::vector<bool> invariant_r, invariant_k2;
   ReduceKind kind;
   bool operator==(const ReduceKernelSpec&) const = default;
 };

@@ -178,6 +178,7 @@ std::string kernel_source(const std::string& symbol) {
   spec.composite.input_dtypes = {DType::Float64};
   spec.composite.outputs.push_back(spec.composite.add({hp::ScalarOpId::exp}, {0}));
   spec.scalar_inputs = {false};
+  spec.invariant_inner = {false};
   return hp::render_cpu_module({hp::render_elemwise_kernel(spec, symbol)});
 }
 

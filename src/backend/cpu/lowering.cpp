@@ -10,13 +10,24 @@
 
 namespace hypatia {
 
+namespace {
+
+bool has_one_element(const Variable& v) {
+  for (int64_t dim : v.type().shape)
+    if (dim != 1) return false;
+  return true;
+}
+
+}  // namespace
+
 bool elemwise_kernel_spec(const Apply& node, ElemwiseKernelSpec& spec) {
   if (!composite_of(node, spec.composite)) return false;
   spec.scalar_inputs.clear();
+  spec.invariant_inner.clear();
   for (const Variable& input : node.inputs()) {
-    bool scalar = true;
-    for (int64_t dim : input.type().shape) scalar = scalar && dim == 1;
+    const bool scalar = has_one_element(input);
     spec.scalar_inputs.push_back(scalar);
+    spec.invariant_inner.push_back(!scalar && input.ndim() > 0 && input.type().shape.back() == 1);
   }
   return true;
 }
@@ -36,10 +47,18 @@ bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec) {
   if (reduce->kind() == ReduceKind::Any || reduce->kind() == ReduceKind::All) return false;
   spec.kind = reduce->kind();
   spec.scalar_inputs.clear();
+  spec.invariant_r.clear();
+  spec.invariant_k2.clear();
+  const std::vector<int>& axes = reduce->axes();
   for (const Variable& input : node.inputs()) {
-    bool scalar = true;
-    for (int64_t dim : input.type().shape) scalar = scalar && dim == 1;
+    const bool scalar = has_one_element(input);
+    bool along_r = !axes.empty(), along_k2 = !axes.empty() && axes.back() + 1 < input.ndim();
+    for (int axis : axes) along_r = along_r && input.type().shape[axis] == 1;
+    for (int axis = axes.empty() ? input.ndim() : axes.back() + 1; axis < input.ndim(); ++axis)
+      along_k2 = along_k2 && input.type().shape[axis] == 1;
     spec.scalar_inputs.push_back(scalar);
+    spec.invariant_r.push_back(!scalar && along_r);
+    spec.invariant_k2.push_back(!scalar && along_k2);
   }
   return true;
 }

@@ -1,7 +1,9 @@
 // Specialize: general ops with particular arguments become cheaper ops that compute the same values.
 #include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
 #include "ops/blas.h"
 #include "ops/elemwise.h"
+#include "ops/nnet.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
@@ -102,10 +104,31 @@ class DotToGemm : public LocalRewriter {
   }
 };
 
+// softmax and log_softmax as the max, exp, sum and division they are (with the reference's shift by
+// the max, a -inf max counting as 0), so fusion and the generated kernels take them: the exp is
+// reduced as it is computed, and the last step is one fused loop.
+class SoftmaxToPrimitives : public LocalRewriter {
+ public:
+  std::string name() const override { return "softmax_to_primitives"; }
+  std::vector<std::string> tracks() const override { return {"softmax", "log_softmax"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto& softmax_op = static_cast<const Softmax&>(node.op());
+    const Variable& x = node.input(0);
+    const int axis = softmax_op.axis();
+    Variable peak = max(x, axis, /*keepdims=*/true);
+    Variable shift = where(isinf(peak) & (peak < 0), 0, peak);
+    Variable shifted = x - shift;
+    Variable result = softmax_op.log() ? shifted - log(sum(exp(shifted), axis, /*keepdims=*/true))
+                                       : exp(shifted) / sum(exp(shifted), axis, /*keepdims=*/true);
+    if (result.type() != node.output(0).type()) return {};
+    return {result};
+  }
+};
+
 }  // namespace
 
 int specialize(FunctionGraph& graph) {
-  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant, DotToGemm>());
+  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant, DotToGemm, SoftmaxToPrimitives>());
 }
 
 }  // namespace hypatia

@@ -92,8 +92,24 @@ class Expm1 : public LocalRewriter {
   }
 };
 
+// x - m where m is a max of something, reached through logsumexp's own steps (where, dimshuffle,
+// disconnected_grad): an exponent that is already shifted.
+bool shifted_by_a_max(const Variable& exponent) {
+  auto difference = elemwise_producer(exponent, ScalarOpId::sub);
+  if (!difference) return false;
+  Variable shift = difference->input(1);
+  for (int hops = 0; hops < 4; ++hops) {
+    std::shared_ptr<Apply> owner = shift.owner();
+    if (!owner) return false;
+    if (const auto* reduce = dynamic_cast<const Reduce*>(&owner->op())) return reduce->kind() == ReduceKind::Max;
+    const bool is_where = elemwise_producer(shift, ScalarOpId::where) != nullptr;
+    shift = owner->input(is_where ? 2 : 0);
+  }
+  return false;
+}
+
 // log(sum(exp(x), axes)) -> logsumexp(x, axes), also through keepdims' dimshuffle: finite where exp
-// overflows.
+// overflows. logsumexp's own log(sum(exp(x - max))) is left alone.
 class LogSumExp : public LocalRewriter {
  public:
   std::string name() const override { return "logsumexp"; }
@@ -108,6 +124,7 @@ class LogSumExp : public LocalRewriter {
     if (!sum_op || sum_op->kind() != ReduceKind::Sum) return {};
     auto exponential = elemwise_producer(reduced->input(0), ScalarOpId::exp);
     if (!exponential || !is_float(exponential->input(0).dtype())) return {};
+    if (shifted_by_a_max(exponential->input(0))) return {};
     Variable result = logsumexp(exponential->input(0), sum_op->axes());
     if (kept_dims) result = apply_op1(kept_dims->op_ptr(), {result});
     return if_same_type(result, node);
