@@ -192,4 +192,7 @@ def measure(steps, calls):
 
 
 if __name__ == "__main__":
-    measure(PEERS, CALLS)
+    # An optional second argument names the peers to measure ("torch" runs under Debian's python3,
+    # where python3-torch lives; the others under .venv's).
+    chosen = sys.argv[2].split(",") if len(sys.argv) > 2 else list(PEERS)
+    measure({k: v for k, v in PEERS.items() if k in chosen}, {k: v for k, v in CALLS.items() if k in chosen})

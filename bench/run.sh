@@ -13,7 +13,9 @@ trap 'rm -f "$results" "$loops"' EXIT
 "$root/.venv/bin/python" "$root/bench/python_front_end.py" "$steps" >>"$results"
 # NumPy's own OpenBLAS runs slower with the OPENBLAS_* overrides this machine sets for old OpenBLAS
 # builds, so the peers run without them (Hypatia keeps them: Debian's OpenBLAS needs them here).
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/peers.py" "$steps" >>"$results"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/peers.py" "$steps" numpy,pytensor,jax >>"$results"
+# PyTorch is Debian's CPU build (python3-torch), so it runs under Debian's python3.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$root/bench/peers.py" "$steps" torch >>"$results"
 
 echo "Training step of the seed's MLP (784-500-10, batch 100), median of $steps steps, $(nproc) cores;"
 echo "'call' rows: microseconds per call of a one-op function (x + 1 on 10 float64s); hypatia is the C++ call,"

@@ -13,6 +13,9 @@ debian_packages=(
   python3 python3-dev python3-venv graphviz
 )
 
+# `setup.sh bench`: PyTorch's CPU build from Debian (PyPI's wheels bring gigabytes of CUDA libraries).
+[ "${1:-}" = "bench" ] && debian_packages+=(python3-torch)
+
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

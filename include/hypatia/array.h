@@ -28,6 +28,7 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   bool writable() const { return writable_; }
+  bool foreign() const { return owner_ != nullptr; }  // memory another library (NumPy) owns
 
  private:
   void* data_ = nullptr;

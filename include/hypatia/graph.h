@@ -159,7 +159,8 @@ class Op {
 
   // Type-checks the inputs and returns the output types (throws Error subclasses).
   virtual std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const = 0;
-  // The reference implementation. `outputs` arrive empty; perform assigns them. `node` gives the
+  // The reference implementation. `outputs` arrive empty (an in-place update step may hand the
+  // buffer of the variable it updates instead; an op that can write there checks it); perform assigns them. `node` gives the
   // static input types (e.g. which dimensions may broadcast).
   virtual void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const = 0;
   // Pullback: gradients for each input given gradients for each output (null = disconnected or

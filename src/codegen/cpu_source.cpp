@@ -281,6 +281,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
   };
 
   // A range of the flattened index space: row by row, each row's base found by unravelling its index.
+  // No __restrict: an in-place update's output is one of the inputs (omp simd still vectorizes).
   out << "  auto run_range = [&](int64_t start, int64_t stop) {\n"
          "    int64_t row = start / inner, j = start % inner;\n"
          "    while (start < stop) {\n"
@@ -292,11 +293,11 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
          "        for (int k = 0; k < kOperands; ++k) offset[k] += i * strides[k * ndim + a];\n"
          "      }\n";
   for (int k = 0; k < num_outputs; ++k)
-    out << "      " << c_type(composite.dtype_of(composite.outputs[k])) << "* __restrict r" << k << " = o" << k << " + offset["
+    out << "      " << c_type(composite.dtype_of(composite.outputs[k])) << "* r" << k << " = o" << k << " + offset["
         << k << "];\n";
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i])
-      out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict r" << num_outputs + i << " = p" << i
+      out << "      const " << c_type(composite.input_dtypes[i]) << "* r" << num_outputs + i << " = p" << i
           << " + offset[" << num_outputs + i << "];\n";
   out << "      if (unit) {\n";
   for (int i = 0; i < num_inputs; ++i)

@@ -5,6 +5,8 @@
 #include <unordered_set>
 
 #include "backend/cpu/lowering.h"
+#include "ops/blas.h"
+#include "ops/fused_elemwise.h"
 #include "hypatia/printing.h"
 #include "ir/shared_state.h"
 #include "rewrite/pipeline.h"
@@ -65,7 +67,9 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     for (const Step& step : steps_) nodes.push_back(step.node);
     std::vector<CpuKernel> kernels = lower_to_cpu_kernels(nodes);
     for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = kernels[i];
+    plan_in_place_updates();
   }
+  plan_releases();
   rewrite_seconds_ = std::chrono::duration<double>(lowering_start - rewrite_start).count();
   codegen_seconds_ = std::chrono::duration<double>(Profiler::Clock::now() - lowering_start).count();
   if (options.profile) {
@@ -173,19 +177,91 @@ void Program::plan() {
     if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
     else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
   }
-  // Each value is released after the last step that reads it, unless it is a result.
-  std::unordered_map<int, size_t> last_reader;
   for (const auto& node : graph_->nodes()) {
     Step step{node, {}, {}, {}};
     for (const Variable& input : node->inputs()) step.input_slots.push_back(slot(input));
     for (const Variable& output : node->outputs()) step.output_slots.push_back(slot(output));
-    for (int s : step.input_slots) last_reader[s] = steps_.size();
     steps_.push_back(std::move(step));
   }
   for (const Variable& result : graph_->outputs()) result_slots_.push_back(slot(result));
+  first_destroy_step_ = steps_.size();
+}
+
+void Program::plan_releases() {
+  // Each value is released after the last step that reads it, unless it is a result.
+  std::unordered_map<int, size_t> last_reader;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    steps_[i].release_slots.clear();
+    for (int s : steps_[i].input_slots) last_reader[s] = i;
+  }
   std::unordered_set<int> kept(result_slots_.begin(), result_slots_.end());
   for (const auto& [s, step_index] : last_reader)
     if (!kept.count(s)) steps_[step_index].release_slots.push_back(s);
+}
+
+void Program::plan_in_place_updates() {
+  std::vector<size_t> destroyers;
+  std::unordered_set<const VariableNode*> destroyed;
+  for (size_t u = 0; u < updated_.size(); ++u) {
+    const Variable target = updated_[u], value = graph_->outputs()[num_outputs_ + u];
+    std::shared_ptr<Apply> node = value.owner();
+    if (!node || node->num_outputs() != 1 || destroyed.count(target.node())) continue;
+    const bool is_gemm = dynamic_cast<const Gemm*>(&node->op()) != nullptr;
+    const bool is_elemwise = steps_.empty() ? false : [&] {
+      for (const Step& step : steps_)
+        if (step.node == node) return step.kernel.kind == CpuKernel::Kind::Elemwise;
+      return false;
+    }();
+    if (!is_gemm && !is_elemwise) continue;
+    int input = -1;
+    for (size_t k = 0; k < node->inputs().size() && input < 0; ++k)
+      if (node->input(k).is(target) && (!is_gemm || k == 0)) input = static_cast<int>(k);
+    if (input < 0 || value.dtype() != target.dtype()) continue;
+    // Nothing but the caller reads the new value, so the step can run last.
+    bool only_a_result = true;
+    for (const Client& client : graph_->clients(value)) only_a_result = only_a_result && !client.node;
+    if (!only_a_result) continue;
+    // Another update step that reads the variable would see the new value: leave both alone.
+    bool read_elsewhere_late = false;
+    for (const Client& client : graph_->clients(target))
+      if (client.node && client.node != node.get())
+        for (size_t v = 0; v < updated_.size(); ++v)
+          read_elsewhere_late = read_elsewhere_late || client.node == graph_->outputs()[num_outputs_ + v].owner().get();
+    if (read_elsewhere_late) continue;
+    for (size_t i = 0; i < steps_.size(); ++i)
+      if (steps_[i].node == node) {
+        steps_[i].destroy_input = input;
+        destroyers.push_back(i);
+      }
+    destroyed.insert(target.node());
+  }
+  // The marked steps go last, in their order; every other reader of their targets is then before them.
+  std::stable_partition(steps_.begin(), steps_.end(), [](const Step& step) { return step.destroy_input < 0; });
+  first_destroy_step_ = steps_.size() - destroyers.size();
+}
+
+std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values) const {
+  std::vector<bool> in_place(steps_.size() - first_destroy_step_, false);
+  for (size_t i = first_destroy_step_; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    std::vector<Array> inputs;
+    for (int s : step.input_slots) inputs.push_back(values[s]);
+    Shape shape;
+    try {
+      shape = dynamic_cast<const Gemm*>(&step.node->op()) ? gemm_output_shape(inputs)
+                                                          : broadcast_shapes_for(*step.node, inputs);
+    } catch (const Error& error) {
+      if (error.located()) throw;
+      rethrow_with_location(error, step.node->where());
+    }
+    // Our buffer alone: held by the shared variable, its slot and the copy above, and nothing else
+    // (no other function's call, no borrowed view in the caller's hands, not NumPy's memory).
+    const Array& target = inputs[step.destroy_input];
+    const auto& storage = target.storage();
+    in_place[i - first_destroy_step_] = storage && !storage->foreign() && storage->writable() &&
+                                        storage.use_count() == 3 && target.shape() == shape && target.is_contiguous();
+  }
+  return in_place;
 }
 
 std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
@@ -211,17 +287,24 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   std::vector<Array> step_inputs, step_outputs;
   std::vector<double> step_seconds(profiler_ ? steps_.size() : 0);
   const Profiler::Clock::time_point call_start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
+  std::vector<bool> in_place;
   for (size_t index = 0; index < steps_.size(); ++index) {
     const Step& step = steps_[index];
+    if (index == first_destroy_step_) in_place = check_in_place_steps(values);
     step_inputs.clear();
     for (int s : step.input_slots) step_inputs.push_back(values[s]);
     step_outputs.assign(step.output_slots.size(), Array());
+    // An in-place step finds its destination among its outputs: the buffer it may overwrite.
+    if (step.destroy_input >= 0 && in_place[index - first_destroy_step_]) {
+      step_outputs[0] = step_inputs[step.destroy_input];
+    }
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
       if (step.kernel) run_cpu_kernel(step.kernel, *step.node, step_inputs, step_outputs);
       else step.node->op().perform(*step.node, step_inputs, step_outputs);
       if (profiler_) step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
     } catch (const Error& error) {
+      if (error.located()) throw;  // a fused node's error already names the member that failed
       rethrow_with_location(error, step.node->where());
     }
     for (size_t k = 0; k < step.output_slots.size(); ++k) {

@@ -28,6 +28,9 @@ class Program {
     std::vector<int> input_slots, output_slots;
     std::vector<int> release_slots;  // values whose last reader is this step
     CpuKernel kernel;  // a generated kernel; none: the op's perform()
+    // For an update computed from the shared variable's own value: which input's buffer the result
+    // may overwrite (-1: none). Such steps run last; each call checks the buffer is ours alone.
+    int destroy_input = -1;
   };
   // Construction, in order: check what the user passed and collect the update values; add the
   // default updates (random states) of shared variables the graph reads; check that every input is
@@ -38,6 +41,13 @@ class Program {
   void add_default_updates(std::vector<Variable>& results);
   void check_roots(const FunctionOptions& options) const;
   void plan();
+  // Updates w - lr * g and gemm(w, ...) can write into w's buffer: marks those steps and moves them to
+  // the end of the schedule, after every other reader of the variables they overwrite.
+  void plan_in_place_updates();
+  void plan_releases();
+  // The destroy steps' shape checks, all before the first of them writes (a failed call changes no
+  // shared variable), then whether each may write in place this call.
+  std::vector<bool> check_in_place_steps(const std::vector<Array>& values) const;
   // Throws ErrorType with the message and where the function was built (type mismatches are TypeErrors).
   template <class ErrorType = ValueError> [[noreturn]] void fail(const std::string& message) const;
 
@@ -52,6 +62,7 @@ class Program {
   std::vector<std::pair<int, Array>> constant_slots_;
   std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
   std::vector<Step> steps_;
+  size_t first_destroy_step_ = 0;  // steps from here on are in-place update steps
   std::vector<int> result_slots_;  // outputs, then update values
   std::unique_ptr<Profiler> profiler_;  // only when profiling
   double rewrite_seconds_ = 0, codegen_seconds_ = 0;  // how long building took, for the profile

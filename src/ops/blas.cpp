@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <cstring>
 #include <optional>
 
 #include "hypatia/blas.h"
@@ -112,15 +113,26 @@ std::vector<TensorType> Gemm::output_types(const std::vector<Variable>& inputs) 
   return {TensorType(dtype, shape)};
 }
 
-void Gemm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+Shape gemm_output_shape(std::span<const Array> inputs) {
   const Array &z = inputs[0], &x = inputs[2], &y = inputs[3];
   check_aligned(x, y, x.shape()[1], y.shape()[0], "gemm");
   const Shape shape = {x.shape()[0], y.shape()[1]};
   if (z.shape() != shape)
     throw ShapeError("[gemm] z has shape " + shape_str(z.shape()) + ", the product " + shape_str(shape));
+  return shape;
+}
+
+void Gemm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const Array& z = inputs[0];
+  const Shape shape = gemm_output_shape(inputs);
+  const Array &x = inputs[2], &y = inputs[3];
   const double alpha = inputs[1].get_as_double(0), beta = inputs[4].get_as_double(0);
-  // beta = 0 ignores z, NaNs included, as BLAS does.
-  Array out = beta == 0 ? Array::zeros(shape, z.dtype()) : z.copy();
+  // In place when the caller hands z's own buffer as the destination (an update of z); otherwise a
+  // copy. beta = 0 ignores z, NaNs included, as BLAS does.
+  const bool in_place = outputs[0].shares_storage_with(z) && outputs[0].shape() == shape && z.is_contiguous() &&
+                        outputs[0].raw_data() == z.raw_data();
+  Array out = in_place ? outputs[0] : beta == 0 ? Array::zeros(shape, z.dtype()) : z.copy();
+  if (in_place && beta == 0) std::memset(out.raw_data(), 0, static_cast<size_t>(out.size()) * out.itemsize());
   dispatch_dtype(z.dtype(), [&]<class T>() {
     if constexpr (std::is_floating_point_v<T>) {
       if (out.size() == 0) return;

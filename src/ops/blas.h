@@ -26,6 +26,9 @@ class Gemm : public Op {
   HYPATIA_OP_METHODS
 };
 
+// Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.
+Shape gemm_output_shape(std::span<const Array> inputs);
+
 // C = A @ B for 2-d arrays (any strides), C preallocated (m, n) contiguous of the promoted dtype.
 void matrix_product(const Array& a, const Array& b, Array& c);
 

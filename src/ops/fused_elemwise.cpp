@@ -4,10 +4,10 @@
 
 namespace hypatia {
 
-int Composite::add(ScalarOp op, std::vector<int> args) {
+int Composite::add(ScalarOp op, std::vector<int> args, CodeLocation where) {
   std::vector<DType> dtypes;
   for (int ref : args) dtypes.push_back(dtype_of(ref));
-  code.push_back({op, std::move(args), scalar_typing(op, dtypes)});
+  code.push_back({op, std::move(args), scalar_typing(op, dtypes), where});
   return num_inputs() + static_cast<int>(code.size()) - 1;
 }
 
@@ -60,6 +60,66 @@ size_t Composite::hash() const {
   return h;
 }
 
+namespace {
+
+// Replays the broadcasts of a composite's instructions to find the first whose operands disagree.
+// Called while the broadcast's ShapeError is being handled: rethrows it when no member is to blame.
+[[noreturn]] void explain_fused_mismatch(const Apply& node, const Composite& composite, std::span<const Array> inputs) {
+  std::vector<Shape> shapes;
+  std::vector<std::vector<bool>> broadcastable;  // statically size 1, per axis
+  std::vector<DType> dtypes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    shapes.push_back(inputs[i].shape());
+    std::vector<bool> flags;
+    for (int64_t dim : node.input(i).type().shape) flags.push_back(dim == 1);
+    broadcastable.push_back(flags);
+    dtypes.push_back(inputs[i].dtype());
+  }
+  for (const Composite::Instruction& instruction : composite.code) {
+    const size_t ndim = shapes[instruction.args[0]].size();
+    Shape shape(ndim, 1);
+    std::vector<bool> flags(ndim, true);
+    for (size_t axis = 0; axis < ndim; ++axis) {
+      int64_t size = -1;
+      for (int ref : instruction.args) {
+        if (broadcastable[ref][axis]) continue;
+        flags[axis] = false;
+        const int64_t dim = shapes[ref][axis];
+        if (size == -1) size = dim;
+        else if (size != dim) {
+          std::string operands;
+          for (size_t k = 0; k < instruction.args.size(); ++k)
+            operands += (k ? ", " : "") + std::string(dtype_name(dtypes[instruction.args[k]])) + shape_str(shapes[instruction.args[k]]);
+          rethrow_with_location(ShapeError("[" + std::string(scalar_op_info(instruction.op.id).name) +
+                                           "] shape mismatch: inputs " + operands + " differ on axis " +
+                                           std::to_string(axis) + " (" + std::to_string(size) + " vs " +
+                                           std::to_string(dim) + ")"),
+                                instruction.where.line ? instruction.where : node.where());
+        }
+      }
+      shape[axis] = size == -1 ? 1 : size;
+    }
+    shapes.push_back(shape);
+    broadcastable.push_back(flags);
+    dtypes.push_back(instruction.typing.out);
+  }
+  throw;  // no member disagrees on its own: the original error stands
+}
+
+}  // namespace
+
+Shape broadcast_shapes_for(const Apply& node, std::span<const Array> inputs) {
+  const Composite* composite = nullptr;
+  if (const auto* fused = dynamic_cast<const FusedElemwise*>(&node.op())) composite = &fused->composite();
+  if (const auto* fused = dynamic_cast<const FusedReduce*>(&node.op())) composite = &fused->composite();
+  if (!composite) return broadcast_shapes_checked(node, inputs);
+  try {
+    return broadcast_shapes_checked(node, inputs);
+  } catch (const ShapeError&) {
+    explain_fused_mismatch(node, *composite, inputs);
+  }
+}
+
 bool composite_of(const Apply& node, Composite& composite) {
   if (const auto* fused = dynamic_cast<const FusedElemwise*>(&node.op())) {
     composite = fused->composite();
@@ -73,7 +133,7 @@ bool composite_of(const Apply& node, Composite& composite) {
     args.push_back(composite.num_inputs());
     composite.input_dtypes.push_back(input.dtype());
   }
-  composite.outputs.push_back(composite.add(elemwise->scalar_op(), std::move(args)));
+  composite.outputs.push_back(composite.add(elemwise->scalar_op(), std::move(args), node.where()));
   return true;
 }
 
@@ -102,7 +162,7 @@ std::vector<TensorType> FusedElemwise::output_types(const std::vector<Variable>&
 
 // The reference: each instruction as Elemwise::perform would run it, on whole arrays.
 void FusedElemwise::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
-  const Shape shape = broadcast_shapes_checked(node, inputs);
+  const Shape shape = broadcast_shapes_for(node, inputs);
   std::vector<Array> values(inputs.begin(), inputs.end());
   std::vector<Array> prepared;
   for (const Composite::Instruction& instruction : composite_.code) {

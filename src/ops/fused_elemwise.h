@@ -16,6 +16,7 @@ struct Composite {
     ScalarOp op;
     std::vector<int> args;  // operand refs: i < num_inputs() is input i, else instruction i - num_inputs()
     ScalarTyping typing;
+    CodeLocation where;  // where the user built the node this came from (for errors; not part of equality)
     bool operator==(const Instruction& other) const {
       return op == other.op && args == other.args && typing.compute == other.typing.compute &&
              typing.out == other.typing.out;
@@ -30,7 +31,7 @@ struct Composite {
     return ref < num_inputs() ? input_dtypes[ref] : code[ref - num_inputs()].typing.out;
   }
   // Appends an instruction typed like Elemwise would type it; returns its ref.
-  int add(ScalarOp op, std::vector<int> args);
+  int add(ScalarOp op, std::vector<int> args, CodeLocation where = {});
   // "tanh(add(i0, i1))"; results read more than once are temporaries: "t0=exp(i0); add(t0, t0)".
   std::string str() const;
   size_t hash() const;
@@ -39,6 +40,11 @@ struct Composite {
  private:
   std::string expression(int ref, const std::vector<int>& uses) const;
 };
+
+// The broadcast shape of an elementwise-like node's inputs (Elemwise, FusedElemwise, FusedReduce).
+// For a fused node whose inputs do not fit, the ShapeError names the member that fails (its op and
+// where it was built), as the graph before fusion would.
+Shape broadcast_shapes_for(const Apply& node, std::span<const Array> inputs);
 
 // The composite an elementwise node computes: a FusedElemwise's own, or one instruction for an
 // Elemwise. False for other nodes.

@@ -353,3 +353,49 @@ TEST(Codegen, ReductionsKeepTheReferenceEdgeCases) {
   const int64_t big = int64_t{1} << 61;
   EXPECT_EQ(s({Array::from_vector<int64_t>({big, big}, {1, 2})})[0].at<int64_t>({0}), int64_t{0});
 }
+
+TEST(Codegen, FusedNodesReportTheMemberThatFails) {
+  auto x = hp::matrix("x"), y = hp::matrix("y");
+  auto total = x + y;  // the line the error must name
+  const int line = __LINE__ - 1;
+  auto f = hp::function({x, y}, {hp::exp(total) * 2.0, hp::sum(hp::sqr(total) + 1.0, {1})});
+  EXPECT_TRUE(hp::testing::throws_with<hp::ShapeError>(
+      [&] { f({Array::zeros({2, 3}), Array::zeros({4, 3})}); },
+      {"[add] shape mismatch", "float64(2, 3), float64(4, 3)", "test_codegen.cpp:" + std::to_string(line)}));
+}
+
+namespace {
+const void* buffer_of(const hp::SharedVariable& v) { return v.get_value(/*borrow=*/true).raw_data(); }
+}  // namespace
+
+TEST(Codegen, UpdatesWriteIntoTheSharedBufferWhenNothingElseHoldsIt) {
+  auto x = hp::matrix("x"), c = hp::vector("c");
+  auto w = hp::shared(hp::random::uniform({4, 4}, -1, 1), "w");
+  auto b = hp::shared(hp::random::uniform({3}, -1, 1), "b");
+  auto new_w = w - 0.1 * hp::dot(x.T(), x);  // a GEMM on w
+  auto new_b = b - 0.5 * c;                  // a fused loop on b
+  auto step = hp::function({x, c}, {hp::sum(hp::dot(x, w))}, {{w, new_w}, {b, new_b}});
+  auto reference = hp::function({x, c}, {new_w, new_b}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const Array xv = hp::random::uniform({3, 4}, -1, 1), cv = hp::random::uniform({3}, -1, 1);
+  const void* w_buffer = buffer_of(w);
+  const void* b_buffer = buffer_of(b);
+  auto expected = reference({xv, cv});
+  step({xv, cv});
+  EXPECT_TRUE(hp::testing::arrays_close(w.get_value(), expected[0], 1e-12, 1e-12));
+  EXPECT_TRUE(hp::testing::arrays_close(b.get_value(), expected[1], 1e-12, 1e-12));
+  EXPECT_EQ(buffer_of(w), w_buffer);  // written in place
+  EXPECT_EQ(buffer_of(b), b_buffer);
+
+  // A value the caller still holds (a borrowed view) is never overwritten: the update gets a new buffer.
+  const Array held = w.get_value(/*borrow=*/true);
+  const Array before = held.copy();
+  step({xv, cv});
+  EXPECT_TRUE(hp::testing::arrays_close(held, before, 0, 0));
+  EXPECT_NE(buffer_of(w), held.raw_data());
+
+  // A call that fails in the update phase changes neither variable, in place or not.
+  const Array w_now = w.get_value(), b_now = b.get_value();
+  EXPECT_TRUE(hp::testing::throws_with<hp::ShapeError>([&] { step({xv, Array::zeros({5})}); }, {"[sub]"}));
+  EXPECT_TRUE(hp::testing::arrays_close(w.get_value(), w_now, 0, 0));
+  EXPECT_TRUE(hp::testing::arrays_close(b.get_value(), b_now, 0, 0));
+}

@@ -110,8 +110,11 @@ int kernel_threads() {
 
 void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<const Array> inputs,
                          std::span<Array> outputs) {
-  const Shape shape = broadcast_shapes_checked(node, inputs);
-  for (size_t k = 0; k < node.num_outputs(); ++k) outputs[k] = Array::empty(shape, node.output(k).dtype());
+  const Shape shape = broadcast_shapes_for(node, inputs);
+  // An output that arrives set is the destination (an in-place update); the others are new arrays.
+  for (size_t k = 0; k < node.num_outputs(); ++k)
+    if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype())
+      outputs[k] = Array::empty(shape, node.output(k).dtype());
   if (shape_size(shape) == 0) return;
 
   // Operand strides over the output's shape; then drop size-1 dimensions and merge neighbours that
@@ -162,7 +165,7 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
                              ? static_cast<const FusedReduce&>(node.op()).reduce()
                              : static_cast<const Reduce&>(node.op());
   const std::vector<int>& axes = reduce.axes();
-  const Shape full = broadcast_shapes_checked(node, inputs);
+  const Shape full = broadcast_shapes_for(node, inputs);
   auto reduced = [&](int axis) { return std::binary_search(axes.begin(), axes.end(), axis); };
   int64_t length = 1;
   Shape kept;

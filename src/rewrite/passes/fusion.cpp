@@ -95,14 +95,14 @@ int fuse_elementwise(FunctionGraph& graph) {
       std::vector<int> args;
       for (const Variable& input : member->inputs()) args.push_back(ref_of.at(input.node()));
       if (const auto* elemwise = dynamic_cast<const Elemwise*>(&member->op())) {
-        ref_of[member->output(0).node()] = composite.add(elemwise->scalar_op(), std::move(args));
+        ref_of[member->output(0).node()] = composite.add(elemwise->scalar_op(), std::move(args), member->where());
       } else {
         const Composite& inner = static_cast<const FusedElemwise&>(member->op()).composite();
         std::vector<int> inner_refs = args;  // inner ref -> outer ref
         for (const Composite::Instruction& instruction : inner.code) {
           std::vector<int> mapped;
           for (int ref : instruction.args) mapped.push_back(inner_refs[ref]);
-          inner_refs.push_back(composite.add(instruction.op, std::move(mapped)));
+          inner_refs.push_back(composite.add(instruction.op, std::move(mapped), instruction.where));
         }
         ref_of[member->output(0).node()] = inner_refs[inner.outputs[0]];
       }
