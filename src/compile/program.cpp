@@ -217,6 +217,10 @@ void Program::plan_in_place_updates() {
     for (size_t k = 0; k < node->inputs().size() && input < 0; ++k)
       if (node->input(k).is(target) && (!is_gemm || k == 0)) input = static_cast<int>(k);
     if (input < 0 || value.dtype() != target.dtype()) continue;
+    // The old value is itself a result (f returns w and updates it): it must survive the update.
+    bool is_result = false;
+    for (const Variable& result : graph_->outputs()) is_result = is_result || result.is(target);
+    if (is_result) continue;
     // Nothing but the caller reads the new value, so the step can run last.
     bool only_a_result = true;
     for (const Client& client : graph_->clients(value)) only_a_result = only_a_result && !client.node;
