@@ -200,12 +200,17 @@ void Program::plan_releases() {
 }
 
 void Program::plan_in_place_updates() {
-  std::vector<size_t> destroyers;
+  size_t destroyers = 0;
   std::unordered_set<const VariableNode*> destroyed;
+  std::unordered_set<const Apply*> marked;  // a node computing two updates overwrites neither
   for (size_t u = 0; u < updated_.size(); ++u) {
     const Variable target = updated_[u], value = graph_->outputs()[num_outputs_ + u];
     std::shared_ptr<Apply> node = value.owner();
     if (!node || node->num_outputs() != 1 || destroyed.count(target.node())) continue;
+    bool computes_another_update = false;
+    for (size_t v = 0; v < updated_.size(); ++v)
+      computes_another_update = computes_another_update || (v != u && graph_->outputs()[num_outputs_ + v].owner() == node);
+    if (computes_another_update || marked.count(node.get())) continue;
     const bool is_gemm = dynamic_cast<const Gemm*>(&node->op()) != nullptr;
     const bool is_elemwise = steps_.empty() ? false : [&] {
       for (const Step& step : steps_)
@@ -235,13 +240,14 @@ void Program::plan_in_place_updates() {
     for (size_t i = 0; i < steps_.size(); ++i)
       if (steps_[i].node == node) {
         steps_[i].destroy_input = input;
-        destroyers.push_back(i);
+        ++destroyers;
       }
+    marked.insert(node.get());
     destroyed.insert(target.node());
   }
   // The marked steps go last, in their order; every other reader of their targets is then before them.
   std::stable_partition(steps_.begin(), steps_.end(), [](const Step& step) { return step.destroy_input < 0; });
-  first_destroy_step_ = steps_.size() - destroyers.size();
+  first_destroy_step_ = steps_.size() - destroyers;
 }
 
 std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values) const {

@@ -130,7 +130,7 @@ void Gemm::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   // In place when the caller hands z's own buffer as the destination (an update of z); otherwise a
   // copy. beta = 0 ignores z, NaNs included, as BLAS does.
   const bool in_place = outputs[0].shares_storage_with(z) && outputs[0].shape() == shape && z.is_contiguous() &&
-                        outputs[0].raw_data() == z.raw_data();
+                        outputs[0].raw_data() == z.raw_data() && !x.shares_storage_with(z) && !y.shares_storage_with(z);
   Array out = in_place ? outputs[0] : beta == 0 ? Array::zeros(shape, z.dtype()) : z.copy();
   if (in_place && beta == 0) std::memset(out.raw_data(), 0, static_cast<size_t>(out.size()) * out.itemsize());
   dispatch_dtype(z.dtype(), [&]<class T>() {

@@ -198,8 +198,7 @@ std::vector<std::vector<Variable>> FusedElemwise::infer_shape(const Apply& node,
 
 bool FusedReduce::equals(const Op& other) const {
   const auto* fused = dynamic_cast<const FusedReduce*>(&other);
-  return fused && fused->reduce_.kind() == reduce_.kind() && fused->reduce_.axes() == reduce_.axes() &&
-         fused->composite_ == composite_;
+  return fused && fused->reduce_.equals(reduce_) && fused->composite_ == composite_;
 }
 
 size_t FusedReduce::hash() const { return composite_.hash() * 31 + std::hash<std::string>()(reduce_.props() + name()); }

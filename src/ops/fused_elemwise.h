@@ -70,8 +70,7 @@ class FusedElemwise : public Op {
 // them from Reduce nodes and the elementwise node feeding each; perform() runs the two in turn.
 class FusedReduce : public Op {
  public:
-  FusedReduce(ReduceKind kind, std::vector<int> axes, Composite composite)
-      : reduce_(kind, std::move(axes)), composite_(std::move(composite)) {}
+  FusedReduce(const Reduce& reduce, Composite composite) : reduce_(reduce), composite_(std::move(composite)) {}
   const Composite& composite() const { return composite_; }
   const Reduce& reduce() const { return reduce_; }
 

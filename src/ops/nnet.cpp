@@ -95,7 +95,19 @@ void CrossentropyCategorical1Hot::perform(const Apply&, std::span<const Array> i
         if (label[i] < 0 || label[i] >= classes)
           throw IndexError("[categorical_crossentropy] label " + std::to_string(label[i]) + " of row " + std::to_string(i) +
                            " is outside 0.." + std::to_string(classes - 1) + " (" + std::to_string(classes) + " classes)");
-        result[i] = -std::log(data[i * p.strides()[0] + label[i] * p.strides()[1]]);
+        const T* row = data + i * p.strides()[0];
+        const int64_t step = p.strides()[1];
+        if (!from_logits_) {
+          result[i] = -std::log(row[label[i] * step]);
+          continue;
+        }
+        // logsumexp(row) - row[label], shifted by the row's max (a -inf max counts as 0, as in softmax).
+        T peak = row[0];
+        for (int64_t j = 1; j < classes; ++j) peak = std::max(peak, row[j * step]);
+        if (std::isinf(peak) && peak < 0) peak = 0;
+        double total = 0;
+        for (int64_t j = 0; j < classes; ++j) total += std::exp(static_cast<double>(row[j * step] - peak));
+        result[i] = static_cast<T>(std::log(total) - static_cast<double>(row[label[i] * step] - peak));
       }
     }
   });
@@ -103,10 +115,12 @@ void CrossentropyCategorical1Hot::perform(const Apply&, std::span<const Array> i
 }
 
 std::vector<Variable> CrossentropyCategorical1Hot::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  // d/dp[i, j] = -g[i] / p[i, j] where j = labels[i], zero elsewhere.
   const Variable &p = node.input(0), &labels = node.input(1);
   Variable is_label = eq(dimshuffle(labels, {0, kNewAxis}), dimshuffle(arange(shape_i(p, 1)), {kNewAxis, 0}));
   Variable g = dimshuffle(output_grads[0], {0, kNewAxis});
+  // From logits: (softmax(x) - onehot) * g, finite wherever the loss is.
+  if (from_logits_) return {(softmax(p, 1) - cast(is_label, p.dtype())) * g, Variable()};
+  // d/dp[i, j] = -g[i] / p[i, j] where j = labels[i], zero elsewhere.
   return {where(is_label, -g / p, 0), Variable()};
 }
 
@@ -157,8 +171,15 @@ Variable log_sigmoid(const Operand& x) { return neg(Operand(softplus(neg(x)), x.
 
 Variable categorical_crossentropy(const Operand& predictions, const Operand& targets) {
   Variable p = predictions.as_variable(), t = targets.as_variable();
-  if (is_integer(t.dtype()))
+  if (is_integer(t.dtype())) {
+    // Of a softmax over the rows: the fused, stable form on its logits.
+    std::shared_ptr<Apply> producer = p.owner();
+    const auto* softmax_op = producer ? dynamic_cast<const Softmax*>(&producer->op()) : nullptr;
+    if (softmax_op && !softmax_op->log() && softmax_op->axis() == 1 && p.ndim() == 2)
+      return apply_op1(std::make_shared<CrossentropyCategorical1Hot>(/*from_logits=*/true), {producer->input(0), t},
+                       predictions.where());
     return apply_op1(std::make_shared<CrossentropyCategorical1Hot>(), {p, t}, predictions.where());
+  }
   if (t.ndim() != p.ndim())
     rethrow_with_location(TypeError("[categorical_crossentropy] targets " + t.type().str() +
                                     " must be integer labels or match predictions " + p.type().str()),

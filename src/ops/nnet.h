@@ -19,11 +19,21 @@ class Softmax : public Op {
   bool log_;
 };
 
-// -log(p[i, labels[i]]) for each row i of a matrix of probabilities.
+// -log(p[i, labels[i]]) for each row i of a matrix of probabilities; with from_logits, of
+// p = softmax(x) given the logits x, computed stably as logsumexp(x[i]) - x[i, labels[i]], with the
+// fused gradient (softmax(x) - onehot(labels)) * g. categorical_crossentropy(softmax(x), labels) builds
+// the fused form, and stabilize rewrites the pattern where it appears later.
 class CrossentropyCategorical1Hot : public Op {
  public:
-  std::string name() const override { return "crossentropy_categorical_1hot"; }
+  explicit CrossentropyCategorical1Hot(bool from_logits = false) : from_logits_(from_logits) {}
+  std::string name() const override {
+    return from_logits_ ? "crossentropy_softmax_1hot" : "crossentropy_categorical_1hot";
+  }
+  bool from_logits() const { return from_logits_; }
   HYPATIA_OP_METHODS
+
+ private:
+  bool from_logits_;
 };
 
 }  // namespace hypatia

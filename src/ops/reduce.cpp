@@ -1,10 +1,12 @@
 #include "ops/reduce.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
+#include "scalar/scalar_math.h"
 
 namespace hypatia {
 
@@ -36,7 +38,9 @@ std::string Reduce::name() const { return kReduceNames[static_cast<int>(kind_)];
 std::string Reduce::props() const {
   std::string result = "axis=(";
   for (size_t i = 0; i < axes_.size(); ++i) result += (i ? "," : "") + std::to_string(axes_[i]);
-  return result + (axes_.size() == 1 ? ",)" : ")");
+  result += axes_.size() == 1 ? ",)" : ")";
+  if (initial_) result += ", initial=" + (std::isinf(*initial_) ? std::string(*initial_ < 0 ? "-inf" : "inf") : std::to_string(*initial_));
+  return result;
 }
 
 DType reduce_output_dtype(ReduceKind kind, DType input) {
@@ -95,6 +99,10 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
     perm.push_back(axis);
     length *= x.shape()[axis];
   }
+  if (length == 0 && (kind_ == ReduceKind::Max || kind_ == ReduceKind::Min) && shape_size(out_shape) > 0 && initial_) {
+    outputs[0] = Array::full(out_shape, *initial_, x.dtype());
+    return;
+  }
   if (length == 0 && (kind_ == ReduceKind::Max || kind_ == ReduceKind::Min) && shape_size(out_shape) > 0)
     throw ValueError("[" + name() + "] zero-size reduction over axes " + props() + " of an input of shape " +
                      shape_str(x.shape()) + ": " + name() + " has no identity");
@@ -136,6 +144,10 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
               if (v != v) { best = v; break; }
             }
             if (is_max ? v > best : v < best) best = v;
+          }
+          if (initial_) {  // compared like one more element (NaN still wins)
+            const T start = scalar_math::convert<T>(*initial_);
+            if (best == best && (is_max ? start > best : start < best)) best = start;
           }
           result[r] = best;
         }
@@ -210,10 +222,10 @@ std::vector<std::vector<Variable>> Reduce::infer_shape(const Apply& node,
   return {dims};
 }
 
-Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims) {
+Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims, std::optional<double> initial) {
   Variable input = x.as_variable();
   const std::vector<int> resolved = at_location(x.where(), [&] { return axes.resolve(input.ndim(), kReduceNames[static_cast<int>(kind)]); });
-  Variable out = apply_op1(std::make_shared<Reduce>(kind, resolved), {input}, x.where());
+  Variable out = apply_op1(std::make_shared<Reduce>(kind, resolved, initial), {input}, x.where());
   return keepdims ? restore_reduced_axes(out, input.ndim(), resolved) : out;
 }
 

@@ -1,6 +1,7 @@
 // Reduce: sum, prod, max, min, any, all over a set of axes (the axes are removed; keepdims is a
 // DimShuffle on top).
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "hypatia/graph.h"
@@ -12,9 +13,13 @@ enum class ReduceKind : uint8_t { Sum, Prod, Max, Min, Any, All };
 
 class Reduce : public Op {
  public:
-  Reduce(ReduceKind kind, std::vector<int> axes) : kind_(kind), axes_(std::move(axes)) {}
+  // `initial` (max and min only, NumPy's initial=): a value the result also compares against, and
+  // the result of an empty reduction (which otherwise has no identity and is an error).
+  Reduce(ReduceKind kind, std::vector<int> axes, std::optional<double> initial = std::nullopt)
+      : kind_(kind), axes_(std::move(axes)), initial_(initial) {}
   ReduceKind kind() const { return kind_; }
   const std::vector<int>& axes() const { return axes_; }
+  const std::optional<double>& initial() const { return initial_; }
 
   std::string name() const override;
   std::string props() const override;
@@ -23,12 +28,14 @@ class Reduce : public Op {
  private:
   ReduceKind kind_;
   std::vector<int> axes_;  // sorted, unique
+  std::optional<double> initial_;
 };
 
 // The output dtype NumPy gives: sums and products of small integers and bools widen to int64.
 DType reduce_output_dtype(ReduceKind kind, DType input);
 // Builds Reduce and, with keepdims, puts the reduced axes back as size 1.
-Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims);
+Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims,
+               std::optional<double> initial = std::nullopt);
 // g (shaped like a reduction of x over `axes`, without keepdims) with those axes re-inserted as size 1.
 Variable restore_reduced_axes(const Variable& g, int input_ndim, const std::vector<int>& axes);
 

@@ -399,3 +399,27 @@ TEST(Codegen, UpdatesWriteIntoTheSharedBufferWhenNothingElseHoldsIt) {
   EXPECT_TRUE(hp::testing::arrays_close(w.get_value(), w_now, 0, 0));
   EXPECT_TRUE(hp::testing::arrays_close(b.get_value(), b_now, 0, 0));
 }
+
+// Cases a review found: each compiled and ran wrong (or not at all) before.
+TEST(Codegen, ReviewedEdgeCases) {
+  // One node computing the updates of two variables: neither is overwritten in place.
+  auto a = hp::shared(Array::from({1.0, 2.0}), "a"), b = hp::shared(Array::from({10.0, 20.0}), "b");
+  auto s = a + b;
+  auto both = hp::function({}, {}, {{a, s}, {b, s}});
+  both({});
+  EXPECT_TRUE(hp::testing::arrays_close(a.get_value(), Array::from({11.0, 22.0})));
+  EXPECT_TRUE(hp::testing::arrays_close(b.get_value(), Array::from({11.0, 22.0})));
+  // A product that broadcasts (a one-row x) against z stays a dot plus an add.
+  auto z = hp::tensor(DType::Float64, {-1, 3}, "z"), x = hp::tensor(DType::Float64, {1, 2}, "x"), y = hp::matrix("y");
+  auto g = hp::function({z, x, y}, {z + hp::dot(x, y)});
+  EXPECT_TRUE(hp::testing::arrays_close(g({Array::ones({2, 3}), Array::from({{1.0, 2.0}}), Array::ones({2, 3})})[0],
+                                        Array::full({2, 3}, 4.0)));
+  // softmax over an empty axis is empty, as the op itself gives.
+  auto m = hp::matrix("m");
+  EXPECT_EQ(hp::function({m}, {hp::softmax(m)})({Array::zeros({3, 0})})[0].shape(), (hp::Shape{3, 0}));
+  EXPECT_EQ(hp::function({m}, {hp::log_softmax(m, 0)})({Array::zeros({0, 2})})[0].shape(), (hp::Shape{0, 2}));
+  // An exponent shifted by the max of something else is still stabilized.
+  auto u = hp::vector("u"), v = hp::vector("v");
+  auto lse = hp::function({u, v}, {hp::log(hp::sum(hp::exp(u - hp::max(v))))});
+  EXPECT_NEAR(lse({Array::from({1000.0, 1000.0}), Array::from({0.0})})[0].item(), 1000.0 + std::log(2.0), 1e-9);
+}

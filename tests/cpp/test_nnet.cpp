@@ -1,6 +1,7 @@
 // softmax, log_softmax, logsumexp, relu and the cross-entropies.
 #include <cmath>
 
+#include "ops/nnet.h"
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -102,4 +103,37 @@ TEST(Nnet, InferShape) {
   auto labels = hp::vector("labels", DType::Int64);
   hp::testing::expect_infer_shape_ok({x, labels}, hp::categorical_crossentropy(x + 1.0, labels),
                                      {Array::ones({2, 3}), Array::from_vector<int64_t>({0, 1})});
+}
+
+// The cross-entropy of a softmax is one op on the logits: where softmax underflows to 0 (-log(0) is
+// inf, and its gradient NaN), the fused loss and gradient are finite and exact.
+TEST(Nnet, CrossEntropyOfSoftmaxIsFusedAndStable) {
+  auto x = hp::matrix("x");
+  auto y = hp::vector("y", DType::Int64);
+  auto loss = hp::sum(hp::categorical_crossentropy(hp::softmax(x), y));
+  auto g = hp::grad(loss, x);
+  const Array logits = Array::from({{0.0, 1000.0, -5.0}, {1.0, 2.0, 3.0}});
+  const Array labels = Array::from_vector<int64_t>({0, 2});
+  auto out = hp::function({x, y}, {loss, g})({logits, labels});
+  // Row 0: logsumexp = 1000 (to double precision), minus x[0, 0] = 0; row 1: log(e + e^2 + e^3) - 3.
+  const double row1 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0;
+  EXPECT_NEAR(out[0].item(), 1000.0 + row1, 1e-9);
+  const double s = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  const Array expected_grad = Array::from({{-1.0, 1.0, 0.0}, {std::exp(1.0) / s, std::exp(2.0) / s, std::exp(3.0) / s - 1.0}});
+  EXPECT_TRUE(arrays_close(out[1], expected_grad, 1e-9, 1e-12));
+  // The graph as the naive ops would compute it overflows: softmax gives exactly 0 for the label.
+  auto p = hp::softmax(x);
+  auto naive = hp::sum(hp::apply_op1(std::make_shared<hp::CrossentropyCategorical1Hot>(), {p, y}));
+  auto naive_value = hp::function({x, y}, {naive}, {}, {}, {.mode = hp::Mode::Unoptimized})({logits, labels})[0];
+  EXPECT_TRUE(std::isinf(naive_value.item()));
+  // stabilize rewrites that form too.
+  auto stable_value = hp::function({x, y}, {naive})({logits, labels})[0];
+  EXPECT_NEAR(stable_value.item(), 1000.0 + row1, 1e-9);
+  // Labels out of range still say so; the gradient agrees with finite differences.
+  auto f = hp::function({x, y}, {loss});
+  EXPECT_TRUE(hp::testing::throws_with<hp::IndexError>([&] { f({logits, Array::from_vector<int64_t>({0, 3})}); },
+                                                       {"label 3 of row 1"}));
+  expect_grad_ok([&](const std::vector<hp::Variable>& v) {
+    return hp::sum(hp::categorical_crossentropy(hp::softmax(v[0]), hp::constant(labels)));
+  }, {Array::from({{0.1, -0.4, 2.0}, {0.3, 0.2, -1.0}})});
 }

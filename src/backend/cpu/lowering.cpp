@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <cmath>
 
 #include "backend/cpu/module_cache.h"
 #include "hypatia/config.h"
@@ -45,6 +46,13 @@ bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec) {
     return false;
   }
   if (reduce->kind() == ReduceKind::Any || reduce->kind() == ReduceKind::All) return false;
+  // Kernels start max at -inf and min at +inf: an initial value that is that identity (softmax's
+  // max) needs nothing more; others run perform().
+  if (const auto& initial = reduce->initial()) {
+    const DType dtype = spec.composite.dtype_of(spec.composite.outputs[0]);
+    const double identity = reduce->kind() == ReduceKind::Max ? -INFINITY : INFINITY;
+    if (!is_float(dtype) || *initial != identity) return false;
+  }
   spec.kind = reduce->kind();
   spec.scalar_inputs.clear();
   spec.invariant_r.clear();
@@ -174,7 +182,7 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
     else kept.push_back(full[axis]);
   }
   const bool is_extremum = reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min;
-  if (length == 0 && is_extremum && shape_size(kept) > 0) return false;  // perform() says why it cannot
+  if (length == 0 && is_extremum && shape_size(kept) > 0 && !reduce.initial()) return false;  // perform() says why not
   // Groups: 0 = kept before, 1 = reduced, 2 = kept after; a kept axis between reduced ones does not fit.
   std::vector<int> group_of(full.size(), -1);
   int group = 0;

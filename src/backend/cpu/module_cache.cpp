@@ -35,7 +35,9 @@ constexpr const char* kFlags[] = {"-O2", "-fvect-cost-model=dynamic", "-march=na
 // (-1 when it could not start).
 int run_command(const std::vector<std::string>& argv, std::string* output) {
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return -1;
+  // Close-on-exec: a process another thread forks meanwhile must not keep the pipe open (the read
+  // below would then wait for that process to end). dup2 in the child clears the flag on stdout/stderr.
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
@@ -84,19 +86,38 @@ std::string cpu_identity() {
   return identity;
 }
 
-bool make_directories(const std::string& path) {
+// Creates the cache directory and checks it is this user's own and not writable by others: the
+// shared objects in it are loaded into the process.
+bool make_directories(const std::string& path, std::string& why) {
   for (size_t at = 1; at != std::string::npos;) {
     at = path.find('/', at + 1);
     const std::string prefix = path.substr(0, at);
-    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      why = "cannot create the kernel cache directory " + path + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0 || info.st_uid != getuid() || (info.st_mode & (S_IWGRP | S_IWOTH))) {
+    why = "the kernel cache directory " + path + " is not this user's own, or others may write to it";
+    return false;
   }
   return true;
 }
 
+// A fresh temporary name beside `path`, created exclusively (no two writers share one).
+std::string temporary_beside(const std::string& path) {
+  std::string pattern = path + ".tmp.XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) return "";
+  close(fd);
+  return pattern;
+}
+
 // Writes `text` to `path` through a temporary file and a rename, so readers never see half of it.
 bool write_atomically(const std::string& path, const std::string& text) {
-  static std::atomic<int> counter{0};
-  const std::string temporary = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  const std::string temporary = temporary_beside(path);
+  if (temporary.empty()) return false;
   {
     std::ofstream out(temporary, std::ios::binary);
     out << text;
@@ -199,13 +220,12 @@ std::string ModuleCache::prelude_header(const std::string& dir) {
   // Precompiling it once halves the cost of every later module (the prelude is most of the parsing).
   const std::string precompiled = header + ".gch";
   if (access(precompiled.c_str(), R_OK) != 0 && !warned_["precompiled header"]) {
-    static std::atomic<int> counter{0};
-    const std::string temporary = precompiled + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+    const std::string temporary = temporary_beside(precompiled);
     std::vector<std::string> argv{config().cxx};
     for (const char* flag : kFlags)
       if (std::string(flag) != "-shared") argv.emplace_back(flag);
     argv.insert(argv.end(), {"-fopenmp", "-x", "c++-header", "-o", temporary, header});
-    if (run_command(argv, nullptr) != 0 || std::rename(temporary.c_str(), precompiled.c_str()) != 0) {
+    if (temporary.empty() || run_command(argv, nullptr) != 0 || std::rename(temporary.c_str(), precompiled.c_str()) != 0) {
       std::remove(temporary.c_str());
       warned_["precompiled header"] = true;  // compile without it from now on
     }
@@ -220,10 +240,15 @@ std::optional<Module> ModuleCache::open(const std::string& key, const std::strin
   // the user chose otherwise, they sleep (read when libgomp loads with the first module).
   setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) return std::nullopt;
+  if (!handle) {
+    const char* error = dlerror();  // read once: a second call returns null
+    last_open_error_ = error ? error : "unknown error";
+    return std::nullopt;
+  }
   // A loadable file that is not the module for this key (a stray or damaged entry) does not count.
   const char* stored_key = static_cast<const char*>(dlsym(handle, "hypatia_module_key"));
   if (!stored_key || key != stored_key) {
+    last_open_error_ = "the file does not hold the module for key " + key;
     dlclose(handle);
     return std::nullopt;
   }
@@ -242,6 +267,13 @@ const Module* ModuleCache::load(const std::string& source) {
   const std::string module_key = key(source);
   auto it = modules_.find(module_key);
   if (it != modules_.end()) return it->second.get();
+  // Nothing is loaded from a directory someone else could have written to.
+  std::string why;
+  if (!make_directories(config().compiledir + "/cpu", why)) {
+    if (!warned_[why]) warn("[codegen] " + why + "; functions run on precompiled kernels instead, which are slower");
+    warned_[why] = true;
+    return nullptr;
+  }
   if (auto module = open(module_key, object_path(module_key))) {
     ++loaded_from_disk_;
     return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
@@ -258,14 +290,15 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
     warned_[key] = true;
     return nullptr;
   };
-  if (!make_directories(dir)) return fail("cannot create the kernel cache directory " + dir + ": " + std::strerror(errno));
+  std::string why;
+  if (!make_directories(dir, why)) return fail(why);
   const std::string header = prelude_header(dir);
   const std::string full_source = (header.empty() ? prelude_ : "#include \"" + header + "\"\n") + source +
                                   "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
   if (!write_atomically(source_path, full_source)) return fail("cannot write " + source_path);
 
-  static std::atomic<int> counter{0};
-  const std::string temporary = object + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  const std::string temporary = temporary_beside(object);
+  if (temporary.empty()) return fail("cannot create a file in " + dir + ": " + std::strerror(errno));
   std::vector<std::string> argv{config().cxx};
   for (const char* flag : kFlags) argv.emplace_back(flag);
   argv.emplace_back("-fopenmp");
@@ -290,7 +323,7 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
   }
   ++compiled_;
   auto module = open(key, object);
-  if (!module) return fail("cannot load " + object + ": " + (dlerror() ? dlerror() : "unknown error"));
+  if (!module) return fail("cannot load " + object + ": " + last_open_error_);
   return modules_.emplace(key, std::make_unique<Module>(*module)).first->second.get();
 }
 

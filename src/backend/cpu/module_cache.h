@@ -61,6 +61,7 @@ class ModuleCache {
   std::unordered_map<std::string, std::string> identity_;  // compiler -> its version text and the CPU
   std::unordered_map<std::string, bool> warned_;
   std::unordered_map<std::string, void*> symbols_;
+  std::string last_open_error_;  // why open() returned nothing
   int compiled_ = 0;
   int loaded_from_disk_ = 0;
 };

@@ -129,7 +129,7 @@ int fuse_reductions(FunctionGraph& graph) {
     if (!producer || producer->num_outputs() != 1 || !composite_of(*producer, composite)) continue;
     const auto& clients = graph.clients(mapped);
     if (clients.size() != 1 || clients[0].node != node.get()) continue;  // the values are needed elsewhere too
-    Variable fused = apply_op1(std::make_shared<FusedReduce>(reduce->kind(), reduce->axes(), std::move(composite)),
+    Variable fused = apply_op1(std::make_shared<FusedReduce>(*reduce, std::move(composite)),
                                producer->inputs(), node->where());
     replacements.emplace_back(node->output(0), fused);
   }

@@ -22,7 +22,8 @@ int canonicalize(FunctionGraph& graph);
 
 // stabilize.cpp: forms that overflow or round to nothing become stable ones: 1 / (1 + exp(t)) is
 // sigmoid(-t), 1 - sigmoid(x) is sigmoid(-x), log(sigmoid(x)) is -softplus(-x), log(1 + x) is log1p(x),
-// exp(x) - 1 is expm1(x), log(sum(exp(x))) is logsumexp(x), log(softmax(x)) is log_softmax(x).
+// exp(x) - 1 is expm1(x), log(sum(exp(x))) is logsumexp(x), log(softmax(x)) is log_softmax(x), the
+// cross-entropy of a softmax is one fused op on the logits.
 int stabilize(FunctionGraph& graph);
 
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:

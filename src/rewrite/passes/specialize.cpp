@@ -4,10 +4,12 @@
 #include "ops/blas.h"
 #include "ops/elemwise.h"
 #include "ops/nnet.h"
+#include "ops/reduce.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
 
+#include <cmath>
 #include <optional>
 
 namespace hypatia {
@@ -97,6 +99,9 @@ class DotToGemm : public LocalRewriter {
       if (subtract && side == 0) beta = constant(-1.0, dtype);  // a * x @ y - z
       Variable gemm = apply_op1(std::make_shared<Gemm>(),
                                 {z, alpha, product->dot->input(0), product->dot->input(1), beta}, node.where());
+      // The same broadcast pattern (a product of a one-row x is not a z-shaped result).
+      for (int axis = 0; axis < 2; ++axis)
+        if ((gemm.type().shape[axis] == 1) != (out.type().shape[axis] == 1)) return {};
       if (!out.type().is_supertype_of(gemm.type())) return {};
       return {gemm};
     }
@@ -115,7 +120,8 @@ class SoftmaxToPrimitives : public LocalRewriter {
     const auto& softmax_op = static_cast<const Softmax&>(node.op());
     const Variable& x = node.input(0);
     const int axis = softmax_op.axis();
-    Variable peak = max(x, axis, /*keepdims=*/true);
+    // initial=-inf: an empty axis gives an empty result, as softmax does, instead of max's error.
+    Variable peak = reduce(ReduceKind::Max, x, std::vector<int>{axis}, /*keepdims=*/true, -INFINITY);
     Variable shift = where(isinf(peak) & (peak < 0), 0, peak);
     Variable shifted = x - shift;
     Variable result = softmax_op.log() ? shifted - log(sum(exp(shifted), axis, /*keepdims=*/true))

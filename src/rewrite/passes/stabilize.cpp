@@ -92,17 +92,20 @@ class Expm1 : public LocalRewriter {
   }
 };
 
-// x - m where m is a max of something, reached through logsumexp's own steps (where, dimshuffle,
-// disconnected_grad): an exponent that is already shifted.
-bool shifted_by_a_max(const Variable& exponent) {
+// x - m where m is the max of the same x over the same axes, reached through logsumexp's own steps
+// (where, dimshuffle, disconnected_grad): an exponent that is already shifted.
+bool shifted_by_its_max(const Variable& exponent, const std::vector<int>& axes) {
   auto difference = elemwise_producer(exponent, ScalarOpId::sub);
   if (!difference) return false;
   Variable shift = difference->input(1);
   for (int hops = 0; hops < 4; ++hops) {
     std::shared_ptr<Apply> owner = shift.owner();
     if (!owner) return false;
-    if (const auto* reduce = dynamic_cast<const Reduce*>(&owner->op())) return reduce->kind() == ReduceKind::Max;
+    if (const auto* reduce = dynamic_cast<const Reduce*>(&owner->op()))
+      return reduce->kind() == ReduceKind::Max && reduce->axes() == axes && owner->input(0).is(difference->input(0));
     const bool is_where = elemwise_producer(shift, ScalarOpId::where) != nullptr;
+    if (!is_where && !dynamic_cast<const DimShuffle*>(&owner->op()) && owner->op().name() != "disconnected_grad")
+      return false;
     shift = owner->input(is_where ? 2 : 0);
   }
   return false;
@@ -124,7 +127,7 @@ class LogSumExp : public LocalRewriter {
     if (!sum_op || sum_op->kind() != ReduceKind::Sum) return {};
     auto exponential = elemwise_producer(reduced->input(0), ScalarOpId::exp);
     if (!exponential || !is_float(exponential->input(0).dtype())) return {};
-    if (shifted_by_a_max(exponential->input(0))) return {};
+    if (shifted_by_its_max(exponential->input(0), sum_op->axes())) return {};
     Variable result = logsumexp(exponential->input(0), sum_op->axes());
     if (kept_dims) result = apply_op1(kept_dims->op_ptr(), {result});
     return if_same_type(result, node);
@@ -144,11 +147,29 @@ class LogOfSoftmax : public LocalRewriter {
   }
 };
 
+// crossentropy_categorical_1hot(softmax(x), labels) -> the fused op on the logits x: finite where
+// softmax underflows to 0 (for graphs that reach this form only through other rewrites; the builder
+// makes the fused form directly, with its fused gradient).
+class CrossentropyOfSoftmax : public LocalRewriter {
+ public:
+  std::string name() const override { return "crossentropy_of_softmax"; }
+  std::vector<std::string> tracks() const override { return {"crossentropy_categorical_1hot"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto inner = node.input(0).owner();
+    const auto* softmax_op = inner ? dynamic_cast<const Softmax*>(&inner->op()) : nullptr;
+    if (!softmax_op || softmax_op->log() || softmax_op->axis() != 1) return {};
+    return if_same_type(apply_op1(std::make_shared<CrossentropyCategorical1Hot>(/*from_logits=*/true),
+                                  {inner->input(0), node.input(1)}),
+                        node);
+  }
+};
+
 }  // namespace
 
 int stabilize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
-      rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogSumExp, LogOfSoftmax>();
+      rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogSumExp, LogOfSoftmax,
+                  CrossentropyOfSoftmax>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
 
