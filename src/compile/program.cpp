@@ -360,8 +360,8 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
 std::string Program::profile_summary() const {
   if (!profiler_) return "";
   char compile[160];
-  std::snprintf(compile, sizeof compile, "; compiled in %.3f s (rewrites %.3f s, generated kernels %.3f s)",
-                rewrite_seconds_ + codegen_seconds_, rewrite_seconds_, codegen_seconds_);
+  std::snprintf(compile, sizeof compile, "; compiled in %.1f ms (rewrites %.2f ms, generated kernels %.1f ms)",
+                1e3 * (rewrite_seconds_ + codegen_seconds_), 1e3 * rewrite_seconds_, 1e3 * codegen_seconds_);
   return profiler_->summary("built at " + format_location(where_) + compile);
 }
 
