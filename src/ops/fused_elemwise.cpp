@@ -161,11 +161,13 @@ std::vector<TensorType> FusedElemwise::output_types(const std::vector<Variable>&
 }
 
 // The reference: each instruction as Elemwise::perform would run it, on whole arrays.
-void FusedElemwise::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
-  const Shape shape = broadcast_shapes_for(node, inputs);
+namespace {
+
+// The composite's outputs for inputs already broadcast to `shape`, instruction by instruction.
+std::vector<Array> interpret(const Composite& composite, const std::vector<Array>& inputs, const Shape& shape) {
   std::vector<Array> values(inputs.begin(), inputs.end());
   std::vector<Array> prepared;
-  for (const Composite::Instruction& instruction : composite_.code) {
+  for (const Composite::Instruction& instruction : composite.code) {
     prepared.clear();
     for (int ref : instruction.args) {
       const Array& value = values[ref];
@@ -176,9 +178,38 @@ void FusedElemwise::perform(const Apply& node, std::span<const Array> inputs, st
     run_scalar_kernel(instruction.op, instruction.typing, prepared, out);
     values.push_back(std::move(out));
   }
-  for (size_t k = 0; k < composite_.outputs.size(); ++k) {
-    const Array& value = values[composite_.outputs[k]];
-    outputs[k] = composite_.outputs[k] < composite_.num_inputs() ? value.broadcast_to(shape).copy() : value;
+  std::vector<Array> results;
+  for (int ref : composite.outputs) results.push_back(values[ref]);
+  return results;
+}
+
+}  // namespace
+
+// The reference, and the kernels of a machine without a compiler: the instructions run as
+// precompiled loops over blocks of rows (numexpr's way), so the temporaries stay in cache.
+void FusedElemwise::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const Shape shape = broadcast_shapes_for(node, inputs);
+  constexpr int64_t kBlockElements = 8192;
+  const int64_t row = shape.empty() || shape[0] == 0 ? 1 : shape_size(shape) / shape[0];
+  const int64_t rows_per_block = std::max<int64_t>(1, kBlockElements / std::max<int64_t>(row, 1));
+  std::vector<Array> broadcast;
+  for (const Array& input : inputs) broadcast.push_back(input.broadcast_to(shape));
+  if (shape.empty() || shape[0] <= rows_per_block) {
+    std::vector<Array> results = interpret(composite_, broadcast, shape);
+    for (size_t k = 0; k < results.size(); ++k)
+      outputs[k] = composite_.outputs[k] < composite_.num_inputs() ? results[k].copy() : results[k];
+    return;
+  }
+  for (size_t k = 0; k < composite_.outputs.size(); ++k)
+    outputs[k] = Array::empty(shape, composite_.dtype_of(composite_.outputs[k]));
+  std::vector<Array> block_inputs(broadcast.size());
+  for (int64_t first = 0; first < shape[0]; first += rows_per_block) {
+    const Slice rows{first, std::min(shape[0], first + rows_per_block), 1};
+    Shape block_shape = shape;
+    block_shape[0] = rows.stop - rows.start;
+    for (size_t i = 0; i < broadcast.size(); ++i) block_inputs[i] = broadcast[i].slice({rows});
+    std::vector<Array> results = interpret(composite_, block_inputs, block_shape);
+    for (size_t k = 0; k < results.size(); ++k) outputs[k].slice({rows}).copy_from(results[k]);
   }
 }
 

@@ -423,3 +423,26 @@ TEST(Codegen, ReviewedEdgeCases) {
   auto lse = hp::function({u, v}, {hp::log(hp::sum(hp::exp(u - hp::max(v))))});
   EXPECT_NEAR(lse({Array::from({1000.0, 1000.0}), Array::from({0.0})})[0].item(), 1000.0 + std::log(2.0), 1e-9);
 }
+
+// Without a compiler a fused loop runs on the precompiled loops in blocks of rows: same values as
+// the graph as built, also across block boundaries and with broadcasting operands.
+TEST(ModuleCache, WithoutACompilerFusedLoopsRunInBlocks) {
+  ScratchCache scratch;
+  const std::string saved = hp::config().cxx;
+  hp::set_warning_handler(capture_warning);
+  hp::config().cxx = "";
+  auto x = hp::tensor3("x", DType::Float32), y = hp::tensor(DType::Float32, {1, -1, 1}, "y");
+  auto out = hp::arctan2(hp::sinh(x * 0.25), hp::cosh(y)) * hp::erfc(x) - y;
+  auto fast = hp::function({x, y}, {out});
+  int fused = 0;
+  for (const auto& node : hp::toposort(fast.graph_outputs())) fused += node->op().name() == "fused";
+  EXPECT_EQ(fused, 1);
+  auto reference = hp::function({x, y}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const Array xv = sample({3001, 7, 3}, DType::Float32, 11), yv = sample({1, 7, 1}, DType::Float32, 12);
+  EXPECT_TRUE(same_values(fast({xv, yv})[0], reference({xv, yv})[0], "blocks"));
+  const Array xt = sample({3, 7, 5000}, DType::Float32, 13).transpose({2, 1, 0});  // rows of 21, strided
+  const Array yt = sample({1, 7, 1}, DType::Float32, 14);
+  EXPECT_TRUE(same_values(fast({xt, yt})[0], reference({xt, yt})[0], "strided blocks"));
+  hp::config().cxx = saved;
+  hp::set_warning_handler(nullptr);
+}
