@@ -1,4 +1,6 @@
 // Shape and Shape_i: a tensor's runtime shape as an int64 vector or scalar.
+#include "ops/shape_query.h"
+
 #include "hypatia/shape_ops.h"
 
 namespace hypatia {
@@ -24,6 +26,7 @@ class ShapeIOp : public Op {
   explicit ShapeIOp(int axis) : axis_(axis) {}
   std::string name() const override { return "shape_i"; }
   std::string props() const override { return std::to_string(axis_); }
+  int axis() const { return axis_; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     if (axis_ < 0 || axis_ >= inputs.at(0).ndim())
       throw ValueError("[shape_i] axis " + std::to_string(axis_) + " is out of range for " + inputs[0].type().str());
@@ -42,6 +45,11 @@ class ShapeIOp : public Op {
 };
 
 }  // namespace
+
+int shape_i_axis(const Op& op) {
+  const auto* shape_i_op = dynamic_cast<const ShapeIOp*>(&op);
+  return shape_i_op ? shape_i_op->axis() : -1;
+}
 
 Variable shape(const Operand& x) { return apply_op1(std::make_shared<ShapeOp>(), {x.as_variable()}, x.where()); }
 

@@ -317,3 +317,25 @@ TEST(Rewrite, StabilizeLogSumExp) {
     EXPECT_EQ(count_ops(graph, "max") + count_ops(graph, "fused_max"), 1);
   }
 }
+
+// A dimension of a computed value comes from its inputs' shapes: the value need not be computed.
+TEST(Rewrite, CanonicalizeReadsShapesFromInputs) {
+  auto x = hp::matrix("x"), w = hp::matrix("w");
+  auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
+  auto rows = hp::shape_i(hidden, 0), cols = hp::shape_i(hidden, 1);
+  hp::FunctionGraph graph({x, w}, {rows * cols});
+  hp::canonicalize(graph);
+  EXPECT_EQ(count_ops(graph, "tanh"), 0);
+  EXPECT_EQ(count_ops(graph, "dot"), 0);
+  auto f = hp::function({x, w}, {rows * cols});
+  EXPECT_EQ(f({Array::zeros({3, 4}), Array::zeros({4, 5})})[0].item(), 15.0);
+  // The MLP's gradient reads the softmax's width: after rewriting, the shape comes from the weights.
+  auto y = hp::vector("y", DType::Int64);
+  auto v = hp::shared(Array::zeros({5, 2}), "v");
+  auto cost = hp::mean(hp::categorical_crossentropy(hp::softmax(hp::dot(hidden, v)), y));
+  auto g = hp::function({x, w, y}, {hp::grad(cost, w)});
+  auto reference = hp::function({x, w, y}, {hp::grad(cost, w)}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const Array xv = hp::random::uniform({3, 4}, -1, 1), wv = hp::random::uniform({4, 5}, -1, 1);
+  const Array yv = Array::from_vector<int64_t>({0, 1, 1});
+  EXPECT_TRUE(arrays_close(g({xv, wv, yv})[0], reference({xv, wv, yv})[0], 1e-10, 1e-12));
+}

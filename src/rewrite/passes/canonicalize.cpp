@@ -1,8 +1,11 @@
 // Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
-// casts and dimshuffles), so later passes see fewer forms of the same computation.
+// casts and dimshuffles, shapes read from the inputs' shapes), so later passes see fewer forms of the
+// same computation.
+#include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "ops/dimshuffle.h"
 #include "ops/elemwise.h"
+#include "ops/shape_query.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
@@ -48,6 +51,42 @@ class IdentityOperand : public LocalRewriter {
         break;
     }
     return {};
+  }
+};
+
+// shape_i(v, k) of a computed v: its op's infer_shape gives the dimension from the inputs' shapes, so
+// v need not be computed for its shape (Theano's shape feature, one dimension at a time; the sweeps
+// carry it back to the roots). Ops whose rule reads their own output are left alone.
+class ShapeOfComputedValue : public LocalRewriter {
+ public:
+  std::string name() const override { return "shape_of_computed_value"; }
+  std::vector<std::string> tracks() const override { return {"shape_i"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const int axis = shape_i_axis(node.op());
+    const Variable& value = node.input(0);
+    std::shared_ptr<Apply> owner = value.owner();
+    if (axis < 0 || !owner) return {};
+    std::vector<std::vector<Variable>> input_shapes;
+    for (const Variable& input : owner->inputs()) {
+      std::vector<Variable> dims;
+      for (int a = 0; a < input.ndim(); ++a) dims.push_back(shape_i(input, a));
+      input_shapes.push_back(std::move(dims));
+    }
+    std::vector<std::vector<Variable>> shapes;
+    try {
+      shapes = owner->op().infer_shape(*owner, input_shapes);
+    } catch (const Error&) {
+      return {};
+    }
+    if (value.index() >= static_cast<int>(shapes.size()) || axis >= static_cast<int>(shapes[value.index()].size()))
+      return {};
+    Variable dim = shapes[value.index()][axis];
+    if (!dim || dim.ndim() != 0 || !is_integer(dim.dtype())) return {};
+    for (const auto& step : toposort({dim}))
+      for (const Variable& input : step->inputs())
+        if (input.is(value)) return {};
+    if (dim.dtype() != DType::Int64) dim = cast(dim, DType::Int64);
+    return {dim};
   }
 };
 
@@ -130,7 +169,8 @@ class FoldConstants : public LocalRewriter {
 
 int canonicalize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
-      rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, FoldConstants>();
+      rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOfComputedValue,
+                  FoldConstants>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
 
