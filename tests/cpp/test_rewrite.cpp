@@ -339,3 +339,17 @@ TEST(Rewrite, CanonicalizeReadsShapesFromInputs) {
   const Array yv = Array::from_vector<int64_t>({0, 1, 1});
   EXPECT_TRUE(arrays_close(g({xv, wv, yv})[0], reference({xv, wv, yv})[0], 1e-10, 1e-12));
 }
+
+TEST(Rewrite, CanonicalizeLiftsTransposesThroughElementwiseOps) {
+  auto x = hp::matrix("x"), y = hp::matrix("y");
+  // (x.T * y.T + 2).T is x * y + 2: the transposes meet and cancel.
+  auto out = (x.T() * y.T() + 2.0).T();
+  hp::FunctionGraph graph({x, y}, {out});
+  hp::canonicalize(graph);
+  EXPECT_EQ(count_ops(graph, "dimshuffle"), 0) << hp::debugprint(graph.outputs());
+  auto f = hp::function({x, y}, {out, x.T() * y.T(), x.T() + y});  // the last: mixed, stays as built
+  auto reference = hp::function({x, y}, {out, x.T() * y.T(), x.T() + y}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const Array square = hp::random::uniform({3, 3}, -1, 1);
+  auto got = f({square, square.transpose()}), expected = reference({square, square.transpose()});
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], expected[k], 0, 0)) << k;
+}

@@ -1,6 +1,8 @@
 // Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
-// casts and dimshuffles, shapes read from the inputs' shapes), so later passes see fewer forms of the
-// same computation.
+// casts and dimshuffles, shapes read from the inputs' shapes, transposes lifted through elementwise
+// ops), so later passes see fewer forms of the same computation.
+#include <algorithm>
+
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "ops/dimshuffle.h"
@@ -139,6 +141,45 @@ class DimShuffleRewrites : public LocalRewriter {
   }
 };
 
+// f(x.T, y.T) -> f(x, y).T: an elementwise op of operands transposed alike (the same permutation,
+// no axes added or dropped; scalar-shaped operands may stand beside them) runs on the untransposed
+// operands, often contiguous, and the result is a view. Transposes then meet and cancel.
+class LiftTransposeThroughElemwise : public LocalRewriter {
+ public:
+  std::string name() const override { return "lift_transpose_through_elemwise"; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto* elemwise = dynamic_cast<const Elemwise*>(&node.op());
+    if (!elemwise || node.output(0).ndim() < 2) return {};
+    std::vector<int> permutation;
+    std::vector<Variable> inputs;
+    for (const Variable& input : node.inputs()) {
+      bool scalar_shaped = true;
+      for (int64_t dim : input.type().shape) scalar_shaped = scalar_shaped && dim == 1;
+      std::shared_ptr<Apply> owner = input.owner();
+      const auto* shuffle = owner ? dynamic_cast<const DimShuffle*>(&owner->op()) : nullptr;
+      const bool is_permutation = shuffle && static_cast<int>(shuffle->pattern().size()) == owner->input(0).ndim() &&
+                                  std::find(shuffle->pattern().begin(), shuffle->pattern().end(), kNewAxis) ==
+                                      shuffle->pattern().end();
+      if (is_permutation && (permutation.empty() || permutation == shuffle->pattern())) {
+        permutation = shuffle->pattern();
+        inputs.push_back(owner->input(0));
+      } else if (scalar_shaped) {
+        inputs.push_back(input);  // the same under any permutation
+      } else {
+        return {};
+      }
+    }
+    if (permutation.empty()) return {};
+    bool identity = true;
+    for (size_t i = 0; i < permutation.size(); ++i) identity = identity && permutation[i] == static_cast<int>(i);
+    if (identity) return {};
+    Variable inner = apply_op1(node.op_ptr(), inputs);
+    Variable result = apply_op1(std::make_shared<DimShuffle>(permutation), {inner});
+    if (result.type() != node.output(0).type()) return {};
+    return {result};
+  }
+};
+
 // second(a, b) -> b when the static types prove there is nothing to broadcast and nothing to check:
 // a's shape is fully known and b already has the result's type.
 class UselessSecond : public LocalRewriter {
@@ -170,6 +211,7 @@ class FoldConstants : public LocalRewriter {
 int canonicalize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
       rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOfComputedValue,
+                  LiftTransposeThroughElemwise,
                   FoldConstants>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
