@@ -190,3 +190,22 @@ TEST(Gemm, GradientsShapesAndErrors) {
   EXPECT_TRUE(throws_with<hp::TypeError>(
       [&] { hp::apply_op1(std::make_shared<hp::Gemm>(), {z, x, x, y, s}); }, {"[gemm] alpha and beta must be scalars"}));
 }
+
+TEST(Gemm, MatrixVectorProductsAccumulateThroughGemm) {
+  auto z = hp::vector("z"), v = hp::vector("v"), a = hp::matrix("a");
+  const Array zv = hp::random::uniform({3}, -1, 1), vv = hp::random::uniform({4}, -1, 1),
+              av = hp::random::uniform({3, 4}, -1, 1);
+  // A @ v (GEMV) and v @ A^T, with transposed and strided matrices.
+  const std::vector<std::pair<const char*, hp::Variable>> forms = {
+      {"z - 0.5 * A @ v", z - 0.5 * hp::dot(a, v)},
+      {"v @ A.T + z", hp::dot(v, a.T()) + z},
+  };
+  for (const auto& [name, out] : forms) {
+    auto f = hp::function({z, v, a}, {out});
+    EXPECT_EQ(count_gemm(f), 1) << name << "\n" << f.debugprint();
+    auto reference = hp::function({z, v, a}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized});
+    for (const Array& matrix : {av, hp::random::uniform({4, 3}, -1, 1).transpose(),
+                                hp::random::uniform({6, 8}, -1, 1).slice({{0, 6, 2}, {0, 8, 2}})})
+      EXPECT_TRUE(arrays_close(f({zv, vv, matrix})[0], reference({zv, vv, matrix})[0], 1e-12, 1e-12)) << name;
+  }
+}

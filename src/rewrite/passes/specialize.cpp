@@ -1,6 +1,7 @@
 // Specialize: general ops with particular arguments become cheaper ops that compute the same values.
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
 #include "ops/blas.h"
 #include "ops/elemwise.h"
 #include "ops/nnet.h"
@@ -56,9 +57,11 @@ struct ScaledProduct {
 };
 
 std::optional<ScaledProduct> scaled_product(const FunctionGraph& graph, const Variable& term, const Apply& reader) {
+  // Matrix products, and matrix-vector products (GEMV, computed as a GEMM with one column).
   auto is_matrix_dot = [&](const std::shared_ptr<Apply>& node) {
-    return node && dynamic_cast<const Dot*>(&node->op()) && node->input(0).ndim() == 2 && node->input(1).ndim() == 2 &&
-           node->input(0).dtype() == term.dtype() && node->input(1).dtype() == term.dtype();
+    if (!node || !dynamic_cast<const Dot*>(&node->op())) return false;
+    const int a = node->input(0).ndim(), b = node->input(1).ndim();
+    return (a == 2 || b == 2) && node->input(0).dtype() == term.dtype() && node->input(1).dtype() == term.dtype();
   };
   if (!only_reader_is(graph, term, reader)) return std::nullopt;
   if (is_matrix_dot(term.owner())) return ScaledProduct{term.owner(), Variable()};
@@ -73,7 +76,8 @@ std::optional<ScaledProduct> scaled_product(const FunctionGraph& graph, const Va
   return std::nullopt;
 }
 
-// z + a * dot(x, y), z - a * dot(x, y), a * dot(x, y) - z (and without a): one GEMM, beta * z +
+// z + a * dot(x, y), z - a * dot(x, y), a * dot(x, y) - z (and without a), for matrices and for a
+// matrix times a vector (GEMV as a one-column GEMM): one GEMM, beta * z +
 // alpha * x @ y, when z has the product's shape (a broadcast z stays for fusion) and nothing else
 // reads the product. BLAS then reads z once and writes the result once.
 class DotToGemm : public LocalRewriter {
@@ -82,13 +86,14 @@ class DotToGemm : public LocalRewriter {
   std::vector<std::string> tracks() const override { return {"add", "sub"}; }
   std::vector<Variable> transform(const FunctionGraph& graph, const Apply& node) const override {
     const Variable out = node.output(0);
-    if (!is_float(out.dtype()) || out.ndim() != 2) return {};
+    if (!is_float(out.dtype()) || (out.ndim() != 2 && out.ndim() != 1)) return {};
     const bool subtract = node.op().name() == "sub";
     for (int side = 0; side < 2; ++side) {
       const Variable &term = node.input(side), &z = node.input(1 - side);
-      if (z.dtype() != out.dtype() || z.ndim() != 2) continue;
+      if (z.dtype() != out.dtype() || z.ndim() != out.ndim()) continue;
       bool broadcasts = false;
-      for (int axis = 0; axis < 2; ++axis) broadcasts = broadcasts || (z.type().shape[axis] == 1 && out.type().shape[axis] != 1);
+      for (int axis = 0; axis < out.ndim(); ++axis)
+        broadcasts = broadcasts || (z.type().shape[axis] == 1 && out.type().shape[axis] != 1);
       if (broadcasts) continue;
       auto product = scaled_product(graph, term, node);
       if (!product) continue;
@@ -97,10 +102,21 @@ class DotToGemm : public LocalRewriter {
       Variable beta = constant(1.0, dtype);
       if (subtract && side == 1) alpha = neg(alpha);  // z - a * x @ y
       if (subtract && side == 0) beta = constant(-1.0, dtype);  // a * x @ y - z
-      Variable gemm = apply_op1(std::make_shared<Gemm>(),
-                                {z, alpha, product->dot->input(0), product->dot->input(1), beta}, node.where());
+      Variable x = product->dot->input(0), y = product->dot->input(1), z_matrix = z;
+      // A vector result: the vector operand as a column (A @ v) or a row (v @ A), z likewise.
+      const bool column = out.ndim() == 1 && y.ndim() == 1, row = out.ndim() == 1 && x.ndim() == 1;
+      if (column) {
+        y = dimshuffle(y, {0, kNewAxis});
+        z_matrix = dimshuffle(z, {0, kNewAxis});
+      } else if (row) {
+        x = dimshuffle(x, {kNewAxis, 0});
+        z_matrix = dimshuffle(z, {kNewAxis, 0});
+      }
+      Variable gemm = apply_op1(std::make_shared<Gemm>(), {z_matrix, alpha, x, y, beta}, node.where());
+      if (column) gemm = dimshuffle(gemm, {0});
+      if (row) gemm = dimshuffle(gemm, {1});
       // The same broadcast pattern (a product of a one-row x is not a z-shaped result).
-      for (int axis = 0; axis < 2; ++axis)
+      for (int axis = 0; axis < out.ndim(); ++axis)
         if ((gemm.type().shape[axis] == 1) != (out.type().shape[axis] == 1)) return {};
       if (!out.type().is_supertype_of(gemm.type())) return {};
       return {gemm};
