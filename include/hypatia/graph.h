@@ -33,6 +33,12 @@ struct TensorType {
   }
   int ndim() const { return static_cast<int>(shape.size()); }
   bool broadcastable(int axis) const { return shape[axis] == 1; }
+  // Every dimension is a known 1 (a 0-d tensor too): one element, whatever it is broadcast against.
+  bool has_one_element() const {
+    for (int64_t dim : shape)
+      if (dim != 1) return false;
+    return true;
+  }
   bool operator==(const TensorType& other) const = default;
   // The array fits: same dtype and ndim, and every known dimension matches.
   bool accepts(const Array& value) const;

@@ -139,9 +139,7 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     return b.str();
   };
   std::ostringstream out;
-  out << "// " << (spec.kind == ReduceKind::Sum ? "sum" : spec.kind == ReduceKind::Prod ? "prod"
-                   : spec.kind == ReduceKind::Max ? "max" : "min")
-      << " of " << composite.str() << "\n";
+  out << "// " << Reduce(spec.kind, {}).name() << " of " << composite.str() << "\n";
   out << "extern \"C\" void " << symbol
       << "(const int64_t* sizes, char* const* data, const int64_t* strides, int threads) {\n"
       << "  using Acc = " << acc << ";\n"

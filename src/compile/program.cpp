@@ -200,24 +200,20 @@ void Program::plan_releases() {
 }
 
 void Program::plan_in_place_updates() {
+  std::unordered_map<const Apply*, Step*> step_of;
+  for (Step& step : steps_) step_of[step.node.get()] = &step;
+  std::unordered_map<const Apply*, int> updates_computed;  // per node
+  for (size_t u = 0; u < updated_.size(); ++u)
+    if (auto owner = graph_->outputs()[num_outputs_ + u].owner()) ++updates_computed[owner.get()];
   size_t destroyers = 0;
-  std::unordered_set<const VariableNode*> destroyed;
-  std::unordered_set<const Apply*> marked;  // a node computing two updates overwrites neither
   for (size_t u = 0; u < updated_.size(); ++u) {
     const Variable target = updated_[u], value = graph_->outputs()[num_outputs_ + u];
     std::shared_ptr<Apply> node = value.owner();
-    if (!node || node->num_outputs() != 1 || destroyed.count(target.node())) continue;
-    bool computes_another_update = false;
-    for (size_t v = 0; v < updated_.size(); ++v)
-      computes_another_update = computes_another_update || (v != u && graph_->outputs()[num_outputs_ + v].owner() == node);
-    if (computes_another_update || marked.count(node.get())) continue;
+    // A node computing two updates overwrites neither.
+    if (!node || node->num_outputs() != 1 || updates_computed[node.get()] > 1) continue;
+    Step& step = *step_of.at(node.get());
     const bool is_gemm = dynamic_cast<const Gemm*>(&node->op()) != nullptr;
-    const bool is_elemwise = steps_.empty() ? false : [&] {
-      for (const Step& step : steps_)
-        if (step.node == node) return step.kernel.kind == CpuKernel::Kind::Elemwise;
-      return false;
-    }();
-    if (!is_gemm && !is_elemwise) continue;
+    if (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise) continue;
     int input = -1;
     for (size_t k = 0; k < node->inputs().size() && input < 0; ++k)
       if (node->input(k).is(target) && (!is_gemm || k == 0)) input = static_cast<int>(k);
@@ -231,19 +227,13 @@ void Program::plan_in_place_updates() {
     for (const Client& client : graph_->clients(value)) only_a_result = only_a_result && !client.node;
     if (!only_a_result) continue;
     // Another update step that reads the variable would see the new value: leave both alone.
-    bool read_elsewhere_late = false;
+    bool read_by_another_update = false;
     for (const Client& client : graph_->clients(target))
-      if (client.node && client.node != node.get())
-        for (size_t v = 0; v < updated_.size(); ++v)
-          read_elsewhere_late = read_elsewhere_late || client.node == graph_->outputs()[num_outputs_ + v].owner().get();
-    if (read_elsewhere_late) continue;
-    for (size_t i = 0; i < steps_.size(); ++i)
-      if (steps_[i].node == node) {
-        steps_[i].destroy_input = input;
-        ++destroyers;
-      }
-    marked.insert(node.get());
-    destroyed.insert(target.node());
+      read_by_another_update = read_by_another_update ||
+                               (client.node && client.node != node.get() && updates_computed.count(client.node));
+    if (read_by_another_update) continue;
+    step.destroy_input = input;
+    ++destroyers;
   }
   // The marked steps go last, in their order; every other reader of their targets is then before them.
   std::stable_partition(steps_.begin(), steps_.end(), [](const Step& step) { return step.destroy_input < 0; });

@@ -105,8 +105,8 @@ std::vector<TensorType> Gemm::output_types(const std::vector<Variable>& inputs) 
   if (z.ndim() != 2 || x.ndim() != 2 || y.ndim() != 2)
     throw TypeError("[gemm] z, x and y must be matrices, got " + z.type().str() + ", " + x.type().str() + ", " + y.type().str());
   for (const Variable* scalar : {&alpha, &beta})
-    for (int64_t dim : scalar->type().shape)
-      if (dim != 1) throw TypeError("[gemm] alpha and beta must be scalars, got " + scalar->type().str());
+    if (!scalar->type().has_one_element())
+      throw TypeError("[gemm] alpha and beta must be scalars, got " + scalar->type().str());
   std::vector<int64_t> shape = {x.type().shape[0], y.type().shape[1]};
   for (int axis = 0; axis < 2; ++axis)
     if (shape[axis] == TensorType::kUnknown) shape[axis] = z.type().shape[axis];

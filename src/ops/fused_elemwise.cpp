@@ -236,13 +236,9 @@ size_t FusedReduce::hash() const { return composite_.hash() * 31 + std::hash<std
 
 std::vector<TensorType> FusedReduce::output_types(const std::vector<Variable>& inputs) const {
   if (composite_.outputs.size() != 1) throw TypeError("[" + name() + "] reduces a composite of one output");
+  // The reduction's type of a value typed like the composite's result.
   const TensorType mapped = FusedElemwise(composite_).output_types(inputs).at(0);
-  std::vector<int64_t> shape;
-  for (int axis = 0; axis < mapped.ndim(); ++axis)
-    if (!std::binary_search(reduce_.axes().begin(), reduce_.axes().end(), axis)) shape.push_back(mapped.shape[axis]);
-  for (int axis : reduce_.axes())
-    if (axis < 0 || axis >= mapped.ndim()) throw ValueError("[" + name() + "] axis " + std::to_string(axis) + " is out of range");
-  return {TensorType(reduce_output_dtype(reduce_.kind(), mapped.dtype), std::move(shape))};
+  return reduce_.output_types({tensor(mapped.dtype, mapped.shape)});
 }
 
 void FusedReduce::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {

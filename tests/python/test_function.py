@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import hypatia as theano
-import hypatia as th
 import hypatia.tensor as T
 
 
@@ -245,18 +244,6 @@ def test_givens_of_another_type_is_refused():
 # ---------------------------------------------------------------------------------------------------------
 # In, Out, modes
 # ---------------------------------------------------------------------------------------------------------
-
-def test_in_name_and_default_value():
-    """Theano tutorial: function([x, In(y, value=1), In(w, value=2, name='w_by_name')], z)."""
-    x, y, w = T.dscalars("x", "y", "w")
-    z = (x + y) * w
-    f = theano.function([x, theano.In(y, value=1), theano.In(w, value=2, name="w_by_name")], z)
-    assert f(33) == 68
-    assert f(33, 2) == 70
-    assert f(33, 0, 1) == 33
-    assert f(33, w_by_name=1) == 34
-    assert f(33, w_by_name=1, y=0) == 33
-
 
 def test_in_default_does_not_stick_after_an_explicit_value():
     x = T.dvector("x")
@@ -806,22 +793,22 @@ def test_shared_allow_downcast_and_strict_govern_set_value():
 
 def test_compiler_settings_reach_the_core(tmp_path):
     # compiledir, cxx and openmp_threads are the C++ core's settings; config reads and changes them there.
-    with th.config.change_flags(compiledir=str(tmp_path), openmp_threads=1):
-        assert th.config.compiledir == str(tmp_path) and th.config.openmp_threads == 1
-        x = th.tensor.dvector("x")
-        f = th.function([x], th.tensor.exp(x) * 2.5 - th.tensor.log1p(x) / 3.25 + 0.125)
+    with theano.config.change_flags(compiledir=str(tmp_path), openmp_threads=1):
+        assert theano.config.compiledir == str(tmp_path) and theano.config.openmp_threads == 1
+        x = theano.tensor.dvector("x")
+        f = theano.function([x], theano.tensor.exp(x) * 2.5 - theano.tensor.log1p(x) / 3.25 + 0.125)
         np.testing.assert_allclose(f(np.array([0.5, 2.0])),
                                    np.exp([0.5, 2.0]) * 2.5 - np.log1p([0.5, 2.0]) / 3.25 + 0.125, rtol=1e-13)
         assert any(name.endswith(".so") for name in os.listdir(tmp_path / "cpu"))
-    assert th.config.compiledir != str(tmp_path)
+    assert theano.config.compiledir != str(tmp_path)
     with pytest.raises(ValueError):
-        th.config.openmp_threads = "many"
+        theano.config.openmp_threads = "many"
 
 
 _CACHE_SCRIPT = """
-import numpy as np, hypatia as th
-x = th.tensor.fvector("x")
-f = th.function([x], th.tensor.tanh(x * 1.75 + 0.5) * th.tensor.exp(-x))
+import numpy as np, hypatia as theano
+x = theano.tensor.fvector("x")
+f = theano.function([x], theano.tensor.tanh(x * 1.75 + 0.5) * theano.tensor.exp(-x))
 v = np.linspace(-3, 3, 7).astype("float32")
 np.testing.assert_allclose(f(v), np.tanh(v * 1.75 + 0.5) * np.exp(-v), rtol=1e-5)
 print("ok")

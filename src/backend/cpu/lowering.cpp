@@ -11,22 +11,12 @@
 
 namespace hypatia {
 
-namespace {
-
-bool has_one_element(const Variable& v) {
-  for (int64_t dim : v.type().shape)
-    if (dim != 1) return false;
-  return true;
-}
-
-}  // namespace
-
 bool elemwise_kernel_spec(const Apply& node, ElemwiseKernelSpec& spec) {
   if (!composite_of(node, spec.composite)) return false;
   spec.scalar_inputs.clear();
   spec.invariant_inner.clear();
   for (const Variable& input : node.inputs()) {
-    const bool scalar = has_one_element(input);
+    const bool scalar = input.type().has_one_element();
     spec.scalar_inputs.push_back(scalar);
     spec.invariant_inner.push_back(!scalar && input.ndim() > 0 && input.type().shape.back() == 1);
   }
@@ -59,7 +49,7 @@ bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec) {
   spec.invariant_k2.clear();
   const std::vector<int>& axes = reduce->axes();
   for (const Variable& input : node.inputs()) {
-    const bool scalar = has_one_element(input);
+    const bool scalar = input.type().has_one_element();
     bool along_r = !axes.empty(), along_k2 = !axes.empty() && axes.back() + 1 < input.ndim();
     for (int axis : axes) along_r = along_r && input.type().shape[axis] == 1;
     for (int axis = axes.empty() ? input.ndim() : axes.back() + 1; axis < input.ndim(); ++axis)
@@ -79,14 +69,16 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
   for (size_t i = 0; i < nodes.size(); ++i) {
     ElemwiseKernelSpec elemwise;
     ReduceKernelSpec reduce;
+    // Rendered once under a placeholder name, then named by a hash of that text.
+    constexpr const char* kPlaceholder = "hypatia_kernel_placeholder";
     std::string definition, prefix;
     if (elemwise_kernel_spec(*nodes[i], elemwise)) {
       kernels[i].kind = CpuKernel::Kind::Elemwise;
-      definition = render_elemwise_kernel(elemwise, "kernel");
+      definition = render_elemwise_kernel(elemwise, kPlaceholder);
       prefix = "hypatia_elemwise_";
     } else if (reduce_kernel_spec(*nodes[i], reduce)) {
       kernels[i].kind = CpuKernel::Kind::Reduce;
-      definition = render_reduce_kernel(reduce, "kernel");
+      definition = render_reduce_kernel(reduce, kPlaceholder);
       prefix = "hypatia_reduce_";
     } else {
       continue;
@@ -95,8 +87,8 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
     // Kernels an earlier function of this process compiled are reused; only the others are compiled.
     if (cache.loaded_symbol(symbols[i]) || rendered[symbols[i]]) continue;
     rendered[symbols[i]] = true;
-    definitions.push_back(kernels[i].kind == CpuKernel::Kind::Elemwise ? render_elemwise_kernel(elemwise, symbols[i])
-                                                                       : render_reduce_kernel(reduce, symbols[i]));
+    definition.replace(definition.find(kPlaceholder), std::string(kPlaceholder).size(), symbols[i]);
+    definitions.push_back(std::move(definition));
   }
   if (!definitions.empty()) {
     if (const Module* module = cache.load(render_cpu_module(definitions)))

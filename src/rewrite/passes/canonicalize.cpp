@@ -153,8 +153,7 @@ class LiftTransposeThroughElemwise : public LocalRewriter {
     std::vector<int> permutation;
     std::vector<Variable> inputs;
     for (const Variable& input : node.inputs()) {
-      bool scalar_shaped = true;
-      for (int64_t dim : input.type().shape) scalar_shaped = scalar_shaped && dim == 1;
+      const bool scalar_shaped = input.type().has_one_element();
       std::shared_ptr<Apply> owner = input.owner();
       const auto* shuffle = owner ? dynamic_cast<const DimShuffle*>(&owner->op()) : nullptr;
       const bool is_permutation = shuffle && static_cast<int>(shuffle->pattern().size()) == owner->input(0).ndim() &&

@@ -39,12 +39,6 @@ class PowByConstant : public LocalRewriter {
   }
 };
 
-bool has_one_element(const Variable& v) {
-  for (int64_t dim : v.type().shape)
-    if (dim != 1) return false;
-  return true;
-}
-
 bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
   const auto& clients = graph.clients(v);
   return clients.size() == 1 && clients[0].node == &reader;
@@ -69,7 +63,7 @@ std::optional<ScaledProduct> scaled_product(const FunctionGraph& graph, const Va
   if (!product) return std::nullopt;
   for (int side = 0; side < 2; ++side) {
     const Variable &scale = product->input(side), &other = product->input(1 - side);
-    if (has_one_element(scale) && scale.dtype() == term.dtype() && is_matrix_dot(other.owner()) &&
+    if (scale.type().has_one_element() && scale.dtype() == term.dtype() && is_matrix_dot(other.owner()) &&
         only_reader_is(graph, other, *product))
       return ScaledProduct{other.owner(), scale};
   }
