@@ -32,6 +32,51 @@ std::optional<BlasView> blas_view(const Array& a) {
   return std::nullopt;
 }
 
+// A vector's step for BLAS: the stride along its only non-trivial axis (none when it runs backwards).
+std::optional<int> vector_increment(const Array& v, int axis) {
+  if (v.shape()[axis] == 1) return 1;
+  const int64_t stride = v.strides()[axis];
+  if (stride <= 0) return std::nullopt;  // BLAS reads a negative increment from the other end
+  return static_cast<int>(stride);
+}
+
+// The products that are matrix-vector (one column or one row out) or outer (one deep, added to c)
+// go to GEMV and GER, which do less work per element than a one-column GEMM.
+template <class T>
+bool gemv_or_ger(const Array& a, BlasView va, const Array& b, BlasView vb, Array& c, T alpha, T beta) {
+  const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
+  auto gemv = [](CBLAS_TRANSPOSE trans, int rows, int cols, T alpha, const T* matrix, int ld, const T* x, int incx,
+                 T beta, T* y, int incy) {
+    if constexpr (std::is_same_v<T, float>) cblas_sgemv(CblasRowMajor, trans, rows, cols, alpha, matrix, ld, x, incx, beta, y, incy);
+    else cblas_dgemv(CblasRowMajor, trans, rows, cols, alpha, matrix, ld, x, incx, beta, y, incy);
+  };
+  auto flip = [](CBLAS_TRANSPOSE t) { return t == CblasNoTrans ? CblasTrans : CblasNoTrans; };
+  // c may be fresh memory: with beta = 0 some GEMV kernels still scale it, so NaN garbage would stay.
+  if (beta == T(0) && (n == 1 || m == 1)) std::fill_n(c.data<T>(), c.size(), T(0));
+  if (n == 1 && m > 1) {  // c = a @ b[:, 0]; a is stored m x k (NoTrans) or k x m (Trans)
+    const auto inc = vector_increment(b, 0);
+    if (!inc) return false;
+    const bool plain = va.trans == CblasNoTrans;
+    gemv(va.trans, plain ? m : k, plain ? k : m, alpha, a.data<T>(), va.ld, b.data<T>(), *inc, beta, c.data<T>(), 1);
+    return true;
+  }
+  if (m == 1 && n > 1) {  // c[0, :] = b.T @ a[0, :]
+    const auto inc = vector_increment(a, 1);
+    if (!inc) return false;
+    const bool plain = vb.trans == CblasNoTrans;
+    gemv(flip(vb.trans), plain ? k : n, plain ? n : k, alpha, b.data<T>(), vb.ld, a.data<T>(), *inc, beta, c.data<T>(), 1);
+    return true;
+  }
+  if (k == 1 && beta == T(1) && m > 1 && n > 1) {  // c += alpha * outer(a[:, 0], b[0, :])
+    const auto inc_a = vector_increment(a, 0), inc_b = vector_increment(b, 1);
+    if (!inc_a || !inc_b) return false;
+    if constexpr (std::is_same_v<T, float>) cblas_sger(CblasRowMajor, m, n, alpha, a.data<T>(), *inc_a, b.data<T>(), *inc_b, c.data<T>(), n);
+    else cblas_dger(CblasRowMajor, m, n, alpha, a.data<T>(), *inc_a, b.data<T>(), *inc_b, c.data<T>(), n);
+    return true;
+  }
+  return false;
+}
+
 template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha = T(1), T beta = T(0)) {
   Array a_in = a, b_in = b;
   auto va = blas_view(a_in), vb = blas_view(b_in);
@@ -44,6 +89,7 @@ template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha =
     vb = blas_view(b_in);
   }
   const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
+  if (gemv_or_ger<T>(a_in, *va, b_in, *vb, c, alpha, beta)) return;
   if constexpr (std::is_same_v<T, float>)
     cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<float>(), va->ld, b_in.data<float>(),
                 vb->ld, beta, c.data<float>(), std::max(n, 1));

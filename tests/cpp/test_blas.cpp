@@ -209,3 +209,33 @@ TEST(Gemm, MatrixVectorProductsAccumulateThroughGemm) {
       EXPECT_TRUE(arrays_close(f({zv, vv, matrix})[0], reference({zv, vv, matrix})[0], 1e-12, 1e-12)) << name;
   }
 }
+
+TEST(Gemm, OneColumnOneRowAndOneDeepProductsMatchTheReference) {
+  // These take GEMV (one column or row out) and GER (one deep, beta = 1) inside Gemm; every operand
+  // layout BLAS can read in place, one it cannot (reversed), and beta = 0 on fresh memory.
+  auto z = hp::matrix("z"), x = hp::matrix("x"), y = hp::matrix("y");
+  auto a = hp::scalar("a");
+  const std::vector<std::pair<const char*, hp::Variable>> forms = {
+      {"z + a * dot", z + a * hp::dot(x, y)},
+      {"a * dot - z", a * hp::dot(x, y) - z},
+      {"z * 0 + dot", hp::dot(x, y) + z * 0.0},
+  };
+  auto layouts = [](const Array& m) {
+    const int64_t rows = m.shape()[0], cols = m.shape()[1];
+    return std::vector<Array>{m, m.transpose().copy().transpose(),
+                              hp::random::uniform({rows * 2, cols * 3}, -1, 1).slice({{0, rows * 2, 2}, {0, cols * 3, 3}}),
+                              m.slice({{hp::Slice::kNone, hp::Slice::kNone, -1}, {hp::Slice::kNone, hp::Slice::kNone, -1}})};
+  };
+  for (const auto& [m, k, n] : std::vector<std::array<int64_t, 3>>{{5, 4, 1}, {1, 4, 5}, {5, 1, 4}, {1, 1, 1}, {1, 3, 1}}) {
+    const Array zv = hp::random::uniform({m, n}, -1, 1), av = Array::scalar(-0.75);
+    for (const auto& [name, out] : forms) {
+      auto f = hp::function({z, x, y, a}, {out}, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
+      auto reference = hp::function({z, x, y, a}, {out}, {}, {},
+                                    {.on_unused_input = hp::UnusedInput::Ignore, .mode = hp::Mode::Unoptimized});
+      for (const Array& xv : layouts(hp::random::uniform({m, k}, -1, 1)))
+        for (const Array& yv : layouts(hp::random::uniform({k, n}, -1, 1)))
+          EXPECT_TRUE(arrays_close(f({zv, xv, yv, av})[0], reference({zv, xv, yv, av})[0], 1e-12, 1e-12))
+              << name << " m=" << m << " k=" << k << " n=" << n;
+    }
+  }
+}
