@@ -6,9 +6,11 @@
 
 namespace hypatia {
 
-void Profiler::record_call(const std::vector<double>& step_seconds, double call_seconds) {
+void Profiler::record_call(const std::vector<double>& step_seconds, const std::vector<bool>& wrote_in_place,
+                           double call_seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (size_t i = 0; i < step_seconds_.size() && i < step_seconds.size(); ++i) step_seconds_[i] += step_seconds[i];
+  for (size_t i = 0; i < in_place_calls_.size() && i < wrote_in_place.size(); ++i) in_place_calls_[i] += wrote_in_place[i];
   ++calls_;
   call_seconds_ += call_seconds;
 }
@@ -16,6 +18,7 @@ void Profiler::record_call(const std::vector<double>& step_seconds, double call_
 void Profiler::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::fill(step_seconds_.begin(), step_seconds_.end(), 0.0);
+  std::fill(in_place_calls_.begin(), in_place_calls_.end(), 0);
   calls_ = 0;
   call_seconds_ = 0;
 }
@@ -58,7 +61,9 @@ std::string Profiler::summary(const std::string& title) const {
     cumulative += share(step_seconds_[i]);
     std::snprintf(line, sizeof line, "  %7.1f%% %6.1f%% %9.6f %9.2f %6zu  ", share(step_seconds_[i]), cumulative,
                   step_seconds_[i], calls_ ? 1e6 * step_seconds_[i] / calls_ : 0.0, i);
-    out += line + steps_[i].node + "\n";
+    out += line + steps_[i].node;
+    if (steps_[i].may_write_in_place) out += "  [in place in " + std::to_string(in_place_calls_[i]) + " of " + std::to_string(calls_) + " calls]";
+    out += "\n";
   }
   return out;
 }

@@ -13,14 +13,19 @@ class Profiler {
  public:
   using Clock = std::chrono::steady_clock;
   // One entry per step of the schedule: how the step prints ("dot", "fused{add,tanh}") and its outputs.
+  // may_write_in_place: the step may write its result into an input's buffer (the table then says
+  // in how many calls it did).
   struct StepInfo {
     std::string op;
     std::string node;
+    bool may_write_in_place = false;
   };
-  explicit Profiler(std::vector<StepInfo> steps) : steps_(std::move(steps)), step_seconds_(steps_.size(), 0.0) {}
+  explicit Profiler(std::vector<StepInfo> steps)
+      : steps_(std::move(steps)), step_seconds_(steps_.size(), 0.0), in_place_calls_(steps_.size(), 0) {}
 
-  // A call's per-step durations, recorded under a lock so concurrent calls may profile too.
-  void record_call(const std::vector<double>& step_seconds, double call_seconds);
+  // A call's per-step durations and which steps wrote in place, recorded under a lock so concurrent
+  // calls may profile too.
+  void record_call(const std::vector<double>& step_seconds, const std::vector<bool>& wrote_in_place, double call_seconds);
   std::string summary(const std::string& title) const;
   void reset();
 
@@ -28,6 +33,7 @@ class Profiler {
   std::vector<StepInfo> steps_;
   mutable std::mutex mutex_;
   std::vector<double> step_seconds_;
+  std::vector<long> in_place_calls_;
   long calls_ = 0;
   double call_seconds_ = 0;
 };

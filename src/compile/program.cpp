@@ -1,5 +1,6 @@
 #include "compile/program.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <unordered_map>
 #include <unordered_set>
@@ -70,11 +71,12 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
     plan_in_place_updates();
   }
   plan_releases();
+  if (options.mode == Mode::FastRun) plan_in_place_intermediates();
   rewrite_seconds_ = std::chrono::duration<double>(lowering_start - rewrite_start).count();
   codegen_seconds_ = std::chrono::duration<double>(Profiler::Clock::now() - lowering_start).count();
   if (options.profile) {
     std::vector<Profiler::StepInfo> info;
-    for (const Step& step : steps_) info.push_back({step.node->op().name(), describe_node(*step.node)});
+    for (const Step& step : steps_) info.push_back({step.node->op().name(), describe_node(*step.node), step.destroy_input >= 0});
     profiler_ = std::make_unique<Profiler>(std::move(info));
   }
 }
@@ -233,12 +235,47 @@ void Program::plan_in_place_updates() {
                                (client.node && client.node != node.get() && updates_computed.count(client.node));
     if (read_by_another_update) continue;
     step.destroy_input = input;
+    step.destroy_holders = 3;  // the shared variable, its slot and the step's operand
     ++destroyers;
   }
   // The marked steps go last, in their order; every other reader of their targets is then before them.
   std::stable_partition(steps_.begin(), steps_.end(), [](const Step& step) { return step.destroy_input < 0; });
   first_destroy_step_ = steps_.size() - destroyers;
 }
+
+void Program::plan_in_place_intermediates() {
+  std::unordered_set<int> not_ours(input_slots_.begin(), input_slots_.end());
+  not_ours.insert(result_slots_.begin(), result_slots_.end());
+  for (const auto& [s, value] : constant_slots_) not_ours.insert(s);
+  for (const auto& [s, state] : shared_slots_) not_ours.insert(s);
+  for (size_t i = 0; i < first_destroy_step_; ++i) {
+    Step& step = steps_[i];
+    const Apply& node = *step.node;
+    const bool is_gemm = dynamic_cast<const Gemm*>(&node.op()) != nullptr;
+    if (step.destroy_input >= 0 || node.num_outputs() != 1 || (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise))
+      continue;
+    const TensorType& result = node.output(0).type();
+    for (size_t k = 0; k < (is_gemm ? 1 : node.inputs().size()) && step.destroy_input < 0; ++k) {
+      const int s = step.input_slots[k];
+      const TensorType& type = node.input(k).type();
+      const bool last_read_here = std::find(step.release_slots.begin(), step.release_slots.end(), s) != step.release_slots.end();
+      if (!last_read_here || not_ours.count(s) || type.dtype != result.dtype || type.ndim() != result.ndim()) continue;
+      step.destroy_input = static_cast<int>(k);
+      step.destroy_holders = 1 + std::count(step.input_slots.begin(), step.input_slots.end(), s);
+    }
+  }
+}
+
+namespace {
+
+// Whether a buffer is Hypatia's alone: `holders` references to it, no borrowed NumPy memory, writable
+// and contiguous (the kernel then reads and writes each element at one address).
+bool held_only_by(const Array& value, long holders) {
+  const auto& storage = value.storage();
+  return storage && !storage->foreign() && storage->writable() && storage.use_count() == holders && value.is_contiguous();
+}
+
+}  // namespace
 
 std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values) const {
   std::vector<bool> in_place(steps_.size() - first_destroy_step_, false);
@@ -257,9 +294,7 @@ std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values
     // Our buffer alone: held by the shared variable, its slot and the copy above, and nothing else
     // (no other function's call, no borrowed view in the caller's hands, not NumPy's memory).
     const Array& target = inputs[step.destroy_input];
-    const auto& storage = target.storage();
-    in_place[i - first_destroy_step_] = storage && !storage->foreign() && storage->writable() &&
-                                        storage.use_count() == 3 && target.shape() == shape && target.is_contiguous();
+    in_place[i - first_destroy_step_] = held_only_by(target, step.destroy_holders) && target.shape() == shape;
   }
   return in_place;
 }
@@ -286,6 +321,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
 
   std::vector<Array> step_inputs, step_outputs;
   std::vector<double> step_seconds(profiler_ ? steps_.size() : 0);
+  std::vector<bool> wrote_in_place(profiler_ ? steps_.size() : 0);
   const Profiler::Clock::time_point call_start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
   std::vector<bool> in_place;
   for (size_t index = 0; index < steps_.size(); ++index) {
@@ -294,15 +330,20 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     step_inputs.clear();
     for (int s : step.input_slots) step_inputs.push_back(values[s]);
     step_outputs.assign(step.output_slots.size(), Array());
-    // An in-place step finds its destination among its outputs: the buffer it may overwrite.
-    if (step.destroy_input >= 0 && in_place[index - first_destroy_step_]) {
+    // An in-place step finds its destination among its outputs: the buffer it may overwrite. (An
+    // intermediate of another shape is left alone by the kernel, which then allocates.)
+    if (step.destroy_input >= 0 && (index >= first_destroy_step_ ? in_place[index - first_destroy_step_]
+                                                                 : held_only_by(step_inputs[step.destroy_input], step.destroy_holders)))
       step_outputs[0] = step_inputs[step.destroy_input];
-    }
+    const void* destination = step_outputs.empty() ? nullptr : step_outputs[0].raw_data();
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
       if (step.kernel) run_cpu_kernel(step.kernel, *step.node, step_inputs, step_outputs);
       else step.node->op().perform(*step.node, step_inputs, step_outputs);
-      if (profiler_) step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
+      if (profiler_) {
+        step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
+        wrote_in_place[index] = destination && step_outputs[0].raw_data() == destination;
+      }
     } catch (const Error& error) {
       if (error.located()) throw;  // a fused node's error already names the member that failed
       rethrow_with_location(error, step.node->where());
@@ -343,7 +384,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   }
   for (size_t u = 0; u < updated_.size(); ++u) updated_[u].node()->shared->value = values[result_slots_[num_outputs_ + u]];
   if (profiler_)
-    profiler_->record_call(step_seconds, std::chrono::duration<double>(Profiler::Clock::now() - call_start).count());
+    profiler_->record_call(step_seconds, wrote_in_place, std::chrono::duration<double>(Profiler::Clock::now() - call_start).count());
   return outputs;
 }
 

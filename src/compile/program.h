@@ -28,9 +28,11 @@ class Program {
     std::vector<int> input_slots, output_slots;
     std::vector<int> release_slots;  // values whose last reader is this step
     CpuKernel kernel;  // a generated kernel; none: the op's perform()
-    // For an update computed from the shared variable's own value: which input's buffer the result
-    // may overwrite (-1: none). Such steps run last; each call checks the buffer is ours alone.
+    // Which input's buffer the result may overwrite (-1: none): an update's old value (such steps run
+    // last) or an intermediate this step reads last. Each call checks the buffer is ours alone: held
+    // by `destroy_holders` references (the value slots and this step's operand list) and nothing else.
     int destroy_input = -1;
+    long destroy_holders = 0;
   };
   // Construction, in order: check what the user passed and collect the update values; add the
   // default updates (random states) of shared variables the graph reads; check that every input is
@@ -45,6 +47,9 @@ class Program {
   // the end of the schedule, after every other reader of the variables they overwrite.
   void plan_in_place_updates();
   void plan_releases();
+  // Elementwise kernels and GEMM write into an intermediate they read last when it has the result's
+  // dtype (and, checked per call, its shape): a chain of steps then runs in one buffer.
+  void plan_in_place_intermediates();
   // The destroy steps' shape checks, all before the first of them writes (a failed call changes no
   // shared variable), then whether each may write in place this call.
   std::vector<bool> check_in_place_steps(const std::vector<Array>& values) const;

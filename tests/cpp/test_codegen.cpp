@@ -400,6 +400,34 @@ TEST(Codegen, UpdatesWriteIntoTheSharedBufferWhenNothingElseHoldsIt) {
   EXPECT_TRUE(hp::testing::arrays_close(b.get_value(), b_now, 0, 0));
 }
 
+// A step that reads an intermediate last writes its result into that buffer, unless something else
+// still sees it (a result, a view another step reads later) or it has another shape.
+TEST(Codegen, IntermediatesAreOverwrittenByTheStepThatReadsThemLast) {
+  auto x = hp::matrix("x");
+  auto e = hp::exp(x);  // read by the sum and the division: its own step
+  auto normalized = e / hp::sum(e, {1}, /*keepdims=*/true);
+  const Array xv = hp::random::uniform({6, 5}, -2, 2);
+  auto f = hp::function({x}, {normalized}, {}, {}, {.profile = true});
+  auto reference = hp::function({x}, {normalized}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  for (int call = 0; call < 2; ++call)
+    EXPECT_TRUE(hp::testing::arrays_close(f({xv})[0], reference({xv})[0], 1e-14, 1e-14));
+  EXPECT_NE(f.profile_summary().find("[in place in 2 of 2 calls]"), std::string::npos) << f.profile_summary();
+
+  const std::vector<std::pair<const char*, std::vector<hp::Variable>>> kept = {
+      {"the intermediate is a result too", {e, normalized}},
+      {"a view of it is read later", {normalized, hp::dot(hp::transpose(e), x)}},
+      {"a view of it is a result", {e.T(), normalized}},
+      {"it broadcasts against the result", {hp::exp(hp::sum(x, {1}, true)) + x}},
+      {"it is read twice by its last reader", {e * e + hp::sum(e)}},
+  };
+  for (const auto& [name, outputs] : kept) {
+    auto fast = hp::function({x}, outputs);
+    auto slow = hp::function({x}, outputs, {}, {}, {.mode = hp::Mode::Unoptimized});
+    const auto got = fast({xv}), expected = slow({xv});
+    for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(hp::testing::arrays_close(got[k], expected[k], 1e-13, 1e-13)) << name;
+  }
+}
+
 // Cases a review found: each compiled and ran wrong (or not at all) before.
 TEST(Codegen, ReviewedEdgeCases) {
   // One node computing the updates of two variables: neither is overwritten in place.
