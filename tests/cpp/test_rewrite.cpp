@@ -353,3 +353,49 @@ TEST(Rewrite, CanonicalizeLiftsTransposesThroughElementwiseOps) {
   auto got = f({square, square.transpose()}), expected = reference({square, square.transpose()});
   for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], expected[k], 0, 0)) << k;
 }
+
+TEST(Rewrite, SpecializeSumsOfProductsIntoDots) {
+  auto u = hp::vector("u"), v = hp::vector("v"), a = hp::matrix("a"), b = hp::matrix("b");
+  hp::Variable row = hp::dimshuffle(v, {hp::kNewAxis, 0}), column = hp::dimshuffle(u, {0, hp::kNewAxis});
+  auto a3 = hp::dimshuffle(a, {0, 1, hp::kNewAxis}), b3 = hp::dimshuffle(b, {hp::kNewAxis, 0, 1});
+  const std::vector<std::pair<const char*, hp::Variable>> dots = {
+      {"sum(u * u)", hp::sum(u * u)},
+      {"sum(a * v[None, :], 1)", hp::sum(a * row, {1})},
+      {"sum(v[None, :] * a, 1)", hp::sum(row * a, {1})},
+      {"sum(a * v, 1) (v without the axis)", hp::sum(a * v, {1})},
+      {"sum(u[:, None] * a, 0)", hp::sum(column * a, {0})},
+      {"sum(a[:, :, None] * b[None, :, :], 1)", hp::sum(a3 * b3, {1})},
+      {"sum(b[None] * a[..., None], 1) kept", 1.0 + hp::sum(b3 * a3, {1}, /*keepdims=*/true)},
+      {"sum(a[:, :, None] * b[:, None, :], 0)", hp::sum(a3 * hp::dimshuffle(b, {0, hp::kNewAxis, 1}), {0})},
+      {"sum(a[:, None, :] * b[None, :, :], 2)", hp::sum(hp::dimshuffle(a, {0, hp::kNewAxis, 1}) * b3, {2})},
+  };
+  const Array uv = hp::random::uniform({4}, -1, 1), vv = hp::random::uniform({4}, -1, 1), av = hp::random::uniform({4, 4}, -1, 1),
+              bv = hp::random::uniform({4, 4}, -1, 1);
+  for (const auto& [name, out] : dots) {
+    auto f = hp::function({u, v, a, b}, {out}, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
+    hp::FunctionGraph graph({u, v, a, b}, {out});
+    hp::optimize(graph, hp::Mode::FastRun);
+    EXPECT_EQ(count_ops(graph, "sum"), 0) << name << "\n" << f.debugprint();
+    EXPECT_EQ(count_ops(graph, "dot") + count_ops(graph, "gemm"), 1) << name << "\n" << f.debugprint();
+    auto reference = hp::function({u, v, a, b}, {out}, {}, {},
+                                  {.on_unused_input = hp::UnusedInput::Ignore, .mode = hp::Mode::Unoptimized});
+    EXPECT_TRUE(arrays_close(f({uv, vv, av, bv})[0], reference({uv, vv, av, bv})[0], 1e-13, 1e-14)) << name;
+  }
+  // Products that are not matrix products stay sums: a row-wise dot, a full sum of a matrix product,
+  // integers, a product read elsewhere.
+  auto i = hp::vector("i", DType::Int64);
+  const std::vector<std::pair<const char*, std::vector<hp::Variable>>> sums = {
+      {"sum(a * b, 1)", {hp::sum(a * b, {1})}},
+      {"sum(a * v)", {hp::sum(a * row)}},
+      {"sum(i * i)", {hp::sum(i * i)}},
+      {"the product is an output", {hp::sum(u * v), u * v}},
+  };
+  for (const auto& [name, outputs] : sums) {
+    hp::FunctionGraph graph({u, v, a, b, i}, outputs);
+    hp::optimize(graph, hp::Mode::FastRun);
+    EXPECT_EQ(count_ops(graph, "dot") + count_ops(graph, "gemm"), 0) << name;
+  }
+  // A shape mismatch is still reported, with the line that built the sum.
+  auto f = hp::function({u, v}, {hp::sum(u * v)});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { f({uv, Array::zeros({3})}); }, {"(4", "(3", "test_rewrite.cpp"}));
+}

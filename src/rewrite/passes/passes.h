@@ -29,7 +29,8 @@ int stabilize(FunctionGraph& graph);
 
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
 // x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats);
-// z + a * dot(x, y) and its variants are one GEMM.
+// z + a * dot(x, y) and its variants are one GEMM; sums of products that are matrix or vector
+// products (sum(u * v), sum(A * v[None, :], 1), sum(X[:, :, None] * Y[None, :, :], 1)) are dots.
 int specialize(FunctionGraph& graph);
 
 // fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays).

@@ -1,6 +1,7 @@
 // Specialize: general ops with particular arguments become cheaper ops that compute the same values.
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
+#include "hypatia/blas.h"
 #include "hypatia/shape_ops.h"
 #include "ops/blas.h"
 #include "ops/elemwise.h"
@@ -119,6 +120,62 @@ class DotToGemm : public LocalRewriter {
   }
 };
 
+// Sums of products that are matrix and vector products: sum(u * v) of vectors is dot(u, v);
+// sum(A * v[None, :], 1) is A @ v and sum(A * v[:, None], 0) is v @ A; sum(X[:, :, None] * Y[None, :, :], 1)
+// is X @ Y, and likewise with the axes permuted. BLAS does the work and no product array exists.
+// Broadcasting is static (a type's size-1 axes), so the operands' shapes are those of the product.
+class SumOfProductToDot : public LocalRewriter {
+ public:
+  std::string name() const override { return "sum_of_product_to_dot"; }
+  std::vector<std::string> tracks() const override { return {"sum"}; }
+  std::vector<Variable> transform(const FunctionGraph& graph, const Apply& node) const override {
+    const std::vector<int>& axes = static_cast<const Reduce&>(node.op()).axes();
+    const Variable& product = node.input(0);
+    const Variable out = node.output(0);
+    std::shared_ptr<Apply> mul = elemwise_producer(product, ScalarOpId::mul);
+    const int d = product.ndim();
+    if (!mul || !only_reader_is(graph, product, node) || !is_float(out.dtype()) || axes.size() != 1 || d < 1 || d > 3)
+      return {};
+    for (const Variable& operand : mul->inputs())
+      if (operand.dtype() != out.dtype()) return {};
+    // Whether an operand broadcasts along an axis of the product (axes it lacks count as broadcast).
+    auto broadcasts = [d](const Variable& v, int axis) {
+      const int offset = d - v.ndim();
+      return axis < offset || v.type().shape[axis - offset] == 1;
+    };
+    // The operand without the product's axis `dropped` (which it broadcasts along), its axes in order.
+    auto without = [d](const Variable& v, int dropped) {
+      const int offset = d - v.ndim();
+      std::vector<int> pattern;
+      for (int axis = std::max(offset, 0); axis < d; ++axis)
+        if (axis != dropped) pattern.push_back(axis - offset);
+      return dimshuffle(v, pattern);
+    };
+    const int r = axes[0];
+    Variable result;
+    for (int side = 0; side < 2 && !result; ++side) {
+      const Variable &a = mul->input(side), &b = mul->input(1 - side);
+      if (broadcasts(a, r) || broadcasts(b, r)) return {};
+      if (d == 1 && side == 0) {
+        result = dot(a, b);
+      } else if (d == 2) {  // b is a vector along r, a a matrix
+        const int other = 1 - r;
+        if (broadcasts(a, other) || !broadcasts(b, other)) continue;
+        result = r == 1 ? dot(a, without(b, other)) : dot(without(b, other), a);
+      } else if (d == 3) {  // kept axes p < q: a spans (p, r), b spans (r, q)
+        const int p = r == 0 ? 1 : 0, q = r == 2 ? 1 : 2;
+        if (broadcasts(a, p) || !broadcasts(a, q) || !broadcasts(b, p) || broadcasts(b, q)) continue;
+        Variable left = without(a, q), right = without(b, p);
+        if (r < p) left = left.T();
+        if (q < r) right = right.T();
+        result = dot(left, right);
+      }
+    }
+    if (!result || !out.type().is_supertype_of(result.type())) return {};
+    return {result};
+  }
+};
+
 // softmax and log_softmax as the max, exp, sum and division they are (with the reference's shift by
 // the max, a -inf max counting as 0), so fusion and the generated kernels take them: the exp is
 // reduced as it is computed, and the last step is one fused loop.
@@ -144,7 +201,7 @@ class SoftmaxToPrimitives : public LocalRewriter {
 }  // namespace
 
 int specialize(FunctionGraph& graph) {
-  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant, DotToGemm, SoftmaxToPrimitives>());
+  return rewrite_to_equilibrium(graph, rewrite_set<PowByConstant, DotToGemm, SumOfProductToDot, SoftmaxToPrimitives>());
 }
 
 }  // namespace hypatia
