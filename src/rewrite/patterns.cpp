@@ -20,4 +20,9 @@ bool is_scalar_constant(const Variable& v, double value) {
   return held == value && std::signbit(held) == std::signbit(value);
 }
 
+bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
+  const auto& clients = graph.clients(v);
+  return clients.size() == 1 && clients[0].node == &reader;
+}
+
 }  // namespace hypatia

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "hypatia/graph.h"
+#include "ir/function_graph.h"
 #include "scalar/scalar_table.h"
 
 namespace hypatia {
@@ -13,5 +14,9 @@ std::shared_ptr<Apply> elemwise_producer(const Variable& v, ScalarOpId id);
 // A constant whose static type has one element (so it cannot widen a shape) and whose value is `value`.
 // Sign matters for zeros: is_scalar_constant(v, -0.0) is false for +0.0.
 bool is_scalar_constant(const Variable& v, double value);
+
+// Whether `reader` is the only node that reads `v` (and no output is v): a rewrite may then absorb
+// v's computation into its reader.
+bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader);
 
 }  // namespace hypatia

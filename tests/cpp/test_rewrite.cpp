@@ -399,3 +399,57 @@ TEST(Rewrite, SpecializeSumsOfProductsIntoDots) {
   auto f = hp::function({u, v}, {hp::sum(u * v)});
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { f({uv, Array::zeros({3})}); }, {"(4", "(3", "test_rewrite.cpp"}));
 }
+
+TEST(Rewrite, CanonicalizeGathersConstantsAndDropsUselessReshapes) {
+  auto x = hp::vector("x"), y = hp::vector("y");
+  auto i = hp::vector("i", DType::Int32), j = hp::vector("j", DType::Int32);
+  auto canonical = [](const std::vector<hp::Variable>& inputs, const hp::Variable& out) {
+    auto graph = std::make_unique<hp::FunctionGraph>(inputs, std::vector<hp::Variable>{out});
+    hp::fold_constants(*graph);
+    hp::canonicalize(*graph);
+    return graph;
+  };
+  struct Case {
+    const char* name;
+    std::vector<hp::Variable> inputs;
+    hp::Variable out;
+    const char* op;
+    int count;  // of `op` after canonicalize
+  };
+  const std::vector<Case> cases = {
+      {"(x * 2) * 3", {x}, (x * 2.0) * 3.0, "mul", 1},
+      {"3 * (y * (x * 2))", {x, y}, 3.0 * (y * (x * 2.0)), "mul", 2},
+      {"(x * 2) * 0.5 is x", {x}, (x * 2.0) * 0.5, "mul", 0},
+      {"(x + 1) + 2", {x}, (x + 1.0) + 2.0, "add", 1},
+      {"(i + 1) - 4 (integers: signs mix)", {i}, (i + 1) - 4, "add", 1},
+      {"x + 1e20 - 1e20 stays", {x}, (x + 1e20) - 1e20, "sub", 1},
+      {"i * 3 * j * 5", {i, j}, i * 3 * j * 5, "mul", 2},
+      {"i - i", {i}, i - i, "sub", 0},
+      {"x - x stays (NaN for inf)", {x}, x - x, "sub", 1},
+      {"reshape(x, x.shape)", {x}, hp::reshape(x, hp::shape(x), 1), "reshape", 0},
+      {"reshape(x, (x.shape[0],))", {x}, hp::reshape(x, std::vector<hp::Operand>{hp::shape_i(x, 0)}), "reshape", 0},
+      {"reshape(x, (-1,)) stays", {x}, hp::reshape(x, std::vector<hp::Operand>{-1}), "reshape", 1},
+      {"reshape(x, y.shape) stays", {x, y}, hp::reshape(x, hp::shape(y), 1), "reshape", 1},
+  };
+  const Array xv = Array::from({0.5, -2.0, 3.0e38, INFINITY}), yv = Array::from({1.0, 4.0, -1.0, 2.0});
+  const Array iv = Array::from_vector<int32_t>({1, -7, 2147483647, 0}), jv = Array::from_vector<int32_t>({3, 2, 5, -1});
+  for (const Case& c : cases) {
+    auto graph = canonical(c.inputs, c.out);
+    EXPECT_EQ(count_ops(*graph, c.op), c.count) << c.name << "\n" << hp::debugprint(graph->outputs());
+    std::vector<Array> values;
+    for (const hp::Variable& input : c.inputs)
+      values.push_back(input.is(x) ? xv : input.is(y) ? yv : input.is(i) ? iv : jv);
+    auto fast = hp::function(c.inputs, {c.out})(values)[0];
+    auto slow = hp::function(c.inputs, {c.out}, {}, {}, {.mode = hp::Mode::Unoptimized})(values)[0];
+    // Integers wrap alike; floats agree within rounding, NaN where both are.
+    bool same = fast.shape() == slow.shape() && fast.dtype() == slow.dtype();
+    for (int64_t k = 0; same && k < fast.size(); ++k) {
+      const double a = fast.get_as_double(k), b = slow.get_as_double(k);
+      same = a == b || (std::isnan(a) && std::isnan(b)) || (is_float(fast.dtype()) && std::fabs(a - b) <= 1e-15 * std::fabs(b));
+    }
+    EXPECT_TRUE(same) << c.name << "\n" << fast.str() << "\n" << slow.str();
+  }
+  // A reshape that cannot be done still fails as built (the -1 on an empty array is NumPy's error).
+  auto f = hp::function({x}, {hp::reshape(x, std::vector<hp::Operand>{0, -1})});
+  EXPECT_TRUE(throws_with<hp::Error>([&] { f({Array::zeros({0})}); }, {"reshape"}));
+}

@@ -1,6 +1,7 @@
 // Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
-// casts and dimshuffles, shapes read from the inputs' shapes, transposes lifted through elementwise
-// ops), so later passes see fewer forms of the same computation.
+// casts, dimshuffles and reshapes, shapes read from the inputs' shapes, transposes lifted through
+// elementwise ops, integer x - x) and constants gathered in sums and products (exact for integers,
+// within rounding for floats), so later passes see fewer forms of the same computation.
 #include <algorithm>
 
 #include "hypatia/elemwise.h"
@@ -53,6 +54,124 @@ class IdentityOperand : public LocalRewriter {
         break;
     }
     return {};
+  }
+};
+
+// Constants gathered in sums and products: (x * 2) * 3 is x * (2 * 3) and (x + 1) - 4 is x + (1 + -4);
+// constant folding then makes one constant, one operation fewer per element. Exact for integers
+// (their arithmetic wraps); for floats the constants' combination rounds once where the graph as
+// built rounded twice (and an overflow between them is gone), "within rounding" as PyTensor's
+// canonicalizer has it. Float sums gather only
+// constants of one sign, so no constant cancels another (x + 1e20 - 1e20 stays as written).
+class GatherConstants : public LocalRewriter {
+ public:
+  std::string name() const override { return "gather_constants"; }
+  std::vector<std::string> tracks() const override { return {"add", "sub", "mul"}; }
+  std::vector<Variable> transform(const FunctionGraph& graph, const Apply& node) const override {
+    const DType dtype = node.output(0).dtype();
+    const bool product = is_scalar_op(node, ScalarOpId::mul);
+    if (dtype == DType::Bool || !continues_chain(node, product, dtype)) return {};
+    // Only the chain's last node gathers (the nodes it reads are then gone): linear in the chain.
+    const auto& clients = graph.clients(node.output(0));
+    if (clients.size() == 1 && clients[0].node && continues_chain(*clients[0].node, product, dtype)) return {};
+    // The operands of the chain's nodes (the nodes of the same kind only the chain reads; x - c adds
+    // the constant -c), left to right.
+    std::vector<Variable> terms;
+    Variable constant_part;
+    int constants = 0;
+    bool has_positive = false, has_negative = false;
+    std::vector<std::pair<const Apply*, int>> stack = {{&node, 0}};  // node, next operand
+    while (!stack.empty()) {
+      const Apply* chain = stack.back().first;
+      const int k = stack.back().second++;
+      if (k == 2) {
+        stack.pop_back();
+        continue;
+      }
+      const bool negated = is_scalar_op(*chain, ScalarOpId::sub) && k == 1;
+      const Variable& v = chain->input(k);
+      if (v.is_constant() && v.type().has_one_element()) {
+        Variable c = folded(v.dtype() == dtype ? v : cast(v, dtype));
+        if (negated) c = folded(neg(c));
+        const double value = c.constant_value().get_as_double(0);
+        has_positive = has_positive || value > 0;
+        has_negative = has_negative || value < 0;
+        constant_part = constants++ == 0 ? c : folded(product ? mul(constant_part, c) : add(constant_part, c));
+        continue;
+      }
+      if (negated) return {};  // x - y: y's sign cannot be carried
+      std::shared_ptr<Apply> owner = v.owner();
+      // (A node of constants alone is constant folding's: gathering it would make it again.)
+      const bool all_constant = owner && owner->inputs().size() == 2 && owner->input(0).is_constant() && owner->input(1).is_constant();
+      if (owner && continues_chain(*owner, product, dtype) && !all_constant && only_reader_is(graph, v, *chain))
+        stack.emplace_back(owner.get(), 0);
+      else
+        terms.push_back(v);
+    }
+    if (constants < 2 || terms.empty() || (is_float(dtype) && !product && has_positive && has_negative)) return {};
+    Variable result = terms[0];
+    for (size_t k = 1; k < terms.size(); ++k) result = product ? mul(result, terms[k]) : add(result, terms[k]);
+    result = product ? mul(result, constant_part) : add(result, constant_part);
+    if (result.type() != node.output(0).type()) return {};
+    return {result};
+  }
+
+ private:
+  // A node of the sum (add, or sub of a constant) or product (mul) of this dtype.
+  static bool continues_chain(const Apply& node, bool product, DType dtype) {
+    if (node.inputs().size() != 2 || node.num_outputs() != 1 || node.output(0).dtype() != dtype) return false;
+    if (product) return is_scalar_op(node, ScalarOpId::mul);
+    return is_scalar_op(node, ScalarOpId::add) || (is_scalar_op(node, ScalarOpId::sub) && node.input(1).is_constant());
+  }
+  // An expression of constants as one constant, computed by its op as the program would; `v` itself
+  // when it does not fold.
+  static Variable folded(const Variable& v) {
+    std::shared_ptr<Apply> owner = v.owner();
+    if (!owner) return v;
+    std::vector<const Variable*> values;
+    for (const Variable& input : owner->inputs()) values.push_back(&input);
+    std::vector<Variable> result = fold_node(*owner, values);
+    return result.empty() ? v : result[v.index()];
+  }
+};
+
+// x - x is 0 for integers. (For floats it is NaN where x is infinite or NaN, an idiom some code relies
+// on to find them, so it stays; PyTensor drops it.)
+class IntegerSubtractionOfItself : public LocalRewriter {
+ public:
+  std::string name() const override { return "integer_subtraction_of_itself"; }
+  std::vector<std::string> tracks() const override { return {"sub"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable out = node.output(0);
+    if (!is_integer(out.dtype()) || !node.input(0).is(node.input(1)) || node.input(0).type() != out.type()) return {};
+    return {zeros_like(node.input(0))};
+  }
+};
+
+// reshape(x, shape) -> x when the shape is x's own: shape(x), or a vector whose entries are x's
+// dimensions (shape_i(x, k) or the constant x's type declares). A -1 is not accepted: NumPy rejects
+// it for empty arrays, and the rewrite must keep that error.
+class UselessReshape : public LocalRewriter {
+ public:
+  std::string name() const override { return "useless_reshape"; }
+  std::vector<std::string> tracks() const override { return {"reshape"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable &x = node.input(0), &shape = node.input(1);
+    if (x.type() != node.output(0).type() && !node.output(0).type().is_supertype_of(x.type())) return {};
+    std::shared_ptr<Apply> owner = shape.owner();
+    if (!owner || x.ndim() != node.output(0).ndim()) return {};
+    if (owner->op().name() == "shape" && owner->input(0).is(x)) return {x};
+    if (owner->op().name() != "make_vector" || static_cast<int>(owner->inputs().size()) != x.ndim()) return {};
+    for (int k = 0; k < x.ndim(); ++k) {
+      const Variable& entry = owner->input(k);
+      std::shared_ptr<Apply> entry_owner = entry.owner();
+      const bool reads_dimension_k = entry_owner && shape_i_axis(entry_owner->op()) == k && entry_owner->input(0).is(x);
+      const int64_t declared = x.type().shape[k];
+      const bool is_declared_size = declared != TensorType::kUnknown && entry.is_constant() &&
+                                    entry.type().has_one_element() && entry.constant_value().get_as_double(0) == declared;
+      if (!reads_dimension_k && !is_declared_size) return {};
+    }
+    return {x};
   }
 };
 
@@ -210,7 +329,7 @@ class FoldConstants : public LocalRewriter {
 int canonicalize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
       rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOfComputedValue,
-                  LiftTransposeThroughElemwise,
+                  LiftTransposeThroughElemwise, GatherConstants, IntegerSubtractionOfItself, UselessReshape,
                   FoldConstants>();
   return rewrite_to_equilibrium(graph, rewrites);
 }

@@ -17,8 +17,10 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
 
 // canonicalize.cpp: algebraic simplifications that keep values exactly: x * 1, x + 0, x - 0, x / 1,
 // x ** 1, -(-x), casts to the same dtype, second(a, b) that broadcasts nothing, identity dimshuffles,
-// dimshuffles of dimshuffles, shape_i of a computed value from its op's infer_shape, f(x.T, y.T) as
-// f(x, y).T; and constant folding, to equilibrium.
+// dimshuffles of dimshuffles, reshapes to x's own shape, integer x - x, shape_i of a computed value
+// from its op's infer_shape, f(x.T, y.T) as f(x, y).T; constants gathered in sums and products
+// ((x * 2) * 3 is x * 6: exact for integers, within rounding for floats); and constant folding, to
+// equilibrium.
 int canonicalize(FunctionGraph& graph);
 
 // stabilize.cpp: forms that overflow or round to nothing become stable ones: 1 / (1 + exp(t)) is

@@ -40,11 +40,6 @@ class PowByConstant : public LocalRewriter {
   }
 };
 
-bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
-  const auto& clients = graph.clients(v);
-  return clients.size() == 1 && clients[0].node == &reader;
-}
-
 // A matrix product, perhaps scaled: dot(x, y), a * dot(x, y) or dot(x, y) * a, read only by `reader`.
 struct ScaledProduct {
   std::shared_ptr<Apply> dot;
