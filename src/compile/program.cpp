@@ -252,7 +252,9 @@ void Program::plan_in_place_intermediates() {
     Step& step = steps_[i];
     const Apply& node = *step.node;
     const bool is_gemm = dynamic_cast<const Gemm*>(&node.op()) != nullptr;
-    if (step.destroy_input >= 0 || node.num_outputs() != 1 || (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise))
+    // (A fused loop with several outputs may write its first into an input: every element's inputs
+    // are read before any of its outputs is written.)
+    if (step.destroy_input >= 0 || (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise))
       continue;
     const TensorType& result = node.output(0).type();
     for (size_t k = 0; k < (is_gemm ? 1 : node.inputs().size()) && step.destroy_input < 0; ++k) {

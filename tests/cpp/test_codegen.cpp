@@ -143,6 +143,34 @@ TEST(Codegen, FusedPatternsMatchTheReference) {
   }
 }
 
+// A member read outside its loop too is one more output of the loop (computed once, stored once);
+// one whose other reader comes before the loop's root (a dot the root reads) stays apart.
+TEST(Codegen, MembersReadElsewhereAreFurtherOutputsOfTheLoop) {
+  auto x = hp::matrix("x"), y = hp::matrix("y"), w = hp::matrix("w");
+  auto t = hp::exp(x) * y;                 // read by the loop below, by a sum and as a result
+  auto shifted = t + 1.0;
+  auto total = hp::sum(t, {1});
+  auto p = hp::tanh(x);
+  auto cyclic = p + hp::dot(p, w);         // fusing p into the add would make the dot read its own result
+  const std::vector<hp::Variable> outputs = {shifted, total, t, cyclic};
+  auto fast = hp::function({x, y, w}, outputs);
+  int loops = 0;
+  size_t widest = 0;
+  for (const auto& node : hp::toposort(fast.graph_outputs()))
+    if (node->op().name() == "fused") {
+      ++loops;
+      widest = std::max(widest, node->num_outputs());
+    }
+  EXPECT_EQ(widest, 2u) << fast.debugprint();  // t and t + 1 from one loop
+  EXPECT_EQ(loops, 1) << fast.debugprint();    // tanh and p + dot stay single ops
+  const Array xv = sample({5, 5}, DType::Float64, 1), yv = sample({5, 5}, DType::Float64, 2),
+              wv = sample({5, 5}, DType::Float64, 3);
+  auto got = fast({xv, yv, wv});
+  auto expected = hp::function({x, y, w}, outputs, {}, {}, {.mode = hp::Mode::Unoptimized})({xv, yv, wv});
+  for (size_t k = 0; k < outputs.size(); ++k)
+    EXPECT_TRUE(same_values(got[k], expected[k], "output " + std::to_string(k), 1e-12));
+}
+
 TEST(Codegen, LargeArraysRunOnSeveralThreadsWithTheSameResult) {
   auto x = hp::vector("x", DType::Float32), y = hp::vector("y", DType::Float32);
   auto f = hp::function({x, y}, {hp::exp(-x * x / 2.0) * y + hp::tanh(x)});

@@ -1,7 +1,10 @@
-// Elementwise fusion: a node computed elementwise, with the elementwise producers whose results
-// nothing else reads, becomes one FusedElemwise node, so the chain runs as one loop without
-// intermediate arrays. A producer whose result would be broadcast by its consumer stays apart
-// (fusing it would compute it once per broadcast element).
+// Elementwise fusion: a node computed elementwise, with its elementwise producers, becomes one
+// FusedElemwise node, so the chain runs as one loop without intermediate arrays. A producer whose
+// result is also read elsewhere (or is a result) joins as a further output of the loop, stored once
+// and never read back by it, when every other reader comes after the group's root in the schedule:
+// then each fused node reads only nodes before its root, and the graph stays acyclic. A producer
+// whose result would be broadcast by its consumer stays apart (fusing it would compute it once per
+// broadcast element).
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
@@ -39,12 +42,17 @@ int fuse_elementwise(FunctionGraph& graph) {
   // Groups first, from the outputs up: each root gathers the producers only it reads.
   std::unordered_set<const Apply*> absorbed;
   std::vector<std::vector<const Apply*>> groups;  // members in topological order, the root last
+  std::unordered_set<const Apply*> read_outside;   // members whose result is also a further output
   for (size_t r = nodes.size(); r-- > 0;) {
     const Apply& root = *nodes[r];
     if (absorbed.count(&root) || !is_elementwise(root)) continue;
     const Variable result = root.output(0);
     std::vector<const Apply*> group{&root};
     std::unordered_set<const Apply*> in_group{&root};
+    // A loop whose one reader is a reduction stays single-output, so reduction fusion takes it whole.
+    const auto& root_clients = graph.clients(result);
+    const bool feeds_reduction = root_clients.size() == 1 && root_clients[0].node &&
+                                 dynamic_cast<const Reduce*>(&root_clients[0].node->op());
     size_t external_inputs = root.inputs().size();
     for (bool grew = true; grew && group.size() < kMaxGroupNodes;) {
       grew = false;
@@ -54,11 +62,15 @@ int fuse_elementwise(FunctionGraph& graph) {
           if (!producer || in_group.count(producer.get()) || absorbed.count(producer.get()) || !is_elementwise(*producer))
             continue;
           if (!same_extent(input, result)) continue;
-          bool private_result = true;
-          for (const Client& client : graph.clients(input))
-            private_result = private_result && client.node && in_group.count(client.node);
-          if (!private_result) continue;
+          bool private_result = true, read_later = true;
+          for (const Client& client : graph.clients(input)) {
+            if (client.node && in_group.count(client.node)) continue;
+            private_result = false;
+            read_later = read_later && (!client.node || position.at(client.node) > r);
+          }
+          if (!read_later || (!private_result && feeds_reduction)) continue;
           if (external_inputs + producer->inputs().size() > kMaxInputs) continue;
+          if (!private_result) read_outside.insert(producer.get());
           external_inputs += producer->inputs().size();
           group.push_back(producer.get());
           in_group.insert(producer.get());
@@ -107,10 +119,15 @@ int fuse_elementwise(FunctionGraph& graph) {
         ref_of[member->output(0).node()] = inner_refs[inner.outputs[0]];
       }
     }
-    composite.outputs.push_back(ref_of.at(root.output(0).node()));
-    Variable fused = apply_op1(std::make_shared<FusedElemwise>(std::move(composite)), std::move(inputs), root.where());
-    fused_result[root.output(0).node()] = fused;
-    replacements.emplace_back(root.output(0), fused);
+    std::vector<Variable> results = {root.output(0)};
+    for (const Apply* member : group)
+      if (member != &root && read_outside.count(member)) results.push_back(member->output(0));
+    for (const Variable& result : results) composite.outputs.push_back(ref_of.at(result.node()));
+    std::vector<Variable> fused = apply_op(std::make_shared<FusedElemwise>(std::move(composite)), std::move(inputs), root.where());
+    for (size_t k = 0; k < results.size(); ++k) {
+      fused_result[results[k].node()] = fused[k];
+      replacements.emplace_back(results[k], fused[k]);
+    }
   }
   graph.replace_all(replacements);
   return static_cast<int>(replacements.size());

@@ -35,7 +35,8 @@ int stabilize(FunctionGraph& graph);
 // products (sum(u * v), sum(A * v[None, :], 1), sum(X[:, :, None] * Y[None, :, :], 1)) are dots.
 int specialize(FunctionGraph& graph);
 
-// fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays).
+// fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays);
+// a member whose result is read elsewhere too is a further output of the loop.
 int fuse_elementwise(FunctionGraph& graph);
 // fusion.cpp: a sum, product, max or min of an elementwise result nothing else reads becomes one
 // FusedReduce node (the values are reduced as they are computed).
