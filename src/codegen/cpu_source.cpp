@@ -110,34 +110,41 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
       break;
     default: throw Error("[codegen] no generated kernel for " + std::string("any/all"));
   }
-  auto combined = [&](const std::string& acc_name) {
+  // acc_name combined with `operand` (default: the composite's result).
+  auto combined = [&](const std::string& acc_name, std::string operand = "") {
     std::string text = combine;
     text.replace(text.find("acc"), 3, acc_name);
     // Integers reach a uint64 accumulator through int64, sign-extended as the reference does.
-    const std::string v = "v" + std::to_string(composite.outputs[0]);
-    const std::string operand = additive && !is_float(value) ? "static_cast<int64_t>(" + v + ")" : v;
+    if (operand.empty()) operand = "v" + std::to_string(composite.outputs[0]);
+    if (additive && !is_float(value)) operand = "static_cast<int64_t>(" + operand + ")";
     text.replace(text.find("VALUE"), 5, operand);
     return text;
   };
-  // In the unit-stride loops an invariant input is read once, before the loop (as h<i>).
-  auto loads = [&](const std::string& position, const char* stride_prefix, bool unit, const std::vector<bool>& invariant) {
+  // In the unit-stride loops an invariant input is read once, before the loop (as h<i>). `row`
+  // names the row pointers (q<i><row>, h<i><row>) where several rows are read in one loop.
+  auto loads = [&](const std::string& position, const char* stride_prefix, bool unit, const std::vector<bool>& invariant,
+                   const std::string& row = "") {
     std::ostringstream b;
     for (int i = 0; i < num_inputs; ++i) {
       b << "          const " << c_type(composite.input_dtypes[i]) << " v" << i << " = ";
       if (spec.scalar_inputs[i]) b << "s" << i << ";\n";
-      else if (unit && invariant[i]) b << "h" << i << ";\n";
-      else if (unit) b << "q" << i << "[" << position << "];\n";
+      else if (unit && invariant[i]) b << "h" << i << row << ";\n";
+      else if (unit) b << "q" << i << row << "[" << position << "];\n";
       else b << "q" << i << "[" << position << " * " << stride_prefix << i << "];\n";
     }
     return b.str();
   };
-  auto hoisted = [&](const std::vector<bool>& invariant, const std::string& indent) {
+  auto hoisted = [&](const std::vector<bool>& invariant, const std::string& indent, const std::string& row = "") {
     std::ostringstream b;
     for (int i = 0; i < num_inputs; ++i)
       if (!spec.scalar_inputs[i] && invariant[i])
-        b << indent << "const " << c_type(composite.input_dtypes[i]) << " h" << i << " = q" << i << "[0];\n";
+        b << indent << "const " << c_type(composite.input_dtypes[i]) << " h" << i << row << " = q" << i << row << "[0];\n";
     return b.str();
   };
+  // Outer reductions read kRows rows per pass over a tile of accumulators: the tile is loaded and
+  // stored once per kRows values instead of per value (twice as fast on sum(axis=0)). Fewer rows
+  // for costly composites keep the unrolled loop small.
+  const int rows_per_pass = composite_cost(composite) <= 2 ? 8 : 4;
   std::ostringstream out;
   out << "// " << Reduce(spec.kind, {}).name() << " of " << composite.str() << "\n";
   out << "extern \"C\" void " << symbol
@@ -159,7 +166,7 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     if (!spec.scalar_inputs[i])
       out << "  unit_r = unit_r && b" << i << " == " << (spec.invariant_r[i] ? 0 : 1) << ";\n  unit_k2 = unit_k2 && c" << i
           << " == " << (spec.invariant_k2[i] ? 0 : 1) << ";\n";
-  out << "  constexpr int64_t kWidth = 256;\n"
+  out << "  constexpr int64_t kWidth = 512, kRows = " << rows_per_pass << ";\n"
          "  const int64_t chunks = K2 == 1 ? 1 : (K2 + kWidth - 1) / kWidth;\n"
          "  auto item = [&](int64_t index) {\n"
          "    const int64_t k1 = index / chunks, chunk = index % chunks;\n"
@@ -191,7 +198,26 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
       << "    const int64_t begin = chunk * kWidth, end = begin + kWidth < K2 ? begin + kWidth : K2;\n"
       << "    Acc accs[kWidth];\n"
       << "    for (int64_t k = 0; k < end - begin; ++k) accs[k] = " << init << ";\n"
-      << "    for (int64_t r = 0; r < R; ++r) {\n";
+      << "    int64_t r = 0;\n"
+      << "    if (unit_k2) {\n"
+      << "      for (; r + kRows <= R; r += kRows) {\n";
+  for (int row = 0; row < rows_per_pass; ++row)
+    for (int i = 0; i < num_inputs; ++i)
+      if (!spec.scalar_inputs[i])
+        out << "        const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << "_" << row << " = p" << i
+            << " + k1 * a" << i << " + (r + " << row << ") * b" << i << ";\n";
+  for (int row = 0; row < rows_per_pass; ++row) out << hoisted(spec.invariant_k2, "        ", "_" + std::to_string(row));
+  out << "#pragma omp simd\n"
+         "        for (int64_t k = begin; k < end; ++k) {\n"
+         "          Acc part = " << init << ";\n";
+  for (int row = 0; row < rows_per_pass; ++row)
+    out << "          {\n" << loads("k", "c", true, spec.invariant_k2, "_" + std::to_string(row))
+        << render_instructions(composite, "          ") << "          part = " << combined("part") << ";\n          }\n";
+  out << "          accs[k - begin] = " << combined("accs[k - begin]", "part") << ";\n"
+         "        }\n"
+         "      }\n"
+         "    }\n"
+         "    for (; r < R; ++r) {\n";
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i

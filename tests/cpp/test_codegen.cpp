@@ -352,6 +352,7 @@ TEST(Codegen, ReductionsMatchTheReference) {
         {"transposed", [&](uint64_t s) { return sample({5, 4, 3}, dtype, s).transpose(); }},
         {"strided", [&](uint64_t s) { return sample({6, 4, 10}, dtype, s).slice({{0, 6, 2}, {0, 4, 1}, {1, 10, 2}}); }},
         {"long rows", [&](uint64_t s) { return sample({3, 2, 700}, dtype, s); }},
+        {"many rows", [&](uint64_t s) { return sample({19, 3, 37}, dtype, s); }},  // rows in passes, and the rest
     };
     for (const auto& [layout, make] : layouts3) {
       const std::vector<Array> values = {make(1), make(2)};
