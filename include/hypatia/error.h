@@ -51,6 +51,8 @@ class ForeignCallSite {
 // "file.cpp:12" for messages that point at the user's code.
 std::string format_location(const CodeLocation& where);
 
+// Throws an error of `error`'s class with another message.
+[[noreturn]] void rethrow_with_message(const Error& error, const std::string& message, bool located);
 // Rethrows `error` with " (node built at file:line)" appended, keeping its class.
 [[noreturn]] void rethrow_with_location(const Error& error, const CodeLocation& where);
 

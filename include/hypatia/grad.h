@@ -29,6 +29,12 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
 Variable grad(const Variable& cost, const Variable& wrt, const GradOptions& options = {},
               std::source_location where = std::source_location::current());
 
+// Vector-Jacobian products (Theano's Lop): for each wrt, the sum over k of eval_points[k] pulled back
+// through f[k]. A null eval point contributes nothing; f[k] need not be scalar.
+std::vector<Variable> Lop(const std::vector<Variable>& f, const std::vector<Variable>& wrt,
+                          const std::vector<Variable>& eval_points, Disconnected disconnected_inputs = Disconnected::Raise,
+                          std::source_location where = std::source_location::current());
+
 // Identity in the forward pass; no gradient flows back (the gradient is disconnected).
 Variable disconnected_grad(const Operand& x);
 // Identity in the forward pass; the gradient flowing back is zero.

@@ -49,6 +49,7 @@ struct TensorType {
 
 class Apply;
 class FunctionGraph;
+enum class Mode;  // function.h
 class Op;
 struct IndexList;
 using OpPtr = std::shared_ptr<const Op>;
@@ -183,6 +184,8 @@ class Op {
   virtual ViewMap view_map() const { return {}; }
   // Which outputs overwrite which inputs in place (output, input); only inplace variants declare any.
   virtual ViewMap destroy_map() const { return {}; }
+  // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
+  virtual void prepare(Mode) const {}
 };
 
 // Declares the members an op family defines in its .cpp (the standard Op overrides).

@@ -15,5 +15,6 @@
 #include "hypatia/random.h"
 #include "hypatia/random_stream.h"
 #include "hypatia/reduce.h"
+#include "hypatia/scan.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"

@@ -20,6 +20,8 @@ from . import tensor  # noqa: E402,F401
 from . import gradient, printing, compile  # noqa: E402,F401
 from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
 from .gradient import grad  # noqa: E402,F401
+from . import scan_module  # noqa: E402,F401
+from .scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401
 from .printing import pp, pprint, debugprint, pydotprint  # noqa: E402,F401
 from .tensor.basic import dot  # noqa: E402,F401
 
@@ -38,8 +40,7 @@ def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None
 clone_replace = clone
 
 __getattr__ = module_getattr(__name__, {
-    "scan": HIGHER_ORDER, "map": HIGHER_ORDER, "reduce": HIGHER_ORDER, "foldl": HIGHER_ORDER,
-    "foldr": HIGHER_ORDER, "ifelse": HIGHER_ORDER, "scan_module": HIGHER_ORDER, "Rop": HIGHER_ORDER,
+    "ifelse": HIGHER_ORDER, "Rop": HIGHER_ORDER,
     "Lop": HIGHER_ORDER, "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
     "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",
 })

@@ -34,21 +34,19 @@ NodeSet depends_on(const std::vector<std::shared_ptr<Apply>>& order, const std::
   return result;
 }
 
-}  // namespace
-
-std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, const GradOptions& options,
-                           std::source_location where) {
+// Reverse accumulation from `seeds` (each variable's cotangent, summed with what flows back to it) and
+// options.known_grads (which replace what flows back); `where` names the caller for messages.
+std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variable>>& seed_grads,
+                                    const std::vector<Variable>& wrt, const GradOptions& options,
+                                    const std::string& component, std::source_location where) {
   auto fail = [&](const std::string& message) -> void {
-    throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
+    throw ValueError("[" + component + "] " + message + " (" + component + " called at " + format_location(where) + ")");
   };
-  if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
-  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. with sum");
-  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe(cost));
   for (const Variable& w : wrt)
     if (!w) fail("a wrt entry is a null Variable");
 
   std::vector<Variable> seeds;
-  if (cost) seeds.push_back(cost);
+  for (const auto& [v, g] : seed_grads) seeds.push_back(v);
   for (const auto& [v, g] : options.known_grads) seeds.push_back(v);
   const auto order = toposort(seeds);
 
@@ -71,7 +69,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     auto [it, inserted] = grads.try_emplace(v.node(), g);
     if (!inserted) it->second = it->second + g;
   };
-  if (cost) accumulate(cost, ones_like(cost));
+  for (const auto& [v, g] : seed_grads) accumulate(v, g);
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Apply& node = **it;
@@ -91,7 +89,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
       if (!output_grads[k] && is_float(node.output(k).dtype())) output_grads[k] = zeros_like(node.output(k));
     std::vector<Variable> input_grads = node.op().grad(node, output_grads);
     if (input_grads.size() != node.inputs().size())
-      throw Error("[grad] internal error: " + node.op().str() + " returned " + std::to_string(input_grads.size()) +
+      throw Error("[" + component + "] internal error: " + node.op().str() + " returned " + std::to_string(input_grads.size()) +
                   " gradients for " + std::to_string(node.inputs().size()) + " inputs");
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Variable& input = node.input(i);
@@ -100,7 +98,7 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
       Variable g = input_grads[i];
       if (g.dtype() != input.dtype()) g = cast(g, input.dtype());
       if (g.ndim() != input.ndim())
-        throw Error("[grad] internal error: " + node.op().str() + " gave a gradient of type " + g.type().str() +
+        throw Error("[" + component + "] internal error: " + node.op().str() + " gave a gradient of type " + g.type().str() +
                     " for input " + input.type().str());
       accumulate(input, g);
     }
@@ -121,13 +119,13 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
       result.push_back(zeros_like(w));
       continue;
     }
-    std::string message = "the cost does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
+    std::string message = std::string(component == "grad" ? "the cost" : "the expressions") + " does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
     switch (options.disconnected_inputs) {
       case Disconnected::Raise:
         fail(message + "; set disconnected_inputs to warn or ignore to get zeros");
         break;
       case Disconnected::Warn:
-        warn("[grad] " + message + "; its gradient is zero");
+        warn("[" + component + "] " + message + "; its gradient is zero");
         [[fallthrough]];
       case Disconnected::Ignore:
         result.push_back(zeros_like(w));
@@ -135,6 +133,44 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     }
   }
   return result;
+}
+
+}  // namespace
+
+std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wrt, const GradOptions& options,
+                           std::source_location where) {
+  auto fail = [&](const std::string& message) -> void {
+    throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
+  };
+  if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
+  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. with sum");
+  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe(cost));
+  std::vector<std::pair<Variable, Variable>> seeds;
+  if (cost) seeds.emplace_back(cost, ones_like(cost));
+  return backpropagate(seeds, wrt, options, "grad", where);
+}
+
+std::vector<Variable> Lop(const std::vector<Variable>& f, const std::vector<Variable>& wrt,
+                          const std::vector<Variable>& eval_points, Disconnected disconnected_inputs,
+                          std::source_location where) {
+  auto fail = [&](const std::string& message) -> void {
+    throw ValueError("[Lop] " + message + " (Lop called at " + format_location(where) + ")");
+  };
+  if (f.size() != eval_points.size())
+    fail(std::to_string(f.size()) + " expressions but " + std::to_string(eval_points.size()) + " eval points");
+  std::vector<std::pair<Variable, Variable>> seeds;
+  for (size_t k = 0; k < f.size(); ++k) {
+    if (!f[k]) fail("expression " + std::to_string(k) + " is a null Variable");
+    if (!eval_points[k]) continue;  // contributes nothing
+    if (eval_points[k].ndim() != f[k].ndim())
+      fail("eval point " + std::to_string(k) + " has type " + eval_points[k].type().str() + " but the expression " +
+           describe(f[k]) + " has " + std::to_string(f[k].ndim()) + " dimensions");
+    if (!is_float(f[k].dtype())) continue;  // no gradient flows through integers
+    seeds.emplace_back(f[k], eval_points[k].dtype() == f[k].dtype() ? eval_points[k] : cast(eval_points[k], f[k].dtype()));
+  }
+  GradOptions options;
+  options.disconnected_inputs = disconnected_inputs;
+  return backpropagate(seeds, wrt, options, "Lop", where);
 }
 
 Variable grad(const Variable& cost, const Variable& wrt, const GradOptions& options, std::source_location where) {

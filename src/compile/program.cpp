@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "backend/cpu/lowering.h"
+#include "compile/execution_mode.h"
 #include "ops/blas.h"
 #include "ops/fused_elemwise.h"
 #include "hypatia/printing.h"
@@ -44,6 +45,8 @@ std::string describe_node(const Apply& node) {
   return text;
 }
 
+thread_local Mode running_mode = Mode::FastRun;
+
 bool can_convert_losslessly(DType from, DType to) {
   if (from == to) return true;
   if (is_float(from) && !is_float(to)) return false;
@@ -52,9 +55,13 @@ bool can_convert_losslessly(DType from, DType to) {
 
 }  // namespace
 
+Mode current_mode() { return running_mode; }
+ModeScope::ModeScope(Mode mode) : previous_(running_mode) { running_mode = mode; }
+ModeScope::~ModeScope() { running_mode = previous_; }
+
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
-    : where_(where), inputs_(inputs), num_outputs_(outputs.size()) {
+    : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()) {
   std::vector<Variable> results = check_signature(outputs, updates, givens);
   if (!options.no_default_updates) add_default_updates(results);
   graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
@@ -62,6 +69,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   const auto rewrite_start = Profiler::Clock::now();
   optimize(*graph_, options.mode);
   plan();
+  for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
   const auto lowering_start = Profiler::Clock::now();
   if (options.mode == Mode::FastRun) {
     std::vector<std::shared_ptr<Apply>> nodes;
@@ -321,6 +329,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   for (const auto& [s, state] : shared_slots_) values[s] = state->value;
   if (updated_.empty()) shared_lock.unlock();
 
+  const ModeScope mode_scope(mode_);
   std::vector<Array> step_inputs, step_outputs;
   std::vector<double> step_seconds(profiler_ ? steps_.size() : 0);
   std::vector<bool> wrote_in_place(profiler_ ? steps_.size() : 0);

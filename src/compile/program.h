@@ -57,6 +57,7 @@ class Program {
   template <class ErrorType = ValueError> [[noreturn]] void fail(const std::string& message) const;
 
   CodeLocation where_;
+  Mode mode_;
 
   std::vector<Variable> inputs_;
   std::unique_ptr<FunctionGraph> graph_;  // outputs, then update values

@@ -27,15 +27,18 @@ std::string format_location(const CodeLocation& where) {
   return std::string(file) + ":" + std::to_string(where.line);
 }
 
+void rethrow_with_message(const Error& error, const std::string& message, bool located) {
+  if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message, located);
+  if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message, located);
+  if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message, located);
+  if (dynamic_cast<const MemoryError*>(&error)) throw MemoryError(message, located);
+  if (dynamic_cast<const GradientError*>(&error)) throw GradientError(message, located);
+  if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, located);
+  throw Error(message, located);
+}
+
 void rethrow_with_location(const Error& error, const CodeLocation& where) {
-  std::string message = std::string(error.what()) + " (node built at " + format_location(where) + ")";
-  if (dynamic_cast<const ShapeError*>(&error)) throw ShapeError(message, true);
-  if (dynamic_cast<const TypeError*>(&error)) throw TypeError(message, true);
-  if (dynamic_cast<const IndexError*>(&error)) throw IndexError(message, true);
-  if (dynamic_cast<const MemoryError*>(&error)) throw MemoryError(message, true);
-  if (dynamic_cast<const GradientError*>(&error)) throw GradientError(message, true);
-  if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, true);
-  throw Error(message, true);
+  rethrow_with_message(error, std::string(error.what()) + " (node built at " + format_location(where) + ")", true);
 }
 
 namespace {

@@ -453,9 +453,10 @@ def test_gradient_of_logistic():
 def test_jacobian_is_not_implemented():
     x = T.dvector('x')
     y = x ** 2
-    with pytest.raises(NotImplementedError, match="scan"):
-        J, updates = theano.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]),
-                                 non_sequences=[y, x])
+    J, updates = theano.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]),
+                             non_sequences=[y, x])
+    f = theano.function([x], J, updates=updates)
+    assert_allclose(f([4, 4]), [[8., 0.], [0., 8.]])
     with pytest.raises(NotImplementedError, match="jacobian"):
         theano.gradient.jacobian(y, x)
     with pytest.raises(NotImplementedError, match="jacobian"):
@@ -467,9 +468,10 @@ def test_hessian_is_not_implemented():
     y = x ** 2
     cost = y.sum()
     gy = T.grad(cost, x)
-    with pytest.raises(NotImplementedError, match="scan"):
-        H, updates = theano.scan(lambda i, gy, x: T.grad(gy[i], x), sequences=T.arange(gy.shape[0]),
-                                 non_sequences=[gy, x])
+    H, updates = theano.scan(lambda i, gy, x: T.grad(gy[i], x), sequences=T.arange(gy.shape[0]),
+                             non_sequences=[gy, x])
+    f = theano.function([x], H, updates=updates)
+    assert_allclose(f([4, 4]), [[2., 0.], [0., 2.]])
     with pytest.raises(NotImplementedError, match="hessian"):
         theano.gradient.hessian(cost, x)
     with pytest.raises(NotImplementedError, match="hessian"):
@@ -533,21 +535,49 @@ def test_conditions_ifelse_is_not_implemented():
 # Loops
 # ---------------------------------------------------------------------------------------------------------
 
-def test_loops_scan_is_not_implemented():
+def test_loops_scan_tanh_of_dot():
     X = T.matrix("X")
     W = T.matrix("W")
     b_sym = T.vector("b_sym")
-    with pytest.raises(NotImplementedError, match="scan"):
-        results, updates = theano.scan(lambda v: T.tanh(T.dot(v, W) + b_sym), sequences=X)
+    results, updates = theano.scan(lambda v: T.tanh(T.dot(v, W) + b_sym), sequences=X)
+    compute_elementwise = theano.function(inputs=[X, W, b_sym], outputs=results)
+    x = numpy.eye(2, dtype=theano.config.floatX)
+    w = numpy.ones((2, 2), dtype=theano.config.floatX)
+    b = numpy.ones((2), dtype=theano.config.floatX)
+    b[1] = 2
+    assert_allclose(compute_elementwise(x, w, b), numpy.tanh(x.dot(w) + b), rtol=1e-6)
 
+
+def test_loops_scan_power_and_polynomial():
     k = T.iscalar("k")
     A = T.vector("A")
-    with pytest.raises(NotImplementedError, match="scan"):
-        result, updates = theano.scan(fn=lambda prior_result, A: prior_result * A, outputs_info=T.ones_like(A),
-                                      non_sequences=A, n_steps=k)
-    for name in ("map", "reduce", "foldl", "foldr"):
-        with pytest.raises(NotImplementedError, match=name):
-            getattr(theano, name)
+    result, updates = theano.scan(fn=lambda prior_result, A: prior_result * A, outputs_info=T.ones_like(A),
+                                  non_sequences=A, n_steps=k)
+    final_result = result[-1]
+    power = theano.function(inputs=[A, k], outputs=final_result, updates=updates)
+    assert_allclose(power(numpy.arange(10, dtype=theano.config.floatX), 2), numpy.arange(10) ** 2)
+
+    coefficients = T.vector("coefficients")
+    x = T.scalar("x")
+    components, updates = theano.scan(fn=lambda coefficient, power, free_variable: coefficient * (free_variable ** power),
+                                      outputs_info=None, sequences=[coefficients, T.arange(1000)],
+                                      non_sequences=x)
+    polynomial = components.sum()
+    calculate_polynomial = theano.function(inputs=[coefficients, x], outputs=polynomial)
+    test_coefficients = numpy.asarray([1, 0, 2], dtype=theano.config.floatX)
+    assert_allclose(calculate_polynomial(test_coefficients, 3), 19.0)
+
+
+def test_loops_map_reduce_foldl_foldr():
+    x = T.dvector("x")
+    squares, _ = theano.map(lambda v: v * v, sequences=x)
+    total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x, outputs_info=T.constant(0.))
+    digits_left, _ = theano.foldl(lambda v, acc: acc * 10 + v, sequences=x, outputs_info=T.constant(0.))
+    digits_right, _ = theano.foldr(lambda v, acc: acc * 10 + v, sequences=x, outputs_info=T.constant(0.))
+    f = theano.function([x], [squares, total, digits_left, digits_right])
+    got = f([1., 2., 3.])
+    assert_allclose(got[0], [1., 4., 9.])
+    assert got[1] == 6. and got[2] == 123. and got[3] == 321.
 
 
 # ---------------------------------------------------------------------------------------------------------

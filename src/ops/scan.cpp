@@ -1,0 +1,268 @@
+// Scan: the loop itself. Its inner graph is compiled once per mode, like any function, and every step
+// runs it on views of the sequences and of the state buffers.
+#include "ops/scan.h"
+
+#include <algorithm>
+
+#include "compile/execution_mode.h"
+#include "hypatia/elemwise.h"
+#include "hypatia/shape_ops.h"
+#include "ops/op_support.h"
+
+namespace hypatia {
+
+int ScanLayout::lag(int r) const {
+  int lag = 0;
+  for (int tap : recurrent_taps[r]) lag = std::max(lag, -tap);
+  return lag;
+}
+
+int ScanLayout::min_tap(int s) const { return *std::min_element(sequence_taps[s].begin(), sequence_taps[s].end()); }
+
+int ScanLayout::tap_span(int s) const {
+  return *std::max_element(sequence_taps[s].begin(), sequence_taps[s].end()) - min_tap(s);
+}
+
+int ScanLayout::num_sequence_taps() const {
+  int n = 0;
+  for (const auto& taps : sequence_taps) n += static_cast<int>(taps.size());
+  return n;
+}
+
+int ScanLayout::num_recurrent_taps() const {
+  int n = 0;
+  for (const auto& taps : recurrent_taps) n += static_cast<int>(taps.size());
+  return n;
+}
+
+Scan::Scan(std::vector<Variable> inner_inputs, std::vector<Variable> inner_outputs, ScanLayout layout)
+    : inner_inputs_(std::move(inner_inputs)), inner_outputs_(std::move(inner_outputs)), layout_(std::move(layout)) {}
+
+std::shared_ptr<const Scan> Scan::with_keep(std::vector<int64_t> keep) const {
+  ScanLayout layout = layout_;
+  layout.keep = std::move(keep);
+  return std::make_shared<Scan>(inner_inputs_, inner_outputs_, std::move(layout));
+}
+
+namespace {
+
+std::string taps_str(const std::vector<int>& taps) {
+  std::string text = "[";
+  for (size_t i = 0; i < taps.size(); ++i) text += (i ? "," : "") + std::to_string(taps[i]);
+  return text + "]";
+}
+
+}  // namespace
+
+std::string Scan::props() const {
+  std::string text = "name=" + layout_.name + ", sequences=[";
+  for (int s = 0; s < layout_.num_sequences(); ++s) text += (s ? "," : "") + taps_str(layout_.sequence_taps[s]);
+  text += "], recurrent=[";
+  for (int r = 0; r < layout_.num_recurrent(); ++r) {
+    text += (r ? "," : "") + taps_str(layout_.recurrent_taps[r]);
+    if (layout_.keep[r]) text += "keep" + std::to_string(layout_.keep[r]);
+  }
+  text += "], plain=" + std::to_string(layout_.num_plain);
+  if (layout_.truncate_gradient >= 0) text += ", truncate_gradient=" + std::to_string(layout_.truncate_gradient);
+  return text;
+}
+
+bool Scan::equals(const Op& other) const {
+  const auto* scan = dynamic_cast<const Scan*>(&other);
+  if (!scan || !(scan->layout_ == layout_) || scan->inner_inputs_.size() != inner_inputs_.size() ||
+      scan->inner_outputs_.size() != inner_outputs_.size())
+    return false;
+  for (size_t i = 0; i < inner_inputs_.size(); ++i)
+    if (!scan->inner_inputs_[i].is(inner_inputs_[i])) return false;
+  for (size_t i = 0; i < inner_outputs_.size(); ++i)
+    if (!scan->inner_outputs_[i].is(inner_outputs_[i])) return false;
+  return true;
+}
+
+size_t Scan::hash() const {
+  size_t h = Op::hash();
+  for (const Variable& v : inner_outputs_) h = h * 31 + std::hash<const void*>()(v.node());
+  return h;
+}
+
+std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) const {
+  const int S = layout_.num_sequences(), R = layout_.num_recurrent(), N = layout_.num_non_sequences;
+  if (static_cast<int>(inputs.size()) != 1 + S + R + N)
+    throw Error("[scan] internal error: " + std::to_string(inputs.size()) + " outer inputs for a layout of " +
+                std::to_string(1 + S + R + N));
+  const Variable& n_steps = inputs[0];
+  if (n_steps.ndim() != 0 || !is_integer(n_steps.dtype()))
+    throw TypeError("[scan] n_steps must be an integer scalar, got " + n_steps.type().str());
+  std::vector<TensorType> types;
+  for (int r = 0; r < R; ++r) {
+    const Variable& buffer = inputs[1 + S + r];
+    const Variable& inner = inner_outputs_[r];
+    if (buffer.ndim() != inner.ndim() + 1 || buffer.dtype() != inner.dtype())
+      throw TypeError("[scan] the initial states of output " + std::to_string(r) + " have type " + buffer.type().str() +
+                      " but the step gives " + inner.type().str());
+    std::vector<int64_t> shape = buffer.type().shape;
+    shape[0] = TensorType::kUnknown;
+    types.emplace_back(buffer.dtype(), std::move(shape));
+  }
+  for (int p = 0; p < layout_.num_plain; ++p) {
+    const Variable& inner = inner_outputs_[R + p];
+    std::vector<int64_t> shape{TensorType::kUnknown};
+    shape.insert(shape.end(), inner.type().shape.begin(), inner.type().shape.end());
+    types.emplace_back(inner.dtype(), std::move(shape));
+  }
+  return types;
+}
+
+void Scan::prepare(Mode mode) const { inner_function(mode); }
+
+const Function& Scan::inner_function(Mode mode) const {
+  std::lock_guard<std::mutex> lock(compile_mutex_);
+  std::shared_ptr<Function>& compiled = compiled_.at(static_cast<size_t>(mode));
+  if (!compiled) {
+    FunctionOptions options;
+    options.mode = mode;
+    options.on_unused_input = UnusedInput::Ignore;  // a non-sequence fn was given but did not read
+    options.no_default_updates = true;
+    compiled = std::make_shared<Function>(function(inner_inputs_, inner_outputs_, {}, {}, options));
+  }
+  return *compiled;
+}
+
+int64_t Scan::count_steps(const Apply& node, std::span<const Array> inputs) const {
+  const int64_t requested = static_cast<int64_t>(inputs[0].item());
+  if (requested < -1 || (requested == -1 && layout_.num_sequences() == 0))
+    throw ValueError("[scan] '" + layout_.name + "': n_steps must be at least 0, got " + std::to_string(requested));
+  int64_t steps = requested;
+  for (int s = 0; s < layout_.num_sequences(); ++s) {
+    const Array& sequence = inputs[1 + s];
+    const int64_t available = sequence.shape(0) - layout_.tap_span(s);
+    if (requested >= 0 && available < requested)
+      throw ValueError("[scan] '" + layout_.name + "': sequence " + std::to_string(s) + " (" + node.input(1 + s).str() +
+                       ", " + sequence.shape_dtype_str() + ", taps " + taps_str(layout_.sequence_taps[s]) +
+                       ") is too short for n_steps=" + std::to_string(requested));
+    if (requested < 0) steps = steps < 0 ? std::max<int64_t>(available, 0) : std::min(steps, std::max<int64_t>(available, 0));
+  }
+  return steps;
+}
+
+void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const int S = layout_.num_sequences(), R = layout_.num_recurrent(), P = layout_.num_plain;
+  const int N = layout_.num_non_sequences;
+  const Function& step_function = inner_function(current_mode());
+  const int64_t steps = count_steps(node, inputs);
+
+  // Buffers of the fed-back outputs: rows hold positions 0 .. L+steps-1 (position p in row p % rows).
+  std::vector<Array> buffers(R);
+  std::vector<int64_t> rows(R);
+  for (int r = 0; r < R; ++r) {
+    const Array& initial = inputs[1 + S + r];
+    const int64_t lag = layout_.lag(r);
+    if (initial.shape(0) != lag)
+      throw ShapeError("[scan] '" + layout_.name + "': output " + std::to_string(r) + " needs " + std::to_string(lag) +
+                       " initial states, got " + initial.shape_dtype_str());
+    rows[r] = layout_.keep[r] > 0 ? std::min(layout_.keep[r], lag + steps) : lag + steps;
+    Shape shape = initial.shape();
+    shape[0] = rows[r];
+    buffers[r] = Array::empty(shape, initial.dtype());
+    for (int64_t p = 0; p < lag; ++p) buffers[r].index(0, p % rows[r]).copy_from(initial.index(0, p));
+  }
+  std::vector<Array> plain(P);
+
+  std::vector<Array> step_inputs(inner_inputs_.size());
+  for (int n = 0; n < N; ++n) step_inputs[layout_.num_sequence_taps() + layout_.num_recurrent_taps() + n] = inputs[1 + S + R + n];
+  for (int64_t i = 0; i < steps; ++i) {
+    size_t k = 0;
+    for (int s = 0; s < S; ++s)
+      for (int tap : layout_.sequence_taps[s]) step_inputs[k++] = inputs[1 + s].index(0, i + tap - layout_.min_tap(s));
+    for (int r = 0; r < R; ++r)
+      for (int tap : layout_.recurrent_taps[r]) step_inputs[k++] = buffers[r].index(0, (i + layout_.lag(r) + tap) % rows[r]);
+    std::vector<Array> results;
+    try {
+      results = step_function(step_inputs);
+    } catch (const Error& error) {
+      rethrow_with_message(error, "[scan] '" + layout_.name + "', step " + std::to_string(i) + ": " + error.what(), error.located());
+    }
+    for (int r = 0; r < R; ++r) {
+      Array row = buffers[r].index(0, (i + layout_.lag(r)) % rows[r]);
+      if (results[r].shape() != row.shape())
+        throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(r) +
+                         " has shape " + results[r].shape_dtype_str() + " but its state has shape " + row.shape_dtype_str() +
+                         " (a fed-back output keeps the shape of its initial value)");
+      row.copy_from(results[r]);
+    }
+    for (int p = 0; p < P; ++p) {
+      const Array& result = results[R + p];
+      if (i == 0) {
+        Shape shape{steps};
+        shape.insert(shape.end(), result.shape().begin(), result.shape().end());
+        plain[p] = Array::empty(shape, result.dtype());
+      }
+      Array row = plain[p].index(0, i);
+      if (result.shape() != row.shape())
+        throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(R + p) +
+                         " has shape " + result.shape_dtype_str() + " but it had shape " + row.shape_dtype_str() +
+                         " at step 0 (each step must give the same shape)");
+      row.copy_from(result);
+    }
+  }
+
+  for (int r = 0; r < R; ++r) {
+    // A kept window that wrapped around is put back in order, oldest row first.
+    const int64_t positions = layout_.lag(r) + steps, first = positions - rows[r];
+    if (first % std::max<int64_t>(rows[r], 1) == 0) {
+      outputs[r] = std::move(buffers[r]);
+      continue;
+    }
+    Array ordered = Array::empty(buffers[r].shape(), buffers[r].dtype());
+    for (int64_t j = 0; j < rows[r]; ++j) ordered.index(0, j).copy_from(buffers[r].index(0, (first + j) % rows[r]));
+    outputs[r] = std::move(ordered);
+  }
+  for (int p = 0; p < P; ++p) {
+    if (steps == 0) {  // no step ran: the static shape, unknown dimensions 0
+      Shape shape{0};
+      for (int64_t dim : inner_outputs_[R + p].type().shape) shape.push_back(std::max<int64_t>(dim, 0));
+      plain[p] = Array::empty(shape, inner_outputs_[R + p].dtype());
+    }
+    outputs[R + p] = std::move(plain[p]);
+  }
+}
+
+Variable scan_steps(const Apply& node) {
+  const auto& scan = static_cast<const Scan&>(node.op());
+  const ScanLayout& layout = scan.layout();
+  const Variable& requested = node.input(0);
+  if (layout.num_sequences() == 0) return cast(requested, DType::Int64);
+  Variable available;
+  for (int s = 0; s < layout.num_sequences(); ++s) {
+    Variable length = maximum(shape_i(node.input(1 + s), 0) - static_cast<int64_t>(layout.tap_span(s)), static_cast<int64_t>(0));
+    available = available ? minimum(available, length) : length;
+  }
+  if (auto known = constant_int(requested); known && *known >= 0) return cast(requested, DType::Int64);
+  if (auto known = constant_int(requested); known && *known == -1) return available;
+  return where(requested >= static_cast<int64_t>(0), cast(requested, DType::Int64), available);
+}
+
+std::vector<std::vector<Variable>> Scan::infer_shape(const Apply& node,
+                                                     const std::vector<std::vector<Variable>>& input_shapes) const {
+  const int S = layout_.num_sequences(), R = layout_.num_recurrent();
+  const Variable steps = scan_steps(node);
+  std::vector<std::vector<Variable>> shapes;
+  for (int r = 0; r < R; ++r) {
+    std::vector<Variable> dims = input_shapes[1 + S + r];
+    Variable positions = steps + static_cast<int64_t>(layout_.lag(r));
+    dims[0] = layout_.keep[r] > 0 ? minimum(positions, layout_.keep[r]) : positions;
+    shapes.push_back(std::move(dims));
+  }
+  for (int p = 0; p < layout_.num_plain; ++p) {
+    const Variable out = node.output(R + p);
+    std::vector<Variable> dims{steps};
+    const TensorType& inner = inner_outputs_[R + p].type();
+    for (int axis = 0; axis < inner.ndim(); ++axis)
+      dims.push_back(inner.shape[axis] >= 0 ? constant(static_cast<double>(inner.shape[axis]), DType::Int64)
+                                            : shape_i(out, axis + 1));
+    shapes.push_back(std::move(dims));
+  }
+  return shapes;
+}
+
+}  // namespace hypatia

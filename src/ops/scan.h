@@ -1,0 +1,72 @@
+// Scan: a loop over an inner graph (include/hypatia/scan.h builds it).
+//
+// Outer inputs:  n_steps (int64 scalar, -1 when the sequences decide), the sequences, one buffer of
+//                initial states per fed-back output (first axis: its L states, oldest first), then
+//                the non-sequences (everything else the inner graph reads).
+// Outer outputs: per fed-back output, its buffer (the L initial states then one row per step, or only
+//                the last `keep` rows), then the outputs not fed back (one row per step).
+// Inner inputs:  each sequence's slice at each of its taps, each fed-back output's value at each of its
+//                taps, the non-sequences. Inner outputs: the fed-back outputs, then the others.
+#pragma once
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hypatia/function.h"
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+struct ScanLayout {
+  std::vector<std::vector<int>> sequence_taps;   // per sequence
+  std::vector<std::vector<int>> recurrent_taps;  // per fed-back output, each negative
+  // Per fed-back output: 0 keeps every row of its buffer; k > 0 only the last k (at least its lag).
+  std::vector<int64_t> keep;
+  int num_plain = 0;  // outputs not fed back
+  int num_non_sequences = 0;
+  int truncate_gradient = -1;
+  std::string name = "scan";
+
+  int num_sequences() const { return static_cast<int>(sequence_taps.size()); }
+  int num_recurrent() const { return static_cast<int>(recurrent_taps.size()); }
+  int lag(int r) const;          // L: how many states before the first step output r reads
+  int min_tap(int s) const;      // a sequence's earliest tap
+  int tap_span(int s) const;     // latest minus earliest tap of a sequence
+  int num_sequence_taps() const;
+  int num_recurrent_taps() const;
+  bool operator==(const ScanLayout&) const = default;
+};
+
+class Scan : public Op {
+ public:
+  Scan(std::vector<Variable> inner_inputs, std::vector<Variable> inner_outputs, ScanLayout layout);
+  const ScanLayout& layout() const { return layout_; }
+  const std::vector<Variable>& inner_inputs() const { return inner_inputs_; }
+  const std::vector<Variable>& inner_outputs() const { return inner_outputs_; }
+  // The same loop keeping `keep` rows of each buffer.
+  std::shared_ptr<const Scan> with_keep(std::vector<int64_t> keep) const;
+
+  std::string name() const override { return "scan"; }
+  std::string props() const override;
+  bool equals(const Op& other) const override;
+  size_t hash() const override;
+  void prepare(Mode mode) const override;
+  HYPATIA_OP_METHODS
+
+ private:
+  const Function& inner_function(Mode mode) const;
+  // The steps this node runs for these outer inputs (checks the sequences are long enough).
+  int64_t count_steps(const Apply& node, std::span<const Array> inputs) const;
+
+  std::vector<Variable> inner_inputs_, inner_outputs_;
+  ScanLayout layout_;
+  mutable std::mutex compile_mutex_;
+  mutable std::array<std::shared_ptr<Function>, 3> compiled_;  // one per Mode, compiled on first use
+};
+
+// The number of steps a scan node runs, as an int64 scalar graph of its inputs.
+Variable scan_steps(const Apply& node);
+
+}  // namespace hypatia
