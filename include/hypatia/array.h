@@ -106,6 +106,7 @@ class Array {
   Array astype(DType dtype) const;
   Array reshape(const Shape& shape) const;  // a view when contiguous; one -1 allowed
   void copy_from(const Array& source);      // same shape; casts dtypes
+  void add_from(const Array& source);       // this += source elementwise (same shape; casts dtypes)
 
   std::string str() const;   // NumPy repr: "array([[1., 2.],\n       [3., 4.]])"
   std::string shape_dtype_str() const;  // "float32(3, 4)"

@@ -186,6 +186,9 @@ class Op {
   virtual ViewMap destroy_map() const { return {}; }
   // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
   virtual void prepare(Mode) const {}
+  // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as
+  // that mode compiled it. Empty for other ops.
+  virtual std::vector<Variable> inner_outputs(const Mode* compiled) const { return {}; }
 };
 
 // Declares the members an op family defines in its .cpp (the standard Op overrides).

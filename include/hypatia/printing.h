@@ -12,6 +12,8 @@ namespace hypatia {
 // subtrees are printed once and referred to by id afterwards.
 std::string debugprint(const Variable& output);
 std::string debugprint(const std::vector<Variable>& outputs);
+// The same, with the inner graphs of loops as `mode` compiled them (a compiled function's debugprint).
+std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode);
 // The graph in Graphviz dot syntax.
 std::string to_dot(const std::vector<Variable>& outputs);
 std::string to_dot(const Variable& output);

@@ -407,7 +407,7 @@ std::string Program::profile_summary() const {
   return profiler_->summary("built at " + format_location(where_) + compile);
 }
 
-std::string Program::debugprint() const { return hypatia::debugprint(graph_->outputs()); }
+std::string Program::debugprint() const { return debugprint_compiled(graph_->outputs(), mode_); }
 
 // ---- Function ----
 

@@ -14,8 +14,17 @@ namespace {
 
 class TreePrinter {
  public:
+  // `mode`: print inner graphs (scan's loop body) as that mode compiled them; null: as built.
+  explicit TreePrinter(const Mode* mode = nullptr) : mode_(mode) {}
   std::string print(const std::vector<Variable>& outputs) {
     for (const Variable& out : outputs) visit(out, 0);
+    // Inner graphs come after the outer one, each under the node that runs it (nested ones too).
+    for (size_t k = 0; k < with_inner_.size(); ++k) {
+      if (k == 0) out_ << "\nInner graphs:\n";
+      const Apply* node = with_inner_[k];
+      out_ << "\n" << node->op().str() << " [id " << id_of(node) << "]\n";
+      for (const Variable& inner : node->op().inner_outputs(mode_)) visit(inner, 1);
+    }
     return out_.str();
   }
 
@@ -60,12 +69,15 @@ class TreePrinter {
       return;
     }
     out_ << "\n";
+    if (!owner->op().inner_outputs(nullptr).empty()) with_inner_.push_back(owner.get());
     for (const Variable& input : owner->inputs()) visit(input, depth + 1);
   }
 
   std::ostringstream out_;
   std::unordered_map<const void*, std::string> ids_;
   std::unordered_set<const Apply*> printed_;
+  std::vector<const Apply*> with_inner_;
+  const Mode* mode_;
 };
 
 std::string dot_escape(const std::string& text) {
@@ -132,6 +144,7 @@ std::ostream& operator<<(std::ostream& os, const Variable& v) { return os << ppr
 
 std::string debugprint(const std::vector<Variable>& outputs) { return TreePrinter().print(outputs); }
 std::string debugprint(const Variable& output) { return debugprint(std::vector<Variable>{output}); }
+std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode) { return TreePrinter(&mode).print(outputs); }
 
 std::string to_dot(const Variable& output) { return to_dot(std::vector<Variable>{output}); }
 

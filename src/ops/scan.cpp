@@ -115,6 +115,14 @@ std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) 
 
 void Scan::prepare(Mode mode) const { inner_function(mode); }
 
+std::vector<Variable> Scan::inner_outputs(const Mode* compiled) const {
+  if (compiled) {
+    std::lock_guard<std::mutex> lock(compile_mutex_);
+    if (const auto& function = compiled_.at(static_cast<size_t>(*compiled))) return function->graph_outputs();
+  }
+  return inner_outputs_;
+}
+
 const Function& Scan::inner_function(Mode mode) const {
   std::lock_guard<std::mutex> lock(compile_mutex_);
   std::shared_ptr<Function>& compiled = compiled_.at(static_cast<size_t>(mode));

@@ -44,7 +44,6 @@ class Scan : public Op {
   Scan(std::vector<Variable> inner_inputs, std::vector<Variable> inner_outputs, ScanLayout layout);
   const ScanLayout& layout() const { return layout_; }
   const std::vector<Variable>& inner_inputs() const { return inner_inputs_; }
-  const std::vector<Variable>& inner_outputs() const { return inner_outputs_; }
   // The same loop keeping `keep` rows of each buffer.
   std::shared_ptr<const Scan> with_keep(std::vector<int64_t> keep) const;
 
@@ -53,6 +52,7 @@ class Scan : public Op {
   bool equals(const Op& other) const override;
   size_t hash() const override;
   void prepare(Mode mode) const override;
+  std::vector<Variable> inner_outputs(const Mode* compiled) const override;
   HYPATIA_OP_METHODS
 
  private:

@@ -186,12 +186,19 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   std::vector<Variable> lifted = non_sequences;
   std::unordered_set<const VariableNode*> is_lifted;
   for (const Variable& v : non_sequences) is_lifted.insert(v.node());
+  // Expressions of constants alone stay inside, where constant folding sees them.
+  std::unordered_set<const VariableNode*> constant_valued;
   auto lift = [&](const Variable& v) {
-    if (inner.count(v.node()) || v.is_constant() || is_lifted.count(v.node())) return;
+    if (inner.count(v.node()) || v.is_constant() || constant_valued.count(v.node()) || is_lifted.count(v.node())) return;
     is_lifted.insert(v.node());
     lifted.push_back(v);
   };
   for (const auto& node : toposort(results)) {
+    bool all_constant = true;
+    for (const Variable& input : node->inputs())
+      all_constant = all_constant && (input.is_constant() || constant_valued.count(input.node()));
+    if (all_constant)
+      for (const Variable& output : node->outputs()) constant_valued.insert(output.node());
     bool reads_inner = false;
     for (const Variable& input : node->inputs()) reads_inner = reads_inner || inner.count(input.node());
     if (!reads_inner) continue;

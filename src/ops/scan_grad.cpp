@@ -66,8 +66,19 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
       const Variable start = zero + static_cast<int64_t>(layout.lag(r) + tap);
       sequences.emplace_back(reversed(rows(forward[r], start, start + steps)));
     }
-  std::vector<int> recurrent_grad_arg(R, -1), plain_grad_arg(P, -1);
+  // Each step's outputs, so the backward step reads them instead of computing them again.
+  std::vector<int> output_value_arg(R + P, -1);
   int next_arg = static_cast<int>(sequences.size());
+  for (int r = 0; r < R; ++r) {
+    const Variable start = zero + static_cast<int64_t>(layout.lag(r));
+    sequences.emplace_back(reversed(rows(forward[r], start, start + steps)));
+    output_value_arg[r] = next_arg++;
+  }
+  for (int p = 0; p < P; ++p) {
+    sequences.emplace_back(reversed(forward[R + p]));
+    output_value_arg[R + p] = next_arg++;
+  }
+  std::vector<int> recurrent_grad_arg(R, -1), plain_grad_arg(P, -1);
   for (int r = 0; r < R; ++r)
     if (buffer_grads[r]) {
       const Variable start = zero + static_cast<int64_t>(layout.lag(r));
@@ -128,7 +139,17 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
     std::vector<Variable> wrt;
     for (int a = 0; a < value_args; ++a) wrt.push_back(args[a]);
     for (int n = 0; n < N; ++n) wrt.push_back(args[num_sequence_args + carried + n]);
-    const std::vector<Variable> pulled = Lop(outputs, wrt, cotangents, Disconnected::Ignore);
+    std::vector<Variable> pulled = Lop(outputs, wrt, cotangents, Disconnected::Ignore);
+    // The pullbacks read the step's outputs (tanh's derivative reads tanh): the forward loop kept them.
+    std::vector<std::pair<Variable, Variable>> known_values;
+    for (size_t k = 0; k < outputs.size(); ++k)
+      if (!outputs[k].is_root()) known_values.emplace_back(outputs[k], args[output_value_arg[k]]);
+    std::vector<Variable> present;
+    for (const Variable& g : pulled)
+      if (g) present.push_back(g);
+    present = clone_replace(present, known_values);
+    for (size_t k = 0, j = 0; k < pulled.size(); ++k)
+      if (pulled[k]) pulled[k] = present[j++];
 
     std::vector<Variable> next(outputs_info.size());
     int a = layout.num_sequence_taps();

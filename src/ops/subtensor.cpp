@@ -127,25 +127,6 @@ Array broadcast_value(const Array& value, const TensorType& value_type, const Sh
   return value.broadcast_to(shape);
 }
 
-// dst += src elementwise (same shape; src already converted to dst's dtype).
-void add_into(const Array& dst, const Array& src) {
-  if (dst.size() == 0) return;
-  dispatch_dtype(dst.dtype(), [&]<class T>() {
-    T* out = static_cast<T*>(dst.storage()->data());
-    const T* in = static_cast<const T*>(src.storage()->data());
-    IndexIterator it(dst.shape());
-    do {
-      int64_t po = dst.offset(), pi = src.offset();
-      for (int axis = 0; axis < dst.ndim(); ++axis) {
-        po += it.index()[axis] * dst.strides()[axis];
-        pi += it.index()[axis] * src.strides()[axis];
-      }
-      if constexpr (std::is_same_v<T, bool>) out[po] = out[po] || in[pi];
-      else out[po] = static_cast<T>(out[po] + in[pi]);
-    } while (it.next());
-  });
-}
-
 void validate_value_type(const TensorType& region, const Variable& value, const char* op) {
   if (value.ndim() > region.ndim())
     throw ShapeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
@@ -260,7 +241,7 @@ void IncSubtensor::perform(const Apply& node, std::span<const Array> inputs, std
   const char* op = set_ ? "set_subtensor" : "inc_subtensor";
   Array value = broadcast_value(inputs[1], node.input(1).type(), region.shape(), op).astype(out.dtype());
   if (set_) region.copy_from(value);
-  else add_into(region, value);
+  else region.add_from(value);
   outputs[0] = std::move(out);
 }
 
@@ -467,7 +448,7 @@ void AdvancedIncSubtensor::perform(const Apply& node, std::span<const Array> inp
   for (int64_t k = 0; k < indices.count; ++k) {
     Array destination = slab(out, axes_, indices, k, op);
     if (set_) destination.copy_from(value.index(position, k));
-    else add_into(destination, value.index(position, k));  // repeated positions accumulate
+    else destination.add_from(value.index(position, k));  // repeated positions accumulate
   }
   outputs[0] = std::move(out);
 }

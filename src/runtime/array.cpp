@@ -405,6 +405,28 @@ Array Array::astype(DType dtype) const {
   return result;
 }
 
+void Array::add_from(const Array& source) {
+  if (source.shape() != shape_)
+    throw ShapeError("[array] add_from of shape " + shape_str(source.shape()) + " into shape " + shape_str(shape_));
+  if (source.dtype() != dtype_) return add_from(source.astype(dtype_));
+  if (size() == 0) return;
+  dispatch_dtype(dtype_, [&]<class T>() {
+    const T* in = static_cast<const T*>(source.storage()->data()) + source.offset();
+    T* out = static_cast<T*>(storage_->data()) + offset_;
+    const int64_t inner = ndim() ? shape_.back() : 1;
+    const int64_t si = ndim() ? source.strides().back() : 0, so = ndim() ? strides_.back() : 0;
+    for_each_row(shape_, source.strides(), strides_, [&](int64_t oa, int64_t ob) {
+      if constexpr (std::is_same_v<T, bool>) {
+        for (int64_t j = 0; j < inner; ++j) out[ob + j * so] = out[ob + j * so] || in[oa + j * si];
+      } else if (si == 1 && so == 1) {
+        for (int64_t j = 0; j < inner; ++j) out[ob + j] = static_cast<T>(out[ob + j] + in[oa + j]);
+      } else {
+        for (int64_t j = 0; j < inner; ++j) out[ob + j * so] = static_cast<T>(out[ob + j * so] + in[oa + j * si]);
+      }
+    });
+  });
+}
+
 void Array::copy_from(const Array& source) {
   if (source.shape() != shape_)
     throw ShapeError("[array] copy_from of shape " + shape_str(source.shape()) + " into shape " + shape_str(shape_));

@@ -224,6 +224,17 @@ TEST(Scan, ScanInsideScanAndItsGradient) {
   expect_grad_ok([&](const std::vector<Variable>& v) { return sum(build(v)); }, {xv, wv});
 }
 
+TEST(Scan, DebugprintShowsTheInnerGraphAsBuiltAndAsCompiled) {
+  Variable x = matrix("x"), h0 = vector("h0");
+  ScanResult h = scan([](const std::vector<Variable>& a) { return ScanStep(tanh(a[0] * 1.0 + a[1])); }, {x}, {OutputInfo(h0)});
+  const std::string built = debugprint(h[0]);
+  EXPECT_THAT(built, ::testing::HasSubstr("Inner graphs:"));
+  EXPECT_THAT(built, ::testing::HasSubstr("mul"));  // x * 1 as built
+  const std::string compiled = function({x, h0}, {h[0]}).debugprint();
+  EXPECT_THAT(compiled, ::testing::HasSubstr("Inner graphs:"));
+  EXPECT_THAT(compiled, ::testing::HasSubstr("fused{tanh(add(i0, i1))}"));  // x * 1 rewritten away, then fused
+}
+
 TEST(Scan, ShapeInferenceOfTheOutputs) {
   Variable x = matrix("x"), h0 = vector("h0");
   ScanResult out = scan([](const std::vector<Variable>& a) { return ScanStep({a[0] + a[1], a[0] * 2.0}); }, {Sequence(x, {0, 2})},
