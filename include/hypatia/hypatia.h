@@ -9,6 +9,7 @@
 #include "hypatia/extra_ops.h"
 #include "hypatia/function.h"
 #include "hypatia/grad.h"
+#include "hypatia/ifelse.h"
 #include "hypatia/graph.h"
 #include "hypatia/nnet.h"
 #include "hypatia/printing.h"

@@ -22,6 +22,7 @@ from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
 from .gradient import grad  # noqa: E402,F401
 from . import scan_module  # noqa: E402,F401
 from .scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401
+from .ifelse import ifelse  # noqa: E402,F401
 from .printing import pp, pprint, debugprint, pydotprint  # noqa: E402,F401
 from .tensor.basic import dot  # noqa: E402,F401
 
@@ -40,7 +41,7 @@ def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None
 clone_replace = clone
 
 __getattr__ = module_getattr(__name__, {
-    "ifelse": HIGHER_ORDER, "Rop": HIGHER_ORDER,
+    "Rop": HIGHER_ORDER,
     "Lop": HIGHER_ORDER, "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
     "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",
 })

@@ -31,7 +31,7 @@ def module_getattr(module_name, table):
     return __getattr__
 
 
-HIGHER_ORDER = "branches and higher-order derivatives (ifelse, Rop, jacobian, hessian) are planned"
+HIGHER_ORDER = "higher-order derivatives (Rop, jacobian, hessian) are planned"
 SPARSE = "sparse matrices are planned"
 CONV = "convolutions and pooling (oneDNN) are planned"
 LINALG = "linear algebra (LAPACK) is planned"
@@ -40,7 +40,6 @@ GPU = "GPU backends are planned; Hypatia runs on the CPU"
 
 
 MISSING_MODULES = {
-    "hypatia.ifelse": HIGHER_ORDER,
     "hypatia.scan": "hypatia.scan is a function; the loop functions live in the module hypatia.scan_module",
     "hypatia.sparse": SPARSE, "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
     "hypatia.tensor.nlinalg": LINALG, "hypatia.tensor.slinalg": LINALG, "hypatia.tensor.linalg": LINALG,

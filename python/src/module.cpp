@@ -30,5 +30,5 @@ NB_MODULE(_core, m) {
   init_grad(m);
   init_printing(m);
   init_random(m);
-  init_scan(m);
+  init_control(m);
 }

@@ -8,6 +8,7 @@
 #include "backend/cpu/lowering.h"
 #include "compile/execution_mode.h"
 #include "ops/blas.h"
+#include "ops/ifelse.h"
 #include "ops/fused_elemwise.h"
 #include "hypatia/printing.h"
 #include "ir/shared_state.h"
@@ -69,6 +70,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   const auto rewrite_start = Profiler::Clock::now();
   optimize(*graph_, options.mode);
   plan();
+  plan_lazy_branches();
   for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
   const auto lowering_start = Profiler::Clock::now();
   if (options.mode == Mode::FastRun) {
@@ -195,6 +197,53 @@ void Program::plan() {
   }
   for (const Variable& result : graph_->outputs()) result_slots_.push_back(slot(result));
   first_destroy_step_ = steps_.size();
+}
+
+void Program::plan_lazy_branches() {
+  std::unordered_map<const VariableNode*, std::vector<std::pair<const Apply*, int>>> readers;  // (node, input index)
+  for (const Step& step : steps_)
+    for (size_t i = 0; i < step.node->inputs().size(); ++i) readers[step.node->input(i).node()].emplace_back(step.node.get(), i);
+  std::unordered_set<const VariableNode*> results;
+  for (const Variable& v : graph_->outputs()) results.insert(v.node());
+  // Later ifelse nodes first: an inner ifelse's branch steps then already sit in the outer's block.
+  for (size_t at = steps_.size(); at-- > 0;) {
+    const auto* ifelse = dynamic_cast<const IfElse*>(&steps_[at].node->op());
+    if (!ifelse) continue;
+    const Apply* branch_node = steps_[at].node.get();
+    const int n = ifelse->num_outputs();
+    // exclusive[step] = which branch alone reads it (through steps exclusive to that branch).
+    std::unordered_map<const Apply*, bool> exclusive;
+    for (size_t j = at; j-- > 0;) {
+      const Apply* candidate = steps_[j].node.get();
+      std::optional<bool> branch;
+      bool only_one = true;
+      for (const Variable& out : candidate->outputs()) {
+        if (results.count(out.node())) only_one = false;
+        for (const auto& [reader, index] : readers[out.node()]) {
+          std::optional<bool> side;
+          if (reader == branch_node && index >= 1) side = index <= n;
+          else if (auto it = exclusive.find(reader); it != exclusive.end()) side = it->second;
+          if (!side || (branch && *branch != *side)) only_one = false;
+          branch = side;
+        }
+      }
+      if (only_one && branch) exclusive[candidate] = *branch;
+    }
+    if (exclusive.empty()) continue;
+    const int condition_slot = steps_[at].input_slots[0];
+    std::vector<Step> before, moved;
+    for (size_t j = 0; j < at; ++j) {
+      auto it = exclusive.find(steps_[j].node.get());
+      if (it == exclusive.end()) {
+        before.push_back(std::move(steps_[j]));
+        continue;
+      }
+      steps_[j].guards.emplace_back(condition_slot, it->second);
+      moved.push_back(std::move(steps_[j]));
+    }
+    for (size_t j = 0; j < moved.size(); ++j) steps_[j + before.size()] = std::move(moved[j]);
+    for (size_t j = 0; j < before.size(); ++j) steps_[j] = std::move(before[j]);
+  }
 }
 
 void Program::plan_releases() {
@@ -338,6 +387,13 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   for (size_t index = 0; index < steps_.size(); ++index) {
     const Step& step = steps_[index];
     if (index == first_destroy_step_) in_place = check_in_place_steps(values);
+    bool skipped = false;
+    for (const auto& [condition, branch] : step.guards)
+      if (skipped = (values[condition].item() != 0) != branch; skipped) break;
+    if (skipped) {  // the branch that reads it is not taken
+      for (int s : step.release_slots) values[s] = Array();
+      continue;
+    }
     step_inputs.clear();
     for (int s : step.input_slots) step_inputs.push_back(values[s]);
     step_outputs.assign(step.output_slots.size(), Array());

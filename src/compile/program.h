@@ -33,6 +33,9 @@ class Program {
     // by `destroy_holders` references (the value slots and this step's operand list) and nothing else.
     int destroy_input = -1;
     long destroy_holders = 0;
+    // Runs only when each (condition slot, branch) holds: the step computes something only that branch
+    // of an ifelse reads. Outer branches come first, so an inner condition is read only once computed.
+    std::vector<std::pair<int, bool>> guards;
   };
   // Construction, in order: check what the user passed and collect the update values; add the
   // default updates (random states) of shared variables the graph reads; check that every input is
@@ -43,6 +46,9 @@ class Program {
   void add_default_updates(std::vector<Variable>& results);
   void check_roots(const FunctionOptions& options) const;
   void plan();
+  // Steps that only one branch of an ifelse reads move to just before it and run only when that branch
+  // is taken (after the condition is known).
+  void plan_lazy_branches();
   // Updates w - lr * g and gemm(w, ...) can write into w's buffer: marks those steps and moves them to
   // the end of the schedule, after every other reader of the variables they overwrite.
   void plan_in_place_updates();

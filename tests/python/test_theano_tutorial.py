@@ -2,7 +2,7 @@
 the imports changed. Each test asserts what the tutorial prints (or NumPy where it prints nothing).
 
 Where Hypatia differs from Theano:
-  - a feature the README lists as not there yet (scan, ifelse, jacobian/hessian/Rop/Lop, sparse, GPU,
+  - a feature the README lists as not there yet (jacobian/hessian/Rop/Lop, sparse, GPU,
     DebugMode, profiling, pickling graphs) is asserted to raise a NotImplementedError that names it;
   - a bug (a wrong value, an AttributeError or a cryptic error where Theano's code should run) is written as
     the test that should pass and marked xfail(strict=True, reason="BUG: ...");
@@ -524,11 +524,23 @@ def test_conditions_switch():
     assert f_switch(val2, val1, big_mat1, big_mat2) == 0.0
 
 
-def test_conditions_ifelse_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="ifelse"):
-        from hypatia.ifelse import ifelse  # noqa: F401
-    with pytest.raises(NotImplementedError, match="ifelse"):
-        theano.ifelse
+def test_conditions_ifelse_is_lazy():
+    from hypatia.ifelse import ifelse
+    a, b = T.scalars('a', 'b')
+    x, y = T.matrices('x', 'y')
+    z_lazy = ifelse(T.lt(a, b), T.mean(x), T.mean(y))
+    f_lazyifelse = theano.function([a, b, x, y], z_lazy, mode=theano.Mode(linker='vm'))
+    big_mat1 = numpy.ones((100, 100))
+    big_mat2 = numpy.zeros((100, 100))
+    assert f_lazyifelse(0., 1., big_mat1, big_mat2) == 1.0
+    assert f_lazyifelse(1., 0., big_mat1, big_mat2) == 0.0
+    # The branch not taken does not run: here it would fail (index 500 of 100 rows).
+    z_guarded = ifelse(T.lt(a, b), T.mean(x), T.mean(y[500]))
+    f_guarded = theano.function([a, b, x, y], z_guarded)
+    assert f_guarded(0., 1., big_mat1, big_mat2) == 1.0
+    with pytest.raises(IndexError):
+        f_guarded(1., 0., big_mat1, big_mat2)
+    assert theano.ifelse is ifelse
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
 // casts, dimshuffles and reshapes, shapes read from the inputs' shapes, transposes lifted through
-// elementwise ops, integer x - x) and constants gathered in sums and products (exact for integers,
+// elementwise ops, integer x - x, ifelse with a constant condition) and constants gathered in sums and products (exact for integers,
 // within rounding for floats), so later passes see fewer forms of the same computation.
 #include <algorithm>
 
@@ -175,6 +175,19 @@ class UselessReshape : public LocalRewriter {
   }
 };
 
+// ifelse(constant, a, b) -> a or b: the branch is known before the function runs.
+class ConstantBranch : public LocalRewriter {
+ public:
+  std::string name() const override { return "constant_branch"; }
+  std::vector<std::string> tracks() const override { return {"if_else"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable& condition = node.input(0);
+    if (!condition.is_constant()) return {};
+    const size_t n = node.num_outputs(), first = condition.constant_value().item() != 0 ? 1 : 1 + n;
+    return std::vector<Variable>(node.inputs().begin() + first, node.inputs().begin() + first + n);
+  }
+};
+
 // shape_i(v, k) of a computed v: its op's infer_shape gives the dimension from the inputs' shapes, so
 // v need not be computed for its shape (Theano's shape feature, one dimension at a time; the sweeps
 // carry it back to the roots). Ops whose rule reads their own output are left alone.
@@ -330,7 +343,7 @@ int canonicalize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
       rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOfComputedValue,
                   LiftTransposeThroughElemwise, GatherConstants, IntegerSubtractionOfItself, UselessReshape,
-                  FoldConstants>();
+                  ConstantBranch, FoldConstants>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
 

@@ -9,7 +9,7 @@
 
 namespace hypatia::python {
 
-void init_scan(nb::module_& m) {
+void init_control(nb::module_& m) {
   // sequences: [(input, taps)], outputs_info: [(initial or None, taps)].
   m.def("scan", [](nb::callable fn, const std::vector<std::pair<Variable, std::vector<int>>>& sequences,
                    const std::vector<std::pair<std::optional<Variable>, std::vector<int>>>& outputs_info,
@@ -48,6 +48,14 @@ void init_scan(nb::module_& m) {
   }, nb::arg("fn"), nb::arg("sequences"), nb::arg("outputs_info"), nb::arg("non_sequences"), nb::arg("n_steps").none(),
      nb::arg("truncate_gradient"), nb::arg("go_backwards"), nb::arg("strict"), nb::arg("name"), nb::arg("last_only"),
      kUserLine);
+  m.def("ifelse", [](nb::handle condition, nb::handle then_branch, nb::handle else_branch) -> nb::object {
+    const bool many = nb::isinstance<nb::list>(then_branch) || nb::isinstance<nb::tuple>(then_branch);
+    if (!many) return nb::cast(ifelse(to_operand(condition), to_operand(then_branch), to_operand(else_branch)));
+    std::vector<Variable> thens, elses;
+    for (nb::handle v : then_branch) thens.push_back(to_variable(v));
+    for (nb::handle v : else_branch) elses.push_back(to_variable(v));
+    return nb::cast(ifelse(to_operand(condition), thens, elses));
+  }, nb::arg("condition"), nb::arg("then_branch"), nb::arg("else_branch"), kUserLine);
 }
 
 }  // namespace hypatia::python

@@ -1,0 +1,21 @@
+// IfElse: inputs (condition, then_0 .. then_{n-1}, else_0 .. else_{n-1}), n outputs, each a view of the
+// chosen input. The Program computes only the steps the chosen branch needs (Program::plan_lazy_branches).
+#pragma once
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+class IfElse : public Op {
+ public:
+  explicit IfElse(int num_outputs) : num_outputs_(num_outputs) {}
+  int num_outputs() const { return num_outputs_; }
+  std::string name() const override { return "if_else"; }
+  std::string props() const override { return "n=" + std::to_string(num_outputs_); }
+  ViewMap view_map() const override;
+  HYPATIA_OP_METHODS
+
+ private:
+  int num_outputs_;
+};
+
+}  // namespace hypatia
