@@ -35,6 +35,32 @@ std::vector<Variable> Lop(const std::vector<Variable>& f, const std::vector<Vari
                           const std::vector<Variable>& eval_points, Disconnected disconnected_inputs = Disconnected::Raise,
                           std::source_location where = std::source_location::current());
 
+// Jacobian-vector products (forward mode, Theano's Rop): for each f[k], the sum over i of d f[k] / d wrt[i]
+// applied to eval_points[i]. An f[k] that does not depend on wrt gets zeros.
+std::vector<Variable> Rop(const std::vector<Variable>& f, const std::vector<Variable>& wrt,
+                          const std::vector<Variable>& eval_points,
+                          std::source_location where = std::source_location::current());
+Variable Rop(const Variable& f, const Variable& wrt, const Variable& eval_point,
+             std::source_location where = std::source_location::current());
+
+// d expression / d wrt with the expression's axes first: shape expression.shape + wrt.shape (one reverse
+// pass per element of the expression, run as a scan). Theano's jacobian.
+Variable jacobian(const Variable& expression, const Variable& wrt, Disconnected disconnected_inputs = Disconnected::Raise,
+                  std::source_location where = std::source_location::current());
+std::vector<Variable> jacobian(const Variable& expression, const std::vector<Variable>& wrt,
+                               Disconnected disconnected_inputs = Disconnected::Raise,
+                               std::source_location where = std::source_location::current());
+// The matrix of second derivatives of a scalar cost, for each (vector) wrt: jacobian(grad(cost, wrt), wrt).
+std::vector<Variable> hessian(const Variable& cost, const std::vector<Variable>& wrt,
+                              Disconnected disconnected_inputs = Disconnected::Raise,
+                              std::source_location where = std::source_location::current());
+Variable hessian(const Variable& cost, const Variable& wrt, Disconnected disconnected_inputs = Disconnected::Raise,
+                 std::source_location where = std::source_location::current());
+// H v for the Hessian H of a scalar cost, without forming H: forward mode over the gradient.
+std::vector<Variable> hessian_vector_product(const Variable& cost, const std::vector<Variable>& wrt,
+                                             const std::vector<Variable>& vectors,
+                                             std::source_location where = std::source_location::current());
+
 // Identity in the forward pass; no gradient flows back (the gradient is disconnected).
 Variable disconnected_grad(const Operand& x);
 // Identity in the forward pass; the gradient flowing back is zero.

@@ -174,6 +174,10 @@ class Op {
   // zero). Written with public graph ops so it can be differentiated again. Null results mean "no
   // gradient" (e.g. integer inputs).
   virtual std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const;
+  // Pushforward (forward mode): each output's tangent given each input's (null = zero), for Rop. The
+  // default transposes grad: the pullback is linear in the output cotangents v, so the tangent is
+  // d/dv of <pullback(v), eval_points> (src/autodiff/rop.cpp). Null results are zero tangents.
+  virtual std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const;
   // Output shapes as int64 scalar Variables, given the input shapes the same way.
   virtual std::vector<std::vector<Variable>> infer_shape(
       const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) const;

@@ -14,12 +14,12 @@ from . import _core  # noqa: E402
 _core._set_library_directory(_os.path.dirname(_os.path.abspath(__file__)) + _os.sep)
 
 from ._core import ShapeError, GradientError, Variable, SharedVariable, Apply, Op  # noqa: E402,F401
-from ._missing import HIGHER_ORDER, SPARSE, GPU, module_getattr  # noqa: E402
+from ._missing import SPARSE, GPU, module_getattr  # noqa: E402
 from .configparser import config, change_flags  # noqa: E402,F401
 from . import tensor  # noqa: E402,F401
 from . import gradient, printing, compile  # noqa: E402,F401
 from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
-from .gradient import grad  # noqa: E402,F401
+from .gradient import grad, Rop, Lop  # noqa: E402,F401
 from . import scan_module  # noqa: E402,F401
 from .scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401
 from .ifelse import ifelse  # noqa: E402,F401
@@ -41,7 +41,6 @@ def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None
 clone_replace = clone
 
 __getattr__ = module_getattr(__name__, {
-    "Rop": HIGHER_ORDER,
-    "Lop": HIGHER_ORDER, "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
+    "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
     "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",
 })

@@ -31,7 +31,6 @@ def module_getattr(module_name, table):
     return __getattr__
 
 
-HIGHER_ORDER = "higher-order derivatives (Rop, jacobian, hessian) are planned"
 SPARSE = "sparse matrices are planned"
 CONV = "convolutions and pooling (oneDNN) are planned"
 LINALG = "linear algebra (LAPACK) is planned"

@@ -3,7 +3,7 @@ import numpy as np
 
 from . import _core
 from .configparser import config
-from ._missing import HIGHER_ORDER, module_getattr
+from ._missing import module_getattr
 
 GradientError = _core.GradientError
 
@@ -60,7 +60,66 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
                           1e-6 if abs_tol is None else float(abs_tol), seed)
 
 
-__getattr__ = module_getattr(__name__, {"jacobian": HIGHER_ORDER, "hessian": HIGHER_ORDER, "Rop": HIGHER_ORDER,
-                                        "Lop": HIGHER_ORDER, "hessian_vector_product": HIGHER_ORDER,
-                                        "subgraph_grad": HIGHER_ORDER, "grad_clip": "grad_clip is not implemented",
+def _listed(value):
+    return (list(value), False) if isinstance(value, (list, tuple)) else ([value], True)
+
+
+def _as_variables(values):
+    return [_core.as_variable(v) for v in values]
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
+    """Jacobian times eval_points (forward mode): d f / d wrt applied to eval_points, shaped like f. An f that
+    does not depend on wrt gets zeros."""
+    fs, single_f = _listed(f)
+    wrts, _ = _listed(wrt)
+    points, _ = _listed(eval_points)
+    if len(wrts) != len(points):
+        raise ValueError(f"Rop: {len(wrts)} wrt variables but {len(points)} eval points")
+    result = _core.Rop(_as_variables(fs), _as_variables(wrts), _as_variables(points))
+    return result[0] if single_f else result
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """eval_points times the Jacobian of f (reverse mode), shaped like wrt."""
+    if consider_constant:
+        raise NotImplementedError("Lop(consider_constant=...) is not implemented; use disconnected_grad on those variables")
+    fs, _ = _listed(f)
+    wrts, single_wrt = _listed(wrt)
+    points, _ = _listed(eval_points)
+    if len(fs) != len(points):
+        raise ValueError(f"Lop: {len(fs)} expressions but {len(points)} eval points")
+    result = _core.Lop(_as_variables(fs), _as_variables(wrts), [None if p is None else _core.as_variable(p) for p in points],
+                       disconnected_inputs)
+    return result[0] if single_wrt else result
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """d expression / d wrt, shaped expression.shape + wrt.shape (one reverse pass per element, in a scan)."""
+    if consider_constant:
+        raise NotImplementedError("jacobian(consider_constant=...) is not implemented; use disconnected_grad")
+    wrts, single = _listed(wrt)
+    result = _core.jacobian(_core.as_variable(expression), _as_variables(wrts), disconnected_inputs)
+    return result[0] if single else result
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The matrix of second derivatives of the scalar cost with respect to each wrt."""
+    if consider_constant:
+        raise NotImplementedError("hessian(consider_constant=...) is not implemented; use disconnected_grad")
+    wrts, single = _listed(wrt)
+    result = _core.hessian(_core.as_variable(cost), _as_variables(wrts), disconnected_inputs)
+    return result[0] if single else result
+
+
+def hessian_vector_product(cost, wrt, p, **grad_kwargs):
+    """H p for the Hessian H of the scalar cost, without forming H."""
+    wrts, single = _listed(wrt)
+    ps, _ = _listed(p)
+    result = _core.hessian_vector_product(_core.as_variable(cost), _as_variables(wrts), _as_variables(ps))
+    return result[0] if single else result
+
+
+__getattr__ = module_getattr(__name__, {"subgraph_grad": "subgraph_grad is not implemented",
+                                        "grad_clip": "grad_clip is not implemented",
                                         "grad_scale": "grad_scale is not implemented"})

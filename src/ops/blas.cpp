@@ -238,6 +238,13 @@ void Dot::perform(const Apply& node, std::span<const Array> inputs, std::span<Ar
   outputs[0] = c.reshape(shape);
 }
 
+std::vector<Variable> Dot::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  Variable tangent;
+  if (eval_points[0]) tangent = dot(eval_points[0], node.input(1));
+  if (eval_points[1]) tangent = tangent ? tangent + dot(node.input(0), eval_points[1]) : dot(node.input(0), eval_points[1]);
+  return {tangent};
+}
+
 std::vector<Variable> Dot::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable &x = node.input(0), &y = node.input(1), &gz = output_grads[0];
   Variable gx, gy;

@@ -9,6 +9,7 @@ class Dot : public Op {
  public:
   std::string name() const override { return "dot"; }
   HYPATIA_OP_METHODS
+  std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 };
 
 // Inputs of equal rank >= 2: (..., m, k) @ (..., k, n); batch axes broadcast where statically 1.

@@ -4,6 +4,7 @@
 
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 
@@ -51,6 +52,10 @@ void DimShuffle::perform(const Apply& node, std::span<const Array> inputs, std::
     strides.push_back(axis == kNewAxis ? 0 : x.strides()[axis]);
   }
   outputs[0] = x.view_as(shape, strides, x.offset());
+}
+
+std::vector<Variable> DimShuffle::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  return r_op_linear_in_first(node, eval_points);
 }
 
 std::vector<Variable> DimShuffle::grad(const Apply& node, const std::vector<Variable>& output_grads) const {

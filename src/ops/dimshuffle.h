@@ -15,6 +15,7 @@ class DimShuffle : public Op {
   std::string props() const override;
   HYPATIA_OP_METHODS
   ViewMap view_map() const override { return {{0, 0}}; }
+  std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 
  private:
   std::vector<int> pattern_;

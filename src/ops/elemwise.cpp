@@ -130,6 +130,21 @@ std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variab
   return grads;
 }
 
+// The scalar rules' pullbacks are pointwise and linear in gz: with gz = an input's tangent, the rule
+// for that input gives its share of the output's tangent.
+std::vector<Variable> Elemwise::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  const Variable out = node.output(0);
+  if (!is_float(out.dtype())) return {Variable()};
+  Variable tangent;
+  for (size_t i = 0; i < node.inputs().size(); ++i) {
+    if (!eval_points[i] || !is_float(node.input(i).dtype())) continue;
+    const std::vector<Variable> shares = scalar_op_info(scalar_op_.id).grad(node.inputs(), out, eval_points[i]);
+    if (i >= shares.size() || !shares[i]) continue;
+    tangent = tangent ? tangent + shares[i] : shares[i];
+  }
+  return {tangent};
+}
+
 std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
                                                          const std::vector<std::vector<Variable>>& input_shapes) const {
   return {broadcast_symbolic_shape(node, input_shapes)};

@@ -12,4 +12,13 @@ inline std::optional<int64_t> constant_int(const Variable& v) {
   return std::nullopt;
 }
 
+// r_op of an op linear in its first input whose other inputs (shapes, indices) carry no tangent:
+// the op applied to the first input's tangent.
+inline std::vector<Variable> r_op_linear_in_first(const Apply& node, const std::vector<Variable>& eval_points) {
+  if (eval_points.empty() || !eval_points[0]) return std::vector<Variable>(node.num_outputs());
+  std::vector<Variable> inputs = node.inputs();
+  inputs[0] = eval_points[0];
+  return apply_op(node.op_ptr(), inputs, node.where());
+}
+
 }  // namespace hypatia

@@ -6,6 +6,7 @@
 
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
+#include "ops/op_support.h"
 #include "scalar/scalar_math.h"
 
 namespace hypatia {
@@ -179,6 +180,11 @@ Variable restore_reduced_axes(const Variable& g, int input_ndim, const std::vect
   for (int axis = 0; axis < input_ndim; ++axis)
     pattern.push_back(std::binary_search(axes.begin(), axes.end(), axis) ? kNewAxis : next++);
   return dimshuffle(g, pattern);
+}
+
+std::vector<Variable> Reduce::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  if (kind_ == ReduceKind::Sum) return r_op_linear_in_first(node, eval_points);
+  return Op::r_op(node, eval_points);
 }
 
 std::vector<Variable> Reduce::grad(const Apply& node, const std::vector<Variable>& output_grads) const {

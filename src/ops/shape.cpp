@@ -121,6 +121,9 @@ class Reshape : public Op {
     const Variable& x = node.input(0);
     return {reshape(output_grads[0], shape(x), x.ndim()), Variable()};
   }
+  std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override {
+    return r_op_linear_in_first(node, eval_points);
+  }
   std::vector<std::vector<Variable>> infer_shape(const Apply& node,
                                                  const std::vector<std::vector<Variable>>& shapes) const override {
     auto owner = node.input(1).owner();

@@ -163,6 +163,10 @@ void Subtensor::perform(const Apply&, std::span<const Array> inputs, std::span<A
   outputs[0] = apply_basic_index(inputs[0], entries_, inputs.subspan(1));
 }
 
+std::vector<Variable> Subtensor::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  return r_op_linear_in_first(node, eval_points);
+}
+
 std::vector<Variable> Subtensor::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
   std::vector<Variable> grads(node.inputs().size());

@@ -23,6 +23,7 @@ class Subtensor : public Op {
   std::string name() const override { return "subtensor"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   const std::vector<BasicIndex>& entries() const { return entries_; }
 

@@ -611,6 +611,32 @@ def test_hessian_vector_product_by_hand():
     hv = theano.grad(T.sum(g * v), x)  # H = diag(6x)
     xv, vv = np.array([1.0, 2.0, -1.0]), np.array([1.0, 0.5, 2.0])
     np.testing.assert_allclose(hv.eval({x: xv, v: vv}), 6 * xv * vv)
+    np.testing.assert_allclose(theano.gradient.hessian_vector_product(T.sum(x ** 3), x, v).eval({x: xv, v: vv}),
+                               6 * xv * vv)
+
+
+def test_rop_matches_finite_differences_and_lop_matches_the_weighted_gradient():
+    rng = np.random.default_rng(3)
+    x, u, w = T.dvector("x"), T.dvector("u"), T.dvector("w")
+    f = T.tanh(x) * T.sum(x ** 2) + T.nnet.softmax(x[None, :])[0]
+    xv, uv, wv = rng.normal(size=4), rng.normal(size=4), rng.normal(size=4)
+    jvp = theano.function([x, u], T.Rop(f, x, u))(xv, uv)
+    fx = theano.function([x], f)
+    eps = 1e-6
+    np.testing.assert_allclose(jvp, (fx(xv + eps * uv) - fx(xv - eps * uv)) / (2 * eps), rtol=1e-6, atol=1e-8)
+    vjp = theano.function([x, w], T.Lop(f, x, w))(xv, wv)
+    np.testing.assert_allclose(vjp, theano.function([x, w], theano.grad(T.sum(f * w), x))(xv, wv), rtol=1e-12)
+
+
+def test_jacobian_and_hessian_against_numpy():
+    x = T.dvector("x")
+    m = T.dmatrix("m")
+    xv, mv = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(theano.gradient.jacobian(T.dot(m, x), x).eval({x: xv, m: mv}), mv)
+    jm = theano.gradient.jacobian(T.dot(m, x), m).eval({x: xv, m: mv})
+    assert jm.shape == (2, 2, 3)
+    np.testing.assert_allclose(jm[1, 1], xv)
+    np.testing.assert_allclose(theano.gradient.hessian(T.sum(T.exp(x)), x).eval({x: xv}), np.diag(np.exp(xv)))
 
 
 # ---- grad options ----
