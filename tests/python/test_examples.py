@@ -57,3 +57,20 @@ def test_fashion_mnist_reader_rejects_bad_files(tmp_path):
     truncated.write_bytes(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + b"abc")
     with pytest.raises(ValueError, match="truncated"):
         fashion_mnist.read_idx(str(truncated))
+
+
+def test_rnn_learns_the_adding_problem():
+    import rnn
+
+    lines = []
+    losses = rnn.main(steps=1000, log=lines.append)
+    assert losses[-1] < 0.08, lines          # predicting the mean scores about 0.167
+    assert losses[-1] < 0.8 * losses[1], lines
+
+
+def test_newton_converges_quadratically():
+    import newton
+
+    _, norms = newton.main(iterations=6, log=lambda _: None)
+    assert norms[0] > 0.1 and norms[4] < 1e-9, norms
+    assert norms[3] < 10 * norms[2] ** 2, norms
