@@ -6,7 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 steps=${STEPS:-300}
 results=$(mktemp)
 loops=$(mktemp)
-trap 'rm -f "$results" "$loops"' EXIT
+rnn=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn"' EXIT
 
 
 "$root/build/bench/bench_training_step" "$steps" >>"$results"
@@ -54,3 +55,20 @@ awk '
     }
     for (i = 1; i <= n; i++) print notes[i]
   }' "$loops"
+
+# An RNN's training step: scan against PyTensor's scan, JAX's lax.scan and a Python loop of compiled steps.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/rnn.py" >"$rnn"
+echo
+echo "Elman RNN training step (sequence 100, hidden 128, batch 32, inputs 32, float32: forward, backpropagation"
+echo "through time, SGD), median ms from Python. Ratio: row / hypatia-py."
+awk '
+  $2 == "hypatia-py" { base = $3 }
+  { rows[++r] = $0 }
+  END {
+    printf "%-16s %-13s %12s %10s\n", "case", "system", "median ms", "ratio"
+    for (i = 1; i <= r; i++) {
+      split(rows[i], f, " ")
+      if (f[3] == "missing") { printf "%-16s %-13s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
+      printf "%-16s %-13s %12.3f %9.2fx\n", f[1], f[2], f[3], f[3] / base
+    }
+  }' "$rnn"

@@ -235,6 +235,22 @@ TEST(Scan, DebugprintShowsTheInnerGraphAsBuiltAndAsCompiled) {
   EXPECT_THAT(compiled, ::testing::HasSubstr("fused{tanh(add(i0, i1))}"));  // x * 1 rewritten away, then fused
 }
 
+TEST(Scan, CompiledLoopsComputeOnlyWhatIsRead) {
+  // The last state only: the loop keeps one row; the unread output leaves the loop.
+  Variable x = matrix("x"), h0 = vector("h0");
+  ScanResult out = scan([](const std::vector<Variable>& a) { return ScanStep({a[0] + a[1], exp(a[0])}); }, {x},
+                        {OutputInfo(h0), OutputInfo()});
+  Variable last = out[0][{-1}];
+  std::vector<Array> got = run_every_mode({x, h0}, {last}, {Array::from({{1, 2}, {3, 4}, {5, 6}}), Array::from({1, 1})});
+  EXPECT_TRUE(arrays_close(got[0], Array::from({10, 13})));
+  const std::string compiled = function({x, h0}, {last}).debugprint();
+  EXPECT_THAT(compiled, ::testing::HasSubstr("[-1]keep1"));
+  EXPECT_THAT(compiled, ::testing::HasSubstr("plain=0"));
+  EXPECT_THAT(compiled, ::testing::Not(::testing::HasSubstr("exp")));
+  // Read whole, the output keeps every row.
+  EXPECT_THAT(function({x, h0}, {out[0], last}).debugprint(), ::testing::Not(::testing::HasSubstr("keep")));
+}
+
 TEST(Scan, ShapeInferenceOfTheOutputs) {
   Variable x = matrix("x"), h0 = vector("h0");
   ScanResult out = scan([](const std::vector<Variable>& a) { return ScanStep({a[0] + a[1], a[0] * 2.0}); }, {Sequence(x, {0, 2})},

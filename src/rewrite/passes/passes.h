@@ -23,6 +23,10 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
 // equilibrium.
 int canonicalize(FunctionGraph& graph);
 
+// scan_outputs.cpp: a loop's outputs that are not fed back and that nothing reads leave the loop; a
+// fed-back output read only at its last rows (x[-1], x[L:][-1]) keeps only those rows, not one per step.
+int trim_scan_outputs(FunctionGraph& graph);
+
 // stabilize.cpp: forms that overflow or round to nothing become stable ones: 1 / (1 + exp(t)) is
 // sigmoid(-t), 1 - sigmoid(x) is sigmoid(-x), log(sigmoid(x)) is -softplus(-x), log(1 + x) is log1p(x),
 // exp(x) - 1 is expm1(x), log(sum(exp(x))) is logsumexp(x), log(softmax(x)) is log_softmax(x), the
