@@ -25,6 +25,9 @@ struct FunctionOptions {
   bool no_default_updates = false;
   // Time every node of every call; Function::profile_summary() prints the table (Theano's profile=True).
   bool profile = false;
+  // Inputs (by position) whose buffers the caller hands over when it passes them by rvalue (JAX's
+  // donate_argnums): a step may overwrite one when nothing else holds it. Loops donate their states.
+  std::vector<size_t> donated_inputs;
 };
 
 class Program;
@@ -35,6 +38,8 @@ class Function {
   // Runs the function. Updates are computed from the values before the call and applied after
   // every output is computed; if anything throws, no shared variable changes.
   std::vector<Array> operator()(const std::vector<Array>& inputs) const;
+  // The same; the function holds the only references to the inputs (donated ones may be overwritten).
+  std::vector<Array> operator()(std::vector<Array>&& inputs) const;
   // The compiled graph, Theano's debugprint style.
   std::string debugprint() const;
   // The compiled (rewritten) graph's results: the outputs, then the update values.

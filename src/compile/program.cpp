@@ -63,6 +63,8 @@ ModeScope::~ModeScope() { running_mode = previous_; }
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
     : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()) {
+  donated_.assign(inputs.size(), false);
+  for (size_t i : options.donated_inputs) donated_.at(i) = true;
   std::vector<Variable> results = check_signature(outputs, updates, givens);
   if (!options.no_default_updates) add_default_updates(results);
   graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
@@ -301,8 +303,9 @@ void Program::plan_in_place_updates() {
 }
 
 void Program::plan_in_place_intermediates() {
-  std::unordered_set<int> not_ours(input_slots_.begin(), input_slots_.end());
-  not_ours.insert(result_slots_.begin(), result_slots_.end());
+  std::unordered_set<int> not_ours(result_slots_.begin(), result_slots_.end());
+  for (size_t i = 0; i < input_slots_.size(); ++i)
+    if (!donated_[i]) not_ours.insert(input_slots_[i]);
   for (const auto& [s, value] : constant_slots_) not_ours.insert(s);
   for (const auto& [s, state] : shared_slots_) not_ours.insert(s);
   for (size_t i = 0; i < first_destroy_step_; ++i) {
@@ -358,19 +361,25 @@ std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values
   return in_place;
 }
 
-std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
+std::vector<Array> Program::run(std::vector<Array> inputs) const {
   if (inputs.size() != inputs_.size())
     throw ValueError("[function] expected " + std::to_string(inputs_.size()) + " inputs, got " + std::to_string(inputs.size()));
   std::vector<Array> values(num_slots_);
+  std::vector<const Storage*> caller_memory;  // the caller keeps using these: results must not alias them
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorType& type = inputs_[i].type();
-    Array value = inputs[i];
+    Array value = std::move(inputs[i]);
     if (value.dtype() != type.dtype && can_convert_losslessly(value.dtype(), type.dtype)) value = value.astype(type.dtype);
     if (!type.accepts(value))
       throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
-                      ", got " + inputs[i].shape_dtype_str());
+                      ", got " + value.shape_dtype_str());
+    if (!donated_[i]) caller_memory.push_back(value.storage().get());
     values[input_slots_[i]] = std::move(value);
   }
+  inputs.clear();
+  auto is_caller_memory = [&](const Array& value) {
+    return std::find(caller_memory.begin(), caller_memory.end(), value.storage().get()) != caller_memory.end();
+  };
   for (const auto& [s, value] : constant_slots_) values[s] = value;
   // A function with updates holds the lock through its run (its read-modify-write is one step); one
   // without holds it while it reads the values.
@@ -429,8 +438,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
   for (size_t k = 0; k < num_outputs_; ++k) {
     Array value = values[result_slots_[k]];
     // Never hand out memory the caller could use to change an input, a constant or a shared value.
-    bool aliases = false;
-    for (const Array& input : inputs) aliases = aliases || value.shares_storage_with(input);
+    bool aliases = value.storage() && is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
     for (const auto& [s, state] : shared_slots_) aliases = aliases || value.shares_storage_with(state->value);
     for (const Array& earlier : outputs) aliases = aliases || value.shares_storage_with(earlier);
@@ -444,8 +452,7 @@ std::vector<Array> Program::run(const std::vector<Array>& inputs) const {
     Array& value = values[result_slots_[num_outputs_ + u]];
     if (value.ndim() != updated_[u].ndim())
       throw TypeError("[function] update of " + describe(updated_[u]) + " produced " + value.shape_dtype_str());
-    bool aliases = false;
-    for (const Array& input : inputs) aliases = aliases || value.shares_storage_with(input);
+    bool aliases = value.storage() && is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
     if (aliases) value = value.copy();
   }
@@ -470,6 +477,10 @@ std::string Program::debugprint() const { return debugprint_compiled(graph_->out
 std::vector<Array> Function::operator()(const std::vector<Array>& inputs) const {
   if (!program_) throw ValueError("[function] calling an empty Function");
   return program_->run(inputs);
+}
+std::vector<Array> Function::operator()(std::vector<Array>&& inputs) const {
+  if (!program_) throw ValueError("[function] calling an empty Function");
+  return program_->run(std::move(inputs));
 }
 std::string Function::debugprint() const { return program_ ? program_->debugprint() : ""; }
 std::string Function::profile_summary() const { return program_ ? program_->profile_summary() : ""; }

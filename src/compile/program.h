@@ -15,7 +15,7 @@ class Program {
  public:
   Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
           const Givens& givens, const FunctionOptions& options, std::source_location where);
-  std::vector<Array> run(const std::vector<Array>& inputs) const;
+  std::vector<Array> run(std::vector<Array> inputs) const;
   std::string debugprint() const;
   std::string profile_summary() const;
   const std::vector<Variable>& graph_outputs() const { return graph_->outputs(); }
@@ -71,6 +71,7 @@ class Program {
   std::vector<SharedVariable> updated_;   // shared variable per update value
   int num_slots_ = 0;
   std::vector<int> input_slots_;
+  std::vector<bool> donated_;  // per input: its buffer may be overwritten (FunctionOptions::donated_inputs)
   std::vector<std::pair<int, Array>> constant_slots_;
   std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
   std::vector<Step> steps_;

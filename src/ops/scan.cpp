@@ -131,6 +131,13 @@ const Function& Scan::inner_function(Mode mode) const {
     options.mode = mode;
     options.on_unused_input = UnusedInput::Ignore;  // a non-sequence fn was given but did not read
     options.no_default_updates = true;
+    // A state kept in a ring of exactly its lag is read last at its oldest tap: the loop hands it over.
+    size_t input = static_cast<size_t>(layout_.num_sequence_taps());
+    for (int r = 0; r < layout_.num_recurrent(); ++r)
+      for (int tap : layout_.recurrent_taps[r]) {
+        if (layout_.keep[r] == layout_.lag(r) && tap == -layout_.lag(r)) options.donated_inputs.push_back(input);
+        ++input;
+      }
     compiled = std::make_shared<Function>(function(inner_inputs_, inner_outputs_, {}, {}, options));
   }
   return *compiled;
@@ -159,8 +166,11 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   const Function& step_function = inner_function(current_mode());
   const int64_t steps = count_steps(node, inputs);
 
-  // Buffers of the fed-back outputs: rows hold positions 0 .. L+steps-1 (position p in row p % rows).
+  // A fed-back output kept whole has one buffer (position p in row p). One kept in part lives in a ring
+  // of separate arrays (position p in slot p % rows): a step's result is stored without a copy, and the
+  // state a step reads last is handed over to it (the inner function may then overwrite it).
   std::vector<Array> buffers(R);
+  std::vector<std::vector<Array>> rings(R);
   std::vector<int64_t> rows(R);
   for (int r = 0; r < R; ++r) {
     const Array& initial = inputs[1 + S + r];
@@ -169,34 +179,50 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
       throw ShapeError("[scan] '" + layout_.name + "': output " + std::to_string(r) + " needs " + std::to_string(lag) +
                        " initial states, got " + initial.shape_dtype_str());
     rows[r] = layout_.keep[r] > 0 ? std::min(layout_.keep[r], lag + steps) : lag + steps;
+    if (layout_.keep[r] > 0) {
+      rings[r].resize(rows[r]);
+      for (int64_t p = 0; p < lag; ++p) rings[r][p % rows[r]] = initial.index(0, p);
+      continue;
+    }
     Shape shape = initial.shape();
     shape[0] = rows[r];
     buffers[r] = Array::empty(shape, initial.dtype());
-    for (int64_t p = 0; p < lag; ++p) buffers[r].index(0, p % rows[r]).copy_from(initial.index(0, p));
+    for (int64_t p = 0; p < lag; ++p) buffers[r].index(0, p).copy_from(initial.index(0, p));
   }
   std::vector<Array> plain(P);
 
-  std::vector<Array> step_inputs(inner_inputs_.size());
-  for (int n = 0; n < N; ++n) step_inputs[layout_.num_sequence_taps() + layout_.num_recurrent_taps() + n] = inputs[1 + S + R + n];
+  const size_t first_non_sequence = static_cast<size_t>(layout_.num_sequence_taps() + layout_.num_recurrent_taps());
+  std::vector<Array> step_inputs;
   for (int64_t i = 0; i < steps; ++i) {
+    step_inputs.resize(inner_inputs_.size());
     size_t k = 0;
     for (int s = 0; s < S; ++s)
       for (int tap : layout_.sequence_taps[s]) step_inputs[k++] = inputs[1 + s].index(0, i + tap - layout_.min_tap(s));
     for (int r = 0; r < R; ++r)
-      for (int tap : layout_.recurrent_taps[r]) step_inputs[k++] = buffers[r].index(0, (i + layout_.lag(r) + tap) % rows[r]);
+      for (int tap : layout_.recurrent_taps[r]) {
+        const int64_t position = i + layout_.lag(r) + tap;
+        if (layout_.keep[r] == 0) step_inputs[k++] = buffers[r].index(0, position);
+        else if (position + rows[r] == i + layout_.lag(r)) step_inputs[k++] = std::move(rings[r][position % rows[r]]);  // last read
+        else step_inputs[k++] = rings[r][position % rows[r]];
+      }
+    for (int n = 0; n < N; ++n) step_inputs[first_non_sequence + n] = inputs[1 + S + R + n];
     std::vector<Array> results;
     try {
-      results = step_function(step_inputs);
+      results = step_function(std::move(step_inputs));
     } catch (const Error& error) {
       rethrow_with_message(error, "[scan] '" + layout_.name + "', step " + std::to_string(i) + ": " + error.what(), error.located());
     }
+    step_inputs.clear();
     for (int r = 0; r < R; ++r) {
-      Array row = buffers[r].index(0, (i + layout_.lag(r)) % rows[r]);
-      if (results[r].shape() != row.shape())
+      const int64_t position = i + layout_.lag(r);
+      const Shape state_shape(inputs[1 + S + r].shape().begin() + 1, inputs[1 + S + r].shape().end());
+      if (results[r].shape() != state_shape)
         throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(r) +
-                         " has shape " + results[r].shape_dtype_str() + " but its state has shape " + row.shape_dtype_str() +
+                         " has shape " + results[r].shape_dtype_str() + " but its state has shape " +
+                         Array::empty(state_shape, results[r].dtype()).shape_dtype_str() +
                          " (a fed-back output keeps the shape of its initial value)");
-      row.copy_from(results[r]);
+      if (layout_.keep[r] == 0) buffers[r].index(0, position).copy_from(results[r]);
+      else rings[r][position % rows[r]] = std::move(results[r]);
     }
     for (int p = 0; p < P; ++p) {
       const Array& result = results[R + p];
@@ -215,14 +241,16 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   }
 
   for (int r = 0; r < R; ++r) {
-    // A kept window that wrapped around is put back in order, oldest row first.
-    const int64_t positions = layout_.lag(r) + steps, first = positions - rows[r];
-    if (first % std::max<int64_t>(rows[r], 1) == 0) {
+    if (layout_.keep[r] == 0) {
       outputs[r] = std::move(buffers[r]);
       continue;
     }
-    Array ordered = Array::empty(buffers[r].shape(), buffers[r].dtype());
-    for (int64_t j = 0; j < rows[r]; ++j) ordered.index(0, j).copy_from(buffers[r].index(0, (first + j) % rows[r]));
+    // The kept rows in order, oldest first.
+    const int64_t first = layout_.lag(r) + steps - rows[r];
+    Shape shape = inputs[1 + S + r].shape();
+    shape[0] = rows[r];
+    Array ordered = Array::empty(shape, inputs[1 + S + r].dtype());
+    for (int64_t j = 0; j < rows[r]; ++j) ordered.index(0, j).copy_from(rings[r][(first + j) % rows[r]]);
     outputs[r] = std::move(ordered);
   }
   for (int p = 0; p < P; ++p) {

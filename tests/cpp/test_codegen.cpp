@@ -503,3 +503,32 @@ TEST(ModuleCache, WithoutACompilerFusedLoopsRunInBlocks) {
   hp::config().cxx = saved;
   hp::set_warning_handler(nullptr);
 }
+
+namespace hypatia {
+namespace {
+
+TEST(Codegen, DonatedInputsAreOverwrittenOnlyWhenHandedOver) {
+  Variable x = vector("x");
+  FunctionOptions donating;
+  donating.donated_inputs = {0};
+  Function f = function({x}, {exp(x) * 2.0}, {}, {}, donating);
+  const Array expected = Array::from({2.0, 2.0 * std::exp(1.0)});
+  // The caller keeps its array: it is never written.
+  Array kept = Array::from({0, 1});
+  EXPECT_TRUE(testing::arrays_close(f({kept})[0], expected));
+  EXPECT_TRUE(testing::arrays_close(kept, Array::from({0, 1})));
+  // Handed over, its buffer holds the result.
+  std::vector<Array> handed{Array::from({0, 1})};
+  const void* buffer = handed[0].raw_data();
+  Array result = f(std::move(handed))[0];
+  EXPECT_EQ(result.raw_data(), buffer);
+  EXPECT_TRUE(testing::arrays_close(result, expected));
+  // Without donation, a handed-over input is still only read.
+  Function g = function({x}, {exp(x) * 2.0});
+  std::vector<Array> not_donated{Array::from({0, 1})};
+  buffer = not_donated[0].raw_data();
+  EXPECT_NE(g(std::move(not_donated))[0].raw_data(), buffer);
+}
+
+}  // namespace
+}  // namespace hypatia
