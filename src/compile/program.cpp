@@ -365,7 +365,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
   if (inputs.size() != inputs_.size())
     throw ValueError("[function] expected " + std::to_string(inputs_.size()) + " inputs, got " + std::to_string(inputs.size()));
   std::vector<Array> values(num_slots_);
-  std::vector<const Storage*> caller_memory;  // the caller keeps using these: results must not alias them
+  std::vector<const Storage*> caller_memory;  // others may still use these: results must not alias them
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorType& type = inputs_[i].type();
     Array value = std::move(inputs[i]);
@@ -373,7 +373,8 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     if (!type.accepts(value))
       throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
                       ", got " + value.shape_dtype_str());
-    if (!donated_[i]) caller_memory.push_back(value.storage().get());
+    // A donated buffer is ours only when the caller let go of it (no one else holds it now).
+    if (!donated_[i] || !value.storage() || value.storage().use_count() != 1) caller_memory.push_back(value.storage().get());
     values[input_slots_[i]] = std::move(value);
   }
   inputs.clear();

@@ -254,12 +254,55 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     outputs[r] = std::move(ordered);
   }
   for (int p = 0; p < P; ++p) {
-    if (steps == 0) {  // no step ran: the static shape, unknown dimensions 0
+    if (steps == 0) {
       Shape shape{0};
-      for (int64_t dim : inner_outputs_[R + p].type().shape) shape.push_back(std::max<int64_t>(dim, 0));
+      const Shape step_shape = step_shape_without_steps(p, inputs);
+      shape.insert(shape.end(), step_shape.begin(), step_shape.end());
       plain[p] = Array::empty(shape, inner_outputs_[R + p].dtype());
     }
     outputs[R + p] = std::move(plain[p]);
+  }
+}
+
+Shape Scan::step_shape_without_steps(int plain, std::span<const Array> inputs) const {
+  const int S = layout_.num_sequences(), R = layout_.num_recurrent();
+  const Variable& inner = inner_outputs_[R + plain];
+  Shape fallback;  // the static shape, unknown dimensions 0
+  bool known = true;
+  for (int64_t dim : inner.type().shape) {
+    fallback.push_back(std::max<int64_t>(dim, 0));
+    known = known && dim >= 0;
+  }
+  if (known) return fallback;
+  std::shared_ptr<Function> shapes;
+  {
+    std::lock_guard<std::mutex> lock(compile_mutex_);
+    if (!plain_shapes_) {
+      std::vector<Variable> outputs;
+      for (int p = 0; p < layout_.num_plain; ++p) outputs.push_back(shape(inner_outputs_[R + p]));
+      FunctionOptions options;
+      options.on_unused_input = UnusedInput::Ignore;
+      options.no_default_updates = true;
+      plain_shapes_ = std::make_shared<Function>(function(inner_inputs_, outputs, {}, {}, options));
+    }
+    shapes = plain_shapes_;
+  }
+  std::vector<Array> step_values;
+  for (int s = 0; s < S; ++s)
+    for (size_t t = 0; t < layout_.sequence_taps[s].size(); ++t) {
+      const Shape& outer = inputs[1 + s].shape();
+      step_values.push_back(Array::zeros(Shape(outer.begin() + 1, outer.end()), inputs[1 + s].dtype()));
+    }
+  for (int r = 0; r < R; ++r)
+    for (size_t t = 0; t < layout_.recurrent_taps[r].size(); ++t) step_values.push_back(inputs[1 + S + r].index(0, 0));
+  for (int n = 0; n < layout_.num_non_sequences; ++n) step_values.push_back(inputs[1 + S + R + n]);
+  try {
+    const Array dims = (*shapes)(step_values)[plain];
+    Shape shape;
+    for (int64_t k = 0; k < dims.size(); ++k) shape.push_back(static_cast<int64_t>(dims.get_as_double(k)));
+    return shape;
+  } catch (const Error&) {
+    return fallback;  // the shape needs the values themselves
   }
 }
 

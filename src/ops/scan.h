@@ -59,11 +59,15 @@ class Scan : public Op {
   const Function& inner_function(Mode mode) const;
   // The steps this node runs for these outer inputs (checks the sequences are long enough).
   int64_t count_steps(const Apply& node, std::span<const Array> inputs) const;
+  // The shape one step of an output that is not fed back would have, when no step runs: the inner
+  // graph's shapes on zero-filled step values (the shapes only, rewritten not to need the values).
+  Shape step_shape_without_steps(int plain, std::span<const Array> inputs) const;
 
   std::vector<Variable> inner_inputs_, inner_outputs_;
   ScanLayout layout_;
   mutable std::mutex compile_mutex_;
   mutable std::array<std::shared_ptr<Function>, 3> compiled_;  // one per Mode, compiled on first use
+  mutable std::shared_ptr<Function> plain_shapes_;  // compiled when a loop first runs no step
 };
 
 // The number of steps a scan node runs, as an int64 scalar graph of its inputs.

@@ -209,18 +209,18 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   if (options.strict) {
     std::unordered_set<const VariableNode*> given;
     for (const Variable& v : non_sequences) given.insert(v.node());
-    for (size_t n = non_sequences.size(); n < lifted.size(); ++n)
-      for (const auto& root : [&] {
-             std::vector<Variable> roots;
-             if (lifted[n].is_root()) roots.push_back(lifted[n]);
-             for (const auto& node : toposort({lifted[n]}))
-               for (const Variable& input : node->inputs())
-                 if (input.is_root()) roots.push_back(input);
-             return roots;
-           }())
-        if (!root.is_constant() && !given.count(root.node()))
-          fail("strict: fn reads " + describe(root) + " (built at " + format_location(root.where()) +
-               "), which is not among the non_sequences");
+    // The roots a lifted expression reads, stopping at what was given.
+    std::vector<Variable> pending(lifted.begin() + static_cast<long>(non_sequences.size()), lifted.end());
+    std::unordered_set<const VariableNode*> seen;
+    while (!pending.empty()) {
+      const Variable v = pending.back();
+      pending.pop_back();
+      if (given.count(v.node()) || !seen.insert(v.node()).second || v.is_constant()) continue;
+      if (v.is_root())
+        fail("strict: fn reads " + describe(v) + " (built at " + format_location(v.where()) +
+             "), which is not among the non_sequences");
+      for (const Variable& input : v.owner()->inputs()) pending.push_back(input);
+    }
   }
 
   std::vector<std::pair<Variable, Variable>> replacements;

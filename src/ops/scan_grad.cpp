@@ -203,7 +203,9 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
       if (k < 0) continue;
       if (!g) g = zeros_like(input);
       const Variable stop = steps + static_cast<int64_t>(tap - layout.min_tap(s));
-      g = inc_subtensor(g[{slice(stop - backward_steps, stop)}], reversed(backward.outputs[k]));
+      const Variable region = g[{slice(stop - backward_steps, stop)}];
+      // (Reshaped: after no step the pulled-back rows may not know their other dimensions.)
+      g = inc_subtensor(region, reshape(reversed(backward.outputs[k]), shape(region), region.ndim()));
     }
     result[1 + s] = g;
   }

@@ -523,6 +523,12 @@ TEST(Codegen, DonatedInputsAreOverwrittenOnlyWhenHandedOver) {
   Array result = f(std::move(handed))[0];
   EXPECT_EQ(result.raw_data(), buffer);
   EXPECT_TRUE(testing::arrays_close(result, expected));
+  // A result that views a donated input the caller still holds is a copy.
+  FunctionOptions donating_view = donating;
+  Function view = function({x}, {x[{slice(std::nullopt, std::nullopt, -1)}]}, {}, {}, donating_view);
+  Array held = Array::from({1, 2});
+  Array reversed = view({held})[0];
+  EXPECT_FALSE(reversed.shares_storage_with(held));
   // Without donation, a handed-over input is still only read.
   Function g = function({x}, {exp(x) * 2.0});
   std::vector<Array> not_donated{Array::from({0, 1})};

@@ -94,6 +94,14 @@ TEST(IfElse, AConstantConditionLeavesOnlyItsBranch) {
   EXPECT_TRUE(arrays_close(f({Array::from({0, 1})})[0], Array::from({1, std::exp(1.0)})));
 }
 
+TEST(IfElse, AConstantConditionKeepsHowTheOutputBroadcasts) {
+  // The then branch has a static size 1 the else branch lacks: the output cannot become it.
+  Variable r = vector("r"), m = matrix("m");
+  Variable out = ifelse(constant(1.0), expand_dims(r, 0), m) * 2.0;
+  std::vector<Array> got = run_every_mode({r, m}, {out}, {Array::from({1, 2}), Array::from({{1, 1}, {2, 2}})});
+  EXPECT_TRUE(arrays_close(got[0], Array::from({{2, 4}})));
+}
+
 TEST(IfElse, ErrorsNameTheMismatch) {
   Variable x = vector("x"), y = vector("y", DType::Float32), m = matrix("m");
   EXPECT_TRUE(throws_with<TypeError>([&] { ifelse(x, x, x); }, {"[ifelse]", "condition must be a scalar", "float64(?,)"}));

@@ -111,6 +111,39 @@ TEST(Scan, ZeroStepsGiveEmptyOutputsAndTheInitialState) {
   EXPECT_TRUE(arrays_close(got[2], Array::scalar(7)));
 }
 
+TEST(Scan, ZeroStepsKeepTheStepShapeAndGradientsWork) {
+  // NumPy's answer for an empty map over rows of 3: shape (0, 3); the gradient is an empty (0, 3) too.
+  Variable x = matrix("x"), h0 = vector("h0");
+  ScanResult doubled = map([](const std::vector<Variable>& a) { return ScanStep(a[0] * 2.0); }, {x});
+  ScanResult h = scan([](const std::vector<Variable>& a) { return ScanStep(tanh(a[0] + a[1])); }, {x}, {OutputInfo(h0)});
+  Variable gx = grad(sum(h[0]) + sum(doubled[0]), x);
+  std::vector<Array> got = run_every_mode({x, h0}, {doubled[0], gx}, {Array::zeros({0, 3}), Array::zeros({3})});
+  EXPECT_EQ(got[0].shape(), (Shape{0, 3}));
+  EXPECT_EQ(got[1].shape(), (Shape{0, 3}));
+  // The last state of a loop that ran no step is an error in every mode (the kept rows do not hide it).
+  ScanOptions none;
+  none.n_steps = Operand(scalar("n", DType::Int64));
+  ScanResult counted = scan([](const std::vector<Variable>& a) { return ScanStep(a[0] + 1.0); }, {}, {OutputInfo(h0)}, {}, none);
+  for (Mode mode : {Mode::Unoptimized, Mode::FastRun}) {
+    FunctionOptions options;
+    options.mode = mode;
+    Function last = function({h0, none.n_steps->variable()}, {counted[0][{-1}]}, {}, {}, options);
+    EXPECT_TRUE(arrays_close(last({Array::zeros({2}), Array::scalar(3, DType::Int64)})[0], Array::from({3, 3})));
+    EXPECT_TRUE(throws_with<IndexError>([&] { last({Array::zeros({2}), Array::scalar(0, DType::Int64)}); }, {"-1"}));
+  }
+}
+
+TEST(Scan, StrictAcceptsExpressionsOfWhatItWasGiven) {
+  Variable x = matrix("x"), h0 = vector("h0"), w = matrix("w");
+  ScanOptions strict;
+  strict.strict = true;
+  ScanResult h = scan([](const std::vector<Variable>& a) { return ScanStep(tanh(a[0] + dot(a[1], a[2] * 2.0))); }, {x},
+                      {OutputInfo(h0)}, {transpose(w)}, strict);
+  std::vector<Array> got = run_every_mode({x, h0, w}, {h[0]}, {Array::zeros({1, 2}), Array::from({1, 0}),
+                                                           Array::from({{0.5, 0}, {0.25, 0}})});
+  EXPECT_TRUE(arrays_close(got[0], Array::from({{std::tanh(1.0), std::tanh(0.5)}})));
+}
+
 TEST(Scan, SharedVariablesUpdatedInsideTheLoopAdvanceThroughItsUpdates) {
   SharedVariable counter = shared(Array::scalar(0), "counter");
   Variable x = vector("x");
@@ -236,7 +269,8 @@ TEST(Scan, DebugprintShowsTheInnerGraphAsBuiltAndAsCompiled) {
 }
 
 TEST(Scan, CompiledLoopsComputeOnlyWhatIsRead) {
-  // The last state only: the loop keeps one row; the unread output leaves the loop.
+  // The last state only: the loop keeps the initial state and one row (so a loop of no step still
+  // fails to give out[-1]); the unread output leaves the loop.
   Variable x = matrix("x"), h0 = vector("h0");
   ScanResult out = scan([](const std::vector<Variable>& a) { return ScanStep({a[0] + a[1], exp(a[0])}); }, {x},
                         {OutputInfo(h0), OutputInfo()});
@@ -244,7 +278,7 @@ TEST(Scan, CompiledLoopsComputeOnlyWhatIsRead) {
   std::vector<Array> got = run_every_mode({x, h0}, {last}, {Array::from({{1, 2}, {3, 4}, {5, 6}}), Array::from({1, 1})});
   EXPECT_TRUE(arrays_close(got[0], Array::from({10, 13})));
   const std::string compiled = function({x, h0}, {last}).debugprint();
-  EXPECT_THAT(compiled, ::testing::HasSubstr("[-1]keep1"));
+  EXPECT_THAT(compiled, ::testing::HasSubstr("[-1]keep2"));
   EXPECT_THAT(compiled, ::testing::HasSubstr("plain=0"));
   EXPECT_THAT(compiled, ::testing::Not(::testing::HasSubstr("exp")));
   // Read whole, the output keeps every row.

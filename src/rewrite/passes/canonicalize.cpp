@@ -184,6 +184,11 @@ class ConstantBranch : public LocalRewriter {
     const Variable& condition = node.input(0);
     if (!condition.is_constant()) return {};
     const size_t n = node.num_outputs(), first = condition.constant_value().item() != 0 ? 1 : 1 + n;
+    // Only when the branch broadcasts like the ifelse's output (a static size 1 the other branch lacks
+    // would change how the readers broadcast).
+    for (size_t k = 0; k < n; ++k)
+      for (int axis = 0; axis < node.output(k).ndim(); ++axis)
+        if (node.input(first + k).type().broadcastable(axis) != node.output(k).type().broadcastable(axis)) return {};
     return std::vector<Variable>(node.inputs().begin() + first, node.inputs().begin() + first + n);
   }
 };

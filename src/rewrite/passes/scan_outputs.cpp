@@ -1,6 +1,7 @@
 // Scan outputs: a loop computes only what is read. Outputs not fed back that nothing reads leave the
-// loop; a fed-back output read only at its last steps (x[-1], or x[L:][-1] as scan returns it) keeps
-// only those rows instead of one per step (Theano's scan_save_mem).
+// loop; a fed-back output read only at its last steps (x[-j], or x[L:][-j] as scan returns it) keeps
+// only those rows instead of one per step (Theano's scan_save_mem). x[L:][-j] keeps L + j rows and reads
+// kept[L:][-j], so a loop of fewer than j steps still fails as before rather than read an initial state.
 #include <algorithm>
 
 #include "ops/op_support.h"
@@ -44,28 +45,35 @@ int trim_scan_outputs(FunctionGraph& graph) {
     for (int p = 0; p < P; ++p)
       if (!graph.clients(node->output(R + p)).empty()) read_plain.push_back(p);
 
-    // Per fed-back output kept whole: the last-row reads (the variable read, j) if those are all its reads.
+    // Per fed-back output kept whole: the last-row reads (the variable read, j, whether it reads x[L:])
+    // if those are all its reads.
+    struct LastRead {
+      Variable read;
+      int64_t j;
+      bool after_initial;
+    };
     std::vector<int64_t> keep = layout.keep;
-    std::vector<std::vector<std::pair<Variable, int64_t>>> last_reads(R);
+    std::vector<std::vector<LastRead>> last_reads(R);
     for (int r = 0; r < R; ++r) {
       if (keep[r] != 0) continue;
       bool only_last_rows = true;
-      int64_t rows = layout.lag(r);
-      auto note = [&](const Apply& reader) {
+      const int64_t lag = layout.lag(r);
+      int64_t rows = lag;
+      auto note = [&](const Apply& reader, bool after_initial) {
         const auto j = last_row_read(reader);
         if (!j) return false;
-        last_reads[r].emplace_back(reader.output(0), *j);
-        rows = std::max(rows, *j);
+        last_reads[r].push_back({reader.output(0), *j, after_initial});
+        rows = std::max(rows, after_initial ? lag + *j : *j);
         return true;
       };
       for (const Client& client : graph.clients(node->output(r))) {
         if (!client.node) {
           only_last_rows = false;
-        } else if (drops_initial_states(*client.node, layout.lag(r))) {
+        } else if (drops_initial_states(*client.node, lag)) {
           for (const Client& inner : graph.clients(client.node->output(0)))
-            only_last_rows = only_last_rows && inner.node && note(*inner.node);
+            only_last_rows = only_last_rows && inner.node && note(*inner.node, true);
         } else {
-          only_last_rows = only_last_rows && note(*client.node);
+          only_last_rows = only_last_rows && note(*client.node, false);
         }
       }
       if (only_last_rows && !last_reads[r].empty()) keep[r] = rows;
@@ -87,7 +95,10 @@ int trim_scan_outputs(FunctionGraph& graph) {
         continue;
       }
       // Each read of a last row reads the same row of the kept rows.
-      for (const auto& [read, j] : last_reads[r]) replacements.emplace_back(read, outputs[r][{static_cast<long>(-j)}]);
+      for (const LastRead& last : last_reads[r]) {
+        const Variable rows_read = last.after_initial ? outputs[r][{slice(layout.lag(r), std::nullopt)}] : outputs[r];
+        replacements.emplace_back(last.read, rows_read[{static_cast<long>(-last.j)}]);
+      }
     }
     for (size_t k = 0; k < read_plain.size(); ++k) replacements.emplace_back(node->output(R + read_plain[k]), outputs[R + k]);
   }
