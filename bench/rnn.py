@@ -5,9 +5,10 @@ jit, and a Python loop calling Hypatia functions compiled for one step (forward 
 Prints rows "<case> <system> <median ms>" (or "<case> <system> missing <reason>").
 """
 import sys
-import time
 
 import numpy as np
+
+from peers import timed
 
 STEPS, BATCH, HIDDEN, INPUTS = 100, 32, 128, 32
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
@@ -24,16 +25,8 @@ INITIAL = {"W": (rng.normal(size=(HIDDEN, HIDDEN)) * 0.05).astype(np.float32),
 ORDER = ("W", "U", "b", "V")
 
 
-def median_ms(fn, repeats=REPEATS):
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return samples[len(samples) // 2]
+def median_ms(fn):
+    return timed(fn, REPEATS)[0]
 
 
 def emit(system, value):

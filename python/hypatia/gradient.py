@@ -94,22 +94,22 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     return result[0] if single_wrt else result
 
 
+def _per_wrt(core, name, expression, wrt, consider_constant, disconnected_inputs):
+    if consider_constant:
+        raise NotImplementedError(f"{name}(consider_constant=...) is not implemented; use disconnected_grad")
+    wrts, single = _listed(wrt)
+    result = core(_core.as_variable(expression), _as_variables(wrts), disconnected_inputs)
+    return result[0] if single else result
+
+
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
     """d expression / d wrt, shaped expression.shape + wrt.shape (one reverse pass per element, in a scan)."""
-    if consider_constant:
-        raise NotImplementedError("jacobian(consider_constant=...) is not implemented; use disconnected_grad")
-    wrts, single = _listed(wrt)
-    result = _core.jacobian(_core.as_variable(expression), _as_variables(wrts), disconnected_inputs)
-    return result[0] if single else result
+    return _per_wrt(_core.jacobian, "jacobian", expression, wrt, consider_constant, disconnected_inputs)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """The matrix of second derivatives of the scalar cost with respect to each wrt."""
-    if consider_constant:
-        raise NotImplementedError("hessian(consider_constant=...) is not implemented; use disconnected_grad")
-    wrts, single = _listed(wrt)
-    result = _core.hessian(_core.as_variable(cost), _as_variables(wrts), disconnected_inputs)
-    return result[0] if single else result
+    return _per_wrt(_core.hessian, "hessian", cost, wrt, consider_constant, disconnected_inputs)
 
 
 def hessian_vector_product(cost, wrt, p, **grad_kwargs):

@@ -7,22 +7,8 @@ namespace {
 
 using testing::arrays_close;
 using testing::expect_grad_ok;
+using testing::run_every_mode;
 using testing::throws_with;
-
-std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                                  const std::vector<Array>& values) {
-  std::vector<Array> reference;
-  for (Mode mode : {Mode::Unoptimized, Mode::FastCompile, Mode::FastRun}) {
-    FunctionOptions options;
-    options.mode = mode;
-    options.on_unused_input = UnusedInput::Ignore;
-    std::vector<Array> got = function(inputs, outputs, {}, {}, options)(values);
-    if (reference.empty()) reference = got;
-    else
-      for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], reference[k])) << "output " << k;
-  }
-  return reference;
-}
 
 TEST(IfElse, PicksTheBranchOutputByOutput) {
   Variable a = scalar("a"), b = scalar("b"), x = vector("x"), y = vector("y");

@@ -11,25 +11,8 @@ namespace {
 
 using testing::arrays_close;
 using testing::expect_grad_ok;
+using testing::run_every_mode;
 using testing::throws_with;
-
-// Runs the function in every mode; the optimized modes must match the unoptimized graph.
-std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
-                                  const std::vector<Array>& values, const Updates& updates = {}) {
-  std::vector<Array> reference;
-  for (Mode mode : {Mode::Unoptimized, Mode::FastCompile, Mode::FastRun}) {
-    FunctionOptions options;
-    options.mode = mode;
-    options.on_unused_input = UnusedInput::Ignore;
-    std::vector<Array> got = function(inputs, outputs, updates, {}, options)(values);
-    if (reference.empty()) {
-      reference = got;
-      continue;
-    }
-    for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], reference[k], 1e-6, 1e-9)) << "output " << k;
-  }
-  return reference;
-}
 
 TEST(Scan, CumulativeSumAndElmanStepMatchLoopsWrittenByHand) {
   Variable x = matrix("x"), h0 = vector("h0"), w = matrix("w");

@@ -7,6 +7,23 @@ Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array
   return eval(f(x), {{x, value}});
 }
 
+std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
+                                  const std::vector<Array>& values, const Updates& updates) {
+  std::vector<Array> reference;
+  for (Mode mode : {Mode::Unoptimized, Mode::FastCompile, Mode::FastRun}) {
+    FunctionOptions options;
+    options.mode = mode;
+    options.on_unused_input = UnusedInput::Ignore;
+    std::vector<Array> got = function(inputs, outputs, updates, {}, options)(values);
+    if (reference.empty()) {
+      reference = got;
+      continue;
+    }
+    for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], reference[k], 1e-6, 1e-9)) << "output " << k;
+  }
+  return reference;
+}
+
 void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values) {
   auto owner = out.owner();
   ASSERT_TRUE(owner) << "output has no owner";
