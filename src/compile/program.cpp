@@ -9,6 +9,7 @@
 #include "compile/execution_mode.h"
 #include "ops/blas.h"
 #include "ops/ifelse.h"
+#include "ops/subtensor.h"
 #include "ops/fused_elemwise.h"
 #include "hypatia/printing.h"
 #include "ir/shared_state.h"
@@ -47,6 +48,13 @@ std::string describe_node(const Apply& node) {
 }
 
 thread_local Mode running_mode = Mode::FastRun;
+
+// Ops that can write their result into their first input's buffer when it arrives as their output:
+// GEMM (z = beta z + alpha x y) and the indexed increments and assignments (x[idx] += v).
+bool overwrites_first_input(const Op& op) {
+  return dynamic_cast<const Gemm*>(&op) || dynamic_cast<const IncSubtensor*>(&op) ||
+         dynamic_cast<const AdvancedIncSubtensor*>(&op);
+}
 
 bool can_convert_losslessly(DType from, DType to) {
   if (from == to) return true;
@@ -273,11 +281,11 @@ void Program::plan_in_place_updates() {
     // A node computing two updates overwrites neither.
     if (!node || node->num_outputs() != 1 || updates_computed[node.get()] > 1) continue;
     Step& step = *step_of.at(node.get());
-    const bool is_gemm = dynamic_cast<const Gemm*>(&node->op()) != nullptr;
-    if (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise) continue;
+    const bool first_only = overwrites_first_input(node->op());
+    if (!first_only && step.kernel.kind != CpuKernel::Kind::Elemwise) continue;
     int input = -1;
     for (size_t k = 0; k < node->inputs().size() && input < 0; ++k)
-      if (node->input(k).is(target) && (!is_gemm || k == 0)) input = static_cast<int>(k);
+      if (node->input(k).is(target) && (!first_only || k == 0)) input = static_cast<int>(k);
     if (input < 0 || value.dtype() != target.dtype()) continue;
     // The old value is itself a result (f returns w and updates it): it must survive the update.
     bool is_result = false;
@@ -311,13 +319,13 @@ void Program::plan_in_place_intermediates() {
   for (size_t i = 0; i < first_destroy_step_; ++i) {
     Step& step = steps_[i];
     const Apply& node = *step.node;
-    const bool is_gemm = dynamic_cast<const Gemm*>(&node.op()) != nullptr;
+    const bool first_only = overwrites_first_input(node.op());
     // (A fused loop with several outputs may write its first into an input: every element's inputs
     // are read before any of its outputs is written.)
-    if (step.destroy_input >= 0 || (!is_gemm && step.kernel.kind != CpuKernel::Kind::Elemwise))
+    if (step.destroy_input >= 0 || (!first_only && step.kernel.kind != CpuKernel::Kind::Elemwise))
       continue;
     const TensorType& result = node.output(0).type();
-    for (size_t k = 0; k < (is_gemm ? 1 : node.inputs().size()) && step.destroy_input < 0; ++k) {
+    for (size_t k = 0; k < (first_only ? 1 : node.inputs().size()) && step.destroy_input < 0; ++k) {
       const int s = step.input_slots[k];
       const TensorType& type = node.input(k).type();
       const bool last_read_here = std::find(step.release_slots.begin(), step.release_slots.end(), s) != step.release_slots.end();
@@ -347,8 +355,9 @@ std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values
     for (int s : step.input_slots) inputs.push_back(values[s]);
     Shape shape;
     try {
-      shape = dynamic_cast<const Gemm*>(&step.node->op()) ? gemm_output_shape(inputs)
-                                                          : broadcast_shapes_for(*step.node, inputs);
+      if (dynamic_cast<const Gemm*>(&step.node->op())) shape = gemm_output_shape(inputs);
+      else if (overwrites_first_input(step.node->op())) shape = inputs[0].shape();
+      else shape = broadcast_shapes_for(*step.node, inputs);
     } catch (const Error& error) {
       if (error.located()) throw;
       rethrow_with_location(error, step.node->where());

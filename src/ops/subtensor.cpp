@@ -127,6 +127,13 @@ Array broadcast_value(const Array& value, const TensorType& value_type, const Sh
   return value.broadcast_to(shape);
 }
 
+// The program handed x's own buffer over as the output (x is ours alone, read last here) and the value
+// does not view it: the increment may then write into x.
+bool written_in_place(std::span<const Array> inputs, std::span<Array> outputs) {
+  return outputs[0].storage() && outputs[0].raw_data() == inputs[0].raw_data() && outputs[0].shape() == inputs[0].shape() &&
+         outputs[0].strides() == inputs[0].strides() && !inputs[1].shares_storage_with(inputs[0]);
+}
+
 void validate_value_type(const TensorType& region, const Variable& value, const char* op) {
   if (value.ndim() > region.ndim())
     throw ShapeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
@@ -240,7 +247,7 @@ std::vector<TensorType> IncSubtensor::output_types(const std::vector<Variable>& 
 }
 
 void IncSubtensor::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
-  Array out = inputs[0].copy();
+  Array out = written_in_place(inputs, outputs) ? outputs[0] : inputs[0].copy();
   Array region = apply_basic_index(out, entries_, inputs.subspan(2));
   const char* op = set_ ? "set_subtensor" : "inc_subtensor";
   Array value = broadcast_value(inputs[1], node.input(1).type(), region.shape(), op).astype(out.dtype());
@@ -448,7 +455,7 @@ void AdvancedIncSubtensor::perform(const Apply& node, std::span<const Array> inp
   Shape region = advanced_shape(x.shape(), axes_, indices.shape);
   auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count);
   Array value = broadcast_value(inputs[1], node.input(1).type(), region, op).astype(x.dtype()).reshape(flat_shape);
-  Array out = x.copy();
+  Array out = written_in_place(inputs, outputs) ? outputs[0] : x.copy();
   for (int64_t k = 0; k < indices.count; ++k) {
     Array destination = slab(out, axes_, indices, k, op);
     if (set_) destination.copy_from(value.index(position, k));

@@ -507,6 +507,31 @@ TEST(ModuleCache, WithoutACompilerFusedLoopsRunInBlocks) {
 namespace hypatia {
 namespace {
 
+TEST(Codegen, IndexedIncrementsWriteIntoTheirInputWhenItIsTheirsAlone) {
+  Variable x = matrix("x"), v = vector("v");
+  SharedVariable table = shared(Array::zeros({4, 2}), "table");
+  Variable e = exp(x);
+  Variable bumped = inc_subtensor(e[{slice(1, std::nullopt)}], v);           // e is read last here
+  Variable overlapping = inc_subtensor(e[{slice(1, std::nullopt)}], e[{slice(0, 3)}]);  // reads e too
+  Variable rows = constant(Array::from({0, 2, 0}, DType::Int64));
+  Function f = function({x, v}, {bumped * 2.0}, {{table, inc_subtensor(table[{rows}], x[{slice(0, 3)}])}}, {},
+                        {.profile = true});
+  Function g = function({x}, {overlapping});
+  const Array xv = Array::from({{0, 1}, {1, 0}, {2, 2}, {0, 0}}), vv = Array::from({1, -1});
+  Array expected = xv.copy();
+  for (int64_t k = 0; k < xv.size(); ++k) expected.set_from_double(k, 2 * std::exp(xv.get_as_double(k)) + (k >= 2 ? 2 * vv.get_as_double(k % 2) : 0));
+  for (int call = 1; call <= 2; ++call) {
+    EXPECT_TRUE(testing::arrays_close(f({xv, vv})[0], expected, 1e-12));
+    // Rows 0, 1, 2 of x added at rows 0, 2, 0 of the table (repeated rows accumulate), on each call.
+    EXPECT_TRUE(testing::arrays_close(table.get_value(), Array::from({{2.0 * call, 3.0 * call}, {0, 0}, {1.0 * call, 0}, {0, 0}})));
+  }
+  EXPECT_NE(f.profile_summary().find("inc_subtensor{s:}"), std::string::npos);
+  EXPECT_NE(f.profile_summary().find("[in place in 2 of 2 calls]"), std::string::npos) << f.profile_summary();
+  Array got = g({xv})[0];
+  Array reference = function({x}, {overlapping}, {}, {}, {.mode = Mode::Unoptimized})({xv})[0];
+  EXPECT_TRUE(testing::arrays_close(got, reference, 1e-14));
+}
+
 TEST(Codegen, DonatedInputsAreOverwrittenOnlyWhenHandedOver) {
   Variable x = vector("x");
   FunctionOptions donating;
