@@ -6,16 +6,13 @@
 
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
+#include "ir/describe.h"
 #include "ir/function_graph.h"
 
 namespace hypatia {
 namespace {
 
 using NodeSet = std::unordered_set<const VariableNode*>;
-
-std::string describe(const Variable& v) {
-  return (v.name().empty() ? std::string("<unnamed>") : "'" + v.name() + "'") + " " + v.type().str();
-}
 
 // Variables that depend on any of `sources` (including them), among the ancestors of `outputs`. A
 // blocked variable (consider_constant) is a leaf: what it depends on does not reach through it.
@@ -60,7 +57,7 @@ std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variab
   NodeSet known;
   for (const auto& [v, g] : options.known_grads) {
     if (!v || !g) fail("a known_grads entry holds a null Variable");
-    if (v.ndim() != g.ndim()) fail("known gradient for " + describe(v) + " has type " + g.type().str());
+    if (v.ndim() != g.ndim()) fail("known gradient for " + describe_variable(v) + " has type " + g.type().str());
     grads[v.node()] = g;
     known.insert(v.node());
   }
@@ -119,7 +116,7 @@ std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variab
       result.push_back(zeros_like(w));
       continue;
     }
-    std::string message = std::string(component == "grad" ? "the cost" : "the expressions") + " does not depend on " + describe(w) + " (built at " + format_location(w.where()) + ")";
+    std::string message = std::string(component == "grad" ? "the cost" : "the expressions") + " does not depend on " + describe_variable(w) + " (built at " + format_location(w.where()) + ")";
     switch (options.disconnected_inputs) {
       case Disconnected::Raise:
         fail(message + "; set disconnected_inputs to warn or ignore to get zeros");
@@ -143,8 +140,8 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
   };
   if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
-  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe(cost) + "; reduce it first, e.g. with sum");
-  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe(cost));
+  if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe_variable(cost) + "; reduce it first, e.g. with sum");
+  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe_variable(cost));
   std::vector<std::pair<Variable, Variable>> seeds;
   if (cost) seeds.emplace_back(cost, ones_like(cost));
   return backpropagate(seeds, wrt, options, "grad", where);
@@ -164,7 +161,7 @@ std::vector<Variable> Lop(const std::vector<Variable>& f, const std::vector<Vari
     if (!eval_points[k]) continue;  // contributes nothing
     if (eval_points[k].ndim() != f[k].ndim())
       fail("eval point " + std::to_string(k) + " has type " + eval_points[k].type().str() + " but the expression " +
-           describe(f[k]) + " has " + std::to_string(f[k].ndim()) + " dimensions");
+           describe_variable(f[k]) + " has " + std::to_string(f[k].ndim()) + " dimensions");
     if (!is_float(f[k].dtype())) continue;  // no gradient flows through integers
     seeds.emplace_back(f[k], eval_points[k].dtype() == f[k].dtype() ? eval_points[k] : cast(eval_points[k], f[k].dtype()));
   }

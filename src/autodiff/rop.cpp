@@ -6,15 +6,9 @@
 #include "hypatia/grad.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ir/describe.h"
 
 namespace hypatia {
-namespace {
-
-std::string describe(const Variable& v) {
-  return (v.name().empty() ? std::string("<unnamed>") : "'" + v.name() + "'") + " " + v.type().str();
-}
-
-}  // namespace
 
 std::vector<Variable> Op::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
   std::vector<Variable> tangents(node.num_outputs());
@@ -64,7 +58,7 @@ std::vector<Variable> Rop(const std::vector<Variable>& f, const std::vector<Vari
   for (size_t i = 0; i < wrt.size(); ++i) {
     if (!wrt[i] || !eval_points[i]) fail("wrt " + std::to_string(i) + " or its eval point is a null Variable");
     if (wrt[i].ndim() != eval_points[i].ndim())
-      fail("the eval point " + describe(eval_points[i]) + " does not match " + describe(wrt[i]) + " (number of dimensions)");
+      fail("the eval point " + describe_variable(eval_points[i]) + " does not match " + describe_variable(wrt[i]) + " (number of dimensions)");
     if (!is_float(wrt[i].dtype())) continue;  // integers have no tangent
     Variable u = eval_points[i].dtype() == wrt[i].dtype() ? eval_points[i] : cast(eval_points[i], wrt[i].dtype());
     auto [it, inserted] = tangent.try_emplace(wrt[i].node(), u);

@@ -12,16 +12,14 @@
 #include "ops/subtensor.h"
 #include "ops/fused_elemwise.h"
 #include "hypatia/printing.h"
+#include "ir/describe.h"
 #include "ir/shared_state.h"
 #include "rewrite/pipeline.h"
 
 namespace hypatia {
 namespace {
 
-std::string describe(const Variable& v) {
-  std::string name = v.name().empty() ? "<unnamed>" : "'" + v.name() + "'";
-  return name + " " + v.type().str() + " (built at " + format_location(v.where()) + ")";
-}
+std::string describe(const Variable& v) { return describe_variable(v) + " (built at " + format_location(v.where()) + ")"; }
 
 // "x -> dot -> add -> tanh -> output 0": how `missing` reaches an output, for error messages.
 std::string path_to_output(const FunctionGraph& graph, const Variable& missing) {
@@ -81,8 +79,9 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   optimize(*graph_, options.mode);
   plan();
   plan_lazy_branches();
-  for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
   const auto lowering_start = Profiler::Clock::now();
+  // Inner graphs (scan's loop body) compile now, counted with the generated kernels.
+  for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
   if (options.mode == Mode::FastRun) {
     std::vector<std::shared_ptr<Apply>> nodes;
     for (const Step& step : steps_) nodes.push_back(step.node);
@@ -210,6 +209,8 @@ void Program::plan() {
 }
 
 void Program::plan_lazy_branches() {
+  if (std::none_of(steps_.begin(), steps_.end(), [](const Step& step) { return dynamic_cast<const IfElse*>(&step.node->op()); }))
+    return;
   std::unordered_map<const VariableNode*, std::vector<std::pair<const Apply*, int>>> readers;  // (node, input index)
   for (const Step& step : steps_)
     for (size_t i = 0; i < step.node->inputs().size(); ++i) readers[step.node->input(i).node()].emplace_back(step.node.get(), i);

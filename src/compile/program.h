@@ -49,12 +49,13 @@ class Program {
   // Steps that only one branch of an ifelse reads move to just before it and run only when that branch
   // is taken (after the condition is known).
   void plan_lazy_branches();
-  // Updates w - lr * g and gemm(w, ...) can write into w's buffer: marks those steps and moves them to
-  // the end of the schedule, after every other reader of the variables they overwrite.
+  // Updates w - lr * g, gemm(w, ...) and inc_subtensor(w[idx], v) can write into w's buffer: marks those
+  // steps and moves them to the end of the schedule, after every other reader of the variables they overwrite.
   void plan_in_place_updates();
   void plan_releases();
-  // Elementwise kernels and GEMM write into an intermediate they read last when it has the result's
-  // dtype (and, checked per call, its shape): a chain of steps then runs in one buffer.
+  // Elementwise kernels, GEMM and indexed increments write into an intermediate (or a donated input)
+  // they read last when it has the result's dtype (and, checked per call, its shape): a chain of steps
+  // then runs in one buffer.
   void plan_in_place_intermediates();
   // The destroy steps' shape checks, all before the first of them writes (a failed call changes no
   // shared variable), then whether each may write in place this call.

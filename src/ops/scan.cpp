@@ -171,10 +171,13 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   // state a step reads last is handed over to it (the inner function may then overwrite it).
   std::vector<Array> buffers(R);
   std::vector<std::vector<Array>> rings(R);
-  std::vector<int64_t> rows(R);
+  std::vector<int64_t> rows(R), lags(R), min_taps(S);
+  std::vector<Shape> state_shapes(R);
+  for (int s = 0; s < S; ++s) min_taps[s] = layout_.min_tap(s);
   for (int r = 0; r < R; ++r) {
     const Array& initial = inputs[1 + S + r];
-    const int64_t lag = layout_.lag(r);
+    const int64_t lag = lags[r] = layout_.lag(r);
+    state_shapes[r].assign(initial.shape().begin() + 1, initial.shape().end());
     if (initial.shape(0) != lag)
       throw ShapeError("[scan] '" + layout_.name + "': output " + std::to_string(r) + " needs " + std::to_string(lag) +
                        " initial states, got " + initial.shape_dtype_str());
@@ -197,12 +200,12 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     step_inputs.resize(inner_inputs_.size());
     size_t k = 0;
     for (int s = 0; s < S; ++s)
-      for (int tap : layout_.sequence_taps[s]) step_inputs[k++] = inputs[1 + s].index(0, i + tap - layout_.min_tap(s));
+      for (int tap : layout_.sequence_taps[s]) step_inputs[k++] = inputs[1 + s].index(0, i + tap - min_taps[s]);
     for (int r = 0; r < R; ++r)
       for (int tap : layout_.recurrent_taps[r]) {
-        const int64_t position = i + layout_.lag(r) + tap;
+        const int64_t position = i + lags[r] + tap;
         if (layout_.keep[r] == 0) step_inputs[k++] = buffers[r].index(0, position);
-        else if (position + rows[r] == i + layout_.lag(r)) step_inputs[k++] = std::move(rings[r][position % rows[r]]);  // last read
+        else if (position + rows[r] == i + lags[r]) step_inputs[k++] = std::move(rings[r][position % rows[r]]);  // last read
         else step_inputs[k++] = rings[r][position % rows[r]];
       }
     for (int n = 0; n < N; ++n) step_inputs[first_non_sequence + n] = inputs[1 + S + R + n];
@@ -214,13 +217,11 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     }
     step_inputs.clear();
     for (int r = 0; r < R; ++r) {
-      const int64_t position = i + layout_.lag(r);
-      const Shape state_shape(inputs[1 + S + r].shape().begin() + 1, inputs[1 + S + r].shape().end());
-      if (results[r].shape() != state_shape)
+      const int64_t position = i + lags[r];
+      if (results[r].shape() != state_shapes[r])
         throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(r) +
                          " has shape " + results[r].shape_dtype_str() + " but its state has shape " +
-                         Array::empty(state_shape, results[r].dtype()).shape_dtype_str() +
-                         " (a fed-back output keeps the shape of its initial value)");
+                         shape_str(state_shapes[r]) + " (a fed-back output keeps the shape of its initial value)");
       if (layout_.keep[r] == 0) buffers[r].index(0, position).copy_from(results[r]);
       else rings[r][position % rows[r]] = std::move(results[r]);
     }
@@ -246,7 +247,7 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
       continue;
     }
     // The kept rows in order, oldest first.
-    const int64_t first = layout_.lag(r) + steps - rows[r];
+    const int64_t first = lags[r] + steps - rows[r];
     Shape shape = inputs[1 + S + r].shape();
     shape[0] = rows[r];
     Array ordered = Array::empty(shape, inputs[1 + S + r].dtype());

@@ -9,15 +9,12 @@
 #include "hypatia/scan.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
+#include "ir/describe.h"
 #include "ops/scan.h"
 #include "ops/scan_builder.h"
 
 namespace hypatia {
 namespace {
-
-std::string describe(const Variable& v) {
-  return (v.name().empty() ? std::string("<unnamed>") : "'" + v.name() + "'") + " " + v.type().str();
-}
 
 std::string tap_name(const Variable& outer, const char* fallback, int index, int tap) {
   std::string base = outer.name().empty() ? fallback + std::to_string(index) : outer.name();
@@ -69,7 +66,7 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   for (size_t s = 0; s < sequences.size(); ++s) {
     Variable input = sequences[s].input;
     if (!input) fail("sequence " + std::to_string(s) + " is a null Variable");
-    if (input.ndim() < 1) fail("sequence " + std::to_string(s) + " (" + describe(input) + ") has no axis to walk along");
+    if (input.ndim() < 1) fail("sequence " + std::to_string(s) + " (" + describe_variable(input) + ") has no axis to walk along");
     check_taps(sequences[s].taps, "sequence " + std::to_string(s), name);
     if (options.go_backwards) input = input[{slice(std::nullopt, std::nullopt, -1)}];
     outer_sequences.push_back(input);
@@ -101,7 +98,7 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
     } else {
       if (initial.ndim() < 1)
         fail("output " + std::to_string(k) + " has taps reaching back " + std::to_string(lag) +
-             " steps, so its initial value needs a first axis holding them; got " + describe(initial));
+             " steps, so its initial value needs a first axis holding them; got " + describe_variable(initial));
       state = without_first_axis(initial.type());
       buffer = initial[{slice(std::nullopt, lag)}];
     }
@@ -134,12 +131,12 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
     if (r < 0) continue;
     const TensorType& state = state_types[r];
     if (out.dtype() != state.dtype || out.ndim() != state.ndim())
-      throw TypeError("[scan] '" + name + "': output " + std::to_string(k) + " of fn is " + describe(out) +
+      throw TypeError("[scan] '" + name + "': output " + std::to_string(k) + " of fn is " + describe_variable(out) +
                       " but its initial value (outputs_info[" + std::to_string(k) + "]) gives states of type " +
                       state.str() + "; they must have the same dtype and number of dimensions (cast one of them)");
     for (int axis = 0; axis < state.ndim(); ++axis)
       if (state.shape[axis] >= 0 && out.type().shape[axis] >= 0 && state.shape[axis] != out.type().shape[axis])
-        throw ShapeError("[scan] '" + name + "': output " + std::to_string(k) + " of fn is " + describe(out) +
+        throw ShapeError("[scan] '" + name + "': output " + std::to_string(k) + " of fn is " + describe_variable(out) +
                          " but its state has shape " + state.str());
   }
 
@@ -170,7 +167,7 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   for (const auto& [shared, value] : updates) {
     if (!shared || !value) fail("an update of fn holds a null Variable");
     if (value.dtype() != shared.dtype() || value.ndim() != shared.ndim())
-      throw TypeError("[scan] '" + name + "': fn updates " + describe(shared) + " with " + describe(value));
+      throw TypeError("[scan] '" + name + "': fn updates " + describe_variable(shared) + " with " + describe_variable(value));
     layout.recurrent_taps.push_back({-1});
     initial_buffers.push_back(expand_dims(shared, 0));
     state_args.push_back(placeholder(shared.type(), shared.name()));
@@ -217,7 +214,7 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
       pending.pop_back();
       if (given.count(v.node()) || !seen.insert(v.node()).second || v.is_constant()) continue;
       if (v.is_root())
-        fail("strict: fn reads " + describe(v) + " (built at " + format_location(v.where()) +
+        fail("strict: fn reads " + describe_variable(v) + " (built at " + format_location(v.where()) +
              "), which is not among the non_sequences");
       for (const Variable& input : v.owner()->inputs()) pending.push_back(input);
     }
@@ -273,6 +270,16 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   return result;
 }
 
+namespace {
+
+// The options with the loop's name defaulting to its kind ("map", "reduce", ...).
+ScanOptions named(ScanOptions options, const char* kind) {
+  if (options.name == "scan") options.name = kind;
+  return options;
+}
+
+}  // namespace
+
 ScanResult scan(const ScanFunction& fn, const std::vector<Sequence>& sequences, const std::vector<OutputInfo>& outputs_info,
                 const std::vector<Variable>& non_sequences, const ScanOptions& options, std::source_location where) {
   return build_scan(fn, sequences, outputs_info, non_sequences, options, {}, where);
@@ -280,17 +287,13 @@ ScanResult scan(const ScanFunction& fn, const std::vector<Sequence>& sequences, 
 
 ScanResult map(const ScanFunction& fn, const std::vector<Sequence>& sequences, const std::vector<Variable>& non_sequences,
                const ScanOptions& options, std::source_location where) {
-  ScanOptions named = options;
-  if (named.name == "scan") named.name = "map";
-  return build_scan(fn, sequences, {}, non_sequences, named, {}, where);
+  return build_scan(fn, sequences, {}, non_sequences, named(options, "map"), {}, where);
 }
 
 ScanResult reduce(const ScanFunction& fn, const std::vector<Sequence>& sequences, const std::vector<OutputInfo>& outputs_info,
                   const std::vector<Variable>& non_sequences, const ScanOptions& options, std::source_location where) {
-  ScanOptions named = options;
-  if (named.name == "scan") named.name = "reduce";
-  ScanResult result = build_scan(fn, sequences, outputs_info, non_sequences, named,
-                                 std::vector<bool>(outputs_info.size() + 1, true), where);
+  ScanResult result = build_scan(fn, sequences, outputs_info, non_sequences, named(options, "reduce"),
+                                 std::vector<bool>(outputs_info.size(), true), where);
   for (size_t k = 0; k < result.outputs.size(); ++k)
     if (k >= outputs_info.size() || !outputs_info[k].initial) result.outputs[k] = result.outputs[k][{-1}];
   return result;
@@ -298,18 +301,16 @@ ScanResult reduce(const ScanFunction& fn, const std::vector<Sequence>& sequences
 
 ScanResult foldl(const ScanFunction& fn, const std::vector<Sequence>& sequences, const std::vector<OutputInfo>& outputs_info,
                  const std::vector<Variable>& non_sequences, const ScanOptions& options, std::source_location where) {
-  ScanOptions named = options;
-  if (named.name == "scan") named.name = "foldl";
-  named.go_backwards = false;
-  return reduce(fn, sequences, outputs_info, non_sequences, named, where);
+  ScanOptions forwards = named(options, "foldl");
+  forwards.go_backwards = false;
+  return reduce(fn, sequences, outputs_info, non_sequences, forwards, where);
 }
 
 ScanResult foldr(const ScanFunction& fn, const std::vector<Sequence>& sequences, const std::vector<OutputInfo>& outputs_info,
                  const std::vector<Variable>& non_sequences, const ScanOptions& options, std::source_location where) {
-  ScanOptions named = options;
-  if (named.name == "scan") named.name = "foldr";
-  named.go_backwards = true;
-  return reduce(fn, sequences, outputs_info, non_sequences, named, where);
+  ScanOptions backwards = named(options, "foldr");
+  backwards.go_backwards = true;
+  return reduce(fn, sequences, outputs_info, non_sequences, backwards, where);
 }
 
 }  // namespace hypatia

@@ -1,7 +1,8 @@
 // Canonicalize: simplifications that keep every value exactly (identities, double negation, no-op
 // casts, dimshuffles and reshapes, shapes read from the inputs' shapes, transposes lifted through
-// elementwise ops, integer x - x, ifelse with a constant condition) and constants gathered in sums and products (exact for integers,
-// within rounding for floats), so later passes see fewer forms of the same computation.
+// elementwise ops, integer x - x, ifelse with a constant condition) and constants gathered in sums and
+// products (exact for integers, within rounding for floats), so later passes see fewer forms of the
+// same computation.
 #include <algorithm>
 
 #include "hypatia/elemwise.h"

@@ -18,7 +18,8 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
 // canonicalize.cpp: algebraic simplifications that keep values exactly: x * 1, x + 0, x - 0, x / 1,
 // x ** 1, -(-x), casts to the same dtype, second(a, b) that broadcasts nothing, identity dimshuffles,
 // dimshuffles of dimshuffles, reshapes to x's own shape, integer x - x, shape_i of a computed value
-// from its op's infer_shape, f(x.T, y.T) as f(x, y).T; constants gathered in sums and products
+// from its op's infer_shape, f(x.T, y.T) as f(x, y).T, ifelse with a constant condition as its
+// branch; constants gathered in sums and products
 // ((x * 2) * 3 is x * 6: exact for integers, within rounding for floats); and constant folding, to
 // equilibrium.
 int canonicalize(FunctionGraph& graph);
