@@ -6,8 +6,9 @@
 
 namespace hypatia {
 
-// NumPy's dot for vectors and matrices: vector·vector -> scalar, matrix·vector, vector·matrix,
-// matrix·matrix. Scalars multiply elementwise.
+// NumPy's dot: vector·vector -> scalar, matrix·vector, vector·matrix, matrix·matrix; scalars multiply
+// elementwise; above two dimensions, the last axis of x against the second-to-last of y (np.dot, as
+// Theano's dot; matmul broadcasts batches instead).
 Variable dot(const Operand& x, const Operand& y);
 // NumPy's matmul: batch dimensions broadcast; vectors are promoted and the added axis removed.
 Variable matmul(const Operand& x, const Operand& y);

@@ -16,8 +16,9 @@
 
 namespace hypatia {
 
-// A sequence scan walks along its first axis. Tap t at step i reads input[i + t] (relative to the
-// earliest tap, so taps {-1, 0, 1} start at input[0], input[1], input[2]).
+// A sequence scan walks along its first axis. Tap t at step i reads input[i + t - m], m the earliest tap
+// or 0 if later (Theano's rule: taps {-1, 0, 1} start at input[0], input[1], input[2]; taps {-1} read
+// input[0..n-2]; taps {2} read input[2..n-1]).
 struct Sequence {
   Variable input;
   std::vector<int> taps{0};

@@ -45,6 +45,14 @@ Variable eye(const Operand& n, std::optional<Operand> m = std::nullopt, int k = 
 // Builds an int64 vector from scalars (Theano's MakeVector).
 Variable make_vector(const std::vector<Operand>& elements, DType dtype = DType::Int64);
 
+// Theano's broadcast declarations: addbroadcast declares axes of size 1 (checked when the graph runs),
+// unbroadcast makes size-1 axes ordinary ones, patternbroadcast sets every axis. specify_shape declares
+// the sizes (constants become part of the static type), checked when the graph runs.
+Variable addbroadcast(const Operand& x, const std::vector<int>& axes);
+Variable unbroadcast(const Operand& x, const std::vector<int>& axes);
+Variable patternbroadcast(const Operand& x, const std::vector<bool>& broadcastable);
+Variable specify_shape(const Operand& x, const std::vector<Operand>& shape);
+
 // NumPy's rearrangements, composed from the ops above (so they differentiate for free).
 Variable swapaxes(const Operand& x, int axis1, int axis2);
 Variable flip(const Operand& x, const std::vector<int>& axes = {});  // no axes: every axis

@@ -56,9 +56,10 @@ def _is_updates(value):
 
 
 def _split_step_result(result):
-    """fn may return outputs, updates, (outputs, updates) or (updates, outputs), as Theano allows."""
+    """fn may return outputs, updates, (outputs, updates) or (updates, outputs), as tuples or lists, as
+    Theano allows."""
     outputs, updates = result, []
-    if isinstance(result, tuple) and len(result) == 2 and (_is_updates(result[1]) or _is_updates(result[0])):
+    if isinstance(result, (tuple, list)) and len(result) == 2 and (_is_updates(result[1]) or _is_updates(result[0])):
         outputs, updates = (result[0], result[1]) if _is_updates(result[1]) else (result[1], result[0])
     elif _is_updates(result):
         outputs, updates = [], result

@@ -141,9 +141,10 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
   };
   if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
   if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe_variable(cost) + "; reduce it first, e.g. with sum");
-  if (cost && !is_float(cost.dtype())) fail("the cost must have a float dtype, got " + describe_variable(cost));
   std::vector<std::pair<Variable, Variable>> seeds;
-  if (cost) seeds.emplace_back(cost, ones_like(cost));
+  // An integer or boolean cost is allowed, as in Theano: its own gradient is a float one, and nothing
+  // flows back through integers, so what it depends on gets zeros.
+  if (cost) seeds.emplace_back(cost, is_float(cost.dtype()) ? ones_like(cost) : cast(ones_like(cost), DType::Float64));
   return backpropagate(seeds, wrt, options, "grad", where);
 }
 

@@ -376,9 +376,8 @@ std::vector<std::vector<Variable>> BatchedMatmul::infer_shape(const Apply& node,
 Variable dot(const Operand& x, const Operand& y) {
   Variable a = x.as_variable(), b = y.as_variable();
   if (a.ndim() == 0 || b.ndim() == 0) return mul(x, y);
-  if (a.ndim() > 2 || b.ndim() > 2)
-    rethrow_with_location(TypeError("[dot] takes vectors and matrices (use matmul for batches), got " + types_str(a, b)),
-                          x.where());
+  // np.dot (and Theano's dot) above two dimensions: the last axis of x against the second-to-last of y.
+  if (a.ndim() > 2 || b.ndim() > 2) return tensordot(x, y, {a.ndim() - 1}, {std::max(0, b.ndim() - 2)});
   return apply_op1(std::make_shared<Dot>(), {a, b}, x.where());
 }
 

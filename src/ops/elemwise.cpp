@@ -212,7 +212,9 @@ Variable true_divide(const Operand& x, const Operand& y) { return true_div(x, y)
 Variable isclose(const Operand& x, const Operand& y, double rtol, double atol) {
   Variable a = x.as_variable(), b = y.as_weak_variable(a.dtype());
   Operand at(a, x.where());
-  return logical_or(eq(at, b), le(abs(a - b), abs(b) * rtol + atol));
+  // An infinity is close only to itself: |inf - x| <= inf would call it close to anything.
+  const Variable finite = logical_not(logical_or(isinf(at), isinf(b)));
+  return logical_or(eq(at, b), logical_and(finite, le(abs(a - b), abs(b) * rtol + atol)));
 }
 // The *_like builders are `second` of a constant: one elementwise node, so fusion sees them.
 Variable full_like(const Operand& x, const Operand& value) {

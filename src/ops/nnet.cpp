@@ -7,6 +7,7 @@
 #include "hypatia/nnet.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ops/elemwise.h"
 
 namespace hypatia {
 
@@ -57,6 +58,15 @@ std::vector<Variable> Softmax::grad(const Apply& node, const std::vector<Variabl
   const Variable out = node.output(0);
   const Variable& g = output_grads[0];
   if (log_) return {g - exp(out) * sum(g, axis_, /*keepdims=*/true)};
+  // g = n / softmax(x), as log's gradient sends back: (n / p - sum(n)) * p is n - sum(n) * p, which stays
+  // finite where p underflows to 0 (Theano's log-softmax gradient rewrite). n must have p's shape for
+  // the sums to agree.
+  if (auto quotient = g.owner(); quotient && quotient->inputs().size() == 2 && quotient->input(1).is(out)) {
+    const auto* division = dynamic_cast<const Elemwise*>(&quotient->op());
+    const Variable numerator = quotient->input(0);
+    if (division && division->scalar_op().id == ScalarOpId::true_div && numerator.type() == out.type())
+      return {numerator - sum(numerator, axis_, /*keepdims=*/true) * out};
+  }
   return {(g - sum(g * out, axis_, /*keepdims=*/true)) * out};
 }
 

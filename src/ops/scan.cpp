@@ -17,10 +17,12 @@ int ScanLayout::lag(int r) const {
   return lag;
 }
 
-int ScanLayout::min_tap(int s) const { return *std::min_element(sequence_taps[s].begin(), sequence_taps[s].end()); }
+// As in Theano, a sequence is cut as if tap 0 were among its taps: taps {-1} read input[i] and stop one
+// row early ([0..3] of arange(5)); taps {2} read input[i + 2] ([2, 3, 4]).
+int ScanLayout::min_tap(int s) const { return std::min(0, *std::min_element(sequence_taps[s].begin(), sequence_taps[s].end())); }
 
 int ScanLayout::tap_span(int s) const {
-  return *std::max_element(sequence_taps[s].begin(), sequence_taps[s].end()) - min_tap(s);
+  return std::max(0, *std::max_element(sequence_taps[s].begin(), sequence_taps[s].end())) - min_tap(s);
 }
 
 int ScanLayout::num_sequence_taps() const {

@@ -32,8 +32,8 @@ struct ScanLayout {
   int num_sequences() const { return static_cast<int>(sequence_taps.size()); }
   int num_recurrent() const { return static_cast<int>(recurrent_taps.size()); }
   int lag(int r) const;          // L: how many states before the first step output r reads
-  int min_tap(int s) const;      // a sequence's earliest tap
-  int tap_span(int s) const;     // latest minus earliest tap of a sequence
+  int min_tap(int s) const;      // a sequence's earliest tap, or 0 when every tap is later
+  int tap_span(int s) const;     // latest minus earliest tap of a sequence, counting tap 0 among them
   int num_sequence_taps() const;
   int num_recurrent_taps() const;
   bool operator==(const ScanLayout&) const = default;

@@ -359,16 +359,26 @@ class ARange : public Op {
       double start = inputs[0].constant_value().item(), stop = inputs[1].constant_value().item(),
              step = inputs[2].constant_value().item();
       if (step == 0) throw ValueError("[arange] step must not be zero");
-      length = count(start, stop, step);
+      length = count(start, stop, step, dtype_);
     }
     return {TensorType(dtype_, {length})};
   }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
     double start = inputs[0].item(), stop = inputs[1].item(), step = inputs[2].item();
     if (step == 0) throw ValueError("[arange] step must not be zero");
-    const int64_t n = count(start, stop, step);
+    const int64_t n = count(start, stop, step, dtype_);
     Array out = Array::empty({n}, dtype_);
-    for (int64_t i = 0; i < n; ++i) out.set_from_double(i, start + static_cast<double>(i) * step);
+    // NumPy's fill: the first two values in double, rounded to the dtype, then first + i * (second -
+    // first) in the dtype, so float32 ranges round as np.arange's do.
+    dispatch_dtype(dtype_, [&]<class T>() {
+      T* data = out.data<T>();
+      if constexpr (std::is_same_v<T, bool>) {
+        for (int64_t i = 0; i < n; ++i) data[i] = start + static_cast<double>(i) * step != 0;
+      } else {
+        const T first = static_cast<T>(start), delta = static_cast<T>(static_cast<T>(start + step) - first);
+        for (int64_t i = 0; i < n; ++i) data[i] = static_cast<T>(first + static_cast<T>(i) * delta);
+      }
+    });
     outputs[0] = std::move(out);
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>&) const override {
@@ -377,11 +387,15 @@ class ARange : public Op {
   std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
     // ceil((stop - start) / step), at least 0.
     const Variable &start = node.input(0), &stop = node.input(1), &step = node.input(2);
-    Variable n = ceil(cast(stop - start, DType::Float64) / cast(step, DType::Float64));
+    const DType counting = dtype_ == DType::Float32 ? DType::Float32 : DType::Float64;  // as count() does
+    Variable n = ceil((cast(stop, counting) - cast(start, counting)) / cast(step, counting));
     return {{cast(maximum(n, 0.0), DType::Int64)}};
   }
-  static int64_t count(double start, double stop, double step) {
-    double n = std::ceil((stop - start) / step);
+  // NumPy divides in the bounds' type: float32 bounds count in float32 ((-2 - 1.5) / -0.7f is 5, not 5.0000001).
+  static int64_t count(double start, double stop, double step, DType dtype) {
+    double n = dtype == DType::Float32 ? std::ceil(static_cast<double>((static_cast<float>(stop) - static_cast<float>(start)) /
+                                                                       static_cast<float>(step)))
+                                       : std::ceil((stop - start) / step);
     if (!(n < 1e15)) {
       if (n > 0 || std::isnan(n))
         throw ValueError("[arange] start " + std::to_string(start) + ", stop " + std::to_string(stop) + " and step " +
@@ -508,8 +522,16 @@ Variable arange(const Operand& stop) { return arange(Operand(0, stop.where()), s
 
 Variable arange(const Operand& start, const Operand& stop, const Operand& step, std::optional<DType> dtype) {
   Variable a = start.as_variable(), b = stop.as_variable(), c = step.as_variable();
-  // NumPy: integers give int64, any float gives float64.
-  DType chosen = dtype.value_or(is_float(a.dtype()) || is_float(b.dtype()) || is_float(c.dtype()) ? DType::Float64 : DType::Int64);
+  // Theano's rule: the promoted dtype of the symbolic bounds when it is a float (float32 scalars give a
+  // float32 range); otherwise float64 if any bound is a float, else int64.
+  std::optional<DType> symbolic;
+  bool any_float = false;
+  for (const Operand* bound : {&start, &stop, &step}) {
+    const DType bound_dtype = bound->as_variable().dtype();
+    any_float = any_float || is_float(bound_dtype);
+    if (!bound->is_number()) symbolic = symbolic ? promote_types(*symbolic, bound_dtype) : bound_dtype;
+  }
+  const DType chosen = dtype.value_or(symbolic && is_float(*symbolic) ? *symbolic : any_float ? DType::Float64 : DType::Int64);
   return apply_op1(std::make_shared<ARange>(chosen), {a, b, c}, start.where());
 }
 

@@ -81,6 +81,7 @@ template <class T> inline T mod(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
     T r = std::fmod(a, b);
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    else if (r == 0) r = std::copysign(T(0), b);  // a zero takes the divisor's sign too, as in NumPy
     return r;
   } else if constexpr (std::is_same_v<T, bool>) return b ? false : false;
   else {
@@ -117,7 +118,9 @@ template <class T> inline T minimum(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
   return b < a ? b : a;
 }
-template <class T> inline T clip(T x, T low, T high) { return minimum(maximum(x, low), high); }
+// Theano's clip: low below low, else high above high, else x. Where low > high this differs from
+// np.clip (which gives high everywhere); Theano's rule is kept (README: deliberate differences).
+template <class T> inline T clip(T x, T low, T high) { return x < low ? low : (x > high ? high : x); }
 
 template <class T> inline T exp(T a) { return std::exp(a); }
 template <class T> inline T exp2(T a) { return std::exp2(a); }

@@ -69,9 +69,26 @@ TEST(Dot, ShapeErrors) {
   auto f = hp::function({x, y}, {hp::dot(x, y)});
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { f({Array::zeros({3, 4}), Array::zeros({5, 2})}); },
                                           {"[dot] shapes (3, 4) and (5, 2) not aligned", "test_blas.cpp"}));
-  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::dot(hp::tensor3("t"), x); }, {"[dot]", "use matmul"}));
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::matmul(hp::scalar("s"), x); }, {"[matmul] does not take scalars"}));
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::outer(x, x); }, {"[outer] takes two vectors"}));
+}
+
+// np.dot above two dimensions (Theano's dot): the last axis of x against the second-to-last of y, so
+// (2, 2, 3)·(3, 2) is (2, 2, 2) and (2)·(2, 2, 2) sums v[i] * t[j, i, k]; a 0-d operand multiplies.
+TEST(Dot, AboveTwoDimensionsFollowsNumpyDot) {
+  auto t = hp::tensor3("t"), m = hp::matrix("m"), v = hp::vector("v"), s = hp::scalar("s");
+  Array t_value = Array::from_vector<double>({0, 1, 2, 3, 4, 5, 6, 7}, {2, 2, 2});
+  // np.dot(t, t)[i, j, k, m] = sum_l t[i, j, l] t[k, l, m]: [1, 0, 1, 1] = 4*5 + 5*7 = 55
+  Array tt = hp::eval(hp::dot(t, t), {{t, t_value}});
+  EXPECT_EQ(tt.shape(), (hp::Shape{2, 2, 2, 2}));
+  EXPECT_EQ(tt.at<double>({1, 0, 1, 1}), 55.0);
+  // np.dot([1, 2], t)[j, k] = t[j, 0, k] + 2 t[j, 1, k]: [[4, 7], [16, 19]]
+  Array vt = hp::eval(hp::dot(v, t), {{v, Array::from({1.0, 2.0})}, {t, t_value}});
+  EXPECT_TRUE(arrays_close(vt, Array::from_vector<double>({4, 7, 16, 19}, {2, 2})));
+  Array tm = hp::eval(hp::dot(t, m), {{t, t_value}, {m, Array::from_vector<double>({1, 0, 0, 1}, {2, 2})}});
+  EXPECT_TRUE(arrays_close(tm, t_value));
+  Array ts = hp::eval(hp::dot(t, s), {{t, t_value}, {s, Array::scalar(2.0)}});
+  EXPECT_EQ(ts.at<double>({1, 1, 1}), 14.0);
 }
 
 TEST(Matmul, BatchesBroadcast) {

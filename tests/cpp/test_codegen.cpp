@@ -267,6 +267,39 @@ TEST(ModuleCache, CorruptOrForeignEntriesAreRebuilt) {
   EXPECT_EQ(checking.compiled(), 1);
 }
 
+// A module cut short (a full disk, a killed writer) would be mapped by dlopen and kill the process with
+// SIGBUS at its first missing page; it is found damaged before loading and rebuilt.
+TEST(ModuleCache, TruncatedEntryIsDetectedAndRebuilt) {
+  ScratchCache scratch;
+  const std::string source = kernel_source("cache_truncated_kernel");
+  hp::ModuleCache first;
+  expect_exp_kernel_works(first.load(source), "cache_truncated_kernel");
+  const std::string path = first.object_path(first.key(source));
+  std::string whole;
+  {
+    std::ifstream in(path, std::ios::binary);
+    whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Damaged copies replace the entry by rename: the module this process mapped stays intact.
+  auto replace_entry = [&](const std::string& bytes) {
+    {
+      std::ofstream out(path + ".damaged", std::ios::binary);
+      out << bytes;
+    }
+    std::filesystem::rename(path + ".damaged", path);
+  };
+  std::string flipped = whole;
+  flipped[whole.size() / 3] ^= 0x5a;  // one byte inside the image: caught by the hash
+  for (const std::string& damaged : {whole.substr(0, whole.size() / 2), whole.substr(0, whole.size() - 1), flipped}) {
+    replace_entry(damaged);
+    hp::ModuleCache repairing;
+    expect_exp_kernel_works(repairing.load(source), "cache_truncated_kernel");
+    EXPECT_EQ(repairing.rebuilt_damaged(), 1);
+    EXPECT_EQ(repairing.compiled(), 1);
+    EXPECT_EQ(std::filesystem::file_size(path), whole.size());
+  }
+}
+
 TEST(ModuleCache, ConcurrentWritersOfOneEntryAllSucceed) {
   ScratchCache scratch;
   const std::string source = kernel_source("cache_race_kernel");

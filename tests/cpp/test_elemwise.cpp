@@ -199,7 +199,7 @@ TEST(Elemwise, ClipWhereAndCast) {
   EXPECT_EQ(hp::cast(x, DType::Float32).owner()->op().str(), "cast{dtype=float32}");
 }
 
-TEST(Elemwise, ResultDtypesFollowNumPy) {
+TEST(Elemwise, ResultDtypesFollowTheano) {
   auto t = [](DType d) { return hp::vector("", d); };
   EXPECT_EQ((t(DType::Int32) + t(DType::Float32)).dtype(), DType::Float64);
   EXPECT_EQ((t(DType::Int8) + t(DType::UInt8)).dtype(), DType::Int16);
@@ -210,7 +210,9 @@ TEST(Elemwise, ResultDtypesFollowNumPy) {
   EXPECT_EQ((t(DType::Float32) < t(DType::Float64)).dtype(), DType::Bool);
   EXPECT_EQ(hp::isnan(t(DType::Float32)).dtype(), DType::Bool);
   EXPECT_EQ(hp::where(t(DType::Bool), t(DType::Int32), t(DType::Float32)).dtype(), DType::Float64);
-  EXPECT_EQ(hp::floor(t(DType::Int16)).dtype(), DType::Int16);
+  // Theano's rule for floor and ceil of integers: upgraded to float like true division.
+  EXPECT_EQ(hp::floor(t(DType::Int16)).dtype(), DType::Float32);
+  EXPECT_EQ(hp::ceil(t(DType::Int64)).dtype(), DType::Float64);
   EXPECT_TRUE(arrays_close(apply_binary(hp::add, Array::from_vector<bool>({true, false}), Array::from_vector<bool>({true, false})),
                            Array::from_vector<bool>({true, false})));
 }

@@ -88,11 +88,22 @@ TEST(Grad, DisconnectedInputsRaiseWarnOrIgnore) {
   EXPECT_NO_THROW(hp::grad(cost, {x, unused}, options));
 }
 
-TEST(Grad, CostMustBeAFloatScalar) {
+TEST(Grad, CostMustBeAScalar) {
   auto x = hp::vector("x");
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::grad(x * 2.0, x); }, {"[grad]", "must be a scalar", "float64(?,)"}));
+}
+
+// Theano's rule: an integer cost has a float gradient of one with respect to itself, and nothing flows
+// back through integers, so what it is computed from gets zeros.
+TEST(Grad, IntegerCostsGiveOnesForThemselvesAndZerosBehind) {
   auto i = hp::scalar("i", hp::DType::Int32);
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::grad(i * 2, i); }, {"float dtype"}));
+  auto own = hp::grad(i, i);
+  EXPECT_EQ(own.dtype(), hp::DType::Float64);
+  EXPECT_EQ(hp::eval(own, {{i, hp::Array::scalar(3, hp::DType::Int32)}}).item(), 1.0);
+  EXPECT_EQ(hp::eval(hp::grad(i * 2, i), {{i, hp::Array::scalar(3, hp::DType::Int32)}}).item(), 0.0);
+  auto x = hp::vector("x");
+  auto through_argmax = hp::grad(hp::argmax(x, 0), x);
+  EXPECT_TRUE(arrays_close(hp::eval(through_argmax, {{x, hp::Array::from({1.0, 3.0, 2.0})}}), hp::Array::zeros({3})));
 }
 
 TEST(Grad, ComparisonMasksPassGradientsThroughTheOtherOperand) {

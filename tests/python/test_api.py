@@ -414,12 +414,18 @@ def test_unpacking_a_vector_of_known_length():
     assert [float(g) for g in got] == [3.0, 4.0]
 
 
-def test_bool_and_len_raise_type_error():
+def test_truth_value_follows_theano_and_len_raises():
+    # Theano: every variable is true (`if not W:` in real programs), except the results of <, <=, >, >=,
+    # which raise so that a < b < c is not silently one comparison.
     x = T.dmatrix("x")
-    with pytest.raises(TypeError):
-        bool(x)
-    with pytest.raises(TypeError):
-        bool(x > 0)
+    assert bool(x) and bool(x + 1) and bool(T.eq(x, 0)) and not (not x)
+    W = None
+    if not W:
+        W = theano.shared(np.zeros(2))
+    assert bool(W)
+    for comparison in (x > 0, x >= 0, x < 0, x <= 0):
+        with pytest.raises(TypeError, match="comparison"):
+            bool(comparison)
     with pytest.raises(TypeError):
         if x.shape[0] > 1:
             pass

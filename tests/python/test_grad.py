@@ -400,10 +400,18 @@ def test_grad_wrt_an_unrelated_integer_input_is_disconnected():
         theano.grad(T.sum(T.cast(i, "float64")), other)
 
 
-def test_integer_cost_is_refused():
-    i = T.ivector("i")
-    with pytest.raises(ValueError, match="float dtype"):
-        theano.grad(T.sum(i * 2), i)
+def test_integer_costs_follow_theano():
+    # Theano: an integer cost's gradient with respect to itself is a float one; what it is computed from
+    # through integers (argmax, comparisons, integer clip) gets zeros in floatX.
+    i, iv, x = T.iscalar("i"), T.ivector("iv"), T.dvector("x")
+    own = theano.grad(i, i)
+    assert own.dtype == theano.config.floatX and own.eval({i: 3}) == 1
+    np.testing.assert_array_equal(theano.grad(T.sum(iv * 2), iv).eval({iv: np.arange(3, dtype="int32")}), [0, 0, 0])
+    np.testing.assert_array_equal(theano.grad(T.clip(iv, 0, 3).sum(), iv).eval({iv: np.arange(3, dtype="int32")}),
+                                  [0, 0, 0])
+    np.testing.assert_array_equal(theano.grad(T.argmax(x), x).eval({x: [1.0, 3.0, 2.0]}), [0, 0, 0])
+    for reduction in (T.any, T.all):
+        np.testing.assert_array_equal(theano.grad(reduction(x > 1), x).eval({x: [1.0, 3.0]}), [0, 0])
 
 
 def test_integer_operands_are_constants_for_the_float_gradient():

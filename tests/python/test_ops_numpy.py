@@ -131,8 +131,9 @@ UNARY = {
     "cosh": (np.cosh, (-3, 3), "float", ALL),
     "erf": (_via_float64(math.erf), (-2, 2), "float", ALL),
     "erfc": (_via_float64(math.erfc), (-2, 2), "float", ALL),
-    "floor": (np.floor, (-5, 5), "same", ALL),
-    "ceil": (np.ceil, (-5, 5), "same", ALL),
+    # Theano's rule (upgrade_to_float_no_complex): floor and ceil of integers are floats.
+    "floor": (np.floor, (-5, 5), "float", ALL),
+    "ceil": (np.ceil, (-5, 5), "float", ALL),
     "round": (np.round, (-5, 5), "same", ALL),
     "logical_not": (np.logical_not, (-2, 2), "bool", ALL),
     "isnan": (np.isnan, (-2, 2), "bool", ALL),
@@ -151,6 +152,9 @@ def unary_numpy_differs(op, dtype):
     # Hypatia's sqr and round keep bool (their rule is Upcast, scalar_ops.def); NumPy gives int8 for
     # square(bool) and float16 for round(bool).
     if op in ("sqr", "round") and dtype == "bool":
+        return True
+    # NumPy 2's floor and ceil keep integer dtypes; Theano 1.0 (and Hypatia) upgrade them to float.
+    if op in ("floor", "ceil") and dtype not in FLOATS:
         return True
     # np.reciprocal on integers is integer division 1 // x; Hypatia's reciprocal is a float op (Theano's inv).
     return op == "reciprocal" and dtype not in FLOATS
@@ -864,11 +868,12 @@ def test_dot(shapes, dtypes):
         check(run(lambda x, y: x.dot(y), a, b), want, **product_tol(want.dtype.name))
 
 
-def test_dot_above_two_dimensions_is_matmul():
-    # Documented in T.dot: matmul for more than two dimensions. NumPy's dot (and Theano's) instead pairs a's
-    # last axis with b's second-to-last: np.dot((2, 3), (4, 3, 5)) has shape (2, 4, 5), matmul (4, 2, 5).
-    a, b = data((2, 3), "float64", seed=1), data((4, 3, 5), "float64", seed=2)
-    check(run(T.dot, a, b), np.matmul(a, b))
+@pytest.mark.parametrize("shapes", [((2, 3), (4, 3, 5)), ((2, 3, 4), (2, 4, 3)), ((3,), (2, 3, 2)), ((2, 2, 3), (3,)),
+                                    ((2, 3, 4), (5, 2, 4, 3)), ((2, 3, 4), ())], ids=str)
+def test_dot_above_two_dimensions_is_numpy_dot(shapes):
+    # Theano's dot is np.dot: a's last axis against b's second-to-last (matmul would broadcast batches).
+    a, b = data(shapes[0], "float64", seed=1), data(shapes[1], "float64", seed=2)
+    check(run(T.dot, a, b), np.dot(a, b))
 
 
 MATMUL_SHAPES = [((2, 3, 4), (4, 5)), ((1, 3, 4), (5, 4, 2)), ((5, 1, 3, 4), (2, 4, 2)), ((4,), (2, 4, 3)),
@@ -1169,7 +1174,10 @@ def _ref64(fn):
 NNET_CASES = [
     case("softmax", lambda m, x: nnet.softmax(x), (3, 5), ref=_ref64(_softmax)),
     case("softmax-axis-0", lambda m, x: nnet.softmax(x, axis=0), (3, 5), ref=_ref64(lambda x: _softmax(x, 0))),
-    case("softmax-vector", lambda m, x: T.softmax(x), (4,), ref=_ref64(_softmax)),
+    case("softmax-vector", lambda m, x: T.softmax(x, axis=-1), (4,), ref=_ref64(_softmax)),
+    # Theano 1.0 pads a vector to a (1, n) matrix when no axis is given (with a warning).
+    case("softmax-vector-padded", lambda m, x: T.softmax(x), (4,), ref=_ref64(lambda x: _softmax(x[None, :]))),
+    case("log-softmax-vector-padded", lambda m, x: nnet.log_softmax(x), (4,), ref=_ref64(lambda x: _log_softmax(x[None, :]))),
     case("softmax-3d", lambda m, x: nnet.softmax(x, 1), (2, 3, 4), ref=_ref64(lambda x: _softmax(x, 1))),
     case("softmax-empty", lambda m, x: nnet.softmax(x), (0, 5), ref=_ref64(_softmax)),
     case("softmax-one", lambda m, x: nnet.softmax(x), (2, 1), ref=_ref64(_softmax)),

@@ -188,10 +188,10 @@ def _refuse_pickle(self):
 
 
 def _function_copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
-    """Theano's Function.copy: the same function compiled again; swap ({shared: other shared}) makes it
-    use (and update) other shared variables, delete_updates drops the updates."""
-    if share_memory:
-        raise NotImplementedError("copy(share_memory=True) is not implemented; the copy compiles its own program")
+    """Theano's Function.copy: the same function compiled again, reading and updating the same shared
+    variables; swap ({shared: other shared}) makes it use (and update) other ones, delete_updates drops
+    the updates. share_memory (Theano: share intermediate storage) changes nothing here: each program
+    plans its own buffers."""
     args = dict(self._compile_args)
     swap = dict(swap or {})
     for old, new in swap.items():
@@ -210,6 +210,38 @@ def _function_copy(self, share_memory=False, swap=None, delete_updates=False, na
     return copy
 
 
+def _shared_variables_of(f):
+    """The shared variables a compiled function reads or updates."""
+    roots = list(f._compile_args["updates"]) and [value for _, value in f._compile_args["updates"]]
+    roots = list(f.outputs) + list(roots)
+    found, seen = [], set()
+
+    def note(v):
+        if isinstance(v, _core.SharedVariable) and v not in seen:
+            seen.add(v)
+            found.append(v)
+    for v in roots:
+        note(v)
+    for node in _core.toposort(roots) if roots else []:
+        for v in node.inputs:
+            note(v)
+    for target, _ in f._compile_args["updates"]:
+        note(target)
+    return found
+
+
+def _function_shallow_copy(self):
+    return self.copy()
+
+
+def _function_deepcopy(self, memo):
+    """A copy with its own shared variables (each deep-copied through memo, so an object holding the
+    function and its parameters copies consistently)."""
+    import copy as _copy_module
+
+    return self.copy(swap={s: _copy_module.deepcopy(s, memo) for s in _shared_variables_of(self)})
+
+
 def _function_maker(self):
     """Theano's f.maker: its fgraph holds the compiled (rewritten) graph."""
     results = self._graph_outputs()
@@ -220,6 +252,8 @@ def _function_maker(self):
 
 _core.Function.debugprint = _function_debugprint
 _core.Function.copy = _function_copy
+_core.Function.__copy__ = _function_shallow_copy
+_core.Function.__deepcopy__ = _function_deepcopy
 _core.Function.maker = property(_function_maker)
 _core.Function.__reduce__ = _refuse_pickle
 

@@ -256,7 +256,20 @@ def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_
 
 
 def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None):
-    return _accumulated(_core.mean, input, axis, keepdims, dtype, acc_dtype)
+    """The mean over axis. With dtype, Theano's rule: the sum is taken in dtype and divided by the count
+    in float32 (float16/float32 sums) or float64, so mean(ints, dtype='int32') is the float mean."""
+    if dtype is None:
+        return _accumulated(_core.mean, input, axis, keepdims, None, acc_dtype)
+    input = as_tensor_variable(input)
+    total = sum(input, axis=axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
+    axes = range(input.ndim) if axis is None else [axis] if isinstance(axis, (int, np.integer)) else axis
+    count = None
+    for a in axes:
+        n = input.shape[int(a) % builtins.max(input.ndim, 1)]
+        count = n if count is None else count * n
+    if count is None:
+        return cast(total, "float32" if total.dtype in ("float16", "float32") else "float64")
+    return _core.true_div(total, cast(count, "float32" if total.dtype in ("float16", "float32") else "float64"))
 
 
 def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
@@ -525,11 +538,9 @@ def take(a, indices, axis=None, mode="raise"):
 # ---- Products ----
 
 def dot(a, b):
-    """NumPy's dot for scalars, vectors and matrices (matmul for more dimensions)."""
-    a, b = as_tensor_variable(a), as_tensor_variable(b)
-    if a.ndim > 2 or b.ndim > 2:
-        return _core.matmul(a, b) if a.ndim > 1 and b.ndim > 1 else _core.tensordot(a, b, [[a.ndim - 1], [0]])
-    return _core.dot(a, b)
+    """np.dot, as in Theano: a product with a scalar, the matrix product for vectors and matrices, and
+    above two dimensions the last axis of a against the second-to-last of b (tensordot)."""
+    return _core.dot(as_tensor_variable(a), as_tensor_variable(b))
 
 
 def matmul(a, b):
@@ -545,15 +556,50 @@ def tensordot(a, b, axes=2):
 
 
 def batched_dot(a, b):
-    """dot(a[i], b[i]) for each i along the first axis: matrices, vectors, or one of each."""
+    """dot(a[i], b[i]) for each i along the first axis, with Theano's rules: a vector of per-batch
+    scalars multiplies the other operand; above three dimensions, the last axis of a against the
+    second-to-last of b (batched_tensordot)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeError(f"batched_dot: both operands need a batch axis, got {a.type} and {b.type}")
+    if a.ndim == 1:
+        return a.dimshuffle(0, *(["x"] * (b.ndim - 1))) * b
+    if b.ndim == 1:
+        return a * b.dimshuffle(0, *(["x"] * (a.ndim - 1)))
+    if a.ndim > 3 or b.ndim > 3:
+        return batched_tensordot(a, b, [[a.ndim - 1], [builtins.max(1, b.ndim - 2)]])
     if a.ndim == 2 and b.ndim == 2:
         return sum(a * b, axis=1)
-    if b.ndim == a.ndim - 1:
+    if b.ndim == 2:
         return _core.matmul(a, expand_dims(b, -1))[..., 0]
-    if a.ndim == b.ndim - 1:
+    if a.ndim == 2:
         return _core.matmul(expand_dims(a, -2), b)[..., 0, :]
     return _core.matmul(a, b)
+
+
+def batched_tensordot(x, y, axes=2):
+    """tensordot(x[i], y[i], axes) for each i along the first axis. axes: n (the last n axes of x against
+    the first n after the batch axis of y) or [[axes of x], [axes of y]], counted with the batch axis."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if isinstance(axes, (int, np.integer)):
+        axes = [list(range(x.ndim - int(axes), x.ndim)), list(range(1, int(axes) + 1))]
+    ax = [int(a) % x.ndim for a in axes[0]]
+    ay = [int(a) % y.ndim for a in axes[1]]
+    if len(ax) != len(ay) or 0 in ax or 0 in ay:
+        raise ValueError(f"batched_tensordot: axes {axes} must pair axes of x and y other than the batch axis 0")
+    free_x = [d for d in range(1, x.ndim) if d not in ax]
+    free_y = [d for d in range(1, y.ndim) if d not in ay]
+    batch = x.shape[0]
+
+    def product(v, dims):
+        n = 1
+        for d in dims:
+            n = n * v.shape[d]
+        return n
+    left = reshape(x.dimshuffle(0, *free_x, *ax), stack([batch, product(x, free_x), product(x, ax)]), ndim=3)
+    right = reshape(y.dimshuffle(0, *ay, *free_y), stack([batch, product(y, ay), product(y, free_y)]), ndim=3)
+    out_shape = [batch] + [x.shape[d] for d in free_x] + [y.shape[d] for d in free_y]
+    return reshape(_core.matmul(left, right), stack(out_shape), ndim=1 + len(free_x) + len(free_y))
 
 
 # ---- Cumulative ops, sorting, diagonals (Theano's extra_ops) ----

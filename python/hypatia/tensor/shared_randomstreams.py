@@ -1,7 +1,28 @@
 """Theano's RandomStreams: symbolic random draws whose state advances with each call of a function."""
+import numbers
+
 from .. import _core
 from .._missing import missing
 from .type import normalize_dtype
+
+
+def _sample_size(size, *parameters):
+    """Theano's rule for size=None: the shape the parameters broadcast to (a scalar draw when they are
+    all numbers)."""
+    if size is not None:
+        return size
+    from .basic import as_tensor_variable, zeros_like
+
+    tensors = [as_tensor_variable(p) for p in parameters if not isinstance(p, numbers.Number)]
+    tensors = [t for t in tensors if t.ndim > 0]
+    if not tensors:
+        return ()
+    ndim = max(t.ndim for t in tensors)
+    combined = None
+    for t in tensors:
+        padded = t.dimshuffle(*(["x"] * (ndim - t.ndim) + list(range(t.ndim))))
+        combined = zeros_like(padded) if combined is None else combined + zeros_like(padded)
+    return [combined.shape[i] for i in range(ndim)]
 
 
 class RandomStreams:
@@ -21,14 +42,15 @@ class RandomStreams:
         pairs = [(state, state.default_update) for state in self._stream.states]
         return [(state, update) for state, update in pairs if update is not None]
 
-    def uniform(self, size=(), low=0.0, high=1.0, ndim=None, dtype=None):
-        return self._stream.uniform(size, low, high, normalize_dtype(dtype))
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
+        return self._stream.uniform(_sample_size(size, low, high), low, high, normalize_dtype(dtype))
 
-    def normal(self, size=(), avg=0.0, std=1.0, ndim=None, dtype=None):
-        return self._stream.normal(size, avg, std, normalize_dtype(dtype))
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
+        return self._stream.normal(_sample_size(size, avg, std), avg, std, normalize_dtype(dtype))
 
-    def binomial(self, size=(), n=1, p=0.5, ndim=None, dtype="int64", prob=None):
-        return self._stream.binomial(size, n, p if prob is None else prob, normalize_dtype(dtype))
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
+        p = p if prob is None else prob
+        return self._stream.binomial(_sample_size(size, n, p), n, p, normalize_dtype(dtype))
 
     random_integers = missing("RandomStreams.random_integers", "draw uniform() and floor() it")
     choice = missing("RandomStreams.choice", "random choice is not implemented")

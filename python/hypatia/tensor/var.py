@@ -175,12 +175,28 @@ def _nonzero(self, return_matrix=False):
 
 @_method("__deepcopy__")
 def _deepcopy(self, memo):
+    # A graph variable is immutable: copies may share it. Shared variables copy their value (below).
     return self
 
 
 @_method("__copy__")
 def _shallow_copy(self):
     return self
+
+
+_ORDERINGS = frozenset({"lt", "le", "gt", "ge"})
+
+
+@_method("__bool__")
+def _bool(self):
+    """Theano's rule: every variable is true (so `if not W:` and `if x is None or not x:` work as in
+    Theano programs), except the results of <, <=, > and >=, which raise to stop `a < b < c`, whose
+    Python meaning would silently drop a comparison."""
+    owner = self.owner
+    if owner is not None and owner.op.name in _ORDERINGS:
+        raise TypeError(f"the truth value of the comparison {self} is unknown until the graph runs "
+                        "(a < b < c is not one comparison); use switch() or ifelse() in the graph")
+    return True
 
 
 # ---- Shared variables ----
@@ -201,6 +217,22 @@ def _shared_set_value(self, new_value, borrow=False):
     self._set_value(new_value, borrow, getattr(self, "_allow_downcast", None), config.floatX)
 
 
+def _shared_deepcopy(self, memo):
+    """A new shared variable holding a copy of the value (Theano, PyTensor): a snapshot of a model's
+    weights taken with copy.deepcopy does not change as training goes on."""
+    # Python objects for one variable may differ (each C++ handle gets its own wrapper), so the memo
+    # keeps copies by variable identity too.
+    copies = memo.setdefault("hypatia.shared_copies", {})
+    if self in copies:
+        return copies[self]
+    result = _shared_from_pickle(self._get_value(False), self.name, self._static_shape)
+    for attribute in ("_strict", "_allow_downcast"):
+        if hasattr(self, attribute):
+            setattr(result, attribute, getattr(self, attribute))
+    memo[id(self)] = copies[self] = result
+    return result
+
+
 def _shared_reduce(self):
     # A pickled shared variable is its value, name and static shape; it loads as a new variable.
     return _shared_from_pickle, (self._get_value(False), self.name, self._static_shape)
@@ -218,4 +250,5 @@ def _refuse_pickle(self):
 SharedVariable.get_value = _shared_get_value
 SharedVariable.set_value = _shared_set_value
 SharedVariable.__reduce__ = _shared_reduce
+SharedVariable.__deepcopy__ = _shared_deepcopy
 Variable.__reduce__ = _refuse_pickle

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -133,10 +134,71 @@ bool write_atomically(const std::string& path, const std::string& text) {
   return true;
 }
 
+// Every cached module ends with a trailer after its ELF image: a magic word, the image's size and a hash
+// of it. dlopen maps a file cut short (a full disk, a killed writer) and the process dies of SIGBUS on
+// the first page past its end, so the trailer is checked before the file is loaded. The loader ignores
+// bytes past the segments it maps.
+constexpr char kTrailerMagic[8] = {'H', 'Y', 'P', 'M', 'O', 'D', '0', '1'};
+constexpr size_t kTrailerSize = 24;
+
+uint64_t image_hash(const char* data, size_t size) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ size;
+  size_t at = 0;
+  for (; at + 8 <= size; at += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + at, 8);
+    h = (h ^ word) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; at < size; ++at) h = (h ^ static_cast<unsigned char>(data[at])) * 0x100000001b3ull;
+  return h;
+}
+
+std::string trailer_for(const std::string& image) {
+  std::string trailer(kTrailerMagic, sizeof kTrailerMagic);
+  const uint64_t size = image.size(), hash = image_hash(image.data(), image.size());
+  trailer.append(reinterpret_cast<const char*>(&size), 8);
+  trailer.append(reinterpret_cast<const char*>(&hash), 8);
+  return trailer;
+}
+
+// Empty when `path` holds a whole module with its trailer; otherwise why not.
+std::string check_module_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot open it: ") + std::strerror(errno);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < kTrailerSize || bytes.compare(bytes.size() - kTrailerSize, 8, kTrailerMagic, 8) != 0)
+    return "it is cut short or has no integrity trailer (" + std::to_string(bytes.size()) + " bytes)";
+  uint64_t size = 0, hash = 0;
+  std::memcpy(&size, bytes.data() + bytes.size() - 16, 8);
+  std::memcpy(&hash, bytes.data() + bytes.size() - 8, 8);
+  if (size != bytes.size() - kTrailerSize)
+    return "it holds " + std::to_string(bytes.size() - kTrailerSize) + " bytes where " + std::to_string(size) + " were written";
+  if (hash != image_hash(bytes.data(), size)) return "its contents do not match the hash written with it";
+  return "";
+}
+
 std::string last_lines(const std::string& text, int count) {
   size_t at = text.size();
   for (int lines = 0; lines <= count && at != std::string::npos && at > 0; ++lines) at = text.rfind('\n', at - 1);
   return at == std::string::npos || at >= text.size() ? text : text.substr(at + 1);
+}
+
+// Appends the integrity trailer to a freshly compiled module and flushes it to disk before the rename
+// publishes it, so a crash leaves either no entry or a whole one.
+bool append_trailer(const std::string& path) {
+  std::string image;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string trailer = trailer_for(image);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool written = write(fd, trailer.data(), trailer.size()) == static_cast<ssize_t>(trailer.size()) && fsync(fd) == 0;
+  close(fd);
+  return written;
 }
 
 }  // namespace
@@ -198,7 +260,8 @@ void ModuleCache::choose_vector_math() {
 std::string ModuleCache::key(const std::string& source) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   choose_vector_math();
-  return hex64(stable_hash(source, stable_hash(prelude_, stable_hash(compiler_identity() + vector_library_))));
+  // The format tag changes with the layout of cached files (format 2: the integrity trailer).
+  return hex64(stable_hash(source, stable_hash(prelude_, stable_hash("module format 2\n" + compiler_identity() + vector_library_))));
 }
 
 void* ModuleCache::loaded_symbol(const std::string& name) {
@@ -236,6 +299,15 @@ std::string ModuleCache::prelude_header(const std::string& dir) {
 std::string ModuleCache::object_path(const std::string& key) const { return config().compiledir + "/cpu/" + key + ".so"; }
 
 std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    last_open_error_ = "no such file";
+    return std::nullopt;
+  }
+  if (std::string damage = check_module_file(path); !damage.empty()) {
+    last_open_error_ = damage;
+    damaged_ = true;
+    return std::nullopt;
+  }
   // Idle OpenMP threads that spin would take the cores from OpenBLAS's threads between kernels; unless
   // the user chose otherwise, they sleep (read when libgomp loads with the first module).
   setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
@@ -274,9 +346,16 @@ const Module* ModuleCache::load(const std::string& source) {
     warned_[why] = true;
     return nullptr;
   }
+  damaged_ = false;
   if (auto module = open(module_key, object_path(module_key))) {
     ++loaded_from_disk_;
     return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
+  }
+  if (damaged_) {
+    ++rebuilt_damaged_;
+    if (!warned_["damaged entry"])
+      warn("[codegen] the cached kernel module " + object_path(module_key) + " is damaged (" + last_open_error_ + "); rebuilding it");
+    warned_["damaged entry"] = true;
   }
   return build(module_key, source);
 }
@@ -316,6 +395,10 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
   if (status != 0) {
     std::remove(temporary.c_str());
     return fail("compiling " + source_path + " failed (" + config().cxx + "):\n" + last_lines(log, 12));
+  }
+  if (!append_trailer(temporary)) {
+    std::remove(temporary.c_str());
+    return fail("cannot write " + temporary + ": " + std::strerror(errno));
   }
   if (std::rename(temporary.c_str(), object.c_str()) != 0) {
     std::remove(temporary.c_str());

@@ -2,7 +2,9 @@
 // compiler, loads it with dlopen, and keeps it: in memory for the process, and on disk (config's
 // compiledir) for later processes. Entries are keyed by a hash of the source, the compiler's identity,
 // the flags and the CPU; they appear by atomic rename, so processes compiling at once never see a
-// partial file, and an entry that fails to load or does not carry its key is rebuilt.
+// partial file. Each entry ends with its size and a hash, checked before it is loaded (a file cut short
+// would kill the process with SIGBUS); an entry that is damaged, fails to load or does not carry its key
+// is rebuilt, with one warning.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -41,6 +43,7 @@ class ModuleCache {
   // How many modules this process compiled, and how many it loaded from disk.
   int compiled() const { return compiled_; }
   int loaded_from_disk() const { return loaded_from_disk_; }
+  int rebuilt_damaged() const { return rebuilt_damaged_; }  // entries found damaged and rebuilt
 
   static const char* compile_flags();
 
@@ -64,6 +67,8 @@ class ModuleCache {
   std::string last_open_error_;  // why open() returned nothing
   int compiled_ = 0;
   int loaded_from_disk_ = 0;
+  int rebuilt_damaged_ = 0;
+  bool damaged_ = false;  // the last open() found the file damaged (not merely absent)
 };
 
 }  // namespace hypatia

@@ -1,7 +1,9 @@
 // Stabilize: forms that overflow or lose everything to rounding become forms that do not. The logistic
 // function written out, 1 / (1 + exp(-z)), rounds to exactly 1 once z > 37, so log(1 - p) is -inf and its
 // gradient divides by zero; as sigmoid it keeps its tail, and logs of sigmoids become softplus. Likewise
-// log(1 + x), exp(x) - 1, log(sum(exp(x))) and log(softmax(x)).
+// log(1 + x), exp(x) - 1, log(sum(exp(x))), log(exp(a) + exp(b)) and log(softmax(x)).
+#include <cmath>
+
 #include "hypatia/elemwise.h"
 #include "hypatia/nnet.h"
 #include "ops/dimshuffle.h"
@@ -134,6 +136,24 @@ class LogSumExp : public LocalRewriter {
   }
 };
 
+// log(exp(a) + exp(b)) -> max(a, b) + log1p(exp(-|a - b|)), NumPy's logaddexp: finite where either exp
+// overflows. Equal operands take a + log(2) (exact, and right for equal infinities, where a - b is NaN).
+class LogAddExp : public LocalRewriter {
+ public:
+  std::string name() const override { return "logaddexp"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    auto sum = elemwise_producer(node.input(0), ScalarOpId::add);
+    if (!sum) return {};
+    auto first = elemwise_producer(sum->input(0), ScalarOpId::exp), second = elemwise_producer(sum->input(1), ScalarOpId::exp);
+    if (!first || !second) return {};
+    const Variable a = first->input(0), b = second->input(0);
+    if (!is_float(a.dtype()) || !is_float(b.dtype())) return {};
+    const Variable spread = log1p(exp(neg(abs(a - b))));
+    return if_same_type(where(eq(a, b), a + std::log(2.0), maximum(a, b) + spread), node);
+  }
+};
+
 // log(softmax(x)) -> log_softmax(x): finite where softmax underflows to 0.
 class LogOfSoftmax : public LocalRewriter {
  public:
@@ -168,7 +188,7 @@ class CrossentropyOfSoftmax : public LocalRewriter {
 
 int stabilize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
-      rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogSumExp, LogOfSoftmax,
+      rewrite_set<LogisticToSigmoid, OneMinusSigmoid, LogSigmoid, Log1p, Expm1, LogSumExp, LogAddExp, LogOfSoftmax,
                   CrossentropyOfSoftmax>();
   return rewrite_to_equilibrium(graph, rewrites);
 }

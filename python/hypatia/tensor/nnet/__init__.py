@@ -2,6 +2,7 @@
 from ... import _core
 from ..._missing import CONV, module_getattr
 from ..basic import as_tensor_variable
+import warnings
 
 sigmoid = _core.sigmoid
 softplus = _core.softplus
@@ -13,12 +14,28 @@ ultra_fast_sigmoid = _core.sigmoid
 scalar_sigmoid = _core.sigmoid
 
 
-def softmax(c, axis=-1):
-    """exp(c) / sum(exp(c)) along axis (the last by default), computed stably."""
+def _padded_vector(c, name):
+    """Theano 1.0 pads a vector to a (1, n) matrix before a softmax, with a deprecation warning;
+    programs index the result as a matrix, so the padding is kept."""
+    c = as_tensor_variable(c)
+    if c.ndim == 1:
+        warnings.warn(f"DEPRECATION: {name} of a vector returns a (1, n) matrix, as in Theano 1.0; pass "
+                      f"axis=-1 for a vector result", stacklevel=3)
+        return c.dimshuffle("x", 0)
+    return c
+
+
+def softmax(c, axis=None):
+    """exp(c) / sum(exp(c)) along axis (the last by default), computed stably. Without an axis a vector
+    gives a (1, n) matrix, as in Theano 1.0."""
+    if axis is None:
+        return _core.softmax(_padded_vector(c, "softmax"), -1)
     return _core.softmax(c, axis)
 
 
-def log_softmax(c, axis=-1):
+def log_softmax(c, axis=None):
+    if axis is None:
+        return _core.log_softmax(_padded_vector(c, "log_softmax"), -1)
     return _core.log_softmax(c, axis)
 
 

@@ -1,0 +1,205 @@
+"""Where Hypatia once differed from Theano 1.0: each expected value comes from Theano's documentation,
+its source's stated rule, NumPy, or a hand computation (noted per test)."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import hypatia as theano
+import hypatia.tensor as T
+from hypatia.tensor.shared_randomstreams import RandomStreams
+
+floatX = theano.config.floatX
+
+
+def fx(values):
+    return np.asarray(values, dtype=floatX)
+
+
+# ---- scan ----
+
+@pytest.mark.parametrize("taps,want", [([-1], [0, 1, 2, 3]), ([2], [2, 3, 4]), ([-2], [0, 1, 2]), ([1], [1, 2, 3, 4]),
+                                       ([0], [0, 1, 2, 3, 4])])
+def test_scan_sequence_taps_without_zero_shorten_the_loop(taps, want):
+    # Theano's scan cuts a sequence as if tap 0 were among its taps: arange(5) with taps [-1] gives
+    # [0..3], with taps [2] gives [2, 3, 4].
+    x = T.vector("x")
+    out, _ = theano.scan(lambda a: a, sequences=dict(input=x, taps=taps))
+    np.testing.assert_array_equal(theano.function([x], out)(fx(np.arange(5))), want)
+
+
+def test_scan_taps_both_sides_of_zero():
+    # taps [-1, 1] on arange(5): steps read (x[t-1], x[t+1]) for t = 1..3 -> sums 2, 4, 6 (by hand).
+    x = T.vector("x")
+    out, _ = theano.scan(lambda a, b: a + b, sequences=dict(input=x, taps=[-1, 1]))
+    np.testing.assert_array_equal(theano.function([x], out)(fx(np.arange(5))), [2, 4, 6])
+
+
+def test_scan_step_may_return_a_list_of_outputs_and_updates():
+    x = T.vector("x")
+    total = theano.shared(np.asarray(0.0, dtype=floatX))
+    out, updates = theano.scan(lambda a: [a * 2, {total: total + a}], sequences=x)
+    f = theano.function([x], out, updates=updates)
+    np.testing.assert_array_equal(f(fx([0, 1, 2])), [0, 2, 4])
+    assert total.get_value() == 3  # the shared variable is carried from step to step: 0 + 0 + 1 + 2
+
+
+# ---- numerically stable forms ----
+
+def test_gradient_of_log_softmax_is_finite_where_softmax_underflows():
+    # Theano: grad(log(softmax(m)).sum(), m) at [[1000, 0, 1]] is [[-2, 1, 1]] (1 - 3 * softmax).
+    m = T.matrix("m")
+    g = theano.grad(T.log(T.nnet.softmax(m)).sum(), m)
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        np.testing.assert_allclose(theano.function([m], g, mode=mode)(fx([[1000, 0, 1]])), [[-2, 1, 1]])
+
+
+def test_log_of_a_sum_of_two_exps_is_logaddexp():
+    a, b = T.dscalars("a", "b")
+    f = theano.function([a, b], T.log(T.exp(a) + T.exp(b)))
+    for x, y in [(1e4, 1e4), (1e4, 0.0), (-1e4, -1e4), (0.5, -0.25), (-np.inf, 3.0), (-np.inf, -np.inf), (np.inf, 2.0)]:
+        np.testing.assert_allclose(f(x, y), np.logaddexp(x, y), rtol=1e-15)
+
+
+# ---- elementwise semantics ----
+
+def test_isclose_of_infinities():
+    # NumPy and Theano: an infinity is close only to the same infinity.
+    a, b = T.dvectors("a", "b")
+    left = np.array([-np.inf, np.inf, 1.0, np.inf, np.nan, 1.0])
+    right = np.array([np.inf, np.inf, np.inf, 1.0, np.nan, 1.0 + 1e-9])
+    np.testing.assert_array_equal(theano.function([a, b], T.isclose(a, b))(left, right), np.isclose(left, right))
+
+
+def test_clip_with_crossed_bounds_follows_theano():
+    # Theano's Clip: x < lo ? lo : x > hi ? hi : x, so clip(x, 1, -1) is 1 below 1 and -1 above it
+    # (np.clip gives -1 everywhere); README lists the difference.
+    x = T.vector("x")
+    np.testing.assert_array_equal(theano.function([x], T.clip(x, 1, -1))(fx([-2, 0, 2])), [1, 1, -1])
+
+
+@pytest.mark.parametrize("expression,point,want", [
+    (lambda a: T.clip(a, a, 5.0), 2.0, 1.0),            # clip(a, a, 5) = a
+    (lambda a: T.clip(a, 0.0, a), 2.0, 1.0),            # clip(a, 0, a) = a
+    (lambda a: T.clip(2 * a, a, 3 * a), 2.0, 2.0),      # 2a lies between a and 3a
+    (lambda a: T.clip(a, 2 * a, 3.0), 2.0, 2.0),        # a < 2a: the lower bound 2a is returned
+    (lambda a: T.clip(a, 1.0, a - 1), 3.0, 1.0),        # crossed bounds above: hi = a - 1 is returned
+    (lambda a: T.clip(a, a + 1, -5.0), 0.0, 1.0),       # crossed bounds below: lo = a + 1 is returned
+])
+def test_clip_gradient_where_bounds_are_expressions_of_x(expression, point, want):
+    a = T.dscalar("a")
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        assert theano.function([a], theano.grad(expression(a), a), mode=mode)(point) == want
+
+
+def test_float_modulo_of_zero_takes_the_divisor_sign():
+    a, b = T.dscalars("a", "b")
+    f = theano.function([a, b], a % b)
+    for x, y in [(0.0, -2.0), (-0.0, 2.0), (4.0, -2.0), (-4.0, 2.0), (5.5, -2.0)]:
+        got, want = f(x, y), np.mod(x, y)
+        assert got == want and np.signbit(got) == np.signbit(want), (x, y, got, want)
+
+
+# ---- products ----
+
+@pytest.mark.parametrize("shapes", [((3, 5), (3,)), ((3,), (3, 5, 7)), ((3, 4, 5), (3, 5)), ((3, 4), (3, 4, 2)),
+                                    ((2, 3, 4, 5), (2, 5, 6)), ((2, 3, 4), (2, 2, 4, 5))], ids=str)
+def test_batched_dot_follows_theano(shapes):
+    # Theano's batched_dot: a vector of per-batch scalars multiplies; above three dimensions a's last axis
+    # pairs with b's second-to-last, batch by batch (np.einsum gives the expectation).
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    x, y = T.TensorType("float64", (None,) * a.ndim)("x"), T.TensorType("float64", (None,) * b.ndim)("y")
+    got = theano.function([x, y], T.batched_dot(x, y))(a, b)
+    if a.ndim == 1:
+        want = a.reshape((-1,) + (1,) * (b.ndim - 1)) * b
+    elif b.ndim == 1:
+        want = a * b.reshape((-1,) + (1,) * (a.ndim - 1))
+    else:
+        want = np.stack([np.dot(a[i], b[i]) for i in range(a.shape[0])])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_dot_of_a_tensor_and_a_0d_tensor_multiplies():
+    t, s = T.tensor3("t"), T.scalar("s")
+    value = fx(np.arange(8).reshape(2, 2, 2))
+    np.testing.assert_array_equal(theano.function([t, s], T.dot(t, s))(value, 2), value * 2)
+
+
+# ---- reductions and dtypes ----
+
+def test_mean_with_an_integer_dtype_is_the_float_mean():
+    # Theano's mean sums in dtype and divides by the count in float64: mean([1, 2], dtype='int32') is 1.5.
+    iv = T.ivector("iv")
+    out = T.mean(iv, dtype="int32")
+    assert out.dtype == "float64"
+    assert theano.function([iv], out)(np.array([1, 2], dtype="int32")) == 1.5
+    f32 = T.mean(iv, dtype="float32")
+    assert f32.dtype == "float32"
+
+
+def test_dtype_rules_of_theano():
+    i8 = T.bscalar("i8")
+    assert (i8 / i8).dtype == "float32"                      # upgrade_to_float: int8 -> float32
+    assert T.ceil(i8).dtype == "float32" and T.floor(T.iscalar()).dtype == "float64"
+    assert T.arange(T.fscalar()).dtype == "float32"          # upcast of the bounds, not float64
+    assert T.arange(T.fscalar(), T.fscalar()).dtype == "float32"
+    assert T.arange(T.bscalar()).dtype == "int64" and T.arange(T.iscalar(), 0.5).dtype == "float64"
+
+
+@pytest.mark.parametrize("start,stop,step,dtype", [(0.1, 2.3, 0.2, "float64"), (0.1, 2.3, 0.2, "float32"),
+                                                   (-3, 7, 3, "int64"), (1.5, -2.0, -0.7, "float32")])
+def test_arange_values_match_numpy(start, stop, step, dtype):
+    a, b, c = (T.TensorType(dtype, ())(name) for name in "abc")
+    f = theano.function([a, b, c], T.arange(a, b, c))
+    cast = np.dtype(dtype).type
+    got = f(cast(start), cast(stop), cast(step))
+    want = np.arange(cast(start), cast(stop), cast(step), dtype=dtype)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_binomial_without_size_takes_the_shape_of_p():
+    x = T.vector("x")
+    draw = RandomStreams(1).binomial(p=x)
+    assert draw.ndim == 1
+    out = theano.function([x], draw)(fx([0.0, 1.0, 0.0]))
+    np.testing.assert_array_equal(out, [0, 1, 0])
+    low = T.matrix("low")
+    u = theano.function([low], RandomStreams(2).uniform(low=low, high=low + 1))(fx(np.zeros((2, 3))))
+    assert u.shape == (2, 3) and ((u >= 0) & (u < 1)).all()
+
+
+# ---- Python semantics ----
+
+def test_softmax_of_a_vector_is_a_row_as_in_theano():
+    v = T.vector("v")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        row = T.nnet.softmax(v)
+    assert row.ndim == 2 and any("DEPRECATION" in str(w.message) for w in caught)
+    out = theano.function([v], row[:, 0])(fx([1, 1]))
+    np.testing.assert_allclose(out, [0.5])
+
+
+def test_deepcopy_of_a_shared_variable_copies_its_value():
+    w = theano.shared(np.zeros(3), name="w")
+    snapshot = copy.deepcopy(w)
+    w.set_value(np.ones(3))
+    assert snapshot is not w and snapshot.name == "w"
+    np.testing.assert_array_equal(snapshot.get_value(), np.zeros(3))
+
+
+def test_copy_and_deepcopy_of_a_compiled_function():
+    x = T.dvector("x")
+    w = theano.shared(np.ones(2), name="w")
+    step = theano.function([x], (w * x).sum(), updates={w: w * 2})
+    shallow = copy.copy(step)  # Theano's Function.copy(): the same shared variables
+    assert shallow(np.ones(2)) == 2 and step(np.ones(2)) == 4
+    model = {"w": w, "step": step}
+    clone = copy.deepcopy(model)  # its own weights, shared by its own function
+    assert clone["w"] is not w
+    assert clone["step"](np.ones(2)) == 8
+    np.testing.assert_array_equal(clone["w"].get_value(), [8, 8])
+    np.testing.assert_array_equal(w.get_value(), [4, 4])
