@@ -55,6 +55,7 @@ struct IndexList;
 using OpPtr = std::shared_ptr<const Op>;
 
 struct VariableNode;
+struct IndexRecord;  // subtensor.h
 
 // Mutable state of a shared variable, kept outside the graph so functions see every update.
 struct SharedState {
@@ -73,6 +74,9 @@ struct VariableNode {
   std::shared_ptr<SharedState> shared;  // set for shared variables
   CodeLocation where;                   // where the user built it
   uint64_t id = 0;                      // creation order, for printing
+  // For x[indices]: x and the index list as written, so Theano's set_subtensor(x[indices], y) writes
+  // into exactly the x the user indexed (v = x[0]; set_subtensor(v[[0, 2]], 5) changes v, not x).
+  std::shared_ptr<const IndexRecord> built_by_indexing;
 };
 
 class Variable {
@@ -184,6 +188,9 @@ class Op {
   // False when no gradient ever flows from the outputs to the inputs (disconnected_grad): grad then
   // treats them as unrelated rather than as connected with a zero gradient.
   virtual bool gradient_connected() const { return true; }
+  // [input][output]: whether the output depends on the input at all (Theano's connection_pattern), for
+  // ops where some do not (a loop's output its step never computes from an initial state). Empty: all do.
+  virtual std::vector<std::vector<bool>> connection_pattern(const Apply&) const { return {}; }
   // Which outputs may be views of which inputs (the runtime must not free or modify the input).
   virtual ViewMap view_map() const { return {}; }
   // Which outputs overwrite which inputs in place (output, input); only inplace variants declare any.

@@ -60,6 +60,12 @@ struct IndexList {
   std::source_location where;
 };
 
+// What built an indexing result: the indexed variable and the index list as written.
+struct IndexRecord {
+  Variable x;
+  IndexList indices;
+};
+
 Variable subtensor(const Variable& x, const IndexList& indices);
 // x with x[indices] replaced by / incremented by `value` (broadcast to the indexed shape).
 Variable set_subtensor(const Variable& x, const IndexList& indices, const Operand& value);

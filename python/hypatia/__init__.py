@@ -17,7 +17,8 @@ from ._core import ShapeError, GradientError, Variable, SharedVariable, Apply, O
 from ._missing import SPARSE, GPU, module_getattr  # noqa: E402
 from .configparser import config, change_flags  # noqa: E402,F401
 from . import tensor  # noqa: E402,F401
-from . import gradient, printing, compile  # noqa: E402,F401
+from . import gradient, printing, compile, scalar, updates  # noqa: E402,F401
+from .updates import OrderedUpdates  # noqa: E402,F401
 from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
 from .gradient import grad, Rop, Lop  # noqa: E402,F401
 from . import scan_module  # noqa: E402,F401

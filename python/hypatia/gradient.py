@@ -1,4 +1,6 @@
 """Reverse-mode gradients and their finite-difference check (Theano's theano.gradient)."""
+import warnings
+
 import numpy as np
 
 from . import _core
@@ -39,6 +41,84 @@ def disconnected_grad(x):
 def zero_grad(x):
     """x in the forward pass; the gradient flowing back is zero."""
     return _core.zero_grad(x)
+
+
+def consider_constant(x):
+    """Deprecated in Theano for zero_grad: x in the forward pass, a zero gradient flowing back."""
+    warnings.warn("consider_constant() is deprecated, use zero_grad() or disconnected_grad() instead",
+                  DeprecationWarning, stacklevel=2)
+    return _core.zero_grad(x)
+
+
+def grad_scale(x, multiplier):
+    """x in the forward pass; the gradient flowing back through it is multiplied by multiplier."""
+    x = _core.as_variable(x)
+    held = _core.disconnected_grad(x)
+    # held + m * (x - held) is exactly x (x - held is 0), and only the second term carries a gradient.
+    return held + multiplier * (x - held)
+
+
+class numeric_grad:
+    """The gradient of f (a function of NumPy arrays returning a scalar) at pt by one-sided finite
+    differences: gf[i] = (f(pt + eps e_i) - f(pt)) / eps, with eps chosen from the inputs' dtypes
+    (type_eps) unless given. pt is an array or a list of arrays; gf has the same form."""
+
+    type_eps = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
+
+    def __init__(self, f, pt, eps=None, out_type=None):
+        single = not isinstance(pt, (list, tuple))
+        points = [np.array(p) for p in ([pt] if single else pt)]
+        dtypes = [str(p.dtype) if str(p.dtype) in self.type_eps else "float64" for p in points]
+        # Differences are taken in the dtype with the smallest step, the finest the inputs allow.
+        working_dtype = min(dtypes, key=lambda dtype: self.type_eps[dtype])
+        if eps is None:
+            eps = max(self.type_eps[dtype] for dtype in dtypes)
+        points = [p.astype(working_dtype) for p in points]
+        f_at_pt = f(*[p.copy() for p in points])
+        gradients = []
+        for p in points:
+            flat = p.ravel()
+            gradient = np.empty(flat.size, dtype=working_dtype)
+            for i in range(flat.size):
+                stepped = flat.copy()
+                stepped[i] += eps
+                args = [q.copy() if q is not p else stepped.reshape(p.shape) for q in points]
+                gradient[i] = (f(*args) - f_at_pt) / eps
+            gradients.append(gradient.reshape(p.shape))
+        self.gf = gradients[0] if single else gradients
+
+    @staticmethod
+    def abs_rel_err(a, b):
+        """|a - b| and |a - b| / max(|a| + |b|, 1e-8), elementwise."""
+        abs_err = np.abs(np.asarray(a) - np.asarray(b))
+        return abs_err, abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8)
+
+    def abs_rel_errors(self, g_pt):
+        """(abs_err, rel_err) for each symbolic gradient in g_pt against the numeric one."""
+        numeric = self.gf if isinstance(self.gf, list) else [self.gf]
+        if len(g_pt) != len(numeric):
+            raise ValueError(f"numeric_grad: {len(g_pt)} gradients given for {len(numeric)} inputs")
+        errors = []
+        for i, (a, b) in enumerate(zip(g_pt, numeric)):
+            if np.shape(a) != np.shape(b):
+                raise ValueError(f"numeric_grad: gradient {i} has shape {np.shape(a)}, expected {np.shape(b)}")
+            errors.append(self.abs_rel_err(a, b))
+        return errors
+
+    def max_err(self, g_pt, abs_tol, rel_tol):
+        """The worst violation of the tolerances: (input index, flat element index, abs_err, rel_err) where
+        min(abs_err / abs_tol, rel_err / rel_tol) is largest; above 1 both tolerances are exceeded."""
+        worst = None
+        for i, (abs_err, rel_err) in enumerate(self.abs_rel_errors(g_pt)):
+            if not (np.all(np.isfinite(abs_err)) and np.all(np.isfinite(rel_err))):
+                raise ValueError(f"numeric_grad: the errors of gradient {i} are not finite")
+            scaled = np.minimum(abs_err / abs_tol, rel_err / rel_tol).ravel()
+            if scaled.size == 0:
+                continue
+            k = int(scaled.argmax())
+            if worst is None or scaled[k] > worst[0]:
+                worst = (scaled[k], i, k, abs_err.ravel()[k], rel_err.ravel()[k])
+        return (0, 0, 0.0, 0.0) if worst is None else worst[1:]
 
 
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None, rel_tol=None, mode=None,
@@ -120,6 +200,9 @@ def hessian_vector_product(cost, wrt, p, **grad_kwargs):
     return result[0] if single else result
 
 
-__getattr__ = module_getattr(__name__, {"subgraph_grad": "subgraph_grad is not implemented",
-                                        "grad_clip": "grad_clip is not implemented",
-                                        "grad_scale": "grad_scale is not implemented"})
+__getattr__ = module_getattr(__name__, {
+    "subgraph_grad": "subgraph_grad is not implemented",
+    # A composition of graph ops passes back a gradient linear in the incoming one; clipping is not linear.
+    "grad_clip": "grad_clip needs an op with its own gradient (clipping the incoming gradient), which is planned",
+    "undefined_grad": "undefined (null) gradients are not implemented; use disconnected_grad",
+})

@@ -25,14 +25,17 @@ def _outputs_of(obj):
 
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None,
                print_storage=False, print_op_info=False):
-    """The graph as an indented tree, one line per node. file='str' returns it; otherwise it is written to
-    file (sys.stdout by default), which is returned."""
+    """The graph as an indented tree, one line per node. As in Theano: file='str' returns the text; a file
+    given is written to and returned; by default it is printed to sys.stdout and None is returned."""
     outputs = _outputs_of(obj)
     text = obj._debugprint() if outputs is None else _core.debugprint(outputs)
     if file == "str":
         return text
     stream = sys.stdout if file is None else file
     stream.write(text if text.endswith("\n") else text + "\n")
+    if file is None:
+        stream.flush()
+        return None
     return stream
 
 

@@ -97,6 +97,11 @@ void init_ops(nb::module_& m) {
         kUserLine);
   m.def("shape", [](X x) { return shape(to_operand(x)); }, kUserLine);
   m.def("shape_i", [](X x, int axis) { return shape_i(to_operand(x), axis); }, kUserLine);
+  m.def("addbroadcast", [](X x, const std::vector<int>& axes) { return addbroadcast(to_operand(x), axes); }, kUserLine);
+  m.def("unbroadcast", [](X x, const std::vector<int>& axes) { return unbroadcast(to_operand(x), axes); }, kUserLine);
+  m.def("patternbroadcast", [](X x, const std::vector<bool>& pattern) { return patternbroadcast(to_operand(x), pattern); },
+        kUserLine);
+  m.def("specify_shape", [](X x, X shape) { return specify_shape(to_operand(x), to_operands(shape)); }, kUserLine);
   m.def("alloc", [](X value, X shape) { return alloc(to_operand(value), to_operands(shape)); }, kUserLine);
   m.def("zeros", [](X shape, X dtype) { return zeros(to_operands(shape), to_dtype(dtype)); }, kUserLine);
   m.def("ones", [](X shape, X dtype) { return ones(to_operands(shape), to_dtype(dtype)); }, kUserLine);

@@ -22,11 +22,13 @@ NodeSet depends_on(const std::vector<std::shared_ptr<Apply>>& order, const std::
   for (const Variable& s : sources) result.insert(s.node());
   for (const auto& node : order) {
     if (!through_barriers && !node->op().gradient_connected()) continue;
-    bool connected = false;
-    for (const Variable& input : node->inputs()) connected = connected || result.count(input.node());
-    if (connected)
-      for (const Variable& output : node->outputs())
-        if (!blocked.count(output.node())) result.insert(output.node());
+    const std::vector<std::vector<bool>> pattern = node->op().connection_pattern(*node);
+    for (size_t k = 0; k < node->num_outputs(); ++k) {
+      bool connected = false;
+      for (size_t i = 0; i < node->inputs().size(); ++i)
+        connected = connected || (result.count(node->input(i).node()) && (pattern.empty() || pattern[i][k]));
+      if (connected && !blocked.count(node->output(k).node())) result.insert(node->output(k).node());
+    }
   }
   return result;
 }
@@ -88,6 +90,14 @@ std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variab
     if (input_grads.size() != node.inputs().size())
       throw Error("[" + component + "] internal error: " + node.op().str() + " returned " + std::to_string(input_grads.size()) +
                   " gradients for " + std::to_string(node.inputs().size()) + " inputs");
+    // An input no output with a gradient depends on gets none (it may still be reached another way).
+    if (const auto pattern = node.op().connection_pattern(node); !pattern.empty())
+      for (size_t i = 0; i < input_grads.size(); ++i) {
+        bool reached = false;
+        for (size_t k = 0; k < node.num_outputs(); ++k)
+          reached = reached || (pattern[i][k] && grads.count(node.output(k).node()) && !blocked.count(node.output(k).node()));
+        if (!reached) input_grads[i] = Variable();
+      }
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Variable& input = node.input(i);
       if (!input_grads[i] || !from_wrt.count(input.node())) continue;

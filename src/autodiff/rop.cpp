@@ -1,6 +1,7 @@
 // Forward mode (Rop): tangents pushed from wrt through the graph, node by node, with each op's r_op. Ops
 // without their own rule transpose their pullback (Op::r_op below).
 #include <unordered_map>
+#include <unordered_set>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/grad.h"
@@ -101,6 +102,20 @@ std::vector<Variable> Rop(const std::vector<Variable>& f, const std::vector<Vari
     auto it = tangent.find(out.node());
     result.push_back(it != tangent.end() ? it->second : zeros_like(out));
   }
+  // Theano's Rop keeps in the graph every wrt the expressions read (it pairs the inputs held constant with
+  // zero tangents), so function([W, V, x], Rop(dot(x, W), W, V)) takes W although dot(x, V) does not
+  // read it. A zero term does the same here; fold_zeros removes it from the compiled program.
+  auto ancestors = [](const std::vector<Variable>& roots) {
+    std::unordered_set<const VariableNode*> found;
+    for (const Variable& r : roots) found.insert(r.node());
+    for (const auto& node : toposort(roots))
+      for (const Variable& input : node->inputs()) found.insert(input.node());
+    return found;
+  };
+  const auto read_by_f = ancestors(f), read_by_result = ancestors(result);
+  for (const Variable& w : wrt)
+    if (read_by_f.count(w.node()) && !read_by_result.count(w.node()))
+      for (Variable& r : result) r = r + cast(sum(zeros_like(w)), r.dtype());
   return result;
 }
 

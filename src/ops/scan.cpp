@@ -3,10 +3,13 @@
 #include "ops/scan.h"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "compile/execution_mode.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
+
 #include "ops/op_support.h"
 
 namespace hypatia {
@@ -85,6 +88,45 @@ size_t Scan::hash() const {
   size_t h = Op::hash();
   for (const Variable& v : inner_outputs_) h = h * 31 + std::hash<const void*>()(v.node());
   return h;
+}
+
+std::vector<std::vector<bool>> Scan::connection_pattern(const Apply& node) const {
+  const int S = layout_.num_sequences(), R = layout_.num_recurrent(), outer_inputs = static_cast<int>(node.inputs().size());
+  // The outer input each inner input comes from: sequences, then initial states, then non-sequences.
+  std::unordered_map<const VariableNode*, int> source;
+  size_t inner = 0;
+  for (int s = 0; s < S; ++s)
+    for (size_t t = 0; t < layout_.sequence_taps[s].size(); ++t) source[inner_inputs_[inner++].node()] = 1 + s;
+  for (int r = 0; r < R; ++r)
+    for (size_t t = 0; t < layout_.recurrent_taps[r].size(); ++t) source[inner_inputs_[inner++].node()] = 1 + S + r;
+  for (int n = 0; inner < inner_inputs_.size(); ++n) source[inner_inputs_[inner++].node()] = 1 + S + R + n;
+  // What each inner output reads in one step.
+  std::vector<std::vector<bool>> reads(inner_outputs_.size(), std::vector<bool>(outer_inputs, false));
+  for (size_t o = 0; o < inner_outputs_.size(); ++o) {
+    std::vector<const VariableNode*> stack{inner_outputs_[o].node()};
+    std::unordered_set<const VariableNode*> seen;
+    while (!stack.empty()) {
+      const VariableNode* v = stack.back();
+      stack.pop_back();
+      if (!seen.insert(v).second) continue;
+      if (auto it = source.find(v); it != source.end()) reads[o][it->second] = true;
+      if (v->owner)
+        for (const Variable& input : v->owner->inputs()) stack.push_back(input.node());
+    }
+  }
+  // Across steps: reading state r means reading whatever state r was computed from.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto& row : reads)
+      for (int r = 0; r < R; ++r)
+        if (row[1 + S + r])
+          for (int i = 0; i < outer_inputs; ++i)
+            if (reads[r][i] && !row[i]) row[i] = changed = true;
+  }
+  std::vector<std::vector<bool>> pattern(outer_inputs, std::vector<bool>(node.num_outputs(), false));
+  for (size_t o = 0; o < inner_outputs_.size() && o < node.num_outputs(); ++o)
+    for (int i = 0; i < outer_inputs; ++i) pattern[i][o] = i == 0 || reads[o][i];
+  return pattern;
 }
 
 std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) const {

@@ -53,6 +53,9 @@ class Scan : public Op {
   size_t hash() const override;
   void prepare(Mode mode) const override;
   std::vector<Variable> inner_outputs(const Mode* compiled) const override;
+  // An output depends on an outer input when its step reads it, directly or through a state that does
+  // (so a loop whose step never reads an initial state is not connected to it, as in Theano).
+  std::vector<std::vector<bool>> connection_pattern(const Apply& node) const override;
   HYPATIA_OP_METHODS
 
  private:

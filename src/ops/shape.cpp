@@ -7,6 +7,7 @@
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ops/op_support.h"
+#include "ops/shape_query.h"
 
 namespace hypatia {
 namespace {
@@ -443,6 +444,8 @@ class Eye : public Op {
 };
 
 }  // namespace
+
+bool is_alloc(const Op& op) { return dynamic_cast<const Alloc*>(&op) != nullptr; }
 
 // ---- Builders ----
 

@@ -46,6 +46,8 @@ class ShapeIOp : public Op {
 
 }  // namespace
 
+bool is_shape(const Op& op) { return dynamic_cast<const ShapeOp*>(&op) != nullptr; }
+
 int shape_i_axis(const Op& op) {
   const auto* shape_i_op = dynamic_cast<const ShapeIOp*>(&op);
   return shape_i_op ? shape_i_op->axis() : -1;

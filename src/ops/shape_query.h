@@ -6,5 +6,9 @@ namespace hypatia {
 
 // The axis a shape_i op reads, or -1 for any other op.
 int shape_i_axis(const Op& op);
+// Whether op is shape (the whole shape as an int64 vector).
+bool is_shape(const Op& op);
+// Whether op is alloc (a value broadcast to a shape given as scalars).
+bool is_alloc(const Op& op);
 
 }  // namespace hypatia

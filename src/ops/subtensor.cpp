@@ -285,11 +285,16 @@ std::vector<std::vector<Variable>> IncSubtensor::infer_shape(const Apply&, const
 
 namespace {
 
-std::string axes_props(const std::vector<int>& axes) {
-  if (axes.size() == 1) return "axis=" + std::to_string(axes[0]);
-  std::string result = "axes=(";
-  for (size_t i = 0; i < axes.size(); ++i) result += (i ? ", " : "") + std::to_string(axes[i]);
-  return result + ")";
+std::string axes_props(const std::vector<int>& axes, bool dims_first) {
+  std::string result;
+  if (axes.size() == 1) {
+    result = "axis=" + std::to_string(axes[0]);
+  } else {
+    result = "axes=(";
+    for (size_t i = 0; i < axes.size(); ++i) result += (i ? ", " : "") + std::to_string(axes[i]);
+    result += ")";
+  }
+  return dims_first ? result + ", dims_first" : result;
 }
 
 bool adjacent(const std::vector<int>& axes) {
@@ -298,14 +303,17 @@ bool adjacent(const std::vector<int>& axes) {
   return true;
 }
 
-// x's shape with the indexed axes replaced by the index shape `b`: in place when the axes are adjacent,
-// else `b` first (NumPy). T is a static dimension, a runtime size or a symbolic dimension.
+// Where the index dimensions go: in place of adjacent axes, else first (NumPy).
+int index_position(const std::vector<int>& axes, bool dims_first) { return !dims_first && adjacent(axes) ? axes[0] : 0; }
+
+// x's shape with the indexed axes replaced by the index shape `b`, at index_position. T is a static
+// dimension, a runtime size or a symbolic dimension.
 template <class T>
-std::vector<T> advanced_shape(const std::vector<T>& x, const std::vector<int>& axes, const std::vector<T>& b) {
+std::vector<T> advanced_shape(const std::vector<T>& x, const std::vector<int>& axes, const std::vector<T>& b, bool dims_first) {
   std::vector<T> rest;
   for (int axis = 0; axis < static_cast<int>(x.size()); ++axis)
     if (std::find(axes.begin(), axes.end(), axis) == axes.end()) rest.push_back(x[axis]);
-  const size_t at = adjacent(axes) ? static_cast<size_t>(axes[0]) : 0;
+  const size_t at = static_cast<size_t>(index_position(axes, dims_first));
   std::vector<T> result(rest.begin(), rest.begin() + static_cast<long>(at));
   result.insert(result.end(), b.begin(), b.end());
   result.insert(result.end(), rest.begin() + static_cast<long>(at), rest.end());
@@ -385,27 +393,27 @@ Array slab(const Array& x, const std::vector<int>& axes, const IndexArrays& indi
 }
 
 // The result's shape with the index dimensions flattened into one, and where that dimension is.
-std::pair<Shape, int> flat_result_shape(const Shape& x, const std::vector<int>& axes, int64_t count) {
-  Shape flat = advanced_shape(x, axes, Shape{count});
-  return {flat, adjacent(axes) ? axes[0] : 0};
+std::pair<Shape, int> flat_result_shape(const Shape& x, const std::vector<int>& axes, int64_t count, bool dims_first) {
+  Shape flat = advanced_shape(x, axes, Shape{count}, dims_first);
+  return {flat, index_position(axes, dims_first)};
 }
 
 }  // namespace
 
-std::string AdvancedSubtensor::props() const { return axes_props(axes_); }
+std::string AdvancedSubtensor::props() const { return axes_props(axes_, dims_first_); }
 
 std::vector<TensorType> AdvancedSubtensor::output_types(const std::vector<Variable>& inputs) const {
   const Variable& x = inputs.at(0);
   std::span<const Variable> indices(inputs.begin() + 1, inputs.end());
   check_advanced_inputs(x, axes_, indices, "take");
-  return {TensorType(x.dtype(), advanced_shape(x.type().shape, axes_, broadcast_index_types(indices, "take")))};
+  return {TensorType(x.dtype(), advanced_shape(x.type().shape, axes_, broadcast_index_types(indices, "take"), dims_first_))};
 }
 
 void AdvancedSubtensor::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
   const Array& x = inputs[0];
   IndexArrays indices = broadcast_indices(inputs.subspan(1), "take");
-  Array out = Array::empty(advanced_shape(x.shape(), axes_, indices.shape), x.dtype());
-  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count);
+  Array out = Array::empty(advanced_shape(x.shape(), axes_, indices.shape, dims_first_), x.dtype());
+  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count, dims_first_);
   Array flat = out.reshape(flat_shape);
   for (int64_t k = 0; k < indices.count; ++k) flat.index(position, k).copy_from(slab(x, axes_, indices, k, "take"));
   outputs[0] = std::move(out);
@@ -417,7 +425,7 @@ std::vector<Variable> AdvancedSubtensor::grad(const Apply& node, const std::vect
   if (!is_float(x.dtype())) return grads;
   std::vector<Variable> inputs = {zeros_like(x), output_grads[0]};
   for (const Variable& index : tail(node.inputs(), 1)) inputs.push_back(index);
-  grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, false), inputs);
+  grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, false, dims_first_), inputs);
   return grads;
 }
 
@@ -432,18 +440,18 @@ std::vector<std::vector<Variable>> AdvancedSubtensor::infer_shape(const Apply&,
       Variable& dim = b[ndim - shapes[i].size() + d];
       dim = dim ? maximum(dim, shapes[i][d]) : shapes[i][d];
     }
-  return {advanced_shape(shapes[0], axes_, b)};
+  return {advanced_shape(shapes[0], axes_, b, dims_first_)};
 }
 
 // ---- AdvancedIncSubtensor ----
 
-std::string AdvancedIncSubtensor::props() const { return axes_props(axes_); }
+std::string AdvancedIncSubtensor::props() const { return axes_props(axes_, dims_first_); }
 
 std::vector<TensorType> AdvancedIncSubtensor::output_types(const std::vector<Variable>& inputs) const {
   const Variable &x = inputs.at(0), &value = inputs.at(1);
   std::vector<Variable> take_inputs = {x};
   take_inputs.insert(take_inputs.end(), inputs.begin() + 2, inputs.end());
-  auto region = AdvancedSubtensor(axes_).output_types(take_inputs).at(0);
+  auto region = AdvancedSubtensor(axes_, dims_first_).output_types(take_inputs).at(0);
   validate_value_type(region, value, set_ ? "set_subtensor" : "inc_subtensor");
   return {x.type()};
 }
@@ -452,8 +460,8 @@ void AdvancedIncSubtensor::perform(const Apply& node, std::span<const Array> inp
   const char* op = set_ ? "set_subtensor" : "inc_subtensor";
   const Array& x = inputs[0];
   IndexArrays indices = broadcast_indices(inputs.subspan(2), op);
-  Shape region = advanced_shape(x.shape(), axes_, indices.shape);
-  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count);
+  Shape region = advanced_shape(x.shape(), axes_, indices.shape, dims_first_);
+  auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count, dims_first_);
   Array value = broadcast_value(inputs[1], node.input(1).type(), region, op).astype(x.dtype()).reshape(flat_shape);
   Array out = written_in_place(inputs, outputs) ? outputs[0] : x.copy();
   for (int64_t k = 0; k < indices.count; ++k) {
@@ -472,7 +480,7 @@ std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::v
     if (set_) {
       std::vector<Variable> inputs = {g, zeros_like(value)};
       inputs.insert(inputs.end(), indices.begin(), indices.end());
-      grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, true), inputs);
+      grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, true, dims_first_), inputs);
     } else {
       grads[0] = g;
     }
@@ -480,7 +488,7 @@ std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::v
   if (is_float(value.dtype())) {
     std::vector<Variable> inputs = {g};
     inputs.insert(inputs.end(), indices.begin(), indices.end());
-    grads[1] = sum_to_value(apply_op1(std::make_shared<AdvancedSubtensor>(axes_), inputs), value);
+    grads[1] = sum_to_value(apply_op1(std::make_shared<AdvancedSubtensor>(axes_, dims_first_), inputs), value);
   }
   return grads;
 }
@@ -502,6 +510,7 @@ struct ParsedIndex {
   std::vector<int> advanced_axes;  // axes of x, ascending
   std::vector<Variable> advanced_indices;
   std::vector<int> new_axes;       // positions in the result where newaxis inserts a dimension
+  bool dims_first = false;         // the index arrays were apart in the list: their dimensions go first
 };
 
 Variable index_variable(const Index& index, const char* op) {
@@ -523,35 +532,28 @@ ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op
   if (real > x.ndim())
     throw IndexError(std::string("[") + op + "] too many indices for " + x.type().str() + ": " + std::to_string(real) +
                      " were given");
-  // Integer and integer-array entries as Variables, once; and the axes of x they index.
+  // Integer and integer-array entries as Variables, once; and where they stand in the list.
   std::vector<Variable> resolved(list.indices.size());
-  std::vector<int> array_axes, integer_axes;
+  std::vector<int> array_positions, integer_positions;
   int b_ndim = 0;
-  for (size_t k = 0, axis = 0; k < list.indices.size(); ++k) {
-    const auto& value = list.indices[k].value();
-    if (std::holds_alternative<Ellipsis>(value)) {
-      axis += x.ndim() - real;
-    } else if (std::holds_alternative<Operand>(value)) {
-      resolved[k] = index_variable(list.indices[k], op);
-      (resolved[k].ndim() ? array_axes : integer_axes).push_back(static_cast<int>(axis++));
-      b_ndim = std::max(b_ndim, resolved[k].ndim());
-    } else if (!std::holds_alternative<NewAxis>(value)) {
-      ++axis;
-    }
+  for (size_t k = 0; k < list.indices.size(); ++k) {
+    if (!std::holds_alternative<Operand>(list.indices[k].value())) continue;
+    resolved[k] = index_variable(list.indices[k], op);
+    (resolved[k].ndim() ? array_positions : integer_positions).push_back(static_cast<int>(k));
+    b_ndim = std::max(b_ndim, resolved[k].ndim());
   }
-  // With arrays present NumPy counts integers as index arrays when placing the indexed dimensions:
-  // next to the arrays they may stay basic (dropping their axes first); apart, they become 0-d arrays.
-  std::vector<int> combined = array_axes;
-  if (!array_axes.empty()) combined.insert(combined.end(), integer_axes.begin(), integer_axes.end());
+  // With arrays present NumPy counts integers as index arrays. Next to each other in the list (nothing,
+  // not even newaxis or an empty ellipsis, between them) the integers may stay basic (dropping their
+  // axes first) and the index dimensions replace the arrays' axes; apart, every one of them is an index
+  // array and the index dimensions come first.
+  std::vector<int> combined = array_positions;
+  if (!array_positions.empty()) combined.insert(combined.end(), integer_positions.begin(), integer_positions.end());
   std::sort(combined.begin(), combined.end());
-  const bool integers_advanced = !array_axes.empty() && !adjacent(combined);
-  const bool has_new_axis = std::any_of(list.indices.begin(), list.indices.end(),
-                                        [](const Index& i) { return std::holds_alternative<NewAxis>(i.value()); });
-  if (integers_advanced && has_new_axis)
-    throw IndexError(std::string("[") + op + "] newaxis together with index arrays on separated axes is not supported");
+  const bool integers_advanced = !array_positions.empty() && !adjacent(combined);
+  parsed.dims_first = integers_advanced;
 
-  int axis = 0, out_dim = 0;
-  bool advanced_placed = false;
+  int axis = 0, out_dim = integers_advanced ? b_ndim : 0;
+  bool advanced_placed = integers_advanced;
   auto full_slice = [&] {
     parsed.entries.push_back(BasicIndex{});
     ++axis;
@@ -620,7 +622,8 @@ Variable subtensor(const Variable& x, const IndexList& indices) {
     if (advanced) {
       std::vector<Variable> inputs = {result};
       inputs.insert(inputs.end(), parsed.advanced_indices.begin(), parsed.advanced_indices.end());
-      result = apply_op1(std::make_shared<AdvancedSubtensor>(advanced_axes_after_basic(parsed)), inputs, indices.where);
+      result = apply_op1(std::make_shared<AdvancedSubtensor>(advanced_axes_after_basic(parsed), parsed.dims_first), inputs,
+                         indices.where);
     }
     if (!parsed.new_axes.empty()) {
       std::vector<int> pattern;
@@ -630,6 +633,7 @@ Variable subtensor(const Variable& x, const IndexList& indices) {
         pattern.push_back(std::find(parsed.new_axes.begin(), parsed.new_axes.end(), d) != parsed.new_axes.end() ? kNewAxis : next++);
       result = dimshuffle(Operand(result, indices.where), pattern);
     }
+    if (!result.is(x)) result.node()->built_by_indexing = std::make_shared<IndexRecord>(IndexRecord{x, indices});
     return result;
   });
 }
@@ -652,8 +656,8 @@ Variable write_subtensor(const Variable& x, const IndexList& indices, const Oper
     Variable region = basic_subtensor(x, parsed, indices.where, /*keep_full=*/false);
     std::vector<Variable> inputs = {region, value};
     inputs.insert(inputs.end(), parsed.advanced_indices.begin(), parsed.advanced_indices.end());
-    Variable written = apply_op1(std::make_shared<AdvancedIncSubtensor>(advanced_axes_after_basic(parsed), set), inputs,
-                                 indices.where);
+    Variable written = apply_op1(std::make_shared<AdvancedIncSubtensor>(advanced_axes_after_basic(parsed), set, parsed.dims_first),
+                                 inputs, indices.where);
     if (region.is(x)) return written;
     inputs = {x, written};
     inputs.insert(inputs.end(), scalars.begin(), scalars.end());
@@ -675,6 +679,7 @@ namespace {
 // The x and index list that built `indexed` (x[indices]), read back from its Subtensor and
 // AdvancedSubtensor nodes.
 std::pair<Variable, IndexList> indexing_of(const Variable& indexed, const char* op, std::source_location where) {
+  if (const auto& record = indexed.node()->built_by_indexing) return {record->x, IndexList(record->indices.indices, where)};
   Variable base = indexed;
   std::shared_ptr<Apply> node = indexed.owner();
   std::vector<int> advanced_axes;  // after the basic indexing

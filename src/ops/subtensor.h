@@ -38,6 +38,7 @@ class IncSubtensor : public Op {
   std::string name() const override { return set_ ? "set_subtensor" : "inc_subtensor"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  bool sets() const { return set_; }  // assigns (set_subtensor) rather than adds
 
  private:
   std::vector<BasicIndex> entries_;
@@ -47,29 +48,36 @@ class IncSubtensor : public Op {
 // Inputs: x, then one integer index array per axis of `axes` (ascending, distinct). The index arrays
 // broadcast together (NumPy's rule) to a shape B; the result has x's other axes with B in place of the
 // indexed axes when those are adjacent, else B first, as in NumPy.
+// dims_first puts the index dimensions first even where the axes are adjacent: NumPy's rule when the
+// index arrays were separated in the index list (x[0, None, [0, 2]], x[:, a, ..., b]).
 class AdvancedSubtensor : public Op {
  public:
-  explicit AdvancedSubtensor(std::vector<int> axes) : axes_(std::move(axes)) {}
+  explicit AdvancedSubtensor(std::vector<int> axes, bool dims_first = false) : axes_(std::move(axes)), dims_first_(dims_first) {}
   std::string name() const override { return "take"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
   const std::vector<int>& axes() const { return axes_; }
+  bool dims_first() const { return dims_first_; }
 
  private:
   std::vector<int> axes_;
+  bool dims_first_;
 };
 
 // Inputs: x, value, then the index arrays of `axes`. inc accumulates repeated positions (np.add.at).
 class AdvancedIncSubtensor : public Op {
  public:
-  AdvancedIncSubtensor(std::vector<int> axes, bool set) : axes_(std::move(axes)), set_(set) {}
+  AdvancedIncSubtensor(std::vector<int> axes, bool set, bool dims_first = false)
+      : axes_(std::move(axes)), set_(set), dims_first_(dims_first) {}
   std::string name() const override { return set_ ? "set_take" : "inc_take"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  bool sets() const { return set_; }
 
  private:
   std::vector<int> axes_;
   bool set_;
+  bool dims_first_;
 };
 
 }  // namespace hypatia

@@ -22,10 +22,11 @@ constexpr Pass kPipeline[] = {
     {"merge", merge_duplicates, true},
     {"constant_folding", fold_constants, true},
     {"canonicalize", canonicalize, false},
+    {"fold_zeros", fold_zeros, false},
     {"trim_scan_outputs", trim_scan_outputs, false},
     {"stabilize", stabilize, false},
     {"specialize", specialize, false},
-    {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves
+    {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves, shapes fold_zeros reads
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
     {"fusion", fuse_elementwise, false},
     {"reduction_fusion", fuse_reductions, false},

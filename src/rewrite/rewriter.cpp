@@ -34,15 +34,18 @@ std::vector<std::pair<Variable, Variable>> rewrite_node(const FunctionGraph& gra
       throw Error("[rewrite] internal error: " + rewriter->name() + " returned " + std::to_string(replacements.size()) +
                   " replacements for " + node.op().str() + " with " + std::to_string(node.num_outputs()) + " outputs");
     std::vector<std::pair<Variable, Variable>> pairs;
+    bool fits = true;
     for (size_t k = 0; k < replacements.size(); ++k) {
       if (!replacements[k] || replacements[k].is(node.output(k))) continue;
       // A replacement may know an axis has size 1 where the variable it replaces did not (reshape(x,
       // shape(x)) -> x): kernels broadcast by static type, so it keeps the old broadcast pattern.
       Variable replacement = replacements[k];
       if (replacement.ndim() == node.output(k).ndim()) replacement = rebroadcast_like(replacement, node.output(k));
+      // One that would forget a size the old type promised is not used.
+      fits = fits && node.output(k).type().is_supertype_of(replacement.type());
       pairs.emplace_back(node.output(k), replacement);
     }
-    if (!pairs.empty()) return pairs;
+    if (!pairs.empty() && fits) return pairs;
   }
   return {};
 }

@@ -453,3 +453,39 @@ TEST(Rewrite, CanonicalizeGathersConstantsAndDropsUselessReshapes) {
   auto f = hp::function({x}, {hp::reshape(x, std::vector<hp::Operand>{0, -1})});
   EXPECT_TRUE(throws_with<hp::Error>([&] { f({Array::zeros({0})}); }, {"reshape"}));
 }
+
+// Zeros by construction: a gradient through floor (or integer division, or zero_grad) is zero, and
+// what it feeds (products, sums, dots, additions to other gradients) folds away instead of being
+// computed over the whole tensor.
+TEST(Rewrite, GradientsThatAreZeroByConstructionCostNothing) {
+  auto x = hp::matrix("x"), W = hp::matrix("W");
+  // d/dW: zero through the integer division (x^T times zeros), zero through zero_grad, 2W from the
+  // penalty. Only the penalty's term is left to compute: no product at all.
+  auto cost = hp::sum(hp::int_div(hp::dot(x, W), 2.0) * 3.0) + hp::sum(hp::zero_grad(hp::sqr(W)) * W) + hp::sum(hp::sqr(W));
+  auto gW = hp::grad(cost, W);
+  hp::FunctionGraph graph({x, W}, {gW});
+  EXPECT_EQ(count_ops(graph, "dot"), 2);  // the forward product and the one the gradient goes back through
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "dot") + count_ops(graph, "gemm") + count_ops(graph, "int_div"), 0) << hp::debugprint(graph.outputs());
+  Array xv = Array::from_vector<double>({0.5, -1.5, 2.0, 0.25}, {2, 2}), Wv = Array::from_vector<double>({1, 2, -1, 0.5}, {2, 2});
+  auto fast = hp::function({x, W}, {gW});
+  // zero_grad's term: its gradient reaches W through the right factor only, as sqr(W): 2W + W*W.
+  Array want = Array::from_vector<double>({2 + 1, 4 + 4, -2 + 1, 1 + 0.25}, {2, 2});
+  EXPECT_TRUE(arrays_close(fast({xv, Wv})[0], want));
+}
+
+TEST(Rewrite, ValuesReadOnlyForTheirShapeAreNotComputed) {
+  // The gradients of L1 and L2 penalties: second(abs(W), 0) and second(sqr(W), c) need W's shape only.
+  auto W = hp::matrix("W");
+  hp::FunctionGraph graph({W}, {hp::second(hp::abs(W), 0.0) + hp::second(hp::sqr(W) * 3.0, 2.0)});
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "abs"), 0) << hp::debugprint(graph.outputs());
+  EXPECT_EQ(count_ops(graph, "sqr"), 0) << hp::debugprint(graph.outputs());
+  auto f = hp::function({W}, {hp::second(hp::abs(W), 0.0) + hp::second(hp::sqr(W) * 3.0, 2.0)});
+  EXPECT_TRUE(arrays_close(f({Array::zeros({2, 3})})[0], Array::full({2, 3}, 2.0)));
+  // A dot's shape comes from its operands' shapes.
+  auto x = hp::matrix("x");
+  hp::FunctionGraph dotted({x, W}, {hp::second(hp::dot(x, W), 1.0)});
+  hp::optimize(dotted, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(dotted, "dot") + count_ops(dotted, "gemm"), 0) << hp::debugprint(dotted.outputs());
+}

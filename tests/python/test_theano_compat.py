@@ -203,3 +203,89 @@ def test_copy_and_deepcopy_of_a_compiled_function():
     assert clone["step"](np.ones(2)) == 8
     np.testing.assert_array_equal(clone["w"].get_value(), [8, 8])
     np.testing.assert_array_equal(w.get_value(), [4, 4])
+
+
+# ---- indexing (found by differential fuzzing against NumPy) ----
+
+@pytest.mark.parametrize("index", [
+    lambda x: x[0, None, [0, -1]],          # advanced indices apart in the list: their dimensions first
+    lambda x: x[:, [0, 1], ..., [0, 1]],    # apart across an empty ellipsis
+    lambda x: x[:, 0, ..., [0, 1]],
+    lambda x: x[None, 0, [0, 1]],           # together: in place
+    lambda x: x[[1, 0], None, :, 0],
+], ids=["int-newaxis-array", "array-ellipsis-array", "int-ellipsis-array", "newaxis-int-array", "array-newaxis-int"])
+def test_advanced_index_placement_follows_numpy(index):
+    value = np.arange(30.0).reshape(5, 2, 3)
+    if index(value).ndim == 0:
+        return
+    x = T.tensor3("x", dtype="float64")
+    got = theano.function([x], index(x))(value)
+    want = index(value)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_set_subtensor_writes_into_the_view_that_was_indexed():
+    # v = x[0]; set_subtensor(v[[0, 2]], 5) is v with two entries set (Theano), not x modified.
+    x = T.dmatrix("x")
+    v = x[0]
+    out = T.set_subtensor(v[[0, 2]], 5)
+    assert out.ndim == 1
+    np.testing.assert_array_equal(theano.function([x], out)(np.zeros((2, 3))), [5, 0, 5])
+    # Its gradient: d sum(out * w) / dx is w on the untouched entries of row 0, zero elsewhere (by hand).
+    w = np.array([1.0, 2.0, 3.0])
+    g = theano.function([x], theano.grad((out * w).sum(), x))(np.zeros((2, 3)))
+    np.testing.assert_array_equal(g, [[0, 2, 0], [0, 0, 0]])
+    # A slice before the index array is fine too.
+    rows = x[1:]
+    out = T.set_subtensor(rows[[0]], 5)
+    np.testing.assert_array_equal(theano.function([x], out)(np.zeros((2, 3))), [[5, 5, 5]])
+
+
+def test_tensordot_of_a_broadcastable_int_matrix_compiles():
+    # A rewrite may learn that an axis has size 1 where the variable it replaces did not say so.
+    m = T.TensorType("int32", (True, False))("m")
+    value = np.arange(3, dtype="int32").reshape(1, 3)
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        got = theano.function([m], T.tensordot(m, m, axes=[[0], [0]]), mode=mode)(value)
+        np.testing.assert_array_equal(got, np.tensordot(value, value, axes=[[0], [0]]))
+
+
+def test_broadcast_declarations():
+    x = T.dmatrix("x")
+    row = T.addbroadcast(x, 0)
+    assert row.broadcastable == (True, False)
+    assert T.unbroadcast(row, 0).broadcastable == (False, False)
+    assert T.patternbroadcast(x, (False, True)).broadcastable == (False, True)
+    f = theano.function([x], row + np.ones((4, 3)))
+    np.testing.assert_array_equal(f(np.zeros((1, 3))), np.ones((4, 3)))
+    with pytest.raises(ValueError, match="addbroadcast"):
+        f(np.zeros((2, 3)))
+    shaped = T.specify_shape(x, (2, 3))
+    assert shaped.type.shape == (2, 3)
+    with pytest.raises(ValueError, match="specify_shape"):
+        theano.function([x], shaped)(np.zeros((3, 3)))
+    theano.gradient.verify_grad(lambda a: T.specify_shape(T.addbroadcast(a, 0), (1, 3)) * 2, [np.ones((1, 3))])
+
+
+def test_gradient_for_an_initial_state_the_loop_never_reads_is_disconnected():
+    # Theano: the step below never reads h, so h0 does not reach the cost (DisconnectedInputError).
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    out, _ = theano.scan(lambda a, h: a * 2, sequences=x, outputs_info=h0)
+    with pytest.raises(ValueError, match="does not depend on 'h0'"):
+        theano.grad(out.sum(), h0)
+    assert theano.grad(out.sum(), h0, disconnected_inputs="ignore").eval({h0: 1.0}) == 0
+    # Read through a second state, h0 is connected: c_t = c_{t-1} + h_{t-1}, h_t = h_{t-1}.
+    c0 = T.dscalar("c0")
+    (h, c), _ = theano.scan(lambda a, h, c: [h, c + h + a], sequences=x, outputs_info=[h0, c0])
+    g = theano.function([x, h0, c0], theano.grad(c[-1], h0))(np.zeros(3), 1.0, 0.0)
+    assert g == 3  # c_3 = c0 + 3 h0 + sum(x)
+
+
+def test_rop_keeps_its_wrt_in_the_graph_as_in_the_tutorial():
+    # Theano's tutorial: f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]) is array([2., 2.]).
+    W, V = T.dmatrix("W"), T.dmatrix("V")
+    x = T.dvector("x")
+    JV = theano.Rop(T.dot(x, W), W, V)
+    f = theano.function([W, V, x], JV)
+    np.testing.assert_array_equal(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2, 2])

@@ -5,7 +5,8 @@ from .basic import *  # noqa: F401,F403
 from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum, max, min, any, all,  # noqa: F401
                     pow, round, abs)
 from .type import TensorType  # noqa: F401
-from . import nnet, extra_ops, shared_randomstreams  # noqa: F401
+from . import nnet, extra_ops, shared_randomstreams, xlogx  # noqa: F401
+from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .nnet import sigmoid, softplus, softmax, relu  # noqa: F401
 from ..gradient import grad, disconnected_grad, zero_grad, verify_grad, Rop, Lop, jacobian, hessian  # noqa: F401
 
@@ -26,11 +27,6 @@ def _table():
                    ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})
     table.update({
         "fft": "FFT (FFTW) is planned", "signal": conv, "conv": conv, "sparse": _missing.SPARSE,
-        "addbroadcast": "addbroadcast is not implemented; declare the dimension's size 1 "
-                        "(row(), col(), tensor(shape=(1, None))) or use dimshuffle",
-        "unbroadcast": "unbroadcast is not implemented", "patternbroadcast": "patternbroadcast is not implemented",
-        "specify_shape": "specify_shape is not implemented", "stacklists": "stacklists is not implemented; use stack",
-        "mgrid": "mgrid is not implemented", "ogrid": "ogrid is not implemented",
     })
     return table
 

@@ -1,6 +1,7 @@
 """The tensor op library under Theano's and NumPy's names, with their keyword arguments."""
 import builtins
 import functools
+import warnings
 
 import numpy as np
 
@@ -76,6 +77,19 @@ for _kind in _KINDS:
 
 
 _SUPPORTED_DTYPE_NAMES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "floatX"}
+
+# Theano's dtype families (theano.tensor.float_dtypes, ...), limited to the dtypes Hypatia has.
+int_dtypes = ["int8", "int16", "int32", "int64"]
+uint_dtypes = ["uint8"]
+float_dtypes = ["float32", "float64"]
+complex_dtypes = []
+integer_dtypes = int_dtypes + uint_dtypes
+discrete_dtypes = ["bool"] + integer_dtypes
+continuous_dtypes = float_dtypes + complex_dtypes
+all_dtypes = discrete_dtypes + continuous_dtypes
+
+# Theano's old name for the type of tensors (Tensor(dtype, broadcastable)).
+Tensor = TensorType
 
 
 def tensor(*args, name=None, dtype=None, shape=None, broadcastable=None):
@@ -230,6 +244,107 @@ def real(x):
     return as_tensor_variable(x)
 
 
+def conj(x):
+    """The complex conjugate: x itself, as Hypatia's dtypes are all real."""
+    return as_tensor_variable(x)
+
+
+# Theano's upgrade_to_float: the float dtype a function of integers or bools returns.
+_FLOAT_FOR = {"bool": "float32", "int8": "float32", "int16": "float32", "uint8": "float32",
+              "int32": "float64", "int64": "float64"}
+
+
+def _as_float(x):
+    x = as_tensor_variable(x)
+    return cast(x, _FLOAT_FOR[x.dtype]) if x.dtype in _FLOAT_FOR else x
+
+
+def round_half_to_even(a):
+    """NumPy's rounding: halves go to the even neighbour (2.5 -> 2)."""
+    return _core.round(a)
+
+
+def round_half_away_from_zero(a):
+    """C's rounding: halves go away from zero (2.5 -> 3, -2.5 -> -3)."""
+    truncated = trunc(a)
+    return switch(ge(abs(a - truncated), 0.5), truncated + sign(a), truncated)
+
+
+def round(a, mode=None):  # replaces the plain export of _core.round above, adding Theano's mode
+    """Rounds to the nearest integer; mode 'half_to_even' (the default, as NumPy) or 'half_away_from_zero'."""
+    if mode is None:
+        mode = "half_to_even"
+        if config.warn.round:
+            warnings.warn("tensor.round() rounds half to even (as NumPy); set config.warn.round = False to "
+                          "silence this warning", stacklevel=2)
+    if mode == "half_to_even":
+        return round_half_to_even(a)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(a)
+    raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
+
+
+def trunc(a):
+    """Rounds toward zero; integers give floats (Theano's rule, as for floor and ceil)."""
+    a = _as_float(a)
+    return sign(a) * floor(abs(a))
+
+
+def deg2rad(x):
+    return _as_float(x) * (np.pi / 180)
+
+
+def rad2deg(x):
+    return _as_float(x) * (180 / np.pi)
+
+
+# Above this magnitude sqrt(x*x + 1) rounds to |x| in float64, and x*x could overflow: asinh(x) = log(2|x|).
+_HUGE_FOR_ASINH = 2.0 ** 28
+
+
+def _odd(of_nonnegative, x):
+    """An odd function from its formula for x >= 0: f(x) = -f(-x) below 0, so the formula only meets x >= 0.
+    A switch rather than sign(x) * f(|x|), whose zero gradient of sign would make the derivative 0 at 0."""
+    return switch(lt(x, 0), -of_nonnegative(-x), of_nonnegative(x))
+
+
+_LOG_2 = float(np.log(2.0))  # a Python float, so float32 inputs stay float32
+
+
+def _log_of_huge(a):
+    """log(2a) for a beyond _HUGE_FOR_ASINH. maximum keeps log's input away from 0 where the branch is not
+    taken, so its zeroed gradient does not become 0 * inf = nan."""
+    return log(maximum(a, _HUGE_FOR_ASINH)) + _LOG_2
+
+
+def _arcsinh_of_nonnegative(a):
+    moderate = log1p(a + sqr(a) / (1 + sqrt(1 + sqr(a))))
+    return switch(gt(a, _HUGE_FOR_ASINH), _log_of_huge(a), moderate)
+
+
+def arcsinh(x):
+    """The inverse hyperbolic sine, accurate near 0 (log1p) and for huge |x| (no overflow of x*x)."""
+    return _odd(_arcsinh_of_nonnegative, _as_float(x))
+
+
+def arccosh(x):
+    """The inverse hyperbolic cosine (nan below 1), accurate near 1: log1p(t + sqrt(t (t + 2))), t = x - 1."""
+    x = _as_float(x)
+    t = x - 1
+    return switch(gt(x, _HUGE_FOR_ASINH), _log_of_huge(x), log1p(t + sqrt(t * (t + 2))))
+
+
+def arctanh(x):
+    """The inverse hyperbolic tangent: log1p(2x / (1 - x)) / 2 for x >= 0, accurate near 0 and 1 (nan beyond
+    +-1)."""
+    return _odd(lambda a: 0.5 * log1p(2 * a / (1 - a)), _as_float(x))
+
+
+def divmod(x, y):
+    """(floor_div(x, y), mod(x, y)), as Python's divmod."""
+    return int_div(x, y), mod(x, y)
+
+
 # ---- Reductions ----
 
 def _with_dtype(result, dtype):
@@ -296,20 +411,70 @@ def all(x, axis=None, keepdims=False):
     return _core.all(x, axis, keepdims)
 
 
-def _single_axis(axis, name):
-    if isinstance(axis, (list, tuple)):
-        if len(axis) != 1:
-            raise NotImplementedError(f"{name} over several axes {tuple(axis)} is not implemented; give one axis")
-        axis = axis[0]
-    return axis
+def _arg_reduce(core_arg, x, axis, keepdims):
+    """core_arg (argmax or argmin) over one or several axes. Several axes, as in Theano: the index into
+    those axes (in increasing order) flattened together, found by moving them last and merging them."""
+    x = as_tensor_variable(x)
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    if not isinstance(axis, (list, tuple)) or x.ndim == 0:
+        return core_arg(x, axis, keepdims)
+    axes = sorted({int(a) % x.ndim for a in axis}) if len(axis) else list(range(x.ndim))
+    if len(axes) == 1 or len(axes) == x.ndim:
+        return core_arg(x, axes[0] if len(axes) == 1 else None, keepdims)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    merged = reshape(x.dimshuffle(*kept, *axes), [x.shape[d] for d in kept] + [-1])
+    index = core_arg(merged, -1, False)
+    return expand_dims(index, axes) if keepdims else index
 
 
 def argmax(x, axis=None, keepdims=False):
-    return _core.argmax(x, _single_axis(axis, "argmax"), keepdims)
+    return _arg_reduce(_core.argmax, x, axis, keepdims)
 
 
 def argmin(x, axis=None, keepdims=False):
-    return _core.argmin(x, _single_axis(axis, "argmin"), keepdims)
+    return _arg_reduce(_core.argmin, x, axis, keepdims)
+
+
+def ptp(a, axis=None):
+    """The range max - min along axis (None: all axes), as np.ptp."""
+    return max(a, axis) - min(a, axis)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    """The covariance matrix of the variables in m (and y), as np.cov: with rowvar each row of a matrix is a
+    variable and each column an observation. ddof defaults to 1 (0 with bias); fweights (integer repeat
+    counts) and aweights (relative importances) weight the observations."""
+    def as_variables(v):
+        v = _as_float(v)
+        if v.ndim > 2:
+            raise ValueError(f"cov: m and y must have one or two dimensions, got {v.ndim}")
+        v = shape_padleft(v) if v.ndim < 2 else v
+        return v if rowvar else v.T
+    data = as_variables(m)
+    if y is not None:
+        data = concatenate([data, as_variables(y)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    weights = None
+    for w in (fweights, aweights):
+        if w is not None:
+            w = _as_float(w)
+            weights = w if weights is None else weights * w
+    if weights is None:
+        total = cast(data.shape[1], data.dtype)
+        centered = data - mean(data, axis=1, keepdims=True)
+        scale = total - ddof
+        product = dot(centered, centered.T)
+    else:
+        total = sum(weights)
+        centered = data - sum(data * weights, axis=1, keepdims=True) / total
+        # NumPy's correction for aweights: sum(w * aweights) / sum(w).
+        scale = total - ddof if aweights is None else total - ddof * sum(weights * _as_float(aweights)) / total
+        product = dot(centered * weights, centered.T)
+    result = product / scale
+    # np.cov of a single variable is a 0-d array.
+    return result[0, 0] if data._static_shape[0] == 1 else result
 
 
 def largest(*args):
@@ -385,6 +550,29 @@ def shape_padright(t, n_ones=1):
 
 def shape_padaxis(t, axis):
     return _core.expand_dims(t, axis)
+
+
+def addbroadcast(x, *axes):
+    """x with the given axes declared of size 1 (broadcastable); checked when the graph runs."""
+    return _core.addbroadcast(as_tensor_variable(x), [int(a) for a in axes])
+
+
+def unbroadcast(x, *axes):
+    """x with the given size-1 axes made ordinary (no longer broadcastable)."""
+    return _core.unbroadcast(as_tensor_variable(x), [int(a) for a in axes])
+
+
+def patternbroadcast(x, broadcastable):
+    """x with every axis's broadcastability set by the pattern (True: size 1, checked when it runs)."""
+    return _core.patternbroadcast(as_tensor_variable(x), [bool(b) for b in broadcastable])
+
+
+def specify_shape(x, shape):
+    """x with its shape declared (constants enter the static type); checked when the graph runs."""
+    x = as_tensor_variable(x)
+    if isinstance(shape, _core.Variable):
+        shape = [shape[i] for i in range(x.ndim)]
+    return _core.specify_shape(x, list(shape))
 
 
 def expand_dims(a, axis):
@@ -650,6 +838,109 @@ def diag(v, k=0):
 
 def trace(a, offset=0):
     return _core.trace(a, offset)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    """An N x M matrix with ones at and below the k-th diagonal (j <= i + k) and zeros elsewhere."""
+    rows, cols = arange(N), arange(N if M is None else M)
+    return cast(ge(shape_padright(rows) + k, cols), normalize_dtype(dtype))
+
+
+def tril(m, k=0):
+    """m with the elements above the k-th diagonal of its last two axes zeroed, as np.tril."""
+    m = as_tensor_variable(m)
+    return switch(tri(m.shape[-2], m.shape[-1], k, "bool"), m, zeros_like(m))
+
+
+def triu(m, k=0):
+    """m with the elements below the k-th diagonal of its last two axes zeroed, as np.triu."""
+    m = as_tensor_variable(m)
+    return switch(tri(m.shape[-2], m.shape[-1], k - 1, "bool"), zeros_like(m), m)
+
+
+def stacklists(arg):
+    """Nested lists of tensors stacked into one tensor: stacklists([[a, b], [c, d]]) has shape (2, 2) + a.shape."""
+    if isinstance(arg, (list, tuple)):
+        return stack([stacklists(item) for item in arg])
+    return arg
+
+
+class _NdGrid:
+    """mgrid[0:5, 0:3] (dense: each grid has the full shape) or ogrid[...] (open: each grid varies along one
+    axis and has size 1 on the others); Theano returns the grids as a list of tensors."""
+
+    def __init__(self, sparse):
+        self.sparse = sparse
+
+    def __getitem__(self, slices):
+        slices = slices if isinstance(slices, tuple) else (slices,)
+        ndim = len(slices)
+        ranges = []
+        for j, piece in enumerate(slices):
+            if not isinstance(piece, slice) or isinstance(piece.step, complex):
+                raise NotImplementedError("mgrid/ogrid take slices with real steps, e.g. mgrid[0:5, 0:3]")
+            start, step = (0 if piece.start is None else piece.start), (1 if piece.step is None else piece.step)
+            values = arange(start, piece.stop, step)
+            ranges.append(dimshuffle(values, ["x"] * j + [0] + ["x"] * (ndim - 1 - j)))
+        if self.sparse:
+            return ranges
+        # Each dense grid is its range times ones of the other ranges' shapes, which broadcasts it out.
+        return [functools.reduce(mul, [r if j == i else ones_like(r) for j, r in enumerate(ranges)])
+                if ndim > 1 else ranges[0] for i in range(ndim)]
+
+
+mgrid = _NdGrid(sparse=False)
+ogrid = _NdGrid(sparse=True)
+
+
+def choose(a, choices, out=None, mode="raise"):
+    """np.choose: choices[a[i]][i] for each index i, with a and each choice broadcast together. choices is
+    a list of tensors or a tensor whose first axis enumerates them; mode 'raise', 'wrap' (a mod n) or
+    'clip' (a clipped to [0, n - 1])."""
+    if out is not None:
+        raise TypeError("choose: out is not supported, use the returned value")
+    a = as_tensor_variable(a)
+    if isinstance(choices, (list, tuple)):
+        # NumPy broadcasts the choices against each other; stack needs one shape.
+        choices = [as_tensor_variable(c) for c in choices]
+        rank = builtins.max(c.ndim for c in choices)
+        choices = [shape_padleft(c, rank - c.ndim) for c in choices]
+        common = functools.reduce(add, [zeros_like(c) for c in choices]) if len(choices) > 1 else None
+        choices = stack([c if common is None else c + cast(common, c.dtype) for c in choices])
+    else:
+        choices = as_tensor_variable(choices)
+    n = choices.shape[0]
+    if mode == "wrap":
+        a = mod(a, n)
+    elif mode == "clip":
+        a = clip(a, 0, n - 1)
+    elif mode != "raise":
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    ndim = builtins.max(a.ndim, choices.ndim - 1)
+    a = shape_padleft(a, ndim - a.ndim)
+    choices = choices.dimshuffle(0, *(["x"] * (ndim + 1 - choices.ndim)), *range(1, choices.ndim))
+    a = a + zeros_like(choices[0], dtype=a.dtype)
+    choices = choices + zeros_like(a, dtype=choices.dtype)
+    return take_along_axis(choices, shape_padleft(a), 0)[0]
+
+
+def inverse_permutation(perm):
+    """The inverse of each permutation along the last axis: out[perm[i]] = i."""
+    perm = as_tensor_variable(perm)
+    return cast(argsort(perm, axis=-1), perm.dtype)
+
+
+def permute_row_elements(x, y, inverse=0):
+    """Each row (last axis) of x reordered by the permutation in the matching row of y: out[..., i] =
+    x[..., y[..., i]], or with inverse out[..., y[..., i]] = x[..., i]. The leading axes of x and y
+    broadcast, so one permutation can reorder every row, or one row be reordered by every permutation."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    # Broadcast the leading axes only: the other operand's first column, kept as an axis of size 1.
+    rows = x + zeros_like(shape_padright(y[..., 0]), dtype=x.dtype)
+    permutations = y + zeros_like(shape_padright(x[..., 0]), dtype=y.dtype)
+    if inverse:
+        permutations = inverse_permutation(permutations)
+    return take_along_axis(rows, permutations, -1)
 
 
 # What `from hypatia.tensor.basic import *` gives hypatia.tensor: the ops and constructors, not the modules

@@ -230,6 +230,24 @@ class ShapeOfComputedValue : public LocalRewriter {
   }
 };
 
+// shape(v) -> [shape_i(v, 0), ...]: each dimension is then known statically or read from the inputs v
+// was computed from, so v is not computed for its shape (Theano's shape feature).
+class ShapeAsDimensions : public LocalRewriter {
+ public:
+  std::string name() const override { return "shape_as_dimensions"; }
+  std::vector<std::string> tracks() const override { return {"shape"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable& value = node.input(0);
+    if (!is_shape(node.op()) || value.ndim() == 0) return {};
+    std::vector<Operand> dims;
+    for (int axis = 0; axis < value.ndim(); ++axis) {
+      const int64_t known = value.type().shape[axis];
+      dims.emplace_back(known != TensorType::kUnknown ? constant(static_cast<double>(known), DType::Int64) : shape_i(value, axis));
+    }
+    return {make_vector(dims)};
+  }
+};
+
 // -(-x) -> x.
 class DoubleNegation : public LocalRewriter {
  public:
@@ -332,6 +350,32 @@ class UselessSecond : public LocalRewriter {
   }
 };
 
+// second(e, c) reads e only for its shape (what the gradients of L1/L2 penalties produce: second(sqr(W),
+// c), second(abs(W), 0)): when e is elementwise and one of its inputs has e's type, that input gives the
+// shape; when e comes from another op, alloc(c, shape(e)) gives it, and shape_i of e is then read from
+// e's inputs (Theano's local_fill_sink / local_fill_to_alloc). Either way e is not computed for it.
+class ShapeOnlySecond : public LocalRewriter {
+ public:
+  std::string name() const override { return "shape_only_second"; }
+  std::vector<std::string> tracks() const override { return {"second"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable &shaped = node.input(0), &value = node.input(1);
+    std::shared_ptr<Apply> producer = shaped.owner();
+    if (!producer) return {};
+    if (dynamic_cast<const Elemwise*>(&producer->op())) {
+      for (const Variable& input : producer->inputs())
+        if (input.type() == shaped.type()) return {second(input, value)};
+      return {};
+    }
+    if (shaped.ndim() == 0 || value.ndim() > shaped.ndim() || shape_i_axis(producer->op()) >= 0) return {};
+    for (int64_t dim : value.type().shape)
+      if (dim != 1) return {};  // a value that is not a broadcast scalar may shape the result too
+    std::vector<Operand> shape;
+    for (int axis = 0; axis < shaped.ndim(); ++axis) shape.emplace_back(shape_i(shaped, axis));
+    return {alloc(value, shape)};
+  }
+};
+
 // A node whose inputs are all constants becomes constants.
 class FoldConstants : public LocalRewriter {
  public:
@@ -347,7 +391,8 @@ class FoldConstants : public LocalRewriter {
 
 int canonicalize(FunctionGraph& graph) {
   const RewriteSet& rewrites =
-      rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOfComputedValue,
+      rewrite_set<IdentityOperand, DoubleNegation, UselessCast, DimShuffleRewrites, UselessSecond, ShapeOnlySecond,
+                  ShapeOfComputedValue, ShapeAsDimensions,
                   LiftTransposeThroughElemwise, GatherConstants, IntegerSubtractionOfItself, UselessReshape,
                   ConstantBranch, FoldConstants>();
   return rewrite_to_equilibrium(graph, rewrites);

@@ -1,7 +1,9 @@
 """Neural-network ops (Theano's tensor.nnet)."""
 from ... import _core
 from ..._missing import CONV, module_getattr
-from ..basic import as_tensor_variable
+from ..basic import (alloc, arange, argmax, as_tensor_variable, cast, concatenate, dot, eq, exp, max,
+                     shape_padright, sum, zeros_like)
+from ..extra_ops import _sorted_unique
 import warnings
 
 sigmoid = _core.sigmoid
@@ -80,11 +82,93 @@ def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
     return _core.categorical_crossentropy(coding_dist, true_one_of_n)
 
 
+def softmax_graph(c):
+    """softmax written out as exp(c) / sum(exp(c)) over the last axis (Theano's unfused form)."""
+    e = exp(as_tensor_variable(c))
+    return e / sum(e, axis=-1, keepdims=True)
+
+
+def _matrix_and_bias(x, b, name):
+    x, b = as_tensor_variable(x), as_tensor_variable(b)
+    if x.ndim != 2 or b.ndim != 1:
+        raise TypeError(f"{name}: x must be a matrix and b a vector, got {x.type} and {b.type}")
+    return x, b
+
+
+def softmax_with_bias(x, b):
+    """softmax(x + b) of each row of the matrix x, b a vector added to every row."""
+    x, b = _matrix_and_bias(x, b, "softmax_with_bias")
+    return _core.softmax(x + b, -1)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
+    """(nll, sm, am) for the rows of x + b: sm their softmax, nll[i] = -log(sm[i, y_idx[i]]) (computed from
+    log_softmax, stably) and am their argmax in y_idx's dtype."""
+    x, b = _matrix_and_bias(x, b, "crossentropy_softmax_argmax_1hot_with_bias")
+    y_idx = as_tensor_variable(y_idx)
+    if y_idx.ndim != 1 or not y_idx.dtype.startswith(("int", "uint")):
+        raise TypeError(f"crossentropy_softmax_1hot: y_idx must be an integer vector, got {y_idx.type}")
+    logits = x + b
+    nll = -_core.log_softmax(logits, -1)[arange(logits.shape[0]), y_idx]
+    return nll, _core.softmax(logits, -1), cast(argmax(logits, axis=-1), y_idx.dtype)
+
+
+def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
+    """(nll, softmax(x + b)) with nll[i] = -log softmax(x + b)[i, y_idx[i]]."""
+    return crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx)[:2]
+
+
+def crossentropy_softmax_1hot(x, y_idx):
+    """(nll, softmax(x)) with nll[i] = -log softmax(x)[i, y_idx[i]]."""
+    x = as_tensor_variable(x)
+    return crossentropy_softmax_1hot_with_bias(x, zeros_like(x[0, :]), y_idx)
+
+
+def crossentropy_softmax_max_and_argmax_1hot_with_bias(x, b, y_idx):
+    """(nll, softmax, max of each softmax row, its argmax)."""
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    return nll, sm, max(sm, axis=-1), argmax(sm, axis=-1)
+
+
+def crossentropy_softmax_max_and_argmax_1hot(x, y_idx):
+    x = as_tensor_variable(x)
+    return crossentropy_softmax_max_and_argmax_1hot_with_bias(x, zeros_like(x[0, :]), y_idx)
+
+
+def prepend_scalar_to_each_row(val, mat):
+    """The matrix mat with a first column of val (a scalar of mat's dtype; Python numbers are cast)."""
+    mat = as_tensor_variable(mat)
+    if isinstance(val, (int, float)):
+        val = cast(val, mat.dtype)
+    val = as_tensor_variable(val)
+    if val.ndim != 0 or val.dtype != mat.dtype:
+        raise TypeError(f"prepend_scalar_to_each_row: val must be a {mat.dtype} scalar, got {val.type}")
+    return concatenate([alloc(val, mat.shape[0], 1), mat], axis=1)
+
+
+def prepend_0_to_each_row(mat):
+    return prepend_scalar_to_each_row(0.0, mat)
+
+
+def prepend_1_to_each_row(mat):
+    return prepend_scalar_to_each_row(1.0, mat)
+
+
+def confusion_matrix(actual, pred):
+    """[conf_mat, order] as Theano: order holds the distinct values of actual and pred, sorted, and
+    conf_mat[i, j] (int64) counts the positions where actual is order[i] and pred is order[j]."""
+    actual, pred = as_tensor_variable(actual), as_tensor_variable(pred)
+    if actual.ndim != 1 or pred.ndim != 1:
+        raise ValueError(f"confusion_matrix: actual and pred must be vectors, got {actual.type} and {pred.type}")
+    order = _sorted_unique(concatenate([actual, pred]))
+    one_hot_actual = cast(eq(shape_padright(actual), order), "int64")
+    one_hot_pred = cast(eq(shape_padright(pred), order), "int64")
+    return [dot(one_hot_actual.T, one_hot_pred), order]
+
+
 __getattr__ = module_getattr(__name__, {
     "conv2d": CONV, "conv3d": CONV, "conv2d_transpose": CONV, "abstract_conv": CONV, "conv": CONV,
     "neighbours": CONV, "images2neibs": CONV, "batchnorm": "batch normalization is planned",
     "bn": "batch normalization is planned", "h_softmax": "hierarchical softmax is not planned",
-    "ctc": "CTC loss is not planned", "softmax_with_bias": "fused softmax with bias is not implemented; "
-    "use softmax(x + b)", "crossentropy_softmax_1hot": "use categorical_crossentropy(softmax(x), y)",
-    "crossentropy_softmax_argmax_1hot_with_bias": "use categorical_crossentropy(softmax(x + b), y) and argmax",
+    "ctc": "CTC loss is not planned",
 })
