@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 PYTHON := $(CURDIR)/.venv/bin/python
 
-.PHONY: all setup build demo test sanitize bench install clean
+.PHONY: all setup build demo test fuzz sanitize bench install clean
 
 all: build
 
@@ -23,6 +23,10 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Random graphs against NumPy until stopped (Ctrl-C); each new failure becomes a script in fuzz-failures/.
+fuzz: build
+	@PYTHONPATH=python:$(BUILD)/python HYPATIA_FLAGS=compiledir=$(CURDIR)/$(BUILD)/kernel_cache $(PYTHON) scripts/fuzz.py $(ARGS)
 
 # Every test under AddressSanitizer and UndefinedBehaviorSanitizer (Python's with their runtimes preloaded).
 sanitize: setup

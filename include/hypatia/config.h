@@ -12,7 +12,7 @@ struct Config {
   // The C++ compiler for generated kernels; empty when none is found, and then every function runs
   // on the precompiled kernels (with one warning).
   std::string cxx;
-  // Threads of generated kernels' parallel loops; 0 means one per core.
+  // Threads of generated kernels' parallel loops; 0 means one per core. Starts from OMP_NUM_THREADS.
   int openmp_threads = 0;
 };
 

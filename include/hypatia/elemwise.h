@@ -10,7 +10,8 @@ namespace hypatia {
   X(neg, 1) X(abs, 1) X(sign, 1) X(exp, 1) X(exp2, 1) X(log, 1) X(log2, 1) X(log10, 1)         \
   X(log1p, 1) X(expm1, 1) X(sqrt, 1) X(sqr, 1) X(reciprocal, 1) X(tanh, 1) X(sigmoid, 1)       \
   X(softplus, 1) X(sin, 1) X(cos, 1) X(tan, 1) X(arcsin, 1) X(arccos, 1) X(arctan, 1)          \
-  X(sinh, 1) X(cosh, 1) X(erf, 1) X(erfc, 1) X(floor, 1) X(ceil, 1) X(round, 1)                \
+  X(sinh, 1) X(cosh, 1) X(arcsinh, 1) X(arccosh, 1) X(arctanh, 1) X(erf, 1) X(erfc, 1)          \
+  X(floor, 1) X(ceil, 1) X(trunc, 1) X(round, 1)                                                \
   X(logical_not, 1) X(isnan, 1) X(isinf, 1)                                                   \
   X(add, 2) X(sub, 2) X(mul, 2) X(true_div, 2) X(int_div, 2) X(mod, 2) X(pow, 2)                \
   X(arctan2, 2) X(maximum, 2) X(minimum, 2) X(eq, 2) X(neq, 2) X(lt, 2) X(le, 2) X(gt, 2)      \
@@ -26,6 +27,8 @@ HYPATIA_FOR_EACH_ELEMWISE_FUNCTION(HYPATIA_DECLARE_UNARY)
 #undef HYPATIA_DECLARE_2
 
 Variable clip(const Operand& x, const Operand& low, const Operand& high);
+// Whether `op` works elementwise: one scalar op of the table broadcast over tensors, or a fused loop of them.
+bool is_elementwise(const Op& op);
 // where(cond, a, b): a where cond is true, else b. `switch_` is Theano's name for it.
 Variable where(const Operand& condition, const Operand& if_true, const Operand& if_false);
 inline Variable switch_(const Operand& c, const Operand& a, const Operand& b) { return where(c, a, b); }

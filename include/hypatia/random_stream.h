@@ -9,6 +9,9 @@
 
 namespace hypatia {
 
+// The Philox state ([key, counter], int64) the index-th draw of a stream seeded with `seed` starts from.
+Array initial_random_state(uint64_t seed, size_t index = 0);
+
 class RandomStream {
  public:
   explicit RandomStream(uint64_t seed = 0) : seed_(seed) {}

@@ -97,6 +97,7 @@ void init_graph(nb::module_& m) {
   nb::class_<Op>(m, "Op", "An operation: its name and parameters.")
       .def_prop_ro("name", &Op::name)
       .def_prop_ro("props", &Op::props)
+      .def_prop_ro("is_elementwise", [](const Op& op) { return is_elementwise(op); })
       .def("__str__", &Op::str)
       .def("__repr__", &Op::str)
       .def("__eq__", [](const Op& a, const Op& b) { return a.equals(b); })

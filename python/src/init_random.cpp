@@ -24,6 +24,8 @@ std::vector<Operand> to_shape(nb::handle size) {
 }  // namespace
 
 void init_random(nb::module_& m) {
+  m.def("initial_random_state", [](uint64_t seed, size_t index) { return to_numpy(initial_random_state(seed, index)); },
+        nb::arg("seed"), nb::arg("index") = 0);
   nb::class_<RandomStream>(m, "RandomStream")
       .def(nb::init<uint64_t>(), nb::arg("seed") = 0)
       .def("uniform", [](RandomStream& r, nb::handle size, nb::handle low, nb::handle high, nb::handle dtype) {

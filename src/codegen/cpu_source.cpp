@@ -23,6 +23,7 @@ bool is_transcendental(ScalarOpId id) {
     case ScalarOpId::log1p: case ScalarOpId::expm1: case ScalarOpId::tanh: case ScalarOpId::sigmoid:
     case ScalarOpId::softplus: case ScalarOpId::sin: case ScalarOpId::cos: case ScalarOpId::tan: case ScalarOpId::arcsin:
     case ScalarOpId::arccos: case ScalarOpId::arctan: case ScalarOpId::sinh: case ScalarOpId::cosh: case ScalarOpId::erf:
+    case ScalarOpId::arcsinh: case ScalarOpId::arccosh: case ScalarOpId::arctanh:
     case ScalarOpId::erfc: case ScalarOpId::pow: case ScalarOpId::arctan2: case ScalarOpId::sqrt: case ScalarOpId::true_div:
       return true;
     default: return false;
@@ -34,7 +35,7 @@ bool is_transcendental(ScalarOpId id) {
 const std::vector<std::string>& vectorizable_math_functions() {
   static const std::vector<std::string> names = {"exp",  "exp2", "log", "log2", "log10", "log1p", "expm1", "tanh",
                                                  "sin",  "cos",  "tan", "asin", "acos",  "atan",  "sinh",  "cosh",
-                                                 "erf",  "erfc", "pow", "atan2", "fmod"};
+                                                 "asinh", "acosh", "atanh", "erf",  "erfc", "pow", "atan2", "fmod"};
   return names;
 }
 

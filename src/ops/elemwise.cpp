@@ -5,6 +5,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ops/fused_elemwise.h"
 
 namespace hypatia {
 
@@ -208,6 +209,10 @@ Variable where(const Operand& condition, const Operand& if_true, const Operand& 
 }
 Variable second(const Operand& like, const Operand& value) { return elemwise({ScalarOpId::second}, {&like, &value}); }
 Variable true_divide(const Operand& x, const Operand& y) { return true_div(x, y); }
+
+bool is_elementwise(const Op& op) {
+  return dynamic_cast<const Elemwise*>(&op) || dynamic_cast<const FusedElemwise*>(&op);
+}
 
 Variable isclose(const Operand& x, const Operand& y, double rtol, double atol) {
   Variable a = x.as_variable(), b = y.as_weak_variable(a.dtype());

@@ -112,14 +112,14 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-Array initial_state(uint64_t seed, size_t index) {
+}  // namespace
+
+Array initial_random_state(uint64_t seed, size_t index) {
   return Array::from_vector<int64_t>({static_cast<int64_t>(mix(seed ^ mix(index))), 0});
 }
 
-}  // namespace
-
 SharedVariable RandomStream::new_state(std::source_location where) {
-  SharedVariable state = shared(initial_state(seed_, states_.size()), "random_state", false, where);
+  SharedVariable state = shared(initial_random_state(seed_, states_.size()), "random_state", false, where);
   states_.push_back(state);
   return state;
 }
@@ -163,7 +163,7 @@ Variable RandomStream::binomial(const std::vector<Operand>& shape, const Operand
 
 void RandomStream::seed(uint64_t seed) {
   seed_ = seed;
-  for (size_t i = 0; i < states_.size(); ++i) states_[i].set_value(initial_state(seed, i));
+  for (size_t i = 0; i < states_.size(); ++i) states_[i].set_value(initial_random_state(seed, i));
 }
 
 }  // namespace hypatia

@@ -108,9 +108,6 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
     state_types.push_back(state);
     for (int tap : info.taps) recurrent_args.push_back(placeholder(state, tap_name(initial, "output", k, tap)));
   }
-  // Nodes fn builds come after this marker: a random draw fn makes runs every step, one it only reads
-  // (drawn before the loop) does not.
-  const uint64_t first_step_node = placeholder(TensorType(DType::Int64, {}), "").node()->id;
   args = sequence_args;
   args.insert(args.end(), recurrent_args.begin(), recurrent_args.end());
   args.insert(args.end(), non_sequences.begin(), non_sequences.end());
@@ -141,26 +138,31 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   }
 
   // Shared variables fn updates (explicitly, or by their default updates, like random streams) are
-  // states carried from step to step; the loop returns their last value as an update.
+  // states carried from step to step; the loop returns their last value as an update. As in Theano, a
+  // random draw fn reads is drawn anew at every step, even one built before the loop, unless it was
+  // passed as a non-sequence (which freezes it for the whole loop).
   Updates updates = step.updates;
   {
+    std::unordered_set<const VariableNode*> frozen;
+    for (const Variable& v : non_sequences) frozen.insert(v.node());
     std::vector<Variable> reached = step.outputs;
     for (const auto& [shared, value] : updates) reached.push_back(value);
-    std::unordered_set<const VariableNode*> updated;
+    std::unordered_set<const VariableNode*> updated, seen;
     for (const auto& [shared, value] : updates) updated.insert(shared.node());
-    for (size_t scanned = 0; scanned < reached.size();) {  // default updates may read further states
-      std::vector<Variable> frontier(reached.begin() + scanned, reached.end());
-      scanned = reached.size();
-      for (const auto& node : toposort(frontier))
-        for (const Variable& input : node->inputs())
-          if (input.is_shared() && !updated.count(input.node()) && node->output(0).node()->id > first_step_node) {
-            SharedVariable shared(input);
-            if (Variable update = shared.default_update()) {
-              updated.insert(input.node());
-              updates.emplace_back(shared, update);
-              reached.push_back(update);
-            }
-          }
+    while (!reached.empty()) {  // default updates may read further states
+      const Variable v = reached.back();
+      reached.pop_back();
+      if (frozen.count(v.node()) || !seen.insert(v.node()).second) continue;
+      if (v.is_shared() && !updated.count(v.node())) {
+        SharedVariable shared(v);
+        if (Variable update = shared.default_update()) {
+          updated.insert(v.node());
+          updates.emplace_back(shared, update);
+          reached.push_back(update);
+        }
+      }
+      if (v.owner())
+        for (const Variable& input : v.owner()->inputs()) reached.push_back(input);
     }
   }
   std::vector<Variable> state_args;

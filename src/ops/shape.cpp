@@ -473,7 +473,10 @@ Variable flatten(const Operand& x, int ndim) {
                           x.where());
   std::vector<Operand> shape;
   for (int axis = 0; axis < ndim - 1; ++axis) shape.emplace_back(shape_i(input, axis), x.where());
-  shape.emplace_back(-1, x.where());
+  // The merged size as a product, not -1: with a 0 among the kept sizes -1 cannot be inferred.
+  Variable merged = constant(1.0, DType::Int64);
+  for (int axis = ndim - 1; axis < input.ndim(); ++axis) merged = merged * shape_i(input, axis);
+  shape.emplace_back(merged, x.where());
   return reshape(Operand(input, x.where()), shape);
 }
 

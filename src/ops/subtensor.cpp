@@ -488,9 +488,50 @@ std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::v
   if (is_float(value.dtype())) {
     std::vector<Variable> inputs = {g};
     inputs.insert(inputs.end(), indices.begin(), indices.end());
-    grads[1] = sum_to_value(apply_op1(std::make_shared<AdvancedSubtensor>(axes_, dims_first_), inputs), value);
+    Variable taken = apply_op1(std::make_shared<AdvancedSubtensor>(axes_, dims_first_), inputs);
+    if (set_) taken = taken * cast(last_writes(x, indices, taken.ndim()), taken.dtype());
+    grads[1] = sum_to_value(taken, value);
   }
   return grads;
+}
+
+// Where an assignment repeats a position, the last write stays (perform writes in index order): a
+// mask, placed as the index dimensions are in a result of `ndim` dimensions, that is true at the writes
+// that stay. The value's gradient counts only those, so x[[i, i]] = y gives y a gradient of one.
+Variable AdvancedIncSubtensor::last_writes(const Variable& x, const std::vector<Variable>& indices, int ndim) const {
+  int b_ndim = 0;
+  for (const Variable& index : indices) b_ndim = std::max(b_ndim, index.ndim());
+  Variable broadcast = constant(0.0, DType::Int64);  // the index arrays' broadcast shape, as zeros
+  for (const Variable& index : indices) {
+    std::vector<int> pattern(b_ndim - index.ndim(), kNewAxis);
+    for (int d = 0; d < index.ndim(); ++d) pattern.push_back(d);
+    broadcast = broadcast + zeros_like(dimshuffle(cast(index, DType::Int64), pattern));
+  }
+  std::vector<Operand> b_shape;
+  Variable count = constant(1.0, DType::Int64);
+  for (int d = 0; d < b_ndim; ++d) {
+    b_shape.emplace_back(shape_i(broadcast, d));
+    count = count * shape_i(broadcast, d);
+  }
+  const Variable order = b_ndim ? reshape(arange(count), b_shape) : arange(count)[{0}];
+  // Stamp each write's order into a table over the indexed axes; the stamp that stays is the last.
+  std::vector<Operand> table_shape;
+  std::vector<int> table_axes;
+  for (size_t k = 0; k < axes_.size(); ++k) {
+    table_shape.emplace_back(shape_i(x, axes_[k]));
+    table_axes.push_back(static_cast<int>(k));
+  }
+  std::vector<Variable> stamp_inputs = {full(table_shape, -1, DType::Int64), order};
+  stamp_inputs.insert(stamp_inputs.end(), indices.begin(), indices.end());
+  const Variable table = apply_op1(std::make_shared<AdvancedIncSubtensor>(table_axes, true), stamp_inputs);
+  std::vector<Variable> read_inputs = {table};
+  read_inputs.insert(read_inputs.end(), indices.begin(), indices.end());
+  const Variable stays = eq(apply_op1(std::make_shared<AdvancedSubtensor>(table_axes), read_inputs), order);
+  // The index dimensions sit at index_position of the axes left after the indexed ones are removed.
+  const int at = index_position(axes_, dims_first_);
+  std::vector<int> pattern;
+  for (int d = 0; d < ndim; ++d) pattern.push_back(d >= at && d < at + b_ndim ? d - at : kNewAxis);
+  return dimshuffle(stays, pattern);
 }
 
 std::vector<std::vector<Variable>> AdvancedIncSubtensor::infer_shape(const Apply&,

@@ -75,6 +75,7 @@ class AdvancedIncSubtensor : public Op {
   bool sets() const { return set_; }
 
  private:
+  Variable last_writes(const Variable& x, const std::vector<Variable>& indices, int ndim) const;
   std::vector<int> axes_;
   bool set_;
   bool dims_first_;

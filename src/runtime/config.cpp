@@ -62,6 +62,12 @@ Config& config() {
     auto* made = new Config();  // never destroyed: kernels may compile until exit
     made->compiledir = default_compiledir();
     made->cxx = find_compiler();
+    // OpenMP's own setting (its first entry: the outer level's threads), unless HYPATIA_FLAGS says otherwise.
+    if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
+      char* end = nullptr;
+      const long threads = std::strtol(omp, &end, 10);
+      if (end != omp && threads > 0) made->openmp_threads = static_cast<int>(threads);
+    }
     if (const char* flags = std::getenv("HYPATIA_FLAGS")) apply_flags(*made, flags);
     return made;
   }();

@@ -146,6 +146,9 @@ template <class T> inline T tan(T a) { return std::tan(a); }
 template <class T> inline T arcsin(T a) { return std::asin(a); }
 template <class T> inline T arccos(T a) { return std::acos(a); }
 template <class T> inline T arctan(T a) { return std::atan(a); }
+template <class T> inline T arcsinh(T a) { return std::asinh(a); }
+template <class T> inline T arccosh(T a) { return std::acosh(a); }
+template <class T> inline T arctanh(T a) { return std::atanh(a); }
 template <class T> inline T arctan2(T a, T b) { return std::atan2(a, b); }
 template <class T> inline T sinh(T a) { return std::sinh(a); }
 template <class T> inline T cosh(T a) { return std::cosh(a); }
@@ -153,6 +156,7 @@ template <class T> inline T erf(T a) { return std::erf(a); }
 template <class T> inline T erfc(T a) { return std::erfc(a); }
 template <class T> inline T floor(T a) { if constexpr (std::is_floating_point_v<T>) return std::floor(a); else return a; }
 template <class T> inline T ceil(T a) { if constexpr (std::is_floating_point_v<T>) return std::ceil(a); else return a; }
+template <class T> inline T trunc(T a) { if constexpr (std::is_floating_point_v<T>) return std::trunc(a); else return a; }
 // Half to even, like NumPy.
 template <class T> inline T round(T a) { if constexpr (std::is_floating_point_v<T>) return std::nearbyint(a); else return a; }
 

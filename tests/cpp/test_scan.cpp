@@ -149,11 +149,16 @@ TEST(Scan, SharedVariablesUpdatedInsideTheLoopAdvanceThroughItsUpdates) {
   EXPECT_EQ(first.shape(), (Shape{3, 2}));
   EXPECT_FALSE(first.index(0, 0).equals(first.index(0, 1)));
   EXPECT_FALSE(first.equals(second));
-  // A draw made before the loop is one value, read by every step.
+  // Theano's rule for a draw made before the loop: read by fn, it is drawn anew at every step; passed
+  // as a non-sequence, it is one value for the whole loop.
   Variable before = stream.uniform({2});
   ScanResult reads = scan([&](const std::vector<Variable>&) { return ScanStep(before * 1.0); }, {}, {OutputInfo()}, {}, three);
-  EXPECT_TRUE(reads.updates.empty());
-  Array same = function({}, {reads[0]})({})[0];
+  ASSERT_EQ(reads.updates.size(), 1u);
+  Array fresh = function({}, {reads[0]}, reads.updates)({})[0];
+  EXPECT_FALSE(fresh.index(0, 0).equals(fresh.index(0, 2)));
+  ScanResult frozen = scan([&](const std::vector<Variable>& a) { return ScanStep(a[0] * 1.0); }, {}, {OutputInfo()}, {before}, three);
+  EXPECT_TRUE(frozen.updates.empty());
+  Array same = function({}, {frozen[0]})({})[0];
   EXPECT_TRUE(same.index(0, 0).equals(same.index(0, 2)));
 }
 

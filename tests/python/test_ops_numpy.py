@@ -131,6 +131,10 @@ UNARY = {
     "cosh": (np.cosh, (-3, 3), "float", ALL),
     "erf": (_via_float64(math.erf), (-2, 2), "float", ALL),
     "erfc": (_via_float64(math.erfc), (-2, 2), "float", ALL),
+    "arcsinh": (np.arcsinh, (-3, 3), "float", ALL),
+    "arccosh": (np.arccosh, (1, 5), "float", ALL),
+    "arctanh": (np.arctanh, (-0.9, 0.9), "float", ALL),
+    "trunc": (np.trunc, (-5, 5), "float", ALL),
     # Theano's rule (upgrade_to_float_no_complex): floor and ceil of integers are floats.
     "floor": (np.floor, (-5, 5), "float", ALL),
     "ceil": (np.ceil, (-5, 5), "float", ALL),
@@ -154,7 +158,7 @@ def unary_numpy_differs(op, dtype):
     if op in ("sqr", "round") and dtype == "bool":
         return True
     # NumPy 2's floor and ceil keep integer dtypes; Theano 1.0 (and Hypatia) upgrade them to float.
-    if op in ("floor", "ceil") and dtype not in FLOATS:
+    if op in ("floor", "ceil", "trunc") and dtype not in FLOATS:
         return True
     # np.reciprocal on integers is integer division 1 // x; Hypatia's reciprocal is a float op (Theano's inv).
     return op == "reciprocal" and dtype not in FLOATS

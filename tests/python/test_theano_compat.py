@@ -289,3 +289,89 @@ def test_rop_keeps_its_wrt_in_the_graph_as_in_the_tutorial():
     JV = theano.Rop(T.dot(x, W), W, V)
     f = theano.function([W, V, x], JV)
     np.testing.assert_array_equal(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2, 2])
+
+
+# ---- found by the differential fuzzer (tests/python/test_fuzz.py) ----
+
+def test_flatten_with_an_empty_kept_dimension():
+    x = T.tensor3("x")
+    assert theano.function([x], T.flatten(x, 3))(np.zeros((3, 0, 2))).shape == (3, 0, 2)
+    assert theano.function([x], T.flatten(x, 2))(np.zeros((0, 2, 2))).shape == (0, 4)
+
+
+def test_a_float32_product_minus_a_float64_vector_compiles():
+    x, y, z = T.fmatrix("x"), T.fvector("y"), T.dvector("z")
+    out = theano.function([x, y, z], T.dot(x, y) - z)(np.ones((2, 2), "float32"), np.ones(2, "float32"), np.ones(2))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [1, 1])
+
+
+def test_set_subtensor_value_gradient_counts_each_position_once():
+    # The last write to a repeated position stays (as in NumPy), so only it reaches the cost: d/dy of
+    # sum([y]) is 1, and for x[[0, 1, 0]] = y weighted by [1, 10, 100] the gradient is [0, 10, 1] (by hand).
+    # (Theano 1.0 counts repeated writes once each; Hypatia follows the derivative.)
+    x, y, v = T.dvector("x"), T.dscalar("y"), T.dvector("v")
+    assert theano.function([x, y], T.grad(T.sum(T.set_subtensor(x[[-1, -1]], y)), y))(np.ones(1), 0.5) == 1
+    cost = T.sum(T.set_subtensor(x[[0, 1, 0]], v) * np.array([1.0, 10.0, 100.0]))
+    np.testing.assert_array_equal(theano.function([x, v], T.grad(cost, v))(np.zeros(3), np.zeros(3)), [0, 10, 1])
+    m, t = T.dmatrix("m"), T.tensor3("t")
+    cost = T.sum(T.set_subtensor(t[[0, 0], :, [1, 1]], m) * np.arange(8.0).reshape(2, 2, 2))
+    np.testing.assert_array_equal(theano.function([t, m], T.grad(cost, m))(np.zeros((2, 2, 2)), np.zeros((2, 2))),
+                                  [[0, 0], [1, 3]])
+
+
+def test_a_draw_made_before_scan_is_redrawn_at_each_step_unless_a_non_sequence():
+    # Theano's scan documentation: a random variable used inside fn is updated through the loop; pass it
+    # as a non-sequence to keep one value for every step.
+    srng = RandomStreams(seed=5)
+    noise = srng.uniform((3,))
+    fresh, updates = theano.scan(lambda: noise * 1.0, n_steps=4)
+    rows = theano.function([], fresh, updates=updates)()
+    assert len({tuple(r) for r in rows}) == 4
+    frozen, updates = theano.scan(lambda d: d * 1.0, non_sequences=[noise], n_steps=4)
+    rows = theano.function([], frozen, updates=updates)()
+    assert len({tuple(r) for r in rows}) == 1
+
+
+# ---- the environment ----
+
+def _run_python(code, **env):
+    import os
+    import subprocess
+    import sys
+    environment = dict(os.environ, **env)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_profile_flag_prints_the_summary_at_exit():
+    code = ("import numpy as np, hypatia as theano, hypatia.tensor as T\n"
+            "x = T.dvector('x'); f = theano.function([x], T.exp(x) * 2, name='doubled')\n"
+            "f(np.ones(3)); print('ran')")
+    result = _run_python(code, THEANO_FLAGS="profile=True")
+    assert result.returncode == 0 and result.stdout.strip() == "ran", result.stderr
+    assert "Function profiling" in result.stderr and "doubled" in result.stderr, result.stderr
+
+
+def test_omp_num_threads_sets_the_kernel_threads():
+    code = "import hypatia as theano; print(theano.config.openmp_threads)"
+    assert _run_python(code, OMP_NUM_THREADS="1").stdout.strip() == "1"
+    assert _run_python(code, OMP_NUM_THREADS="3", HYPATIA_FLAGS="openmp_threads=2").stdout.strip() == "2"
+
+
+def test_random_state_can_be_read_seeded_and_restored_as_in_the_tutorial():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u)
+    state = rv_u.rng.get_value().get_state()
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state)
+    rv_u.rng.set_value(rng, borrow=True)
+    np.testing.assert_array_equal(f(), v1)
+    rng.seed(89234)
+    rv_u.rng.set_value(rng)
+    first = f()
+    rng.seed(89234)
+    rv_u.rng.set_value(rng)
+    np.testing.assert_array_equal(f(), first)
+    assert [pair[0] for pair in srng.updates()] == [pair[0] for pair in srng.state_updates]

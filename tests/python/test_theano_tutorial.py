@@ -250,8 +250,6 @@ def test_random_numbers_no_default_updates():
     assert_array_equal(g_val0, g_val1)
 
 
-@bug("rv_u.rng holds Philox state (an int64 vector), not a NumPy RandomState, so the tutorial's "
-     "`rv_u.rng.get_value(borrow=True).seed(...)` raises AttributeError (srng.seed() is the way to reseed)")
 def test_seeding_streams_through_rng():
     srng, rv_u, rv_n = _brief_example()
     f = function([], rv_u)
@@ -276,8 +274,6 @@ def test_seeding_streams_with_srng_seed():
     assert_array_equal(g(), n0)
 
 
-@bug("rv_u.rng holds Philox state, not a NumPy RandomState, so the tutorial's "
-     "`rv_u.rng.get_value().get_state()` / `rng.set_state(...)` way to replay a stream does not run")
 def test_sharing_streams_between_functions():
     srng, rv_u, rv_n = _brief_example()
     f = function([], rv_u)
@@ -818,8 +814,6 @@ def test_gpu_is_not_implemented():
         theano.config.device = saved
 
 
-@bug("the GPU chapter's check script (run on the CPU it prints 'Used the cpu') needs tensor.Elemwise to test "
-     "the ops of f.maker.fgraph.toposort(); it raises AttributeError")
 def test_gpu_check_script():
     from hypatia import config, shared, tensor
     vlen = 10 * 30 * 768  # 10 x #cores x # threads per core

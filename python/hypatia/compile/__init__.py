@@ -1,4 +1,5 @@
 """function(), shared(), In, Out and modes (Theano's theano.compile)."""
+import atexit
 import numbers
 import sys
 import types
@@ -138,6 +139,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                        no_default_updates, profiling)
     f.name = name
     f.profile = ProfileStats(f) if profiling else None
+    if profiling and profile is None:  # profiling asked for by config.profile: summarized at exit, as Theano did
+        _PROFILED_AT_EXIT.append(f)
     f.inputs = specs
     f.outputs = output_vars
     # What copy() needs to compile the function again.
@@ -162,6 +165,18 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, br
     # How set_value converts new values (Theano's strict and allow_downcast).
     variable._strict, variable._allow_downcast = strict, allow_downcast
     return variable
+
+
+# Functions profiled because config.profile (THEANO_FLAGS=profile=True) was on; their summaries print
+# to stderr when the process exits (so they live until then, as Theano's profiles did).
+_PROFILED_AT_EXIT = []
+
+
+@atexit.register
+def _print_profiles_at_exit():
+    for f in _PROFILED_AT_EXIT:
+        print(f"Function profiling\n==================\n  Message: {f.name or 'function'}", file=sys.stderr)
+        f.profile.summary(file=sys.stderr)
 
 
 class ProfileStats:
@@ -258,4 +273,5 @@ _core.Function.maker = property(_function_maker)
 _core.Function.__reduce__ = _refuse_pickle
 
 
+from .monitormode import MonitorMode  # noqa: E402,F401
 from . import io, mode as _mode_module, sharedvalue  # noqa: E402,F401  (theano.compile.mode etc. after one import)

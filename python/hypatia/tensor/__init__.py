@@ -1,5 +1,7 @@
 """hypatia.tensor: symbolic tensors and their ops (Theano's theano.tensor)."""
-from .. import _missing
+import builtins
+
+from .. import _core, _missing
 from . import var as _var  # noqa: F401  (adds Theano's methods to Variable)
 from .basic import *  # noqa: F401,F403
 from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum, max, min, any, all,  # noqa: F401
@@ -9,6 +11,23 @@ from . import nnet, extra_ops, shared_randomstreams, xlogx  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .nnet import sigmoid, softplus, softmax, relu  # noqa: F401
 from ..gradient import grad, disconnected_grad, zero_grad, verify_grad, Rop, Lop, jacobian, hessian  # noqa: F401
+
+class _OpKind(builtins.type):  # `type` here is the submodule tensor.type
+    """isinstance(op, tensor.Elemwise) asks the op what it is: Hypatia's ops are C++ objects, not
+    subclasses of these Python classes."""
+
+    def __instancecheck__(cls, op):
+        return isinstance(op, _core.Op) and cls._matches(op)
+
+
+class Elemwise(metaclass=_OpKind):
+    """Theano's Elemwise, for isinstance checks on f.maker.fgraph.toposort()'s ops: one scalar op broadcast
+    over tensors, or a fused loop of them."""
+
+    @staticmethod
+    def _matches(op):
+        return op.is_elementwise
+
 
 TensorVariable = Variable
 TensorConstant = Variable

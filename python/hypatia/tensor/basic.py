@@ -148,7 +148,8 @@ def _export(name, fn, doc=None):
 
 _UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sqr",
           "reciprocal", "tanh", "sigmoid", "softplus", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-          "sinh", "cosh", "erf", "erfc", "floor", "ceil", "round", "logical_not", "isnan", "isinf"]
+          "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "floor", "ceil", "trunc", "round",
+          "logical_not", "isnan", "isinf"]
 _BINARY = ["sub", "true_div", "int_div", "mod", "pow", "arctan2", "maximum", "minimum", "eq", "neq", "lt",
            "le", "gt", "ge"]
 for _name in _UNARY + _BINARY:
@@ -284,60 +285,12 @@ def round(a, mode=None):  # replaces the plain export of _core.round above, addi
     raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
 
 
-def trunc(a):
-    """Rounds toward zero; integers give floats (Theano's rule, as for floor and ceil)."""
-    a = _as_float(a)
-    return sign(a) * floor(abs(a))
-
-
 def deg2rad(x):
     return _as_float(x) * (np.pi / 180)
 
 
 def rad2deg(x):
     return _as_float(x) * (180 / np.pi)
-
-
-# Above this magnitude sqrt(x*x + 1) rounds to |x| in float64, and x*x could overflow: asinh(x) = log(2|x|).
-_HUGE_FOR_ASINH = 2.0 ** 28
-
-
-def _odd(of_nonnegative, x):
-    """An odd function from its formula for x >= 0: f(x) = -f(-x) below 0, so the formula only meets x >= 0.
-    A switch rather than sign(x) * f(|x|), whose zero gradient of sign would make the derivative 0 at 0."""
-    return switch(lt(x, 0), -of_nonnegative(-x), of_nonnegative(x))
-
-
-_LOG_2 = float(np.log(2.0))  # a Python float, so float32 inputs stay float32
-
-
-def _log_of_huge(a):
-    """log(2a) for a beyond _HUGE_FOR_ASINH. maximum keeps log's input away from 0 where the branch is not
-    taken, so its zeroed gradient does not become 0 * inf = nan."""
-    return log(maximum(a, _HUGE_FOR_ASINH)) + _LOG_2
-
-
-def _arcsinh_of_nonnegative(a):
-    moderate = log1p(a + sqr(a) / (1 + sqrt(1 + sqr(a))))
-    return switch(gt(a, _HUGE_FOR_ASINH), _log_of_huge(a), moderate)
-
-
-def arcsinh(x):
-    """The inverse hyperbolic sine, accurate near 0 (log1p) and for huge |x| (no overflow of x*x)."""
-    return _odd(_arcsinh_of_nonnegative, _as_float(x))
-
-
-def arccosh(x):
-    """The inverse hyperbolic cosine (nan below 1), accurate near 1: log1p(t + sqrt(t (t + 2))), t = x - 1."""
-    x = _as_float(x)
-    t = x - 1
-    return switch(gt(x, _HUGE_FOR_ASINH), _log_of_huge(x), log1p(t + sqrt(t * (t + 2))))
-
-
-def arctanh(x):
-    """The inverse hyperbolic tangent: log1p(2x / (1 - x)) / 2 for x >= 0, accurate near 0 and 1 (nan beyond
-    +-1)."""
-    return _odd(lambda a: 0.5 * log1p(2 * a / (1 - a)), _as_float(x))
 
 
 def divmod(x, y):

@@ -1,6 +1,8 @@
 """Theano's RandomStreams: symbolic random draws whose state advances with each call of a function."""
 import numbers
 
+import numpy as np
+
 from .. import _core
 from .._missing import missing
 from .type import normalize_dtype
@@ -23,6 +25,54 @@ def _sample_size(size, *parameters):
         padded = t.dimshuffle(*(["x"] * (ndim - t.ndim) + list(range(t.ndim))))
         combined = zeros_like(padded) if combined is None else combined + zeros_like(padded)
     return [combined.shape[i] for i in range(ndim)]
+
+
+class RandomState:
+    """The state of one random draw, with NumPy RandomState's seed / get_state / set_state (what
+    Theano's rv.rng.get_value() returned). Hypatia's generator is Philox: the state is a key and a
+    counter, and get_state() returns ('philox', key, counter)."""
+
+    def __init__(self, state):
+        self._state = np.array(state, dtype=np.int64).reshape(2)
+
+    def seed(self, seed=None):
+        """Restarts the draw as the first draw of a stream built with `seed` would start."""
+        self._state = np.asarray(_core.initial_random_state(0 if seed is None else int(seed), 0), dtype=np.int64)
+
+    def get_state(self):
+        return ("philox", int(self._state[0]), int(self._state[1]))
+
+    def set_state(self, state):
+        if len(state) != 3 or state[0] != "philox":
+            raise ValueError(f"RandomState.set_state: expected ('philox', key, counter) from get_state(), got {state!r}")
+        self._state = np.array(state[1:], dtype=np.int64)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._state if dtype is None else self._state.astype(dtype)
+
+    def __repr__(self):
+        return f"RandomState(key={self._state[0]}, counter={self._state[1]})"
+
+
+class RandomStateVariable:
+    """rv.rng: the shared state of the draw rv, as Theano exposed it. get_value() gives a RandomState;
+    set_value() takes one back (or the raw [key, counter] array)."""
+
+    def __init__(self, state):
+        self.state = state  # the shared variable the draw reads and advances
+
+    def get_value(self, borrow=False):
+        return RandomState(self.state.get_value())
+
+    def set_value(self, value, borrow=False):
+        self.state.set_value(np.asarray(value, dtype=np.int64).reshape(2))
+
+    @property
+    def default_update(self):
+        return self.state.default_update
+
+    def __repr__(self):
+        return f"RandomStateVariable({self.state})"
 
 
 class RandomStreams:
@@ -51,6 +101,10 @@ class RandomStreams:
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
         p = p if prob is None else prob
         return self._stream.binomial(_sample_size(size, n, p), n, p, normalize_dtype(dtype))
+
+    def updates(self):
+        """(state, update) pairs of every draw, for function(updates=...), as Theano's updates()."""
+        return list(self.state_updates)
 
     random_integers = missing("RandomStreams.random_integers", "draw uniform() and floor() it")
     choice = missing("RandomStreams.choice", "random choice is not implemented")

@@ -81,10 +81,13 @@ _RANDOM_OPS = ("uniform", "normal", "binomial")
 
 @_property("rng")
 def _rng(self):
-    """For a random draw: the shared variable holding its generator's state (Theano's rv.rng)."""
+    """For a random draw: its generator's state (Theano's rv.rng), whose get_value() is a RandomState with
+    seed / get_state / set_state."""
+    from .shared_randomstreams import RandomStateVariable
+
     for node in _core.toposort([self]):
         if node.op.name in _RANDOM_OPS and isinstance(node.inputs[0], SharedVariable):
-            return node.inputs[0]
+            return RandomStateVariable(node.inputs[0])
     raise AttributeError(f"{self} is not a random draw: it has no rng")
 
 
@@ -170,7 +173,14 @@ def _copy(self, name=None):
 
 @_method("nonzero")
 def _nonzero(self, return_matrix=False):
-    raise NotImplementedError("nonzero (data-dependent output shapes) is not implemented")
+    from .extra_ops import nonzero  # extra_ops imports this module's package first
+    return nonzero(self, return_matrix)
+
+
+@_method("nonzero_values")
+def _nonzero_values(self):
+    from .extra_ops import nonzero_values
+    return nonzero_values(self)
 
 
 @_method("__deepcopy__")

@@ -86,7 +86,8 @@ class DotToGemm : public LocalRewriter {
         broadcasts = broadcasts || (z.type().shape[axis] == 1 && out.type().shape[axis] != 1);
       if (broadcasts) continue;
       auto product = scaled_product(graph, term, node);
-      if (!product) continue;
+      // GEMM works in one dtype: a float32 product added to a float64 z is upcast first, and stays so.
+      if (!product || product->dot->output(0).dtype() != out.dtype()) continue;
       const DType dtype = out.dtype();
       Variable alpha = product->scale ? product->scale : constant(1.0, dtype);
       Variable beta = constant(1.0, dtype);
