@@ -188,6 +188,9 @@ class Op {
   // False when no gradient ever flows from the outputs to the inputs (disconnected_grad): grad then
   // treats them as unrelated rather than as connected with a zero gradient.
   virtual bool gradient_connected() const { return true; }
+  // The op and its parameters in Hypatia's saved format (ir/serialize.h: an OpWriter with the op's tag);
+  // ops that cannot be saved (the fused loops rewrites make) throw ValueError.
+  virtual std::string save() const;
   // [input][output]: whether the output depends on the input at all (Theano's connection_pattern), for
   // ops where some do not (a loop's output its step never computes from an initial state). Empty: all do.
   virtual std::vector<std::vector<bool>> connection_pattern(const Apply&) const { return {}; }

@@ -17,5 +17,6 @@
 #include "hypatia/random_stream.h"
 #include "hypatia/reduce.h"
 #include "hypatia/scan.h"
+#include "hypatia/serialize.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"

@@ -58,6 +58,12 @@ def grad_scale(x, multiplier):
     return held + multiplier * (x - held)
 
 
+def grad_clip(x, lower_bound, upper_bound):
+    """x in the forward pass; the gradient flowing back through it is clipped elementwise to
+    [lower_bound, upper_bound] (numbers, lower_bound <= upper_bound)."""
+    return _core.grad_clip(x, float(lower_bound), float(upper_bound))
+
+
 class numeric_grad:
     """The gradient of f (a function of NumPy arrays returning a scalar) at pt by one-sided finite
     differences: gf[i] = (f(pt + eps e_i) - f(pt)) / eps, with eps chosen from the inputs' dtypes
@@ -202,7 +208,5 @@ def hessian_vector_product(cost, wrt, p, **grad_kwargs):
 
 __getattr__ = module_getattr(__name__, {
     "subgraph_grad": "subgraph_grad is not implemented",
-    # A composition of graph ops passes back a gradient linear in the incoming one; clipping is not linear.
-    "grad_clip": "grad_clip needs an op with its own gradient (clipping the incoming gradient), which is planned",
     "undefined_grad": "undefined (null) gradients are not implemented; use disconnected_grad",
 })

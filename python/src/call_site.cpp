@@ -14,13 +14,13 @@ std::string& library_directory() {
   return *directory;
 }
 
+}  // namespace
+
 // File names live as long as the nodes that point at them: for good, like C++'s __FILE__ strings.
-const char* intern(std::string_view file) {
+const char* intern_file_name(std::string_view file) {
   static auto* names = new std::unordered_set<std::string>();
   return names->emplace(file).first->c_str();
 }
-
-}  // namespace
 
 void set_library_directory(std::string directory) { library_directory() = std::move(directory); }
 
@@ -40,7 +40,7 @@ CodeLocation user_code_location() {
     }
     std::string_view name(file, static_cast<size_t>(length));
     if (library.empty() || !name.starts_with(library)) {
-      CodeLocation where(intern(name), static_cast<uint32_t>(PyFrame_GetLineNumber(frame)));
+      CodeLocation where(intern_file_name(name), static_cast<uint32_t>(PyFrame_GetLineNumber(frame)));
       Py_DECREF(frame);
       return where;
     }

@@ -197,6 +197,17 @@ void init_graph(nb::module_& m) {
   m.def("as_variable", [](nb::handle value) { return to_variable(value); }, kUserLine);
   m.def("toposort", [](const std::vector<Variable>& outputs) { return toposort(outputs); },
         "The Apply nodes computing `outputs`, each after those it reads.");
+  // Pickling (python/hypatia/_pickling.py) saves each node's op in Hypatia's format and applies it again.
+  m.def("save_op", [](const Op& op) {
+    const std::string bytes = save_op(op);
+    return nb::bytes(bytes.data(), bytes.size());
+  });
+  m.def("load_op", [](nb::bytes data) { return std::const_pointer_cast<Op>(load_op(std::string(data.c_str(), data.size()))); });
+  m.def("apply_op", [](std::shared_ptr<Op> op, const std::vector<Variable>& inputs, const std::string& file, uint32_t line) {
+    return apply_op(std::move(op), inputs, CodeLocation(intern_file_name(file), line));
+  });
+  m.def("location", [](const Variable& v) { return std::make_pair(std::string(v.where().file), v.where().line); });
+  m.def("node_location", [](const Apply& node) { return std::make_pair(std::string(node.where().file), node.where().line); });
   m.def("clone_replace", [](const std::vector<Variable>& outputs,
                             const std::vector<std::pair<Variable, Variable>>& replace) {
     return clone_replace(outputs, replace);

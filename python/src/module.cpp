@@ -31,4 +31,5 @@ NB_MODULE(_core, m) {
   init_printing(m);
   init_random(m);
   init_control(m);
+  init_search(m);
 }

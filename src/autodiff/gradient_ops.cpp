@@ -1,12 +1,18 @@
 // Identity ops that only change what flows back: disconnected_grad and zero_grad.
 #include "hypatia/grad.h"
 #include "hypatia/shape_ops.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
 
 class GradientBarrier : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("gradient_barrier");
+    out.flag(zero_);
+    return out.bytes();
+  }
   explicit GradientBarrier(bool zero) : zero_(zero) {}
   std::string name() const override { return zero_ ? "zero_grad" : "disconnected_grad"; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -37,4 +43,7 @@ Variable disconnected_grad(const Operand& x) {
 }
 Variable zero_grad(const Operand& x) { return apply_op1(std::make_shared<GradientBarrier>(true), {x.as_variable()}, x.where()); }
 
+void register_gradient_loaders(OpLoaders& loaders) {
+  loaders["gradient_barrier"] = [](OpReader& in) -> OpPtr { return std::make_shared<GradientBarrier>(in.flag()); };
+}
 }  // namespace hypatia

@@ -209,6 +209,11 @@ std::string Op::str() const {
   return p.empty() ? name() : name() + "{" + p + "}";
 }
 
+std::string Op::save() const {
+  throw ValueError("[save] " + str() + " cannot be saved (it is made by rewrites while compiling; save the graph "
+                   "as built)");
+}
+
 std::vector<Variable> Op::grad(const Apply& node, const std::vector<Variable>&) const {
   rethrow_with_location(TypeError("[grad] " + str() + " is not differentiable"), node.where());
 }

@@ -4,12 +4,19 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/reduce.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
 
 class ArgReduce : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("arg_reduce");
+    out.flag(is_max_);
+    out.integer(axis_);
+    return out.bytes();
+  }
   ArgReduce(bool is_max, int axis) : is_max_(is_max), axis_(axis) {}
   std::string name() const override { return is_max_ ? "argmax" : "argmin"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -92,4 +99,10 @@ Variable arg_reduce(bool is_max, const Operand& x, std::optional<int> axis, bool
 Variable argmax(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(true, x, axis, keepdims); }
 Variable argmin(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(false, x, axis, keepdims); }
 
+void register_arg_reduce_loaders(OpLoaders& loaders) {
+  loaders["arg_reduce"] = [](OpReader& in) -> OpPtr {
+    const bool is_max = in.flag();
+    return std::make_shared<ArgReduce>(is_max, static_cast<int>(in.integer_in(-1, 64, "an axis")));
+  };
+}
 }  // namespace hypatia

@@ -10,6 +10,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "scalar/scalar_math.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -468,4 +469,13 @@ Variable tensordot(const Operand& x, const Operand& y, int n) {
   return tensordot(x, y, axes_x, axes_y);
 }
 
+std::string Dot::save() const { return OpWriter("dot").bytes(); }
+std::string BatchedMatmul::save() const { return OpWriter("matmul").bytes(); }
+std::string Gemm::save() const { return OpWriter("gemm").bytes(); }
+
+void register_blas_loaders(OpLoaders& loaders) {
+  loaders["dot"] = [](OpReader&) -> OpPtr { return std::make_shared<Dot>(); };
+  loaders["matmul"] = [](OpReader&) -> OpPtr { return std::make_shared<BatchedMatmul>(); };
+  loaders["gemm"] = [](OpReader&) -> OpPtr { return std::make_shared<Gemm>(); };
+}
 }  // namespace hypatia

@@ -9,6 +9,7 @@ class Dot : public Op {
  public:
   std::string name() const override { return "dot"; }
   HYPATIA_OP_METHODS
+  std::string save() const override;
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 };
 
@@ -17,6 +18,7 @@ class BatchedMatmul : public Op {
  public:
   std::string name() const override { return "matmul"; }
   HYPATIA_OP_METHODS
+  std::string save() const override;
 };
 
 // beta * z + alpha * (x @ y) for matrices of one float dtype, alpha and beta scalars (BLAS's GEMM).
@@ -25,6 +27,7 @@ class Gemm : public Op {
  public:
   std::string name() const override { return "gemm"; }
   HYPATIA_OP_METHODS
+  std::string save() const override;
 };
 
 // Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.

@@ -3,6 +3,7 @@
 #include "hypatia/extra_ops.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -42,6 +43,11 @@ struct DiagonalSpec {
 
 class ExtractDiagonal : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("extract_diagonal");
+    out.integers({spec_.offset, spec_.axis1, spec_.axis2});
+    return out.bytes();
+  }
   explicit ExtractDiagonal(DiagonalSpec spec) : spec_(spec) {}
   std::string name() const override { return "diagonal"; }
   std::string props() const override { return spec_.str(); }
@@ -69,6 +75,11 @@ class ExtractDiagonal : public Op {
 // x with `values` added along the diagonal (values shaped like diagonal(x)).
 class IncDiagonal : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("inc_diagonal");
+    out.integers({spec_.offset, spec_.axis1, spec_.axis2});
+    return out.bytes();
+  }
   explicit IncDiagonal(DiagonalSpec spec) : spec_(spec) {}
   std::string name() const override { return "inc_diagonal"; }
   std::string props() const override { return spec_.str(); }
@@ -132,4 +143,13 @@ Variable trace(const Operand& x, int offset) {
   return sum(Operand(diagonal(x, offset), x.where()), -1);
 }
 
+void register_diagonal_loaders(OpLoaders& loaders) {
+  auto spec = [](OpReader& in) {
+    const std::vector<int> values = in.integers();
+    if (values.size() != 3) in.damaged("a diagonal needs an offset and two axes");
+    return DiagonalSpec{values[0], values[1], values[2]};
+  };
+  loaders["extract_diagonal"] = [spec](OpReader& in) -> OpPtr { return std::make_shared<ExtractDiagonal>(spec(in)); };
+  loaders["inc_diagonal"] = [spec](OpReader& in) -> OpPtr { return std::make_shared<IncDiagonal>(spec(in)); };
+}
 }  // namespace hypatia

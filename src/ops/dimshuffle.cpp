@@ -5,6 +5,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/op_support.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -139,4 +140,13 @@ Variable squeeze(const Operand& x, const std::vector<int>& axes) {
   });
 }
 
+std::string DimShuffle::save() const {
+  OpWriter out("dimshuffle");
+  out.integers(pattern_);
+  return out.bytes();
+}
+
+void register_dimshuffle_loaders(OpLoaders& loaders) {
+  loaders["dimshuffle"] = [](OpReader& in) -> OpPtr { return std::make_shared<DimShuffle>(in.integers()); };
+}
 }  // namespace hypatia

@@ -14,6 +14,7 @@ class DimShuffle : public Op {
   std::string name() const override { return "dimshuffle"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 

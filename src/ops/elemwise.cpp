@@ -6,6 +6,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/fused_elemwise.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -249,4 +250,29 @@ Variable operator|(const Operand& x, const Operand& y) { return bitwise_or(x, y)
 Variable operator^(const Operand& x, const Operand& y) { return bitwise_xor(x, y); }
 Variable operator~(const Operand& x) { return invert(x); }
 
+// ---- Saving ----
+
+std::string Elemwise::save() const {
+  OpWriter out("elemwise");
+  out.text(name());  // by name: the table's order may change between versions
+  out.dtype(scalar_op_.cast_to);
+  return out.bytes();
+}
+
+void register_elemwise_loaders(OpLoaders& loaders) {
+  loaders["elemwise"] = [](OpReader& in) -> OpPtr {
+    const std::string name = in.text();
+    ScalarOp op{ScalarOpId::add, in.dtype()};
+    bool found = false;
+#define HYPATIA_SCALAR_OP(id_, ...)  \
+    if (!found && name == #id_) {    \
+      op.id = ScalarOpId::id_;       \
+      found = true;                  \
+    }
+#include "scalar/scalar_ops.def"
+#undef HYPATIA_SCALAR_OP
+    if (!found) in.damaged("no elementwise op is called '" + name + "'");
+    return std::make_shared<Elemwise>(op);
+  };
+}
 }  // namespace hypatia

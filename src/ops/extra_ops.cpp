@@ -7,6 +7,7 @@
 #include "hypatia/extra_ops.h"
 #include "hypatia/shape_ops.h"
 #include "ops/reduce.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -39,6 +40,12 @@ template <class T, class Fn> Array along_axis(const Array& x, int axis, DType dt
 
 class CumOp : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("cumulative");
+    out.integer(axis_);
+    out.flag(product_);
+    return out.bytes();
+  }
   CumOp(int axis, bool product) : axis_(axis), product_(product) {}
   std::string name() const override { return product_ ? "cumprod" : "cumsum"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -83,6 +90,11 @@ class CumOp : public Op {
 
 class ArgSort : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("argsort");
+    out.integer(axis_);
+    return out.bytes();
+  }
   explicit ArgSort(int axis) : axis_(axis) {}
   std::string name() const override { return "argsort"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -147,6 +159,11 @@ template <class Visit> void for_each_along_axis(const Array& x, const Array& ind
 
 class TakeAlongAxis : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("take_along_axis");
+    out.integer(axis_);
+    return out.bytes();
+  }
   explicit TakeAlongAxis(int axis) : axis_(axis) {}
   std::string name() const override { return "take_along_axis"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -172,6 +189,11 @@ class TakeAlongAxis : public Op {
 // x with values added at the positions take_along_axis(x, indices) reads (repeats accumulate).
 class IncAlongAxis : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("inc_along_axis");
+    out.integer(axis_);
+    return out.bytes();
+  }
   explicit IncAlongAxis(int axis) : axis_(axis) {}
   std::string name() const override { return "inc_along_axis"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -251,4 +273,14 @@ Variable sort(const Operand& x, int axis) {
   return take_along_axis(x, Operand(argsort(x, axis), x.where()), axis);
 }
 
+void register_extra_loaders(OpLoaders& loaders) {
+  auto axis = [](OpReader& in) { return static_cast<int>(in.integer_in(0, 64, "an axis")); };
+  loaders["cumulative"] = [axis](OpReader& in) -> OpPtr {
+    const int a = axis(in);
+    return std::make_shared<CumOp>(a, in.flag());
+  };
+  loaders["argsort"] = [axis](OpReader& in) -> OpPtr { return std::make_shared<ArgSort>(axis(in)); };
+  loaders["take_along_axis"] = [axis](OpReader& in) -> OpPtr { return std::make_shared<TakeAlongAxis>(axis(in)); };
+  loaders["inc_along_axis"] = [axis](OpReader& in) -> OpPtr { return std::make_shared<IncAlongAxis>(axis(in)); };
+}
 }  // namespace hypatia

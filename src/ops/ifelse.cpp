@@ -5,6 +5,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/ifelse.h"
 #include "hypatia/shape_ops.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -123,4 +124,15 @@ Variable ifelse(const Operand& condition, const Operand& then_branch, const Oper
   return ifelse(condition, std::vector<Variable>{then_value}, std::vector<Variable>{else_value}, where).at(0);
 }
 
+std::string IfElse::save() const {
+  OpWriter out("if_else");
+  out.integer(num_outputs_);
+  return out.bytes();
+}
+
+void register_ifelse_loaders(OpLoaders& loaders) {
+  loaders["if_else"] = [](OpReader& in) -> OpPtr {
+    return std::make_shared<IfElse>(static_cast<int>(in.integer_in(1, 1 << 20, "a number of outputs")));
+  };
+}
 }  // namespace hypatia

@@ -13,6 +13,7 @@ class IfElse : public Op {
   std::string props() const override { return "n=" + std::to_string(num_outputs_); }
   ViewMap view_map() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
 
  private:
   int num_outputs_;

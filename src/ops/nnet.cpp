@@ -8,6 +8,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/elemwise.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -202,4 +203,25 @@ Variable binary_crossentropy(const Operand& predictions, const Operand& targets)
   return -(t * log(p) + (1.0 - t) * log1p(-p));
 }
 
+std::string Softmax::save() const {
+  OpWriter out("softmax");
+  out.integer(axis_);
+  out.flag(log_);
+  return out.bytes();
+}
+std::string CrossentropyCategorical1Hot::save() const {
+  OpWriter out("crossentropy_categorical_1hot");
+  out.flag(from_logits_);
+  return out.bytes();
+}
+
+void register_nnet_loaders(OpLoaders& loaders) {
+  loaders["softmax"] = [](OpReader& in) -> OpPtr {
+    const int axis = static_cast<int>(in.integer_in(0, 64, "an axis"));
+    return std::make_shared<Softmax>(axis, in.flag());
+  };
+  loaders["crossentropy_categorical_1hot"] = [](OpReader& in) -> OpPtr {
+    return std::make_shared<CrossentropyCategorical1Hot>(in.flag());
+  };
+}
 }  // namespace hypatia

@@ -11,6 +11,7 @@ class Softmax : public Op {
   std::string name() const override { return log_ ? "log_softmax" : "softmax"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   HYPATIA_OP_METHODS
+  std::string save() const override;
   int axis() const { return axis_; }
   bool log() const { return log_; }
 
@@ -31,6 +32,7 @@ class CrossentropyCategorical1Hot : public Op {
   }
   bool from_logits() const { return from_logits_; }
   HYPATIA_OP_METHODS
+  std::string save() const override;
 
  private:
   bool from_logits_;

@@ -9,6 +9,7 @@
 #include "hypatia/random.h"
 #include "hypatia/random_stream.h"
 #include "ops/op_support.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -17,6 +18,13 @@ enum class Distribution { Uniform, Normal, Binomial };
 
 class RandomVariable : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("random");
+    out.integer(static_cast<int64_t>(distribution_));
+    out.dtype(dtype_);
+    out.integer(ndim_);
+    return out.bytes();
+  }
   RandomVariable(Distribution distribution, DType dtype, int ndim) : distribution_(distribution), dtype_(dtype), ndim_(ndim) {}
   std::string name() const override {
     return distribution_ == Distribution::Uniform ? "uniform" : distribution_ == Distribution::Normal ? "normal" : "binomial";
@@ -166,4 +174,11 @@ void RandomStream::seed(uint64_t seed) {
   for (size_t i = 0; i < states_.size(); ++i) states_[i].set_value(initial_random_state(seed, i));
 }
 
+void register_random_loaders(OpLoaders& loaders) {
+  loaders["random"] = [](OpReader& in) -> OpPtr {
+    const auto distribution = static_cast<Distribution>(in.integer_in(0, static_cast<int64_t>(Distribution::Binomial), "a distribution"));
+    const DType dtype = in.dtype();
+    return std::make_shared<RandomVariable>(distribution, dtype, static_cast<int>(in.integer_in(0, 64, "a number of dimensions")));
+  };
+}
 }  // namespace hypatia

@@ -8,6 +8,7 @@
 #include "hypatia/shape_ops.h"
 #include "ops/op_support.h"
 #include "scalar/scalar_math.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -290,4 +291,22 @@ Variable allclose(const Operand& x, const Operand& y, double rtol, double atol) 
   return all(Operand(isclose(x, y, rtol, atol), x.where()));
 }
 
+std::string Reduce::save() const {
+  OpWriter out("reduce");
+  out.integer(static_cast<int64_t>(kind_));
+  out.integers(axes_);
+  out.flag(initial_.has_value());
+  out.real(initial_.value_or(0.0));
+  return out.bytes();
+}
+
+void register_reduce_loaders(OpLoaders& loaders) {
+  loaders["reduce"] = [](OpReader& in) -> OpPtr {
+    const auto kind = static_cast<ReduceKind>(in.integer_in(0, static_cast<int64_t>(ReduceKind::All), "a reduction kind"));
+    std::vector<int> axes = in.integers();
+    const bool has_initial = in.flag();
+    const double initial = in.real();
+    return std::make_shared<Reduce>(kind, axes, has_initial ? std::optional<double>(initial) : std::nullopt);
+  };
+}
 }  // namespace hypatia

@@ -24,6 +24,7 @@ class Reduce : public Op {
   std::string name() const override;
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 
  private:

@@ -11,6 +11,7 @@
 #include "hypatia/shape_ops.h"
 
 #include "ops/op_support.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -389,4 +390,44 @@ std::vector<std::vector<Variable>> Scan::infer_shape(const Apply& node,
   return shapes;
 }
 
+// ---- Saving ----
+
+std::string Scan::save() const {
+  OpWriter out("scan");
+  out.text(layout_.name);
+  out.integer(static_cast<int64_t>(layout_.sequence_taps.size()));
+  for (const auto& taps : layout_.sequence_taps) out.integers(taps);
+  out.integer(static_cast<int64_t>(layout_.recurrent_taps.size()));
+  for (const auto& taps : layout_.recurrent_taps) out.integers(taps);
+  out.integer(static_cast<int64_t>(layout_.keep.size()));
+  for (int64_t k : layout_.keep) out.integer(k);
+  out.integer(layout_.num_plain);
+  out.integer(layout_.num_non_sequences);
+  out.integer(layout_.truncate_gradient);
+  out.graph(inner_inputs_, inner_outputs_);
+  return out.bytes();
+}
+
+void register_scan_loaders(OpLoaders& loaders) {
+  loaders["scan"] = [](OpReader& in) -> OpPtr {
+    ScanLayout layout;
+    layout.name = in.text();
+    auto tap_lists = [&](std::vector<std::vector<int>>& lists) {
+      const int64_t count = in.integer_in(0, 1 << 20, "a number of tap lists");
+      for (int64_t i = 0; i < count; ++i) lists.push_back(in.integers());
+    };
+    tap_lists(layout.sequence_taps);
+    tap_lists(layout.recurrent_taps);
+    const int64_t kept = in.integer_in(0, 1 << 20, "a number of kept buffers");
+    for (int64_t i = 0; i < kept; ++i) layout.keep.push_back(in.integer_in(0, INT64_MAX, "a kept row count"));
+    layout.num_plain = static_cast<int>(in.integer_in(0, 1 << 20, "a number of outputs"));
+    layout.num_non_sequences = static_cast<int>(in.integer_in(0, 1 << 20, "a number of non-sequences"));
+    layout.truncate_gradient = static_cast<int>(in.integer_in(-1, INT32_MAX, "truncate_gradient"));
+    auto [inner_inputs, inner_outputs] = in.graph();
+    if (static_cast<int>(inner_inputs.size()) != layout.num_sequence_taps() + layout.num_recurrent_taps() + layout.num_non_sequences ||
+        static_cast<int>(inner_outputs.size()) != layout.num_recurrent() + layout.num_plain)
+      in.damaged("the loop's inner graph does not fit its layout");
+    return std::make_shared<Scan>(std::move(inner_inputs), std::move(inner_outputs), std::move(layout));
+  };
+}
 }  // namespace hypatia

@@ -56,6 +56,7 @@ class Scan : public Op {
   // An output depends on an outer input when its step reads it, directly or through a state that does
   // (so a loop whose step never reads an initial state is not connected to it, as in Theano).
   std::vector<std::vector<bool>> connection_pattern(const Apply& node) const override;
+  std::string save() const override;  // the layout and the inner graph
   HYPATIA_OP_METHODS
 
  private:

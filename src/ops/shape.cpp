@@ -8,6 +8,7 @@
 #include "hypatia/subtensor.h"
 #include "ops/op_support.h"
 #include "ops/shape_query.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -33,6 +34,11 @@ std::vector<Variable> dimensions(const std::vector<Operand>& shape, const char* 
 
 class MakeVector : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("make_vector");
+    out.dtype(dtype_);
+    return out.bytes();
+  }
   explicit MakeVector(DType dtype) : dtype_(dtype) {}
   std::string name() const override { return "make_vector"; }
   std::string props() const override { return std::string(dtype_name(dtype_)); }
@@ -64,6 +70,11 @@ class MakeVector : public Op {
 
 class Reshape : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("reshape");
+    out.integer(ndim_);
+    return out.bytes();
+  }
   explicit Reshape(int ndim) : ndim_(ndim) {}
   std::string name() const override { return "reshape"; }
   std::string props() const override { return "ndim=" + std::to_string(ndim_); }
@@ -145,6 +156,12 @@ class Reshape : public Op {
 
 class Split : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("split");
+    out.integer(axis_);
+    out.integer(pieces_);
+    return out.bytes();
+  }
   Split(int axis, int pieces) : axis_(axis), pieces_(pieces) {}
   std::string name() const override { return "split"; }
   std::string props() const override { return "axis=" + std::to_string(axis_) + ", pieces=" + std::to_string(pieces_); }
@@ -217,6 +234,11 @@ class Split : public Op {
 
 class Join : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("join");
+    out.integer(axis_);
+    return out.bytes();
+  }
   explicit Join(int axis) : axis_(axis) {}
   std::string name() const override { return "join"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
@@ -291,6 +313,7 @@ class Join : public Op {
 
 class Alloc : public Op {
  public:
+  std::string save() const override { return OpWriter("alloc").bytes(); }
   std::string name() const override { return "alloc"; }
   // Inputs: value, then one int scalar per output dimension.
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -349,6 +372,11 @@ class Alloc : public Op {
 
 class ARange : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("arange");
+    out.dtype(dtype_);
+    return out.bytes();
+  }
   explicit ARange(DType dtype) : dtype_(dtype) {}
   std::string name() const override { return "arange"; }
   std::string props() const override { return std::string(dtype_name(dtype_)); }
@@ -411,6 +439,12 @@ class ARange : public Op {
 
 class Eye : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("eye");
+    out.integer(k_);
+    out.dtype(dtype_);
+    return out.bytes();
+  }
   Eye(int k, DType dtype) : k_(k), dtype_(dtype) {}
   std::string name() const override { return "eye"; }
   std::string props() const override { return "k=" + std::to_string(k_) + ", " + std::string(dtype_name(dtype_)); }
@@ -641,4 +675,21 @@ Variable repeat(const Operand& x, int64_t repeats, std::optional<int> axis) {
   });
 }
 
+void register_shape_loaders(OpLoaders& loaders) {
+  loaders["make_vector"] = [](OpReader& in) -> OpPtr { return std::make_shared<MakeVector>(in.dtype()); };
+  loaders["reshape"] = [](OpReader& in) -> OpPtr {
+    return std::make_shared<Reshape>(static_cast<int>(in.integer_in(0, 64, "a number of dimensions")));
+  };
+  loaders["split"] = [](OpReader& in) -> OpPtr {
+    const int axis = static_cast<int>(in.integer_in(0, 64, "an axis"));
+    return std::make_shared<Split>(axis, static_cast<int>(in.integer_in(0, 1 << 20, "a number of pieces")));
+  };
+  loaders["join"] = [](OpReader& in) -> OpPtr { return std::make_shared<Join>(static_cast<int>(in.integer_in(0, 64, "an axis"))); };
+  loaders["alloc"] = [](OpReader&) -> OpPtr { return std::make_shared<Alloc>(); };
+  loaders["arange"] = [](OpReader& in) -> OpPtr { return std::make_shared<ARange>(in.dtype()); };
+  loaders["eye"] = [](OpReader& in) -> OpPtr {
+    const int k = static_cast<int>(in.integer_in(INT32_MIN, INT32_MAX, "a diagonal offset"));
+    return std::make_shared<Eye>(k, in.dtype());
+  };
+}
 }  // namespace hypatia

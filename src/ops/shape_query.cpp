@@ -2,12 +2,14 @@
 #include "ops/shape_query.h"
 
 #include "hypatia/shape_ops.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
 
 class ShapeOp : public Op {
  public:
+  std::string save() const override { return OpWriter("shape").bytes(); }
   std::string name() const override { return "shape"; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     return {TensorType(DType::Int64, {inputs.at(0).ndim()})};
@@ -23,6 +25,11 @@ class ShapeOp : public Op {
 
 class ShapeIOp : public Op {
  public:
+  std::string save() const override {
+    OpWriter out("shape_i");
+    out.integer(axis_);
+    return out.bytes();
+  }
   explicit ShapeIOp(int axis) : axis_(axis) {}
   std::string name() const override { return "shape_i"; }
   std::string props() const override { return std::to_string(axis_); }
@@ -64,4 +71,8 @@ Variable shape_i(const Operand& x, int axis) {
   return apply_op1(std::make_shared<ShapeIOp>(resolved), {input}, x.where());
 }
 
+void register_shape_query_loaders(OpLoaders& loaders) {
+  loaders["shape"] = [](OpReader&) -> OpPtr { return std::make_shared<ShapeOp>(); };
+  loaders["shape_i"] = [](OpReader& in) -> OpPtr { return std::make_shared<ShapeIOp>(static_cast<int>(in.integer_in(0, 64, "an axis"))); };
+}
 }  // namespace hypatia

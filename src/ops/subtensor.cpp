@@ -7,6 +7,7 @@
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ops/op_support.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 namespace {
@@ -799,4 +800,63 @@ SliceIndex slice(std::optional<Operand> start, std::optional<Operand> stop, std:
   return SliceIndex{std::move(start), std::move(stop), std::move(step)};
 }
 
+// ---- Saving ----
+
+namespace {
+void write_entries(OpWriter& out, const std::vector<BasicIndex>& entries) {
+  std::vector<int> flags;
+  for (const BasicIndex& e : entries) flags.push_back(e.is_integer | e.has_start << 1 | e.has_stop << 2 | e.has_step << 3);
+  out.integers(flags);
+}
+std::vector<BasicIndex> read_entries(OpReader& in) {
+  std::vector<BasicIndex> entries;
+  for (int flags : in.integers()) {
+    if (flags < 0 || flags > 15) in.damaged("an index entry's flags " + std::to_string(flags));
+    entries.push_back(BasicIndex{(flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0});
+  }
+  return entries;
+}
+}  // namespace
+
+std::string Subtensor::save() const {
+  OpWriter out("subtensor");
+  write_entries(out, entries_);
+  return out.bytes();
+}
+std::string IncSubtensor::save() const {
+  OpWriter out("inc_subtensor");
+  write_entries(out, entries_);
+  out.flag(set_);
+  return out.bytes();
+}
+std::string AdvancedSubtensor::save() const {
+  OpWriter out("take");
+  out.integers(axes_);
+  out.flag(dims_first_);
+  return out.bytes();
+}
+std::string AdvancedIncSubtensor::save() const {
+  OpWriter out("inc_take");
+  out.integers(axes_);
+  out.flag(set_);
+  out.flag(dims_first_);
+  return out.bytes();
+}
+
+void register_subtensor_loaders(OpLoaders& loaders) {
+  loaders["subtensor"] = [](OpReader& in) -> OpPtr { return std::make_shared<Subtensor>(read_entries(in)); };
+  loaders["inc_subtensor"] = [](OpReader& in) -> OpPtr {
+    auto entries = read_entries(in);
+    return std::make_shared<IncSubtensor>(entries, in.flag());
+  };
+  loaders["take"] = [](OpReader& in) -> OpPtr {
+    auto axes = in.integers();
+    return std::make_shared<AdvancedSubtensor>(axes, in.flag());
+  };
+  loaders["inc_take"] = [](OpReader& in) -> OpPtr {
+    auto axes = in.integers();
+    const bool set = in.flag();
+    return std::make_shared<AdvancedIncSubtensor>(axes, set, in.flag());
+  };
+}
 }  // namespace hypatia

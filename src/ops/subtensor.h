@@ -23,6 +23,7 @@ class Subtensor : public Op {
   std::string name() const override { return "subtensor"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   const std::vector<BasicIndex>& entries() const { return entries_; }
@@ -38,6 +39,7 @@ class IncSubtensor : public Op {
   std::string name() const override { return set_ ? "set_subtensor" : "inc_subtensor"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   bool sets() const { return set_; }  // assigns (set_subtensor) rather than adds
 
  private:
@@ -56,6 +58,7 @@ class AdvancedSubtensor : public Op {
   std::string name() const override { return "take"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   const std::vector<int>& axes() const { return axes_; }
   bool dims_first() const { return dims_first_; }
 
@@ -72,6 +75,7 @@ class AdvancedIncSubtensor : public Op {
   std::string name() const override { return set_ ? "set_take" : "inc_take"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   bool sets() const { return set_; }
 
  private:

@@ -6,6 +6,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "ops/op_support.h"
+#include "ir/serialize.h"
 
 namespace hypatia {
 
@@ -163,4 +164,24 @@ Variable specify_shape(const Operand& x, const std::vector<Operand>& shape) {
   });
 }
 
+// ---- Saving ----
+
+std::string Rebroadcast::save() const {
+  OpWriter out("rebroadcast");
+  out.integers(std::vector<int>(pattern_.begin(), pattern_.end()));
+  return out.bytes();
+}
+std::string SpecifyShape::save() const { return OpWriter("specify_shape").bytes(); }
+
+void register_type_assertion_loaders(OpLoaders& loaders) {
+  loaders["rebroadcast"] = [](OpReader& in) -> OpPtr {
+    std::vector<int8_t> pattern;
+    for (int v : in.integers()) {
+      if (v < -1 || v > 1) in.damaged("a broadcast pattern entry " + std::to_string(v));
+      pattern.push_back(static_cast<int8_t>(v));
+    }
+    return std::make_shared<Rebroadcast>(pattern);
+  };
+  loaders["specify_shape"] = [](OpReader&) -> OpPtr { return std::make_shared<SpecifyShape>(); };
+}
 }  // namespace hypatia

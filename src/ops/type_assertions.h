@@ -16,6 +16,7 @@ class Rebroadcast : public Op {
   std::string name() const override { return "rebroadcast"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
+  std::string save() const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
   const std::vector<int8_t>& pattern() const { return pattern_; }
@@ -29,6 +30,7 @@ class SpecifyShape : public Op {
  public:
   std::string name() const override { return "specify_shape"; }
   HYPATIA_OP_METHODS
+  std::string save() const override;
   ViewMap view_map() const override { return {{0, 0}}; }
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 };

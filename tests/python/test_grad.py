@@ -69,7 +69,8 @@ _UNARY_POINTS = {
     "abs": away(3, 4), "sign": away(3, 4), "log": P(3, 4), "log2": P(3, 4), "log10": P(3, 4),
     "log1p": U(3, 4, lo=-0.5, hi=1.0), "sqrt": P(3, 4), "reciprocal": away(3, 4), "arcsin": U(3, 4, lo=-0.9, hi=0.9),
     "arccos": U(3, 4, lo=-0.9, hi=0.9), "tan": U(3, 4), "floor": off_steps(3, 4), "ceil": off_steps(3, 4),
-    "round": off_steps(3, 4),
+    "round": off_steps(3, 4), "arccosh": U(3, 4, lo=1.2, hi=4.0), "arctanh": U(3, 4, lo=-0.9, hi=0.9),
+    "trunc": off_steps(3, 4),
 }
 # Ops with a bool input or output: their gradient is zero (disconnected), as are finite differences.
 _UNARY_NOT_FLOAT = {"logical_not": lambda x: T.logical_not(T.gt(x, 0)), "isnan": T.isnan, "isinf": T.isinf}
@@ -317,8 +318,6 @@ ALL_CASES = (UNARY_CASES + BINARY_CASES + ELEMWISE_CASES + REDUCTION_CASES + SHA
 KNOWN_BUGS = {
     "cumprod-with-a-zero": "LIMITATION (as PyTensor): the gradient of cumprod is NaN at inputs holding a 0 "
                            "(it divides by x); prod handles zeros",
-    "set_subtensor-int-array-repeats": "LIMITATION (as Theano): set_subtensor(x[[0, 0]], y): the overwritten "
-                                       "value y[0] gets gradient gz[0] (finite differences: 0)",
 }
 
 

@@ -6,7 +6,7 @@ import types
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _pickling
 from ..configparser import config
 
 _MODES = ("FAST_RUN", "FAST_COMPILE", "UNOPTIMIZED")
@@ -197,11 +197,6 @@ def _function_debugprint(self, file=None):
     return self._debugprint()
 
 
-def _refuse_pickle(self):
-    raise NotImplementedError("pickling compiled functions is not implemented; pickle the shared variables and "
-                              "compile the function again")
-
-
 def _function_copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
     """Theano's Function.copy: the same function compiled again, reading and updating the same shared
     variables; swap ({shared: other shared}) makes it use (and update) other ones, delete_updates drops
@@ -270,7 +265,7 @@ _core.Function.copy = _function_copy
 _core.Function.__copy__ = _function_shallow_copy
 _core.Function.__deepcopy__ = _function_deepcopy
 _core.Function.maker = property(_function_maker)
-_core.Function.__reduce__ = _refuse_pickle
+_core.Function.__reduce__ = _pickling.reduce_function  # compiled again when loaded
 
 
 from .monitormode import MonitorMode  # noqa: E402,F401

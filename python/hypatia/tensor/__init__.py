@@ -9,6 +9,8 @@ from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum,
 from .type import TensorType  # noqa: F401
 from . import nnet, extra_ops, shared_randomstreams, xlogx  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
+from .extra_ops import (topk, argtopk, topk_and_argtopk, nonzero, flatnonzero, nonzero_values,  # noqa: F401
+                        unravel_index, ravel_multi_index)
 from .nnet import sigmoid, softplus, softmax, relu  # noqa: F401
 from ..gradient import grad, disconnected_grad, zero_grad, verify_grad, Rop, Lop, jacobian, hessian  # noqa: F401
 
@@ -40,7 +42,6 @@ def _table():
     table.update({name: linalg for name in ("nlinalg", "slinalg", "linalg", "inv_matrix", "det", "matrix_inverse",
                                             "eigh", "cholesky", "solve", "qr", "svd")})
     table.update({name: cplx for name in ("complex", "real_", "imag", "angle", "complex_from_polar")})
-    table.update({name: "data-dependent output shapes are not implemented" for name in ("nonzero", "flatnonzero")})
     table.update({name: f"the {what} function is not implemented" for name, what in
                   (("psi", "digamma"), ("gamma", "gamma"), ("gammaln", "log-gamma"), ("erfinv", "erfinv"),
                    ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})

@@ -3,7 +3,7 @@ import types
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _pickling
 from . import basic
 from .type import TensorType
 
@@ -173,7 +173,7 @@ def _copy(self, name=None):
 
 @_method("nonzero")
 def _nonzero(self, return_matrix=False):
-    from .extra_ops import nonzero  # extra_ops imports this module's package first
+    from .extra_ops import nonzero  # imported here: extra_ops loads after this module
     return nonzero(self, return_matrix)
 
 
@@ -243,22 +243,12 @@ def _shared_deepcopy(self, memo):
     return result
 
 
-def _shared_reduce(self):
-    # A pickled shared variable is its value, name and static shape; it loads as a new variable.
-    return _shared_from_pickle, (self._get_value(False), self.name, self._static_shape)
-
-
 def _shared_from_pickle(value, name, shape):
     return _core.shared(value, name or "", True, list(shape))
 
 
-def _refuse_pickle(self):
-    raise NotImplementedError(f"pickling symbolic graphs is not implemented ({self}); pickle shared variables "
-                              "or their values (get_value()) and rebuild the graph")
-
-
 SharedVariable.get_value = _shared_get_value
 SharedVariable.set_value = _shared_set_value
-SharedVariable.__reduce__ = _shared_reduce
+SharedVariable.__reduce__ = _pickling.reduce_variable  # its value, and its graph's sharing kept
 SharedVariable.__deepcopy__ = _shared_deepcopy
-Variable.__reduce__ = _refuse_pickle
+Variable.__reduce__ = _pickling.reduce_variable
