@@ -188,6 +188,8 @@ class Op {
   // False when no gradient ever flows from the outputs to the inputs (disconnected_grad): grad then
   // treats them as unrelated rather than as connected with a zero gradient.
   virtual bool gradient_connected() const { return true; }
+  // False for ops whose running is the point (printing): constant folding leaves them to the program.
+  virtual bool constant_foldable() const { return true; }
   // The op and its parameters in Hypatia's saved format (ir/serialize.h: an OpWriter with the op's tag);
   // ops that cannot be saved (the fused loops rewrites make) throw ValueError.
   virtual std::string save() const;

@@ -22,4 +22,14 @@ std::string pprint(const Variable& output);
 
 std::ostream& operator<<(std::ostream& os, const Variable& v);  // pprint
 
+// Theano's printing.Print: x itself, and whenever the graph computes it, prints `message` and, for each
+// of `attrs`, that property of the value ("__str__", "shape", "min", "max", "sum", "mean", "dtype", as NumPy
+// names them). Each call makes a distinct node: merging never folds two prints into one, and a print of a
+// constant runs with the graph, not when it is compiled.
+Variable print(const Operand& x, std::string message = "", std::vector<std::string> attrs = {"__str__"});
+// Where printed values go: stdout unless a front end installs its own (Python prints through sys.stdout
+// with NumPy's formatting); null restores stdout.
+using PrintHandler = void (*)(const std::string& message, const std::vector<std::string>& attrs, const Array& value);
+void set_print_handler(PrintHandler handler);
+
 }  // namespace hypatia

@@ -52,13 +52,15 @@ struct ScanOptions {
   std::string name = "scan";
 };
 
-// What fn returns for one step.
+// What fn returns for one step. `until` (Theano's scan_module.until): a scalar condition; the loop stops
+// after the first step where it holds (its outputs then have one row per step run).
 struct ScanStep {
   std::vector<Variable> outputs;
   Updates updates;
+  Variable until;
   ScanStep(const Variable& output) : outputs{output} {}
-  ScanStep(std::vector<Variable> outputs, Updates updates = {})
-      : outputs(std::move(outputs)), updates(std::move(updates)) {}
+  ScanStep(std::vector<Variable> outputs, Updates updates = {}, Variable until = Variable())
+      : outputs(std::move(outputs)), updates(std::move(updates)), until(std::move(until)) {}
   ScanStep(std::initializer_list<Variable> outputs) : outputs(outputs) {}
 };
 

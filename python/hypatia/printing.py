@@ -89,8 +89,38 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, hi
     return outfile
 
 
+class Print:
+    """Theano's printing.Print: Print(message, attrs)(x) is x, and prints message and each of attrs of its
+    value (a NumPy array's attribute, called if it is a method: '__str__', 'shape', 'min', ...) whenever the
+    compiled function computes it. Each Print(...)(x) is its own node: rewrites never merge two of them."""
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None):
+        self.message, self.attrs, self.global_fn = message, tuple(attrs), global_fn
+
+    def __call__(self, x):
+        from .tensor.basic import as_tensor_variable
+
+        variable = _core.print_op(as_tensor_variable(x), self.message, list(self.attrs))
+        if self.global_fn is not None:
+            _GLOBAL_FNS[self.message] = self.global_fn
+        return variable
+
+
+_GLOBAL_FNS = {}
+
+
+def _print_value(message, attrs, value):
+    """Called by the program when a Print node runs (Theano's output format)."""
+    global_fn = _GLOBAL_FNS.get(message)
+    if global_fn is not None:
+        global_fn(None, value)
+        return
+    for attr in attrs:
+        shown = getattr(value, attr)
+        print(message, attr, "=", shown() if callable(shown) else shown)
+
+
 __getattr__ = module_getattr(__name__, {
-    "Print": "printing values while a graph runs is not implemented; return the value as an extra output",
     "d3viz": "d3viz is not implemented; use pydotprint",
     "debugprint_storage": "use debugprint",
 })

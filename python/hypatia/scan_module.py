@@ -3,10 +3,10 @@
 fn is called once, on symbolic per-step values; the inner graph it builds is compiled with the function
 and runs for every step in C++, with no Python per step.
 """
-from collections import OrderedDict
 
 from . import _core
 from .tensor.basic import as_tensor_variable
+from .updates import OrderedUpdates
 
 
 def _taps(value, default, what):
@@ -55,9 +55,26 @@ def _is_updates(value):
                 for pair in value))
 
 
+class until:
+    """Theano's scan_module.until: returned by fn (alone or beside its outputs and updates), the loop stops
+    after the first step where the condition holds; n_steps (or the sequences) bound the steps."""
+
+    def __init__(self, condition):
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition must be a scalar, got {self.condition.type}")
+
+
 def _split_step_result(result):
     """fn may return outputs, updates, (outputs, updates) or (updates, outputs), as tuples or lists, as
-    Theano allows."""
+    Theano allows, each possibly with an until(condition) among them."""
+    condition = None
+    if isinstance(result, until):
+        return [], [], result.condition
+    if isinstance(result, (tuple, list)) and any(isinstance(r, until) for r in result):
+        condition = [r for r in result if isinstance(r, until)][0].condition
+        result = [r for r in result if not isinstance(r, until)]
+        result = result[0] if len(result) == 1 else tuple(result)
     outputs, updates = result, []
     if isinstance(result, (tuple, list)) and len(result) == 2 and (_is_updates(result[1]) or _is_updates(result[0])):
         outputs, updates = (result[0], result[1]) if _is_updates(result[1]) else (result[1], result[0])
@@ -66,7 +83,7 @@ def _split_step_result(result):
     if isinstance(updates, dict):
         updates = list(updates.items())
     outputs = [as_tensor_variable(o) for o in _as_list(outputs)]
-    return outputs, [(target, as_tensor_variable(value)) for target, value in updates]
+    return outputs, [(target, as_tensor_variable(value)) for target, value in updates], condition
 
 
 def _run(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient, go_backwards, strict, name,
@@ -85,7 +102,7 @@ def _run(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient,
     if last_only:  # reduce: outputs that are not fed back also give their last value
         outputs = [o if k < len(infos) and infos[k][0] is not None else o[-1] for k, o in enumerate(outputs)]
     result = outputs[0] if len(outputs) == 1 and not return_list else outputs
-    return result, OrderedDict(updates)
+    return result, OrderedUpdates(updates)
 
 
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, truncate_gradient=-1,

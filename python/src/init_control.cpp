@@ -1,5 +1,5 @@
 // Loops and branches (scan, ifelse). The Python package normalizes Theano's many argument forms; fn
-// arrives here returning (outputs, updates) as lists.
+// arrives here returning (outputs, updates, until condition or None).
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -32,15 +32,17 @@ void init_control(nb::module_& m) {
     auto step = [&fn](const std::vector<Variable>& args) {
       nb::list py_args;
       for (const Variable& v : args) py_args.append(nb::cast(v));
-      nb::object returned = fn(*py_args);
-      auto [outputs, updates] = nb::cast<std::pair<std::vector<Variable>, std::vector<std::pair<Variable, Variable>>>>(returned);
+      nb::tuple returned = nb::cast<nb::tuple>(fn(*py_args));
+      auto outputs = nb::cast<std::vector<Variable>>(returned[0]);
+      auto updates = nb::cast<std::vector<std::pair<Variable, Variable>>>(returned[1]);
+      Variable until = returned[2].is_none() ? Variable() : to_variable(returned[2]);
       Updates shared_updates;
       for (const auto& [target, value] : updates) {
         if (!target.is_shared())
           throw TypeError("[scan] '" + std::string(target.name()) + "' is updated by fn but is not a shared variable");
         shared_updates.emplace_back(SharedVariable(target), value);
       }
-      return ScanStep(outputs, shared_updates);
+      return ScanStep(outputs, shared_updates, until);
     };
     // reduce keeps only the last rows of its states; its outputs are the values after the last step.
     ScanResult result = last_only ? reduce(step, seqs, infos, non_sequences, options) : scan(step, seqs, infos, non_sequences, options);

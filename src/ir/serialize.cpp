@@ -45,6 +45,7 @@ const OpLoaders& op_loaders() {
     register_ifelse_loaders(*made);
     register_gradient_loaders(*made);
     register_search_loaders(*made);
+    register_print_loaders(*made);
     return made;
   }();
   return *loaders;

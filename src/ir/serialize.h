@@ -69,5 +69,6 @@ void register_scan_loaders(OpLoaders& loaders);
 void register_ifelse_loaders(OpLoaders& loaders);
 void register_gradient_loaders(OpLoaders& loaders);
 void register_search_loaders(OpLoaders& loaders);
+void register_print_loaders(OpLoaders& loaders);
 
 }  // namespace hypatia

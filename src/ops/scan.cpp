@@ -70,6 +70,7 @@ std::string Scan::props() const {
   }
   text += "], plain=" + std::to_string(layout_.num_plain);
   if (layout_.truncate_gradient >= 0) text += ", truncate_gradient=" + std::to_string(layout_.truncate_gradient);
+  if (layout_.until) text += ", until";
   return text;
 }
 
@@ -209,7 +210,7 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   const int S = layout_.num_sequences(), R = layout_.num_recurrent(), P = layout_.num_plain;
   const int N = layout_.num_non_sequences;
   const Function& step_function = inner_function(current_mode());
-  const int64_t steps = count_steps(node, inputs);
+  int64_t steps = count_steps(node, inputs);  // at most; an until condition may stop the loop earlier
 
   // A fed-back output kept whole has one buffer (position p in row p). One kept in part lives in a ring
   // of separate arrays (position p in slot p % rows): a step's result is stored without a copy, and the
@@ -284,19 +285,28 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
                          " at step 0 (each step must give the same shape)");
       row.copy_from(result);
     }
+    if (layout_.until && results.back().size() == 1 && results.back().item() != 0) {
+      steps = i + 1;
+      break;
+    }
   }
+  // A loop that stopped early keeps the rows of the steps it ran.
+  for (int r = 0; r < R; ++r)
+    if (layout_.keep[r] == 0 && buffers[r].shape(0) != lags[r] + steps) buffers[r] = buffers[r].slice({Slice{0, lags[r] + steps}});
+  for (int p = 0; p < P; ++p)
+    if (steps > 0 && plain[p].shape(0) != steps) plain[p] = plain[p].slice({Slice{0, steps}});
 
   for (int r = 0; r < R; ++r) {
     if (layout_.keep[r] == 0) {
       outputs[r] = std::move(buffers[r]);
       continue;
     }
-    // The kept rows in order, oldest first.
-    const int64_t first = lags[r] + steps - rows[r];
+    // The kept rows in order, oldest first (fewer when an until condition stopped the loop early).
+    const int64_t kept = std::min(rows[r], lags[r] + steps), first = lags[r] + steps - kept;
     Shape shape = inputs[1 + S + r].shape();
-    shape[0] = rows[r];
+    shape[0] = kept;
     Array ordered = Array::empty(shape, inputs[1 + S + r].dtype());
-    for (int64_t j = 0; j < rows[r]; ++j) ordered.index(0, j).copy_from(rings[r][(first + j) % rows[r]]);
+    for (int64_t j = 0; j < kept; ++j) ordered.index(0, j).copy_from(rings[r][(first + j) % rows[r]]);
     outputs[r] = std::move(ordered);
   }
   for (int p = 0; p < P; ++p) {
@@ -370,17 +380,19 @@ Variable scan_steps(const Apply& node) {
 std::vector<std::vector<Variable>> Scan::infer_shape(const Apply& node,
                                                      const std::vector<std::vector<Variable>>& input_shapes) const {
   const int S = layout_.num_sequences(), R = layout_.num_recurrent();
-  const Variable steps = scan_steps(node);
+  // With an until condition the steps run are known only when the loop has run.
+  const Variable steps = layout_.until ? Variable() : scan_steps(node);
   std::vector<std::vector<Variable>> shapes;
   for (int r = 0; r < R; ++r) {
     std::vector<Variable> dims = input_shapes[1 + S + r];
-    Variable positions = steps + static_cast<int64_t>(layout_.lag(r));
-    dims[0] = layout_.keep[r] > 0 ? minimum(positions, layout_.keep[r]) : positions;
+    Variable positions = layout_.until ? Variable() : steps + static_cast<int64_t>(layout_.lag(r));
+    dims[0] = layout_.until ? shape_i(node.output(r), 0)
+                            : layout_.keep[r] > 0 ? minimum(positions, layout_.keep[r]) : positions;
     shapes.push_back(std::move(dims));
   }
   for (int p = 0; p < layout_.num_plain; ++p) {
     const Variable out = node.output(R + p);
-    std::vector<Variable> dims{steps};
+    std::vector<Variable> dims{layout_.until ? shape_i(out, 0) : steps};
     const TensorType& inner = inner_outputs_[R + p].type();
     for (int axis = 0; axis < inner.ndim(); ++axis)
       dims.push_back(inner.shape[axis] >= 0 ? constant(static_cast<double>(inner.shape[axis]), DType::Int64)
@@ -404,6 +416,7 @@ std::string Scan::save() const {
   out.integer(layout_.num_plain);
   out.integer(layout_.num_non_sequences);
   out.integer(layout_.truncate_gradient);
+  out.flag(layout_.until);
   out.graph(inner_inputs_, inner_outputs_);
   return out.bytes();
 }
@@ -423,9 +436,10 @@ void register_scan_loaders(OpLoaders& loaders) {
     layout.num_plain = static_cast<int>(in.integer_in(0, 1 << 20, "a number of outputs"));
     layout.num_non_sequences = static_cast<int>(in.integer_in(0, 1 << 20, "a number of non-sequences"));
     layout.truncate_gradient = static_cast<int>(in.integer_in(-1, INT32_MAX, "truncate_gradient"));
+    layout.until = in.flag();
     auto [inner_inputs, inner_outputs] = in.graph();
     if (static_cast<int>(inner_inputs.size()) != layout.num_sequence_taps() + layout.num_recurrent_taps() + layout.num_non_sequences ||
-        static_cast<int>(inner_outputs.size()) != layout.num_recurrent() + layout.num_plain)
+        static_cast<int>(inner_outputs.size()) != layout.num_recurrent() + layout.num_plain + (layout.until ? 1 : 0))
       in.damaged("the loop's inner graph does not fit its layout");
     return std::make_shared<Scan>(std::move(inner_inputs), std::move(inner_outputs), std::move(layout));
   };

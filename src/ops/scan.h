@@ -3,6 +3,7 @@
 // Outer inputs:  n_steps (int64 scalar, -1 when the sequences decide), the sequences, one buffer of
 //                initial states per fed-back output (first axis: its L states, oldest first), then
 //                the non-sequences (everything else the inner graph reads).
+// With layout.until, the inner outputs end with the stop condition (a scalar), which is not an outer output.
 // Outer outputs: per fed-back output, its buffer (the L initial states then one row per step, or only
 //                the last `keep` rows), then the outputs not fed back (one row per step).
 // Inner inputs:  each sequence's slice at each of its taps, each fed-back output's value at each of its
@@ -27,6 +28,9 @@ struct ScanLayout {
   int num_plain = 0;  // outputs not fed back
   int num_non_sequences = 0;
   int truncate_gradient = -1;
+  // Theano's until: the inner graph's last output is a condition; the loop stops after the first step
+  // where it holds (n_steps, or the sequences, then bound the steps).
+  bool until = false;
   std::string name = "scan";
 
   int num_sequences() const { return static_cast<int>(sequence_taps.size()); }

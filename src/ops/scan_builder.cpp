@@ -182,6 +182,11 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   for (const auto& [shared, value] : updates) inner.insert(shared.node());
   std::vector<Variable> results = step.outputs;
   for (const auto& [shared, value] : updates) results.push_back(value);
+  if (step.until) {
+    if (step.until.ndim() != 0)
+      throw TypeError("[scan] '" + name + "': the until condition must be a scalar, got " + describe_variable(step.until));
+    results.push_back(step.until);  // last: the loop's stop condition
+  }
   std::vector<Variable> lifted = non_sequences;
   std::unordered_set<const VariableNode*> is_lifted;
   for (const Variable& v : non_sequences) is_lifted.insert(v.node());
@@ -238,13 +243,15 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
   for (size_t u = 0; u < updates.size(); ++u) inner_outputs.push_back(cloned[step.outputs.size() + u]);
   for (size_t k = 0; k < step.outputs.size(); ++k)
     if (recurrent_of_output[k] < 0) inner_outputs.push_back(cloned[k]);
+  layout.until = static_cast<bool>(step.until);
+  if (layout.until) inner_outputs.push_back(cloned.back());
   std::vector<Variable> inner_inputs = sequence_args;
   inner_inputs.insert(inner_inputs.end(), recurrent_args.begin(), recurrent_args.end());
   inner_inputs.insert(inner_inputs.end(), state_args.begin(), state_args.end());
   inner_inputs.insert(inner_inputs.end(), lifted_args.begin(), lifted_args.end());
 
   const int user_recurrent = static_cast<int>(state_types.size());
-  layout.num_plain = static_cast<int>(inner_outputs.size()) - layout.num_recurrent();
+  layout.num_plain = static_cast<int>(inner_outputs.size()) - layout.num_recurrent() - (layout.until ? 1 : 0);
   layout.num_non_sequences = static_cast<int>(lifted.size());
   layout.keep.assign(layout.num_recurrent(), 0);
   for (int r = 0; r < layout.num_recurrent(); ++r)

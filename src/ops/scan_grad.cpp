@@ -27,6 +27,9 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
   const ScanLayout& layout = layout_;
   const int S = layout.num_sequences(), R = layout.num_recurrent(), P = layout.num_plain, N = layout.num_non_sequences;
   std::vector<Variable> result(node.inputs().size());
+  if (layout.until)
+    throw ValueError("[grad] the loop '" + layout.name + "' stops on an until condition; its gradient is not "
+                     "implemented (Theano has none either): give it n_steps instead, or stop its cost from reaching it");
 
   // The whole trajectory: a loop that kept only its last rows runs again keeping every row.
   bool kept_all = true;

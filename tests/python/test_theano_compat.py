@@ -375,3 +375,94 @@ def test_random_state_can_be_read_seeded_and_restored_as_in_the_tutorial():
     rv_u.rng.set_value(rng)
     np.testing.assert_array_equal(f(), first)
     assert [pair[0] for pair in srng.updates()] == [pair[0] for pair in srng.state_updates]
+
+
+# ---- scan's until ----
+
+def test_scan_until_stops_the_loop_as_in_the_documentation():
+    # Theano's scan page: powers of 2 until one exceeds 45 -> [2, 4, 8, 16, 32, 64].
+    from hypatia.scan_module import until
+    max_value = T.dscalar("max_value")
+
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, until(previous_power * 2 > max_value)
+
+    values, _ = theano.scan(power_of_2, outputs_info=T.constant(1.0), non_sequences=max_value, n_steps=1024)
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = theano.function([max_value], [values, values[-1], values.shape[0]], mode=mode)
+        got, last, length = f(45)
+        np.testing.assert_array_equal(got, [2, 4, 8, 16, 32, 64])
+        assert last == 64 and length == 6
+    np.testing.assert_array_equal(theano.function([max_value], values)(1e9)[-1], 2.0 ** 30)  # n_steps would be 1024
+    # With sequences the loop ends early too; the condition never holding runs every step.
+    x = T.dvector("x")
+    sums, _ = theano.scan(lambda a, acc: (acc + a, until(acc + a > 3)), sequences=x, outputs_info=T.constant(0.0))
+    np.testing.assert_array_equal(theano.function([x], sums)(np.arange(10.0)), [0, 1, 3, 6])
+    np.testing.assert_array_equal(theano.function([x], sums)(np.full(3, -1.0)), [-1, -2, -3])
+    with pytest.raises(ValueError, match="until"):
+        theano.grad(sums.sum(), x)
+    import pickle
+    g = pickle.loads(pickle.dumps(theano.function([x], sums)))
+    np.testing.assert_array_equal(g(np.arange(10.0)), [0, 1, 3, 6])
+
+
+def test_scan_updates_are_ordered_updates():
+    from hypatia.updates import OrderedUpdates
+    counter = theano.shared(np.asarray(0.0))
+    _, updates = theano.scan(lambda: {counter: counter + 1}, n_steps=3)
+    assert isinstance(updates, OrderedUpdates)
+
+
+def test_print_prints_each_time_the_graph_computes_it(capsys):
+    x = T.dvector("x")
+    shown = theano.printing.Print("x is", attrs=("shape", "sum"))(x)
+    again = theano.printing.Print("x is")(x)  # a second print of the same value is not merged away
+    f = theano.function([x], shown * 2 + again)
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [3, 6])
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out) == sorted(["x is shape = (2,)", "x is sum = 3.0", "x is __str__ = [1. 2.]"])
+    # Gradients pass through; a print of a constant runs with the program, not when compiling.
+    g = theano.function([x], theano.grad((shown ** 2).sum(), x))
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [2, 4])
+    capsys.readouterr()
+    constant = theano.function([], theano.printing.Print("c")(T.constant(np.array([7.0]))))
+    assert capsys.readouterr().out == ""
+    constant()
+    assert capsys.readouterr().out == "c __str__ = [7.]\n"
+
+
+def test_random_streams_multinomial_integers_permutations_and_choice():
+    srng = RandomStreams(seed=3)
+    pvals = T.dmatrix("pvals")
+    onehot = srng.multinomial(pvals=pvals)
+    p = np.array([[0.2, 0.5, 0.3], [0.0, 0.0, 1.0]])
+    draws = np.array([theano.function([pvals], onehot)(p) for _ in range(1)])
+    f = theano.function([pvals], onehot)
+    samples = np.array([f(p) for _ in range(3000)])
+    assert samples.shape == (3000, 2, 3) and samples.dtype == np.int64
+    assert (samples.sum(axis=2) == 1).all() and (samples[:, 1, 2] == 1).all()
+    np.testing.assert_allclose(samples[:, 0].mean(axis=0), p[0], atol=0.03)  # 3000 draws: sd ~0.009
+    counts = theano.function([], srng.multinomial(n=10, pvals=[0.1, 0.9]))()
+    assert counts.shape == (2,) and counts.sum() == 10
+    ints = theano.function([], srng.random_integers(size=(2000,), low=3, high=5))()
+    assert set(np.unique(ints)) == {3, 4, 5}
+    perm = theano.function([], srng.permutation(size=(4,), n=6))()
+    assert perm.shape == (4, 6) and all(sorted(row) == list(range(6)) for row in perm)
+    picked = theano.function([], srng.choice(size=(500,), a=3, p=[0.0, 1.0, 0.0]))()
+    assert (picked == 1).all()
+    assert draws.shape == (1, 2, 3)
+
+
+def test_the_profile_shows_zero_gradients_and_shape_only_values_cost_nothing():
+    # sum(int_div(x W, 2) * 3) has a zero gradient (Theano's local_zero_div / local_mul_zero); the L1
+    # penalty's gradient needs W's shape and sign only. FAST_COMPILE computes the products; FAST_RUN none.
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    cost = T.sum(T.int_div(T.dot(x, W), 2.0) * 3.0) + T.sum(abs(W)) + T.sum(W ** 2)
+    gW = theano.grad(cost, W)
+    values = (np.ones((4, 3)), np.arange(6.0).reshape(3, 2) - 2.5)
+    fast = theano.function([x, W], gW, profile=True)
+    slow = theano.function([x, W], gW, profile=True, mode="FAST_COMPILE")
+    np.testing.assert_allclose(fast(*values), slow(*values))
+    np.testing.assert_allclose(fast(*values), np.sign(values[1]) + 2 * values[1])
+    assert "dot" in str(slow.profile) and "int_div" in str(slow.profile)
+    assert "dot" not in str(fast.profile) and "gemm" not in str(fast.profile) and "int_div" not in str(fast.profile)

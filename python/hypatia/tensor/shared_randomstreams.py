@@ -102,14 +102,67 @@ class RandomStreams:
         p = p if prob is None else prob
         return self._stream.binomial(_sample_size(size, n, p), n, p, normalize_dtype(dtype))
 
+    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64", nstreams=None):
+        """Counts of n draws among len(pvals[-1]) outcomes (Theano's raw_random.multinomial; with n=1 the
+        one-hot draws MRG_RandomStreams.multinomial gives). pvals is a vector or one row of probabilities
+        per draw; size (default: pvals' leading shape) is the batch shape; the result adds the outcome axis."""
+        from .basic import as_tensor_variable, cumsum, cast, concatenate, zeros_like
+
+        pvals = as_tensor_variable(pvals)
+        if pvals.ndim not in (1, 2):
+            raise ValueError(f"multinomial: pvals must be a vector or a matrix of probabilities, got {pvals.type}")
+        if not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"multinomial: n must be a non-negative Python int, got {n!r}")
+        if size is None:
+            batch = [] if pvals.ndim == 1 else [pvals.shape[0]]
+        else:
+            batch = list(size) if isinstance(size, (list, tuple)) else [size]
+            if pvals.ndim == 2 and len(batch) != 1:
+                raise ValueError("multinomial: with a matrix of pvals, size must be (rows,)")
+        # Each draw: the first outcome whose cumulative probability exceeds a uniform number.
+        cdf = cumsum(pvals, axis=-1)
+        u = self.uniform(size=[n] + batch + [1], dtype=cdf.dtype)
+        below = cast(u < cdf, "int8")  # true from the chosen outcome on
+        before = concatenate([zeros_like(below[..., :1]), below[..., :-1]], axis=-1)
+        counts = (below - before).sum(axis=0, dtype="int64")
+        return cast(counts, normalize_dtype(dtype))
+
     def updates(self):
         """(state, update) pairs of every draw, for function(updates=...), as Theano's updates()."""
         return list(self.state_updates)
 
-    random_integers = missing("RandomStreams.random_integers", "draw uniform() and floor() it")
-    choice = missing("RandomStreams.choice", "random choice is not implemented")
-    permutation = missing("RandomStreams.permutation", "random permutations inside graphs are not implemented")
-    multinomial = missing("RandomStreams.multinomial", "multinomial draws are not implemented")
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
+        """Integers drawn uniformly from [low, high], both included (Theano's random_integers)."""
+        from .basic import cast, floor, minimum
+
+        drawn = floor(self.uniform(size=_sample_size(size, low, high), low=low, high=high + 1, dtype="float64"))
+        return cast(minimum(drawn, high), normalize_dtype(dtype))  # u may round up to high + 1
+
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+        """A random permutation of range(n) for each of size (Theano's permutation): the order that sorts
+        uniform numbers, each order equally likely."""
+        from .basic import argsort, cast
+
+        batch = [] if size is None else (list(size) if isinstance(size, (list, tuple)) else [size])
+        return cast(argsort(self.uniform(size=batch + [n]), axis=-1), normalize_dtype(dtype))
+
+    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+        """Entries of range(a) (NumPy's choice with an integer a): uniform, or weighted by p; without
+        replacement, the first entries of a random permutation."""
+        from .basic import argmax, cast
+
+        batch = [] if size is None else (list(size) if isinstance(size, (list, tuple)) else [size])
+        if not replace:
+            if p is not None:
+                raise NotImplementedError("RandomStreams.choice(replace=False, p=...) is not implemented")
+            count = 1
+            for d in batch:
+                count *= d
+            return self.permutation(n=a, dtype=dtype)[:count].reshape(batch)
+        if p is None:
+            return self.random_integers(size=batch, low=0, high=a - 1, dtype=dtype)
+        onehot = self.multinomial(size=batch if batch else None, n=1, pvals=p)
+        return cast(argmax(onehot, axis=-1), normalize_dtype(dtype))
     poisson = missing("RandomStreams.poisson", "Poisson draws are not implemented")
     gamma = missing("RandomStreams.gamma", "gamma draws are not implemented")
     beta = missing("RandomStreams.beta", "beta draws are not implemented")

@@ -15,6 +15,7 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 16;
 }  // namespace
 
 std::vector<Variable> fold_node(const Apply& node, const std::vector<const Variable*>& values) {
+  if (!node.op().constant_foldable()) return {};
   std::vector<Array> inputs;
   int64_t largest_input = 0;
   for (const Variable* value : values) {

@@ -84,6 +84,7 @@ int trim_scan_outputs(FunctionGraph& graph) {
     const std::vector<Variable> inner_outputs = scan->inner_outputs(nullptr);
     std::vector<Variable> kept_outputs(inner_outputs.begin(), inner_outputs.begin() + R);
     for (int p : read_plain) kept_outputs.push_back(inner_outputs[R + p]);
+    if (layout.until) kept_outputs.push_back(inner_outputs.back());
     ScanLayout trimmed = layout;
     trimmed.keep = keep;
     trimmed.num_plain = static_cast<int>(read_plain.size());
