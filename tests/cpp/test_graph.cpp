@@ -237,3 +237,29 @@ TEST(Graph, ForeignStorageIsWrappedNotCopied) {
   }
   EXPECT_TRUE(released);
 }
+
+namespace {
+std::vector<std::string> printed;
+void remember_print(const std::string& message, const std::vector<std::string>& attrs, const hypatia::Array& value) {
+  for (const std::string& attr : attrs) printed.push_back(message + " " + attr + " " + std::to_string(value.size()));
+}
+}  // namespace
+
+// Theano's printing.Print: the identity, printing whenever the program computes it; two prints of one value
+// stay two, and a print of a constant is not run at compile time.
+TEST(Print, PrintsWhenTheProgramRunsAndIsNeverMerged) {
+  hypatia::set_print_handler(remember_print);
+  printed.clear();
+  auto x = hypatia::vector("x");
+  auto shown = hypatia::print(x, "x", {"__str__", "shape"});
+  auto f = hypatia::function({x}, {shown * 2.0 + hypatia::print(x, "x")});
+  auto constant = hypatia::function({}, {hypatia::print(hypatia::constant(3.0), "c")});
+  EXPECT_TRUE(printed.empty());
+  EXPECT_TRUE(hypatia::testing::arrays_close(f({hypatia::Array::from({1.0, 2.0})})[0], hypatia::Array::from({3.0, 6.0})));
+  EXPECT_EQ(printed.size(), 3u);
+  constant({});
+  EXPECT_EQ(printed.back(), "c __str__ 1");
+  EXPECT_TRUE(hypatia::testing::arrays_close(hypatia::eval(hypatia::grad(hypatia::sum(shown * shown), x), {{x, hypatia::Array::from({1.0, 2.0})}}),
+                                             hypatia::Array::from({2.0, 4.0})));
+  hypatia::set_print_handler(nullptr);
+}

@@ -311,5 +311,24 @@ TEST(Scan, ErrorsNameTheLoopTheOutputAndTheShapes) {
   EXPECT_TRUE(throws_with<IndexError>([&] { h({Array::ones({2, 2}), Array::zeros({2})}); }, {"[scan]", "step 0", "test_scan.cpp"}));
 }
 
+// Theano's until: the loop stops after the first step whose condition holds; n_steps bounds it.
+TEST(Scan, UntilStopsTheLoopAfterTheConditionHolds) {
+  Variable limit = scalar("limit"), start = scalar("start");
+  ScanOptions bound;
+  bound.n_steps = 100;
+  ScanResult powers = scan(
+      [&](const std::vector<Variable>& a) {
+        Variable next = a[0] * 2.0;
+        return ScanStep({next}, {}, gt(next, a[1]));
+      },
+      {}, {OutputInfo(start)}, {limit}, bound);
+  Function f = function({limit, start}, {powers[0], powers[0][{-1}]});
+  std::vector<Array> got = f({Array::scalar(45), Array::scalar(1)});
+  EXPECT_TRUE(arrays_close(got[0], Array::from({2, 4, 8, 16, 32, 64})));
+  EXPECT_EQ(got[1].item(), 64);
+  EXPECT_EQ(f({Array::scalar(1e300), Array::scalar(1)})[0].shape(), (Shape{100}));  // never holds: every step runs
+  EXPECT_TRUE(throws_with<ValueError>([&] { grad(sum(powers[0]), start); }, {"[grad]", "until"}));
+}
+
 }  // namespace
 }  // namespace hypatia
