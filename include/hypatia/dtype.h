@@ -15,6 +15,9 @@ namespace hypatia {
   X(Int32, int32_t, "int32")      \
   X(Int64, int64_t, "int64")      \
   X(UInt8, uint8_t, "uint8")      \
+  X(UInt16, uint16_t, "uint16")   \
+  X(UInt32, uint32_t, "uint32")   \
+  X(UInt64, uint64_t, "uint64")   \
   X(Float32, float, "float32")    \
   X(Float64, double, "float64")
 
@@ -24,20 +27,25 @@ enum class DType : uint8_t {
 #undef HYPATIA_DTYPE_ENUM
 };
 
-inline constexpr int kNumDTypes = 8;
+#define HYPATIA_DTYPE_COUNT(name, ctype, str) +1
+inline constexpr int kNumDTypes = 0 HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_COUNT);
+#undef HYPATIA_DTYPE_COUNT
 
 std::string_view dtype_name(DType dtype);
 DType dtype_from_name(std::string_view name);  // throws TypeError for unknown names
+std::string known_dtype_names();  // "bool, int8, ..., float64", for error messages
 size_t dtype_size(DType dtype);
 bool is_float(DType dtype);
 bool is_integer(DType dtype);  // signed or unsigned, not bool
-bool is_signed(DType dtype);
+bool is_signed(DType dtype);  // floats and signed integers
+bool is_unsigned(DType dtype);  // uint8 ... uint64
 bool is_bool(DType dtype);
 
-// NumPy's promotion of two array dtypes (np.result_type), e.g. int8+uint8 -> int16, int64+float32 -> float64.
+// NumPy's promotion of two array dtypes (np.result_type), e.g. int8+uint8 -> int16, int64+float32 -> float64,
+// uint64+int64 -> float64 (no integer holds both).
 DType promote_types(DType a, DType b);
 // The float type an integer op result is computed in (PyTensor's upgrade_to_float):
-// bool, int8, uint8, int16 -> float32; int32, int64 -> float64; floats unchanged.
+// bool, int8, uint8, int16, uint16 -> float32; int32, uint32, int64, uint64 -> float64; floats unchanged.
 DType upgrade_to_float(DType dtype);
 
 template <class T> struct dtype_of;

@@ -23,6 +23,9 @@ int numpy_type_number(DType dtype) {
     case DType::Int32: return NPY_INT32;
     case DType::Int64: return NPY_INT64;
     case DType::UInt8: return NPY_UINT8;
+    case DType::UInt16: return NPY_UINT16;
+    case DType::UInt32: return NPY_UINT32;
+    case DType::UInt64: return NPY_UINT64;
     case DType::Float32: return NPY_FLOAT32;
     case DType::Float64: return NPY_FLOAT64;
   }
@@ -42,6 +45,9 @@ std::optional<DType> dtype_of_descr(PyArray_Descr* descr) {
       break;
     case 'u':
       if (size == 1) return DType::UInt8;
+      if (size == 2) return DType::UInt16;
+      if (size == 4) return DType::UInt32;
+      if (size == 8) return DType::UInt64;
       break;
     case 'f':
       if (size == 4) return DType::Float32;
@@ -58,8 +64,8 @@ std::string descr_name(PyArray_Descr* descr) {
 
 [[noreturn]] void unsupported_dtype(PyArray_Descr* descr, const char* what) {
   throw TypeError(std::string(what[0] == '[' ? "" : "[array] ") + what + " has dtype " + descr_name(descr) +
-                  ", which Hypatia does not support (it has bool, int8, int16, int32, int64, uint8, float32, "
-                  "float64); convert it with .astype() first");
+                  ", which Hypatia does not support (it has " + known_dtype_names() +
+                  "); convert it with .astype() first");
 }
 
 // NumPy arrays whose last Array died on a thread without the GIL (inside a compiled function, which

@@ -194,6 +194,8 @@ void init_graph(nb::module_& m) {
     return shared(array, name, borrow, to_static_shape(shape));
   }, nb::arg("value"), nb::arg("name") = "", nb::arg("borrow") = false, nb::arg("shape").none() = nb::none(), kUserLine);
   m.def("dtype_name", [](nb::handle dtype) { return std::string(dtype_name(to_dtype(dtype))); });
+  m.def("upgrade_to_float",
+        [](nb::handle dtype) { return std::string(dtype_name(upgrade_to_float(to_dtype(dtype)))); });
   m.def("as_variable", [](nb::handle value) { return to_variable(value); }, kUserLine);
   m.def("toposort", [](const std::vector<Variable>& outputs) { return toposort(outputs); },
         "The Apply nodes computing `outputs`, each after those it reads.");

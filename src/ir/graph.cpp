@@ -292,7 +292,7 @@ Array integer_scalar(int64_t value, DType dtype) {
 bool fits(int64_t value, DType dtype) {
   return dispatch_dtype(dtype, [&]<class T>() {
     if constexpr (std::is_floating_point_v<T>) return true;  // an int next to floats becomes a float
-    else return static_cast<int64_t>(static_cast<T>(value)) == value;
+    else return (value >= 0 || std::is_signed_v<T>) && static_cast<int64_t>(static_cast<T>(value)) == value;
   });
 }
 

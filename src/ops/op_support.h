@@ -1,5 +1,7 @@
 // Small helpers shared by the op families.
 #pragma once
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "hypatia/graph.h"
@@ -10,6 +12,15 @@ namespace hypatia {
 inline std::optional<int64_t> constant_int(const Variable& v) {
   if (v.is_constant() && v.constant_value().size() == 1) return static_cast<int64_t>(v.constant_value().item());
   return std::nullopt;
+}
+
+// An integer scalar index or slice bound (size 1) as int64, read exactly. A uint64 past int64's range
+// becomes int64's maximum: out of bounds as an index (NumPy refuses it too) and past the end as a bound,
+// as in NumPy. (Index arrays wrap to int64 instead, as NumPy's do.)
+inline int64_t index_value(const Array& scalar) {
+  if (scalar.dtype() == DType::UInt64)
+    return static_cast<int64_t>(std::min<uint64_t>(*scalar.data<uint64_t>(), INT64_MAX));
+  return *scalar.astype(DType::Int64).data<int64_t>();
 }
 
 // r_op of an op linear in its first input whose other inputs (shapes, indices) carry no tangent:

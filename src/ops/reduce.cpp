@@ -49,7 +49,8 @@ DType reduce_output_dtype(ReduceKind kind, DType input) {
   switch (kind) {
     case ReduceKind::Sum:
     case ReduceKind::Prod:
-      return is_float(input) ? input : DType::Int64;
+      // NumPy's default integer of the same signedness (np.sum of uint8 is uint64).
+      return is_float(input) ? input : is_unsigned(input) ? DType::UInt64 : DType::Int64;
     case ReduceKind::Max:
     case ReduceKind::Min:
       return input;

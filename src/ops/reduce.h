@@ -33,7 +33,8 @@ class Reduce : public Op {
   std::optional<double> initial_;
 };
 
-// The output dtype NumPy gives: sums and products of small integers and bools widen to int64.
+// The output dtype NumPy gives: sums and products of bools and signed integers widen to int64, of
+// unsigned integers to uint64.
 DType reduce_output_dtype(ReduceKind kind, DType input);
 // Builds Reduce and, with keepdims, puts the reduced axes back as size 1.
 Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims,

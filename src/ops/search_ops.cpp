@@ -64,7 +64,10 @@ void require_integer_scalar(const Variable& v, const std::string& op, const std:
 
 int64_t max_index_of(DType dtype) {
   return dispatch_dtype(dtype, []<class T>() {
-    return std::is_same_v<T, bool> ? int64_t{1} : static_cast<int64_t>(std::numeric_limits<T>::max());
+    // uint64's maximum does not fit an int64; every position does. (Float idx_dtypes are refused earlier.)
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+      return static_cast<int64_t>(std::min<uint64_t>(std::numeric_limits<T>::max(), INT64_MAX));
+    else return int64_t{1};
   });
 }
 

@@ -76,7 +76,7 @@ Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, 
   for (size_t axis = 0; axis < entries.size(); ++axis) {
     const BasicIndex& e = entries[axis];
     if (e.is_integer) {
-      int64_t i = static_cast<int64_t>(scalars[next++].item()), dim = x.shape()[axis];
+      int64_t i = index_value(scalars[next++]), dim = x.shape()[axis];
       if (i < -dim || i >= dim)
         throw IndexError("[subtensor] index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(axis) +
                          " with size " + std::to_string(dim) + " (shape " + shape_str(x.shape()) + ")");
@@ -86,9 +86,9 @@ Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, 
       continue;
     }
     Slice s;
-    if (e.has_start) s.start = static_cast<int64_t>(scalars[next++].item());
-    if (e.has_stop) s.stop = static_cast<int64_t>(scalars[next++].item());
-    if (e.has_step) s.step = static_cast<int64_t>(scalars[next++].item());
+    if (e.has_start) s.start = index_value(scalars[next++]);
+    if (e.has_stop) s.stop = index_value(scalars[next++]);
+    if (e.has_step) s.step = index_value(scalars[next++]);
     if (s.step == 0) throw ValueError("[subtensor] slice step cannot be zero");
     slices.push_back(s);
   }

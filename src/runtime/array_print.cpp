@@ -1,7 +1,7 @@
 // Array::str(): NumPy's repr for arrays, close enough to read side by side with NumPy output.
 #include <cmath>
 #include <cstdio>
-#include <sstream>
+#include <string>
 
 #include "hypatia/array.h"
 
@@ -41,11 +41,6 @@ struct Formatter {
 
   std::string raw(double v) const {
     if (dtype == DType::Bool) return v != 0 ? "True" : "False";
-    if (!is_float(dtype)) {
-      std::ostringstream out;
-      out << static_cast<long long>(v);
-      return out.str();
-    }
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     if (scientific) {
@@ -62,7 +57,11 @@ struct Formatter {
     return format_plain_float(v, decimals);
   }
 
-  std::string operator()(double v) const {
+  // `element` is 0-d. Integers are read in their own type: a double cannot hold every int64 or uint64.
+  std::string operator()(const Array& element) const {
+    if (is_integer(dtype))
+      return padded(dispatch_dtype(dtype, [&]<class T>() { return std::to_string(*element.data<T>()); }));
+    const double v = element.item();
     std::string text = raw(v);
     if (is_float(dtype) && !scientific && std::isfinite(v)) {
       size_t dot = text.find('.');
@@ -71,14 +70,20 @@ struct Formatter {
       if (right.size() < frac_width) right.append(frac_width - right.size(), ' ');
       return left + right;
     }
+    return padded(std::move(text));
+  }
+
+  std::string padded(std::string text) const {
     if (text.size() < width) text.insert(0, width - text.size(), ' ');
     return text;
   }
 };
 
-Formatter make_formatter(const Array& array, const std::vector<double>& values) {
+Formatter make_formatter(const Array& array, const std::vector<Array>& elements) {
   Formatter f{array.dtype()};
   if (is_float(array.dtype())) {
+    std::vector<double> values;
+    for (const Array& element : elements) values.push_back(element.item());
     double max_abs = 0, min_abs = INFINITY;
     for (double v : values)
       if (std::isfinite(v) && v != 0) {
@@ -104,7 +109,7 @@ Formatter make_formatter(const Array& array, const std::vector<double>& values) 
         f.frac_width = std::max(f.frac_width, text.size() - dot);
       }
   }
-  for (double v : values) f.width = std::max(f.width, f(v).size());
+  for (const Array& element : elements) f.width = std::max(f.width, f(element).size());
   if (is_float(array.dtype()) && !f.scientific) f.width = std::max(f.width, f.int_width + f.frac_width);
   return f;
 }
@@ -122,18 +127,18 @@ std::vector<int64_t> shown(int64_t n, bool summarize) {
   return result;
 }
 
-void collect(const Array& a, bool summarize, std::vector<double>& values) {
+void collect(const Array& a, bool summarize, std::vector<Array>& elements) {
   if (a.ndim() == 0) {
-    values.push_back(a.item());
+    elements.push_back(a);
     return;
   }
   for (int64_t i : shown(a.shape()[0], summarize))
-    if (i >= 0) collect(a.index(0, i), summarize, values);
+    if (i >= 0) collect(a.index(0, i), summarize, elements);
 }
 
 void render(const Array& a, const Formatter& f, bool summarize, size_t indent, std::string& out) {
   if (a.ndim() == 0) {
-    out += f(a.item());
+    out += f(a);
     return;
   }
   out += "[";
@@ -141,7 +146,7 @@ void render(const Array& a, const Formatter& f, bool summarize, size_t indent, s
   if (a.ndim() == 1) {
     size_t line_start = out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1;
     for (size_t k = 0; k < positions.size(); ++k) {
-      std::string item = positions[k] < 0 ? "..." : f(a.index(0, positions[k]).item());
+      std::string item = positions[k] < 0 ? "..." : f(a.index(0, positions[k]));
       if (k) {
         out += ",";
         if (out.size() - line_start + item.size() + 2 > kLineWidth) {
@@ -173,9 +178,9 @@ std::string Array::str() const {
     return "array([]" + shape_part + ", dtype=" + std::string(dtype_name(dtype_)) + ")";
   }
   const bool summarize = size() > kSummarizeAbove;
-  std::vector<double> values;
-  collect(*this, summarize, values);
-  Formatter f = make_formatter(*this, values);
+  std::vector<Array> elements;
+  collect(*this, summarize, elements);
+  Formatter f = make_formatter(*this, elements);
   std::string out = "array(";
   render(*this, f, summarize, 6, out);
   return out + dtype_suffix + ")";

@@ -1,5 +1,7 @@
 #include "hypatia/dtype.h"
 
+#include <type_traits>
+
 #include "hypatia/error.h"
 
 namespace hypatia {
@@ -14,13 +16,20 @@ std::string_view dtype_name(DType dtype) {
   return "?";
 }
 
+std::string known_dtype_names() {
+  std::string names;
+#define HYPATIA_DTYPE_LIST_NAME(enumerator, ctype, str) names += (names.empty() ? "" : ", ") + std::string(str);
+  HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_LIST_NAME)
+#undef HYPATIA_DTYPE_LIST_NAME
+  return names;
+}
+
 DType dtype_from_name(std::string_view name) {
 #define HYPATIA_DTYPE_FROM_NAME(enumerator, ctype, str) \
   if (name == str) return DType::enumerator;
   HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_FROM_NAME)
 #undef HYPATIA_DTYPE_FROM_NAME
-  throw TypeError("[dtype] unknown dtype '" + std::string(name) +
-                  "' (known: bool, int8, int16, int32, int64, uint8, float32, float64)");
+  throw TypeError("[dtype] unknown dtype '" + std::string(name) + "' (known: " + known_dtype_names() + ")");
 }
 
 size_t dtype_size(DType dtype) {
@@ -30,38 +39,46 @@ size_t dtype_size(DType dtype) {
 bool is_float(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
 bool is_bool(DType dtype) { return dtype == DType::Bool; }
 bool is_integer(DType dtype) { return !is_float(dtype) && !is_bool(dtype); }
-bool is_signed(DType dtype) { return dtype != DType::Bool && dtype != DType::UInt8; }
+bool is_unsigned(DType dtype) {
+  return dispatch_dtype(dtype, []<class T>() { return std::is_unsigned_v<T> && !std::is_same_v<T, bool>; });
+}
+bool is_signed(DType dtype) { return !is_bool(dtype) && !is_unsigned(dtype); }
 
+namespace {
+
+DType signed_integer_of_size(size_t bytes) {
+  switch (bytes) {
+    case 1: return DType::Int8;
+    case 2: return DType::Int16;
+    case 4: return DType::Int32;
+    default: return DType::Int64;
+  }
+}
+
+}  // namespace
+
+// NumPy's rules, computed rather than tabulated so a new dtype cannot miss a pair: the smallest type
+// that holds every value of both, where a float holds an integer narrower than itself exactly.
 DType promote_types(DType a, DType b) {
-  // np.result_type for array dtypes, in the order of HYPATIA_FOR_EACH_DTYPE:
-  // bool, int8, int16, int32, int64, uint8, float32, float64.
-  using D = DType;
-  static constexpr D kTable[kNumDTypes][kNumDTypes] = {
-      /* bool    */ {D::Bool, D::Int8, D::Int16, D::Int32, D::Int64, D::UInt8, D::Float32, D::Float64},
-      /* int8    */ {D::Int8, D::Int8, D::Int16, D::Int32, D::Int64, D::Int16, D::Float32, D::Float64},
-      /* int16   */ {D::Int16, D::Int16, D::Int16, D::Int32, D::Int64, D::Int16, D::Float32, D::Float64},
-      /* int32   */ {D::Int32, D::Int32, D::Int32, D::Int32, D::Int64, D::Int32, D::Float64, D::Float64},
-      /* int64   */ {D::Int64, D::Int64, D::Int64, D::Int64, D::Int64, D::Int64, D::Float64, D::Float64},
-      /* uint8   */ {D::UInt8, D::Int16, D::Int16, D::Int32, D::Int64, D::UInt8, D::Float32, D::Float64},
-      /* float32 */ {D::Float32, D::Float32, D::Float32, D::Float64, D::Float64, D::Float32, D::Float32, D::Float64},
-      /* float64 */ {D::Float64, D::Float64, D::Float64, D::Float64, D::Float64, D::Float64, D::Float64, D::Float64},
-  };
-  return kTable[static_cast<int>(a)][static_cast<int>(b)];
+  if (a == b || is_bool(b)) return a;
+  if (is_bool(a)) return b;
+  const auto wider = [](DType x, DType y) { return dtype_size(x) >= dtype_size(y) ? x : y; };
+  if (is_float(a) && is_float(b)) return wider(a, b);
+  if (is_float(a) || is_float(b)) {
+    const DType floating = is_float(a) ? a : b, integer = is_float(a) ? b : a;
+    return dtype_size(floating) > dtype_size(integer) ? floating : DType::Float64;
+  }
+  if (is_unsigned(a) == is_unsigned(b)) return wider(a, b);
+  const DType signed_one = is_unsigned(a) ? b : a, unsigned_one = is_unsigned(a) ? a : b;
+  if (dtype_size(signed_one) > dtype_size(unsigned_one)) return signed_one;
+  // A signed type twice the unsigned one's width; uint64 has none, and NumPy gives float64.
+  return dtype_size(unsigned_one) == 8 ? DType::Float64 : signed_integer_of_size(2 * dtype_size(unsigned_one));
 }
 
 DType upgrade_to_float(DType dtype) {
-  switch (dtype) {
-    case DType::Bool:
-    case DType::Int8:
-    case DType::UInt8:
-    case DType::Int16:
-      return DType::Float32;
-    case DType::Int32:
-    case DType::Int64:
-      return DType::Float64;
-    default:
-      return dtype;
-  }
+  if (is_float(dtype)) return dtype;
+  // Theano's rule: float32 holds every bool, 8- and 16-bit integer exactly; wider ones need float64.
+  return dtype_size(dtype) <= 2 ? DType::Float32 : DType::Float64;
 }
 
 }  // namespace hypatia

@@ -1,5 +1,6 @@
 // Runtime arrays: dtypes and promotion, views, copies, conversions, printing and errors.
 #include <cmath>
+#include <cstdint>
 
 #include "test_util.h"
 
@@ -16,6 +17,12 @@ TEST(DType, NamesSizesAndKinds) {
   EXPECT_TRUE(hp::is_integer(DType::UInt8));
   EXPECT_FALSE(hp::is_integer(DType::Bool));
   EXPECT_FALSE(hp::is_signed(DType::UInt8));
+  EXPECT_EQ(hp::dtype_from_name("uint64"), DType::UInt64);
+  EXPECT_EQ(hp::dtype_size(DType::UInt32), 4u);
+  EXPECT_TRUE(hp::is_unsigned(DType::UInt16));
+  EXPECT_FALSE(hp::is_unsigned(DType::Bool));
+  EXPECT_FALSE(hp::is_unsigned(DType::Int64));
+  EXPECT_EQ(hp::kNumDTypes, 11);
   EXPECT_TRUE(throws_with<hp::TypeError>([] { hp::dtype_from_name("float16"); }, {"[dtype] unknown dtype 'float16'"}));
 }
 
@@ -32,6 +39,14 @@ TEST(DType, PromotionMatchesNumPy) {
       {DType::Int16, DType::Float32, DType::Float32}, {DType::Int32, DType::Float32, DType::Float64},
       {DType::Int64, DType::Float32, DType::Float64}, {DType::Float32, DType::Float64, DType::Float64},
       {DType::Int64, DType::Float64, DType::Float64}, {DType::Float32, DType::Float32, DType::Float32},
+      // Unsigned beside signed needs a signed type twice as wide; uint64 has none and gives float64.
+      {DType::UInt64, DType::Int64, DType::Float64},  {DType::UInt64, DType::Int8, DType::Float64},
+      {DType::UInt32, DType::Int32, DType::Int64},    {DType::UInt16, DType::Int8, DType::Int32},
+      {DType::UInt16, DType::Int32, DType::Int32},    {DType::UInt32, DType::Int64, DType::Int64},
+      {DType::UInt8, DType::UInt32, DType::UInt32},   {DType::UInt16, DType::UInt64, DType::UInt64},
+      {DType::Bool, DType::UInt64, DType::UInt64},    {DType::UInt16, DType::Float32, DType::Float32},
+      {DType::UInt32, DType::Float32, DType::Float64}, {DType::UInt64, DType::Float32, DType::Float64},
+      {DType::UInt64, DType::Float64, DType::Float64},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(hp::promote_types(c.a, c.b), c.expected) << hp::dtype_name(c.a) << " + " << hp::dtype_name(c.b);
@@ -40,6 +55,9 @@ TEST(DType, PromotionMatchesNumPy) {
   EXPECT_EQ(hp::upgrade_to_float(DType::Int8), DType::Float32);
   EXPECT_EQ(hp::upgrade_to_float(DType::Int32), DType::Float64);
   EXPECT_EQ(hp::upgrade_to_float(DType::Float32), DType::Float32);
+  EXPECT_EQ(hp::upgrade_to_float(DType::UInt16), DType::Float32);
+  EXPECT_EQ(hp::upgrade_to_float(DType::UInt32), DType::Float64);
+  EXPECT_EQ(hp::upgrade_to_float(DType::UInt64), DType::Float64);
 }
 
 TEST(Array, ConstructionAndElementAccess) {
@@ -160,6 +178,12 @@ TEST(Array, ReprLooksLikeNumPy) {
   EXPECT_EQ(hp::Array::from_vector<int64_t>({1, 2, 3}).str(), "array([1, 2, 3])");
   EXPECT_EQ(hp::Array::from_vector<int32_t>({1, -20}).str(), "array([  1, -20], dtype=int32)");
   EXPECT_EQ(hp::Array::from_vector<bool>({true, false}).str(), "array([ True, False])");
+  // Integers print exactly, beyond what a double holds (expected strings from NumPy's repr).
+  EXPECT_EQ(hp::Array::from_vector<uint64_t>({UINT64_MAX, 1}).str(),
+            "array([18446744073709551615,                    1], dtype=uint64)");
+  EXPECT_EQ(hp::Array::from_vector<int64_t>({INT64_MIN, INT64_MAX}).str(),
+            "array([-9223372036854775808,  9223372036854775807])");
+  EXPECT_EQ(hp::Array::from_vector<uint16_t>({65535, 7}).str(), "array([65535,     7], dtype=uint16)");
   EXPECT_EQ(hp::Array::scalar(3.5).str(), "array(3.5)");
   EXPECT_EQ(hp::Array::from({0.5, 1.25}, DType::Float32).str(), "array([0.5 , 1.25], dtype=float32)");
   EXPECT_EQ(hp::Array::zeros({0}).str(), "array([], dtype=float64)");

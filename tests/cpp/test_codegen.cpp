@@ -52,7 +52,7 @@ Array sample(const hp::Shape& shape, DType dtype, uint64_t seed) {
     return values.astype(dtype);
   }
   if (dtype == DType::Bool) return rng.uniform(shape, 0.0, 1.0).astype(DType::Float64).astype(DType::Bool);
-  const double low = dtype == DType::UInt8 ? 0.0 : -6.0;
+  const double low = hp::is_unsigned(dtype) ? 0.0 : -6.0;
   return rng.uniform(shape, low, 7.0).astype(DType::Float64).astype(dtype);
 }
 
@@ -75,8 +75,9 @@ const std::vector<Layout>& layouts() {
 }  // namespace
 
 TEST(Codegen, EveryScalarOpInEveryDTypeMatchesTheReference) {
-  const DType dtypes[] = {DType::Bool,  DType::Int8,   DType::Int16,   DType::Int32,
-                          DType::Int64, DType::UInt8, DType::Float32, DType::Float64};
+#define HYPATIA_DTYPE_ENUMERATOR(name, ctype, str) DType::name,
+  const DType dtypes[] = {HYPATIA_FOR_EACH_DTYPE(HYPATIA_DTYPE_ENUMERATOR)};
+#undef HYPATIA_DTYPE_ENUMERATOR
   for (const Layout& layout : layouts()) {
     std::vector<hp::Variable> inputs, outputs;
     std::vector<Array> values;
@@ -350,7 +351,8 @@ TEST(Codegen, ReductionsMatchTheReference) {
   // Every kind, over each axis set of a 3-d operand (adjacent or not, or none), plain and fused with
   // their elementwise producers, in several dtypes and layouts.
   const std::vector<std::vector<int>> axis_sets = {{}, {0}, {1}, {2}, {0, 1}, {1, 2}, {0, 2}, {0, 1, 2}};
-  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool}) {
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::UInt16, DType::UInt64,
+                      DType::Bool}) {
     auto x = hp::tensor3("x", dtype), y = hp::tensor3("y", dtype);
     std::vector<hp::Variable> outputs;
     std::vector<std::string> names;

@@ -127,6 +127,34 @@ TEST(Elemwise, IntegerArithmeticFollowsPython) {
   EXPECT_TRUE(apply_unary(hp::sqr, Array::from_vector<uint8_t>({16})).equals(Array::from_vector<uint8_t>({0})));  // 256 wraps
 }
 
+TEST(Elemwise, UnsignedArithmeticWrapsAsInNumPy) {
+  // Expected values by hand, modulo 2^16, 2^32 and 2^64; read as the element type (a double cannot
+  // tell 2^64 - 1 from 2^64 - 2).
+  auto u16 = [](std::vector<uint16_t> v) { return Array::from_vector<uint16_t>(v); };
+  auto u32 = [](std::vector<uint32_t> v) { return Array::from_vector<uint32_t>(v); };
+  auto u64 = [](std::vector<uint64_t> v) { return Array::from_vector<uint64_t>(v); };
+  auto values = [](const Array& a) {
+    return hp::dispatch_dtype(a.dtype(), [&]<class T>() {
+      std::vector<uint64_t> result;
+      for (int64_t i = 0; i < a.size(); ++i) result.push_back(static_cast<uint64_t>(a.data<T>()[i]));
+      return result;
+    });
+  };
+  using V = std::vector<uint64_t>;
+  EXPECT_EQ(values(apply_binary(hp::sub, u16({1, 7}), u16({2, 3}))), (V{65535, 4}));
+  EXPECT_EQ(values(apply_binary(hp::add, u32({4000000000u}), u32({500000000u}))), (V{205032704}));
+  EXPECT_EQ(values(apply_binary(hp::mul, u32({65536}), u32({65536}))), (V{0}));
+  EXPECT_EQ(values(apply_binary(hp::mul, u16({300}), u16({300}))), (V{24464}));  // 90000 - 65536
+  EXPECT_EQ(values(apply_unary(hp::neg, u64({1, 0}))), (V{UINT64_MAX, 0}));
+  EXPECT_EQ(values(apply_unary(hp::abs, u32({4000000000u}))), (V{4000000000u}));
+  EXPECT_EQ(values(apply_unary(hp::sign, u16({0, 5}))), (V{0, 1}));
+  // Floor division and modulo of unsigned values are plain; by zero they give 0, as for signed ints.
+  EXPECT_EQ(values(apply_binary(hp::int_div, u64({UINT64_MAX, 7}), u64({2, 0}))), (V{9223372036854775807u, 0}));
+  EXPECT_EQ(values(apply_binary(hp::mod, u64({UINT64_MAX, 7}), u64({10, 0}))), (V{5, 0}));
+  EXPECT_EQ(values(apply_binary(hp::pow, u32({3}), u32({21}))), (V{1870418611}));  // 3^21 mod 2^32
+  EXPECT_EQ(values(apply_unary(hp::invert, u16({0, 1}))), (V{65535, 65534}));
+}
+
 TEST(Elemwise, ComparisonsAndLogicalOpsGiveBool) {
   Array a = Array::from({1, 2, 3}), b = Array::from({2, 2, 2});
   EXPECT_TRUE(apply_binary(hp::eq, a, b).equals(Array::from_vector<bool>({false, true, false})));

@@ -48,7 +48,10 @@ TEST(Reduce, DtypesFollowNumPy) {
   auto i32 = hp::vector("i", DType::Int32), b = hp::vector("b", DType::Bool), f = hp::vector("f", DType::Float32);
   EXPECT_EQ(hp::sum(i32).dtype(), DType::Int64);
   EXPECT_EQ(hp::sum(b).dtype(), DType::Int64);
-  EXPECT_EQ(hp::prod(hp::vector("u", DType::UInt8)).dtype(), DType::Int64);
+  // Unsigned sums and products are uint64, as np.sum and np.prod of uint8 ... uint64 arrays are.
+  EXPECT_EQ(hp::prod(hp::vector("u", DType::UInt8)).dtype(), DType::UInt64);
+  EXPECT_EQ(hp::sum(hp::vector("u", DType::UInt32)).dtype(), DType::UInt64);
+  EXPECT_EQ(hp::mean(hp::vector("u", DType::UInt16)).dtype(), DType::Float64);
   EXPECT_EQ(hp::sum(f).dtype(), DType::Float32);
   EXPECT_EQ(hp::max(i32).dtype(), DType::Int32);
   EXPECT_EQ(hp::mean(i32).dtype(), DType::Float64);
@@ -56,6 +59,8 @@ TEST(Reduce, DtypesFollowNumPy) {
   EXPECT_EQ(hp::argmax(f).dtype(), DType::Int64);
   EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, Array::from_vector<bool>({true, true, false})).item(), 2);
   EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, Array::from_vector<int8_t>({100, 100})).item(), 200);
+  const Array large = Array::from_vector<uint32_t>({4000000000u, 4000000000u});
+  EXPECT_EQ(evaluate_on([](auto& x) { return hp::sum(x); }, large).data<uint64_t>()[0], 8000000000u);
 }
 
 TEST(Reduce, EmptyInputs) {

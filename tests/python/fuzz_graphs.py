@@ -25,8 +25,9 @@ import hypatia.tensor as T
 from hypatia.ifelse import ifelse
 from hypatia.tensor import nnet
 
-ALL_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
-INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8"]
+UINT_DTYPES = ["uint8", "uint16", "uint32", "uint64"]
+INT_DTYPES = ["int8", "int16", "int32", "int64"] + UINT_DTYPES
+ALL_DTYPES = ["bool"] + INT_DTYPES + ["float32", "float64"]
 FLOAT_DTYPES = ["float32", "float64"]
 EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
 MAX_MAGNITUDE = 1e4  # larger float values are not generated: they only test overflow, not the ops
@@ -34,9 +35,9 @@ MAX_MAGNITUDE = 1e4  # larger float values are not generated: they only test ove
 # NumPy stand-ins for ops NumPy lacks. Executed into the NumPy namespace and copied into reproducers.
 NUMPY_HELPERS = '''
 import math
-def np_float(dtype):  # Theano's upgrade_to_float: float32 for small ints and bools, float64 for int32/int64
-    dtype = np.dtype(dtype).name
-    return dtype if dtype in ("float32", "float64") else ("float32" if dtype in ("bool", "int8", "uint8", "int16") else "float64")
+def np_float(dtype):  # Theano's upgrade_to_float: float32 for bools and 8- and 16-bit ints, float64 for wider ones
+    dtype = np.dtype(dtype)
+    return dtype.name if dtype.kind == "f" else ("float32" if dtype.itemsize <= 2 else "float64")
 def np_in64(fn):  # fn computed in float64, returned in the input's dtype
     return lambda x: np.asarray(fn(np.asarray(x, "float64"))).astype(np.asarray(x).dtype)
 np_sigmoid = np_in64(lambda x: 1 / (1 + np.exp(-x)))
@@ -95,6 +96,13 @@ exec(NUMPY_HELPERS, NUMPY_ENV)
 
 def upgrade_to_float(dtype):
     return NUMPY_ENV["np_float"](dtype)
+
+
+def sum_dtype(dtype):
+    """The dtype of sums and products (NumPy's and Hypatia's): int64 for bools and signed integers, uint64 for
+    unsigned ones."""
+    dtype = np.dtype(dtype)
+    return dtype.name if dtype.kind == "f" else ("uint64" if dtype.kind == "u" else "int64")
 
 
 def promote(*dtypes):
@@ -306,7 +314,7 @@ class Generator:
     def random_dtype(self):
         if self.gradient:
             return "float64"
-        return self.pick(ALL_DTYPES, [1, 1, 1, 1, 1.5, 1, 4, 4])
+        return self.pick(ALL_DTYPES, [1, 1, 1, 1, 1.5, 1, 0.5, 0.5, 0.5, 4, 4])
 
     def random_shape(self, ndim=None):
         ndim = self.pick([0, 1, 2, 3], [1, 3, 4, 2]) if ndim is None else ndim
@@ -350,7 +358,7 @@ class Generator:
             # Away from 0 (kinks of abs, relu, sign) and moderate in size.
             magnitude = self.rng.uniform(0.2, 2.5, shape)
             return (magnitude * self.pick([-1, 1]) * np.where(self.rng.random(shape) < 0.7, 1, -1)).astype(dtype)
-        low, high = (0, 9) if dtype == "uint8" else (-6, 7)
+        low, high = (0, 9) if dtype in UINT_DTYPES else (-6, 7)
         return self.rng.integers(low, high, shape).astype(dtype)
 
     def leaf(self, shape=None, dtype=None):
@@ -645,7 +653,7 @@ class Generator:
             raise Rejected("large product")
         count = int(np.prod(reduced)) if reduced else 1
         if op in ("sum", "prod"):
-            out_dtype = a.dtype if a.is_float else "int64"
+            out_dtype = sum_dtype(a.dtype)
         elif op in ("mean", "var", "std"):
             out_dtype = a.dtype if a.is_float else "float64"
         else:
@@ -956,7 +964,7 @@ class Generator:
             extra = ", kind='stable'" if op == "argsort" else ""
             return self.apply(op, lambda x: f"T.{op}({x}, axis={axis})", lambda x: f"np.{op}({x}, axis={axis}{extra})",
                               [a], a.err)
-        out_dtype = a.dtype if a.is_float else "int64"
+        out_dtype = sum_dtype(a.dtype)
         if op == "cumprod" and a.is_float and a.magnitude() > 2:
             raise Rejected("large products")
         node = self.apply(op, lambda x: f"T.{op}({x}, axis={axis})", lambda x: f"np.{op}({x}, axis={axis}, dtype={out_dtype!r})",

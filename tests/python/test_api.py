@@ -1011,10 +1011,11 @@ def test_dropout_mask_pattern():
 
 def test_random_missing_distributions_raise_not_implemented():
     srng = RandomStreams(seed=1)
-    with pytest.raises(NotImplementedError):
-        srng.permutation(size=(3,), n=5)
-    with pytest.raises(NotImplementedError):
-        srng.multinomial(size=(3,), pvals=[[0.5, 0.5]])
+    for missing_draw in (srng.poisson, srng.gamma, srng.beta):
+        with pytest.raises(NotImplementedError):
+            missing_draw(size=(3,))
+    with pytest.raises(ValueError, match="size must be"):  # a matrix of pvals gives one draw per row
+        srng.multinomial(size=(3, 2), pvals=[[0.5, 0.5]])
 
 
 def test_random_ordered_dict_updates_do_not_disturb_streams():

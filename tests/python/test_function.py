@@ -470,7 +470,7 @@ def test_python_int_into_int8_input():
         f(-129)
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"])
 def test_int_arrays_into_float64_inputs_are_upcast(dtype):
     x = T.dvector("x")
     f = theano.function([x], x / 2)

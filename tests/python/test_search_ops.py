@@ -7,8 +7,8 @@ import hypatia as theano
 import hypatia.tensor as T
 from hypatia.tensor import extra_ops
 
-ALL = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
-INTS = ["int8", "int16", "int32", "int64", "uint8"]
+INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+ALL = ["bool"] + INTS + ["float32", "float64"]
 NUMBERS = INTS + ["float32", "float64"]
 
 

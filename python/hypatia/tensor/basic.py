@@ -76,17 +76,17 @@ for _kind in _KINDS:
         globals()[_prefix + _kind] = missing(f"tensor.{_prefix}{_kind}", COMPLEX)
 
 
-_SUPPORTED_DTYPE_NAMES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "floatX"}
-
 # Theano's dtype families (theano.tensor.float_dtypes, ...), limited to the dtypes Hypatia has.
 int_dtypes = ["int8", "int16", "int32", "int64"]
-uint_dtypes = ["uint8"]
+uint_dtypes = ["uint8", "uint16", "uint32", "uint64"]
 float_dtypes = ["float32", "float64"]
 complex_dtypes = []
 integer_dtypes = int_dtypes + uint_dtypes
 discrete_dtypes = ["bool"] + integer_dtypes
 continuous_dtypes = float_dtypes + complex_dtypes
 all_dtypes = discrete_dtypes + continuous_dtypes
+
+_SUPPORTED_DTYPE_NAMES = set(all_dtypes) | {"floatX"}
 
 # Theano's old name for the type of tensors (Tensor(dtype, broadcastable)).
 Tensor = TensorType
@@ -250,14 +250,10 @@ def conj(x):
     return as_tensor_variable(x)
 
 
-# Theano's upgrade_to_float: the float dtype a function of integers or bools returns.
-_FLOAT_FOR = {"bool": "float32", "int8": "float32", "int16": "float32", "uint8": "float32",
-              "int32": "float64", "int64": "float64"}
-
-
 def _as_float(x):
+    """x cast to the float dtype a function of it returns (Theano's upgrade_to_float)."""
     x = as_tensor_variable(x)
-    return cast(x, _FLOAT_FOR[x.dtype]) if x.dtype in _FLOAT_FOR else x
+    return cast(x, _core.upgrade_to_float(x.dtype))
 
 
 def round_half_to_even(a):
@@ -314,8 +310,8 @@ def _accumulated(reduce, input, axis, keepdims, dtype, acc_dtype):
 
 
 def sum(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-    """Sum over axis (None: all axes); integers and bools sum to int64. dtype (or acc_dtype) sets the
-    type the sum accumulates in, as in NumPy."""
+    """Sum over axis (None: all axes); bools and signed integers sum to int64, unsigned integers to uint64.
+    dtype (or acc_dtype) sets the type the sum accumulates in, as in NumPy."""
     return _accumulated(_core.sum, input, axis, keepdims, dtype, acc_dtype)
 
 
