@@ -24,14 +24,18 @@ struct InputSpec {
   nb::object default_value;           // None: the input must be given
   std::optional<bool> allow_downcast;  // unset: Theano's default rules
   bool strict = false;                 // only NumPy arrays of exactly the input's dtype
+  int update_output = -1;              // In(update=...): the output whose value becomes the default after each call
 };
 
 class PythonFunction {
  public:
-  PythonFunction(Function function, std::vector<InputSpec> inputs, DType floatx, bool unpack_single)
-      : function_(std::move(function)), inputs_(std::move(inputs)), floatx_(floatx), unpack_single_(unpack_single) {}
+  PythonFunction(Function function, std::vector<InputSpec> inputs, DType floatx, bool unpack_single, size_t num_outputs)
+      : function_(std::move(function)), inputs_(std::move(inputs)), floatx_(floatx), unpack_single_(unpack_single),
+        num_outputs_(num_outputs) {}
 
-  nb::object call(nb::args args, nb::kwargs kwargs) const {
+  size_t num_outputs() const { return num_outputs_; }
+
+  nb::object call(nb::args args, nb::kwargs kwargs) {
     const size_t n = inputs_.size();
     if (args.size() > n)
       throw nb::type_error(("[function] takes " + std::to_string(n) + " inputs, got " + std::to_string(args.size()))
@@ -59,9 +63,12 @@ class PythonFunction {
     }
     std::vector<Array> outputs = run_unlocked(values);
     release_pending_objects();
+    // Inputs with updates keep their new values as their defaults (Theano's In(update=...)).
+    for (InputSpec& input : inputs_)
+      if (input.update_output >= 0) input.default_value = to_numpy(outputs.at(static_cast<size_t>(input.update_output)));
     if (unpack_single_) return to_numpy(outputs.at(0));
     nb::list results;
-    for (const Array& out : outputs) results.append(to_numpy(out));
+    for (size_t k = 0; k < num_outputs_; ++k) results.append(to_numpy(outputs[k]));
     return results;
   }
 
@@ -120,6 +127,7 @@ class PythonFunction {
   std::vector<InputSpec> inputs_;
   DType floatx_;
   bool unpack_single_;
+  size_t num_outputs_;  // the caller's outputs; the values of input updates follow them
 };
 
 Mode to_mode(const std::string& mode) {
@@ -145,7 +153,7 @@ void init_function(nb::module_& m) {
       .def("_debugprint", [](const PythonFunction& f) { return f.function().debugprint(); })
       .def("_graph_outputs", [](const PythonFunction& f) { return f.function().graph_outputs(); })
       .def_prop_ro("_num_inputs", [](const PythonFunction& f) { return f.function().num_inputs(); })
-      .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.function().num_outputs(); })
+      .def_prop_ro("_num_outputs", [](const PythonFunction& f) { return f.num_outputs(); })
       .def("_profile_summary", [](const PythonFunction& f) { return f.function().profile_summary(); });
 
   m.def(
@@ -154,23 +162,32 @@ void init_function(nb::module_& m) {
          const std::vector<std::pair<Variable, Variable>>& updates, const std::vector<std::pair<Variable, Variable>>& givens,
          const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
          const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
-         bool unpack_single, const std::string& mode, bool no_default_updates, bool profile) {
+         bool unpack_single, const std::string& mode, bool no_default_updates, bool profile,
+         const std::vector<std::optional<Variable>>& input_updates) {
         const size_t n = inputs.size();
-        if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n)
-          throw ValueError("[function] names, defaults, allow_downcast and strict need one entry per input");
+        if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n ||
+            (!input_updates.empty() && input_updates.size() != n))
+          throw ValueError("[function] names, defaults, allow_downcast, strict and input updates need one entry per input");
         Updates shared_updates;
         for (const auto& [target, value] : updates) shared_updates.emplace_back(SharedVariable(target), value);
-        Function f = function(inputs, outputs, shared_updates, givens,
+        std::vector<Variable> computed = outputs;  // then each input update's value
+        std::vector<InputSpec> specs;
+        for (size_t i = 0; i < n; ++i) {
+          specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
+          if (i < input_updates.size() && input_updates[i]) {
+            specs.back().update_output = static_cast<int>(computed.size());
+            computed.push_back(*input_updates[i]);
+          }
+        }
+        Function f = function(inputs, computed, shared_updates, givens,
                               {.on_unused_input = to_unused_input(on_unused_input), .mode = to_mode(mode),
                                .no_default_updates = no_default_updates, .profile = profile});
-        std::vector<InputSpec> specs;
-        for (size_t i = 0; i < n; ++i) specs.push_back({inputs[i], names[i], defaults[i], allow_downcast[i], strict[i]});
-        return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single);
+        return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single, outputs.size());
       },
       nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
       nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("strict"), nb::arg("floatX"),
       nb::arg("unpack_single"), nb::arg("mode") = "FAST_RUN", nb::arg("no_default_updates") = false,
-      nb::arg("profile") = false, kUserLine);
+      nb::arg("profile") = false, nb::arg("input_updates") = std::vector<std::optional<Variable>>(), kUserLine);
 
   // The C++ settings the Python config forwards (hypatia.config.compiledir and friends).
   m.def("_set_config", [](const std::string& name, const std::string& value) {

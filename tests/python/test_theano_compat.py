@@ -466,3 +466,14 @@ def test_the_profile_shows_zero_gradients_and_shape_only_values_cost_nothing():
     np.testing.assert_allclose(fast(*values), np.sign(values[1]) + 2 * values[1])
     assert "dot" in str(slow.profile) and "int_div" in str(slow.profile)
     assert "dot" not in str(fast.profile) and "gemm" not in str(fast.profile) and "int_div" not in str(fast.profile)
+
+
+def test_in_with_an_update_keeps_its_value_between_calls():
+    # Theano's In(update=...): the input's value is its default, replaced by the update after each call;
+    # a value given explicitly is used for that call (and updated from).
+    x, s = T.dscalars("x", "s")
+    accumulate = theano.function([x, theano.In(s, value=10.0, update=s + x)], s * 2)
+    assert [float(accumulate(1.0)), float(accumulate(2.0)), float(accumulate(0.0))] == [20.0, 22.0, 26.0]
+    assert float(accumulate(5.0, 100.0)) == 200.0 and float(accumulate(0.0)) == 210.0
+    with pytest.raises(ValueError, match="value"):
+        theano.In(s, update=s + 1)

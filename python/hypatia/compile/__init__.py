@@ -65,9 +65,12 @@ class In:
                  allow_downcast=None, autoname=True, implicit=None, borrow=None, shared=False):
         if not isinstance(variable, _core.Variable):
             raise TypeError(f"In: expected a symbolic Variable, got {type(variable).__name__}")
-        if update is not None:
-            raise NotImplementedError("In(update=...) is not implemented; use a shared variable with updates")
+        if update is not None and value is None:
+            raise ValueError(f"In: an input with an update needs a value to start from (In({variable}, value=..., "
+                             "update=...))")
         self.variable = variable
+        # After each call the input's value (its default from then on) is the update's value.
+        self.update = None if update is None else _core.as_variable(update)
         self.name = name if name is not None else (variable.name if autoname else None)
         self.value = value
         self.mutable, self.strict, self.borrow = mutable, strict, borrow
@@ -136,7 +139,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                        [spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
                         for spec in specs],
                        [spec.strict for spec in specs], config.floatX, unpack_single, chosen_mode.name,
-                       no_default_updates, profiling)
+                       no_default_updates, profiling, [spec.update for spec in specs])
     f.name = name
     f.profile = ProfileStats(f) if profiling else None
     if profiling and profile is None:  # profiling asked for by config.profile: summarized at exit, as Theano did
