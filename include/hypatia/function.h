@@ -1,6 +1,8 @@
 // Compiled functions: function(inputs, outputs, updates, givens).
 #pragma once
+#include <functional>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,11 @@ struct FunctionOptions {
   // Inputs (by position) whose buffers the caller hands over when it passes them by rvalue (JAX's
   // donate_argnums): a step may overwrite one when nothing else holds it. Loops donate their states.
   std::vector<size_t> donated_inputs;
+  // Called before (after = false, no outputs yet) and after each step of each call with the step's index,
+  // node and values (Theano's MonitorMode); the values are the program's own, to read, not to keep.
+  std::function<void(size_t index, const Apply& node, std::span<const Array> inputs, std::span<const Array> outputs,
+                     bool after)>
+      node_monitor;
 };
 
 class Program;

@@ -2,6 +2,7 @@
 // converting values to the inputs' dtypes, and NumPy arrays out.
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -163,7 +164,7 @@ void init_function(nb::module_& m) {
          const std::string& on_unused_input, const std::vector<std::string>& names, const std::vector<nb::object>& defaults,
          const std::vector<std::optional<bool>>& allow_downcast, const std::vector<bool>& strict, nb::handle floatx,
          bool unpack_single, const std::string& mode, bool no_default_updates, bool profile,
-         const std::vector<std::optional<Variable>>& input_updates) {
+         const std::vector<std::optional<Variable>>& input_updates, nb::object node_monitor) {
         const size_t n = inputs.size();
         if (names.size() != n || defaults.size() != n || allow_downcast.size() != n || strict.size() != n ||
             (!input_updates.empty() && input_updates.size() != n))
@@ -179,15 +180,25 @@ void init_function(nb::module_& m) {
             computed.push_back(*input_updates[i]);
           }
         }
-        Function f = function(inputs, computed, shared_updates, givens,
-                              {.on_unused_input = to_unused_input(on_unused_input), .mode = to_mode(mode),
-                               .no_default_updates = no_default_updates, .profile = profile});
+        FunctionOptions options{.on_unused_input = to_unused_input(on_unused_input), .mode = to_mode(mode),
+                                .no_default_updates = no_default_updates, .profile = profile};
+        if (!node_monitor.is_none())  // MonitorMode: node_monitor(index, node, inputs, outputs, after) per step
+          options.node_monitor = [node_monitor](size_t index, const Apply& node, std::span<const Array> step_inputs,
+                                                std::span<const Array> step_outputs, bool after) {
+            nb::gil_scoped_acquire locked;
+            nb::list in_values, out_values;
+            for (const Array& value : step_inputs) in_values.append(to_numpy(value));
+            for (const Array& value : step_outputs) out_values.append(to_numpy(value));
+            node_monitor(index, std::const_pointer_cast<Apply>(node.shared_from_this()), in_values, out_values, after);
+          };
+        Function f = function(inputs, computed, shared_updates, givens, options);
         return PythonFunction(std::move(f), std::move(specs), to_dtype(floatx), unpack_single, outputs.size());
       },
       nb::arg("inputs"), nb::arg("outputs"), nb::arg("updates"), nb::arg("givens"), nb::arg("on_unused_input"),
       nb::arg("names"), nb::arg("defaults"), nb::arg("allow_downcast"), nb::arg("strict"), nb::arg("floatX"),
       nb::arg("unpack_single"), nb::arg("mode") = "FAST_RUN", nb::arg("no_default_updates") = false,
-      nb::arg("profile") = false, nb::arg("input_updates") = std::vector<std::optional<Variable>>(), kUserLine);
+      nb::arg("profile") = false, nb::arg("input_updates") = std::vector<std::optional<Variable>>(),
+      nb::arg("node_monitor").none() = nb::none(), kUserLine);
 
   // The C++ settings the Python config forwards (hypatia.config.compiledir and friends).
   m.def("_set_config", [](const std::string& name, const std::string& value) {

@@ -68,7 +68,7 @@ ModeScope::~ModeScope() { running_mode = previous_; }
 
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
-    : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()) {
+    : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()), node_monitor_(options.node_monitor) {
   donated_.assign(inputs.size(), false);
   for (size_t i : options.donated_inputs) donated_.at(i) = true;
   std::vector<Variable> results = check_signature(outputs, updates, givens);
@@ -423,6 +423,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
                                                                  : held_only_by(step_inputs[step.destroy_input], step.destroy_holders)))
       step_outputs[0] = step_inputs[step.destroy_input];
     const void* destination = step_outputs.empty() ? nullptr : step_outputs[0].raw_data();
+    if (node_monitor_) node_monitor_(index, *step.node, step_inputs, {}, false);
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
       if (step.kernel) run_cpu_kernel(step.kernel, *step.node, step_inputs, step_outputs);
@@ -435,6 +436,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
       if (error.located()) throw;  // a fused node's error already names the member that failed
       rethrow_with_location(error, step.node->where());
     }
+    if (node_monitor_) node_monitor_(index, *step.node, step_inputs, step_outputs, true);
     for (size_t k = 0; k < step.output_slots.size(); ++k) {
       const TensorType& type = step.node->output(k).type();
       if (!type.accepts(step_outputs[k]))

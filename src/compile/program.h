@@ -79,6 +79,7 @@ class Program {
   size_t first_destroy_step_ = 0;  // steps from here on are in-place update steps
   std::vector<int> result_slots_;  // outputs, then update values
   std::unique_ptr<Profiler> profiler_;  // only when profiling
+  decltype(FunctionOptions::node_monitor) node_monitor_;
   double rewrite_seconds_ = 0, codegen_seconds_ = 0;  // how long building took, for the profile
 };
 

@@ -179,3 +179,21 @@ TEST(Function, UnusedInputsRaiseUnlessAllowed) {
   auto s = hp::shared(hp::Array::from({0.0}), "s");
   EXPECT_NO_THROW(hp::function({unused}, {}, {{s, s + unused}}));
 }
+
+// FunctionOptions::node_monitor (Theano's MonitorMode) sees every step before and after it runs.
+TEST(Function, NodeMonitorSeesEveryStepAndItsValues) {
+  auto x = hp::vector("x");
+  std::vector<std::string> seen;
+  hp::FunctionOptions options;
+  options.node_monitor = [&](size_t index, const hp::Apply& node, std::span<const hp::Array> inputs,
+                             std::span<const hp::Array> outputs, bool after) {
+    seen.push_back(std::to_string(index) + (after ? " after " : " before ") + node.op().name() + " " +
+                   std::to_string(inputs.size()) + " " + std::to_string(outputs.size()));
+    if (after) EXPECT_DOUBLE_EQ(outputs[0].at<double>({1}), 2.0 * std::exp(1.0));
+  };
+  auto f = hp::function({x}, {hp::exp(x) * 2.0}, {}, {}, options);
+  f({hp::Array::from({0.0, 1.0})});
+  ASSERT_EQ(seen.size(), 2u);  // one fused step
+  EXPECT_EQ(seen[0].substr(0, 9), "0 before ");
+  EXPECT_EQ(seen[1].substr(0, 8), "0 after ");
+}

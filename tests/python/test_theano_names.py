@@ -595,10 +595,24 @@ def test_scalar_module():
     assert scalar.int8 in scalar.int_types and scalar.float64 in scalar.float_types
 
 
-def test_monitor_mode_says_why_it_is_missing():
-    from hypatia.compile.monitormode import MonitorMode
-    with pytest.raises(NotImplementedError, match="MonitorMode"):
-        MonitorMode(post_func=lambda i, node, fn: None)
+def test_monitor_mode_calls_its_functions_around_each_step(capsys):
+    # The debugging FAQ's example: detect_nan names the node whose output holds the NaN.
+    from hypatia.compile.monitormode import MonitorMode, detect_nan
+    x = T.dscalar("x")
+    f = theano.function([x], [T.log(x) * x], mode=theano.compile.MonitorMode(post_func=detect_nan))
+    assert np.isnan(f(0)[0])
+    out = capsys.readouterr().out
+    assert "*** NaN detected ***" in out and "Outputs: [array(nan)]" in out
+    calls = []
+    y = T.dvector("y")
+    g = theano.function([y], T.exp(y) * 5, mode=MonitorMode(
+        pre_func=lambda i, node, fn: calls.append(("pre", i, [v[0] for v in fn.outputs])),
+        post_func=lambda i, node, fn: calls.append(("post", i, [v[0].tolist() for v in fn.outputs]))))
+    assert_allclose(g(np.array([0.0, 1.0])), 5 * np.exp([0.0, 1.0]))
+    assert [c[0] for c in calls] == ["pre", "post"] and calls[0][2] == [None]
+    assert_allclose(calls[1][2][0], 5 * np.exp([0.0, 1.0]))
+    f(1.0)  # no NaN: nothing printed
+    assert capsys.readouterr().out == ""
 
 
 def test_ifelse_is_a_module_with_ifelse():

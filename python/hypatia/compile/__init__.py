@@ -139,7 +139,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                        [spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
                         for spec in specs],
                        [spec.strict for spec in specs], config.floatX, unpack_single, chosen_mode.name,
-                       no_default_updates, profiling, [spec.update for spec in specs])
+                       no_default_updates, profiling, [spec.update for spec in specs],
+                       chosen_mode.node_monitor() if hasattr(chosen_mode, "node_monitor") else None)
     f.name = name
     f.profile = ProfileStats(f) if profiling else None
     if profiling and profile is None:  # profiling asked for by config.profile: summarized at exit, as Theano did
