@@ -76,11 +76,12 @@ def _load_output(version, node, index, name):
 
 
 class _Record:
-    """What pickle writes for one variable or one node; see _record_of."""
-    __slots__ = ("reduced", "__weakref__")
+    """What pickle writes for one variable or one node; see _record_of. What it holds (a shared variable's
+    value above all) is read when pickle asks, so a record kept from an earlier pickling is never stale."""
+    __slots__ = ("build", "__weakref__")
 
     def __reduce__(self):
-        return self.reduced
+        return self.build()
 
 
 # One record per node while anything (a pickling in progress) holds it.
@@ -92,8 +93,8 @@ def _apply_record(node):
     record = _records.get(key)
     if record is None:
         record = _Record()
-        record.reduced = (_load_apply, (FORMAT, _core.save_op(node.op), [_record_of(v) for v in node.inputs],
-                                        _core.node_location(node)))
+        record.build = lambda: (_load_apply, (FORMAT, _core.save_op(node.op), [_record_of(v) for v in node.inputs],
+                                              _core.node_location(node)))
         _records[key] = record
     return record
 
@@ -103,20 +104,24 @@ def _record_of(variable):
     if record is not None:
         return record
     record = _Record()
-    _records[variable] = record  # before the inputs: a random state's update reads the state itself
     owner = variable.owner
     if isinstance(variable, _core.SharedVariable):
-        update = variable.default_update
-        record.reduced = (_load_shared, (FORMAT, variable._get_value(False), variable.name, variable._static_shape,
-                                         getattr(variable, "_strict", False), getattr(variable, "_allow_downcast", None)),
-                          {"default_update": None if update is None else _record_of(update)})
+        def build():
+            update = variable.default_update  # a random state's update reads the state itself: pickle's memo
+            return (_load_shared, (FORMAT, variable._get_value(False), variable.name, variable._static_shape,
+                                   getattr(variable, "_strict", False), getattr(variable, "_allow_downcast", None)),
+                    {"default_update": None if update is None else _record_of(update)})
     elif owner is not None:
-        record.reduced = (_load_output, (FORMAT, _apply_record(owner), owner.outputs.index(variable), variable.name))
+        def build():
+            return _load_output, (FORMAT, _apply_record(owner), owner.outputs.index(variable), variable.name)
     elif variable._is_constant:
-        record.reduced = (_load_constant, (FORMAT, variable._constant_value, variable.name))
+        def build():
+            return _load_constant, (FORMAT, variable._constant_value, variable.name)
     else:
-        record.reduced = (_load_input, (FORMAT, variable.dtype, variable._static_shape, variable.name,
-                                        _core.location(variable)))
+        def build():
+            return _load_input, (FORMAT, variable.dtype, variable._static_shape, variable.name, _core.location(variable))
+    record.build = build
+    _records[variable] = record
     return record
 
 

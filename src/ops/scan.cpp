@@ -437,6 +437,14 @@ void register_scan_loaders(OpLoaders& loaders) {
     layout.num_non_sequences = static_cast<int>(in.integer_in(0, 1 << 20, "a number of non-sequences"));
     layout.truncate_gradient = static_cast<int>(in.integer_in(-1, INT32_MAX, "truncate_gradient"));
     layout.until = in.flag();
+    if (layout.keep.size() != layout.recurrent_taps.size()) in.damaged("the loop keeps rows for another number of outputs");
+    for (const auto& taps : layout.sequence_taps)
+      if (taps.empty()) in.damaged("a sequence of the loop has no taps");
+    for (const auto& taps : layout.recurrent_taps) {
+      if (taps.empty()) in.damaged("an output of the loop has no taps");
+      for (int tap : taps)
+        if (tap >= 0) in.damaged("an output of the loop reads tap " + std::to_string(tap) + " (taps of outputs are negative)");
+    }
     auto [inner_inputs, inner_outputs] = in.graph();
     if (static_cast<int>(inner_inputs.size()) != layout.num_sequence_taps() + layout.num_recurrent_taps() + layout.num_non_sequences ||
         static_cast<int>(inner_outputs.size()) != layout.num_recurrent() + layout.num_plain + (layout.until ? 1 : 0))

@@ -58,7 +58,8 @@ class Scan : public Op {
   void prepare(Mode mode) const override;
   std::vector<Variable> inner_outputs(const Mode* compiled) const override;
   // An output depends on an outer input when its step reads it, directly or through a state that does
-  // (so a loop whose step never reads an initial state is not connected to it, as in Theano).
+  // (so a loop whose step never reads an initial state is not connected to it, as in Theano). A buffer's
+  // first rows are its initial states, but scan() hands out only the rows after them.
   std::vector<std::vector<bool>> connection_pattern(const Apply& node) const override;
   std::string save() const override;  // the layout and the inner graph
   HYPATIA_OP_METHODS

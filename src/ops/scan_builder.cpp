@@ -147,6 +147,7 @@ ScanResult build_scan(const ScanFunction& fn, const std::vector<Sequence>& seque
     for (const Variable& v : non_sequences) frozen.insert(v.node());
     std::vector<Variable> reached = step.outputs;
     for (const auto& [shared, value] : updates) reached.push_back(value);
+    if (step.until) reached.push_back(step.until);  // a condition on a draw redraws it each step too
     std::unordered_set<const VariableNode*> updated, seen;
     for (const auto& [shared, value] : updates) updated.insert(shared.node());
     while (!reached.empty()) {  // default updates may read further states

@@ -148,3 +148,36 @@ def test_damaged_data_is_a_clear_error_never_a_crash():
                 _core.load_op(bytes(damaged))
             except (ValueError, TypeError, IndexError):
                 pass
+
+
+def test_each_pickle_saves_the_values_of_its_moment():
+    # A random state's record is kept alive by its own cycle (state -> update -> state); what it saves is
+    # read when pickled, so a later pickle holds the later state.
+    srng = RandomStreams(seed=4)
+    u = srng.uniform((2,))
+    f = theano.function([], u)
+    before = pickle.dumps(u)
+    f()
+    after = pickle.dumps(u)
+    first, second = pickle.loads(before), pickle.loads(after)
+    assert not np.array_equal(first.rng.get_value().get_state(), second.rng.get_value().get_state())
+    assert second.rng.get_value().get_state() == u.rng.get_value().get_state()
+    w = theano.shared(np.zeros(2))
+    saved = pickle.dumps(w)
+    w.set_value(np.ones(2))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(w)).get_value(), [1, 1])
+    np.testing.assert_array_equal(pickle.loads(saved).get_value(), [0, 0])
+
+
+def test_damaged_loop_layouts_are_errors():
+    x = T.dvector("x")
+    steps, _ = theano.scan(lambda a, h: a + h, sequences=x, outputs_info=T.constant(0.0))
+    saved = bytearray(_core.save_op(steps.owner.inputs[0].owner.op if False else
+                                    [n for n in _core.toposort([steps]) if n.op.name == "scan"][0].op))
+    # The first recurrent tap (-1) made non-negative: refused, not run.
+    tap = (-1).to_bytes(8, "little", signed=True)
+    at = bytes(saved).find(tap)
+    assert at > 0
+    saved[at:at + 8] = (0).to_bytes(8, "little", signed=True)
+    with pytest.raises(ValueError, match=r"\[load\]"):
+        _core.load_op(bytes(saved))

@@ -477,3 +477,15 @@ def test_in_with_an_update_keeps_its_value_between_calls():
     assert float(accumulate(5.0, 100.0)) == 200.0 and float(accumulate(0.0)) == 210.0
     with pytest.raises(ValueError, match="value"):
         theano.In(s, update=s + 1)
+
+
+def test_a_draw_read_only_by_until_is_redrawn_each_step():
+    from hypatia.scan_module import until
+    srng = RandomStreams(seed=9)
+    counts, updates = theano.scan(lambda c: (c + 1, until(srng.uniform(()) < 0.2)), outputs_info=T.constant(0.0),
+                                  n_steps=1000)
+    f = theano.function([], counts.shape[0], updates=updates)
+    lengths = [int(f()) for _ in range(30)]
+    # Redrawn each step, the loop stops after a geometric number of steps (mean 5); a frozen draw would
+    # give only 1 or 1000.
+    assert any(1 < n < 1000 for n in lengths) and max(lengths) < 1000, lengths
