@@ -4,6 +4,7 @@
 #include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hypatia {
 
@@ -34,6 +35,9 @@ struct CodeLocation {
   CodeLocation(const char* file, uint32_t line) : file(file), line(line) {}
   CodeLocation(const std::source_location& where);
 };
+// A file name that lives as long as the process, as CodeLocation::file needs (for names a front end or
+// a loaded graph brings).
+const char* intern_file_name(std::string_view file);
 
 // While alive, C++ locations on this thread are replaced by `where` (nests; restores the previous).
 class ForeignCallSite {

@@ -54,11 +54,17 @@ def _load_constant(version, value, name):
     return _Loaded(_core.constant(value, name or "", None))
 
 
-def _load_shared(version, value, name, shape, strict, allow_downcast):
-    _check_format(version)
+def new_shared(value, name, shape, strict=False, allow_downcast=None):
+    """A new shared variable owning `value` (no copy), with a saved variable's name, static shape and
+    set_value rules: what loading and copy.deepcopy make."""
     variable = _core.shared(value, name or "", True, list(shape))
     variable._strict, variable._allow_downcast = strict, allow_downcast
-    return _Loaded(variable)
+    return variable
+
+
+def _load_shared(version, value, name, shape, strict, allow_downcast):
+    _check_format(version)
+    return _Loaded(new_shared(value, name, shape, strict, allow_downcast))
 
 
 def _load_apply(version, op_bytes, inputs, where):

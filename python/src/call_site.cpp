@@ -4,7 +4,6 @@
 #include <frameobject.h>
 
 #include <string_view>
-#include <unordered_set>
 
 namespace hypatia::python {
 namespace {
@@ -15,12 +14,6 @@ std::string& library_directory() {
 }
 
 }  // namespace
-
-// File names live as long as the nodes that point at them: for good, like C++'s __FILE__ strings.
-const char* intern_file_name(std::string_view file) {
-  static auto* names = new std::unordered_set<std::string>();
-  return names->emplace(file).first->c_str();
-}
 
 void set_library_directory(std::string directory) { library_directory() = std::move(directory); }
 

@@ -1,7 +1,6 @@
 // Errors and build locations name the Python line that built a node, not the binding's C++ line.
 #pragma once
 #include <string>
-#include <string_view>
 
 #include "hypatia/error.h"
 
@@ -11,9 +10,6 @@ namespace hypatia::python {
 CodeLocation user_code_location();
 // Frames in files under `directory` belong to the library and are skipped.
 void set_library_directory(std::string directory);
-
-// A file name with the process's lifetime, as CodeLocation needs.
-const char* intern_file_name(std::string_view file);
 
 // A nanobind call guard: while a bound graph-building function runs, C++ locations name the user's line.
 struct PythonCallSite {

@@ -4,8 +4,6 @@
 #include "hypatia/serialize.h"
 
 #include <cstring>
-#include <mutex>
-#include <set>
 #include <unordered_map>
 
 #include "ir/serialize.h"
@@ -16,14 +14,6 @@ namespace {
 constexpr char kOpMagic[4] = {'H', 'Y', 'O', 'P'};
 constexpr char kGraphMagic[4] = {'H', 'Y', 'G', 'R'};
 constexpr char kArrayMagic[4] = {'H', 'Y', 'A', 'R'};
-
-// A loaded node's file name lives as long as the process, as CodeLocation requires.
-const char* intern_file(const std::string& file) {
-  static std::mutex mutex;
-  static std::set<std::string>* files = new std::set<std::string>();
-  std::lock_guard<std::mutex> lock(mutex);
-  return files->insert(file).first->c_str();
-}
 
 const OpLoaders& op_loaders() {
   static const OpLoaders* loaders = [] {
@@ -210,7 +200,7 @@ std::pair<std::vector<Variable>, std::vector<Variable>> OpReader::graph() {
     for (int64_t a = 0; a < ndim; ++a) shape.push_back(integer_in(TensorType::kUnknown, INT64_MAX, "a dimension"));
     std::string name = text(), file = text();
     const int64_t line = integer_in(0, UINT32_MAX, "a line");
-    const CodeLocation where(intern_file(file), static_cast<uint32_t>(line));
+    const CodeLocation where(intern_file_name(file), static_cast<uint32_t>(line));
     if (kind == Kind::Input) {
       ForeignCallSite site(where);
       variables[i] = tensor(d, shape, name);
@@ -240,7 +230,7 @@ std::pair<std::vector<Variable>, std::vector<Variable>> OpReader::graph() {
     std::vector<int64_t> output_slots;
     for (int64_t k = 0; k < num_outputs; ++k) output_slots.push_back(integer_in(0, count - 1, "an output index"));
     const std::string file = text();
-    const CodeLocation where(intern_file(file), static_cast<uint32_t>(integer_in(0, UINT32_MAX, "a line")));
+    const CodeLocation where(intern_file_name(file), static_cast<uint32_t>(integer_in(0, UINT32_MAX, "a line")));
     std::vector<Variable> outputs = apply_op(op, inputs, where);
     if (outputs.size() != output_slots.size()) damaged(op->str() + " gives " + std::to_string(outputs.size()) + " outputs, not " +
                                                         std::to_string(output_slots.size()));

@@ -6,19 +6,11 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/extra_ops.h"
 #include "hypatia/shape_ops.h"
-#include "ops/reduce.h"
 #include "ir/serialize.h"
+#include "ops/op_support.h"
+#include "ops/reduce.h"
 
 namespace hypatia {
-namespace {
-
-// x with `axis` moved last, as a contiguous copy of `dtype`, and the permutation that moves it back.
-struct AxisLast {
-  Array rows;
-  std::vector<int> inverse;
-  int64_t length, count;
-};
-
 AxisLast move_axis_last(const Array& x, int axis, DType dtype) {
   std::vector<int> perm, inverse(x.ndim());
   for (int a = 0; a < x.ndim(); ++a)
@@ -29,6 +21,8 @@ AxisLast move_axis_last(const Array& x, int axis, DType dtype) {
   const int64_t length = x.shape()[axis];
   return {rows, inverse, length, length ? rows.size() / length : 0};
 }
+
+namespace {
 
 // Runs fn on each contiguous row along `axis` of a copy of x, and returns the copy in x's layout.
 template <class T, class Fn> Array along_axis(const Array& x, int axis, DType dtype, Fn fn) {

@@ -23,6 +23,15 @@ inline int64_t index_value(const Array& scalar) {
   return *scalar.astype(DType::Int64).data<int64_t>();
 }
 
+// x with `axis` moved last, as a contiguous copy of `dtype` (rows of `length`, `count` of them), and the
+// permutation that moves an array of such rows back (extra_ops.cpp).
+struct AxisLast {
+  Array rows;
+  std::vector<int> inverse;
+  int64_t length, count;
+};
+AxisLast move_axis_last(const Array& x, int axis, DType dtype);
+
 // r_op of an op linear in its first input whose other inputs (shapes, indices) carry no tangent:
 // the op applied to the first input's tangent.
 inline std::vector<Variable> r_op_linear_in_first(const Apply& node, const std::vector<Variable>& eval_points) {

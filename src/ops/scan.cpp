@@ -9,7 +9,6 @@
 #include "compile/execution_mode.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
-
 #include "ops/op_support.h"
 #include "ir/serialize.h"
 
@@ -93,6 +92,9 @@ size_t Scan::hash() const {
 }
 
 std::vector<std::vector<bool>> Scan::connection_pattern(const Apply& node) const {
+  // grad asks for every node several times; the inner graph is walked once.
+  std::lock_guard<std::mutex> lock(compile_mutex_);
+  if (!connections_.empty()) return connections_;
   const int S = layout_.num_sequences(), R = layout_.num_recurrent(), outer_inputs = static_cast<int>(node.inputs().size());
   // The outer input each inner input comes from: sequences, then initial states, then non-sequences.
   std::unordered_map<const VariableNode*, int> source;
@@ -128,7 +130,7 @@ std::vector<std::vector<bool>> Scan::connection_pattern(const Apply& node) const
   std::vector<std::vector<bool>> pattern(outer_inputs, std::vector<bool>(node.num_outputs(), false));
   for (size_t o = 0; o < inner_outputs_.size() && o < node.num_outputs(); ++o)
     for (int i = 0; i < outer_inputs; ++i) pattern[i][o] = i == 0 || reads[o][i];
-  return pattern;
+  return connections_ = pattern;
 }
 
 std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) const {

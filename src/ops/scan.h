@@ -77,6 +77,7 @@ class Scan : public Op {
   mutable std::mutex compile_mutex_;
   mutable std::array<std::shared_ptr<Function>, 3> compiled_;  // one per Mode, compiled on first use
   mutable std::shared_ptr<Function> plain_shapes_;  // compiled when a loop first runs no step
+  mutable std::vector<std::vector<bool>> connections_;  // connection_pattern, found once (under compile_mutex_)
 };
 
 // The number of steps a scan node runs, as an int64 scalar graph of its inputs.

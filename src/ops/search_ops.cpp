@@ -33,30 +33,6 @@ template <class T> bool same_value(T a, T b) {
   return a == b;
 }
 
-// x with `axis` moved last, contiguous: row r holds x's elements along `axis` at the r-th other position.
-struct Rows {
-  Array data;
-  int64_t length, count;
-};
-
-Rows rows_along(const Array& x, int axis) {
-  std::vector<int> perm;
-  for (int a = 0; a < x.ndim(); ++a)
-    if (a != axis) perm.push_back(a);
-  perm.push_back(axis);
-  const int64_t length = x.shape()[axis];
-  Array data = x.transpose(perm).copy();
-  return {data, length, length ? data.size() / length : 0};
-}
-
-// The inverse of rows_along for an array of rows shaped like x with `axis` moved last.
-Array rows_back(const Array& rows, int axis) {
-  std::vector<int> inverse(rows.ndim());
-  int source = 0;
-  for (int a = 0; a < rows.ndim(); ++a) inverse[a] = a == axis ? rows.ndim() - 1 : source++;
-  return rows.transpose(inverse).copy();
-}
-
 void require_integer_scalar(const Variable& v, const std::string& op, const std::string& what) {
   if (v.ndim() != 0 || !is_integer(v.dtype()))
     throw TypeError("[" + op + "] " + what + " must be an integer scalar, got " + v.type().str());
@@ -116,14 +92,14 @@ class ArgTopK : public Op {
       throw ValueError("[topk] positions up to " + std::to_string(length - 1) + " along axis " + std::to_string(axis_) +
                        " do not fit idx_dtype " + std::string(dtype_name(idx_dtype_)));
     const int64_t chosen = std::abs(k);
-    const Rows rows = rows_along(x, axis_);
-    Shape out_shape = rows.data.shape();
+    const AxisLast rows = move_axis_last(x, axis_, x.dtype());
+    Shape out_shape = rows.rows.shape();
     out_shape.back() = chosen;
     Array out = Array::empty(out_shape, DType::Int64);
     dispatch_dtype(x.dtype(), [&]<class T>() {
       std::vector<int64_t> order(length);
       for (int64_t r = 0; r < rows.count; ++r) {
-        const T* row = rows.data.template data<T>() + r * length;
+        const T* row = rows.rows.template data<T>() + r * length;
         std::iota(order.begin(), order.end(), 0);
         std::partial_sort(order.begin(), order.begin() + chosen, order.end(), [&](int64_t a, int64_t b) {
           if (same_value(row[a], row[b])) return a < b;
@@ -132,7 +108,7 @@ class ArgTopK : public Op {
         std::copy(order.begin(), order.begin() + chosen, out.data<int64_t>() + r * chosen);
       }
     });
-    outputs[0] = rows_back(out, axis_).astype(idx_dtype_);
+    outputs[0] = out.transpose(rows.inverse).astype(idx_dtype_);
   }
 
   std::vector<Variable> grad(const Apply&, const std::vector<Variable>&) const override { return {Variable(), Variable()}; }

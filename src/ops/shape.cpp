@@ -566,10 +566,9 @@ Variable arange(const Operand& start, const Operand& stop, const Operand& step, 
   // float32 range); otherwise float64 if any bound is a float, else int64.
   std::optional<DType> symbolic;
   bool any_float = false;
-  for (const Operand* bound : {&start, &stop, &step}) {
-    const DType bound_dtype = bound->as_variable().dtype();
-    any_float = any_float || is_float(bound_dtype);
-    if (!bound->is_number()) symbolic = symbolic ? promote_types(*symbolic, bound_dtype) : bound_dtype;
+  for (const auto& [bound, value] : {std::pair{&start, &a}, {&stop, &b}, {&step, &c}}) {
+    any_float = any_float || is_float(value->dtype());
+    if (!bound->is_number()) symbolic = symbolic ? promote_types(*symbolic, value->dtype()) : value->dtype();
   }
   const DType chosen = dtype.value_or(symbolic && is_float(*symbolic) ? *symbolic : any_float ? DType::Float64 : DType::Int64);
   return apply_op1(std::make_shared<ARange>(chosen), {a, b, c}, start.where());

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "hypatia/elemwise.h"
+#include "hypatia/shape_ops.h"
 #include "ops/elemwise.h"
 
 namespace hypatia {
@@ -23,6 +25,28 @@ bool is_scalar_constant(const Variable& v, double value) {
 bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
   const auto& clients = graph.clients(v);
   return clients.size() == 1 && clients[0].node == &reader;
+}
+
+Variable inferred_dimension(const Apply& node, size_t k, int axis) {
+  std::vector<std::vector<Variable>> input_shapes;
+  for (const Variable& input : node.inputs()) {
+    std::vector<Variable> dims;
+    for (int a = 0; a < input.ndim(); ++a) dims.push_back(shape_i(input, a));
+    input_shapes.push_back(std::move(dims));
+  }
+  std::vector<std::vector<Variable>> shapes;
+  try {
+    shapes = node.op().infer_shape(node, input_shapes);
+  } catch (const Error&) {
+    return Variable();
+  }
+  if (k >= shapes.size() || axis >= static_cast<int>(shapes[k].size())) return Variable();
+  Variable dim = shapes[k][axis];
+  if (!dim || dim.ndim() != 0 || !is_integer(dim.dtype())) return Variable();
+  for (const auto& step : toposort({dim}))
+    for (const Variable& input : step->inputs())
+      if (input.is(node.output(k))) return Variable();
+  return dim.dtype() == DType::Int64 ? dim : cast(dim, DType::Int64);
 }
 
 }  // namespace hypatia

@@ -19,4 +19,9 @@ bool is_scalar_constant(const Variable& v, double value);
 // v's computation into its reader.
 bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader);
 
+// The size of `node`'s output `k` along `axis` as its op's infer_shape gives it from its inputs' shapes
+// (shape_i of each input), as an int64 scalar; null when the op cannot say or its rule reads the output
+// itself. Rewrites use it so a value is not computed only for its shape.
+Variable inferred_dimension(const Apply& node, size_t k, int axis);
+
 }  // namespace hypatia

@@ -2,7 +2,10 @@
 
 #include <atomic>
 #include <iostream>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace hypatia {
 
@@ -58,6 +61,13 @@ int normalize_axis(int axis, int ndim, const char* op) {
     throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " +
                      std::to_string(ndim) + " dimensions");
   return resolved;
+}
+
+const char* intern_file_name(std::string_view file) {
+  static std::mutex mutex;
+  static auto* names = new std::unordered_set<std::string>();  // never freed: nodes point at them for good
+  std::lock_guard<std::mutex> lock(mutex);
+  return names->emplace(file).first->c_str();
 }
 
 }  // namespace hypatia

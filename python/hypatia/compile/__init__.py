@@ -29,6 +29,10 @@ class Mode:
                                           "fast_compile and None")
         self.name = name
 
+    def node_monitor(self):
+        """What the compiled program calls around each step (MonitorMode's); None for the other modes."""
+        return None
+
     def including(self, *tags):
         return self
 
@@ -140,7 +144,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
                         for spec in specs],
                        [spec.strict for spec in specs], config.floatX, unpack_single, chosen_mode.name,
                        no_default_updates, profiling, [spec.update for spec in specs],
-                       chosen_mode.node_monitor() if hasattr(chosen_mode, "node_monitor") else None)
+                       chosen_mode.node_monitor())
     f.name = name
     f.profile = ProfileStats(f) if profiling else None
     if profiling and profile is None:  # profiling asked for by config.profile: summarized at exit, as Theano did
@@ -226,8 +230,7 @@ def _function_copy(self, share_memory=False, swap=None, delete_updates=False, na
 
 def _shared_variables_of(f):
     """The shared variables a compiled function reads or updates."""
-    roots = list(f._compile_args["updates"]) and [value for _, value in f._compile_args["updates"]]
-    roots = list(f.outputs) + list(roots)
+    roots = list(f.outputs) + [value for _, value in f._compile_args["updates"]]
     found, seen = [], set()
 
     def note(v):

@@ -331,9 +331,8 @@ def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None)
     for a in axes:
         n = input.shape[int(a) % builtins.max(input.ndim, 1)]
         count = n if count is None else count * n
-    if count is None:
-        return cast(total, "float32" if total.dtype in ("float16", "float32") else "float64")
-    return _core.true_div(total, cast(count, "float32" if total.dtype in ("float16", "float32") else "float64"))
+    divide_in = "float32" if total.dtype in ("float16", "float32") else "float64"
+    return cast(total, divide_in) if count is None else _core.true_div(total, cast(count, divide_in))
 
 
 def var(input, axis=None, ddof=0, keepdims=False, corrected=False):

@@ -6,9 +6,9 @@ import numpy as np
 
 from .. import _core
 from .._missing import module_getattr
-from .basic import (abs, arange, argsort, as_tensor_variable, cast, concatenate, cumprod, cumsum, diag,  # noqa: F401
-                    diagonal, eq, logical_and, maximum, neq, ones_like, repeat, set_subtensor, shape_padright,
-                    sort, squeeze, sum, switch, take_along_axis, trace, zeros)
+from .basic import (abs, arange, argsort, as_tensor_variable, cast, cumprod, cumsum, diag, diagonal,  # noqa: F401
+                    eq, logical_and, maximum, repeat, shape_padright, sort, squeeze, sum, switch, take_along_axis,
+                    trace)
 from .type import normalize_dtype
 
 
@@ -70,15 +70,6 @@ def bartlett(M):
         raise TypeError(f"bartlett: M must be an integer scalar, got {M.type}")
     positions = cast(arange(1 - M, M, 2), "float64")
     return 1 - abs(positions) / cast(maximum(M - 1, 1), "float64")
-
-
-def _sorted_unique(x):
-    """The distinct values of the vector x, sorted (np.unique without options): each sorted value is written
-    at its rank among the distinct ones, so equal values land on the same place."""
-    values = sort(as_tensor_variable(x))
-    starts_run = concatenate([ones_like(values[:1], dtype="bool"), neq(values[1:], values[:-1])])
-    rank = cumsum(starts_run) - 1
-    return set_subtensor(zeros(sum(starts_run), values.dtype)[rank], values)
 
 
 # ---- Searching, counting and index conversion (the C++ ops in src/ops/search_ops.cpp) ----

@@ -235,16 +235,15 @@ def _shared_deepcopy(self, memo):
     copies = memo.setdefault("hypatia.shared_copies", {})
     if self in copies:
         return copies[self]
-    result = _shared_from_pickle(self._get_value(False), self.name, self._static_shape)
-    for attribute in ("_strict", "_allow_downcast"):
-        if hasattr(self, attribute):
-            setattr(result, attribute, getattr(self, attribute))
+    result = _pickling.new_shared(self._get_value(False), self.name, self._static_shape,
+                                  getattr(self, "_strict", False), getattr(self, "_allow_downcast", None))
     memo[id(self)] = copies[self] = result
     return result
 
 
 def _shared_from_pickle(value, name, shape):
-    return _core.shared(value, name or "", True, list(shape))
+    """The loader of shared variables pickled by earlier Hypatia versions (value, name, static shape)."""
+    return _pickling.new_shared(value, name, shape)
 
 
 SharedVariable.get_value = _shared_get_value

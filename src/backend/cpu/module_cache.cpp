@@ -299,15 +299,6 @@ std::string ModuleCache::prelude_header(const std::string& dir) {
 std::string ModuleCache::object_path(const std::string& key) const { return config().compiledir + "/cpu/" + key + ".so"; }
 
 std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path) {
-  if (access(path.c_str(), F_OK) != 0) {
-    last_open_error_ = "no such file";
-    return std::nullopt;
-  }
-  if (std::string damage = check_module_file(path); !damage.empty()) {
-    last_open_error_ = damage;
-    damaged_ = true;
-    return std::nullopt;
-  }
   // Idle OpenMP threads that spin would take the cores from OpenBLAS's threads between kernels; unless
   // the user chose otherwise, they sleep (read when libgomp loads with the first module).
   setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
@@ -346,16 +337,18 @@ const Module* ModuleCache::load(const std::string& source) {
     warned_[why] = true;
     return nullptr;
   }
-  damaged_ = false;
-  if (auto module = open(module_key, object_path(module_key))) {
-    ++loaded_from_disk_;
-    return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
-  }
-  if (damaged_) {
-    ++rebuilt_damaged_;
-    if (!warned_["damaged entry"])
-      warn("[codegen] the cached kernel module " + object_path(module_key) + " is damaged (" + last_open_error_ + "); rebuilding it");
-    warned_["damaged entry"] = true;
+  // A cached entry is checked whole before it is mapped (build() loads what it just wrote unchecked).
+  const std::string path = object_path(module_key);
+  if (access(path.c_str(), F_OK) == 0) {
+    if (std::string damage = check_module_file(path); !damage.empty()) {
+      ++rebuilt_damaged_;
+      if (!warned_["damaged entry"])
+        warn("[codegen] the cached kernel module " + path + " is damaged (" + damage + "); rebuilding it");
+      warned_["damaged entry"] = true;
+    } else if (auto module = open(module_key, path)) {
+      ++loaded_from_disk_;
+      return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
+    }
   }
   return build(module_key, source);
 }

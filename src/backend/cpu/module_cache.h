@@ -68,7 +68,6 @@ class ModuleCache {
   int compiled_ = 0;
   int loaded_from_disk_ = 0;
   int rebuilt_damaged_ = 0;
-  bool damaged_ = false;  // the last open() found the file damaged (not merely absent)
 };
 
 }  // namespace hypatia

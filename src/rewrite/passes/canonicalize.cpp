@@ -206,27 +206,8 @@ class ShapeOfComputedValue : public LocalRewriter {
     const Variable& value = node.input(0);
     std::shared_ptr<Apply> owner = value.owner();
     if (axis < 0 || !owner) return {};
-    std::vector<std::vector<Variable>> input_shapes;
-    for (const Variable& input : owner->inputs()) {
-      std::vector<Variable> dims;
-      for (int a = 0; a < input.ndim(); ++a) dims.push_back(shape_i(input, a));
-      input_shapes.push_back(std::move(dims));
-    }
-    std::vector<std::vector<Variable>> shapes;
-    try {
-      shapes = owner->op().infer_shape(*owner, input_shapes);
-    } catch (const Error&) {
-      return {};
-    }
-    if (value.index() >= static_cast<int>(shapes.size()) || axis >= static_cast<int>(shapes[value.index()].size()))
-      return {};
-    Variable dim = shapes[value.index()][axis];
-    if (!dim || dim.ndim() != 0 || !is_integer(dim.dtype())) return {};
-    for (const auto& step : toposort({dim}))
-      for (const Variable& input : step->inputs())
-        if (input.is(value)) return {};
-    if (dim.dtype() != DType::Int64) dim = cast(dim, DType::Int64);
-    return {dim};
+    Variable dim = inferred_dimension(*owner, static_cast<size_t>(value.index()), axis);
+    return dim ? std::vector<Variable>{dim} : std::vector<Variable>{};
   }
 };
 

@@ -50,31 +50,15 @@ bool is_zero(const Variable& v) {
 // (the op's infer_shape), so neither the output nor the inputs' values are computed for it. Null when
 // the op cannot say.
 Variable zeros_shaped_like(const Apply& node) {
-  std::vector<std::vector<Variable>> input_shapes;
-  for (const Variable& input : node.inputs()) {
-    std::vector<Variable> dims;
-    for (int axis = 0; axis < input.ndim(); ++axis) dims.push_back(shape_i(input, axis));
-    input_shapes.push_back(std::move(dims));
-  }
-  std::vector<std::vector<Variable>> shapes;
-  try {
-    shapes = node.op().infer_shape(node, input_shapes);
-  } catch (const Error&) {
-    return Variable();
-  }
   const Variable& out = node.output(0);
-  if (shapes.empty() || static_cast<int>(shapes[0].size()) != out.ndim()) return Variable();
   std::vector<Operand> shape;
   for (int axis = 0; axis < out.ndim(); ++axis) {
     if (out.type().shape[axis] != TensorType::kUnknown) {  // a size the type knows stays known
       shape.emplace_back(constant(static_cast<double>(out.type().shape[axis]), DType::Int64));
       continue;
     }
-    const Variable& dim = shapes[0][axis];
+    Variable dim = inferred_dimension(node, 0, axis);
     if (!dim) return Variable();
-    for (const auto& step : toposort({dim}))
-      for (const Variable& input : step->inputs())
-        if (input.is(out)) return Variable();  // a rule that reads the output itself
     shape.emplace_back(dim);
   }
   return zeros(shape, out.dtype());

@@ -1,10 +1,11 @@
 """Neural-network ops (Theano's tensor.nnet)."""
+import warnings
+
 from ... import _core
 from ..._missing import CONV, module_getattr
-from ..basic import (alloc, arange, argmax, as_tensor_variable, cast, concatenate, dot, eq, exp, max,
-                     shape_padright, sum, zeros_like)
-from ..extra_ops import _sorted_unique
-import warnings
+from ..basic import (alloc, argmax, as_tensor_variable, cast, concatenate, dot, eq, exp, max, shape_padright, sum,
+                     zeros_like)
+from ..extra_ops import unique
 
 sigmoid = _core.sigmoid
 softplus = _core.softplus
@@ -102,15 +103,15 @@ def softmax_with_bias(x, b):
 
 
 def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
-    """(nll, sm, am) for the rows of x + b: sm their softmax, nll[i] = -log(sm[i, y_idx[i]]) (computed from
-    log_softmax, stably) and am their argmax in y_idx's dtype."""
+    """(nll, sm, am) for the rows of x + b: sm their softmax, nll[i] = -log(sm[i, y_idx[i]]) (the fused
+    cross-entropy of the logits, stable) and am their argmax in y_idx's dtype."""
     x, b = _matrix_and_bias(x, b, "crossentropy_softmax_argmax_1hot_with_bias")
     y_idx = as_tensor_variable(y_idx)
     if y_idx.ndim != 1 or not y_idx.dtype.startswith(("int", "uint")):
         raise TypeError(f"crossentropy_softmax_1hot: y_idx must be an integer vector, got {y_idx.type}")
     logits = x + b
-    nll = -_core.log_softmax(logits, -1)[arange(logits.shape[0]), y_idx]
-    return nll, _core.softmax(logits, -1), cast(argmax(logits, axis=-1), y_idx.dtype)
+    sm = _core.softmax(logits, -1)
+    return _core.categorical_crossentropy(sm, y_idx), sm, cast(argmax(logits, axis=-1), y_idx.dtype)
 
 
 def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
@@ -160,7 +161,7 @@ def confusion_matrix(actual, pred):
     actual, pred = as_tensor_variable(actual), as_tensor_variable(pred)
     if actual.ndim != 1 or pred.ndim != 1:
         raise ValueError(f"confusion_matrix: actual and pred must be vectors, got {actual.type} and {pred.type}")
-    order = _sorted_unique(concatenate([actual, pred]))
+    order = unique(concatenate([actual, pred]))
     one_hot_actual = cast(eq(shape_padright(actual), order), "int64")
     one_hot_pred = cast(eq(shape_padright(pred), order), "int64")
     return [dot(one_hot_actual.T, one_hot_pred), order]
