@@ -16,7 +16,7 @@ namespace hypatia {
   X(add, 2) X(sub, 2) X(mul, 2) X(true_div, 2) X(int_div, 2) X(mod, 2) X(pow, 2)                \
   X(arctan2, 2) X(maximum, 2) X(minimum, 2) X(eq, 2) X(neq, 2) X(lt, 2) X(le, 2) X(gt, 2)      \
   X(ge, 2) X(logical_and, 2) X(logical_or, 2) X(logical_xor, 2) X(bitwise_and, 2) X(bitwise_or, 2)      \
-  X(bitwise_xor, 2) X(invert, 1)
+  X(bitwise_xor, 2) X(invert, 1) X(real, 1) X(imag, 1) X(conj, 1) X(angle, 1) X(complex, 2)
 
 #define HYPATIA_DECLARE_UNARY(name, arity_) HYPATIA_DECLARE_##arity_(name)
 #define HYPATIA_DECLARE_1(name) Variable name(const Operand& x);

@@ -34,8 +34,6 @@ def module_getattr(module_name, table):
 SPARSE = "sparse matrices are planned"
 CONV = "convolutions and pooling (oneDNN) are planned"
 LINALG = "linear algebra (LAPACK) is planned"
-COMPLEX = ("Hypatia has no complex dtypes (it has bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, "
-           "float32, float64)")
 GPU = "GPU backends are planned; Hypatia runs on the CPU"
 
 

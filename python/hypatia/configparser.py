@@ -7,7 +7,7 @@ import os
 import warnings
 
 _CHOICES = {
-    "floatX": ("float64", "float32"),
+    "floatX": ("float64", "float32", "float16"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "UNOPTIMIZED"),
     "device": ("cpu",),
     "on_unused_input": ("raise", "warn", "ignore"),

@@ -25,7 +25,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     known = [(v, _core.as_variable(g)) for v, g in (known_grads or {}).items()]
     grads = _core.grad(cost, wrt_list, known, list(consider_constant or []), disconnected_inputs)
     # Integers have zero gradients, in floatX (Theano's convention).
-    grads = [g if w.dtype.startswith("float") else _core.cast(g, config.floatX) for w, g in zip(wrt_list, grads)]
+    grads = [g if w.dtype.startswith(("float", "complex")) else _core.cast(g, config.floatX) for w, g in zip(wrt_list, grads)]
     if add_names and cost is not None and getattr(cost, "name", None):
         for w, g in zip(wrt_list, grads):
             if g is not None and w.name and g.name is None:

@@ -26,8 +26,11 @@ int numpy_type_number(DType dtype) {
     case DType::UInt16: return NPY_UINT16;
     case DType::UInt32: return NPY_UINT32;
     case DType::UInt64: return NPY_UINT64;
+    case DType::Float16: return NPY_FLOAT16;
     case DType::Float32: return NPY_FLOAT32;
     case DType::Float64: return NPY_FLOAT64;
+    case DType::Complex64: return NPY_COMPLEX64;
+    case DType::Complex128: return NPY_COMPLEX128;
   }
   return NPY_NOTYPE;
 }
@@ -50,8 +53,13 @@ std::optional<DType> dtype_of_descr(PyArray_Descr* descr) {
       if (size == 8) return DType::UInt64;
       break;
     case 'f':
+      if (size == 2) return DType::Float16;
       if (size == 4) return DType::Float32;
       if (size == 8) return DType::Float64;
+      break;
+    case 'c':
+      if (size == 8) return DType::Complex64;
+      if (size == 16) return DType::Complex128;
       break;
   }
   return std::nullopt;
@@ -250,6 +258,8 @@ std::optional<Operand> try_operand(nb::handle value) {
     return Operand(number);
   }
   if (PyFloat_Check(value.ptr())) return Operand(PyFloat_AS_DOUBLE(value.ptr()));
+  // A Python complex is a complex128 constant, as in Theano (NumPy 2 would let float32 * 1j be complex64).
+  if (PyComplex_Check(value.ptr())) return Operand(constant(to_array(value, "a constant")));
   if (PyArray_Check(value.ptr()) || PyList_Check(value.ptr()) || PyTuple_Check(value.ptr()))
     return Operand(constant(to_array(value, "a constant")));
   return std::nullopt;
@@ -272,6 +282,7 @@ namespace {
 
 // Every element survives the conversion (NaN counts as equal to NaN, as Theano's values_eq).
 bool same_values(const Array& converted, const Array& original) {
+  if (is_complex(original.dtype()) && !is_complex(converted.dtype())) return false;  // an imaginary part would be lost
   for (int64_t k = 0; k < original.size(); ++k) {
     const double before = original.get_as_double(k), after = converted.get_as_double(k);
     if (before != after && !(std::isnan(before) && std::isnan(after))) return false;
@@ -291,6 +302,10 @@ Array filter_value(nb::handle value, const Variable& target, std::optional<bool>
                     "; it takes values (NumPy arrays or numbers)");
   Array natural = to_array(value, what.c_str());
   if (natural.dtype() == want) return natural;
+  // Not even allow_input_downcast drops an imaginary part silently.
+  if (is_complex(natural.dtype()) && !is_complex(want))
+    throw TypeError(what + describe_input(target) + " is real and cannot take a " + natural.shape_dtype_str() +
+                    " value; pass its .real (or abs()) instead");
   if (promote_types(natural.dtype(), want) == want || allow_downcast.value_or(false)) return natural.astype(want);
   if (!have) {
     // Python numbers and lists: a float becomes floatX unless downcasting is refused outright; other

@@ -85,7 +85,7 @@ std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variab
     if (!any_output_grad || !needed) continue;
     // Outputs without a gradient get zeros when a sibling output has one.
     for (size_t k = 0; k < output_grads.size(); ++k)
-      if (!output_grads[k] && is_float(node.output(k).dtype())) output_grads[k] = zeros_like(node.output(k));
+      if (!output_grads[k] && is_inexact(node.output(k).dtype())) output_grads[k] = zeros_like(node.output(k));
     std::vector<Variable> input_grads = node.op().grad(node, output_grads);
     if (input_grads.size() != node.inputs().size())
       throw Error("[" + component + "] internal error: " + node.op().str() + " returned " + std::to_string(input_grads.size()) +
@@ -101,8 +101,9 @@ std::vector<Variable> backpropagate(const std::vector<std::pair<Variable, Variab
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Variable& input = node.input(i);
       if (!input_grads[i] || !from_wrt.count(input.node())) continue;
-      if (!is_float(input.dtype())) continue;
+      if (!is_inexact(input.dtype())) continue;
       Variable g = input_grads[i];
+      if (is_complex(g.dtype()) && !is_complex(input.dtype())) g = real(g);  // a real input's share is dC/dRe
       if (g.dtype() != input.dtype()) g = cast(g, input.dtype());
       if (g.ndim() != input.ndim())
         throw Error("[" + component + "] internal error: " + node.op().str() + " gave a gradient of type " + g.type().str() +
@@ -150,6 +151,8 @@ std::vector<Variable> grad(const Variable& cost, const std::vector<Variable>& wr
     throw ValueError("[grad] " + message + " (grad called at " + format_location(where) + ")");
   };
   if (!cost && options.known_grads.empty()) fail("the cost is a null Variable");
+  if (cost && is_complex(cost.dtype()))
+    fail("the cost must be real, got " + describe_variable(cost) + "; take real(), imag() or abs() of it first");
   if (cost && cost.ndim() != 0) fail("the cost must be a scalar (0-d), got " + describe_variable(cost) + "; reduce it first, e.g. with sum");
   std::vector<std::pair<Variable, Variable>> seeds;
   // An integer or boolean cost is allowed, as in Theano: its own gradient is a float one, and nothing
@@ -173,7 +176,7 @@ std::vector<Variable> Lop(const std::vector<Variable>& f, const std::vector<Vari
     if (eval_points[k].ndim() != f[k].ndim())
       fail("eval point " + std::to_string(k) + " has type " + eval_points[k].type().str() + " but the expression " +
            describe_variable(f[k]) + " has " + std::to_string(f[k].ndim()) + " dimensions");
-    if (!is_float(f[k].dtype())) continue;  // no gradient flows through integers
+    if (!is_inexact(f[k].dtype())) continue;  // no gradient flows through integers
     seeds.emplace_back(f[k], eval_points[k].dtype() == f[k].dtype() ? eval_points[k] : cast(eval_points[k], f[k].dtype()));
   }
   GradOptions options;

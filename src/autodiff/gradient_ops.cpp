@@ -23,7 +23,7 @@ class GradientBarrier : public Op {
     outputs[0] = inputs[0];
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>&) const override {
-    if (zero_ && is_float(node.input(0).dtype())) return {zeros_like(node.input(0))};
+    if (zero_ && is_inexact(node.input(0).dtype())) return {zeros_like(node.input(0))};
     return {Variable()};
   }
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {

@@ -96,7 +96,12 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   const bool additive = spec.kind == ReduceKind::Sum || spec.kind == ReduceKind::Prod;
   // Floats accumulate in double and integers in uint64 (wrapping), as the reference does; max and
   // min keep the value type and propagate NaN.
-  const std::string acc = !additive ? c_type(value) : is_float(value) ? "double" : "uint64_t";
+  // float16 max and min compare in float32 (std::numeric_limits knows no _Float16 in GCC 12).
+  const bool half = value == DType::Float16;
+  const std::string acc = !additive           ? (half ? "float" : c_type(value))
+                          : is_float(value)    ? "double"
+                          : is_complex(value)  ? "std::complex<double>"
+                                               : "uint64_t";
   std::string init, combine;
   switch (spec.kind) {
     case ReduceKind::Sum: init = "Acc(0)"; combine = "acc + static_cast<Acc>(VALUE)"; break;
@@ -117,7 +122,8 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     text.replace(text.find("acc"), 3, acc_name);
     // Integers reach a uint64 accumulator through int64, sign-extended as the reference does.
     if (operand.empty()) operand = "v" + std::to_string(composite.outputs[0]);
-    if (additive && !is_float(value)) operand = "static_cast<int64_t>(" + operand + ")";
+    if (additive && !is_inexact(value)) operand = "static_cast<int64_t>(" + operand + ")";
+    if (!additive && half) operand = "static_cast<float>(" + operand + ")";
     text.replace(text.find("VALUE"), 5, operand);
     return text;
   };
@@ -177,7 +183,9 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i << ";\n";
   // Max and min vectorize through a declared reduction that keeps their NaN propagation.
-  const std::string simd = spec.kind == ReduceKind::Sum    ? "#pragma omp simd reduction(+:acc)\n"
+  // OpenMP reduces arithmetic types only; a complex sum runs as a plain loop.
+  const std::string simd = is_complex(value)               ? ""
+                           : spec.kind == ReduceKind::Sum    ? "#pragma omp simd reduction(+:acc)\n"
                            : spec.kind == ReduceKind::Prod ? "#pragma omp simd reduction(*:acc)\n"
                                                            : "#pragma omp simd reduction(extremum:acc)\n";
   if (!additive)

@@ -91,7 +91,12 @@ std::string Variable::str() const {
     const Array& value = *node_->constant;
     if (value.size() == 1) {
       std::ostringstream out;
-      out << value.item();
+      if (is_complex(value.dtype())) {
+        const std::complex<double> z = *value.astype(DType::Complex128).data<std::complex<double>>();
+        out << z.real() << (std::signbit(z.imag()) ? "-" : "+") << std::fabs(z.imag()) << "j";
+      } else {
+        out << value.item();
+      }
       return out.str();
     }
     return "constant" + value.shape_dtype_str();
@@ -291,7 +296,7 @@ Array integer_scalar(int64_t value, DType dtype) {
 
 bool fits(int64_t value, DType dtype) {
   return dispatch_dtype(dtype, [&]<class T>() {
-    if constexpr (std::is_floating_point_v<T>) return true;  // an int next to floats becomes a float
+    if constexpr (is_float_v<T> || is_complex_v<T>) return true;  // an int next to floats becomes a float
     else return (value >= 0 || std::is_signed_v<T>) && static_cast<int64_t>(static_cast<T>(value)) == value;
   });
 }
@@ -312,9 +317,9 @@ Variable Operand::as_variable(const Variable& like) const {
 Variable Operand::as_weak_variable(DType like) const {
   if (var_) return var_;
   if (is_bool_) return as_variable(like);
-  if (is_float_) return as_variable(is_float(like) ? like : DType::Float64);
+  if (is_float_) return as_variable(is_inexact(like) ? like : DType::Float64);
   // An integer literal takes the tensor's dtype when it fits (NumPy 2's weak scalars).
-  if ((is_integer(like) || is_float(like)) && fits(integer_, like)) return as_variable(like);
+  if ((is_integer(like) || is_inexact(like)) && fits(integer_, like)) return as_variable(like);
   return as_variable(DType::Int64);
 }
 

@@ -23,6 +23,7 @@ class ArgReduce : public Op {
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const TensorType& in = inputs.at(0).type();
+    if (is_complex(in.dtype)) refuse_complex(name(), in.dtype);
     if (axis_ < 0 || axis_ >= in.ndim())
       throw ValueError("[" + name() + "] axis " + std::to_string(axis_) + " is out of range for " + in.str());
     std::vector<int64_t> shape = in.shape;
@@ -48,15 +49,15 @@ class ArgReduce : public Op {
     const Array rows = x.transpose(perm).contiguous();
     Array out = Array::empty(out_shape, DType::Int64);
     int64_t* result = out.data<int64_t>();
-    dispatch_dtype(x.dtype(), [&]<class T>() {
+    dispatch_real_dtype(x.dtype(), name(), [&]<class T>() {
       const T* data = count ? rows.data<T>() : nullptr;
       for (int64_t r = 0; r < count; ++r) {
         const T* row = data + r * length;
         int64_t best = 0;
         for (int64_t j = 1; j < length; ++j) {
-          if constexpr (std::is_floating_point_v<T>) {
-            if (std::isnan(row[best])) break;
-            if (std::isnan(row[j])) { best = j; break; }
+          if constexpr (is_float_v<T>) {  // NaN wins (x != x: std::isnan has no float16 overload)
+            if (row[best] != row[best]) break;
+            if (row[j] != row[j]) { best = j; break; }
           }
           if (is_max_ ? row[j] > row[best] : row[j] < row[best]) best = j;
         }

@@ -9,6 +9,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ops/op_support.h"
 #include "scalar/scalar_math.h"
 #include "ir/serialize.h"
 
@@ -129,6 +130,12 @@ void check_aligned(const Array& x, const Array& y, int64_t kx, int64_t ky, const
 
 void matrix_product(const Array& a, const Array& b, Array& c) {
   if (c.size() == 0) return;
+  if (c.dtype() == DType::Float16) {  // computed in float32 (BLAS), stored as half, as Theano did
+    Array wide = Array::empty(c.shape(), DType::Float32);
+    matrix_product(a.astype(DType::Float32), b.astype(DType::Float32), wide);
+    c.copy_from(wide);
+    return;
+  }
   if (a.shape()[1] == 0) {
     dispatch_dtype(c.dtype(), [&]<class T>() { std::fill_n(c.data<T>(), c.size(), T(0)); });
     return;
@@ -170,6 +177,7 @@ Shape gemm_output_shape(std::span<const Array> inputs) {
 }
 
 void Gemm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
   const Array& z = inputs[0];
   const Shape shape = gemm_output_shape(inputs);
   const Array &x = inputs[2], &y = inputs[3];
@@ -247,7 +255,8 @@ std::vector<Variable> Dot::r_op(const Apply& node, const std::vector<Variable>& 
 }
 
 std::vector<Variable> Dot::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  const Variable &x = node.input(0), &y = node.input(1), &gz = output_grads[0];
+  const Variable &x = node.input(0), &y = node.input(1);
+  return holomorphic_pullback(node, output_grads[0], [&](const Variable& gz) -> std::vector<Variable> {
   Variable gx, gy;
   if (x.ndim() == 2 && y.ndim() == 2) {
     gx = dot(gz, y.T());
@@ -262,7 +271,8 @@ std::vector<Variable> Dot::grad(const Apply& node, const std::vector<Variable>& 
     gx = gz * y;
     gy = gz * x;
   }
-  return {is_float(x.dtype()) ? gx : Variable(), is_float(y.dtype()) ? gy : Variable()};
+  return {is_inexact(x.dtype()) ? gx : Variable(), is_inexact(y.dtype()) ? gy : Variable()};
+  });
 }
 
 std::vector<std::vector<Variable>> Dot::infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const {
@@ -354,11 +364,13 @@ Variable swap_last_two(const Variable& v) {
 }  // namespace
 
 std::vector<Variable> BatchedMatmul::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  const Variable &x = node.input(0), &y = node.input(1), &gz = output_grads[0];
-  auto product = std::make_shared<BatchedMatmul>();
-  Variable gx = unbroadcast_batch(apply_op1(product, {gz, swap_last_two(y)}), x);
-  Variable gy = unbroadcast_batch(apply_op1(product, {swap_last_two(x), gz}), y);
-  return {is_float(x.dtype()) ? gx : Variable(), is_float(y.dtype()) ? gy : Variable()};
+  const Variable &x = node.input(0), &y = node.input(1);
+  return holomorphic_pullback(node, output_grads[0], [&](const Variable& gz) -> std::vector<Variable> {
+    auto product = std::make_shared<BatchedMatmul>();
+    Variable gx = unbroadcast_batch(apply_op1(product, {gz, swap_last_two(y)}), x);
+    Variable gy = unbroadcast_batch(apply_op1(product, {swap_last_two(x), gz}), y);
+    return {is_inexact(x.dtype()) ? gx : Variable(), is_inexact(y.dtype()) ? gy : Variable()};
+  });
 }
 
 std::vector<std::vector<Variable>> BatchedMatmul::infer_shape(const Apply& node,

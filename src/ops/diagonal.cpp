@@ -91,16 +91,13 @@ class IncDiagonal : public Op {
     if (values.shape() != diagonal.shape())
       throw ShapeError("[diag] values of shape " + shape_str(values.shape()) + " for a diagonal of shape " +
                        shape_str(diagonal.shape()));
-    for (int64_t i = 0; i < diagonal.size(); ++i) {
-      // diagonal is a view into out: write through its own flat indexing.
-      diagonal.set_from_double(i, diagonal.get_as_double(i) + values.get_as_double(i));
-    }
+    diagonal.add_from(values);  // diagonal is a view into out
     outputs[0] = std::move(out);
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
     const Variable& g = output_grads[0];
-    return {is_float(node.input(0).dtype()) ? g : Variable(),
-            is_float(node.input(1).dtype()) ? apply_op1(std::make_shared<ExtractDiagonal>(spec_), {g}) : Variable()};
+    return {is_inexact(node.input(0).dtype()) ? g : Variable(),
+            is_inexact(node.input(1).dtype()) ? apply_op1(std::make_shared<ExtractDiagonal>(spec_), {g}) : Variable()};
   }
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
     return {shapes[0]};
@@ -112,7 +109,7 @@ class IncDiagonal : public Op {
 
 std::vector<Variable> ExtractDiagonal::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
-  if (!is_float(x.dtype())) return {Variable()};
+  if (!is_inexact(x.dtype())) return {Variable()};
   return {apply_op1(std::make_shared<IncDiagonal>(spec_), {zeros_like(x), output_grads[0]})};
 }
 

@@ -113,12 +113,22 @@ void Elemwise::perform(const Apply& node, std::span<const Array> inputs, std::sp
 }
 
 std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  const Variable& gz = output_grads[0];
   const Variable out = node.output(0);
-  std::vector<Variable> grads = scalar_op_info(scalar_op_.id).grad(node.inputs(), out, gz);
+  const ScalarOpInfo& info = scalar_op_info(scalar_op_.id);
+  std::vector<DType> dtypes;
+  for (const Variable& input : node.inputs()) dtypes.push_back(input.dtype());
+  // A holomorphic row gives gz * f'(x); Theano's gradient for complex x is gz * conj(f'(x)), and rows are
+  // linear in gz, so it is conj(row(conj(gz))) (scalar_ops.def).
+  const bool holomorphic_on_complex = is_complex(scalar_typing(scalar_op_, dtypes).compute) && info.rule != TypeRule::RealOf &&
+                                      info.rule != TypeRule::RealFloat && info.rule != TypeRule::MakeComplex;
+  const Variable gz = holomorphic_on_complex ? conj(output_grads[0]) : output_grads[0];
+  std::vector<Variable> grads = info.grad(node.inputs(), out, gz);
   for (size_t i = 0; i < grads.size(); ++i) {
     const Variable& input = node.input(i);
-    if (!grads[i] || !is_float(input.dtype())) {
+    if (grads[i] && holomorphic_on_complex) grads[i] = conj(grads[i]);
+    // A real input's share of a complex gradient is its real part (dC/dRe).
+    if (grads[i] && is_complex(grads[i].dtype()) && !is_complex(input.dtype())) grads[i] = real(grads[i]);
+    if (!grads[i] || !is_inexact(input.dtype())) {
       grads[i] = Variable();
       continue;
     }

@@ -45,20 +45,36 @@ void elemwise_loop(const std::vector<Array>& inputs, Array& out, Fn fn) {
   } while (it.next());
 }
 
-template <TypeRule rule>
-constexpr bool returns_bool = rule == TypeRule::Compare || rule == TypeRule::Predicate || rule == TypeRule::Logical;
+// The C++ type the loop stores, from the rule and the compute type T.
+template <TypeRule rule, class T> struct loop_output { using type = T; };
+template <class T> struct loop_output<TypeRule::Compare, T> { using type = bool; };
+template <class T> struct loop_output<TypeRule::Predicate, T> { using type = bool; };
+template <class T> struct loop_output<TypeRule::Logical, T> { using type = bool; };
+template <class T> struct loop_output<TypeRule::RealOf, T> { using type = decltype(scalar_math::real(T())); };
+template <class T> struct loop_output<TypeRule::RealFloat, T> { using type = decltype(scalar_math::real(T())); };
+template <class T> struct loop_output<TypeRule::MakeComplex, T> { using type = std::complex<T>; };
 
 template <TypeRule rule, class T>
-constexpr bool compute_type_allowed = rule == TypeRule::Float     ? std::is_floating_point_v<T>
-                                      : rule == TypeRule::Logical ? std::is_same_v<T, bool>
-                                      : rule == TypeRule::Bitwise ? std::is_integral_v<T>
-                                                                  : true;
+constexpr bool compute_type_allowed = std::is_same_v<T, _Float16> ? rule == TypeRule::Cast  // else computed in float32
+                                      : rule == TypeRule::Float || rule == TypeRule::RealFloat
+                                          ? std::is_floating_point_v<T> || scalar_math::is_complex<T>
+                                      : rule == TypeRule::MakeComplex ? std::is_floating_point_v<T>
+                                      : rule == TypeRule::Logical     ? std::is_same_v<T, bool>
+                                      : rule == TypeRule::Bitwise     ? std::is_integral_v<T>
+                                                                      : true;
 
 template <TypeRule rule, size_t N, class Fn>
 void run_rule(const ScalarTyping& typing, const std::vector<Array>& inputs, Array& out, Fn fn) {
   dispatch_dtype(typing.compute, [&]<class T>() {
-    if constexpr (compute_type_allowed<rule, T>) {
-      using Tout = std::conditional_t<returns_bool<rule>, bool, T>;
+    // Rows not defined on complex numbers are refused by scalar_typing before they get here.
+    constexpr bool callable = [] {
+      if constexpr (!compute_type_allowed<rule, T>) return false;  // not even asked: float16 has no std:: math
+      else if constexpr (N == 1) return std::is_invocable_v<Fn, T>;
+      else if constexpr (N == 2) return std::is_invocable_v<Fn, T, T>;
+      else return std::is_invocable_v<Fn, T, T, T>;
+    }();
+    if constexpr (callable) {
+      using Tout = typename loop_output<rule, T>::type;
       elemwise_loop<Tout, T, N>(inputs, out, [&](auto... a) { return static_cast<Tout>(fn(a...)); });
     } else {
       throw TypeError("[elemwise] internal: compute dtype " + std::string(dtype_name(typing.compute)) + " not allowed");
@@ -69,11 +85,18 @@ void run_rule(const ScalarTyping& typing, const std::vector<Array>& inputs, Arra
 }  // namespace
 
 void run_scalar_kernel(const ScalarOp& op, const ScalarTyping& typing, const std::vector<Array>& inputs, Array& out) {
+  if (out.dtype() == DType::Float16 && typing.compute != DType::Float16) {
+    // Computed in float32, stored as half (scalar_typing).
+    Array wide = Array::empty(out.shape(), DType::Float32);
+    run_scalar_kernel(op, {typing.compute, DType::Float32}, inputs, wide);
+    out.copy_from(wide);
+    return;
+  }
   switch (op.id) {
 #define HYPATIA_SCALAR_OP(name, arity, rule, ...)                                                \
   case ScalarOpId::name:                                                                         \
     return run_rule<TypeRule::rule, arity>(typing, inputs, out,                                  \
-                                           [](auto... a) { return scalar_math::name(a...); });
+                                           [](auto... a) -> decltype(scalar_math::name(a...)) { return scalar_math::name(a...); });
 #include "scalar/scalar_ops.def"
 #undef HYPATIA_SCALAR_OP
   }

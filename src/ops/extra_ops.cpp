@@ -64,14 +64,16 @@ class CumOp : public Op {
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
     const Variable &x = node.input(0), &g = output_grads[0];
-    if (!is_float(x.dtype())) return {Variable()};
+    if (!is_inexact(x.dtype())) return {Variable()};
     // d/dx_i of sum_j g_j y_j is the reversed running sum of g (times y / x_i for products; so a
     // cumprod gradient is NaN where x is zero, as in PyTensor).
     auto reverse_cumsum = [&](const Variable& v) {
       return flip(apply_op1(std::make_shared<CumOp>(axis_, false), {flip(v, {axis_})}), {axis_});
     };
     if (!product_) return {reverse_cumsum(g)};
-    return {reverse_cumsum(g * node.output(0)) / x};
+    return holomorphic_pullback(node, g, [&](const Variable& gz) -> std::vector<Variable> {
+      return {reverse_cumsum(gz * node.output(0)) / x};
+    });
   }
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
     return {shapes[0]};
@@ -94,22 +96,23 @@ class ArgSort : public Op {
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& x = inputs.at(0);
+    if (is_complex(x.dtype())) refuse_complex("argsort", x.dtype());
     if (axis_ < 0 || axis_ >= x.ndim())
       throw ValueError("[argsort] axis " + std::to_string(axis_) + " is out of range for " + x.type().str());
     return {TensorType(DType::Int64, x.type().shape)};
   }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& x = inputs[0];
-    dispatch_dtype(x.dtype(), [&]<class T>() {
+    dispatch_real_dtype(x.dtype(), "argsort", [&]<class T>() {
       const AxisLast values = move_axis_last(x, axis_, x.dtype());
       outputs[0] = along_axis<int64_t>(Array::zeros(x.shape(), DType::Int64), axis_, DType::Int64,
                                        [&, row_index = int64_t{0}](int64_t* row, int64_t n) mutable {
         const T* key = values.rows.template data<T>() + (row_index++) * n;
         std::iota(row, row + n, 0);
         std::stable_sort(row, row + n, [&](int64_t a, int64_t b) {
-          if constexpr (std::is_floating_point_v<T>) {
-            if (std::isnan(key[a])) return false;  // NaN sorts last
-            if (std::isnan(key[b])) return true;
+          if constexpr (is_float_v<T>) {
+            if (key[a] != key[a]) return false;  // NaN sorts last
+            if (key[b] != key[b]) return true;
           }
           return key[a] < key[b];
         });
@@ -196,10 +199,15 @@ class IncAlongAxis : public Op {
     Array out = inputs[0].copy();
     const Array values = inputs[2].astype(out.dtype());
     check_along_axis_shapes(out.shape(), inputs[1].shape(), axis_, "take_along_axis");
-    for_each_along_axis(out, inputs[1], axis_, "take_along_axis", [&](int64_t flat, const std::vector<int64_t>& at) {
-      int64_t position = 0;  // C order: out is a fresh contiguous copy
-      for (int a = 0; a < out.ndim(); ++a) position = position * out.shape()[a] + at[a];
-      out.set_from_double(position, out.get_as_double(position) + values.get_as_double(flat));
+    dispatch_dtype(out.dtype(), [&]<class T>() {
+      T* data = out.data<T>();  // C order: out is a fresh contiguous copy
+      const Array flat_values = values.contiguous();
+      for_each_along_axis(out, inputs[1], axis_, "take_along_axis", [&](int64_t flat, const std::vector<int64_t>& at) {
+        int64_t position = 0;
+        for (int a = 0; a < out.ndim(); ++a) position = position * out.shape()[a] + at[a];
+        if constexpr (std::is_same_v<T, bool>) data[position] = data[position] || flat_values.data<T>()[flat];
+        else data[position] = static_cast<T>(data[position] + flat_values.data<T>()[flat]);
+      });
     });
     outputs[0] = std::move(out);
   }
@@ -229,7 +237,7 @@ void TakeAlongAxis::perform(const Apply&, std::span<const Array> inputs, std::sp
 
 std::vector<Variable> TakeAlongAxis::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
-  if (!is_float(x.dtype())) return {Variable(), Variable()};
+  if (!is_inexact(x.dtype())) return {Variable(), Variable()};
   return {apply_op1(std::make_shared<IncAlongAxis>(axis_), {zeros_like(x), node.input(1), output_grads[0]}), Variable()};
 }
 

@@ -61,7 +61,7 @@ std::vector<Variable> IfElse::grad(const Apply& node, const std::vector<Variable
   std::vector<Variable> taken, then_zeros, else_zeros;
   std::vector<int> float_outputs;
   for (int k = 0; k < n; ++k) {
-    if (!output_grads[k] || !is_float(node.output(k).dtype())) continue;
+    if (!output_grads[k] || !is_inexact(node.output(k).dtype())) continue;
     float_outputs.push_back(k);
     Variable g = output_grads[k];
     if (g.dtype() != node.output(k).dtype()) g = cast(g, node.output(k).dtype());

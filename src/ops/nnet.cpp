@@ -8,6 +8,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/elemwise.h"
+#include "ops/op_support.h"
 #include "ir/serialize.h"
 
 namespace hypatia {
@@ -22,7 +23,8 @@ std::vector<TensorType> Softmax::output_types(const std::vector<Variable>& input
   return {x.type()};
 }
 
-void Softmax::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
+void Softmax::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
   const Array& x = inputs[0];
   // Work on rows along the axis: move it last, compute, move it back.
   std::vector<int> perm, inverse(x.ndim());
@@ -90,7 +92,8 @@ std::vector<TensorType> CrossentropyCategorical1Hot::output_types(const std::vec
   return {TensorType(p.dtype(), {rows != TensorType::kUnknown ? rows : count})};
 }
 
-void CrossentropyCategorical1Hot::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
+void CrossentropyCategorical1Hot::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
   const Array &p = inputs[0], labels = inputs[1].astype(DType::Int64);
   const int64_t rows = p.shape()[0], classes = p.shape()[1];
   if (labels.size() != rows)

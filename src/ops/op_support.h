@@ -4,9 +4,40 @@
 #include <cstdint>
 #include <optional>
 
+#include "hypatia/elemwise.h"
 #include "hypatia/graph.h"
 
 namespace hypatia {
+
+// Theano computed float16 in float32 on the CPU. An op whose kernel is written for float32 and float64
+// (and reads its dtypes from the arrays, not from the node) runs its float16 nodes through this: float32
+// copies in, its float16 outputs stored back as half. Returns whether it ran (there was a float16 input).
+inline bool perform_float16_in_float32(const Op& op, const Apply& node, std::span<const Array> inputs,
+                                       std::span<Array> outputs) {
+  bool any_half = false;
+  std::vector<Array> wide;
+  for (const Array& input : inputs) {
+    any_half = any_half || input.dtype() == DType::Float16;
+    wide.push_back(input.dtype() == DType::Float16 ? input.astype(DType::Float32) : input);
+  }
+  if (!any_half) return false;
+  std::vector<Array> results(outputs.size());
+  op.perform(node, wide, results);
+  for (size_t k = 0; k < outputs.size(); ++k)
+    outputs[k] = node.output(k).dtype() == DType::Float16 ? results[k].astype(DType::Float16) : std::move(results[k]);
+  return true;
+}
+
+// Theano's gradient for the complex inputs of a holomorphic op is conj(pullback(conj(gz))), where
+// pullback is the real-number one (the reasoning is in scalar_ops.def).
+template <class Pullback>
+std::vector<Variable> holomorphic_pullback(const Apply& node, const Variable& gz, Pullback pullback) {
+  if (!is_complex(node.output(0).dtype())) return pullback(gz);
+  std::vector<Variable> grads = pullback(conj(gz));
+  for (Variable& g : grads)
+    if (g) g = conj(g);
+  return grads;
+}
 
 // The value of a size-1 constant as an integer, or nullopt when it is only known at run time.
 inline std::optional<int64_t> constant_int(const Variable& v) {

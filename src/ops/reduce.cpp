@@ -50,7 +50,7 @@ DType reduce_output_dtype(ReduceKind kind, DType input) {
     case ReduceKind::Sum:
     case ReduceKind::Prod:
       // NumPy's default integer of the same signedness (np.sum of uint8 is uint64).
-      return is_float(input) ? input : is_unsigned(input) ? DType::UInt64 : DType::Int64;
+      return is_inexact(input) ? input : is_unsigned(input) ? DType::UInt64 : DType::Int64;
     case ReduceKind::Max:
     case ReduceKind::Min:
       return input;
@@ -63,6 +63,7 @@ DType reduce_output_dtype(ReduceKind kind, DType input) {
 
 std::vector<TensorType> Reduce::output_types(const std::vector<Variable>& inputs) const {
   const TensorType& in = inputs.at(0).type();
+  if ((kind_ == ReduceKind::Max || kind_ == ReduceKind::Min) && is_complex(in.dtype)) refuse_complex(name(), in.dtype);
   for (int axis : axes_)
     if (axis < 0 || axis >= in.ndim())
       throw ValueError("[" + name() + "] axis " + std::to_string(axis) + " is out of range for " + in.str());
@@ -81,7 +82,7 @@ void reduce_rows(const T* data, int64_t rows, int64_t length, Acc init, Tout* ou
     Acc acc = init;
     const T* row = data + r * length;
     for (int64_t j = 0; j < length; ++j) acc = step(acc, row[j]);
-    out[r] = static_cast<Tout>(acc);
+    out[r] = scalar_math::convert<Tout>(acc);
   }
 }
 
@@ -115,7 +116,8 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
   dispatch_dtype(x.dtype(), [&]<class T>() {
     const T* data = count ? rows.data<T>() : nullptr;
     // Floats accumulate in double and integers in int64 (wrapping), for an accurate reference.
-    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+    using Acc = std::conditional_t<scalar_math::is_complex<T>, std::complex<double>,
+                                   std::conditional_t<is_float_v<T>, double, int64_t>>;
     switch (kind_) {
       case ReduceKind::Sum:
         dispatch_dtype(out.dtype(), [&]<class Tout>() {
@@ -135,6 +137,8 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
         break;
       case ReduceKind::Max:
       case ReduceKind::Min: {
+        if constexpr (scalar_math::is_complex<T>) break;  // refused in output_types
+        else {
         const bool is_max = kind_ == ReduceKind::Max;
         T* result = out.data<T>();
         for (int64_t r = 0; r < count; ++r) {
@@ -142,7 +146,7 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
           T best = row[0];
           for (int64_t j = 1; j < length; ++j) {
             T v = row[j];
-            if constexpr (std::is_floating_point_v<T>) {
+            if constexpr (is_float_v<T>) {
               if (best != best) break;  // NaN propagates
               if (v != v) { best = v; break; }
             }
@@ -155,6 +159,7 @@ void Reduce::perform(const Apply&, std::span<const Array> inputs, std::span<Arra
           result[r] = best;
         }
         break;
+        }
       }
       case ReduceKind::Any:
       case ReduceKind::All: {
@@ -191,7 +196,7 @@ std::vector<Variable> Reduce::r_op(const Apply& node, const std::vector<Variable
 
 std::vector<Variable> Reduce::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
-  if (!is_float(x.dtype()) || kind_ == ReduceKind::Any || kind_ == ReduceKind::All) return {Variable()};
+  if (!is_inexact(x.dtype()) || kind_ == ReduceKind::Any || kind_ == ReduceKind::All) return {Variable()};
   Variable g = restore_reduced_axes(output_grads[0], x.ndim(), axes_);
   Variable gx;
   switch (kind_) {
@@ -207,7 +212,7 @@ std::vector<Variable> Reduce::grad(const Apply& node, const std::vector<Variable
           apply_op1(std::make_shared<Reduce>(ReduceKind::Sum, axes_), {cast(logical_not(nonzero), DType::Int64)}), x.ndim(), axes_);
       Variable partial = where(eq(zero_count, 0), prod_nonzero / x_nonzero,
                                where(eq(zero_count, 1) & logical_not(nonzero), prod_nonzero, 0));
-      gx = g * partial;
+      gx = is_complex(x.dtype()) ? g * conj(partial) : g * partial;  // holomorphic (op_support.h)
       break;
     }
     case ReduceKind::Max:
@@ -262,7 +267,7 @@ Variable reduced_count(const Variable& x, const std::vector<int>& axes, DType dt
   return known == 1 ? count : count * constant(static_cast<double>(known), dtype, where);
 }
 
-DType mean_dtype(DType input) { return is_float(input) ? input : DType::Float64; }
+DType mean_dtype(DType input) { return is_inexact(input) ? input : DType::Float64; }
 
 }  // namespace
 

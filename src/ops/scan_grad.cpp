@@ -43,7 +43,7 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
   std::vector<Variable> buffer_grads(R);
   for (int r = 0; r < R; ++r) {
     const Variable& g = output_grads[r];
-    if (!g || !is_float(forward[r].dtype())) continue;
+    if (!g || !is_inexact(forward[r].dtype())) continue;
     if (layout.keep[r] == 0) {
       buffer_grads[r] = g;
     } else {
@@ -89,7 +89,7 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
       recurrent_grad_arg[r] = next_arg++;
     }
   for (int p = 0; p < P; ++p)
-    if (output_grads[R + p] && is_float(forward[R + p].dtype())) {
+    if (output_grads[R + p] && is_inexact(forward[R + p].dtype())) {
       sequences.emplace_back(reversed(output_grads[R + p]));
       plain_grad_arg[p] = next_arg++;
     }
@@ -98,14 +98,14 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
   std::vector<OutputInfo> outputs_info;
   std::vector<int> window_of(R, -1), accumulator_of(N, -1);
   for (int r = 0; r < R; ++r)
-    if (is_float(forward[r].dtype())) {
+    if (is_inexact(forward[r].dtype())) {
       window_of[r] = static_cast<int>(outputs_info.size());
       outputs_info.emplace_back(layout.lag(r) == 1 ? zeros_like(forward[r][{0}])
                                                    : zeros_like(rows(forward[r], zero, zero + static_cast<int64_t>(layout.lag(r)))),
                                 std::vector<int>{-1});
     }
   for (int n = 0; n < N; ++n)
-    if (is_float(node.input(1 + S + R + n).dtype())) {
+    if (is_inexact(node.input(1 + S + R + n).dtype())) {
       accumulator_of[n] = static_cast<int>(outputs_info.size());
       outputs_info.emplace_back(zeros_like(node.input(1 + S + R + n)));
     }
@@ -113,7 +113,7 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
   std::vector<int> sequence_grad_output;  // per sequence tap: its output index, or -1
   for (int s = 0; s < S; ++s)
     for (size_t t = 0; t < layout.sequence_taps[s].size(); ++t) {
-      const bool differentiable = is_float(node.input(1 + s).dtype());
+      const bool differentiable = is_inexact(node.input(1 + s).dtype());
       sequence_grad_output.push_back(differentiable ? static_cast<int>(outputs_info.size()) : -1);
       if (differentiable) outputs_info.emplace_back();
     }

@@ -20,16 +20,16 @@ namespace {
 
 // NumPy's sort order: NaN after every number, so sorting, searching and deduplicating agree on it.
 template <class T> bool sorts_before(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a)) return false;
-    if (std::isnan(b)) return true;
+  if constexpr (is_float_v<T>) {  // x != x: std::isnan has no float16 overload
+    if (a != a) return false;
+    if (b != b) return true;
   }
   return a < b;
 }
 
 template <class T> bool same_value(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>)
-    if (std::isnan(a) && std::isnan(b)) return true;  // np.unique's equal_nan
+  if constexpr (is_float_v<T>)
+    if (a != a && b != b) return true;  // np.unique's equal_nan
   return a == b;
 }
 
@@ -67,6 +67,7 @@ class ArgTopK : public Op {
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable &x = inputs.at(0), &kth = inputs.at(1);
+    if (is_complex(x.dtype())) refuse_complex(name(), x.dtype());
     if (x.ndim() == 0) throw ValueError("[topk] needs at least one dimension, got the scalar " + x.type().str());
     if (axis_ < 0 || axis_ >= x.ndim())
       throw ValueError("[topk] axis " + std::to_string(axis_) + " is out of range for " + x.type().str());
@@ -96,7 +97,7 @@ class ArgTopK : public Op {
     Shape out_shape = rows.rows.shape();
     out_shape.back() = chosen;
     Array out = Array::empty(out_shape, DType::Int64);
-    dispatch_dtype(x.dtype(), [&]<class T>() {
+    dispatch_real_dtype(x.dtype(), name(), [&]<class T>() {
       std::vector<int64_t> order(length);
       for (int64_t r = 0; r < rows.count; ++r) {
         const T* row = rows.rows.template data<T>() + r * length;
@@ -173,7 +174,7 @@ class Bincount : public Op {
         throw ShapeError("[bincount] weights of shape " + shape_str(inputs[1].shape()) + " do not match x of shape " +
                          shape_str(x.shape()));
       const Array weights = inputs[1].astype(dtype);
-      dispatch_dtype(dtype, [&]<class T>() {
+      dispatch_real_dtype(dtype, name(), [&]<class T>() {
         if constexpr (!std::is_same_v<T, bool>)
           for (int64_t i = 0; i < x.size(); ++i) out.data<T>()[values[i]] += weights.data<T>()[i];
       });
@@ -206,6 +207,7 @@ class SearchSorted : public Op {
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable &x = inputs.at(0), &v = inputs.at(1);
+    if (is_complex(promote_types(x.dtype(), v.dtype()))) refuse_complex(name(), promote_types(x.dtype(), v.dtype()));
     if (x.ndim() != 1) throw TypeError("[searchsorted] x must be a vector, got " + x.type().str());
     if (inputs.size() == 3 && (inputs[2].ndim() != 1 || !is_integer(inputs[2].dtype())))
       throw TypeError("[searchsorted] sorter must be a vector of integers, got " + inputs[2].type().str());
@@ -219,7 +221,7 @@ class SearchSorted : public Op {
     if (inputs.size() == 3) x = sorted_by(x, inputs[2]);
     const Array v = inputs[1].astype(common);
     Array out = Array::empty(v.shape(), DType::Int64);
-    dispatch_dtype(common, [&]<class T>() {
+    dispatch_real_dtype(common, name(), [&]<class T>() {
       const T* sorted = n ? x.data<T>() : nullptr;
       const T* values = v.size() ? v.data<T>() : nullptr;
       for (int64_t i = 0; i < v.size(); ++i) {
@@ -276,6 +278,7 @@ class Unique : public Op {
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& x = inputs.at(0);
+    if (is_complex(x.dtype())) refuse_complex(name(), x.dtype());
     if (axis_ < 0 || axis_ >= x.ndim())
       throw ValueError("[unique] axis " + std::to_string(axis_) + " is out of range for " + x.type().str());
     const TensorType distinct(DType::Int64, {TensorType::kUnknown});
@@ -292,7 +295,7 @@ class Unique : public Op {
     const int64_t width = n ? slices.size() / n : 0;
     std::vector<int64_t> order(n), first, counts;
     Array inverse = Array::empty({n}, DType::Int64);
-    dispatch_dtype(slices.dtype(), [&]<class T>() {
+    dispatch_real_dtype(slices.dtype(), name(), [&]<class T>() {
       const T* data = slices.size() ? slices.template data<T>() : nullptr;
       auto compare = [&](int64_t a, int64_t b) {  // -1, 0, 1 lexicographically
         for (int64_t j = 0; j < width; ++j) {

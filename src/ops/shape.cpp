@@ -55,7 +55,7 @@ class MakeVector : public Op {
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
     std::vector<Variable> grads;
     for (size_t i = 0; i < node.inputs().size(); ++i)
-      grads.push_back(is_float(node.input(i).dtype()) ? output_grads[0][{static_cast<long>(i)}] : Variable());
+      grads.push_back(is_inexact(node.input(i).dtype()) ? output_grads[0][{static_cast<long>(i)}] : Variable());
     return grads;
   }
   std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>&) const override {
@@ -296,7 +296,7 @@ class Join : public Op {
     for (const Variable& input : node.inputs()) split_inputs.push_back(shape_i(input, axis_));
     auto pieces = apply_op(std::make_shared<Split>(axis_, static_cast<int>(node.inputs().size())), split_inputs);
     for (size_t k = 0; k < pieces.size(); ++k)
-      if (!is_float(node.input(k).dtype())) pieces[k] = Variable();
+      if (!is_inexact(node.input(k).dtype())) pieces[k] = Variable();
     return pieces;
   }
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
@@ -349,7 +349,7 @@ class Alloc : public Op {
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
     const Variable& value = node.input(0);
     std::vector<Variable> grads(node.inputs().size());
-    if (!is_float(value.dtype())) return grads;
+    if (!is_inexact(value.dtype())) return grads;
     const int ndim = node.output(0).ndim(), lead = ndim - value.ndim();
     std::vector<int> axes;
     for (int axis = 0; axis < ndim; ++axis)

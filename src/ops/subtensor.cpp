@@ -178,7 +178,7 @@ std::vector<Variable> Subtensor::r_op(const Apply& node, const std::vector<Varia
 std::vector<Variable> Subtensor::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
   std::vector<Variable> grads(node.inputs().size());
-  if (!is_float(x.dtype())) return grads;
+  if (!is_inexact(x.dtype())) return grads;
   std::vector<Variable> inputs = {zeros_like(x), output_grads[0]};
   for (const Variable& s : tail(node.inputs(), 1)) inputs.push_back(s);
   grads[0] = apply_op1(std::make_shared<IncSubtensor>(entries_, false), inputs);
@@ -261,7 +261,7 @@ std::vector<Variable> IncSubtensor::grad(const Apply& node, const std::vector<Va
   const Variable &x = node.input(0), &value = node.input(1), &g = output_grads[0];
   auto scalars = tail(node.inputs(), 2);
   std::vector<Variable> grads(node.inputs().size());
-  if (is_float(x.dtype())) {
+  if (is_inexact(x.dtype())) {
     if (set_) {
       std::vector<Variable> inputs = {g, zeros_like(value)};
       inputs.insert(inputs.end(), scalars.begin(), scalars.end());
@@ -270,7 +270,7 @@ std::vector<Variable> IncSubtensor::grad(const Apply& node, const std::vector<Va
       grads[0] = g;
     }
   }
-  if (is_float(value.dtype())) {
+  if (is_inexact(value.dtype())) {
     std::vector<Variable> inputs = {g};
     inputs.insert(inputs.end(), scalars.begin(), scalars.end());
     grads[1] = sum_to_value(apply_op1(std::make_shared<Subtensor>(entries_), inputs), value);
@@ -423,7 +423,7 @@ void AdvancedSubtensor::perform(const Apply&, std::span<const Array> inputs, std
 std::vector<Variable> AdvancedSubtensor::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   std::vector<Variable> grads(node.inputs().size());
   const Variable& x = node.input(0);
-  if (!is_float(x.dtype())) return grads;
+  if (!is_inexact(x.dtype())) return grads;
   std::vector<Variable> inputs = {zeros_like(x), output_grads[0]};
   for (const Variable& index : tail(node.inputs(), 1)) inputs.push_back(index);
   grads[0] = apply_op1(std::make_shared<AdvancedIncSubtensor>(axes_, false, dims_first_), inputs);
@@ -477,7 +477,7 @@ std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::v
   const Variable &x = node.input(0), &value = node.input(1), &g = output_grads[0];
   const std::vector<Variable> indices = tail(node.inputs(), 2);
   std::vector<Variable> grads(node.inputs().size());
-  if (is_float(x.dtype())) {
+  if (is_inexact(x.dtype())) {
     if (set_) {
       std::vector<Variable> inputs = {g, zeros_like(value)};
       inputs.insert(inputs.end(), indices.begin(), indices.end());
@@ -486,7 +486,7 @@ std::vector<Variable> AdvancedIncSubtensor::grad(const Apply& node, const std::v
       grads[0] = g;
     }
   }
-  if (is_float(value.dtype())) {
+  if (is_inexact(value.dtype())) {
     std::vector<Variable> inputs = {g};
     inputs.insert(inputs.end(), indices.begin(), indices.end());
     Variable taken = apply_op1(std::make_shared<AdvancedSubtensor>(axes_, dims_first_), inputs);

@@ -18,7 +18,9 @@ bool is_scalar_constant(const Variable& v, double value) {
   if (!v.is_constant() || v.constant_value().size() != 1) return false;
   for (int64_t dim : v.type().shape)
     if (dim != 1) return false;  // a declared (?,) could be any size when the graph was checked
-  const double held = v.constant_value().item();
+  const Array& constant = v.constant_value();
+  if (is_complex(constant.dtype()) && constant.astype(DType::Complex128).data<std::complex<double>>()->imag() != 0) return false;
+  const double held = constant.item();
   return held == value && std::signbit(held) == std::signbit(value);
 }
 

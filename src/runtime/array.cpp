@@ -277,7 +277,7 @@ double Array::item() const {
 
 double Array::get_as_double(int64_t flat_index) const {
   int64_t position = flat_to_position(*this, flat_index);
-  return dispatch_dtype(dtype_, [&]<class T>() { return static_cast<double>(static_cast<const T*>(storage_->data())[position]); });
+  return dispatch_dtype(dtype_, [&]<class T>() { return convert<double>(static_cast<const T*>(storage_->data())[position]); });
 }
 
 void Array::set_from_double(int64_t flat_index, double value) {

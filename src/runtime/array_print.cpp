@@ -1,7 +1,9 @@
 // Array::str(): NumPy's repr for arrays, close enough to read side by side with NumPy output.
 #include <cmath>
 #include <cstdio>
+#include <complex>
 #include <string>
+#include <vector>
 
 #include "hypatia/array.h"
 
@@ -22,13 +24,16 @@ std::string format_plain_float(double v, int decimals) {
   return text;
 }
 
-// Shortest of up to 8 significant decimals that reads back within float precision, NumPy style.
-int decimals_needed(double v) {
+// Shortest of up to 8 significant decimals that reads back within float precision (a float16 value:
+// reads back as the same half), NumPy style.
+int decimals_needed(double v, DType dtype) {
   for (int d = 0; d < 8; ++d) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.*f", d, v);
     double back = std::strtod(buffer, nullptr);
-    if (std::fabs(back - v) <= 1e-8 * std::max(1.0, std::fabs(v)) * 0.5) return d;
+    if (dtype == DType::Float16 ? static_cast<_Float16>(back) == static_cast<_Float16>(v)
+                                : std::fabs(back - v) <= 1e-8 * std::max(1.0, std::fabs(v)) * 0.5)
+      return d;
   }
   return 8;
 }
@@ -38,6 +43,7 @@ struct Formatter {
   bool scientific = false;
   int decimals = 0;
   size_t int_width = 0, frac_width = 0, width = 0;
+  std::vector<Formatter> parts;  // complex: the real parts' formatter and the imaginary magnitudes'
 
   std::string raw(double v) const {
     if (dtype == DType::Bool) return v != 0 ? "True" : "False";
@@ -59,8 +65,20 @@ struct Formatter {
 
   // `element` is 0-d. Integers are read in their own type: a double cannot hold every int64 or uint64.
   std::string operator()(const Array& element) const {
+    if (is_complex(dtype)) {
+      const auto z = dispatch_dtype(dtype, [&]<class T>() {
+        if constexpr (is_complex_v<T>) return std::complex<double>(*element.data<T>());
+        else return std::complex<double>();
+      });
+      std::string imag_text = parts[1](Array::scalar(std::fabs(z.imag()), DType::Float64));
+      imag_text.erase(0, imag_text.find_first_not_of(' '));
+      return padded(parts[0](Array::scalar(z.real(), DType::Float64)) + (std::signbit(z.imag()) ? "-" : "+") + imag_text + "j");
+    }
     if (is_integer(dtype))
-      return padded(dispatch_dtype(dtype, [&]<class T>() { return std::to_string(*element.data<T>()); }));
+      return padded(dispatch_real_dtype(dtype, "print", [&]<class T>() {
+        if constexpr (std::is_integral_v<T>) return std::to_string(*element.data<T>());
+        else return std::string();  // not reached: integers only
+      }));
     const double v = element.item();
     std::string text = raw(v);
     if (is_float(dtype) && !scientific && std::isfinite(v)) {
@@ -81,6 +99,17 @@ struct Formatter {
 
 Formatter make_formatter(const Array& array, const std::vector<Array>& elements) {
   Formatter f{array.dtype()};
+  if (is_complex(array.dtype())) {
+    std::vector<Array> real_parts, imag_parts;
+    for (const Array& element : elements) {
+      const Array z = element.astype(DType::Complex128);
+      real_parts.push_back(Array::scalar(z.data<std::complex<double>>()->real(), DType::Float64));
+      imag_parts.push_back(Array::scalar(std::fabs(z.data<std::complex<double>>()->imag()), DType::Float64));
+    }
+    const Array like = Array::empty({}, DType::Float64);
+    f.parts = {make_formatter(like, real_parts), make_formatter(like, imag_parts)};
+    f.parts[1].width = 0;
+  }
   if (is_float(array.dtype())) {
     std::vector<double> values;
     for (const Array& element : elements) values.push_back(element.item());
@@ -95,9 +124,9 @@ Formatter make_formatter(const Array& array, const std::vector<Array>& elements)
       if (std::isfinite(v)) {
         if (f.scientific) {
           double mantissa = v / std::pow(10.0, std::floor(std::log10(std::fabs(v == 0 ? 1 : v))));
-          f.decimals = std::max(f.decimals, decimals_needed(mantissa));
+          f.decimals = std::max(f.decimals, decimals_needed(mantissa, DType::Float64));
         } else {
-          f.decimals = std::max(f.decimals, decimals_needed(v));
+          f.decimals = std::max(f.decimals, decimals_needed(v, array.dtype()));
         }
       }
     if (!f.scientific)
@@ -110,6 +139,7 @@ Formatter make_formatter(const Array& array, const std::vector<Array>& elements)
       }
   }
   for (const Array& element : elements) f.width = std::max(f.width, f(element).size());
+  if (array.dtype() == DType::Bool) f.width = 5;  // NumPy pads to "False" even when all are True
   if (is_float(array.dtype()) && !f.scientific) f.width = std::max(f.width, f.int_width + f.frac_width);
   return f;
 }
@@ -171,7 +201,8 @@ void render(const Array& a, const Formatter& f, bool summarize, size_t indent, s
 }  // namespace
 
 std::string Array::str() const {
-  const bool default_dtype = dtype_ == DType::Float64 || dtype_ == DType::Int64 || dtype_ == DType::Bool;
+  const bool default_dtype =
+      dtype_ == DType::Float64 || dtype_ == DType::Int64 || dtype_ == DType::Bool || dtype_ == DType::Complex128;
   const std::string dtype_suffix = default_dtype ? "" : ", dtype=" + std::string(dtype_name(dtype_));
   if (size() == 0) {
     std::string shape_part = ndim() == 1 ? "" : ", shape=" + shape_str(shape_);

@@ -3,6 +3,7 @@
 // maximum). Header-only and dependency-free so generated kernels can include the same definitions.
 #pragma once
 #include <cmath>
+#include <complex>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -11,11 +12,21 @@ namespace hypatia::scalar_math {
 
 template <class T> inline constexpr bool is_signed_int = std::is_integral_v<T> && std::is_signed_v<T>;
 template <class T> inline constexpr bool is_any_int = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <class T> inline constexpr bool is_complex = false;
+template <class T> inline constexpr bool is_complex<std::complex<T>> = true;
+template <class T> inline constexpr bool is_real = !is_complex<T>;
+// float16 (_Float16) is a float too, though std::is_floating_point says not; it is only stored and
+// converted here, never computed (scalar_typing computes it in float32).
+template <class T> inline constexpr bool is_floating = std::is_floating_point_v<T> || std::is_same_v<T, _Float16>;
 
-// C++ conversion with NumPy's results where C++ leaves it undefined (NaN or out-of-range to int).
+// C++ conversion with NumPy's results where C++ leaves it undefined (NaN or out-of-range to int); a
+// complex number converts to a real type through its real part, as NumPy's astype does.
 template <class To, class From> inline To convert(From value) {
   if constexpr (std::is_same_v<To, bool>) return value != From(0);
-  else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+  else if constexpr (is_complex<From> && is_complex<To>) return static_cast<To>(value);
+  else if constexpr (is_complex<From>) return convert<To>(value.real());
+  else if constexpr (is_complex<To>) return To(static_cast<typename To::value_type>(value));
+  else if constexpr (std::is_integral_v<To> && is_floating<From>) {
     if (!(value == value)) return std::numeric_limits<To>::min();
     if (value <= static_cast<From>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
     if (value >= static_cast<From>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
@@ -41,12 +52,13 @@ template <class T> inline T mul(T a, T b) {
   } else return a * b;
 }
 template <class T> inline T neg(T a) { return sub(T(0), a); }
-template <class T> inline T abs(T a) {
-  if constexpr (is_signed_int<T>) return a < 0 ? neg(a) : a;
+template <class T> inline auto abs(T a) {
+  if constexpr (is_complex<T>) return std::abs(a);
+  else if constexpr (is_signed_int<T>) return a < 0 ? neg(a) : a;
   else if constexpr (std::is_integral_v<T>) return a;
   else return std::fabs(a);
 }
-template <class T> inline T sign(T a) {
+template <class T> requires is_real<T> inline T sign(T a) {
   if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; }
   return static_cast<T>((T(0) < a) - (a < T(0)));
 }
@@ -55,7 +67,7 @@ template <class T> inline T true_div(T a, T b) { return a / b; }
 
 // Floor division; integer division by zero gives 0, as NumPy does (with a warning there). Floats use
 // NumPy's divmod: the quotient is consistent with fmod, so 1.0 // 0.1 is 9 and inf // 1 is NaN.
-template <class T> inline T int_div(T a, T b) {
+template <class T> requires is_real<T> inline T int_div(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
     if (b == 0) return a / b;
     T r = std::fmod(a, b);
@@ -77,7 +89,7 @@ template <class T> inline T int_div(T a, T b) {
   }
 }
 // Python's modulo: the result has the divisor's sign.
-template <class T> inline T mod(T a, T b) {
+template <class T> requires is_real<T> inline T mod(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
     T r = std::fmod(a, b);
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
@@ -95,7 +107,7 @@ template <class T> inline T mod(T a, T b) {
   }
 }
 template <class T> inline T pow(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) return std::pow(a, b);
+  if constexpr (std::is_floating_point_v<T> || is_complex<T>) return std::pow(a, b);
   else if constexpr (std::is_same_v<T, bool>) return a || !b;
   else {
     if constexpr (is_signed_int<T>) {
@@ -110,36 +122,42 @@ template <class T> inline T pow(T a, T b) {
     return result;
   }
 }
-template <class T> inline T maximum(T a, T b) {
+template <class T> requires is_real<T> inline T maximum(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
   return a < b ? b : a;
 }
-template <class T> inline T minimum(T a, T b) {
+template <class T> requires is_real<T> inline T minimum(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
   return b < a ? b : a;
 }
 // Theano's clip: low below low, else high above high, else x. Where low > high this differs from
 // np.clip (which gives high everywhere); Theano's rule is kept (README: deliberate differences).
-template <class T> inline T clip(T x, T low, T high) { return x < low ? low : (x > high ? high : x); }
+template <class T> requires is_real<T> inline T clip(T x, T low, T high) { return x < low ? low : (x > high ? high : x); }
 
 template <class T> inline T exp(T a) { return std::exp(a); }
-template <class T> inline T exp2(T a) { return std::exp2(a); }
+template <class T> inline T exp2(T a) {
+  if constexpr (is_complex<T>) return std::exp(a * typename T::value_type(0.69314718055994530942));
+  else return std::exp2(a);
+}
 template <class T> inline T log(T a) { return std::log(a); }
-template <class T> inline T log2(T a) { return std::log2(a); }
+template <class T> inline T log2(T a) {
+  if constexpr (is_complex<T>) return std::log(a) / typename T::value_type(0.69314718055994530942);
+  else return std::log2(a);
+}
 template <class T> inline T log10(T a) { return std::log10(a); }
-template <class T> inline T log1p(T a) { return std::log1p(a); }
-template <class T> inline T expm1(T a) { return std::expm1(a); }
+template <class T> requires is_real<T> inline T log1p(T a) { return std::log1p(a); }
+template <class T> requires is_real<T> inline T expm1(T a) { return std::expm1(a); }
 template <class T> inline T sqrt(T a) { return std::sqrt(a); }
 template <class T> inline T reciprocal(T a) { return T(1) / a; }
 template <class T> inline T tanh(T a) { return std::tanh(a); }
 // Stable for large |a|: never evaluates exp of a large positive number. Branch-free (both sides are
 // computed and one selected) so that generated loops vectorize.
-template <class T> inline T sigmoid(T a) {
+template <class T> requires is_real<T> inline T sigmoid(T a) {
   const T e = std::exp(-std::fabs(a));
   const T r = T(1) / (T(1) + e);
   return a >= 0 ? r : e * r;
 }
-template <class T> inline T softplus(T a) { return (a > 0 ? a : T(0)) + std::log1p(std::exp(-std::fabs(a))); }
+template <class T> requires is_real<T> inline T softplus(T a) { return (a > 0 ? a : T(0)) + std::log1p(std::exp(-std::fabs(a))); }
 template <class T> inline T sin(T a) { return std::sin(a); }
 template <class T> inline T cos(T a) { return std::cos(a); }
 template <class T> inline T tan(T a) { return std::tan(a); }
@@ -149,23 +167,23 @@ template <class T> inline T arctan(T a) { return std::atan(a); }
 template <class T> inline T arcsinh(T a) { return std::asinh(a); }
 template <class T> inline T arccosh(T a) { return std::acosh(a); }
 template <class T> inline T arctanh(T a) { return std::atanh(a); }
-template <class T> inline T arctan2(T a, T b) { return std::atan2(a, b); }
+template <class T> requires is_real<T> inline T arctan2(T a, T b) { return std::atan2(a, b); }
 template <class T> inline T sinh(T a) { return std::sinh(a); }
 template <class T> inline T cosh(T a) { return std::cosh(a); }
-template <class T> inline T erf(T a) { return std::erf(a); }
-template <class T> inline T erfc(T a) { return std::erfc(a); }
-template <class T> inline T floor(T a) { if constexpr (std::is_floating_point_v<T>) return std::floor(a); else return a; }
-template <class T> inline T ceil(T a) { if constexpr (std::is_floating_point_v<T>) return std::ceil(a); else return a; }
-template <class T> inline T trunc(T a) { if constexpr (std::is_floating_point_v<T>) return std::trunc(a); else return a; }
+template <class T> requires is_real<T> inline T erf(T a) { return std::erf(a); }
+template <class T> requires is_real<T> inline T erfc(T a) { return std::erfc(a); }
+template <class T> requires is_real<T> inline T floor(T a) { if constexpr (std::is_floating_point_v<T>) return std::floor(a); else return a; }
+template <class T> requires is_real<T> inline T ceil(T a) { if constexpr (std::is_floating_point_v<T>) return std::ceil(a); else return a; }
+template <class T> requires is_real<T> inline T trunc(T a) { if constexpr (std::is_floating_point_v<T>) return std::trunc(a); else return a; }
 // Half to even, like NumPy.
-template <class T> inline T round(T a) { if constexpr (std::is_floating_point_v<T>) return std::nearbyint(a); else return a; }
+template <class T> requires is_real<T> inline T round(T a) { if constexpr (std::is_floating_point_v<T>) return std::nearbyint(a); else return a; }
 
 template <class T> inline bool eq(T a, T b) { return a == b; }
 template <class T> inline bool neq(T a, T b) { return a != b; }
-template <class T> inline bool lt(T a, T b) { return a < b; }
-template <class T> inline bool le(T a, T b) { return a <= b; }
-template <class T> inline bool gt(T a, T b) { return a > b; }
-template <class T> inline bool ge(T a, T b) { return a >= b; }
+template <class T> requires is_real<T> inline bool lt(T a, T b) { return a < b; }
+template <class T> requires is_real<T> inline bool le(T a, T b) { return a <= b; }
+template <class T> requires is_real<T> inline bool gt(T a, T b) { return a > b; }
+template <class T> requires is_real<T> inline bool ge(T a, T b) { return a >= b; }
 inline bool logical_and(bool a, bool b) { return a && b; }
 inline bool logical_or(bool a, bool b) { return a || b; }
 inline bool logical_xor(bool a, bool b) { return a != b; }
@@ -178,11 +196,40 @@ template <class T> inline T invert(T a) {
   if constexpr (std::is_same_v<T, bool>) return !a;
   else return static_cast<T>(~a);
 }
-template <class T> inline bool isnan(T a) { if constexpr (std::is_floating_point_v<T>) return std::isnan(a); else return false; }
-template <class T> inline bool isinf(T a) { if constexpr (std::is_floating_point_v<T>) return std::isinf(a); else return false; }
+template <class T> inline bool isnan(T a) {
+  if constexpr (is_complex<T>) return std::isnan(a.real()) || std::isnan(a.imag());
+  else if constexpr (std::is_floating_point_v<T>) return std::isnan(a);
+  else return false;
+}
+template <class T> inline bool isinf(T a) {
+  if constexpr (is_complex<T>) return std::isinf(a.real()) || std::isinf(a.imag());
+  else if constexpr (std::is_floating_point_v<T>) return std::isinf(a);
+  else return false;
+}
 
-template <class T> inline T where(bool condition, T a, T b) { return condition ? a : b; }
+// The condition arrives converted to the branches' type.
+template <class T> inline T where(T condition, T a, T b) { return condition != T(0) ? a : b; }
 template <class T> inline T second(T, T b) { return b; }
 template <class T> inline T cast(T a) { return a; }  // inputs arrive converted already
+
+// Complex parts. On real numbers they are NumPy's: real(x) = x, imag(x) = 0, conj(x) = x, angle(x) = 0 or pi.
+template <class T> inline auto real(T a) {
+  if constexpr (is_complex<T>) return a.real();
+  else return a;
+}
+template <class T> inline auto imag(T a) {
+  if constexpr (is_complex<T>) return a.imag();
+  else return T(0);
+}
+template <class T> inline T conj(T a) {
+  if constexpr (is_complex<T>) return std::conj(a);
+  else return a;
+}
+template <class T> inline auto angle(T a) {
+  if constexpr (is_complex<T>) return std::arg(a);
+  else return std::atan2(T(0), a);
+}
+// complex(re, im): inputs arrive as the real float type of the result.
+template <class T> requires is_real<T> inline std::complex<T> complex(T re, T im) { return {re, im}; }
 
 }  // namespace hypatia::scalar_math

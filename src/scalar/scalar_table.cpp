@@ -3,6 +3,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "scalar/scalar_math.h"
 
 namespace hypatia {
 namespace {
@@ -21,8 +22,18 @@ constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
 #include "scalar/scalar_ops.def"
 #undef HYPATIA_SCALAR_OP
 
+// Whether scalar_math::name can be called with `arity` complex arguments.
+template <int arity, class Fn> constexpr bool callable_on_complex(Fn) {
+  using Z = std::complex<double>;
+  if constexpr (arity == 1) return std::is_invocable_v<Fn, Z>;
+  else if constexpr (arity == 2) return std::is_invocable_v<Fn, Z, Z>;
+  else return std::is_invocable_v<Fn, Z, Z, Z>;
+}
+
 const ScalarOpInfo kTable[] = {
-#define HYPATIA_SCALAR_OP(name, arity, rule, ...) {#name, arity, TypeRule::rule, &grad_##name},
+#define HYPATIA_SCALAR_OP(name, arity, rule, ...)                                                        \
+  {#name, arity, TypeRule::rule, &grad_##name,                                                          \
+   callable_on_complex<arity>([](auto... a) -> decltype(scalar_math::name(a...)) { return scalar_math::name(a...); })},
 #include "scalar/scalar_ops.def"
 #undef HYPATIA_SCALAR_OP
 };
@@ -37,8 +48,9 @@ std::string dtype_list(const std::vector<DType>& dtypes) {
 
 const ScalarOpInfo& scalar_op_info(ScalarOpId id) { return kTable[static_cast<int>(id)]; }
 
-ScalarTyping scalar_typing(const ScalarOp& op, const std::vector<DType>& inputs) {
-  const ScalarOpInfo& info = scalar_op_info(op.id);
+namespace {
+
+ScalarTyping scalar_typing_by_rule(const ScalarOp& op, const ScalarOpInfo& info, const std::vector<DType>& inputs) {
   auto promoted = [&](size_t first) {
     DType result = inputs.at(first);
     for (size_t i = first + 1; i < inputs.size(); ++i) result = promote_types(result, inputs[i]);
@@ -68,15 +80,46 @@ ScalarTyping scalar_typing(const ScalarOp& op, const std::vector<DType>& inputs)
       return {t, t};
     }
     case TypeRule::Second: return {inputs.at(1), inputs.at(1)};
-    case TypeRule::Cast: return {op.cast_to, op.cast_to};
+    case TypeRule::Cast:
+      // Theano's rule: which real number a complex one stands for is the user's choice.
+      if (is_complex(inputs.at(0)) && !is_complex(op.cast_to))
+        throw TypeError("[cast] from " + std::string(dtype_name(inputs[0])) + " to " + std::string(dtype_name(op.cast_to)) +
+                        " is ambiguous: take real(), imag(), abs() or angle() first");
+      return {op.cast_to, op.cast_to};
+    case TypeRule::RealOf: {
+      DType t = promoted(0);
+      return {t, real_dtype(t)};
+    }
+    case TypeRule::RealFloat: {
+      DType t = upgrade_to_float(promoted(0));
+      return {t, real_dtype(t)};
+    }
+    case TypeRule::MakeComplex: {
+      DType t = upgrade_to_float(promoted(0));
+      if (is_complex(t)) throw TypeError(std::string("[") + info.name + "] takes real parts, got " + dtype_list(inputs));
+      return {t, complex_dtype(t)};
+    }
     case TypeRule::Bitwise: {
       DType t = promoted(0);
-      if (is_float(t))
+      if (is_inexact(t))
         throw TypeError(std::string("[") + info.name + "] is defined for integers and bools, not " + dtype_list(inputs));
       return {t, t};
     }
   }
   __builtin_unreachable();
+}
+
+}  // namespace
+
+ScalarTyping scalar_typing(const ScalarOp& op, const std::vector<DType>& inputs) {
+  const ScalarOpInfo& info = scalar_op_info(op.id);
+  ScalarTyping typing = scalar_typing_by_rule(op, info, inputs);
+  // float16 is stored as half and computed in float32, as Theano did on the CPU. (A cast to it converts
+  // straight to half, as NumPy's astype does.)
+  if (typing.compute == DType::Float16 && info.rule != TypeRule::Cast) typing.compute = DType::Float32;
+  if (is_complex(typing.compute) && !info.accepts_complex)
+    throw TypeError(std::string("[") + info.name + "] is not defined for complex numbers (" + dtype_list(inputs) + ")");
+  return typing;
 }
 
 }  // namespace hypatia

@@ -14,7 +14,9 @@ enum class ScalarOpId : uint8_t {
 #undef HYPATIA_SCALAR_OP
 };
 
-enum class TypeRule : uint8_t { Upcast, UpcastNumeric, Float, Compare, Logical, Predicate, Where, Second, Cast, Bitwise };
+enum class TypeRule : uint8_t {
+  Upcast, UpcastNumeric, Float, Compare, Logical, Predicate, Where, Second, Cast, Bitwise, RealOf, RealFloat, MakeComplex
+};
 
 using ScalarGradFn = std::vector<Variable> (*)(const std::vector<Variable>& x, const Variable& out, const Variable& gz);
 
@@ -23,6 +25,7 @@ struct ScalarOpInfo {
   int arity;
   TypeRule rule;
   ScalarGradFn grad;
+  bool accepts_complex;  // whether scalar_math defines it on complex numbers (derived, not listed)
 };
 
 // A scalar op: a table row, plus the target dtype for casts.
@@ -34,7 +37,7 @@ struct ScalarOp {
 
 struct ScalarTyping {
   DType compute;  // inputs are converted to this before the reference function is applied
-  DType out;
+  DType out;      // float16 where compute is float32 and the result is stored as half
 };
 
 const ScalarOpInfo& scalar_op_info(ScalarOpId id);

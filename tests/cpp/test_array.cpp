@@ -22,8 +22,8 @@ TEST(DType, NamesSizesAndKinds) {
   EXPECT_TRUE(hp::is_unsigned(DType::UInt16));
   EXPECT_FALSE(hp::is_unsigned(DType::Bool));
   EXPECT_FALSE(hp::is_unsigned(DType::Int64));
-  EXPECT_EQ(hp::kNumDTypes, 11);
-  EXPECT_TRUE(throws_with<hp::TypeError>([] { hp::dtype_from_name("float16"); }, {"[dtype] unknown dtype 'float16'"}));
+  EXPECT_EQ(hp::kNumDTypes, 14);
+  EXPECT_TRUE(throws_with<hp::TypeError>([] { hp::dtype_from_name("bfloat16"); }, {"[dtype] unknown dtype 'bfloat16'"}));
 }
 
 TEST(DType, PromotionMatchesNumPy) {

@@ -51,6 +51,10 @@ Array sample(const hp::Shape& shape, DType dtype, uint64_t seed) {
     Array values = rng.uniform(shape, -4.0, 4.0, DType::Float64);
     return values.astype(dtype);
   }
+  if (hp::is_complex(dtype))  // re + i im, both drawn
+    return hp::eval(hp::complex(hp::constant(rng.uniform(shape, -4.0, 4.0, DType::Float64)),
+                                hp::constant(rng.uniform(shape, -4.0, 4.0, DType::Float64))))
+        .astype(dtype);
   if (dtype == DType::Bool) return rng.uniform(shape, 0.0, 1.0).astype(DType::Float64).astype(DType::Bool);
   const double low = hp::is_unsigned(dtype) ? 0.0 : -6.0;
   return rng.uniform(shape, low, 7.0).astype(DType::Float64).astype(dtype);
@@ -94,7 +98,7 @@ TEST(Codegen, EveryScalarOpInEveryDTypeMatchesTheReference) {
         const hp::ScalarOpInfo& info = hp::scalar_op_info(op.id);
         std::vector<hp::Variable> operands;
         for (int k = 0; k < info.arity; ++k) operands.push_back(args[(k + (k == 2)) % 3]);
-        if (info.rule == hp::TypeRule::Where) operands[0] = hp::cast(args[0], DType::Bool);
+        if (info.rule == hp::TypeRule::Where) operands[0] = hp::neq(args[0], 0);
         try {
           outputs.push_back(hp::apply_op1(std::make_shared<hp::Elemwise>(op), operands));
         } catch (const hp::TypeError&) {

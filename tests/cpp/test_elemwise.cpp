@@ -134,7 +134,7 @@ TEST(Elemwise, UnsignedArithmeticWrapsAsInNumPy) {
   auto u32 = [](std::vector<uint32_t> v) { return Array::from_vector<uint32_t>(v); };
   auto u64 = [](std::vector<uint64_t> v) { return Array::from_vector<uint64_t>(v); };
   auto values = [](const Array& a) {
-    return hp::dispatch_dtype(a.dtype(), [&]<class T>() {
+    return hp::dispatch_real_dtype(a.dtype(), "test", [&]<class T>() {
       std::vector<uint64_t> result;
       for (int64_t i = 0; i < a.size(); ++i) result.push_back(static_cast<uint64_t>(a.data<T>()[i]));
       return result;

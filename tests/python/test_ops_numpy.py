@@ -144,6 +144,11 @@ UNARY = {
     "logical_not": (np.logical_not, (-2, 2), "bool", ALL),
     "isnan": (np.isnan, (-2, 2), "bool", ALL),
     "isinf": (np.isinf, (-2, 2), "bool", ALL),
+    # Complex parts of real numbers, as NumPy's (their complex behaviour: test_complex.py).
+    "real": (np.real, (-5, 5), "same", ALL),
+    "imag": (np.imag, (-5, 5), "same", ALL),
+    "conj": (np.conj, (-5, 5), "same", ALL),
+    "angle": (np.angle, (-5, 5), "float", ALL),
 }
 assert set(UNARY) == set(T.basic._UNARY)
 SMALL_INTS = ("bool", "int8", "uint8")  # NumPy's float ufuncs give float16 for these
@@ -155,9 +160,9 @@ def unary_numpy_differs(op, dtype):
     # NumPy's float ufuncs give float16 for bool/int8/uint8; Hypatia computes in float32 (upgrade_to_float).
     if rule == "float" and op != "reciprocal" and dtype in SMALL_INTS:
         return True
-    # Hypatia's sqr and round keep bool (their rule is Upcast, scalar_ops.def); NumPy gives int8 for
-    # square(bool) and float16 for round(bool).
-    if op in ("sqr", "round") and dtype == "bool":
+    # Hypatia's sqr, round and conj keep bool (their rule is Upcast, scalar_ops.def); NumPy gives int8 for
+    # square(bool) and conj(bool) and float16 for round(bool).
+    if op in ("sqr", "round", "conj") and dtype == "bool":
         return True
     # NumPy 2's floor and ceil keep integer dtypes; Theano 1.0 (and Hypatia) upgrade them to float.
     if op in ("floor", "ceil", "trunc") and dtype not in FLOATS:
@@ -240,7 +245,7 @@ BINARY = {
     "logical_or": (np.logical_or, (-1, 1), (-1, 1), "logical", True),
     "logical_xor": (np.logical_xor, (-1, 1), (-1, 1), "logical", True),
 }
-assert set(T.basic._BINARY) <= set(BINARY)
+assert set(T.basic._BINARY) - {"complex"} <= set(BINARY)  # complex(re, im) has no ufunc: test_complex.py
 
 
 def binary_operands(op, dtype_a, dtype_b, shape_a, shape_b):

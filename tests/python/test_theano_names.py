@@ -335,14 +335,14 @@ def test_diff_and_bartlett():
 
 
 def test_dtype_lists_and_tensor_alias():
-    assert T.float_dtypes == ["float32", "float64"]
+    assert T.float_dtypes == ["float16", "float32", "float64"]
     assert T.int_dtypes == ["int8", "int16", "int32", "int64"]
     assert T.uint_dtypes == ["uint8", "uint16", "uint32", "uint64"]
-    assert T.complex_dtypes == []
+    assert T.complex_dtypes == ["complex64", "complex128"]
     assert T.discrete_dtypes == ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
-    assert T.continuous_dtypes == ["float32", "float64"]
+    assert T.continuous_dtypes == ["float16", "float32", "float64", "complex64", "complex128"]
     assert sorted(T.all_dtypes) == sorted(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                                           "uint64", "float32", "float64"])
+                                           "uint64", "float16", "float32", "float64", "complex64", "complex128"])
     for dtype in T.all_dtypes:  # every listed dtype is one Hypatia can declare
         assert T.tensor(dtype=dtype, shape=(None,)).dtype == dtype
     assert T.Tensor is T.TensorType

@@ -62,7 +62,7 @@ for _dtype in _tensor.all_dtypes:
 int_types = tuple(Scalar(dtype) for dtype in _tensor.int_dtypes)
 uint_types = tuple(Scalar(dtype) for dtype in _tensor.uint_dtypes)
 float_types = tuple(Scalar(dtype) for dtype in _tensor.float_dtypes)
-complex_types = ()
+complex_types = tuple(Scalar(dtype) for dtype in _tensor.complex_dtypes)
 integer_types = int_types + uint_types
 discrete_types = (Scalar("bool"),) + integer_types
 continuous_types = float_types + complex_types

@@ -37,11 +37,10 @@ TensorSharedVariable = SharedVariable
 
 
 def _table():
-    linalg, conv, cplx = _missing.LINALG, _missing.CONV, _missing.COMPLEX
+    linalg, conv = _missing.LINALG, _missing.CONV
     table = {}
     table.update({name: linalg for name in ("nlinalg", "slinalg", "linalg", "inv_matrix", "det", "matrix_inverse",
                                             "eigh", "cholesky", "solve", "qr", "svd")})
-    table.update({name: cplx for name in ("complex", "real_", "imag", "angle", "complex_from_polar")})
     table.update({name: f"the {what} function is not implemented" for name, what in
                   (("psi", "digamma"), ("gamma", "gamma"), ("gammaln", "log-gamma"), ("erfinv", "erfinv"),
                    ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 
 from .. import _core
-from .._missing import COMPLEX, missing
 from ..configparser import config
 from .type import TensorType, normalize_dtype
 
@@ -27,7 +26,8 @@ _KINDS = {
     "tensor6": (None,) * 6,
     "tensor7": (None,) * 7,
 }
-_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
+_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64", "c": "complex64",
+             "z": "complex128"}
 _PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows", "col": "cols",
             "tensor3": "tensor3s", "tensor4": "tensor4s", "tensor5": "tensor5s", "tensor6": "tensor6s",
             "tensor7": "tensor7s"}
@@ -72,15 +72,13 @@ for _kind in _KINDS:
         _typed = TensorType(_dtype, shape=_KINDS[_kind], name=_prefix + _kind)
         globals()[_prefix + _kind] = _typed
         globals()[_prefix + _PLURALS[_kind]] = _declare_many(_typed)
-    for _prefix in ("c", "z"):
-        globals()[_prefix + _kind] = missing(f"tensor.{_prefix}{_kind}", COMPLEX)
 
 
 # Theano's dtype families (theano.tensor.float_dtypes, ...), limited to the dtypes Hypatia has.
 int_dtypes = ["int8", "int16", "int32", "int64"]
 uint_dtypes = ["uint8", "uint16", "uint32", "uint64"]
-float_dtypes = ["float32", "float64"]
-complex_dtypes = []
+float_dtypes = ["float16", "float32", "float64"]
+complex_dtypes = ["complex64", "complex128"]
 integer_dtypes = int_dtypes + uint_dtypes
 discrete_dtypes = ["bool"] + integer_dtypes
 continuous_dtypes = float_dtypes + complex_dtypes
@@ -149,9 +147,9 @@ def _export(name, fn, doc=None):
 _UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sqr",
           "reciprocal", "tanh", "sigmoid", "softplus", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
           "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "floor", "ceil", "trunc", "round",
-          "logical_not", "isnan", "isinf"]
+          "logical_not", "isnan", "isinf", "real", "imag", "conj", "angle"]
 _BINARY = ["sub", "true_div", "int_div", "mod", "pow", "arctan2", "maximum", "minimum", "eq", "neq", "lt",
-           "le", "gt", "ge"]
+           "le", "gt", "ge", "complex"]
 for _name in _UNARY + _BINARY:
     _export(_name, getattr(_core, _name))
 
@@ -241,13 +239,9 @@ def iround(x):
     return cast(round(x), "int64")
 
 
-def real(x):
-    return as_tensor_variable(x)
-
-
-def conj(x):
-    """The complex conjugate: x itself, as Hypatia's dtypes are all real."""
-    return as_tensor_variable(x)
+def complex_from_polar(abs, angle):
+    """The complex numbers abs * exp(i angle)."""
+    return complex(abs * cos(angle), abs * sin(angle))
 
 
 def _as_float(x):
@@ -825,7 +819,7 @@ class _NdGrid:
         ndim = len(slices)
         ranges = []
         for j, piece in enumerate(slices):
-            if not isinstance(piece, slice) or isinstance(piece.step, complex):
+            if not isinstance(piece, slice) or isinstance(piece.step, builtins.complex):
                 raise NotImplementedError("mgrid/ogrid take slices with real steps, e.g. mgrid[0:5, 0:3]")
             start, step = (0 if piece.start is None else piece.start), (1 if piece.step is None else piece.step)
             values = arange(start, piece.stop, step)
@@ -894,4 +888,4 @@ def permute_row_elements(x, y, inverse=0):
 # What `from hypatia.tensor.basic import *` gives hypatia.tensor: the ops and constructors, not the modules
 # and helpers this file imports.
 __all__ = [name for name, value in list(globals().items())
-           if not name.startswith("_") and not isinstance(value, type(np)) and name not in {"config", "missing", "COMPLEX"}]
+           if not name.startswith("_") and not isinstance(value, type(np)) and name not in {"config"}]

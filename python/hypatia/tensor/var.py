@@ -91,6 +91,23 @@ def _rng(self):
     raise AttributeError(f"{self} is not a random draw: it has no rng")
 
 
+@_property("real")
+def _real(self):
+    """The real part (x itself for real dtypes)."""
+    return basic.real(self)
+
+
+@_property("imag")
+def _imag(self):
+    """The imaginary part (zeros for real dtypes)."""
+    return basic.imag(self)
+
+
+@_method("conj")
+def _conj(self):
+    return basic.conj(self)
+
+
 @_method("__iter__")
 def _iter(self):
     length = self._static_shape[0] if self.ndim else None

@@ -21,10 +21,10 @@ namespace hypatia {
 namespace {
 
 bool all_elements_zero(const Array& value) {
-  const Array values = value.astype(DType::Float64).contiguous();
-  const double* data = values.data<double>();
+  const Array values = value.astype(DType::Complex128).contiguous();  // holds every dtype's values
+  const auto* data = values.data<std::complex<double>>();
   for (int64_t i = 0; i < values.size(); ++i)
-    if (data[i] != 0) return false;
+    if (data[i] != 0.0) return false;
   return true;
 }
 
