@@ -65,6 +65,8 @@ std::vector<Variable> hessian_vector_product(const Variable& cost, const std::ve
 Variable disconnected_grad(const Operand& x);
 // Identity in the forward pass; the gradient flowing back is zero.
 Variable zero_grad(const Operand& x);
+// Identity in the forward pass; taking a gradient through it throws GradientError (Theano's undefined_grad).
+Variable undefined_grad(const Operand& x);
 
 struct VerifyGradOptions {
   double eps = 1e-6;       // finite-difference step (float64)

@@ -17,6 +17,11 @@ class Generator {
   Array permutation(int64_t n);
   // One binomial draw (arguments already checked).
   int64_t draw_binomial(int64_t n, double p);
+  // One Poisson draw of mean lam >= 0 (inversion below 10, Hormann's PTRS rejection above).
+  int64_t draw_poisson(double lam);
+  // One gamma draw of shape k > 0 and scale 1 (Marsaglia and Tsang's method).
+  double draw_standard_gamma(double k);
+  double draw_standard_normal();
   uint64_t seed() const { return key_; }
   // Philox blocks used so far; Generator(seed, counter) continues exactly where this one stops.
   uint64_t counter() const { return counter_; }

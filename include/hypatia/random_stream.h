@@ -24,6 +24,13 @@ class RandomStream {
                   DType dtype = DType::Float64);
   // Successes in n trials of probability p per element; n and p may be tensors that broadcast to `shape`.
   Variable binomial(const std::vector<Operand>& shape, const Operand& n, const Operand& p, DType dtype = DType::Int64);
+  // Poisson counts of mean lam (a tensor that broadcasts to `shape`).
+  Variable poisson(const std::vector<Operand>& shape, const Operand& lam, DType dtype = DType::Int64);
+  // scale * Gamma(k): shape k and scale may be tensors that broadcast to `shape`.
+  Variable gamma(const std::vector<Operand>& shape, const Operand& k, const Operand& scale = 1.0,
+                 DType dtype = DType::Float64);
+  // Beta(a, b) draws in [0, 1].
+  Variable beta(const std::vector<Operand>& shape, const Operand& a, const Operand& b, DType dtype = DType::Float64);
 
   // Restarts every state this stream created, as if it had been built with `seed`.
   void seed(uint64_t seed);

@@ -43,6 +43,11 @@ def zero_grad(x):
     return _core.zero_grad(x)
 
 
+def undefined_grad(x):
+    """x in the forward pass; taking a gradient through it raises hypatia.GradientError."""
+    return _core.undefined_grad(x)
+
+
 def consider_constant(x):
     """Deprecated in Theano for zero_grad: x in the forward pass, a zero gradient flowing back."""
     warnings.warn("consider_constant() is deprecated, use zero_grad() or disconnected_grad() instead",
@@ -208,5 +213,4 @@ def hessian_vector_product(cost, wrt, p, **grad_kwargs):
 
 __getattr__ = module_getattr(__name__, {
     "subgraph_grad": "subgraph_grad is not implemented",
-    "undefined_grad": "undefined (null) gradients are not implemented; use disconnected_grad",
 })

@@ -50,6 +50,7 @@ void init_grad(nb::module_& m) {
   }, nb::arg("cost"), nb::arg("wrt"), nb::arg("vectors"), kUserLine);
   m.def("disconnected_grad", [](nb::handle x) { return disconnected_grad(to_operand(x)); }, kUserLine);
   m.def("zero_grad", [](nb::handle x) { return zero_grad(to_operand(x)); }, kUserLine);
+  m.def("undefined_grad", [](nb::handle x) { return undefined_grad(to_operand(x)); }, kUserLine);
   m.def("verify_grad", [](nb::callable fn, nb::handle point, double eps, double rtol, double atol, uint64_t seed) {
     std::vector<Array> values;
     for (nb::handle p : point) values.push_back(to_array(p, "a point of verify_grad"));

@@ -37,6 +37,15 @@ void init_random(nb::module_& m) {
       .def("binomial", [](RandomStream& r, nb::handle size, nb::handle n, nb::handle p, nb::handle dtype) {
         return r.binomial(to_shape(size), to_operand(n), to_operand(p), to_dtype(dtype));
       }, kUserLine)
+      .def("poisson", [](RandomStream& r, nb::handle size, nb::handle lam, nb::handle dtype) {
+        return r.poisson(to_shape(size), to_operand(lam), to_dtype(dtype));
+      }, kUserLine)
+      .def("gamma", [](RandomStream& r, nb::handle size, nb::handle k, nb::handle scale, nb::handle dtype) {
+        return r.gamma(to_shape(size), to_operand(k), to_operand(scale), to_dtype(dtype));
+      }, kUserLine)
+      .def("beta", [](RandomStream& r, nb::handle size, nb::handle a, nb::handle b, nb::handle dtype) {
+        return r.beta(to_shape(size), to_operand(a), to_operand(b), to_dtype(dtype));
+      }, kUserLine)
       .def("seed", [](RandomStream& r, uint64_t seed) { r.seed(seed); })
       .def_prop_ro("states", [](const RandomStream& r) { return r.states(); });
 }

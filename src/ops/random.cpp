@@ -1,8 +1,10 @@
-// RandomVariable: standard uniform, standard normal and binomial draws from a Philox state.
+// RandomVariable: standard uniform and normal, binomial, Poisson, standard gamma and beta draws from a
+// Philox state.
 //
 // Inputs: the state (int64 [key, counter]), one int scalar per output dimension, then the
-// distribution's parameters (binomial: n and p). Outputs: the advanced state and the sample. The
-// builders shift and scale standard draws with elementwise ops, so gradients reach the parameters.
+// distribution's parameters (binomial: n and p; poisson: lam; gamma: the shape; beta: a and b), which
+// broadcast to the sample. Outputs: the advanced state and the sample. The builders shift and scale
+// standard draws with elementwise ops, so gradients reach the parameters.
 #include <cmath>
 
 #include "hypatia/elemwise.h"
@@ -14,7 +16,19 @@
 namespace hypatia {
 namespace {
 
-enum class Distribution { Uniform, Normal, Binomial };
+enum class Distribution { Uniform, Normal, Binomial, Poisson, Gamma, Beta };
+
+const char* distribution_name(Distribution d) {
+  switch (d) {
+    case Distribution::Uniform: return "uniform";
+    case Distribution::Normal: return "normal";
+    case Distribution::Binomial: return "binomial";
+    case Distribution::Poisson: return "poisson";
+    case Distribution::Gamma: return "gamma";
+    case Distribution::Beta: return "beta";
+  }
+  return "?";
+}
 
 class RandomVariable : public Op {
  public:
@@ -26,9 +40,7 @@ class RandomVariable : public Op {
     return out.bytes();
   }
   RandomVariable(Distribution distribution, DType dtype, int ndim) : distribution_(distribution), dtype_(dtype), ndim_(ndim) {}
-  std::string name() const override {
-    return distribution_ == Distribution::Uniform ? "uniform" : distribution_ == Distribution::Normal ? "normal" : "binomial";
-  }
+  std::string name() const override { return distribution_name(distribution_); }
   std::string props() const override { return std::string(dtype_name(dtype_)); }
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -44,10 +56,9 @@ class RandomVariable : public Op {
       if (value && *value < 0) throw ValueError("[" + name() + "] negative dimension " + std::to_string(*value));
       shape.push_back(value.value_or(TensorType::kUnknown));
     }
-    if (distribution_ == Distribution::Binomial)
-      for (size_t k = 1 + ndim_; k < inputs.size(); ++k)
-        if (inputs[k].ndim() > ndim_)
-          throw ShapeError("[binomial] parameter " + inputs[k].type().str() + " has more dimensions than the sample");
+    for (size_t k = 1 + ndim_; k < inputs.size(); ++k)
+      if (inputs[k].ndim() > ndim_)
+        throw ShapeError("[" + name() + "] parameter " + inputs[k].type().str() + " has more dimensions than the sample");
     return {state.type(), TensorType(dtype_, shape)};
   }
 
@@ -64,7 +75,7 @@ class RandomVariable : public Op {
     Array sample;
     if (distribution_ == Distribution::Uniform) sample = generator.uniform(shape, 0.0, 1.0, dtype_);
     else if (distribution_ == Distribution::Normal) sample = generator.normal(shape, 0.0, 1.0, dtype_);
-    else sample = draw_binomial(node, generator, shape, inputs[1 + ndim_], inputs[2 + ndim_]);
+    else sample = draw_parameterized(node, generator, shape, inputs.subspan(1 + ndim_));
     Array next = Array::from_vector<int64_t>({state.at<int64_t>({0}), static_cast<int64_t>(generator.counter())});
     outputs[0] = std::move(next);
     outputs[1] = std::move(sample);
@@ -81,28 +92,58 @@ class RandomVariable : public Op {
   }
 
  private:
-  Array draw_binomial(const Apply& node, random::Generator& generator, const Shape& shape, const Array& n_in,
-                      const Array& p_in) const {
-    auto broadcast = [&](const Array& a, size_t input) {
+  // One draw per element from the parameters broadcast to the sample, each checked.
+  Array draw_parameterized(const Apply& node, random::Generator& generator, const Shape& shape,
+                           std::span<const Array> parameters) const {
+    std::vector<Array> values;
+    for (size_t k = 0; k < parameters.size(); ++k) {
       // Only statically size-1 axes stretch, as everywhere else.
-      const TensorType& type = node.input(input).type();
+      const Array& a = parameters[k];
+      const TensorType& type = node.input(1 + ndim_ + k).type();
       const int lead = static_cast<int>(shape.size()) - a.ndim();
       for (int axis = 0; axis < a.ndim(); ++axis)
         if (a.shape()[axis] != shape[lead + axis] && type.shape[axis] != 1)
-          throw ShapeError("[binomial] parameter of shape " + shape_str(a.shape()) + " does not match the sample shape " +
+          throw ShapeError("[" + name() + "] parameter of shape " + shape_str(a.shape()) + " does not match the sample shape " +
                            shape_str(shape));
-      return a.astype(DType::Float64).broadcast_to(shape).copy();
+      values.push_back(a.astype(DType::Float64).broadcast_to(shape).copy());
+    }
+    const bool counts = distribution_ == Distribution::Binomial || distribution_ == Distribution::Poisson;
+    Array out = Array::empty(shape, counts ? DType::Int64 : DType::Float64);
+    auto parameter = [&](size_t k, int64_t i) { return values[k].data<double>()[i]; };
+    auto refuse = [&](const std::string& what, double value) {
+      throw ValueError("[" + name() + "] " + what + ", got " + std::to_string(value));
     };
-    const Array n = broadcast(n_in, 1 + ndim_), p = broadcast(p_in, 2 + ndim_);
-    Array out = Array::empty(shape, DType::Int64);
-    const double *n_data = n.data<double>(), *p_data = p.data<double>();
-    int64_t* data = out.data<int64_t>();
     for (int64_t i = 0; i < out.size(); ++i) {
-      if (!(p_data[i] >= 0 && p_data[i] <= 1))
-        throw ValueError("[binomial] p must be in [0, 1], got " + std::to_string(p_data[i]));
-      if (!(n_data[i] >= 0) || n_data[i] != std::floor(n_data[i]))
-        throw ValueError("[binomial] n must be a non-negative integer, got " + std::to_string(n_data[i]));
-      data[i] = generator.draw_binomial(static_cast<int64_t>(n_data[i]), p_data[i]);
+      switch (distribution_) {
+        case Distribution::Binomial: {
+          const double n = parameter(0, i), p = parameter(1, i);
+          if (!(p >= 0 && p <= 1)) refuse("p must be in [0, 1]", p);
+          if (!(n >= 0) || n != std::floor(n)) refuse("n must be a non-negative integer", n);
+          out.data<int64_t>()[i] = generator.draw_binomial(static_cast<int64_t>(n), p);
+          break;
+        }
+        case Distribution::Poisson: {
+          const double lam = parameter(0, i);
+          if (!(lam >= 0 && lam < 1e15)) refuse("lam must be finite and >= 0", lam);
+          out.data<int64_t>()[i] = generator.draw_poisson(lam);
+          break;
+        }
+        case Distribution::Gamma: {
+          const double k = parameter(0, i);
+          if (!(k > 0) || std::isinf(k)) refuse("the shape must be finite and > 0", k);
+          out.data<double>()[i] = generator.draw_standard_gamma(k);
+          break;
+        }
+        case Distribution::Beta: {
+          const double a = parameter(0, i), b = parameter(1, i);
+          if (!(a > 0) || std::isinf(a)) refuse("a must be finite and > 0", a);
+          if (!(b > 0) || std::isinf(b)) refuse("b must be finite and > 0", b);
+          const double x = generator.draw_standard_gamma(a), y = generator.draw_standard_gamma(b);
+          out.data<double>()[i] = x / (x + y);
+          break;
+        }
+        default: break;
+      }
     }
     return out.astype(dtype_);
   }
@@ -169,6 +210,26 @@ Variable RandomStream::binomial(const std::vector<Operand>& shape, const Operand
               dtype, where);
 }
 
+Variable RandomStream::poisson(const std::vector<Operand>& shape, const Operand& lam, DType dtype) {
+  std::source_location where = first_location(shape, lam);
+  if (!is_integer(dtype)) rethrow_with_location(TypeError("[poisson] draws integers, not " + std::string(dtype_name(dtype))), where);
+  return draw(Distribution::Poisson, new_state(where), shape, {lam.as_variable(DType::Float64)}, dtype, where);
+}
+
+Variable RandomStream::gamma(const std::vector<Operand>& shape, const Operand& k, const Operand& scale, DType dtype) {
+  std::source_location where = first_location(shape, k);
+  if (!is_float(dtype)) rethrow_with_location(TypeError("[gamma] draws floats, not " + std::string(dtype_name(dtype))), where);
+  Variable g = draw(Distribution::Gamma, new_state(where), shape, {k.as_variable(DType::Float64)}, dtype, where);
+  return cast(Operand(scale.as_weak_variable(dtype), where) * Operand(g, where), dtype);
+}
+
+Variable RandomStream::beta(const std::vector<Operand>& shape, const Operand& a, const Operand& b, DType dtype) {
+  std::source_location where = first_location(shape, a);
+  if (!is_float(dtype)) rethrow_with_location(TypeError("[beta] draws floats, not " + std::string(dtype_name(dtype))), where);
+  return draw(Distribution::Beta, new_state(where), shape, {a.as_variable(DType::Float64), b.as_variable(DType::Float64)},
+              dtype, where);
+}
+
 void RandomStream::seed(uint64_t seed) {
   seed_ = seed;
   for (size_t i = 0; i < states_.size(); ++i) states_[i].set_value(initial_random_state(seed, i));
@@ -176,7 +237,7 @@ void RandomStream::seed(uint64_t seed) {
 
 void register_random_loaders(OpLoaders& loaders) {
   loaders["random"] = [](OpReader& in) -> OpPtr {
-    const auto distribution = static_cast<Distribution>(in.integer_in(0, static_cast<int64_t>(Distribution::Binomial), "a distribution"));
+    const auto distribution = static_cast<Distribution>(in.integer_in(0, static_cast<int64_t>(Distribution::Beta), "a distribution"));
     const DType dtype = in.dtype();
     return std::make_shared<RandomVariable>(distribution, dtype, static_cast<int>(in.integer_in(0, 64, "a number of dimensions")));
   };

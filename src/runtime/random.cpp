@@ -110,6 +110,52 @@ int64_t Generator::draw_binomial(int64_t n, double p) {
   return flip ? n - successes : successes;
 }
 
+double Generator::draw_standard_normal() {
+  // Box-Muller, one of the pair: draws are per element, so no second value is carried between calls.
+  const double u1 = 1.0 - next_double(), u2 = next_double();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+int64_t Generator::draw_poisson(double lam) {
+  if (lam < 10) {
+    // Inversion: multiply uniforms until the product falls below exp(-lam); O(lam) per draw.
+    const double limit = std::exp(-lam);
+    int64_t k = 0;
+    for (double product = next_double(); product > limit; product *= next_double()) ++k;
+    return k;
+  }
+  // Transformed rejection with squeeze (W. Hormann, "The transformed rejection method for generating
+  // Poisson random variables", 1993): O(1) per draw for large means.
+  const double root = std::sqrt(lam), log_lam = std::log(lam);
+  const double b = 0.931 + 2.53 * root, a = -0.059 + 0.02483 * b;
+  const double inverse_alpha = 1.1239 + 1.1328 / (b - 3.4), v_r = 0.9277 - 3.6224 / (b - 2);
+  while (true) {
+    const double u = next_double() - 0.5, v = next_double(), us = 0.5 - std::fabs(u);
+    const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
+    if (us >= 0.07 && v <= v_r) return static_cast<int64_t>(k);
+    if (k < 0 || (us < 0.013 && v > us)) continue;
+    if (std::log(v) + std::log(inverse_alpha) - std::log(a / (us * us) + b) <= -lam + k * log_lam - std::lgamma(k + 1))
+      return static_cast<int64_t>(k);
+  }
+}
+
+double Generator::draw_standard_gamma(double k) {
+  if (k < 1) {
+    // Gamma(k) = Gamma(k + 1) * U^(1/k) (Marsaglia and Tsang's boost for small shapes).
+    const double u = 1.0 - next_double();
+    return draw_standard_gamma(k + 1) * std::pow(u, 1.0 / k);
+  }
+  // G. Marsaglia and W. Tsang, "A simple method for generating gamma variables", 2000.
+  const double d = k - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  while (true) {
+    const double x = draw_standard_normal(), t = 1.0 + c * x;
+    if (t <= 0) continue;
+    const double v = t * t * t, u = 1.0 - next_double();
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
 Array Generator::permutation(int64_t n) {
   check(n >= 0, "permutation needs n >= 0, got " + std::to_string(n));
   Array result = Array::arange(n);

@@ -65,6 +65,28 @@ TEST(RandomStream, Distributions) {
   EXPECT_NEAR(std_of(out[2]), std::sqrt(2.1), 0.03);
 }
 
+TEST(RandomStream, PoissonGammaAndBetaMoments) {
+  // Means and standard deviations by hand: Poisson(lam) has both lam and sqrt(lam); scale * Gamma(k) has
+  // k scale and sqrt(k) scale; Beta(a, b) has a / (a + b) and sqrt(ab / ((a + b)^2 (a + b + 1))).
+  hp::RandomStream stream(9);
+  auto small = stream.poisson({100000}, 4.0), large = stream.poisson({100000}, 400.0);
+  auto gamma = stream.gamma({100000}, 0.3, 2.0), gamma_large = stream.gamma({100000}, 9.0, 0.5, DType::Float32);
+  auto beta = stream.beta({100000}, 2.0, 3.0);
+  auto out = hp::function({}, {small, large, gamma, gamma_large, beta})({});
+  EXPECT_EQ(out[0].dtype(), DType::Int64);
+  EXPECT_NEAR(mean_of(out[0]), 4.0, 0.03);
+  EXPECT_NEAR(std_of(out[0]), 2.0, 0.02);
+  EXPECT_NEAR(mean_of(out[1]), 400.0, 0.3);
+  EXPECT_NEAR(std_of(out[1]), 20.0, 0.2);
+  EXPECT_NEAR(mean_of(out[2]), 0.6, 0.01);
+  EXPECT_NEAR(std_of(out[2]), std::sqrt(0.3) * 2.0, 0.02);
+  EXPECT_EQ(out[3].dtype(), DType::Float32);
+  EXPECT_NEAR(mean_of(out[3]), 4.5, 0.01);
+  EXPECT_NEAR(std_of(out[3]), 1.5, 0.01);
+  EXPECT_NEAR(mean_of(out[4]), 0.4, 0.003);
+  EXPECT_NEAR(std_of(out[4]), 0.2, 0.002);
+}
+
 TEST(RandomStream, ParametersBroadcast) {
   hp::RandomStream stream(4);
   auto mean = hp::row("mean");

@@ -324,5 +324,18 @@ def test_names_are_no_longer_missing():
     for name in ("nonzero", "flatnonzero", "nonzero_values", "topk", "argtopk", "topk_and_argtopk"):
         assert callable(getattr(T, name))
     assert callable(theano.gradient.grad_clip)
-    with pytest.raises(NotImplementedError, match="compress"):
-        extra_ops.compress
+    assert callable(extra_ops.compress)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_compress_matches_numpy(axis):
+    x = T.dmatrix("x")
+    c = T.bvector("c")
+    value = np.arange(12.0).reshape(3, 4)
+    condition = np.array([1, 0, 1], dtype="int8") if axis != 1 else np.array([0, 1, 1, 0], dtype="int8")
+    out = theano.function([c, x], extra_ops.compress(c, x, axis=axis))(condition, value)
+    np.testing.assert_array_equal(out, np.compress(condition, value, axis=axis))
+    # A condition shorter than the axis leaves the rest out, as np.compress does.
+    short = np.array([0, 1], dtype="int8")
+    np.testing.assert_array_equal(theano.function([c, x], extra_ops.compress(c, x, axis=0))(short, value),
+                                  np.compress(short, value, axis=0))

@@ -451,6 +451,67 @@ def test_random_streams_multinomial_integers_permutations_and_choice():
     assert (picked == 1).all()
 
 
+def _empirical_cdf_distance(samples, cdf, points):
+    """The largest gap between the share of samples <= t and cdf(t) over the points t."""
+    return max(abs((samples <= t).mean() - cdf(t)) for t in points)
+
+
+@pytest.mark.parametrize("lam", [3.0, 50.0])  # inversion below 10, transformed rejection above
+def test_random_streams_poisson_matches_its_probabilities(lam):
+    import math
+    srng = RandomStreams(seed=17)
+    draws = theano.function([], srng.poisson(size=(40000,), lam=lam))()
+    assert draws.dtype == np.int64 and draws.min() >= 0
+    # pmf by hand: exp(-lam) lam^k / k!, summed for the CDF; 40000 draws: the gap is below ~0.007 (DKW, 1e-3).
+    cdf = lambda t: sum(math.exp(-lam + k * math.log(lam) - math.lgamma(k + 1)) for k in range(int(t) + 1))
+    assert _empirical_cdf_distance(draws, cdf, range(int(lam + 4 * lam ** 0.5))) < 0.01
+    np.testing.assert_allclose([draws.mean(), draws.var()], [lam, lam], rtol=0.05)
+
+
+def test_random_streams_gamma_and_beta_match_their_distributions():
+    import math
+    srng = RandomStreams(seed=23)
+    half, three, beta = theano.function([], [srng.gamma(size=(40000,), shape=0.5, scale=2.0),
+                                              srng.gamma(size=(40000,), shape=3.0, scale=2.0),
+                                              srng.beta(size=(40000,), a=2.0, b=5.0)])()
+    # Gamma(1/2, scale 2) is a chi-square of one degree: P(X <= t) = erf(sqrt(t / 2)).
+    assert _empirical_cdf_distance(half, lambda t: math.erf(math.sqrt(t / 2)), [0.01, 0.1, 0.5, 1, 2, 4]) < 0.01
+    # Gamma(3, scale 2): 1 - exp(-t/2) (1 + t/2 + (t/2)^2 / 2).
+    erlang = lambda t: 1 - math.exp(-t / 2) * (1 + t / 2 + (t / 2) ** 2 / 2)
+    assert _empirical_cdf_distance(three, erlang, [1, 2, 4, 6, 10, 15]) < 0.01
+    # Beta(2, 5): sum over j = 2..6 of C(6, j) t^j (1 - t)^(6 - j).
+    beta_cdf = lambda t: sum(math.comb(6, j) * t ** j * (1 - t) ** (6 - j) for j in range(2, 7))
+    assert _empirical_cdf_distance(beta, beta_cdf, [0.05, 0.1, 0.2, 0.3, 0.5, 0.7]) < 0.01
+    assert 0 <= beta.min() and beta.max() <= 1
+    k = T.dvector("k")
+    per_entry = theano.function([k], srng.gamma(shape=k))(np.array([1.0, 100.0]))  # size from the parameter
+    assert per_entry.shape == (2,) and 60 < per_entry[1] < 140
+
+
+def test_random_streams_refuse_bad_parameters_with_the_distribution_named():
+    srng = RandomStreams(seed=1)
+    lam = T.dscalar("lam")
+    with pytest.raises(ValueError, match="poisson.*lam"):
+        theano.function([lam], srng.poisson(size=(2,), lam=lam))(-1.0)
+    with pytest.raises(ValueError, match="beta.*b must"):
+        theano.function([], srng.beta(size=(2,), a=1.0, b=0.0))()
+    with pytest.raises(TypeError, match="poisson"):
+        srng.poisson(size=(2,), lam=1.0, dtype="float64")
+
+
+def test_random_streams_choice_without_replacement_by_weight():
+    # Successive draws proportional to the weights left: the first pick is p, and nothing repeats.
+    srng = RandomStreams(seed=5)
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    f = theano.function([], srng.choice(size=(3,), a=4, replace=False, p=p))
+    picks = np.array([f() for _ in range(4000)])
+    assert all(len(set(row)) == 3 for row in picks)
+    np.testing.assert_allclose(np.bincount(picks[:, 0], minlength=4) / 4000, p, atol=0.03)
+    # P(second = 1) = sum over first f != 1 of p[f] * p[1] / (1 - p[f]).
+    second = sum(p[f] * p[1] / (1 - p[f]) for f in (0, 2, 3))
+    assert abs((picks[:, 1] == 1).mean() - second) < 0.03
+
+
 def test_the_profile_shows_zero_gradients_and_shape_only_values_cost_nothing():
     # sum(int_div(x W, 2) * 3) has a zero gradient (Theano's local_zero_div / local_mul_zero); the L1
     # penalty's gradient needs W's shape and sign only. FAST_COMPILE computes the products; FAST_RUN none.

@@ -462,6 +462,46 @@ def test_grad_scale_multiplies_the_gradient_only():
     assert_allclose(gradient, 0.25 * 2 * values)
 
 
+def test_undefined_grad_raises_only_when_a_gradient_goes_through_it():
+    from hypatia.gradient import undefined_grad
+    x, y = T.dscalars("x", "y")
+    held = undefined_grad(x)
+    cost = held * y + y ** 2
+    assert_allclose(run(cost, {x: 2.0, y: 3.0}), 15.0)  # the forward pass is x
+    assert_allclose(run(theano.grad(cost, y), {x: 2.0, y: 3.0}), 2.0 + 6.0)  # x's side is never asked
+    with pytest.raises(theano.GradientError, match="undefined_grad"):
+        theano.grad(cost, x)
+
+
+def h_softmax_reference(x, W1, b1, W2, b2, n_outputs):
+    """P(class c | x) * P(output k of c | x) by the definition, in NumPy."""
+    def softmax(a):
+        e = np.exp(a - a.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    class_probs = softmax(x @ W1 + b1)                                  # (batch, classes)
+    within = softmax(np.einsum("bi,cio->bco", x, W2) + b2)              # (batch, classes, per class)
+    return (class_probs[:, :, None] * within).reshape(len(x), -1)[:, :n_outputs]
+
+
+def test_h_softmax_matches_its_definition_with_and_without_targets():
+    from hypatia.tensor.nnet import h_softmax
+    batch, n_in, n_classes, per_class, n_outputs = 4, 5, 3, 4, 10  # 12 slots, the last 2 unused
+    values = [rand(batch, n_in), rand(n_in, n_classes), rand(n_classes), rand(n_classes, n_in, per_class),
+              rand(n_classes, per_class)]
+    x, W1, W2 = T.dmatrix("x"), T.dmatrix("W1"), T.dtensor3("W2")
+    b1, b2 = T.dvector("b1"), T.dmatrix("b2")
+    target = T.lvector("target")
+    every = h_softmax(x, batch, n_outputs, n_classes, per_class, W1, b1, W2, b2)
+    chosen = h_softmax(x, batch, n_outputs, n_classes, per_class, W1, b1, W2, b2, target)
+    targets = np.array([0, 9, 5, 3])
+    out_every, out_chosen = theano.function([x, W1, b1, W2, b2, target], [every, chosen])(*values, targets)
+    expected = h_softmax_reference(*values, n_outputs)
+    assert_allclose(out_every, expected)
+    assert_allclose(out_chosen, expected[np.arange(batch), targets])
+    verify_grad(lambda *v: h_softmax(v[0], batch, n_outputs, n_classes, per_class, *v[1:], target=targets).sum(),
+                values)
+
+
 def test_grad_clip_is_available():
     assert callable(theano.gradient.grad_clip)  # behaviour: tests/python/test_search_ops.py
 

@@ -8,7 +8,7 @@ from .. import _core
 from .._missing import module_getattr
 from .basic import (abs, arange, argsort, as_tensor_variable, cast, cumprod, cumsum, diag, diagonal,  # noqa: F401
                     eq, logical_and, maximum, repeat, shape_padright, sort, squeeze, sum, switch, take_along_axis,
-                    trace)
+                    take, trace)
 from .type import normalize_dtype
 
 
@@ -165,6 +165,7 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
                                    _order_is_fortran(order, "ravel_multi_index"))
 
 
-__getattr__ = module_getattr(__name__, {
-    "compress": "data-dependent output shapes are not implemented",
-})
+def compress(condition, x, axis=None):
+    """np.compress: the slices of x along axis (x flattened when None) where the vector condition is true;
+    a condition shorter than the axis leaves the rest out."""
+    return take(x, flatnonzero(condition), axis=axis)

@@ -4,7 +4,6 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._missing import missing
 from .type import normalize_dtype
 
 
@@ -102,6 +101,18 @@ class RandomStreams:
         p = p if prob is None else prob
         return self._stream.binomial(_sample_size(size, n, p), n, p, normalize_dtype(dtype))
 
+    def poisson(self, size=None, lam=1.0, ndim=None, dtype="int64"):
+        """Poisson counts of mean lam (Theano's raw_random.poisson)."""
+        return self._stream.poisson(_sample_size(size, lam), lam, normalize_dtype(dtype))
+
+    def gamma(self, size=None, shape=1.0, scale=1.0, ndim=None, dtype=None):
+        """scale * Gamma(shape) draws (NumPy's gamma; PyTensor's RandomStream.gamma)."""
+        return self._stream.gamma(_sample_size(size, shape, scale), shape, scale, normalize_dtype(dtype))
+
+    def beta(self, size=None, a=1.0, b=1.0, ndim=None, dtype=None):
+        """Beta(a, b) draws in [0, 1] (NumPy's beta; PyTensor's RandomStream.beta)."""
+        return self._stream.beta(_sample_size(size, a, b), a, b, normalize_dtype(dtype))
+
     def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64", nstreams=None):
         """Counts of n draws among len(pvals[-1]) outcomes (Theano's raw_random.multinomial; with n=1 the
         one-hot draws MRG_RandomStreams.multinomial gives). pvals is a vector or one row of probabilities
@@ -148,21 +159,24 @@ class RandomStreams:
 
     def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
         """Entries of range(a) (NumPy's choice with an integer a): uniform, or weighted by p; without
-        replacement, the first entries of a random permutation."""
+        replacement, the first entries of a random permutation (weighted by p when given)."""
         from .basic import argmax, cast
 
         batch = [] if size is None else (list(size) if isinstance(size, (list, tuple)) else [size])
         if not replace:
-            if p is not None:
-                raise NotImplementedError("RandomStreams.choice(replace=False, p=...) is not implemented")
             count = 1
             for d in batch:
                 count *= d
-            return self.permutation(n=a, dtype=dtype)[:count].reshape(batch)
+            if p is None:
+                return self.permutation(n=a, dtype=dtype)[:count].reshape(batch)
+            # Weighted, without replacement: the entries with the largest keys log(u) / p, which picks them
+            # in the order of successive draws proportional to the weights left (Efraimidis and Spirakis).
+            from .basic import argsort, as_tensor_variable, log
+
+            p = as_tensor_variable(p)
+            keys = log(self.uniform(size=[a], dtype=p.dtype)) / p
+            return cast(argsort(-keys)[:count].reshape(batch), normalize_dtype(dtype))
         if p is None:
             return self.random_integers(size=batch, low=0, high=a - 1, dtype=dtype)
         onehot = self.multinomial(size=batch if batch else None, n=1, pvals=p)
         return cast(argmax(onehot, axis=-1), normalize_dtype(dtype))
-    poisson = missing("RandomStreams.poisson", "Poisson draws are not implemented")
-    gamma = missing("RandomStreams.gamma", "gamma draws are not implemented")
-    beta = missing("RandomStreams.beta", "beta draws are not implemented")

@@ -3,8 +3,8 @@ import warnings
 
 from ... import _core
 from ..._missing import CONV, module_getattr
-from ..basic import (alloc, argmax, as_tensor_variable, cast, concatenate, dot, eq, exp, max, shape_padright, sum,
-                     zeros_like)
+from ..basic import (alloc, arange, argmax, as_tensor_variable, batched_dot, cast, concatenate, dot, eq, exp, max,
+                     shape_padright, sum, tensordot, zeros_like)
 from ..extra_ops import unique
 
 sigmoid = _core.sigmoid
@@ -167,9 +167,30 @@ def confusion_matrix(actual, pred):
     return [dot(one_hot_actual.T, one_hot_pred), order]
 
 
+def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, W2, b2, target=None):
+    """Theano's two-level hierarchical softmax: P(output) = P(its class | x) * P(output | its class, x), with
+    outputs split into n_classes classes of n_outputs_per_class. x: (batch_size, n_in); W1: (n_in, n_classes),
+    b1: (n_classes,); W2: (n_classes, n_in, n_outputs_per_class), b2: (n_classes, n_outputs_per_class).
+    Without target: the (batch_size, n_outputs) probabilities of every output; with an integer target
+    (one per row): the (batch_size,) probability of each row's target, computing only its class."""
+    class_probs = softmax(dot(x, W1) + b1, axis=-1)
+    if target is None:
+        activations = tensordot(x, W2, [[1], [1]]) + b2  # (batch, class, output in class)
+        output_probs = softmax(activations.reshape((-1, n_outputs_per_class)), axis=-1)
+        output_probs = output_probs.reshape((batch_size, n_classes, -1)) * class_probs.dimshuffle(0, 1, "x")
+        # n_classes * n_outputs_per_class may exceed n_outputs: the extra outputs are left out.
+        return output_probs.reshape((batch_size, -1))[:, :n_outputs]
+    target = as_tensor_variable(target).flatten()
+    target_classes = target // n_outputs_per_class
+    rows = arange(batch_size)
+    activations = batched_dot(x, W2[target_classes]) + b2[target_classes]  # each row's class only
+    output_probs = softmax(activations, axis=-1)[rows, target % n_outputs_per_class]
+    return class_probs[rows, target_classes] * output_probs
+
+
 __getattr__ = module_getattr(__name__, {
     "conv2d": CONV, "conv3d": CONV, "conv2d_transpose": CONV, "abstract_conv": CONV, "conv": CONV,
     "neighbours": CONV, "images2neibs": CONV, "batchnorm": "batch normalization is planned",
-    "bn": "batch normalization is planned", "h_softmax": "hierarchical softmax is not planned",
+    "bn": "batch normalization is planned",
     "ctc": "CTC loss is not planned",
 })
