@@ -49,6 +49,10 @@ _IGNORED = {
     "cmodule__preload_cache": False, "numpy__seterr_all": "ignore", "lib__amdlibm": False,
     "DebugMode__check_c": True, "DebugMode__check_py": True, "DebugMode__check_finite": True,
     "profile_memory": False, "profile_optimizer": False, "on_shape_error": "warn", "assert_no_cpu_op": "ignore",
+    "openmp_elemwise_minsize": 200000, "int_division": "int", "cycle_detection": "regular",
+    "check_stack_trace": "off", "compile__wait": 5, "compile__timeout": 120, "dnn__enabled": "auto",
+    "compiledir_format": "", "experimental__local_alloc_elemwise": True, "metaopt__verbose": 0,
+    "blas__check_openmp": True, "pickle_test_value": True, "gpuarray__preallocate": 0, "lib__cnmem": 0,
 }
 # Theano's warn.* flags, each warning about a bug some old Theano version had; Hypatia never had those bugs,
 # so they are all off. Any warn.<name> may be set (stored as warn__<name>).

@@ -136,6 +136,12 @@ void destroy_storage_capsule(PyObject* capsule) {
 }  // namespace
 
 int64_t to_int64(nb::handle value, const char* what) {
+  // A 0-d integer array is a number (np.int64(1) is too), as Theano read axis arguments.
+  if (PyArray_Check(value.ptr()) && PyArray_NDIM(reinterpret_cast<PyArrayObject*>(value.ptr())) == 0 &&
+      PyArray_ISINTEGER(reinterpret_cast<PyArrayObject*>(value.ptr())))
+    return to_int64(nb::steal(PyArray_GETITEM(reinterpret_cast<PyArrayObject*>(value.ptr()),
+                                              static_cast<const char*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(value.ptr()))))),
+                    what);
   if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr()) || PyArray_Check(value.ptr()))
     throw TypeError(std::string(what) + " must be an integer, got " + nb::cast<std::string>(nb::repr(value)));
   nb::object number = nb::steal(PyNumber_Index(value.ptr()));

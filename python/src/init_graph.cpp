@@ -33,8 +33,9 @@ Index to_index(nb::handle item) {
   if (PySlice_Check(item.ptr()))
     return Index(slice(slice_bound(item.attr("start")), slice_bound(item.attr("stop")), slice_bound(item.attr("step"))));
   if (nb::isinstance<Variable>(item)) return Index(nb::cast<const Variable&>(item));
+  // A Python bool is refused, as in Theano (NumPy reads it as a 0-d mask); boolean arrays are masks.
   if (PyBool_Check(item.ptr()))
-    throw IndexError("[subtensor] a boolean index is not supported; use a symbolic condition with switch()");
+    throw TypeError("[subtensor] a Python bool is not an index; use a boolean array (a mask) or an integer");
   if (PyLong_Check(item.ptr()) || (!ndarray_dtype(item) && PyIndex_Check(item.ptr()))) {
     const int64_t i = to_int64(item, "[subtensor] an index");
     return Index(static_cast<long>(i));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hypatia/elemwise.h"
+#include "hypatia/extra_ops.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
@@ -557,13 +558,87 @@ struct ParsedIndex {
 
 Variable index_variable(const Index& index, const char* op) {
   Variable v = std::get<Operand>(index.value()).as_variable();
-  if (is_bool(v.dtype()) && v.ndim() > 0)
-    throw TypeError(std::string("[") + op + "] boolean mask indexing is not supported; use where (switch)");
   if (!is_integer(v.dtype())) throw TypeError(std::string("[") + op + "] indices must be integers, got " + v.type().str());
   return v;
 }
 
-ParsedIndex parse_index(const Variable& x, const IndexList& list, const char* op) {
+// The mask itself, after checking when the graph runs that its shape is that of the axes of x it indexes.
+class MaskMatches : public Op {
+ public:
+  std::string save() const override {
+    OpWriter out("mask_matches");
+    out.integer(first_axis_);
+    return out.bytes();
+  }
+  explicit MaskMatches(int first_axis) : first_axis_(first_axis) {}
+  std::string name() const override { return "boolean_index"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    if (inputs.size() != 2 || first_axis_ < 0 || first_axis_ + inputs[0].ndim() > inputs[1].ndim())
+      throw TypeError("[boolean_index] takes a mask and the indexed tensor");
+    return {inputs[0].type()};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array &mask = inputs[0], &x = inputs[1];
+    for (int axis = 0; axis < mask.ndim(); ++axis)
+      if (mask.shape()[axis] != x.shape()[first_axis_ + axis])
+        throw IndexError("[subtensor] boolean index of shape " + shape_str(mask.shape()) + " does not match the indexed " +
+                         shape_str(x.shape()) + " along axis " + std::to_string(first_axis_ + axis));
+    outputs[0] = mask;
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>&) const override {
+    return std::vector<Variable>(node.inputs().size());
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
+    return {shapes[0]};
+  }
+  ViewMap view_map() const override { return {{0, 0}}; }
+
+ private:
+  int first_axis_;
+};
+
+// NumPy's boolean masks: a k-dimensional mask stands for the k integer arrays of its nonzero coordinates,
+// checked against the k axes of x it covers (an ellipsis before it counts from the end).
+IndexList expand_boolean_masks(const Variable& x, const IndexList& list, const char* op) {
+  auto mask_of = [](const Index& index) -> Variable {
+    const auto* operand = std::get_if<Operand>(&index.value());
+    if (!operand) return Variable();
+    Variable v = operand->as_variable();
+    return is_bool(v.dtype()) && v.ndim() > 0 ? v : Variable();
+  };
+  std::vector<int> consumed;  // axes of x each entry indexes
+  bool any_mask = false;
+  for (const Index& index : list.indices) {
+    const Variable mask = mask_of(index);
+    any_mask = any_mask || static_cast<bool>(mask);
+    const bool no_axis = std::holds_alternative<Ellipsis>(index.value()) || std::holds_alternative<NewAxis>(index.value());
+    consumed.push_back(mask ? mask.ndim() : no_axis ? 0 : 1);
+  }
+  if (!any_mask) return list;
+  int total = 0;
+  for (int c : consumed) total += c;
+  if (total > x.ndim())
+    throw IndexError(std::string("[") + op + "] too many indices for " + x.type().str() + ": the index covers " +
+                     std::to_string(total) + " axes");
+  std::vector<Index> expanded;
+  int axis = 0;
+  for (size_t k = 0; k < list.indices.size(); ++k) {
+    if (std::holds_alternative<Ellipsis>(list.indices[k].value())) axis += x.ndim() - total;
+    const Variable mask = mask_of(list.indices[k]);
+    if (!mask) {
+      expanded.push_back(list.indices[k]);
+      axis += consumed[k];
+      continue;
+    }
+    Variable checked = apply_op1(std::make_shared<MaskMatches>(axis), {mask, x}, list.where);
+    for (const Variable& coordinates : nonzero(Operand(checked, list.where))) expanded.emplace_back(coordinates);
+    axis += consumed[k];
+  }
+  return IndexList(std::move(expanded), list.where);
+}
+
+ParsedIndex parse_index(const Variable& x, const IndexList& given, const char* op) {
+  const IndexList list = expand_boolean_masks(x, given, op);
   ParsedIndex parsed;
   int real = 0, ellipses = 0;
   for (const Index& index : list.indices) {
@@ -844,6 +919,9 @@ std::string AdvancedIncSubtensor::save() const {
 }
 
 void register_subtensor_loaders(OpLoaders& loaders) {
+  loaders["mask_matches"] = [](OpReader& in) -> OpPtr {
+    return std::make_shared<MaskMatches>(static_cast<int>(in.integer_in(0, 1 << 20, "an axis")));
+  };
   loaders["subtensor"] = [](OpReader& in) -> OpPtr { return std::make_shared<Subtensor>(read_entries(in)); };
   loaders["inc_subtensor"] = [](OpReader& in) -> OpPtr {
     auto entries = read_entries(in);

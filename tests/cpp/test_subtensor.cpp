@@ -107,6 +107,18 @@ TEST(Subtensor, IncAccumulatesRepeatedIndices) {
   EXPECT_TRUE(arrays_close(mixed, Array::from({{0, 2, 0}, {0, 2, 0}, {0, 0, 0}})));
 }
 
+TEST(Subtensor, BooleanMasksIndexTheirNonzeroCoordinates) {
+  // NumPy by hand: x = arange(6).reshape(2, 3); x[x > 2] = [3, 4, 5]; x[:, [T, F, T]] = [[0, 2], [3, 5]];
+  // x[1, [T, F, T]] += 10 gives [[0, 1, 2], [13, 4, 15]].
+  auto x = hp::matrix("x");
+  auto columns = hp::constant(Array::from({1, 0, 1}, DType::Bool));
+  const Array value = Array::from({{0, 1, 2}, {3, 4, 5}});
+  const auto out = hp::function({x}, {x[{x > 2.0}], x[{hp::slice(std::nullopt, std::nullopt), columns}], hp::inc_subtensor(x, {1, columns}, 10.0)})({value});
+  EXPECT_TRUE(arrays_close(out[0], Array::from({3, 4, 5})));
+  EXPECT_TRUE(arrays_close(out[1], Array::from({{0, 2}, {3, 5}})));
+  EXPECT_TRUE(arrays_close(out[2], Array::from({{0, 1, 2}, {13, 4, 15}})));
+}
+
 TEST(Subtensor, Errors) {
   auto x = hp::tensor(DType::Float64, {3, 4}, "x");
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{3}]; },
@@ -115,7 +127,10 @@ TEST(Subtensor, Errors) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)x[{hp::slice(none, none, 0)}]; }, {"slice step cannot be zero"}));
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { (void)x[{hp::ellipsis, hp::ellipsis}]; }, {"single ellipsis"}));
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::scalar("f")}]; }, {"indices must be integers"}));
-  EXPECT_TRUE(throws_with<hp::TypeError>([&] { (void)x[{hp::vector("mask", DType::Bool)}]; }, {"boolean mask"}));
+  auto short_mask = hp::vector("mask", DType::Bool);
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { hp::eval(x[{short_mask}], {{x, Array::zeros({3, 4})},
+                                                                         {short_mask, Array::from({1, 0}, DType::Bool)}}); },
+                                          {"boolean index of shape (2,) does not match", "along axis 0"}));
   auto idx = hp::vector("idx", DType::Int64);
   auto three = hp::constant(Array::from_vector<int64_t>({0, 1, 2}));
   auto two = hp::constant(Array::from_vector<int64_t>({0, 1}));

@@ -548,3 +548,51 @@ def test_a_draw_read_only_by_until_is_redrawn_each_step():
     # Redrawn each step, the loop stops after a geometric number of steps (mean 5); a frozen draw would
     # give only 1 or 1000.
     assert any(1 < n < 1000 for n in lengths) and max(lengths) < 1000, lengths
+
+
+def test_boolean_masks_index_as_in_theano_1_0():
+    # Theano 1.0's test_subtensor.test_boolean, values from NumPy.
+    numpy_n = np.arange(6, dtype="float64").reshape((2, 3))
+    n = T._shared(numpy_n)
+
+    def inc(x, idx, a):
+        x = x.copy()
+        x[idx] += a
+        return x
+
+    mask = np.array([True, False])
+    np.testing.assert_array_equal(n[mask].eval(), numpy_n[mask])
+    np.testing.assert_array_equal(T.inc_subtensor(n[mask], 1).eval(), inc(numpy_n, mask, 1))
+    np.testing.assert_array_equal(n[n > 2].eval(), numpy_n[numpy_n > 2])
+    np.testing.assert_array_equal(n[[1], n[0] > 2].eval(), numpy_n[[1], numpy_n[0] > 2])
+    columns = np.array([True, False, True])
+    for index in [(0, columns), (slice(None), columns), (slice(1, None), columns, None), (None, slice(1, None), columns)]:
+        np.testing.assert_array_equal(n[index].eval(), numpy_n[index])
+    np.testing.assert_array_equal(n[:, T._shared(columns)].eval(), numpy_n[:, columns])
+    np.testing.assert_array_equal(T.inc_subtensor(n[:, columns], 1).eval(), inc(numpy_n, (slice(None), columns), 1))
+    both = np.array([[True, False, True], [False, False, True]])
+    np.testing.assert_array_equal(T.set_subtensor(n[both], -1).eval(), np.where(both, -1, numpy_n))
+    numpy_n4 = np.arange(48, dtype="float64").reshape((2, 3, 4, 2))
+    n4 = T._shared(numpy_n4)
+    np.testing.assert_array_equal(n4[n > 2, ..., 0, 1].eval(), numpy_n4[numpy_n > 2, ..., 0, 1])
+    np.testing.assert_array_equal(T.inc_subtensor(n4[n > 2, ..., 1], 1).eval(), inc(numpy_n4, (numpy_n > 2, Ellipsis, 1), 1))
+    theano.gradient.verify_grad(lambda m: m[mask], [numpy_n])
+    theano.gradient.verify_grad(lambda m: T.inc_subtensor(m[mask], 1), [numpy_n])
+    for wrong in (np.array([True, False, True]), np.array([True, False, False]), np.array([True]),
+                  np.array([[True, False, False, False], [False, True, False, False]])):
+        with pytest.raises(IndexError, match="boolean index"):
+            n[wrong].eval()
+        with pytest.raises(IndexError):
+            T.inc_subtensor(n[wrong], 1).eval()
+    with pytest.raises(IndexError):  # too many dimensions
+        n[np.array([[[True, False, False], [False, True, False]]])]
+    for python_bools in ((True,), (False,), (True, False)):
+        with pytest.raises(TypeError):
+            n[python_bools]
+
+
+def test_axis_arguments_may_be_0d_integer_arrays():
+    x = T.dmatrix("x")
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(theano.function([x], x.sum(axis=np.array(1)))(value), value.sum(axis=1))
+    assert T._shared(np.zeros(2)).get_value().shape == (2,)

@@ -262,8 +262,9 @@ def _function_deepcopy(self, memo):
 def _function_maker(self):
     """Theano's f.maker: its fgraph holds the compiled (rewritten) graph."""
     results = self._graph_outputs()
+    nodes = _core.toposort(results)
     fgraph = types.SimpleNamespace(inputs=[spec.variable for spec in self.inputs], outputs=results[:self._num_outputs],
-                                   toposort=lambda: _core.toposort(results))
+                                   toposort=lambda: list(nodes), apply_nodes=set(nodes))
     return types.SimpleNamespace(fgraph=fgraph, inputs=self.inputs, mode=self._compile_args["mode"])
 
 

@@ -105,6 +105,14 @@ def tensor(*args, name=None, dtype=None, shape=None, broadcastable=None):
     return TensorType(dtype, broadcastable=broadcastable, shape=shape)(name)
 
 
+def _shared(value, name=None, strict=False, allow_downcast=None, borrow=False, broadcastable=None):
+    """Theano's tensor._shared: a shared variable holding a tensor."""
+    from ..compile import shared
+
+    return shared(value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow,
+                  broadcastable=broadcastable)
+
+
 def as_tensor_variable(x, name=None, ndim=None, dtype=None):
     """A Variable for x: Variables as they are, NumPy arrays, numbers and lists as constants."""
     if isinstance(x, Variable):

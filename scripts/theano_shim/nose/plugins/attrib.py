@@ -1,0 +1,4 @@
+def attr(*args, **kwargs):
+    def decorate(fn):
+        return fn
+    return decorate
