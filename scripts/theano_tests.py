@@ -8,6 +8,7 @@ file with pytest, `theano` being scripts/theano_shim/theano (hypatia, with place
 internals). A measuring tool for the compatibility work, not part of `make test`: failures that test
 Theano's internals (gof, opt, DebugMode) are expected to stay.
 """
+import ast
 import os
 import re
 import subprocess
@@ -37,13 +38,47 @@ def theano_source():
     return source
 
 
+def _has_yield(function):
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if not isinstance(node, nested):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def nose_generators_as_tests(text):
+    """nose ran test generators (tests that yield (function, *args)); pytest refuses them. Each becomes a
+    plain test that calls what it yields."""
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    appended = []
+    scopes = [(None, tree.body)] + [(node.name, node.body) for node in tree.body if isinstance(node, ast.ClassDef)]
+    for owner, body in scopes:
+        for node in body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test") and _has_yield(node):
+                line = node.lineno - 1 + len(node.decorator_list)
+                lines[line] = lines[line].replace(f"def {node.name}(", f"def _generator_{node.name}(", 1)
+                if owner is None:
+                    appended.append(f"def {node.name}():\n    for case in _generator_{node.name}():\n"
+                                    f"        case[0](*case[1:])\n")
+                else:
+                    appended.append(f"def _run_{owner}_{node.name}(self):\n"
+                                    f"    for case in self._generator_{node.name}():\n        case[0](*case[1:])\n"
+                                    f"{owner}.{node.name} = _run_{owner}_{node.name}\n")
+    return "\n".join(lines) + "\n\n" + "\n".join(appended)
+
+
 def run(source, relative):
     # Each file runs from a copy outside the Theano tree, so `import theano` finds the shim, not Theano.
     copy_dir = os.path.join(WORK, "run", os.path.dirname(relative))
     os.makedirs(copy_dir, exist_ok=True)
     copy = os.path.join(copy_dir, os.path.basename(relative))
     with open(os.path.join(source, relative)) as original, open(copy, "w") as out:
-        out.write(original.read())
+        out.write(nose_generators_as_tests(original.read()))
     with open(os.path.join(copy_dir, "conftest.py"), "w") as conftest:
         conftest.write("import theano  # noqa: F401  (the shim first: it restores numpy.testing.dec)\n")
     env = dict(os.environ)

@@ -686,3 +686,13 @@ def test_debugprint_returns_what_theano_returns(capsys):
 ])
 def test_names_are_no_longer_listed_as_missing(module, name):
     assert callable(getattr(importlib.import_module(module), name)) or name in ("mgrid", "ogrid")
+
+
+def test_sort_family_classes_answer_isinstance_for_compiled_graphs():
+    x = T.dvector("x")
+    ops = lambda out: [node.op for node in theano.function([x], out).maker.fgraph.apply_nodes]  # noqa: E731
+    assert any(isinstance(op, T.TopKOp) for op in ops(T.topk(x, 1)))
+    assert any(isinstance(op, T.SortOp) for op in ops(T.sort(x)))
+    assert any(isinstance(op, T.ArgSortOp) for op in ops(T.argsort(x)))
+    assert not any(isinstance(op, T.TopKOp) for op in ops(T.sort(x)))
+    assert not isinstance(x, T.SortOp)

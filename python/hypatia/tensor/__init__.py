@@ -31,6 +31,17 @@ class Elemwise(metaclass=_OpKind):
         return op.is_elementwise
 
 
+def _op_family(class_name, doc, *op_names):
+    """A class for isinstance checks of ops of one family, by the names Hypatia's ops give themselves."""
+    return _OpKind(class_name, (), {"__doc__": doc, "_matches": staticmethod(lambda op: op.name in op_names)})
+
+
+# Theano's classes of the sort family (theano.tensor.sort): topk values come from argtopk's positions.
+TopKOp = _op_family("TopKOp", "Theano's TopKOp: the k largest (or smallest) entries or their positions.", "argtopk")
+SortOp = _op_family("SortOp", "Theano's SortOp: a sort (argsort, then the values taken along the axis).",
+                    "argsort")
+ArgSortOp = _op_family("ArgSortOp", "Theano's ArgSortOp.", "argsort")
+
 TensorVariable = Variable
 TensorConstant = Variable
 TensorSharedVariable = SharedVariable

@@ -145,11 +145,36 @@ def constant(x, name=None, ndim=None, dtype=None):
 
 # ---- Elementwise ----
 
+class ElementwiseFunction:
+    """An elementwise op as Theano showed it: str(tensor.add) is 'Elemwise{add,no_inplace}' (Theano's test
+    harnesses and some programs name things after it); calling it builds the node."""
+
+    def __init__(self, fn, name, shown=None):
+        self._fn = fn
+        self.__name__ = self.__qualname__ = name
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__module__ = __name__
+        self._shown = shown or f"Elemwise{{{name},no_inplace}}"
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __str__(self):
+        return self._shown
+
+    def __repr__(self):
+        return self._shown
+
+    def __reduce__(self):
+        return self.__name__  # pickled by name, as a function is
+
+
 def _export(name, fn, doc=None):
-    globals()[name] = fn
+    wrapped = ElementwiseFunction(fn, name)
     if doc:
-        fn.__doc__ = doc
-    return fn
+        wrapped.__doc__ = doc
+    globals()[name] = wrapped
+    return wrapped
 
 
 _UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sqr",
@@ -170,7 +195,7 @@ def _nary(core_fn, name):
 
     nary.__name__ = name
     nary.__doc__ = f"Elementwise {name} of two or more tensors, broadcasting."
-    return nary
+    return ElementwiseFunction(nary, name)
 
 
 add = _nary(_core.add, "add")
@@ -181,10 +206,10 @@ logical_xor = _nary(_core.logical_xor, "logical_xor")
 
 
 # Bitwise on integers, logical on bools (NumPy's & | ^ ~; Theano's and_, or_, xor, invert).
-bitwise_and = and_ = _core.bitwise_and
-bitwise_or = or_ = _core.bitwise_or
-bitwise_xor = xor = _core.bitwise_xor
-bitwise_not = invert = _core.invert
+bitwise_and = and_ = _export("bitwise_and", _core.bitwise_and)
+bitwise_or = or_ = _export("bitwise_or", _core.bitwise_or)
+bitwise_xor = xor = _export("bitwise_xor", _core.bitwise_xor)
+bitwise_not = invert = _export("invert", _core.invert)
 abs_ = absolute = abs
 sgn = sign
 inv = reciprocal

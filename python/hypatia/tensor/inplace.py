@@ -14,11 +14,9 @@ _NAMES = [
 
 
 def _inplace(fn, name):
-    def inplace(*args, **kwargs):
-        return fn(*args, **kwargs)
-
-    inplace.__name__ = name
+    inplace = _basic.ElementwiseFunction(fn, name, shown=name)  # str() is Theano's: add_inplace
     inplace.__doc__ = f"{fn.__name__}, the values of Theano's in-place version (tensor/inplace.py says why)."
+    inplace.__module__ = __name__
     return inplace
 
 

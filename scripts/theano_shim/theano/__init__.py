@@ -14,7 +14,14 @@ import hypatia
 _SOURCE = "hypatia"
 
 
-class _PlaceholderBase:
+class _PlaceholderMeta(type):
+    def __getattr__(cls, name):  # gof.op.Op: attributes of the class are placeholders too
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _placeholder(name)
+
+
+class _PlaceholderBase(metaclass=_PlaceholderMeta):
     """Stands for a Theano internal Hypatia does not have (a class: isinstance and subclassing work);
     constructing one works, using it raises."""
 
@@ -48,7 +55,12 @@ class _ShimModule(types.ModuleType):
     def __init__(self, name, real, ancestors):
         super().__init__(name)
         if real is not None:
-            self.__dict__.update({k: v for k, v in vars(real).items() if k not in ("__name__", "__spec__", "__loader__")})
+            # Not __getattr__: a missing name must reach this class's own fallback, not Hypatia's
+            # NotImplementedError for features it lacks.
+            # Submodules are looked up through the shim too (from theano.tensor import inplace).
+            self.__dict__.update({k: v for k, v in vars(real).items()
+                                  if k not in ("__name__", "__spec__", "__loader__", "__getattr__")
+                                  and not isinstance(v, types.ModuleType)})
         self.__path__ = []
         self._shim_lookup = ([real] if real is not None else []) + ancestors
 
@@ -57,9 +69,12 @@ class _ShimModule(types.ModuleType):
             raise AttributeError(name)
         for module in self._shim_lookup:
             try:
-                return getattr(module, name)
+                value = getattr(module, name)
             except (AttributeError, NotImplementedError):
                 continue
+            if isinstance(value, types.ModuleType) and value.__name__.startswith(_SOURCE + "."):
+                return importlib.import_module("theano" + value.__name__[len(_SOURCE):])
+            return value
         return _placeholder(name)
 
 
