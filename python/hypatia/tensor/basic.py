@@ -169,6 +169,11 @@ class ElementwiseFunction:
         return self.__name__  # pickled by name, as a function is
 
 
+def _elementwise(fn):
+    """An elementwise composition, shown as Theano's op (ElementwiseFunction)."""
+    return ElementwiseFunction(fn, fn.__name__)
+
+
 def _export(name, fn, doc=None):
     wrapped = ElementwiseFunction(fn, name)
     if doc:
@@ -233,6 +238,7 @@ def clip(x, min, max):
     return _core.clip(x, min, max)
 
 
+@_elementwise
 def switch(cond, ift, iff):
     """Elementwise: ift where cond is true, else iff (all branches are computed)."""
     return _core.where(cond, ift, iff)
@@ -272,6 +278,7 @@ def iround(x):
     return cast(round(x), "int64")
 
 
+@_elementwise
 def complex_from_polar(abs, angle):
     """The complex numbers abs * exp(i angle)."""
     return complex(abs * cos(angle), abs * sin(angle))
@@ -283,11 +290,13 @@ def _as_float(x):
     return cast(x, _core.upgrade_to_float(x.dtype))
 
 
+@_elementwise
 def round_half_to_even(a):
     """NumPy's rounding: halves go to the even neighbour (2.5 -> 2)."""
     return _core.round(a)
 
 
+@_elementwise
 def round_half_away_from_zero(a):
     """C's rounding: halves go away from zero (2.5 -> 3, -2.5 -> -3)."""
     truncated = trunc(a)
@@ -308,10 +317,12 @@ def round(a, mode=None):  # replaces the plain export of _core.round above, addi
     raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
 
 
+@_elementwise
 def deg2rad(x):
     return _as_float(x) * (np.pi / 180)
 
 
+@_elementwise
 def rad2deg(x):
     return _as_float(x) * (180 / np.pi)
 

@@ -129,6 +129,8 @@ for _alias, _type in (("complex", complex), ("float", float), ("int", int), ("bo
         setattr(_numpy, _alias, _type)
 if "product" not in _numpy.__dict__:
     _numpy.product = _numpy.prod
+if "find_common_type" not in _numpy.__dict__:  # NumPy 1's rule: scalars join arrays only across kinds
+    _numpy.find_common_type = lambda array_types, scalar_types: _numpy.result_type(*array_types, *scalar_types)
 
 
 class _NumpyCast(dict):  # np.cast["float32"](x), removed in NumPy 2
