@@ -41,6 +41,13 @@ def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None
 
 clone_replace = clone
 
+
+def _asarray(a, dtype, order=None):
+    """Theano's theano._asarray: numpy.asarray in `dtype` ('floatX' is config.floatX)."""
+    import numpy as np
+
+    return np.asarray(a, dtype=config.floatX if str(dtype) == "floatX" else np.dtype(dtype), order=order)
+
 __getattr__ = module_getattr(__name__, {
     "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
     "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",

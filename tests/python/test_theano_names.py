@@ -696,3 +696,9 @@ def test_sort_family_classes_answer_isinstance_for_compiled_graphs():
     assert any(isinstance(op, T.ArgSortOp) for op in ops(T.argsort(x)))
     assert not any(isinstance(op, T.TopKOp) for op in ops(T.sort(x)))
     assert not isinstance(x, T.SortOp)
+
+
+def test_theano_asarray_reads_floatx():
+    value = theano._asarray([1, 2], dtype="floatX")
+    assert value.dtype == theano.config.floatX and value.tolist() == [1, 2]
+    assert theano._asarray(np.arange(3), "int8").dtype == np.int8
