@@ -1,11 +1,13 @@
 """A thin import shim that runs Theano 1.0's own test files against Hypatia (scripts/theano_tests.py).
 
-`theano` is hypatia; `theano.X.Y` is hypatia.X.Y where Hypatia has that module, else a placeholder module
-whose every attribute is a placeholder (Theano's internals: gof, opt, DebugMode, ...), so a test file
-imports and only the tests that use an internal fail. Not part of Hypatia: a measuring tool."""
+`theano` is hypatia; `theano.X.Y` is hypatia.X.Y where Hypatia has that module; a name Hypatia lacks comes
+from the nearest Hypatia module above, else it is a placeholder class (Theano's internals: gof, opt,
+DebugMode, ...) that fails when used, so a test file imports and only the tests that use an internal fail.
+Not part of Hypatia: a measuring tool."""
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 import types
 
@@ -89,7 +91,7 @@ class _Loader(importlib.abc.Loader):
         pass
 
 
-_SHIM_DIR = __import__("os").path.dirname(__file__)
+_SHIM_DIR = os.path.dirname(__file__)
 
 
 def _real_module(name):
@@ -109,8 +111,8 @@ class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if not fullname.startswith("theano."):
             return None
-        own = __import__("os").path.join(_SHIM_DIR, *fullname.split(".")[1:])
-        if __import__("os").path.exists(own + ".py") or __import__("os").path.isdir(own):
+        own = os.path.join(_SHIM_DIR, *fullname.split(".")[1:])
+        if os.path.exists(own + ".py") or os.path.isdir(own):
             return None  # the shim's own module (theano.tests.unittest_tools)
         parts = (_SOURCE + fullname[len("theano"):]).split(".")
         real = _real_module(".".join(parts))
