@@ -91,13 +91,23 @@ template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha =
     vb = blas_view(b_in);
   }
   const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
-  if (gemv_or_ger<T>(a_in, *va, b_in, *vb, c, alpha, beta)) return;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<float>(), va->ld, b_in.data<float>(),
-                vb->ld, beta, c.data<float>(), std::max(n, 1));
-  else
-    cblas_dgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<double>(), va->ld, b_in.data<double>(),
-                vb->ld, beta, c.data<double>(), std::max(n, 1));
+  if constexpr (scalar_math::is_complex<T>) {  // CGEMM / ZGEMM take alpha and beta by address
+    if constexpr (std::is_same_v<T, std::complex<float>>)
+      cblas_cgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, &alpha, a_in.data<T>(), va->ld, b_in.data<T>(), vb->ld, &beta,
+                  c.data<T>(), std::max(n, 1));
+    else
+      cblas_zgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, &alpha, a_in.data<T>(), va->ld, b_in.data<T>(), vb->ld, &beta,
+                  c.data<T>(), std::max(n, 1));
+    return;
+  } else {
+    if (gemv_or_ger<T>(a_in, *va, b_in, *vb, c, alpha, beta)) return;
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<float>(), va->ld, b_in.data<float>(),
+                  vb->ld, beta, c.data<float>(), std::max(n, 1));
+    else
+      cblas_dgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, alpha, a_in.data<double>(), va->ld, b_in.data<double>(),
+                  vb->ld, beta, c.data<double>(), std::max(n, 1));
+  }
 }
 
 template <class T> void loop_product(const Array& a, const Array& b, Array& c) {
@@ -141,7 +151,7 @@ void matrix_product(const Array& a, const Array& b, Array& c) {
     return;
   }
   dispatch_dtype(c.dtype(), [&]<class T>() {
-    if constexpr (std::is_floating_point_v<T>) gemm<T>(a, b, c);
+    if constexpr (std::is_floating_point_v<T> || scalar_math::is_complex<T>) gemm<T>(a, b, c);
     else loop_product<T>(a, b, c);
   });
 }

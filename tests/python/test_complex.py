@@ -269,3 +269,15 @@ def test_theano_complex_gradient_tests_pass(name):
     rng = np.random.RandomState(9333)
     points = [np.asarray(rng.randn(2, 5))] + ([rng.randn(5)] if arity == 2 else [])
     th.gradient.verify_grad(fn, points, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_dot_of_transposed_strided_and_vector_operands_matches_numpy(dtype):
+    # Complex products go to CGEMM / ZGEMM: every layout BLAS reads in place, and the copies it cannot.
+    a, b = random_complex((6, 4), dtype), random_complex((6, 5), dtype)
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    outputs = [T.dot(x.T, y), T.dot(x[::2].T, y[::2]), T.dot(y.T[:, 1:], x[1:]), T.dot(x[:, 0], y), T.dot(x.T, y[:, 2])]
+    expected = [a.T @ b, a[::2].T @ b[::2], b.T[:, 1:] @ a[1:], a[:, 0] @ b, a.T @ b[:, 2]]
+    for out, want in zip(th.function([x, y], outputs)(a, b), expected):
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, want, **tolerance(dtype))
