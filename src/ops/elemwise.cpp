@@ -6,6 +6,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/fused_elemwise.h"
+#include "ops/op_support.h"
 #include "ir/serialize.h"
 
 namespace hypatia {
@@ -115,17 +116,14 @@ void Elemwise::perform(const Apply& node, std::span<const Array> inputs, std::sp
 std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable out = node.output(0);
   const ScalarOpInfo& info = scalar_op_info(scalar_op_.id);
-  std::vector<DType> dtypes;
-  for (const Variable& input : node.inputs()) dtypes.push_back(input.dtype());
-  // A holomorphic row gives gz * f'(x); Theano's gradient for complex x is gz * conj(f'(x)), and rows are
-  // linear in gz, so it is conj(row(conj(gz))) (scalar_ops.def).
-  const bool holomorphic_on_complex = is_complex(scalar_typing(scalar_op_, dtypes).compute) && info.rule != TypeRule::RealOf &&
-                                      info.rule != TypeRule::RealFloat && info.rule != TypeRule::MakeComplex;
-  const Variable gz = holomorphic_on_complex ? conj(output_grads[0]) : output_grads[0];
-  std::vector<Variable> grads = info.grad(node.inputs(), out, gz);
+  auto row = [&](const Variable& gz) { return info.grad(node.inputs(), out, gz); };
+  // The rows of the non-holomorphic rules give Theano's complex gradient themselves; the others are
+  // written as for reals and conjugated around (scalar_ops.def).
+  const bool gives_complex_gradient =
+      info.rule == TypeRule::RealOf || info.rule == TypeRule::RealFloat || info.rule == TypeRule::MakeComplex;
+  std::vector<Variable> grads = gives_complex_gradient ? row(output_grads[0]) : holomorphic_pullback(node, output_grads[0], row);
   for (size_t i = 0; i < grads.size(); ++i) {
     const Variable& input = node.input(i);
-    if (grads[i] && holomorphic_on_complex) grads[i] = conj(grads[i]);
     // A real input's share of a complex gradient is its real part (dC/dRe).
     if (grads[i] && is_complex(grads[i].dtype()) && !is_complex(input.dtype())) grads[i] = real(grads[i]);
     if (!grads[i] || !is_inexact(input.dtype())) {
