@@ -27,16 +27,18 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
   const ScanLayout& layout = layout_;
   const int S = layout.num_sequences(), R = layout.num_recurrent(), P = layout.num_plain, N = layout.num_non_sequences;
   std::vector<Variable> result(node.inputs().size());
-  if (layout.until)
-    throw ValueError("[grad] the loop '" + layout.name + "' stops on an until condition; its gradient is not "
-                     "implemented (Theano has none either): give it n_steps instead, or stop its cost from reaching it");
-
   // The whole trajectory: a loop that kept only its last rows runs again keeping every row.
   bool kept_all = true;
   for (int64_t k : layout.keep) kept_all = kept_all && k == 0;
   std::vector<Variable> forward = node.outputs();
   if (!kept_all) forward = apply_op(with_keep(std::vector<int64_t>(R, 0)), node.inputs(), node.where());
-  const Variable steps = scan_steps(node);
+  // A loop with an until condition ran as many steps as its outputs have rows (Theano's as_while grad):
+  // the backward loop walks those, and the rows of the sequences it never reached get zero cotangents.
+  Variable steps;
+  if (!layout.until) steps = scan_steps(node);
+  else if (P > 0) steps = shape_i(forward[R], 0);
+  else if (R > 0) steps = shape_i(forward[0], 0) - static_cast<int64_t>(layout.lag(0));
+  else return result;
   const Variable zero = constant(0.0, DType::Int64);
 
   // Cotangents of every row of the full buffers.
@@ -127,7 +129,8 @@ std::vector<Variable> Scan::grad(const Apply& node, const std::vector<Variable>&
     std::vector<std::pair<Variable, Variable>> replacements;
     for (int a = 0; a < value_args; ++a) replacements.emplace_back(inner_inputs_[a], args[a]);
     for (int n = 0; n < N; ++n) replacements.emplace_back(inner_inputs_[value_args + n], args[num_sequence_args + carried + n]);
-    const std::vector<Variable> outputs = clone_replace(inner_outputs_, replacements);
+    std::vector<Variable> outputs = clone_replace(inner_outputs_, replacements);
+    if (layout.until) outputs.pop_back();  // the stop condition carries no cotangent
 
     std::vector<Variable> cotangents(outputs.size());
     for (int r = 0; r < R; ++r) {

@@ -327,7 +327,10 @@ TEST(Scan, UntilStopsTheLoopAfterTheConditionHolds) {
   EXPECT_TRUE(arrays_close(got[0], Array::from({2, 4, 8, 16, 32, 64})));
   EXPECT_EQ(got[1].item(), 64);
   EXPECT_EQ(f({Array::scalar(1e300), Array::scalar(1)})[0].shape(), (Shape{100}));  // never holds: every step runs
-  EXPECT_TRUE(throws_with<ValueError>([&] { grad(sum(powers[0]), start); }, {"[grad]", "until"}));
+  // The gradient walks the steps that ran (Theano's as_while gradient): sum = (2 + 4 + ... + 64) * start.
+  Function slope = function({limit, start}, {grad(sum(powers[0]), start)});
+  EXPECT_DOUBLE_EQ(slope({Array::scalar(45), Array::scalar(1)})[0].item(), 126.0);
+  EXPECT_DOUBLE_EQ(slope({Array::scalar(45), Array::scalar(3)})[0].item(), 2.0 + 4 + 8 + 16);  // stops at 48
 }
 
 }  // namespace

@@ -399,11 +399,49 @@ def test_scan_until_stops_the_loop_as_in_the_documentation():
     sums, _ = theano.scan(lambda a, acc: (acc + a, until(acc + a > 3)), sequences=x, outputs_info=T.constant(0.0))
     np.testing.assert_array_equal(theano.function([x], sums)(np.arange(10.0)), [0, 1, 3, 6])
     np.testing.assert_array_equal(theano.function([x], sums)(np.full(3, -1.0)), [-1, -2, -3])
-    with pytest.raises(ValueError, match="until"):
-        theano.grad(sums.sum(), x)
     import pickle
     g = pickle.loads(pickle.dumps(theano.function([x], sums)))
     np.testing.assert_array_equal(g(np.arange(10.0)), [0, 1, 3, 6])
+
+
+def test_scan_gradient_through_until_covers_the_steps_run():
+    # Theano's as_while gradient: the backward loop walks the steps the forward loop ran, and the rows of a
+    # sequence it never reached get zero gradient. Hand values: sums = cumsum(x) stopped after 3 steps.
+    from hypatia.scan_module import until
+    x = T.dvector("x")
+    sums, _ = theano.scan(lambda a, acc: (acc + a, until(acc + a > 5)), sequences=x, outputs_info=T.constant(0.0))
+    cost = sums[-1] * 2 + (sums ** 2).sum()  # d cost / d sums = [2, 6, 14] at x = 1..5
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        g = theano.function([x], theano.grad(cost, x), mode=mode)
+        np.testing.assert_allclose(g(np.arange(1.0, 6.0)), [22, 20, 14, 0, 0])
+        np.testing.assert_allclose(g(np.full(4, 1.0)), [22, 20, 16, 10])  # never stops: d/d sums = [2, 4, 6, 10]
+
+    # A plain output, a non-sequence weight and a state read at two taps, against finite differences.
+    w = T.dscalar("w")
+    h0 = T.dvector("h0")
+
+    def step(a, h2, h1, w):
+        h = T.tanh(w * h1 + 0.5 * h2 + a)
+        return [h, h * a], until(T.abs_(h) > 0.9)
+
+    (hs, prods), _ = theano.scan(step, sequences=x, outputs_info=[dict(initial=h0, taps=[-2, -1]), None],
+                                 non_sequences=w)
+    cost = (hs ** 2).sum() + prods.sum() * 0.3
+    f = theano.function([x, h0, w], [cost, hs.shape[0]])
+    grads = theano.function([x, h0, w], theano.grad(cost, [x, h0, w]))
+    xv, h0v, wv = np.array([0.1, -0.3, 0.4, 0.8, 0.9, -0.2]), np.array([0.2, -0.1]), 0.7
+    steps = f(xv, h0v, wv)[1]
+    assert 1 < steps < len(xv)  # the condition stopped it early
+    eps = 1e-6
+    for k, (value, got) in enumerate(zip((xv, h0v, np.asarray(wv)), grads(xv, h0v, wv))):
+        numeric = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            up, down = [v.copy() for v in (xv, h0v, np.asarray(wv))], [v.copy() for v in (xv, h0v, np.asarray(wv))]
+            up[k][i] += eps
+            down[k][i] -= eps
+            numeric[i] = (f(*up)[0] - f(*down)[0]) / (2 * eps)
+        np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-7)
+    assert np.all(grads(xv, h0v, wv)[0][steps:] == 0)
 
 
 def test_scan_updates_are_ordered_updates():

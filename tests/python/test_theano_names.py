@@ -702,3 +702,21 @@ def test_theano_asarray_reads_floatx():
     value = theano._asarray([1, 2], dtype="floatX")
     assert value.dtype == theano.config.floatX and value.tolist() == [1, 2]
     assert theano._asarray(np.arange(3), "int8").dtype == np.int8
+
+
+def test_sort_and_argsort_take_a_symbolic_axis():
+    # Theano's test_sort passes axis as a symbolic scalar (even a float one); values from NumPy.
+    m, axis, laxis = T.dmatrix(), T.scalar(), T.lscalar()
+    v = np.array([[3.0, 1, 5], [0, 2, -1]])
+    f = theano.function([m, axis], T.sort(m, axis))
+    g = theano.function([m, laxis], T.argsort(m, laxis))
+    for a in (0, 1, -1, -2):
+        np.testing.assert_array_equal(f(v, a), np.sort(v, a))
+        np.testing.assert_array_equal(g(v, a), np.argsort(v, a))
+    with pytest.raises(IndexError, match="out of bounds"):
+        g(v, 2)
+    # The gradient follows the chosen axis: 2v, plus 3 where the entry is the first of its sorted line.
+    cost = T.sort(m, laxis)[0].sum() * 3 + (T.sort(m, laxis) ** 2).sum()
+    h = theano.function([m, laxis], theano.grad(cost, m))
+    np.testing.assert_array_equal(h(v, 0), 2 * v + 3 * (v == v.min(axis=0)))
+    np.testing.assert_array_equal(h(v, 1), 2 * v + 3 * np.array([[1, 1, 1], [0, 0, 0]]))

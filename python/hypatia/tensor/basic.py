@@ -786,20 +786,35 @@ def cumprod(x, axis=None):
     return _core.cumprod(x, axis)
 
 
+def _along_axis(op, a, axis):
+    """op(a, axis) for an int axis, or for a symbolic scalar one (Theano's sort takes both): the ndim
+    candidate axes become a chain of lazy ifelse branches, so only the chosen one runs. The axis is
+    read through arange(ndim)[axis], which wraps negative axes and refuses out-of-range ones."""
+    if axis is None:
+        return op(flatten(a), 0)
+    if not isinstance(axis, Variable):
+        return op(a, int(axis))
+    from ..ifelse import ifelse
+    a = as_tensor_variable(a)
+    if axis.ndim != 0:
+        raise TypeError(f"{op.__name__}: a symbolic axis must be a scalar, got a {axis.ndim}-d {axis.dtype} tensor")
+    chosen = arange(a.ndim)[cast(axis, "int64")]
+    result = op(a, a.ndim - 1)
+    for k in reversed(range(a.ndim - 1)):
+        result = ifelse(eq(chosen, k), op(a, k), result)
+    return result
+
+
 def sort(a, axis=-1, kind="quicksort", order=None):
     if order is not None:
         raise NotImplementedError("sort(order=...) applies to structured arrays, which Hypatia does not have")
-    if axis is None:
-        return _core.sort(flatten(a), 0)
-    return _core.sort(a, axis)
+    return _along_axis(_core.sort, a, axis)
 
 
 def argsort(a, axis=-1, kind="quicksort", order=None):
     if order is not None:
         raise NotImplementedError("argsort(order=...) applies to structured arrays, which Hypatia does not have")
-    if axis is None:
-        return _core.argsort(flatten(a), 0)
-    return _core.argsort(a, axis)
+    return _along_axis(_core.argsort, a, axis)
 
 
 def take_along_axis(arr, indices, axis):

@@ -26,6 +26,17 @@ extern char** environ;
 namespace hypatia {
 namespace {
 
+// The cache folder as an absolute path: modules #include the prelude by path, and the compiler runs
+// with its own working directory in mind, so a relative compiledir ("build/cache") must not reach it.
+std::string cache_dir() {
+  const std::string& dir = config().compiledir;
+  if (dir.empty() || dir[0] == '/') return dir + "/cpu";
+  char here[4096];
+  if (!getcwd(here, sizeof here)) return dir + "/cpu";
+  return std::string(here) + "/" + dir + "/cpu";
+}
+
+
 // No contraction into fused multiply-adds: generated kernels round like the reference, op by op. -O2
 // with the dynamic vectorizer cost model vectorizes the loops as -O3 does, at 60% of its compile time
 // (the training function: 0.9 s cold instead of 1.5 s).
@@ -296,7 +307,7 @@ std::string ModuleCache::prelude_header(const std::string& dir) {
   return header;
 }
 
-std::string ModuleCache::object_path(const std::string& key) const { return config().compiledir + "/cpu/" + key + ".so"; }
+std::string ModuleCache::object_path(const std::string& key) const { return cache_dir() + "/" + key + ".so"; }
 
 std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path) {
   // Idle OpenMP threads that spin would take the cores from OpenBLAS's threads between kernels; unless
@@ -332,7 +343,7 @@ const Module* ModuleCache::load(const std::string& source) {
   if (it != modules_.end()) return it->second.get();
   // Nothing is loaded from a directory someone else could have written to.
   std::string why;
-  if (!make_directories(config().compiledir + "/cpu", why)) {
+  if (!make_directories(cache_dir(), why)) {
     if (!warned_[why]) warn("[codegen] " + why + "; functions run on precompiled kernels instead, which are slower");
     warned_[why] = true;
     return nullptr;
@@ -354,7 +365,7 @@ const Module* ModuleCache::load(const std::string& source) {
 }
 
 const Module* ModuleCache::build(const std::string& key, const std::string& source) {
-  const std::string dir = config().compiledir + "/cpu";
+  const std::string dir = cache_dir();
   const std::string source_path = dir + "/" + key + ".cpp", object = object_path(key);
   auto fail = [&](const std::string& why) -> const Module* {
     if (!warned_[key])
