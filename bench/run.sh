@@ -72,3 +72,31 @@ awk '
       printf "%-16s %-13s %12.3f %9.2fx\n", f[1], f[2], f[3], f[3] / base
     }
   }' "$rnn"
+
+# Two Theano tutorial programs, the same code in Hypatia and PyTensor: on one core (every library on one
+# thread) and on all cores.
+programs=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$programs"' EXIT
+for cores in 1 all; do
+  if [ "$cores" = 1 ]; then
+    pin=(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
+  else
+    pin=(env)
+  fi
+  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning \
+    "$root/bench/theano_programs.py" | sed "s/^/$cores /" >>"$programs"
+done
+echo
+echo "Theano tutorial training steps (bench/theano_programs.py: MLP with L1/L2 penalties, batch 20; contractive"
+echo "autoencoder, batch 10), float64, median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
+awk '
+  $3 == "hypatia-py" { base[$1 " " $2] = $4 }
+  { rows[++r] = $0 }
+  END {
+    printf "%-6s %-16s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
+    for (i = 1; i <= r; i++) {
+      split(rows[i], f, " ")
+      if (f[4] == "missing") { printf "%-6s %-16s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
+      printf "%-6s %-16s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
+    }
+  }' "$programs"

@@ -481,6 +481,8 @@ class Eye : public Op {
 
 bool is_alloc(const Op& op) { return dynamic_cast<const Alloc*>(&op) != nullptr; }
 
+bool is_reshape(const Op& op) { return dynamic_cast<const Reshape*>(&op) != nullptr; }
+
 // ---- Builders ----
 
 Variable make_vector(const std::vector<Operand>& elements, DType dtype) {

@@ -10,5 +10,7 @@ int shape_i_axis(const Op& op);
 bool is_shape(const Op& op);
 // Whether op is alloc (a value broadcast to a shape given as scalars).
 bool is_alloc(const Op& op);
+// Whether op is reshape (its first input's elements in a new shape).
+bool is_reshape(const Op& op);
 
 }  // namespace hypatia

@@ -1,5 +1,7 @@
 // dot, matmul and outer against hand-computed products, across layouts and dtypes.
+#include "ir/function_graph.h"
 #include "ops/blas.h"
+#include "rewrite/pipeline.h"
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -256,3 +258,31 @@ TEST(Gemm, OneColumnOneRowAndOneDeepProductsMatchTheReference) {
     }
   }
 }
+
+namespace {
+
+TEST(Gemm, ATransposedAccumulatorIsUpdatedThroughItsOwnBuffer) {
+  // dot(a, b).T + dot(x, y) (gradients often look so): GEMM computes (dot(a, b) + y.T @ x.T).T in place
+  // in dot(a, b)'s result instead of copying its transpose first. Values against the reference.
+  auto a = hp::matrix("a"), b = hp::matrix("b"), x = hp::matrix("x"), y = hp::matrix("y");
+  auto out = hp::dot(a, b).T() + hp::dot(x, y) * 0.5;
+  hp::FunctionGraph graph({a, b, x, y}, {out});
+  hp::optimize(graph, hp::Mode::FastRun);
+  bool transposed_accumulator = false;
+  int gemms = 0;
+  for (const auto& node : graph.nodes())
+    if (node->op().name() == "gemm") {
+      ++gemms;
+      const auto owner = node->input(0).owner();
+      transposed_accumulator = transposed_accumulator || (owner && owner->op().name() == "dimshuffle");
+    }
+  EXPECT_EQ(gemms, 1) << hp::debugprint(graph.outputs());
+  EXPECT_FALSE(transposed_accumulator) << hp::debugprint(graph.outputs());
+  const std::vector<Array> args{hp::random::uniform({3, 4}, -1, 1), hp::random::uniform({4, 5}, -1, 1),
+                                hp::random::uniform({5, 2}, -1, 1), hp::random::uniform({2, 3}, -1, 1)};
+  auto fast = hp::function({a, b, x, y}, {out});
+  auto reference = hp::function({a, b, x, y}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  EXPECT_TRUE(arrays_close(fast(args)[0], reference(args)[0]));
+}
+
+}  // namespace

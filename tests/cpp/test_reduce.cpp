@@ -138,3 +138,33 @@ TEST(Reduce, InferShape) {
   hp::testing::expect_infer_shape_ok({x}, hp::sum(x, {0, 2}), {Array::zeros({2, 3, 4})});
   hp::testing::expect_infer_shape_ok({x}, hp::argmax(x, 1), {Array::zeros({2, 3, 4})});
 }
+
+// Reductions of broadcast products (sum((a[:, None] * b[None]) ** 2), a Jacobian penalty): the reduced
+// axes do not collapse into one stride, so the generated kernel reduces the inner ones and the outer ones
+// are looped over, their partial results combined. Every kind, several axis sets and dtypes, transposed
+// operands, against the reference backend; one value by hand.
+TEST(Reduce, FusedReductionsOfBroadcastProductsMatchTheReference) {
+  const std::vector<std::vector<int>> axis_sets = {{0, 1, 2}, {0, 1}, {1, 2}, {0, 2}, {0}, {2}};
+  for (DType dtype : {DType::Float64, DType::Float32, DType::Int32}) {
+    hp::Variable a = hp::tensor(dtype, {-1, 1, -1}, "a"), b = hp::tensor(dtype, {1, -1, -1}, "b");
+    const Array av = hp::random::uniform({3, 1, 4}, -2, 2).astype(dtype);
+    const Array bv = hp::random::uniform({4, 5, 1}, -2, 2).astype(dtype).transpose({2, 1, 0});  // strided
+    std::vector<hp::Variable> outs;
+    for (const auto& axes : axis_sets) {
+      hp::Variable product = a * b;
+      outs.push_back(hp::sum(hp::sqr(product), axes));
+      outs.push_back(hp::max(product + 1, axes));
+      outs.push_back(hp::min(product - 1, axes));
+      if (dtype != DType::Int32) outs.push_back(hp::prod(product * 0.1 + 1, axes));
+    }
+    auto fast = hp::function({a, b}, outs);
+    auto reference = hp::function({a, b}, outs, {}, {}, {.mode = hp::Mode::Unoptimized});
+    const auto got = fast({av, bv}), want = reference({av, bv});
+    for (size_t k = 0; k < outs.size(); ++k)
+      EXPECT_TRUE(arrays_close(got[k], want[k], 1e-5, 1e-5)) << hp::dtype_name(dtype) << " output " << k;
+  }
+  // By hand: a = [1, 2] down axis 0, b = [1, 2, 3] along axis 1: sum((a_i b_j)^2) = (1 + 4) * (1 + 4 + 9).
+  hp::Variable a = hp::tensor(DType::Float64, {-1, 1}, "a"), b = hp::tensor(DType::Float64, {1, -1}, "b");
+  auto f = hp::function({a, b}, {hp::sum(hp::sqr(a * b))});
+  EXPECT_EQ(f({Array::from({1, 2}).reshape({2, 1}), Array::from({1, 2, 3}).reshape({1, 3})})[0].item(), 70.0);
+}

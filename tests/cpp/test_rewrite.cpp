@@ -489,3 +489,42 @@ TEST(Rewrite, ValuesReadOnlyForTheirShapeAreNotComputed) {
   hp::optimize(dotted, hp::Mode::FastRun);
   EXPECT_EQ(count_ops(dotted, "dot") + count_ops(dotted, "gemm"), 0) << hp::debugprint(dotted.outputs());
 }
+
+namespace {
+
+TEST(Rewrite, ZerosSeenThroughReshapesFoldAway) {
+  // The contractive autoencoder's Jacobian penalty: sum(J ** 2) // n with J built from reshape(W). Its
+  // gradient is zero through the integer division, and reaches W through a reshape: the zeros are not
+  // allocated, reshaped and added to W's other gradient.
+  auto x = hp::matrix("x"), W = hp::matrix("W");
+  auto J = hp::reshape(x, {2, 1, 3}) * hp::reshape(W, {1, 4, 3});
+  auto cost = hp::int_div(hp::sum(hp::sqr(J)), 2.0) + hp::sum(hp::sqr(W));
+  auto gW = hp::grad(cost, W);
+  hp::FunctionGraph graph({x, W}, {gW});
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "alloc") + count_ops(graph, "reshape") + count_ops(graph, "add"), 0)
+      << hp::debugprint(graph.outputs());
+  auto f = hp::function({x, W}, {gW});
+  std::vector<double> w(12), twice(12);
+  for (int i = 0; i < 12; ++i) twice[i] = 2 * (w[i] = 0.25 * i - 1.5);
+  EXPECT_TRUE(arrays_close(f({hp::random::uniform({2, 3}, -1, 1), Array::from_vector<double>(w, {4, 3})})[0],
+                           Array::from_vector<double>(twice, {4, 3})));
+}
+
+TEST(Rewrite, ReductionsOfReductionsFuseTogether) {
+  // mean(sum((a * b) ** 2) // 10): the inner sum takes its elementwise producer and the outer one the
+  // integer division, which reads the inner fused sum (not a second, unfused copy of it).
+  auto a = hp::tensor3("a"), b = hp::tensor3("b");
+  auto out = hp::mean(hp::int_div(hp::sum(hp::sqr(a * b)), 10.0));
+  hp::FunctionGraph graph({a, b}, {out});
+  hp::optimize(graph, hp::Mode::FastRun);
+  int fused_sums = 0, plain_sums = 0;
+  for (const auto& node : graph.nodes()) {
+    fused_sums += node->op().name() == "fused_sum";
+    plain_sums += node->op().name() == "sum";
+  }
+  EXPECT_EQ(fused_sums, 2) << hp::debugprint(graph.outputs());
+  EXPECT_EQ(plain_sums, 0) << hp::debugprint(graph.outputs());
+}
+
+}  // namespace

@@ -27,9 +27,10 @@ from hypatia.tensor import nnet
 
 UINT_DTYPES = ["uint8", "uint16", "uint32", "uint64"]
 INT_DTYPES = ["int8", "int16", "int32", "int64"] + UINT_DTYPES
-ALL_DTYPES = ["bool"] + INT_DTYPES + ["float32", "float64"]
-FLOAT_DTYPES = ["float32", "float64"]
-EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
+ALL_DTYPES = ["bool"] + INT_DTYPES + ["float16", "float32", "float64"]
+FLOAT_DTYPES = ["float16", "float32", "float64"]
+COMPLEX_DTYPES = ["complex64", "complex128"]
+EPS = {name: float(np.finfo(name).eps) for name in FLOAT_DTYPES + COMPLEX_DTYPES}
 MAX_MAGNITUDE = 1e4  # larger float values are not generated: they only test overflow, not the ops
 
 # NumPy stand-ins for ops NumPy lacks. Executed into the NumPy namespace and copied into reproducers.
@@ -70,6 +71,9 @@ def np_inc_subtensor(x, index, y):
     out = x.copy()
     np.add.at(out, index, np.asarray(y).astype(x.dtype))
     return out
+def np_complex(re, im):  # Theano's complex(): complex128 when either part is float64, else complex64
+    wide = "float64" in (np.asarray(re).dtype.name, np.asarray(im).dtype.name)
+    return (np.asarray(re, "float64") + 1j * np.asarray(im, "float64")).astype("complex128" if wide else "complex64")
 def np_batched_dot(x, y):
     return np.matmul(x, y) if x.ndim == 3 else np.sum(x * y, axis=1)
 def np_scan_map(fn, seq):
@@ -152,8 +156,12 @@ class Expr:
     def is_float(self):
         return self.dtype in FLOAT_DTYPES
 
+    @property
+    def is_complex(self):
+        return self.dtype in COMPLEX_DTYPES
+
     def magnitude(self):
-        return float(np.max(np.abs(self.val.astype("float64")))) if self.val.size else 0.0
+        return float(np.max(np.abs(self.val).astype("float64"))) if self.val.size else 0.0
 
     def margin(self):
         """How far from a discontinuity val must be for NumPy and Hypatia to decide alike."""
@@ -204,7 +212,7 @@ class KnownBug:
 
 def tolerance(expr):
     """Absolute tolerance for expr's value: its error estimate plus a few ulps of the result."""
-    if not expr.is_float:
+    if not (expr.is_float or expr.is_complex):
         return 0.0
     return 10 * expr.err + 8 * EPS[expr.dtype] * max(expr.magnitude(), 1e-30)
 
@@ -217,7 +225,7 @@ def compare(got, want, atol, what):
         return f"{what}: dtype {got.dtype}, expected {want.dtype}"
     if got.shape != want.shape:
         return f"{what}: shape {got.shape}, expected {want.shape}"
-    if want.dtype.kind == "f":
+    if want.dtype.kind in "fc":
         bad = ~np.isclose(got, want, rtol=0, atol=atol, equal_nan=True)
     else:
         bad = got != want
@@ -314,7 +322,7 @@ class Generator:
     def random_dtype(self):
         if self.gradient:
             return "float64"
-        return self.pick(ALL_DTYPES, [1, 1, 1, 1, 1.5, 1, 0.5, 0.5, 0.5, 4, 4])
+        return self.pick(ALL_DTYPES, [1, 1, 1, 1, 1.5, 1, 0.5, 0.5, 0.5, 1, 4, 4])
 
     def random_shape(self, ndim=None):
         ndim = self.pick([0, 1, 2, 3], [1, 3, 4, 2]) if ndim is None else ndim
@@ -354,6 +362,9 @@ class Generator:
     def random_values(self, shape, dtype):
         if dtype == "bool":
             return self.rng.random(shape) < 0.5
+        if dtype in COMPLEX_DTYPES:
+            parts = self.rng.uniform(-2.0, 2.0, (2,) + tuple(shape))
+            return (parts[0] + 1j * parts[1]).astype(dtype)
         if dtype in FLOAT_DTYPES:
             # Away from 0 (kinks of abs, relu, sign) and moderate in size.
             magnitude = self.rng.uniform(0.2, 2.5, shape)
@@ -379,9 +390,9 @@ class Generator:
                 val = np.asarray(eval(nfmt(*names), NUMPY_ENV, dict(zip(names, (c.val for c in children))))).copy()
         except (ValueError, IndexError, TypeError, OverflowError) as error:
             raise Rejected(f"NumPy refuses {tag}: {error}")
-        if val.dtype.kind == "f" and val.size and not (np.all(np.isfinite(val)) and np.max(np.abs(val)) <= MAX_MAGNITUDE):
+        if val.dtype.kind in "fc" and val.size and not (np.all(np.isfinite(val)) and np.max(np.abs(val)) <= MAX_MAGNITUDE):
             raise Rejected("value out of range")
-        if val.dtype.kind not in "biuf":
+        if val.dtype.kind not in "biufc":
             raise Rejected(f"NumPy dtype {val.dtype}")
         inputs = tuple(dict.fromkeys(inp for c in children for inp in c.inputs))
         hcode, ncode = hfmt(*(c.hcode for c in children)), nfmt(*(c.ncode for c in children))
@@ -424,8 +435,8 @@ class Generator:
             return self.leaf()
         families = [self.unary, self.binary, self.clip, self.where, self.cast, self.reduce, self.product,
                     self.shape_op, self.index, self.write_subtensor, self.nnet_op, self.sort_cumulative,
-                    self.scan, self.ifelse]
-        weights = [4, 4, 1, 1, 1, 3, 2, 4, 3, 2, 1.5, 1.5, 1, 1]
+                    self.scan, self.ifelse, self.complex_op]
+        weights = [4, 4, 1, 1, 1, 3, 2, 4, 3, 2, 1.5, 1.5, 1, 1, 1.5]
         if self.gradient:
             families[4] = self.unary  # casts break the float64 chain
         for _ in range(8):
@@ -496,7 +507,7 @@ class Generator:
         return expr.err == 0 or not distances.size or float(np.min(np.abs(distances))) > expr.margin()
 
     def rounding(self, node, count=1):
-        return 2 * count * EPS[node.dtype] * node.magnitude() if node.is_float else 0.0
+        return 2 * count * EPS[node.dtype] * node.magnitude() if node.is_float or node.is_complex else 0.0
 
     def binary(self, depth):
         a = self.child(depth)
@@ -1024,6 +1035,119 @@ class Generator:
 
 
 # ---- Running batches ----
+    # -- complex numbers --
+    def complex_op(self, depth):
+        """A short chain of complex arithmetic ending in a real projection (real, imag, abs, angle), so the
+        other families only ever see real values. Gradient graphs build their complex numbers from float64
+        expressions with T.complex, which checks the complex gradients through finite differences."""
+        z = self.complex_operand(depth)
+        steps = [self.complex_unary, self.complex_binary, self.complex_reduce, self.complex_product,
+                 self.complex_transpose]
+        for _ in range(int(self.rng.integers(1, 4))):
+            try:
+                z = self.pick(steps, [3, 3, 1.5, 1, 1])(z, depth)
+            except Rejected:
+                continue
+        return self.complex_projection(z)
+
+    def complex_operand(self, depth, like=None, shape=None):
+        """A complex expression: of `shape`, or broadcastable against `like`, or of a random shape."""
+        if like is not None:
+            shape = like.shape
+            if self.chance(0.3):
+                shape = tuple(1 if self.chance(0.3) else n for n in shape)[int(self.rng.integers(0, len(shape) + 1)):]
+        if not self.gradient and self.chance(0.5):
+            dtype = like.dtype if like is not None and self.chance(0.6) else self.pick(COMPLEX_DTYPES)
+            return self.new_input(self.random_shape() if shape is None else shape, dtype)
+        re = self.child(depth, float_only=True) if shape is None else self.shaped(shape, self.pick(FLOAT_DTYPES), depth)
+        im = self.shaped(re.shape, re.dtype if self.chance(0.7) else self.pick(FLOAT_DTYPES), depth)
+        node = self.apply("complex", lambda x, y: f"T.complex({x}, {y})", lambda x, y: f"np_complex({x}, {y})", [re, im])
+        node.err = re.err + im.err + self.rounding(node)
+        return node
+
+    def complex_unary(self, z, depth):
+        op = self.pick(["neg", "conj", "sqr", "exp", "scale"])
+        if op == "exp" and z.val.size and (np.max(np.abs(z.val.real)) > 3 or np.max(np.abs(z.val.imag)) > 10):
+            raise Rejected("exp out of range")
+        hfmt, nfmt = {"neg": ("T.neg({})", "np.negative({})"), "conj": ("T.conj({})", "np.conj({})"),
+                      "sqr": ("T.sqr({})", "np.square({})"), "exp": ("T.exp({})", "np.exp({})"),
+                      "scale": ("({} * 2)", "({} * 2)")}[op]
+        node = self.apply(f"complex:{op}", hfmt.format, nfmt.format, [z])
+        grow = {"sqr": 2 * z.magnitude(), "exp": node.magnitude(), "scale": 2.0}.get(op, 1.0)
+        node.err = z.err * grow + self.rounding(node, 2)
+        return node
+
+    def complex_binary(self, z, depth):
+        op = self.pick(["add", "sub", "mul", "true_div"])
+        other = self.complex_operand(depth, like=z) if self.chance(0.7) else self.like(z, depth, self.pick(FLOAT_DTYPES))
+        if op == "true_div" and other.val.size and np.min(np.abs(other.val)) < 0.3:
+            raise Rejected("small divisor")
+        operator = {"add": "+", "sub": "-", "mul": "*", "true_div": "/"}[op]
+        node = self.apply(f"complex:{op}", lambda x, y: f"({x} {operator} {y})", lambda x, y: f"({x} {operator} {y})",
+                          [z, other])
+        ma, mb = z.magnitude(), other.magnitude()
+        if op in ("add", "sub"):
+            err = z.err + other.err
+        elif op == "mul":
+            err = z.err * mb + other.err * ma
+        else:
+            low = float(np.min(np.abs(other.val))) if other.val.size else 1.0
+            err = z.err / low + other.err * ma / low ** 2
+        node.err = err + self.rounding(node, 4)
+        return node
+
+    def complex_reduce(self, z, depth):
+        op = self.pick(["sum", "mean", "prod"])
+        if op == "prod" and z.val.size > 6:
+            raise Rejected("large product")
+        if op == "mean" and not z.val.size:
+            raise Rejected("mean of nothing")
+        axis = int(self.rng.integers(-z.ndim, z.ndim)) if z.ndim and self.chance(0.6) else None
+        node = self.apply(f"complex:{op}", lambda x: f"T.{op}({x}, axis={axis!r})", lambda x: f"np.{op}({x}, axis={axis!r})", [z])
+        count = max(1, z.val.size // max(1, node.val.size))
+        if op == "prod":
+            node.err = count * (z.err * max(z.magnitude(), 1) ** count + 2 * EPS[node.dtype] * max(node.magnitude(), 1))
+        else:
+            node.err = count * (z.err + self.rounding(z, 2))
+        return node
+
+    def complex_product(self, z, depth):
+        if z.ndim not in (1, 2):
+            raise Rejected("dot of a complex scalar or tensor3")
+        k, n = z.shape[-1], int(self.pick([1, 2, 3]))
+        shape = self.pick([(k,), (k, n)])
+        other = self.complex_operand(depth, shape=shape) if self.chance(0.7) else \
+            self.shaped(shape, self.pick(FLOAT_DTYPES), depth)
+        node = self.apply("complex:dot", lambda x, y: f"T.dot({x}, {y})", lambda x, y: f"np.dot({x}, {y})", [z, other])
+        inner = max(k, 1)
+        node.err = inner * (z.err * max(other.magnitude(), 1) + other.err * max(z.magnitude(), 1)) \
+            + inner * 4 * EPS[node.dtype] * max(z.magnitude(), 1) * max(other.magnitude(), 1)
+        return node
+
+    def complex_transpose(self, z, depth):
+        if self.chance(0.5) and z.ndim:
+            node = self.apply("complex:flip", lambda x: f"{x}[::-1]", lambda x: f"{x}[::-1]", [z])
+        else:
+            node = self.apply("complex:transpose", lambda x: f"T.transpose({x})", lambda x: f"np.transpose({x})", [z])
+        node.err = z.err
+        return node
+
+    def complex_projection(self, z):
+        op = self.pick(["real", "imag", "abs", "angle"])
+        size = float(np.min(np.abs(z.val))) if z.val.size else 1.0
+        if op in ("abs", "angle") and self.gradient and size < 0.05:
+            raise Rejected("abs and angle have no derivative at 0")
+        if op == "angle":
+            # The branch cut: the negative real axis, where NumPy's angle jumps from pi to -pi.
+            cut = (z.val.real < 0) & (np.abs(z.val.imag) <= z.margin() + (1e-3 if self.gradient else 0))
+            if np.any(cut) or size <= z.margin():
+                raise Rejected("too close to angle's branch cut")
+        hfmt = {"real": "T.real({})", "imag": "T.imag({})", "abs": "T.abs_({})", "angle": "T.angle({})"}[op]
+        nfmt = {"real": "np.real({})", "imag": "np.imag({})", "abs": "np.abs({})", "angle": "np.angle({})"}[op]
+        node = self.apply(f"complex:{op}", hfmt.format, nfmt.format, [z])
+        node.err = (z.err / max(size, 1e-3) if op == "angle" else z.err) + self.rounding(node, 2)
+        return node
+
 
 def compile_and_run(exprs, mode):
     """Outputs of one function computing every expr (its inputs: the union of theirs)."""

@@ -157,58 +157,127 @@ void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<c
   kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), kernel_threads());
 }
 
+// Folds `partial` into `total` (both contiguous, of one shape and dtype) as the reduction combines two
+// of its results: sums add, products multiply, max/min keep NaN as the kernels do.
+void combine_partial(ReduceKind kind, Array& total, const Array& partial) {
+  dispatch_dtype(total.dtype(), [&]<class T>() {
+    T* out = total.data<T>();
+    const T* in = partial.data<T>();
+    for (int64_t i = 0; i < total.size(); ++i) {
+      if constexpr (is_complex_v<T>) {
+        out[i] = kind == ReduceKind::Prod ? out[i] * in[i] : out[i] + in[i];
+      } else if constexpr (std::is_same_v<T, bool>) {
+        out[i] = kind == ReduceKind::All || kind == ReduceKind::Min ? (out[i] && in[i]) : (out[i] || in[i]);
+      } else {
+        using Wide = std::conditional_t<std::is_same_v<T, _Float16>, float, T>;
+        const Wide a = static_cast<Wide>(out[i]), b = static_cast<Wide>(in[i]);
+        Wide r = a;
+        switch (kind) {
+          case ReduceKind::Sum: r = static_cast<Wide>(a + b); break;
+          case ReduceKind::Prod: r = static_cast<Wide>(a * b); break;
+          case ReduceKind::Max:
+          case ReduceKind::Any:
+            if constexpr (is_float_v<T>) r = (a != a || b != b) ? (a != a ? a : b) : (a < b ? b : a);
+            else r = a < b ? b : a;
+            break;
+          case ReduceKind::Min:
+          case ReduceKind::All:
+            if constexpr (is_float_v<T>) r = (a != a || b != b) ? (a != a ? a : b) : (b < a ? b : a);
+            else r = b < a ? b : a;
+            break;
+        }
+        out[i] = static_cast<T>(r);
+      }
+    }
+  });
+}
+
 // A reduction as (K1, R, K2): the kept axes before the reduced ones, the reduced ones, the kept ones
-// after (size-1 axes dropped), each group collapsed to one stride per input. False when the layout
-// does not fit that form; the caller then runs perform().
+// after (size-1 axes dropped), each group collapsed to one stride per input. Reduced axes that do not
+// collapse with the others (inputs broadcast differently along them, as in sum(a[:, None] * b[None])) are
+// looped over here, the kernel reducing the innermost ones that do and the partial results combined.
+// False when the layout does not fit that form; the caller then runs perform().
 bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
   const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op())
                              ? static_cast<const FusedReduce&>(node.op()).reduce()
                              : static_cast<const Reduce&>(node.op());
   const std::vector<int>& axes = reduce.axes();
   const Shape full = broadcast_shapes_for(node, inputs);
+  const int ndim = static_cast<int>(full.size());
   auto reduced = [&](int axis) { return std::binary_search(axes.begin(), axes.end(), axis); };
   int64_t length = 1;
   Shape kept;
-  for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) {
+  for (int axis = 0; axis < ndim; ++axis) {
     if (reduced(axis)) length *= full[axis];
     else kept.push_back(full[axis]);
   }
   const bool is_extremum = reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min;
   if (length == 0 && is_extremum && shape_size(kept) > 0 && !reduce.initial()) return false;  // perform() says why not
   // Groups: 0 = kept before, 1 = reduced, 2 = kept after; a kept axis between reduced ones does not fit.
-  std::vector<int> group_of(full.size(), -1);
+  std::vector<int> group_axes[3];
   int group = 0;
-  for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) {
+  for (int axis = 0; axis < ndim; ++axis) {
     if (full[axis] == 1) continue;
     const int wanted = reduced(axis) ? 1 : group == 0 ? 0 : 2;
     if (wanted < group || (wanted == 1 && group == 2)) return false;
     group = wanted;
-    group_of[axis] = group;
+    group_axes[group].push_back(axis);
   }
+  // Each input's stride along each axis of the full shape (0 where it is broadcast).
+  std::vector<std::vector<int64_t>> stride_of(inputs.size(), std::vector<int64_t>(ndim, 0));
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const int offset = ndim - inputs[k].ndim();
+    for (int axis = offset; axis < ndim; ++axis)
+      stride_of[k][axis] = inputs[k].shape()[axis - offset] == 1 ? 0 : inputs[k].strides()[axis - offset];
+  }
+  auto collapses = [&](const std::vector<int>& group, size_t first) {
+    for (const auto& strides : stride_of)
+      for (size_t i = first + 1; i < group.size(); ++i)
+        if (strides[group[i - 1]] != strides[group[i]] * full[group[i]]) return false;
+    return true;
+  };
+  if (!collapses(group_axes[0], 0) || !collapses(group_axes[2], 0)) return false;
+  size_t split = 0;  // the reduced axes from `split` on collapse; those before it are looped over
+  while (!collapses(group_axes[1], split)) ++split;
+  const std::vector<int> outer(group_axes[1].begin(), group_axes[1].begin() + static_cast<std::ptrdiff_t>(split));
+  int64_t outer_count = 1;
+  for (int axis : outer) outer_count *= full[axis];
+  const bool combinable = !(reduce.initial() && (reduce.kind() == ReduceKind::Sum || reduce.kind() == ReduceKind::Prod));
+  if (!outer.empty() && (outer_count == 0 || !combinable)) return false;
+
   int64_t sizes[3] = {1, 1, 1};
-  for (size_t axis = 0; axis < full.size(); ++axis)
-    if (group_of[axis] >= 0) sizes[group_of[axis]] *= full[axis];
+  for (int g : {0, 2})
+    for (int axis : group_axes[g]) sizes[g] *= full[axis];
+  for (size_t i = split; i < group_axes[1].size(); ++i) sizes[1] *= full[group_axes[1][i]];
   std::vector<int64_t> strides;
-  std::vector<char*> data;
-  outputs[0] = Array::empty(kept, node.output(0).dtype());
-  data.push_back(static_cast<char*>(outputs[0].raw_data()));
-  for (const Array& input : inputs) {
-    int64_t group_stride[3] = {0, 0, 0};
-    int64_t previous[3] = {-1, -1, -1};  // the last axis seen in each group
-    for (size_t axis = 0; axis < full.size(); ++axis) {
-      const int g = group_of[axis];
-      if (g < 0) continue;
-      const int offset = static_cast<int>(full.size()) - input.ndim();
-      const int64_t stride = input.shape()[axis - offset] == 1 ? 0 : input.strides()[axis - offset];
-      if (previous[g] >= 0 && group_stride[g] != stride * full[axis]) return false;  // not one stride per group
-      group_stride[g] = stride;
-      previous[g] = static_cast<int64_t>(axis);
+  for (const auto& input_strides : stride_of)
+    for (int g = 0; g < 3; ++g) {
+      const std::vector<int>& members = group_axes[g];
+      const size_t first = g == 1 ? split : 0;
+      strides.push_back(first < members.size() ? input_strides[members.back()] : 0);
     }
-    strides.insert(strides.end(), group_stride, group_stride + 3);
-    data.push_back(static_cast<char*>(input.raw_data()));
-  }
+  outputs[0] = Array::empty(kept, node.output(0).dtype());
   if (outputs[0].size() == 0) return true;
-  kernel(sizes, data.data(), strides.data(), kernel_threads());
+  std::vector<char*> data{static_cast<char*>(outputs[0].raw_data())};
+  for (const Array& input : inputs) data.push_back(static_cast<char*>(const_cast<void*>(input.raw_data())));
+  if (outer.empty()) {
+    kernel(sizes, data.data(), strides.data(), kernel_threads());
+    return true;
+  }
+  Array partial = Array::empty(kept, node.output(0).dtype());
+  std::vector<char*> moved = data;
+  std::vector<int64_t> index(outer.size(), 0);
+  for (int64_t step = 0; step < outer_count; ++step) {
+    moved[0] = static_cast<char*>(step == 0 ? outputs[0].raw_data() : partial.raw_data());
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      int64_t elements = 0;
+      for (size_t i = 0; i < outer.size(); ++i) elements += index[i] * stride_of[k][outer[i]];
+      moved[k + 1] = data[k + 1] + elements * static_cast<int64_t>(inputs[k].itemsize());
+    }
+    kernel(sizes, moved.data(), strides.data(), kernel_threads());
+    if (step > 0) combine_partial(reduce.kind(), outputs[0], partial);
+    for (int i = static_cast<int>(outer.size()) - 1; i >= 0 && ++index[i] == full[outer[i]]; --i) index[i] = 0;
+  }
   return true;
 }
 

@@ -135,6 +135,7 @@ int fuse_elementwise(FunctionGraph& graph) {
 
 int fuse_reductions(FunctionGraph& graph) {
   std::vector<std::pair<Variable, Variable>> replacements;
+  std::unordered_map<const VariableNode*, Variable> fused_result;
   std::unordered_set<const VariableNode*> outputs;
   for (const Variable& out : graph.outputs()) outputs.insert(out.node());
   for (const auto& node : graph.nodes()) {
@@ -146,8 +147,13 @@ int fuse_reductions(FunctionGraph& graph) {
     if (!producer || producer->num_outputs() != 1 || !composite_of(*producer, composite)) continue;
     const auto& clients = graph.clients(mapped);
     if (clients.size() != 1 || clients[0].node != node.get()) continue;  // the values are needed elsewhere too
-    Variable fused = apply_op1(std::make_shared<FusedReduce>(*reduce, std::move(composite)),
-                               producer->inputs(), node->where());
+    // Nodes come in topological order: an input that is a reduction fused this pass (sum(x ** 2) // n under
+    // a mean) is read from its fused replacement, or the old reduction would stay alive beside it.
+    std::vector<Variable> inputs = producer->inputs();
+    for (Variable& input : inputs)
+      if (auto it = fused_result.find(input.node()); it != fused_result.end()) input = it->second;
+    Variable fused = apply_op1(std::make_shared<FusedReduce>(*reduce, std::move(composite)), inputs, node->where());
+    fused_result[node->output(0).node()] = fused;
     replacements.emplace_back(node->output(0), fused);
   }
   graph.replace_all(replacements);

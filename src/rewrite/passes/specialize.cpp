@@ -4,6 +4,7 @@
 #include "hypatia/blas.h"
 #include "hypatia/shape_ops.h"
 #include "ops/blas.h"
+#include "ops/dimshuffle.h"
 #include "ops/elemwise.h"
 #include "ops/nnet.h"
 #include "ops/reduce.h"
@@ -103,7 +104,20 @@ class DotToGemm : public LocalRewriter {
         x = dimshuffle(x, {kNewAxis, 0});
         z_matrix = dimshuffle(z, {kNewAxis, 0});
       }
+      // A transposed z (gradients often are: dot(a, b).T + x @ y) is updated through its own buffer:
+      // (z.T + x @ y) is (z + y.T @ x.T).T, so GEMM writes in place instead of copying z first.
+      bool transposed = false;
+      if (const auto owner = z_matrix.owner(); owner && out.ndim() == 2)
+        if (const auto* shuffle = dynamic_cast<const DimShuffle*>(&owner->op());
+            shuffle && shuffle->pattern() == std::vector<int>{1, 0}) {
+          transposed = true;
+          z_matrix = owner->input(0);
+          std::swap(x, y);
+          x = dimshuffle(x, {1, 0});
+          y = dimshuffle(y, {1, 0});
+        }
       Variable gemm = apply_op1(std::make_shared<Gemm>(), {z_matrix, alpha, x, y, beta}, node.where());
+      if (transposed) gemm = dimshuffle(gemm, {1, 0});
       if (column) gemm = dimshuffle(gemm, {0});
       if (row) gemm = dimshuffle(gemm, {1});
       // The same broadcast pattern (a product of a one-row x is not a z-shaped result).

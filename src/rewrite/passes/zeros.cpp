@@ -28,8 +28,8 @@ bool all_elements_zero(const Array& value) {
   return true;
 }
 
-// v is zero everywhere by construction: a zero constant, or a zero broadcast, cast, negated or
-// rearranged.
+// v is zero everywhere by construction: a zero constant, or a zero broadcast, cast, negated,
+// rearranged or reshaped.
 bool is_zero(const Variable& v) {
   if (v.is_constant()) return all_elements_zero(v.constant_value());
   std::shared_ptr<Apply> owner = v.owner();
@@ -42,7 +42,8 @@ bool is_zero(const Variable& v) {
       default: return false;
     }
   }
-  if (dynamic_cast<const DimShuffle*>(&owner->op()) || is_alloc(owner->op())) return is_zero(owner->input(0));
+  if (dynamic_cast<const DimShuffle*>(&owner->op()) || is_alloc(owner->op()) || is_reshape(owner->op()))
+    return is_zero(owner->input(0));
   return false;
 }
 
