@@ -22,6 +22,8 @@ class TypeError : public Error { using Error::Error; };
 class ValueError : public Error { using Error::Error; };
 class IndexError : public Error { using Error::Error; };
 class MemoryError : public Error { using Error::Error; };
+// A case the library does not handle yet (Python's NotImplementedError).
+class NotImplementedError : public Error { using Error::Error; };
 // verify_grad: the symbolic gradient disagrees with finite differences.
 class GradientError : public ValueError { using ValueError::ValueError; };
 

@@ -13,6 +13,14 @@ namespace hypatia {
 
 std::vector<Variable> Op::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
   std::vector<Variable> tangents(node.num_outputs());
+  // Transposing a pullback takes real cotangents: Theano's complex gradients are conjugate-linear.
+  bool complex_values = false;
+  for (const Variable& out : node.outputs()) complex_values = complex_values || is_complex(out.dtype());
+  for (size_t i = 0; i < eval_points.size(); ++i)
+    complex_values = complex_values || (eval_points[i] && is_complex(node.input(i).dtype()));
+  if (complex_values)
+    throw NotImplementedError("[Rop] " + name() + " has no forward-mode rule for complex values (" +
+                              describe_variable(node.output(0)) + "); Lop or grad of a real cost works");
   // One placeholder cotangent per float output; the pullback is linear in them.
   std::vector<Variable> cotangents(node.num_outputs());
   bool any_float = false;
@@ -60,7 +68,7 @@ std::vector<Variable> Rop(const std::vector<Variable>& f, const std::vector<Vari
     if (!wrt[i] || !eval_points[i]) fail("wrt " + std::to_string(i) + " or its eval point is a null Variable");
     if (wrt[i].ndim() != eval_points[i].ndim())
       fail("the eval point " + describe_variable(eval_points[i]) + " does not match " + describe_variable(wrt[i]) + " (number of dimensions)");
-    if (!is_float(wrt[i].dtype())) continue;  // integers have no tangent
+    if (!is_inexact(wrt[i].dtype())) continue;  // integers have no tangent
     Variable u = eval_points[i].dtype() == wrt[i].dtype() ? eval_points[i] : cast(eval_points[i], wrt[i].dtype());
     auto [it, inserted] = tangent.try_emplace(wrt[i].node(), u);
     if (!inserted) it->second = it->second + u;
@@ -83,7 +91,7 @@ std::vector<Variable> Rop(const std::vector<Variable>& f, const std::vector<Vari
     for (size_t k = 0; k < node->num_outputs(); ++k) {
       const Variable out = node->output(k);
       Variable t = outputs_tangents[k];
-      if (!t || !is_float(out.dtype()) || tangent.count(out.node())) continue;  // a wrt keeps its given tangent
+      if (!t || !is_inexact(out.dtype()) || tangent.count(out.node())) continue;  // a wrt keeps its given tangent
       if (t.ndim() != out.ndim())
         throw Error("[Rop] internal error: " + node->op().str() + " gave a tangent of type " + t.type().str() +
                     " for an output of type " + out.type().str());

@@ -141,13 +141,40 @@ std::vector<Variable> Elemwise::grad(const Apply& node, const std::vector<Variab
 }
 
 // The scalar rules' pullbacks are pointwise and linear in gz: with gz = an input's tangent, the rule
-// for that input gives its share of the output's tangent.
+// for that input gives its share of the output's tangent. That holds for holomorphic rows on complex
+// values too (they are written as for reals, f'(z) * gz); the rows that are not holomorphic (complex
+// parts, modulus, argument, complex()) push tangents forward by their own formulas.
 std::vector<Variable> Elemwise::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
   const Variable out = node.output(0);
-  if (!is_float(out.dtype())) return {Variable()};
+  if (!is_inexact(out.dtype())) return {Variable()};
+  const Variable& x = node.input(0);
+  const bool complex_input = is_complex(x.dtype());
+  const Variable& dx = eval_points.empty() ? Variable() : eval_points[0];
+  switch (scalar_op_.id) {
+    case ScalarOpId::complex: {
+      if (!eval_points[0] && !eval_points[1]) return {Variable()};
+      const Variable re = eval_points[0] ? eval_points[0] : zeros_like(node.input(0));
+      const Variable im = eval_points[1] ? eval_points[1] : zeros_like(node.input(1));
+      return {complex(re, im)};
+    }
+    case ScalarOpId::abs:  // d|z| = Re(conj(z) dz) / |z|
+      if (complex_input) return {dx ? real(conj(x) * dx) / out : Variable()};
+      break;
+    case ScalarOpId::real:
+      if (complex_input) return {dx ? real(dx) : Variable()};
+      break;
+    case ScalarOpId::imag:
+      if (complex_input) return {dx ? imag(dx) : Variable()};
+      break;
+    case ScalarOpId::angle:  // d arg z = Im(conj(z) dz) / |z|^2
+      if (complex_input) return {dx ? imag(conj(x) * dx) / sqr(abs(x)) : Variable()};
+      break;
+    default:
+      break;
+  }
   Variable tangent;
   for (size_t i = 0; i < node.inputs().size(); ++i) {
-    if (!eval_points[i] || !is_float(node.input(i).dtype())) continue;
+    if (!eval_points[i] || !is_inexact(node.input(i).dtype())) continue;
     const std::vector<Variable> shares = scalar_op_info(scalar_op_.id).grad(node.inputs(), out, eval_points[i]);
     if (i >= shares.size() || !shares[i]) continue;
     tangent = tangent ? tangent + shares[i] : shares[i];
