@@ -138,8 +138,8 @@ bool written_in_place(std::span<const Array> inputs, std::span<Array> outputs) {
 
 void validate_value_type(const TensorType& region, const Variable& value, const char* op) {
   if (value.ndim() > region.ndim())
-    throw ShapeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
-                     region.str());
+    throw TypeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
+                    region.str());
   const int lead = region.ndim() - value.ndim();
   for (int axis = 0; axis < value.ndim(); ++axis) {
     int64_t have = value.type().shape[axis], want = region.shape[lead + axis];

@@ -720,3 +720,30 @@ def test_sort_and_argsort_take_a_symbolic_axis():
     h = theano.function([m, laxis], theano.grad(cost, m))
     np.testing.assert_array_equal(h(v, 0), 2 * v + 3 * (v == v.min(axis=0)))
     np.testing.assert_array_equal(h(v, 1), 2 * v + 3 * np.array([[1, 1, 1], [0, 0, 0]]))
+
+
+def test_theano_tensor_variable_methods():
+    # Theano's _tensor_py_operators: elementwise functions, fill, norm, ptp, divmod, compress (the variable
+    # is the condition), zeros_like/ones_like, transfer('cpu'). Values from NumPy.
+    x = T.dvector("x")
+    v = np.array([1.5, -2.5, 0.0])
+    outs = [x.fill(3), x.norm(2), x.norm(1, axis=0), x.ptp(), x.__floor__(), divmod(x, 2)[1], x.cos(), x.arcsinh(),
+            x.deg2rad(), x.zeros_like(), x.ones_like(dtype="int32"), x.compress(x), x.transfer("cpu"), x.trunc()]
+    got = theano.function([x], outs)(v)
+    want = [np.full(3, 3.0), np.linalg.norm(v), np.abs(v).sum(), np.ptp(v), np.floor(v), np.mod(v, 2), np.cos(v),
+            np.arcsinh(v), np.deg2rad(v), np.zeros(3), np.ones(3, "int32"), v[v != 0], v, np.trunc(v)]
+    for g, w in zip(got, want):
+        assert_allclose(g, w)
+        assert g.dtype == np.asarray(w).dtype
+    assert T.constant(2.5).get_scalar_constant_value() == 2.5
+    with pytest.raises(NotImplementedError):
+        x.norm(0)
+    with pytest.raises(ValueError, match="transfer"):
+        x.transfer("gpu")
+
+
+def test_incrementing_a_selection_by_a_value_of_more_dimensions_is_a_type_error():
+    # Theano's test_subtensor.test_assigning_matrix_to_vector_selection.
+    v, idx = T.fvector(), T.lvector()
+    with pytest.raises(TypeError, match="more dimensions"):
+        T.inc_subtensor(v[idx], T.fmatrix())

@@ -147,8 +147,63 @@ def _forward(name, fn):
 
 for _name in ("sum", "prod", "mean", "var", "std", "max", "min", "any", "all", "argmax", "argmin", "flatten",
               "cumsum", "cumprod", "sort", "argsort", "diagonal", "trace", "repeat", "swapaxes", "squeeze",
-              "take", "clip", "dot", "round", "sqrt", "exp", "log", "tanh", "sign", "abs"):
+              "take", "clip", "dot", "round", "sqrt", "exp", "log", "tanh", "sign", "abs", "arccos", "arccosh",
+              "arcsin", "arcsinh", "arctan", "arctanh", "cos", "cosh", "sin", "sinh", "tan", "ceil", "floor", "trunc",
+              "deg2rad", "rad2deg", "expm1", "log1p", "log2", "log10", "exp2", "fill", "ptp", "choose",
+              "get_scalar_constant_value"):
     _forward(_name, getattr(basic, _name))
+for _name, _fn in (("__floor__", basic.floor), ("__ceil__", basic.ceil), ("__trunc__", basic.trunc),
+                   ("__dot__", basic.dot), ("__divmod__", basic.divmod)):
+    _forward(_name, _fn)
+
+
+@_method("__rdot__")
+def _rdot(self, other):
+    return basic.dot(other, self)
+
+
+@_method("__rdivmod__")
+def _rdivmod(self, other):
+    return basic.divmod(other, self)
+
+
+@_method("zeros_like")
+def _zeros_like(self, dtype=None):
+    return basic.zeros_like(self, dtype=dtype)
+
+
+@_method("ones_like")
+def _ones_like(self, dtype=None):
+    return basic.ones_like(self, dtype=dtype)
+
+
+@_method("norm")
+def _norm(self, L, axis=None, keepdims=False):
+    """Theano's (sum |x|**L)**(1/L) over axis; L = 0 and infinite L are refused there too."""
+    if L == 0 or np.isinf(L):
+        raise NotImplementedError(f"norm: L={L} (Theano defines norm for finite nonzero L only)")
+    return basic.pow(basic.pow(basic.abs(self), L).sum(axis=axis, keepdims=keepdims), 1.0 / L)
+
+
+@_method("searchsorted")
+def _searchsorted(self, v, side="left", sorter=None):
+    from .extra_ops import searchsorted
+    return searchsorted(self, v, side, sorter)
+
+
+@_method("compress")
+def _compress(self, a, axis=None):
+    """Theano's x.compress(a): x is the condition, a the array it selects from (extra_ops.compress(x, a))."""
+    from .extra_ops import compress
+    return compress(self, a, axis=axis)
+
+
+@_method("transfer")
+def _transfer(self, target):
+    """Theano's transfer: 'cpu' keeps the variable where it is (Hypatia computes on the CPU)."""
+    if target != "cpu":
+        raise ValueError(f"transfer: unknown target {target!r}; Hypatia has 'cpu'")
+    return self
 
 
 @_method("reshape")
