@@ -52,6 +52,9 @@ Variable addbroadcast(const Operand& x, const std::vector<int>& axes);
 Variable unbroadcast(const Operand& x, const std::vector<int>& axes);
 Variable patternbroadcast(const Operand& x, const std::vector<bool>& broadcastable);
 Variable specify_shape(const Operand& x, const std::vector<Operand>& shape);
+// Theano's Assert: x, with a check when the graph runs that every scalar condition is nonzero
+// (ValueError with `message` otherwise).
+Variable assert_op(const Operand& x, const std::vector<Operand>& conditions, const std::string& message = "");
 
 // NumPy's rearrangements, composed from the ops above (so they differentiate for free).
 Variable swapaxes(const Operand& x, int axis1, int axis2);

@@ -102,6 +102,9 @@ void init_ops(nb::module_& m) {
   m.def("patternbroadcast", [](X x, const std::vector<bool>& pattern) { return patternbroadcast(to_operand(x), pattern); },
         kUserLine);
   m.def("specify_shape", [](X x, X shape) { return specify_shape(to_operand(x), to_operands(shape)); }, kUserLine);
+  m.def("assert_op", [](X x, X conditions, const std::string& message) {
+    return assert_op(to_operand(x), to_operands(conditions), message);
+  }, kUserLine);
   m.def("alloc", [](X value, X shape) { return alloc(to_operand(value), to_operands(shape)); }, kUserLine);
   m.def("zeros", [](X shape, X dtype) { return zeros(to_operands(shape), to_dtype(dtype)); }, kUserLine);
   m.def("ones", [](X shape, X dtype) { return ones(to_operands(shape), to_dtype(dtype)); }, kUserLine);

@@ -1,5 +1,5 @@
 // Ops that change only what the static type says about a value, never the value: Rebroadcast
-// (Theano's addbroadcast / unbroadcast / patternbroadcast) and SpecifyShape. Each returns its input
+// (Theano's addbroadcast / unbroadcast / patternbroadcast), SpecifyShape, and Assert (run-time conditions). Each returns its input
 // as a view after checking at run time what it promises.
 #include "ops/type_assertions.h"
 
@@ -164,6 +164,49 @@ Variable specify_shape(const Operand& x, const std::vector<Operand>& shape) {
   });
 }
 
+// ---- Assert ----
+
+std::vector<TensorType> Assert::output_types(const std::vector<Variable>& inputs) const {
+  for (size_t i = 1; i < inputs.size(); ++i)
+    if (inputs[i].ndim() != 0 || is_complex(inputs[i].dtype()))
+      throw TypeError("[assert] conditions must be real scalars, got " + inputs[i].type().str() + " (" + message_ + ")");
+  return {inputs.at(0).type()};
+}
+
+void Assert::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
+  for (size_t i = 1; i < inputs.size(); ++i)
+    if (inputs[i].item() == 0) throw ValueError("[assert] " + (message_.empty() ? std::string("a condition failed") : message_));
+  outputs[0] = inputs[0];
+}
+
+std::vector<Variable> Assert::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  std::vector<Variable> grads(node.inputs().size());
+  grads[0] = output_grads[0];
+  return grads;
+}
+
+std::vector<std::vector<Variable>> Assert::infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const {
+  return {shapes[0]};
+}
+
+std::vector<std::vector<bool>> Assert::connection_pattern(const Apply& node) const {
+  std::vector<std::vector<bool>> pattern(node.inputs().size(), std::vector<bool>{false});
+  pattern[0][0] = true;  // the conditions are read, not differentiated through
+  return pattern;
+}
+
+std::vector<Variable> Assert::r_op(const Apply& node, const std::vector<Variable>& eval_points) const {
+  return r_op_linear_in_first(node, eval_points);
+}
+
+Variable assert_op(const Operand& x, const std::vector<Operand>& conditions, const std::string& message) {
+  return at_location(x.where(), [&] {
+    std::vector<Variable> inputs{x.as_variable()};
+    for (const Operand& condition : conditions) inputs.push_back(condition.as_variable());
+    return apply_op1(std::make_shared<Assert>(message), inputs, x.where());
+  });
+}
+
 // ---- Saving ----
 
 std::string Rebroadcast::save() const {
@@ -172,6 +215,11 @@ std::string Rebroadcast::save() const {
   return out.bytes();
 }
 std::string SpecifyShape::save() const { return OpWriter("specify_shape").bytes(); }
+std::string Assert::save() const {
+  OpWriter out("assert");
+  out.text(message_);
+  return out.bytes();
+}
 
 void register_type_assertion_loaders(OpLoaders& loaders) {
   loaders["rebroadcast"] = [](OpReader& in) -> OpPtr {
@@ -183,5 +231,6 @@ void register_type_assertion_loaders(OpLoaders& loaders) {
     return std::make_shared<Rebroadcast>(pattern);
   };
   loaders["specify_shape"] = [](OpReader&) -> OpPtr { return std::make_shared<SpecifyShape>(); };
+  loaders["assert"] = [](OpReader& in) -> OpPtr { return std::make_shared<Assert>(in.text()); };
 }
 }  // namespace hypatia

@@ -35,6 +35,25 @@ class SpecifyShape : public Op {
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 };
 
+// Theano's Assert: x, checked when it runs that every condition (a scalar) is nonzero; a failed one raises
+// ValueError with the message. Inputs: x, then the conditions. Never folded away, so the check stays.
+class Assert : public Op {
+ public:
+  explicit Assert(std::string message) : message_(std::move(message)) {}
+  std::string name() const override { return "assert"; }
+  std::string props() const override { return message_; }
+  HYPATIA_OP_METHODS
+  std::string save() const override;
+  ViewMap view_map() const override { return {{0, 0}}; }
+  bool constant_foldable() const override { return false; }
+  std::vector<std::vector<bool>> connection_pattern(const Apply& node) const override;
+  std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
+
 // x with `like`'s broadcast pattern (x itself when they already agree); rewrites use it to keep a
 // replacement's type where it knows more than the variable it replaces.
 Variable rebroadcast_like(const Variable& x, const Variable& like);

@@ -283,6 +283,13 @@ TEST(Gemm, ATransposedAccumulatorIsUpdatedThroughItsOwnBuffer) {
   auto fast = hp::function({a, b, x, y}, {out});
   auto reference = hp::function({a, b, x, y}, {out}, {}, {}, {.mode = hp::Mode::Unoptimized});
   EXPECT_TRUE(arrays_close(fast(args)[0], reference(args)[0]));
+  // A transpose that also drops a size-1 axis is not a 2-d accumulator: the product stays a GEMM of its own.
+  auto w = hp::tensor(DType::Float64, {-1, -1, 1}, "w");
+  auto dropped = hp::dimshuffle(w, {1, 0}) + hp::dot(x, y);
+  auto g = hp::function({w, x, y}, {dropped});
+  auto g_reference = hp::function({w, x, y}, {dropped}, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const std::vector<Array> g_args{hp::random::uniform({3, 5, 1}, -1, 1), args[2], args[3]};
+  EXPECT_TRUE(arrays_close(g(g_args)[0], g_reference(g_args)[0]));
 }
 
 }  // namespace

@@ -167,4 +167,13 @@ TEST(Reduce, FusedReductionsOfBroadcastProductsMatchTheReference) {
   hp::Variable a = hp::tensor(DType::Float64, {-1, 1}, "a"), b = hp::tensor(DType::Float64, {1, -1}, "b");
   auto f = hp::function({a, b}, {hp::sum(hp::sqr(a * b))});
   EXPECT_EQ(f({Array::from({1, 2}).reshape({2, 1}), Array::from({1, 2, 3}).reshape({1, 3})})[0].item(), 70.0);
+  // Partial results are folded at the accumulator's precision: 4096 steps of 2 in float16 make 8192 (a
+  // float16 running total would stop at 4096, where adding 2 rounds away).
+  hp::Variable h = hp::tensor(DType::Float16, {-1, 1}, "h"), k = hp::tensor(DType::Float16, {1, -1}, "k");
+  auto g = hp::function({h, k}, {hp::sum(h * k)});
+  EXPECT_EQ(g({Array::ones({4096, 1}, DType::Float16), Array::ones({1, 2}, DType::Float16)})[0].item(), 8192.0);
+  hp::Variable s = hp::tensor(DType::Float32, {-1, 1}, "s"), t = hp::tensor(DType::Float32, {1, -1}, "t");
+  auto sum32 = hp::function({s, t}, {hp::sum(s * t)});
+  const Array many = Array::full({1 << 13, 1}, 1.0).astype(DType::Float32), few = Array::full({1, 3}, 1.0 / 3).astype(DType::Float32);
+  EXPECT_NEAR(sum32({many, few})[0].item(), 8192.0, 1e-3);
 }

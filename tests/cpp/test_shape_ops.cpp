@@ -167,3 +167,24 @@ TEST(ShapeOps, InferShape) {
   expect_infer_shape_ok({n}, hp::arange(1, n, 2), {Array::scalar(6, DType::Int64)});
   expect_infer_shape_ok({n}, hp::eye(n, 4), {Array::scalar(3, DType::Int64)});
 }
+
+// Theano's Assert: the value passes through, each condition is checked when the graph runs (never
+// folded away, even with constant inputs), the gradient reaches the value only, and it saves and loads.
+TEST(ShapeOps, AssertChecksItsConditionsWhenTheGraphRuns) {
+  auto x = hp::scalar("x");
+  auto checked = hp::assert_op(x, {hp::gt(x, 0.0), hp::lt(x, 10.0)}, "x must be in (0, 10)");
+  auto f = hp::function({x}, {checked * 2.0, hp::grad(checked * 3.0, x)});
+  auto got = f({Array::scalar(2.0)});
+  EXPECT_EQ(got[0].item(), 4.0);
+  EXPECT_EQ(got[1].item(), 3.0);
+  for (double bad : {-1.0, 12.0})
+    EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::scalar(bad)}); }, {"[assert]", "x must be in (0, 10)", "test_shape_ops.cpp"}));
+  auto constant_check = hp::assert_op(hp::constant(1.0), {hp::constant(0.0)}, "never true");
+  auto g = hp::function({}, {constant_check});
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { g({}); }, {"never true"}));
+  auto [inputs, outputs] = hp::load_graph(hp::save_graph({x}, {checked}));
+  auto loaded = hp::function(inputs, outputs);
+  EXPECT_EQ(loaded({Array::scalar(5.0)})[0].item(), 5.0);
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { loaded({Array::scalar(-5.0)}); }, {"x must be in (0, 10)"}));
+  EXPECT_TRUE(throws_with<hp::TypeError>([&] { hp::assert_op(x, {hp::vector("v")}); }, {"[assert]", "scalars"}));
+}

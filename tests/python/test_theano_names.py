@@ -715,6 +715,12 @@ def test_sort_and_argsort_take_a_symbolic_axis():
         np.testing.assert_array_equal(g(v, a), np.argsort(v, a))
     with pytest.raises(IndexError, match="out of bounds"):
         g(v, 2)
+    # A vector has one axis to choose: its range is still checked (0 and -1 only).
+    vec = T.dvector()
+    h1 = theano.function([vec, laxis], T.sort(vec, laxis))
+    np.testing.assert_array_equal(h1(np.array([3.0, 1, 2]), -1), [1, 2, 3])
+    with pytest.raises(ValueError, match="axis out of range"):
+        h1(np.array([3.0, 1, 2]), 1)
     # The gradient follows the chosen axis: 2v, plus 3 where the entry is the first of its sorted line.
     cost = T.sort(m, laxis)[0].sum() * 3 + (T.sort(m, laxis) ** 2).sum()
     h = theano.function([m, laxis], theano.grad(cost, m))
@@ -747,3 +753,21 @@ def test_incrementing_a_selection_by_a_value_of_more_dimensions_is_a_type_error(
     v, idx = T.fvector(), T.lvector()
     with pytest.raises(TypeError, match="more dimensions"):
         T.inc_subtensor(v[idx], T.fmatrix())
+
+
+def test_tensor_opt_assert_checks_when_the_function_runs():
+    # Theano's tensor.opt.Assert: the value passes through; a false condition raises with the message (Theano's
+    # AssertionError is a ValueError here); the gradient flows to the value only; it survives pickling.
+    import pickle
+    x = T.dscalar("x")
+    checked = T.opt.Assert("x must be positive")(x, T.gt(x, 0), T.lt(x, 10))
+    f = theano.function([x], [checked * 2, theano.grad(checked * 3, x)])
+    assert [float(v) for v in f(2.0)] == [4.0, 3.0]
+    for bad in (-1.0, 11.0):
+        with pytest.raises(ValueError, match="x must be positive"):
+            f(bad)
+    with pytest.raises(ValueError, match="x must be positive"):
+        pickle.loads(pickle.dumps(f))(-1.0)
+    assert T.opt.Assert("a") == T.opt.Assert("a") and T.opt.assert_op(x, T.gt(x, 0)).dtype == "float64"
+    with pytest.raises(TypeError, match="scalars"):
+        T.opt.Assert()(x, T.dvector())

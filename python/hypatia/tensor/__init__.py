@@ -7,7 +7,7 @@ from .basic import *  # noqa: F401,F403
 from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum, max, min, any, all,  # noqa: F401
                     pow, round, abs, _shared)
 from .type import TensorType  # noqa: F401
-from . import nnet, extra_ops, shared_randomstreams, xlogx, inplace  # noqa: F401
+from . import nnet, extra_ops, shared_randomstreams, xlogx, inplace, opt  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .extra_ops import (topk, argtopk, topk_and_argtopk, nonzero, flatnonzero, nonzero_values,  # noqa: F401
                         unravel_index, ravel_multi_index)

@@ -789,7 +789,8 @@ def cumprod(x, axis=None):
 def _along_axis(op, a, axis):
     """op(a, axis) for an int axis, or for a symbolic scalar one (Theano's sort takes both): the ndim
     candidate axes become a chain of lazy ifelse branches, so only the chosen one runs. The axis is
-    read through arange(ndim)[axis], which wraps negative axes and refuses out-of-range ones."""
+    read through arange(ndim)[axis], which wraps negative axes and refuses out-of-range ones (a 1-d
+    tensor has one candidate: an Assert checks the axis)."""
     if axis is None:
         return op(flatten(a), 0)
     if not isinstance(axis, Variable):
@@ -798,7 +799,12 @@ def _along_axis(op, a, axis):
     a = as_tensor_variable(a)
     if axis.ndim != 0:
         raise TypeError(f"{op.__name__}: a symbolic axis must be a scalar, got a {axis.ndim}-d {axis.dtype} tensor")
-    chosen = arange(a.ndim)[cast(axis, "int64")]
+    if axis.dtype not in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        axis = cast(axis, "int64")  # Theano's own tests pass a float scalar
+    if a.ndim == 1:
+        from .opt import Assert
+        return op(Assert(f"{op.__name__}: axis out of range for a 1-d tensor")(a, ge(axis, -1) & le(axis, 0)), 0)
+    chosen = arange(a.ndim)[axis]
     result = op(a, a.ndim - 1)
     for k in reversed(range(a.ndim - 1)):
         result = ifelse(eq(chosen, k), op(a, k), result)

@@ -4,6 +4,8 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <complex>
+#include <type_traits>
 #include <cmath>
 
 #include "backend/cpu/module_cache.h"
@@ -157,45 +159,73 @@ void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<c
   kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), kernel_threads());
 }
 
-// Folds `partial` into `total` (both contiguous, of one shape and dtype) as the reduction combines two
-// of its results: sums add, products multiply, max/min keep NaN as the kernels do.
-void combine_partial(ReduceKind kind, Array& total, const Array& partial) {
-  dispatch_dtype(total.dtype(), [&]<class T>() {
-    T* out = total.data<T>();
-    const T* in = partial.data<T>();
-    for (int64_t i = 0; i < total.size(); ++i) {
-      if constexpr (is_complex_v<T>) {
-        out[i] = kind == ReduceKind::Prod ? out[i] * in[i] : out[i] + in[i];
-      } else if constexpr (std::is_same_v<T, bool>) {
-        out[i] = kind == ReduceKind::All || kind == ReduceKind::Min ? (out[i] && in[i]) : (out[i] || in[i]);
-      } else {
-        using Wide = std::conditional_t<std::is_same_v<T, _Float16>, float, T>;
-        const Wide a = static_cast<Wide>(out[i]), b = static_cast<Wide>(in[i]);
-        Wide r = a;
-        switch (kind) {
-          case ReduceKind::Sum: r = static_cast<Wide>(a + b); break;
-          case ReduceKind::Prod: r = static_cast<Wide>(a * b); break;
-          case ReduceKind::Max:
-          case ReduceKind::Any:
-            if constexpr (is_float_v<T>) r = (a != a || b != b) ? (a != a ? a : b) : (a < b ? b : a);
-            else r = a < b ? b : a;
-            break;
-          case ReduceKind::Min:
-          case ReduceKind::All:
-            if constexpr (is_float_v<T>) r = (a != a || b != b) ? (a != a ? a : b) : (b < a ? b : a);
-            else r = b < a ? b : a;
-            break;
+// The running result of a reduction whose outer reduced axes are looped over: each kernel call's partial
+// result is folded in at the kernels' own accumulator precision (sums and products of floats in double,
+// complex in complex<double>, integers wrapping through uint64 as the kernels do), and rounded once.
+class PartialResults {
+ public:
+  PartialResults(ReduceKind kind, DType dtype, int64_t size) : kind_(kind), dtype_(dtype), wide_(size) {}
+
+  void fold(const Array& partial, bool first) {
+    dispatch_dtype(dtype_, [&]<class T>() {
+      const T* in = partial.data<T>();
+      for (size_t i = 0; i < wide_.size(); ++i) {
+        if constexpr (is_complex_v<T>) {
+          const std::complex<double> v(in[i]);
+          wide_[i].c = first ? v : kind_ == ReduceKind::Prod ? wide_[i].c * v : wide_[i].c + v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          const bool v = in[i];
+          wide_[i].u = first ? v : (kind_ == ReduceKind::Min || kind_ == ReduceKind::All) ? (wide_[i].u && v) : (wide_[i].u || v);
+        } else if constexpr (is_float_v<T>) {
+          const double v = static_cast<double>(in[i]);
+          double& acc = wide_[i].d;
+          if (first) acc = v;
+          else if (kind_ == ReduceKind::Sum) acc += v;
+          else if (kind_ == ReduceKind::Prod) acc *= v;
+          else if (acc != acc || v != v) acc = acc != acc ? acc : v;  // max/min keep NaN
+          else acc = (kind_ == ReduceKind::Max) == (acc < v) ? v : acc;
+        } else {
+          const uint64_t v = static_cast<uint64_t>(static_cast<std::make_signed_t<T>>(in[i]));
+          uint64_t& acc = wide_[i].u;
+          if (first) acc = v;
+          else if (kind_ == ReduceKind::Sum) acc += v;
+          else if (kind_ == ReduceKind::Prod) acc *= v;
+          else if (kind_ == ReduceKind::Max) acc = in[i] > static_cast<T>(acc) ? v : acc;
+          else acc = in[i] < static_cast<T>(acc) ? v : acc;
         }
-        out[i] = static_cast<T>(r);
       }
-    }
-  });
-}
+    });
+  }
+
+  void store(Array& out) const {
+    dispatch_dtype(dtype_, [&]<class T>() {
+      T* data = out.data<T>();
+      for (size_t i = 0; i < wide_.size(); ++i) {
+        if constexpr (is_complex_v<T>) data[i] = T(wide_[i].c);
+        else if constexpr (std::is_same_v<T, bool>) data[i] = wide_[i].u != 0;
+        else if constexpr (is_float_v<T>) data[i] = static_cast<T>(wide_[i].d);
+        else data[i] = static_cast<T>(wide_[i].u);
+      }
+    });
+  }
+
+ private:
+  union Wide {
+    double d;
+    uint64_t u;
+    std::complex<double> c;
+    Wide() : c() {}
+  };
+  ReduceKind kind_;
+  DType dtype_;
+  std::vector<Wide> wide_;
+};
 
 // A reduction as (K1, R, K2): the kept axes before the reduced ones, the reduced ones, the kept ones
 // after (size-1 axes dropped), each group collapsed to one stride per input. Reduced axes that do not
 // collapse with the others (inputs broadcast differently along them, as in sum(a[:, None] * b[None])) are
-// looped over here, the kernel reducing the innermost ones that do and the partial results combined.
+// looped over here, the kernel reducing the innermost ones that do and the partial results combined
+// (PartialResults).
 // False when the layout does not fit that form; the caller then runs perform().
 bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
   const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op())
@@ -242,7 +272,9 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
   const std::vector<int> outer(group_axes[1].begin(), group_axes[1].begin() + static_cast<std::ptrdiff_t>(split));
   int64_t outer_count = 1;
   for (int axis : outer) outer_count *= full[axis];
-  const bool combinable = !(reduce.initial() && (reduce.kind() == ReduceKind::Sum || reduce.kind() == ReduceKind::Prod));
+  // Partial float16 results could overflow where the whole would not: those run perform(), in double.
+  const bool combinable = !(reduce.initial() && (reduce.kind() == ReduceKind::Sum || reduce.kind() == ReduceKind::Prod)) &&
+                          node.output(0).dtype() != DType::Float16;
   if (!outer.empty() && (outer_count == 0 || !combinable)) return false;
 
   int64_t sizes[3] = {1, 1, 1};
@@ -265,19 +297,21 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
     return true;
   }
   Array partial = Array::empty(kept, node.output(0).dtype());
+  PartialResults total(reduce.kind(), node.output(0).dtype(), partial.size());
   std::vector<char*> moved = data;
+  moved[0] = static_cast<char*>(partial.raw_data());
   std::vector<int64_t> index(outer.size(), 0);
   for (int64_t step = 0; step < outer_count; ++step) {
-    moved[0] = static_cast<char*>(step == 0 ? outputs[0].raw_data() : partial.raw_data());
     for (size_t k = 0; k < inputs.size(); ++k) {
       int64_t elements = 0;
       for (size_t i = 0; i < outer.size(); ++i) elements += index[i] * stride_of[k][outer[i]];
       moved[k + 1] = data[k + 1] + elements * static_cast<int64_t>(inputs[k].itemsize());
     }
     kernel(sizes, moved.data(), strides.data(), kernel_threads());
-    if (step > 0) combine_partial(reduce.kind(), outputs[0], partial);
+    total.fold(partial, step == 0);
     for (int i = static_cast<int>(outer.size()) - 1; i >= 0 && ++index[i] == full[outer[i]]; --i) index[i] = 0;
   }
+  total.store(outputs[0]);
   return true;
 }
 

@@ -109,7 +109,7 @@ class DotToGemm : public LocalRewriter {
       bool transposed = false;
       if (const auto owner = z_matrix.owner(); owner && out.ndim() == 2)
         if (const auto* shuffle = dynamic_cast<const DimShuffle*>(&owner->op());
-            shuffle && shuffle->pattern() == std::vector<int>{1, 0}) {
+            shuffle && shuffle->pattern() == std::vector<int>{1, 0} && owner->input(0).ndim() == 2) {
           transposed = true;
           z_matrix = owner->input(0);
           std::swap(x, y);
