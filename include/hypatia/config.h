@@ -14,6 +14,8 @@ struct Config {
   std::string cxx;
   // Threads of generated kernels' parallel loops; 0 means one per core. Starts from OMP_NUM_THREADS.
   int openmp_threads = 0;
+  // Where functions run unless FunctionOptions::device says otherwise (HYPATIA_FLAGS=device=...).
+  std::string device = "cpu";
 };
 
 // The process's settings (initialized from HYPATIA_FLAGS on first use). Not synchronized: change them

@@ -23,6 +23,8 @@ enum class Mode { FastRun, FastCompile, Unoptimized };
 struct FunctionOptions {
   UnusedInput on_unused_input = UnusedInput::Raise;
   Mode mode = Mode::FastRun;
+  // Where it runs, as Theano names devices ("cpu", "opencl0:0", "cuda0"); empty: config().device.
+  std::string device;
   // Random states (and other shared variables with default updates) keep their values between calls.
   bool no_default_updates = false;
   // Time every node of every call; Function::profile_summary() prints the table (Theano's profile=True).

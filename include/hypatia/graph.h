@@ -200,6 +200,18 @@ class Op {
   virtual ViewMap view_map() const { return {}; }
   // Which outputs overwrite which inputs in place (output, input); only inplace variants declare any.
   virtual ViewMap destroy_map() const { return {}; }
+  // The input whose buffer perform() (and any kernel for the op) takes as output 0's destination when the
+  // program hands it over as that output (GEMM's z, an indexed increment's x); -1: none. The program
+  // decides per call whether the buffer is free to overwrite.
+  virtual int destination_input() const { return -1; }
+  // Output 0's shape for these input values, checked as perform() checks them but not computed; nullopt
+  // where the op cannot tell cheaply. Steps that overwrite shared variables check every shape first, so
+  // a failing call writes nothing.
+  virtual std::optional<Shape> result_shape(const Apply&, std::span<const Array>) const { return std::nullopt; }
+  // An op that computes one of two branches (ifelse): how many outputs a branch gives, input 0 being the
+  // condition, then the `then` values, then the `else` values; 0 for every other op. The program runs
+  // what only one branch reads after the condition is known, and only when that branch is taken.
+  virtual int branch_outputs() const { return 0; }
   // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
   virtual void prepare(Mode) const {}
   // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as

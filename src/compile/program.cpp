@@ -5,12 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "backend/cpu/lowering.h"
 #include "compile/execution_mode.h"
-#include "ops/blas.h"
-#include "ops/ifelse.h"
-#include "ops/subtensor.h"
-#include "ops/fused_elemwise.h"
+#include "hypatia/config.h"
 #include "hypatia/printing.h"
 #include "ir/describe.h"
 #include "ir/shared_state.h"
@@ -47,13 +43,6 @@ std::string describe_node(const Apply& node) {
 
 thread_local Mode running_mode = Mode::FastRun;
 
-// Ops that can write their result into their first input's buffer when it arrives as their output:
-// GEMM (z = beta z + alpha x y) and the indexed increments and assignments (x[idx] += v).
-bool overwrites_first_input(const Op& op) {
-  return dynamic_cast<const Gemm*>(&op) || dynamic_cast<const IncSubtensor*>(&op) ||
-         dynamic_cast<const AdvancedIncSubtensor*>(&op);
-}
-
 bool can_convert_losslessly(DType from, DType to) {
   if (from == to) return true;
   if (is_float(from) && !is_float(to)) return false;
@@ -69,6 +58,11 @@ ModeScope::~ModeScope() { running_mode = previous_; }
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
     : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()), node_monitor_(options.node_monitor) {
+  try {
+    backend_ = &backend_for(Device::parse(options.device.empty() ? config().device : options.device));
+  } catch (const Error& error) {
+    fail(error.what());
+  }
   donated_.assign(inputs.size(), false);
   for (size_t i : options.donated_inputs) donated_.at(i) = true;
   std::vector<Variable> results = check_signature(outputs, updates, givens);
@@ -85,8 +79,8 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   if (options.mode == Mode::FastRun) {
     std::vector<std::shared_ptr<Apply>> nodes;
     for (const Step& step : steps_) nodes.push_back(step.node);
-    std::vector<CpuKernel> kernels = lower_to_cpu_kernels(nodes);
-    for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = kernels[i];
+    std::vector<std::shared_ptr<const Kernel>> kernels = backend_->lower(nodes);
+    for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = std::move(kernels[i]);
     plan_in_place_updates();
   }
   plan_releases();
@@ -209,7 +203,7 @@ void Program::plan() {
 }
 
 void Program::plan_lazy_branches() {
-  if (std::none_of(steps_.begin(), steps_.end(), [](const Step& step) { return dynamic_cast<const IfElse*>(&step.node->op()); }))
+  if (std::none_of(steps_.begin(), steps_.end(), [](const Step& step) { return step.node->op().branch_outputs() > 0; }))
     return;
   std::unordered_map<const VariableNode*, std::vector<std::pair<const Apply*, int>>> readers;  // (node, input index)
   for (const Step& step : steps_)
@@ -218,10 +212,9 @@ void Program::plan_lazy_branches() {
   for (const Variable& v : graph_->outputs()) results.insert(v.node());
   // Later ifelse nodes first: an inner ifelse's branch steps then already sit in the outer's block.
   for (size_t at = steps_.size(); at-- > 0;) {
-    const auto* ifelse = dynamic_cast<const IfElse*>(&steps_[at].node->op());
-    if (!ifelse) continue;
+    const int n = steps_[at].node->op().branch_outputs();
+    if (n == 0) continue;
     const Apply* branch_node = steps_[at].node.get();
-    const int n = ifelse->num_outputs();
     // exclusive[step] = which branch alone reads it (through steps exclusive to that branch).
     std::unordered_map<const Apply*, bool> exclusive;
     for (size_t j = at; j-- > 0;) {
@@ -282,11 +275,11 @@ void Program::plan_in_place_updates() {
     // A node computing two updates overwrites neither.
     if (!node || node->num_outputs() != 1 || updates_computed[node.get()] > 1) continue;
     Step& step = *step_of.at(node.get());
-    const bool first_only = overwrites_first_input(node->op());
-    if (!first_only && step.kernel.kind != CpuKernel::Kind::Elemwise) continue;
+    const int destination = node->op().destination_input();
+    if (destination < 0 && !(step.kernel && step.kernel->writes_into_any_input())) continue;
     int input = -1;
     for (size_t k = 0; k < node->inputs().size() && input < 0; ++k)
-      if (node->input(k).is(target) && (!first_only || k == 0)) input = static_cast<int>(k);
+      if (node->input(k).is(target) && (destination < 0 || static_cast<int>(k) == destination)) input = static_cast<int>(k);
     if (input < 0 || value.dtype() != target.dtype()) continue;
     // The old value is itself a result (f returns w and updates it): it must survive the update.
     bool is_result = false;
@@ -320,13 +313,15 @@ void Program::plan_in_place_intermediates() {
   for (size_t i = 0; i < first_destroy_step_; ++i) {
     Step& step = steps_[i];
     const Apply& node = *step.node;
-    const bool first_only = overwrites_first_input(node.op());
+    const int destination = node.op().destination_input();
     // (A fused loop with several outputs may write its first into an input: every element's inputs
     // are read before any of its outputs is written.)
-    if (step.destroy_input >= 0 || (!first_only && step.kernel.kind != CpuKernel::Kind::Elemwise))
+    if (step.destroy_input >= 0 || (destination < 0 && !(step.kernel && step.kernel->writes_into_any_input())))
       continue;
     const TensorType& result = node.output(0).type();
-    for (size_t k = 0; k < (first_only ? 1 : node.inputs().size()) && step.destroy_input < 0; ++k) {
+    for (size_t k = destination < 0 ? 0 : destination; k < (destination < 0 ? node.inputs().size() : destination + 1) &&
+                                                         step.destroy_input < 0;
+         ++k) {
       const int s = step.input_slots[k];
       const TensorType& type = node.input(k).type();
       const bool last_read_here = std::find(step.release_slots.begin(), step.release_slots.end(), s) != step.release_slots.end();
@@ -354,11 +349,9 @@ std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values
     const Step& step = steps_[i];
     std::vector<Array> inputs;
     for (int s : step.input_slots) inputs.push_back(values[s]);
-    Shape shape;
+    std::optional<Shape> shape;
     try {
-      if (dynamic_cast<const Gemm*>(&step.node->op())) shape = gemm_output_shape(inputs);
-      else if (overwrites_first_input(step.node->op())) shape = inputs[0].shape();
-      else shape = broadcast_shapes_for(*step.node, inputs);
+      shape = step.node->op().result_shape(*step.node, inputs);
     } catch (const Error& error) {
       if (error.located()) throw;
       rethrow_with_location(error, step.node->where());
@@ -366,7 +359,7 @@ std::vector<bool> Program::check_in_place_steps(const std::vector<Array>& values
     // Our buffer alone: held by the shared variable, its slot and the copy above, and nothing else
     // (no other function's call, no borrowed view in the caller's hands, not NumPy's memory).
     const Array& target = inputs[step.destroy_input];
-    in_place[i - first_destroy_step_] = held_only_by(target, step.destroy_holders) && target.shape() == shape;
+    in_place[i - first_destroy_step_] = shape && held_only_by(target, step.destroy_holders) && target.shape() == *shape;
   }
   return in_place;
 }
@@ -426,7 +419,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     if (node_monitor_) node_monitor_(index, *step.node, step_inputs, {}, false);
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
-      if (step.kernel) run_cpu_kernel(step.kernel, *step.node, step_inputs, step_outputs);
+      if (step.kernel) step.kernel->run(*step.node, step_inputs, step_outputs);
       else step.node->op().perform(*step.node, step_inputs, step_outputs);
       if (profiler_) {
         step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();

@@ -1,10 +1,11 @@
-// Program: a compiled function's flat schedule over value slots, run by the reference backend.
+// Program: a compiled function's flat schedule over value slots. Its steps run the kernels the chosen
+// backend gives them (backend/backend.h), or their ops' perform().
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "backend/cpu/lowering.h"
+#include "backend/backend.h"
 #include "compile/profiler.h"
 #include "hypatia/function.h"
 #include "ir/function_graph.h"
@@ -27,7 +28,7 @@ class Program {
     std::shared_ptr<Apply> node;
     std::vector<int> input_slots, output_slots;
     std::vector<int> release_slots;  // values whose last reader is this step
-    CpuKernel kernel;  // a generated kernel; none: the op's perform()
+    std::shared_ptr<const Kernel> kernel;  // the backend's code for the node; null: the op's perform()
     // Which input's buffer the result may overwrite (-1: none): an update's old value (such steps run
     // last) or an intermediate this step reads last. Each call checks the buffer is ours alone: held
     // by `destroy_holders` references (the value slots and this step's operand list) and nothing else.
@@ -40,7 +41,7 @@ class Program {
   // Construction, in order: check what the user passed and collect the update values; add the
   // default updates (random states) of shared variables the graph reads; check that every input is
   // given and used; rewrite the graph (src/rewrite/pipeline.cpp); assign value slots; in FAST_RUN,
-  // give elementwise and reduction steps generated kernels (src/backend/cpu/lowering.h).
+  // give the steps the backend's kernels.
   std::vector<Variable> check_signature(const std::vector<Variable>& outputs, const Updates& updates,
                                         const Givens& givens);
   void add_default_updates(std::vector<Variable>& results);
@@ -49,8 +50,9 @@ class Program {
   // Steps that only one branch of an ifelse reads move to just before it and run only when that branch
   // is taken (after the condition is known).
   void plan_lazy_branches();
-  // Updates w - lr * g, gemm(w, ...) and inc_subtensor(w[idx], v) can write into w's buffer: marks those
-  // steps and moves them to the end of the schedule, after every other reader of the variables they overwrite.
+  // Updates w - lr * g, gemm(w, ...) and inc_subtensor(w[idx], v) (ops with a destination input, kernels
+  // that write into any input) can write into w's buffer: marks those steps and moves them to the end of
+  // the schedule, after every other reader of the variables they overwrite.
   void plan_in_place_updates();
   void plan_releases();
   // Elementwise kernels, GEMM and indexed increments write into an intermediate (or a donated input)
@@ -65,6 +67,7 @@ class Program {
 
   CodeLocation where_;
   Mode mode_;
+  const Backend* backend_ = nullptr;
 
   std::vector<Variable> inputs_;
   std::unique_ptr<FunctionGraph> graph_;  // outputs, then update values

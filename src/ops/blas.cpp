@@ -177,6 +177,10 @@ std::vector<TensorType> Gemm::output_types(const std::vector<Variable>& inputs) 
   return {TensorType(dtype, shape)};
 }
 
+std::optional<Shape> Gemm::result_shape(const Apply&, std::span<const Array> inputs) const {
+  return gemm_output_shape(inputs);
+}
+
 Shape gemm_output_shape(std::span<const Array> inputs) {
   const Array &z = inputs[0], &x = inputs[2], &y = inputs[3];
   check_aligned(x, y, x.shape()[1], y.shape()[0], "gemm");

@@ -28,6 +28,8 @@ class Gemm : public Op {
   std::string name() const override { return "gemm"; }
   HYPATIA_OP_METHODS
   std::string save() const override;
+  int destination_input() const override { return 0; }  // z
+  std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override;
 };
 
 // Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.

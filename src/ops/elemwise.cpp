@@ -182,6 +182,10 @@ std::vector<Variable> Elemwise::r_op(const Apply& node, const std::vector<Variab
   return {tangent};
 }
 
+std::optional<Shape> Elemwise::result_shape(const Apply& node, std::span<const Array> inputs) const {
+  return broadcast_shapes_for(node, inputs);
+}
+
 std::vector<std::vector<Variable>> Elemwise::infer_shape(const Apply& node,
                                                          const std::vector<std::vector<Variable>>& input_shapes) const {
   return {broadcast_symbolic_shape(node, input_shapes)};

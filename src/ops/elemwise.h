@@ -18,6 +18,7 @@ class Elemwise : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
+  std::optional<Shape> result_shape(const Apply& node, std::span<const Array> inputs) const override;
 
  private:
   ScalarOp scalar_op_;

@@ -60,6 +60,9 @@ class FusedElemwise : public Op {
   bool equals(const Op& other) const override;
   size_t hash() const override;
   HYPATIA_OP_METHODS
+  std::optional<Shape> result_shape(const Apply& node, std::span<const Array> inputs) const override {
+    return broadcast_shapes_for(node, inputs);
+  }
 
  private:
   Composite composite_;

@@ -12,6 +12,7 @@ class IfElse : public Op {
   std::string name() const override { return "if_else"; }
   std::string props() const override { return "n=" + std::to_string(num_outputs_); }
   ViewMap view_map() const override;
+  int branch_outputs() const override { return num_outputs_; }
   HYPATIA_OP_METHODS
   std::string save() const override;
 

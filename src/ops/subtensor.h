@@ -41,6 +41,8 @@ class IncSubtensor : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   bool sets() const { return set_; }  // assigns (set_subtensor) rather than adds
+  int destination_input() const override { return 0; }  // x, written where indexed
+  std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override { return inputs[0].shape(); }
 
  private:
   std::vector<BasicIndex> entries_;
@@ -77,6 +79,8 @@ class AdvancedIncSubtensor : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   bool sets() const { return set_; }
+  int destination_input() const override { return 0; }
+  std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override { return inputs[0].shape(); }
 
  private:
   Variable last_writes(const Variable& x, const std::vector<Variable>& indices, int ndim) const;

@@ -45,6 +45,7 @@ void apply_flags(Config& config, const std::string& flags) {
     const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
     if (name == "compiledir") config.compiledir = value;
     else if (name == "cxx") config.cxx = value;
+    else if (name == "device") config.device = value;
     else if (name == "openmp_threads") {
       try {
         config.openmp_threads = std::max(0, std::stoi(value));

@@ -1,0 +1,64 @@
+#include "backend/backend.h"
+
+#include <cctype>
+
+#include "backend/cpu/cpu_backend.h"
+
+namespace hypatia {
+namespace {
+
+// Digits at text[at...], or -1 when there are none.
+int read_number(const std::string& text, size_t& at) {
+  if (at >= text.size() || !std::isdigit(static_cast<unsigned char>(text[at]))) return -1;
+  int value = 0;
+  while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])) && value < 100000) value = value * 10 + (text[at++] - '0');
+  return value;
+}
+
+}  // namespace
+
+Device Device::parse(const std::string& name) {
+  auto bad = [&]() -> Device {
+    throw ValueError("[device] unknown device '" + name + "': use cpu, opencl<platform>:<device> (opencl0:0) or cuda<index> (cuda0)");
+  };
+  if (name == "cpu") return Device{};
+  Device device;
+  size_t at = 0;
+  if (name.rfind("opencl", 0) == 0) {
+    device.kind = Kind::OpenCL;
+    at = 6;
+    if (at == name.size()) return device;  // "opencl": the first platform's first device
+    device.platform = read_number(name, at);
+    if (device.platform < 0 || at >= name.size() || name[at++] != ':') return bad();
+    device.index = read_number(name, at);
+  } else if (name.rfind("cuda", 0) == 0) {
+    device.kind = Kind::Cuda;
+    at = 4;
+    if (at == name.size()) return device;
+    device.index = read_number(name, at);
+  } else {
+    return bad();
+  }
+  if (device.index < 0 || at != name.size()) return bad();
+  return device;
+}
+
+std::string Device::str() const {
+  switch (kind) {
+    case Kind::Cpu: return "cpu";
+    case Kind::OpenCL: return "opencl" + std::to_string(platform) + ":" + std::to_string(index);
+    case Kind::Cuda: return "cuda" + std::to_string(index);
+  }
+  return "?";
+}
+
+std::vector<Device> available_devices() { return {Device{}}; }
+
+const Backend& backend_for(const Device& device) {
+  if (device.kind == Device::Kind::Cpu) return cpu_backend();
+  std::string have;
+  for (const Device& d : available_devices()) have += (have.empty() ? "" : ", ") + d.str();
+  throw ValueError("[device] " + device.str() + " is not available in this build (devices here: " + have + ")");
+}
+
+}  // namespace hypatia

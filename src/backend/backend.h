@@ -1,0 +1,50 @@
+// A backend computes a compiled program's steps on one device. Program talks to this interface only:
+// it asks the backend for one kernel per node and runs them in order; which nodes may write into an
+// input's buffer comes from the op (Op::destination_input) and the kernel (writes_into_any_input), never
+// from casts to concrete ops. The CPU backend (backend/cpu/) generates C++ loops; device backends
+// (OpenCL, CUDA) plug in here with their own kernels, memory and queues.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hypatia/graph.h"
+
+namespace hypatia {
+
+// Where values live and kernels run, named as in Theano: "cpu", "opencl<platform>:<device>", "cuda<index>".
+struct Device {
+  enum class Kind : uint8_t { Cpu, OpenCL, Cuda };
+  Kind kind = Kind::Cpu;
+  int platform = 0, index = 0;
+  // ValueError naming the accepted forms for anything else.
+  static Device parse(const std::string& name);
+  std::string str() const;
+  bool operator==(const Device&) const = default;
+};
+
+// The code that computes one node on a backend's device.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // As Op::perform: outputs that arrive set are destinations the kernel may write into.
+  virtual void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const = 0;
+  // Whether output 0 may be written into the buffer of any input of its shape and dtype (an elementwise
+  // loop reads each element before it writes it).
+  virtual bool writes_into_any_input() const { return false; }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+  // One kernel per node of a schedule; null where the node runs its op's perform() on the host.
+  virtual std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const = 0;
+};
+
+// The backend of `device`: ValueError naming the devices this build and machine have when it is not one.
+const Backend& backend_for(const Device& device);
+std::vector<Device> available_devices();
+
+}  // namespace hypatia

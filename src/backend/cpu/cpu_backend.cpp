@@ -1,0 +1,39 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include "backend/cpu/lowering.h"
+
+namespace hypatia {
+namespace {
+
+class GeneratedCpuKernel final : public Kernel {
+ public:
+  explicit GeneratedCpuKernel(CpuKernel kernel) : kernel_(kernel) {}
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    run_cpu_kernel(kernel_, node, inputs, outputs);
+  }
+  bool writes_into_any_input() const override { return kernel_.kind == CpuKernel::Kind::Elemwise; }
+
+ private:
+  CpuKernel kernel_;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device{}; }
+  std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
+    std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
+    const std::vector<CpuKernel> generated = lower_to_cpu_kernels(nodes);
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (generated[i]) kernels[i] = std::make_shared<GeneratedCpuKernel>(generated[i]);
+    return kernels;
+  }
+};
+
+}  // namespace
+
+const Backend& cpu_backend() {
+  static const CpuBackend backend;
+  return backend;
+}
+
+}  // namespace hypatia
