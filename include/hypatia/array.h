@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hypatia/device.h"
 #include "hypatia/dtype.h"
 
 namespace hypatia {
@@ -22,6 +23,8 @@ class Storage {
   explicit Storage(size_t nbytes);
   Storage(void* data, size_t nbytes, std::shared_ptr<void> owner, bool writable = true)
       : data_(data), nbytes_(nbytes), owner_(std::move(owner)), writable_(writable) {}
+  // Memory on a device (no host pointer: data() is null and Array refuses host access).
+  Storage(std::shared_ptr<DeviceBuffer> buffer, size_t nbytes) : nbytes_(nbytes), device_buffer_(std::move(buffer)) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -29,12 +32,15 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   bool writable() const { return writable_; }
   bool foreign() const { return owner_ != nullptr; }  // memory another library (NumPy) owns
+  const DeviceBuffer* device_buffer() const { return device_buffer_.get(); }
+  Device device() const { return device_buffer_ ? device_buffer_->device() : Device{}; }
 
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   std::shared_ptr<void> owner_;  // set for foreign memory
   bool writable_ = true;
+  std::shared_ptr<DeviceBuffer> device_buffer_;  // set for device memory
 };
 
 int64_t shape_size(const Shape& shape);
@@ -77,6 +83,8 @@ class Array {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool is_contiguous() const;
   bool shares_storage_with(const Array& other) const { return storage_ && storage_ == other.storage_; }
+  // Where the elements live; data(), raw_data() and everything reading elements need the host.
+  Device device() const { return storage_ ? storage_->device() : Device{}; }
 
   // Pointer to the first element (at `offset`); T must match dtype().
   template <class T> T* data() const;
@@ -149,10 +157,12 @@ class IndexIterator {
 void check_dtype_access(DType have, DType want, const char* what);
 void check_index(const Array& array, const std::vector<int64_t>& index);
 void check_from_vector_size(size_t count, const Shape& shape);
+[[noreturn]] void refuse_device_access(const Array& array);
 
 template <class T> T* Array::data() const {
   check_dtype_access(dtype_, dtype_v<T>, "data");
   if (!storage_) return nullptr;
+  if (storage_->device_buffer()) refuse_device_access(*this);
   return static_cast<T*>(storage_->data()) + offset_;
 }
 
@@ -164,6 +174,7 @@ template <class T> T Array::at(const std::vector<int64_t>& index) const {
     int64_t i = index[axis] < 0 ? index[axis] + shape_[axis] : index[axis];
     position += i * strides_[axis];
   }
+  if (storage_->device_buffer()) refuse_device_access(*this);
   return static_cast<const T*>(storage_->data())[position];
 }
 template <class T> T Array::at(std::initializer_list<int64_t> index) const {
@@ -177,6 +188,7 @@ template <class T> void Array::set(const std::vector<int64_t>& index, T value) {
     int64_t i = index[axis] < 0 ? index[axis] + shape_[axis] : index[axis];
     position += i * strides_[axis];
   }
+  if (storage_->device_buffer()) refuse_device_access(*this);
   static_cast<T*>(storage_->data())[position] = value;
 }
 template <class T> Array Array::from_vector(const std::vector<T>& values, const Shape& shape) {

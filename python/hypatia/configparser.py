@@ -9,7 +9,6 @@ import warnings
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "UNOPTIMIZED"),
-    "device": ("cpu",),
     "on_unused_input": ("raise", "warn", "ignore"),
     # Stored only: Hypatia computes no test values, so every choice means 'off'; shape and dtype errors
     # still name the Python line that built the node when the function runs.
@@ -17,12 +16,12 @@ _CHOICES = {
     "profile": ("False", "True"),
     "cast_policy": ("custom",),
 }
-# Settings of the C++ core, kept there (generated kernels' cache, compiler, threads); any string value.
-_CORE = ("compiledir", "cxx", "openmp_threads")
+# Settings of the C++ core, kept there (generated kernels' cache, compiler, threads, the device functions
+# run on: "cpu", "opencl0:0"...); any string value the core accepts.
+_CORE = ("compiledir", "cxx", "openmp_threads", "device")
 _DEFAULTS = {
     "floatX": "float64",
     "mode": "FAST_RUN",
-    "device": "cpu",
     "on_unused_input": "raise",
     "compute_test_value": "off",
     "profile": False,
@@ -135,8 +134,6 @@ class Config:
         if name not in _CHOICES:
             raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(sorted(_CHOICES))}")
         value = str(value)
-        if name == "device" and value.startswith(("cuda", "gpu", "opencl")):
-            raise NotImplementedError(f"device={value}: GPU backends are not available yet; Hypatia runs on the CPU")
         if (name, value) in _NOT_YET:
             raise NotImplementedError(f"hypatia.config.{name} = {value!r}: {_NOT_YET[name, value]}")
         if value not in _CHOICES[name]:
@@ -176,7 +173,12 @@ class Config:
             name = name.strip().replace(".", "__")
             if not sep:
                 raise ValueError(f"{source}: expected name=value, got {item!r}")
-            if name in _CORE:  # the core reads its own settings from the same variable
+            if name in _CORE:
+                # The core reads HYPATIA_FLAGS itself; THEANO_FLAGS' settings are forwarded unless
+                # HYPATIA_FLAGS sets them too (it wins).
+                hypatia_flags = os.environ.get("HYPATIA_FLAGS", "")
+                if source == "THEANO_FLAGS" and not any(f.strip().startswith(name + "=") for f in hypatia_flags.split(",")):
+                    setattr(self, name, value.strip())
                 continue
             if name not in _CHOICES and name not in _IGNORED and not name.startswith("warn__"):
                 warnings.warn(f"{source}: unknown setting {name!r} ignored", stacklevel=3)

@@ -14,6 +14,7 @@
 
 #include "bindings.h"
 #include "hypatia/config.h"
+#include "hypatia/device.h"
 
 namespace hypatia::python {
 namespace {
@@ -205,12 +206,25 @@ void init_function(nb::module_& m) {
     if (name == "compiledir") config().compiledir = value;
     else if (name == "cxx") config().cxx = value;
     else if (name == "openmp_threads") config().openmp_threads = std::stoi(value);
+    else if (name == "device") {
+      // Refused now, as Theano refused a missing device at import, rather than when a function is built.
+      const Device device = Device::parse(value);
+      std::string have;
+      bool present = false;
+      for (const Device& d : available_devices()) {
+        present = present || d == device;
+        have += (have.empty() ? "" : ", ") + d.str();
+      }
+      if (!present) throw ValueError("[config] device " + device.str() + " is not available here (devices: " + have + ")");
+      config().device = device.str();
+    }
     else throw ValueError("[config] no C++ setting named '" + name + "'");
   });
   m.def("_get_config", [](const std::string& name) -> std::string {
     if (name == "compiledir") return config().compiledir;
     if (name == "cxx") return config().cxx;
     if (name == "openmp_threads") return std::to_string(config().openmp_threads);
+    if (name == "device") return config().device;
     throw ValueError("[config] no C++ setting named '" + name + "'");
   });
 

@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/opencl/opencl_backend.h"
+#include "backend/opencl/runtime.h"
 
 namespace hypatia {
 namespace {
@@ -52,10 +54,15 @@ std::string Device::str() const {
   return "?";
 }
 
-std::vector<Device> available_devices() { return {Device{}}; }
+std::vector<Device> available_devices() {
+  std::vector<Device> devices{Device{}};
+  for (const opencl::DeviceInfo& info : opencl::devices()) devices.push_back(info.device);
+  return devices;
+}
 
 const Backend& backend_for(const Device& device) {
   if (device.kind == Device::Kind::Cpu) return cpu_backend();
+  if (device.kind == Device::Kind::OpenCL) return opencl_backend(device);
   std::string have;
   for (const Device& d : available_devices()) have += (have.empty() ? "" : ", ") + d.str();
   throw ValueError("[device] " + device.str() + " is not available in this build (devices here: " + have + ")");

@@ -9,20 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "hypatia/device.h"
 #include "hypatia/graph.h"
 
 namespace hypatia {
-
-// Where values live and kernels run, named as in Theano: "cpu", "opencl<platform>:<device>", "cuda<index>".
-struct Device {
-  enum class Kind : uint8_t { Cpu, OpenCL, Cuda };
-  Kind kind = Kind::Cpu;
-  int platform = 0, index = 0;
-  // ValueError naming the accepted forms for anything else.
-  static Device parse(const std::string& name);
-  std::string str() const;
-  bool operator==(const Device&) const = default;
-};
 
 // The code that computes one node on a backend's device.
 class Kernel {
@@ -39,12 +29,18 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual Device device() const = 0;
+  // Whether the backend computes `node` on its device (its inputs then come in its memory); the
+  // placement pass puts every other node on the host, with transfers around it.
+  virtual bool runs(const Apply& node) const = 0;
+  // A copy of a host array in this backend's memory, and a host copy of one of its arrays (the CPU's:
+  // the arrays themselves).
+  virtual Array to_device(const Array& host) const = 0;
+  virtual Array to_host(const Array& value) const = 0;
   // One kernel per node of a schedule; null where the node runs its op's perform() on the host.
   virtual std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const = 0;
 };
 
 // The backend of `device`: ValueError naming the devices this build and machine have when it is not one.
 const Backend& backend_for(const Device& device);
-std::vector<Device> available_devices();
 
 }  // namespace hypatia

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "compile/execution_mode.h"
+#include "backend/placement.h"
 #include "hypatia/config.h"
 #include "hypatia/printing.h"
 #include "ir/describe.h"
@@ -71,6 +72,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
   const auto rewrite_start = Profiler::Clock::now();
   optimize(*graph_, options.mode);
+  if (options.mode == Mode::FastRun) graph_ = place_on_device(std::move(graph_), *backend_);
   plan();
   plan_lazy_branches();
   const auto lowering_start = Profiler::Clock::now();
@@ -415,7 +417,8 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     if (step.destroy_input >= 0 && (index >= first_destroy_step_ ? in_place[index - first_destroy_step_]
                                                                  : held_only_by(step_inputs[step.destroy_input], step.destroy_holders)))
       step_outputs[0] = step_inputs[step.destroy_input];
-    const void* destination = step_outputs.empty() ? nullptr : step_outputs[0].raw_data();
+    // (Compared by storage: a device array has no host address.)
+    const Storage* destination = step_outputs.empty() ? nullptr : step_outputs[0].storage().get();
     if (node_monitor_) node_monitor_(index, *step.node, step_inputs, {}, false);
     try {
       const auto start = profiler_ ? Profiler::Clock::now() : Profiler::Clock::time_point();
@@ -423,7 +426,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
       else step.node->op().perform(*step.node, step_inputs, step_outputs);
       if (profiler_) {
         step_seconds[index] = std::chrono::duration<double>(Profiler::Clock::now() - start).count();
-        wrote_in_place[index] = destination && step_outputs[0].raw_data() == destination;
+        wrote_in_place[index] = destination && step_outputs[0].storage().get() == destination;
       }
     } catch (const Error& error) {
       if (error.located()) throw;  // a fused node's error already names the member that failed

@@ -25,6 +25,7 @@ const OpLoaders& op_loaders() {
     register_shape_loaders(*made);
     register_shape_query_loaders(*made);
     register_type_assertion_loaders(*made);
+    register_transfer_loaders(*made);
     register_subtensor_loaders(*made);
     register_blas_loaders(*made);
     register_nnet_loaders(*made);

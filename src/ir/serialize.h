@@ -59,6 +59,7 @@ void register_dimshuffle_loaders(OpLoaders& loaders);
 void register_shape_loaders(OpLoaders& loaders);
 void register_shape_query_loaders(OpLoaders& loaders);
 void register_type_assertion_loaders(OpLoaders& loaders);
+void register_transfer_loaders(OpLoaders& loaders);
 void register_subtensor_loaders(OpLoaders& loaders);
 void register_blas_loaders(OpLoaders& loaders);
 void register_nnet_loaders(OpLoaders& loaders);

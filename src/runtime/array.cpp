@@ -83,7 +83,7 @@ Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
 }
 
 Storage::~Storage() {
-  if (!owner_) block_cache().give_back(data_, rounded_size(nbytes_));
+  if (!owner_ && !device_buffer_) block_cache().give_back(data_, rounded_size(nbytes_));
 }
 
 // ---- Shapes ----
@@ -265,8 +265,14 @@ bool Array::is_contiguous() const {
   return true;
 }
 
+void refuse_device_access(const Array& array) {
+  throw ValueError("[array] a " + array.shape_dtype_str() + " value in " + array.device().str() +
+                   "'s memory cannot be read or written on the host: transfer it first");
+}
+
 void* Array::raw_data() const {
   if (!storage_) return nullptr;
+  if (storage_->device_buffer()) refuse_device_access(*this);
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize());
 }
 
@@ -276,11 +282,13 @@ double Array::item() const {
 }
 
 double Array::get_as_double(int64_t flat_index) const {
+  if (storage_ && storage_->device_buffer()) refuse_device_access(*this);
   int64_t position = flat_to_position(*this, flat_index);
   return dispatch_dtype(dtype_, [&]<class T>() { return convert<double>(static_cast<const T*>(storage_->data())[position]); });
 }
 
 void Array::set_from_double(int64_t flat_index, double value) {
+  if (storage_ && storage_->device_buffer()) refuse_device_access(*this);
   int64_t position = flat_to_position(*this, flat_index);
   dispatch_dtype(dtype_, [&]<class T>() { static_cast<T*>(storage_->data())[position] = convert<T>(value); });
 }

@@ -201,6 +201,7 @@ void render(const Array& a, const Formatter& f, bool summarize, size_t indent, s
 }  // namespace
 
 std::string Array::str() const {
+  if (storage_ && storage_->device_buffer()) return "<" + shape_dtype_str() + " in " + device().str() + "'s memory>";
   const bool default_dtype =
       dtype_ == DType::Float64 || dtype_ == DType::Int64 || dtype_ == DType::Bool || dtype_ == DType::Complex128;
   const std::string dtype_suffix = default_dtype ? "" : ", dtype=" + std::string(dtype_name(dtype_));

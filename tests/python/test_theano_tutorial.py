@@ -804,12 +804,25 @@ def test_sparse_is_not_implemented():
         theano.sparse.csc_matrix(name='x', dtype='float32')
 
 
-def test_gpu_is_not_implemented():
+def test_devices_are_chosen_by_name_and_checked_when_set():
+    # Theano's device names: 'gpu' (the old back-end, gone in Theano 1.0) is refused; a device this machine
+    # lacks is refused when set, naming those it has; an OpenCL device (PoCL in make test) computes the same.
     saved = theano.config.device
     try:
-        for device in ('cuda0', 'gpu'):
-            with pytest.raises(NotImplementedError, match="GPU"):
-                theano.config.device = device
+        with pytest.raises(ValueError, match="unknown device 'gpu'"):
+            theano.config.device = 'gpu'
+        with pytest.raises(ValueError, match="cuda7 is not available here.*cpu"):
+            theano.config.device = 'cuda7'
+        assert theano.config.device == saved
+        x = theano.tensor.dvector('x')
+        expected = np.tanh(np.arange(4.0)) * 2 + 1
+        try:
+            theano.config.device = 'opencl0:0'
+        except ValueError as error:
+            pytest.skip(f"no OpenCL device: {error}")
+        f = theano.function([x], theano.tensor.tanh(x) * 2 + 1)
+        np.testing.assert_allclose(f(np.arange(4.0)), expected, rtol=1e-12)
+        assert "transfer" in theano.printing.debugprint(f, file="str")
     finally:
         theano.config.device = saved
 

@@ -1,0 +1,30 @@
+// Devices: where values live and kernels run, named as in Theano ("cpu", "opencl0:0", "cuda0").
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hypatia {
+
+struct Device {
+  enum class Kind : uint8_t { Cpu, OpenCL, Cuda };
+  Kind kind = Kind::Cpu;
+  int platform = 0, index = 0;
+  // "cpu", "opencl<platform>:<device>" ("opencl": 0:0), "cuda<index>" ("cuda": 0); ValueError otherwise.
+  static Device parse(const std::string& name);
+  std::string str() const;
+  bool is_cpu() const { return kind == Kind::Cpu; }
+  bool operator==(const Device&) const = default;
+};
+
+// The devices this build and machine have: the CPU, then each OpenCL device found.
+std::vector<Device> available_devices();
+
+// Memory a device backend allocated; the backend frees it when the last Storage holding it goes.
+class DeviceBuffer {
+ public:
+  virtual ~DeviceBuffer() = default;
+  virtual Device device() const = 0;
+};
+
+}  // namespace hypatia

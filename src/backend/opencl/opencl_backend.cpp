@@ -1,0 +1,112 @@
+#include "backend/opencl/opencl_backend.h"
+
+#include <mutex>
+#include <unordered_map>
+
+#include "backend/opencl/runtime.h"
+#include "codegen/cpu_source.h"
+#include "codegen/opencl_source.h"
+
+namespace hypatia {
+namespace {
+
+class ElemwiseKernel final : public Kernel {
+ public:
+  ElemwiseKernel(opencl::Context& context, std::string source, std::string name)
+      : context_(context), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Shape shape = broadcast_shapes_for(node, inputs);
+    for (size_t k = 0; k < node.num_outputs(); ++k)
+      if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype() ||
+          outputs[k].device() != context_.device() || !outputs[k].is_contiguous())
+        outputs[k] = opencl::empty(context_, shape, node.output(k).dtype());
+    const int64_t total = shape_size(shape);
+    if (total == 0) return;
+    // The layout: ndim, the shape, each operand's element strides (0 along broadcast axes), then each
+    // operand's element offset (views made on the device, such as transposes, start inside a buffer).
+    std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
+    layout.insert(layout.end(), shape.begin(), shape.end());
+    for (size_t k = 0; k < node.num_outputs(); ++k) layout.insert(layout.end(), outputs[k].strides().begin(), outputs[k].strides().end());
+    for (const Array& input : inputs) {
+      const int lead = static_cast<int>(shape.size()) - input.ndim();
+      for (int axis = 0; axis < static_cast<int>(shape.size()); ++axis)
+        layout.push_back(axis < lead || input.shape()[axis - lead] == 1 ? 0 : input.strides()[axis - lead]);
+    }
+    for (size_t k = 0; k < node.num_outputs(); ++k) layout.push_back(outputs[k].offset());
+    for (const Array& input : inputs) layout.push_back(input.offset());
+    const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
+    const opencl::Api& cl = *opencl::api();
+    cl_kernel kernel = context_.kernel(source_, name_);
+    std::lock_guard<std::mutex> lock(launch_mutex_);  // kernel arguments are per kernel object
+    cl_uint arg = 0;
+    auto set_buffer = [&](const Array& value) {
+      cl_mem mem = opencl::buffer_of(value).mem();
+      opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_mem), &mem), "setting an argument of " + name_);
+    };
+    for (size_t k = 0; k < node.num_outputs(); ++k) set_buffer(outputs[k]);
+    for (const Array& input : inputs) set_buffer(input);
+    set_buffer(layout_on_device);
+    const cl_long count = total;
+    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &count), "setting an argument of " + name_);
+    const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
+    opencl::check(cl.clEnqueueNDRangeKernel(context_.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
+                  "running " + name_ + " on " + context_.device().str());
+  }
+  bool writes_into_any_input() const override { return true; }
+
+ private:
+  opencl::Context& context_;
+  std::string source_, name_;
+  mutable std::mutex launch_mutex_;
+};
+
+class OpenCLBackend final : public Backend {
+ public:
+  explicit OpenCLBackend(opencl::Context& context) : context_(context) {}
+  Device device() const override { return context_.device(); }
+
+  // Generated elementwise loops, and the ops that only relabel a value's axes (their perform() makes a
+  // view without reading the elements, so it runs on device arrays as they are).
+  bool runs(const Apply& node) const override {
+    return node.op().name() == "dimshuffle" || static_cast<bool>(source_of(node));
+  }
+
+  std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
+    std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(context_, source->first, source->second);
+    return kernels;
+  }
+
+  Array to_device(const Array& host) const override { return opencl::to_device(context_, host); }
+  Array to_host(const Array& value) const override { return opencl::to_host(value); }
+
+ private:
+  // The kernel's source and name for an elementwise node (fused or single) OpenCL C can spell.
+  std::optional<std::pair<std::string, std::string>> source_of(const Apply& node) const {
+    Composite composite;
+    if (!composite_of(node, composite)) return std::nullopt;
+    constexpr const char* kPlaceholder = "hypatia_kernel";
+    auto source = render_opencl_elemwise(composite, kPlaceholder, context_.has_double());
+    if (!source) return std::nullopt;
+    const std::string name = "hypatia_elemwise_" + hex64(stable_hash(*source));
+    source->replace(source->find(kPlaceholder), std::string(kPlaceholder).size(), name);
+    return std::make_pair(*source, name);
+  }
+
+  opencl::Context& context_;
+};
+
+}  // namespace
+
+const Backend& opencl_backend(const Device& device) {
+  static std::mutex mutex;
+  static auto* backends = new std::unordered_map<std::string, std::unique_ptr<OpenCLBackend>>();  // for the process
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& backend = (*backends)[device.str()];
+  if (!backend) backend = std::make_unique<OpenCLBackend>(opencl::context_for(device));
+  return *backend;
+}
+
+}  // namespace hypatia

@@ -1,0 +1,43 @@
+#include "backend/placement.h"
+
+#include <unordered_map>
+
+#include "ops/transfer.h"
+
+namespace hypatia {
+
+std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend) {
+  const Device device = backend.device();
+  if (device.is_cpu()) return graph;
+  bool any = false;
+  for (const auto& node : graph->nodes()) any = any || backend.runs(*node);
+  if (!any) return graph;
+  // Each value, once computed where its node runs, and (made on first need) on the other side.
+  std::unordered_map<const VariableNode*, Variable> on_host, on_device;
+  auto host_value = [&](const Variable& v) -> Variable {
+    if (auto it = on_host.find(v.node()); it != on_host.end()) return it->second;
+    Variable moved = transfer(on_device.at(v.node()), Device{});
+    on_host.emplace(v.node(), moved);
+    return moved;
+  };
+  auto device_value = [&](const Variable& v) -> Variable {
+    if (auto it = on_device.find(v.node()); it != on_device.end()) return it->second;
+    Variable moved = transfer(on_host.at(v.node()), device);
+    on_device.emplace(v.node(), moved);
+    return moved;
+  };
+  for (const Variable& root : graph->roots()) on_host.emplace(root.node(), root);
+  for (const Variable& input : graph->inputs()) on_host.emplace(input.node(), input);
+  for (const auto& node : graph->nodes()) {
+    const bool here = backend.runs(*node);
+    std::vector<Variable> inputs;
+    for (const Variable& input : node->inputs()) inputs.push_back(here ? device_value(input) : host_value(input));
+    const std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
+    for (size_t k = 0; k < outputs.size(); ++k) (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
+  }
+  std::vector<Variable> results;
+  for (const Variable& out : graph->outputs()) results.push_back(host_value(out));
+  return std::make_unique<FunctionGraph>(graph->inputs(), results);
+}
+
+}  // namespace hypatia

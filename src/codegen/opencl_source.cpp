@@ -1,0 +1,172 @@
+#include "codegen/opencl_source.h"
+
+#include <sstream>
+
+namespace hypatia {
+
+std::optional<std::string> opencl_type(DType dtype, bool has_double) {
+  switch (dtype) {
+    case DType::Bool: return "uchar";
+    case DType::Int8: return "char";
+    case DType::Int16: return "short";
+    case DType::Int32: return "int";
+    case DType::Int64: return "long";
+    case DType::UInt8: return "uchar";
+    case DType::UInt16: return "ushort";
+    case DType::UInt32: return "uint";
+    case DType::UInt64: return "ulong";
+    case DType::Float32: return "float";
+    case DType::Float64: return has_double ? std::optional<std::string>("double") : std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+namespace {
+
+// One instruction as an OpenCL C expression of its (already converted) arguments, with NumPy's (and the
+// reference's) semantics; nullopt where this dialect has no spelling yet.
+std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a) {
+  const bool real = is_float(compute);
+  auto fn = [&](const char* name) { return std::string(name) + "(" + a[0] + ")"; };
+  switch (id) {
+    case ScalarOpId::add: return "(" + a[0] + " + " + a[1] + ")";
+    case ScalarOpId::sub: return "(" + a[0] + " - " + a[1] + ")";
+    case ScalarOpId::mul: return "(" + a[0] + " * " + a[1] + ")";
+    case ScalarOpId::neg: return "(-" + a[0] + ")";
+    case ScalarOpId::sqr: return "(" + a[0] + " * " + a[0] + ")";
+    case ScalarOpId::second: return a[1];
+    case ScalarOpId::maximum:
+      return real ? "((" + a[0] + " != " + a[0] + " || " + a[0] + " > " + a[1] + ") ? " + a[0] + " : " + a[1] + ")"
+                  : "(" + a[0] + " < " + a[1] + " ? " + a[1] + " : " + a[0] + ")";
+    case ScalarOpId::minimum:
+      return real ? "((" + a[0] + " != " + a[0] + " || " + a[0] + " < " + a[1] + ") ? " + a[0] + " : " + a[1] + ")"
+                  : "(" + a[1] + " < " + a[0] + " ? " + a[1] + " : " + a[0] + ")";
+    case ScalarOpId::clip:
+      return "(" + a[0] + " < " + a[1] + " ? " + a[1] + " : (" + a[0] + " > " + a[2] + " ? " + a[2] + " : " + a[0] + "))";
+    // (OpenCL C takes only integer conditions in ?:.)
+    case ScalarOpId::where: return "((" + a[0] + ") != 0 ? " + a[1] + " : " + a[2] + ")";
+    case ScalarOpId::eq: return "(" + a[0] + " == " + a[1] + ")";
+    case ScalarOpId::neq: return "(" + a[0] + " != " + a[1] + ")";
+    case ScalarOpId::lt: return "(" + a[0] + " < " + a[1] + ")";
+    case ScalarOpId::le: return "(" + a[0] + " <= " + a[1] + ")";
+    case ScalarOpId::gt: return "(" + a[0] + " > " + a[1] + ")";
+    case ScalarOpId::ge: return "(" + a[0] + " >= " + a[1] + ")";
+    case ScalarOpId::logical_not: return "(!" + a[0] + ")";
+    case ScalarOpId::logical_and: return "(" + a[0] + " && " + a[1] + ")";
+    case ScalarOpId::logical_or: return "(" + a[0] + " || " + a[1] + ")";
+    default: break;
+  }
+  if (!real) return std::nullopt;  // integer division, modulo, powers, bit operations: the host for now
+  switch (id) {
+    case ScalarOpId::true_div: return "(" + a[0] + " / " + a[1] + ")";
+    case ScalarOpId::int_div: return "floor(" + a[0] + " / " + a[1] + ")";
+    case ScalarOpId::abs: return fn("fabs");
+    case ScalarOpId::exp: return fn("exp");
+    case ScalarOpId::exp2: return fn("exp2");
+    case ScalarOpId::expm1: return fn("expm1");
+    case ScalarOpId::log: return fn("log");
+    case ScalarOpId::log2: return fn("log2");
+    case ScalarOpId::log10: return fn("log10");
+    case ScalarOpId::log1p: return fn("log1p");
+    case ScalarOpId::sqrt: return fn("sqrt");
+    case ScalarOpId::reciprocal: return "(1 / " + a[0] + ")";
+    case ScalarOpId::tanh: return fn("tanh");
+    case ScalarOpId::sin: return fn("sin");
+    case ScalarOpId::cos: return fn("cos");
+    case ScalarOpId::tan: return fn("tan");
+    case ScalarOpId::arcsin: return fn("asin");
+    case ScalarOpId::arccos: return fn("acos");
+    case ScalarOpId::arctan: return fn("atan");
+    case ScalarOpId::sinh: return fn("sinh");
+    case ScalarOpId::cosh: return fn("cosh");
+    case ScalarOpId::arcsinh: return fn("asinh");
+    case ScalarOpId::arccosh: return fn("acosh");
+    case ScalarOpId::arctanh: return fn("atanh");
+    case ScalarOpId::erf: return fn("erf");
+    case ScalarOpId::erfc: return fn("erfc");
+    case ScalarOpId::floor: return fn("floor");
+    case ScalarOpId::ceil: return fn("ceil");
+    case ScalarOpId::trunc: return fn("trunc");
+    case ScalarOpId::round: return fn("rint");  // half to even, as NumPy
+    case ScalarOpId::pow: return "pow(" + a[0] + ", " + a[1] + ")";
+    case ScalarOpId::arctan2: return "atan2(" + a[0] + ", " + a[1] + ")";
+    case ScalarOpId::isnan: return "(" + a[0] + " != " + a[0] + ")";
+    case ScalarOpId::isinf: return "(isinf(" + a[0] + ") != 0)";
+    case ScalarOpId::sign: return "(" + a[0] + " > 0 ? 1 : (" + a[0] + " < 0 ? -1 : " + a[0] + "))";
+    // As the reference: stable for large |x|, never exp of a large positive number.
+    case ScalarOpId::sigmoid: return "(" + a[0] + " >= 0 ? 1 / (1 + exp(-" + a[0] + ")) : exp(" + a[0] + ") / (1 + exp(" + a[0] + ")))";
+    case ScalarOpId::softplus: return "(fmax(" + a[0] + ", 0) + log1p(exp(-fabs(" + a[0] + "))))";
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> render_opencl_elemwise(const Composite& composite, const std::string& name, bool has_double) {
+  const int num_inputs = composite.num_inputs();
+  std::ostringstream body;
+  bool uses_double = false;
+  auto type_of = [&](DType dtype) {
+    uses_double = uses_double || dtype == DType::Float64;
+    return opencl_type(dtype, has_double);
+  };
+  for (int i = 0; i < num_inputs; ++i)
+    if (!type_of(composite.input_dtypes[i])) return std::nullopt;
+  for (size_t n = 0; n < composite.code.size(); ++n) {
+    const Composite::Instruction& instruction = composite.code[n];
+    const auto compute = type_of(instruction.typing.compute), out = type_of(instruction.typing.out);
+    if (!compute || !out) return std::nullopt;
+    std::vector<std::string> args;
+    for (int ref : instruction.args) {
+      const std::string v = "v" + std::to_string(ref);
+      if (composite.dtype_of(ref) == instruction.typing.compute) {
+        args.push_back(v);
+      } else {
+        const auto from = type_of(composite.dtype_of(ref));
+        if (!from) return std::nullopt;
+        args.push_back(instruction.typing.compute == DType::Bool ? "(uchar)(" + v + " != 0)" : "(" + *compute + ")" + v);
+      }
+    }
+    std::optional<std::string> expression;
+    if (instruction.op.id == ScalarOpId::cast) {
+      expression = instruction.typing.out == DType::Bool ? "(" + args[0] + " != 0)" : args[0];
+      if (is_float(instruction.typing.compute) && is_integer(instruction.typing.out)) expression = "trunc(" + args[0] + ")";
+    } else {
+      expression = spell(instruction.op.id, instruction.typing.compute, args);
+    }
+    if (!expression) return std::nullopt;
+    body << "  const " << *out << " v" << num_inputs + static_cast<int>(n) << " = (" << *out << ")(" << *expression << ");\n";
+  }
+  const int num_outputs = static_cast<int>(composite.outputs.size());
+  const int operands = num_outputs + num_inputs;
+  std::ostringstream source;
+  if (uses_double) source << "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n";
+  source << "__kernel void " << name << "(";
+  for (int k = 0; k < num_outputs; ++k) source << "__global " << *type_of(composite.dtype_of(composite.outputs[k])) << "* o" << k << ", ";
+  for (int i = 0; i < num_inputs; ++i) source << "__global const " << *type_of(composite.input_dtypes[i]) << "* p" << i << ", ";
+  source << "__global const long* layout, const long total) {\n"
+         << "  const long gid = get_global_id(0);\n"
+         << "  if (gid >= total) return;\n"
+         << "  const long ndim = layout[0];\n"
+         << "  long offset[" << operands << "];\n"
+         << "  for (int k = 0; k < " << operands << "; ++k) offset[k] = layout[1 + ndim * " << operands + 1 << " + k];\n"
+         << "  long rest = gid;\n"
+         << "  for (long axis = ndim - 1; axis >= 0; --axis) {\n"
+         << "    const long size = layout[1 + axis], i = rest % size;\n"
+         << "    rest /= size;\n"
+         << "    for (int k = 0; k < " << operands << "; ++k) offset[k] += i * layout[1 + ndim * (k + 1) + axis];\n"
+         << "  }\n";
+  for (int i = 0; i < num_inputs; ++i) {
+    const std::string t = *type_of(composite.input_dtypes[i]);
+    source << "  const " << t << " v" << i << " = p" << i << "[offset[" << num_outputs + i << "]];\n";
+  }
+  source << body.str();
+  for (int k = 0; k < num_outputs; ++k) {
+    const DType dtype = composite.dtype_of(composite.outputs[k]);
+    source << "  o" << k << "[offset[" << k << "]] = (" << *type_of(dtype) << ")v" << composite.outputs[k] << ";\n";
+  }
+  source << "}\n";
+  return source.str();
+}
+
+}  // namespace hypatia

@@ -1,0 +1,129 @@
+// The OpenCL backend, run for real on the machine's OpenCL devices (PoCL in `make test`): elementwise
+// loops on the device against the reference backend, transfers at the edges, host fallbacks, errors.
+#include <gtest/gtest.h>
+
+#include "backend/backend.h"
+#include "backend/opencl/runtime.h"
+#include "hypatia/hypatia.h"
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::Array;
+using hp::DType;
+using hp::testing::arrays_close;
+using hp::testing::throws_with;
+
+namespace {
+
+// The first OpenCL device, or empty when the machine has none (the tests then skip, saying why).
+std::string first_opencl_device() {
+  const auto& devices = hp::opencl::devices();
+  return devices.empty() ? "" : devices.front().device.str();
+}
+
+#define REQUIRE_OPENCL()                                                                                   \
+  const std::string device = first_opencl_device();                                                        \
+  if (device.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)"
+
+// outputs computed on the device against the reference backend (perform() on the host).
+void expect_device_matches_reference(const std::vector<hp::Variable>& inputs, const std::vector<hp::Variable>& outputs,
+                                     const std::vector<Array>& values, const std::string& device, double tolerance = 1e-12) {
+  auto on_device = hp::function(inputs, outputs, {}, {}, {.device = device});
+  auto reference = hp::function(inputs, outputs, {}, {}, {.mode = hp::Mode::Unoptimized});
+  const auto got = on_device(values), want = reference(values);
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    EXPECT_EQ(got[k].dtype(), want[k].dtype()) << k;
+    EXPECT_EQ(got[k].device(), hp::Device{}) << k;  // results come back to the host
+    EXPECT_TRUE(arrays_close(got[k], want[k], tolerance, tolerance)) << "output " << k << "\n" << got[k] << "\n" << want[k];
+  }
+}
+
+}  // namespace
+
+TEST(OpenCL, DevicesAreListedAndNamedAsTheanos) {
+  REQUIRE_OPENCL();
+  const auto available = hp::available_devices();
+  EXPECT_EQ(available.front(), hp::Device{});
+  EXPECT_NE(std::find(available.begin(), available.end(), hp::Device::parse(device)), available.end());
+  EXPECT_FALSE(hp::opencl::devices().front().name.empty());
+  auto x = hp::vector("x");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "opencl9:0"}); },
+                                          {"[function]", "opencl9:0", "OpenCL devices", device}));
+}
+
+TEST(OpenCL, FusedElementwiseLoopsMatchTheReference) {
+  REQUIRE_OPENCL();
+  auto x = hp::matrix("x"), y = hp::vector("y");
+  const Array xv = hp::random::uniform({3, 4}, -2, 2), yv = hp::random::uniform({4}, 0.5, 2);
+  expect_device_matches_reference(
+      {x, y},
+      {hp::tanh(x * 2.0 + y) - hp::exp(y), hp::sigmoid(x) * hp::log(y), hp::maximum(x, 0.5) / hp::sqrt(y),
+       hp::softplus(x) + hp::abs(x) * hp::sqr(y), hp::switch_(hp::gt(x, 0.0), x, -x * 0.5), hp::pow(y, x),
+       hp::floor(x) + hp::clip(x, -1.0, 1.0)},
+      {xv, yv}, device);
+  // Transposed and broadcast operands, and a transposed result feeding another loop.
+  expect_device_matches_reference({x, y}, {hp::exp(x.T()) + hp::dimshuffle(y, {0, hp::kNewAxis}), (x.T() * 3.0).T() - 1.0},
+                                  {xv, yv}, device);
+}
+
+TEST(OpenCL, DtypesComparisonsAndCastsMatchTheReference) {
+  REQUIRE_OPENCL();
+  auto f = hp::tensor(DType::Float32, {-1}, "f"), i = hp::tensor(DType::Int32, {-1}, "i");
+  const Array fv = Array::from({1.5, -2.25, 0.0, 3.0}, DType::Float32), iv = Array::from({3, -1, 0, 7}, DType::Int32);
+  expect_device_matches_reference(
+      {f, i},
+      {f * 2.0f + hp::cast(i, DType::Float32), i + i * 3, hp::lt(f, hp::cast(i, DType::Float32)), hp::cast(f, DType::Int32),
+       hp::logical_and(hp::gt(i, 0), hp::lt(f, 2.0f)), hp::maximum(i, 1)},
+      {fv, iv}, device, 1e-6);
+}
+
+TEST(OpenCL, HostOnlyOpsRunOnTheHostWithTransfersAround) {
+  REQUIRE_OPENCL();
+  auto x = hp::matrix("x"), w = hp::matrix("w");
+  // dot and sort have no OpenCL kernels yet: they run on the host, the loops around them on the device.
+  auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
+  auto out = hp::sort(hidden * 2.0, 1);
+  const std::vector<Array> values{hp::random::uniform({3, 5}, -1, 1), hp::random::uniform({5, 4}, -1, 1)};
+  expect_device_matches_reference({x, w}, {out, hp::sum(hidden)}, values, device);
+  auto f = hp::function({x, w}, {out}, {}, {}, {.device = device});
+  const std::string printed = f.debugprint();
+  EXPECT_NE(printed.find("transfer{" + device + "}"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("transfer{cpu}"), std::string::npos) << printed;
+}
+
+TEST(OpenCL, GradientsAndUpdatesRunOnTheDevice) {
+  REQUIRE_OPENCL();
+  // A logistic regression step: its elementwise work on the device, the products on the host; the
+  // shared weights are updated as on the CPU.
+  auto x = hp::matrix("x"), y = hp::vector("y");
+  const Array w0 = hp::random::uniform({4}, -0.5, 0.5), xv = hp::random::uniform({6, 4}, -1, 1),
+              yv = Array::from({1, 0, 1, 1, 0, 0});
+  auto run = [&](const std::string& on) {
+    auto w = hp::shared(w0.copy(), "w");
+    auto p = hp::sigmoid(hp::dot(x, w));
+    auto cost = hp::mean(-y * hp::log(p) - (1.0 - y) * hp::log(1.0 - p));
+    auto g = hp::grad(cost, w);
+    auto step = hp::function({x, y}, {cost}, {{w, w - 0.5 * g}}, {}, {.device = on});
+    std::vector<double> costs;
+    for (int k = 0; k < 3; ++k) costs.push_back(step({xv, yv})[0].item());
+    return std::make_pair(costs, w.get_value());
+  };
+  const auto [device_costs, device_w] = run(device);
+  const auto [cpu_costs, cpu_w] = run("cpu");
+  for (size_t k = 0; k < cpu_costs.size(); ++k) EXPECT_NEAR(device_costs[k], cpu_costs[k], 1e-12) << k;
+  EXPECT_TRUE(arrays_close(device_w, cpu_w, 1e-12, 1e-12));
+}
+
+TEST(OpenCL, DeviceArraysRefuseHostAccessAndComeBackWhole) {
+  REQUIRE_OPENCL();
+  auto& context = hp::opencl::context_for(hp::Device::parse(device));
+  const Array host = Array::from({{1, 2, 3}, {4, 5, 6}});
+  const Array on_device = hp::opencl::to_device(context, host);
+  EXPECT_EQ(on_device.device(), hp::Device::parse(device));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)on_device.index(0, 1).index(0, 2).item(); },
+                                          {"[array]", device, "transfer it first"}));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)on_device.data<double>(); }, {"transfer it first"}));
+  EXPECT_NE(on_device.str().find(device), std::string::npos);
+  EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device), host, 0, 0));
+  EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device.transpose()), host.transpose(), 0, 0));  // a device view
+}
