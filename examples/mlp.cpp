@@ -24,8 +24,8 @@ Mlp::Mlp(const MlpConfig& config) {
   const double lr = config.learning_rate;
   train_ = hp::function({x, y}, {err},
                         {{w, w - lr * g[0]}, {b, b - lr * g[1]}, {v, v - lr * g[2]}, {c, c - lr * g[3]}}, {},
-                        {.profile = config.profile});
-  predict_ = hp::function({x}, {hp::argmax(out, 1)});
+                        {.device = config.device, .profile = config.profile});
+  predict_ = hp::function({x}, {hp::argmax(out, 1)}, {}, {}, {.device = config.device});
 }
 
 double Mlp::train_step(const hp::Array& images, const hp::Array& labels) {

@@ -2,6 +2,7 @@
 // cross-entropy by minibatch SGD. Shared by examples/mnist_mlp.cpp and its test.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "hypatia/hypatia.h"
 
@@ -13,6 +14,7 @@ struct MlpConfig {
   hypatia::DType dtype = hypatia::DType::Float32;
   uint64_t seed = 1234;
   bool profile = false;  // time every node of the training function (Function::profile_summary)
+  std::string device;    // where the functions run ("cpu", "opencl0:0"); empty: config().device
 };
 
 class Mlp {

@@ -1,7 +1,7 @@
 // `make demo`: the seed's network trained on Fashion-MNIST from C++.
 //
 //   mnist_mlp [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--dtype float32|float64]
-//             [--seed N] [--limit N]
+//             [--seed N] [--limit N] [--device cpu|opencl0:0]
 #include <unistd.h>
 
 #include <chrono>
@@ -25,12 +25,13 @@ struct Options {
   hp::DType dtype = hp::DType::Float32;
   uint64_t seed = 1234;
   int64_t limit = 0;  // 0: every training example
+  std::string device;  // empty: config().device (HYPATIA_FLAGS=device=...)
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "mnist_mlp: " << problem << "\n"
             << "usage: mnist_mlp [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X]\n"
-            << "                 [--dtype float32|float64] [--seed N] [--limit N]\n";
+            << "                 [--dtype float32|float64] [--seed N] [--limit N] [--device cpu|opencl0:0]\n";
   std::exit(2);
 }
 
@@ -49,6 +50,7 @@ Options parse_options(int argc, char** argv) {
       else if (flag == "--dtype") options.dtype = hp::dtype_from_name(value);
       else if (flag == "--seed") options.seed = std::stoull(value);
       else if (flag == "--limit") options.limit = std::stoll(value);
+      else if (flag == "--device") options.device = value == "opencl" ? "opencl0:0" : value;
       else usage("unknown flag " + flag);
     } catch (const std::logic_error&) {
       usage("bad value '" + value + "' for " + flag);
@@ -114,10 +116,12 @@ int main(int argc, char** argv) {
     config.learning_rate = options.learning_rate;
     config.dtype = options.dtype;
     config.seed = options.seed;
+    config.device = options.device;
     Mlp mlp(config);
-    std::printf("MLP %lld-%lld-%lld, batch %lld, learning rate %g\n", static_cast<long long>(config.inputs),
+    std::printf("MLP %lld-%lld-%lld, batch %lld, learning rate %g, on %s\n", static_cast<long long>(config.inputs),
                 static_cast<long long>(config.hidden), static_cast<long long>(config.classes),
-                static_cast<long long>(options.batch_size), options.learning_rate);
+                static_cast<long long>(options.batch_size), options.learning_rate,
+                (options.device.empty() ? hp::config().device : options.device).c_str());
 
     hp::random::Generator shuffler(options.seed + 1);
     const bool interactive = isatty(fileno(stderr));

@@ -84,8 +84,11 @@ def main():
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N examples only (0: all)")
+    parser.add_argument("--device", default=None, help="cpu, opencl0:0... (default: config.device)")
     args = parser.parse_args()
     try:
+        if args.device:
+            theano.config.device = "opencl0:0" if args.device == "opencl" else args.device
         train(args.epochs, args.batch_size, args.lr, args.dtype, args.seed, args.limit, args.data_dir)
     except ValueError as error:
         sys.exit(f"mnist_mlp: {error}")

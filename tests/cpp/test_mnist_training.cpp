@@ -52,3 +52,34 @@ TEST(MnistTraining, Float64TrainsToo) {
   EXPECT_LT(last, first * 0.5);
   EXPECT_DOUBLE_EQ(mlp.accuracy(images, labels), 1.0);
 }
+
+// The seed's network on an OpenCL device (PoCL in make test): the same losses and accuracy as on the
+// CPU, its elementwise work on the device and the rest (GEMM, softmax) on the host with transfers.
+TEST(MnistTraining, TrainsOnAnOpenCLDeviceAsOnTheCpu) {
+  if (!std::filesystem::exists(fashion_mnist::kDefaultDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  std::string device;
+  for (const hp::Device& d : hp::available_devices())
+    if (d.kind == hp::Device::Kind::OpenCL && device.empty()) device = d.str();
+  if (device.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
+  auto data = fashion_mnist::load(fashion_mnist::kDefaultDir, "train", 300);
+  hp::Array images = hp::Array::from_vector(data.images, {data.num_examples, data.features()});
+  hp::Array labels = hp::Array::from_vector(data.labels);
+  auto train = [&](const std::string& on) {
+    MlpConfig config;
+    config.hidden = 64;
+    config.learning_rate = 0.2;
+    config.device = on;
+    Mlp mlp(config);
+    std::vector<double> losses;
+    for (int epoch = 0; epoch < 3; ++epoch)
+      for (int64_t start = 0; start < 300; start += 50) {
+        hp::Slice rows{start, start + 50, 1};
+        losses.push_back(mlp.train_step(images.slice({rows}), labels.slice({rows})));
+      }
+    return std::make_pair(losses, mlp.accuracy(images, labels));
+  };
+  const auto [device_losses, device_accuracy] = train(device);
+  const auto [cpu_losses, cpu_accuracy] = train("cpu");
+  for (size_t k = 0; k < cpu_losses.size(); ++k) EXPECT_NEAR(device_losses[k], cpu_losses[k], 1e-4) << k;
+  EXPECT_NEAR(device_accuracy, cpu_accuracy, 0.005);
+}
