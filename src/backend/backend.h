@@ -32,6 +32,8 @@ class Backend {
   // Whether the backend computes `node` on its device (its inputs then come in its memory); the
   // placement pass puts every other node on the host, with transfers around it.
   virtual bool runs(const Apply& node) const = 0;
+  // Inputs a node it runs still reads on the host (GEMM's alpha and beta, passed to the library by value).
+  virtual bool reads_on_host(const Apply&, int /*input*/) const { return false; }
   // A copy of a host array in this backend's memory, and a host copy of one of its arrays (the CPU's:
   // the arrays themselves).
   virtual Array to_device(const Array& host) const = 0;

@@ -31,7 +31,10 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   for (const auto& node : graph->nodes()) {
     const bool here = backend.runs(*node);
     std::vector<Variable> inputs;
-    for (const Variable& input : node->inputs()) inputs.push_back(here ? device_value(input) : host_value(input));
+    for (size_t i = 0; i < node->inputs().size(); ++i) {
+      const Variable& input = node->input(i);
+      inputs.push_back(here && !backend.reads_on_host(*node, static_cast<int>(i)) ? device_value(input) : host_value(input));
+    }
     const std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
     for (size_t k = 0; k < outputs.size(); ++k) (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
   }

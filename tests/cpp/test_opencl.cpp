@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
+#include "backend/opencl/blas.h"
 #include "backend/opencl/runtime.h"
 #include "hypatia/hypatia.h"
 #include "test_util.h"
@@ -80,7 +81,7 @@ TEST(OpenCL, DtypesComparisonsAndCastsMatchTheReference) {
 TEST(OpenCL, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_OPENCL();
   auto x = hp::matrix("x"), w = hp::matrix("w");
-  // dot and sort have no OpenCL kernels yet: they run on the host, the loops around them on the device.
+  // sort has no OpenCL kernel yet: it runs on the host, the loops and the product (CLBlast) on the device.
   auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
   auto out = hp::sort(hidden * 2.0, 1);
   const std::vector<Array> values{hp::random::uniform({3, 5}, -1, 1), hp::random::uniform({5, 4}, -1, 1)};
@@ -126,4 +127,23 @@ TEST(OpenCL, DeviceArraysRefuseHostAccessAndComeBackWhole) {
   EXPECT_NE(on_device.str().find(device), std::string::npos);
   EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device), host, 0, 0));
   EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device.transpose()), host.transpose(), 0, 0));  // a device view
+}
+
+TEST(OpenCL, MatrixProductsRunThroughCLBlast) {
+  REQUIRE_OPENCL();
+  if (!hp::opencl::clblast_available()) GTEST_SKIP() << "CLBlast (libclblast1) is not installed";
+  auto x = hp::matrix("x"), y = hp::matrix("y"), z = hp::matrix("z");
+  const std::vector<Array> values{hp::random::uniform({4, 6}, -1, 1), hp::random::uniform({6, 3}, -1, 1),
+                                  hp::random::uniform({4, 3}, -1, 1)};
+  // Plain, transposed (read in place by BLAS), strided (copied first) operands; z + a * dot as one GEMM.
+  expect_device_matches_reference(
+      {x, y, z},
+      {hp::dot(x, y), hp::dot(y.T(), x.T()), hp::dot(x[{hp::slice(std::nullopt, std::nullopt, 2)}], y),
+       z - 0.5 * hp::dot(x, y), hp::tanh(hp::dot(x, y) + z)},
+      values, device, 1e-12);
+  auto f = hp::tensor(DType::Float32, {-1, -1}, "f"), g = hp::tensor(DType::Float32, {-1, -1}, "g");
+  expect_device_matches_reference({f, g}, {hp::dot(f, g) * 2.0f}, {values[0].astype(DType::Float32), values[1].astype(DType::Float32)},
+                                  device, 1e-5);
+  auto h = hp::function({x, y}, {hp::dot(x, y)}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { h({values[0], values[0]}); }, {"[dot]", "(4, 6)", "do not fit"}));
 }

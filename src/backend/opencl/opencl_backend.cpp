@@ -3,7 +3,9 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "backend/opencl/blas.h"
 #include "backend/opencl/runtime.h"
+#include "ops/blas.h"
 #include "codegen/cpu_source.h"
 #include "codegen/opencl_source.h"
 
@@ -61,6 +63,42 @@ class ElemwiseKernel final : public Kernel {
   mutable std::mutex launch_mutex_;
 };
 
+// A device copy of `value`, contiguous (for operands BLAS cannot read through their strides).
+Array contiguous_on_device(opencl::Context& context, const Array& value);
+
+// dot(x, y) of matrices, and gemm(z, alpha, x, y, beta), through CLBlast.
+class GemmKernel final : public Kernel {
+ public:
+  explicit GemmKernel(opencl::Context& context) : context_(context) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const bool is_gemm = inputs.size() == 5;
+    Array x = inputs[is_gemm ? 2 : 0], y = inputs[is_gemm ? 3 : 1];
+    if (x.shape()[1] != y.shape()[0])
+      throw ShapeError("[" + node.op().name() + "] matrices " + x.shape_dtype_str() + " and " + y.shape_dtype_str() + " do not fit");
+    if (!opencl::blas_operand(x)) x = contiguous_on_device(context_, x);
+    if (!opencl::blas_operand(y)) y = contiguous_on_device(context_, y);
+    const Shape shape{x.shape()[0], y.shape()[1]};
+    double alpha = 1, beta = 0;
+    if (is_gemm) {
+      const Array& z = inputs[0];
+      if (z.shape() != shape)
+        throw ShapeError("[gemm] z " + z.shape_dtype_str() + " does not have the product's shape " + shape_str(shape));
+      alpha = inputs[1].item();
+      beta = inputs[4].item();
+      // z's buffer when the program hands it over (an update in place), else a copy of z.
+      if (!(outputs[0].storage() && outputs[0].storage() == z.storage() && z.is_contiguous() && z.offset() == 0))
+        outputs[0] = contiguous_on_device(context_, z);
+    } else {
+      outputs[0] = opencl::empty(context_, shape, node.output(0).dtype());
+    }
+    opencl::gemm(context_, alpha, x, y, beta, outputs[0]);
+  }
+
+ private:
+  opencl::Context& context_;
+};
+
 class OpenCLBackend final : public Backend {
  public:
   explicit OpenCLBackend(opencl::Context& context) : context_(context) {}
@@ -69,13 +107,18 @@ class OpenCLBackend final : public Backend {
   // Generated elementwise loops, and the ops that only relabel a value's axes (their perform() makes a
   // view without reading the elements, so it runs on device arrays as they are).
   bool runs(const Apply& node) const override {
-    return node.op().name() == "dimshuffle" || static_cast<bool>(source_of(node));
+    return node.op().name() == "dimshuffle" || runs_as_gemm(node) || static_cast<bool>(source_of(node));
+  }
+  bool reads_on_host(const Apply& node, int input) const override {
+    return dynamic_cast<const Gemm*>(&node.op()) && (input == 1 || input == 4);
   }
 
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
     std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
-    for (size_t i = 0; i < nodes.size(); ++i)
-      if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(context_, source->first, source->second);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(context_);
+      else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(context_, source->first, source->second);
+    }
     return kernels;
   }
 
@@ -95,8 +138,53 @@ class OpenCLBackend final : public Backend {
     return std::make_pair(*source, name);
   }
 
+  // Matrix products of float32 or float64 matrices (of one dtype), when CLBlast is installed.
+  bool runs_as_gemm(const Apply& node) const {
+    const bool dot = dynamic_cast<const Dot*>(&node.op()), gemm = dynamic_cast<const Gemm*>(&node.op());
+    if ((!dot && !gemm) || !opencl::clblast_available()) return false;
+    const DType dtype = node.output(0).dtype();
+    if (dtype != DType::Float32 && !(dtype == DType::Float64 && context_.has_double())) return false;
+    for (int i : dot ? std::vector<int>{0, 1} : std::vector<int>{0, 2, 3})
+      if (node.input(i).ndim() != 2 || node.input(i).dtype() != dtype) return false;
+    return true;
+  }
+
   opencl::Context& context_;
 };
+
+Array contiguous_on_device(opencl::Context& context, const Array& value) {
+  Composite identity;
+  identity.input_dtypes = {value.dtype()};
+  identity.outputs = {0};
+  constexpr const char* kName = "hypatia_copy";
+  auto source = render_opencl_elemwise(identity, kName, context.has_double());
+  if (!source) throw ValueError("[opencl] no device copy for " + value.shape_dtype_str());
+  Array result = opencl::empty(context, value.shape(), value.dtype());
+  // The same launch as a one-input elementwise loop, without an Apply: one thread per element.
+  std::vector<int64_t> layout{value.ndim()};
+  layout.insert(layout.end(), value.shape().begin(), value.shape().end());
+  layout.insert(layout.end(), result.strides().begin(), result.strides().end());
+  layout.insert(layout.end(), value.strides().begin(), value.strides().end());
+  layout.push_back(0);
+  layout.push_back(value.offset());
+  const int64_t total = value.size();
+  if (total == 0) return result;
+  const Array layout_on_device = opencl::to_device(context, Array::from_vector<int64_t>(layout));
+  const opencl::Api& cl = *opencl::api();
+  cl_kernel kernel = context.kernel(*source, kName);
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  cl_mem out = opencl::buffer_of(result).mem(), in = opencl::buffer_of(value).mem(), meta = opencl::buffer_of(layout_on_device).mem();
+  const cl_long count = total;
+  opencl::check(cl.clSetKernelArg(kernel, 0, sizeof(cl_mem), &out), "setting an argument of a copy");
+  opencl::check(cl.clSetKernelArg(kernel, 1, sizeof(cl_mem), &in), "setting an argument of a copy");
+  opencl::check(cl.clSetKernelArg(kernel, 2, sizeof(cl_mem), &meta), "setting an argument of a copy");
+  opencl::check(cl.clSetKernelArg(kernel, 3, sizeof(cl_long), &count), "setting an argument of a copy");
+  const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
+  opencl::check(cl.clEnqueueNDRangeKernel(context.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
+                "copying on " + context.device().str());
+  return result;
+}
 
 }  // namespace
 
