@@ -1,10 +1,25 @@
 #include "backend/placement.h"
 
+#include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "ops/transfer.h"
 
 namespace hypatia {
+namespace {
+
+// Says once per process and (device, op) that an op computed on the host reads values from the device.
+void note_host_fallback(const Device& device, const Op& op) {
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!said.insert(device.str() + " " + op.name()).second) return;
+  warn("[" + device.str() + "] " + op.name() + " has no kernel on this device: it runs on the host, with its operands " +
+       "transferred (the profile shows the transfers)");
+}
+
+}  // namespace
 
 std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend) {
   const Device device = backend.device();
@@ -33,7 +48,9 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     std::vector<Variable> inputs;
     for (size_t i = 0; i < node->inputs().size(); ++i) {
       const Variable& input = node->input(i);
-      inputs.push_back(here && !backend.reads_on_host(*node, static_cast<int>(i)) ? device_value(input) : host_value(input));
+      const bool on_device_here = here && !backend.reads_on_host(*node, static_cast<int>(i));
+      if (!here && !on_host.count(input.node())) note_host_fallback(device, node->op());
+      inputs.push_back(on_device_here ? device_value(input) : host_value(input));
     }
     const std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
     for (size_t k = 0; k < outputs.size(); ++k) (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);

@@ -147,3 +147,19 @@ TEST(OpenCL, MatrixProductsRunThroughCLBlast) {
   auto h = hp::function({x, y}, {hp::dot(x, y)}, {}, {}, {.device = device});
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { h({values[0], values[0]}); }, {"[dot]", "(4, 6)", "do not fit"}));
 }
+
+TEST(OpenCL, AHostFallbackIsSaidOncePerOp) {
+  REQUIRE_OPENCL();
+  static std::vector<std::string> warnings;
+  warnings.clear();
+  hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
+  auto x = hp::vector("x");
+  // cumsum has no OpenCL kernel: two of them reading device values give one warning naming it.
+  auto f = hp::function({x}, {hp::cumsum(hp::exp(x), 0), hp::cumsum(x * 2.0, 0)}, {}, {}, {.device = device});
+  auto g = hp::function({x}, {hp::cumsum(hp::exp(x) + 1.0, 0)}, {}, {}, {.device = device});
+  hp::set_warning_handler(nullptr);
+  int about_cumsum = 0;
+  for (const std::string& w : warnings) about_cumsum += w.find("cumsum has no kernel") != std::string::npos && w.find(device) != std::string::npos;
+  EXPECT_EQ(about_cumsum, 1) << ::testing::PrintToString(warnings);
+  EXPECT_TRUE(arrays_close(f({Array::from({0.0, 1.0})})[1], Array::from({0.0, 2.0})));
+}

@@ -4,6 +4,10 @@
 
 #include <cstring>
 
+#include <filesystem>
+#include <fstream>
+
+#include "hypatia/config.h"
 #include "hypatia/error.h"
 
 namespace hypatia::opencl {
@@ -119,7 +123,14 @@ cl_kernel Context::kernel(const std::string& source, const std::string& name) {
       while (!log.empty() && log.back() == '\0') log.pop_back();
       api()->clReleaseProgram(program);
       programs_.erase(source);
-      throw ValueError("[opencl] a generated kernel does not compile on " + device_.str() + ":\n" + log + "\nsource:\n" + source);
+      // The source is kept where the CPU modules are, so the message can name a file to open.
+      std::string path = config().compiledir + "/opencl/" + name + ".cl";
+      std::error_code ignored;
+      std::filesystem::create_directories(config().compiledir + "/opencl", ignored);
+      if (std::ofstream file(path); file) file << source;
+      else path = "(not written)";
+      throw ValueError("[opencl] the generated kernel " + name + " does not compile on " + device_.str() + " (source: " + path +
+                       "):\n" + log);
     }
   }
   cl_int status = CL_SUCCESS;
