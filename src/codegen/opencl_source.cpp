@@ -54,6 +54,20 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
     case ScalarOpId::logical_not: return "(!" + a[0] + ")";
     case ScalarOpId::logical_and: return "(" + a[0] + " && " + a[1] + ")";
     case ScalarOpId::logical_or: return "(" + a[0] + " || " + a[1] + ")";
+    case ScalarOpId::logical_xor: return "((" + a[0] + " != 0) != (" + a[1] + " != 0))";
+    case ScalarOpId::bitwise_and:
+      if (!real) return "(" + a[0] + " & " + a[1] + ")";
+      break;
+    case ScalarOpId::bitwise_or:
+      if (!real) return "(" + a[0] + " | " + a[1] + ")";
+      break;
+    case ScalarOpId::bitwise_xor:
+      if (!real) return "(" + a[0] + " ^ " + a[1] + ")";
+      break;
+    case ScalarOpId::invert:
+      if (compute == DType::Bool) return "(!" + a[0] + ")";
+      if (!real) return "(~" + a[0] + ")";
+      break;
     default: break;
   }
   if (!real) return std::nullopt;  // integer division, modulo, powers, bit operations: the host for now
@@ -102,10 +116,12 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
 
 }  // namespace
 
-std::optional<std::string> render_opencl_elemwise(const Composite& composite, const std::string& name, bool has_double) {
+namespace {
+
+// The statements computing every instruction from v0..v{n-1}; nullopt where one has no spelling.
+std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double) {
   const int num_inputs = composite.num_inputs();
   std::ostringstream body;
-  bool uses_double = false;
   auto type_of = [&](DType dtype) {
     uses_double = uses_double || dtype == DType::Float64;
     return opencl_type(dtype, has_double);
@@ -122,8 +138,7 @@ std::optional<std::string> render_opencl_elemwise(const Composite& composite, co
       if (composite.dtype_of(ref) == instruction.typing.compute) {
         args.push_back(v);
       } else {
-        const auto from = type_of(composite.dtype_of(ref));
-        if (!from) return std::nullopt;
+        if (!type_of(composite.dtype_of(ref))) return std::nullopt;
         args.push_back(instruction.typing.compute == DType::Bool ? "(uchar)(" + v + " != 0)" : "(" + *compute + ")" + v);
       }
     }
@@ -137,6 +152,22 @@ std::optional<std::string> render_opencl_elemwise(const Composite& composite, co
     if (!expression) return std::nullopt;
     body << "  const " << *out << " v" << num_inputs + static_cast<int>(n) << " = (" << *out << ")(" << *expression << ");\n";
   }
+  return body.str();
+}
+
+}  // namespace
+
+std::optional<std::string> render_opencl_elemwise(const Composite& composite, const std::string& name, bool has_double) {
+  const int num_inputs = composite.num_inputs();
+  bool uses_double = false;
+  auto type_of = [&](DType dtype) {
+    uses_double = uses_double || dtype == DType::Float64;
+    return opencl_type(dtype, has_double);
+  };
+  const auto body = render_body(composite, has_double, uses_double);
+  if (!body) return std::nullopt;
+  for (int ref : composite.outputs)
+    if (!type_of(composite.dtype_of(ref))) return std::nullopt;
   const int num_outputs = static_cast<int>(composite.outputs.size());
   const int operands = num_outputs + num_inputs;
   std::ostringstream source;
@@ -156,17 +187,83 @@ std::optional<std::string> render_opencl_elemwise(const Composite& composite, co
          << "    rest /= size;\n"
          << "    for (int k = 0; k < " << operands << "; ++k) offset[k] += i * layout[1 + ndim * (k + 1) + axis];\n"
          << "  }\n";
-  for (int i = 0; i < num_inputs; ++i) {
-    const std::string t = *type_of(composite.input_dtypes[i]);
-    source << "  const " << t << " v" << i << " = p" << i << "[offset[" << num_outputs + i << "]];\n";
-  }
-  source << body.str();
+  for (int i = 0; i < num_inputs; ++i)
+    source << "  const " << *type_of(composite.input_dtypes[i]) << " v" << i << " = p" << i << "[offset[" << num_outputs + i << "]];\n";
+  source << *body;
   for (int k = 0; k < num_outputs; ++k) {
     const DType dtype = composite.dtype_of(composite.outputs[k]);
     source << "  o" << k << "[offset[" << k << "]] = (" << *type_of(dtype) << ")v" << composite.outputs[k] << ";\n";
   }
   source << "}\n";
   return source.str();
+}
+
+std::optional<std::string> render_opencl_reduce(const Composite& composite, ReduceKind kind, DType dtype,
+                                                const std::string& name, bool has_double) {
+  if (composite.outputs.size() != 1 || kind == ReduceKind::Any || kind == ReduceKind::All) return std::nullopt;
+  const int num_inputs = composite.num_inputs();
+  bool uses_double = false;
+  const auto body = render_body(composite, has_double, uses_double);
+  if (!body) return std::nullopt;
+  const auto out = opencl_type(dtype, has_double);
+  if (!out || dtype == DType::Bool) return std::nullopt;
+  // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints.
+  std::string acc = is_float(dtype) ? (has_double ? "double" : "float") : !is_unsigned(dtype) ? "long" : "ulong";
+  uses_double = uses_double || acc == "double";
+  std::string init, combine;
+  const std::string v = "((" + acc + ")v" + std::to_string(composite.outputs[0]) + ")";
+  switch (kind) {
+    case ReduceKind::Sum: init = "0"; combine = "acc + " + v; break;
+    case ReduceKind::Prod: init = "1"; combine = "acc * " + v; break;
+    case ReduceKind::Max:
+      init = is_float(dtype) ? "-INFINITY" : !is_unsigned(dtype) ? "LONG_MIN" : "0";
+      combine = is_float(dtype) ? "(acc != acc || acc > x) ? acc : x" : "acc < x ? x : acc";
+      break;
+    case ReduceKind::Min:
+      init = is_float(dtype) ? "INFINITY" : !is_unsigned(dtype) ? "LONG_MAX" : "ULONG_MAX";
+      combine = is_float(dtype) ? "(acc != acc || acc < x) ? acc : x" : "x < acc ? x : acc";
+      break;
+    default: return std::nullopt;
+  }
+  std::ostringstream source;
+  if (uses_double) source << "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n";
+  source << "__kernel void " << name << "(__global " << *out << "* o, ";
+  for (int i = 0; i < num_inputs; ++i)
+    source << "__global const " << *opencl_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
+  source << "__global const long* layout, const long total, const long reduced) {\n"
+         << "  const long gid = get_global_id(0);\n"
+         << "  if (gid >= total) return;\n"
+         << "  const long nk = layout[0], nr = layout[1 + nk];\n"
+         << "  __global const long* kept = layout + 1;\n"
+         << "  __global const long* red = layout + 2 + nk;\n"
+         << "  __global const long* strides = layout + 2 + nk + nr;  // per input: nk kept, nr reduced, 1 offset\n"
+         << "  long base[" << std::max(num_inputs, 1) << "];\n"
+         << "  for (int k = 0; k < " << num_inputs << "; ++k) base[k] = strides[k * (nk + nr + 1) + nk + nr];\n"
+         << "  long rest = gid;\n"
+         << "  for (long axis = nk - 1; axis >= 0; --axis) {\n"
+         << "    const long i = rest % kept[axis];\n"
+         << "    rest /= kept[axis];\n"
+         << "    for (int k = 0; k < " << num_inputs << "; ++k) base[k] += i * strides[k * (nk + nr + 1) + axis];\n"
+         << "  }\n"
+         << "  " << acc << " acc = " << init << ";\n"
+         << "  for (long r = 0; r < reduced; ++r) {\n"
+         << "    long offset[" << std::max(num_inputs, 1) << "];\n"
+         << "    for (int k = 0; k < " << num_inputs << "; ++k) offset[k] = base[k];\n"
+         << "    long left = r;\n"
+         << "    for (long axis = nr - 1; axis >= 0; --axis) {\n"
+         << "      const long i = left % red[axis];\n"
+         << "      left /= red[axis];\n"
+         << "      for (int k = 0; k < " << num_inputs << "; ++k) offset[k] += i * strides[k * (nk + nr + 1) + nk + axis];\n"
+         << "    }\n";
+  for (int i = 0; i < num_inputs; ++i)
+    source << "    const " << *opencl_type(composite.input_dtypes[i], has_double) << " v" << i << " = p" << i << "[offset[" << i << "]];\n";
+  source << *body << "    const " << acc << " x = " << v << ";\n"
+         << "    acc = " << combine << ";\n"
+         << "  }\n"
+         << "  o[gid] = (" << *out << ")acc;\n"
+         << "}\n";
+  std::string text = source.str();
+  return text;
 }
 
 }  // namespace hypatia

@@ -19,4 +19,13 @@ std::optional<std::string> opencl_type(DType dtype, bool has_double);
 // (operands: outputs first).
 std::optional<std::string> render_opencl_elemwise(const Composite& composite, const std::string& name, bool has_double);
 
+// The kernel `name` reducing (sum, prod, max, min; result `dtype`) the one output of `composite` over some
+// axes: a work item
+// per kept element, looping over the reduced ones, accumulating as the CPU kernels do (floats in double where
+// the device has it). Arguments: the output, the inputs, the int64 layout buffer (the kept rank and sizes,
+// the reduced rank and sizes, then per input its kept strides, its reduced strides and its offset), the
+// number of outputs and of reduced elements.
+std::optional<std::string> render_opencl_reduce(const Composite& composite, ReduceKind kind, DType dtype,
+                                                const std::string& name, bool has_double);
+
 }  // namespace hypatia

@@ -74,7 +74,8 @@ TEST(OpenCL, DtypesComparisonsAndCastsMatchTheReference) {
   expect_device_matches_reference(
       {f, i},
       {f * 2.0f + hp::cast(i, DType::Float32), i + i * 3, hp::lt(f, hp::cast(i, DType::Float32)), hp::cast(f, DType::Int32),
-       hp::logical_and(hp::gt(i, 0), hp::lt(f, 2.0f)), hp::maximum(i, 1)},
+       hp::logical_and(hp::gt(i, 0), hp::lt(f, 2.0f)), hp::maximum(i, 1), hp::bitwise_xor(i, 6), hp::invert(i),
+       hp::invert(hp::gt(i, 0)), hp::logical_xor(hp::gt(i, 0), hp::gt(f, 0.0f))},
       {fv, iv}, device, 1e-6);
 }
 
@@ -162,4 +163,26 @@ TEST(OpenCL, AHostFallbackIsSaidOncePerOp) {
   for (const std::string& w : warnings) about_cumsum += w.find("cumsum has no kernel") != std::string::npos && w.find(device) != std::string::npos;
   EXPECT_EQ(about_cumsum, 1) << ::testing::PrintToString(warnings);
   EXPECT_TRUE(arrays_close(f({Array::from({0.0, 1.0})})[1], Array::from({0.0, 2.0})));
+}
+
+TEST(OpenCL, ReductionsWithTheirFusedProducersMatchTheReference) {
+  REQUIRE_OPENCL();
+  auto x = hp::tensor3("x"), v = hp::vector("v");
+  const Array xv = hp::random::uniform({3, 4, 5}, -2, 2), vv = hp::random::uniform({5}, 0.5, 1.5);
+  std::vector<hp::Variable> outs;
+  for (const std::vector<int>& axes : std::vector<std::vector<int>>{{}, {0}, {1}, {2}, {0, 2}, {1, 2}}) {
+    const hp::Axes chosen = axes.empty() ? hp::Axes() : hp::Axes(axes);
+    outs.push_back(hp::sum(hp::sqr(x * v), chosen));
+    outs.push_back(hp::max(x - v, chosen));
+    outs.push_back(hp::min(hp::tanh(x), chosen));
+    outs.push_back(hp::prod(x * 0.1 + 1.0, chosen));
+  }
+  outs.push_back(hp::softmax(hp::reshape(x, {12, 5}), 1));  // max, exp-sum and a loop
+  outs.push_back(hp::mean(x.T() * 2.0, {0}));                 // a transposed (device view) operand
+  expect_device_matches_reference({x, v}, outs, {xv, vv}, device, 1e-12);
+  auto i = hp::tensor(DType::Int32, {-1, -1}, "i");
+  expect_device_matches_reference({i}, {hp::sum(i * 3, {1}), hp::max(i, {0}), hp::prod(i, {1})},
+                                  {Array::from({{1, -2, 3}, {4, 5, -6}}, DType::Int32)}, device);
+  auto f = hp::function({v}, {hp::max(v * 2.0, {0})}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::zeros({0})}); }, {"zero-size", "no identity"}));
 }

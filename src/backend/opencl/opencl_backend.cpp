@@ -5,6 +5,7 @@
 
 #include "backend/opencl/blas.h"
 #include "backend/opencl/runtime.h"
+#include "backend/cpu/lowering.h"
 #include "ops/blas.h"
 #include "codegen/cpu_source.h"
 #include "codegen/opencl_source.h"
@@ -63,6 +64,63 @@ class ElemwiseKernel final : public Kernel {
   mutable std::mutex launch_mutex_;
 };
 
+// A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
+class ReduceKernel final : public Kernel {
+ public:
+  ReduceKernel(opencl::Context& context, std::string source, std::string name)
+      : context_(context), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op()) ? static_cast<const FusedReduce&>(node.op()).reduce()
+                                                                        : static_cast<const Reduce&>(node.op());
+    const Shape full = broadcast_shapes_for(node, inputs);
+    const std::vector<int>& axes = reduce.axes();
+    auto reduced = [&](int axis) { return std::find(axes.begin(), axes.end(), axis) != axes.end(); };
+    Shape kept, red;
+    for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) (reduced(axis) ? red : kept).push_back(full[axis]);
+    const int64_t total = shape_size(kept), count = shape_size(red);
+    if (count == 0 && (reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min) && total > 0)
+      throw ValueError("[" + node.op().name() + "] a zero-size reduction of " + shape_str(full) + " has no identity");
+    outputs[0] = opencl::empty(context_, kept, node.output(0).dtype());
+    if (total == 0) return;
+    std::vector<int64_t> layout{static_cast<int64_t>(kept.size())};
+    layout.insert(layout.end(), kept.begin(), kept.end());
+    layout.push_back(static_cast<int64_t>(red.size()));
+    layout.insert(layout.end(), red.begin(), red.end());
+    for (const Array& input : inputs) {
+      const int lead = static_cast<int>(full.size()) - input.ndim();
+      auto stride = [&](int axis) { return axis < lead || input.shape()[axis - lead] == 1 ? 0 : input.strides()[axis - lead]; };
+      for (int pass = 0; pass < 2; ++pass)
+        for (int axis = 0; axis < static_cast<int>(full.size()); ++axis)
+          if (reduced(axis) == (pass == 1)) layout.push_back(stride(axis));
+      layout.push_back(input.offset());
+    }
+    const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
+    const opencl::Api& cl = *opencl::api();
+    cl_kernel kernel = context_.kernel(source_, name_);
+    std::lock_guard<std::mutex> lock(launch_mutex_);
+    cl_uint arg = 0;
+    auto set_buffer = [&](const Array& value) {
+      cl_mem mem = opencl::buffer_of(value).mem();
+      opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_mem), &mem), "setting an argument of " + name_);
+    };
+    set_buffer(outputs[0]);
+    for (const Array& input : inputs) set_buffer(input);
+    set_buffer(layout_on_device);
+    const cl_long outputs_count = total, reduced_count = count;
+    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &outputs_count), "setting an argument of " + name_);
+    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &reduced_count), "setting an argument of " + name_);
+    const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
+    opencl::check(cl.clEnqueueNDRangeKernel(context_.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
+                  "running " + name_ + " on " + context_.device().str());
+  }
+
+ private:
+  opencl::Context& context_;
+  std::string source_, name_;
+  mutable std::mutex launch_mutex_;
+};
+
 // A device copy of `value`, contiguous (for operands BLAS cannot read through their strides).
 Array contiguous_on_device(opencl::Context& context, const Array& value);
 
@@ -107,7 +165,8 @@ class OpenCLBackend final : public Backend {
   // Generated elementwise loops, and the ops that only relabel a value's axes (their perform() makes a
   // view without reading the elements, so it runs on device arrays as they are).
   bool runs(const Apply& node) const override {
-    return node.op().name() == "dimshuffle" || runs_as_gemm(node) || static_cast<bool>(source_of(node));
+    return node.op().name() == "dimshuffle" || runs_as_gemm(node) || static_cast<bool>(source_of(node)) ||
+           static_cast<bool>(reduce_source_of(node));
   }
   bool reads_on_host(const Apply& node, int input) const override {
     return dynamic_cast<const Gemm*>(&node.op()) && (input == 1 || input == 4);
@@ -118,6 +177,8 @@ class OpenCLBackend final : public Backend {
     for (size_t i = 0; i < nodes.size(); ++i) {
       if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(context_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(context_, source->first, source->second);
+      else if (auto reduction = reduce_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<ReduceKernel>(context_, reduction->first, reduction->second);
     }
     return kernels;
   }
@@ -134,6 +195,18 @@ class OpenCLBackend final : public Backend {
     auto source = render_opencl_elemwise(composite, kPlaceholder, context_.has_double());
     if (!source) return std::nullopt;
     const std::string name = "hypatia_elemwise_" + hex64(stable_hash(*source));
+    source->replace(source->find(kPlaceholder), std::string(kPlaceholder).size(), name);
+    return std::make_pair(*source, name);
+  }
+
+  // The kernel's source and name for a reduction (plain or with its fused producer) OpenCL C can spell.
+  std::optional<std::pair<std::string, std::string>> reduce_source_of(const Apply& node) const {
+    ReduceKernelSpec spec;
+    if (!reduce_kernel_spec(node, spec)) return std::nullopt;
+    constexpr const char* kPlaceholder = "hypatia_kernel";
+    auto source = render_opencl_reduce(spec.composite, spec.kind, node.output(0).dtype(), kPlaceholder, context_.has_double());
+    if (!source) return std::nullopt;
+    const std::string name = "hypatia_reduce_" + hex64(stable_hash(*source));
     source->replace(source->find(kPlaceholder), std::string(kPlaceholder).size(), name);
     return std::make_pair(*source, name);
   }
