@@ -8,7 +8,7 @@
 #include "backend/cpu/lowering.h"
 #include "ops/blas.h"
 #include "codegen/cpu_source.h"
-#include "codegen/opencl_source.h"
+#include "codegen/gpu_source.h"
 
 namespace hypatia {
 namespace {
@@ -192,7 +192,7 @@ class OpenCLBackend final : public Backend {
     Composite composite;
     if (!composite_of(node, composite)) return std::nullopt;
     constexpr const char* kPlaceholder = "hypatia_kernel";
-    auto source = render_opencl_elemwise(composite, kPlaceholder, context_.has_double());
+    auto source = render_gpu_elemwise(composite, kPlaceholder, context_.has_double());
     if (!source) return std::nullopt;
     const std::string name = "hypatia_elemwise_" + hex64(stable_hash(*source));
     source->replace(source->find(kPlaceholder), std::string(kPlaceholder).size(), name);
@@ -204,7 +204,7 @@ class OpenCLBackend final : public Backend {
     ReduceKernelSpec spec;
     if (!reduce_kernel_spec(node, spec)) return std::nullopt;
     constexpr const char* kPlaceholder = "hypatia_kernel";
-    auto source = render_opencl_reduce(spec.composite, spec.kind, node.output(0).dtype(), kPlaceholder, context_.has_double());
+    auto source = render_gpu_reduce(spec.composite, spec.kind, node.output(0).dtype(), kPlaceholder, context_.has_double());
     if (!source) return std::nullopt;
     const std::string name = "hypatia_reduce_" + hex64(stable_hash(*source));
     source->replace(source->find(kPlaceholder), std::string(kPlaceholder).size(), name);
@@ -230,7 +230,7 @@ Array contiguous_on_device(opencl::Context& context, const Array& value) {
   identity.input_dtypes = {value.dtype()};
   identity.outputs = {0};
   constexpr const char* kName = "hypatia_copy";
-  auto source = render_opencl_elemwise(identity, kName, context.has_double());
+  auto source = render_gpu_elemwise(identity, kName, context.has_double());
   if (!source) throw ValueError("[opencl] no device copy for " + value.shape_dtype_str());
   Array result = opencl::empty(context, value.shape(), value.dtype());
   // The same launch as a one-input elementwise loop, without an Apply: one thread per element.

@@ -1,10 +1,10 @@
-#include "codegen/opencl_source.h"
+#include "codegen/gpu_source.h"
 
 #include <sstream>
 
 namespace hypatia {
 
-std::optional<std::string> opencl_type(DType dtype, bool has_double) {
+std::optional<std::string> gpu_type(DType dtype, bool has_double) {
   switch (dtype) {
     case DType::Bool: return "uchar";
     case DType::Int8: return "char";
@@ -23,7 +23,7 @@ std::optional<std::string> opencl_type(DType dtype, bool has_double) {
 
 namespace {
 
-// One instruction as an OpenCL C expression of its (already converted) arguments, with NumPy's (and the
+// One instruction as a C expression (valid OpenCL C and CUDA C++) of its (already converted) arguments, with NumPy's (and the
 // reference's) semantics; nullopt where this dialect has no spelling yet.
 std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a) {
   const bool real = is_float(compute);
@@ -118,13 +118,35 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
 
 namespace {
 
+// What differs between the dialects: the kernel's declaration, the global address space, the thread's
+// index, and a prelude (CUDA gets OpenCL's type names and constants; OpenCL enables doubles).
+struct Spelling {
+  const char* kernel;
+  const char* global;
+  const char* thread_index;
+};
+
+Spelling spelling(GpuDialect dialect) {
+  if (dialect == GpuDialect::Cuda) return {"extern \"C\" __global__ void", "", "((long)blockIdx.x * blockDim.x + threadIdx.x)"};
+  return {"__kernel void", "__global ", "get_global_id(0)"};
+}
+
+std::string prelude(GpuDialect dialect, bool uses_double) {
+  if (dialect == GpuDialect::Cuda)
+    return "typedef unsigned char uchar;\ntypedef unsigned short ushort;\ntypedef unsigned int uint;\n"
+           "typedef unsigned long ulong;\n#ifndef INFINITY\n#define INFINITY __int_as_float(0x7f800000)\n#endif\n"
+           "#define LONG_MIN (-9223372036854775807L - 1)\n#define LONG_MAX 9223372036854775807L\n"
+           "#define ULONG_MAX 18446744073709551615UL\n";
+  return uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "";
+}
+
 // The statements computing every instruction from v0..v{n-1}; nullopt where one has no spelling.
 std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double) {
   const int num_inputs = composite.num_inputs();
   std::ostringstream body;
   auto type_of = [&](DType dtype) {
     uses_double = uses_double || dtype == DType::Float64;
-    return opencl_type(dtype, has_double);
+    return gpu_type(dtype, has_double);
   };
   for (int i = 0; i < num_inputs; ++i)
     if (!type_of(composite.input_dtypes[i])) return std::nullopt;
@@ -157,12 +179,15 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
 
 }  // namespace
 
-std::optional<std::string> render_opencl_elemwise(const Composite& composite, const std::string& name, bool has_double) {
+std::optional<std::string> render_gpu_elemwise(const Composite& composite, const std::string& name, bool has_double,
+                                               GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
   const int num_inputs = composite.num_inputs();
   bool uses_double = false;
   auto type_of = [&](DType dtype) {
     uses_double = uses_double || dtype == DType::Float64;
-    return opencl_type(dtype, has_double);
+    return gpu_type(dtype, has_double);
   };
   const auto body = render_body(composite, has_double, uses_double);
   if (!body) return std::nullopt;
@@ -171,12 +196,11 @@ std::optional<std::string> render_opencl_elemwise(const Composite& composite, co
   const int num_outputs = static_cast<int>(composite.outputs.size());
   const int operands = num_outputs + num_inputs;
   std::ostringstream source;
-  if (uses_double) source << "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n";
-  source << "__kernel void " << name << "(";
-  for (int k = 0; k < num_outputs; ++k) source << "__global " << *type_of(composite.dtype_of(composite.outputs[k])) << "* o" << k << ", ";
-  for (int i = 0; i < num_inputs; ++i) source << "__global const " << *type_of(composite.input_dtypes[i]) << "* p" << i << ", ";
-  source << "__global const long* layout, const long total) {\n"
-         << "  const long gid = get_global_id(0);\n"
+  source << prelude(dialect, uses_double) << say.kernel << " " << name << "(";
+  for (int k = 0; k < num_outputs; ++k) source << global << *type_of(composite.dtype_of(composite.outputs[k])) << "* o" << k << ", ";
+  for (int i = 0; i < num_inputs; ++i) source << global << "const " << *type_of(composite.input_dtypes[i]) << "* p" << i << ", ";
+  source << global << "const long* layout, const long total) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
          << "  if (gid >= total) return;\n"
          << "  const long ndim = layout[0];\n"
          << "  long offset[" << operands << "];\n"
@@ -198,14 +222,16 @@ std::optional<std::string> render_opencl_elemwise(const Composite& composite, co
   return source.str();
 }
 
-std::optional<std::string> render_opencl_reduce(const Composite& composite, ReduceKind kind, DType dtype,
-                                                const std::string& name, bool has_double) {
+std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceKind kind, DType dtype, const std::string& name,
+                                             bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
   if (composite.outputs.size() != 1 || kind == ReduceKind::Any || kind == ReduceKind::All) return std::nullopt;
   const int num_inputs = composite.num_inputs();
   bool uses_double = false;
   const auto body = render_body(composite, has_double, uses_double);
   if (!body) return std::nullopt;
-  const auto out = opencl_type(dtype, has_double);
+  const auto out = gpu_type(dtype, has_double);
   if (!out || dtype == DType::Bool) return std::nullopt;
   // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints.
   std::string acc = is_float(dtype) ? (has_double ? "double" : "float") : !is_unsigned(dtype) ? "long" : "ulong";
@@ -226,17 +252,16 @@ std::optional<std::string> render_opencl_reduce(const Composite& composite, Redu
     default: return std::nullopt;
   }
   std::ostringstream source;
-  if (uses_double) source << "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n";
-  source << "__kernel void " << name << "(__global " << *out << "* o, ";
+  source << prelude(dialect, uses_double) << say.kernel << " " << name << "(" << global << *out << "* o, ";
   for (int i = 0; i < num_inputs; ++i)
-    source << "__global const " << *opencl_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
-  source << "__global const long* layout, const long total, const long reduced) {\n"
-         << "  const long gid = get_global_id(0);\n"
+    source << global << "const " << *gpu_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
+  source << global << "const long* layout, const long total, const long reduced) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
          << "  if (gid >= total) return;\n"
          << "  const long nk = layout[0], nr = layout[1 + nk];\n"
-         << "  __global const long* kept = layout + 1;\n"
-         << "  __global const long* red = layout + 2 + nk;\n"
-         << "  __global const long* strides = layout + 2 + nk + nr;  // per input: nk kept, nr reduced, 1 offset\n"
+         << "  " << global << "const long* kept = layout + 1;\n"
+         << "  " << global << "const long* red = layout + 2 + nk;\n"
+         << "  " << global << "const long* strides = layout + 2 + nk + nr;  // per input: nk kept, nr reduced, 1 offset\n"
          << "  long base[" << std::max(num_inputs, 1) << "];\n"
          << "  for (int k = 0; k < " << num_inputs << "; ++k) base[k] = strides[k * (nk + nr + 1) + nk + nr];\n"
          << "  long rest = gid;\n"
@@ -256,7 +281,7 @@ std::optional<std::string> render_opencl_reduce(const Composite& composite, Redu
          << "      for (int k = 0; k < " << num_inputs << "; ++k) offset[k] += i * strides[k * (nk + nr + 1) + nk + axis];\n"
          << "    }\n";
   for (int i = 0; i < num_inputs; ++i)
-    source << "    const " << *opencl_type(composite.input_dtypes[i], has_double) << " v" << i << " = p" << i << "[offset[" << i << "]];\n";
+    source << "    const " << *gpu_type(composite.input_dtypes[i], has_double) << " v" << i << " = p" << i << "[offset[" << i << "]];\n";
   source << *body << "    const " << acc << " x = " << v << ";\n"
          << "    acc = " << combine << ";\n"
          << "  }\n"

@@ -1,0 +1,35 @@
+// GPU kernel source for fused elementwise loops and reductions: the same Composite the CPU renderer prints
+// as C++, rendered once and printed as OpenCL C or as CUDA C++ (the dialects differ only by a small table
+// of spellings: the kernel's declaration, the address space, the thread index, a prelude). Each work item
+// computes one output element; operands are read through per-axis element strides (0 where broadcast)
+// and offsets, passed with the shape in one small int64 buffer.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "ops/fused_elemwise.h"
+
+namespace hypatia {
+
+enum class GpuDialect : uint8_t { OpenCL, Cuda };
+
+// The kernel type of a dtype (bool is uchar); nullopt for dtypes kernels do not take (float16, complex;
+// float64 where the device lacks doubles).
+std::optional<std::string> gpu_type(DType dtype, bool has_double);
+
+// The kernel `name` computing `composite` (outputs first, then inputs, then the int64 layout buffer and
+// the element count); nullopt when an instruction or dtype has no spelling (the node then runs on the
+// host). Layout buffer: ndim, the shape, each operand's strides, each operand's element offset
+// (operands: outputs first).
+std::optional<std::string> render_gpu_elemwise(const Composite& composite, const std::string& name, bool has_double,
+                                               GpuDialect dialect = GpuDialect::OpenCL);
+
+// The kernel `name` reducing (sum, prod, max, min; result `dtype`) the one output of `composite` over some
+// axes: a work item per kept element, looping over the reduced ones, accumulating as the CPU kernels do
+// (floats in double where the device has it). Arguments: the output, the inputs, the int64 layout buffer
+// (the kept rank and sizes, the reduced rank and sizes, then per input its kept strides, its reduced
+// strides and its offset), the number of outputs and of reduced elements.
+std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceKind kind, DType dtype, const std::string& name,
+                                             bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
+
+}  // namespace hypatia

@@ -1,0 +1,107 @@
+// The GPU kernel dialect: every scalar op of the table, in every dtype it takes, and the reductions, are
+// rendered once and printed as OpenCL C and as CUDA C++. The OpenCL kernels build on the machine's
+// OpenCL device (PoCL); the CUDA ones compile with NVRTC to a cubin for a current architecture even with
+// no GPU here. A kernel that does not compile is a failing test.
+#include <gtest/gtest.h>
+
+#include "backend/cuda/nvrtc.h"
+#include "backend/opencl/runtime.h"
+#include "codegen/gpu_source.h"
+#include "hypatia/hypatia.h"
+#include "ops/fused_elemwise.h"
+
+namespace hp = hypatia;
+using hp::DType;
+using hp::GpuDialect;
+
+namespace {
+
+struct Rendered {
+  std::vector<std::string> names, opencl, cuda;
+  int skipped = 0;  // (op, dtype) pairs the dialect cannot spell: those nodes run on the host
+};
+
+// Every (op, dtype) the scalar table types, as one-op composites, plus reductions of a fused product.
+Rendered render_everything() {
+  Rendered out;
+  const std::vector<DType> dtypes = {DType::Bool, DType::Int8, DType::Int32, DType::Int64, DType::UInt8, DType::UInt64,
+                                     DType::Float32, DType::Float64};
+  std::vector<hp::ScalarOp> ops;
+#define HYPATIA_SCALAR_OP(name, arity, rule, ...) ops.push_back(hp::ScalarOp{hp::ScalarOpId::name});
+#include "scalar/scalar_ops.def"
+#undef HYPATIA_SCALAR_OP
+  for (DType target : {DType::Bool, DType::Int32, DType::Float32, DType::Float64}) ops.push_back({hp::ScalarOpId::cast, target});
+  auto add = [&](const std::string& name, const std::optional<std::string>& opencl, const std::optional<std::string>& cuda) {
+    if (!opencl || !cuda) {
+      ++out.skipped;
+      return;
+    }
+    out.names.push_back(name);
+    out.opencl.push_back(*opencl);
+    out.cuda.push_back(*cuda);
+  };
+  for (const hp::ScalarOp& op : ops) {
+    const int arity = hp::scalar_op_info(op.id).arity;
+    for (DType dtype : dtypes) {
+      hp::Composite composite;
+      composite.input_dtypes.assign(arity, dtype);
+      std::vector<int> args(arity);
+      for (int i = 0; i < arity; ++i) args[i] = i;
+      if (op.id == hp::ScalarOpId::where) composite.input_dtypes[0] = DType::Bool;
+      try {
+        composite.outputs.push_back(composite.add(op, args));
+      } catch (const hp::Error&) {
+        continue;  // the table does not take this dtype (sin of bools, bit operations of floats...)
+      }
+      const std::string name = "k" + std::to_string(out.names.size() + out.skipped) + "_" +
+                               std::string(hp::scalar_op_info(op.id).name) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_elemwise(composite, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_elemwise(composite, name, true, GpuDialect::Cuda));
+    }
+  }
+  for (DType dtype : {DType::Int32, DType::Int64, DType::UInt64, DType::Float32, DType::Float64})
+    for (hp::ReduceKind kind : {hp::ReduceKind::Sum, hp::ReduceKind::Prod, hp::ReduceKind::Max, hp::ReduceKind::Min}) {
+      hp::Composite composite;
+      composite.input_dtypes = {dtype, dtype};
+      const int product = composite.add({hp::ScalarOpId::mul}, {0, 1});
+      composite.outputs.push_back(composite.add({hp::ScalarOpId::sqr}, {product}));
+      const DType result = kind == hp::ReduceKind::Sum || kind == hp::ReduceKind::Prod
+                               ? (hp::is_float(dtype) ? dtype : hp::is_unsigned(dtype) ? DType::UInt64 : DType::Int64)
+                               : dtype;
+      const std::string name = "r" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::Cuda));
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST(GpuKernels, EveryRenderedCudaKernelCompilesWithNvrtc) {
+  if (!hp::cuda::nvrtc_available()) GTEST_SKIP() << "NVRTC (the CUDA toolkit's libnvrtc.so) is not installed";
+  const Rendered rendered = render_everything();
+  ASSERT_GT(rendered.names.size(), 200u);
+  std::printf("%zu kernels rendered (%d op and dtype pairs left to the host)\n", rendered.names.size(), rendered.skipped);
+  // One translation unit, compiled for a real architecture (a cubin), as a GPU run would load it.
+  std::string unit;
+  for (const std::string& source : rendered.cuda) unit += source + "\n";
+  const hp::cuda::Compiled compiled = hp::cuda::compile(unit, "sm_80");
+  EXPECT_TRUE(compiled.ok) << compiled.log.substr(0, 4000);
+  EXPECT_FALSE(compiled.cubin.empty());
+  for (const std::string& name : rendered.names) EXPECT_NE(compiled.ptx.find(name), std::string::npos) << name;
+}
+
+TEST(GpuKernels, EveryRenderedOpenCLKernelBuilds) {
+  const auto& devices = hp::opencl::devices();
+  if (devices.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
+  auto& context = hp::opencl::context_for(devices.front().device);
+  const Rendered rendered = render_everything();
+  std::string unit;
+  for (const std::string& source : rendered.opencl) unit += source + "\n";
+  for (size_t k = 0; k < rendered.names.size(); ++k) {
+    if (!context.has_double() && rendered.opencl[k].find("double") != std::string::npos) continue;
+    EXPECT_NO_THROW(context.kernel(unit, rendered.names[k])) << rendered.names[k];
+  }
+  // What the dialect does not spell yet runs on the host; it stays a minority of the table.
+  EXPECT_LT(rendered.skipped, static_cast<int>(rendered.names.size()) / 2) << rendered.skipped << " skipped";
+}
