@@ -186,3 +186,20 @@ TEST(OpenCL, ReductionsWithTheirFusedProducersMatchTheReference) {
   auto f = hp::function({v}, {hp::max(v * 2.0, {0})}, {}, {}, {.device = device});
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::zeros({0})}); }, {"zero-size", "no identity"}));
 }
+
+TEST(OpenCL, BasicIndexingMakesViewsOfDeviceMemory) {
+  REQUIRE_OPENCL();
+  auto x = hp::matrix("x");
+  auto i = hp::scalar("i", DType::Int64);
+  const Array xv = hp::random::uniform({5, 6}, -1, 1);
+  // Rows, strided columns, a symbolic index (read on the host): views of the device array, computed on.
+  auto out1 = hp::exp(x[{hp::slice(1, 4)}]) * 2.0;
+  auto out2 = hp::sum(x[{hp::slice(std::nullopt, std::nullopt), hp::slice(std::nullopt, std::nullopt, 2)}] * 3.0, {1});
+  auto out3 = hp::tanh(x[{i}]) + 1.0;
+  expect_device_matches_reference({x, i}, {out1, out2, out3, hp::dot(x[{hp::slice(0, 2)}].T(), x[{hp::slice(3, 5)}])},
+                                  {xv, Array::scalar(3, DType::Int64)}, device);
+  auto f = hp::function({x, i}, {out3}, {}, {}, {.device = device});
+  const std::string printed = f.debugprint();
+  // The index stays on the host; the indexed value never comes back before the loop reads it.
+  EXPECT_EQ(printed.find("transfer{cpu}", printed.find("subtensor")), std::string::npos) << printed;
+}

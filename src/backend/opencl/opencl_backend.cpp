@@ -7,6 +7,7 @@
 #include "backend/opencl/runtime.h"
 #include "backend/cpu/lowering.h"
 #include "ops/blas.h"
+#include "ops/subtensor.h"
 #include "codegen/cpu_source.h"
 #include "codegen/gpu_source.h"
 
@@ -162,14 +163,17 @@ class OpenCLBackend final : public Backend {
   explicit OpenCLBackend(opencl::Context& context) : context_(context) {}
   Device device() const override { return context_.device(); }
 
-  // Generated elementwise loops, and the ops that only relabel a value's axes (their perform() makes a
-  // view without reading the elements, so it runs on device arrays as they are).
+  // Generated elementwise loops and reductions, GEMM, and the ops that only relabel a value's elements
+  // (dimshuffle, basic indexing: their perform() makes a view without reading them, so it runs on device
+  // arrays as they are).
   bool runs(const Apply& node) const override {
-    return node.op().name() == "dimshuffle" || runs_as_gemm(node) || static_cast<bool>(source_of(node)) ||
-           static_cast<bool>(reduce_source_of(node));
+    return node.op().name() == "dimshuffle" || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
+           static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node));
   }
+  // GEMM's alpha and beta, and the scalar bounds of basic indexing, are read on the host.
   bool reads_on_host(const Apply& node, int input) const override {
-    return dynamic_cast<const Gemm*>(&node.op()) && (input == 1 || input == 4);
+    if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
+    return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
   }
 
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
