@@ -100,3 +100,21 @@ awk '
       printf "%-6s %-16s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
     }
   }' "$programs"
+
+# The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
+devices=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$devices"' EXIT
+"$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/devices.py" >"$devices"
+echo
+echo "The seed's training step (784-500-10, batch 100, float32) on each device, median ms from Python. Ratio: row / cpu."
+awk '
+  $1 == "cpu" { base = $2 }
+  { rows[++r] = $0 }
+  END {
+    printf "%-12s %12s %10s\n", "device", "median ms", "ratio"
+    for (i = 1; i <= r; i++) {
+      split(rows[i], f, " ")
+      if (f[2] == "missing") { printf "%-12s %12s\n", f[1], "missing (" f[3] ")"; continue }
+      printf "%-12s %12.3f %9.2fx\n", f[1], f[2], f[2] / base
+    }
+  }' "$devices"

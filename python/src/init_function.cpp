@@ -202,6 +202,11 @@ void init_function(nb::module_& m) {
       nb::arg("node_monitor").none() = nb::none(), kUserLine);
 
   // The C++ settings the Python config forwards (hypatia.config.compiledir and friends).
+  m.def("_available_devices", [] {
+    std::vector<std::string> names;
+    for (const Device& device : available_devices()) names.push_back(device.str());
+    return names;
+  });
   m.def("_set_config", [](const std::string& name, const std::string& value) {
     if (name == "compiledir") config().compiledir = value;
     else if (name == "cxx") config().cxx = value;
