@@ -140,6 +140,16 @@ std::string prelude(GpuDialect dialect, bool uses_double) {
   return uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "";
 }
 
+// Kernel text adding to offsets[k] (k < operands) the position of flat element `index` in row-major
+// order over `rank` sizes at sizes[axis], each axis weighted by the operand's stride `stride(k, axis)`.
+std::string add_position(const std::string& indent, const std::string& index, const std::string& rank,
+                         const std::string& sizes, const std::string& offsets, int operands, const std::string& stride) {
+  return indent + "for (long axis = " + rank + " - 1, rest = " + index + "; axis >= 0; --axis) {\n" + indent +
+         "  const long i = rest % " + sizes + "[axis];\n" + indent + "  rest /= " + sizes + "[axis];\n" + indent +
+         "  for (int k = 0; k < " + std::to_string(operands) + "; ++k) " + offsets + "[k] += i * " + stride + ";\n" + indent +
+         "}\n";
+}
+
 // The statements computing every instruction from v0..v{n-1}; nullopt where one has no spelling.
 std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double) {
   const int num_inputs = composite.num_inputs();
@@ -156,7 +166,8 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
     if (!compute || !out) return std::nullopt;
     std::vector<std::string> args;
     for (int ref : instruction.args) {
-      const std::string v = "v" + std::to_string(ref);
+      std::string v = "v";  // (not "v" + to_string(ref): GCC 12 warns falsely of overlapping copies there)
+      v += std::to_string(ref);
       if (composite.dtype_of(ref) == instruction.typing.compute) {
         args.push_back(v);
       } else {
@@ -205,12 +216,7 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
          << "  const long ndim = layout[0];\n"
          << "  long offset[" << operands << "];\n"
          << "  for (int k = 0; k < " << operands << "; ++k) offset[k] = layout[1 + ndim * " << operands + 1 << " + k];\n"
-         << "  long rest = gid;\n"
-         << "  for (long axis = ndim - 1; axis >= 0; --axis) {\n"
-         << "    const long size = layout[1 + axis], i = rest % size;\n"
-         << "    rest /= size;\n"
-         << "    for (int k = 0; k < " << operands << "; ++k) offset[k] += i * layout[1 + ndim * (k + 1) + axis];\n"
-         << "  }\n";
+         << add_position("  ", "gid", "ndim", "(layout + 1)", "offset", operands, "layout[1 + ndim * (k + 1) + axis]");
   for (int i = 0; i < num_inputs; ++i)
     source << "  const " << *type_of(composite.input_dtypes[i]) << " v" << i << " = p" << i << "[offset[" << num_outputs + i << "]];\n";
   source << *body;
@@ -264,22 +270,12 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
          << "  " << global << "const long* strides = layout + 2 + nk + nr;  // per input: nk kept, nr reduced, 1 offset\n"
          << "  long base[" << std::max(num_inputs, 1) << "];\n"
          << "  for (int k = 0; k < " << num_inputs << "; ++k) base[k] = strides[k * (nk + nr + 1) + nk + nr];\n"
-         << "  long rest = gid;\n"
-         << "  for (long axis = nk - 1; axis >= 0; --axis) {\n"
-         << "    const long i = rest % kept[axis];\n"
-         << "    rest /= kept[axis];\n"
-         << "    for (int k = 0; k < " << num_inputs << "; ++k) base[k] += i * strides[k * (nk + nr + 1) + axis];\n"
-         << "  }\n"
+         << add_position("  ", "gid", "nk", "kept", "base", num_inputs, "strides[k * (nk + nr + 1) + axis]")
          << "  " << acc << " acc = " << init << ";\n"
          << "  for (long r = 0; r < reduced; ++r) {\n"
          << "    long offset[" << std::max(num_inputs, 1) << "];\n"
          << "    for (int k = 0; k < " << num_inputs << "; ++k) offset[k] = base[k];\n"
-         << "    long left = r;\n"
-         << "    for (long axis = nr - 1; axis >= 0; --axis) {\n"
-         << "      const long i = left % red[axis];\n"
-         << "      left /= red[axis];\n"
-         << "      for (int k = 0; k < " << num_inputs << "; ++k) offset[k] += i * strides[k * (nk + nr + 1) + nk + axis];\n"
-         << "    }\n";
+         << add_position("    ", "r", "nr", "red", "offset", num_inputs, "strides[k * (nk + nr + 1) + nk + axis]");
   for (int i = 0; i < num_inputs; ++i)
     source << "    const " << *gpu_type(composite.input_dtypes[i], has_double) << " v" << i << " = p" << i << "[offset[" << i << "]];\n";
   source << *body << "    const " << acc << " x = " << v << ";\n"

@@ -14,6 +14,27 @@
 namespace hypatia {
 namespace {
 
+// Runs `kernel` over `total` work items (in whole groups of 64) with the buffers of `arrays`, then the
+// int64 `scalars`, as its arguments. Arguments belong to the kernel object: one launch at a time.
+void launch(opencl::Context& context, cl_kernel kernel, const std::string& what, const std::vector<const Array*>& arrays,
+            const std::vector<int64_t>& scalars, int64_t total) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const opencl::Api& cl = *opencl::api();
+  cl_uint arg = 0;
+  for (const Array* array : arrays) {
+    cl_mem mem = opencl::buffer_of(*array).mem();
+    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_mem), &mem), "setting an argument of " + what);
+  }
+  for (int64_t scalar : scalars) {
+    const cl_long value = scalar;
+    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &value), "setting an argument of " + what);
+  }
+  const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
+  opencl::check(cl.clEnqueueNDRangeKernel(context.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
+                "running " + what + " on " + context.device().str());
+}
+
 class ElemwiseKernel final : public Kernel {
  public:
   ElemwiseKernel(opencl::Context& context, std::string source, std::string name)
@@ -40,29 +61,17 @@ class ElemwiseKernel final : public Kernel {
     for (size_t k = 0; k < node.num_outputs(); ++k) layout.push_back(outputs[k].offset());
     for (const Array& input : inputs) layout.push_back(input.offset());
     const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
-    const opencl::Api& cl = *opencl::api();
-    cl_kernel kernel = context_.kernel(source_, name_);
-    std::lock_guard<std::mutex> lock(launch_mutex_);  // kernel arguments are per kernel object
-    cl_uint arg = 0;
-    auto set_buffer = [&](const Array& value) {
-      cl_mem mem = opencl::buffer_of(value).mem();
-      opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_mem), &mem), "setting an argument of " + name_);
-    };
-    for (size_t k = 0; k < node.num_outputs(); ++k) set_buffer(outputs[k]);
-    for (const Array& input : inputs) set_buffer(input);
-    set_buffer(layout_on_device);
-    const cl_long count = total;
-    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &count), "setting an argument of " + name_);
-    const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
-    opencl::check(cl.clEnqueueNDRangeKernel(context_.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
-                  "running " + name_ + " on " + context_.device().str());
+    std::vector<const Array*> arrays;
+    for (size_t k = 0; k < node.num_outputs(); ++k) arrays.push_back(&outputs[k]);
+    for (const Array& input : inputs) arrays.push_back(&input);
+    arrays.push_back(&layout_on_device);
+    launch(context_, context_.kernel(source_, name_), name_, arrays, {total}, total);
   }
   bool writes_into_any_input() const override { return true; }
 
  private:
   opencl::Context& context_;
   std::string source_, name_;
-  mutable std::mutex launch_mutex_;
 };
 
 // A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
@@ -97,29 +106,15 @@ class ReduceKernel final : public Kernel {
       layout.push_back(input.offset());
     }
     const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
-    const opencl::Api& cl = *opencl::api();
-    cl_kernel kernel = context_.kernel(source_, name_);
-    std::lock_guard<std::mutex> lock(launch_mutex_);
-    cl_uint arg = 0;
-    auto set_buffer = [&](const Array& value) {
-      cl_mem mem = opencl::buffer_of(value).mem();
-      opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_mem), &mem), "setting an argument of " + name_);
-    };
-    set_buffer(outputs[0]);
-    for (const Array& input : inputs) set_buffer(input);
-    set_buffer(layout_on_device);
-    const cl_long outputs_count = total, reduced_count = count;
-    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &outputs_count), "setting an argument of " + name_);
-    opencl::check(cl.clSetKernelArg(kernel, arg++, sizeof(cl_long), &reduced_count), "setting an argument of " + name_);
-    const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
-    opencl::check(cl.clEnqueueNDRangeKernel(context_.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
-                  "running " + name_ + " on " + context_.device().str());
+    std::vector<const Array*> arrays{&outputs[0]};
+    for (const Array& input : inputs) arrays.push_back(&input);
+    arrays.push_back(&layout_on_device);
+    launch(context_, context_.kernel(source_, name_), name_, arrays, {total, count}, total);
   }
 
  private:
   opencl::Context& context_;
   std::string source_, name_;
-  mutable std::mutex launch_mutex_;
 };
 
 // A device copy of `value`, contiguous (for operands BLAS cannot read through their strides).
@@ -247,19 +242,7 @@ Array contiguous_on_device(opencl::Context& context, const Array& value) {
   const int64_t total = value.size();
   if (total == 0) return result;
   const Array layout_on_device = opencl::to_device(context, Array::from_vector<int64_t>(layout));
-  const opencl::Api& cl = *opencl::api();
-  cl_kernel kernel = context.kernel(*source, kName);
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  cl_mem out = opencl::buffer_of(result).mem(), in = opencl::buffer_of(value).mem(), meta = opencl::buffer_of(layout_on_device).mem();
-  const cl_long count = total;
-  opencl::check(cl.clSetKernelArg(kernel, 0, sizeof(cl_mem), &out), "setting an argument of a copy");
-  opencl::check(cl.clSetKernelArg(kernel, 1, sizeof(cl_mem), &in), "setting an argument of a copy");
-  opencl::check(cl.clSetKernelArg(kernel, 2, sizeof(cl_mem), &meta), "setting an argument of a copy");
-  opencl::check(cl.clSetKernelArg(kernel, 3, sizeof(cl_long), &count), "setting an argument of a copy");
-  const size_t local = 64, global = (static_cast<size_t>(total) + local - 1) / local * local;
-  opencl::check(cl.clEnqueueNDRangeKernel(context.queue(), kernel, 1, nullptr, &global, &local, 0, nullptr, nullptr),
-                "copying on " + context.device().str());
+  launch(context, context.kernel(*source, kName), "a device copy", {&result, &value, &layout_on_device}, {total}, total);
   return result;
 }
 
