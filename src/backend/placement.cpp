@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "ops/transfer.h"
+#include "ops/type_assertions.h"
 
 namespace hypatia {
 namespace {
@@ -52,8 +53,13 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
       if (!here && !on_host.count(input.node())) note_host_fallback(device, node->op());
       inputs.push_back(on_device_here ? device_value(input) : host_value(input));
     }
-    const std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
-    for (size_t k = 0; k < outputs.size(); ++k) (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
+    std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      // Rewrites may have given the original a broadcast pattern its op would not infer again (a size
+      // known to be 1); its readers' types rely on it.
+      outputs[k] = rebroadcast_like(outputs[k], node->output(k));
+      (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
+    }
   }
   std::vector<Variable> results;
   for (const Variable& out : graph->outputs()) results.push_back(host_value(out));

@@ -89,7 +89,7 @@ class ReduceKernel final : public Kernel {
     Shape kept, red;
     for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) (reduced(axis) ? red : kept).push_back(full[axis]);
     const int64_t total = shape_size(kept), count = shape_size(red);
-    if (count == 0 && (reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min) && total > 0)
+    if (count == 0 && (reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min) && total > 0 && !reduce.initial())
       throw ValueError("[" + node.op().name() + "] a zero-size reduction of " + shape_str(full) + " has no identity");
     outputs[0] = opencl::empty(context_, kept, node.output(0).dtype());
     if (total == 0) return;

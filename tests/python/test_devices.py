@@ -1,0 +1,57 @@
+"""Functions on an OpenCL device (PoCL in make test) against the same functions on the CPU: cases the
+differential fuzzer found when it first ran on the device (tests/python/test_fuzz.py runs it there too)."""
+import numpy as np
+import pytest
+
+import hypatia as theano
+import hypatia.tensor as T
+from hypatia import _core
+
+
+@pytest.fixture()
+def opencl():
+    devices = [d for d in _core._available_devices() if d.startswith("opencl")]
+    if not devices:
+        pytest.skip("no OpenCL device here (make test installs PoCL: scripts/setup.sh)")
+    saved = theano.config.device
+    theano.config.device = devices[0]
+    yield devices[0]
+    theano.config.device = saved
+
+
+def on_both(inputs, outputs, values, device):
+    got = theano.function(inputs, outputs)(*values)
+    saved = theano.config.device
+    theano.config.device = "cpu"
+    try:
+        want = theano.function(inputs, outputs)(*values)
+    finally:
+        theano.config.device = saved
+    return got, want
+
+
+def test_a_known_size_one_axis_survives_placement(opencl):
+    # The rewrites know the reshape has one element; the node re-made on the other side of a transfer must
+    # keep that, or the dimshuffle that drops the axis is refused.
+    x = T.dvector("x")
+    out = T.cumsum(T.isinf(x).reshape((1,)), axis=0).dimshuffle(["x", "x"])
+    got, want = on_both([x], out, [np.array([np.inf])], opencl)
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (1, 1)
+
+
+def test_softmax_of_an_empty_row_is_empty_as_on_the_cpu(opencl):
+    # log_softmax's max starts from -inf (its identity), so an empty axis is not an error there.
+    m = T.dmatrix("m")
+    got, want = on_both([m], T.nnet.log_softmax(T.mean(m, axis=-1), axis=-1), [np.zeros((0, 3))], opencl)
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (0,)
+
+
+def test_results_and_updates_come_back_to_the_host(opencl):
+    w = theano.shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    step = theano.function([x], (w * x).sum(), updates=[(w, w - 0.5 * x)])
+    assert float(step(np.array([1.0, 2.0, 3.0]))) == 6.0
+    np.testing.assert_allclose(w.get_value(), [0.5, 0.0, -0.5])
+    assert "transfer" in theano.printing.debugprint(step, file="str")
