@@ -25,8 +25,10 @@ void note_host_fallback(const Device& device, const Op& op) {
 std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend) {
   const Device device = backend.device();
   if (device.is_cpu()) return graph;
+  // Asked once per node: a device backend renders a node's kernel to answer.
+  std::unordered_map<const Apply*, bool> runs_here;
   bool any = false;
-  for (const auto& node : graph->nodes()) any = any || backend.runs(*node);
+  for (const auto& node : graph->nodes()) any = (runs_here[node.get()] = backend.runs(*node)) || any;
   if (!any) return graph;
   // Each value, once computed where its node runs, and (made on first need) on the other side.
   std::unordered_map<const VariableNode*, Variable> on_host, on_device;
@@ -45,7 +47,7 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   for (const Variable& root : graph->roots()) on_host.emplace(root.node(), root);
   for (const Variable& input : graph->inputs()) on_host.emplace(input.node(), input);
   for (const auto& node : graph->nodes()) {
-    const bool here = backend.runs(*node);
+    const bool here = runs_here.at(node.get());
     std::vector<Variable> inputs;
     for (size_t i = 0; i < node->inputs().size(); ++i) {
       const Variable& input = node->input(i);

@@ -88,4 +88,10 @@ class FusedReduce : public Op {
   Composite composite_;
 };
 
+// The reduction a Reduce or FusedReduce node performs (what its kernels need to know); null for other ops.
+inline const Reduce* reduce_of(const Op& op) {
+  if (const auto* fused = dynamic_cast<const FusedReduce*>(&op)) return &fused->reduce();
+  return dynamic_cast<const Reduce*>(&op);
+}
+
 }  // namespace hypatia

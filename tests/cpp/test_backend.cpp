@@ -62,6 +62,9 @@ TEST(Backend, OpsDeclareWhichInputTheirResultMayOverwrite) {
   auto sorted = hp::sort(x, 0);
   const auto kernels = hp::backend_for(Device{}).lower({y.owner(), sorted.owner()});
   ASSERT_EQ(kernels.size(), 2u);
-  if (kernels[0]) EXPECT_TRUE(kernels[0]->writes_into_any_input());  // (null without a C++ compiler)
+  if (!hp::config().cxx.empty()) {  // (without a C++ compiler every node keeps perform())
+    ASSERT_NE(kernels[0], nullptr);
+    EXPECT_TRUE(kernels[0]->writes_into_any_input());
+  }
   EXPECT_EQ(kernels[1], nullptr);
 }

@@ -175,7 +175,7 @@ class PartialResults {
           wide_[i].c = first ? v : kind_ == ReduceKind::Prod ? wide_[i].c * v : wide_[i].c + v;
         } else if constexpr (std::is_same_v<T, bool>) {
           const bool v = in[i];
-          wide_[i].u = first ? v : (kind_ == ReduceKind::Min || kind_ == ReduceKind::All) ? (wide_[i].u && v) : (wide_[i].u || v);
+          wide_[i].u = first ? v : kind_ == ReduceKind::Min ? (wide_[i].u && v) : (wide_[i].u || v);
         } else if constexpr (is_float_v<T>) {
           const double v = static_cast<double>(in[i]);
           double& acc = wide_[i].d;
@@ -228,9 +228,7 @@ class PartialResults {
 // (PartialResults).
 // False when the layout does not fit that form; the caller then runs perform().
 bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
-  const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op())
-                             ? static_cast<const FusedReduce&>(node.op()).reduce()
-                             : static_cast<const Reduce&>(node.op());
+  const Reduce& reduce = *reduce_of(node.op());
   const std::vector<int>& axes = reduce.axes();
   const Shape full = broadcast_shapes_for(node, inputs);
   const int ndim = static_cast<int>(full.size());
@@ -254,12 +252,8 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
     group_axes[group].push_back(axis);
   }
   // Each input's stride along each axis of the full shape (0 where it is broadcast).
-  std::vector<std::vector<int64_t>> stride_of(inputs.size(), std::vector<int64_t>(ndim, 0));
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const int offset = ndim - inputs[k].ndim();
-    for (int axis = offset; axis < ndim; ++axis)
-      stride_of[k][axis] = inputs[k].shape()[axis - offset] == 1 ? 0 : inputs[k].strides()[axis - offset];
-  }
+  std::vector<Strides> stride_of;
+  for (const Array& input : inputs) stride_of.push_back(input.broadcast_to(full).strides());
   auto collapses = [&](const std::vector<int>& group, size_t first) {
     for (const auto& strides : stride_of)
       for (size_t i = first + 1; i < group.size(); ++i)
@@ -273,8 +267,8 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
   int64_t outer_count = 1;
   for (int axis : outer) outer_count *= full[axis];
   // Partial float16 results could overflow where the whole would not: those run perform(), in double.
-  const bool combinable = !(reduce.initial() && (reduce.kind() == ReduceKind::Sum || reduce.kind() == ReduceKind::Prod)) &&
-                          node.output(0).dtype() != DType::Float16;
+  // (Kernels take an initial value only as max/min's identity, which folding partials keeps.)
+  const bool combinable = node.output(0).dtype() != DType::Float16;
   if (!outer.empty() && (outer_count == 0 || !combinable)) return false;
 
   int64_t sizes[3] = {1, 1, 1};

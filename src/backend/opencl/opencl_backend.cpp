@@ -7,6 +7,7 @@
 #include "backend/opencl/runtime.h"
 #include "backend/cpu/lowering.h"
 #include "ops/blas.h"
+#include "ops/dimshuffle.h"
 #include "ops/subtensor.h"
 #include "codegen/cpu_source.h"
 #include "codegen/gpu_source.h"
@@ -35,6 +36,35 @@ void launch(opencl::Context& context, cl_kernel kernel, const std::string& what,
                 "running " + what + " on " + context.device().str());
 }
 
+// Runs an elementwise kernel (gpu_source.h's layout) over `shape`: outputs allocated by the caller, inputs
+// read through their strides (0 along broadcast axes) and offsets.
+void run_elementwise(opencl::Context& context, const std::string& source, const std::string& name, const Shape& shape,
+                     std::span<const Array> outputs, std::span<const Array> inputs) {
+  const int64_t total = shape_size(shape);
+  if (total == 0) return;
+  // ndim, the shape, each operand's strides, then each operand's element offset (views made on the
+  // device, such as transposes, start inside a buffer).
+  std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
+  layout.insert(layout.end(), shape.begin(), shape.end());
+  for (const Array& output : outputs) layout.insert(layout.end(), output.strides().begin(), output.strides().end());
+  for (const Array& input : inputs) {
+    const Strides strides = input.broadcast_to(shape).strides();
+    layout.insert(layout.end(), strides.begin(), strides.end());
+  }
+  std::vector<const Array*> arrays;
+  for (const Array& output : outputs) {
+    layout.push_back(output.offset());
+    arrays.push_back(&output);
+  }
+  for (const Array& input : inputs) {
+    layout.push_back(input.offset());
+    arrays.push_back(&input);
+  }
+  const Array layout_on_device = opencl::to_device(context, Array::from_vector<int64_t>(layout));
+  arrays.push_back(&layout_on_device);
+  launch(context, context.kernel(source, name), name, arrays, {total}, total);
+}
+
 class ElemwiseKernel final : public Kernel {
  public:
   ElemwiseKernel(opencl::Context& context, std::string source, std::string name)
@@ -46,26 +76,7 @@ class ElemwiseKernel final : public Kernel {
       if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype() ||
           outputs[k].device() != context_.device() || !outputs[k].is_contiguous())
         outputs[k] = opencl::empty(context_, shape, node.output(k).dtype());
-    const int64_t total = shape_size(shape);
-    if (total == 0) return;
-    // The layout: ndim, the shape, each operand's element strides (0 along broadcast axes), then each
-    // operand's element offset (views made on the device, such as transposes, start inside a buffer).
-    std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
-    layout.insert(layout.end(), shape.begin(), shape.end());
-    for (size_t k = 0; k < node.num_outputs(); ++k) layout.insert(layout.end(), outputs[k].strides().begin(), outputs[k].strides().end());
-    for (const Array& input : inputs) {
-      const int lead = static_cast<int>(shape.size()) - input.ndim();
-      for (int axis = 0; axis < static_cast<int>(shape.size()); ++axis)
-        layout.push_back(axis < lead || input.shape()[axis - lead] == 1 ? 0 : input.strides()[axis - lead]);
-    }
-    for (size_t k = 0; k < node.num_outputs(); ++k) layout.push_back(outputs[k].offset());
-    for (const Array& input : inputs) layout.push_back(input.offset());
-    const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
-    std::vector<const Array*> arrays;
-    for (size_t k = 0; k < node.num_outputs(); ++k) arrays.push_back(&outputs[k]);
-    for (const Array& input : inputs) arrays.push_back(&input);
-    arrays.push_back(&layout_on_device);
-    launch(context_, context_.kernel(source_, name_), name_, arrays, {total}, total);
+    run_elementwise(context_, source_, name_, shape, outputs, inputs);
   }
   bool writes_into_any_input() const override { return true; }
 
@@ -81,8 +92,7 @@ class ReduceKernel final : public Kernel {
       : context_(context), source_(std::move(source)), name_(std::move(name)) {}
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
-    const Reduce& reduce = dynamic_cast<const FusedReduce*>(&node.op()) ? static_cast<const FusedReduce&>(node.op()).reduce()
-                                                                        : static_cast<const Reduce&>(node.op());
+    const Reduce& reduce = *reduce_of(node.op());
     const Shape full = broadcast_shapes_for(node, inputs);
     const std::vector<int>& axes = reduce.axes();
     auto reduced = [&](int axis) { return std::find(axes.begin(), axes.end(), axis) != axes.end(); };
@@ -98,11 +108,10 @@ class ReduceKernel final : public Kernel {
     layout.push_back(static_cast<int64_t>(red.size()));
     layout.insert(layout.end(), red.begin(), red.end());
     for (const Array& input : inputs) {
-      const int lead = static_cast<int>(full.size()) - input.ndim();
-      auto stride = [&](int axis) { return axis < lead || input.shape()[axis - lead] == 1 ? 0 : input.strides()[axis - lead]; };
+      const Strides strides = input.broadcast_to(full).strides();  // 0 along broadcast axes
       for (int pass = 0; pass < 2; ++pass)
         for (int axis = 0; axis < static_cast<int>(full.size()); ++axis)
-          if (reduced(axis) == (pass == 1)) layout.push_back(stride(axis));
+          if (reduced(axis) == (pass == 1)) layout.push_back(strides[axis]);
       layout.push_back(input.offset());
     }
     const Array layout_on_device = opencl::to_device(context_, Array::from_vector<int64_t>(layout));
@@ -162,7 +171,7 @@ class OpenCLBackend final : public Backend {
   // (dimshuffle, basic indexing: their perform() makes a view without reading them, so it runs on device
   // arrays as they are).
   bool runs(const Apply& node) const override {
-    return node.op().name() == "dimshuffle" || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
+    return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node));
   }
   // GEMM's alpha and beta, and the scalar bounds of basic indexing, are read on the host.
@@ -232,17 +241,7 @@ Array contiguous_on_device(opencl::Context& context, const Array& value) {
   auto source = render_gpu_elemwise(identity, kName, context.has_double());
   if (!source) throw ValueError("[opencl] no device copy for " + value.shape_dtype_str());
   Array result = opencl::empty(context, value.shape(), value.dtype());
-  // The same launch as a one-input elementwise loop, without an Apply: one thread per element.
-  std::vector<int64_t> layout{value.ndim()};
-  layout.insert(layout.end(), value.shape().begin(), value.shape().end());
-  layout.insert(layout.end(), result.strides().begin(), result.strides().end());
-  layout.insert(layout.end(), value.strides().begin(), value.strides().end());
-  layout.push_back(0);
-  layout.push_back(value.offset());
-  const int64_t total = value.size();
-  if (total == 0) return result;
-  const Array layout_on_device = opencl::to_device(context, Array::from_vector<int64_t>(layout));
-  launch(context, context.kernel(*source, kName), "a device copy", {&result, &value, &layout_on_device}, {total}, total);
+  run_elementwise(context, *source, kName, value.shape(), std::span<const Array>(&result, 1), std::span<const Array>(&value, 1));
   return result;
 }
 
