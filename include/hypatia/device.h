@@ -20,6 +20,15 @@ struct Device {
 // The devices this build and machine have: the CPU, then each OpenCL device found.
 std::vector<Device> available_devices();
 
+class Array;
+
+// A host copy of `value` (`value` itself when it is on the host), and `value` in `device`'s memory
+// (itself when it is there already).
+Array to_host(const Array& value);
+Array to_device(const Array& value, const Device& device);
+// A copy of `value` where it is (a new buffer on its device).
+Array copy_where_it_is(const Array& value);
+
 // Memory a device backend allocated; the backend frees it when the last Storage holding it goes.
 class DeviceBuffer {
  public:

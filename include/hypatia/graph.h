@@ -212,6 +212,9 @@ class Op {
   // condition, then the `then` values, then the `else` values; 0 for every other op. The program runs
   // what only one branch reads after the condition is known, and only when that branch is taken.
   virtual int branch_outputs() const { return 0; }
+  // Whether perform() reads only the shape of input `i` (shape, shape_i), so a value in a device's
+  // memory is passed to it as it is, not transferred.
+  virtual bool reads_only_shape(int /*input*/) const { return false; }
   // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
   virtual void prepare(Mode) const {}
   // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as

@@ -169,7 +169,7 @@ void init_graph(nb::module_& m) {
 
   nb::class_<SharedVariable, Variable>(m, "SharedVariable", "A variable whose value persists between calls.",
                                        nb::dynamic_attr())
-      .def("_get_value", [](const SharedVariable& s, bool borrow) { return to_numpy(s.get_value(borrow)); },
+      .def("_get_value", [](const SharedVariable& s, bool borrow) { return to_numpy(to_host(s.get_value(borrow))); },
            nb::arg("borrow") = false)
       .def("_set_value", [](SharedVariable& s, nb::handle value, bool borrow, std::optional<bool> allow_downcast,
                             nb::handle floatx) {

@@ -60,6 +60,20 @@ std::vector<Device> available_devices() {
   return devices;
 }
 
+Array to_host(const Array& value) {
+  return value.device().is_cpu() ? value : backend_for(value.device()).to_host(value);
+}
+
+Array to_device(const Array& value, const Device& device) {
+  if (value.device() == device) return value;
+  if (device.is_cpu()) return to_host(value);
+  return backend_for(device).to_device(to_host(value));
+}
+
+Array copy_where_it_is(const Array& value) {
+  return value.device().is_cpu() ? value.copy() : backend_for(value.device()).copy(value);
+}
+
 const Backend& backend_for(const Device& device) {
   if (device.kind == Device::Kind::Cpu) return cpu_backend();
   if (device.kind == Device::Kind::OpenCL) return opencl_backend(device);

@@ -38,6 +38,8 @@ class Backend {
   // the arrays themselves).
   virtual Array to_device(const Array& host) const = 0;
   virtual Array to_host(const Array& value) const = 0;
+  // A contiguous copy of one of its arrays, in its memory.
+  virtual Array copy(const Array& value) const { return to_device(to_host(value)); }
   // One kernel per node of a schedule; null where the node runs its op's perform() on the host.
   virtual std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const = 0;
 };

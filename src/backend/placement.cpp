@@ -22,7 +22,9 @@ void note_host_fallback(const Device& device, const Op& op) {
 
 }  // namespace
 
-std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend) {
+std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend,
+                                               size_t num_results, const std::vector<SharedVariable>& updated,
+                                               std::unordered_set<const VariableNode*>& shared_on_device) {
   const Device device = backend.device();
   if (device.is_cpu()) return graph;
   // Asked once per node: a device backend renders a node's kernel to answer.
@@ -44,7 +46,17 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     on_device.emplace(v.node(), moved);
     return moved;
   };
-  for (const Variable& root : graph->roots()) on_host.emplace(root.node(), root);
+  // Shared variables read on the device, or updated by a node there, live in its memory.
+  for (const auto& node : graph->nodes())
+    for (size_t i = 0; i < node->inputs().size(); ++i)
+      if (node->input(i).is_shared() && runs_here.at(node.get()) && !backend.reads_on_host(*node, static_cast<int>(i)))
+        shared_on_device.insert(node->input(i).node());
+  for (size_t u = 0; u < updated.size(); ++u) {
+    const auto owner = graph->outputs()[num_results + u].owner();
+    if (owner && runs_here.at(owner.get())) shared_on_device.insert(updated[u].node());
+  }
+  for (const Variable& root : graph->roots())
+    (shared_on_device.count(root.node()) ? on_device : on_host).emplace(root.node(), root);
   for (const Variable& input : graph->inputs()) on_host.emplace(input.node(), input);
   for (const auto& node : graph->nodes()) {
     const bool here = runs_here.at(node.get());
@@ -52,6 +64,11 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     for (size_t i = 0; i < node->inputs().size(); ++i) {
       const Variable& input = node->input(i);
       const bool on_device_here = here && !backend.reads_on_host(*node, static_cast<int>(i));
+      // (An op that reads only the shape takes a device value as it is.)
+      if (!here && on_device.count(input.node()) && node->op().reads_only_shape(static_cast<int>(i))) {
+        inputs.push_back(on_device.at(input.node()));
+        continue;
+      }
       if (!here && !on_host.count(input.node())) note_host_fallback(device, node->op());
       inputs.push_back(on_device_here ? device_value(input) : host_value(input));
     }
@@ -64,7 +81,11 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     }
   }
   std::vector<Variable> results;
-  for (const Variable& out : graph->outputs()) results.push_back(host_value(out));
+  for (size_t k = 0; k < graph->outputs().size(); ++k) {
+    const Variable& out = graph->outputs()[k];
+    const bool stays = k >= num_results && shared_on_device.count(updated[k - num_results].node());
+    results.push_back(stays ? device_value(out) : host_value(out));
+  }
   return std::make_unique<FunctionGraph>(graph->inputs(), results);
 }
 

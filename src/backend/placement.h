@@ -1,8 +1,11 @@
 // Placement: which nodes of a compiled graph run on the backend's device and which on the host, with a
 // Transfer wherever a value crosses (src/ops/transfer.h). Function inputs, constants and shared values
-// start on the host, and every result ends there. A no-op for the CPU backend.
+// start on the host, and every result ends there; a shared variable that a node on the device reads, or
+// whose update is computed there, lives in the device's memory (as Theano's GPU shared variables), its
+// update staying there too. A no-op for the CPU backend.
 #pragma once
 #include <memory>
+#include <unordered_set>
 
 #include "backend/backend.h"
 #include "ir/function_graph.h"
@@ -10,7 +13,10 @@
 namespace hypatia {
 
 // The graph with each node on the backend's device where Backend::runs says so, transfers inserted;
-// `graph` itself when nothing moves.
-std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend);
+// `graph` itself when nothing moves. The graph's outputs from `num_results` on are the new values of
+// `updated`; `shared_on_device` receives the shared variables that live on the device.
+std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend,
+                                               size_t num_results, const std::vector<SharedVariable>& updated,
+                                               std::unordered_set<const VariableNode*>& shared_on_device);
 
 }  // namespace hypatia

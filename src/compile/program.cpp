@@ -72,8 +72,10 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
   const auto rewrite_start = Profiler::Clock::now();
   optimize(*graph_, options.mode);
-  if (options.mode == Mode::FastRun) graph_ = place_on_device(std::move(graph_), *backend_);
+  if (options.mode == Mode::FastRun)
+    graph_ = place_on_device(std::move(graph_), *backend_, num_outputs_, updated_, shared_on_device_);
   plan();
+  move_shared_values_home();
   plan_lazy_branches();
   const auto lowering_start = Profiler::Clock::now();
   // Inner graphs (scan's loop body) compile now, counted with the generated kernels.
@@ -192,16 +194,57 @@ void Program::plan() {
   for (const Variable& root : graph_->roots()) {
     if (is_input.count(root.node())) continue;
     if (root.is_constant()) constant_slots_.emplace_back(slot(root), root.constant_value());
-    else if (root.is_shared()) shared_slots_.emplace_back(slot(root), root.node()->shared);
+    else if (root.is_shared())
+      shared_slots_.push_back({slot(root), root.node()->shared,
+                               shared_on_device_.count(root.node()) ? backend_->device() : Device{}});
   }
+  std::unordered_map<int, const Array*> constant_of;
+  for (const auto& [s, value] : constant_slots_) constant_of[s] = &value;
   for (const auto& node : graph_->nodes()) {
     Step step{node, {}, {}, {}};
     for (const Variable& input : node->inputs()) step.input_slots.push_back(slot(input));
     for (const Variable& output : node->outputs()) step.output_slots.push_back(slot(output));
+    if (std::optional<std::vector<Array>> values = compute_once(step, constant_of)) {
+      for (size_t k = 0; k < values->size(); ++k) constant_slots_.emplace_back(step.output_slots[k], std::move((*values)[k]));
+      constant_of.clear();  // (the vector moved)
+      for (const auto& [s, value] : constant_slots_) constant_of[s] = &value;
+      continue;
+    }
     steps_.push_back(std::move(step));
   }
   for (const Variable& result : graph_->outputs()) result_slots_.push_back(slot(result));
   first_destroy_step_ = steps_.size();
+}
+
+std::optional<std::vector<Array>> Program::compute_once(const Step& step, const std::unordered_map<int, const Array*>& constant_of) const {
+  // Rewrites folded what depends on constants alone; what placement added since (a constant's transfer
+  // to the device) is computed here, once.
+  if (mode_ != Mode::FastRun || !step.node->op().constant_foldable()) return std::nullopt;
+  std::vector<Array> inputs;
+  for (int s : step.input_slots) {
+    auto it = constant_of.find(s);
+    if (it == constant_of.end()) return std::nullopt;
+    inputs.push_back(*it->second);
+  }
+  std::vector<Array> outputs(step.output_slots.size());
+  try {
+    step.node->op().perform(*step.node, inputs, outputs);
+  } catch (const Error&) {
+    return std::nullopt;  // the call raises it, naming where the node was built
+  }
+  return outputs;
+}
+
+void Program::move_shared_values_home() {
+  if (shared_on_device_.empty()) return;
+  std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
+  std::vector<std::shared_ptr<SharedState>> states;
+  for (const SharedSlot& shared : shared_slots_)
+    if (!shared.device.is_cpu()) states.push_back(shared.state);
+  for (const SharedVariable& target : updated_)
+    if (shared_on_device_.count(target.node())) states.push_back(target.node()->shared);
+  for (const auto& state : states)
+    if (state->value.device() != backend_->device()) state->value = to_device(state->value, backend_->device());
 }
 
 void Program::plan_lazy_branches() {
@@ -311,7 +354,7 @@ void Program::plan_in_place_intermediates() {
   for (size_t i = 0; i < input_slots_.size(); ++i)
     if (!donated_[i]) not_ours.insert(input_slots_[i]);
   for (const auto& [s, value] : constant_slots_) not_ours.insert(s);
-  for (const auto& [s, state] : shared_slots_) not_ours.insert(s);
+  for (const SharedSlot& shared : shared_slots_) not_ours.insert(shared.slot);
   for (size_t i = 0; i < first_destroy_step_; ++i) {
     Step& step = steps_[i];
     const Apply& node = *step.node;
@@ -390,8 +433,11 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
   // A function with updates holds the lock through its run (its read-modify-write is one step); one
   // without holds it while it reads the values.
   std::unique_lock<std::recursive_mutex> shared_lock(shared_state_mutex());
-  for (const auto& [s, state] : shared_slots_) values[s] = state->value;
+  for (const SharedSlot& shared : shared_slots_) values[shared.slot] = shared.state->value;
   if (updated_.empty()) shared_lock.unlock();
+  // A value another function or set_value left elsewhere is moved for this call.
+  for (const SharedSlot& shared : shared_slots_)
+    if (values[shared.slot].device() != shared.device) values[shared.slot] = to_device(values[shared.slot], shared.device);
 
   const ModeScope mode_scope(mode_);
   std::vector<Array> step_inputs, step_outputs;
@@ -449,11 +495,11 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     // Never hand out memory the caller could use to change an input, a constant or a shared value.
     bool aliases = value.storage() && is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
-    for (const auto& [s, state] : shared_slots_) aliases = aliases || value.shares_storage_with(state->value);
+    for (const SharedSlot& shared : shared_slots_) aliases = aliases || value.shares_storage_with(shared.state->value);
     for (const Array& earlier : outputs) aliases = aliases || value.shares_storage_with(earlier);
     for (size_t u = 0; u < updated_.size(); ++u)
       aliases = aliases || value.shares_storage_with(values[result_slots_[num_outputs_ + u]]);
-    outputs.push_back(aliases ? value.copy() : std::move(value));
+    outputs.push_back(aliases ? copy_where_it_is(value) : std::move(value));
   }
   // Every output is computed: now the updates take effect, all at once. A new value must not be the
   // caller's input memory (or a constant's), which the caller may change after the call.
@@ -463,7 +509,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
       throw TypeError("[function] update of " + describe(updated_[u]) + " produced " + value.shape_dtype_str());
     bool aliases = value.storage() && is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
-    if (aliases) value = value.copy();
+    if (aliases) value = copy_where_it_is(value);
   }
   for (size_t u = 0; u < updated_.size(); ++u) updated_[u].node()->shared->value = values[result_slots_[num_outputs_ + u]];
   if (profiler_)

@@ -2,7 +2,10 @@
 // backend gives them (backend/backend.h), or their ops' perform().
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "backend/backend.h"
@@ -49,6 +52,10 @@ class Program {
   void plan();
   // Steps that only one branch of an ifelse reads move to just before it and run only when that branch
   // is taken (after the condition is known).
+  // The values of a step whose inputs are all constants, computed now; nullopt where it runs per call.
+  std::optional<std::vector<Array>> compute_once(const Step& step, const std::unordered_map<int, const Array*>& constant_of) const;
+  // Moves the shared variables that live on the device there (once, at compile time).
+  void move_shared_values_home();
   void plan_lazy_branches();
   // Updates w - lr * g, gemm(w, ...) and inc_subtensor(w[idx], v) (ops with a destination input, kernels
   // that write into any input) can write into w's buffer: marks those steps and moves them to the end of
@@ -77,7 +84,13 @@ class Program {
   std::vector<int> input_slots_;
   std::vector<bool> donated_;  // per input: its buffer may be overwritten (FunctionOptions::donated_inputs)
   std::vector<std::pair<int, Array>> constant_slots_;
-  std::vector<std::pair<int, std::shared_ptr<SharedState>>> shared_slots_;
+  struct SharedSlot {
+    int slot;
+    std::shared_ptr<SharedState> state;
+    Device device;  // where the steps read it (its home: a value elsewhere is moved for the call)
+  };
+  std::vector<SharedSlot> shared_slots_;
+  std::unordered_set<const VariableNode*> shared_on_device_;  // from placement
   std::vector<Step> steps_;
   size_t first_destroy_step_ = 0;  // steps from here on are in-place update steps
   std::vector<int> result_slots_;  // outputs, then update values

@@ -125,7 +125,9 @@ Array SharedVariable::get_value(bool borrow) const {
     std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
     value = node()->shared->value;
   }
-  return borrow ? value : value.copy();  // values are replaced, never written in place: copy unlocked
+  if (borrow) return value;  // a device array when the variable lives in a device's memory
+  // Values are replaced, never written in place by others: copy unlocked.
+  return value.device().is_cpu() ? value.copy() : to_host(value);
 }
 
 void SharedVariable::set_value(const Array& value, bool borrow) {
@@ -133,7 +135,15 @@ void SharedVariable::set_value(const Array& value, bool borrow) {
   if (!type.accepts(value))
     throw TypeError("[shared] set_value of " + str() + ": expected " + type.str() + ", got " +
                     value.shape_dtype_str());
-  Array kept = borrow ? value : value.copy();
+  // The variable stays where it lives (a device's memory, as Theano's GPU shared variables): a value
+  // from elsewhere is copied there.
+  Array kept;
+  {
+    std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
+    kept = node()->shared->value;
+  }
+  const Device home = kept.device();
+  kept = value.device() != home ? to_device(value, home) : borrow ? value : copy_where_it_is(value);
   std::lock_guard<std::recursive_mutex> lock(shared_state_mutex());
   node()->shared->value = std::move(kept);
 }
@@ -274,7 +284,7 @@ SharedVariable shared(const Array& value, std::string name, bool borrow, std::ve
                     " (built at " + format_location(where) + ")");
   auto node = make_root(std::move(type), std::move(name), where);
   node->shared = std::make_shared<SharedState>();
-  node->shared->value = borrow ? value : value.copy();
+  node->shared->value = borrow ? value : copy_where_it_is(value);
   return SharedVariable(Variable(node));
 }
 

@@ -11,6 +11,7 @@ class ShapeOp : public Op {
  public:
   std::string save() const override { return OpWriter("shape").bytes(); }
   std::string name() const override { return "shape"; }
+  bool reads_only_shape(int) const override { return true; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     return {TensorType(DType::Int64, {inputs.at(0).ndim()})};
   }
@@ -32,6 +33,7 @@ class ShapeIOp : public Op {
   }
   explicit ShapeIOp(int axis) : axis_(axis) {}
   std::string name() const override { return "shape_i"; }
+  bool reads_only_shape(int) const override { return true; }
   std::string props() const override { return std::to_string(axis_); }
   int axis() const { return axis_; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {

@@ -1,6 +1,6 @@
 #include "ops/transfer.h"
 
-#include "backend/backend.h"
+#include "hypatia/device.h"
 #include "ir/serialize.h"
 #include "ops/op_support.h"
 
@@ -9,15 +9,7 @@ namespace hypatia {
 std::vector<TensorType> Transfer::output_types(const std::vector<Variable>& inputs) const { return {inputs.at(0).type()}; }
 
 void Transfer::perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const {
-  const Array& x = inputs[0];
-  if (x.device() == to_) {
-    outputs[0] = x;
-  } else if (to_.is_cpu()) {
-    outputs[0] = backend_for(x.device()).to_host(x);
-  } else {
-    const Array host = x.device().is_cpu() ? x : backend_for(x.device()).to_host(x);
-    outputs[0] = backend_for(to_).to_device(host);
-  }
+  outputs[0] = to_device(inputs[0], to_);
 }
 
 std::vector<Variable> Transfer::grad(const Apply&, const std::vector<Variable>& output_grads) const {

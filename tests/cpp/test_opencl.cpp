@@ -116,6 +116,36 @@ TEST(OpenCL, GradientsAndUpdatesRunOnTheDevice) {
   EXPECT_TRUE(arrays_close(device_w, cpu_w, 1e-12, 1e-12));
 }
 
+TEST(OpenCL, SharedVariablesLiveOnTheDeviceAndAreUpdatedThereInPlace) {
+  REQUIRE_OPENCL();
+  const hp::Device here = hp::Device::parse(device);
+  auto x = hp::vector("x");
+  auto w = hp::shared(Array::from({1.0, 2.0, 3.0}), "w");
+  auto step = hp::function({x}, {hp::sum(w * x)}, {{w, w - 0.5 * x}}, {}, {.device = device});
+  // The function moved w into the device's memory; get_value() is a host copy, borrow=true the device array.
+  EXPECT_EQ(w.get_value(true).device(), here);
+  EXPECT_EQ(w.get_value().device(), hp::Device{});
+  const hp::Storage* before = w.get_value(true).storage().get();
+  EXPECT_DOUBLE_EQ(step({Array::from({2.0, 2.0, 2.0})})[0].item(), 12.0);
+  // The update overwrote w's buffer (no transfer, no new buffer).
+  EXPECT_EQ(w.get_value(true).storage().get(), before);
+  EXPECT_TRUE(arrays_close(w.get_value(), Array::from({0.0, 1.0, 2.0}), 0, 0));
+  // set_value keeps w where it lives; a CPU function reading w gets it moved for its call.
+  w.set_value(Array::from({4.0, 5.0, 6.0}));
+  EXPECT_EQ(w.get_value(true).device(), here);
+  auto on_cpu = hp::function({}, {w * 2.0}, {}, {}, {.device = "cpu"});
+  EXPECT_TRUE(arrays_close(on_cpu({})[0], Array::from({8.0, 10.0, 12.0}), 0, 0));
+  // A call that fails changes no shared variable.
+  EXPECT_TRUE(throws_with<hp::Error>([&] { step({Array::from({1.0, 2.0})}); }, {"(2,)", "(3,)"}));
+  EXPECT_TRUE(arrays_close(w.get_value(), Array::from({4.0, 5.0, 6.0}), 0, 0));
+  // A borrowed device array in the caller's hands is not overwritten: the update then makes a new one.
+  const Array held = w.get_value(true);
+  step({Array::from({2.0, 2.0, 2.0})});
+  EXPECT_NE(w.get_value(true).storage().get(), held.storage().get());
+  EXPECT_TRUE(arrays_close(hp::to_host(held), Array::from({4.0, 5.0, 6.0}), 0, 0));
+  EXPECT_TRUE(arrays_close(w.get_value(), Array::from({3.0, 4.0, 5.0}), 0, 0));
+}
+
 TEST(OpenCL, DeviceArraysRefuseHostAccessAndComeBackWhole) {
   REQUIRE_OPENCL();
   auto& context = hp::opencl::context_for(hp::Device::parse(device));

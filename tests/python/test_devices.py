@@ -55,3 +55,27 @@ def test_results_and_updates_come_back_to_the_host(opencl):
     assert float(step(np.array([1.0, 2.0, 3.0]))) == 6.0
     np.testing.assert_allclose(w.get_value(), [0.5, 0.0, -0.5])
     assert "transfer" in theano.printing.debugprint(step, file="str")
+
+
+def test_a_shared_variable_on_the_device_reads_writes_and_pickles_as_on_the_host(opencl):
+    import copy
+    import pickle
+
+    w = theano.shared(np.arange(3.0), name="w")
+    x = T.dvector("x")
+    step = theano.function([x], (w * x).sum(), updates=[(w, w + x)])  # w now lives in the device's memory
+    assert float(step(np.ones(3))) == 3.0
+    for borrow in (False, True):  # a host copy either way (Theano's GPU variables without return_internal_type)
+        value = w.get_value(borrow=borrow)
+        assert isinstance(value, np.ndarray)
+        np.testing.assert_array_equal(value, [1.0, 2.0, 3.0])
+    w.set_value(np.array([5.0, 6.0, 7.0]))
+    assert float(step(np.ones(3))) == 18.0
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(w)).get_value(), [6.0, 7.0, 8.0])
+    snapshot = copy.deepcopy(w)
+    step(np.ones(3))
+    np.testing.assert_array_equal(snapshot.get_value(), [6.0, 7.0, 8.0])
+    np.testing.assert_array_equal(w.get_value(), [7.0, 8.0, 9.0])
+    # A CPU function reads it too, moved for its call.
+    theano.config.device = "cpu"
+    np.testing.assert_array_equal(theano.function([], w * 2)(), [14.0, 16.0, 18.0])

@@ -284,7 +284,8 @@ def _bool(self):
 # ---- Shared variables ----
 
 def _shared_get_value(self, borrow=False, return_internal_type=False):
-    """The current value as a NumPy array (a copy unless borrow=True)."""
+    """The current value as a NumPy array (a copy unless borrow=True; always a host copy for a variable
+    that lives in a device's memory, as Theano's GPU shared variables without return_internal_type)."""
     return self._get_value(borrow)
 
 
