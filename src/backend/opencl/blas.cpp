@@ -32,14 +32,6 @@ const Functions* functions() {
 
 bool clblast_available() { return api() && functions(); }
 
-std::optional<BlasOperand> blas_operand(const Array& matrix) {
-  const int64_t rows = matrix.shape()[0], cols = matrix.shape()[1];
-  const int64_t s0 = matrix.strides()[0], s1 = matrix.strides()[1];
-  if (s1 == 1 || cols == 1) return BlasOperand{false, static_cast<size_t>(std::max<int64_t>({s0, cols, 1}))};
-  if (s0 == 1 || rows == 1) return BlasOperand{true, static_cast<size_t>(std::max<int64_t>({s1, rows, 1}))};
-  return std::nullopt;
-}
-
 void gemm(Context& context, double alpha, const Array& a, const Array& b, double beta, Array& c) {
   const size_t m = static_cast<size_t>(a.shape()[0]), k = static_cast<size_t>(a.shape()[1]), n = static_cast<size_t>(b.shape()[1]);
   if (m == 0 || n == 0) return;
@@ -52,12 +44,12 @@ void gemm(Context& context, double alpha, const Array& a, const Array& b, double
   CLBlastStatusCode status;
   if (c.dtype() == DType::Float32)
     status = functions()->sgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), buffer_of(a).mem(),
-                                static_cast<size_t>(a.offset()), layout_a->ld, buffer_of(b).mem(), static_cast<size_t>(b.offset()),
-                                layout_b->ld, static_cast<float>(beta), buffer_of(c).mem(), static_cast<size_t>(c.offset()), ldc,
+                                static_cast<size_t>(a.offset()), static_cast<size_t>(layout_a->ld), buffer_of(b).mem(), static_cast<size_t>(b.offset()),
+                                static_cast<size_t>(layout_b->ld), static_cast<float>(beta), buffer_of(c).mem(), static_cast<size_t>(c.offset()), ldc,
                                 &queue, nullptr);
   else
     status = functions()->dgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, buffer_of(a).mem(), static_cast<size_t>(a.offset()),
-                                layout_a->ld, buffer_of(b).mem(), static_cast<size_t>(b.offset()), layout_b->ld, beta,
+                                static_cast<size_t>(layout_a->ld), buffer_of(b).mem(), static_cast<size_t>(b.offset()), static_cast<size_t>(layout_b->ld), beta,
                                 buffer_of(c).mem(), static_cast<size_t>(c.offset()), ldc, &queue, nullptr);
   if (status != CLBlastSuccess)
     throw ValueError("[opencl] CLBlast GEMM (" + std::to_string(m) + "x" + std::to_string(k) + " @ " + std::to_string(k) + "x" +

@@ -1,0 +1,239 @@
+#include "backend/gpu/gpu_backend.h"
+
+#include <algorithm>
+
+#include "backend/cpu/lowering.h"
+#include "codegen/cpu_source.h"
+#include "ops/blas.h"
+#include "ops/dimshuffle.h"
+#include "ops/subtensor.h"
+
+namespace hypatia {
+
+std::optional<BlasOperand> blas_operand(const Array& matrix) {
+  const int64_t rows = matrix.shape()[0], cols = matrix.shape()[1];
+  const int64_t s0 = matrix.strides()[0], s1 = matrix.strides()[1];
+  if (s1 == 1 || cols == 1) return BlasOperand{false, std::max<int64_t>({s0, cols, 1})};
+  if (s0 == 1 || rows == 1) return BlasOperand{true, std::max<int64_t>({s1, rows, 1})};
+  return std::nullopt;
+}
+
+namespace {
+
+// Runs an elementwise kernel (gpu_source.h's layout) over `shape`: outputs allocated by the caller, inputs
+// read through their strides (0 along broadcast axes) and offsets.
+void run_elementwise(GpuRuntime& runtime, const std::string& source, const std::string& name, const Shape& shape,
+                     std::span<const Array> outputs, std::span<const Array> inputs) {
+  const int64_t total = shape_size(shape);
+  if (total == 0) return;
+  // ndim, the shape, each operand's strides, then each operand's element offset (views made on the
+  // device, such as transposes, start inside a buffer).
+  std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
+  layout.insert(layout.end(), shape.begin(), shape.end());
+  for (const Array& output : outputs) layout.insert(layout.end(), output.strides().begin(), output.strides().end());
+  for (const Array& input : inputs) {
+    const Strides strides = input.broadcast_to(shape).strides();
+    layout.insert(layout.end(), strides.begin(), strides.end());
+  }
+  std::vector<const Array*> arrays;
+  for (const Array& output : outputs) {
+    layout.push_back(output.offset());
+    arrays.push_back(&output);
+  }
+  for (const Array& input : inputs) {
+    layout.push_back(input.offset());
+    arrays.push_back(&input);
+  }
+  const Array layout_on_device = runtime.to_device(Array::from_vector<int64_t>(layout));
+  arrays.push_back(&layout_on_device);
+  runtime.launch(source, name, arrays, {total}, total);
+}
+
+// A device copy of `value`, contiguous (for operands BLAS cannot read through their strides).
+Array contiguous_on_device(GpuRuntime& runtime, const Array& value) {
+  Composite identity;
+  identity.input_dtypes = {value.dtype()};
+  identity.outputs = {0};
+  constexpr const char* kName = "hypatia_copy";
+  auto source = render_gpu_elemwise(identity, kName, runtime.has_double(), runtime.dialect());
+  if (!source) throw ValueError("[" + runtime.device().str() + "] no device copy for " + value.shape_dtype_str());
+  Array result = runtime.empty(value.shape(), value.dtype());
+  run_elementwise(runtime, *source, kName, value.shape(), std::span<const Array>(&result, 1), std::span<const Array>(&value, 1));
+  return result;
+}
+
+class ElemwiseKernel final : public Kernel {
+ public:
+  ElemwiseKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Shape shape = broadcast_shapes_for(node, inputs);
+    for (size_t k = 0; k < node.num_outputs(); ++k)
+      if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype() ||
+          outputs[k].device() != runtime_.device() || !outputs[k].is_contiguous())
+        outputs[k] = runtime_.empty(shape, node.output(k).dtype());
+    run_elementwise(runtime_, source_, name_, shape, outputs, inputs);
+  }
+  bool writes_into_any_input() const override { return true; }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+};
+
+// A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
+class ReduceKernel final : public Kernel {
+ public:
+  ReduceKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Reduce& reduce = *reduce_of(node.op());
+    const Shape full = broadcast_shapes_for(node, inputs);
+    const std::vector<int>& axes = reduce.axes();
+    auto reduced = [&](int axis) { return std::find(axes.begin(), axes.end(), axis) != axes.end(); };
+    Shape kept, red;
+    for (int axis = 0; axis < static_cast<int>(full.size()); ++axis) (reduced(axis) ? red : kept).push_back(full[axis]);
+    const int64_t total = shape_size(kept), count = shape_size(red);
+    if (count == 0 && (reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min) && total > 0 && !reduce.initial())
+      throw ValueError("[" + node.op().name() + "] a zero-size reduction of " + shape_str(full) + " has no identity");
+    outputs[0] = runtime_.empty(kept, node.output(0).dtype());
+    if (total == 0) return;
+    std::vector<int64_t> layout{static_cast<int64_t>(kept.size())};
+    layout.insert(layout.end(), kept.begin(), kept.end());
+    layout.push_back(static_cast<int64_t>(red.size()));
+    layout.insert(layout.end(), red.begin(), red.end());
+    for (const Array& input : inputs) {
+      const Strides strides = input.broadcast_to(full).strides();  // 0 along broadcast axes
+      for (int pass = 0; pass < 2; ++pass)
+        for (int axis = 0; axis < static_cast<int>(full.size()); ++axis)
+          if (reduced(axis) == (pass == 1)) layout.push_back(strides[axis]);
+      layout.push_back(input.offset());
+    }
+    const Array layout_on_device = runtime_.to_device(Array::from_vector<int64_t>(layout));
+    std::vector<const Array*> arrays{&outputs[0]};
+    for (const Array& input : inputs) arrays.push_back(&input);
+    arrays.push_back(&layout_on_device);
+    runtime_.launch(source_, name_, arrays, {total, count}, total);
+  }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+};
+
+// dot(x, y) of matrices, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
+class GemmKernel final : public Kernel {
+ public:
+  explicit GemmKernel(GpuRuntime& runtime) : runtime_(runtime) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const bool is_gemm = inputs.size() == 5;
+    Array x = inputs[is_gemm ? 2 : 0], y = inputs[is_gemm ? 3 : 1];
+    if (x.shape()[1] != y.shape()[0])
+      throw ShapeError("[" + node.op().name() + "] matrices " + x.shape_dtype_str() + " and " + y.shape_dtype_str() + " do not fit");
+    if (!blas_operand(x)) x = contiguous_on_device(runtime_, x);
+    if (!blas_operand(y)) y = contiguous_on_device(runtime_, y);
+    const Shape shape{x.shape()[0], y.shape()[1]};
+    double alpha = 1, beta = 0;
+    if (is_gemm) {
+      const Array& z = inputs[0];
+      if (z.shape() != shape)
+        throw ShapeError("[gemm] z " + z.shape_dtype_str() + " does not have the product's shape " + shape_str(shape));
+      alpha = inputs[1].item();
+      beta = inputs[4].item();
+      // z's buffer when the program hands it over (an update in place), else a copy of z.
+      if (!(outputs[0].storage() && outputs[0].storage() == z.storage() && z.is_contiguous() && z.offset() == 0))
+        outputs[0] = contiguous_on_device(runtime_, z);
+    } else {
+      outputs[0] = runtime_.empty(shape, node.output(0).dtype());
+    }
+    runtime_.gemm(alpha, x, y, beta, outputs[0]);
+  }
+
+ private:
+  GpuRuntime& runtime_;
+};
+
+class GpuBackend final : public Backend {
+ public:
+  explicit GpuBackend(GpuRuntime& runtime) : runtime_(runtime) {}
+  Device device() const override { return runtime_.device(); }
+
+  // Generated elementwise loops and reductions, GEMM, and the ops that only relabel a value's elements
+  // (dimshuffle, basic indexing: their perform() makes a view without reading them, so it runs on device
+  // arrays as they are).
+  bool runs(const Apply& node) const override {
+    return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
+           static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node));
+  }
+  // GEMM's alpha and beta, and the scalar bounds of basic indexing, are read on the host.
+  bool reads_on_host(const Apply& node, int input) const override {
+    if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
+    return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
+  }
+
+  std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
+    std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
+      else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
+      else if (auto reduction = reduce_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
+    }
+    return kernels;
+  }
+
+  Array to_device(const Array& host) const override { return runtime_.to_device(host); }
+  Array to_host(const Array& value) const override { return runtime_.to_host(value); }
+  Array copy(const Array& value) const override { return contiguous_on_device(runtime_, value); }
+
+ private:
+  // A kernel's text with its placeholder name replaced by one naming the text (so equal kernels share
+  // their built program).
+  static std::pair<std::string, std::string> named(std::string source, const char* prefix) {
+    constexpr const char* kPlaceholder = "hypatia_kernel";
+    const std::string name = prefix + hex64(stable_hash(source));
+    source.replace(source.find(kPlaceholder), std::string(kPlaceholder).size(), name);
+    return {std::move(source), name};
+  }
+
+  // The kernel's source and name for an elementwise node (fused or single) the dialect can spell.
+  std::optional<std::pair<std::string, std::string>> source_of(const Apply& node) const {
+    Composite composite;
+    if (!composite_of(node, composite)) return std::nullopt;
+    auto source = render_gpu_elemwise(composite, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_elemwise_");
+  }
+
+  // The kernel's source and name for a reduction (plain or with its fused producer) the dialect can spell.
+  std::optional<std::pair<std::string, std::string>> reduce_source_of(const Apply& node) const {
+    ReduceKernelSpec spec;
+    if (!reduce_kernel_spec(node, spec)) return std::nullopt;
+    auto source = render_gpu_reduce(spec.composite, spec.kind, node.output(0).dtype(), "hypatia_kernel", runtime_.has_double(),
+                                    runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_reduce_");
+  }
+
+  // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
+  bool runs_as_gemm(const Apply& node) const {
+    const bool dot = dynamic_cast<const Dot*>(&node.op()), gemm = dynamic_cast<const Gemm*>(&node.op());
+    if ((!dot && !gemm) || !runtime_.has_blas()) return false;
+    const DType dtype = node.output(0).dtype();
+    if (dtype != DType::Float32 && !(dtype == DType::Float64 && runtime_.has_double())) return false;
+    for (int i : dot ? std::vector<int>{0, 1} : std::vector<int>{0, 2, 3})
+      if (node.input(i).ndim() != 2 || node.input(i).dtype() != dtype) return false;
+    return true;
+  }
+
+  GpuRuntime& runtime_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_gpu_backend(GpuRuntime& runtime) { return std::make_unique<GpuBackend>(runtime); }
+
+}  // namespace hypatia

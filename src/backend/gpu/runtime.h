@@ -1,0 +1,45 @@
+// What a GPU runtime (OpenCL, CUDA) gives the device backend (gpu_backend.h): memory on one device,
+// kernels built from generated source and launched on its in-order queue/stream, and GEMM through the
+// vendor's BLAS. The kernels and the decisions about which node runs where are written once, over this.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codegen/gpu_source.h"
+#include "hypatia/array.h"
+
+namespace hypatia {
+
+class GpuRuntime {
+ public:
+  virtual ~GpuRuntime() = default;
+  virtual Device device() const = 0;
+  virtual GpuDialect dialect() const = 0;
+  virtual bool has_double() const = 0;
+  // Device arrays (contiguous): a new one (MemoryError naming the bytes when the device has no room), a
+  // copy of a host array, and a host copy of a device array (views included).
+  virtual Array empty(const Shape& shape, DType dtype) = 0;
+  virtual Array to_device(const Array& host) = 0;
+  virtual Array to_host(const Array& value) = 0;
+  // Runs kernel `name` of `source` (built once per source, then kept) over `total` work items, its
+  // arguments the buffers of `arrays` (each at its start: offsets travel in the kernel's layout) then the
+  // int64 `scalars`. A kernel that does not build is a ValueError with the log and the source's path.
+  virtual void launch(const std::string& source, const std::string& name, const std::vector<const Array*>& arrays,
+                      const std::vector<int64_t>& scalars, int64_t total) = 0;
+  // GEMM through the vendor's BLAS: whether it is loaded, and c = beta c + alpha a @ b for float32/float64
+  // device matrices (a and b as blas_operand reads them, c contiguous).
+  virtual bool has_blas() const = 0;
+  virtual void gemm(double alpha, const Array& a, const Array& b, double beta, Array& c) = 0;
+};
+
+// How a 2-d array is read by BLAS: row-major with leading dimension ld, or transposed (its transpose is
+// row-major); nullopt when neither (the caller copies it contiguous first).
+struct BlasOperand {
+  bool transposed;
+  int64_t ld;
+};
+std::optional<BlasOperand> blas_operand(const Array& matrix);
+
+}  // namespace hypatia
