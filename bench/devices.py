@@ -1,6 +1,7 @@
 """The seed's training step (784-500-10, tanh, softmax + cross-entropy, SGD, batch 100, float32) on every
 device this machine has: the CPU, and each OpenCL device (PoCL: OpenCL on this same CPU, so the figure
-measures the device path's overhead, not a GPU). Prints rows "<device> <median ms>" (or "... missing")."""
+measures the device path's overhead, not a GPU), and each CUDA GPU, with PyTorch and JAX on that GPU
+beside it where they have one. Prints rows "<device> <median ms>" (or "... missing <why>")."""
 import os
 import sys
 
@@ -24,6 +25,13 @@ def main():
         except Exception as error:  # noqa: BLE001 - a device that fails is reported, not fatal
             print(f"{device} missing {type(error).__name__}", flush=True)
     hypatia.config.device = "cpu"
+    if any(d.startswith("cuda") for d in _core._available_devices()):
+        for name, make in [("torch-cuda", lambda: peers.torch_step("float32", "cuda")),
+                           ("jax-gpu", lambda: peers.jax_step("float32", "gpu"))]:
+            try:
+                print(f"{name} {peers.timed(make(), steps)[0]:.3f}", flush=True)
+            except Exception as error:  # noqa: BLE001 - a peer without a GPU build is reported, not fatal
+                print(f"{name} missing {type(error).__name__}", flush=True)
 
 
 if __name__ == "__main__":

@@ -74,15 +74,17 @@ def pytensor_step(dtype):
     return lambda: train(x_value, y_value)
 
 
-def jax_step(dtype):
+def jax_step(dtype, platform="cpu"):
+    """platform: "cpu", or "gpu" (bench/devices.py, where JAX has a CUDA GPU)."""
     import numpy as np
     import jax
     import jax.numpy as jnp
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)
+    device = jax.devices(platform)[0]
     x_value, y_value, w_value = data(np, dtype)
-    params = [jnp.asarray(w_value), jnp.zeros(500, dtype), jnp.zeros((500, 10), dtype), jnp.zeros(10, dtype)]
-    x, y = jnp.asarray(x_value), jnp.asarray(y_value)
+    params = [jax.device_put(p, device) for p in [w_value, np.zeros(500, dtype), np.zeros((500, 10), dtype), np.zeros(10, dtype)]]
+    x, y = jax.device_put(x_value, device), jax.device_put(y_value, device)
 
     def loss(params, x, y):
         w, b, v, c = params
@@ -102,14 +104,15 @@ def jax_step(dtype):
     return step
 
 
-def torch_step(dtype):
+def torch_step(dtype, device="cpu"):
+    """device: "cpu", or "cuda" (bench/devices.py, where PyTorch has a GPU); each step waits for the GPU."""
     import numpy as np
     import torch
     x_value, y_value, w_value = data(np, dtype)
     torch_dtype = getattr(torch, dtype)
-    x, y = torch.from_numpy(x_value), torch.from_numpy(y_value)
-    w = torch.from_numpy(w_value).requires_grad_()
-    b, v, c = (torch.zeros(s, dtype=torch_dtype, requires_grad=True) for s in [(500,), (500, 10), (10,)])
+    x, y = torch.from_numpy(x_value).to(device), torch.from_numpy(y_value).to(device)
+    w = torch.from_numpy(w_value).to(device).requires_grad_()
+    b, v, c = (torch.zeros(s, dtype=torch_dtype, device=device, requires_grad=True) for s in [(500,), (500, 10), (10,)])
 
     def step():
         hid = torch.tanh(x @ w + b)
@@ -118,6 +121,8 @@ def torch_step(dtype):
         with torch.no_grad():
             for p, g in zip([w, b, v, c], grads):
                 p -= LR * g
+        if device != "cpu":
+            torch.cuda.synchronize()
     return step
 
 

@@ -17,8 +17,10 @@ struct Device {
   bool operator==(const Device&) const = default;
 };
 
-// The devices this build and machine have: the CPU, then each OpenCL device found.
+// The devices this build and machine have: the CPU, then each OpenCL device, then each CUDA GPU found.
 std::vector<Device> available_devices();
+// Why `device` cannot be used here, naming the devices there are ("" when it can).
+std::string why_unavailable(const Device& device);
 
 class Array;
 

@@ -214,13 +214,7 @@ void init_function(nb::module_& m) {
     else if (name == "device") {
       // Refused now, as Theano refused a missing device at import, rather than when a function is built.
       const Device device = Device::parse(value);
-      std::string have;
-      bool present = false;
-      for (const Device& d : available_devices()) {
-        present = present || d == device;
-        have += (have.empty() ? "" : ", ") + d.str();
-      }
-      if (!present) throw ValueError("[config] device " + device.str() + " is not available here (devices: " + have + ")");
+      if (std::string why = why_unavailable(device); !why.empty()) throw ValueError("[config] " + why);
       config().device = device.str();
     }
     else throw ValueError("[config] no C++ setting named '" + name + "'");

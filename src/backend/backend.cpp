@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/driver.h"
 #include "backend/opencl/opencl_backend.h"
 #include "backend/opencl/runtime.h"
 
@@ -57,6 +59,7 @@ std::string Device::str() const {
 std::vector<Device> available_devices() {
   std::vector<Device> devices{Device{}};
   for (const opencl::DeviceInfo& info : opencl::devices()) devices.push_back(info.device);
+  for (const cuda::DeviceInfo& info : cuda::devices()) devices.push_back(info.device);
   return devices;
 }
 
@@ -74,9 +77,19 @@ Array copy_where_it_is(const Array& value) {
   return value.device().is_cpu() ? value.copy() : backend_for(value.device()).copy(value);
 }
 
+std::string why_unavailable(const Device& device) {
+  try {
+    backend_for(device);
+    return "";
+  } catch (const Error& error) {
+    return error.what();
+  }
+}
+
 const Backend& backend_for(const Device& device) {
   if (device.kind == Device::Kind::Cpu) return cpu_backend();
   if (device.kind == Device::Kind::OpenCL) return opencl_backend(device);
+  if (device.kind == Device::Kind::Cuda) return cuda_backend(device);
   std::string have;
   for (const Device& d : available_devices()) have += (have.empty() ? "" : ", ") + d.str();
   throw ValueError("[device] " + device.str() + " is not available in this build (devices here: " + have + ")");

@@ -37,9 +37,9 @@ TEST(Backend, AFunctionRunsOnTheDeviceItNames) {
   EXPECT_EQ(hp::backend_for(Device{}).device(), Device{});
   EXPECT_EQ(hp::available_devices().front(), Device{});
   // A device this build does not have: a clear error naming those it has, when the function is built.
-  // (No CUDA backend yet; OpenCL devices are those the ICD loader finds.)
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda0"}); },
-                                          {"[function]", "cuda0", "not available", "cpu", "test_backend.cpp"}));
+  // (A CUDA device needs a driver and a GPU; OpenCL devices are those the ICD loader finds.)
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda99"}); },
+                                          {"[function]", "cuda99", "not a CUDA device here", "devices here: cpu", "test_backend.cpp"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "opencl9:9"}); },
                                           {"[function]", "opencl9:9", "test_backend.cpp"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "tpu"}); }, {"unknown device"}));

@@ -1,6 +1,7 @@
 // The demo's network at small scale: the loss falls and the model learns something.
 #include <filesystem>
 
+#include "backend/cuda/driver.h"
 #include "fashion_mnist.h"
 #include "mlp.h"
 #include "test_util.h"
@@ -53,14 +54,19 @@ TEST(MnistTraining, Float64TrainsToo) {
   EXPECT_DOUBLE_EQ(mlp.accuracy(images, labels), 1.0);
 }
 
-// The seed's network on an OpenCL device (PoCL in make test): the same losses and accuracy as on the
-// CPU, its elementwise work on the device and the rest (GEMM, softmax) on the host with transfers.
-TEST(MnistTraining, TrainsOnAnOpenCLDeviceAsOnTheCpu) {
+// The seed's network on each kind of device (OpenCL: PoCL in make test; CUDA where a GPU is present):
+// the same losses and accuracy as on the CPU, its weights in device memory, the ops with no device kernel
+// on the host with transfers.
+class MnistTrainingOnDevice : public ::testing::TestWithParam<hp::Device::Kind> {};
+
+TEST_P(MnistTrainingOnDevice, TrainsAsOnTheCpu) {
   if (!std::filesystem::exists(fashion_mnist::kDefaultDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   std::string device;
   for (const hp::Device& d : hp::available_devices())
-    if (d.kind == hp::Device::Kind::OpenCL && device.empty()) device = d.str();
-  if (device.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
+    if (d.kind == GetParam() && device.empty()) device = d.str();
+  if (device.empty())
+    GTEST_SKIP() << (GetParam() == hp::Device::Kind::OpenCL ? "no OpenCL device here (make test installs PoCL: scripts/setup.sh)"
+                                                             : "no CUDA device here: " + hp::cuda::unavailable_reason());
   auto data = fashion_mnist::load(fashion_mnist::kDefaultDir, "train", 300);
   hp::Array images = hp::Array::from_vector(data.images, {data.num_examples, data.features()});
   hp::Array labels = hp::Array::from_vector(data.labels);
@@ -83,3 +89,8 @@ TEST(MnistTraining, TrainsOnAnOpenCLDeviceAsOnTheCpu) {
   for (size_t k = 0; k < cpu_losses.size(); ++k) EXPECT_NEAR(device_losses[k], cpu_losses[k], 1e-4) << k;
   EXPECT_NEAR(device_accuracy, cpu_accuracy, 0.005);
 }
+
+INSTANTIATE_TEST_SUITE_P(, MnistTrainingOnDevice, ::testing::Values(hp::Device::Kind::OpenCL, hp::Device::Kind::Cuda),
+                         [](const ::testing::TestParamInfo<hp::Device::Kind>& info) {
+                           return std::string(info.param == hp::Device::Kind::OpenCL ? "opencl" : "cuda");
+                         });

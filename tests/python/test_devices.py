@@ -1,5 +1,8 @@
-"""Functions on an OpenCL device (PoCL in make test) against the same functions on the CPU: cases the
-differential fuzzer found when it first ran on the device (tests/python/test_fuzz.py runs it there too)."""
+"""Functions on a device (the first OpenCL device: PoCL in make test; HYPATIA_DEVICE_UNDER_TEST=cuda0 in
+scripts/gpu_check.sh) against the same functions on the CPU: cases the differential fuzzer found when it
+first ran on the device (tests/python/test_fuzz.py runs it there too), and shared variables living there."""
+import os
+
 import numpy as np
 import pytest
 
@@ -9,10 +12,11 @@ from hypatia import _core
 
 
 @pytest.fixture()
-def opencl():
-    devices = [d for d in _core._available_devices() if d.startswith("opencl")]
+def device():
+    chosen = os.environ.get("HYPATIA_DEVICE_UNDER_TEST")
+    devices = [d for d in _core._available_devices() if (d == chosen if chosen else d.startswith("opencl"))]
     if not devices:
-        pytest.skip("no OpenCL device here (make test installs PoCL: scripts/setup.sh)")
+        pytest.skip(f"{chosen} is not present" if chosen else "no OpenCL device here (make test installs PoCL: scripts/setup.sh)")
     saved = theano.config.device
     theano.config.device = devices[0]
     yield devices[0]
@@ -30,25 +34,25 @@ def on_both(inputs, outputs, values, device):
     return got, want
 
 
-def test_a_known_size_one_axis_survives_placement(opencl):
+def test_a_known_size_one_axis_survives_placement(device):
     # The rewrites know the reshape has one element; the node re-made on the other side of a transfer must
     # keep that, or the dimshuffle that drops the axis is refused.
     x = T.dvector("x")
     out = T.cumsum(T.isinf(x).reshape((1,)), axis=0).dimshuffle(["x", "x"])
-    got, want = on_both([x], out, [np.array([np.inf])], opencl)
+    got, want = on_both([x], out, [np.array([np.inf])], device)
     np.testing.assert_array_equal(got, want)
     assert got.shape == (1, 1)
 
 
-def test_softmax_of_an_empty_row_is_empty_as_on_the_cpu(opencl):
+def test_softmax_of_an_empty_row_is_empty_as_on_the_cpu(device):
     # log_softmax's max starts from -inf (its identity), so an empty axis is not an error there.
     m = T.dmatrix("m")
-    got, want = on_both([m], T.nnet.log_softmax(T.mean(m, axis=-1), axis=-1), [np.zeros((0, 3))], opencl)
+    got, want = on_both([m], T.nnet.log_softmax(T.mean(m, axis=-1), axis=-1), [np.zeros((0, 3))], device)
     np.testing.assert_array_equal(got, want)
     assert got.shape == (0,)
 
 
-def test_results_and_updates_come_back_to_the_host(opencl):
+def test_results_and_updates_come_back_to_the_host(device):
     w = theano.shared(np.ones(3), name="w")
     x = T.dvector("x")
     step = theano.function([x], (w * x).sum(), updates=[(w, w - 0.5 * x)])
@@ -57,7 +61,7 @@ def test_results_and_updates_come_back_to_the_host(opencl):
     assert "transfer" in theano.printing.debugprint(step, file="str")
 
 
-def test_a_shared_variable_on_the_device_reads_writes_and_pickles_as_on_the_host(opencl):
+def test_a_shared_variable_on_the_device_reads_writes_and_pickles_as_on_the_host(device):
     import copy
     import pickle
 

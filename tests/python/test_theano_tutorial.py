@@ -811,7 +811,7 @@ def test_devices_are_chosen_by_name_and_checked_when_set():
     try:
         with pytest.raises(ValueError, match="unknown device 'gpu'"):
             theano.config.device = 'gpu'
-        with pytest.raises(ValueError, match="cuda7 is not available here.*cpu"):
+        with pytest.raises(ValueError, match="cuda7 is not a CUDA device here.*devices here: cpu"):
             theano.config.device = 'cuda7'
         assert theano.config.device == saved
         x = theano.tensor.dvector('x')

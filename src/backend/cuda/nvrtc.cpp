@@ -23,6 +23,8 @@ struct Api {
   int (*cubin)(Program, char*) = nullptr;
   int (*log_size)(Program, size_t*) = nullptr;
   int (*log)(Program, char*) = nullptr;
+  int (*num_archs)(int*) = nullptr;
+  int (*archs)(int*) = nullptr;
 };
 
 const Api* api() {
@@ -41,7 +43,8 @@ const Api* api() {
                      resolve(found->compile, "nvrtcCompileProgram") && resolve(found->ptx_size, "nvrtcGetPTXSize") &&
                      resolve(found->ptx, "nvrtcGetPTX") && resolve(found->cubin_size, "nvrtcGetCUBINSize") &&
                      resolve(found->cubin, "nvrtcGetCUBIN") && resolve(found->log_size, "nvrtcGetProgramLogSize") &&
-                     resolve(found->log, "nvrtcGetProgramLog");
+                     resolve(found->log, "nvrtcGetProgramLog") && resolve(found->num_archs, "nvrtcGetNumSupportedArchs") &&
+                     resolve(found->archs, "nvrtcGetSupportedArchs");
     return all ? found : nullptr;
   }();
   return loaded;
@@ -57,15 +60,25 @@ std::string nvrtc_version() {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+std::vector<int> supported_architectures() {
+  int count = 0;
+  if (!api() || api()->num_archs(&count) != 0 || count <= 0) return {};
+  std::vector<int> archs(count);
+  if (api()->archs(archs.data()) != 0) return {};
+  return archs;
+}
+
 Compiled compile(const std::string& source, const std::string& architecture, const std::string& name) {
   if (!api()) throw ValueError("[cuda] NVRTC (libnvrtc.so, from the CUDA toolkit) is not installed");
   Program program = nullptr;
   if (int status = api()->create(&program, source.c_str(), name.c_str(), 0, nullptr, nullptr); status != 0)
     throw ValueError(std::string("[cuda] nvrtcCreateProgram: ") + api()->error_string(status));
   const std::string arch = "--gpu-architecture=" + architecture;
-  const char* options[] = {arch.c_str(), "--std=c++17", "-default-device"};
+  // No fused multiply-adds: the CPU kernels (built with -ffp-contract=off) and the reference round each
+  // product, and device results are compared with theirs.
+  const char* options[] = {arch.c_str(), "--std=c++17", "-default-device", "--fmad=false"};
   Compiled result;
-  result.ok = api()->compile(program, 3, options) == 0;
+  result.ok = api()->compile(program, 4, options) == 0;
   size_t size = 0;
   if (api()->log_size(program, &size) == 0 && size > 1) {
     result.log.resize(size);

@@ -3,12 +3,16 @@
 // architecture: on a machine without a GPU this is how CUDA kernels are checked.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace hypatia::cuda {
 
 // Whether libnvrtc could be loaded (and its version, "13.0").
 bool nvrtc_available();
 std::string nvrtc_version();
+
+// The real architectures NVRTC can compile for (75, 80, ..., 120); empty without NVRTC.
+std::vector<int> supported_architectures();
 
 struct Compiled {
   bool ok = false;

@@ -13,12 +13,23 @@ namespace hypatia {
 std::optional<BlasOperand> blas_operand(const Array& matrix) {
   const int64_t rows = matrix.shape()[0], cols = matrix.shape()[1];
   const int64_t s0 = matrix.strides()[0], s1 = matrix.strides()[1];
-  if (s1 == 1 || cols == 1) return BlasOperand{false, std::max<int64_t>({s0, cols, 1})};
-  if (s0 == 1 || rows == 1) return BlasOperand{true, std::max<int64_t>({s1, rows, 1})};
+  if (rows == 0 || cols == 0) return BlasOperand{false, std::max<int64_t>(cols, 1)};
+  // Rows (or columns) one after another, forward, without overlap: reversed or broadcast views are not.
+  if ((s1 == 1 || cols == 1) && (rows == 1 || s0 >= cols)) return BlasOperand{false, std::max<int64_t>({s0, cols, 1})};
+  if ((s0 == 1 || rows == 1) && (cols == 1 || s1 >= rows)) return BlasOperand{true, std::max<int64_t>({s1, rows, 1})};
   return std::nullopt;
 }
 
 namespace {
+
+// A node's output in device memory; a MemoryError names the node's op as well as the bytes.
+Array allocate(GpuRuntime& runtime, const Apply& node, const Shape& shape, DType dtype) {
+  try {
+    return runtime.empty(shape, dtype);
+  } catch (const MemoryError& error) {
+    throw MemoryError("[" + node.op().name() + "] " + error.what() + " for a " + std::string(dtype_name(dtype)) + shape_str(shape) + " result");
+  }
+}
 
 // Runs an elementwise kernel (gpu_source.h's layout) over `shape`: outputs allocated by the caller, inputs
 // read through their strides (0 along broadcast axes) and offsets.
@@ -72,7 +83,7 @@ class ElemwiseKernel final : public Kernel {
     for (size_t k = 0; k < node.num_outputs(); ++k)
       if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype() ||
           outputs[k].device() != runtime_.device() || !outputs[k].is_contiguous())
-        outputs[k] = runtime_.empty(shape, node.output(k).dtype());
+        outputs[k] = allocate(runtime_, node, shape, node.output(k).dtype());
     run_elementwise(runtime_, source_, name_, shape, outputs, inputs);
   }
   bool writes_into_any_input() const override { return true; }
@@ -98,7 +109,7 @@ class ReduceKernel final : public Kernel {
     const int64_t total = shape_size(kept), count = shape_size(red);
     if (count == 0 && (reduce.kind() == ReduceKind::Max || reduce.kind() == ReduceKind::Min) && total > 0 && !reduce.initial())
       throw ValueError("[" + node.op().name() + "] a zero-size reduction of " + shape_str(full) + " has no identity");
-    outputs[0] = runtime_.empty(kept, node.output(0).dtype());
+    outputs[0] = allocate(runtime_, node, kept, node.output(0).dtype());
     if (total == 0) return;
     std::vector<int64_t> layout{static_cast<int64_t>(kept.size())};
     layout.insert(layout.end(), kept.begin(), kept.end());
@@ -147,7 +158,7 @@ class GemmKernel final : public Kernel {
       if (!(outputs[0].storage() && outputs[0].storage() == z.storage() && z.is_contiguous() && z.offset() == 0))
         outputs[0] = contiguous_on_device(runtime_, z);
     } else {
-      outputs[0] = runtime_.empty(shape, node.output(0).dtype());
+      outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
     }
     runtime_.gemm(alpha, x, y, beta, outputs[0]);
   }

@@ -95,6 +95,9 @@ Context::Context(cl_platform_id platform, cl_device_id id, Device device, std::s
   queue_ = api()->clCreateCommandQueue(context_, id_, 0, &status);
   check(status, "creating a queue on " + device_.str());
   has_double_ = device_string(id_, CL_DEVICE_EXTENSIONS).find("cl_khr_fp64") != std::string::npos;
+  cl_ulong max_alloc = 0;
+  if (api()->clGetDeviceInfo(id_, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, nullptr) == CL_SUCCESS)
+    max_alloc_ = max_alloc;
 }
 
 Context::~Context() {
@@ -151,12 +154,19 @@ Context& context_for(const Device& device) {
       return *((*contexts)[device.str()] = std::make_unique<Context>(f.platform, f.id, device, f.info.name));
   std::string have;
   for (const Found& f : found()) have += (have.empty() ? "" : ", ") + f.info.device.str() + " (" + f.info.name + ")";
+  std::string all;
+  for (const Device& d : available_devices()) all += (all.empty() ? "" : ", ") + d.str();
   throw ValueError("[device] " + device.str() + " is not an OpenCL device here" +
                    (api() ? " (OpenCL devices: " + (have.empty() ? std::string("none") : have) + ")"
-                          : std::string(" (no OpenCL ICD loader, libOpenCL.so.1, is installed)")));
+                          : std::string(" (no OpenCL ICD loader, libOpenCL.so.1, is installed)")) +
+                   "; devices here: " + all);
 }
 
 Buffer::Buffer(Context& context, size_t nbytes) : context_(context) {
+  // (Some implementations, PoCL among them, accept larger requests and fail only when the memory is used.)
+  if (nbytes > context.max_alloc())
+    throw MemoryError("[opencl] cannot allocate " + std::to_string(nbytes) + " bytes on " + context.device().str() +
+                      " (its largest buffer is " + std::to_string(context.max_alloc()) + " bytes)");
   cl_int status = CL_SUCCESS;
   mem_ = api()->clCreateBuffer(context.context(), CL_MEM_READ_WRITE, nbytes == 0 ? 1 : nbytes, nullptr, &status);
   if (status != CL_SUCCESS)

@@ -51,6 +51,7 @@ class Context {
   cl_context context() const { return context_; }
   cl_command_queue queue() const { return queue_; }
   bool has_double() const { return has_double_; }
+  size_t max_alloc() const { return max_alloc_; }  // the largest buffer the device allows
   // The kernel `name` of the program built from `source` (built once per source; ValueError with the
   // build log when it does not compile).
   cl_kernel kernel(const std::string& source, const std::string& name);
@@ -62,6 +63,7 @@ class Context {
   cl_context context_ = nullptr;
   cl_command_queue queue_ = nullptr;
   bool has_double_ = false;
+  size_t max_alloc_ = SIZE_MAX;
   std::mutex mutex_;
   std::unordered_map<std::string, cl_program> programs_;
   std::unordered_map<std::string, cl_kernel> kernels_;

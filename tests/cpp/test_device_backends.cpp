@@ -1,8 +1,12 @@
-// The OpenCL backend, run for real on the machine's OpenCL devices (PoCL in `make test`): elementwise
-// loops on the device against the reference backend, transfers at the edges, host fallbacks, errors.
+// The device backends, run for real on the machine's first device of each kind: OpenCL (PoCL in `make
+// test`) and CUDA (where a GPU is present; the tests skip with the reason otherwise). Each compares the
+// device's results with the reference backend: elementwise loops, reductions, products, indexing,
+// shared variables in device memory, transfers at the edges, host fallbacks, errors.
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
+#include "backend/cuda/cublas.h"
+#include "backend/cuda/driver.h"
 #include "backend/opencl/blas.h"
 #include "backend/opencl/runtime.h"
 #include "hypatia/hypatia.h"
@@ -16,15 +20,26 @@ using hp::testing::throws_with;
 
 namespace {
 
-// The first OpenCL device, or empty when the machine has none (the tests then skip, saying why).
-std::string first_opencl_device() {
-  const auto& devices = hp::opencl::devices();
+// The first device of `kind` ("opencl", "cuda"), or empty with the reason there is none.
+std::string first_device(const std::string& kind, std::string& why) {
+  if (kind == "opencl") {
+    const auto& devices = hp::opencl::devices();
+    why = "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
+    return devices.empty() ? "" : devices.front().device.str();
+  }
+  const auto& devices = hp::cuda::devices();
+  why = "no CUDA device here: " + hp::cuda::unavailable_reason();
   return devices.empty() ? "" : devices.front().device.str();
 }
 
-#define REQUIRE_OPENCL()                                                                                   \
-  const std::string device = first_opencl_device();                                                        \
-  if (device.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)"
+bool has_blas(const std::string& kind) { return kind == "opencl" ? hp::opencl::clblast_available() : hp::cuda::cublas_available(); }
+
+class DeviceBackend : public ::testing::TestWithParam<std::string> {};
+
+#define REQUIRE_DEVICE()                                       \
+  std::string why;                                             \
+  const std::string device = first_device(GetParam(), why);    \
+  if (device.empty()) GTEST_SKIP() << why
 
 // outputs computed on the device against the reference backend (perform() on the host).
 void expect_device_matches_reference(const std::vector<hp::Variable>& inputs, const std::vector<hp::Variable>& outputs,
@@ -41,19 +56,25 @@ void expect_device_matches_reference(const std::vector<hp::Variable>& inputs, co
 
 }  // namespace
 
-TEST(OpenCL, DevicesAreListedAndNamedAsTheanos) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, DevicesAreListedAndNamedAsTheanos) {
+  REQUIRE_DEVICE();
   const auto available = hp::available_devices();
   EXPECT_EQ(available.front(), hp::Device{});
   EXPECT_NE(std::find(available.begin(), available.end(), hp::Device::parse(device)), available.end());
-  EXPECT_FALSE(hp::opencl::devices().front().name.empty());
   auto x = hp::vector("x");
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "opencl9:0"}); },
-                                          {"[function]", "opencl9:0", "OpenCL devices", device}));
+  if (GetParam() == "opencl") {
+    EXPECT_FALSE(hp::opencl::devices().front().name.empty());
+    EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "opencl9:0"}); },
+                                            {"[function]", "opencl9:0", "OpenCL devices", device}));
+  } else {
+    EXPECT_FALSE(hp::cuda::devices().front().name.empty());
+    EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda99"}); },
+                                            {"[function]", "cuda99", "devices here", device}));
+  }
 }
 
-TEST(OpenCL, FusedElementwiseLoopsMatchTheReference) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, FusedElementwiseLoopsMatchTheReference) {
+  REQUIRE_DEVICE();
   auto x = hp::matrix("x"), y = hp::vector("y");
   const Array xv = hp::random::uniform({3, 4}, -2, 2), yv = hp::random::uniform({4}, 0.5, 2);
   expect_device_matches_reference(
@@ -67,8 +88,8 @@ TEST(OpenCL, FusedElementwiseLoopsMatchTheReference) {
                                   {xv, yv}, device);
 }
 
-TEST(OpenCL, DtypesComparisonsAndCastsMatchTheReference) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, DtypesComparisonsAndCastsMatchTheReference) {
+  REQUIRE_DEVICE();
   auto f = hp::tensor(DType::Float32, {-1}, "f"), i = hp::tensor(DType::Int32, {-1}, "i");
   const Array fv = Array::from({1.5, -2.25, 0.0, 3.0}, DType::Float32), iv = Array::from({3, -1, 0, 7}, DType::Int32);
   expect_device_matches_reference(
@@ -79,8 +100,8 @@ TEST(OpenCL, DtypesComparisonsAndCastsMatchTheReference) {
       {fv, iv}, device, 1e-6);
 }
 
-TEST(OpenCL, HostOnlyOpsRunOnTheHostWithTransfersAround) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
+  REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");
   // sort has no OpenCL kernel yet: it runs on the host, the loops and the product (CLBlast) on the device.
   auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
@@ -93,8 +114,8 @@ TEST(OpenCL, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   EXPECT_NE(printed.find("transfer{cpu}"), std::string::npos) << printed;
 }
 
-TEST(OpenCL, GradientsAndUpdatesRunOnTheDevice) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, GradientsAndUpdatesRunOnTheDevice) {
+  REQUIRE_DEVICE();
   // A logistic regression step: its elementwise work on the device, the products on the host; the
   // shared weights are updated as on the CPU.
   auto x = hp::matrix("x"), y = hp::vector("y");
@@ -116,8 +137,8 @@ TEST(OpenCL, GradientsAndUpdatesRunOnTheDevice) {
   EXPECT_TRUE(arrays_close(device_w, cpu_w, 1e-12, 1e-12));
 }
 
-TEST(OpenCL, SharedVariablesLiveOnTheDeviceAndAreUpdatedThereInPlace) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, SharedVariablesLiveOnTheDeviceAndAreUpdatedThereInPlace) {
+  REQUIRE_DEVICE();
   const hp::Device here = hp::Device::parse(device);
   auto x = hp::vector("x");
   auto w = hp::shared(Array::from({1.0, 2.0, 3.0}), "w");
@@ -146,31 +167,43 @@ TEST(OpenCL, SharedVariablesLiveOnTheDeviceAndAreUpdatedThereInPlace) {
   EXPECT_TRUE(arrays_close(w.get_value(), Array::from({3.0, 4.0, 5.0}), 0, 0));
 }
 
-TEST(OpenCL, DeviceArraysRefuseHostAccessAndComeBackWhole) {
-  REQUIRE_OPENCL();
-  auto& context = hp::opencl::context_for(hp::Device::parse(device));
+TEST_P(DeviceBackend, DeviceArraysRefuseHostAccessAndComeBackWhole) {
+  REQUIRE_DEVICE();
   const Array host = Array::from({{1, 2, 3}, {4, 5, 6}});
-  const Array on_device = hp::opencl::to_device(context, host);
+  const Array on_device = hp::to_device(host, hp::Device::parse(device));
   EXPECT_EQ(on_device.device(), hp::Device::parse(device));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)on_device.index(0, 1).index(0, 2).item(); },
                                           {"[array]", device, "transfer it first"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { (void)on_device.data<double>(); }, {"transfer it first"}));
   EXPECT_NE(on_device.str().find(device), std::string::npos);
-  EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device), host, 0, 0));
-  EXPECT_TRUE(arrays_close(hp::opencl::to_host(on_device.transpose()), host.transpose(), 0, 0));  // a device view
+  EXPECT_TRUE(arrays_close(hp::to_host(on_device), host, 0, 0));
+  EXPECT_TRUE(arrays_close(hp::to_host(on_device.transpose()), host.transpose(), 0, 0));  // a device view
+  EXPECT_TRUE(arrays_close(hp::to_host(hp::copy_where_it_is(on_device.transpose())), host.transpose(), 0, 0));
+  // A result larger than the device's memory is a MemoryError naming the op and the bytes, and the call
+  // changes no shared variable.
+  auto x = hp::vector("x");
+  auto w = hp::shared(Array::from({1.0}), "w");
+  auto huge = hp::function({x}, {hp::dimshuffle(x, {0, hp::kNewAxis}) * hp::dimshuffle(x, {hp::kNewAxis, 0})},
+                           {{w, w + 1.0}}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::MemoryError>([&] { huge({Array::zeros({int64_t{1} << 21})}); },
+                                           {"[mul]", "cannot allocate", "35184372088832 bytes", device}));
+  EXPECT_EQ(w.get_value().item(), 1.0);
 }
 
-TEST(OpenCL, MatrixProductsRunThroughCLBlast) {
-  REQUIRE_OPENCL();
-  if (!hp::opencl::clblast_available()) GTEST_SKIP() << "CLBlast (libclblast1) is not installed";
+TEST_P(DeviceBackend, MatrixProductsRunThroughCLBlast) {
+  REQUIRE_DEVICE();
+  if (!has_blas(GetParam())) GTEST_SKIP() << "the device's BLAS (CLBlast: libclblast1; cuBLAS) is not installed";
   auto x = hp::matrix("x"), y = hp::matrix("y"), z = hp::matrix("z");
   const std::vector<Array> values{hp::random::uniform({4, 6}, -1, 1), hp::random::uniform({6, 3}, -1, 1),
                                   hp::random::uniform({4, 3}, -1, 1)};
-  // Plain, transposed (read in place by BLAS), strided (copied first) operands; z + a * dot as one GEMM.
+  // Plain, transposed (read in place by BLAS), strided and reversed (copied first) operands; z + a * dot
+  // as one GEMM.
   expect_device_matches_reference(
       {x, y, z},
       {hp::dot(x, y), hp::dot(y.T(), x.T()), hp::dot(x[{hp::slice(std::nullopt, std::nullopt, 2)}], y),
-       z - 0.5 * hp::dot(x, y), hp::tanh(hp::dot(x, y) + z)},
+       z - 0.5 * hp::dot(x, y), hp::tanh(hp::dot(x, y) + z),
+       // Reversed rows and columns (negative strides: copied first, never read forward by BLAS).
+       hp::dot(x[{hp::slice(std::nullopt, std::nullopt, -1)}], y[{hp::slice(std::nullopt, std::nullopt), hp::slice(std::nullopt, std::nullopt, -1)}])},
       values, device, 1e-12);
   auto f = hp::tensor(DType::Float32, {-1, -1}, "f"), g = hp::tensor(DType::Float32, {-1, -1}, "g");
   expect_device_matches_reference({f, g}, {hp::dot(f, g) * 2.0f}, {values[0].astype(DType::Float32), values[1].astype(DType::Float32)},
@@ -179,8 +212,8 @@ TEST(OpenCL, MatrixProductsRunThroughCLBlast) {
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { h({values[0], values[0]}); }, {"[dot]", "(4, 6)", "do not fit"}));
 }
 
-TEST(OpenCL, AHostFallbackIsSaidOncePerOp) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, AHostFallbackIsSaidOncePerOp) {
+  REQUIRE_DEVICE();
   static std::vector<std::string> warnings;
   warnings.clear();
   hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
@@ -195,8 +228,8 @@ TEST(OpenCL, AHostFallbackIsSaidOncePerOp) {
   EXPECT_TRUE(arrays_close(f({Array::from({0.0, 1.0})})[1], Array::from({0.0, 2.0})));
 }
 
-TEST(OpenCL, ReductionsWithTheirFusedProducersMatchTheReference) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, ReductionsWithTheirFusedProducersMatchTheReference) {
+  REQUIRE_DEVICE();
   auto x = hp::tensor3("x"), v = hp::vector("v");
   const Array xv = hp::random::uniform({3, 4, 5}, -2, 2), vv = hp::random::uniform({5}, 0.5, 1.5);
   std::vector<hp::Variable> outs;
@@ -217,8 +250,8 @@ TEST(OpenCL, ReductionsWithTheirFusedProducersMatchTheReference) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::zeros({0})}); }, {"zero-size", "no identity"}));
 }
 
-TEST(OpenCL, BasicIndexingMakesViewsOfDeviceMemory) {
-  REQUIRE_OPENCL();
+TEST_P(DeviceBackend, BasicIndexingMakesViewsOfDeviceMemory) {
+  REQUIRE_DEVICE();
   auto x = hp::matrix("x");
   auto i = hp::scalar("i", DType::Int64);
   const Array xv = hp::random::uniform({5, 6}, -1, 1);
@@ -233,3 +266,6 @@ TEST(OpenCL, BasicIndexingMakesViewsOfDeviceMemory) {
   // The index stays on the host; the indexed value never comes back before the loop reads it.
   EXPECT_EQ(printed.find("transfer{cpu}", printed.find("subtensor")), std::string::npos) << printed;
 }
+
+INSTANTIATE_TEST_SUITE_P(, DeviceBackend, ::testing::Values("opencl", "cuda"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });

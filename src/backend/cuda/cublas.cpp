@@ -1,0 +1,83 @@
+#include "backend/cuda/cublas.h"
+
+#include <dlfcn.h>
+
+#include <climits>
+#include <mutex>
+#include <unordered_map>
+
+#include "hypatia/error.h"
+
+namespace hypatia::cuda {
+namespace {
+
+// cuBLAS's C API (cublas_v2.h), declared here: statuses are int enums (0: success); operations N=0, T=1.
+using Handle = struct cublasContext*;
+struct Api {
+  int (*create)(Handle*) = nullptr;
+  int (*sgemm)(Handle, int, int, int, int, int, const float*, const float*, int, const float*, int, const float*, float*,
+               int) = nullptr;
+  int (*dgemm)(Handle, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*,
+               double*, int) = nullptr;
+};
+
+const Api* api() {
+  static const Api* loaded = []() -> const Api* {
+    void* library = nullptr;
+    for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so", "/usr/local/cuda/lib64/libcublas.so"})
+      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+    if (!library) return nullptr;
+    auto* found = new Api();  // kept for the process, as the library is
+    found->create = reinterpret_cast<decltype(found->create)>(dlsym(library, "cublasCreate_v2"));
+    found->sgemm = reinterpret_cast<decltype(found->sgemm)>(dlsym(library, "cublasSgemm_v2"));
+    found->dgemm = reinterpret_cast<decltype(found->dgemm)>(dlsym(library, "cublasDgemm_v2"));
+    return found->create && found->sgemm && found->dgemm ? found : nullptr;
+  }();
+  return loaded;
+}
+
+// One handle per context, made on first use (never destroyed: used until exit).
+Handle handle_for(CUcontext context) {
+  static std::mutex mutex;
+  static auto* handles = new std::unordered_map<CUcontext, Handle>();
+  std::lock_guard<std::mutex> lock(mutex);
+  Handle& handle = (*handles)[context];
+  if (!handle)
+    if (int status = api()->create(&handle); status != 0)
+      throw ValueError("[cuda] cublasCreate failed (cuBLAS status " + std::to_string(status) + ")");
+  return handle;
+}
+
+}  // namespace
+
+bool cublas_available() { return api() != nullptr; }
+
+void gemm(CUcontext context, double alpha, const Array& a, CUdeviceptr a_base, const Array& b, CUdeviceptr b_base, double beta,
+          Array& c, CUdeviceptr c_base) {
+  const auto layout_a = blas_operand(a), layout_b = blas_operand(b);
+  if (!layout_a || !layout_b || !c.is_contiguous()) throw ValueError("[cuda] gemm: an operand BLAS cannot read as it is");
+  for (int64_t size : {a.shape()[0], a.shape()[1], b.shape()[1], layout_a->ld, layout_b->ld})
+    if (size > INT_MAX)
+      throw ValueError("[cuda] gemm: " + a.shape_dtype_str() + " @ " + b.shape_dtype_str() + " has a size beyond cuBLAS's int");
+  const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
+  if (m == 0 || n == 0) return;
+  // Row-major c = a b is column-major c^T = b^T a^T: a row-major operand read column-major is its
+  // transpose (op N), a transposed one is itself (op T).
+  const int op_b = layout_b->transposed ? 1 : 0, op_a = layout_a->transposed ? 1 : 0;
+  const int ldb = static_cast<int>(layout_b->ld), lda = static_cast<int>(layout_a->ld), ldc = std::max(n, 1);
+  const size_t item = c.itemsize();
+  auto at = [&](CUdeviceptr base, const Array& x) { return base + static_cast<CUdeviceptr>(x.offset()) * item; };
+  Handle handle = handle_for(context);
+  int status;
+  if (c.dtype() == DType::Float32) {
+    const float fa = static_cast<float>(alpha), fb = static_cast<float>(beta);
+    status = api()->sgemm(handle, op_b, op_a, n, m, k, &fa, reinterpret_cast<const float*>(at(b_base, b)), ldb,
+                          reinterpret_cast<const float*>(at(a_base, a)), lda, &fb, reinterpret_cast<float*>(at(c_base, c)), ldc);
+  } else {
+    status = api()->dgemm(handle, op_b, op_a, n, m, k, &alpha, reinterpret_cast<const double*>(at(b_base, b)), ldb,
+                          reinterpret_cast<const double*>(at(a_base, a)), lda, &beta, reinterpret_cast<double*>(at(c_base, c)), ldc);
+  }
+  if (status != 0) throw ValueError("[cuda] cuBLAS gemm failed (status " + std::to_string(status) + ")");
+}
+
+}  // namespace hypatia::cuda

@@ -1,0 +1,72 @@
+// The CUDA runtime's parts that run without a GPU: the driver API's symbols (checked against the
+// toolkit's stub libcuda.so), the error a missing GPU gives, and the cubin cache on disk. The kernels
+// themselves run in test_device_backends.cpp where a GPU is present (scripts/gpu_check.sh).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backend/backend.h"
+#include "backend/cuda/driver.h"
+#include "backend/cuda/kernel_cache.h"
+#include "backend/cuda/nvrtc.h"
+#include "hypatia/hypatia.h"
+#include "test_util.h"
+
+namespace hp = hypatia;
+using hp::testing::throws_with;
+
+TEST(Cuda, TheDriverApiResolvesInTheToolkitsStubLibrary) {
+  // The stub has every entry point a driver has (so the names and versions this build asks for exist),
+  // and says it is not a driver when initialized.
+  std::string stub;
+  for (const char* candidate : {"/usr/local/cuda/lib64/stubs/libcuda.so", "/usr/local/cuda/targets/x86_64-linux/lib/stubs/libcuda.so"})
+    if (std::filesystem::exists(candidate)) stub = candidate;
+  if (stub.empty()) GTEST_SKIP() << "the CUDA toolkit's stub libcuda.so is not installed";
+  const hp::cuda::DriverProbe probe = hp::cuda::probe_driver(stub);
+  EXPECT_TRUE(probe.loaded) << probe.init_error;
+  EXPECT_EQ(probe.missing, "");
+  EXPECT_NE(probe.init_error.find("cuInit"), std::string::npos) << probe.init_error;
+  EXPECT_NE(probe.init_error.find("stub"), std::string::npos) << probe.init_error;
+  const hp::cuda::DriverProbe absent = hp::cuda::probe_driver("libcuda-that-does-not-exist.so");
+  EXPECT_FALSE(absent.loaded);
+  EXPECT_NE(absent.init_error.find("no CUDA driver"), std::string::npos);
+}
+
+TEST(Cuda, WithoutAGpuACudaDeviceIsAClearError) {
+  if (!hp::cuda::devices().empty()) GTEST_SKIP() << "a CUDA GPU is present: test_device_backends.cpp runs on it";
+  EXPECT_FALSE(hp::cuda::unavailable_reason().empty());
+  for (const hp::Device& device : hp::available_devices()) EXPECT_NE(device.kind, hp::Device::Kind::Cuda);
+  auto x = hp::vector("x");
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda0"}); },
+                                          {"[function]", "cuda0", "not a CUDA device here", hp::cuda::unavailable_reason(),
+                                           "devices here: cpu"}));
+}
+
+TEST(Cuda, KernelsAreCompiledOnceAndKeptOnDiskAsCubins) {
+  if (!hp::cuda::nvrtc_available()) GTEST_SKIP() << "NVRTC (the CUDA toolkit's libnvrtc.so) is not installed";
+  const std::string saved = hp::config().compiledir;
+  const std::string directory = ::testing::TempDir() + "hypatia_cubin_cache";
+  std::filesystem::remove_all(directory);
+  hp::config().compiledir = directory;
+  const std::string source = "extern \"C\" __global__ void twice(float* x, long n) {\n"
+                             "  const long i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n  if (i < n) x[i] *= 2;\n}\n";
+  const auto first = hp::cuda::binary_for(source, "twice", "sm_80");
+  EXPECT_FALSE(first.from_disk);
+  EXPECT_TRUE(std::filesystem::exists(first.path)) << first.path;
+  EXPECT_EQ(first.image.substr(1, 3), "ELF");  // a cubin, for the device's architecture
+  const auto second = hp::cuda::binary_for(source, "twice", "sm_80");
+  EXPECT_TRUE(second.from_disk);
+  EXPECT_EQ(second.image, first.image);
+  // An entry cut short (a process killed while writing, a full disk) is compiled again, not loaded.
+  std::filesystem::resize_file(first.path, std::filesystem::file_size(first.path) / 2);
+  const auto third = hp::cuda::binary_for(source, "twice", "sm_80");
+  EXPECT_FALSE(third.from_disk);
+  EXPECT_EQ(third.image, first.image);
+  // A kernel that does not compile names its source's file and gives the log.
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::cuda::binary_for("extern \"C\" __global__ void broken( {", "broken", "sm_80"); },
+                                          {"[cuda]", "broken", "does not compile", directory + "/cuda/broken.cu"}));
+  EXPECT_TRUE(std::filesystem::exists(directory + "/cuda/broken.cu"));
+  hp::config().compiledir = saved;
+  std::filesystem::remove_all(directory);
+}
