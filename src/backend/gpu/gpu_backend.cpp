@@ -1,6 +1,7 @@
 #include "backend/gpu/gpu_backend.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "backend/cpu/lowering.h"
 #include "codegen/cpu_source.h"
@@ -31,10 +32,30 @@ Array allocate(GpuRuntime& runtime, const Apply& node, const Shape& shape, DType
   }
 }
 
+// A kernel's layout buffers in device memory, kept for the layouts it saw last: a function called again
+// with the same shapes launches without uploading its layout (a synchronizing copy on CUDA).
+class LayoutCache {
+ public:
+  Array get(GpuRuntime& runtime, const std::vector<int64_t>& layout) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [kept, on_device] : entries_)
+      if (kept == layout) return on_device;
+    Array on_device = runtime.to_device(Array::from_vector<int64_t>(layout));
+    if (entries_.size() == kEntries) entries_.erase(entries_.begin());
+    entries_.emplace_back(layout, on_device);
+    return on_device;
+  }
+
+ private:
+  static constexpr size_t kEntries = 4;
+  std::mutex mutex_;
+  std::vector<std::pair<std::vector<int64_t>, Array>> entries_;
+};
+
 // Runs an elementwise kernel (gpu_source.h's layout) over `shape`: outputs allocated by the caller, inputs
 // read through their strides (0 along broadcast axes) and offsets.
 void run_elementwise(GpuRuntime& runtime, const std::string& source, const std::string& name, const Shape& shape,
-                     std::span<const Array> outputs, std::span<const Array> inputs) {
+                     std::span<const Array> outputs, std::span<const Array> inputs, LayoutCache* layouts = nullptr) {
   const int64_t total = shape_size(shape);
   if (total == 0) return;
   // ndim, the shape, each operand's strides, then each operand's element offset (views made on the
@@ -55,7 +76,7 @@ void run_elementwise(GpuRuntime& runtime, const std::string& source, const std::
     layout.push_back(input.offset());
     arrays.push_back(&input);
   }
-  const Array layout_on_device = runtime.to_device(Array::from_vector<int64_t>(layout));
+  const Array layout_on_device = layouts ? layouts->get(runtime, layout) : runtime.to_device(Array::from_vector<int64_t>(layout));
   arrays.push_back(&layout_on_device);
   runtime.launch(source, name, arrays, {total}, total);
 }
@@ -84,13 +105,14 @@ class ElemwiseKernel final : public Kernel {
       if (!outputs[k].storage() || outputs[k].shape() != shape || outputs[k].dtype() != node.output(k).dtype() ||
           outputs[k].device() != runtime_.device() || !outputs[k].is_contiguous())
         outputs[k] = allocate(runtime_, node, shape, node.output(k).dtype());
-    run_elementwise(runtime_, source_, name_, shape, outputs, inputs);
+    run_elementwise(runtime_, source_, name_, shape, outputs, inputs, &layouts_);
   }
   bool writes_into_any_input() const override { return true; }
 
  private:
   GpuRuntime& runtime_;
   std::string source_, name_;
+  mutable LayoutCache layouts_;
 };
 
 // A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
@@ -122,7 +144,7 @@ class ReduceKernel final : public Kernel {
           if (reduced(axis) == (pass == 1)) layout.push_back(strides[axis]);
       layout.push_back(input.offset());
     }
-    const Array layout_on_device = runtime_.to_device(Array::from_vector<int64_t>(layout));
+    const Array layout_on_device = layouts_.get(runtime_, layout);
     std::vector<const Array*> arrays{&outputs[0]};
     for (const Array& input : inputs) arrays.push_back(&input);
     arrays.push_back(&layout_on_device);
@@ -132,6 +154,7 @@ class ReduceKernel final : public Kernel {
  private:
   GpuRuntime& runtime_;
   std::string source_, name_;
+  mutable LayoutCache layouts_;
 };
 
 // dot(x, y) of matrices, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
