@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "backend/backend.h"
+#include "backend/checked_file.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -69,4 +70,24 @@ TEST(Cuda, KernelsAreCompiledOnceAndKeptOnDiskAsCubins) {
   EXPECT_TRUE(std::filesystem::exists(directory + "/cuda/broken.cu"));
   hp::config().compiledir = saved;
   std::filesystem::remove_all(directory);
+}
+
+TEST(Cuda, CheckedFilesReadBackWholeOrNotAtAll) {
+  // The cache files of device kernels (CUDA and OpenCL binaries): what was written, or nothing.
+  const std::string path = ::testing::TempDir() + "hypatia_checked/entry.bin";
+  std::filesystem::remove_all(::testing::TempDir() + "hypatia_checked");
+  EXPECT_EQ(hp::read_checked_file(path), "");
+  std::string contents("binary\0with a zero", 18);
+  hp::write_checked_file(path, contents);
+  EXPECT_EQ(hp::read_checked_file(path), contents);
+  {  // one byte changed: the hash no longer matches
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(2);
+    file.put('X');
+  }
+  EXPECT_EQ(hp::read_checked_file(path), "");
+  hp::write_checked_file(path, contents);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
+  EXPECT_EQ(hp::read_checked_file(path), "");
+  std::filesystem::remove_all(::testing::TempDir() + "hypatia_checked");
 }

@@ -4,6 +4,9 @@
 // shared variables in device memory, transfers at the edges, host fallbacks, errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+
 #include "backend/backend.h"
 #include "backend/cuda/cublas.h"
 #include "backend/cuda/driver.h"
@@ -265,6 +268,24 @@ TEST_P(DeviceBackend, BasicIndexingMakesViewsOfDeviceMemory) {
   const std::string printed = f.debugprint();
   // The index stays on the host; the indexed value never comes back before the loop reads it.
   EXPECT_EQ(printed.find("transfer{cpu}", printed.find("subtensor")), std::string::npos) << printed;
+}
+
+TEST_P(DeviceBackend, BuiltKernelsAreKeptOnDiskForLaterProcesses) {
+  REQUIRE_DEVICE();
+  const std::string saved = hp::config().compiledir;
+  const std::string directory = ::testing::TempDir() + "hypatia_device_binaries_" + GetParam();
+  std::filesystem::remove_all(directory);
+  hp::config().compiledir = directory;
+  auto x = hp::vector("x");
+  // A loop no other test builds, so this process builds it now (and writes its binary).
+  auto f = hp::function({x}, {hp::cosh(hp::arcsinh(hp::sinh(x * x)))}, {}, {}, {.device = device});
+  EXPECT_TRUE(arrays_close(f({Array::from({0.5})})[0], Array::from({std::cosh(std::asinh(std::sinh(0.25)))})));
+  const std::string folder = directory + (GetParam() == "opencl" ? "/opencl" : "/cuda");
+  int entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) entries += entry.path().extension() == ".bin";
+  EXPECT_GE(entries, 1);
+  hp::config().compiledir = saved;
+  std::filesystem::remove_all(directory);
 }
 
 INSTANTIATE_TEST_SUITE_P(, DeviceBackend, ::testing::Values("opencl", "cuda"),

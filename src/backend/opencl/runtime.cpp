@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/checked_file.h"
+#include "codegen/cpu_source.h"
 #include "hypatia/config.h"
 #include "hypatia/error.h"
 
@@ -95,6 +97,7 @@ Context::Context(cl_platform_id platform, cl_device_id id, Device device, std::s
   queue_ = api()->clCreateCommandQueue(context_, id_, 0, &status);
   check(status, "creating a queue on " + device_.str());
   has_double_ = device_string(id_, CL_DEVICE_EXTENSIONS).find("cl_khr_fp64") != std::string::npos;
+  identity_ = name_ + "|" + device_string(id_, CL_DEVICE_VERSION) + "|" + device_string(id_, CL_DRIVER_VERSION);
   cl_ulong max_alloc = 0;
   if (api()->clGetDeviceInfo(id_, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, nullptr) == CL_SUCCESS)
     max_alloc_ = max_alloc;
@@ -112,6 +115,8 @@ cl_kernel Context::kernel(const std::string& source, const std::string& name) {
   const std::string key = name + '\n' + source;
   if (auto it = kernels_.find(key); it != kernels_.end()) return it->second;
   cl_program& program = programs_[source];
+  const std::string binary_path = config().compiledir + "/opencl/" + hex64(stable_hash(source + "|" + identity_)) + ".bin";
+  if (!program) program = from_cached_binary(binary_path);
   if (!program) {
     const char* text = source.c_str();
     const size_t length = source.size();
@@ -135,12 +140,41 @@ cl_kernel Context::kernel(const std::string& source, const std::string& name) {
       throw ValueError("[opencl] the generated kernel " + name + " does not compile on " + device_.str() + " (source: " + path +
                        "):\n" + log);
     }
+    cache_binary(program, binary_path);
   }
   cl_int status = CL_SUCCESS;
   cl_kernel kernel = api()->clCreateKernel(program, name.c_str(), &status);
   check(status, "creating kernel " + name);
   kernels_[key] = kernel;
   return kernel;
+}
+
+cl_program Context::from_cached_binary(const std::string& path) {
+  const std::string binary = read_checked_file(path);
+  if (binary.empty()) return nullptr;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(binary.data());
+  const size_t size = binary.size();
+  cl_int binary_status = CL_SUCCESS, status = CL_SUCCESS;
+  cl_program program = api()->clCreateProgramWithBinary(context_, 1, &id_, &size, &bytes, &binary_status, &status);
+  if (status != CL_SUCCESS || binary_status != CL_SUCCESS) {
+    if (program) api()->clReleaseProgram(program);
+    return nullptr;
+  }
+  // (A binary still needs building; one the driver no longer takes is compiled from source again.)
+  if (api()->clBuildProgram(program, 1, &id_, "-cl-std=CL1.2", nullptr, nullptr) != CL_SUCCESS) {
+    api()->clReleaseProgram(program);
+    return nullptr;
+  }
+  return program;
+}
+
+void Context::cache_binary(cl_program program, const std::string& path) {
+  size_t size = 0;
+  if (api()->clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) != CL_SUCCESS || size == 0) return;
+  std::string binary(size, '\0');
+  unsigned char* bytes = reinterpret_cast<unsigned char*>(binary.data());
+  if (api()->clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bytes, &bytes, nullptr) != CL_SUCCESS) return;
+  write_checked_file(path, binary);
 }
 
 Context& context_for(const Device& device) {

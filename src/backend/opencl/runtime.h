@@ -21,7 +21,7 @@ namespace hypatia::opencl {
   X(clReleaseMemObject) X(clEnqueueWriteBuffer) X(clEnqueueReadBuffer) X(clEnqueueCopyBuffer)              \
   X(clEnqueueFillBuffer) X(clCreateProgramWithSource) X(clBuildProgram) X(clGetProgramBuildInfo)           \
   X(clReleaseProgram) X(clCreateKernel) X(clReleaseKernel) X(clSetKernelArg) X(clEnqueueNDRangeKernel)     \
-  X(clFinish)
+  X(clFinish) X(clCreateProgramWithBinary) X(clGetProgramInfo)
 
 struct Api {
 #define HYPATIA_CL_POINTER(name) decltype(&::name) name = nullptr;
@@ -52,8 +52,8 @@ class Context {
   cl_command_queue queue() const { return queue_; }
   bool has_double() const { return has_double_; }
   size_t max_alloc() const { return max_alloc_; }  // the largest buffer the device allows
-  // The kernel `name` of the program built from `source` (built once per source; ValueError with the
-  // build log when it does not compile).
+  // The kernel `name` of the program built from `source` (built once per source, its binary kept under
+  // compiledir/opencl/ for later processes; ValueError with the build log when it does not compile).
   cl_kernel kernel(const std::string& source, const std::string& name);
 
  private:
@@ -63,10 +63,15 @@ class Context {
   cl_context context_ = nullptr;
   cl_command_queue queue_ = nullptr;
   bool has_double_ = false;
+  std::string identity_;  // the device, its version and its driver's: part of a cached binary's key
   size_t max_alloc_ = SIZE_MAX;
   std::mutex mutex_;
   std::unordered_map<std::string, cl_program> programs_;
   std::unordered_map<std::string, cl_kernel> kernels_;
+
+  // A program built from the cached binary of `source`, or null when there is none (or it does not load).
+  cl_program from_cached_binary(const std::string& path);
+  void cache_binary(cl_program program, const std::string& path);
 };
 
 // The context of `device`: ValueError naming the OpenCL devices present when it is not one of them.
