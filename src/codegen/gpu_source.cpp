@@ -1,5 +1,6 @@
 #include "codegen/gpu_source.h"
 
+#include <map>
 #include <sstream>
 
 namespace hypatia {
@@ -23,9 +24,61 @@ std::optional<std::string> gpu_type(DType dtype, bool has_double) {
 
 namespace {
 
+// Functions kernels call for what one expression cannot say exactly (Python's floor division and modulo,
+// integer powers), defined per type as scalar_math.h defines them for the CPU: name -> definition.
+using Helpers = std::map<std::string, std::string>;
+
+// The unsigned type of the same width (wrapping arithmetic without signed overflow).
+std::string unsigned_of(DType dtype) {
+  switch (dtype) {
+    case DType::Int8: return "uchar";
+    case DType::Int16: return "ushort";
+    case DType::Int32: return "uint";
+    case DType::Int64: return "ulong";
+    default: return *gpu_type(dtype, true);
+  }
+}
+
+// The helper `op` ("floordiv", "mod", "ipow") for `dtype`, registered in `helpers`; its name.
+std::string helper(Helpers& helpers, const std::string& op, DType dtype) {
+  const std::string t = *gpu_type(dtype, true), u = unsigned_of(dtype);
+  const std::string name = "hp_" + op + "_" + t;
+  if (helpers.count(name)) return name;
+  std::string body;
+  const std::string head = "HP_FUNCTION " + t + " " + name + "(const " + t + " a, const " + t + " b) {\n";
+  if (op == "floordiv") {
+    if (is_float(dtype))  // NumPy's divmod: the quotient consistent with fmod (1.0 // 0.1 is 9)
+      body = "  if (b == 0) return a / b;\n  const " + t + " r = fmod(a, b);\n  " + t + " q = (a - r) / b;\n"
+             "  if (r != 0 && ((b < 0) != (r < 0))) q -= 1;\n  if (q == 0) return copysign((" + t + ")0, a / b);\n"
+             "  const " + t + " f = floor(q);\n  return q - f > (" + t + ")0.5 ? f + 1 : f;\n";
+    else if (dtype == DType::Bool) body = "  return b ? a : 0;\n";
+    else if (is_unsigned(dtype)) body = "  return b == 0 ? 0 : a / b;\n";
+    else  // division by zero gives 0 (NumPy); b == -1 wraps as negation does
+      body = "  if (b == 0) return 0;\n  if (b == -1) return (" + t + ")(0 - (" + u + ")a);\n  " + t + " q = a / b;\n"
+             "  if (a % b != 0 && ((a < 0) != (b < 0))) q -= 1;\n  return q;\n";
+  } else if (op == "mod") {
+    if (is_float(dtype))  // the divisor's sign, zeros included
+      body = "  " + t + " r = fmod(a, b);\n  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n"
+             "  else if (r == 0) r = copysign((" + t + ")0, b);\n  return r;\n";
+    else if (dtype == DType::Bool) body = "  return 0;\n";
+    else if (is_unsigned(dtype)) body = "  return b == 0 ? 0 : a % b;\n";
+    else
+      body = "  if (b == 0 || b == -1) return 0;\n  " + t + " r = a % b;\n  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n"
+             "  return r;\n";
+  } else {  // ipow: by squaring, wrapping; negative powers exact only for bases 1 and -1 (0 otherwise)
+    if (dtype == DType::Bool) body = "  return a || !b;\n";
+    else
+      body = std::string(is_unsigned(dtype) ? "" : "  if (b < 0) return a == 1 ? 1 : a == -1 ? ((b % 2) ? -1 : 1) : 0;\n") +
+             "  " + u + " result = 1, base = (" + u + ")a;\n  for (" + t + " e = b; e > 0; e >>= 1) {\n"
+             "    if (e & 1) result *= base;\n    base *= base;\n  }\n  return (" + t + ")result;\n";
+  }
+  helpers[name] = head + body + "}\n";
+  return name;
+}
+
 // One instruction as a C expression (valid OpenCL C and CUDA C++) of its (already converted) arguments, with NumPy's (and the
 // reference's) semantics; nullopt where this dialect has no spelling yet.
-std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a) {
+std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a, Helpers& helpers) {
   const bool real = is_float(compute);
   auto fn = [&](const char* name) { return std::string(name) + "(" + a[0] + ")"; };
   switch (id) {
@@ -70,10 +123,13 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
       break;
     default: break;
   }
-  if (!real) return std::nullopt;  // integer division, modulo, powers, bit operations: the host for now
+  auto call = [&](const char* op) { return helper(helpers, op, compute) + "(" + a[0] + ", " + a[1] + ")"; };
+  if (id == ScalarOpId::int_div) return call("floordiv");
+  if (id == ScalarOpId::mod) return call("mod");
+  if (id == ScalarOpId::pow && !real) return call("ipow");
+  if (!real) return std::nullopt;  // shifts and the other integer-only operations: the host for now
   switch (id) {
     case ScalarOpId::true_div: return "(" + a[0] + " / " + a[1] + ")";
-    case ScalarOpId::int_div: return "floor(" + a[0] + " / " + a[1] + ")";
     case ScalarOpId::abs: return fn("fabs");
     case ScalarOpId::exp: return fn("exp");
     case ScalarOpId::exp2: return fn("exp2");
@@ -140,6 +196,16 @@ std::string prelude(GpuDialect dialect, bool uses_double) {
   return uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "";
 }
 
+// The helpers' definitions, in the dialect (CUDA's are device functions).
+std::string helper_definitions(const Helpers& helpers, GpuDialect dialect) {
+  std::string text;
+  for (const auto& [name, definition] : helpers) text += definition;
+  const std::string qualifier = dialect == GpuDialect::Cuda ? "static __device__" : "static";
+  for (size_t at = text.find("HP_FUNCTION"); at != std::string::npos; at = text.find("HP_FUNCTION", at))
+    text.replace(at, 11, qualifier);
+  return text;
+}
+
 // Kernel text adding to offsets[k] (k < operands) the position of flat element `index` in row-major
 // order over `rank` sizes at sizes[axis], each axis weighted by the operand's stride `stride(k, axis)`.
 std::string add_position(const std::string& indent, const std::string& index, const std::string& rank,
@@ -151,7 +217,7 @@ std::string add_position(const std::string& indent, const std::string& index, co
 }
 
 // The statements computing every instruction from v0..v{n-1}; nullopt where one has no spelling.
-std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double) {
+std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double, Helpers& helpers) {
   const int num_inputs = composite.num_inputs();
   std::ostringstream body;
   auto type_of = [&](DType dtype) {
@@ -180,7 +246,7 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
       expression = instruction.typing.out == DType::Bool ? "(" + args[0] + " != 0)" : args[0];
       if (is_float(instruction.typing.compute) && is_integer(instruction.typing.out)) expression = "trunc(" + args[0] + ")";
     } else {
-      expression = spell(instruction.op.id, instruction.typing.compute, args);
+      expression = spell(instruction.op.id, instruction.typing.compute, args, helpers);
     }
     if (!expression) return std::nullopt;
     body << "  const " << *out << " v" << num_inputs + static_cast<int>(n) << " = (" << *out << ")(" << *expression << ");\n";
@@ -200,14 +266,15 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
     uses_double = uses_double || dtype == DType::Float64;
     return gpu_type(dtype, has_double);
   };
-  const auto body = render_body(composite, has_double, uses_double);
+  Helpers helpers;
+  const auto body = render_body(composite, has_double, uses_double, helpers);
   if (!body) return std::nullopt;
   for (int ref : composite.outputs)
     if (!type_of(composite.dtype_of(ref))) return std::nullopt;
   const int num_outputs = static_cast<int>(composite.outputs.size());
   const int operands = num_outputs + num_inputs;
   std::ostringstream source;
-  source << prelude(dialect, uses_double) << say.kernel << " " << name << "(";
+  source << prelude(dialect, uses_double) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(";
   for (int k = 0; k < num_outputs; ++k) source << global << *type_of(composite.dtype_of(composite.outputs[k])) << "* o" << k << ", ";
   for (int i = 0; i < num_inputs; ++i) source << global << "const " << *type_of(composite.input_dtypes[i]) << "* p" << i << ", ";
   source << global << "const long* layout, const long total) {\n"
@@ -235,7 +302,8 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
   if (composite.outputs.size() != 1 || kind == ReduceKind::Any || kind == ReduceKind::All) return std::nullopt;
   const int num_inputs = composite.num_inputs();
   bool uses_double = false;
-  const auto body = render_body(composite, has_double, uses_double);
+  Helpers helpers;
+  const auto body = render_body(composite, has_double, uses_double, helpers);
   if (!body) return std::nullopt;
   const auto out = gpu_type(dtype, has_double);
   if (!out || dtype == DType::Bool) return std::nullopt;
@@ -258,7 +326,8 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
     default: return std::nullopt;
   }
   std::ostringstream source;
-  source << prelude(dialect, uses_double) << say.kernel << " " << name << "(" << global << *out << "* o, ";
+  source << prelude(dialect, uses_double) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global
+         << *out << "* o, ";
   for (int i = 0; i < num_inputs; ++i)
     source << global << "const " << *gpu_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
   source << global << "const long* layout, const long total, const long reduced) {\n"

@@ -103,6 +103,35 @@ TEST_P(DeviceBackend, DtypesComparisonsAndCastsMatchTheReference) {
       {fv, iv}, device, 1e-6);
 }
 
+TEST_P(DeviceBackend, FloorDivisionModuloAndIntegerPowersFollowPython) {
+  REQUIRE_DEVICE();
+  // Python's signs, NumPy's zeros (integer division or modulo by 0 gives 0), wrapping powers, NumPy's
+  // float divmod (1.0 // 0.1 is 9): the device's helpers against the reference.
+  auto i = hp::tensor(DType::Int32, {-1}, "i"), j = hp::tensor(DType::Int32, {-1}, "j");
+  auto l = hp::tensor(DType::Int64, {-1}, "l"), u = hp::tensor(DType::UInt8, {-1}, "u");
+  auto f = hp::vector("f"), g = hp::vector("g");
+  const Array iv = Array::from({7, -7, 7, -7, 5, -2147483647 - 1, 0, 3}, DType::Int32);
+  const Array jv = Array::from({2, 2, -2, -2, 0, -1, 3, -1}, DType::Int32);
+  const Array lv = Array::from({3, -2, 2, 0, 10, 1, -1, -3}, DType::Int64);
+  const Array uv = Array::from({200, 7, 0, 255, 3, 1, 2, 9}, DType::UInt8);
+  const Array fv = Array::from({1.0, -7.5, 7.5, 0.0, -0.0, 5.0, -1.0, 1e300});
+  const Array gv = Array::from({0.1, 2.0, -2.0, 3.0, -3.0, -0.5, 0.3, 1e-300});
+  expect_device_matches_reference(
+      {i, j, l, u, f, g},
+      {hp::int_div(i, j), i % j, hp::pow(i, hp::cast(hp::abs(j), DType::Int32)), hp::pow(l, hp::cast(j, DType::Int64)),
+       hp::pow(hp::cast(j, DType::Int64), l), hp::int_div(u, hp::cast(l, DType::UInt8)), u % 7,
+       hp::pow(u, 3), hp::int_div(f, g), f % g},
+      {iv, jv, lv, uv, fv, gv}, device, 0);
+  // By hand: 7 // -2 = -4, -7 % 2 = 1, 5 // 0 = 0, (-2^31) // -1 wraps to -2^31, 1.0 // 0.1 = 9.
+  auto h = hp::function({i, j, f, g}, {hp::int_div(i, j), i % j, hp::int_div(f, g)}, {}, {}, {.device = device});
+  const auto got = h({iv, jv, fv, gv});
+  EXPECT_EQ(got[0].get_as_double(2), -4);
+  EXPECT_EQ(got[1].get_as_double(1), 1);
+  EXPECT_EQ(got[0].get_as_double(4), 0);
+  EXPECT_EQ(got[0].get_as_double(5), -2147483648.0);
+  EXPECT_EQ(got[2].get_as_double(0), 9);
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");
