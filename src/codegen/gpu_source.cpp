@@ -72,7 +72,8 @@ std::string helper(Helpers& helpers, const std::string& op, DType dtype) {
              "  " + u + " result = 1, base = (" + u + ")a;\n  for (" + t + " e = b; e > 0; e >>= 1) {\n"
              "    if (e & 1) result *= base;\n    base *= base;\n  }\n  return (" + t + ")result;\n";
   }
-  helpers[name] = head + body + "}\n";
+  // (Guarded: kernels sharing a translation unit may each define it.)
+  helpers[name] = "#ifndef " + name + "_defined\n#define " + name + "_defined\n" + head + body + "}\n#endif\n";
   return name;
 }
 
@@ -354,6 +355,38 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
          << "}\n";
   std::string text = source.str();
   return text;
+}
+
+std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtype, bool from_logits, const std::string& name,
+                                                   bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_type(dtype, has_double), label = gpu_type(label_dtype, has_double);
+  if (!t || !label || !is_float(dtype) || !is_integer(label_dtype)) return std::nullopt;
+  const std::string acc = has_double ? "double" : "float";
+  std::ostringstream source;
+  source << prelude(dialect, has_double || dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, "
+         << global << "const " << *t << "* p, " << global << "const " << *label << "* labels, " << global << "int* bad, "
+         << "const long rows, const long classes, const long s0, const long s1, const long p_offset, const long ls, "
+            "const long l_offset) {\n"
+         << "  const long i = " << say.thread_index << ";\n"
+         << "  if (i >= rows) return;\n"
+         << "  const long label = (long)labels[l_offset + i * ls];\n"
+         << "  if (label < 0 || label >= classes) {\n    bad[0] = 1;\n    return;\n  }\n"
+         << "  " << global << "const " << *t << "* row = p + p_offset + i * s0;\n";
+  if (from_logits) {
+    // As the reference: the max as std::max finds it, a -inf max counting as 0.
+    source << "  " << *t << " peak = row[0];\n"
+           << "  for (long j = 1; j < classes; ++j) peak = peak < row[j * s1] ? row[j * s1] : peak;\n"
+           << "  if (isinf(peak) && peak < 0) peak = 0;\n"
+           << "  " << acc << " total = 0;\n"
+           << "  for (long j = 0; j < classes; ++j) total += exp((" << acc << ")(row[j * s1] - peak));\n"
+           << "  out[i] = (" << *t << ")(log(total) - (" << acc << ")(row[label * s1] - peak));\n";
+  } else {
+    source << "  out[i] = -log(row[label * s1]);\n";
+  }
+  source << "}\n";
+  return source.str();
 }
 
 }  // namespace hypatia

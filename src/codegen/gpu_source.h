@@ -32,4 +32,12 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
 std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceKind kind, DType dtype, const std::string& name,
                                              bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 
+// The kernel `name` of the cross-entropy of each row of a `dtype` matrix against an integer label
+// (CrossentropyCategorical1Hot): one work item per row; from logits, logsumexp(row) - row[label] shifted
+// by the row's max (accumulated in double where the device has it), else -log(row[label]). A label
+// outside 0..classes-1 sets bad[0] to 1 (the caller raises IndexError). Arguments: out, p, labels, bad
+// (an int), then the int64 rows, classes, p's two strides and offset, the labels' stride and offset.
+std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtype, bool from_logits, const std::string& name,
+                                                   bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
+
 }  // namespace hypatia

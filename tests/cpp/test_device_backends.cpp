@@ -132,6 +132,35 @@ TEST_P(DeviceBackend, FloorDivisionModuloAndIntegerPowersFollowPython) {
   EXPECT_EQ(got[2].get_as_double(0), 9);
 }
 
+TEST_P(DeviceBackend, CrossEntropyOfLabelsRunsOnTheDevice) {
+  REQUIRE_DEVICE();
+  static std::vector<std::string> warnings;
+  warnings.clear();
+  hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
+  auto x = hp::matrix("x"), probabilities = hp::matrix("probabilities");
+  auto y = hp::tensor(DType::Int64, {-1}, "y"), y32 = hp::tensor(DType::Int32, {-1}, "y32");
+  const Array xv = hp::random::uniform({5, 4}, -3, 3), yv = Array::from({0, 3, 1, 1, 2}, DType::Int64);
+  Array pv = hp::random::uniform({5, 4}, 0.1, 1.0);
+  // From logits (the fused, stable form), from probabilities, labels of another int type, transposed
+  // logits (a device view), and the gradient of the mean loss.
+  auto from_logits = hp::categorical_crossentropy(hp::softmax(x, 1), y);
+  expect_device_matches_reference(
+      {x, probabilities, y, y32},
+      {from_logits, hp::categorical_crossentropy(probabilities, y), hp::categorical_crossentropy(hp::softmax(x * 2.0, 1), y32),
+       hp::categorical_crossentropy(hp::softmax(x.T().T() + 0.0, 1), y), hp::grad(hp::mean(from_logits), x)},
+      {xv, pv, yv, yv.astype(DType::Int32)}, device, 1e-12);
+  auto f32 = hp::tensor(DType::Float32, {-1, -1}, "f32");
+  expect_device_matches_reference({f32, y}, {hp::categorical_crossentropy(hp::softmax(f32, 1), y)}, {xv.astype(DType::Float32), yv},
+                                  device, 1e-5);
+  hp::set_warning_handler(nullptr);
+  for (const std::string& w : warnings) EXPECT_EQ(w.find("crossentropy"), std::string::npos) << w;
+  // A label outside the classes is an IndexError naming it and its row, as on the CPU.
+  auto f = hp::function({x, y}, {from_logits}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, 7, 1, 1, 2}, DType::Int64)}); },
+                                          {"[categorical_crossentropy]", "label 7 of row 1", "4 classes"}));
+  EXPECT_TRUE(arrays_close(f({xv, yv})[0], hp::function({x, y}, {from_logits}, {}, {}, {.device = "cpu"})({xv, yv})[0], 1e-12, 1e-12));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");

@@ -72,6 +72,13 @@ Rendered render_everything() {
       add(name, hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::OpenCL),
           hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::Cuda));
     }
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (DType label : {DType::Int32, DType::Int64})
+      for (bool from_logits : {false, true}) {
+        const std::string name = "x" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+        add(name, hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::OpenCL),
+            hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::Cuda));
+      }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "codegen/cpu_source.h"
 #include "ops/blas.h"
 #include "ops/dimshuffle.h"
+#include "ops/nnet.h"
 #include "ops/subtensor.h"
 
 namespace hypatia {
@@ -190,6 +191,44 @@ class GemmKernel final : public Kernel {
   GpuRuntime& runtime_;
 };
 
+// The cross-entropy of each row against its label (CrossentropyCategorical1Hot), from probabilities or
+// logits. A bad label is flagged by the kernel in a device int kept by the kernel object, read after each
+// launch (the call then raises as the CPU does, naming the label).
+class CrossentropyKernel final : public Kernel {
+ public:
+  CrossentropyKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array &p = inputs[0], &labels = inputs[1];
+    const int64_t rows = p.shape()[0], classes = p.shape()[1];
+    if (labels.size() != rows)
+      throw ShapeError("[categorical_crossentropy] " + std::to_string(labels.size()) + " labels for predictions of shape " +
+                       shape_str(p.shape()));
+    outputs[0] = allocate(runtime_, node, {rows}, node.output(0).dtype());
+    if (rows == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!bad_.storage()) bad_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    runtime_.launch(source_, name_, {&outputs[0], &p, &labels, &bad_},
+                    {rows, classes, p.strides()[0], p.strides()[1], p.offset(), labels.strides()[0], labels.offset()}, rows);
+    if (runtime_.to_host(bad_).item() == 0) return;
+    bad_ = Array();  // (a fresh zero for the next call)
+    const Array host_labels = runtime_.to_host(labels).astype(DType::Int64);
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t label = static_cast<int64_t>(host_labels.get_as_double(i));
+      if (label < 0 || label >= classes)
+        throw IndexError("[categorical_crossentropy] label " + std::to_string(label) + " of row " + std::to_string(i) +
+                         " is outside 0.." + std::to_string(classes - 1) + " (" + std::to_string(classes) + " classes)");
+    }
+  }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+  mutable std::mutex mutex_;
+  mutable Array bad_;
+};
+
 class GpuBackend final : public Backend {
  public:
   explicit GpuBackend(GpuRuntime& runtime) : runtime_(runtime) {}
@@ -200,7 +239,8 @@ class GpuBackend final : public Backend {
   // arrays as they are).
   bool runs(const Apply& node) const override {
     return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
-           static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node));
+           static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
+           static_cast<bool>(crossentropy_source_of(node));
   }
   // GEMM's alpha and beta, and the scalar bounds of basic indexing, are read on the host.
   bool reads_on_host(const Apply& node, int input) const override {
@@ -215,6 +255,8 @@ class GpuBackend final : public Backend {
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
+      else if (auto crossentropy = crossentropy_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<CrossentropyKernel>(runtime_, crossentropy->first, crossentropy->second);
     }
     return kernels;
   }
@@ -250,6 +292,16 @@ class GpuBackend final : public Backend {
                                     runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_reduce_");
+  }
+
+  // The cross-entropy kernel's source and name for a CrossentropyCategorical1Hot node of float32/float64.
+  std::optional<std::pair<std::string, std::string>> crossentropy_source_of(const Apply& node) const {
+    const auto* op = dynamic_cast<const CrossentropyCategorical1Hot*>(&node.op());
+    if (!op || node.input(0).ndim() != 2 || node.input(1).ndim() != 1) return std::nullopt;
+    auto source = render_gpu_crossentropy(node.input(0).dtype(), node.input(1).dtype(), op->from_logits(), "hypatia_kernel",
+                                          runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_crossentropy_");
   }
 
   // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
