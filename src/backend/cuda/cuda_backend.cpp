@@ -151,31 +151,19 @@ class CudaRuntime final : public GpuRuntime {
 }  // namespace
 
 const Backend& cuda_backend(const Device& device) {
-  static std::mutex mutex;
-  // For the process: kernels and arrays refer to them until exit.
-  static auto* runtimes = new std::unordered_map<std::string, std::unique_ptr<CudaRuntime>>();
-  static auto* backends = new std::unordered_map<std::string, std::unique_ptr<Backend>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& backend = (*backends)[device.str()];
-  if (!backend) {
-    if (!cuda::devices().empty() && !nvrtc_available())
-      throw ValueError("[device] " + device.str() + " needs NVRTC (libnvrtc.so, from the CUDA toolkit) to compile its kernels");
+  return gpu_backend_for(device, [&]() -> std::unique_ptr<GpuRuntime> {
     for (const DeviceInfo& info : cuda::devices())
       if (info.device == device) {
-        auto& runtime = (*runtimes)[device.str()];
-        runtime = std::make_unique<CudaRuntime>(info);
-        backend = make_gpu_backend(*runtime);
+        if (!nvrtc_available())
+          throw ValueError("[device] " + device.str() + " needs NVRTC (libnvrtc.so, from the CUDA toolkit) to compile its kernels");
+        return std::make_unique<CudaRuntime>(info);
       }
-    if (!backend) {
-      backends->erase(device.str());
-      std::string have;
-      for (const Device& d : available_devices()) have += (have.empty() ? "" : ", ") + d.str();
-      const std::string why = cuda::devices().empty() ? unavailable_reason() : "";
-      throw ValueError("[device] " + device.str() + " is not a CUDA device here" + (why.empty() ? "" : " (" + why + ")") +
-                       "; devices here: " + have);
-    }
-  }
-  return *backend;
+    std::string have;
+    for (const Device& d : available_devices()) have += (have.empty() ? "" : ", ") + d.str();
+    const std::string why = cuda::devices().empty() ? unavailable_reason() : "";
+    throw ValueError("[device] " + device.str() + " is not a CUDA device here" + (why.empty() ? "" : " (" + why + ")") +
+                     "; devices here: " + have);
+  });
 }
 
 }  // namespace hypatia

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "backend/cpu/lowering.h"
 #include "codegen/cpu_source.h"
@@ -231,7 +232,7 @@ class CrossentropyKernel final : public Kernel {
 
 class GpuBackend final : public Backend {
  public:
-  explicit GpuBackend(GpuRuntime& runtime) : runtime_(runtime) {}
+  explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
   Device device() const override { return runtime_.device(); }
 
   // Generated elementwise loops and reductions, GEMM, and the ops that only relabel a value's elements
@@ -315,11 +316,19 @@ class GpuBackend final : public Backend {
     return true;
   }
 
+  std::unique_ptr<GpuRuntime> owned_;
   GpuRuntime& runtime_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_gpu_backend(GpuRuntime& runtime) { return std::make_unique<GpuBackend>(runtime); }
+const Backend& gpu_backend_for(const Device& device, const std::function<std::unique_ptr<GpuRuntime>()>& make_runtime) {
+  static std::mutex mutex;
+  static auto* backends = new std::unordered_map<std::string, std::unique_ptr<Backend>>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = backends->find(device.str());
+  if (it == backends->end()) it = backends->emplace(device.str(), std::make_unique<GpuBackend>(make_runtime())).first;
+  return *it->second;
+}
 
 }  // namespace hypatia

@@ -3,6 +3,7 @@
 // that only relabel elements (dimshuffle, basic indexing) as views of device memory; every other node
 // runs on the host, the placement pass putting transfers around it.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "backend/backend.h"
@@ -10,7 +11,8 @@
 
 namespace hypatia {
 
-// A backend over `runtime` (which lives as long as the process).
-std::unique_ptr<Backend> make_gpu_backend(GpuRuntime& runtime);
+// The process's backend for `device`, over the runtime `make_runtime` gives on first use (which may throw
+// to say the device is not there). Kept until exit: kernels and arrays refer to it.
+const Backend& gpu_backend_for(const Device& device, const std::function<std::unique_ptr<GpuRuntime>()>& make_runtime);
 
 }  // namespace hypatia

@@ -1,7 +1,6 @@
 #include "backend/opencl/opencl_backend.h"
 
 #include <mutex>
-#include <unordered_map>
 
 #include "backend/gpu/gpu_backend.h"
 #include "backend/opencl/blas.h"
@@ -54,18 +53,7 @@ class OpenCLRuntime final : public GpuRuntime {
 }  // namespace
 
 const Backend& opencl_backend(const Device& device) {
-  static std::mutex mutex;
-  // For the process: kernels and arrays refer to them until exit.
-  static auto* runtimes = new std::unordered_map<std::string, std::unique_ptr<OpenCLRuntime>>();
-  static auto* backends = new std::unordered_map<std::string, std::unique_ptr<Backend>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& backend = (*backends)[device.str()];
-  if (!backend) {
-    auto& runtime = (*runtimes)[device.str()];
-    runtime = std::make_unique<OpenCLRuntime>(opencl::context_for(device));
-    backend = make_gpu_backend(*runtime);
-  }
-  return *backend;
+  return gpu_backend_for(device, [&] { return std::make_unique<OpenCLRuntime>(opencl::context_for(device)); });
 }
 
 }  // namespace hypatia
