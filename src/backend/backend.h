@@ -34,6 +34,8 @@ class Backend {
   virtual bool runs(const Apply& node) const = 0;
   // Inputs a node it runs still reads on the host (GEMM's alpha and beta, passed to the library by value).
   virtual bool reads_on_host(const Apply&, int /*input*/) const { return false; }
+  // Outputs of a node it runs that its kernel leaves on the host (a random draw's advanced state).
+  virtual bool output_on_host(const Apply&, int /*output*/) const { return false; }
   // A copy of a host array in this backend's memory, and a host copy of one of its arrays (the CPU's:
   // the arrays themselves).
   virtual Array to_device(const Array& host) const = 0;

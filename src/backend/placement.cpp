@@ -53,7 +53,9 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
         shared_on_device.insert(node->input(i).node());
   for (size_t u = 0; u < updated.size(); ++u) {
     const auto owner = graph->outputs()[num_results + u].owner();
-    if (owner && runs_here.at(owner.get())) shared_on_device.insert(updated[u].node());
+    const Variable& value = graph->outputs()[num_results + u];
+    if (owner && runs_here.at(owner.get()) && !backend.output_on_host(*owner, value.index()))
+      shared_on_device.insert(updated[u].node());
   }
   for (const Variable& root : graph->roots())
     (shared_on_device.count(root.node()) ? on_device : on_host).emplace(root.node(), root);
@@ -77,7 +79,8 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
       // Rewrites may have given the original a broadcast pattern its op would not infer again (a size
       // known to be 1); its readers' types rely on it.
       outputs[k] = rebroadcast_like(outputs[k], node->output(k));
-      (here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
+      const bool stays_here = here && !backend.output_on_host(*node, static_cast<int>(k));
+      (stays_here ? on_device : on_host).emplace(node->output(k).node(), outputs[k]);
     }
   }
   std::vector<Variable> results;

@@ -194,7 +194,8 @@ std::string prelude(GpuDialect dialect, bool uses_double) {
            "typedef unsigned long ulong;\n#ifndef INFINITY\n#define INFINITY __int_as_float(0x7f800000)\n#endif\n"
            "#define LONG_MIN (-9223372036854775807L - 1)\n#define LONG_MAX 9223372036854775807L\n"
            "#define ULONG_MAX 18446744073709551615UL\n";
-  return uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "";
+  // (No contraction into fused multiply-adds, as the CPU kernels and NVRTC's --fmad=false.)
+  return std::string(uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") + "#pragma OPENCL FP_CONTRACT OFF\n";
 }
 
 // The helpers' definitions, in the dialect (CUDA's are device functions).
@@ -385,6 +386,39 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
   } else {
     source << "  out[i] = -log(row[label * s1]);\n";
   }
+  source << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
+                                             GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const auto t = gpu_type(dtype, has_double);
+  if (!has_double || !t || !is_float(dtype)) return std::nullopt;
+  std::ostringstream source;
+  // The constants of random.cpp's philox4x32; doubles from 53 bits as Generator::next_double.
+  source << prelude(dialect, true) << say.kernel << " " << name << "(" << say.global << *t
+         << "* out, const long n, const long key, const long counter) {\n"
+         << "  const long j = " << say.thread_index << ";\n"
+         << "  if (2 * j >= n) return;\n"
+         << "  const ulong block = (ulong)counter + (ulong)j;\n"
+         << "  uint c0 = (uint)block, c1 = (uint)(block >> 32), c2 = 0, c3 = 0;\n"
+         << "  uint k0 = (uint)(ulong)key, k1 = (uint)((ulong)key >> 32);\n"
+         << "  for (int round = 0; round < 10; ++round) {\n"
+         << "    if (round) {\n      k0 += 0x9E3779B9u;\n      k1 += 0xBB67AE85u;\n    }\n"
+         << "    const ulong p0 = (ulong)0xD2511F53u * c0, p1 = (ulong)0xCD9E8D57u * c2;\n"
+         << "    const uint next0 = (uint)(p1 >> 32) ^ c1 ^ k0, next2 = (uint)(p0 >> 32) ^ c3 ^ k1;\n"
+         << "    c1 = (uint)p1;\n    c3 = (uint)p0;\n    c0 = next0;\n    c2 = next2;\n"
+         << "  }\n"
+         << "  const double a = (double)(((((ulong)c0) << 32) | c1) >> 11) * 0x1.0p-53;\n"
+         << "  const double b = (double)(((((ulong)c2) << 32) | c3) >> 11) * 0x1.0p-53;\n";
+  if (normal)
+    source << "  const double radius = sqrt(-2.0 * log(1.0 - a)), angle = 6.283185307179586 * b;\n"
+           << "  out[2 * j] = (" << *t << ")(radius * cos(angle));\n"
+           << "  if (2 * j + 1 < n) out[2 * j + 1] = (" << *t << ")(radius * sin(angle));\n";
+  else
+    source << "  out[2 * j] = (" << *t << ")a;\n"
+           << "  if (2 * j + 1 < n) out[2 * j + 1] = (" << *t << ")b;\n";
   source << "}\n";
   return source.str();
 }

@@ -40,4 +40,11 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
 std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtype, bool from_logits, const std::string& name,
                                                    bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 
+// The kernel `name` drawing standard uniform or normal `dtype` values exactly as random::Generator does
+// (Philox4x32-10 in double, Box-Muller for normals): work item j computes Philox block counter + j and
+// writes elements 2j and 2j + 1. Arguments: out, then the int64 count, key and counter. nullopt without
+// doubles (the draw then stays on the host).
+std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
+                                             GpuDialect dialect = GpuDialect::OpenCL);
+
 }  // namespace hypatia

@@ -11,6 +11,7 @@
 #include "hypatia/random.h"
 #include "hypatia/random_stream.h"
 #include "ops/op_support.h"
+#include "ops/random_op.h"
 #include "ir/serialize.h"
 
 namespace hypatia {
@@ -41,6 +42,9 @@ class RandomVariable : public Op {
   }
   RandomVariable(Distribution distribution, DType dtype, int ndim) : distribution_(distribution), dtype_(dtype), ndim_(ndim) {}
   std::string name() const override { return distribution_name(distribution_); }
+  Distribution distribution() const { return distribution_; }
+  DType dtype() const { return dtype_; }
+  int ndim() const { return ndim_; }
   std::string props() const override { return std::string(dtype_name(dtype_)); }
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -162,6 +166,12 @@ uint64_t mix(uint64_t x) {
 }
 
 }  // namespace
+
+std::optional<StandardDraw> standard_draw_of(const Op& op) {
+  const auto* draw = dynamic_cast<const RandomVariable*>(&op);
+  if (!draw || (draw->distribution() != Distribution::Uniform && draw->distribution() != Distribution::Normal)) return std::nullopt;
+  return StandardDraw{draw->distribution() == Distribution::Normal, draw->dtype(), draw->ndim()};
+}
 
 Array initial_random_state(uint64_t seed, size_t index) {
   return Array::from_vector<int64_t>({static_cast<int64_t>(mix(seed ^ mix(index))), 0});

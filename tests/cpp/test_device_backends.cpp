@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "backend/backend.h"
 #include "backend/cuda/cublas.h"
@@ -159,6 +160,47 @@ TEST_P(DeviceBackend, CrossEntropyOfLabelsRunsOnTheDevice) {
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, 7, 1, 1, 2}, DType::Int64)}); },
                                           {"[categorical_crossentropy]", "label 7 of row 1", "4 classes"}));
   EXPECT_TRUE(arrays_close(f({xv, yv})[0], hp::function({x, y}, {from_logits}, {}, {}, {.device = "cpu"})({xv, yv})[0], 1e-12, 1e-12));
+}
+
+TEST_P(DeviceBackend, RandomStreamsDrawTheCpusNumbers) {
+  REQUIRE_DEVICE();
+  // The same seed gives the same numbers on the device as on the CPU, call after call (the state advances
+  // alike): uniform exactly, normal within the device's libm (sqrt, log, cos, sin in double).
+  auto draws = [&](const std::string& on) {
+    hp::RandomStream stream(1234);
+    auto n = hp::scalar("n", DType::Int64);
+    auto u = stream.uniform({n, 3}, -1.0, 2.0, DType::Float64);
+    auto g = stream.normal({n}, 0.5, 2.0, DType::Float32);
+    auto h = stream.normal({hp::constant(4.0, DType::Int64), hp::constant(5.0, DType::Int64)});
+    auto f = hp::function({n}, {u, g, h * hp::sum(u)}, {}, {}, {.device = on});
+    std::vector<Array> out;
+    for (int64_t size : {5, 2, 7}) for (const Array& a : f({Array::scalar(static_cast<double>(size), DType::Int64)})) out.push_back(a);
+    return out;
+  };
+  static std::vector<std::string> warnings;
+  warnings.clear();
+  hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
+  const auto on_device = draws(device);
+  hp::set_warning_handler(nullptr);
+  const auto on_cpu = draws("cpu");
+  for (size_t k = 0; k < on_cpu.size(); ++k) {
+    EXPECT_TRUE(arrays_close(on_device[k], on_cpu[k], k % 3 == 0 ? 0 : 1e-6, k % 3 == 0 ? 0 : 1e-12)) << k;
+    EXPECT_EQ(on_device[k].dtype(), on_cpu[k].dtype());
+  }
+  // The draws are the device's: no transfer between them and the device loops that read them.
+  hp::RandomStream stream(1);
+  auto f = hp::function({}, {stream.uniform({hp::constant(3.0, DType::Int64)}) * 2.0}, {}, {}, {.device = device});
+  std::function<const hp::Apply*(const hp::Variable&)> find_draw = [&](const hp::Variable& v) -> const hp::Apply* {
+    if (!v.owner()) return nullptr;
+    if (v.owner()->op().name() == "uniform") return v.owner().get();
+    for (const hp::Variable& input : v.owner()->inputs())
+      if (const hp::Apply* found = find_draw(input)) return found;
+    return nullptr;
+  };
+  const hp::Apply* draw = find_draw(f.graph_outputs().at(0));
+  ASSERT_NE(draw, nullptr) << f.debugprint();
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*draw));
+  for (const std::string& w : warnings) EXPECT_EQ(w.find("uniform"), std::string::npos) << w;
 }
 
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {

@@ -9,6 +9,7 @@
 #include "ops/blas.h"
 #include "ops/dimshuffle.h"
 #include "ops/nnet.h"
+#include "ops/random_op.h"
 #include "ops/subtensor.h"
 
 namespace hypatia {
@@ -230,6 +231,35 @@ class CrossentropyKernel final : public Kernel {
   mutable Array bad_;
 };
 
+// A standard uniform or normal draw, the same numbers as on the CPU for the same state: the sample on the
+// device, the advanced state (read and written on the host) as Generator leaves it, ceil(n / 2) blocks on.
+class RandomKernel final : public Kernel {
+ public:
+  RandomKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array& state = inputs[0];
+    if (state.size() != 2)
+      throw ValueError("[" + node.op().name() + "] the state must hold [key, counter], got " + shape_str(state.shape()));
+    Shape shape;
+    for (size_t axis = 1; axis < inputs.size(); ++axis) {
+      const auto d = static_cast<int64_t>(inputs[axis].item());
+      if (d < 0) throw ValueError("[" + node.op().name() + "] negative dimension " + std::to_string(d));
+      shape.push_back(d);
+    }
+    const int64_t key = state.at<int64_t>({0}), counter = state.at<int64_t>({1});
+    const int64_t n = shape_size(shape), blocks = (n + 1) / 2;
+    outputs[1] = allocate(runtime_, node, shape, node.output(1).dtype());
+    if (n > 0) runtime_.launch(source_, name_, {&outputs[1]}, {n, key, counter}, blocks);
+    outputs[0] = Array::from_vector<int64_t>({key, counter + blocks});
+  }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+};
+
 class GpuBackend final : public Backend {
  public:
   explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
@@ -241,13 +271,18 @@ class GpuBackend final : public Backend {
   bool runs(const Apply& node) const override {
     return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
-           static_cast<bool>(crossentropy_source_of(node));
+           static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node));
   }
-  // GEMM's alpha and beta, and the scalar bounds of basic indexing, are read on the host.
+  // GEMM's alpha and beta, the scalar bounds of basic indexing, and a random draw's state and sizes are
+  // read on the host.
   bool reads_on_host(const Apply& node, int input) const override {
     if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
+    if (standard_draw_of(node.op())) return true;
     return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
   }
+
+  // A random draw's advanced state stays on the host, where its next draw reads it.
+  bool output_on_host(const Apply& node, int output) const override { return output == 0 && standard_draw_of(node.op()); }
 
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
     std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
@@ -258,6 +293,8 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
       else if (auto crossentropy = crossentropy_source_of(*nodes[i]))
         kernels[i] = std::make_shared<CrossentropyKernel>(runtime_, crossentropy->first, crossentropy->second);
+      else if (auto draw = random_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<RandomKernel>(runtime_, draw->first, draw->second);
     }
     return kernels;
   }
@@ -303,6 +340,15 @@ class GpuBackend final : public Backend {
                                           runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_crossentropy_");
+  }
+
+  // The kernel's source and name for a standard uniform or normal draw (where the device has doubles).
+  std::optional<std::pair<std::string, std::string>> random_source_of(const Apply& node) const {
+    const auto draw = standard_draw_of(node.op());
+    if (!draw) return std::nullopt;
+    auto source = render_gpu_random(draw->normal, draw->dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_random_");
   }
 
   // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
