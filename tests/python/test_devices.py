@@ -83,3 +83,22 @@ def test_a_shared_variable_on_the_device_reads_writes_and_pickles_as_on_the_host
     # A CPU function reads it too, moved for its call.
     theano.config.device = "cpu"
     np.testing.assert_array_equal(theano.function([], w * 2)(), [14.0, 16.0, 18.0])
+
+
+def test_random_streams_on_the_device_draw_the_cpus_numbers(device):
+    # Theano's RandomStreams with one seed: the same numbers on the device as on the CPU, call after call.
+    from hypatia.tensor.shared_randomstreams import RandomStreams
+
+    def draws():
+        rng = RandomStreams(seed=7)
+        f = theano.function([], [rng.uniform((3, 5), low=-1, high=1), rng.normal((7,), avg=1.0, std=0.5)])
+        return [value for _ in range(3) for value in f()]
+
+    got = draws()
+    theano.config.device = "cpu"
+    want = draws()
+    for k, (a, b) in enumerate(zip(got, want)):
+        if k % 2 == 0:
+            np.testing.assert_array_equal(a, b)  # uniform: bit for bit
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12)  # normal: within the device's libm
