@@ -203,6 +203,22 @@ TEST_P(DeviceBackend, RandomStreamsDrawTheCpusNumbers) {
   for (const std::string& w : warnings) EXPECT_EQ(w.find("uniform"), std::string::npos) << w;
 }
 
+TEST_P(DeviceBackend, AllocFillsDeviceMemory) {
+  REQUIRE_DEVICE();
+  auto v = hp::vector("v");
+  auto n = hp::scalar("n", DType::Int64);
+  auto f = hp::tensor(DType::Float32, {}, "f");
+  // A scalar, a row broadcast down symbolic rows, a float32 fill, and an alloc read by a loop.
+  expect_device_matches_reference({v, n, f},
+                                  {hp::alloc(2.5, {n, 3}), hp::alloc(v, {n, hp::shape_i(v, 0)}), hp::alloc(f, {n}),
+                                   hp::exp(hp::alloc(v * 2.0, {2, n, hp::shape_i(v, 0)})) + 1.0},
+                                  {Array::from({1.0, -2.0, 3.0}), Array::scalar(4, DType::Int64), Array::scalar(1.5, DType::Float32)},
+                                  device);
+  auto g = hp::function({v, n}, {hp::alloc(v, {n, 2})}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::Error>([&] { g({Array::from({1.0, 2.0, 3.0}), Array::scalar(2, DType::Int64)}); }, {"(3,)"}));
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*hp::alloc(v, {n}).owner()));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");

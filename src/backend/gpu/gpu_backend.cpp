@@ -10,6 +10,7 @@
 #include "ops/dimshuffle.h"
 #include "ops/nnet.h"
 #include "ops/random_op.h"
+#include "ops/shape_query.h"
 #include "ops/subtensor.h"
 
 namespace hypatia {
@@ -111,6 +112,31 @@ class ElemwiseKernel final : public Kernel {
     run_elementwise(runtime_, source_, name_, shape, outputs, inputs, &layouts_);
   }
   bool writes_into_any_input() const override { return true; }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+  mutable LayoutCache layouts_;
+};
+
+// alloc(value, *dims): the value (on the device) broadcast to the shape the dims (read on the host) give,
+// written by the copy kernel.
+class AllocKernel final : public Kernel {
+ public:
+  AllocKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    Shape shape;
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      const auto d = static_cast<int64_t>(inputs[i].item());
+      if (d < 0) throw ValueError("[alloc] negative dimension " + std::to_string(d));
+      shape.push_back(d);
+    }
+    const Array value = inputs[0].broadcast_to(shape);  // (a ShapeError as on the CPU when it does not fit)
+    outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
+    run_elementwise(runtime_, source_, name_, shape, outputs.subspan(0, 1), std::span<const Array>(&value, 1), &layouts_);
+  }
 
  private:
   GpuRuntime& runtime_;
@@ -271,13 +297,15 @@ class GpuBackend final : public Backend {
   bool runs(const Apply& node) const override {
     return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
-           static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node));
+           static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
+           static_cast<bool>(alloc_source_of(node));
   }
   // GEMM's alpha and beta, the scalar bounds of basic indexing, and a random draw's state and sizes are
   // read on the host.
   bool reads_on_host(const Apply& node, int input) const override {
     if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
     if (standard_draw_of(node.op())) return true;
+    if (is_alloc(node.op())) return input >= 1;
     return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
   }
 
@@ -293,6 +321,8 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
       else if (auto crossentropy = crossentropy_source_of(*nodes[i]))
         kernels[i] = std::make_shared<CrossentropyKernel>(runtime_, crossentropy->first, crossentropy->second);
+      else if (auto fill = alloc_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<AllocKernel>(runtime_, fill->first, fill->second);
       else if (auto draw = random_source_of(*nodes[i]))
         kernels[i] = std::make_shared<RandomKernel>(runtime_, draw->first, draw->second);
     }
@@ -340,6 +370,17 @@ class GpuBackend final : public Backend {
                                           runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_crossentropy_");
+  }
+
+  // The copy kernel an alloc node writes its result with.
+  std::optional<std::pair<std::string, std::string>> alloc_source_of(const Apply& node) const {
+    if (!is_alloc(node.op())) return std::nullopt;
+    Composite identity;
+    identity.input_dtypes = {node.input(0).dtype()};
+    identity.outputs = {0};
+    auto source = render_gpu_elemwise(identity, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_elemwise_");
   }
 
   // The kernel's source and name for a standard uniform or normal draw (where the device has doubles).
