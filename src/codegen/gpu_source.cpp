@@ -390,6 +390,28 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
   return source.str();
 }
 
+std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
+                                                GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
+  if (!t || !index || !is_integer(index_dtype) || index_dtype == DType::Bool) return std::nullopt;
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+         << "const " << *t << "* x, " << global << "const " << *index << "* index, " << global << "int* bad, "
+         << "const long total, const long inner, const long rows, const long x_offset, const long x_row_stride, "
+            "const long i_stride, const long i_offset) {\n"
+         << "  const long e = " << say.thread_index << ";\n"
+         << "  if (e >= total) return;\n"
+         << "  const long k = e / inner, r = e % inner;\n"
+         << "  long row = (long)index[i_offset + k * i_stride];\n"
+         << "  if (row < 0) row += rows;\n"
+         << "  if (row < 0 || row >= rows) {\n    bad[0] = 1;\n    return;\n  }\n"
+         << "  out[e] = x[x_offset + row * x_row_stride + r];\n"
+         << "}\n";
+  return source.str();
+}
+
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect) {
   const Spelling say = spelling(dialect);

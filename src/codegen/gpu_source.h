@@ -47,4 +47,11 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect = GpuDialect::OpenCL);
 
+// The kernel `name` taking rows of a `dtype` array by an integer vector of `index_dtype` (np.take on axis
+// 0): a work item per output element; negative indices count from the end; one out of bounds sets bad[0]
+// to 1 (the caller raises). x's rows are read contiguously. Arguments: out, x, index, bad (an int), then
+// the int64 total, row size, row count, x's offset and row stride, the index's stride and offset.
+std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
+                                                GpuDialect dialect = GpuDialect::OpenCL);
+
 }  // namespace hypatia

@@ -149,12 +149,16 @@ void validate_value_type(const TensorType& region, const Variable& value, const 
   }
 }
 
+}  // namespace
+
 int64_t checked_index(int64_t i, int64_t dim, int axis, const Shape& shape, const char* op) {
   if (i < -dim || i >= dim)
     throw IndexError(std::string("[") + op + "] index " + std::to_string(i) + " is out of bounds for axis " +
                      std::to_string(axis) + " with size " + std::to_string(dim) + " (shape " + shape_str(shape) + ")");
   return i < 0 ? i + dim : i;
 }
+
+namespace {
 
 }  // namespace
 

@@ -17,6 +17,10 @@ struct BasicIndex {
   bool operator==(const BasicIndex&) const = default;
 };
 
+// `i` as a position on an axis of size `dim` (negative counts from the end); IndexError naming the op,
+// the axis and the shape when it is out of bounds.
+int64_t checked_index(int64_t i, int64_t dim, int axis, const Shape& shape, const char* op);
+
 class Subtensor : public Op {
  public:
   explicit Subtensor(std::vector<BasicIndex> entries) : entries_(std::move(entries)) {}

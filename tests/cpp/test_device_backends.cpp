@@ -219,6 +219,26 @@ TEST_P(DeviceBackend, AllocFillsDeviceMemory) {
   EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*hp::alloc(v, {n}).owner()));
 }
 
+TEST_P(DeviceBackend, TakingRowsByAnIntegerVectorRunsOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), t = hp::tensor3("t");
+  auto i = hp::tensor(DType::Int64, {-1}, "i"), j = hp::tensor(DType::Int32, {-1}, "j");
+  const Array xv = hp::random::uniform({5, 3}, -1, 1), tv = hp::random::uniform({4, 2, 3}, -1, 1);
+  const Array iv = Array::from({4, 0, -1, 2, 2}, DType::Int64), jv = Array::from({1, -3, 2}, DType::Int32);
+  // Rows of a matrix and of a 3-d array, negative and repeated indices, a transposed (copied) operand,
+  // rows read by a loop, and the gradient (an indexed increment, on the host).
+  auto taken = x[{hp::Index(i)}];
+  expect_device_matches_reference(
+      {x, t, i, j},
+      {taken, t[{hp::Index(j)}], x.T()[{hp::Index(j)}], hp::exp(taken) * 2.0, hp::grad(hp::sum(hp::sqr(taken)), x)},
+      {xv, tv, iv, jv}, device, 1e-12);
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*taken.owner()));
+  auto f = hp::function({x, i}, {taken}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, 5}, DType::Int64)}); },
+                                          {"[take]", "index 5 is out of bounds for axis 0 with size 5"}));
+  EXPECT_TRUE(arrays_close(f({xv, iv})[0], hp::function({x, i}, {taken}, {}, {}, {.device = "cpu"})({xv, iv})[0], 0, 0));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");

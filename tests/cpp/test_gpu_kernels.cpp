@@ -79,6 +79,12 @@ Rendered render_everything() {
         add(name, hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::OpenCL),
             hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::Cuda));
       }
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int64, DType::Bool})
+    for (DType index : {DType::Int32, DType::Int64, DType::UInt8}) {
+      const std::string name = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_take_rows(dtype, index, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_take_rows(dtype, index, name, true, GpuDialect::Cuda));
+    }
   for (DType dtype : {DType::Float32, DType::Float64})
     for (bool normal : {false, true}) {
       const std::string name = "d" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));

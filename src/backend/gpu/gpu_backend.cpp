@@ -286,6 +286,42 @@ class RandomKernel final : public Kernel {
   std::string source_, name_;
 };
 
+// x[index] for an integer vector on axis 0 (np.take of rows): an out-of-bounds index is flagged by the
+// kernel and raised as on the CPU, naming it.
+class TakeRowsKernel final : public Kernel {
+ public:
+  TakeRowsKernel(GpuRuntime& runtime, std::string source, std::string name)
+      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    Array x = inputs[0];
+    const Array& index = inputs[1];
+    // The rows' elements one after another (the kernel reads a row as a block).
+    const Strides row_strides = contiguous_strides(Shape(x.shape().begin() + 1, x.shape().end()));
+    if (!std::equal(row_strides.begin(), row_strides.end(), x.strides().begin() + 1)) x = contiguous_on_device(runtime_, x);
+    Shape shape{index.size()};
+    shape.insert(shape.end(), x.shape().begin() + 1, x.shape().end());
+    const int64_t rows = x.shape()[0], inner = shape_size(Shape(x.shape().begin() + 1, x.shape().end())), total = shape_size(shape);
+    outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
+    if (total == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!bad_.storage()) bad_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    runtime_.launch(source_, name_, {&outputs[0], &x, &index, &bad_},
+                    {total, inner, rows, x.offset(), x.strides()[0], index.strides()[0], index.offset()}, total);
+    if (runtime_.to_host(bad_).item() == 0) return;
+    bad_ = Array();  // (a fresh zero for the next call)
+    const Array host_index = runtime_.to_host(index).astype(DType::Int64);
+    for (int64_t k = 0; k < host_index.size(); ++k)
+      checked_index(static_cast<int64_t>(host_index.get_as_double(k)), rows, 0, x.shape(), "take");
+  }
+
+ private:
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+  mutable std::mutex mutex_;
+  mutable Array bad_;
+};
+
 class GpuBackend final : public Backend {
  public:
   explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
@@ -298,7 +334,7 @@ class GpuBackend final : public Backend {
     return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
-           static_cast<bool>(alloc_source_of(node));
+           static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node));
   }
   // GEMM's alpha and beta, the scalar bounds of basic indexing, and a random draw's state and sizes are
   // read on the host.
@@ -321,6 +357,8 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
       else if (auto crossentropy = crossentropy_source_of(*nodes[i]))
         kernels[i] = std::make_shared<CrossentropyKernel>(runtime_, crossentropy->first, crossentropy->second);
+      else if (auto take = take_rows_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<TakeRowsKernel>(runtime_, take->first, take->second);
       else if (auto fill = alloc_source_of(*nodes[i]))
         kernels[i] = std::make_shared<AllocKernel>(runtime_, fill->first, fill->second);
       else if (auto draw = random_source_of(*nodes[i]))
@@ -370,6 +408,18 @@ class GpuBackend final : public Backend {
                                           runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_crossentropy_");
+  }
+
+  // The kernel of x[index] for one integer vector on axis 0 (the rest of advanced indexing stays on the host).
+  std::optional<std::pair<std::string, std::string>> take_rows_source_of(const Apply& node) const {
+    const auto* take = dynamic_cast<const AdvancedSubtensor*>(&node.op());
+    if (!take || take->axes() != std::vector<int>{0} || node.inputs().size() != 2 || node.input(1).ndim() != 1 ||
+        node.input(0).ndim() < 1)
+      return std::nullopt;
+    auto source = render_gpu_take_rows(node.input(0).dtype(), node.input(1).dtype(), "hypatia_kernel", runtime_.has_double(),
+                                       runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_take_");
   }
 
   // The copy kernel an alloc node writes its result with.
