@@ -98,10 +98,37 @@ Array contiguous_on_device(GpuRuntime& runtime, const Array& value) {
   return result;
 }
 
-class ElemwiseKernel final : public Kernel {
+// A kernel of generated source the runtime builds and launches: what every kernel below but GEMM holds.
+class SourceKernel : public Kernel {
  public:
-  ElemwiseKernel(GpuRuntime& runtime, std::string source, std::string name)
+  SourceKernel(GpuRuntime& runtime, std::string source, std::string name)
       : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+
+ protected:
+  // Launches with a device int flag as the argument after `arrays` (kept zero by this object), which the
+  // kernel sets on bad input; whether it was set (the caller then finds the culprit on the host, and raises).
+  bool launch_flagging(std::vector<const Array*> arrays, const std::vector<int64_t>& scalars, int64_t total) const {
+    std::lock_guard<std::mutex> lock(flag_mutex_);
+    if (!flag_.storage()) flag_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    arrays.push_back(&flag_);
+    runtime_.launch(source_, name_, arrays, scalars, total);
+    if (runtime_.to_host(flag_).item() == 0) return false;
+    flag_ = Array();  // (a fresh zero for the next call)
+    return true;
+  }
+
+  GpuRuntime& runtime_;
+  std::string source_, name_;
+  mutable LayoutCache layouts_;
+
+ private:
+  mutable std::mutex flag_mutex_;
+  mutable Array flag_;
+};
+
+class ElemwiseKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Shape shape = broadcast_shapes_for(node, inputs);
@@ -112,19 +139,13 @@ class ElemwiseKernel final : public Kernel {
     run_elementwise(runtime_, source_, name_, shape, outputs, inputs, &layouts_);
   }
   bool writes_into_any_input() const override { return true; }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
-  mutable LayoutCache layouts_;
 };
 
 // alloc(value, *dims): the value (on the device) broadcast to the shape the dims (read on the host) give,
 // written by the copy kernel.
-class AllocKernel final : public Kernel {
+class AllocKernel final : public SourceKernel {
  public:
-  AllocKernel(GpuRuntime& runtime, std::string source, std::string name)
-      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     Shape shape;
@@ -137,18 +158,12 @@ class AllocKernel final : public Kernel {
     outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
     run_elementwise(runtime_, source_, name_, shape, outputs.subspan(0, 1), std::span<const Array>(&value, 1), &layouts_);
   }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
-  mutable LayoutCache layouts_;
 };
 
 // A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
-class ReduceKernel final : public Kernel {
+class ReduceKernel final : public SourceKernel {
  public:
-  ReduceKernel(GpuRuntime& runtime, std::string source, std::string name)
-      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Reduce& reduce = *reduce_of(node.op());
@@ -179,11 +194,6 @@ class ReduceKernel final : public Kernel {
     arrays.push_back(&layout_on_device);
     runtime_.launch(source_, name_, arrays, {total, count}, total);
   }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
-  mutable LayoutCache layouts_;
 };
 
 // dot(x, y) of matrices, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
@@ -222,10 +232,9 @@ class GemmKernel final : public Kernel {
 // The cross-entropy of each row against its label (CrossentropyCategorical1Hot), from probabilities or
 // logits. A bad label is flagged by the kernel in a device int kept by the kernel object, read after each
 // launch (the call then raises as the CPU does, naming the label).
-class CrossentropyKernel final : public Kernel {
+class CrossentropyKernel final : public SourceKernel {
  public:
-  CrossentropyKernel(GpuRuntime& runtime, std::string source, std::string name)
-      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array &p = inputs[0], &labels = inputs[1];
@@ -235,12 +244,9 @@ class CrossentropyKernel final : public Kernel {
                        shape_str(p.shape()));
     outputs[0] = allocate(runtime_, node, {rows}, node.output(0).dtype());
     if (rows == 0) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!bad_.storage()) bad_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
-    runtime_.launch(source_, name_, {&outputs[0], &p, &labels, &bad_},
-                    {rows, classes, p.strides()[0], p.strides()[1], p.offset(), labels.strides()[0], labels.offset()}, rows);
-    if (runtime_.to_host(bad_).item() == 0) return;
-    bad_ = Array();  // (a fresh zero for the next call)
+    if (!launch_flagging({&outputs[0], &p, &labels},
+                         {rows, classes, p.strides()[0], p.strides()[1], p.offset(), labels.strides()[0], labels.offset()}, rows))
+      return;
     const Array host_labels = runtime_.to_host(labels).astype(DType::Int64);
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t label = static_cast<int64_t>(host_labels.get_as_double(i));
@@ -249,20 +255,13 @@ class CrossentropyKernel final : public Kernel {
                          " is outside 0.." + std::to_string(classes - 1) + " (" + std::to_string(classes) + " classes)");
     }
   }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
-  mutable std::mutex mutex_;
-  mutable Array bad_;
 };
 
 // A standard uniform or normal draw, the same numbers as on the CPU for the same state: the sample on the
 // device, the advanced state (read and written on the host) as Generator leaves it, ceil(n / 2) blocks on.
-class RandomKernel final : public Kernel {
+class RandomKernel final : public SourceKernel {
  public:
-  RandomKernel(GpuRuntime& runtime, std::string source, std::string name)
-      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& state = inputs[0];
@@ -280,18 +279,13 @@ class RandomKernel final : public Kernel {
     if (n > 0) runtime_.launch(source_, name_, {&outputs[1]}, {n, key, counter}, blocks);
     outputs[0] = Array::from_vector<int64_t>({key, counter + blocks});
   }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
 };
 
 // x[index] for an integer vector on axis 0 (np.take of rows): an out-of-bounds index is flagged by the
 // kernel and raised as on the CPU, naming it.
-class TakeRowsKernel final : public Kernel {
+class TakeRowsKernel final : public SourceKernel {
  public:
-  TakeRowsKernel(GpuRuntime& runtime, std::string source, std::string name)
-      : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
+  using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     Array x = inputs[0];
@@ -304,22 +298,13 @@ class TakeRowsKernel final : public Kernel {
     const int64_t rows = x.shape()[0], inner = shape_size(Shape(x.shape().begin() + 1, x.shape().end())), total = shape_size(shape);
     outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
     if (total == 0) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!bad_.storage()) bad_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
-    runtime_.launch(source_, name_, {&outputs[0], &x, &index, &bad_},
-                    {total, inner, rows, x.offset(), x.strides()[0], index.strides()[0], index.offset()}, total);
-    if (runtime_.to_host(bad_).item() == 0) return;
-    bad_ = Array();  // (a fresh zero for the next call)
+    if (!launch_flagging({&outputs[0], &x, &index},
+                         {total, inner, rows, x.offset(), x.strides()[0], index.strides()[0], index.offset()}, total))
+      return;
     const Array host_index = runtime_.to_host(index).astype(DType::Int64);
     for (int64_t k = 0; k < host_index.size(); ++k)
       checked_index(static_cast<int64_t>(host_index.get_as_double(k)), rows, 0, x.shape(), "take");
   }
-
- private:
-  GpuRuntime& runtime_;
-  std::string source_, name_;
-  mutable std::mutex mutex_;
-  mutable Array bad_;
 };
 
 class GpuBackend final : public Backend {
