@@ -52,8 +52,8 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
       if (node->input(i).is_shared() && runs_here.at(node.get()) && !backend.reads_on_host(*node, static_cast<int>(i)))
         shared_on_device.insert(node->input(i).node());
   for (size_t u = 0; u < updated.size(); ++u) {
-    const auto owner = graph->outputs()[num_results + u].owner();
     const Variable& value = graph->outputs()[num_results + u];
+    const auto owner = value.owner();
     if (owner && runs_here.at(owner.get()) && !backend.output_on_host(*owner, value.index()))
       shared_on_device.insert(updated[u].node());
   }

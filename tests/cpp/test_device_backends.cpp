@@ -155,6 +155,10 @@ TEST_P(DeviceBackend, CrossEntropyOfLabelsRunsOnTheDevice) {
                                   device, 1e-5);
   hp::set_warning_handler(nullptr);
   for (const std::string& w : warnings) EXPECT_EQ(w.find("crossentropy"), std::string::npos) << w;
+  // (The warnings are said once per process: the backend is asked directly too.)
+  ASSERT_TRUE(from_logits.owner());
+  EXPECT_EQ(from_logits.owner()->op().name(), "crossentropy_softmax_1hot");
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*from_logits.owner()));
   // A label outside the classes is an IndexError naming it and its row, as on the CPU.
   auto f = hp::function({x, y}, {from_logits}, {}, {}, {.device = device});
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, 7, 1, 1, 2}, DType::Int64)}); },

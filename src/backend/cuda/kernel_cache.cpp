@@ -31,9 +31,9 @@ CachedBinary binary_for(const std::string& source, const std::string& name, cons
     throw ValueError("[cuda] NVRTC " + nvrtc_version() + " does not compile for " + architecture + " (its oldest is sm_" +
                      std::to_string(supported.front()) + ")");
   Compiled compiled = compile(source, target, name + ".cu");
-  std::error_code ignored;
-  std::filesystem::create_directories(directory, ignored);
   if (!compiled.ok) {
+    std::error_code ignored;
+    std::filesystem::create_directories(directory, ignored);
     std::string path = directory + "/" + name + ".cu";
     if (std::ofstream file(path); file) file << source;
     else path = "(not written)";
