@@ -412,6 +412,64 @@ std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, 
   return source.str();
 }
 
+std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_type(dtype, has_double);
+  if (!t || !is_float(dtype)) return std::nullopt;
+  const std::string acc = has_double ? "double" : "float";
+  std::ostringstream source;
+  source << prelude(dialect, has_double) << say.kernel << " " << name << "(" << global << *t << "* out, " << global << "const "
+         << *t << "* x, " << global << "const long* layout, const long rows, const long length, const long xs, const long os, "
+         << "const long x_offset) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
+         << "  if (gid >= rows) return;\n"
+         << "  const long nk = layout[0];\n"
+         << "  long offset[2] = {x_offset, 0};\n"
+         << add_position("  ", "gid", "nk", "(layout + 1)", "offset", 2, "layout[1 + nk * (k + 1) + axis]")
+         << "  " << global << "const " << *t << "* row = x + offset[0];\n"
+         << "  " << global << *t << "* o = out + offset[1];\n"
+         // As the reference: the max as std::max finds it, a -inf max counting as 0, exp summed in double.
+         << "  " << *t << " peak = row[0];\n"
+         << "  for (long j = 1; j < length; ++j) peak = peak < row[j * xs] ? row[j * xs] : peak;\n"
+         << "  if (isinf(peak) && peak < 0) peak = 0;\n"
+         << "  " << acc << " total = 0;\n"
+         << "  for (long j = 0; j < length; ++j) total += exp((" << acc << ")(row[j * xs] - peak));\n";
+  if (log)
+    source << "  const " << acc << " log_total = log(total);\n"
+           << "  for (long j = 0; j < length; ++j) o[j * os] = (" << *t << ")((" << acc << ")(row[j * xs] - peak) - log_total);\n";
+  else
+    source << "  for (long j = 0; j < length; ++j) o[j * os] = (" << *t << ")(exp((" << acc << ")(row[j * xs] - peak)) / total);\n";
+  source << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_inc_rows(DType dtype, DType index_dtype, bool set, const std::string& name, bool has_double,
+                                               GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
+  if (!t || !index || !is_integer(index_dtype) || index_dtype == DType::Bool || (!set && dtype == DType::Bool)) return std::nullopt;
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+         << "const " << *t << "* value, " << global << "const " << *index << "* index, " << global << "int* bad, "
+         << "const long inner, const long count, const long rows, const long out_offset, const long i_stride, "
+            "const long i_offset) {\n"
+         << "  const long r = " << say.thread_index << ";\n"
+         << "  if (r >= inner) return;\n"
+         // Each work item walks the indices in order, so repeated rows accumulate (or the last write
+         // stays) exactly as the CPU's loop, with no atomics.
+         << "  for (long k = 0; k < count; ++k) {\n"
+         << "    long row = (long)index[i_offset + k * i_stride];\n"
+         << "    if (row < 0) row += rows;\n"
+         << "    if (row < 0 || row >= rows) {\n      bad[0] = 1;\n      return;\n    }\n"
+         << "    " << global << *t << "* destination = out + out_offset + row * inner + r;\n"
+         << "    *destination = " << (set ? "" : "(" + *t + ")(*destination + ") << "value[k * inner + r]" << (set ? "" : ")") << ";\n"
+         << "  }\n"
+         << "}\n";
+  return source.str();
+}
+
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect) {
   const Spelling say = spelling(dialect);

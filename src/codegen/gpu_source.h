@@ -54,4 +54,21 @@ std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std
 std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
                                                 GpuDialect dialect = GpuDialect::OpenCL);
 
+// The kernel `name` of softmax (or log-softmax) of a `dtype` array along one axis: a work item per row
+// (every position of the other axes), computed as Softmax::perform does (the row's max subtracted, exp
+// summed in double where the device has it). Arguments: out, x, the int64 layout buffer (the rank of
+// the other axes, their sizes, x's strides on them, out's strides on them), then the int64 row count,
+// the axis length, x's and out's strides along the axis, and x's offset.
+std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double,
+                                              GpuDialect dialect = GpuDialect::OpenCL);
+
+// The kernel `name` adding (or, with `set`, assigning) rows of a contiguous `dtype` value into rows of a
+// contiguous out picked by an integer vector (np.add.at / x[index] = value on axis 0): a work item per
+// element of a row, walking the indices in order (repeats accumulate; the last assignment stays);
+// negative indices count from the end; one out of bounds sets bad[0] to 1. Arguments: out, value,
+// index, bad (an int), then the int64 row size, index count, out's row count and offset, the index's
+// stride and offset.
+std::optional<std::string> render_gpu_inc_rows(DType dtype, DType index_dtype, bool set, const std::string& name,
+                                               bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
+
 }  // namespace hypatia

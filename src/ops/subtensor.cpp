@@ -69,6 +69,44 @@ std::vector<int64_t> basic_index_shape(const TensorType& x, const std::vector<Ba
   return shape;
 }
 
+std::vector<Variable> tail(const std::vector<Variable>& inputs, size_t from) {
+  return std::vector<Variable>(inputs.begin() + static_cast<long>(from), inputs.end());
+}
+
+// Sums `g` (shaped like the region) down to `value`'s type: over leading axes and broadcast axes.
+Variable sum_to_value(const Variable& g, const Variable& value) {
+  const int lead = g.ndim() - value.ndim();
+  std::vector<int> axes;
+  for (int axis = 0; axis < g.ndim(); ++axis)
+    if (axis < lead || (value.type().shape[axis - lead] == 1 && g.type().shape[axis] != 1)) axes.push_back(axis);
+  Variable summed = axes.empty() ? g : sum(g, axes, /*keepdims=*/true);
+  std::vector<int> pattern;
+  for (int axis = lead; axis < g.ndim(); ++axis) pattern.push_back(axis);
+  return cast(dimshuffle(summed, pattern), value.dtype());
+}
+
+// The program handed x's own buffer over as the output (x is ours alone, read last here) and the value
+// does not view it: the increment may then write into x.
+bool written_in_place(std::span<const Array> inputs, std::span<Array> outputs) {
+  return outputs[0].storage() && outputs[0].raw_data() == inputs[0].raw_data() && outputs[0].shape() == inputs[0].shape() &&
+         outputs[0].strides() == inputs[0].strides() && !inputs[1].shares_storage_with(inputs[0]);
+}
+
+void validate_value_type(const TensorType& region, const Variable& value, const char* op) {
+  if (value.ndim() > region.ndim())
+    throw TypeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
+                    region.str());
+  const int lead = region.ndim() - value.ndim();
+  for (int axis = 0; axis < value.ndim(); ++axis) {
+    int64_t have = value.type().shape[axis], want = region.shape[lead + axis];
+    if (have != 1 && have != TensorType::kUnknown && want != TensorType::kUnknown && have != want)
+      throw ShapeError(std::string("[") + op + "] value " + value.type().str() + " cannot be broadcast to the indexed region " +
+                       region.str());
+  }
+}
+
+}  // namespace
+
 // x[entries] at run time: a view.
 Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, std::span<const Array> scalars) {
   std::vector<Slice> slices;
@@ -98,22 +136,6 @@ Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, 
   return view;
 }
 
-std::vector<Variable> tail(const std::vector<Variable>& inputs, size_t from) {
-  return std::vector<Variable>(inputs.begin() + static_cast<long>(from), inputs.end());
-}
-
-// Sums `g` (shaped like the region) down to `value`'s type: over leading axes and broadcast axes.
-Variable sum_to_value(const Variable& g, const Variable& value) {
-  const int lead = g.ndim() - value.ndim();
-  std::vector<int> axes;
-  for (int axis = 0; axis < g.ndim(); ++axis)
-    if (axis < lead || (value.type().shape[axis - lead] == 1 && g.type().shape[axis] != 1)) axes.push_back(axis);
-  Variable summed = axes.empty() ? g : sum(g, axes, /*keepdims=*/true);
-  std::vector<int> pattern;
-  for (int axis = lead; axis < g.ndim(); ++axis) pattern.push_back(axis);
-  return cast(dimshuffle(summed, pattern), value.dtype());
-}
-
 // `value` broadcast to `shape` with Theano's rule: only leading or statically size-1 axes stretch.
 Array broadcast_value(const Array& value, const TensorType& value_type, const Shape& shape, const char* op) {
   const int lead = static_cast<int>(shape.size()) - value.ndim();
@@ -129,38 +151,12 @@ Array broadcast_value(const Array& value, const TensorType& value_type, const Sh
   return value.broadcast_to(shape);
 }
 
-// The program handed x's own buffer over as the output (x is ours alone, read last here) and the value
-// does not view it: the increment may then write into x.
-bool written_in_place(std::span<const Array> inputs, std::span<Array> outputs) {
-  return outputs[0].storage() && outputs[0].raw_data() == inputs[0].raw_data() && outputs[0].shape() == inputs[0].shape() &&
-         outputs[0].strides() == inputs[0].strides() && !inputs[1].shares_storage_with(inputs[0]);
-}
-
-void validate_value_type(const TensorType& region, const Variable& value, const char* op) {
-  if (value.ndim() > region.ndim())
-    throw TypeError(std::string("[") + op + "] value " + value.type().str() + " has more dimensions than the indexed region " +
-                    region.str());
-  const int lead = region.ndim() - value.ndim();
-  for (int axis = 0; axis < value.ndim(); ++axis) {
-    int64_t have = value.type().shape[axis], want = region.shape[lead + axis];
-    if (have != 1 && have != TensorType::kUnknown && want != TensorType::kUnknown && have != want)
-      throw ShapeError(std::string("[") + op + "] value " + value.type().str() + " cannot be broadcast to the indexed region " +
-                       region.str());
-  }
-}
-
-}  // namespace
-
 int64_t checked_index(int64_t i, int64_t dim, int axis, const Shape& shape, const char* op) {
   if (i < -dim || i >= dim)
     throw IndexError(std::string("[") + op + "] index " + std::to_string(i) + " is out of bounds for axis " +
                      std::to_string(axis) + " with size " + std::to_string(dim) + " (shape " + shape_str(shape) + ")");
   return i < 0 ? i + dim : i;
 }
-
-namespace {
-
-}  // namespace
 
 // ---- Subtensor ----
 

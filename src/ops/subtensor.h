@@ -21,6 +21,12 @@ struct BasicIndex {
 // the axis and the shape when it is out of bounds.
 int64_t checked_index(int64_t i, int64_t dim, int axis, const Shape& shape, const char* op);
 
+// x[entries] at run time, the index scalars read on the host: a view (of x's elements wherever they live).
+Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, std::span<const Array> scalars);
+// `value` broadcast to `shape` with Theano's rule (only leading or statically size-1 axes stretch): a
+// view; ShapeError naming `op` where it does not fit.
+Array broadcast_value(const Array& value, const TensorType& value_type, const Shape& shape, const char* op);
+
 class Subtensor : public Op {
  public:
   explicit Subtensor(std::vector<BasicIndex> entries) : entries_(std::move(entries)) {}
@@ -45,6 +51,7 @@ class IncSubtensor : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   bool sets() const { return set_; }  // assigns (set_subtensor) rather than adds
+  const std::vector<BasicIndex>& entries() const { return entries_; }
   int destination_input() const override { return 0; }  // x, written where indexed
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override { return inputs[0].shape(); }
 
@@ -83,6 +90,8 @@ class AdvancedIncSubtensor : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   bool sets() const { return set_; }
+  const std::vector<int>& axes() const { return axes_; }
+  bool dims_first() const { return dims_first_; }
   int destination_input() const override { return 0; }
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override { return inputs[0].shape(); }
 

@@ -230,7 +230,7 @@ TEST_P(DeviceBackend, TakingRowsByAnIntegerVectorRunsOnTheDevice) {
   const Array xv = hp::random::uniform({5, 3}, -1, 1), tv = hp::random::uniform({4, 2, 3}, -1, 1);
   const Array iv = Array::from({4, 0, -1, 2, 2}, DType::Int64), jv = Array::from({1, -3, 2}, DType::Int32);
   // Rows of a matrix and of a 3-d array, negative and repeated indices, a transposed (copied) operand,
-  // rows read by a loop, and the gradient (an indexed increment, on the host).
+  // rows read by a loop, and the gradient (an indexed increment).
   auto taken = x[{hp::Index(i)}];
   expect_device_matches_reference(
       {x, t, i, j},
@@ -241,6 +241,68 @@ TEST_P(DeviceBackend, TakingRowsByAnIntegerVectorRunsOnTheDevice) {
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, 5}, DType::Int64)}); },
                                           {"[take]", "index 5 is out of bounds for axis 0 with size 5"}));
   EXPECT_TRUE(arrays_close(f({xv, iv})[0], hp::function({x, i}, {taken}, {}, {}, {.device = "cpu"})({xv, iv})[0], 0, 0));
+}
+
+TEST_P(DeviceBackend, SoftmaxAndLogSoftmaxRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), t = hp::tensor3("t"), empty = hp::matrix("empty");
+  Array xv = hp::random::uniform({4, 5}, -3, 3);
+  xv.set_from_double(0, 800.0);  // exp would overflow without the row's max subtracted
+  xv.set_from_double(1, -800.0);
+  const Array tv = hp::random::uniform({2, 3, 4}, -2, 2);
+  // Along each axis, of a transposed view, of a 3-d array's middle axis, log-softmax, an empty axis,
+  // and the gradients (composed of loops and reductions, on the device too).
+  auto probabilities = hp::softmax(x, 1);
+  expect_device_matches_reference(
+      {x, t, empty},
+      {probabilities, hp::softmax(x, 0), hp::softmax(x.T(), 1), hp::softmax(t, 1), hp::log_softmax(x, 1), hp::log_softmax(t, 2),
+       hp::softmax(empty, 1), hp::grad(hp::sum(hp::sqr(probabilities) * x), x), hp::grad(hp::sum(hp::log_softmax(t, 0) * t), t)},
+      {xv, tv, Array::zeros({3, 0})}, device, 1e-12);
+  auto f32 = hp::tensor(DType::Float32, {-1, -1}, "f32");
+  expect_device_matches_reference({f32}, {hp::softmax(f32, 1), hp::log_softmax(f32, 0)}, {xv.astype(DType::Float32)}, device, 1e-6);
+  ASSERT_TRUE(probabilities.owner());
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*probabilities.owner()));
+}
+
+TEST_P(DeviceBackend, IndexedAssignmentsAndIncrementsRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), y = hp::matrix("y"), v = hp::vector("v");
+  auto n = hp::tensor(DType::Int32, {-1, -1}, "n");
+  auto i = hp::tensor(DType::Int64, {-1}, "i");
+  const Array xv = hp::random::uniform({5, 4}, -1, 1), yv = hp::random::uniform({2, 2}, -1, 1), vv = hp::random::uniform({4}, -1, 1);
+  const Array nv = Array::from({1, 2, 3, 4, 5, 6, 7, 8}, DType::Int32).reshape({2, 4}), iv = Array::from({3, 0, -2, 3, 3}, DType::Int64);
+  // Basic regions (strided, an integer row, a broadcast value, a value of another dtype converted to
+  // x's), rows picked by a vector with repeats (increments accumulate; the last assignment stays), and
+  // the gradient of taken rows (an indexed increment).
+  auto taken = x[{hp::Index(i)}];
+  auto added_rows = hp::inc_subtensor(taken, hp::ones_like(taken) * 2.0);
+  expect_device_matches_reference(
+      {x, y, v, n, i},
+      {hp::set_subtensor(x[{hp::slice(1, 5, 2), hp::slice(0, 4, 2)}], y), hp::inc_subtensor(x[{hp::Index(2)}], v),
+       hp::inc_subtensor(x[{hp::slice(1, std::nullopt)}], v), hp::inc_subtensor(n[{hp::slice_all(), hp::Index(1)}], 2.75),
+       hp::set_subtensor(n[{hp::Index(0)}], v), added_rows, hp::set_subtensor(taken, hp::dimshuffle(hp::arange(5.0), {0, hp::kNewAxis})),
+       hp::grad(hp::sum(hp::sqr(taken) * 3.0), x)},
+      {xv, yv, vv, nv, iv}, device, 1e-12);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  ASSERT_TRUE(added_rows.owner());
+  EXPECT_TRUE(backend.runs(*added_rows.owner()));
+  EXPECT_TRUE(backend.runs(*hp::inc_subtensor(x[{hp::Index(2)}], v).owner()));
+  // An index out of bounds is an IndexError naming it, as on the CPU; a region the value does not fit a
+  // ShapeError.
+  auto f = hp::function({x, i}, {added_rows}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({0, -6}, DType::Int64)}); }, {"index -6 is out of bounds"}));
+  auto g = hp::function({x, y}, {hp::set_subtensor(x[{hp::slice(0, 2)}], y)}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { g({xv, yv}); }, {"[set_subtensor]", "(2, 2)", "(2, 4)"}));
+  // An update of a shared variable in device memory writes into its buffer.
+  auto w = hp::shared(Array::zeros({4, 3}), "w");
+  auto rows = hp::tensor(DType::Int64, {-1}, "rows");
+  auto step = hp::function({rows}, {}, {{w, hp::inc_subtensor(w[{hp::Index(rows)}], 1.0)}}, {}, {.device = device});
+  step({Array::from({1, 3, 1}, DType::Int64)});
+  const hp::Storage* before = w.get_value(true).storage().get();
+  step({Array::from({0, 1}, DType::Int64)});
+  EXPECT_EQ(w.get_value(true).storage().get(), before);
+  const Array want = Array::from({1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0}).reshape({4, 3});
+  EXPECT_TRUE(arrays_close(w.get_value(), want, 0, 0));
 }
 
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
@@ -352,7 +414,17 @@ TEST_P(DeviceBackend, MatrixProductsRunThroughCLBlast) {
   expect_device_matches_reference({f, g}, {hp::dot(f, g) * 2.0f}, {values[0].astype(DType::Float32), values[1].astype(DType::Float32)},
                                   device, 1e-5);
   auto h = hp::function({x, y}, {hp::dot(x, y)}, {}, {}, {.device = device});
-  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { h({values[0], values[0]}); }, {"[dot]", "(4, 6)", "do not fit"}));
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { h({values[0], values[0]}); }, {"[dot]", "(4, 6) and (4, 6) not aligned: 6 (axis 1) != 4 (axis 0)"}));
+  // Products with vectors (a strided one among them), as one-row or one-column matrices.
+  auto v = hp::vector("v"), u = hp::vector("u");
+  auto matrix_vector = hp::dot(x, v);
+  expect_device_matches_reference(
+      {x, v, u},
+      {matrix_vector, hp::dot(u, x), hp::dot(v, v), hp::dot(x.T(), u), hp::dot(x, v[{hp::slice(std::nullopt, std::nullopt, -1)}]),
+       hp::dot(u[{hp::slice(0, 4)}], x[{hp::slice_all(), hp::slice(0, 6, 2)}])},
+      {values[0], hp::random::uniform({6}, -1, 1), hp::random::uniform({4}, -1, 1)}, device, 1e-12);
+  ASSERT_TRUE(matrix_vector.owner());
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*matrix_vector.owner()));
 }
 
 TEST_P(DeviceBackend, AHostFallbackIsSaidOncePerOp) {

@@ -86,6 +86,19 @@ Rendered render_everything() {
           hp::render_gpu_take_rows(dtype, index, name, true, GpuDialect::Cuda));
     }
   for (DType dtype : {DType::Float32, DType::Float64})
+    for (bool log : {false, true}) {
+      const std::string name = "s" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::Cuda));
+    }
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int8, DType::Bool})
+    for (bool set : {false, true}) {
+      if (dtype == DType::Bool && !set) continue;  // (a bool increment stays on the host)
+      const std::string name = "i" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_inc_rows(dtype, DType::Int64, set, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_inc_rows(dtype, DType::Int64, set, name, true, GpuDialect::Cuda));
+    }
+  for (DType dtype : {DType::Float32, DType::Float64})
     for (bool normal : {false, true}) {
       const std::string name = "d" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_random(normal, dtype, name, true, GpuDialect::OpenCL),

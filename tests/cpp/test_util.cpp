@@ -10,18 +10,37 @@ Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array
 std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
                                   const std::vector<Array>& values, const Updates& updates) {
   std::vector<Array> reference;
+  auto compare = [&](const std::vector<Array>& got, const std::string& where, double rtol, double atol) {
+    ASSERT_EQ(got.size(), reference.size());
+    for (size_t k = 0; k < got.size(); ++k) {
+      EXPECT_EQ(got[k].dtype(), reference[k].dtype()) << where << ", output " << k;
+      EXPECT_TRUE(arrays_close(to_host(got[k]), reference[k], rtol, atol)) << where << ", output " << k;
+    }
+  };
   for (Mode mode : {Mode::Unoptimized, Mode::FastCompile, Mode::FastRun}) {
     FunctionOptions options;
     options.mode = mode;
     options.on_unused_input = UnusedInput::Ignore;
     std::vector<Array> got = function(inputs, outputs, updates, {}, options)(values);
-    if (reference.empty()) {
-      reference = got;
-      continue;
-    }
-    for (size_t k = 0; k < got.size(); ++k) EXPECT_TRUE(arrays_close(got[k], reference[k], 1e-6, 1e-9)) << "output " << k;
+    if (reference.empty()) reference = got;
+    else compare(got, "mode " + std::to_string(static_cast<int>(mode)), 1e-6, 1e-9);
+  }
+  // Every device present runs the optimized graph too; its math functions may differ from the host's
+  // libm by an ulp or two in float32.
+  for (const Device& device : devices_under_test()) {
+    FunctionOptions options;
+    options.device = device.str();
+    options.on_unused_input = UnusedInput::Ignore;
+    compare(function(inputs, outputs, updates, {}, options)(values), device.str(), 2e-5, 1e-7);
   }
   return reference;
+}
+
+std::vector<Device> devices_under_test() {
+  std::vector<Device> devices;
+  for (const Device& device : available_devices())
+    if (!device.is_cpu()) devices.push_back(device);
+  return devices;
 }
 
 void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values) {

@@ -51,10 +51,13 @@ inline void expect_grad_ok(const std::function<Variable(const std::vector<Variab
 // f applied to a symbolic input typed like `value` (same dtype and rank, unknown sizes), evaluated at `value`.
 Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array& value);
 
-// Runs the function in every mode (Unoptimized, FastCompile, FastRun); the optimized modes must match
-// the unoptimized graph. Returns the unoptimized results.
+// Runs the function in every mode (Unoptimized, FastCompile, FastRun) and on every device under test; each
+// must match the unoptimized graph on the CPU. Returns the unoptimized results.
 std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
                                   const std::vector<Array>& values, const Updates& updates = {});
+
+// The devices other than the CPU this machine has (each OpenCL device, each CUDA GPU).
+std::vector<Device> devices_under_test();
 
 // Evaluates infer_shape of the node producing `out` and compares it with the actual output shape.
 void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values);

@@ -85,17 +85,32 @@ void run_elementwise(GpuRuntime& runtime, const std::string& source, const std::
   runtime.launch(source, name, arrays, {total}, total);
 }
 
-// A device copy of `value`, contiguous (for operands BLAS cannot read through their strides).
-Array contiguous_on_device(GpuRuntime& runtime, const Array& value) {
-  Composite identity;
-  identity.input_dtypes = {value.dtype()};
-  identity.outputs = {0};
-  constexpr const char* kName = "hypatia_copy";
-  auto source = render_gpu_elemwise(identity, kName, runtime.has_double(), runtime.dialect());
-  if (!source) throw ValueError("[" + runtime.device().str() + "] no device copy for " + value.shape_dtype_str());
-  Array result = runtime.empty(value.shape(), value.dtype());
-  run_elementwise(runtime, *source, kName, value.shape(), std::span<const Array>(&result, 1), std::span<const Array>(&value, 1));
+// The composite writing its one input converted to `to` (a copy where the dtypes agree).
+Composite conversion(DType from, DType to) {
+  Composite composite;
+  composite.input_dtypes = {from};
+  composite.outputs = {from == to ? 0 : composite.add(ScalarOp{ScalarOpId::cast, to}, {0})};
+  return composite;
+}
+
+// A contiguous device copy of `value` in `dtype` (for operands kernels or BLAS read contiguously).
+Array converted_on_device(GpuRuntime& runtime, const Array& value, DType dtype) {
+  const std::string name = "hypatia_convert_" + std::string(dtype_name(value.dtype())) + "_" + std::string(dtype_name(dtype));
+  auto source = render_gpu_elemwise(conversion(value.dtype(), dtype), name, runtime.has_double(), runtime.dialect());
+  if (!source)
+    throw ValueError("[" + runtime.device().str() + "] no device copy of " + value.shape_dtype_str() + " as " + std::string(dtype_name(dtype)));
+  Array result = runtime.empty(value.shape(), dtype);
+  run_elementwise(runtime, *source, name, value.shape(), std::span<const Array>(&result, 1), std::span<const Array>(&value, 1));
   return result;
+}
+
+Array contiguous_on_device(GpuRuntime& runtime, const Array& value) { return converted_on_device(runtime, value, value.dtype()); }
+
+// Whether the program handed `input`'s own buffer over as `output` (an update in place: the kernel may
+// write into it), as it is.
+bool handed_over(const Array& input, const Array& output) {
+  return output.storage() && output.storage() == input.storage() && output.offset() == input.offset() &&
+         output.shape() == input.shape() && output.strides() == input.strides();
 }
 
 // A kernel of generated source the runtime builds and launches: what every kernel below but GEMM holds.
@@ -196,7 +211,7 @@ class ReduceKernel final : public SourceKernel {
   }
 };
 
-// dot(x, y) of matrices, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
+// dot(x, y) of matrices and vectors, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
 class GemmKernel final : public Kernel {
  public:
   explicit GemmKernel(GpuRuntime& runtime) : runtime_(runtime) {}
@@ -204,8 +219,15 @@ class GemmKernel final : public Kernel {
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const bool is_gemm = inputs.size() == 5;
     Array x = inputs[is_gemm ? 2 : 0], y = inputs[is_gemm ? 3 : 1];
-    if (x.shape()[1] != y.shape()[0])
-      throw ShapeError("[" + node.op().name() + "] matrices " + x.shape_dtype_str() + " and " + y.shape_dtype_str() + " do not fit");
+    // A vector operand of dot is a one-row (left) or one-column (right) matrix: a view.
+    if (x.ndim() == 1) x = x.expand_dims(0);
+    if (y.ndim() == 1) y = y.expand_dims(1);
+    if (x.shape()[1] != y.shape()[0]) {  // (as the CPU says it)
+      const Array &given_x = inputs[is_gemm ? 2 : 0], &given_y = inputs[is_gemm ? 3 : 1];
+      throw ShapeError("[" + node.op().name() + "] shapes " + shape_str(given_x.shape()) + " and " + shape_str(given_y.shape()) +
+                       " not aligned: " + std::to_string(x.shape()[1]) + " (axis " + std::to_string(given_x.ndim() - 1) + ") != " +
+                       std::to_string(y.shape()[0]) + " (axis 0)");
+    }
     if (!blas_operand(x)) x = contiguous_on_device(runtime_, x);
     if (!blas_operand(y)) y = contiguous_on_device(runtime_, y);
     const Shape shape{x.shape()[0], y.shape()[1]};
@@ -223,6 +245,12 @@ class GemmKernel final : public Kernel {
       outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
     }
     runtime_.gemm(alpha, x, y, beta, outputs[0]);
+    if (outputs[0].ndim() != node.output(0).ndim()) {  // (a product with a vector: the matrix's view as the result)
+      Shape result;
+      if (inputs[0].ndim() == 2) result.push_back(shape[0]);
+      if (inputs[1].ndim() == 2) result.push_back(shape[1]);
+      outputs[0] = outputs[0].reshape(result);
+    }
   }
 
  private:
@@ -307,6 +335,75 @@ class TakeRowsKernel final : public SourceKernel {
   }
 };
 
+// softmax / log_softmax along one axis: a work item per row; the result contiguous.
+class SoftmaxKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array& x = inputs[0];
+    const int axis = static_cast<const Softmax&>(node.op()).axis();
+    outputs[0] = allocate(runtime_, node, x.shape(), node.output(0).dtype());
+    const int64_t length = x.shape()[axis];
+    if (x.size() == 0) return;
+    std::vector<int64_t> layout{x.ndim() - 1};
+    for (int pass = 0; pass < 3; ++pass)
+      for (int d = 0; d < x.ndim(); ++d)
+        if (d != axis) layout.push_back(pass == 0 ? x.shape()[d] : pass == 1 ? x.strides()[d] : outputs[0].strides()[d]);
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    const int64_t rows = x.size() / length;
+    runtime_.launch(source_, name_, {&outputs[0], &x, &layout_on_device},
+                    {rows, length, x.strides()[axis], outputs[0].strides()[axis], x.offset()}, rows);
+  }
+};
+
+// set_subtensor / inc_subtensor with basic indices: the region of x (a view of x's buffer where the
+// program hands it over, else of a copy) assigned or incremented by the broadcast value, converted to
+// x's dtype, by an elementwise kernel.
+class IncSubtensorKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const IncSubtensor&>(node.op());
+    const std::string name = op.name();
+    Array out = handed_over(inputs[0], outputs[0]) && !inputs[1].shares_storage_with(inputs[0]) ? outputs[0]
+                                                                                                 : contiguous_on_device(runtime_, inputs[0]);
+    Array region = apply_basic_index(out, op.entries(), inputs.subspan(2));
+    const Array value = broadcast_value(inputs[1], node.input(1).type(), region.shape(), name.c_str());
+    const std::vector<Array> operands = op.sets() ? std::vector<Array>{value} : std::vector<Array>{region, value};
+    run_elementwise(runtime_, source_, name_, region.shape(), std::span<const Array>(&region, 1), operands, &layouts_);
+    outputs[0] = std::move(out);
+  }
+};
+
+// x[index] = value and np.add.at(x, index, value) for one integer vector on axis 0 (the gradient of
+// taking rows): rows of a contiguous x, repeats in index order as on the CPU; an index out of bounds is
+// flagged by the kernel and raised naming it.
+class IncRowsKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const AdvancedIncSubtensor&>(node.op());
+    const std::string name = op.sets() ? "set_subtensor" : "inc_subtensor";
+    const Array &x = inputs[0], &index = inputs[2];
+    Array out = handed_over(x, outputs[0]) && x.is_contiguous() && !inputs[1].shares_storage_with(x) ? outputs[0]
+                                                                                                       : contiguous_on_device(runtime_, x);
+    Shape region{index.size()};
+    region.insert(region.end(), x.shape().begin() + 1, x.shape().end());
+    const Array value = converted_on_device(runtime_, broadcast_value(inputs[1], node.input(1).type(), region, name.c_str()), x.dtype());
+    const int64_t rows = x.shape()[0], inner = shape_size(Shape(x.shape().begin() + 1, x.shape().end()));
+    outputs[0] = out;
+    if (inner == 0 || index.size() == 0) return;
+    if (!launch_flagging({&out, &value, &index}, {inner, index.size(), rows, out.offset(), index.strides()[0], index.offset()}, inner))
+      return;
+    const Array host_index = runtime_.to_host(index).astype(DType::Int64);
+    for (int64_t k = 0; k < host_index.size(); ++k)
+      checked_index(static_cast<int64_t>(host_index.get_as_double(k)), rows, 0, x.shape(), name.c_str());
+  }
+};
+
 class GpuBackend final : public Backend {
  public:
   explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
@@ -319,7 +416,9 @@ class GpuBackend final : public Backend {
     return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
-           static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node));
+           static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
+           static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
+           static_cast<bool>(inc_rows_source_of(node));
   }
   // GEMM's alpha and beta, the scalar bounds of basic indexing, and a random draw's state and sizes are
   // read on the host.
@@ -327,6 +426,7 @@ class GpuBackend final : public Backend {
     if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
     if (standard_draw_of(node.op())) return true;
     if (is_alloc(node.op())) return input >= 1;
+    if (dynamic_cast<const IncSubtensor*>(&node.op())) return input >= 2;
     return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
   }
 
@@ -348,6 +448,12 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<AllocKernel>(runtime_, fill->first, fill->second);
       else if (auto draw = random_source_of(*nodes[i]))
         kernels[i] = std::make_shared<RandomKernel>(runtime_, draw->first, draw->second);
+      else if (auto softmax = softmax_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<SoftmaxKernel>(runtime_, softmax->first, softmax->second);
+      else if (auto inc = inc_subtensor_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<IncSubtensorKernel>(runtime_, inc->first, inc->second);
+      else if (auto inc_rows = inc_rows_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<IncRowsKernel>(runtime_, inc_rows->first, inc_rows->second);
     }
     return kernels;
   }
@@ -427,14 +533,55 @@ class GpuBackend final : public Backend {
     return named(std::move(*source), "hypatia_random_");
   }
 
+  // The softmax kernel for a Softmax node (log or not) of float32/float64.
+  std::optional<std::pair<std::string, std::string>> softmax_source_of(const Apply& node) const {
+    const auto* softmax = dynamic_cast<const Softmax*>(&node.op());
+    if (!softmax) return std::nullopt;
+    auto source = render_gpu_softmax(node.input(0).dtype(), softmax->log(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_softmax_");
+  }
+
+  // The elementwise kernel assigning (value converted to x's dtype) or adding (x's region plus it) for a
+  // set_subtensor / inc_subtensor node of basic indices.
+  std::optional<std::pair<std::string, std::string>> inc_subtensor_source_of(const Apply& node) const {
+    const auto* inc = dynamic_cast<const IncSubtensor*>(&node.op());
+    if (!inc) return std::nullopt;
+    const DType dtype = node.input(0).dtype(), value_dtype = node.input(1).dtype();
+    if (!inc->sets() && dtype == DType::Bool) return std::nullopt;
+    Composite composite = conversion(value_dtype, dtype);
+    if (!inc->sets()) {
+      composite.input_dtypes = {dtype, value_dtype};
+      composite.code.clear();
+      const int converted = dtype == value_dtype ? 1 : composite.add(ScalarOp{ScalarOpId::cast, dtype}, {1});
+      composite.outputs = {composite.add(ScalarOp{ScalarOpId::add}, {0, converted})};
+      if (composite.dtype_of(composite.outputs[0]) != dtype) return std::nullopt;
+    }
+    auto source = render_gpu_elemwise(composite, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_elemwise_");
+  }
+
+  // The kernel of x[index] = value / np.add.at(x, index, value) for one integer vector on axis 0.
+  std::optional<std::pair<std::string, std::string>> inc_rows_source_of(const Apply& node) const {
+    const auto* inc = dynamic_cast<const AdvancedIncSubtensor*>(&node.op());
+    if (!inc || inc->axes() != std::vector<int>{0} || node.inputs().size() != 3 || node.input(2).ndim() != 1 || node.input(0).ndim() < 1)
+      return std::nullopt;
+    auto source = render_gpu_inc_rows(node.input(0).dtype(), node.input(2).dtype(), inc->sets(), "hypatia_kernel", runtime_.has_double(),
+                                      runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_inc_rows_");
+  }
+
   // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
   bool runs_as_gemm(const Apply& node) const {
     const bool dot = dynamic_cast<const Dot*>(&node.op()), gemm = dynamic_cast<const Gemm*>(&node.op());
     if ((!dot && !gemm) || !runtime_.has_blas()) return false;
     const DType dtype = node.output(0).dtype();
     if (dtype != DType::Float32 && !(dtype == DType::Float64 && runtime_.has_double())) return false;
+    // (dot takes vectors too: matrix-vector and inner products through the same call.)
     for (int i : dot ? std::vector<int>{0, 1} : std::vector<int>{0, 2, 3})
-      if (node.input(i).ndim() != 2 || node.input(i).dtype() != dtype) return false;
+      if (node.input(i).ndim() != 2 - (dot && node.input(i).ndim() == 1) || node.input(i).dtype() != dtype) return false;
     return true;
   }
 
