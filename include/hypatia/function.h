@@ -32,6 +32,9 @@ struct FunctionOptions {
   // Inputs (by position) whose buffers the caller hands over when it passes them by rvalue (JAX's
   // donate_argnums): a step may overwrite one when nothing else holds it. Loops donate their states.
   std::vector<size_t> donated_inputs;
+  // Results stay in the device's memory (device arrays) rather than coming back to the host: for a
+  // function whose results feed more work there (scan's step; Theano's GPU outputs).
+  bool results_on_device = false;
   // Called before (after = false, no outputs yet) and after each step of each call with the step's index,
   // node and values (Theano's MonitorMode); the values are the program's own, to read, not to keep.
   std::function<void(size_t index, const Apply& node, std::span<const Array> inputs, std::span<const Array> outputs,

@@ -48,6 +48,7 @@ struct TensorType {
 };
 
 class Apply;
+class Backend;  // backend/backend.h
 class FunctionGraph;
 enum class Mode;  // function.h
 class Op;
@@ -215,6 +216,17 @@ class Op {
   // Whether perform() reads only the shape of input `i` (shape, shape_i), so a value in a device's
   // memory is passed to it as it is, not transferred.
   virtual bool reads_only_shape(int /*input*/) const { return false; }
+  // Inputs read as numbers on the host wherever the op runs (index bounds, sizes, a condition, GEMM's
+  // alpha and beta): a device backend leaves them in host memory.
+  virtual bool reads_on_host(int /*input*/) const { return false; }
+  // Whether the op runs wherever its values live, given the backend of their device (perform_on): its
+  // perform() reads no element of an input it does not read on the host — it makes views (dimshuffle,
+  // basic indexing, reshape) or passes values on (ifelse) — or it does its work through the backend
+  // (scan's loop, with its step compiled for that device).
+  virtual bool runs_on_any_device() const { return false; }
+  virtual void perform_on(const Backend&, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+    perform(node, inputs, outputs);
+  }
   // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
   virtual void prepare(Mode) const {}
   // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as

@@ -32,8 +32,9 @@ class Backend {
   // Whether the backend computes `node` on its device (its inputs then come in its memory); the
   // placement pass puts every other node on the host, with transfers around it.
   virtual bool runs(const Apply& node) const = 0;
-  // Inputs a node it runs still reads on the host (GEMM's alpha and beta, passed to the library by value).
-  virtual bool reads_on_host(const Apply&, int /*input*/) const { return false; }
+  // Inputs a node it runs still reads on the host (GEMM's alpha and beta, passed to the library by value):
+  // the op's own list (Op::reads_on_host).
+  virtual bool reads_on_host(const Apply& node, int input) const { return node.op().reads_on_host(input); }
   // Outputs of a node it runs that its kernel leaves on the host (a random draw's advanced state).
   virtual bool output_on_host(const Apply&, int /*output*/) const { return false; }
   // A copy of a host array in this backend's memory, and a host copy of one of its arrays (the CPU's:
@@ -42,6 +43,10 @@ class Backend {
   virtual Array to_host(const Array& value) const = 0;
   // A contiguous copy of one of its arrays, in its memory.
   virtual Array copy(const Array& value) const { return to_device(to_host(value)); }
+  // An uninitialized array in its memory, and `source` (one of its arrays) written into `destination` (a
+  // view of one, of the same shape), converted to its dtype: what a loop over steps (scan) stores with.
+  virtual Array empty(const Shape& shape, DType dtype) const = 0;
+  virtual void copy_into(const Array& destination, const Array& source) const = 0;
   // One kernel per node of a schedule; null where the node runs its op's perform() on the host.
   virtual std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const = 0;
 };

@@ -24,8 +24,11 @@ void note_host_fallback(const Device& device, const Op& op) {
 
 std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend,
                                                size_t num_results, const std::vector<SharedVariable>& updated,
-                                               std::unordered_set<const VariableNode*>& shared_on_device) {
+                                               bool results_on_device,
+                                               std::unordered_set<const VariableNode*>& shared_on_device,
+                                               std::vector<Device>& input_devices) {
   const Device device = backend.device();
+  input_devices.assign(graph->inputs().size(), Device{});
   if (device.is_cpu()) return graph;
   // Asked once per node: a device backend renders a node's kernel to answer.
   std::unordered_map<const Apply*, bool> runs_here;
@@ -34,13 +37,16 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   if (!any) return graph;
   // Each value, once computed where its node runs, and (made on first need) on the other side.
   std::unordered_map<const VariableNode*, Variable> on_host, on_device;
+  std::unordered_set<const VariableNode*> read_on_host, read_on_device;
   auto host_value = [&](const Variable& v) -> Variable {
+    read_on_host.insert(v.node());
     if (auto it = on_host.find(v.node()); it != on_host.end()) return it->second;
     Variable moved = transfer(on_device.at(v.node()), Device{});
     on_host.emplace(v.node(), moved);
     return moved;
   };
   auto device_value = [&](const Variable& v) -> Variable {
+    read_on_device.insert(v.node());
     if (auto it = on_device.find(v.node()); it != on_device.end()) return it->second;
     Variable moved = transfer(on_host.at(v.node()), device);
     on_device.emplace(v.node(), moved);
@@ -86,9 +92,11 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   std::vector<Variable> results;
   for (size_t k = 0; k < graph->outputs().size(); ++k) {
     const Variable& out = graph->outputs()[k];
-    const bool stays = k >= num_results && shared_on_device.count(updated[k - num_results].node());
+    const bool stays = k < num_results ? results_on_device : shared_on_device.count(updated[k - num_results].node()) > 0;
     results.push_back(stays ? device_value(out) : host_value(out));
   }
+  for (size_t i = 0; i < graph->inputs().size(); ++i)
+    if (read_on_device.count(graph->inputs()[i].node()) && !read_on_host.count(graph->inputs()[i].node())) input_devices[i] = device;
   return std::make_unique<FunctionGraph>(graph->inputs(), results);
 }
 

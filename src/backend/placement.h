@@ -1,6 +1,6 @@
 // Placement: which nodes of a compiled graph run on the backend's device and which on the host, with a
 // Transfer wherever a value crosses (src/ops/transfer.h). Function inputs, constants and shared values
-// start on the host, and every result ends there; a shared variable that a node on the device reads, or
+// start on the host, and every result ends there (unless asked to stay); a shared variable that a node on the device reads, or
 // whose update is computed there, lives in the device's memory (as Theano's GPU shared variables), its
 // update staying there too. A no-op for the CPU backend.
 #pragma once
@@ -14,9 +14,14 @@ namespace hypatia {
 
 // The graph with each node on the backend's device where Backend::runs says so, transfers inserted;
 // `graph` itself when nothing moves. The graph's outputs from `num_results` on are the new values of
-// `updated`; `shared_on_device` receives the shared variables that live on the device.
+// `updated`; the results before them stay on the device with `results_on_device`. `shared_on_device`
+// receives the shared variables that live on the device, `input_devices` where each input is read (the
+// device where only nodes there read it: the program then moves it there itself, and a device array
+// passed in is used as it is).
 std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend,
                                                size_t num_results, const std::vector<SharedVariable>& updated,
-                                               std::unordered_set<const VariableNode*>& shared_on_device);
+                                               bool results_on_device,
+                                               std::unordered_set<const VariableNode*>& shared_on_device,
+                                               std::vector<Device>& input_devices);
 
 }  // namespace hypatia

@@ -73,7 +73,9 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   const auto rewrite_start = Profiler::Clock::now();
   optimize(*graph_, options.mode);
   if (options.mode == Mode::FastRun)
-    graph_ = place_on_device(std::move(graph_), *backend_, num_outputs_, updated_, shared_on_device_);
+    graph_ = place_on_device(std::move(graph_), *backend_, num_outputs_, updated_, options.results_on_device, shared_on_device_,
+                             input_devices_);
+  input_devices_.resize(inputs.size());  // (the host, where placement did not run)
   plan();
   move_shared_values_home();
   plan_lazy_branches();
@@ -417,7 +419,10 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorType& type = inputs_[i].type();
     Array value = std::move(inputs[i]);
-    if (value.dtype() != type.dtype && can_convert_losslessly(value.dtype(), type.dtype)) value = value.astype(type.dtype);
+    if (value.dtype() != type.dtype && can_convert_losslessly(value.dtype(), type.dtype)) value = to_host(value).astype(type.dtype);
+    // Where the program reads it (a device array read on the host comes back; a host array read only on
+    // the device goes there now).
+    if (value.storage() && value.device() != input_devices_[i]) value = to_device(value, input_devices_[i]);
     if (!type.accepts(value))
       throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
                       ", got " + value.shape_dtype_str());

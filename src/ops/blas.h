@@ -29,6 +29,7 @@ class Gemm : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   int destination_input() const override { return 0; }  // z
+  bool reads_on_host(int input) const override { return input == 1 || input == 4; }  // alpha, beta: BLAS takes them by value
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override;
 };
 

@@ -16,6 +16,7 @@ class DimShuffle : public Op {
   HYPATIA_OP_METHODS
   std::string save() const override;
   ViewMap view_map() const override { return {{0, 0}}; }
+  bool runs_on_any_device() const override { return true; }  // (a view)
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
 
  private:

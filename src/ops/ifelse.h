@@ -13,6 +13,9 @@ class IfElse : public Op {
   std::string props() const override { return "n=" + std::to_string(num_outputs_); }
   ViewMap view_map() const override;
   int branch_outputs() const override { return num_outputs_; }
+  // Passes the chosen branch's values on wherever they live; the condition is read on the host.
+  bool runs_on_any_device() const override { return true; }
+  bool reads_on_host(int input) const override { return input == 0; }
   HYPATIA_OP_METHODS
   std::string save() const override;
 

@@ -46,6 +46,8 @@ class RandomVariable : public Op {
   DType dtype() const { return dtype_; }
   int ndim() const { return ndim_; }
   std::string props() const override { return std::string(dtype_name(dtype_)); }
+  // The state and the sizes (a draw on a device writes only its sample there).
+  bool reads_on_host(int) const override { return true; }
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& state = inputs.at(0);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "backend/backend.h"
 #include "compile/execution_mode.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
@@ -161,22 +162,24 @@ std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) 
   return types;
 }
 
-void Scan::prepare(Mode mode) const { inner_function(mode); }
+void Scan::prepare(Mode mode) const { inner_function(mode, Device{}); }
 
 std::vector<Variable> Scan::inner_outputs(const Mode* compiled) const {
   if (compiled) {
     std::lock_guard<std::mutex> lock(compile_mutex_);
-    if (const auto& function = compiled_.at(static_cast<size_t>(*compiled))) return function->graph_outputs();
+    if (auto it = compiled_.find({*compiled, "cpu"}); it != compiled_.end()) return it->second->graph_outputs();
   }
   return inner_outputs_;
 }
 
-const Function& Scan::inner_function(Mode mode) const {
+const Function& Scan::inner_function(Mode mode, const Device& device) const {
   std::lock_guard<std::mutex> lock(compile_mutex_);
-  std::shared_ptr<Function>& compiled = compiled_.at(static_cast<size_t>(mode));
+  std::shared_ptr<Function>& compiled = compiled_[{mode, device.str()}];
   if (!compiled) {
     FunctionOptions options;
     options.mode = mode;
+    options.device = device.str();
+    options.results_on_device = true;  // (stored into the loop's buffers where they are)
     options.on_unused_input = UnusedInput::Ignore;  // a non-sequence fn was given but did not read
     options.no_default_updates = true;
     // A state kept in a ring of exactly its lag is read last at its oldest tap: the loop hands it over.
@@ -209,9 +212,13 @@ int64_t Scan::count_steps(const Apply& node, std::span<const Array> inputs) cons
 }
 
 void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  perform_on(backend_for(Device{}), node, inputs, outputs);
+}
+
+void Scan::perform_on(const Backend& backend, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const int S = layout_.num_sequences(), R = layout_.num_recurrent(), P = layout_.num_plain;
   const int N = layout_.num_non_sequences;
-  const Function& step_function = inner_function(current_mode());
+  const Function& step_function = inner_function(current_mode(), backend.device());
   int64_t steps = count_steps(node, inputs);  // at most; an until condition may stop the loop earlier
 
   // A fed-back output kept whole has one buffer (position p in row p). One kept in part lives in a ring
@@ -237,8 +244,8 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     }
     Shape shape = initial.shape();
     shape[0] = rows[r];
-    buffers[r] = Array::empty(shape, initial.dtype());
-    for (int64_t p = 0; p < lag; ++p) buffers[r].index(0, p).copy_from(initial.index(0, p));
+    buffers[r] = backend.empty(shape, initial.dtype());
+    for (int64_t p = 0; p < lag; ++p) backend.copy_into(buffers[r].index(0, p), initial.index(0, p));
   }
   std::vector<Array> plain(P);
 
@@ -270,7 +277,7 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
         throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(r) +
                          " has shape " + results[r].shape_dtype_str() + " but its state has shape " +
                          shape_str(state_shapes[r]) + " (a fed-back output keeps the shape of its initial value)");
-      if (layout_.keep[r] == 0) buffers[r].index(0, position).copy_from(results[r]);
+      if (layout_.keep[r] == 0) backend.copy_into(buffers[r].index(0, position), results[r]);
       else rings[r][position % rows[r]] = std::move(results[r]);
     }
     for (int p = 0; p < P; ++p) {
@@ -278,16 +285,16 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
       if (i == 0) {
         Shape shape{steps};
         shape.insert(shape.end(), result.shape().begin(), result.shape().end());
-        plain[p] = Array::empty(shape, result.dtype());
+        plain[p] = backend.empty(shape, result.dtype());
       }
       Array row = plain[p].index(0, i);
       if (result.shape() != row.shape())
         throw ShapeError("[scan] '" + layout_.name + "', step " + std::to_string(i) + ": output " + std::to_string(R + p) +
                          " has shape " + result.shape_dtype_str() + " but it had shape " + row.shape_dtype_str() +
                          " at step 0 (each step must give the same shape)");
-      row.copy_from(result);
+      backend.copy_into(row, result);
     }
-    if (layout_.until && results.back().size() == 1 && results.back().item() != 0) {
+    if (layout_.until && results.back().size() == 1 && to_host(results.back()).item() != 0) {
       steps = i + 1;
       break;
     }
@@ -307,8 +314,8 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     const int64_t kept = std::min(rows[r], lags[r] + steps), first = lags[r] + steps - kept;
     Shape shape = inputs[1 + S + r].shape();
     shape[0] = kept;
-    Array ordered = Array::empty(shape, inputs[1 + S + r].dtype());
-    for (int64_t j = 0; j < kept; ++j) ordered.index(0, j).copy_from(rings[r][(first + j) % rows[r]]);
+    Array ordered = backend.empty(shape, inputs[1 + S + r].dtype());
+    for (int64_t j = 0; j < kept; ++j) backend.copy_into(ordered.index(0, j), rings[r][(first + j) % rows[r]]);
     outputs[r] = std::move(ordered);
   }
   for (int p = 0; p < P; ++p) {
@@ -316,7 +323,7 @@ void Scan::perform(const Apply& node, std::span<const Array> inputs, std::span<A
       Shape shape{0};
       const Shape step_shape = step_shape_without_steps(p, inputs);
       shape.insert(shape.end(), step_shape.begin(), step_shape.end());
-      plain[p] = Array::empty(shape, inner_outputs_[R + p].dtype());
+      plain[p] = backend.empty(shape, inner_outputs_[R + p].dtype());
     }
     outputs[R + p] = std::move(plain[p]);
   }

@@ -9,7 +9,7 @@
 // Inner inputs:  each sequence's slice at each of its taps, each fed-back output's value at each of its
 //                taps, the non-sequences. Inner outputs: the fed-back outputs, then the others.
 #pragma once
-#include <array>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,9 +63,14 @@ class Scan : public Op {
   std::vector<std::vector<bool>> connection_pattern(const Apply& node) const override;
   std::string save() const override;  // the layout and the inner graph
   HYPATIA_OP_METHODS
+  // The loop runs where its values live: its buffers in the backend's memory, its step compiled for the
+  // backend's device (results left there), n_steps and an until condition read on the host.
+  bool runs_on_any_device() const override { return true; }
+  bool reads_on_host(int input) const override { return input == 0; }
+  void perform_on(const Backend& backend, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
 
  private:
-  const Function& inner_function(Mode mode) const;
+  const Function& inner_function(Mode mode, const Device& device) const;
   // The steps this node runs for these outer inputs (checks the sequences are long enough).
   int64_t count_steps(const Apply& node, std::span<const Array> inputs) const;
   // The shape one step of an output that is not fed back would have, when no step runs: the inner
@@ -75,7 +80,8 @@ class Scan : public Op {
   std::vector<Variable> inner_inputs_, inner_outputs_;
   ScanLayout layout_;
   mutable std::mutex compile_mutex_;
-  mutable std::array<std::shared_ptr<Function>, 3> compiled_;  // one per Mode, compiled on first use
+  // One per mode and device, compiled on first use.
+  mutable std::map<std::pair<Mode, std::string>, std::shared_ptr<Function>> compiled_;
   mutable std::shared_ptr<Function> plain_shapes_;  // compiled when a loop first runs no step
   mutable std::vector<std::vector<bool>> connections_;  // connection_pattern, found once (under compile_mutex_)
 };

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "backend/backend.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
@@ -128,6 +129,15 @@ class Reshape : public Op {
       throw ShapeError("[reshape] shape " + shape_str(shape) + " has " + std::to_string(shape.size()) + " entries, expected " +
                        std::to_string(ndim_));
     outputs[0] = inputs[0].reshape(shape);
+  }
+  // A view of x where it lives (a device's copy of x first where its elements are not in row-major
+  // order: reshape would read them); the shape is read on the host.
+  bool runs_on_any_device() const override { return true; }
+  bool reads_on_host(int input) const override { return input == 1; }
+  void perform_on(const Backend& backend, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    if (inputs[0].device().is_cpu() || inputs[0].is_contiguous()) return perform(node, inputs, outputs);
+    const Array operands[2] = {backend.copy(inputs[0]), inputs[1]};
+    perform(node, operands, outputs);
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override {
     const Variable& x = node.input(0);
@@ -315,6 +325,7 @@ class Alloc : public Op {
  public:
   std::string save() const override { return OpWriter("alloc").bytes(); }
   std::string name() const override { return "alloc"; }
+  bool reads_on_host(int input) const override { return input >= 1; }  // the sizes
   // Inputs: value, then one int scalar per output dimension.
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& value = inputs.at(0);

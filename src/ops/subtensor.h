@@ -36,6 +36,9 @@ class Subtensor : public Op {
   std::string save() const override;
   std::vector<Variable> r_op(const Apply& node, const std::vector<Variable>& eval_points) const override;
   ViewMap view_map() const override { return {{0, 0}}; }
+  // A view of x wherever it lives; the bounds are read on the host.
+  bool runs_on_any_device() const override { return true; }
+  bool reads_on_host(int input) const override { return input >= 1; }
   const std::vector<BasicIndex>& entries() const { return entries_; }
 
  private:
@@ -52,6 +55,7 @@ class IncSubtensor : public Op {
   std::string save() const override;
   bool sets() const { return set_; }  // assigns (set_subtensor) rather than adds
   const std::vector<BasicIndex>& entries() const { return entries_; }
+  bool reads_on_host(int input) const override { return input >= 2; }  // the bounds
   int destination_input() const override { return 0; }  // x, written where indexed
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override { return inputs[0].shape(); }
 

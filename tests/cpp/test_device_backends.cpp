@@ -305,6 +305,65 @@ TEST_P(DeviceBackend, IndexedAssignmentsAndIncrementsRunOnTheDevice) {
   EXPECT_TRUE(arrays_close(w.get_value(), want, 0, 0));
 }
 
+TEST_P(DeviceBackend, LoopsAndBranchesRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  static std::vector<std::string> warnings;
+  warnings.clear();
+  hp::set_warning_handler([](const std::string& message) { warnings.push_back(message); });
+  auto x = hp::matrix("x"), h0 = hp::vector("h0"), w = hp::matrix("w"), c = hp::scalar("c");
+  // An Elman recurrence (its states in a buffer on the device, its step compiled for the device), its last
+  // state alone (a ring of states), its gradient (a loop backwards), and a lazy branch with its gradient.
+  hp::ScanResult elman = hp::scan(
+      [](const std::vector<hp::Variable>& a) { return hp::ScanStep(hp::tanh(a[0] + hp::dot(a[1], a[2]))); }, {x}, {h0}, {w});
+  auto last = elman[0][{-1}];
+  auto branch = hp::ifelse(hp::gt(c, 0.0), hp::sum(hp::exp(x)), hp::sum(x) * 2.0);
+  const Array xv = hp::random::uniform({5, 3}, -1, 1), h0v = hp::random::uniform({3}, -1, 1), wv = hp::random::uniform({3, 3}, -1, 1);
+  for (double cv : {1.0, -1.0})
+    expect_device_matches_reference({x, h0, w, c}, {elman[0], last, hp::grad(hp::sum(last), w), branch, hp::grad(branch, x)},
+                                    {xv, h0v, wv, Array::scalar(cv)}, device, 1e-12);
+  // A loop that stops on a condition read back from the device.
+  auto limit = hp::scalar("limit"), start = hp::scalar("start");
+  hp::ScanOptions bound;
+  bound.n_steps = 100;
+  hp::ScanResult powers = hp::scan(
+      [&](const std::vector<hp::Variable>& a) {
+        hp::Variable next = a[0] * 2.0;
+        return hp::ScanStep({next}, {}, hp::gt(next, a[1]));
+      },
+      {}, {hp::OutputInfo(start)}, {limit}, bound);
+  auto doubling = hp::function({limit, start}, {powers[0]}, {}, {}, {.device = device});
+  EXPECT_TRUE(arrays_close(doubling({Array::scalar(45), Array::scalar(1)})[0], Array::from({2, 4, 8, 16, 32, 64}), 0, 0));
+  hp::set_warning_handler(nullptr);
+  for (const std::string& message : warnings)
+    EXPECT_TRUE(message.find("scan has no") == std::string::npos && message.find("if_else has no") == std::string::npos) << message;
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  ASSERT_TRUE(elman[0].owner() && branch.owner());
+  EXPECT_TRUE(backend.runs(*elman[0].owner()));
+  EXPECT_TRUE(backend.runs(*branch.owner()));
+}
+
+TEST_P(DeviceBackend, FunctionsTakeAndMayReturnDeviceArrays) {
+  REQUIRE_DEVICE();
+  const hp::Device here = hp::Device::parse(device);
+  auto x = hp::vector("x");
+  const Array xv = Array::from({1.0, -2.0, 3.0}), on_device = hp::to_device(xv, here);
+  // A device array is used where it is; results stay on the device when asked (as a loop's step asks).
+  auto twice = hp::function({x}, {hp::exp(x) * 2.0}, {}, {}, {.device = device, .results_on_device = true});
+  const Array result = twice({on_device})[0];
+  EXPECT_EQ(result.device(), here);
+  const Array want = hp::function({x}, {hp::exp(x) * 2.0}, {}, {}, {.device = "cpu"})({xv})[0];
+  EXPECT_TRUE(arrays_close(hp::to_host(result), want, 1e-12, 1e-12));
+  EXPECT_TRUE(arrays_close(twice({xv})[0].device() == here ? hp::to_host(twice({xv})[0]) : Array(), want, 1e-12, 1e-12));
+  // A function on the host, or one reading the input on the host (sort), brings a device array back.
+  EXPECT_TRUE(arrays_close(hp::function({x}, {x * 3.0}, {}, {}, {.device = "cpu"})({on_device})[0], Array::from({3.0, -6.0, 9.0}), 0, 0));
+  EXPECT_TRUE(arrays_close(hp::function({x}, {hp::sort(x, 0)}, {}, {}, {.device = device})({on_device})[0],
+                           Array::from({-2.0, 1.0, 3.0}), 0, 0));
+  // An input converted to the declared dtype first.
+  auto f32 = hp::tensor(DType::Float64, {-1}, "f32");
+  EXPECT_TRUE(arrays_close(hp::function({f32}, {f32 + 1.0}, {}, {}, {.device = device})({hp::to_device(Array::from({1, 2}, DType::Int32), here)})[0],
+                           Array::from({2.0, 3.0}), 0, 0));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");

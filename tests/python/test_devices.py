@@ -102,3 +102,21 @@ def test_random_streams_on_the_device_draw_the_cpus_numbers(device):
             np.testing.assert_array_equal(a, b)  # uniform: bit for bit
         else:
             np.testing.assert_allclose(a, b, rtol=1e-12)  # normal: within the device's libm
+
+
+def test_scan_and_ifelse_from_the_tutorial_run_on_the_device(device):
+    # The tutorial's A ** k by scan (its states kept on the device, its step compiled there), its gradient,
+    # and a lazy ifelse choosing between two device computations.
+    from hypatia.ifelse import ifelse
+    k = T.iscalar("k")
+    A = T.dvector("A")
+    result, updates = theano.scan(fn=lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    final = result[-1]
+    a, b = T.dscalar("a"), T.dscalar("b")
+    chosen = ifelse(T.lt(a, b), T.mean(A * a), T.mean(A * b))
+    outputs = [final, T.grad(final.sum(), A), chosen]
+    values = [np.int32(4), np.arange(1.0, 5.0), 1.0, 2.0]
+    got, want = on_both([k, A, a, b], outputs, values, device)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    np.testing.assert_allclose(got[0], np.arange(1.0, 5.0) ** 4)

@@ -23,6 +23,11 @@ class CpuBackend final : public Backend {
   bool runs(const Apply&) const override { return true; }
   Array to_device(const Array& host) const override { return host; }
   Array to_host(const Array& value) const override { return value; }
+  Array empty(const Shape& shape, DType dtype) const override { return Array::empty(shape, dtype); }
+  void copy_into(const Array& destination, const Array& source) const override {
+    Array view = destination;  // (shares the elements)
+    view.copy_from(source);
+  }
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
     std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
     const std::vector<CpuKernel> generated = lower_to_cpu_kernels(nodes);

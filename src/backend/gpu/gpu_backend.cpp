@@ -93,14 +93,21 @@ Composite conversion(DType from, DType to) {
   return composite;
 }
 
+// `source` written into `destination` (a view in device memory of the same shape), converted to its dtype.
+void convert_into(GpuRuntime& runtime, const Array& destination, const Array& source) {
+  if (destination.shape() != source.shape())
+    throw ShapeError("[" + runtime.device().str() + "] cannot copy " + source.shape_dtype_str() + " into " + destination.shape_dtype_str());
+  const std::string from(dtype_name(source.dtype())), to(dtype_name(destination.dtype()));
+  const std::string name = "hypatia_convert_" + from + "_" + to;
+  auto text = render_gpu_elemwise(conversion(source.dtype(), destination.dtype()), name, runtime.has_double(), runtime.dialect());
+  if (!text) throw ValueError("[" + runtime.device().str() + "] no device copy of " + source.shape_dtype_str() + " as " + to);
+  run_elementwise(runtime, *text, name, destination.shape(), std::span<const Array>(&destination, 1), std::span<const Array>(&source, 1));
+}
+
 // A contiguous device copy of `value` in `dtype` (for operands kernels or BLAS read contiguously).
 Array converted_on_device(GpuRuntime& runtime, const Array& value, DType dtype) {
-  const std::string name = "hypatia_convert_" + std::string(dtype_name(value.dtype())) + "_" + std::string(dtype_name(dtype));
-  auto source = render_gpu_elemwise(conversion(value.dtype(), dtype), name, runtime.has_double(), runtime.dialect());
-  if (!source)
-    throw ValueError("[" + runtime.device().str() + "] no device copy of " + value.shape_dtype_str() + " as " + std::string(dtype_name(dtype)));
   Array result = runtime.empty(value.shape(), dtype);
-  run_elementwise(runtime, *source, name, value.shape(), std::span<const Array>(&result, 1), std::span<const Array>(&value, 1));
+  convert_into(runtime, result, value);
   return result;
 }
 
@@ -404,39 +411,41 @@ class IncRowsKernel final : public SourceKernel {
   }
 };
 
+// An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
+class AnyDeviceKernel final : public Kernel {
+ public:
+  explicit AnyDeviceKernel(const Backend& backend) : backend_(backend) {}
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    node.op().perform_on(backend_, node, inputs, outputs);
+  }
+
+ private:
+  const Backend& backend_;
+};
+
 class GpuBackend final : public Backend {
  public:
   explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
   Device device() const override { return runtime_.device(); }
 
-  // Generated elementwise loops and reductions, GEMM, and the ops that only relabel a value's elements
-  // (dimshuffle, basic indexing: their perform() makes a view without reading them, so it runs on device
-  // arrays as they are).
+  // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
+  // on any device (views, ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return dynamic_cast<const DimShuffle*>(&node.op()) || dynamic_cast<const Subtensor*>(&node.op()) || runs_as_gemm(node) ||
+    return node.op().runs_on_any_device() || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
            static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
            static_cast<bool>(inc_rows_source_of(node));
   }
-  // GEMM's alpha and beta, the scalar bounds of basic indexing, and a random draw's state and sizes are
-  // read on the host.
-  bool reads_on_host(const Apply& node, int input) const override {
-    if (dynamic_cast<const Gemm*>(&node.op())) return input == 1 || input == 4;
-    if (standard_draw_of(node.op())) return true;
-    if (is_alloc(node.op())) return input >= 1;
-    if (dynamic_cast<const IncSubtensor*>(&node.op())) return input >= 2;
-    return dynamic_cast<const Subtensor*>(&node.op()) && input >= 1;
-  }
-
   // A random draw's advanced state stays on the host, where its next draw reads it.
   bool output_on_host(const Apply& node, int output) const override { return output == 0 && standard_draw_of(node.op()); }
 
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
     std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
-      if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
+      if (nodes[i]->op().runs_on_any_device()) kernels[i] = std::make_shared<AnyDeviceKernel>(*this);
+      else if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
@@ -461,6 +470,8 @@ class GpuBackend final : public Backend {
   Array to_device(const Array& host) const override { return runtime_.to_device(host); }
   Array to_host(const Array& value) const override { return runtime_.to_host(value); }
   Array copy(const Array& value) const override { return contiguous_on_device(runtime_, value); }
+  Array empty(const Shape& shape, DType dtype) const override { return runtime_.empty(shape, dtype); }
+  void copy_into(const Array& destination, const Array& source) const override { convert_into(runtime_, destination, source); }
 
  private:
   // A kernel's text with its placeholder name replaced by one naming the text (so equal kernels share
