@@ -26,18 +26,31 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
                                                size_t num_results, const std::vector<SharedVariable>& updated,
                                                bool results_on_device,
                                                std::unordered_set<const VariableNode*>& shared_on_device,
-                                               std::vector<Device>& input_devices) {
+                                               std::vector<Device>& input_devices,
+                                               std::unordered_set<const Apply*>& device_nodes) {
   const Device device = backend.device();
   input_devices.assign(graph->inputs().size(), Device{});
   if (device.is_cpu()) return graph;
-  // Asked once per node: a device backend renders a node's kernel to answer.
+  // Asked once per node: a device backend renders a node's kernel to answer. Scalar arithmetic on values
+  // computed on the host (shapes, sizes, hyperparameters) stays there: a launch and a transfer would
+  // cost more than it.
   std::unordered_map<const Apply*, bool> runs_here;
+  auto computed_here = [&](const Variable& v) {
+    const auto owner = v.owner();
+    return owner && runs_here.count(owner.get()) && runs_here.at(owner.get());
+  };
   bool any = false;
-  for (const auto& node : graph->nodes()) any = (runs_here[node.get()] = backend.runs(*node)) || any;
-  if (!any) return graph;
+  for (const auto& node : graph->nodes()) {
+    bool scalar_on_host = true;
+    for (size_t k = 0; k < node->num_outputs(); ++k) scalar_on_host = scalar_on_host && node->output(k).ndim() == 0;
+    for (const Variable& input : node->inputs()) scalar_on_host = scalar_on_host && !computed_here(input);
+    any = (runs_here[node.get()] = !scalar_on_host && backend.runs(*node)) || any;
+  }
+  if (!any && !results_on_device) return graph;
   // Each value, once computed where its node runs, and (made on first need) on the other side.
   std::unordered_map<const VariableNode*, Variable> on_host, on_device;
   std::unordered_set<const VariableNode*> read_on_host, read_on_device;
+  std::unordered_set<const Apply*> placed_on_device;
   auto host_value = [&](const Variable& v) -> Variable {
     read_on_host.insert(v.node());
     if (auto it = on_host.find(v.node()); it != on_host.end()) return it->second;
@@ -81,6 +94,7 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
       inputs.push_back(on_device_here ? device_value(input) : host_value(input));
     }
     std::vector<Variable> outputs = apply_op(node->op_ptr(), inputs, node->where());
+    if (here && !outputs.empty()) placed_on_device.insert(outputs[0].owner().get());
     for (size_t k = 0; k < outputs.size(); ++k) {
       // Rewrites may have given the original a broadcast pattern its op would not infer again (a size
       // known to be 1); its readers' types rely on it.
@@ -97,7 +111,13 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   }
   for (size_t i = 0; i < graph->inputs().size(); ++i)
     if (read_on_device.count(graph->inputs()[i].node()) && !read_on_host.count(graph->inputs()[i].node())) input_devices[i] = device;
-  return std::make_unique<FunctionGraph>(graph->inputs(), results);
+  auto placed = std::make_unique<FunctionGraph>(graph->inputs(), results);
+  // The graph owns a copy of what was built here, ordered as the same walk orders the original.
+  const std::vector<std::shared_ptr<Apply>> built = toposort(results);
+  if (built.size() != placed->nodes().size()) throw ValueError("[placement] the placed graph lost nodes");
+  for (size_t i = 0; i < built.size(); ++i)
+    if (placed_on_device.count(built[i].get())) device_nodes.insert(placed->nodes()[i].get());
+  return placed;
 }
 
 }  // namespace hypatia

@@ -17,11 +17,13 @@ namespace hypatia {
 // `updated`; the results before them stay on the device with `results_on_device`. `shared_on_device`
 // receives the shared variables that live on the device, `input_devices` where each input is read (the
 // device where only nodes there read it: the program then moves it there itself, and a device array
-// passed in is used as it is).
+// passed in is used as it is), `device_nodes` the nodes of the new graph that run on the device (the
+// program lowers the others with the CPU backend).
 std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> graph, const Backend& backend,
                                                size_t num_results, const std::vector<SharedVariable>& updated,
                                                bool results_on_device,
                                                std::unordered_set<const VariableNode*>& shared_on_device,
-                                               std::vector<Device>& input_devices);
+                                               std::vector<Device>& input_devices,
+                                               std::unordered_set<const Apply*>& device_nodes);
 
 }  // namespace hypatia

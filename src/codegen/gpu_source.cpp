@@ -412,23 +412,29 @@ std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, 
   return source.str();
 }
 
-std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double, GpuDialect dialect) {
-  const Spelling say = spelling(dialect);
+namespace {
+
+// The head of a kernel with a work item per row along one axis (gpu_source.h's row layout), up to `row`
+// (x's row: element j at row[j * xs]) and `o` (out's row, or its element where out drops the axis).
+std::string along_axis_head(const Spelling& say, bool uses_double, GpuDialect dialect, const std::string& name,
+                            const std::string& out_type, const std::string& x_type) {
   const std::string global = say.global;
+  return prelude(dialect, uses_double) + say.kernel + " " + name + "(" + global + out_type + "* out, " + global + "const " + x_type +
+         "* x, " + global + "const long* layout, const long rows, const long length, const long xs, const long os, " +
+         "const long x_offset) {\n" + "  const long gid = " + say.thread_index + ";\n" + "  if (gid >= rows) return;\n" +
+         "  const long nk = layout[0];\n" + "  long offset[2] = {x_offset, 0};\n" +
+         add_position("  ", "gid", "nk", "(layout + 1)", "offset", 2, "layout[1 + nk * (k + 1) + axis]") + "  " + global + "const " +
+         x_type + "* row = x + offset[0];\n" + "  " + global + out_type + "* o = out + offset[1];\n";
+}
+
+}  // namespace
+
+std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double, GpuDialect dialect) {
   const auto t = gpu_type(dtype, has_double);
   if (!t || !is_float(dtype)) return std::nullopt;
   const std::string acc = has_double ? "double" : "float";
   std::ostringstream source;
-  source << prelude(dialect, has_double) << say.kernel << " " << name << "(" << global << *t << "* out, " << global << "const "
-         << *t << "* x, " << global << "const long* layout, const long rows, const long length, const long xs, const long os, "
-         << "const long x_offset) {\n"
-         << "  const long gid = " << say.thread_index << ";\n"
-         << "  if (gid >= rows) return;\n"
-         << "  const long nk = layout[0];\n"
-         << "  long offset[2] = {x_offset, 0};\n"
-         << add_position("  ", "gid", "nk", "(layout + 1)", "offset", 2, "layout[1 + nk * (k + 1) + axis]")
-         << "  " << global << "const " << *t << "* row = x + offset[0];\n"
-         << "  " << global << *t << "* o = out + offset[1];\n"
+  source << along_axis_head(spelling(dialect), has_double, dialect, name, *t, *t)
          // As the reference: the max as std::max finds it, a -inf max counting as 0, exp summed in double.
          << "  " << *t << " peak = row[0];\n"
          << "  for (long j = 1; j < length; ++j) peak = peak < row[j * xs] ? row[j * xs] : peak;\n"
@@ -441,6 +447,23 @@ std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::
   else
     source << "  for (long j = 0; j < length; ++j) o[j * os] = (" << *t << ")(exp((" << acc << ")(row[j * xs] - peak)) / total);\n";
   source << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const std::string& name, bool has_double,
+                                                  GpuDialect dialect) {
+  const auto t = gpu_type(dtype, has_double);
+  if (!t) return std::nullopt;
+  std::ostringstream source;
+  source << along_axis_head(spelling(dialect), dtype == DType::Float64, dialect, name, "long", *t) << "  long best = 0;\n"
+         << "  for (long j = 1; j < length; ++j) {\n";
+  if (is_float(dtype))  // (a NaN wins: the first one)
+    source << "    if (row[best * xs] != row[best * xs]) break;\n"
+           << "    if (row[j * xs] != row[j * xs]) {\n      best = j;\n      break;\n    }\n";
+  source << "    if (row[j * xs] " << (is_max ? ">" : "<") << " row[best * xs]) best = j;\n"
+         << "  }\n"
+         << "  o[0] = best;\n"
+         << "}\n";
   return source.str();
 }
 

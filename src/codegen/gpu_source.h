@@ -54,13 +54,20 @@ std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std
 std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
                                                 GpuDialect dialect = GpuDialect::OpenCL);
 
-// The kernel `name` of softmax (or log-softmax) of a `dtype` array along one axis: a work item per row
-// (every position of the other axes), computed as Softmax::perform does (the row's max subtracted, exp
-// summed in double where the device has it). Arguments: out, x, the int64 layout buffer (the rank of
-// the other axes, their sizes, x's strides on them, out's strides on them), then the int64 row count,
-// the axis length, x's and out's strides along the axis, and x's offset.
+// Kernels along one axis take a work item per row (every position of the other axes) and the arguments:
+// out, x, the int64 row layout buffer (the rank of the other axes, their sizes, x's strides on them,
+// out's strides on them), then the int64 row count, the axis length, x's and out's strides along the
+// axis (out's unused where out drops the axis), and x's offset.
+
+// softmax (or log-softmax) of a `dtype` array along one axis, computed as Softmax::perform does (the
+// row's max subtracted, exp summed in double where the device has it).
 std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double,
                                               GpuDialect dialect = GpuDialect::OpenCL);
+
+// argmax / argmin (int64 result) of a `dtype` array along one axis: the first extreme, a NaN winning,
+// as ArgReduce does; the axis must not be empty.
+std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const std::string& name, bool has_double,
+                                                 GpuDialect dialect = GpuDialect::OpenCL);
 
 // The kernel `name` adding (or, with `set`, assigning) rows of a contiguous `dtype` value into rows of a
 // contiguous out picked by an integer vector (np.add.at / x[index] = value on axis 0): a work item per

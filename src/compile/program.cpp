@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "compile/execution_mode.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/placement.h"
 #include "hypatia/config.h"
 #include "hypatia/printing.h"
@@ -74,7 +75,7 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   optimize(*graph_, options.mode);
   if (options.mode == Mode::FastRun)
     graph_ = place_on_device(std::move(graph_), *backend_, num_outputs_, updated_, options.results_on_device, shared_on_device_,
-                             input_devices_);
+                             input_devices_, device_nodes_);
   input_devices_.resize(inputs.size());  // (the host, where placement did not run)
   plan();
   move_shared_values_home();
@@ -83,10 +84,20 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   // Inner graphs (scan's loop body) compile now, counted with the generated kernels.
   for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
   if (options.mode == Mode::FastRun) {
-    std::vector<std::shared_ptr<Apply>> nodes;
-    for (const Step& step : steps_) nodes.push_back(step.node);
-    std::vector<std::shared_ptr<const Kernel>> kernels = backend_->lower(nodes);
-    for (size_t i = 0; i < steps_.size(); ++i) steps_[i].kernel = std::move(kernels[i]);
+    // The device's nodes by its backend, the host's by the CPU's.
+    for (const Backend* backend : {backend_, &cpu_backend()}) {
+      std::vector<size_t> indices;
+      std::vector<std::shared_ptr<Apply>> nodes;
+      for (size_t i = 0; i < steps_.size(); ++i)
+        if ((backend->device().is_cpu() ? 0 : 1) == device_nodes_.count(steps_[i].node.get())) {
+          indices.push_back(i);
+          nodes.push_back(steps_[i].node);
+        }
+      if (nodes.empty()) continue;
+      std::vector<std::shared_ptr<const Kernel>> kernels = backend->lower(nodes);
+      for (size_t k = 0; k < indices.size(); ++k) steps_[indices[k]].kernel = std::move(kernels[k]);
+      if (backend == &cpu_backend()) break;  // (a CPU program: every node was lowered once)
+    }
     plan_in_place_updates();
   }
   plan_releases();

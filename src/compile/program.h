@@ -92,6 +92,7 @@ class Program {
   std::vector<SharedSlot> shared_slots_;
   std::unordered_set<const VariableNode*> shared_on_device_;  // from placement
   std::vector<Device> input_devices_;                          // where each input is read (placement)
+  std::unordered_set<const Apply*> device_nodes_;              // the nodes placement put on the device
   std::vector<Step> steps_;
   size_t first_destroy_step_ = 0;  // steps from here on are in-place update steps
   std::vector<int> result_slots_;  // outputs, then update values

@@ -20,6 +20,8 @@ class ArgReduce : public Op {
   ArgReduce(bool is_max, int axis) : is_max_(is_max), axis_(axis) {}
   std::string name() const override { return is_max_ ? "argmax" : "argmin"; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
+  bool is_max() const { return is_max_; }
+  int axis() const { return axis_; }
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const TensorType& in = inputs.at(0).type();
@@ -96,6 +98,12 @@ Variable arg_reduce(bool is_max, const Operand& x, std::optional<int> axis, bool
 }
 
 }  // namespace
+
+std::optional<ArgReduceSpec> arg_reduce_of(const Op& op) {
+  const auto* arg_reduce = dynamic_cast<const ArgReduce*>(&op);
+  if (!arg_reduce) return std::nullopt;
+  return ArgReduceSpec{arg_reduce->is_max(), arg_reduce->axis()};
+}
 
 Variable argmax(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(true, x, axis, keepdims); }
 Variable argmin(const Operand& x, std::optional<int> axis, bool keepdims) { return arg_reduce(false, x, axis, keepdims); }

@@ -42,4 +42,12 @@ Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdi
 // g (shaped like a reduction of x over `axes`, without keepdims) with those axes re-inserted as size 1.
 Variable restore_reduced_axes(const Variable& g, int input_ndim, const std::vector<int>& axes);
 
+// argmax / argmin of an ArgReduce op (src/ops/arg_reduce.cpp): the index of the extreme along one axis,
+// the first on ties, a NaN winning (NumPy's rule); nullopt for other ops.
+struct ArgReduceSpec {
+  bool is_max;
+  int axis;
+};
+std::optional<ArgReduceSpec> arg_reduce_of(const Op& op);
+
 }  // namespace hypatia

@@ -264,6 +264,28 @@ TEST_P(DeviceBackend, SoftmaxAndLogSoftmaxRunOnTheDevice) {
   EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*probabilities.owner()));
 }
 
+TEST_P(DeviceBackend, ArgmaxAndArgminRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), t = hp::tensor3("t"), i = hp::tensor(DType::Int32, {-1, -1}, "i");
+  Array xv = hp::random::uniform({4, 5}, -3, 3);
+  xv.set_from_double(7, std::nan(""));  // a NaN wins, as in NumPy
+  xv.set_from_double(12, xv.get_as_double(13));  // a tie: the first
+  const Array tv = hp::random::uniform({2, 3, 4}, -2, 2), iv = Array::from({3, 1, 3, 2, 0, 0}, DType::Int32).reshape({2, 3});
+  // Each axis, the flattened array, a transposed view, ints with ties, and the seed's error rate.
+  auto labels = hp::tensor(DType::Int64, {-1}, "labels");
+  auto errors = hp::mean(hp::neq(hp::argmax(hp::softmax(x, 1), 1), labels));
+  expect_device_matches_reference(
+      {x, t, i, labels},
+      {hp::argmax(x, 1), hp::argmin(x, 0), hp::argmax(t, std::nullopt), hp::argmin(t, 1), hp::argmax(x.T(), 1), hp::argmax(i, 0),
+       hp::argmin(i, 1), errors},
+      {xv, tv, iv, Array::from({0, 1, 2, 3}, DType::Int64)}, device, 0);
+  ASSERT_TRUE(hp::argmax(x, 1).owner());
+  EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*hp::argmax(x, 1).owner()));
+  auto f = hp::function({x}, {hp::argmax(x, 1)}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::zeros({3, 0})}); }, {"[argmax] of an empty sequence", "(3, 0)"}));
+  EXPECT_EQ(f({Array::zeros({0, 3})})[0].shape(), (hp::Shape{0}));
+}
+
 TEST_P(DeviceBackend, IndexedAssignmentsAndIncrementsRunOnTheDevice) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), y = hp::matrix("y"), v = hp::vector("v");
@@ -484,6 +506,9 @@ TEST_P(DeviceBackend, MatrixProductsRunThroughCLBlast) {
       {values[0], hp::random::uniform({6}, -1, 1), hp::random::uniform({4}, -1, 1)}, device, 1e-12);
   ASSERT_TRUE(matrix_vector.owner());
   EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*matrix_vector.owner()));
+  // An empty inner dimension: an empty sum (zeros, and z scaled for a GEMM), whatever BLAS does with it.
+  expect_device_matches_reference({x, y, z}, {hp::dot(x, y), z * 0.5 + hp::dot(x, y) * 2.0},
+                                  {Array::zeros({4, 0}), Array::zeros({0, 3}), values[2]}, device, 1e-12);
 }
 
 TEST_P(DeviceBackend, AHostFallbackIsSaidOncePerOp) {

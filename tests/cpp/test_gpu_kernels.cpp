@@ -91,6 +91,12 @@ Rendered render_everything() {
       add(name, hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::OpenCL),
           hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::Cuda));
     }
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool})
+    for (bool is_max : {false, true}) {
+      const std::string name = "a" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::Cuda));
+    }
   for (DType dtype : {DType::Float32, DType::Float64, DType::Int8, DType::Bool})
     for (bool set : {false, true}) {
       if (dtype == DType::Bool && !set) continue;  // (a bool increment stays on the host)

@@ -7,7 +7,6 @@
 #include "backend/cpu/lowering.h"
 #include "codegen/cpu_source.h"
 #include "ops/blas.h"
-#include "ops/dimshuffle.h"
 #include "ops/nnet.h"
 #include "ops/random_op.h"
 #include "ops/shape_query.h"
@@ -251,7 +250,8 @@ class GemmKernel final : public Kernel {
     } else {
       outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
     }
-    runtime_.gemm(alpha, x, y, beta, outputs[0]);
+    if (x.shape()[1] > 0) runtime_.gemm(alpha, x, y, beta, outputs[0]);
+    else scale_by(outputs[0], is_gemm ? beta : 0.0);  // (an empty sum: beta z, which BLAS libraries do not all give)
     if (outputs[0].ndim() != node.output(0).ndim()) {  // (a product with a vector: the matrix's view as the result)
       Shape result;
       if (inputs[0].ndim() == 2) result.push_back(shape[0]);
@@ -261,6 +261,23 @@ class GemmKernel final : public Kernel {
   }
 
  private:
+  // out *= factor, by an elementwise kernel (0: zeros, whatever out held).
+  void scale_by(const Array& out, double factor) const {
+    Composite composite;
+    composite.input_dtypes = {out.dtype()};
+    if (factor != 0) {
+      composite.input_dtypes.push_back(out.dtype());
+      composite.outputs = {composite.add(ScalarOp{ScalarOpId::mul}, {0, 1})};
+    } else {
+      composite.outputs = {0};
+    }
+    const std::string name = "hypatia_scale_" + std::string(dtype_name(out.dtype())) + (factor != 0 ? "" : "_zero");
+    const auto source = render_gpu_elemwise(composite, name, runtime_.has_double(), runtime_.dialect());
+    const Array factor_on_device = runtime_.to_device(Array::scalar(factor).astype(out.dtype())).broadcast_to(out.shape());
+    const std::vector<Array> operands = factor != 0 ? std::vector<Array>{out, factor_on_device} : std::vector<Array>{factor_on_device};
+    run_elementwise(runtime_, *source, name, out.shape(), std::span<const Array>(&out, 1), operands);
+  }
+
   GpuRuntime& runtime_;
 };
 
@@ -342,26 +359,36 @@ class TakeRowsKernel final : public SourceKernel {
   }
 };
 
-// softmax / log_softmax along one axis: a work item per row; the result contiguous.
-class SoftmaxKernel final : public SourceKernel {
+// A kernel along one axis (softmax, argmax: gpu_source.h's row layout): a work item per row, the result
+// contiguous, with the axis (softmax) or without it (the arg-reductions).
+class AlongAxisKernel final : public SourceKernel {
  public:
-  using SourceKernel::SourceKernel;
+  AlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis, bool keeps_axis)
+      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis), keeps_axis_(keeps_axis) {}
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& x = inputs[0];
-    const int axis = static_cast<const Softmax&>(node.op()).axis();
-    outputs[0] = allocate(runtime_, node, x.shape(), node.output(0).dtype());
-    const int64_t length = x.shape()[axis];
-    if (x.size() == 0) return;
+    Shape shape = x.shape();
+    if (!keeps_axis_) shape.erase(shape.begin() + axis_);
+    Array& out = outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
+    const int64_t length = x.shape()[axis_], rows = shape_size(shape) / (keeps_axis_ ? std::max<int64_t>(length, 1) : 1);
+    if (out.size() == 0) return;
+    if (length == 0)  // (as the CPU says it)
+      throw ValueError("[" + node.op().name() + "] of an empty sequence: axis " + std::to_string(axis_) + " of shape " +
+                       shape_str(x.shape()) + " has size 0");
     std::vector<int64_t> layout{x.ndim() - 1};
     for (int pass = 0; pass < 3; ++pass)
       for (int d = 0; d < x.ndim(); ++d)
-        if (d != axis) layout.push_back(pass == 0 ? x.shape()[d] : pass == 1 ? x.strides()[d] : outputs[0].strides()[d]);
+        if (d != axis_)
+          layout.push_back(pass == 0 ? x.shape()[d] : pass == 1 ? x.strides()[d] : out.strides()[keeps_axis_ || d < axis_ ? d : d - 1]);
     const Array layout_on_device = layouts_.get(runtime_, layout);
-    const int64_t rows = x.size() / length;
-    runtime_.launch(source_, name_, {&outputs[0], &x, &layout_on_device},
-                    {rows, length, x.strides()[axis], outputs[0].strides()[axis], x.offset()}, rows);
+    runtime_.launch(source_, name_, {&out, &x, &layout_on_device},
+                    {rows, length, x.strides()[axis_], keeps_axis_ ? out.strides()[axis_] : 0, x.offset()}, rows);
   }
+
+ private:
+  int axis_;
+  bool keeps_axis_;
 };
 
 // set_subtensor / inc_subtensor with basic indices: the region of x (a view of x's buffer where the
@@ -436,7 +463,7 @@ class GpuBackend final : public Backend {
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
            static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
-           static_cast<bool>(inc_rows_source_of(node));
+           static_cast<bool>(inc_rows_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node));
   }
   // A random draw's advanced state stays on the host, where its next draw reads it.
   bool output_on_host(const Apply& node, int output) const override { return output == 0 && standard_draw_of(node.op()); }
@@ -458,7 +485,11 @@ class GpuBackend final : public Backend {
       else if (auto draw = random_source_of(*nodes[i]))
         kernels[i] = std::make_shared<RandomKernel>(runtime_, draw->first, draw->second);
       else if (auto softmax = softmax_source_of(*nodes[i]))
-        kernels[i] = std::make_shared<SoftmaxKernel>(runtime_, softmax->first, softmax->second);
+        kernels[i] = std::make_shared<AlongAxisKernel>(runtime_, softmax->first, softmax->second,
+                                                       static_cast<const Softmax&>(nodes[i]->op()).axis(), true);
+      else if (auto extreme = arg_reduce_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<AlongAxisKernel>(runtime_, extreme->first, extreme->second, arg_reduce_of(nodes[i]->op())->axis,
+                                                       false);
       else if (auto inc = inc_subtensor_source_of(*nodes[i]))
         kernels[i] = std::make_shared<IncSubtensorKernel>(runtime_, inc->first, inc->second);
       else if (auto inc_rows = inc_rows_source_of(*nodes[i]))
@@ -551,6 +582,15 @@ class GpuBackend final : public Backend {
     auto source = render_gpu_softmax(node.input(0).dtype(), softmax->log(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_softmax_");
+  }
+
+  // The argmax / argmin kernel along the op's axis.
+  std::optional<std::pair<std::string, std::string>> arg_reduce_source_of(const Apply& node) const {
+    const auto extreme = arg_reduce_of(node.op());
+    if (!extreme) return std::nullopt;
+    auto source = render_gpu_arg_reduce(node.input(0).dtype(), extreme->is_max, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_arg_reduce_");
   }
 
   // The elementwise kernel assigning (value converted to x's dtype) or adding (x's region plus it) for a
