@@ -31,9 +31,9 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   const Device device = backend.device();
   input_devices.assign(graph->inputs().size(), Device{});
   if (device.is_cpu()) return graph;
-  // Asked once per node: a device backend renders a node's kernel to answer. Scalar arithmetic on values
-  // computed on the host (shapes, sizes, hyperparameters) stays there: a launch and a transfer would
-  // cost more than it.
+  // Asked once per node: a device backend renders a node's kernel to answer. Arithmetic of scalars not
+  // computed on the device (shapes, sizes, hyperparameters) stays on the host: a launch and a transfer
+  // would cost more than it.
   std::unordered_map<const Apply*, bool> runs_here;
   auto computed_here = [&](const Variable& v) {
     const auto owner = v.owner();
@@ -43,7 +43,7 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   for (const auto& node : graph->nodes()) {
     bool scalar_on_host = true;
     for (size_t k = 0; k < node->num_outputs(); ++k) scalar_on_host = scalar_on_host && node->output(k).ndim() == 0;
-    for (const Variable& input : node->inputs()) scalar_on_host = scalar_on_host && !computed_here(input);
+    for (const Variable& input : node->inputs()) scalar_on_host = scalar_on_host && input.ndim() == 0 && !computed_here(input);
     any = (runs_here[node.get()] = !scalar_on_host && backend.runs(*node)) || any;
   }
   if (!any && !results_on_device) return graph;

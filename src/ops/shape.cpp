@@ -198,6 +198,9 @@ class Split : public Op {
                        x.type().str() + " has " + std::to_string(length));
     return types;
   }
+  // Views of x wherever it lives; the sizes are read on the host.
+  bool runs_on_any_device() const override { return true; }
+  bool reads_on_host(int input) const override { return input >= 1; }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& x = inputs[0];
     int64_t start = 0, total = 0;
@@ -281,6 +284,11 @@ class Join : public Op {
     return {TensorType(dtype, shape)};
   }
   void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    perform_on(backend_for(Device{}), node, inputs, outputs);
+  }
+  // The result in the pieces' memory, each written into its region there.
+  bool runs_on_any_device() const override { return true; }
+  void perform_on(const Backend& backend, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     Shape shape = inputs[0].shape();
     shape[axis_] = 0;
     for (const Array& input : inputs) {
@@ -290,13 +298,12 @@ class Join : public Op {
                            " differ on axis " + std::to_string(axis));
       shape[axis_] += input.shape()[axis_];
     }
-    Array out = Array::empty(shape, node.output(0).dtype());
+    Array out = backend.empty(shape, node.output(0).dtype());
     int64_t start = 0;
     for (const Array& input : inputs) {
       std::vector<Slice> slices(axis_ + 1);
       slices[axis_] = Slice{start, start + input.shape()[axis_], 1};
-      Array region = out.slice(slices);
-      region.copy_from(input);
+      backend.copy_into(out.slice(slices), input);
       start += input.shape()[axis_];
     }
     outputs[0] = std::move(out);

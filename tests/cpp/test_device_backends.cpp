@@ -386,6 +386,31 @@ TEST_P(DeviceBackend, FunctionsTakeAndMayReturnDeviceArrays) {
                            Array::from({2.0, 3.0}), 0, 0));
 }
 
+TEST_P(DeviceBackend, JoiningSplittingAndReshapingRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), y = hp::matrix("y");
+  auto i = hp::tensor(DType::Int32, {-1, -1}, "i");
+  const Array xv = hp::random::uniform({2, 3}, -1, 1), yv = hp::random::uniform({4, 3}, -1, 1);
+  const Array iv = Array::from({1, 2, 3, 4, 5, 6}, DType::Int32).reshape({2, 3});
+  // Pieces of other dtypes (converted), along each axis, of transposed views; pieces split off as views;
+  // reshapes of contiguous values (views) and of a transposed one (copied first); and the gradients.
+  auto joined = hp::concatenate({x, y, hp::cast(i, DType::Float64)}, 0);
+  auto pieces = hp::split(y, {1, 3}, 0);
+  auto flat = hp::flatten(x.T() * 2.0);
+  expect_device_matches_reference(
+      {x, y, i},
+      {joined, hp::concatenate({x.T(), y.T()}, 1), hp::stack({x, x * 2.0}, 1), pieces[0], pieces[1] * 3.0, flat,
+       hp::reshape(y, {hp::Operand(int64_t{3}), hp::Operand(int64_t{4})}) + 1.0, hp::grad(hp::sum(hp::sqr(joined)), x),
+       hp::grad(hp::sum(flat * flat), x)},
+      {xv, yv, iv}, device, 1e-12);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  ASSERT_TRUE(joined.owner() && pieces[0].owner());
+  EXPECT_TRUE(backend.runs(*joined.owner()));
+  EXPECT_TRUE(backend.runs(*pieces[0].owner()));
+  auto f = hp::function({x, y}, {hp::concatenate({x, y}, 1)}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ShapeError>([&] { f({xv, yv}); }, {"[concatenate]", "(2, 3)", "(4, 3)", "differ on axis 0"}));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");
