@@ -120,3 +120,11 @@ def test_scan_and_ifelse_from_the_tutorial_run_on_the_device(device):
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     np.testing.assert_allclose(got[0], np.arange(1.0, 5.0) ** 4)
+
+
+def test_float16_pieces_of_a_concatenation_stay_on_the_host(device):
+    # Found by the fuzzer: device kernels do not read float16, so a join taking one runs on the host.
+    h, f = T.vector("h", dtype="float16"), T.fvector("f")
+    got, want = on_both([h, f], T.concatenate([h, f]) * 2, [np.array([1.5], "float16"), np.array([-2.25, 3.0], "float32")], device)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.float32

@@ -458,7 +458,7 @@ class GpuBackend final : public Backend {
   // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
   // on any device (views, ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return node.op().runs_on_any_device() || runs_as_gemm(node) ||
+    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
@@ -622,6 +622,16 @@ class GpuBackend final : public Backend {
                                       runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_inc_rows_");
+  }
+
+  // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
+  // any device may copy or convert its values there: float16 and complex values stay on the host).
+  bool kernels_take_dtypes_of(const Apply& node) const {
+    for (const Variable& input : node.inputs())
+      if (!gpu_type(input.dtype(), runtime_.has_double())) return false;
+    for (size_t k = 0; k < node.num_outputs(); ++k)
+      if (!gpu_type(node.output(k).dtype(), runtime_.has_double())) return false;
+    return true;
   }
 
   // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
