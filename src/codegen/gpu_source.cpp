@@ -301,20 +301,25 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
                                              bool has_double, GpuDialect dialect) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
-  if (composite.outputs.size() != 1 || kind == ReduceKind::Any || kind == ReduceKind::All) return std::nullopt;
+  if (composite.outputs.size() != 1) return std::nullopt;
+  const bool logical = kind == ReduceKind::Any || kind == ReduceKind::All;
   const int num_inputs = composite.num_inputs();
   bool uses_double = false;
   Helpers helpers;
   const auto body = render_body(composite, has_double, uses_double, helpers);
   if (!body) return std::nullopt;
   const auto out = gpu_type(dtype, has_double);
-  if (!out || dtype == DType::Bool) return std::nullopt;
-  // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints.
-  std::string acc = is_float(dtype) ? (has_double ? "double" : "float") : !is_unsigned(dtype) ? "long" : "ulong";
+  if (!out || (dtype == DType::Bool) != logical) return std::nullopt;
+  // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints,
+  // a truth value for any and all (a NaN is true, as in NumPy).
+  std::string acc = logical ? "int" : is_float(dtype) ? (has_double ? "double" : "float") : !is_unsigned(dtype) ? "long" : "ulong";
   uses_double = uses_double || acc == "double";
   std::string init, combine;
-  const std::string v = "((" + acc + ")v" + std::to_string(composite.outputs[0]) + ")";
+  const std::string value = "v" + std::to_string(composite.outputs[0]);
+  const std::string v = logical ? "(" + value + " != 0)" : "((" + acc + ")" + value + ")";
   switch (kind) {
+    case ReduceKind::Any: init = "0"; combine = "acc || x"; break;
+    case ReduceKind::All: init = "1"; combine = "acc && x"; break;
     case ReduceKind::Sum: init = "0"; combine = "acc + " + v; break;
     case ReduceKind::Prod: init = "1"; combine = "acc * " + v; break;
     case ReduceKind::Max:
@@ -463,6 +468,26 @@ std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const
   source << "    if (row[j * xs] " << (is_max ? ">" : "<") << " row[best * xs]) best = j;\n"
          << "  }\n"
          << "  o[0] = best;\n"
+         << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, bool product, const std::string& name, bool has_double,
+                                                  GpuDialect dialect) {
+  const auto t = gpu_type(dtype, has_double), out = gpu_type(out_dtype, has_double);
+  if (!t || !out || out_dtype == DType::Bool) return std::nullopt;
+  // Integers wrap as NumPy's do (unsigned arithmetic, no signed overflow).
+  const std::string op = product ? " * " : " + ";
+  const std::string combine = is_float(out_dtype) ? "acc" + op + "x" : "(" + *out + ")((ulong)acc" + op + "(ulong)x)";
+  std::ostringstream source;
+  source << along_axis_head(spelling(dialect), dtype == DType::Float64 || out_dtype == DType::Float64, dialect, name, *out, *t)
+         << "  " << *out << " acc = (" << *out << ")row[0];\n"
+         << "  o[0] = acc;\n"
+         << "  for (long j = 1; j < length; ++j) {\n"
+         << "    const " << *out << " x = (" << *out << ")row[j * xs];\n"
+         << "    acc = " << combine << ";\n"
+         << "    o[j * os] = acc;\n"
+         << "  }\n"
          << "}\n";
   return source.str();
 }

@@ -24,7 +24,7 @@ std::optional<std::string> gpu_type(DType dtype, bool has_double);
 std::optional<std::string> render_gpu_elemwise(const Composite& composite, const std::string& name, bool has_double,
                                                GpuDialect dialect = GpuDialect::OpenCL);
 
-// The kernel `name` reducing (sum, prod, max, min; result `dtype`) the one output of `composite` over some
+// The kernel `name` reducing (sum, prod, max, min, any, all; result `dtype`) the one output of `composite` over some
 // axes: a work item per kept element, looping over the reduced ones, accumulating as the CPU kernels do
 // (floats in double where the device has it). Arguments: the output, the inputs, the int64 layout buffer
 // (the kept rank and sizes, the reduced rank and sizes, then per input its kept strides, its reduced
@@ -67,6 +67,11 @@ std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::
 // argmax / argmin (int64 result) of a `dtype` array along one axis: the first extreme, a NaN winning,
 // as ArgReduce does; the axis must not be empty.
 std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const std::string& name, bool has_double,
+                                                 GpuDialect dialect = GpuDialect::OpenCL);
+
+// cumsum / cumprod of a `dtype` array along one axis in `out_dtype`, step by step as CumOp does
+// (integers wrapping).
+std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, bool product, const std::string& name, bool has_double,
                                                  GpuDialect dialect = GpuDialect::OpenCL);
 
 // The kernel `name` adding (or, with `set`, assigning) rows of a contiguous `dtype` value into rows of a

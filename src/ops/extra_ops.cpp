@@ -42,6 +42,8 @@ class CumOp : public Op {
   }
   CumOp(int axis, bool product) : axis_(axis), product_(product) {}
   std::string name() const override { return product_ ? "cumprod" : "cumsum"; }
+  bool product() const { return product_; }
+  int axis() const { return axis_; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& x = inputs.at(0);
@@ -251,6 +253,12 @@ Variable cumulative(const Operand& x, std::optional<int> axis, bool product) {
 }
 
 }  // namespace
+
+std::optional<CumulativeSpec> cumulative_of(const Op& op) {
+  const auto* cumulative = dynamic_cast<const CumOp*>(&op);
+  if (!cumulative) return std::nullopt;
+  return CumulativeSpec{cumulative->product(), cumulative->axis()};
+}
 
 Variable cumsum(const Operand& x, std::optional<int> axis) { return cumulative(x, axis, false); }
 Variable cumprod(const Operand& x, std::optional<int> axis) { return cumulative(x, axis, true); }

@@ -50,4 +50,12 @@ struct ArgReduceSpec {
 };
 std::optional<ArgReduceSpec> arg_reduce_of(const Op& op);
 
+// cumsum / cumprod of a CumOp (src/ops/extra_ops.cpp): running sums or products along one axis in the
+// output's dtype; nullopt for other ops.
+struct CumulativeSpec {
+  bool product;
+  int axis;
+};
+std::optional<CumulativeSpec> cumulative_of(const Op& op);
+
 }  // namespace hypatia

@@ -92,6 +92,23 @@ Rendered render_everything() {
           hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::Cuda));
     }
   for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool})
+    for (hp::ReduceKind kind : {hp::ReduceKind::Any, hp::ReduceKind::All}) {
+      hp::Composite composite;
+      composite.input_dtypes = {dtype};
+      composite.outputs = {0};
+      const std::string name = "l" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_reduce(composite, kind, DType::Bool, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_reduce(composite, kind, DType::Bool, name, true, GpuDialect::Cuda));
+    }
+  for (auto [dtype, result] : std::vector<std::pair<DType, DType>>{{DType::Float32, DType::Float32}, {DType::Float64, DType::Float64},
+                                                                   {DType::Int32, DType::Int64}, {DType::Bool, DType::Int64},
+                                                                   {DType::UInt8, DType::UInt64}})
+    for (bool product : {false, true}) {
+      const std::string name = "c" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_cumulative(dtype, result, product, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_cumulative(dtype, result, product, name, true, GpuDialect::Cuda));
+    }
+  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool})
     for (bool is_max : {false, true}) {
       const std::string name = "a" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::OpenCL),

@@ -37,7 +37,6 @@ bool reduce_kernel_spec(const Apply& node, ReduceKernelSpec& spec) {
   } else {
     return false;
   }
-  if (reduce->kind() == ReduceKind::Any || reduce->kind() == ReduceKind::All) return false;
   // Kernels start max at -inf and min at +inf: an initial value that is that identity (softmax's
   // max) needs nothing more; others run perform().
   if (const auto& initial = reduce->initial()) {
@@ -78,7 +77,8 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
       kernels[i].kind = CpuKernel::Kind::Elemwise;
       definition = render_elemwise_kernel(elemwise, kPlaceholder);
       prefix = "hypatia_elemwise_";
-    } else if (reduce_kernel_spec(*nodes[i], reduce)) {
+    } else if (reduce_kernel_spec(*nodes[i], reduce) && reduce.kind != ReduceKind::Any && reduce.kind != ReduceKind::All) {
+      // (any and all keep perform() here: it stops at the first deciding element.)
       kernels[i].kind = CpuKernel::Kind::Reduce;
       definition = render_reduce_kernel(reduce, kPlaceholder);
       prefix = "hypatia_reduce_";

@@ -359,8 +359,8 @@ class TakeRowsKernel final : public SourceKernel {
   }
 };
 
-// A kernel along one axis (softmax, argmax: gpu_source.h's row layout): a work item per row, the result
-// contiguous, with the axis (softmax) or without it (the arg-reductions).
+// A kernel along one axis (softmax, cumsum, argmax: gpu_source.h's row layout): a work item per row, the result
+// contiguous, with the axis (softmax, the running sums and products) or without it (the arg-reductions).
 class AlongAxisKernel final : public SourceKernel {
  public:
   AlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis, bool keeps_axis)
@@ -463,7 +463,8 @@ class GpuBackend final : public Backend {
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
            static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
-           static_cast<bool>(inc_rows_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node));
+           static_cast<bool>(inc_rows_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node)) ||
+           static_cast<bool>(cumulative_source_of(node));
   }
   // A random draw's advanced state stays on the host, where its next draw reads it.
   bool output_on_host(const Apply& node, int output) const override { return output == 0 && standard_draw_of(node.op()); }
@@ -487,6 +488,9 @@ class GpuBackend final : public Backend {
       else if (auto softmax = softmax_source_of(*nodes[i]))
         kernels[i] = std::make_shared<AlongAxisKernel>(runtime_, softmax->first, softmax->second,
                                                        static_cast<const Softmax&>(nodes[i]->op()).axis(), true);
+      else if (auto running = cumulative_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<AlongAxisKernel>(runtime_, running->first, running->second, cumulative_of(nodes[i]->op())->axis,
+                                                       true);
       else if (auto extreme = arg_reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<AlongAxisKernel>(runtime_, extreme->first, extreme->second, arg_reduce_of(nodes[i]->op())->axis,
                                                        false);
@@ -591,6 +595,16 @@ class GpuBackend final : public Backend {
     auto source = render_gpu_arg_reduce(node.input(0).dtype(), extreme->is_max, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_arg_reduce_");
+  }
+
+  // The cumsum / cumprod kernel along the op's axis.
+  std::optional<std::pair<std::string, std::string>> cumulative_source_of(const Apply& node) const {
+    const auto running = cumulative_of(node.op());
+    if (!running) return std::nullopt;
+    auto source = render_gpu_cumulative(node.input(0).dtype(), node.output(0).dtype(), running->product, "hypatia_kernel",
+                                        runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_cumulative_");
   }
 
   // The elementwise kernel assigning (value converted to x's dtype) or adding (x's region plus it) for a
