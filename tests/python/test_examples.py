@@ -74,3 +74,23 @@ def test_newton_converges_quadratically():
     _, norms = newton.main(iterations=6, log=lambda _: None)
     assert norms[0] > 0.1 and norms[4] < 1e-9, norms
     assert norms[3] < 10 * norms[2] ** 2, norms
+
+
+def test_mnist_mlp_on_opencl_learns_as_on_the_cpu(fashion_mnist_dir):
+    # The Python example unchanged, with config.device (HYPATIA_FLAGS=device=opencl0:0): the same accuracy
+    # as on the CPU within half a point (PoCL here; its float32 sums may round differently).
+    import mnist_mlp
+
+    devices = [d for d in theano._core._available_devices() if d.startswith("opencl")]
+    if not devices:
+        pytest.skip("no OpenCL device here (make test installs PoCL: scripts/setup.sh)")
+    quiet = dict(epochs=1, limit=3000, data_dir=fashion_mnist_dir, log=lambda _: None)
+    on_cpu = mnist_mlp.train(**quiet)
+    saved = theano.config.device
+    theano.config.device = devices[0]
+    try:
+        on_device = mnist_mlp.train(**quiet)
+    finally:
+        theano.config.device = saved
+    assert on_cpu[-1] > 0.6, on_cpu
+    assert abs(on_device[-1] - on_cpu[-1]) <= 0.005, (on_device, on_cpu)
