@@ -395,28 +395,6 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
   return source.str();
 }
 
-std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
-                                                GpuDialect dialect) {
-  const Spelling say = spelling(dialect);
-  const std::string global = say.global;
-  const auto t = gpu_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
-  if (!t || !index || !is_integer(index_dtype) || index_dtype == DType::Bool) return std::nullopt;
-  std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
-         << "const " << *t << "* x, " << global << "const " << *index << "* index, " << global << "int* bad, "
-         << "const long total, const long inner, const long rows, const long x_offset, const long x_row_stride, "
-            "const long i_stride, const long i_offset) {\n"
-         << "  const long e = " << say.thread_index << ";\n"
-         << "  if (e >= total) return;\n"
-         << "  const long k = e / inner, r = e % inner;\n"
-         << "  long row = (long)index[i_offset + k * i_stride];\n"
-         << "  if (row < 0) row += rows;\n"
-         << "  if (row < 0 || row >= rows) {\n    bad[0] = 1;\n    return;\n  }\n"
-         << "  out[e] = x[x_offset + row * x_row_stride + r];\n"
-         << "}\n";
-  return source.str();
-}
-
 namespace {
 
 // The head of a kernel with a work item per row along one axis (gpu_source.h's row layout), up to `row`
@@ -492,27 +470,84 @@ std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, b
   return source.str();
 }
 
-std::optional<std::string> render_gpu_inc_rows(DType dtype, DType index_dtype, bool set, const std::string& name, bool has_double,
-                                               GpuDialect dialect) {
+namespace {
+
+// The index arrays' parameters ("const long* i0, ...") and, for each, the statement reading its entry at
+// offset[first + k], wrapping a negative one and flagging one out of bounds (axis k's size and stride at
+// `sizes`[2k] and [2k + 1]), then moving `position` there.
+std::optional<std::pair<std::string, std::string>> index_reads(const std::vector<DType>& index_dtypes, bool has_double,
+                                                               const std::string& global, const std::string& indent, int first,
+                                                               const std::string& sizes, const std::string& position) {
+  std::string parameters, reads;
+  for (size_t k = 0; k < index_dtypes.size(); ++k) {
+    const auto type = gpu_type(index_dtypes[k], has_double);
+    if (!type || !is_integer(index_dtypes[k]) || index_dtypes[k] == DType::Bool) return std::nullopt;
+    const std::string n = std::to_string(k), size = sizes + "[" + std::to_string(2 * k) + "]";
+    parameters += global + "const " + *type + "* i" + n + ", ";
+    reads += indent + "{\n" + indent + "  long at = (long)i" + n + "[offset[" + std::to_string(first + static_cast<int>(k)) + "]];\n" +
+             indent + "  if (at < 0) at += " + size + ";\n" + indent + "  if (at < 0 || at >= " + size + ") {\n" + indent +
+             "    bad[0] = 1;\n" + indent + "    return;\n" + indent + "  }\n" + indent + "  " + position + " += at * " + sizes +
+             "[" + std::to_string(2 * k + 1) + "];\n" + indent + "}\n";
+  }
+  return std::make_pair(parameters, reads);
+}
+
+}  // namespace
+
+std::optional<std::string> render_gpu_take(DType dtype, const std::vector<DType>& index_dtypes, const std::string& name, bool has_double,
+                                           GpuDialect dialect) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
-  const auto t = gpu_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
-  if (!t || !index || !is_integer(index_dtype) || index_dtype == DType::Bool || (!set && dtype == DType::Bool)) return std::nullopt;
+  const auto t = gpu_type(dtype, has_double);
+  const int K = static_cast<int>(index_dtypes.size()), operands = 1 + K;
+  const auto indices = index_reads(index_dtypes, has_double, global, "  ", 1, "axes", "offset[0]");
+  if (!t || !indices || K == 0) return std::nullopt;
   std::ostringstream source;
   source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
-         << "const " << *t << "* value, " << global << "const " << *index << "* index, " << global << "int* bad, "
-         << "const long inner, const long count, const long rows, const long out_offset, const long i_stride, "
-            "const long i_offset) {\n"
+         << "const " << *t << "* x, " << indices->first << global << "int* bad, " << global << "const long* layout, const long total) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
+         << "  if (gid >= total) return;\n"
+         << "  const long nd = layout[0];\n"
+         << "  long offset[" << operands << "];\n"
+         << "  for (int k = 0; k < " << operands << "; ++k) offset[k] = layout[1 + nd * " << operands + 1 << " + k];\n"
+         << add_position("  ", "gid", "nd", "(layout + 1)", "offset", operands, "layout[1 + nd * (k + 1) + axis]")
+         << "  " << global << "const long* axes = layout + 1 + nd * " << operands + 1 << " + " << operands << ";\n"
+         << indices->second << "  out[gid] = x[offset[0]];\n"
+         << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>& index_dtypes, bool set, const std::string& name,
+                                          bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_type(dtype, has_double);
+  const int K = static_cast<int>(index_dtypes.size());
+  const auto indices = index_reads(index_dtypes, has_double, global, "    ", 0, "axes", "position");
+  if (!t || !indices || K == 0 || (!set && dtype == DType::Bool)) return std::nullopt;
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+         << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global
+         << "const long* layout, const long inner, const long count) {\n"
          << "  const long r = " << say.thread_index << ";\n"
          << "  if (r >= inner) return;\n"
-         // Each work item walks the indices in order, so repeated rows accumulate (or the last write
-         // stays) exactly as the CPU's loop, with no atomics.
-         << "  for (long k = 0; k < count; ++k) {\n"
-         << "    long row = (long)index[i_offset + k * i_stride];\n"
-         << "    if (row < 0) row += rows;\n"
-         << "    if (row < 0 || row >= rows) {\n      bad[0] = 1;\n      return;\n    }\n"
-         << "    " << global << *t << "* destination = out + out_offset + row * inner + r;\n"
-         << "    *destination = " << (set ? "" : "(" + *t + ")(*destination + ") << "value[k * inner + r]" << (set ? "" : ")") << ";\n"
+         // layout: ni, the other axes' sizes, out's strides on them, out's offset; nb, the indices' broadcast
+         // shape, each index's strides on it, each index's offset; then per index its axis' size and stride.
+         << "  const long ni = layout[0];\n"
+         << "  long base[1] = {layout[1 + 2 * ni]};\n"
+         << add_position("  ", "r", "ni", "(layout + 1)", "base", 1, "layout[1 + ni + axis]")
+         << "  " << global << "const long* b = layout + 2 + 2 * ni;\n"
+         << "  const long nb = b[0];\n"
+         << "  " << global << "const long* axes = b + 1 + nb * " << K + 1 << " + " << K << ";\n"
+         // Each work item walks the index positions in order, so repeated positions accumulate (or the
+         // last write stays) exactly as the CPU's loop does, with no atomics.
+         << "  for (long e = 0; e < count; ++e) {\n"
+         << "    long offset[" << K << "];\n"
+         << "    for (int k = 0; k < " << K << "; ++k) offset[k] = b[1 + nb * " << K + 1 << " + k];\n"
+         << add_position("    ", "e", "nb", "(b + 1)", "offset", K, "b[1 + nb * (k + 1) + axis]")
+         << "    long position = base[0];\n"
+         << indices->second << "    " << global << *t << "* destination = out + position;\n"
+         << "    *destination = " << (set ? "" : "(" + *t + ")(*destination + ") << "value[e * inner + r]" << (set ? "" : ")") << ";\n"
          << "  }\n"
          << "}\n";
   return source.str();

@@ -6,6 +6,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ops/fused_elemwise.h"
 
@@ -47,12 +48,15 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect = GpuDialect::OpenCL);
 
-// The kernel `name` taking rows of a `dtype` array by an integer vector of `index_dtype` (np.take on axis
-// 0): a work item per output element; negative indices count from the end; one out of bounds sets bad[0]
-// to 1 (the caller raises). x's rows are read contiguously. Arguments: out, x, index, bad (an int), then
-// the int64 total, row size, row count, x's offset and row stride, the index's stride and offset.
-std::optional<std::string> render_gpu_take_rows(DType dtype, DType index_dtype, const std::string& name, bool has_double,
-                                                GpuDialect dialect = GpuDialect::OpenCL);
+// The kernel `name` of x[i0, i1, ...] for integer index arrays (of `index_dtypes`) on some axes of a
+// `dtype` array (AdvancedSubtensor): a work item per element of the contiguous result; negative indices
+// count from the end; one out of bounds sets bad[0] to 1 (the caller raises). Arguments: out, x, the
+// index arrays, bad (an int), the int64 layout buffer (the result's rank and shape; the strides over the
+// result's axes of x (0 along the index dimensions) and of each index array (0 along x's axes, broadcast
+// strides along the index dimensions); x's and each index's offsets; per indexed axis its size and x's
+// stride), then the element count.
+std::optional<std::string> render_gpu_take(DType dtype, const std::vector<DType>& index_dtypes, const std::string& name,
+                                           bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 
 // Kernels along one axis take a work item per row (every position of the other axes) and the arguments:
 // out, x, the int64 row layout buffer (the rank of the other axes, their sizes, x's strides on them,
@@ -74,13 +78,12 @@ std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const
 std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, bool product, const std::string& name, bool has_double,
                                                  GpuDialect dialect = GpuDialect::OpenCL);
 
-// The kernel `name` adding (or, with `set`, assigning) rows of a contiguous `dtype` value into rows of a
-// contiguous out picked by an integer vector (np.add.at / x[index] = value on axis 0): a work item per
-// element of a row, walking the indices in order (repeats accumulate; the last assignment stays);
-// negative indices count from the end; one out of bounds sets bad[0] to 1. Arguments: out, value,
-// index, bad (an int), then the int64 row size, index count, out's row count and offset, the index's
-// stride and offset.
-std::optional<std::string> render_gpu_inc_rows(DType dtype, DType index_dtype, bool set, const std::string& name,
-                                               bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
+// The kernel `name` assigning (`set`) or adding a contiguous value into out at x[i0, i1, ...]
+// (AdvancedIncSubtensor: x[...] = value, np.add.at): a work item per element of x's other axes, walking
+// the index positions in order (repeats accumulate; the last assignment stays). value holds the index
+// positions first, then x's other axes. Arguments: out, value, the index arrays, bad (an int), the int64
+// layout buffer (see the kernel's text), then the other axes' element count and the index positions'.
+std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>& index_dtypes, bool set, const std::string& name,
+                                          bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 
 }  // namespace hypatia

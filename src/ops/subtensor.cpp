@@ -363,22 +363,7 @@ struct IndexArrays {
 
 IndexArrays broadcast_indices(std::span<const Array> indices, const char* op) {
   IndexArrays result;
-  int ndim = 0;
-  for (const Array& a : indices) ndim = std::max(ndim, a.ndim());
-  result.shape.assign(ndim, 1);
-  for (const Array& a : indices)
-    for (int d = 0; d < a.ndim(); ++d) {
-      int64_t& dim = result.shape[ndim - a.ndim() + d];
-      const int64_t size = a.shape()[d];
-      if (size == 1) continue;
-      if (dim != 1 && dim != size) {
-        std::string shapes;
-        for (const Array& each : indices) shapes += " " + shape_str(each.shape());
-        throw IndexError(std::string("[") + op + "] shape mismatch: index arrays could not be broadcast together with shapes" +
-                         shapes);
-      }
-      dim = size;
-    }
+  result.shape = broadcast_index_shape(indices, op);
   for (const Array& a : indices) result.flat.push_back(a.astype(DType::Int64).broadcast_to(result.shape).contiguous());
   result.count = shape_size(result.shape);
   return result;
@@ -401,6 +386,33 @@ std::pair<Shape, int> flat_result_shape(const Shape& x, const std::vector<int>& 
 }
 
 }  // namespace
+
+Shape broadcast_index_shape(std::span<const Array> indices, const char* op) {
+  int ndim = 0;
+  for (const Array& a : indices) ndim = std::max(ndim, a.ndim());
+  Shape shape(ndim, 1);
+  for (const Array& a : indices)
+    for (int d = 0; d < a.ndim(); ++d) {
+      int64_t& dim = shape[ndim - a.ndim() + d];
+      const int64_t size = a.shape()[d];
+      if (size == 1) continue;
+      if (dim != 1 && dim != size) {
+        std::string shapes;
+        for (const Array& each : indices) shapes += " " + shape_str(each.shape());
+        throw IndexError(std::string("[") + op + "] shape mismatch: index arrays could not be broadcast together with shapes" +
+                         shapes);
+      }
+      dim = size;
+    }
+  return shape;
+}
+
+std::vector<int> advanced_result_axes(int x_ndim, const std::vector<int>& axes, int b_ndim, bool dims_first) {
+  std::vector<int> x_axes(x_ndim), b_dims(b_ndim);
+  for (int axis = 0; axis < x_ndim; ++axis) x_axes[axis] = axis;
+  for (int d = 0; d < b_ndim; ++d) b_dims[d] = -1 - d;
+  return advanced_shape(x_axes, axes, b_dims, dims_first);
+}
 
 std::string AdvancedSubtensor::props() const { return axes_props(axes_, dims_first_); }
 

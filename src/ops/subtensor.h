@@ -27,6 +27,14 @@ Array apply_basic_index(const Array& x, const std::vector<BasicIndex>& entries, 
 // view; ShapeError naming `op` where it does not fit.
 Array broadcast_value(const Array& value, const TensorType& value_type, const Shape& shape, const char* op);
 
+// The shape integer index arrays broadcast to (NumPy's rule), from their shapes alone; IndexError naming
+// `op` and the shapes where they do not.
+Shape broadcast_index_shape(std::span<const Array> indices, const char* op);
+// The axes of x[...] with index arrays on `axes` (AdvancedSubtensor's result, and the region an
+// AdvancedIncSubtensor writes), each the x axis it comes from, or -1 - d for dimension d of the indices'
+// broadcast shape (of rank b_ndim).
+std::vector<int> advanced_result_axes(int x_ndim, const std::vector<int>& axes, int b_ndim, bool dims_first);
+
 class Subtensor : public Op {
  public:
   explicit Subtensor(std::vector<BasicIndex> entries) : entries_(std::move(entries)) {}

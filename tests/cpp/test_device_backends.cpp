@@ -243,6 +243,43 @@ TEST_P(DeviceBackend, TakingRowsByAnIntegerVectorRunsOnTheDevice) {
   EXPECT_TRUE(arrays_close(f({xv, iv})[0], hp::function({x, i}, {taken}, {}, {}, {.device = "cpu"})({xv, iv})[0], 0, 0));
 }
 
+TEST_P(DeviceBackend, IndexArraysOnSeveralAxesRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  auto x = hp::matrix("x"), t = hp::tensor3("t"), y = hp::tensor(DType::Int64, {-1}, "y");
+  auto rows = hp::tensor(DType::Int32, {-1, 1}, "rows"), columns = hp::tensor(DType::Int64, {-1}, "columns");
+  auto grid = hp::tensor(DType::Int64, {-1, -1}, "grid");
+  const Array xv = hp::random::uniform({4, 3}, 0.1, 1), tv = hp::random::uniform({3, 2, 4}, -1, 1);
+  const Array yv = Array::from({2, 0, 1, 2}, DType::Int64), rv = Array::from({3, 0, -1}, DType::Int32).reshape({3, 1});
+  const Array cv = Array::from({2, 0}, DType::Int64), gv = Array::from({0, 2, 1, 1}, DType::Int64).reshape({2, 2});
+  // The tutorial's negative log-likelihood (p[arange(n), y]) and its gradient (an increment at pairs);
+  // columns; index arrays broadcast together; a 2-d index array; axes apart (index dimensions first);
+  // assignments and increments at repeated positions.
+  auto n = hp::shape_i(y, 0);
+  auto nll = -hp::mean(hp::log(x)[{hp::Index(hp::arange(n)), hp::Index(y)}]);
+  auto pairs = x[{hp::Index(rows), hp::Index(columns)}];
+  auto apart = t[{hp::Index(columns), hp::slice_all(), hp::Index(y[{hp::slice(0, 2)}])}];
+  expect_device_matches_reference(
+      {x, t, y, rows, columns, grid},
+      {nll, hp::grad(nll, x), x[{hp::slice_all(), hp::Index(columns)}], pairs, x[{hp::Index(grid)}], apart,
+       hp::grad(hp::sum(apart * apart), t), hp::set_subtensor(pairs, hp::ones_like(pairs) * 7.0), hp::inc_subtensor(pairs, 2.0),
+       hp::inc_subtensor(x[{hp::Index(y), hp::Index(y)}], hp::arange(4.0))},
+      {xv, tv, yv, rv, cv, gv}, device, 1e-12);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  ASSERT_TRUE(pairs.owner());
+  EXPECT_TRUE(backend.runs(*pairs.owner()));
+  auto put = hp::inc_subtensor(pairs, 2.0);
+  ASSERT_TRUE(put.owner());
+  EXPECT_TRUE(backend.runs(*put.owner()));
+  // Errors as on the CPU: an index out of bounds on either axis, index arrays that do not broadcast.
+  auto f = hp::function({x, rows, columns}, {pairs, put}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, rv, Array::from({2, 3}, DType::Int64)}); },
+                                          {"[take]", "index 3 is out of bounds for axis 1 with size 3"}));
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { f({xv, Array::from({4}, DType::Int32).reshape({1, 1}), cv}); },
+                                          {"index 4 is out of bounds for axis 0 with size 4"}));
+  auto g = hp::function({x, y, columns}, {x[{hp::Index(y), hp::Index(columns)}]}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { g({xv, yv, cv}); }, {"shape mismatch", "(4,) (2,)"}));
+}
+
 TEST_P(DeviceBackend, SoftmaxAndLogSoftmaxRunOnTheDevice) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), t = hp::tensor3("t"), empty = hp::matrix("empty");

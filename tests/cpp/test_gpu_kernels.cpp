@@ -80,10 +80,14 @@ Rendered render_everything() {
             hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::Cuda));
       }
   for (DType dtype : {DType::Float32, DType::Float64, DType::Int64, DType::Bool})
-    for (DType index : {DType::Int32, DType::Int64, DType::UInt8}) {
+    for (const std::vector<DType>& index : std::vector<std::vector<DType>>{{DType::Int32}, {DType::Int64, DType::UInt8}}) {
       const std::string name = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
-      add(name, hp::render_gpu_take_rows(dtype, index, name, true, GpuDialect::OpenCL),
-          hp::render_gpu_take_rows(dtype, index, name, true, GpuDialect::Cuda));
+      add(name, hp::render_gpu_take(dtype, index, name, true, GpuDialect::OpenCL), hp::render_gpu_take(dtype, index, name, true, GpuDialect::Cuda));
+      for (bool set : {false, true}) {
+        const std::string put = "p" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+        add(put, hp::render_gpu_put(dtype, index, set, put, true, GpuDialect::OpenCL),
+            hp::render_gpu_put(dtype, index, set, put, true, GpuDialect::Cuda));
+      }
     }
   for (DType dtype : {DType::Float32, DType::Float64})
     for (bool log : {false, true}) {
@@ -113,13 +117,6 @@ Rendered render_everything() {
       const std::string name = "a" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::OpenCL),
           hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::Cuda));
-    }
-  for (DType dtype : {DType::Float32, DType::Float64, DType::Int8, DType::Bool})
-    for (bool set : {false, true}) {
-      if (dtype == DType::Bool && !set) continue;  // (a bool increment stays on the host)
-      const std::string name = "i" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
-      add(name, hp::render_gpu_inc_rows(dtype, DType::Int64, set, name, true, GpuDialect::OpenCL),
-          hp::render_gpu_inc_rows(dtype, DType::Int64, set, name, true, GpuDialect::Cuda));
     }
   for (DType dtype : {DType::Float32, DType::Float64})
     for (bool normal : {false, true}) {

@@ -128,3 +128,11 @@ def test_float16_pieces_of_a_concatenation_stay_on_the_host(device):
     got, want = on_both([h, f], T.concatenate([h, f]) * 2, [np.array([1.5], "float16"), np.array([-2.25, 3.0], "float32")], device)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.float32
+
+
+def test_a_float16_value_assigned_at_index_arrays_stays_on_the_host(device):
+    # Found by the fuzzer: the assignment converts its value on the device, which cannot read float16.
+    x, v = T.fmatrix("x"), T.vector("v", dtype="float16")
+    out = T.set_subtensor(x[:, [-1, -3]], v)
+    got, want = on_both([x, v], out, [np.ones((2, 3), "float32"), np.array([2.5, -2.0], "float16")], device)
+    np.testing.assert_array_equal(got, want)

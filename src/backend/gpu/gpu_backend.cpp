@@ -126,12 +126,14 @@ class SourceKernel : public Kernel {
       : runtime_(runtime), source_(std::move(source)), name_(std::move(name)) {}
 
  protected:
-  // Launches with a device int flag as the argument after `arrays` (kept zero by this object), which the
-  // kernel sets on bad input; whether it was set (the caller then finds the culprit on the host, and raises).
-  bool launch_flagging(std::vector<const Array*> arrays, const std::vector<int64_t>& scalars, int64_t total) const {
+  // Launches with a device int flag as the argument after `arrays` (kept zero by this object; then the
+  // arrays `after_flag`), which the kernel sets on bad input; whether it was set (the caller then finds the culprit on the host, and raises).
+  bool launch_flagging(std::vector<const Array*> arrays, const std::vector<int64_t>& scalars, int64_t total,
+                       const std::vector<const Array*>& after_flag = {}) const {
     std::lock_guard<std::mutex> lock(flag_mutex_);
     if (!flag_.storage()) flag_ = runtime_.to_device(Array::zeros({1}, DType::Int32));
     arrays.push_back(&flag_);
+    arrays.insert(arrays.end(), after_flag.begin(), after_flag.end());
     runtime_.launch(source_, name_, arrays, scalars, total);
     if (runtime_.to_host(flag_).item() == 0) return false;
     flag_ = Array();  // (a fresh zero for the next call)
@@ -333,34 +335,124 @@ class RandomKernel final : public SourceKernel {
   }
 };
 
-// x[index] for an integer vector on axis 0 (np.take of rows): an out-of-bounds index is flagged by the
-// kernel and raised as on the CPU, naming it.
-class TakeRowsKernel final : public SourceKernel {
+// Raises the IndexError the CPU raises for the first index out of bounds (positions in order, the last
+// axis first, as AdvancedSubtensor's loop checks them), reading the indices on the host.
+void raise_bad_index(std::span<const Array> indices, const Shape& broadcast, const std::vector<int>& axes, const Shape& x_shape,
+                     const char* op) {
+  std::vector<Array> host;
+  for (const Array& index : indices) host.push_back(to_host(index).astype(DType::Int64).broadcast_to(broadcast).contiguous());
+  for (int64_t e = 0; e < shape_size(broadcast); ++e)
+    for (size_t k = axes.size(); k-- > 0;) checked_index(host[k].data<int64_t>()[e], x_shape[axes[k]], axes[k], x_shape, op);
+}
+
+// The shape of a result (or region) whose axes advanced_result_axes lists.
+Shape advanced_result_shape(const std::vector<int>& result_axes, const Shape& x_shape, const Shape& broadcast) {
+  Shape shape;
+  for (int axis : result_axes) shape.push_back(axis >= 0 ? x_shape[axis] : broadcast[-1 - axis]);
+  return shape;
+}
+
+// x[i0, i1, ...] with integer index arrays on some axes (AdvancedSubtensor: np.take, x[rows, columns]): a
+// work item per result element; an index out of bounds is flagged by the kernel and raised as on the CPU.
+class TakeKernel final : public SourceKernel {
  public:
   using SourceKernel::SourceKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
-    Array x = inputs[0];
-    const Array& index = inputs[1];
-    // The rows' elements one after another (the kernel reads a row as a block).
-    const Strides row_strides = contiguous_strides(Shape(x.shape().begin() + 1, x.shape().end()));
-    if (!std::equal(row_strides.begin(), row_strides.end(), x.strides().begin() + 1)) x = contiguous_on_device(runtime_, x);
-    Shape shape{index.size()};
-    shape.insert(shape.end(), x.shape().begin() + 1, x.shape().end());
-    const int64_t rows = x.shape()[0], inner = shape_size(Shape(x.shape().begin() + 1, x.shape().end())), total = shape_size(shape);
+    const auto& op = static_cast<const AdvancedSubtensor&>(node.op());
+    const Array& x = inputs[0];
+    const std::span<const Array> indices = inputs.subspan(1);
+    const Shape broadcast = broadcast_index_shape(indices, "take");
+    const std::vector<int> result_axes = advanced_result_axes(x.ndim(), op.axes(), static_cast<int>(broadcast.size()), op.dims_first());
+    const Shape shape = advanced_result_shape(result_axes, x.shape(), broadcast);
     outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
-    if (total == 0) return;
-    if (!launch_flagging({&outputs[0], &x, &index},
-                         {total, inner, rows, x.offset(), x.strides()[0], index.strides()[0], index.offset()}, total))
+    const int64_t total = shape_size(shape);
+    if (total == 0) {
+      if (shape_size(broadcast) > 0) raise_bad_index(indices, broadcast, op.axes(), x.shape(), "take");
       return;
-    const Array host_index = runtime_.to_host(index).astype(DType::Int64);
-    for (int64_t k = 0; k < host_index.size(); ++k)
-      checked_index(static_cast<int64_t>(host_index.get_as_double(k)), rows, 0, x.shape(), "take");
+    }
+    // The result's shape; x's and each index array's strides over the result's axes; their offsets; per
+    // indexed axis its size and x's stride.
+    std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
+    layout.insert(layout.end(), shape.begin(), shape.end());
+    for (int axis : result_axes) layout.push_back(axis >= 0 ? x.strides()[axis] : 0);
+    for (const Array& index : indices) {
+      const Strides strides = index.broadcast_to(broadcast).strides();
+      for (int axis : result_axes) layout.push_back(axis >= 0 ? 0 : strides[-1 - axis]);
+    }
+    layout.push_back(x.offset());
+    for (const Array& index : indices) layout.push_back(index.offset());
+    for (int axis : op.axes()) {
+      layout.push_back(x.shape()[axis]);
+      layout.push_back(x.strides()[axis]);
+    }
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    std::vector<const Array*> arrays{&outputs[0], &x};
+    for (const Array& index : indices) arrays.push_back(&index);
+    if (launch_flagging(arrays, {total}, total, {&layout_on_device})) raise_bad_index(indices, broadcast, op.axes(), x.shape(), "take");
   }
 };
 
-// A kernel along one axis (softmax, cumsum, argmax: gpu_source.h's row layout): a work item per row, the result
-// contiguous, with the axis (softmax, the running sums and products) or without it (the arg-reductions).
+// x[i0, i1, ...] = value and np.add.at(x, (i0, i1, ...), value) (AdvancedIncSubtensor): x's buffer where
+// the program hands it over, else a copy; the value broadcast to the region, converted to x's dtype and
+// laid out index positions first; repeats in index order as on the CPU; an index out of bounds flagged
+// and raised naming it.
+class PutKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const AdvancedIncSubtensor&>(node.op());
+    const char* name = op.sets() ? "set_subtensor" : "inc_subtensor";
+    const Array& x = inputs[0];
+    const std::span<const Array> indices = inputs.subspan(2);
+    const Shape broadcast = broadcast_index_shape(indices, name);
+    const std::vector<int> region_axes = advanced_result_axes(x.ndim(), op.axes(), static_cast<int>(broadcast.size()), op.dims_first());
+    const Array value = broadcast_value(inputs[1], node.input(1).type(), advanced_result_shape(region_axes, x.shape(), broadcast), name);
+    Array out = handed_over(x, outputs[0]) && !inputs[1].shares_storage_with(x) ? outputs[0] : contiguous_on_device(runtime_, x);
+    outputs[0] = out;
+    // The value's index dimensions first, then x's other axes (in order, as in the region).
+    std::vector<int> order, other_axes;
+    for (int d = 0; d < static_cast<int>(broadcast.size()); ++d)
+      order.push_back(static_cast<int>(std::find(region_axes.begin(), region_axes.end(), -1 - d) - region_axes.begin()));
+    for (int position = 0; position < static_cast<int>(region_axes.size()); ++position)
+      if (region_axes[position] >= 0) {
+        order.push_back(position);
+        other_axes.push_back(region_axes[position]);
+      }
+    int64_t inner = 1;
+    for (int axis : other_axes) inner *= x.shape()[axis];
+    const int64_t count = shape_size(broadcast);
+    if (count == 0) return;
+    if (inner == 0) return raise_bad_index(indices, broadcast, op.axes(), x.shape(), name);
+    const Array laid_out = converted_on_device(runtime_, value.transpose(order), x.dtype());
+    // x's other axes (sizes, out's strides, out's offset); the index dimensions (rank, sizes, each index's
+    // strides, their offsets); per indexed axis its size and out's stride.
+    std::vector<int64_t> layout{static_cast<int64_t>(other_axes.size())};
+    for (int axis : other_axes) layout.push_back(x.shape()[axis]);
+    for (int axis : other_axes) layout.push_back(out.strides()[axis]);
+    layout.push_back(out.offset());
+    layout.push_back(static_cast<int64_t>(broadcast.size()));
+    layout.insert(layout.end(), broadcast.begin(), broadcast.end());
+    for (const Array& index : indices) {
+      const Strides strides = index.broadcast_to(broadcast).strides();
+      layout.insert(layout.end(), strides.begin(), strides.end());
+    }
+    for (const Array& index : indices) layout.push_back(index.offset());
+    for (int axis : op.axes()) {
+      layout.push_back(x.shape()[axis]);
+      layout.push_back(out.strides()[axis]);
+    }
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    std::vector<const Array*> arrays{&out, &laid_out};
+    for (const Array& index : indices) arrays.push_back(&index);
+    if (launch_flagging(arrays, {inner, count}, inner, {&layout_on_device}))
+      raise_bad_index(indices, broadcast, op.axes(), x.shape(), name);
+  }
+};
+
+// A kernel along one axis (softmax, cumsum, argmax: gpu_source.h's row layout): a work item per row, the
+// result contiguous, with the axis (softmax, the running sums and products) or without it (argmax, argmin).
 class AlongAxisKernel final : public SourceKernel {
  public:
   AlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis, bool keeps_axis)
@@ -411,33 +503,6 @@ class IncSubtensorKernel final : public SourceKernel {
   }
 };
 
-// x[index] = value and np.add.at(x, index, value) for one integer vector on axis 0 (the gradient of
-// taking rows): rows of a contiguous x, repeats in index order as on the CPU; an index out of bounds is
-// flagged by the kernel and raised naming it.
-class IncRowsKernel final : public SourceKernel {
- public:
-  using SourceKernel::SourceKernel;
-
-  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
-    const auto& op = static_cast<const AdvancedIncSubtensor&>(node.op());
-    const std::string name = op.sets() ? "set_subtensor" : "inc_subtensor";
-    const Array &x = inputs[0], &index = inputs[2];
-    Array out = handed_over(x, outputs[0]) && x.is_contiguous() && !inputs[1].shares_storage_with(x) ? outputs[0]
-                                                                                                       : contiguous_on_device(runtime_, x);
-    Shape region{index.size()};
-    region.insert(region.end(), x.shape().begin() + 1, x.shape().end());
-    const Array value = converted_on_device(runtime_, broadcast_value(inputs[1], node.input(1).type(), region, name.c_str()), x.dtype());
-    const int64_t rows = x.shape()[0], inner = shape_size(Shape(x.shape().begin() + 1, x.shape().end()));
-    outputs[0] = out;
-    if (inner == 0 || index.size() == 0) return;
-    if (!launch_flagging({&out, &value, &index}, {inner, index.size(), rows, out.offset(), index.strides()[0], index.offset()}, inner))
-      return;
-    const Array host_index = runtime_.to_host(index).astype(DType::Int64);
-    for (int64_t k = 0; k < host_index.size(); ++k)
-      checked_index(static_cast<int64_t>(host_index.get_as_double(k)), rows, 0, x.shape(), name.c_str());
-  }
-};
-
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
 class AnyDeviceKernel final : public Kernel {
  public:
@@ -461,9 +526,9 @@ class GpuBackend final : public Backend {
     return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
-           static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_rows_source_of(node)) ||
+           static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
            static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
-           static_cast<bool>(inc_rows_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node)) ||
+           static_cast<bool>(put_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node)) ||
            static_cast<bool>(cumulative_source_of(node));
   }
   // A random draw's advanced state stays on the host, where its next draw reads it.
@@ -479,8 +544,8 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
       else if (auto crossentropy = crossentropy_source_of(*nodes[i]))
         kernels[i] = std::make_shared<CrossentropyKernel>(runtime_, crossentropy->first, crossentropy->second);
-      else if (auto take = take_rows_source_of(*nodes[i]))
-        kernels[i] = std::make_shared<TakeRowsKernel>(runtime_, take->first, take->second);
+      else if (auto take = take_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<TakeKernel>(runtime_, take->first, take->second);
       else if (auto fill = alloc_source_of(*nodes[i]))
         kernels[i] = std::make_shared<AllocKernel>(runtime_, fill->first, fill->second);
       else if (auto draw = random_source_of(*nodes[i]))
@@ -496,8 +561,8 @@ class GpuBackend final : public Backend {
                                                        false);
       else if (auto inc = inc_subtensor_source_of(*nodes[i]))
         kernels[i] = std::make_shared<IncSubtensorKernel>(runtime_, inc->first, inc->second);
-      else if (auto inc_rows = inc_rows_source_of(*nodes[i]))
-        kernels[i] = std::make_shared<IncRowsKernel>(runtime_, inc_rows->first, inc_rows->second);
+      else if (auto put = put_source_of(*nodes[i]))
+        kernels[i] = std::make_shared<PutKernel>(runtime_, put->first, put->second);
     }
     return kernels;
   }
@@ -547,16 +612,28 @@ class GpuBackend final : public Backend {
     return named(std::move(*source), "hypatia_crossentropy_");
   }
 
-  // The kernel of x[index] for one integer vector on axis 0 (the rest of advanced indexing stays on the host).
-  std::optional<std::pair<std::string, std::string>> take_rows_source_of(const Apply& node) const {
-    const auto* take = dynamic_cast<const AdvancedSubtensor*>(&node.op());
-    if (!take || take->axes() != std::vector<int>{0} || node.inputs().size() != 2 || node.input(1).ndim() != 1 ||
-        node.input(0).ndim() < 1)
-      return std::nullopt;
-    auto source = render_gpu_take_rows(node.input(0).dtype(), node.input(1).dtype(), "hypatia_kernel", runtime_.has_double(),
-                                       runtime_.dialect());
+  // The kernel of x[i0, i1, ...] for integer index arrays on any axes.
+  std::optional<std::pair<std::string, std::string>> take_source_of(const Apply& node) const {
+    if (!dynamic_cast<const AdvancedSubtensor*>(&node.op())) return std::nullopt;
+    auto source = render_gpu_take(node.input(0).dtype(), index_dtypes(node, 1), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_take_");
+  }
+
+  // The kernel of x[i0, i1, ...] = value / np.add.at(x, (i0, i1, ...), value).
+  std::optional<std::pair<std::string, std::string>> put_source_of(const Apply& node) const {
+    const auto* put = dynamic_cast<const AdvancedIncSubtensor*>(&node.op());
+    if (!put || !gpu_type(node.input(1).dtype(), runtime_.has_double())) return std::nullopt;  // (the value is converted there)
+    auto source = render_gpu_put(node.input(0).dtype(), index_dtypes(node, 2), put->sets(), "hypatia_kernel", runtime_.has_double(),
+                                 runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_put_");
+  }
+
+  static std::vector<DType> index_dtypes(const Apply& node, size_t first) {
+    std::vector<DType> dtypes;
+    for (size_t i = first; i < node.inputs().size(); ++i) dtypes.push_back(node.input(i).dtype());
+    return dtypes;
   }
 
   // The copy kernel an alloc node writes its result with.
@@ -625,17 +702,6 @@ class GpuBackend final : public Backend {
     auto source = render_gpu_elemwise(composite, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_elemwise_");
-  }
-
-  // The kernel of x[index] = value / np.add.at(x, index, value) for one integer vector on axis 0.
-  std::optional<std::pair<std::string, std::string>> inc_rows_source_of(const Apply& node) const {
-    const auto* inc = dynamic_cast<const AdvancedIncSubtensor*>(&node.op());
-    if (!inc || inc->axes() != std::vector<int>{0} || node.inputs().size() != 3 || node.input(2).ndim() != 1 || node.input(0).ndim() < 1)
-      return std::nullopt;
-    auto source = render_gpu_inc_rows(node.input(0).dtype(), node.input(2).dtype(), inc->sets(), "hypatia_kernel", runtime_.has_double(),
-                                      runtime_.dialect());
-    if (!source) return std::nullopt;
-    return named(std::move(*source), "hypatia_inc_rows_");
   }
 
   // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
