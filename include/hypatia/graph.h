@@ -49,6 +49,7 @@ struct TensorType {
 
 class Apply;
 class Backend;  // backend/backend.h
+struct Device;  // device.h
 class FunctionGraph;
 enum class Mode;  // function.h
 class Op;
@@ -227,8 +228,9 @@ class Op {
   virtual void perform_on(const Backend&, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
     perform(node, inputs, outputs);
   }
-  // Ops that run an inner graph (scan) compile it here, once per mode, when a function using them is built.
-  virtual void prepare(Mode) const {}
+  // Ops that run an inner graph (scan) compile it here, once per mode and device (where the node runs),
+  // when a function using them is built.
+  virtual void prepare(Mode, const Device&) const {}
   // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as
   // that mode compiled it. Empty for other ops.
   virtual std::vector<Variable> inner_outputs(const Mode* compiled) const { return {}; }

@@ -82,7 +82,10 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   plan_lazy_branches();
   const auto lowering_start = Profiler::Clock::now();
   // Inner graphs (scan's loop body) compile now, counted with the generated kernels.
-  for (const Step& step : steps_) at_location(step.node->where(), [&] { step.node->op().prepare(options.mode); });
+  for (const Step& step : steps_)
+    at_location(step.node->where(), [&] {
+      step.node->op().prepare(options.mode, device_nodes_.count(step.node.get()) ? backend_->device() : Device{});
+    });
   if (options.mode == Mode::FastRun) {
     // The device's nodes by its backend, the host's by the CPU's.
     for (const Backend* backend : {backend_, &cpu_backend()}) {

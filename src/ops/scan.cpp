@@ -162,7 +162,7 @@ std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) 
   return types;
 }
 
-void Scan::prepare(Mode mode) const { inner_function(mode, Device{}); }
+void Scan::prepare(Mode mode, const Device& device) const { inner_function(mode, device); }
 
 std::vector<Variable> Scan::inner_outputs(const Mode* compiled) const {
   if (compiled) {

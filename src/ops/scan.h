@@ -55,7 +55,7 @@ class Scan : public Op {
   std::string props() const override;
   bool equals(const Op& other) const override;
   size_t hash() const override;
-  void prepare(Mode mode) const override;
+  void prepare(Mode mode, const Device& device) const override;
   std::vector<Variable> inner_outputs(const Mode* compiled) const override;
   // An output depends on an outer input when its step reads it, directly or through a state that does
   // (so a loop whose step never reads an initial state is not connected to it, as in Theano). A buffer's
