@@ -33,7 +33,8 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   if (device.is_cpu()) return graph;
   // Asked once per node: a device backend renders a node's kernel to answer. Arithmetic of scalars not
   // computed on the device (shapes, sizes, hyperparameters) stays on the host: a launch and a transfer
-  // would cost more than it.
+  // would cost more than it. So does an op that runs on any device (a view, a join) of values computed
+  // on the host: it follows its data.
   std::unordered_map<const Apply*, bool> runs_here;
   auto computed_here = [&](const Variable& v) {
     const auto owner = v.owner();
@@ -44,7 +45,11 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     bool scalar_on_host = true;
     for (size_t k = 0; k < node->num_outputs(); ++k) scalar_on_host = scalar_on_host && node->output(k).ndim() == 0;
     for (const Variable& input : node->inputs()) scalar_on_host = scalar_on_host && input.ndim() == 0 && !computed_here(input);
-    any = (runs_here[node.get()] = !scalar_on_host && backend.runs(*node)) || any;
+    bool follows_host_data = node->op().runs_on_any_device();
+    for (size_t i = 0; i < node->inputs().size(); ++i)
+      if (!backend.reads_on_host(*node, static_cast<int>(i)))
+        follows_host_data = follows_host_data && node->input(i).owner() && !computed_here(node->input(i));
+    any = (runs_here[node.get()] = !scalar_on_host && !follows_host_data && backend.runs(*node)) || any;
   }
   if (!any && !results_on_device) return graph;
   // Each value, once computed where its node runs, and (made on first need) on the other side.

@@ -484,6 +484,19 @@ TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   EXPECT_NE(printed.find("transfer{cpu}"), std::string::npos) << printed;
 }
 
+TEST_P(DeviceBackend, ShapeArithmeticStaysOnTheHost) {
+  REQUIRE_DEVICE();
+  auto x = hp::vector("x");
+  // x.shape[0] * 2 + 1: the shape's vector, its entry and the arithmetic stay on the host (they follow
+  // their data); three transfers: x in, the scalar in, the result out.
+  auto f = hp::function({x}, {x * hp::cast(hp::shape(x)[{hp::Index(0)}] * 2 + 1, DType::Float64)}, {}, {}, {.device = device});
+  EXPECT_TRUE(arrays_close(f({Array::from({0.0, 1.0, 2.0})})[0], Array::from({0.0, 7.0, 14.0}), 0, 0));
+  const std::string printed = f.debugprint();
+  size_t transfers = 0;
+  for (size_t at = printed.find("transfer{"); at != std::string::npos; at = printed.find("transfer{", at + 1)) ++transfers;
+  EXPECT_EQ(transfers, 3u) << printed;
+}
+
 TEST_P(DeviceBackend, GradientsAndUpdatesRunOnTheDevice) {
   REQUIRE_DEVICE();
   // A logistic regression step: its elementwise work on the device, the products on the host; the
