@@ -297,8 +297,14 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
   return source.str();
 }
 
+DType reduce_partial_dtype(ReduceKind kind, DType dtype, bool has_double) {
+  if (kind == ReduceKind::Any || kind == ReduceKind::All) return DType::Int32;
+  if (is_float(dtype)) return has_double ? DType::Float64 : DType::Float32;
+  return is_unsigned(dtype) ? DType::UInt64 : DType::Int64;
+}
+
 std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceKind kind, DType dtype, const std::string& name,
-                                             bool has_double, GpuDialect dialect) {
+                                             bool has_double, GpuDialect dialect, bool partial) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
   if (composite.outputs.size() != 1) return std::nullopt;
@@ -332,23 +338,28 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
       break;
     default: return std::nullopt;
   }
+  // A partial result keeps the accumulator's type (reduce_partial_dtype), for the second pass to finish.
+  const std::string stored = partial ? *gpu_type(reduce_partial_dtype(kind, dtype, has_double), has_double) : *out;
   std::ostringstream source;
   source << prelude(dialect, uses_double) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global
-         << *out << "* o, ";
+         << stored << "* o, ";
   for (int i = 0; i < num_inputs; ++i)
     source << global << "const " << *gpu_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
-  source << global << "const long* layout, const long total, const long reduced) {\n"
+  // Work item gid reduces chunk gid % chunks of kept element gid / chunks: with one chunk, all of it.
+  source << global << "const long* layout, const long total, const long reduced, const long chunks) {\n"
          << "  const long gid = " << say.thread_index << ";\n"
-         << "  if (gid >= total) return;\n"
+         << "  if (gid >= total * chunks) return;\n"
+         << "  const long per = (reduced + chunks - 1) / chunks, first = (gid % chunks) * per;\n"
+         << "  const long last = first + per < reduced ? first + per : reduced;\n"
          << "  const long nk = layout[0], nr = layout[1 + nk];\n"
          << "  " << global << "const long* kept = layout + 1;\n"
          << "  " << global << "const long* red = layout + 2 + nk;\n"
          << "  " << global << "const long* strides = layout + 2 + nk + nr;  // per input: nk kept, nr reduced, 1 offset\n"
          << "  long base[" << std::max(num_inputs, 1) << "];\n"
          << "  for (int k = 0; k < " << num_inputs << "; ++k) base[k] = strides[k * (nk + nr + 1) + nk + nr];\n"
-         << add_position("  ", "gid", "nk", "kept", "base", num_inputs, "strides[k * (nk + nr + 1) + axis]")
+         << add_position("  ", "gid / chunks", "nk", "kept", "base", num_inputs, "strides[k * (nk + nr + 1) + axis]")
          << "  " << acc << " acc = " << init << ";\n"
-         << "  for (long r = 0; r < reduced; ++r) {\n"
+         << "  for (long r = first; r < last; ++r) {\n"
          << "    long offset[" << std::max(num_inputs, 1) << "];\n"
          << "    for (int k = 0; k < " << num_inputs << "; ++k) offset[k] = base[k];\n"
          << add_position("    ", "r", "nr", "red", "offset", num_inputs, "strides[k * (nk + nr + 1) + nk + axis]");
@@ -357,10 +368,9 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
   source << *body << "    const " << acc << " x = " << v << ";\n"
          << "    acc = " << combine << ";\n"
          << "  }\n"
-         << "  o[gid] = (" << *out << ")acc;\n"
+         << "  o[gid] = (" << stored << ")acc;\n"
          << "}\n";
-  std::string text = source.str();
-  return text;
+  return source.str();
 }
 
 std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtype, bool from_logits, const std::string& name,

@@ -29,9 +29,13 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
 // axes: a work item per kept element, looping over the reduced ones, accumulating as the CPU kernels do
 // (floats in double where the device has it). Arguments: the output, the inputs, the int64 layout buffer
 // (the kept rank and sizes, the reduced rank and sizes, then per input its kept strides, its reduced
-// strides and its offset), the number of outputs and of reduced elements.
+// strides and its offset), the number of outputs, of reduced elements and of chunks.
+// With `chunks` (the last argument) above 1, work item g reduces the g % chunks-th of chunks equal parts
+// of the reduced elements of kept element g / chunks; a `partial` kernel stores that in the accumulator's
+// type (reduce_partial_dtype) for a second reduction over the chunks to finish.
 std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceKind kind, DType dtype, const std::string& name,
-                                             bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
+                                             bool has_double, GpuDialect dialect = GpuDialect::OpenCL, bool partial = false);
+DType reduce_partial_dtype(ReduceKind kind, DType dtype, bool has_double);
 
 // The kernel `name` of the cross-entropy of each row of a `dtype` matrix against an integer label
 // (CrossentropyCategorical1Hot): one work item per row; from logits, logsumexp(row) - row[label] shifted

@@ -647,6 +647,25 @@ TEST_P(DeviceBackend, ReductionsWithTheirFusedProducersMatchTheReference) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({Array::zeros({0})}); }, {"zero-size", "no identity"}));
 }
 
+TEST_P(DeviceBackend, LargeReductionsRunInTwoPasses) {
+  REQUIRE_DEVICE();
+  // Few kept elements and many reduced ones: chunks reduced in parallel, then the chunks' results (NaN
+  // and the dtypes' rules as in one pass).
+  auto x = hp::matrix("x"), v = hp::vector("v");
+  auto i = hp::tensor(DType::Int32, {-1}, "i");
+  Array xv = hp::random::uniform({3, 30001}, 0.5, 1.5), vv = hp::random::uniform({100000}, -1, 1);
+  vv.set_from_double(77777, std::nan(""));
+  const Array iv = hp::random::uniform({50000}, -1000, 1000).astype(DType::Int32);
+  expect_device_matches_reference(
+      {x, i},
+      {hp::sum(x, {1}), hp::sum(hp::exp(x)), hp::prod(x, {1}) * 0.0 + hp::max(x, {1}), hp::min(x * -2.0), hp::max(x.T(), {0}),
+       hp::any(hp::gt(x, 1.4999)), hp::all(hp::gt(x, 0.5), {1}), hp::sum(i), hp::max(i), hp::mean(x * x)},
+      {xv, iv}, device, 1e-12);
+  // A NaN decides the max wherever its chunk is; a float32 sum accumulates in double as in one pass.
+  auto f32 = hp::tensor(DType::Float32, {-1}, "f32");
+  expect_device_matches_reference({v, f32}, {hp::isnan(hp::max(v)), hp::max(v[{hp::slice(0, 77777)}]), hp::sum(f32)}, {vv, xv.reshape({-1}).astype(DType::Float32)}, device, 1e-6);
+}
+
 TEST_P(DeviceBackend, BasicIndexingMakesViewsOfDeviceMemory) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x");

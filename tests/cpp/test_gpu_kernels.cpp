@@ -68,9 +68,11 @@ Rendered render_everything() {
       const DType result = kind == hp::ReduceKind::Sum || kind == hp::ReduceKind::Prod
                                ? (hp::is_float(dtype) ? dtype : hp::is_unsigned(dtype) ? DType::UInt64 : DType::Int64)
                                : dtype;
-      const std::string name = "r" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
-      add(name, hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::OpenCL),
-          hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::Cuda));
+      for (bool partial : {false, true}) {  // (one pass, or the first of two)
+        const std::string name = "r" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+        add(name, hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::OpenCL, partial),
+            hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::Cuda, partial));
+      }
     }
   for (DType dtype : {DType::Float32, DType::Float64})
     for (DType label : {DType::Int32, DType::Int64})

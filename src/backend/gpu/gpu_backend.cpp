@@ -119,6 +119,15 @@ bool handed_over(const Array& input, const Array& output) {
          output.shape() == input.shape() && output.strides() == input.strides();
 }
 
+// A kernel's text with its placeholder name replaced by one naming the text (so equal kernels share
+// their built program).
+std::pair<std::string, std::string> named(std::string source, const char* prefix) {
+  constexpr const char* kPlaceholder = "hypatia_kernel";
+  const std::string name = prefix + hex64(stable_hash(source));
+  source.replace(source.find(kPlaceholder), std::string(kPlaceholder).size(), name);
+  return {std::move(source), name};
+}
+
 // A kernel of generated source the runtime builds and launches: what every kernel below but GEMM holds.
 class SourceKernel : public Kernel {
  public:
@@ -183,7 +192,9 @@ class AllocKernel final : public SourceKernel {
   }
 };
 
-// A reduction (sum, prod, max, min) with its fused elementwise producer: one work item per kept element.
+// A reduction (sum, prod, max, min, any, all) with its fused elementwise producer: one work item per kept
+// element, or, where few elements are kept and many reduced (sum(x) of a large x), one per chunk of a
+// kept element's reduced elements, then a second pass over the chunks' partial results.
 class ReduceKernel final : public SourceKernel {
  public:
   using SourceKernel::SourceKernel;
@@ -215,8 +226,39 @@ class ReduceKernel final : public SourceKernel {
     std::vector<const Array*> arrays{&outputs[0]};
     for (const Array& input : inputs) arrays.push_back(&input);
     arrays.push_back(&layout_on_device);
-    runtime_.launch(source_, name_, arrays, {total, count}, total);
+    const int64_t chunks = total >= kFewKept || count < kManyReduced ? 1 : std::min((count + kChunk - 1) / kChunk, kWorkItems / total);
+    if (chunks <= 1) return runtime_.launch(source_, name_, arrays, {total, count, 1}, total);
+    const auto& [partial, finish] = passes(node);
+    const DType partial_dtype = reduce_partial_dtype(reduce.kind(), node.output(0).dtype(), runtime_.has_double());
+    const Array partials = allocate(runtime_, node, {total, chunks}, partial_dtype);
+    arrays[0] = &partials;
+    runtime_.launch(partial.first, partial.second, arrays, {total, count, chunks}, total * chunks);
+    // The partials (total, chunks), reduced over their last axis.
+    const Array finish_layout = layouts_.get(runtime_, {1, total, 1, chunks, chunks, 1, 0});
+    runtime_.launch(finish.first, finish.second, {&outputs[0], &partials, &finish_layout}, {total, chunks, 1}, total);
   }
+
+ private:
+  static constexpr int64_t kFewKept = 4096, kManyReduced = 8192, kChunk = 1024, kWorkItems = 65536;
+
+  // The kernels of the two passes (partial results per chunk, then their reduction), rendered on first use.
+  const std::pair<std::pair<std::string, std::string>, std::pair<std::string, std::string>>& passes(const Apply& node) const {
+    std::lock_guard<std::mutex> lock(passes_mutex_);
+    if (!passes_) {
+      ReduceKernelSpec spec;
+      reduce_kernel_spec(node, spec);
+      const DType dtype = node.output(0).dtype(), partial_dtype = reduce_partial_dtype(spec.kind, dtype, runtime_.has_double());
+      const auto partial = render_gpu_reduce(spec.composite, spec.kind, dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect(), true);
+      const auto finish = render_gpu_reduce(conversion(partial_dtype, partial_dtype), spec.kind, dtype, "hypatia_kernel",
+                                            runtime_.has_double(), runtime_.dialect());
+      if (!partial || !finish) throw ValueError("[" + node.op().name() + "] no two-pass reduction on " + runtime_.device().str());
+      passes_.emplace(named(*partial, "hypatia_partial_"), named(*finish, "hypatia_reduce_"));
+    }
+    return *passes_;
+  }
+
+  mutable std::mutex passes_mutex_;
+  mutable std::optional<std::pair<std::pair<std::string, std::string>, std::pair<std::string, std::string>>> passes_;
 };
 
 // dot(x, y) of matrices and vectors, and gemm(z, alpha, x, y, beta), through the runtime's BLAS.
@@ -574,15 +616,6 @@ class GpuBackend final : public Backend {
   void copy_into(const Array& destination, const Array& source) const override { convert_into(runtime_, destination, source); }
 
  private:
-  // A kernel's text with its placeholder name replaced by one naming the text (so equal kernels share
-  // their built program).
-  static std::pair<std::string, std::string> named(std::string source, const char* prefix) {
-    constexpr const char* kPlaceholder = "hypatia_kernel";
-    const std::string name = prefix + hex64(stable_hash(source));
-    source.replace(source.find(kPlaceholder), std::string(kPlaceholder).size(), name);
-    return {std::move(source), name};
-  }
-
   // The kernel's source and name for an elementwise node (fused or single) the dialect can spell.
   std::optional<std::pair<std::string, std::string>> source_of(const Apply& node) const {
     Composite composite;
