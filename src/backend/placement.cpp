@@ -33,8 +33,8 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   if (device.is_cpu()) return graph;
   // Asked once per node: a device backend renders a node's kernel to answer. Arithmetic of scalars not
   // computed on the device (shapes, sizes, hyperparameters) stays on the host: a launch and a transfer
-  // would cost more than it. So does an op that runs on any device (a view, a join) of values computed
-  // on the host: it follows its data.
+  // would cost more than it. So does an op that runs on any device (a view, a join) of values host nodes
+  // computed: it follows its data (function inputs, constants and shared values go where they are read).
   std::unordered_map<const Apply*, bool> runs_here;
   auto computed_here = [&](const Variable& v) {
     const auto owner = v.owner();

@@ -278,6 +278,13 @@ TEST_P(DeviceBackend, IndexArraysOnSeveralAxesRunOnTheDevice) {
                                           {"index 4 is out of bounds for axis 0 with size 4"}));
   auto g = hp::function({x, y, columns}, {x[{hp::Index(y), hp::Index(columns)}]}, {}, {}, {.device = device});
   EXPECT_TRUE(throws_with<hp::IndexError>([&] { g({xv, yv, cv}); }, {"shape mismatch", "(4,) (2,)"}));
+  // An array indexed by itself: its buffer is not written in place while the kernel reads the indices.
+  auto k = hp::tensor(DType::Int64, {-1}, "k");
+  auto shifted = k + int64_t{1};
+  expect_device_matches_reference({k}, {hp::inc_subtensor(shifted[{hp::Index(shifted)}], int64_t{1})},
+                                  {Array::from({0, 1, -1}, DType::Int64)}, device, 0);
+  expect_device_matches_reference({k}, {hp::set_subtensor(shifted[{hp::Index(shifted)}], int64_t{5})},
+                                  {Array::from({0, 1, -1}, DType::Int64)}, device, 0);
 }
 
 TEST_P(DeviceBackend, SoftmaxAndLogSoftmaxRunOnTheDevice) {

@@ -451,7 +451,10 @@ class PutKernel final : public SourceKernel {
     const Shape broadcast = broadcast_index_shape(indices, name);
     const std::vector<int> region_axes = advanced_result_axes(x.ndim(), op.axes(), static_cast<int>(broadcast.size()), op.dims_first());
     const Array value = broadcast_value(inputs[1], node.input(1).type(), advanced_result_shape(region_axes, x.shape(), broadcast), name);
-    Array out = handed_over(x, outputs[0]) && !inputs[1].shares_storage_with(x) ? outputs[0] : contiguous_on_device(runtime_, x);
+    // (In place only where neither the value nor an index array is x itself: the kernel reads them as it writes.)
+    bool in_place = handed_over(x, outputs[0]);
+    for (const Array& read : inputs.subspan(1)) in_place = in_place && !read.shares_storage_with(x);
+    Array out = in_place ? outputs[0] : contiguous_on_device(runtime_, x);
     outputs[0] = out;
     // The value's index dimensions first, then x's other axes (in order, as in the region).
     std::vector<int> order, other_axes;
