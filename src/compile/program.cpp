@@ -12,6 +12,7 @@
 #include "hypatia/printing.h"
 #include "ir/describe.h"
 #include "ir/shared_state.h"
+#include "ops/op_support.h"
 #include "rewrite/pipeline.h"
 
 namespace hypatia {
@@ -214,16 +215,17 @@ void Program::plan() {
       shared_slots_.push_back({slot(root), root.node()->shared,
                                shared_on_device_.count(root.node()) ? backend_->device() : Device{}});
   }
-  std::unordered_map<int, const Array*> constant_of;
-  for (const auto& [s, value] : constant_slots_) constant_of[s] = &value;
+  std::unordered_map<int, Array> constant_of;  // (Array handles: the values are shared, not copied)
+  for (const auto& [s, value] : constant_slots_) constant_of[s] = value;
   for (const auto& node : graph_->nodes()) {
     Step step{node, {}, {}, {}};
     for (const Variable& input : node->inputs()) step.input_slots.push_back(slot(input));
     for (const Variable& output : node->outputs()) step.output_slots.push_back(slot(output));
     if (std::optional<std::vector<Array>> values = compute_once(step, constant_of)) {
-      for (size_t k = 0; k < values->size(); ++k) constant_slots_.emplace_back(step.output_slots[k], std::move((*values)[k]));
-      constant_of.clear();  // (the vector moved)
-      for (const auto& [s, value] : constant_slots_) constant_of[s] = &value;
+      for (size_t k = 0; k < values->size(); ++k) {
+        constant_of[step.output_slots[k]] = (*values)[k];
+        constant_slots_.emplace_back(step.output_slots[k], std::move((*values)[k]));
+      }
       continue;
     }
     steps_.push_back(std::move(step));
@@ -232,7 +234,7 @@ void Program::plan() {
   first_destroy_step_ = steps_.size();
 }
 
-std::optional<std::vector<Array>> Program::compute_once(const Step& step, const std::unordered_map<int, const Array*>& constant_of) const {
+std::optional<std::vector<Array>> Program::compute_once(const Step& step, const std::unordered_map<int, Array>& constant_of) const {
   // Rewrites folded what depends on constants alone; what placement added since (a constant's transfer
   // to the device) is computed here, once.
   if (mode_ != Mode::FastRun || !step.node->op().constant_foldable()) return std::nullopt;
@@ -240,15 +242,9 @@ std::optional<std::vector<Array>> Program::compute_once(const Step& step, const 
   for (int s : step.input_slots) {
     auto it = constant_of.find(s);
     if (it == constant_of.end()) return std::nullopt;
-    inputs.push_back(*it->second);
+    inputs.push_back(it->second);
   }
-  std::vector<Array> outputs(step.output_slots.size());
-  try {
-    step.node->op().perform(*step.node, inputs, outputs);
-  } catch (const Error&) {
-    return std::nullopt;  // the call raises it, naming where the node was built
-  }
-  return outputs;
+  return perform_at_compile_time(*step.node, inputs);
 }
 
 void Program::move_shared_values_home() {

@@ -53,7 +53,7 @@ class Program {
   // Steps that only one branch of an ifelse reads move to just before it and run only when that branch
   // is taken (after the condition is known).
   // The values of a step whose inputs are all constants, computed now; nullopt where it runs per call.
-  std::optional<std::vector<Array>> compute_once(const Step& step, const std::unordered_map<int, const Array*>& constant_of) const;
+  std::optional<std::vector<Array>> compute_once(const Step& step, const std::unordered_map<int, Array>& constant_of) const;
   // Moves the shared variables that live on the device there (once, at compile time).
   void move_shared_values_home();
   void plan_lazy_branches();

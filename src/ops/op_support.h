@@ -2,12 +2,29 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <new>
 #include <optional>
+#include <vector>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/graph.h"
 
 namespace hypatia {
+
+// perform() at compile time (constant folding; what a program computes once): the outputs, or nullopt
+// where it raises an Error (the call raises it again, naming where the node was built) or runs out of
+// memory.
+inline std::optional<std::vector<Array>> perform_at_compile_time(const Apply& node, std::span<const Array> inputs) {
+  std::vector<Array> outputs(node.num_outputs());
+  try {
+    node.op().perform(node, inputs, outputs);
+  } catch (const Error&) {
+    return std::nullopt;
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;
+  }
+  return outputs;
+}
 
 // Theano computed float16 in float32 on the CPU. An op whose kernel is written for float32 and float64
 // (and reads its dtypes from the arrays, not from the node) runs its float16 nodes through this: float32

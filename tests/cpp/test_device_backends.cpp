@@ -24,25 +24,14 @@ using hp::testing::throws_with;
 
 namespace {
 
-// The first device of `kind` ("opencl", "cuda"), or empty with the reason there is none.
-std::string first_device(const std::string& kind, std::string& why) {
-  if (kind == "opencl") {
-    const auto& devices = hp::opencl::devices();
-    why = "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
-    return devices.empty() ? "" : devices.front().device.str();
-  }
-  const auto& devices = hp::cuda::devices();
-  why = "no CUDA device here: " + hp::cuda::unavailable_reason();
-  return devices.empty() ? "" : devices.front().device.str();
-}
-
 bool has_blas(const std::string& kind) { return kind == "opencl" ? hp::opencl::clblast_available() : hp::cuda::cublas_available(); }
 
 class DeviceBackend : public ::testing::TestWithParam<std::string> {};
 
-#define REQUIRE_DEVICE()                                       \
-  std::string why;                                             \
-  const std::string device = first_device(GetParam(), why);    \
+#define REQUIRE_DEVICE()                                                                                        \
+  std::string why;                                                                                              \
+  const std::string device =                                                                                    \
+      hp::testing::first_device(GetParam() == "opencl" ? hp::Device::Kind::OpenCL : hp::Device::Kind::Cuda, why); \
   if (device.empty()) GTEST_SKIP() << why
 
 // outputs computed on the device against the reference backend (perform() on the host).

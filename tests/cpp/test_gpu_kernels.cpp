@@ -9,6 +9,7 @@
 #include "codegen/gpu_source.h"
 #include "hypatia/hypatia.h"
 #include "ops/fused_elemwise.h"
+#include "test_util.h"
 
 namespace hp = hypatia;
 using hp::DType;
@@ -146,9 +147,10 @@ TEST(GpuKernels, EveryRenderedCudaKernelCompilesWithNvrtc) {
 }
 
 TEST(GpuKernels, EveryRenderedOpenCLKernelBuilds) {
-  const auto& devices = hp::opencl::devices();
-  if (devices.empty()) GTEST_SKIP() << "no OpenCL device here (make test installs PoCL: scripts/setup.sh)";
-  auto& context = hp::opencl::context_for(devices.front().device);
+  std::string why;
+  const std::string device = hp::testing::first_device(hp::Device::Kind::OpenCL, why);
+  if (device.empty()) GTEST_SKIP() << why;
+  auto& context = hp::opencl::context_for(hp::Device::parse(device));
   const Rendered rendered = render_everything();
   std::string unit;
   for (const std::string& source : rendered.opencl) unit += source + "\n";

@@ -61,12 +61,9 @@ class MnistTrainingOnDevice : public ::testing::TestWithParam<hp::Device::Kind> 
 
 TEST_P(MnistTrainingOnDevice, TrainsAsOnTheCpu) {
   if (!std::filesystem::exists(fashion_mnist::kDefaultDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  std::string device;
-  for (const hp::Device& d : hp::available_devices())
-    if (d.kind == GetParam() && device.empty()) device = d.str();
-  if (device.empty())
-    GTEST_SKIP() << (GetParam() == hp::Device::Kind::OpenCL ? "no OpenCL device here (make test installs PoCL: scripts/setup.sh)"
-                                                             : "no CUDA device here: " + hp::cuda::unavailable_reason());
+  std::string why;
+  const std::string device = hp::testing::first_device(GetParam(), why);
+  if (device.empty()) GTEST_SKIP() << why;
   auto data = fashion_mnist::load(fashion_mnist::kDefaultDir, "train", 300);
   hp::Array images = hp::Array::from_vector(data.images, {data.num_examples, data.features()});
   hp::Array labels = hp::Array::from_vector(data.labels);

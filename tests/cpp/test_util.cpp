@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "backend/cuda/driver.h"
+
 namespace hypatia::testing {
 
 Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array& value) {
@@ -34,6 +36,14 @@ std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std
     compare(function(inputs, outputs, updates, {}, options)(values), device.str(), 2e-5, 1e-7);
   }
   return reference;
+}
+
+std::string first_device(Device::Kind kind, std::string& why) {
+  why = kind == Device::Kind::OpenCL ? "no OpenCL device here (make test installs PoCL: scripts/setup.sh)"
+                                     : "no CUDA device here: " + cuda::unavailable_reason();
+  for (const Device& device : available_devices())
+    if (device.kind == kind) return device.str();
+  return "";
 }
 
 std::vector<Device> devices_under_test() {

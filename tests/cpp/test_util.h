@@ -58,6 +58,8 @@ std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std
 
 // The devices other than the CPU this machine has (each OpenCL device, each CUDA GPU).
 std::vector<Device> devices_under_test();
+// The name of the first device of `kind` here, or "" with `why` there is none (the tests' skip reason).
+std::string first_device(Device::Kind kind, std::string& why);
 
 // Evaluates infer_shape of the node producing `out` and compares it with the actual output shape.
 void expect_infer_shape_ok(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& values);

@@ -129,13 +129,9 @@ class CudaRuntime final : public GpuRuntime {
     const CachedBinary binary = binary_for(source, name, architecture_);
     current();
     CUmodule module = nullptr;
-    if (CUresult status = driver()->cuModuleLoadData(&module, binary.image.data()); status != 0) {
-      int version = 0;
-      driver()->cuDriverGetVersion(&version);
-      throw ValueError("[cuda] " + error_text(status, "cuModuleLoadData(" + binary.path + ")") + " (driver " +
-                       std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10) + ", NVRTC " + nvrtc_version() +
-                       ": a driver older than the toolkit cannot load its kernels)");
-    }
+    if (CUresult status = driver()->cuModuleLoadData(&module, binary.image.data()); status != 0)
+      throw ValueError("[cuda] " + error_text(status, "cuModuleLoadData(" + binary.path + ")") + " (driver " + driver_version() +
+                       ", NVRTC " + nvrtc_version() + ": a driver older than the toolkit cannot load its kernels)");
     CUfunction function = nullptr;
     check(driver()->cuModuleGetFunction(&function, module, name.c_str()), "cuModuleGetFunction(" + name + ")");
     return functions_[key] = function;

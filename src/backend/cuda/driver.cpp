@@ -82,6 +82,11 @@ const DriverApi* driver() {
 
 std::string unavailable_reason() { return process_driver().probe.init_error; }
 
+std::string driver_version() {
+  const int version = process_driver().probe.version;
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
 std::string error_text(CUresult status, const std::string& what) {
   return what + ": " + status_name(process_driver().api, status);
 }

@@ -60,6 +60,8 @@ DriverProbe probe_driver(const std::string& library);
 // there is none or cuInit failed; unavailable_reason() then says why.
 const DriverApi* driver();
 std::string unavailable_reason();
+// The process's driver version as "13.0" (cuDriverGetVersion, read once when it was loaded).
+std::string driver_version();
 
 // "cuMemAlloc: CUDA_ERROR_OUT_OF_MEMORY".
 std::string error_text(CUresult status, const std::string& what);

@@ -3,6 +3,7 @@
 #include <new>
 #include <unordered_map>
 
+#include "ops/op_support.h"
 #include "rewrite/passes/passes.h"
 
 namespace hypatia {
@@ -33,14 +34,9 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
     }
     if (known && size > kMaxFoldedElements && size > largest_input) return {};
   }
-  std::vector<Array> outputs(node.num_outputs());
-  try {
-    node.op().perform(node, inputs, outputs);
-  } catch (const Error&) {
-    return {};  // the call will raise it, naming where the node was built
-  } catch (const std::bad_alloc&) {
-    return {};
-  }
+  const std::optional<std::vector<Array>> computed = perform_at_compile_time(node, inputs);
+  if (!computed) return {};
+  const std::vector<Array>& outputs = *computed;
   for (size_t k = 0; k < outputs.size(); ++k)
     if (!node.output(k).type().accepts(outputs[k]) ||
         (outputs[k].size() > kMaxFoldedElements && outputs[k].size() > largest_input))
