@@ -727,10 +727,11 @@ class GpuBackend final : public Backend {
     if (!inc) return std::nullopt;
     const DType dtype = node.input(0).dtype(), value_dtype = node.input(1).dtype();
     if (!inc->sets() && dtype == DType::Bool) return std::nullopt;
-    Composite composite = conversion(value_dtype, dtype);
-    if (!inc->sets()) {
+    Composite composite;
+    if (inc->sets()) {
+      composite = conversion(value_dtype, dtype);
+    } else {
       composite.input_dtypes = {dtype, value_dtype};
-      composite.code.clear();
       const int converted = dtype == value_dtype ? 1 : composite.add(ScalarOp{ScalarOpId::cast, dtype}, {1});
       composite.outputs = {composite.add(ScalarOp{ScalarOpId::add}, {0, converted})};
       if (composite.dtype_of(composite.outputs[0]) != dtype) return std::nullopt;
