@@ -22,6 +22,14 @@ std::optional<std::string> gpu_type(DType dtype, bool has_double) {
   }
 }
 
+std::optional<std::string> gpu_stored_type(DType dtype, bool has_double) {
+  return dtype == DType::Float16 ? std::optional<std::string>("ushort") : gpu_type(dtype, has_double);
+}
+
+std::optional<std::string> gpu_held_type(DType dtype, bool has_double) {
+  return dtype == DType::Float16 ? std::optional<std::string>("float") : gpu_type(dtype, has_double);
+}
+
 namespace {
 
 // Functions kernels call for what one expression cannot say exactly (Python's floor division and modulo,
@@ -77,6 +85,68 @@ std::string helper(Helpers& helpers, const std::string& op, DType dtype) {
   return name;
 }
 
+// float16 values live in memory as their bits (a ushort) and in registers as the float of equal value;
+// these convert between the two, rounding to nearest even as NumPy and the CPU's _Float16 do (bit
+// operations, so they need neither cl_khr_fp16 nor cuda_fp16.h, and run the same on every device).
+void add_half_helpers(Helpers& helpers, bool from_double) {
+  helpers["hp_half"] =
+      "#ifndef hp_half_defined\n#define hp_half_defined\n"
+      "HP_FUNCTION float hp_half_to_float(const ushort h) {\n"
+      "  const uint sign = ((uint)h & 0x8000u) << 16, e = ((uint)h >> 10) & 0x1fu, m = (uint)h & 0x3ffu;\n"
+      "  if (e == 0x1fu) return as_float(sign | 0x7f800000u | (m << 13));\n"
+      "  if (e == 0u) {  // subnormal: m * 2^-24\n"
+      "    const float f = (float)m * 5.9604644775390625e-8f;\n"
+      "    return sign ? -f : f;\n"
+      "  }\n"
+      "  return as_float(sign | ((e + 112u) << 23) | (m << 13));\n"
+      "}\n"
+      "HP_FUNCTION ushort hp_float_to_half(const float f) {\n"
+      "  const uint x = as_uint(f), sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;\n"
+      "  if (ax > 0x7f800000u) return (ushort)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));  // NaN, quiet\n"
+      "  if (ax >= 0x477ff000u) return (ushort)(sign | 0x7c00u);  // past 65504 + half an ulp: infinity\n"
+      "  if (ax < 0x38800000u) return (ushort)(sign | (uint)rint(as_float(ax) * 16777216.0f));  // subnormal\n"
+      "  return (ushort)(sign | ((ax + 0xc8000fffu + ((ax >> 13) & 1u)) >> 13));  // rebias, round to even\n"
+      "}\n"
+      "#endif\n";
+  if (from_double)  // (defined after hp_half: the map orders it so)
+    helpers["hp_half_double"] =
+        "#ifndef hp_half_double_defined\n#define hp_half_double_defined\n"
+        "// Rounded to odd at float's 24 bits, then to nearest at half's 11: one correct rounding (24 >= 2 * 11 + 2).\n"
+        "HP_FUNCTION ushort hp_double_to_half(const double d) {\n"
+        "  float f = (float)d;\n"
+        "  if ((double)f != d && d == d && !isinf(f)) {\n"
+        "    const uint b = as_uint(f);\n"
+        "    if ((b & 1u) == 0u) f = as_float(fabs((double)f) < fabs(d) ? b + 1u : b - 1u);\n"
+        "  }\n"
+        "  return hp_float_to_half(f);\n"
+        "}\n"
+        "#endif\n";
+}
+
+// prefix followed by n ("v3"; appended: GCC 12 warns falsely of overlapping copies in "v" + std::to_string(n)).
+std::string numbered(const char* prefix, int n) {
+  std::string text(prefix);
+  text += std::to_string(n);
+  return text;
+}
+
+// A value held in registers (`held`: a float for float16) as it is written to memory in `dtype`;
+// `from_double` where the held value is a double (rounded once to float16, not through float).
+std::string stored_as(DType dtype, const std::string& held, bool has_double, Helpers& helpers, bool from_double = false) {
+  // (Appends: GCC 12 warns falsely of overlapping copies in "(" + text.)
+  std::string text = dtype != DType::Float16 ? std::string("(").append(*gpu_type(dtype, has_double)).append(")")
+                                             : std::string(from_double ? "hp_double_to_half" : "hp_float_to_half");
+  if (dtype == DType::Float16) add_half_helpers(helpers, from_double);
+  return text.append("(").append(held).append(")");
+}
+
+// A value read from memory in `dtype`, as it is held in registers.
+std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) {
+  if (dtype != DType::Float16) return stored;
+  add_half_helpers(helpers, false);
+  return "hp_half_to_float(" + stored + ")";
+}
+
 // One instruction as a C expression (valid OpenCL C and CUDA C++) of its (already converted) arguments, with NumPy's (and the
 // reference's) semantics; nullopt where this dialect has no spelling yet.
 std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a, Helpers& helpers) {
@@ -128,7 +198,19 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
   if (id == ScalarOpId::int_div) return call("floordiv");
   if (id == ScalarOpId::mod) return call("mod");
   if (id == ScalarOpId::pow && !real) return call("ipow");
-  if (!real) return std::nullopt;  // shifts and the other integer-only operations: the host for now
+  if (!real) {
+    const std::string t = *gpu_type(compute, true), u = unsigned_of(compute);
+    const bool is_signed = !is_unsigned(compute) && compute != DType::Bool;
+    switch (id) {
+      case ScalarOpId::abs:  // (the most negative value stays itself, as NumPy's wraps)
+        return is_signed ? "(" + a[0] + " < 0 ? (" + t + ")(0 - (" + u + ")" + a[0] + ") : " + a[0] + ")" : a[0];
+      case ScalarOpId::sign: return is_signed ? "((" + a[0] + " > 0) - (" + a[0] + " < 0))" : "(" + a[0] + " > 0)";
+      case ScalarOpId::round: return a[0];
+      case ScalarOpId::isnan:
+      case ScalarOpId::isinf: return std::string("0");
+      default: return std::nullopt;  // the rest takes floats only
+    }
+  }
   switch (id) {
     case ScalarOpId::true_div: return "(" + a[0] + " / " + a[1] + ")";
     case ScalarOpId::abs: return fn("fabs");
@@ -193,7 +275,10 @@ std::string prelude(GpuDialect dialect, bool uses_double) {
     return "typedef unsigned char uchar;\ntypedef unsigned short ushort;\ntypedef unsigned int uint;\n"
            "typedef unsigned long ulong;\n#ifndef INFINITY\n#define INFINITY __int_as_float(0x7f800000)\n#endif\n"
            "#define LONG_MIN (-9223372036854775807L - 1)\n#define LONG_MAX 9223372036854775807L\n"
-           "#define ULONG_MAX 18446744073709551615UL\n";
+           "#define ULONG_MAX 18446744073709551615UL\n"
+           "#ifndef hp_bits_defined\n#define hp_bits_defined\n"
+           "static __device__ __forceinline__ uint as_uint(const float x) { return __float_as_uint(x); }\n"
+           "static __device__ __forceinline__ float as_float(const uint x) { return __uint_as_float(x); }\n#endif\n";
   // (No contraction into fused multiply-adds, as the CPU kernels and NVRTC's --fmad=false.)
   return std::string(uses_double ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") + "#pragma OPENCL FP_CONTRACT OFF\n";
 }
@@ -219,12 +304,13 @@ std::string add_position(const std::string& indent, const std::string& index, co
 }
 
 // The statements computing every instruction from v0..v{n-1}; nullopt where one has no spelling.
+// (float16 values are held as floats, each result rounded to float16 as the CPU's _Float16 stores it.)
 std::optional<std::string> render_body(const Composite& composite, bool has_double, bool& uses_double, Helpers& helpers) {
   const int num_inputs = composite.num_inputs();
   std::ostringstream body;
   auto type_of = [&](DType dtype) {
     uses_double = uses_double || dtype == DType::Float64;
-    return gpu_type(dtype, has_double);
+    return gpu_held_type(dtype, has_double);
   };
   for (int i = 0; i < num_inputs; ++i)
     if (!type_of(composite.input_dtypes[i])) return std::nullopt;
@@ -234,8 +320,7 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
     if (!compute || !out) return std::nullopt;
     std::vector<std::string> args;
     for (int ref : instruction.args) {
-      std::string v = "v";  // (not "v" + to_string(ref): GCC 12 warns falsely of overlapping copies there)
-      v += std::to_string(ref);
+      const std::string v = numbered("v", ref);
       if (composite.dtype_of(ref) == instruction.typing.compute) {
         args.push_back(v);
       } else {
@@ -244,13 +329,20 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
       }
     }
     std::optional<std::string> expression;
-    if (instruction.op.id == ScalarOpId::cast) {
+    bool from_double = instruction.typing.compute == DType::Float64;
+    if (instruction.op.id == ScalarOpId::cast && instruction.typing.out == DType::Float16) {
+      // Straight from the source's value (a double rounds once to float16, as NumPy's astype).
+      expression = numbered("v", instruction.args[0]);
+      from_double = composite.dtype_of(instruction.args[0]) == DType::Float64;
+    } else if (instruction.op.id == ScalarOpId::cast) {
       expression = instruction.typing.out == DType::Bool ? "(" + args[0] + " != 0)" : args[0];
       if (is_float(instruction.typing.compute) && is_integer(instruction.typing.out)) expression = "trunc(" + args[0] + ")";
     } else {
       expression = spell(instruction.op.id, instruction.typing.compute, args, helpers);
     }
     if (!expression) return std::nullopt;
+    if (instruction.typing.out == DType::Float16)
+      expression = loaded_as(DType::Float16, stored_as(DType::Float16, *expression, has_double, helpers, from_double), helpers);
     body << "  const " << *out << " v" << num_inputs + static_cast<int>(n) << " = (" << *out << ")(" << *expression << ");\n";
   }
   return body.str();
@@ -266,7 +358,7 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
   bool uses_double = false;
   auto type_of = [&](DType dtype) {
     uses_double = uses_double || dtype == DType::Float64;
-    return gpu_type(dtype, has_double);
+    return gpu_stored_type(dtype, has_double);
   };
   Helpers helpers;
   const auto body = render_body(composite, has_double, uses_double, helpers);
@@ -275,6 +367,14 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
     if (!type_of(composite.dtype_of(ref))) return std::nullopt;
   const int num_outputs = static_cast<int>(composite.outputs.size());
   const int operands = num_outputs + num_inputs;
+  std::ostringstream loads, stores;
+  for (int i = 0; i < num_inputs; ++i)
+    loads << "  const " << *gpu_held_type(composite.input_dtypes[i], has_double) << " v" << i << " = "
+          << loaded_as(composite.input_dtypes[i], numbered("p", i) + "[offset[" + std::to_string(num_outputs + i) + "]]", helpers)
+          << ";\n";
+  for (int k = 0; k < num_outputs; ++k)  // (a float16 output is held already rounded: its store is exact)
+    stores << "  o" << k << "[offset[" << k << "]] = "
+           << stored_as(composite.dtype_of(composite.outputs[k]), numbered("v", composite.outputs[k]), has_double, helpers) << ";\n";
   std::ostringstream source;
   source << prelude(dialect, uses_double) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(";
   for (int k = 0; k < num_outputs; ++k) source << global << *type_of(composite.dtype_of(composite.outputs[k])) << "* o" << k << ", ";
@@ -285,15 +385,8 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
          << "  const long ndim = layout[0];\n"
          << "  long offset[" << operands << "];\n"
          << "  for (int k = 0; k < " << operands << "; ++k) offset[k] = layout[1 + ndim * " << operands + 1 << " + k];\n"
-         << add_position("  ", "gid", "ndim", "(layout + 1)", "offset", operands, "layout[1 + ndim * (k + 1) + axis]");
-  for (int i = 0; i < num_inputs; ++i)
-    source << "  const " << *type_of(composite.input_dtypes[i]) << " v" << i << " = p" << i << "[offset[" << num_outputs + i << "]];\n";
-  source << *body;
-  for (int k = 0; k < num_outputs; ++k) {
-    const DType dtype = composite.dtype_of(composite.outputs[k]);
-    source << "  o" << k << "[offset[" << k << "]] = (" << *type_of(dtype) << ")v" << composite.outputs[k] << ";\n";
-  }
-  source << "}\n";
+         << add_position("  ", "gid", "ndim", "(layout + 1)", "offset", operands, "layout[1 + ndim * (k + 1) + axis]")
+         << loads.str() << *body << stores.str() << "}\n";
   return source.str();
 }
 
@@ -314,7 +407,7 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
   Helpers helpers;
   const auto body = render_body(composite, has_double, uses_double, helpers);
   if (!body) return std::nullopt;
-  const auto out = gpu_type(dtype, has_double);
+  const auto out = gpu_stored_type(dtype, has_double);
   if (!out || (dtype == DType::Bool) != logical) return std::nullopt;
   // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints,
   // a truth value for any and all (a NaN is true, as in NumPy).
@@ -339,12 +432,20 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
     default: return std::nullopt;
   }
   // A partial result keeps the accumulator's type (reduce_partial_dtype), for the second pass to finish.
-  const std::string stored = partial ? *gpu_type(reduce_partial_dtype(kind, dtype, has_double), has_double) : *out;
+  const DType stored_dtype = partial ? reduce_partial_dtype(kind, dtype, has_double) : dtype;
+  const std::string stored = *gpu_stored_type(stored_dtype, has_double);
+  const std::string result = stored_as(stored_dtype, "acc", has_double, helpers, acc == "double");
+  std::ostringstream loads;
+  for (int i = 0; i < num_inputs; ++i) {
+    if (!gpu_stored_type(composite.input_dtypes[i], has_double)) return std::nullopt;
+    loads << "    const " << *gpu_held_type(composite.input_dtypes[i], has_double) << " v" << i << " = "
+          << loaded_as(composite.input_dtypes[i], numbered("p", i) + "[offset[" + std::to_string(i) + "]]", helpers) << ";\n";
+  }
   std::ostringstream source;
   source << prelude(dialect, uses_double) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global
          << stored << "* o, ";
   for (int i = 0; i < num_inputs; ++i)
-    source << global << "const " << *gpu_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
+    source << global << "const " << *gpu_stored_type(composite.input_dtypes[i], has_double) << "* p" << i << ", ";
   // Work item gid reduces chunk gid % chunks of kept element gid / chunks: with one chunk, all of it.
   source << global << "const long* layout, const long total, const long reduced, const long chunks) {\n"
          << "  const long gid = " << say.thread_index << ";\n"
@@ -363,12 +464,10 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
          << "    long offset[" << std::max(num_inputs, 1) << "];\n"
          << "    for (int k = 0; k < " << num_inputs << "; ++k) offset[k] = base[k];\n"
          << add_position("    ", "r", "nr", "red", "offset", num_inputs, "strides[k * (nk + nr + 1) + nk + axis]");
-  for (int i = 0; i < num_inputs; ++i)
-    source << "    const " << *gpu_type(composite.input_dtypes[i], has_double) << " v" << i << " = p" << i << "[offset[" << i << "]];\n";
-  source << *body << "    const " << acc << " x = " << v << ";\n"
+  source << loads.str() << *body << "    const " << acc << " x = " << v << ";\n"
          << "    acc = " << combine << ";\n"
          << "  }\n"
-         << "  o[gid] = (" << stored << ")acc;\n"
+         << "  o[gid] = " << result << ";\n"
          << "}\n";
   return source.str();
 }
@@ -377,45 +476,55 @@ std::optional<std::string> render_gpu_crossentropy(DType dtype, DType label_dtyp
                                                    bool has_double, GpuDialect dialect) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
-  const auto t = gpu_type(dtype, has_double), label = gpu_type(label_dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double), held = gpu_held_type(dtype, has_double), label = gpu_type(label_dtype, has_double);
   if (!t || !label || !is_float(dtype) || !is_integer(label_dtype)) return std::nullopt;
   const std::string acc = has_double ? "double" : "float";
+  Helpers helpers;
+  auto at = [&](const std::string& j) { return loaded_as(dtype, "row[" + j + "]", helpers); };
+  std::ostringstream body;
+  if (from_logits) {
+    // As the reference: the max as std::max finds it, a -inf max counting as 0.
+    body << "  " << *held << " peak = " << at("0") << ";\n"
+         << "  for (long j = 1; j < classes; ++j) {\n"
+         << "    const " << *held << " x = " << at("j * s1") << ";\n"
+         << "    peak = peak < x ? x : peak;\n"
+         << "  }\n"
+         << "  if (isinf(peak) && peak < 0) peak = 0;\n"
+         << "  " << acc << " total = 0;\n"
+         << "  for (long j = 0; j < classes; ++j) total += exp((" << acc << ")(" << at("j * s1") << " - peak));\n"
+         << "  out[i] = " << stored_as(dtype, "log(total) - (" + acc + ")(" + at("label * s1") + " - peak)", has_double, helpers, has_double)
+         << ";\n";
+  } else {
+    body << "  out[i] = " << stored_as(dtype, "-log(" + at("label * s1") + ")", has_double, helpers) << ";\n";
+  }
   std::ostringstream source;
-  source << prelude(dialect, has_double || dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, "
-         << global << "const " << *t << "* p, " << global << "const " << *label << "* labels, " << global << "int* bad, "
+  source << prelude(dialect, has_double || dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name
+         << "(" << global << *t << "* out, " << global << "const " << *t << "* p, " << global << "const " << *label << "* labels, "
+         << global << "int* bad, "
          << "const long rows, const long classes, const long s0, const long s1, const long p_offset, const long ls, "
             "const long l_offset) {\n"
          << "  const long i = " << say.thread_index << ";\n"
          << "  if (i >= rows) return;\n"
          << "  const long label = (long)labels[l_offset + i * ls];\n"
          << "  if (label < 0 || label >= classes) {\n    bad[0] = 1;\n    return;\n  }\n"
-         << "  " << global << "const " << *t << "* row = p + p_offset + i * s0;\n";
-  if (from_logits) {
-    // As the reference: the max as std::max finds it, a -inf max counting as 0.
-    source << "  " << *t << " peak = row[0];\n"
-           << "  for (long j = 1; j < classes; ++j) peak = peak < row[j * s1] ? row[j * s1] : peak;\n"
-           << "  if (isinf(peak) && peak < 0) peak = 0;\n"
-           << "  " << acc << " total = 0;\n"
-           << "  for (long j = 0; j < classes; ++j) total += exp((" << acc << ")(row[j * s1] - peak));\n"
-           << "  out[i] = (" << *t << ")(log(total) - (" << acc << ")(row[label * s1] - peak));\n";
-  } else {
-    source << "  out[i] = -log(row[label * s1]);\n";
-  }
-  source << "}\n";
+         << "  " << global << "const " << *t << "* row = p + p_offset + i * s0;\n"
+         << body.str() << "}\n";
   return source.str();
 }
 
 namespace {
 
 // The head of a kernel with a work item per row along one axis (gpu_source.h's row layout), up to `row`
-// (x's row: element j at row[j * xs]) and `o` (out's row, or its element where out drops the axis).
+// (x's row: element j at row[j * xs]) and `o` (out's row, or its element where out drops the axis), the
+// helpers the body calls defined before it.
 std::string along_axis_head(const Spelling& say, bool uses_double, GpuDialect dialect, const std::string& name,
-                            const std::string& out_type, const std::string& x_type) {
+                            const std::string& out_type, const std::string& x_type, const Helpers& helpers) {
   const std::string global = say.global;
-  return prelude(dialect, uses_double) + say.kernel + " " + name + "(" + global + out_type + "* out, " + global + "const " + x_type +
-         "* x, " + global + "const long* layout, const long rows, const long length, const long xs, const long os, " +
-         "const long x_offset) {\n" + "  const long gid = " + say.thread_index + ";\n" + "  if (gid >= rows) return;\n" +
-         "  const long nk = layout[0];\n" + "  long offset[2] = {x_offset, 0};\n" +
+  return prelude(dialect, uses_double) + helper_definitions(helpers, dialect) + say.kernel + " " + name + "(" + global + out_type +
+         "* out, " + global + "const " + x_type + "* x, " + global +
+         "const long* layout, const long rows, const long length, const long xs, const long os, " + "const long x_offset) {\n" +
+         "  const long gid = " + say.thread_index + ";\n" + "  if (gid >= rows) return;\n" + "  const long nk = layout[0];\n" +
+         "  long offset[2] = {x_offset, 0};\n" +
          add_position("  ", "gid", "nk", "(layout + 1)", "offset", 2, "layout[1 + nk * (k + 1) + axis]") + "  " + global + "const " +
          x_type + "* row = x + offset[0];\n" + "  " + global + out_type + "* o = out + offset[1];\n";
 }
@@ -423,61 +532,74 @@ std::string along_axis_head(const Spelling& say, bool uses_double, GpuDialect di
 }  // namespace
 
 std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::string& name, bool has_double, GpuDialect dialect) {
-  const auto t = gpu_type(dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double), held = gpu_held_type(dtype, has_double);
   if (!t || !is_float(dtype)) return std::nullopt;
   const std::string acc = has_double ? "double" : "float";
-  std::ostringstream source;
-  source << along_axis_head(spelling(dialect), has_double, dialect, name, *t, *t)
-         // As the reference: the max as std::max finds it, a -inf max counting as 0, exp summed in double.
-         << "  " << *t << " peak = row[0];\n"
-         << "  for (long j = 1; j < length; ++j) peak = peak < row[j * xs] ? row[j * xs] : peak;\n"
-         << "  if (isinf(peak) && peak < 0) peak = 0;\n"
-         << "  " << acc << " total = 0;\n"
-         << "  for (long j = 0; j < length; ++j) total += exp((" << acc << ")(row[j * xs] - peak));\n";
+  Helpers helpers;
+  const std::string x = loaded_as(dtype, "row[j * xs]", helpers);
+  std::ostringstream body;
+  // As the reference: the max as std::max finds it, a -inf max counting as 0, exp summed in double.
+  body << "  " << *held << " peak = " << loaded_as(dtype, "row[0]", helpers) << ";\n"
+       << "  for (long j = 1; j < length; ++j) {\n"
+       << "    const " << *held << " x = " << x << ";\n"
+       << "    peak = peak < x ? x : peak;\n"
+       << "  }\n"
+       << "  if (isinf(peak) && peak < 0) peak = 0;\n"
+       << "  " << acc << " total = 0;\n"
+       << "  for (long j = 0; j < length; ++j) total += exp((" << acc << ")(" << x << " - peak));\n";
   if (log)
-    source << "  const " << acc << " log_total = log(total);\n"
-           << "  for (long j = 0; j < length; ++j) o[j * os] = (" << *t << ")((" << acc << ")(row[j * xs] - peak) - log_total);\n";
+    body << "  const " << acc << " log_total = log(total);\n"
+         << "  for (long j = 0; j < length; ++j) o[j * os] = "
+         << stored_as(dtype, "(" + acc + ")(" + x + " - peak) - log_total", has_double, helpers, has_double) << ";\n";
   else
-    source << "  for (long j = 0; j < length; ++j) o[j * os] = (" << *t << ")(exp((" << acc << ")(row[j * xs] - peak)) / total);\n";
-  source << "}\n";
-  return source.str();
+    body << "  for (long j = 0; j < length; ++j) o[j * os] = "
+         << stored_as(dtype, "exp((" + acc + ")(" + x + " - peak)) / total", has_double, helpers, has_double) << ";\n";
+  return along_axis_head(spelling(dialect), has_double, dialect, name, *t, *t, helpers) + body.str() + "}\n";
 }
 
 std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const std::string& name, bool has_double,
                                                   GpuDialect dialect) {
-  const auto t = gpu_type(dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double);
   if (!t) return std::nullopt;
-  std::ostringstream source;
-  source << along_axis_head(spelling(dialect), dtype == DType::Float64, dialect, name, "long", *t) << "  long best = 0;\n"
-         << "  for (long j = 1; j < length; ++j) {\n";
+  Helpers helpers;
+  const std::string x = loaded_as(dtype, "row[j * xs]", helpers), best = loaded_as(dtype, "row[best * xs]", helpers);
+  std::ostringstream body;
+  body << "  long best = 0;\n"
+       << "  for (long j = 1; j < length; ++j) {\n";
   if (is_float(dtype))  // (a NaN wins: the first one)
-    source << "    if (row[best * xs] != row[best * xs]) break;\n"
-           << "    if (row[j * xs] != row[j * xs]) {\n      best = j;\n      break;\n    }\n";
-  source << "    if (row[j * xs] " << (is_max ? ">" : "<") << " row[best * xs]) best = j;\n"
-         << "  }\n"
-         << "  o[0] = best;\n"
-         << "}\n";
-  return source.str();
+    body << "    if (" << best << " != " << best << ") break;\n"
+         << "    if (" << x << " != " << x << ") {\n      best = j;\n      break;\n    }\n";
+  body << "    if (" << x << (is_max ? " > " : " < ") << best << ") best = j;\n"
+       << "  }\n"
+       << "  o[0] = best;\n";
+  return along_axis_head(spelling(dialect), dtype == DType::Float64, dialect, name, "long", *t, helpers) + body.str() + "}\n";
 }
 
 std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, bool product, const std::string& name, bool has_double,
                                                   GpuDialect dialect) {
-  const auto t = gpu_type(dtype, has_double), out = gpu_type(out_dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double), out = gpu_stored_type(out_dtype, has_double);
+  const auto held = gpu_held_type(out_dtype, has_double);
   if (!t || !out || out_dtype == DType::Bool) return std::nullopt;
-  // Integers wrap as NumPy's do (unsigned arithmetic, no signed overflow).
+  Helpers helpers;
+  // Integers wrap as NumPy's do (unsigned arithmetic, no signed overflow); float16 sums round at each
+  // step, as the CPU's _Float16 accumulator does.
   const std::string op = product ? " * " : " + ";
-  const std::string combine = is_float(out_dtype) ? "acc" + op + "x" : "(" + *out + ")((ulong)acc" + op + "(ulong)x)";
-  std::ostringstream source;
-  source << along_axis_head(spelling(dialect), dtype == DType::Float64 || out_dtype == DType::Float64, dialect, name, *out, *t)
-         << "  " << *out << " acc = (" << *out << ")row[0];\n"
-         << "  o[0] = acc;\n"
-         << "  for (long j = 1; j < length; ++j) {\n"
-         << "    const " << *out << " x = (" << *out << ")row[j * xs];\n"
-         << "    acc = " << combine << ";\n"
-         << "    o[j * os] = acc;\n"
-         << "  }\n"
-         << "}\n";
-  return source.str();
+  std::string combine = is_float(out_dtype) ? "acc" + op + "x" : "(" + *held + ")((ulong)acc" + op + "(ulong)x)";
+  if (out_dtype == DType::Float16) combine = loaded_as(out_dtype, stored_as(out_dtype, combine, has_double, helpers), helpers);
+  auto read = [&](const std::string& j) {
+    const std::string x = loaded_as(dtype, "row[" + j + "]", helpers);
+    return dtype == out_dtype ? x : loaded_as(out_dtype, stored_as(out_dtype, x, has_double, helpers, dtype == DType::Float64), helpers);
+  };
+  std::ostringstream body;
+  body << "  " << *held << " acc = (" << *held << ")" << read("0") << ";\n"
+       << "  o[0] = " << stored_as(out_dtype, "acc", has_double, helpers) << ";\n"
+       << "  for (long j = 1; j < length; ++j) {\n"
+       << "    const " << *held << " x = (" << *held << ")" << read("j * xs") << ";\n"
+       << "    acc = " << combine << ";\n"
+       << "    o[j * os] = " << stored_as(out_dtype, "acc", has_double, helpers) << ";\n"
+       << "  }\n";
+  return along_axis_head(spelling(dialect), dtype == DType::Float64 || out_dtype == DType::Float64, dialect, name, *out, *t, helpers) +
+         body.str() + "}\n";
 }
 
 namespace {
@@ -508,7 +630,7 @@ std::optional<std::string> render_gpu_take(DType dtype, const std::vector<DType>
                                            GpuDialect dialect) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
-  const auto t = gpu_type(dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double);  // (a copy of the stored bits)
   const int K = static_cast<int>(index_dtypes.size()), operands = 1 + K;
   const auto indices = index_reads(index_dtypes, has_double, global, "  ", 1, "axes", "offset[0]");
   if (!t || !indices || K == 0) return std::nullopt;
@@ -531,12 +653,17 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
                                           bool has_double, GpuDialect dialect) {
   const Spelling say = spelling(dialect);
   const std::string global = say.global;
-  const auto t = gpu_type(dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double);
   const int K = static_cast<int>(index_dtypes.size());
   const auto indices = index_reads(index_dtypes, has_double, global, "    ", 0, "axes", "position");
   if (!t || !indices || K == 0 || (!set && dtype == DType::Bool)) return std::nullopt;
+  Helpers helpers;
+  const std::string assigned =
+      set ? "value[e * inner + r]"
+          : stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " + loaded_as(dtype, "value[e * inner + r]", helpers),
+                      has_double, helpers);
   std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+  source << prelude(dialect, dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
          << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global
          << "const long* layout, const long inner, const long count) {\n"
          << "  const long r = " << say.thread_index << ";\n"
@@ -557,7 +684,7 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
          << add_position("    ", "e", "nb", "(b + 1)", "offset", K, "b[1 + nb * (k + 1) + axis]")
          << "    long position = base[0];\n"
          << indices->second << "    " << global << *t << "* destination = out + position;\n"
-         << "    *destination = " << (set ? "" : "(" + *t + ")(*destination + ") << "value[e * inner + r]" << (set ? "" : ")") << ";\n"
+         << "    *destination = " << assigned << ";\n"
          << "  }\n"
          << "}\n";
   return source.str();
@@ -566,11 +693,21 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect) {
   const Spelling say = spelling(dialect);
-  const auto t = gpu_type(dtype, has_double);
+  const auto t = gpu_stored_type(dtype, has_double);
   if (!has_double || !t || !is_float(dtype)) return std::nullopt;
+  Helpers helpers;
+  auto store = [&](const std::string& value) { return stored_as(dtype, value, has_double, helpers, true); };
+  std::ostringstream body;
+  if (normal)
+    body << "  const double radius = sqrt(-2.0 * log(1.0 - a)), angle = 6.283185307179586 * b;\n"
+         << "  out[2 * j] = " << store("radius * cos(angle)") << ";\n"
+         << "  if (2 * j + 1 < n) out[2 * j + 1] = " << store("radius * sin(angle)") << ";\n";
+  else
+    body << "  out[2 * j] = " << store("a") << ";\n"
+         << "  if (2 * j + 1 < n) out[2 * j + 1] = " << store("b") << ";\n";
   std::ostringstream source;
   // The constants of random.cpp's philox4x32; doubles from 53 bits as Generator::next_double.
-  source << prelude(dialect, true) << say.kernel << " " << name << "(" << say.global << *t
+  source << prelude(dialect, true) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << say.global << *t
          << "* out, const long n, const long key, const long counter) {\n"
          << "  const long j = " << say.thread_index << ";\n"
          << "  if (2 * j >= n) return;\n"
@@ -584,15 +721,8 @@ std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std
          << "    c1 = (uint)p1;\n    c3 = (uint)p0;\n    c0 = next0;\n    c2 = next2;\n"
          << "  }\n"
          << "  const double a = (double)(((((ulong)c0) << 32) | c1) >> 11) * 0x1.0p-53;\n"
-         << "  const double b = (double)(((((ulong)c2) << 32) | c3) >> 11) * 0x1.0p-53;\n";
-  if (normal)
-    source << "  const double radius = sqrt(-2.0 * log(1.0 - a)), angle = 6.283185307179586 * b;\n"
-           << "  out[2 * j] = (" << *t << ")(radius * cos(angle));\n"
-           << "  if (2 * j + 1 < n) out[2 * j + 1] = (" << *t << ")(radius * sin(angle));\n";
-  else
-    source << "  out[2 * j] = (" << *t << ")a;\n"
-           << "  if (2 * j + 1 < n) out[2 * j + 1] = (" << *t << ")b;\n";
-  source << "}\n";
+         << "  const double b = (double)(((((ulong)c2) << 32) | c3) >> 11) * 0x1.0p-53;\n"
+         << body.str() << "}\n";
   return source.str();
 }
 

@@ -14,9 +14,13 @@ namespace hypatia {
 
 enum class GpuDialect : uint8_t { OpenCL, Cuda };
 
-// The kernel type of a dtype (bool is uchar); nullopt for dtypes kernels do not take (float16, complex;
-// float64 where the device lacks doubles).
+// The kernel type of a dtype (bool is uchar); nullopt for dtypes kernels do not take (complex; float64
+// where the device lacks doubles) and for float16, which kernels store and hold in different types:
 std::optional<std::string> gpu_type(DType dtype, bool has_double);
+// a dtype's type in device memory (float16: its bits, a ushort) and in a kernel's registers (float16: the
+// float of equal value, rounded back to float16 after each operation); otherwise gpu_type.
+std::optional<std::string> gpu_stored_type(DType dtype, bool has_double);
+std::optional<std::string> gpu_held_type(DType dtype, bool has_double);
 
 // The kernel `name` computing `composite` (outputs first, then inputs, then the int64 layout buffer and
 // the element count); nullopt when an instruction or dtype has no spelling (the node then runs on the

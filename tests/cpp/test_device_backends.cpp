@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
@@ -466,6 +467,81 @@ TEST_P(DeviceBackend, JoiningSplittingAndReshapingRunOnTheDevice) {
   EXPECT_TRUE(backend.runs(*pieces[0].owner()));
   auto f = hp::function({x, y}, {hp::concatenate({x, y}, 1)}, {}, {}, {.device = device});
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { f({xv, yv}); }, {"[concatenate]", "(2, 3)", "(4, 3)", "differ on axis 0"}));
+}
+
+TEST_P(DeviceBackend, Float16ConvertsAsIeeeOnTheDevice) {
+  REQUIRE_DEVICE();
+  // float16 lives in device memory as its bits and in kernels as a float: every one of the 65536 bit
+  // patterns widens to float32 exactly as on the CPU (NaNs stay NaNs), and narrows back to itself.
+  Array bits = Array::empty({65536}, DType::Float16);
+  for (int b = 0; b < 65536; ++b) {
+    const uint16_t pattern = static_cast<uint16_t>(b);
+    std::memcpy(bits.data<_Float16>() + b, &pattern, 2);
+  }
+  auto h = hp::tensor(DType::Float16, {-1}, "h");
+  auto widen = hp::function({h}, {hp::cast(h, DType::Float32), hp::cast(hp::cast(h, DType::Float32), DType::Float16)}, {}, {},
+                            {.device = device});
+  const auto wide = widen({bits});
+  int wrong = 0;
+  for (int b = 0; b < 65536; ++b) {
+    const float want = static_cast<float>(bits.data<_Float16>()[b]), got = wide[0].data<float>()[b];
+    uint16_t back;
+    std::memcpy(&back, wide[1].data<_Float16>() + b, 2);
+    const bool nan = want != want;
+    if (nan ? got == got || (back & 0x7c00) != 0x7c00 || (back & 0x3ff) == 0 : std::memcmp(&want, &got, 4) != 0 || back != b) ++wrong;
+  }
+  EXPECT_EQ(wrong, 0);
+  // Narrowing rounds to nearest even once, by hand: float32 ties go to the even neighbour, 65520 (halfway
+  // past the largest half) overflows, subnormals round at 2^-24; a float64 just above a tie rounds up
+  // (through float32 it would tie and round down).
+  auto f = hp::tensor(DType::Float32, {-1}, "f");
+  auto d = hp::vector("d");
+  auto narrow = hp::function({f, d}, {hp::cast(f, DType::Float16), hp::cast(d, DType::Float16)}, {}, {}, {.device = device});
+  const double ulp = std::ldexp(1.0, -10), tiny = std::ldexp(1.0, -24);
+  const auto narrowed = narrow({Array::from({65519.0, 65520.0, 1 + ulp / 2, 1 + 3 * ulp / 2, tiny / 2, 3 * tiny / 2, -0.0, 1e-8, -70000},
+                                            DType::Float32),
+                                Array::from({1 + ulp / 2 + std::ldexp(1.0, -40), 65519.99, -tiny * 1.5, 0.1})});
+  const std::vector<double> want_f = {65504, INFINITY, 1, 1 + 2 * ulp, 0, 2 * tiny, -0.0, 0, -INFINITY};
+  const std::vector<double> want_d = {1 + ulp, 65504, -2 * tiny, 0.0999755859375};  // (np.float16(0.1) is 0.0999755859375)
+  for (size_t k = 0; k < want_f.size(); ++k) {
+    EXPECT_EQ(narrowed[0].get_as_double(k), want_f[k]) << k;
+    EXPECT_EQ(std::signbit(narrowed[0].get_as_double(k)), std::signbit(want_f[k])) << k;
+  }
+  for (size_t k = 0; k < want_d.size(); ++k) EXPECT_EQ(narrowed[1].get_as_double(k), want_d[k]) << k;
+}
+
+TEST_P(DeviceBackend, Float16ComputesInFloat32AndStaysOnTheDevice) {
+  REQUIRE_DEVICE();
+  // float16 loops, reductions, products (in float32, as the CPU), softmax, running sums, argmax, indexing
+  // and its gradient run on the device and match the reference within float16's rounding.
+  auto x = hp::tensor(DType::Float16, {-1, -1}, "x"), w = hp::tensor(DType::Float16, {-1, -1}, "w");
+  auto i = hp::tensor(DType::Int64, {-1}, "i");
+  const Array xv = hp::random::uniform({4, 5}, -2, 2).astype(DType::Float16), wv = hp::random::uniform({5, 3}, -1, 1).astype(DType::Float16);
+  const Array iv = Array::from({3, 0, 3, -1}, DType::Int64);
+  auto product = hp::dot(x, w);
+  auto loop = hp::exp(x) * 2.0f + x;
+  auto total = hp::sum(hp::sqr(x), {1});
+  auto probabilities = hp::softmax(x, 1);
+  auto running = hp::cumsum(x, 1);
+  auto taken = x[{hp::Index(i)}];
+  expect_device_matches_reference(
+      {x, w, i},
+      {loop, total, hp::max(x, {0}), product, probabilities, running, hp::argmax(x, 1), taken,
+       hp::inc_subtensor(taken, hp::ones_like(taken)), hp::set_subtensor(x[{hp::Index(1)}], hp::cast(hp::arange(5.0), DType::Float16)),
+       hp::grad(hp::sum(hp::tanh(product)), w)},
+      {xv, wv, iv}, device, 4e-3);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  for (const hp::Variable& value : {product, loop, total, probabilities, running, taken}) {
+    ASSERT_TRUE(value.owner());
+    EXPECT_TRUE(backend.runs(*value.owner())) << value.owner()->op().name();
+  }
+  // A shared float16 variable is updated in device memory.
+  auto v = hp::shared(Array::zeros({3}, DType::Float16), "v");
+  auto step = hp::function({}, {}, {{v, v + 0.5f}}, {}, {.device = device});
+  step({});
+  step({});
+  EXPECT_EQ(v.get_value(true).device(), hp::Device::parse(device));
+  EXPECT_TRUE(arrays_close(v.get_value(), Array::full({3}, 1.0, DType::Float16), 0, 0));
 }
 
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {

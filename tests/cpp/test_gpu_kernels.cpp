@@ -26,12 +26,13 @@ struct Rendered {
 Rendered render_everything() {
   Rendered out;
   const std::vector<DType> dtypes = {DType::Bool, DType::Int8, DType::Int32, DType::Int64, DType::UInt8, DType::UInt64,
-                                     DType::Float32, DType::Float64};
+                                     DType::Float16, DType::Float32, DType::Float64};
   std::vector<hp::ScalarOp> ops;
 #define HYPATIA_SCALAR_OP(name, arity, rule, ...) ops.push_back(hp::ScalarOp{hp::ScalarOpId::name});
 #include "scalar/scalar_ops.def"
 #undef HYPATIA_SCALAR_OP
-  for (DType target : {DType::Bool, DType::Int32, DType::Float32, DType::Float64}) ops.push_back({hp::ScalarOpId::cast, target});
+  for (DType target : {DType::Bool, DType::Int32, DType::Float16, DType::Float32, DType::Float64})
+    ops.push_back({hp::ScalarOpId::cast, target});
   auto add = [&](const std::string& name, const std::optional<std::string>& opencl, const std::optional<std::string>& cuda) {
     if (!opencl || !cuda) {
       ++out.skipped;
@@ -60,7 +61,7 @@ Rendered render_everything() {
           hp::render_gpu_elemwise(composite, name, true, GpuDialect::Cuda));
     }
   }
-  for (DType dtype : {DType::Int32, DType::Int64, DType::UInt64, DType::Float32, DType::Float64})
+  for (DType dtype : {DType::Int32, DType::Int64, DType::UInt64, DType::Float16, DType::Float32, DType::Float64})
     for (hp::ReduceKind kind : {hp::ReduceKind::Sum, hp::ReduceKind::Prod, hp::ReduceKind::Max, hp::ReduceKind::Min}) {
       hp::Composite composite;
       composite.input_dtypes = {dtype, dtype};
@@ -75,14 +76,14 @@ Rendered render_everything() {
             hp::render_gpu_reduce(composite, kind, result, name, true, GpuDialect::Cuda, partial));
       }
     }
-  for (DType dtype : {DType::Float32, DType::Float64})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64})
     for (DType label : {DType::Int32, DType::Int64})
       for (bool from_logits : {false, true}) {
         const std::string name = "x" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
         add(name, hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::OpenCL),
             hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::Cuda));
       }
-  for (DType dtype : {DType::Float32, DType::Float64, DType::Int64, DType::Bool})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Int64, DType::Bool})
     for (const std::vector<DType>& index : std::vector<std::vector<DType>>{{DType::Int32}, {DType::Int64, DType::UInt8}}) {
       const std::string name = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_take(dtype, index, name, true, GpuDialect::OpenCL), hp::render_gpu_take(dtype, index, name, true, GpuDialect::Cuda));
@@ -92,7 +93,7 @@ Rendered render_everything() {
             hp::render_gpu_put(dtype, index, set, put, true, GpuDialect::Cuda));
       }
     }
-  for (DType dtype : {DType::Float32, DType::Float64})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64})
     for (bool log : {false, true}) {
       const std::string name = "s" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_softmax(dtype, log, name, true, GpuDialect::OpenCL),
@@ -107,7 +108,8 @@ Rendered render_everything() {
       add(name, hp::render_gpu_reduce(composite, kind, DType::Bool, name, true, GpuDialect::OpenCL),
           hp::render_gpu_reduce(composite, kind, DType::Bool, name, true, GpuDialect::Cuda));
     }
-  for (auto [dtype, result] : std::vector<std::pair<DType, DType>>{{DType::Float32, DType::Float32}, {DType::Float64, DType::Float64},
+  for (auto [dtype, result] : std::vector<std::pair<DType, DType>>{{DType::Float16, DType::Float16}, {DType::Float32, DType::Float32},
+                                                                   {DType::Float64, DType::Float64},
                                                                    {DType::Int32, DType::Int64}, {DType::Bool, DType::Int64},
                                                                    {DType::UInt8, DType::UInt64}})
     for (bool product : {false, true}) {
@@ -115,13 +117,13 @@ Rendered render_everything() {
       add(name, hp::render_gpu_cumulative(dtype, result, product, name, true, GpuDialect::OpenCL),
           hp::render_gpu_cumulative(dtype, result, product, name, true, GpuDialect::Cuda));
     }
-  for (DType dtype : {DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Int32, DType::UInt8, DType::Bool})
     for (bool is_max : {false, true}) {
       const std::string name = "a" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::OpenCL),
           hp::render_gpu_arg_reduce(dtype, is_max, name, true, GpuDialect::Cuda));
     }
-  for (DType dtype : {DType::Float32, DType::Float64})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64})
     for (bool normal : {false, true}) {
       const std::string name = "d" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_random(normal, dtype, name, true, GpuDialect::OpenCL),

@@ -267,6 +267,21 @@ class GemmKernel final : public Kernel {
   explicit GemmKernel(GpuRuntime& runtime) : runtime_(runtime) {}
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const DType dtype = node.output(0).dtype();
+    if (dtype != DType::Float16) return multiply(node, inputs, outputs, dtype);
+    // As the CPU: float16 products in float32, then rounded to float16 (into z's buffer where handed over).
+    std::vector<Array> wide(inputs.begin(), inputs.end());
+    for (size_t i = 0; i < wide.size(); ++i)
+      if (wide[i].device() == runtime_.device()) wide[i] = converted_on_device(runtime_, wide[i], DType::Float32);
+    Array product;
+    multiply(node, wide, std::span<Array>(&product, 1), DType::Float32);
+    if (wide.size() == 5 && handed_over(inputs[0], outputs[0])) convert_into(runtime_, outputs[0], product);
+    else outputs[0] = converted_on_device(runtime_, product, DType::Float16);
+  }
+
+ private:
+  // The product in `dtype` (the node's, or float32 for a float16 node).
+  void multiply(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs, DType dtype) const {
     const bool is_gemm = inputs.size() == 5;
     Array x = inputs[is_gemm ? 2 : 0], y = inputs[is_gemm ? 3 : 1];
     // A vector operand of dot is a one-row (left) or one-column (right) matrix: a view.
@@ -292,7 +307,7 @@ class GemmKernel final : public Kernel {
       if (!(outputs[0].storage() && outputs[0].storage() == z.storage() && z.is_contiguous() && z.offset() == 0))
         outputs[0] = contiguous_on_device(runtime_, z);
     } else {
-      outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
+      outputs[0] = allocate(runtime_, node, shape, dtype);
     }
     if (x.shape()[1] > 0) runtime_.gemm(alpha, x, y, beta, outputs[0]);
     else scale_by(outputs[0], is_gemm ? beta : 0.0);  // (an empty sum: beta z, which BLAS libraries do not all give)
@@ -304,7 +319,6 @@ class GemmKernel final : public Kernel {
     }
   }
 
- private:
   // out *= factor, by an elementwise kernel (0: zeros, whatever out held).
   void scale_by(const Array& out, double factor) const {
     Composite composite;
@@ -659,7 +673,7 @@ class GpuBackend final : public Backend {
   // The kernel of x[i0, i1, ...] = value / np.add.at(x, (i0, i1, ...), value).
   std::optional<std::pair<std::string, std::string>> put_source_of(const Apply& node) const {
     const auto* put = dynamic_cast<const AdvancedIncSubtensor*>(&node.op());
-    if (!put || !gpu_type(node.input(1).dtype(), runtime_.has_double())) return std::nullopt;  // (the value is converted there)
+    if (!put || !gpu_stored_type(node.input(1).dtype(), runtime_.has_double())) return std::nullopt;  // (the value is converted there)
     auto source = render_gpu_put(node.input(0).dtype(), index_dtypes(node, 2), put->sets(), "hypatia_kernel", runtime_.has_double(),
                                  runtime_.dialect());
     if (!source) return std::nullopt;
@@ -742,21 +756,22 @@ class GpuBackend final : public Backend {
   }
 
   // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
-  // any device may copy or convert its values there: float16 and complex values stay on the host).
+  // any device may copy or convert its values there: complex values stay on the host).
   bool kernels_take_dtypes_of(const Apply& node) const {
     for (const Variable& input : node.inputs())
-      if (!gpu_type(input.dtype(), runtime_.has_double())) return false;
+      if (!gpu_stored_type(input.dtype(), runtime_.has_double())) return false;
     for (size_t k = 0; k < node.num_outputs(); ++k)
-      if (!gpu_type(node.output(k).dtype(), runtime_.has_double())) return false;
+      if (!gpu_stored_type(node.output(k).dtype(), runtime_.has_double())) return false;
     return true;
   }
 
-  // Matrix products of float32 or float64 matrices (of one dtype), when the runtime's BLAS is loaded.
+  // Matrix products of float16 (in float32), float32 or float64 matrices (of one dtype), when the
+  // runtime's BLAS is loaded.
   bool runs_as_gemm(const Apply& node) const {
     const bool dot = dynamic_cast<const Dot*>(&node.op()), gemm = dynamic_cast<const Gemm*>(&node.op());
     if ((!dot && !gemm) || !runtime_.has_blas()) return false;
     const DType dtype = node.output(0).dtype();
-    if (dtype != DType::Float32 && !(dtype == DType::Float64 && runtime_.has_double())) return false;
+    if (dtype != DType::Float16 && dtype != DType::Float32 && !(dtype == DType::Float64 && runtime_.has_double())) return false;
     // (dot takes vectors too: matrix-vector and inner products through the same call.)
     for (int i : dot ? std::vector<int>{0, 1} : std::vector<int>{0, 2, 3})
       if (node.input(i).ndim() != 2 - (dot && node.input(i).ndim() == 1) || node.input(i).dtype() != dtype) return false;
