@@ -18,6 +18,9 @@ std::optional<std::string> gpu_type(DType dtype, bool has_double) {
     case DType::UInt64: return "ulong";
     case DType::Float32: return "float";
     case DType::Float64: return has_double ? std::optional<std::string>("double") : std::nullopt;
+    // Complex numbers as two-float vectors (.x real, .y imaginary), laid out as std::complex.
+    case DType::Complex64: return "float2";
+    case DType::Complex128: return has_double ? std::optional<std::string>("double2") : std::nullopt;
     default: return std::nullopt;
   }
 }
@@ -140,6 +143,157 @@ std::string stored_as(DType dtype, const std::string& held, bool has_double, Hel
   return text.append("(").append(held).append(")");
 }
 
+// The complex arithmetic of `dtype` (complex64: float2, complex128: double2), registered in `helpers`:
+// functions hp_c<op>_<type> with the CPU's (std::complex's) meaning, away from overflow and branch cuts
+// where the formulas below lose accuracy; hp_make_<type>(re, im) builds one. The name suffix.
+std::string complex_helpers(Helpers& helpers, DType dtype) {
+  const std::string C = *gpu_type(dtype, true), R = dtype == DType::Complex64 ? "float" : "double";
+  const std::string x = "_" + C;
+  std::string& text = helpers["hp_complex" + x];
+  if (!text.empty()) return x;
+  const std::string f = "HP_FUNCTION " + C + " hp_c";
+  const std::string make = "hp_make" + x;
+  text = "#ifndef hp_complex" + x + "_defined\n#define hp_complex" + x + "_defined\n" +
+         "HP_FUNCTION " + C + " " + make + "(const " + R + " re, const " + R + " im) {\n  " + C +
+         " z;\n  z.x = re;\n  z.y = im;\n  return z;\n}\n" +
+         f + "add" + x + "(const " + C + " a, const " + C + " b) { return " + make + "(a.x + b.x, a.y + b.y); }\n" +
+         f + "sub" + x + "(const " + C + " a, const " + C + " b) { return " + make + "(a.x - b.x, a.y - b.y); }\n" +
+         f + "mul" + x + "(const " + C + " a, const " + C + " b) { return " + make + "(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }\n" +
+         f + "neg" + x + "(const " + C + " a) { return " + make + "(-a.x, -a.y); }\n" +
+         "// Smith's division (no overflow of |b|^2).\n" +
+         f + "div" + x + "(const " + C + " a, const " + C + " b) {\n"
+         "  if (fabs(b.x) >= fabs(b.y)) {\n"
+         "    if (b.x == 0) return " + make + "(a.x / fabs(b.x), a.y / fabs(b.x));\n"
+         "    const " + R + " r = b.y / b.x, d = b.x + b.y * r;\n"
+         "    return " + make + "((a.x + a.y * r) / d, (a.y - a.x * r) / d);\n"
+         "  }\n"
+         "  const " + R + " r = b.x / b.y, d = b.x * r + b.y;\n"
+         "  return " + make + "((a.x * r + a.y) / d, (a.y * r - a.x) / d);\n"
+         "}\n" +
+         f + "exp" + x + "(const " + C + " a) {\n"
+         "  if (a.y == 0) return " + make + "(exp(a.x), a.y);\n"
+         "  const " + R + " e = exp(a.x);\n"
+         "  return " + make + "(e * cos(a.y), e * sin(a.y));\n"
+         "}\n" +
+         f + "log" + x + "(const " + C + " a) { return " + make + "(log(hypot(a.x, a.y)), atan2(a.y, a.x)); }\n" +
+         "// The principal root, without cancellation (Kahan).\n" +
+         f + "sqrt" + x + "(const " + C + " a) {\n"
+         "  if (a.x == 0 && a.y == 0) return " + make + "(0, a.y);\n"
+         "  const " + R + " t = sqrt((fabs(a.x) + hypot(a.x, a.y)) / 2);\n"
+         "  if (a.x >= 0) return " + make + "(t, a.y / (2 * t));\n"
+         "  return " + make + "(fabs(a.y) / (2 * t), copysign(t, a.y));\n"
+         "}\n" +
+         f + "sin" + x + "(const " + C + " a) { return " + make + "(sin(a.x) * cosh(a.y), cos(a.x) * sinh(a.y)); }\n" +
+         f + "cos" + x + "(const " + C + " a) { return " + make + "(cos(a.x) * cosh(a.y), -sin(a.x) * sinh(a.y)); }\n" +
+         f + "sinh" + x + "(const " + C + " a) { return " + make + "(sinh(a.x) * cos(a.y), cosh(a.x) * sin(a.y)); }\n" +
+         f + "cosh" + x + "(const " + C + " a) { return " + make + "(cosh(a.x) * cos(a.y), sinh(a.x) * sin(a.y)); }\n" +
+         "// (Past |x| = 20 tanh is +-1 to double precision, and cosh(2x) would overflow a float.)\n" +
+         f + "tanh" + x + "(const " + C + " a) {\n"
+         "  if (fabs(a.x) > 20) return " + make + "(copysign((" + R + ")1, a.x), copysign((" + R + ")0, sin(2 * a.y)));\n"
+         "  const " + R + " d = cosh(2 * a.x) + cos(2 * a.y);\n"
+         "  return " + make + "(sinh(2 * a.x) / d, sin(2 * a.y) / d);\n"
+         "}\n" +
+         "// tan z = -i tanh(iz), and likewise for the inverse functions below.\n" +
+         f + "tan" + x + "(const " + C + " a) {\n  const " + C + " w = hp_ctanh" + x + "(" + make +
+         "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
+         "// asinh z = log(z + sqrt(z^2 + 1)), odd: computed for Re z >= 0 (no cancellation).\n" +
+         f + "asinh" + x + "(const " + C + " a) {\n"
+         "  const " + C + " w = a.x < 0 ? hp_cneg" + x + "(a) : a;\n"
+         "  const " + C + " r = hp_clog" + x + "(hp_cadd" + x + "(w, hp_csqrt" + x + "(hp_cadd" + x + "(hp_cmul" + x + "(w, w), " + make +
+         "(1, 0)))));\n"
+         "  return a.x < 0 ? hp_cneg" + x + "(r) : r;\n"
+         "}\n" +
+         f + "acosh" + x + "(const " + C + " a) {\n"
+         "  const " + C + " root = hp_cmul" + x + "(hp_csqrt" + x + "(hp_cadd" + x + "(a, " + make + "(1, 0))), hp_csqrt" + x +
+         "(hp_csub" + x + "(a, " + make + "(1, 0))));\n"
+         "  return hp_clog" + x + "(hp_cadd" + x + "(a, root));\n"
+         "}\n" +
+         f + "atanh" + x + "(const " + C + " a) {\n"
+         "  const " + C + " d = hp_csub" + x + "(hp_clog" + x + "(hp_cadd" + x + "(" + make + "(1, 0), a)), hp_clog" + x + "(hp_csub" + x +
+         "(" + make + "(1, 0), a)));\n"
+         "  return " + make + "(d.x / 2, d.y / 2);\n"
+         "}\n" +
+         f + "asin" + x + "(const " + C + " a) {\n  const " + C + " w = hp_casinh" + x + "(" + make +
+         "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
+         f + "acos" + x + "(const " + C + " a) {\n  const " + C + " w = hp_casin" + x + "(a);\n  return " + make +
+         "((" + R + ")1.5707963267948966 - w.x, -w.y);\n}\n" +
+         f + "atan" + x + "(const " + C + " a) {\n  const " + C + " w = hp_catanh" + x + "(" + make +
+         "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
+         f + "pow" + x + "(const " + C + " a, const " + C + " b) {\n"
+         "  if (a.x == 0 && a.y == 0) return b.x == 0 && b.y == 0 ? " + make + "(1, 0) : " + make + "(0, 0);\n"
+         "  return hp_cexp" + x + "(hp_cmul" + x + "(b, hp_clog" + x + "(a)));\n"
+         "}\n" +
+         "#endif\n";
+  return x;
+}
+
+// A value of dtype `from` held in registers, converted to `to` (complex numbers from their parts, a real
+// number as a real part).
+std::string converted(const std::string& value, DType from, DType to, Helpers& helpers) {
+  if (to == DType::Bool)
+    return is_complex(from) ? "(uchar)((" + value + ").x != 0 || (" + value + ").y != 0)" : "(uchar)(" + value + " != 0)";
+  if (!is_complex(to)) return "(" + *gpu_held_type(to, true) + ")" + (is_complex(from) ? "(" + value + ").x" : value);
+  const std::string R = to == DType::Complex64 ? "float" : "double";
+  const std::string make = "hp_make" + complex_helpers(helpers, to);
+  if (is_complex(from)) return make + "((" + R + ")(" + value + ").x, (" + R + ")(" + value + ").y)";
+  return make + "((" + R + ")(" + value + "), 0)";
+}
+
+// One instruction of a complex `compute` type as a C expression of its (converted) arguments.
+std::optional<std::string> spell_complex(ScalarOpId id, DType compute, const std::vector<std::string>& a, Helpers& helpers) {
+  const std::string x = complex_helpers(helpers, compute);
+  auto call = [&](const char* op) {
+    std::string text = std::string("hp_c") + op + x + "(" + a[0];
+    for (size_t k = 1; k < a.size(); ++k) text += ", " + a[k];
+    return text + ")";
+  };
+  const std::string R = compute == DType::Complex64 ? "(float)" : "(double)";
+  switch (id) {
+    case ScalarOpId::add: return call("add");
+    case ScalarOpId::sub: return call("sub");
+    case ScalarOpId::mul: return call("mul");
+    case ScalarOpId::true_div: return call("div");
+    case ScalarOpId::neg: return call("neg");
+    case ScalarOpId::sqr: return "hp_cmul" + x + "(" + a[0] + ", " + a[0] + ")";
+    case ScalarOpId::reciprocal: return "hp_cdiv" + x + "(hp_make" + x + "(1, 0), " + a[0] + ")";
+    case ScalarOpId::abs: return "hypot(" + a[0] + ".x, " + a[0] + ".y)";
+    case ScalarOpId::exp: return call("exp");
+    case ScalarOpId::exp2: return "hp_cexp" + x + "(hp_cmul" + x + "(" + a[0] + ", hp_make" + x + "(" + R + "0.6931471805599453, 0)))";
+    case ScalarOpId::log: return call("log");
+    case ScalarOpId::log2:
+    case ScalarOpId::log10: {
+      const std::string scale = id == ScalarOpId::log2 ? "0.6931471805599453" : "2.302585092994046";
+      return "hp_cdiv" + x + "(hp_clog" + x + "(" + a[0] + "), hp_make" + x + "(" + R + scale + ", 0))";
+    }
+    case ScalarOpId::sqrt: return call("sqrt");
+    case ScalarOpId::sin: return call("sin");
+    case ScalarOpId::cos: return call("cos");
+    case ScalarOpId::tan: return call("tan");
+    case ScalarOpId::sinh: return call("sinh");
+    case ScalarOpId::cosh: return call("cosh");
+    case ScalarOpId::tanh: return call("tanh");
+    case ScalarOpId::arcsin: return call("asin");
+    case ScalarOpId::arccos: return call("acos");
+    case ScalarOpId::arctan: return call("atan");
+    case ScalarOpId::arcsinh: return call("asinh");
+    case ScalarOpId::arccosh: return call("acosh");
+    case ScalarOpId::arctanh: return call("atanh");
+    case ScalarOpId::pow: return call("pow");
+    case ScalarOpId::eq: return "(" + a[0] + ".x == " + a[1] + ".x && " + a[0] + ".y == " + a[1] + ".y)";
+    case ScalarOpId::neq: return "(" + a[0] + ".x != " + a[1] + ".x || " + a[0] + ".y != " + a[1] + ".y)";
+    case ScalarOpId::isnan: return "(" + a[0] + ".x != " + a[0] + ".x || " + a[0] + ".y != " + a[0] + ".y)";
+    case ScalarOpId::isinf: return "(isinf(" + a[0] + ".x) || isinf(" + a[0] + ".y))";
+    case ScalarOpId::real: return a[0] + ".x";
+    case ScalarOpId::imag: return a[0] + ".y";
+    case ScalarOpId::conj: return "hp_make" + x + "(" + a[0] + ".x, -" + a[0] + ".y)";
+    case ScalarOpId::angle: return "atan2(" + a[0] + ".y, " + a[0] + ".x)";
+    // (The condition arrives converted to the branches' type, as on the CPU.)
+    case ScalarOpId::where: return "((" + a[0] + ".x != 0 || " + a[0] + ".y != 0) ? " + a[1] + " : " + a[2] + ")";
+    case ScalarOpId::second: return a[1];
+    default: return std::nullopt;
+  }
+}
+
 // A value read from memory in `dtype`, as it is held in registers.
 std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) {
   if (dtype != DType::Float16) return stored;
@@ -150,9 +304,20 @@ std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) 
 // One instruction as a C expression (valid OpenCL C and CUDA C++) of its (already converted) arguments, with NumPy's (and the
 // reference's) semantics; nullopt where this dialect has no spelling yet.
 std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector<std::string>& a, Helpers& helpers) {
+  if (is_complex(compute)) return spell_complex(id, compute, a, helpers);
   const bool real = is_float(compute);
   auto fn = [&](const char* name) { return std::string(name) + "(" + a[0] + ")"; };
   switch (id) {
+    // The complex parts of a real number (NumPy's), and a complex number from real parts.
+    case ScalarOpId::real:
+    case ScalarOpId::conj: return a[0];
+    case ScalarOpId::imag: return std::string("0");
+    case ScalarOpId::angle:
+      if (real) return "atan2((" + *gpu_held_type(compute, true) + ")0, " + a[0] + ")";
+      break;
+    case ScalarOpId::complex:
+      if (real) return "hp_make" + complex_helpers(helpers, complex_dtype(compute)) + "(" + a[0] + ", " + a[1] + ")";
+      break;
     case ScalarOpId::add: return "(" + a[0] + " + " + a[1] + ")";
     case ScalarOpId::sub: return "(" + a[0] + " - " + a[1] + ")";
     case ScalarOpId::mul: return "(" + a[0] + " * " + a[1] + ")";
@@ -325,7 +490,7 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
         args.push_back(v);
       } else {
         if (!type_of(composite.dtype_of(ref))) return std::nullopt;
-        args.push_back(instruction.typing.compute == DType::Bool ? "(uchar)(" + v + " != 0)" : "(" + *compute + ")" + v);
+        args.push_back(converted(v, composite.dtype_of(ref), instruction.typing.compute, helpers));
       }
     }
     std::optional<std::string> expression;
@@ -393,6 +558,7 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
 DType reduce_partial_dtype(ReduceKind kind, DType dtype, bool has_double) {
   if (kind == ReduceKind::Any || kind == ReduceKind::All) return DType::Int32;
   if (is_float(dtype)) return has_double ? DType::Float64 : DType::Float32;
+  if (is_complex(dtype)) return has_double ? DType::Complex128 : DType::Complex64;
   return is_unsigned(dtype) ? DType::UInt64 : DType::Int64;
 }
 
@@ -409,18 +575,30 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
   if (!body) return std::nullopt;
   const auto out = gpu_stored_type(dtype, has_double);
   if (!out || (dtype == DType::Bool) != logical) return std::nullopt;
+  const bool complex = is_complex(dtype);
+  if (complex && kind != ReduceKind::Sum && kind != ReduceKind::Prod) return std::nullopt;
   // The accumulator: double for floats where the device has it (as the CPU kernels), long/ulong for ints,
-  // a truth value for any and all (a NaN is true, as in NumPy).
-  std::string acc = logical ? "int" : is_float(dtype) ? (has_double ? "double" : "float") : !is_unsigned(dtype) ? "long" : "ulong";
-  uses_double = uses_double || acc == "double";
+  // a truth value for any and all (a NaN is true, as in NumPy); complex sums and products in double2.
+  const DType acc_dtype = reduce_partial_dtype(kind, dtype, has_double);
+  std::string acc = logical ? "int" : *gpu_type(acc_dtype, has_double);
+  uses_double = uses_double || acc == "double" || acc == "double2";
   std::string init, combine;
-  const std::string value = "v" + std::to_string(composite.outputs[0]);
-  const std::string v = logical ? "(" + value + " != 0)" : "((" + acc + ")" + value + ")";
+  const std::string value = numbered("v", composite.outputs[0]);
+  const std::string v = logical   ? "(" + value + " != 0)"
+                        : complex ? converted(value, composite.dtype_of(composite.outputs[0]), acc_dtype, helpers)
+                                  : "((" + acc + ")" + value + ")";
+  const std::string suffix = complex ? complex_helpers(helpers, acc_dtype) : "";
   switch (kind) {
     case ReduceKind::Any: init = "0"; combine = "acc || x"; break;
     case ReduceKind::All: init = "1"; combine = "acc && x"; break;
-    case ReduceKind::Sum: init = "0"; combine = "acc + " + v; break;
-    case ReduceKind::Prod: init = "1"; combine = "acc * " + v; break;
+    case ReduceKind::Sum:
+      init = complex ? "hp_make" + suffix + "(0, 0)" : "0";
+      combine = complex ? "hp_cadd" + suffix + "(acc, x)" : "acc + x";
+      break;
+    case ReduceKind::Prod:
+      init = complex ? "hp_make" + suffix + "(1, 0)" : "1";
+      combine = complex ? "hp_cmul" + suffix + "(acc, x)" : "acc * x";
+      break;
     case ReduceKind::Max:
       init = is_float(dtype) ? "-INFINITY" : !is_unsigned(dtype) ? "LONG_MIN" : "0";
       combine = is_float(dtype) ? "(acc != acc || acc > x) ? acc : x" : "acc < x ? x : acc";
@@ -434,7 +612,8 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
   // A partial result keeps the accumulator's type (reduce_partial_dtype), for the second pass to finish.
   const DType stored_dtype = partial ? reduce_partial_dtype(kind, dtype, has_double) : dtype;
   const std::string stored = *gpu_stored_type(stored_dtype, has_double);
-  const std::string result = stored_as(stored_dtype, "acc", has_double, helpers, acc == "double");
+  const std::string result = complex ? converted("acc", acc_dtype, stored_dtype, helpers)
+                                     : stored_as(stored_dtype, "acc", has_double, helpers, acc == "double");
   std::ostringstream loads;
   for (int i = 0; i < num_inputs; ++i) {
     if (!gpu_stored_type(composite.input_dtypes[i], has_double)) return std::nullopt;
@@ -560,7 +739,7 @@ std::optional<std::string> render_gpu_softmax(DType dtype, bool log, const std::
 std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const std::string& name, bool has_double,
                                                   GpuDialect dialect) {
   const auto t = gpu_stored_type(dtype, has_double);
-  if (!t) return std::nullopt;
+  if (!t || is_complex(dtype)) return std::nullopt;  // (NumPy orders complex numbers lexicographically: the host)
   Helpers helpers;
   const std::string x = loaded_as(dtype, "row[j * xs]", helpers), best = loaded_as(dtype, "row[best * xs]", helpers);
   std::ostringstream body;
@@ -579,7 +758,7 @@ std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, b
                                                   GpuDialect dialect) {
   const auto t = gpu_stored_type(dtype, has_double), out = gpu_stored_type(out_dtype, has_double);
   const auto held = gpu_held_type(out_dtype, has_double);
-  if (!t || !out || out_dtype == DType::Bool) return std::nullopt;
+  if (!t || !out || out_dtype == DType::Bool || is_complex(out_dtype)) return std::nullopt;
   Helpers helpers;
   // Integers wrap as NumPy's do (unsigned arithmetic, no signed overflow); float16 sums round at each
   // step, as the CPU's _Float16 accumulator does.
@@ -658,10 +837,10 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
   const auto indices = index_reads(index_dtypes, has_double, global, "    ", 0, "axes", "position");
   if (!t || !indices || K == 0 || (!set && dtype == DType::Bool)) return std::nullopt;
   Helpers helpers;
-  const std::string assigned =
-      set ? "value[e * inner + r]"
-          : stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " + loaded_as(dtype, "value[e * inner + r]", helpers),
-                      has_double, helpers);
+  std::string assigned = "value[e * inner + r]";
+  if (!set && is_complex(dtype)) assigned = "hp_cadd" + complex_helpers(helpers, dtype) + "(*destination, " + assigned + ")";
+  else if (!set)
+    assigned = stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " + loaded_as(dtype, assigned, helpers), has_double, helpers);
   std::ostringstream source;
   source << prelude(dialect, dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
          << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -478,6 +479,15 @@ bool Array::equals(const Array& other) const {
 
 bool Array::allclose(const Array& other, double rtol, double atol) const {
   if (shape_ != other.shape_) return false;
+  if (is_complex(dtype_) || is_complex(other.dtype_)) {  // (NumPy's: |a - b| <= atol + rtol |b|, complex magnitudes)
+    const Array a = astype(DType::Complex128).contiguous(), b = other.astype(DType::Complex128).contiguous();
+    for (int64_t i = 0; i < size(); ++i) {
+      const std::complex<double> x = a.data<std::complex<double>>()[i], y = b.data<std::complex<double>>()[i];
+      if (x == y) continue;
+      if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
+    }
+    return true;
+  }
   for (int64_t i = 0; i < size(); ++i) {
     double a = get_as_double(i), b = other.get_as_double(i);
     if (a == b) continue;  // also equal infinities

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -542,6 +543,42 @@ TEST_P(DeviceBackend, Float16ComputesInFloat32AndStaysOnTheDevice) {
   step({});
   EXPECT_EQ(v.get_value(true).device(), hp::Device::parse(device));
   EXPECT_TRUE(arrays_close(v.get_value(), Array::full({3}, 1.0, DType::Float16), 0, 0));
+}
+
+TEST_P(DeviceBackend, ComplexNumbersComputeOnTheDevice) {
+  REQUIRE_DEVICE();
+  // The scalar table's complex rows (away from branch cuts), complex parts of real numbers, sums and
+  // products, matrix products (CLBlast's and cuBLAS's complex GEMMs), indexing and a real cost's
+  // gradient, on the device against the reference (std::complex).
+  using Z = std::complex<double>;
+  auto z = hp::tensor(DType::Complex128, {-1}, "z"), w = hp::tensor(DType::Complex128, {-1}, "w");
+  auto m = hp::tensor(DType::Complex128, {-1, -1}, "m"), r = hp::vector("r");
+  auto c = hp::tensor(DType::Complex64, {-1}, "c");
+  auto i = hp::tensor(DType::Int64, {-1}, "i");
+  const Array zv = Array::from_vector<Z>({{0.5, 0.3}, {-1.2, 0.7}, {0.1, -0.9}, {1.4, 1.1}, {-0.6, -0.4}, {0.8, 0.2}});
+  const Array wv = Array::from_vector<Z>({{1.1, -0.2}, {0.4, 0.9}, {-0.7, 0.5}, {0.3, -1.3}, {1.0, 0.6}, {-0.5, -0.8}});
+  const Array mv = Array::from_vector<Z>({{1, 1}, {2, -0.5}, {0, 1}, {1, -1}, {0.25, 3}, {-1, 0}}, {2, 3});
+  const Array rv = Array::from({-1.5, 0.0, 2.0, -0.0, 3.0, -2.0}), iv = Array::from({4, 0, -1, 4}, DType::Int64);
+  auto loop = hp::exp(z) * w + hp::sqrt(z) / w;
+  auto total = hp::sum(z * w);
+  auto product = hp::dot(m, m.T());
+  expect_device_matches_reference(
+      {z, w, m, r, i},
+      {loop, -z + hp::conj(w), hp::log(z), hp::sin(z), hp::cos(z), hp::tan(z), hp::sinh(z), hp::cosh(z), hp::tanh(z), hp::arcsin(z),
+       hp::arccos(z), hp::arctan(z), hp::arcsinh(z), hp::arccosh(z), hp::arctanh(z), hp::pow(z, w), hp::exp2(z), hp::log2(z),
+       hp::log10(z), hp::reciprocal(z), hp::sqr(w), hp::abs(z), hp::angle(w), hp::real(z) + hp::imag(w), hp::eq(z, w),
+       hp::neq(z, z), hp::isnan(z / 0.0), hp::isinf(z / 0.0), hp::complex(r, hp::real(z)), hp::real(r) + hp::imag(r), hp::angle(r),
+       hp::conj(r), total, hp::prod(w), product, hp::switch_(hp::gt(r, 0.0), z, w), z[{hp::Index(i)}],
+       hp::inc_subtensor(z[{hp::Index(i)}], w[{hp::slice(0, 4)}]), hp::grad(hp::sum(hp::abs(z * w)), z)},
+      {zv, wv, mv, rv, iv}, device, 1e-9);
+  // complex64, converted to and from complex128.
+  expect_device_matches_reference({c, z}, {hp::exp(c) * c, hp::sum(c), hp::cast(c, DType::Complex128) + z, hp::cast(z, DType::Complex64)},
+                                  {zv.astype(DType::Complex64), wv}, device, 1e-5);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  for (const hp::Variable& value : {loop, total, product}) {
+    ASSERT_TRUE(value.owner());
+    EXPECT_TRUE(backend.runs(*value.owner())) << value.owner()->op().name();
+  }
 }
 
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {

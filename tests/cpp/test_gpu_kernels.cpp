@@ -26,7 +26,7 @@ struct Rendered {
 Rendered render_everything() {
   Rendered out;
   const std::vector<DType> dtypes = {DType::Bool, DType::Int8, DType::Int32, DType::Int64, DType::UInt8, DType::UInt64,
-                                     DType::Float16, DType::Float32, DType::Float64};
+                                     DType::Float16, DType::Float32, DType::Float64, DType::Complex64, DType::Complex128};
   std::vector<hp::ScalarOp> ops;
 #define HYPATIA_SCALAR_OP(name, arity, rule, ...) ops.push_back(hp::ScalarOp{hp::ScalarOpId::name});
 #include "scalar/scalar_ops.def"
@@ -61,14 +61,15 @@ Rendered render_everything() {
           hp::render_gpu_elemwise(composite, name, true, GpuDialect::Cuda));
     }
   }
-  for (DType dtype : {DType::Int32, DType::Int64, DType::UInt64, DType::Float16, DType::Float32, DType::Float64})
+  for (DType dtype : {DType::Int32, DType::Int64, DType::UInt64, DType::Float16, DType::Float32, DType::Float64, DType::Complex64})
     for (hp::ReduceKind kind : {hp::ReduceKind::Sum, hp::ReduceKind::Prod, hp::ReduceKind::Max, hp::ReduceKind::Min}) {
+      if (hp::is_complex(dtype) && (kind == hp::ReduceKind::Max || kind == hp::ReduceKind::Min)) continue;  // (no order)
       hp::Composite composite;
       composite.input_dtypes = {dtype, dtype};
       const int product = composite.add({hp::ScalarOpId::mul}, {0, 1});
       composite.outputs.push_back(composite.add({hp::ScalarOpId::sqr}, {product}));
       const DType result = kind == hp::ReduceKind::Sum || kind == hp::ReduceKind::Prod
-                               ? (hp::is_float(dtype) ? dtype : hp::is_unsigned(dtype) ? DType::UInt64 : DType::Int64)
+                               ? (hp::is_inexact(dtype) ? dtype : hp::is_unsigned(dtype) ? DType::UInt64 : DType::Int64)
                                : dtype;
       for (bool partial : {false, true}) {  // (one pass, or the first of two)
         const std::string name = "r" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
@@ -83,7 +84,7 @@ Rendered render_everything() {
         add(name, hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::OpenCL),
             hp::render_gpu_crossentropy(dtype, label, from_logits, name, true, GpuDialect::Cuda));
       }
-  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Int64, DType::Bool})
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Complex128, DType::Int64, DType::Bool})
     for (const std::vector<DType>& index : std::vector<std::vector<DType>>{{DType::Int32}, {DType::Int64, DType::UInt8}}) {
       const std::string name = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(name, hp::render_gpu_take(dtype, index, name, true, GpuDialect::OpenCL), hp::render_gpu_take(dtype, index, name, true, GpuDialect::Cuda));

@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 
 #include <climits>
+#include <complex>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 
 #include "hypatia/error.h"
@@ -19,6 +21,11 @@ struct Api {
                int) = nullptr;
   int (*dgemm)(Handle, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*,
                double*, int) = nullptr;
+  // (cuComplex and cuDoubleComplex are laid out as std::complex.)
+  int (*cgemm)(Handle, int, int, int, int, int, const std::complex<float>*, const std::complex<float>*, int, const std::complex<float>*,
+               int, const std::complex<float>*, std::complex<float>*, int) = nullptr;
+  int (*zgemm)(Handle, int, int, int, int, int, const std::complex<double>*, const std::complex<double>*, int,
+               const std::complex<double>*, int, const std::complex<double>*, std::complex<double>*, int) = nullptr;
 };
 
 const Api* api() {
@@ -31,7 +38,9 @@ const Api* api() {
     found->create = reinterpret_cast<decltype(found->create)>(dlsym(library, "cublasCreate_v2"));
     found->sgemm = reinterpret_cast<decltype(found->sgemm)>(dlsym(library, "cublasSgemm_v2"));
     found->dgemm = reinterpret_cast<decltype(found->dgemm)>(dlsym(library, "cublasDgemm_v2"));
-    return found->create && found->sgemm && found->dgemm ? found : nullptr;
+    found->cgemm = reinterpret_cast<decltype(found->cgemm)>(dlsym(library, "cublasCgemm_v2"));
+    found->zgemm = reinterpret_cast<decltype(found->zgemm)>(dlsym(library, "cublasZgemm_v2"));
+    return found->create && found->sgemm && found->dgemm && found->cgemm && found->zgemm ? found : nullptr;
   }();
   return loaded;
 }
@@ -69,7 +78,17 @@ void gemm(CUcontext context, double alpha, const Array& a, CUdeviceptr a_base, c
   auto at = [&](CUdeviceptr base, const Array& x) { return base + static_cast<CUdeviceptr>(x.offset()) * item; };
   Handle handle = handle_for(context);
   int status;
-  if (c.dtype() == DType::Float32) {
+  // Each dtype's call, the pointers in device memory read as T.
+  auto call = [&](auto function, auto scale_a, auto scale_b) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(&scale_a)>>;
+    return function(handle, op_b, op_a, n, m, k, &scale_a, reinterpret_cast<const T*>(at(b_base, b)), ldb,
+                    reinterpret_cast<const T*>(at(a_base, a)), lda, &scale_b, reinterpret_cast<T*>(at(c_base, c)), ldc);
+  };
+  if (c.dtype() == DType::Complex64) {
+    status = call(api()->cgemm, std::complex<float>(static_cast<float>(alpha)), std::complex<float>(static_cast<float>(beta)));
+  } else if (c.dtype() == DType::Complex128) {
+    status = call(api()->zgemm, std::complex<double>(alpha), std::complex<double>(beta));
+  } else if (c.dtype() == DType::Float32) {
     const float fa = static_cast<float>(alpha), fb = static_cast<float>(beta);
     status = api()->sgemm(handle, op_b, op_a, n, m, k, &fa, reinterpret_cast<const float*>(at(b_base, b)), ldb,
                           reinterpret_cast<const float*>(at(a_base, a)), lda, &fb, reinterpret_cast<float*>(at(c_base, c)), ldc);

@@ -765,13 +765,15 @@ class GpuBackend final : public Backend {
     return true;
   }
 
-  // Matrix products of float16 (in float32), float32 or float64 matrices (of one dtype), when the
-  // runtime's BLAS is loaded.
+  // Matrix products of float16 (in float32), float32, float64 or complex matrices (of one dtype; gemm's
+  // scalings real), when the runtime's BLAS is loaded.
   bool runs_as_gemm(const Apply& node) const {
     const bool dot = dynamic_cast<const Dot*>(&node.op()), gemm = dynamic_cast<const Gemm*>(&node.op());
     if ((!dot && !gemm) || !runtime_.has_blas()) return false;
     const DType dtype = node.output(0).dtype();
-    if (dtype != DType::Float16 && dtype != DType::Float32 && !(dtype == DType::Float64 && runtime_.has_double())) return false;
+    if (gemm && (is_complex(node.input(1).dtype()) || is_complex(node.input(4).dtype()))) return false;
+    const bool doubles = dtype == DType::Float64 || dtype == DType::Complex128;
+    if (dtype != DType::Float16 && dtype != DType::Float32 && dtype != DType::Complex64 && !(doubles && runtime_.has_double())) return false;
     // (dot takes vectors too: matrix-vector and inner products through the same call.)
     for (int i : dot ? std::vector<int>{0, 1} : std::vector<int>{0, 2, 3})
       if (node.input(i).ndim() != 2 - (dot && node.input(i).ndim() == 1) || node.input(i).dtype() != dtype) return false;

@@ -13,6 +13,8 @@ namespace {
 struct Functions {
   decltype(&CLBlastSgemm) sgemm = nullptr;
   decltype(&CLBlastDgemm) dgemm = nullptr;
+  decltype(&CLBlastCgemm) cgemm = nullptr;
+  decltype(&CLBlastZgemm) zgemm = nullptr;
 };
 
 const Functions* functions() {
@@ -22,7 +24,9 @@ const Functions* functions() {
     auto* found = new Functions();  // kept for the process, as the library is
     found->sgemm = reinterpret_cast<decltype(&CLBlastSgemm)>(dlsym(library, "CLBlastSgemm"));
     found->dgemm = reinterpret_cast<decltype(&CLBlastDgemm)>(dlsym(library, "CLBlastDgemm"));
-    if (!found->sgemm || !found->dgemm) return nullptr;
+    found->cgemm = reinterpret_cast<decltype(&CLBlastCgemm)>(dlsym(library, "CLBlastCgemm"));
+    found->zgemm = reinterpret_cast<decltype(&CLBlastZgemm)>(dlsym(library, "CLBlastZgemm"));
+    if (!found->sgemm || !found->dgemm || !found->cgemm || !found->zgemm) return nullptr;
     return found;
   }();
   return loaded;
@@ -41,16 +45,33 @@ void gemm(Context& context, double alpha, const Array& a, const Array& b, double
   const auto ta = layout_a->transposed ? CLBlastTransposeYes : CLBlastTransposeNo;
   const auto tb = layout_b->transposed ? CLBlastTransposeYes : CLBlastTransposeNo;
   const size_t ldc = std::max<size_t>(n, 1);
+  const size_t a_offset = static_cast<size_t>(a.offset()), b_offset = static_cast<size_t>(b.offset());
+  const size_t c_offset = static_cast<size_t>(c.offset()), lda = static_cast<size_t>(layout_a->ld), ldb = static_cast<size_t>(layout_b->ld);
+  cl_mem a_mem = buffer_of(a).mem(), b_mem = buffer_of(b).mem(), c_mem = buffer_of(c).mem();
   CLBlastStatusCode status;
-  if (c.dtype() == DType::Float32)
-    status = functions()->sgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), buffer_of(a).mem(),
-                                static_cast<size_t>(a.offset()), static_cast<size_t>(layout_a->ld), buffer_of(b).mem(), static_cast<size_t>(b.offset()),
-                                static_cast<size_t>(layout_b->ld), static_cast<float>(beta), buffer_of(c).mem(), static_cast<size_t>(c.offset()), ldc,
-                                &queue, nullptr);
-  else
-    status = functions()->dgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, buffer_of(a).mem(), static_cast<size_t>(a.offset()),
-                                static_cast<size_t>(layout_a->ld), buffer_of(b).mem(), static_cast<size_t>(b.offset()), static_cast<size_t>(layout_b->ld), beta,
-                                buffer_of(c).mem(), static_cast<size_t>(c.offset()), ldc, &queue, nullptr);
+  switch (c.dtype()) {
+    case DType::Float32:
+      status = functions()->sgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a_mem, a_offset, lda, b_mem, b_offset,
+                                  ldb, static_cast<float>(beta), c_mem, c_offset, ldc, &queue, nullptr);
+      break;
+    case DType::Complex64: {  // (real scalings: the real and imaginary parts of alpha and beta)
+      cl_float2 ca, cb;
+      ca.s[0] = static_cast<float>(alpha), ca.s[1] = 0, cb.s[0] = static_cast<float>(beta), cb.s[1] = 0;
+      status = functions()->cgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, ca, a_mem, a_offset, lda, b_mem, b_offset, ldb, cb, c_mem,
+                                  c_offset, ldc, &queue, nullptr);
+      break;
+    }
+    case DType::Complex128: {
+      cl_double2 ca, cb;
+      ca.s[0] = alpha, ca.s[1] = 0, cb.s[0] = beta, cb.s[1] = 0;
+      status = functions()->zgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, ca, a_mem, a_offset, lda, b_mem, b_offset, ldb, cb, c_mem,
+                                  c_offset, ldc, &queue, nullptr);
+      break;
+    }
+    default:
+      status = functions()->dgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a_mem, a_offset, lda, b_mem, b_offset, ldb, beta, c_mem,
+                                  c_offset, ldc, &queue, nullptr);
+  }
   if (status != CLBlastSuccess)
     throw ValueError("[opencl] CLBlast GEMM (" + std::to_string(m) + "x" + std::to_string(k) + " @ " + std::to_string(k) + "x" +
                      std::to_string(n) + ", " + std::string(dtype_name(c.dtype())) + ") failed with status " +
