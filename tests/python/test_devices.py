@@ -122,17 +122,57 @@ def test_scan_and_ifelse_from_the_tutorial_run_on_the_device(device):
     np.testing.assert_allclose(got[0], np.arange(1.0, 5.0) ** 4)
 
 
-def test_float16_pieces_of_a_concatenation_stay_on_the_host(device):
-    # Found by the fuzzer: device kernels do not read float16, so a join taking one runs on the host.
+def test_float16_pieces_of_a_concatenation_join_as_on_the_cpu(device):
+    # Found by the fuzzer when device kernels did not read float16 (a join taking one must then run on the
+    # host); now they store it as its bits and the join converts on the device.
     h, f = T.vector("h", dtype="float16"), T.fvector("f")
     got, want = on_both([h, f], T.concatenate([h, f]) * 2, [np.array([1.5], "float16"), np.array([-2.25, 3.0], "float32")], device)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.float32
 
 
-def test_a_float16_value_assigned_at_index_arrays_stays_on_the_host(device):
-    # Found by the fuzzer: the assignment converts its value on the device, which cannot read float16.
+def test_a_float16_value_assigned_at_index_arrays_converts_as_on_the_cpu(device):
+    # Found by the fuzzer when device kernels did not read float16: the assignment converts its value on
+    # the device.
     x, v = T.fmatrix("x"), T.vector("v", dtype="float16")
     out = T.set_subtensor(x[:, [-1, -3]], v)
     got, want = on_both([x, v], out, [np.ones((2, 3), "float32"), np.array([2.5, -2.0], "float16")], device)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
+                                  "arcsinh", "arccosh", "arctanh", "exp2", "log2", "log10", "abs", "angle", "real", "imag", "conj"])
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_functions_on_the_device_match_numpy(device, name, dtype):
+    # Points around the unit circle and off it, in every quadrant, away from the branch cuts.
+    z = T.vector("z", dtype=dtype)
+    values = (np.array([0.5 + 0.3j, -1.2 + 0.7j, 0.1 - 0.9j, 1.4 + 1.1j, -0.6 - 0.4j, 2.5 - 3j, -0.3 + 2j])).astype(dtype)
+    got = theano.function([z], getattr(T, name)(z))(values)
+    want = getattr(np, name)(values)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "complex64" else 1e-12, atol=1e-6 if dtype == "complex64" else 1e-13)
+
+
+def test_complex_arithmetic_sums_and_products_on_the_device_match_numpy(device):
+    a, b = T.zmatrix("a"), T.zmatrix("b")
+    rng = np.random.default_rng(7)
+    av = rng.normal(size=(3, 4)) + 1j * rng.normal(size=(3, 4))
+    bv = rng.normal(size=(4, 2)) + 1j * rng.normal(size=(4, 2))
+    outputs = [a * 2 - a / (a + 3j), a ** 2, T.dot(a, b), a.sum(axis=0), a.prod(axis=1), T.eq(a, a.conj())]
+    got = theano.function([a, b], outputs)(av, bv)
+    want = [av * 2 - av / (av + 3j), av ** 2, av @ bv, av.sum(axis=0), av.prod(axis=1), av == av.conj()]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def test_float16_on_the_device_rounds_as_numpy(device):
+    # Each operation rounds to float16 as NumPy's float16 loops do (they compute in float32).
+    h = T.vector("h", dtype="float16")
+    values = np.array([0.1, -2.5, 1000.0, 3.3e-5, 65000.0, -7.1], dtype="float16")
+    got = theano.function([h], [h * 3 + 1, T.exp(h / 1000), h.astype("float32") / 7, T.cast(h.astype("float64") / 3, "float16")])(values)
+    with np.errstate(over="ignore"):  # (65000 * 3 and exp(65) overflow to inf, in both)
+        want = [values * np.float16(3) + np.float16(1), np.exp(values / np.float16(1000)), values.astype("float32") / 7,
+                (values.astype("float64") / 3).astype("float16")]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
