@@ -869,6 +869,91 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
   return source.str();
 }
 
+std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_stored_type(dtype, has_double), held = gpu_held_type(dtype, has_double);
+  if (!t || is_complex(dtype)) return std::nullopt;
+  Helpers helpers;
+  auto key = [&](const std::string& k) { return loaded_as(dtype, "row[(" + k + ") * xs]", helpers); };
+  // a before b: NaN after every number (as ArgSort's comparison).
+  auto less = [&](const std::string& a, const std::string& b) {
+    return is_float(dtype) ? "(" + a + " < " + b + " || (" + b + " != " + b + " && " + a + " == " + a + "))" : "(" + a + " < " + b + ")";
+  };
+  std::ostringstream body;
+  body << "  const " << *held << " key = " << key("me") << ";\n"
+       << "  long lo, hi;\n"
+       // An element of the left run goes after the right run's smaller elements; one of the right run after
+       // the left run's smaller or equal ones: equal keys keep their order (a stable sort).
+       << "  if (p < mid) {\n"
+       << "    lo = mid;\n    hi = end;\n"
+       << "    while (lo < hi) {\n      const long m = (lo + hi) / 2;\n"
+       << "      const " << *held << " other = " << key("first ? m : in[m]") << ";\n"
+       << "      if " << less("other", "key") << " lo = m + 1;\n      else hi = m;\n    }\n"
+       << "    out[r * length + p + (lo - mid)] = me;\n"
+       << "  } else {\n"
+       << "    lo = start;\n    hi = mid;\n"
+       << "    while (lo < hi) {\n      const long m = (lo + hi) / 2;\n"
+       << "      const " << *held << " other = " << key("first ? m : in[m]") << ";\n"
+       << "      if (!" << less("key", "other") << ") lo = m + 1;\n      else hi = m;\n    }\n"
+       << "    out[r * length + (p - mid) + lo] = me;\n"
+       << "  }\n";
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "("
+         << global << "long* out, " << global << "const " << *t << "* x, " << global << "const long* perm, " << global
+         << "const long* layout, const long rows, const long length, const long xs, const long x_offset, const long width, "
+            "const long first) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
+         << "  if (gid >= rows * length) return;\n"
+         << "  const long r = gid / length, p = gid % length;\n"
+         << "  const long nk = layout[0];\n"
+         << "  long offset[1] = {x_offset};\n"
+         << add_position("  ", "r", "nk", "(layout + 1)", "offset", 1, "layout[1 + nk + axis]")
+         << "  " << global << "const " << *t << "* row = x + offset[0];\n"
+         << "  " << global << "const long* in = perm + r * length;\n"
+         << "  const long start = p / (2 * width) * (2 * width);\n"
+         << "  const long mid = start + width < length ? start + width : length;\n"
+         << "  const long end = start + 2 * width < length ? start + 2 * width : length;\n"
+         << "  const long me = first ? p : in[p];\n"
+         << body.str() << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dtype, const std::string& name, bool has_double,
+                                                     GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_stored_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
+  if (!t || !index || dtype == DType::Bool || !is_integer(index_dtype) || index_dtype == DType::Bool) return std::nullopt;
+  Helpers helpers;
+  const std::string read = "value[offset[2] + e * tail[1]]";
+  const std::string sum = is_complex(dtype) ? "hp_cadd" + complex_helpers(helpers, dtype) + "(*destination, " + read + ")"
+                                            : stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " +
+                                                                   loaded_as(dtype, read, helpers), has_double, helpers);
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64 || dtype == DType::Complex128) << helper_definitions(helpers, dialect) << say.kernel
+         << " " << name << "(" << global << *t << "* out, " << global << "const " << *t << "* value, " << global << "const " << *index
+         << "* indices, " << global << "int* bad, " << global << "const long* layout, const long lines, const long length) {\n"
+         << "  const long r = " << say.thread_index << ";\n"
+         << "  if (r >= lines) return;\n"
+         // layout: nk, the other axes' sizes, out's, the indices' and the value's strides on them, their
+         // offsets; then the indices' and the value's strides along the axis, out's size and stride on it.
+         << "  const long nk = layout[0];\n"
+         << "  long offset[3] = {layout[1 + 4 * nk], layout[2 + 4 * nk], layout[3 + 4 * nk]};\n"
+         << add_position("  ", "r", "nk", "(layout + 1)", "offset", 3, "layout[1 + nk * (k + 1) + axis]")
+         << "  " << global << "const long* tail = layout + 4 + 4 * nk;\n"
+         // Each work item walks its line in order: repeated positions accumulate as on the CPU.
+         << "  for (long e = 0; e < length; ++e) {\n"
+         << "    long at = (long)indices[offset[1] + e * tail[0]];\n"
+         << "    if (at < 0) at += tail[2];\n"
+         << "    if (at < 0 || at >= tail[2]) {\n      bad[0] = 1;\n      return;\n    }\n"
+         << "    " << global << *t << "* destination = out + offset[0] + at * tail[3];\n"
+         << "    *destination = " << sum << ";\n"
+         << "  }\n"
+         << "}\n";
+  return source.str();
+}
+
 std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std::string& name, bool has_double,
                                              GpuDialect dialect) {
   const Spelling say = spelling(dialect);

@@ -94,4 +94,20 @@ std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, b
 std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>& index_dtypes, bool set, const std::string& name,
                                           bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 
+// One pass of a stable merge sort of the rows along one axis of a `dtype` array (argsort; NaN last): a
+// work item per element, moving element p of the permutation `perm` (the identity where `first`) from
+// its sorted run of `width` to its place in the merged run of 2 * width, found by binary search in the
+// other run. Arguments: out (int64 rows x length), x, perm (the same), the int64 row layout buffer (the
+// rank of the other axes, their sizes, x's strides on them), then the int64 rows, length, x's stride
+// along the axis and offset, width, first.
+std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string& name, bool has_double,
+                                                 GpuDialect dialect = GpuDialect::OpenCL);
+
+// np.add.at along one axis (inc_along_axis, the gradient of take_along_axis): out at each index's position
+// on the axis plus the value beside the index; a work item per line along the axis, in order. An index
+// out of bounds sets bad[0] to 1. Arguments: out, value, indices, bad, the int64 layout buffer (see the
+// kernel's text), then the int64 line count and the axis length.
+std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dtype, const std::string& name, bool has_double,
+                                                     GpuDialect dialect = GpuDialect::OpenCL);
+
 }  // namespace hypatia

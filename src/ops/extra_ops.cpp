@@ -95,6 +95,7 @@ class ArgSort : public Op {
   }
   explicit ArgSort(int axis) : axis_(axis) {}
   std::string name() const override { return "argsort"; }
+  int axis() const { return axis_; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable& x = inputs.at(0);
@@ -165,6 +166,7 @@ class TakeAlongAxis : public Op {
   }
   explicit TakeAlongAxis(int axis) : axis_(axis) {}
   std::string name() const override { return "take_along_axis"; }
+  int axis() const { return axis_; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     const Variable &x = inputs.at(0), &indices = inputs.at(1);
@@ -195,6 +197,7 @@ class IncAlongAxis : public Op {
   }
   explicit IncAlongAxis(int axis) : axis_(axis) {}
   std::string name() const override { return "inc_along_axis"; }
+  int axis() const { return axis_; }
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override { return {inputs.at(0).type()}; }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
@@ -258,6 +261,13 @@ std::optional<CumulativeSpec> cumulative_of(const Op& op) {
   const auto* cumulative = dynamic_cast<const CumOp*>(&op);
   if (!cumulative) return std::nullopt;
   return CumulativeSpec{cumulative->product(), cumulative->axis()};
+}
+
+std::optional<SortFamilySpec> sort_family_of(const Op& op) {
+  if (const auto* argsort = dynamic_cast<const ArgSort*>(&op)) return SortFamilySpec{SortFamily::ArgSort, argsort->axis()};
+  if (const auto* take = dynamic_cast<const TakeAlongAxis*>(&op)) return SortFamilySpec{SortFamily::TakeAlongAxis, take->axis()};
+  if (const auto* inc = dynamic_cast<const IncAlongAxis*>(&op)) return SortFamilySpec{SortFamily::IncAlongAxis, inc->axis()};
+  return std::nullopt;
 }
 
 Variable cumsum(const Operand& x, std::optional<int> axis) { return cumulative(x, axis, false); }

@@ -58,4 +58,13 @@ struct CumulativeSpec {
 };
 std::optional<CumulativeSpec> cumulative_of(const Op& op);
 
+// argsort (stable, NaN last), take_along_axis and its scatter-add inc_along_axis (src/ops/extra_ops.cpp;
+// sort is the first two): the op and its axis; nullopt for other ops.
+enum class SortFamily : uint8_t { ArgSort, TakeAlongAxis, IncAlongAxis };
+struct SortFamilySpec {
+  SortFamily op;
+  int axis;
+};
+std::optional<SortFamilySpec> sort_family_of(const Op& op);
+
 }  // namespace hypatia

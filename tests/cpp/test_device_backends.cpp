@@ -581,12 +581,54 @@ TEST_P(DeviceBackend, ComplexNumbersComputeOnTheDevice) {
   }
 }
 
+TEST_P(DeviceBackend, SortingRunsOnTheDevice) {
+  REQUIRE_DEVICE();
+  // argsort (a stable merge sort: ties keep their order, NaN last), sort (argsort and take_along_axis)
+  // along each axis and of views, rows of odd and long lengths (many passes), ints with ties, float16,
+  // and sort's gradient (inc_along_axis), against the reference.
+  // (NaNs only in the argsorts' input: arrays_close counts NaN unequal to NaN.)
+  auto x = hp::matrix("x"), y = hp::matrix("y"), v = hp::vector("v"), h = hp::tensor(DType::Float16, {-1}, "h");
+  auto n = hp::tensor(DType::Int32, {-1, -1}, "n"), k = hp::tensor(DType::Int64, {-1, -1}, "k");
+  Array yv = hp::random::uniform({5, 7}, -2, 2);
+  yv.set_from_double(9, yv.get_as_double(11));  // a tie in row 1
+  yv.set_from_double(20, -INFINITY);
+  Array xv = yv.copy();
+  xv.set_from_double(3, std::nan(""));
+  xv.set_from_double(17, std::nan(""));
+  const Array vv = hp::random::uniform({1000}, -1, 1), nv = Array::from({3, 1, 3, 2, 1, 3, 0, 2, 2, 1, 0, 3}, DType::Int32).reshape({3, 4});
+  const Array kv = Array::from({6, 0, -1, 3, 3, 2, 1, 0, 4, 5, -7, 1, 2, 2, 2, 0, 1, 6, 5, 4, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 6, 0, 6, 0},
+                               DType::Int64).reshape({5, 7});
+  auto sorted_rows = hp::sort(y, 1);
+  auto order = hp::argsort(x, 0);
+  auto gathered = hp::take_along_axis(y, k, 1);
+  auto increment = hp::grad(hp::sum(hp::sqr(gathered)), y);
+  expect_device_matches_reference(
+      {x, y, v, h, n, k},
+      {sorted_rows, order, hp::argsort(x, 1), hp::sort(y.T(), 1), hp::argsort(x.T(), 1), hp::argsort(v, 0), hp::sort(v * 3.0, 0),
+       hp::argsort(n, 1), hp::argsort(n, 0), hp::sort(h, 0), gathered, hp::grad(hp::sum(sorted_rows * hp::arange(7.0)), y), increment},
+      {xv, yv, vv, Array::from({2.5, -1, 0.1, -1, 7}, DType::Float16), nv, kv}, device, 0);
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  for (const hp::Variable& value : {order, gathered, increment}) {
+    ASSERT_TRUE(value.owner());
+    EXPECT_TRUE(backend.runs(*value.owner())) << value.owner()->op().name();
+  }
+  // Rows of one, no rows, and an index out of bounds (an IndexError as on the CPU).
+  auto f = hp::function({x}, {hp::argsort(x, 1)}, {}, {}, {.device = device});
+  EXPECT_TRUE(arrays_close(f({Array::zeros({3, 1})})[0], Array::zeros({3, 1}, DType::Int64), 0, 0));
+  EXPECT_EQ(f({Array::zeros({0, 4})})[0].shape(), (hp::Shape{0, 4}));
+  auto g = hp::function({y, k}, {gathered}, {}, {}, {.device = device});
+  Array bad = kv.copy();
+  bad.set_from_double(12, 7);
+  EXPECT_TRUE(throws_with<hp::IndexError>([&] { g({yv, bad}); }, {"[take_along_axis] index 7 is out of bounds for axis 1 with size 7"}));
+}
+
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");
-  // sort has no OpenCL kernel yet: it runs on the host, the loops and the product (CLBlast) on the device.
+  // searchsorted has no device kernel: it runs on the host, the loops, the product (CLBlast) and the sort
+  // on the device, and its result goes back there.
   auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
-  auto out = hp::sort(hidden * 2.0, 1);
+  auto out = hp::searchsorted(hp::sort(hp::flatten(hidden), 0), hidden * 2.0) * 3 + hp::argsort(hidden, 1);
   const std::vector<Array> values{hp::random::uniform({3, 5}, -1, 1), hp::random::uniform({5, 4}, -1, 1)};
   expect_device_matches_reference({x, w}, {out, hp::sum(hidden)}, values, device);
   auto f = hp::function({x, w}, {out}, {}, {}, {.device = device});

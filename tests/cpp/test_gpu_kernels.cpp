@@ -130,6 +130,16 @@ Rendered render_everything() {
       add(name, hp::render_gpu_random(normal, dtype, name, true, GpuDialect::OpenCL),
           hp::render_gpu_random(normal, dtype, name, true, GpuDialect::Cuda));
     }
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool}) {
+    const std::string name = "m" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    add(name, hp::render_gpu_merge_pass(dtype, name, true, GpuDialect::OpenCL), hp::render_gpu_merge_pass(dtype, name, true, GpuDialect::Cuda));
+  }
+  for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Complex64, DType::Int64})
+    for (DType index : {DType::Int32, DType::Int64}) {
+      const std::string name = "i" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(name, hp::render_gpu_inc_along_axis(dtype, index, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_inc_along_axis(dtype, index, name, true, GpuDialect::Cuda));
+    }
   return out;
 }
 

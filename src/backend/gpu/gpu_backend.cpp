@@ -562,6 +562,126 @@ class IncSubtensorKernel final : public SourceKernel {
   }
 };
 
+// Whether indices fit x along `axis` (take_along_axis: the same rank, the same sizes off the axis).
+bool fits_along_axis(const Shape& x, const Shape& indices, int axis) {
+  if (x.size() != indices.size()) return false;
+  for (size_t d = 0; d < x.size(); ++d)
+    if (static_cast<int>(d) != axis && x[d] != indices[d]) return false;
+  return true;
+}
+
+// Raises what the CPU raises for `node`'s inputs (an index out of bounds a kernel flagged, shapes that
+// do not fit), running the op's perform() on host copies; where it does not raise, says the device and
+// the CPU disagree.
+[[noreturn]] void raise_as_on_the_cpu(const Apply& node, std::span<const Array> inputs) {
+  std::vector<Array> host;
+  for (const Array& input : inputs) host.push_back(to_host(input));
+  std::vector<Array> outputs(node.num_outputs());
+  node.op().perform(node, host, outputs);
+  throw ValueError("[" + node.op().name() + "] the device flagged an input the CPU accepts");
+}
+
+// argsort along one axis: log2(length) merge passes over the rows (the axis moved last), ping-ponging
+// between two permutation buffers; the result in x's layout.
+class ArgSortKernel final : public SourceKernel {
+ public:
+  ArgSortKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
+      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array& x = inputs[0];
+    const int64_t length = x.shape()[axis_], rows = length ? x.size() / length : 0;
+    Shape rows_shape;  // (the other axes, then the axis)
+    std::vector<int64_t> layout{x.ndim() - 1};
+    for (int pass = 0; pass < 2; ++pass)
+      for (int d = 0; d < x.ndim(); ++d)
+        if (d != axis_) layout.push_back(pass == 0 ? x.shape()[d] : x.strides()[d]);
+    for (int d = 0; d < x.ndim(); ++d)
+      if (d != axis_) rows_shape.push_back(x.shape()[d]);
+    rows_shape.push_back(length);
+    Array permutation = allocate(runtime_, node, rows_shape, DType::Int64);
+    if (x.size() > 0) {
+      Array other = allocate(runtime_, node, rows_shape, DType::Int64);
+      const Array layout_on_device = layouts_.get(runtime_, layout);
+      int64_t width = 1;
+      do {  // (one pass at least: it writes the identity of rows of one)
+        runtime_.launch(source_, name_, {&other, &x, &permutation, &layout_on_device},
+                        {rows, length, x.strides()[axis_], x.offset(), width, width == 1}, rows * length);
+        std::swap(permutation, other);
+        width *= 2;
+      } while (width < length);
+    }
+    std::vector<int> back(x.ndim());  // rows_shape's axes back in x's order
+    for (int d = 0, k = 0; d < x.ndim(); ++d) back[d] = d == axis_ ? x.ndim() - 1 : k++;
+    outputs[0] = axis_ == x.ndim() - 1 ? permutation : contiguous_on_device(runtime_, permutation.transpose(back));
+  }
+
+ private:
+  int axis_;
+};
+
+// take_along_axis(x, indices): the gather kernel of x[i0, ...] (render_gpu_take) with one index array of
+// x's rank, read at each result position, on the axis.
+class TakeAlongAxisKernel final : public SourceKernel {
+ public:
+  TakeAlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
+      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array &x = inputs[0], &indices = inputs[1];
+    if (!fits_along_axis(x.shape(), indices.shape(), axis_)) raise_as_on_the_cpu(node, inputs);
+    const Shape& shape = indices.shape();
+    outputs[0] = allocate(runtime_, node, shape, node.output(0).dtype());
+    const int64_t total = shape_size(shape);
+    if (total == 0) return;
+    // The result's rank and shape; x's strides (none along the axis) and the indices'; their offsets; the
+    // axis's size and x's stride on it.
+    std::vector<int64_t> layout{static_cast<int64_t>(shape.size())};
+    layout.insert(layout.end(), shape.begin(), shape.end());
+    for (int d = 0; d < x.ndim(); ++d) layout.push_back(d == axis_ ? 0 : x.strides()[d]);
+    layout.insert(layout.end(), indices.strides().begin(), indices.strides().end());
+    layout.insert(layout.end(), {x.offset(), indices.offset(), x.shape()[axis_], x.strides()[axis_]});
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    if (launch_flagging({&outputs[0], &x, &indices}, {total}, total, {&layout_on_device})) raise_as_on_the_cpu(node, inputs);
+  }
+
+ private:
+  int axis_;
+};
+
+// inc_along_axis(x, indices, values): a copy of x (x's buffer where the program hands it over) with each
+// value added at its index's position on the axis, a work item per line along it.
+class IncAlongAxisKernel final : public SourceKernel {
+ public:
+  IncAlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
+      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array &x = inputs[0], &indices = inputs[1];
+    if (!fits_along_axis(x.shape(), indices.shape(), axis_) || inputs[2].shape() != indices.shape()) raise_as_on_the_cpu(node, inputs);
+    bool in_place = handed_over(x, outputs[0]);
+    for (const Array& read : inputs.subspan(1)) in_place = in_place && !read.shares_storage_with(x);
+    Array out = in_place ? outputs[0] : contiguous_on_device(runtime_, x);
+    outputs[0] = out;
+    const Array value = converted_on_device(runtime_, inputs[2], x.dtype());
+    const int64_t length = indices.shape()[axis_], lines = length ? indices.size() / length : 0;
+    if (indices.size() == 0) return;
+    // The other axes' sizes (the indices'), out's, the indices' and the value's strides on them.
+    std::vector<int64_t> layout{indices.ndim() - 1};
+    for (int pass = 0; pass < 4; ++pass)
+      for (int d = 0; d < x.ndim(); ++d)
+        if (d != axis_)
+          layout.push_back(pass == 0 ? indices.shape()[d] : (pass == 1 ? out : pass == 2 ? indices : value).strides()[d]);
+    layout.insert(layout.end(), {out.offset(), indices.offset(), value.offset(), indices.strides()[axis_], value.strides()[axis_],
+                                 x.shape()[axis_], out.strides()[axis_]});
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    if (launch_flagging({&out, &value, &indices}, {lines, length}, lines, {&layout_on_device})) raise_as_on_the_cpu(node, inputs);
+  }
+
+ private:
+  int axis_;
+};
+
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
 class AnyDeviceKernel final : public Kernel {
  public:
@@ -588,7 +708,7 @@ class GpuBackend final : public Backend {
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
            static_cast<bool>(softmax_source_of(node)) || static_cast<bool>(inc_subtensor_source_of(node)) ||
            static_cast<bool>(put_source_of(node)) || static_cast<bool>(arg_reduce_source_of(node)) ||
-           static_cast<bool>(cumulative_source_of(node));
+           static_cast<bool>(cumulative_source_of(node)) || static_cast<bool>(sort_family_source_of(node));
   }
   // A random draw's advanced state stays on the host, where its next draw reads it.
   bool output_on_host(const Apply& node, int output) const override { return output == 0 && standard_draw_of(node.op()); }
@@ -622,6 +742,15 @@ class GpuBackend final : public Backend {
         kernels[i] = std::make_shared<IncSubtensorKernel>(runtime_, inc->first, inc->second);
       else if (auto put = put_source_of(*nodes[i]))
         kernels[i] = std::make_shared<PutKernel>(runtime_, put->first, put->second);
+      else if (auto sorting = sort_family_source_of(*nodes[i])) {
+        const SortFamilySpec spec = *sort_family_of(nodes[i]->op());
+        if (spec.op == SortFamily::ArgSort)
+          kernels[i] = std::make_shared<ArgSortKernel>(runtime_, sorting->first, sorting->second, spec.axis);
+        else if (spec.op == SortFamily::TakeAlongAxis)
+          kernels[i] = std::make_shared<TakeAlongAxisKernel>(runtime_, sorting->first, sorting->second, spec.axis);
+        else
+          kernels[i] = std::make_shared<IncAlongAxisKernel>(runtime_, sorting->first, sorting->second, spec.axis);
+      }
     }
     return kernels;
   }
@@ -732,6 +861,21 @@ class GpuBackend final : public Backend {
                                         runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_cumulative_");
+  }
+
+  // The kernel of argsort (a merge pass), take_along_axis (the gather of x[i]) or inc_along_axis.
+  std::optional<std::pair<std::string, std::string>> sort_family_source_of(const Apply& node) const {
+    const auto spec = sort_family_of(node.op());
+    if (!spec) return std::nullopt;
+    const DType dtype = node.input(0).dtype();
+    std::optional<std::string> source;
+    if (spec->op == SortFamily::ArgSort) source = render_gpu_merge_pass(dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    else if (spec->op == SortFamily::TakeAlongAxis)
+      source = render_gpu_take(dtype, {node.input(1).dtype()}, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    else if (gpu_stored_type(node.input(2).dtype(), runtime_.has_double()))  // (the values are converted there)
+      source = render_gpu_inc_along_axis(dtype, node.input(1).dtype(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) return std::nullopt;
+    return named(std::move(*source), "hypatia_sorting_");
   }
 
   // The elementwise kernel assigning (value converted to x's dtype) or adding (x's region plus it) for a
