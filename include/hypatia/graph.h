@@ -231,9 +231,9 @@ class Op {
   // Ops that run an inner graph (scan) compile it here, once per mode and device (where the node runs),
   // when a function using them is built.
   virtual void prepare(Mode, const Device&) const {}
-  // The outputs of the inner graph such an op runs: as built, or (given a mode it was prepared for) as
-  // that mode compiled it. Empty for other ops.
-  virtual std::vector<Variable> inner_outputs(const Mode* compiled) const { return {}; }
+  // The outputs of the inner graph such an op runs: as built, or (given a mode and device it was prepared
+  // for; the CPU where the device is null or not among them) as compiled there. Empty for other ops.
+  virtual std::vector<Variable> inner_outputs(const Mode* compiled, const Device* device = nullptr) const { return {}; }
 };
 
 // Declares the members an op family defines in its .cpp (the standard Op overrides).

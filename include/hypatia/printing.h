@@ -13,7 +13,7 @@ namespace hypatia {
 std::string debugprint(const Variable& output);
 std::string debugprint(const std::vector<Variable>& outputs);
 // The same, with the inner graphs of loops as `mode` compiled them (a compiled function's debugprint).
-std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode);
+std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode, const Device& device = Device{});
 // The graph in Graphviz dot syntax.
 std::string to_dot(const std::vector<Variable>& outputs);
 std::string to_dot(const Variable& output);

@@ -540,7 +540,7 @@ std::string Program::profile_summary() const {
   return profiler_->summary("built at " + format_location(where_) + compile);
 }
 
-std::string Program::debugprint() const { return debugprint_compiled(graph_->outputs(), mode_); }
+std::string Program::debugprint() const { return debugprint_compiled(graph_->outputs(), mode_, backend_ ? backend_->device() : Device{}); }
 
 // ---- Function ----
 

@@ -14,8 +14,9 @@ namespace {
 
 class TreePrinter {
  public:
-  // `mode`: print inner graphs (scan's loop body) as that mode compiled them; null: as built.
-  explicit TreePrinter(const Mode* mode = nullptr) : mode_(mode) {}
+  // `mode`: print inner graphs (scan's loop body) as that mode compiled them for `device` (null: the
+  // CPU); null: as built.
+  explicit TreePrinter(const Mode* mode = nullptr, const Device* device = nullptr) : mode_(mode), device_(device) {}
   std::string print(const std::vector<Variable>& outputs) {
     for (const Variable& out : outputs) visit(out, 0);
     // Inner graphs come after the outer one, each under the node that runs it (nested ones too).
@@ -23,7 +24,7 @@ class TreePrinter {
       if (k == 0) out_ << "\nInner graphs:\n";
       const Apply* node = with_inner_[k];
       out_ << "\n" << node->op().str() << " [id " << id_of(node) << "]\n";
-      for (const Variable& inner : node->op().inner_outputs(mode_)) visit(inner, 1);
+      for (const Variable& inner : node->op().inner_outputs(mode_, device_)) visit(inner, 1);
     }
     return out_.str();
   }
@@ -78,6 +79,7 @@ class TreePrinter {
   std::unordered_set<const Apply*> printed_;
   std::vector<const Apply*> with_inner_;
   const Mode* mode_;
+  const Device* device_;
 };
 
 std::string dot_escape(const std::string& text) {
@@ -144,7 +146,9 @@ std::ostream& operator<<(std::ostream& os, const Variable& v) { return os << ppr
 
 std::string debugprint(const std::vector<Variable>& outputs) { return TreePrinter().print(outputs); }
 std::string debugprint(const Variable& output) { return debugprint(std::vector<Variable>{output}); }
-std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode) { return TreePrinter(&mode).print(outputs); }
+std::string debugprint_compiled(const std::vector<Variable>& outputs, Mode mode, const Device& device) {
+  return TreePrinter(&mode, &device).print(outputs);
+}
 
 std::string to_dot(const Variable& output) { return to_dot(std::vector<Variable>{output}); }
 

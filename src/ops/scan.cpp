@@ -164,10 +164,11 @@ std::vector<TensorType> Scan::output_types(const std::vector<Variable>& inputs) 
 
 void Scan::prepare(Mode mode, const Device& device) const { inner_function(mode, device); }
 
-std::vector<Variable> Scan::inner_outputs(const Mode* compiled) const {
+std::vector<Variable> Scan::inner_outputs(const Mode* compiled, const Device* device) const {
   if (compiled) {
     std::lock_guard<std::mutex> lock(compile_mutex_);
-    if (auto it = compiled_.find({*compiled, "cpu"}); it != compiled_.end()) return it->second->graph_outputs();
+    for (const std::string& where : {device ? device->str() : std::string("cpu"), std::string("cpu")})
+      if (auto it = compiled_.find({*compiled, where}); it != compiled_.end()) return it->second->graph_outputs();
   }
   return inner_outputs_;
 }

@@ -56,7 +56,7 @@ class Scan : public Op {
   bool equals(const Op& other) const override;
   size_t hash() const override;
   void prepare(Mode mode, const Device& device) const override;
-  std::vector<Variable> inner_outputs(const Mode* compiled) const override;
+  std::vector<Variable> inner_outputs(const Mode* compiled, const Device* device = nullptr) const override;
   // An output depends on an outer input when its step reads it, directly or through a state that does
   // (so a loop whose step never reads an initial state is not connected to it, as in Theano). A buffer's
   // first rows are its initial states, but scan() hands out only the rows after them.

@@ -412,6 +412,11 @@ TEST_P(DeviceBackend, LoopsAndBranchesRunOnTheDevice) {
       {}, {hp::OutputInfo(start)}, {limit}, bound);
   auto doubling = hp::function({limit, start}, {powers[0]}, {}, {}, {.device = device});
   EXPECT_TRUE(arrays_close(doubling({Array::scalar(45), Array::scalar(1)})[0], Array::from({2, 4, 8, 16, 32, 64}), 0, 0));
+  // debugprint shows the step as compiled for the device (its inputs moved there), not as built.
+  const std::string printed = hp::function({x, h0, w}, {elman[0]}, {}, {}, {.device = device}).debugprint();
+  const size_t inner = printed.find("Inner graphs:");
+  ASSERT_NE(inner, std::string::npos) << printed;
+  EXPECT_NE(printed.find("transfer{" + device + "}", inner), std::string::npos) << printed;
   hp::set_warning_handler(nullptr);
   for (const std::string& message : warnings)
     EXPECT_TRUE(message.find("scan has no") == std::string::npos && message.find("if_else has no") == std::string::npos) << message;
