@@ -36,9 +36,10 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
   // would cost more than it. So does an op that runs on any device (a view, a join) of values host nodes
   // computed: it follows its data (function inputs, constants and shared values go where they are read).
   std::unordered_map<const Apply*, bool> runs_here;
+  // (An output the backend leaves on the host, a random draw's state, is not the device's.)
   auto computed_here = [&](const Variable& v) {
     const auto owner = v.owner();
-    return owner && runs_here.count(owner.get()) && runs_here.at(owner.get());
+    return owner && runs_here.count(owner.get()) && runs_here.at(owner.get()) && !backend.output_on_host(*owner, v.index());
   };
   bool any = false;
   for (const auto& node : graph->nodes()) {

@@ -919,6 +919,42 @@ std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string&
   return source.str();
 }
 
+std::optional<std::string> render_gpu_searchsorted(DType x_dtype, DType v_dtype, bool right, const std::string& name, bool has_double,
+                                                   GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const DType common = promote_types(x_dtype, v_dtype);
+  const auto tx = gpu_stored_type(x_dtype, has_double), tv = gpu_stored_type(v_dtype, has_double);
+  const auto held = gpu_held_type(common, has_double);
+  if (!tx || !tv || !held || is_complex(common)) return std::nullopt;
+  Helpers helpers;
+  auto value = [&](const std::string& stored, DType dtype) { return converted(loaded_as(dtype, stored, helpers), dtype, common, helpers); };
+  auto less = [&](const std::string& a, const std::string& b) {  // (NaN after every number, as sorts_before)
+    return is_float(common) ? "(" + a + " < " + b + " || (" + b + " != " + b + " && " + a + " == " + a + "))" : "(" + a + " < " + b + ")";
+  };
+  std::ostringstream kernel;
+  kernel << say.kernel << " " << name << "(" << global << "long* out, " << global << "const " << *tx << "* x, " << global << "const "
+         << *tv << "* v, " << global << "const long* layout, const long total, const long n, const long xs, const long x_offset) {\n"
+         << "  const long gid = " << say.thread_index << ";\n"
+         << "  if (gid >= total) return;\n"
+         << "  const long nd = layout[0];\n"
+         << "  long offset[1] = {layout[1 + 2 * nd]};\n"
+         << add_position("  ", "gid", "nd", "(layout + 1)", "offset", 1, "layout[1 + nd + axis]")
+         << "  const " << *held << " key = " << value("v[offset[0]]", v_dtype) << ";\n"
+         << "  long lo = 0, hi = n;\n"
+         // The first position where key sorts before x (right), or x does not sort before key (left).
+         << "  while (lo < hi) {\n"
+         << "    const long m = (lo + hi) / 2;\n"
+         << "    const " << *held << " at = " << value("x[x_offset + m * xs]", x_dtype) << ";\n"
+         << "    if (" << (right ? "!" + less("key", "at") : less("at", "key")) << ") lo = m + 1;\n"
+         << "    else hi = m;\n"
+         << "  }\n"
+         << "  out[gid] = lo;\n"
+         << "}\n";
+  // (The helpers the loads registered come before the kernel.)
+  return prelude(dialect, common == DType::Float64) + helper_definitions(helpers, dialect) + kernel.str();
+}
+
 std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dtype, const std::string& name, bool has_double,
                                                      GpuDialect dialect) {
   const Spelling say = spelling(dialect);

@@ -103,6 +103,12 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
 std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string& name, bool has_double,
                                                  GpuDialect dialect = GpuDialect::OpenCL);
 
+// np.searchsorted(x, v, side) of a sorted vector x (NaN last) for each element of v: a work item per
+// element, a binary search in the common dtype. Arguments: out (int64, contiguous), x, v, the int64 layout
+// buffer (v's rank, shape, strides, offset), then the int64 count, x's length, stride and offset.
+std::optional<std::string> render_gpu_searchsorted(DType x_dtype, DType v_dtype, bool right, const std::string& name, bool has_double,
+                                                   GpuDialect dialect = GpuDialect::OpenCL);
+
 // np.add.at along one axis (inc_along_axis, the gradient of take_along_axis): out at each index's position
 // on the axis plus the value beside the index; a work item per line along the axis, in order. An index
 // out of bounds sets bad[0] to 1. Arguments: out, value, indices, bad, the int64 layout buffer (see the

@@ -267,6 +267,7 @@ std::optional<SortFamilySpec> sort_family_of(const Op& op) {
   if (const auto* argsort = dynamic_cast<const ArgSort*>(&op)) return SortFamilySpec{SortFamily::ArgSort, argsort->axis()};
   if (const auto* take = dynamic_cast<const TakeAlongAxis*>(&op)) return SortFamilySpec{SortFamily::TakeAlongAxis, take->axis()};
   if (const auto* inc = dynamic_cast<const IncAlongAxis*>(&op)) return SortFamilySpec{SortFamily::IncAlongAxis, inc->axis()};
+  if (const auto right = searchsorted_side_of(op)) return SortFamilySpec{SortFamily::SearchSorted, 0, *right};
   return std::nullopt;
 }
 

@@ -59,12 +59,15 @@ struct CumulativeSpec {
 std::optional<CumulativeSpec> cumulative_of(const Op& op);
 
 // argsort (stable, NaN last), take_along_axis and its scatter-add inc_along_axis (src/ops/extra_ops.cpp;
-// sort is the first two): the op and its axis; nullopt for other ops.
-enum class SortFamily : uint8_t { ArgSort, TakeAlongAxis, IncAlongAxis };
+// sort is the first two), and searchsorted without a sorter (src/ops/search_ops.cpp; `right`: the side):
+// the op and its axis; nullopt for other ops.
+enum class SortFamily : uint8_t { ArgSort, TakeAlongAxis, IncAlongAxis, SearchSorted };
 struct SortFamilySpec {
   SortFamily op;
   int axis;
+  bool right = false;
 };
 std::optional<SortFamilySpec> sort_family_of(const Op& op);
+std::optional<bool> searchsorted_side_of(const Op& op);  // (right?) nullopt for other ops
 
 }  // namespace hypatia

@@ -13,6 +13,7 @@
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ops/op_support.h"
+#include "ops/reduce.h"
 #include "ir/serialize.h"
 
 namespace hypatia {
@@ -203,6 +204,7 @@ class SearchSorted : public Op {
   }
   explicit SearchSorted(bool right) : right_(right) {}
   std::string name() const override { return "searchsorted"; }
+  bool right() const { return right_; }
   std::string props() const override { return right_ ? "side=right" : "side=left"; }
 
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -563,6 +565,12 @@ std::pair<Variable, int> input_and_axis(const Operand& x, std::optional<int> axi
 }
 
 }  // namespace
+
+std::optional<bool> searchsorted_side_of(const Op& op) {
+  const auto* search = dynamic_cast<const SearchSorted*>(&op);
+  if (!search) return std::nullopt;
+  return search->right();
+}
 
 Variable argtopk(const Operand& x, const Operand& kth, std::optional<int> axis, DType idx_dtype) {
   return at_location(x.where(), [&] {

@@ -607,13 +607,16 @@ TEST_P(DeviceBackend, SortingRunsOnTheDevice) {
   auto order = hp::argsort(x, 0);
   auto gathered = hp::take_along_axis(y, k, 1);
   auto increment = hp::grad(hp::sum(hp::sqr(gathered)), y);
+  // searchsorted of both sides: ties, NaNs (last), ints searched for floats.
+  auto search = hp::searchsorted(hp::sort(hp::flatten(x), 0), x, true);
   expect_device_matches_reference(
       {x, y, v, h, n, k},
-      {sorted_rows, order, hp::argsort(x, 1), hp::sort(y.T(), 1), hp::argsort(x.T(), 1), hp::argsort(v, 0), hp::sort(v * 3.0, 0),
+      {search, hp::searchsorted(hp::sort(hp::flatten(x), 0), x.T()), hp::searchsorted(hp::sort(hp::flatten(n), 0), y * 2.0),
+       hp::searchsorted(hp::sort(v, 0), y, true), sorted_rows, order, hp::argsort(x, 1), hp::sort(y.T(), 1), hp::argsort(x.T(), 1), hp::argsort(v, 0), hp::sort(v * 3.0, 0),
        hp::argsort(n, 1), hp::argsort(n, 0), hp::sort(h, 0), gathered, hp::grad(hp::sum(sorted_rows * hp::arange(7.0)), y), increment},
       {xv, yv, vv, Array::from({2.5, -1, 0.1, -1, 7}, DType::Float16), nv, kv}, device, 0);
   const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
-  for (const hp::Variable& value : {order, gathered, increment}) {
+  for (const hp::Variable& value : {order, gathered, increment, search}) {
     ASSERT_TRUE(value.owner());
     EXPECT_TRUE(backend.runs(*value.owner())) << value.owner()->op().name();
   }
@@ -630,16 +633,20 @@ TEST_P(DeviceBackend, SortingRunsOnTheDevice) {
 TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   REQUIRE_DEVICE();
   auto x = hp::matrix("x"), w = hp::matrix("w");
-  // searchsorted has no device kernel: it runs on the host, the loops, the product (CLBlast) and the sort
-  // on the device, and its result goes back there.
+  // searchsorted with a sorter has no device kernel: it runs on the host, the loops, the product (CLBlast)
+  // and the argsort on the device, and its result goes back there.
   auto hidden = hp::tanh(hp::dot(x, w) + 1.0);
-  auto out = hp::searchsorted(hp::sort(hp::flatten(hidden), 0), hidden * 2.0) * 3 + hp::argsort(hidden, 1);
+  auto flat = hp::flatten(hidden);
+  auto search = hp::searchsorted(flat, hidden * 2.0, false, hp::argsort(flat, 0));
+  auto out = search * 3 + hp::argsort(hidden, 1);
   const std::vector<Array> values{hp::random::uniform({3, 5}, -1, 1), hp::random::uniform({5, 4}, -1, 1)};
   expect_device_matches_reference({x, w}, {out, hp::sum(hidden)}, values, device);
   auto f = hp::function({x, w}, {out}, {}, {}, {.device = device});
   const std::string printed = f.debugprint();
   EXPECT_NE(printed.find("transfer{" + device + "}"), std::string::npos) << printed;
   EXPECT_NE(printed.find("transfer{cpu}"), std::string::npos) << printed;
+  ASSERT_TRUE(search.owner());
+  EXPECT_FALSE(hp::backend_for(hp::Device::parse(device)).runs(*search.owner()));
 }
 
 TEST_P(DeviceBackend, ShapeArithmeticStaysOnTheHost) {

@@ -134,6 +134,13 @@ Rendered render_everything() {
     const std::string name = "m" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
     add(name, hp::render_gpu_merge_pass(dtype, name, true, GpuDialect::OpenCL), hp::render_gpu_merge_pass(dtype, name, true, GpuDialect::Cuda));
   }
+  for (auto [x, v] : std::vector<std::pair<DType, DType>>{{DType::Float64, DType::Float64}, {DType::Int32, DType::Float32},
+                                                          {DType::Float16, DType::Float16}, {DType::Int64, DType::UInt8}})
+    for (bool right : {false, true}) {
+      const std::string name = "q" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(x));
+      add(name, hp::render_gpu_searchsorted(x, v, right, name, true, GpuDialect::OpenCL),
+          hp::render_gpu_searchsorted(x, v, right, name, true, GpuDialect::Cuda));
+    }
   for (DType dtype : {DType::Float16, DType::Float32, DType::Float64, DType::Complex64, DType::Int64})
     for (DType index : {DType::Int32, DType::Int64}) {
       const std::string name = "i" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));

@@ -620,6 +620,24 @@ class ArgSortKernel final : public SourceKernel {
   int axis_;
 };
 
+// searchsorted(x, v) of a sorted vector: a binary search per element of v.
+class SearchSortedKernel final : public SourceKernel {
+ public:
+  using SourceKernel::SourceKernel;
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const Array &x = inputs[0], &v = inputs[1];
+    outputs[0] = allocate(runtime_, node, v.shape(), DType::Int64);
+    if (v.size() == 0) return;
+    std::vector<int64_t> layout{v.ndim()};
+    layout.insert(layout.end(), v.shape().begin(), v.shape().end());
+    layout.insert(layout.end(), v.strides().begin(), v.strides().end());
+    layout.push_back(v.offset());
+    const Array layout_on_device = layouts_.get(runtime_, layout);
+    runtime_.launch(source_, name_, {&outputs[0], &x, &v, &layout_on_device}, {v.size(), x.size(), x.strides()[0], x.offset()}, v.size());
+  }
+};
+
 // take_along_axis(x, indices): the gather kernel of x[i0, ...] (render_gpu_take) with one index array of
 // x's rank, read at each result position, on the axis.
 class TakeAlongAxisKernel final : public SourceKernel {
@@ -746,6 +764,8 @@ class GpuBackend final : public Backend {
         const SortFamilySpec spec = *sort_family_of(nodes[i]->op());
         if (spec.op == SortFamily::ArgSort)
           kernels[i] = std::make_shared<ArgSortKernel>(runtime_, sorting->first, sorting->second, spec.axis);
+        else if (spec.op == SortFamily::SearchSorted)
+          kernels[i] = std::make_shared<SearchSortedKernel>(runtime_, sorting->first, sorting->second);
         else if (spec.op == SortFamily::TakeAlongAxis)
           kernels[i] = std::make_shared<TakeAlongAxisKernel>(runtime_, sorting->first, sorting->second, spec.axis);
         else
@@ -872,7 +892,10 @@ class GpuBackend final : public Backend {
     if (spec->op == SortFamily::ArgSort) source = render_gpu_merge_pass(dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     else if (spec->op == SortFamily::TakeAlongAxis)
       source = render_gpu_take(dtype, {node.input(1).dtype()}, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
-    else if (gpu_stored_type(node.input(2).dtype(), runtime_.has_double()))  // (the values are converted there)
+    else if (spec->op == SortFamily::SearchSorted) {
+      if (node.inputs().size() != 2) return std::nullopt;  // (x ordered by a sorter: the host)
+      source = render_gpu_searchsorted(dtype, node.input(1).dtype(), spec->right, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    } else if (gpu_stored_type(node.input(2).dtype(), runtime_.has_double()))  // (the values are converted there)
       source = render_gpu_inc_along_axis(dtype, node.input(1).dtype(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
     if (!source) return std::nullopt;
     return named(std::move(*source), "hypatia_sorting_");
