@@ -25,6 +25,9 @@ std::optional<std::string> gpu_type(DType dtype, bool has_double) {
   }
 }
 
+// Whether kernels of this dtype spell doubles (OpenCL needs the cl_khr_fp64 pragma then).
+bool needs_double(DType dtype) { return dtype == DType::Float64 || dtype == DType::Complex128; }
+
 std::optional<std::string> gpu_stored_type(DType dtype, bool has_double) {
   return dtype == DType::Float16 ? std::optional<std::string>("ushort") : gpu_type(dtype, has_double);
 }
@@ -144,8 +147,9 @@ std::string stored_as(DType dtype, const std::string& held, bool has_double, Hel
 }
 
 // The complex arithmetic of `dtype` (complex64: float2, complex128: double2), registered in `helpers`:
-// functions hp_c<op>_<type> with the CPU's (std::complex's) meaning, away from overflow and branch cuts
-// where the formulas below lose accuracy; hp_make_<type>(re, im) builds one. The name suffix.
+// functions hp_c<op>_<type> with the CPU's (std::complex's) meaning, signed zeros on the branch cuts
+// included, accurate except near overflow (squares of |z| past the type's range) and, for acosh and acos,
+// near their branch points; hp_make_<type>(re, im) builds one. The name suffix.
 std::string complex_helpers(Helpers& helpers, DType dtype) {
   const std::string C = *gpu_type(dtype, true), R = dtype == DType::Complex64 ? "float" : "double";
   const std::string x = "_" + C;
@@ -196,22 +200,33 @@ std::string complex_helpers(Helpers& helpers, DType dtype) {
          "// tan z = -i tanh(iz), and likewise for the inverse functions below.\n" +
          f + "tan" + x + "(const " + C + " a) {\n  const " + C + " w = hp_ctanh" + x + "(" + make +
          "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
-         "// asinh z = log(z + sqrt(z^2 + 1)), odd: computed for Re z >= 0 (no cancellation).\n" +
+         "// log(1 + u), accurate for small u.\n" +
+         f + "log1p" + x + "(const " + C + " u) {\n"
+         "  return " + make + "((" + R + ")0.5 * log1p(u.x * (2 + u.x) + u.y * u.y), atan2(u.y, 1 + u.x));\n"
+         "}\n" +
+         "// asinh and atanh are odd and conjugate-symmetric: computed on the first quadrant, their parts take\n"
+         "// z's signs, which puts signed zeros on the branch cuts where C99 (and std::complex) puts them.\n"
+         "// asinh z = log1p(z + z^2 / (1 + sqrt(1 + z^2))): no cancellation near 0.\n" +
          f + "asinh" + x + "(const " + C + " a) {\n"
-         "  const " + C + " w = a.x < 0 ? hp_cneg" + x + "(a) : a;\n"
-         "  const " + C + " r = hp_clog" + x + "(hp_cadd" + x + "(w, hp_csqrt" + x + "(hp_cadd" + x + "(hp_cmul" + x + "(w, w), " + make +
-         "(1, 0)))));\n"
-         "  return a.x < 0 ? hp_cneg" + x + "(r) : r;\n"
+         "  const " + C + " w = " + make + "(fabs(a.x), fabs(a.y)), w2 = hp_cmul" + x + "(w, w), one = " + make + "(1, 0);\n"
+         "  const " + C + " r = hp_clog1p" + x + "(hp_cadd" + x + "(w, hp_cdiv" + x + "(w2, hp_cadd" + x + "(one, hp_csqrt" + x +
+         "(hp_cadd" + x + "(one, w2))))));\n"
+         "  return " + make + "(copysign(r.x, a.x), copysign(r.y, a.y));\n"
          "}\n" +
-         f + "acosh" + x + "(const " + C + " a) {\n"
-         "  const " + C + " root = hp_cmul" + x + "(hp_csqrt" + x + "(hp_cadd" + x + "(a, " + make + "(1, 0))), hp_csqrt" + x +
-         "(hp_csub" + x + "(a, " + make + "(1, 0))));\n"
-         "  return hp_clog" + x + "(hp_cadd" + x + "(a, root));\n"
-         "}\n" +
+         "// atanh z: real part log(((1 + x)^2 + y^2) / ((1 - x)^2 + y^2)) / 4, imaginary atan2(2y, 1 - x^2 - y^2) / 2.\n" +
          f + "atanh" + x + "(const " + C + " a) {\n"
-         "  const " + C + " d = hp_csub" + x + "(hp_clog" + x + "(hp_cadd" + x + "(" + make + "(1, 0), a)), hp_clog" + x + "(hp_csub" + x +
-         "(" + make + "(1, 0), a)));\n"
-         "  return " + make + "(d.x / 2, d.y / 2);\n"
+         "  const " + R + " re = fabs(a.x), im = fabs(a.y);\n"
+         "  const " + R + " real = log1p(4 * re / ((1 - re) * (1 - re) + im * im)) / 4;\n"
+         "  const " + R + " imag = atan2(2 * im, (1 - re) * (1 + re) - im * im) / 2;\n"
+         "  return " + make + "(copysign(real, a.x), copysign(imag, a.y));\n"
+         "}\n" +
+         "// acosh z = log(z + sqrt(z + 1) sqrt(z - 1)), conjugate-symmetric: computed with Im z >= 0.\n" +
+         f + "acosh" + x + "(const " + C + " a) {\n"
+         "  const " + C + " w = " + make + "(a.x, fabs(a.y)), one = " + make + "(1, 0);\n"
+         "  const " + C + " root = hp_cmul" + x + "(hp_csqrt" + x + "(hp_cadd" + x + "(w, one)), hp_csqrt" + x + "(hp_csub" + x +
+         "(w, one)));\n"
+         "  const " + C + " r = hp_clog" + x + "(hp_cadd" + x + "(w, root));\n"
+         "  return " + make + "(r.x, copysign(r.y, a.y));\n"
          "}\n" +
          f + "asin" + x + "(const " + C + " a) {\n  const " + C + " w = hp_casinh" + x + "(" + make +
          "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
@@ -219,8 +234,13 @@ std::string complex_helpers(Helpers& helpers, DType dtype) {
          "((" + R + ")1.5707963267948966 - w.x, -w.y);\n}\n" +
          f + "atan" + x + "(const " + C + " a) {\n  const " + C + " w = hp_catanh" + x + "(" + make +
          "(-a.y, a.x));\n  return " + make + "(w.y, -w.x);\n}\n" +
+         "// (0 to a power: NumPy's 1, 0 or NaN.)\n" +
          f + "pow" + x + "(const " + C + " a, const " + C + " b) {\n"
-         "  if (a.x == 0 && a.y == 0) return b.x == 0 && b.y == 0 ? " + make + "(1, 0) : " + make + "(0, 0);\n"
+         "  if (a.x == 0 && a.y == 0) {\n"
+         "    if (b.x == 0 && b.y == 0) return " + make + "(1, 0);\n"
+         "    if (b.y == 0 && b.x > 0) return " + make + "(0, 0);\n"
+         "    return " + make + "(NAN, NAN);\n"
+         "  }\n"
          "  return hp_cexp" + x + "(hp_cmul" + x + "(b, hp_clog" + x + "(a)));\n"
          "}\n" +
          "#endif\n";
@@ -439,6 +459,7 @@ std::string prelude(GpuDialect dialect, bool uses_double) {
   if (dialect == GpuDialect::Cuda)
     return "typedef unsigned char uchar;\ntypedef unsigned short ushort;\ntypedef unsigned int uint;\n"
            "typedef unsigned long ulong;\n#ifndef INFINITY\n#define INFINITY __int_as_float(0x7f800000)\n#endif\n"
+           "#ifndef NAN\n#define NAN __int_as_float(0x7fffffff)\n#endif\n"
            "#define LONG_MIN (-9223372036854775807L - 1)\n#define LONG_MAX 9223372036854775807L\n"
            "#define ULONG_MAX 18446744073709551615UL\n"
            "#ifndef hp_bits_defined\n#define hp_bits_defined\n"
@@ -474,7 +495,7 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
   const int num_inputs = composite.num_inputs();
   std::ostringstream body;
   auto type_of = [&](DType dtype) {
-    uses_double = uses_double || dtype == DType::Float64;
+    uses_double = uses_double || needs_double(dtype);
     return gpu_held_type(dtype, has_double);
   };
   for (int i = 0; i < num_inputs; ++i)
@@ -522,7 +543,7 @@ std::optional<std::string> render_gpu_elemwise(const Composite& composite, const
   const int num_inputs = composite.num_inputs();
   bool uses_double = false;
   auto type_of = [&](DType dtype) {
-    uses_double = uses_double || dtype == DType::Float64;
+    uses_double = uses_double || needs_double(dtype);
     return gpu_stored_type(dtype, has_double);
   };
   Helpers helpers;
@@ -814,7 +835,7 @@ std::optional<std::string> render_gpu_take(DType dtype, const std::vector<DType>
   const auto indices = index_reads(index_dtypes, has_double, global, "  ", 1, "axes", "offset[0]");
   if (!t || !indices || K == 0) return std::nullopt;
   std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+  source << prelude(dialect, needs_double(dtype)) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
          << "const " << *t << "* x, " << indices->first << global << "int* bad, " << global << "const long* layout, const long total) {\n"
          << "  const long gid = " << say.thread_index << ";\n"
          << "  if (gid >= total) return;\n"
@@ -842,7 +863,7 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
   else if (!set)
     assigned = stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " + loaded_as(dtype, assigned, helpers), has_double, helpers);
   std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
+  source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
          << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global
          << "const long* layout, const long inner, const long count) {\n"
          << "  const long r = " << say.thread_index << ";\n"
@@ -899,7 +920,7 @@ std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string&
        << "    out[r * length + (p - mid) + lo] = me;\n"
        << "  }\n";
   std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "("
+  source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "("
          << global << "long* out, " << global << "const " << *t << "* x, " << global << "const long* perm, " << global
          << "const long* layout, const long rows, const long length, const long xs, const long x_offset, const long width, "
             "const long first) {\n"
@@ -967,7 +988,7 @@ std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dt
                                             : stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " +
                                                                    loaded_as(dtype, read, helpers), has_double, helpers);
   std::ostringstream source;
-  source << prelude(dialect, dtype == DType::Float64 || dtype == DType::Complex128) << helper_definitions(helpers, dialect) << say.kernel
+  source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel
          << " " << name << "(" << global << *t << "* out, " << global << "const " << *t << "* value, " << global << "const " << *index
          << "* indices, " << global << "int* bad, " << global << "const long* layout, const long lines, const long length) {\n"
          << "  const long r = " << say.thread_index << ";\n"

@@ -201,9 +201,12 @@ class IncAlongAxis : public Op {
   std::string props() const override { return "axis=" + std::to_string(axis_); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override { return {inputs.at(0).type()}; }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    check_along_axis_shapes(inputs[0].shape(), inputs[1].shape(), axis_, "take_along_axis");
+    if (inputs[2].shape() != inputs[1].shape())  // (one value per index)
+      throw ShapeError("[inc_along_axis] values of shape " + shape_str(inputs[2].shape()) + " do not match the indices' shape " +
+                       shape_str(inputs[1].shape()));
     Array out = inputs[0].copy();
     const Array values = inputs[2].astype(out.dtype());
-    check_along_axis_shapes(out.shape(), inputs[1].shape(), axis_, "take_along_axis");
     dispatch_dtype(out.dtype(), [&]<class T>() {
       T* data = out.data<T>();  // C order: out is a fresh contiguous copy
       const Array flat_values = values.contiguous();
