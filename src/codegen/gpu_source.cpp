@@ -314,11 +314,19 @@ std::optional<std::string> spell_complex(ScalarOpId id, DType compute, const std
   }
 }
 
+// The sum of two `dtype` values read from memory, as written back (the scatter-adds' increment).
+std::string sum_stored(DType dtype, const std::string& a, const std::string& b, bool has_double, Helpers& helpers);
+
 // A value read from memory in `dtype`, as it is held in registers.
 std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) {
   if (dtype != DType::Float16) return stored;
   add_half_helpers(helpers, false);
   return "hp_half_to_float(" + stored + ")";
+}
+
+std::string sum_stored(DType dtype, const std::string& a, const std::string& b, bool has_double, Helpers& helpers) {
+  if (is_complex(dtype)) return "hp_cadd" + complex_helpers(helpers, dtype) + "(" + a + ", " + b + ")";
+  return stored_as(dtype, loaded_as(dtype, a, helpers) + " + " + loaded_as(dtype, b, helpers), has_double, helpers);
 }
 
 // One instruction as a C expression (valid OpenCL C and CUDA C++) of its (already converted) arguments, with NumPy's (and the
@@ -858,13 +866,11 @@ std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>&
   const auto indices = index_reads(index_dtypes, has_double, global, "    ", 0, "axes", "position");
   if (!t || !indices || K == 0 || (!set && dtype == DType::Bool)) return std::nullopt;
   Helpers helpers;
-  std::string assigned = "value[e * inner + r]";
-  if (!set && is_complex(dtype)) assigned = "hp_cadd" + complex_helpers(helpers, dtype) + "(*destination, " + assigned + ")";
-  else if (!set)
-    assigned = stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " + loaded_as(dtype, assigned, helpers), has_double, helpers);
+  const std::string read = "value[e * inner + r]";
+  const std::string assigned = set ? read : sum_stored(dtype, "*destination", read, has_double, helpers);
   std::ostringstream source;
-  source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global << *t << "* out, " << global
-         << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global
+  source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel << " " << name << "(" << global
+         << *t << "* out, " << global << "const " << *t << "* value, " << indices->first << global << "int* bad, " << global
          << "const long* layout, const long inner, const long count) {\n"
          << "  const long r = " << say.thread_index << ";\n"
          << "  if (r >= inner) return;\n"
@@ -983,10 +989,7 @@ std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dt
   const auto t = gpu_stored_type(dtype, has_double), index = gpu_type(index_dtype, has_double);
   if (!t || !index || dtype == DType::Bool || !is_integer(index_dtype) || index_dtype == DType::Bool) return std::nullopt;
   Helpers helpers;
-  const std::string read = "value[offset[2] + e * tail[1]]";
-  const std::string sum = is_complex(dtype) ? "hp_cadd" + complex_helpers(helpers, dtype) + "(*destination, " + read + ")"
-                                            : stored_as(dtype, loaded_as(dtype, "*destination", helpers) + " + " +
-                                                                   loaded_as(dtype, read, helpers), has_double, helpers);
+  const std::string sum = sum_stored(dtype, "*destination", "value[offset[2] + e * tail[1]]", has_double, helpers);
   std::ostringstream source;
   source << prelude(dialect, needs_double(dtype)) << helper_definitions(helpers, dialect) << say.kernel
          << " " << name << "(" << global << *t << "* out, " << global << "const " << *t << "* value, " << global << "const " << *index

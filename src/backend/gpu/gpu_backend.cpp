@@ -510,12 +510,22 @@ class PutKernel final : public SourceKernel {
   }
 };
 
+// A kernel of generated source working along one axis of its first input.
+class AxisKernel : public SourceKernel {
+ public:
+  AxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
+      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+
+ protected:
+  int axis_;
+};
+
 // A kernel along one axis (softmax, cumsum, argmax: gpu_source.h's row layout): a work item per row, the
 // result contiguous, with the axis (softmax, the running sums and products) or without it (argmax, argmin).
-class AlongAxisKernel final : public SourceKernel {
+class AlongAxisKernel final : public AxisKernel {
  public:
   AlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis, bool keeps_axis)
-      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis), keeps_axis_(keeps_axis) {}
+      : AxisKernel(runtime, std::move(source), std::move(name), axis), keeps_axis_(keeps_axis) {}
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& x = inputs[0];
@@ -538,7 +548,6 @@ class AlongAxisKernel final : public SourceKernel {
   }
 
  private:
-  int axis_;
   bool keeps_axis_;
 };
 
@@ -583,10 +592,9 @@ bool fits_along_axis(const Shape& x, const Shape& indices, int axis) {
 
 // argsort along one axis: log2(length) merge passes over the rows (the axis moved last), ping-ponging
 // between two permutation buffers; the result in x's layout.
-class ArgSortKernel final : public SourceKernel {
+class ArgSortKernel final : public AxisKernel {
  public:
-  ArgSortKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
-      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+  using AxisKernel::AxisKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array& x = inputs[0];
@@ -616,8 +624,6 @@ class ArgSortKernel final : public SourceKernel {
     outputs[0] = axis_ == x.ndim() - 1 ? permutation : contiguous_on_device(runtime_, permutation.transpose(back));
   }
 
- private:
-  int axis_;
 };
 
 // searchsorted(x, v) of a sorted vector: a binary search per element of v.
@@ -640,10 +646,9 @@ class SearchSortedKernel final : public SourceKernel {
 
 // take_along_axis(x, indices): the gather kernel of x[i0, ...] (render_gpu_take) with one index array of
 // x's rank, read at each result position, on the axis.
-class TakeAlongAxisKernel final : public SourceKernel {
+class TakeAlongAxisKernel final : public AxisKernel {
  public:
-  TakeAlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
-      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+  using AxisKernel::AxisKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array &x = inputs[0], &indices = inputs[1];
@@ -663,16 +668,13 @@ class TakeAlongAxisKernel final : public SourceKernel {
     if (launch_flagging({&outputs[0], &x, &indices}, {total}, total, {&layout_on_device})) raise_as_on_the_cpu(node, inputs);
   }
 
- private:
-  int axis_;
 };
 
 // inc_along_axis(x, indices, values): a copy of x (x's buffer where the program hands it over) with each
 // value added at its index's position on the axis, a work item per line along it.
-class IncAlongAxisKernel final : public SourceKernel {
+class IncAlongAxisKernel final : public AxisKernel {
  public:
-  IncAlongAxisKernel(GpuRuntime& runtime, std::string source, std::string name, int axis)
-      : SourceKernel(runtime, std::move(source), std::move(name)), axis_(axis) {}
+  using AxisKernel::AxisKernel;
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const Array &x = inputs[0], &indices = inputs[1];
@@ -696,8 +698,6 @@ class IncAlongAxisKernel final : public SourceKernel {
     if (launch_flagging({&out, &value, &indices}, {lines, length}, lines, {&layout_on_device})) raise_as_on_the_cpu(node, inputs);
   }
 
- private:
-  int axis_;
 };
 
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
