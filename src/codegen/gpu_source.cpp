@@ -95,6 +95,7 @@ std::string helper(Helpers& helpers, const std::string& op, DType dtype) {
 // these convert between the two, rounding to nearest even as NumPy and the CPU's _Float16 do (bit
 // operations, so they need neither cl_khr_fp16 nor cuda_fp16.h, and run the same on every device).
 void add_half_helpers(Helpers& helpers, bool from_double) {
+  if (helpers.count("hp_half") && (!from_double || helpers.count("hp_half_double"))) return;
   helpers["hp_half"] =
       "#ifndef hp_half_defined\n#define hp_half_defined\n"
       "HP_FUNCTION float hp_half_to_float(const ushort h) {\n"
@@ -314,9 +315,6 @@ std::optional<std::string> spell_complex(ScalarOpId id, DType compute, const std
   }
 }
 
-// The sum of two `dtype` values read from memory, as written back (the scatter-adds' increment).
-std::string sum_stored(DType dtype, const std::string& a, const std::string& b, bool has_double, Helpers& helpers);
-
 // A value read from memory in `dtype`, as it is held in registers.
 std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) {
   if (dtype != DType::Float16) return stored;
@@ -324,6 +322,19 @@ std::string loaded_as(DType dtype, const std::string& stored, Helpers& helpers) 
   return "hp_half_to_float(" + stored + ")";
 }
 
+// A value held in registers, rounded as storing it in `dtype` and reading it back would (float16: to
+// half precision; other dtypes: a conversion).
+std::string rounded_to(DType dtype, const std::string& held, bool has_double, Helpers& helpers, bool from_double = false) {
+  return loaded_as(dtype, stored_as(dtype, held, has_double, helpers, from_double), helpers);
+}
+
+// NaN after every number, as ArgSort's and searchsorted's comparisons on the CPU (a and b held in `dtype`).
+std::string sorts_before(DType dtype, const std::string& a, const std::string& b) {
+  if (!is_float(dtype)) return "(" + a + " < " + b + ")";
+  return "(" + a + " < " + b + " || (" + b + " != " + b + " && " + a + " == " + a + "))";
+}
+
+// The sum of two `dtype` values read from memory, as written back (the scatter-adds' increment).
 std::string sum_stored(DType dtype, const std::string& a, const std::string& b, bool has_double, Helpers& helpers) {
   if (is_complex(dtype)) return "hp_cadd" + complex_helpers(helpers, dtype) + "(" + a + ", " + b + ")";
   return stored_as(dtype, loaded_as(dtype, a, helpers) + " + " + loaded_as(dtype, b, helpers), has_double, helpers);
@@ -536,7 +547,7 @@ std::optional<std::string> render_body(const Composite& composite, bool has_doub
     }
     if (!expression) return std::nullopt;
     if (instruction.typing.out == DType::Float16)
-      expression = loaded_as(DType::Float16, stored_as(DType::Float16, *expression, has_double, helpers, from_double), helpers);
+      expression = rounded_to(DType::Float16, *expression, has_double, helpers, from_double);
     body << "  const " << *out << " v" << num_inputs + static_cast<int>(n) << " = (" << *out << ")(" << *expression << ");\n";
   }
   return body.str();
@@ -639,7 +650,7 @@ std::optional<std::string> render_gpu_reduce(const Composite& composite, ReduceK
     default: return std::nullopt;
   }
   // A partial result keeps the accumulator's type (reduce_partial_dtype), for the second pass to finish.
-  const DType stored_dtype = partial ? reduce_partial_dtype(kind, dtype, has_double) : dtype;
+  const DType stored_dtype = partial ? acc_dtype : dtype;
   const std::string stored = *gpu_stored_type(stored_dtype, has_double);
   const std::string result = complex ? converted("acc", acc_dtype, stored_dtype, helpers)
                                      : stored_as(stored_dtype, "acc", has_double, helpers, acc == "double");
@@ -793,10 +804,10 @@ std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, b
   // step, as the CPU's _Float16 accumulator does.
   const std::string op = product ? " * " : " + ";
   std::string combine = is_float(out_dtype) ? "acc" + op + "x" : "(" + *held + ")((ulong)acc" + op + "(ulong)x)";
-  if (out_dtype == DType::Float16) combine = loaded_as(out_dtype, stored_as(out_dtype, combine, has_double, helpers), helpers);
+  if (out_dtype == DType::Float16) combine = rounded_to(out_dtype, combine, has_double, helpers);
   auto read = [&](const std::string& j) {
     const std::string x = loaded_as(dtype, "row[" + j + "]", helpers);
-    return dtype == out_dtype ? x : loaded_as(out_dtype, stored_as(out_dtype, x, has_double, helpers, dtype == DType::Float64), helpers);
+    return dtype == out_dtype ? x : rounded_to(out_dtype, x, has_double, helpers, dtype == DType::Float64);
   };
   std::ostringstream body;
   body << "  " << *held << " acc = (" << *held << ")" << read("0") << ";\n"
@@ -903,10 +914,7 @@ std::optional<std::string> render_gpu_merge_pass(DType dtype, const std::string&
   if (!t || is_complex(dtype)) return std::nullopt;
   Helpers helpers;
   auto key = [&](const std::string& k) { return loaded_as(dtype, "row[(" + k + ") * xs]", helpers); };
-  // a before b: NaN after every number (as ArgSort's comparison).
-  auto less = [&](const std::string& a, const std::string& b) {
-    return is_float(dtype) ? "(" + a + " < " + b + " || (" + b + " != " + b + " && " + a + " == " + a + "))" : "(" + a + " < " + b + ")";
-  };
+  auto less = [&](const std::string& a, const std::string& b) { return sorts_before(dtype, a, b); };
   std::ostringstream body;
   body << "  const " << *held << " key = " << key("me") << ";\n"
        << "  long lo, hi;\n"
@@ -956,9 +964,7 @@ std::optional<std::string> render_gpu_searchsorted(DType x_dtype, DType v_dtype,
   if (!tx || !tv || !held || is_complex(common)) return std::nullopt;
   Helpers helpers;
   auto value = [&](const std::string& stored, DType dtype) { return converted(loaded_as(dtype, stored, helpers), dtype, common, helpers); };
-  auto less = [&](const std::string& a, const std::string& b) {  // (NaN after every number, as sorts_before)
-    return is_float(common) ? "(" + a + " < " + b + " || (" + b + " != " + b + " && " + a + " == " + a + "))" : "(" + a + " < " + b + ")";
-  };
+  auto less = [&](const std::string& a, const std::string& b) { return sorts_before(common, a, b); };
   std::ostringstream kernel;
   kernel << say.kernel << " " << name << "(" << global << "long* out, " << global << "const " << *tx << "* x, " << global << "const "
          << *tv << "* v, " << global << "const long* layout, const long total, const long n, const long xs, const long x_offset) {\n"
@@ -979,7 +985,7 @@ std::optional<std::string> render_gpu_searchsorted(DType x_dtype, DType v_dtype,
          << "  out[gid] = lo;\n"
          << "}\n";
   // (The helpers the loads registered come before the kernel.)
-  return prelude(dialect, common == DType::Float64) + helper_definitions(helpers, dialect) + kernel.str();
+  return prelude(dialect, needs_double(common)) + helper_definitions(helpers, dialect) + kernel.str();
 }
 
 std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dtype, const std::string& name, bool has_double,
