@@ -3,6 +3,7 @@
 #include "hypatia/array.h"
 #include "hypatia/blas.h"
 #include "hypatia/config.h"
+#include "hypatia/conv.h"
 #include "hypatia/device.h"
 #include "hypatia/dtype.h"
 #include "hypatia/elemwise.h"

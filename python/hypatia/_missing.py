@@ -32,7 +32,6 @@ def module_getattr(module_name, table):
 
 
 SPARSE = "sparse matrices are planned"
-CONV = "convolutions and pooling (oneDNN) are planned"
 LINALG = "linear algebra (LAPACK) is planned"
 GPU = "GPU backends are planned; Hypatia runs on the CPU"
 
@@ -41,11 +40,10 @@ MISSING_MODULES = {
     "hypatia.scan": "hypatia.scan is a function; the loop functions live in the module hypatia.scan_module",
     "hypatia.sparse": SPARSE, "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
     "hypatia.tensor.nlinalg": LINALG, "hypatia.tensor.slinalg": LINALG, "hypatia.tensor.linalg": LINALG,
-    "hypatia.tensor.signal": CONV, "hypatia.tensor.fft": "FFT (FFTW) is planned", "hypatia.tensor.fourier":
+    "hypatia.tensor.fft": "FFT (FFTW) is planned", "hypatia.tensor.fourier":
     "FFT (FFTW) is planned", "hypatia.tensor.random": "use hypatia.tensor.shared_randomstreams.RandomStreams",
     "hypatia.d3viz": "d3viz is not implemented; use hypatia.printing.pydotprint",
-    "hypatia.tensor.nnet.conv": CONV, "hypatia.tensor.nnet.abstract_conv": CONV, "hypatia.tensor.nnet.conv3d2d": CONV,
-    "hypatia.tensor.nnet.neighbours": CONV, "hypatia.tensor.nnet.bn": "batch normalization is planned",
+    "hypatia.tensor.nnet.conv3d2d": "conv3d2d's layout is not implemented; use tensor.nnet.conv3d",
     "hypatia.tensor.nnet.ctc": "CTC loss is not planned",
     "hypatia.misc.pkl_utils": "pickling graphs and functions is not implemented",
 }

@@ -32,4 +32,5 @@ NB_MODULE(_core, m) {
   init_random(m);
   init_control(m);
   init_search(m);
+  init_conv(m);
 }

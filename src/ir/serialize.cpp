@@ -37,6 +37,9 @@ const OpLoaders& op_loaders() {
     register_gradient_loaders(*made);
     register_search_loaders(*made);
     register_print_loaders(*made);
+    register_conv_loaders(*made);
+    register_pool_loaders(*made);
+    register_neighbours_loaders(*made);
     return made;
   }();
   return *loaders;

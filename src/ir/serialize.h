@@ -71,5 +71,8 @@ void register_ifelse_loaders(OpLoaders& loaders);
 void register_gradient_loaders(OpLoaders& loaders);
 void register_search_loaders(OpLoaders& loaders);
 void register_print_loaders(OpLoaders& loaders);
+void register_conv_loaders(OpLoaders& loaders);
+void register_pool_loaders(OpLoaders& loaders);
+void register_neighbours_loaders(OpLoaders& loaders);
 
 }  // namespace hypatia

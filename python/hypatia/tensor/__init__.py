@@ -7,7 +7,7 @@ from .basic import *  # noqa: F401,F403
 from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum, max, min, any, all,  # noqa: F401
                     pow, round, abs, _shared)
 from .type import TensorType  # noqa: F401
-from . import nnet, extra_ops, shared_randomstreams, xlogx, inplace, opt  # noqa: F401
+from . import nnet, extra_ops, shared_randomstreams, signal, xlogx, inplace, opt  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .extra_ops import (topk, argtopk, topk_and_argtopk, nonzero, flatnonzero, nonzero_values,  # noqa: F401
                         unravel_index, ravel_multi_index)
@@ -48,7 +48,7 @@ TensorSharedVariable = SharedVariable
 
 
 def _table():
-    linalg, conv = _missing.LINALG, _missing.CONV
+    linalg = _missing.LINALG
     table = {}
     table.update({name: linalg for name in ("nlinalg", "slinalg", "linalg", "inv_matrix", "det", "matrix_inverse",
                                             "eigh", "cholesky", "solve", "qr", "svd")})
@@ -56,7 +56,7 @@ def _table():
                   (("psi", "digamma"), ("gamma", "gamma"), ("gammaln", "log-gamma"), ("erfinv", "erfinv"),
                    ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})
     table.update({
-        "fft": "FFT (FFTW) is planned", "signal": conv, "conv": conv, "sparse": _missing.SPARSE,
+        "fft": "FFT (FFTW) is planned", "sparse": _missing.SPARSE,
     })
     return table
 

@@ -2,7 +2,7 @@
 import warnings
 
 from ... import _core
-from ..._missing import CONV, module_getattr
+from ..._missing import module_getattr
 from ..basic import (alloc, arange, argmax, as_tensor_variable, batched_dot, cast, concatenate, dot, eq, exp, max,
                      shape_padright, sum, tensordot, zeros_like)
 from ..extra_ops import unique
@@ -188,9 +188,12 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, 
     return class_probs[rows, target_classes] * output_probs
 
 
+from . import abstract_conv, bn, conv, neighbours  # noqa: E402
+from .abstract_conv import conv2d, conv2d_transpose, conv3d, separable_conv2d  # noqa: E402
+from .bn import batch_normalization  # noqa: E402
+from .neighbours import images2neibs, neibs2images  # noqa: E402
+
 __getattr__ = module_getattr(__name__, {
-    "conv2d": CONV, "conv3d": CONV, "conv2d_transpose": CONV, "abstract_conv": CONV, "conv": CONV,
-    "neighbours": CONV, "images2neibs": CONV, "batchnorm": "batch normalization is planned",
-    "bn": "batch normalization is planned",
+    "conv3d2d": "conv3d2d's layout is not implemented; use tensor.nnet.conv3d (batch, channels, depth, rows, columns)",
     "ctc": "CTC loss is not planned",
 })
