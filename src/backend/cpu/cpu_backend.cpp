@@ -1,9 +1,25 @@
 #include "backend/cpu/cpu_backend.h"
 
+#include <typeindex>
+#include <unordered_map>
+
 #include "backend/cpu/lowering.h"
+#include "backend/cpu/onednn.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
 
 namespace hypatia {
 namespace {
+
+// Library kernels by op type: a factory gives a node its kernel, or null to keep perform().
+using LibraryKernelFactory = std::shared_ptr<const Kernel> (*)(const Apply&);
+const std::unordered_map<std::type_index, LibraryKernelFactory>& library_kernels() {
+  static const std::unordered_map<std::type_index, LibraryKernelFactory> table{
+      {typeid(Convolution), &onednn_convolution_kernel},
+      {typeid(Pooling), &onednn_pooling_kernel},
+  };
+  return table;
+}
 
 class GeneratedCpuKernel final : public Kernel {
  public:
@@ -31,8 +47,14 @@ class CpuBackend final : public Backend {
   std::vector<std::shared_ptr<const Kernel>> lower(const std::vector<std::shared_ptr<Apply>>& nodes) const override {
     std::vector<std::shared_ptr<const Kernel>> kernels(nodes.size());
     const std::vector<CpuKernel> generated = lower_to_cpu_kernels(nodes);
-    for (size_t i = 0; i < nodes.size(); ++i)
-      if (generated[i]) kernels[i] = std::make_shared<GeneratedCpuKernel>(generated[i]);
+    const auto& library = library_kernels();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (generated[i]) {
+        kernels[i] = std::make_shared<GeneratedCpuKernel>(generated[i]);
+      } else if (auto factory = library.find(typeid(nodes[i]->op())); factory != library.end()) {
+        kernels[i] = factory->second(*nodes[i]);
+      }
+    }
     return kernels;
   }
 };

@@ -1,0 +1,338 @@
+#include "backend/cpu/onednn.h"
+
+#ifdef HYPATIA_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+#include <map>
+#include <mutex>
+
+#include "ops/conv.h"
+#include "ops/pool.h"
+
+namespace hypatia {
+
+#ifndef HYPATIA_HAVE_DNNL
+
+bool have_onednn() { return false; }
+std::shared_ptr<const Kernel> onednn_convolution_kernel(const Apply&) { return nullptr; }
+std::shared_ptr<const Kernel> onednn_pooling_kernel(const Apply&) { return nullptr; }
+
+#else
+
+bool have_onednn() { return true; }
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// The plain (row-major) layout of a tensor of `ndim` dimensions, as oneDNN names it.
+Tag plain_tag(size_t ndim) {
+  switch (ndim) {
+    case 3: return Tag::abc;
+    case 4: return Tag::abcd;
+    case 5: return Tag::abcde;
+    default: return Tag::abcdef;
+  }
+}
+
+memory::desc plain(const memory::dims& dims) { return memory::desc(dims, memory::data_type::f32, plain_tag(dims.size())); }
+memory::desc any(const memory::dims& dims) { return memory::desc(dims, memory::data_type::f32, Tag::any); }
+
+// A user array as oneDNN memory (no copy), and the memory a primitive wants: the same when the layouts
+// agree, else a reordered copy (`into`: whether data flows into the primitive's layout or back out).
+struct Bound {
+  memory user, used;
+};
+
+Bound bind(const memory::desc& wanted, const memory::dims& dims, void* data, dnnl::stream& stream, bool into) {
+  memory user(plain(dims), cpu_engine(), data);
+  if (wanted == user.get_desc()) return {user, user};
+  memory used(wanted, cpu_engine());
+  if (into) dnnl::reorder(user, used).execute(stream, user, used);
+  return {user, used};
+}
+
+void copy_back(Bound bound, dnnl::stream& stream) {
+  if (bound.used != bound.user) dnnl::reorder(bound.used, bound.user).execute(stream, bound.used, bound.user);
+}
+
+// A primitive per input shape, made on first use. Kernels may run on several threads at once.
+template <class Entry>
+class ShapeCache {
+ public:
+  template <class Make>
+  const Entry& get(const std::vector<int64_t>& key, Make make) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = entries_.find(key);
+    if (found == entries_.end()) found = entries_.emplace(key, make()).first;
+    return found->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<std::vector<int64_t>, Entry> entries_;
+};
+
+// The filters with their spatial axes reversed (Theano's filter_flip: oneDNN computes cross-correlations).
+Array flipped(const Array& filters) {
+  Array out = Array::empty(filters.shape(), filters.dtype());
+  const int64_t taps = filters.shape()[2] * filters.shape()[3] * (filters.ndim() == 5 ? filters.shape()[4] : 1);
+  const int64_t count = filters.size() / std::max<int64_t>(taps, 1);
+  const float* in = filters.data<float>();
+  float* result = out.data<float>();
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t t = 0; t < taps; ++t) result[i * taps + t] = in[i * taps + taps - 1 - t];
+  return out;
+}
+
+// ---- Convolutions ----
+
+struct ConvPrimitive {
+  bool usable = false;  // false: oneDNN refused these shapes; perform() runs them
+  memory::dims image, filters, output;
+  memory::desc image_md, filters_md, output_md;
+  dnnl::primitive primitive;
+};
+
+class OneDnnConvolution final : public Kernel {
+ public:
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const Convolution&>(node.op());
+    const ConvGeometry g = op.geometry(inputs);  // (checks the shapes, naming them)
+    const Shape out_shape = op.output_shape(g);
+    const ConvPrimitive& p = cache_.get(key(g), [&] { return make(op, g); });
+    if (!p.usable || shape_size(out_shape) == 0) {
+      op.perform(node, inputs, outputs);
+      return;
+    }
+    Array a = inputs[0].is_contiguous() ? inputs[0] : inputs[0].copy();
+    Array b = inputs[1].is_contiguous() ? inputs[1] : inputs[1].copy();
+    Array out = Array::empty(out_shape, DType::Float32);
+    dnnl::stream stream(cpu_engine());
+    switch (op.pass()) {
+      case ConvPass::Forward: {
+        if (g.flip) b = flipped(b);
+        Bound image = bind(p.image_md, p.image, a.raw_data(), stream, true);
+        Bound filters = bind(p.filters_md, p.filters, b.raw_data(), stream, true);
+        Bound output = bind(p.output_md, p.output, out.raw_data(), stream, false);
+        p.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DST, output.used}});
+        copy_back(output, stream);
+        break;
+      }
+      case ConvPass::GradWeights: {
+        Bound image = bind(p.image_md, p.image, a.raw_data(), stream, true);
+        Bound top = bind(p.output_md, p.output, b.raw_data(), stream, true);
+        Bound filters = bind(p.filters_md, p.filters, out.raw_data(), stream, false);
+        p.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_DIFF_WEIGHTS, filters.used}});
+        copy_back(filters, stream);
+        stream.wait();
+        if (g.flip) out = flipped(out);
+        break;
+      }
+      case ConvPass::GradInputs: {
+        if (g.flip) a = flipped(a);
+        Bound filters = bind(p.filters_md, p.filters, a.raw_data(), stream, true);
+        Bound top = bind(p.output_md, p.output, b.raw_data(), stream, true);
+        Bound image = bind(p.image_md, p.image, out.raw_data(), stream, false);
+        p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DIFF_SRC, image.used}});
+        copy_back(image, stream);
+        break;
+      }
+    }
+    stream.wait();
+    outputs[0] = std::move(out);
+  }
+
+ private:
+  static std::vector<int64_t> key(const ConvGeometry& g) {
+    std::vector<int64_t> k{g.batch, g.channels, g.filters};
+    for (const auto* values : {&g.image, &g.kernel})
+      k.insert(k.end(), values->begin(), values->end());
+    return k;
+  }
+
+  static ConvPrimitive make(const Convolution& op, const ConvGeometry& g) {
+    ConvPrimitive p;
+    const int spatial = op.settings().spatial, first = 3 - spatial;
+    p.image = {g.batch, g.channels};
+    p.output = {g.batch, g.filters};
+    p.filters = g.groups > 1 ? memory::dims{g.groups, g.filters / g.groups, g.channels / g.groups}
+                             : memory::dims{g.filters, g.channels};
+    memory::dims strides, dilation, pad_l, pad_r;
+    for (int axis = first; axis < 3; ++axis) {
+      p.image.push_back(g.image[axis]);
+      p.output.push_back(g.output[axis]);
+      p.filters.push_back(g.kernel[axis]);
+      strides.push_back(g.stride[axis]);
+      dilation.push_back(g.dilation[axis] - 1);
+      pad_l.push_back(g.pad[axis]);
+      // The far side's padding that makes oneDNN's output size Theano's (floor division leaves the rest).
+      const int64_t span = (g.kernel[axis] - 1) * g.dilation[axis] + 1;
+      pad_r.push_back(std::max<int64_t>(0, (g.output[axis] - 1) * g.stride[axis] + span - g.image[axis] - g.pad[axis]));
+    }
+    try {
+      const auto algorithm = dnnl::algorithm::convolution_direct;
+      const memory::desc image = any(p.image), filters = any(p.filters), output = any(p.output);
+      const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training, algorithm, image, filters, output,
+                                                         strides, dilation, pad_l, pad_r);
+      const dnnl::convolution_forward::primitive_desc forward(forward_desc, cpu_engine());
+      switch (op.pass()) {
+        case ConvPass::Forward:
+          p.image_md = forward.src_desc();
+          p.filters_md = forward.weights_desc();
+          p.output_md = forward.dst_desc();
+          p.primitive = dnnl::convolution_forward(forward);
+          break;
+        case ConvPass::GradWeights: {
+          const dnnl::convolution_backward_weights::primitive_desc pd(
+              dnnl::convolution_backward_weights::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
+              cpu_engine(), forward);
+          p.image_md = pd.src_desc();
+          p.filters_md = pd.diff_weights_desc();
+          p.output_md = pd.diff_dst_desc();
+          p.primitive = dnnl::convolution_backward_weights(pd);
+          break;
+        }
+        case ConvPass::GradInputs: {
+          const dnnl::convolution_backward_data::primitive_desc pd(
+              dnnl::convolution_backward_data::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
+              cpu_engine(), forward);
+          p.image_md = pd.diff_src_desc();
+          p.filters_md = pd.weights_desc();
+          p.output_md = pd.diff_dst_desc();
+          p.primitive = dnnl::convolution_backward_data(pd);
+          break;
+        }
+      }
+      p.usable = true;
+    } catch (const dnnl::error&) {
+      p.usable = false;
+    }
+    return p;
+  }
+
+  ShapeCache<ConvPrimitive> cache_;
+};
+
+// ---- Pooling ----
+
+struct PoolPrimitive {
+  bool usable = false;
+  memory::dims input, output;
+  memory::desc input_md, output_md;
+  dnnl::primitive primitive;
+};
+
+class OneDnnPooling final : public Kernel {
+ public:
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const Pooling&>(node.op());
+    const std::optional<Shape> out_shape = op.result_shape(node, inputs);  // (checks the shapes)
+    const PoolGeometry g = op.geometry(inputs[0].shape());
+    const PoolPrimitive& p = cache_.get(key(inputs[0].shape()), [&] { return make(op, g, inputs[0].shape()); });
+    if (!p.usable || shape_size(*out_shape) == 0) {
+      op.perform(node, inputs, outputs);
+      return;
+    }
+    const Array in = inputs.back().is_contiguous() ? inputs.back() : inputs.back().copy();  // x, or the output gradient
+    Array out = Array::empty(*out_shape, DType::Float32);
+    dnnl::stream stream(cpu_engine());
+    if (op.pass() == PoolPass::Forward) {
+      Bound source = bind(p.input_md, p.input, in.raw_data(), stream, true);
+      Bound result = bind(p.output_md, p.output, out.raw_data(), stream, false);
+      p.primitive.execute(stream, {{DNNL_ARG_SRC, source.used}, {DNNL_ARG_DST, result.used}});
+      copy_back(result, stream);
+    } else {
+      Bound top = bind(p.output_md, p.output, in.raw_data(), stream, true);
+      Bound result = bind(p.input_md, p.input, out.raw_data(), stream, false);
+      p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_DIFF_SRC, result.used}});
+      copy_back(result, stream);
+    }
+    stream.wait();
+    outputs[0] = std::move(out);
+  }
+
+ private:
+  static std::vector<int64_t> key(const Shape& x) { return std::vector<int64_t>(x.begin(), x.end()); }
+
+  static PoolPrimitive make(const Pooling& op, const PoolGeometry& g, const Shape& x) {
+    PoolPrimitive p;
+    const PoolSettings& s = op.settings();
+    const int first = 3 - s.spatial;
+    // Batch and channel axes as they are; other leading axes merged into the batch, one channel.
+    const int lead = static_cast<int>(x.size()) - s.spatial;
+    if (lead == 2) p.input = {x[0], x[1]};
+    else p.input = {g.planes, 1};
+    p.output = p.input;
+    memory::dims strides, kernel, pad_l, pad_r;
+    for (int axis = first; axis < 3; ++axis) {
+      p.input.push_back(g.input[axis]);
+      p.output.push_back(g.output[axis]);
+      strides.push_back(g.stride[axis]);
+      kernel.push_back(g.window[axis]);
+      pad_l.push_back(g.pad[axis]);
+      pad_r.push_back(std::max<int64_t>(0, (g.output[axis] - 1) * g.stride[axis] + g.window[axis] - g.input[axis] - g.pad[axis]));
+    }
+    // (oneDNN's pooling takes the layouts it is given, not `any`.)
+    // Windows reaching past the far border exist only without ignore_border, where Theano's averages
+    // count the samples inside (its padding needs ignore_border): oneDNN's exclude-padding average.
+    dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+    if (s.mode == PoolMode::AverageExcPad || (s.mode == PoolMode::AverageIncPad && !s.ignore_border))
+      algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
+    else if (s.mode == PoolMode::AverageIncPad)
+      algorithm = dnnl::algorithm::pooling_avg_include_padding;
+    try {
+      const dnnl::pooling_forward::desc forward_desc(
+          op.pass() == PoolPass::Forward ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training, algorithm,
+          plain(p.input), plain(p.output), strides, kernel, pad_l, pad_r);
+      const dnnl::pooling_forward::primitive_desc forward(forward_desc, cpu_engine());
+      if (op.pass() == PoolPass::Forward) {
+        p.input_md = forward.src_desc();
+        p.output_md = forward.dst_desc();
+        p.primitive = dnnl::pooling_forward(forward);
+      } else {
+        const dnnl::pooling_backward::primitive_desc pd(
+            dnnl::pooling_backward::desc(algorithm, plain(p.input), plain(p.output), strides, kernel, pad_l, pad_r), cpu_engine(),
+            forward);
+        p.input_md = pd.diff_src_desc();
+        p.output_md = pd.diff_dst_desc();
+        p.primitive = dnnl::pooling_backward(pd);
+      }
+      p.usable = true;
+    } catch (const dnnl::error&) {
+      p.usable = false;
+    }
+    return p;
+  }
+
+  ShapeCache<PoolPrimitive> cache_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Kernel> onednn_convolution_kernel(const Apply& node) {
+  if (node.output(0).dtype() != DType::Float32) return nullptr;
+  return std::make_shared<OneDnnConvolution>();
+}
+
+std::shared_ptr<const Kernel> onednn_pooling_kernel(const Apply& node) {
+  const auto& op = static_cast<const Pooling&>(node.op());
+  if (node.output(0).dtype() != DType::Float32) return nullptr;
+  // Sums, and max-pooling's gradients (Theano sends the gradient to every tied maximum; oneDNN to one), run
+  // the reference.
+  if (op.settings().mode == PoolMode::Sum) return nullptr;
+  if (op.settings().mode == PoolMode::Max && op.pass() != PoolPass::Forward) return nullptr;
+  if (op.pass() == PoolPass::GradGrad) return nullptr;
+  return std::make_shared<OneDnnPooling>();
+}
+
+#endif
+
+}  // namespace hypatia
