@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 
+#include "batches.h"
 #include "fashion_mnist.h"
 #include "mlp.h"
 
@@ -62,30 +63,6 @@ Options parse_options(int argc, char** argv) {
     usage("epochs, batch size, learning rate and limit must be positive");
   if (!hp::is_float(options.dtype)) usage("--dtype must be float32 or float64");
   return options;
-}
-
-struct Split {
-  hp::Array images, labels;
-};
-
-Split to_arrays(const fashion_mnist::Dataset& data, hp::DType dtype) {
-  hp::Array images = hp::Array::from_vector(data.images, {data.num_examples, data.features()});
-  return {images.astype(dtype), hp::Array::from_vector(data.labels)};
-}
-
-// Rows of `source` in the order of `order` (a shuffled copy for one epoch).
-hp::Array gather_rows(const hp::Array& source, const hp::Array& order) {
-  hp::Array result = hp::Array::empty([&] {
-    hp::Shape shape = source.shape();
-    shape[0] = order.size();
-    return shape;
-  }(), source.dtype());
-  const int64_t row_bytes = (source.size() / std::max<int64_t>(source.shape(0), 1)) * source.itemsize();
-  const char* from = static_cast<const char*>(source.raw_data());
-  char* to = static_cast<char*>(result.raw_data());
-  const int64_t* index = order.data<int64_t>();
-  for (int64_t i = 0; i < order.size(); ++i) std::memcpy(to + i * row_bytes, from + index[i] * row_bytes, row_bytes);
-  return result;
 }
 
 void draw_progress(int epoch, int64_t done, int64_t total, double loss, bool interactive) {

@@ -22,4 +22,7 @@ struct Config {
 // before building functions from several threads.
 Config& config();
 
+// The threads CPU kernels use: openmp_threads, or one per core.
+int cpu_threads();
+
 }  // namespace hypatia

@@ -16,6 +16,7 @@ struct Normalized {
 
 Normalized normalization_axes(const Variable& inputs, const Variable& gamma, const std::vector<int>& axes, const char* op) {
   Normalized n;
+  if (axes.empty()) throw ValueError(std::string("[") + op + "] there should be at least one normalization axis");
   n.axes = Axes(axes).resolve(inputs.ndim(), op);
   for (int axis = 0; axis < inputs.ndim(); ++axis)
     if (!std::binary_search(n.axes.begin(), n.axes.end(), axis)) n.kept.push_back(axis);

@@ -507,11 +507,12 @@ Variable convolution(ConvPass pass, const ConvSettings& settings, const Variable
 
 namespace {
 
-// The operands in one float dtype (the wider; integers become floatX's float64 as Theano's upcast).
-std::pair<Variable, Variable> common_float(const Operand& x, const Operand& y) {
-  Variable a = x.as_variable(), b = y.as_variable();
-  DType dtype = promote_types(a.dtype(), b.dtype());
-  if (!is_float(dtype)) dtype = DType::Float64;
+// The operands in one float dtype: `leading`'s, as Theano's abstract convolutions give their output the
+// image's dtype (the filters' for the input gradient); integers promote to a float.
+std::pair<Variable, Variable> in_dtype_of(const Operand& leading, const Operand& other) {
+  Variable a = leading.as_variable(), b = other.as_variable();
+  DType dtype = a.dtype();
+  if (!is_float(dtype)) dtype = is_float(b.dtype()) ? b.dtype() : DType::Float64;
   if (a.dtype() != dtype) a = cast(a, dtype);
   if (b.dtype() != dtype) b = cast(b, dtype);
   return {a, b};
@@ -522,13 +523,21 @@ Variable spatial_vector(const std::vector<Operand>& sizes, int spatial, const ch
     throw ValueError(std::string("[") + op + "] the shape needs " + std::to_string(spatial) + " spatial sizes (or the " +
                      std::to_string(spatial + 2) + "-d shape), got " + std::to_string(sizes.size()));
   std::vector<Operand> spatial_sizes(sizes.end() - spatial, sizes.end());
+  // Sizes given as numbers make a constant, so the output's static shape has them.
+  std::vector<int64_t> numbers;
+  for (const Operand& size : spatial_sizes) {
+    const Variable v = size.as_variable(DType::Int64);
+    if (!v.is_constant() || v.ndim() != 0 || !is_integer(v.dtype())) break;
+    numbers.push_back(static_cast<int64_t>(v.constant_value().item()));
+  }
+  if (static_cast<int>(numbers.size()) == spatial) return constant(Array::from_vector(numbers));
   return make_vector(spatial_sizes);
 }
 
 Variable forward(const Operand& input, const Operand& filters, const ConvOptions& options, int spatial) {
   const char* op = spatial == 3 ? "conv3d" : "conv2d";
   return at_location(input.where(), [&] {
-    auto [image, kernels] = common_float(input, filters);
+    auto [image, kernels] = in_dtype_of(input, filters);
     return convolution(ConvPass::Forward, ConvSettings::from(options, spatial, op), image, kernels, Variable(), input.where());
   });
 }
@@ -545,7 +554,7 @@ Variable conv3d(const Operand& input, const Operand& filters, const ConvOptions&
 Variable conv_transpose(const Operand& input, const Operand& filters, const std::vector<Operand>& image_shape,
                         const ConvOptions& options) {
   return at_location(input.where(), [&] {
-    auto [top, kernels] = common_float(input, filters);
+    auto [kernels, top] = in_dtype_of(filters, input);
     const int spatial = kernels.ndim() - 2;
     const char* op = spatial == 3 ? "conv3d_grad_inputs" : "conv2d_grad_inputs";
     return convolution(ConvPass::GradInputs, ConvSettings::from(options, spatial, op), kernels, top,
@@ -556,7 +565,7 @@ Variable conv_transpose(const Operand& input, const Operand& filters, const std:
 Variable conv_grad_weights(const Operand& input, const Operand& output_grad, const std::vector<Operand>& filter_shape,
                            const ConvOptions& options) {
   return at_location(input.where(), [&] {
-    auto [image, top] = common_float(input, output_grad);
+    auto [image, top] = in_dtype_of(input, output_grad);
     const int spatial = image.ndim() - 2;
     const char* op = spatial == 3 ? "conv3d_grad_weights" : "conv2d_grad_weights";
     return convolution(ConvPass::GradWeights, ConvSettings::from(options, spatial, op), image, top,

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "hypatia/config.h"
 #include "hypatia/conv.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
@@ -180,6 +181,54 @@ std::vector<Span> spans(const PoolGeometry& g, int axis, PoolMode mode) {
   return result;
 }
 
+// One plane (an image of one channel): x, the pooled values (max's gradients) and the incoming values
+// (the gradients) are its own, offsets counted from its start, so planes run in parallel.
+template <class T>
+void pool_plane(PoolPass pass, PoolMode mode, const PoolGeometry& g, const std::vector<Span> (&along)[3], const T* x,
+                const T* pooled, const T* incoming, T* result) {
+  for (int64_t od = 0; od < g.output[0]; ++od)
+    for (int64_t oh = 0; oh < g.output[1]; ++oh)
+      for (int64_t ow = 0; ow < g.output[2]; ++ow) {
+        const Span &d = along[0][od], &h = along[1][oh], &w = along[2][ow];
+        const int64_t o = (od * g.output[1] + oh) * g.output[2] + ow;
+        // Visits the window's samples inside the input by their offset.
+        auto each = [&](auto&& visit) {
+          for (int64_t id = d.first; id < d.last; ++id)
+            for (int64_t ih = h.first; ih < h.last; ++ih) {
+              const int64_t row = (id * g.input[1] + ih) * g.input[2];
+              for (int64_t iw = w.first; iw < w.last; ++iw) visit(row + iw);
+            }
+        };
+        const double count = static_cast<double>(d.count * h.count * w.count);
+        if (pass == PoolPass::Forward) {
+          if (mode == PoolMode::Max) {
+            T best = -std::numeric_limits<T>::infinity();
+            each([&](int64_t i) {
+              if (best == best && (x[i] > best || x[i] != x[i])) best = x[i];  // NaN wins, as in np.max
+            });
+            result[o] = best;
+          } else {
+            double total = 0;
+            each([&](int64_t i) { total += static_cast<double>(x[i]); });
+            result[o] = static_cast<T>(mode == PoolMode::Sum ? total : total / count);
+          }
+        } else if (pass == PoolPass::Grad) {
+          const T gz = incoming[o];
+          if (mode == PoolMode::Max) {
+            const T top = pooled[o];
+            each([&](int64_t i) { result[i] += x[i] == top ? gz : T(0); });
+          } else {
+            const T share = mode == PoolMode::Sum ? gz : static_cast<T>(static_cast<double>(gz) / count);
+            each([&](int64_t i) { result[i] += share; });
+          }
+        } else {  // GradGrad: the incoming gradient at the window's maximum (the last one among ties)
+          each([&](int64_t i) {
+            if (x[i] == pooled[o]) result[o] = incoming[i];
+          });
+        }
+      }
+}
+
 template <class T>
 void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std::span<const Array> inputs, Array& out) {
   const std::vector<Span> along[3] = {spans(g, 0, mode), spans(g, 1, mode), spans(g, 2, mode)};
@@ -188,42 +237,14 @@ void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std:
   const T* incoming = pass == PoolPass::Forward ? nullptr : inputs.back().data<T>();
   T* result = out.data<T>();
   const int64_t in_size = g.input_size(), out_size = g.output_size();
-  for (int64_t plane = 0; plane < g.planes; ++plane) {
-    for (int64_t od = 0; od < g.output[0]; ++od)
-      for (int64_t oh = 0; oh < g.output[1]; ++oh)
-        for (int64_t ow = 0; ow < g.output[2]; ++ow) {
-          const Span &d = along[0][od], &h = along[1][oh], &w = along[2][ow];
-          const int64_t o = plane * out_size + (od * g.output[1] + oh) * g.output[2] + ow;
-          // Visits the window's samples inside the input with their flat index.
-          auto each = [&](auto&& visit) {
-            for (int64_t id = d.first; id < d.last; ++id)
-              for (int64_t ih = h.first; ih < h.last; ++ih)
-                for (int64_t iw = w.first; iw < w.last; ++iw) visit(plane * in_size + (id * g.input[1] + ih) * g.input[2] + iw);
-          };
-          const double count = static_cast<double>(d.count * h.count * w.count);
-          if (pass == PoolPass::Forward) {
-            if (mode == PoolMode::Max) {
-              // NaN wins, as in np.max.
-              T best = -std::numeric_limits<T>::infinity();
-              each([&](int64_t i) {
-                if (best == best && (x[i] > best || x[i] != x[i])) best = x[i];
-              });
-              result[o] = best;
-            } else {
-              double total = 0;
-              each([&](int64_t i) { total += static_cast<double>(x[i]); });
-              result[o] = static_cast<T>(mode == PoolMode::Sum ? total : total / count);
-            }
-          } else if (pass == PoolPass::Grad) {
-            const T gz = incoming[o];
-            if (mode == PoolMode::Max) each([&](int64_t i) { if (x[i] == pooled[o]) result[i] += gz; });
-            else if (mode == PoolMode::Sum) each([&](int64_t i) { result[i] += gz; });
-            else each([&](int64_t i) { result[i] += static_cast<T>(static_cast<double>(gz) / count); });
-          } else {  // GradGrad: the incoming gradient at the window's maximum (the last one among ties)
-            each([&](int64_t i) { if (x[i] == pooled[o]) result[o] = incoming[i]; });
-          }
-        }
-  }
+  // Per plane: where each operand starts (the gradient is input-shaped, GradGrad's incoming values too).
+  const int64_t result_size = pass == PoolPass::Grad ? in_size : out_size;
+  const int64_t incoming_size = pass == PoolPass::GradGrad ? in_size : out_size;
+  const int64_t work = g.planes * std::max(in_size, out_size);
+#pragma omp parallel for num_threads(cpu_threads()) if (work > 32768) schedule(static)
+  for (int64_t plane = 0; plane < g.planes; ++plane)
+    pool_plane<T>(pass, mode, g, along, x + plane * in_size, pooled ? pooled + plane * out_size : nullptr,
+                  incoming ? incoming + plane * incoming_size : nullptr, result + plane * result_size);
 }
 
 }  // namespace
@@ -254,7 +275,7 @@ std::vector<Variable> Pooling::grad(const Apply& node, const std::vector<Variabl
       return {pooling(PoolPass::Grad, settings_, {x, g}, where)};
     case PoolPass::Grad:
       // Piecewise constant in x (and the maximum); linear in the output gradient, whose adjoint this is.
-      if (max) return {zeros_like(x), zeros_like(node.input(1)), pooling(PoolPass::GradGrad, settings_, node.inputs(), where)};
+      if (max) return {zeros_like(x), zeros_like(node.input(1)), pooling(PoolPass::GradGrad, settings_, {x, node.input(1), g}, where)};
       return {zeros_like(x), pooling(PoolPass::Forward, settings_, {g}, where)};
     case PoolPass::GradGrad:
       return {zeros_like(x), zeros_like(node.input(1)), pooling(PoolPass::Grad, settings_, {x, node.input(1), g}, where)};

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "hypatia/error.h"
@@ -73,6 +74,11 @@ Config& config() {
     return made;
   }();
   return *settings;
+}
+
+int cpu_threads() {
+  static const int cores = std::max(1u, std::thread::hardware_concurrency());
+  return config().openmp_threads > 0 ? config().openmp_threads : cores;
 }
 
 }  // namespace hypatia

@@ -105,11 +105,6 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
 
 namespace {
 
-int kernel_threads() {
-  static const int cores = std::max(1u, std::thread::hardware_concurrency());
-  return config().openmp_threads > 0 ? config().openmp_threads : cores;
-}
-
 void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<const Array> inputs,
                          std::span<Array> outputs) {
   const Shape shape = broadcast_shapes_for(node, inputs);
@@ -156,7 +151,7 @@ void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<c
   }
   std::vector<int64_t> flat;
   for (const auto& s : kept) flat.insert(flat.end(), s.begin(), s.end());
-  kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), kernel_threads());
+  kernel(static_cast<int64_t>(dims.size()), dims.data(), data.data(), flat.data(), cpu_threads());
 }
 
 // The running result of a reduction whose outer reduced axes are looped over: each kernel call's partial
@@ -287,7 +282,7 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
   std::vector<char*> data{static_cast<char*>(outputs[0].raw_data())};
   for (const Array& input : inputs) data.push_back(static_cast<char*>(const_cast<void*>(input.raw_data())));
   if (outer.empty()) {
-    kernel(sizes, data.data(), strides.data(), kernel_threads());
+    kernel(sizes, data.data(), strides.data(), cpu_threads());
     return true;
   }
   Array partial = Array::empty(kept, node.output(0).dtype());
@@ -301,7 +296,7 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
       for (size_t i = 0; i < outer.size(); ++i) elements += index[i] * stride_of[k][outer[i]];
       moved[k + 1] = data[k + 1] + elements * static_cast<int64_t>(inputs[k].itemsize());
     }
-    kernel(sizes, moved.data(), strides.data(), kernel_threads());
+    kernel(sizes, moved.data(), strides.data(), cpu_threads());
     total.fold(partial, step == 0);
     for (int i = static_cast<int>(outer.size()) - 1; i >= 0 && ++index[i] == full[outer[i]]; --i) index[i] = 0;
   }

@@ -4,10 +4,13 @@
 #include <unordered_map>
 
 #include "backend/cuda/cublas.h"
+#include "backend/cuda/cudnn.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
 #include "backend/gpu/gpu_backend.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
 
 namespace hypatia {
 namespace {
@@ -115,6 +118,24 @@ class CudaRuntime final : public GpuRuntime {
   void gemm(double alpha, const Array& a, const Array& b, double beta, Array& c) override {
     current();
     cuda::gemm(context_, alpha, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), beta, c, pointer_of(c, info_.device));
+  }
+  // cuDNN: convolutions of float32 and float64; pooling likewise where its sizes are Theano's (cuDNN pads
+  // both sides alike, so ignore_border), sums and max-pooling's gradient of the gradient on the host.
+  // (cuDNN's max-pooling gradient goes to one of tied maxima; Theano's, and the host's, to each.)
+  bool dnn_runs(const Apply& node) const override {
+    const DType dtype = node.output(0).dtype();
+    if ((dtype != DType::Float32 && dtype != DType::Float64) || !cudnn_available()) return false;
+    if (dynamic_cast<const Convolution*>(&node.op())) return true;
+    const auto* pool = dynamic_cast<const Pooling*>(&node.op());
+    return pool && pool->settings().ignore_border && pool->settings().mode != PoolMode::Sum && pool->pass() != PoolPass::GradGrad;
+  }
+  void convolution(const Convolution& op, const ConvGeometry& g, const Array& a, const Array& b, Array& out) override {
+    cuda::convolution(context_, op, g, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), out, pointer_of(out, info_.device));
+  }
+  void pooling(const Pooling& op, const PoolGeometry& g, std::span<const Array> inputs, Array& out) override {
+    std::vector<CUdeviceptr> bases;
+    for (const Array& input : inputs) bases.push_back(pointer_of(input, info_.device));
+    cuda::pooling(context_, op, g, inputs, bases, out, pointer_of(out, info_.device));
   }
 
  private:

@@ -7,6 +7,8 @@
 #include "backend/cpu/lowering.h"
 #include "codegen/cpu_source.h"
 #include "ops/blas.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
 #include "ops/nnet.h"
 #include "ops/random_op.h"
 #include "ops/shape_query.h"
@@ -700,6 +702,31 @@ class IncAlongAxisKernel final : public AxisKernel {
 
 };
 
+// Convolutions and pooling through the runtime's DNN library, on contiguous copies of their operands.
+class DnnKernel final : public Kernel {
+ public:
+  explicit DnnKernel(GpuRuntime& runtime) : runtime_(runtime) {}
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    std::vector<Array> operands;
+    for (const Array& input : inputs) operands.push_back(input.is_contiguous() ? input : contiguous_on_device(runtime_, input));
+    if (const auto* conv = dynamic_cast<const Convolution*>(&node.op())) {
+      const ConvGeometry g = conv->geometry(operands);  // (the shape input is on the host: Op::reads_on_host)
+      Array out = runtime_.empty(conv->output_shape(g), node.output(0).dtype());
+      if (out.size() > 0) runtime_.convolution(*conv, g, operands[0], operands[1], out);
+      outputs[0] = std::move(out);
+      return;
+    }
+    const auto& pool = static_cast<const Pooling&>(node.op());
+    const Shape shape = *pool.result_shape(node, operands);
+    Array out = runtime_.empty(shape, node.output(0).dtype());
+    if (out.size() > 0) runtime_.pooling(pool, pool.geometry(operands[0].shape()), operands, out);
+    outputs[0] = std::move(out);
+  }
+
+ private:
+  GpuRuntime& runtime_;
+};
+
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
 class AnyDeviceKernel final : public Kernel {
  public:
@@ -720,7 +747,7 @@ class GpuBackend final : public Backend {
   // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
   // on any device (views, ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) ||
+    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
@@ -736,6 +763,7 @@ class GpuBackend final : public Backend {
     for (size_t i = 0; i < nodes.size(); ++i) {
       if (nodes[i]->op().runs_on_any_device()) kernels[i] = std::make_shared<AnyDeviceKernel>(*this);
       else if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
+      else if (runtime_.dnn_runs(*nodes[i])) kernels[i] = std::make_shared<DnnKernel>(runtime_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);

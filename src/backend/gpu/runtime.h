@@ -4,13 +4,20 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "codegen/gpu_source.h"
 #include "hypatia/array.h"
+#include "hypatia/graph.h"
 
 namespace hypatia {
+
+class Convolution;
+class Pooling;
+struct ConvGeometry;
+struct PoolGeometry;
 
 class GpuRuntime {
  public:
@@ -32,6 +39,11 @@ class GpuRuntime {
   // device matrices (a and b as blas_operand reads them, c contiguous).
   virtual bool has_blas() const = 0;
   virtual void gemm(double alpha, const Array& a, const Array& b, double beta, Array& c) = 0;
+  // Convolutions and pooling through the vendor's DNN library (cuDNN): whether it takes this node, and one
+  // pass of a node on contiguous device arrays into `out` (allocated). None by default: the host runs them.
+  virtual bool dnn_runs(const Apply&) const { return false; }
+  virtual void convolution(const Convolution&, const ConvGeometry&, const Array& a, const Array& b, Array& out) {}
+  virtual void pooling(const Pooling&, const PoolGeometry&, std::span<const Array> inputs, Array& out) {}
 };
 
 // How a 2-d array is read by BLAS: row-major with leading dimension ld, or transposed (its transpose is
