@@ -104,10 +104,18 @@ def jax_step(dtype, platform="cpu"):
     return step
 
 
+def torch_threads(torch):
+    """Debian's PyTorch starts with one thread per physical core (one here: two hyperthreads); like the
+    others it gets every core this process may use, unless OMP_NUM_THREADS says otherwise."""
+    import os
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", len(os.sched_getaffinity(0)))))
+
+
 def torch_step(dtype, device="cpu"):
     """device: "cpu", or "cuda" (bench/devices.py, where PyTorch has a GPU); each step waits for the GPU."""
     import numpy as np
     import torch
+    torch_threads(torch)
     x_value, y_value, w_value = data(np, dtype)
     torch_dtype = getattr(torch, dtype)
     x, y = torch.from_numpy(x_value).to(device), torch.from_numpy(y_value).to(device)

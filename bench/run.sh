@@ -101,9 +101,40 @@ awk '
     }
   }' "$programs"
 
+# The convolutional-network tutorial's training step (LeNet, batch 500) and its second convolution alone, on
+# one core (every library on one thread) and on all cores; PyTorch runs under Debian's python3.
+lenet=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet"' EXIT
+for cores in 1 all; do
+  if [ "$cores" = 1 ]; then
+    pin=(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
+  else
+    pin=(env)
+  fi
+  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning \
+    "$root/bench/lenet.py" "${LENET_STEPS:-20}" hypatia,jax | sed "s/^/$cores /" >>"$lenet"
+  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 -W ignore "$root/bench/lenet.py" \
+    "${LENET_STEPS:-20}" torch | sed "s/^/$cores /" >>"$lenet"
+done
+echo
+echo "LeNet training step (the convolutional-network tutorial: batch 500, float32, conv 5x5x20, max-pool, conv"
+echo "5x5x50, max-pool, 800-500-10, SGD) and its second convolution alone (500x20x12x12 * 50x20x5x5, forward;"
+echo "backward: both gradients), median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
+awk '
+  $3 == "hypatia-py" { base[$1 " " $2] = $4 }
+  { rows[++r] = $0 }
+  END {
+    printf "%-6s %-12s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
+    for (i = 1; i <= r; i++) {
+      split(rows[i], f, " ")
+      if (f[4] == "missing") { printf "%-6s %-12s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
+      printf "%-6s %-12s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
+    }
+  }' "$lenet"
+
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
 devices=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$devices"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$devices"' EXIT
 "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/devices.py" >"$devices"
 echo
 echo "The seed's training step (784-500-10, batch 100, float32) on each device, median ms from Python. Ratio: row / cpu."

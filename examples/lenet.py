@@ -252,7 +252,7 @@ def main():
     parser = argparse.ArgumentParser(description="Trains the LeNet tutorial's network on Fashion-MNIST.")
     parser.add_argument("--data-dir", default=fashion_mnist.DEFAULT_DIR)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N examples only (0: all)")
     args = parser.parse_args()

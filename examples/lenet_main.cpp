@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d  train loss %.4f  test accuracy %.4f  %.1f s\n", epoch, loss_sum / static_cast<double>(std::max<int64_t>(batches, 1)),
                   lenet.accuracy(test.images, test.labels), seconds);
+      std::fflush(stdout);
     }
     if (options.model.profile) std::printf("%s", lenet.train_function().profile_summary().c_str());
   } catch (const fashion_mnist::DataError& e) {

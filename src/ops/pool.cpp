@@ -1,5 +1,6 @@
 #include "ops/pool.h"
 
+#include <bit>
 #include <cmath>
 
 #include "hypatia/config.h"
@@ -229,6 +230,46 @@ void pool_plane(PoolPass pass, PoolMode mode, const PoolGeometry& g, const std::
       }
 }
 
+// Max-pooling's gradient for windows that tile the input (stride = window, no padding): each sample is in
+// at most one window, so each is written once, branch-free (samples past the last window get 0).
+template <class T>
+void tiled_max_grad_plane(const PoolGeometry& g, const T* x, const T* pooled, const T* incoming, T* result) {
+  const int64_t width = g.input[2], ws = g.window[2], windows = g.output[2], covered = windows * ws;
+  // Each row of maxima and gradients spread over the samples they cover, so the select below runs over
+  // contiguous samples (and vectorizes).
+  std::vector<T> spread_max(static_cast<size_t>(covered)), spread_grad(static_cast<size_t>(covered));
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  for (int64_t id = 0; id < g.input[0]; ++id)
+    for (int64_t ih = 0; ih < g.input[1]; ++ih) {
+      const int64_t od = id / g.window[0], oh = ih / g.window[1], row = (id * g.input[1] + ih) * width;
+      T* out = result + row;
+      if (od >= g.output[0] || oh >= g.output[1]) {
+        std::fill(out, out + width, T(0));
+        continue;
+      }
+      if (ih % g.window[1] == 0 || ih == 0) {
+        const T* top = pooled + (od * g.output[1] + oh) * windows;
+        const T* gz = incoming + (od * g.output[1] + oh) * windows;
+        for (int64_t ow = 0; ow < windows; ++ow)
+          for (int64_t k = 0; k < ws; ++k) {
+            spread_max[ow * ws + k] = top[ow];
+            spread_grad[ow * ws + k] = gz[ow];
+          }
+      }
+      const T* in = x + row;
+      // The gradient's bits kept where the sample is its window's maximum: a select without branches.
+      for (int64_t w = 0; w < covered; ++w)
+        out[w] = std::bit_cast<T>(std::bit_cast<Bits>(spread_grad[w]) & (Bits(0) - Bits(in[w] == spread_max[w])));
+      std::fill(out + covered, out + width, T(0));
+    }
+}
+
+bool tiled_max_grad(PoolPass pass, PoolMode mode, const PoolGeometry& g) {
+  bool tiled = pass == PoolPass::Grad && mode == PoolMode::Max;
+  for (int axis = 0; axis < 3; ++axis) tiled = tiled && g.stride[axis] == g.window[axis] && g.pad[axis] == 0;
+  return tiled;
+}
+
 template <class T>
 void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std::span<const Array> inputs, Array& out) {
   const std::vector<Span> along[3] = {spans(g, 0, mode), spans(g, 1, mode), spans(g, 2, mode)};
@@ -241,6 +282,12 @@ void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std:
   const int64_t result_size = pass == PoolPass::Grad ? in_size : out_size;
   const int64_t incoming_size = pass == PoolPass::GradGrad ? in_size : out_size;
   const int64_t work = g.planes * std::max(in_size, out_size);
+  if (tiled_max_grad(pass, mode, g)) {
+#pragma omp parallel for num_threads(cpu_threads()) if (work > 32768) schedule(static)
+    for (int64_t plane = 0; plane < g.planes; ++plane)
+      tiled_max_grad_plane<T>(g, x + plane * in_size, pooled + plane * out_size, incoming + plane * out_size, result + plane * in_size);
+    return;
+  }
 #pragma omp parallel for num_threads(cpu_threads()) if (work > 32768) schedule(static)
   for (int64_t plane = 0; plane < g.planes; ++plane)
     pool_plane<T>(pass, mode, g, along, x + plane * in_size, pooled ? pooled + plane * out_size : nullptr,
@@ -255,7 +302,8 @@ void Pooling::perform(const Apply& node, std::span<const Array> inputs, std::spa
   std::vector<Array> contiguous;
   for (const Array& input : inputs) contiguous.push_back(input.is_contiguous() ? input : input.copy());
   const PoolGeometry g = geometry(inputs[0].shape());
-  Array out = Array::zeros(shape, inputs[0].dtype());
+  // (The tiled max-pooling gradient writes every sample; the other loops add into zeros.)
+  Array out = tiled_max_grad(pass_, settings_.mode, g) ? Array::empty(shape, inputs[0].dtype()) : Array::zeros(shape, inputs[0].dtype());
   if (out.size() > 0)
     dispatch_dtype(out.dtype(), [&]<class T>() {
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)

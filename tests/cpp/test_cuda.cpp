@@ -8,10 +8,13 @@
 
 #include "backend/backend.h"
 #include "backend/checked_file.h"
+#include "backend/cuda/cudnn.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
 #include "hypatia/hypatia.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -42,6 +45,56 @@ TEST(Cuda, WithoutAGpuACudaDeviceIsAClearError) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda0"}); },
                                           {"[function]", "cuda0", "not a CUDA device here", hp::cuda::unavailable_reason(),
                                            "devices here: cpu"}));
+}
+
+TEST(Cuda, CudnnDescriptorsGiveTheanosConvolutionAndPoolingSizes) {
+  // cuDNN's descriptors need no GPU: the sizes they compute from the geometry Hypatia hands them must be
+  // Theano's, for every border mode, stride, dilation and group count (and pooling with ignore_border).
+  if (!hp::cuda::cudnn_available()) GTEST_SKIP() << "cuDNN (libcudnn.so.9) is not installed";
+  EXPECT_GE(hp::cuda::cudnn_version(), 8000u);
+  int checked = 0;
+  for (int spatial : {2, 3})
+    for (hp::BorderMode border : {hp::BorderMode::Explicit, hp::BorderMode::Full, hp::BorderMode::Half})
+      for (int64_t stride : {1, 2, 3})
+        for (int64_t dilation : {1, 2})
+          for (int64_t groups : {1, 2}) {
+            hp::ConvOptions options;
+            options.border_mode = border;
+            if (border == hp::BorderMode::Explicit) options.padding = {stride - 1};
+            options.subsample = {stride};
+            options.filter_dilation = {dilation};
+            options.num_groups = groups;
+            options.filter_flip = stride != 2;
+            const hp::Convolution op(hp::ConvPass::Forward, hp::ConvSettings::from(options, spatial, "conv"));
+            hp::Shape image{2, 4, 11, 9}, filters{6, 4 / groups, 3, 2};
+            if (spatial == 3) {
+              image.insert(image.begin() + 2, 7);
+              filters.insert(filters.begin() + 2, 2);
+            }
+            const std::vector<hp::Array> operands{hp::Array::zeros(image), hp::Array::zeros(filters)};
+            const hp::ConvGeometry g = op.geometry(operands);
+            const std::vector<int> dims = hp::cuda::cudnn_convolution_output(op, g, hp::DType::Float32);
+            const hp::Shape expected = op.output_shape(g);
+            ASSERT_EQ(dims.size(), expected.size());
+            for (size_t i = 0; i < dims.size(); ++i) EXPECT_EQ(dims[i], expected[i]) << op.str() << " axis " << i;
+            ++checked;
+          }
+  for (int64_t stride : {1, 2, 3})
+    for (int64_t pad : {0, 1}) {
+      hp::PoolOptions options;
+      options.ignore_border = true;
+      options.stride = {stride, stride};
+      options.pad = {pad, pad};
+      options.mode = pad ? hp::PoolMode::AverageIncPad : hp::PoolMode::Max;
+      const hp::Pooling op(hp::PoolPass::Forward, hp::PoolSettings::from({3, 2}, options, 2, "pool_2d"));
+      const hp::Shape x{2, 3, 10, 7};
+      const std::vector<int> dims = hp::cuda::cudnn_pooling_output(op, op.geometry(x), hp::DType::Float64);
+      const hp::Shape expected = op.pooled_shape(x);
+      EXPECT_EQ(dims[2], expected[2]) << op.str();
+      EXPECT_EQ(dims[3], expected[3]) << op.str();
+      ++checked;
+    }
+  EXPECT_EQ(checked, 2 * 3 * 3 * 2 * 2 + 6);
 }
 
 TEST(Cuda, KernelsAreCompiledOnceAndKeptOnDiskAsCubins) {

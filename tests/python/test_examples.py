@@ -94,3 +94,21 @@ def test_mnist_mlp_on_opencl_learns_as_on_the_cpu(fashion_mnist_dir):
         theano.config.device = saved
     assert on_cpu[-1] > 0.6, on_cpu
     assert abs(on_device[-1] - on_cpu[-1]) <= 0.005, (on_device, on_cpu)
+
+
+def test_lenet_tutorial_learns(fashion_mnist_dir):
+    """The convolutional-network tutorial (examples/lenet.py) on 2000 images: the training cost falls and the
+    test accuracy is far above chance."""
+    import lenet
+
+    saved = theano.config.floatX
+    theano.config.floatX = "float32"
+    try:
+        lines = []
+        accuracies = lenet.evaluate_lenet5(learning_rate=0.1, n_epochs=2, data_dir=fashion_mnist_dir, batch_size=50,
+                                           limit=2000, log=lines.append)
+    finally:
+        theano.config.floatX = saved
+    costs = [float(line.split("train cost ")[1].split(",")[0]) for line in lines if line.startswith("epoch")]
+    assert costs[1] < costs[0] * 0.8, lines
+    assert accuracies[-1] > 0.6, lines

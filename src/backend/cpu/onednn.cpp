@@ -4,6 +4,9 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
 
+#include <atomic>
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -68,7 +71,7 @@ template <class Entry>
 class ShapeCache {
  public:
   template <class Make>
-  const Entry& get(const std::vector<int64_t>& key, Make make) const {
+  std::shared_ptr<Entry> get(const std::vector<int64_t>& key, Make make) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto found = entries_.find(key);
     if (found == entries_.end()) found = entries_.emplace(key, make()).first;
@@ -77,7 +80,7 @@ class ShapeCache {
 
  private:
   mutable std::mutex mutex_;
-  mutable std::map<std::vector<int64_t>, Entry> entries_;
+  mutable std::map<std::vector<int64_t>, std::shared_ptr<Entry>> entries_;
 };
 
 // The filters with their spatial axes reversed (Theano's filter_flip: oneDNN computes cross-correlations).
@@ -94,11 +97,19 @@ Array flipped(const Array& filters) {
 
 // ---- Convolutions ----
 
-struct ConvPrimitive {
-  bool usable = false;  // false: oneDNN refused these shapes; perform() runs them
-  memory::dims image, filters, output;
+// One way to run a convolution: its primitive and the layouts it wants its operands in.
+struct ConvVariant {
   memory::desc image_md, filters_md, output_md;
   dnnl::primitive primitive;
+};
+
+// A node's primitives for one shape: with the layouts oneDNN prefers (blocked channels, reorders around
+// it) and with the arrays' own (no reorders; for few channels oneDNN then takes its GEMM kernels, which
+// win there). The first run times both and keeps the faster.
+struct ConvPrimitive {
+  memory::dims image, filters, output;
+  std::vector<ConvVariant> variants;  // empty: oneDNN refused these shapes, perform() runs them
+  std::atomic<int> chosen{-1};
 };
 
 class OneDnnConvolution final : public Kernel {
@@ -107,50 +118,73 @@ class OneDnnConvolution final : public Kernel {
     const auto& op = static_cast<const Convolution&>(node.op());
     const ConvGeometry g = op.geometry(inputs);  // (checks the shapes, naming them)
     const Shape out_shape = op.output_shape(g);
-    const ConvPrimitive& p = cache_.get(key(g), [&] { return make(op, g); });
-    if (!p.usable || shape_size(out_shape) == 0) {
+    const std::shared_ptr<ConvPrimitive> p = cache_.get(key(g), [&] { return make(op, g); });
+    if (p->variants.empty() || shape_size(out_shape) == 0) {
       op.perform(node, inputs, outputs);
       return;
     }
     Array a = inputs[0].is_contiguous() ? inputs[0] : inputs[0].copy();
     Array b = inputs[1].is_contiguous() ? inputs[1] : inputs[1].copy();
+    // The filters reversed for Theano's filter_flip (oneDNN computes cross-correlations); their gradient is
+    // reversed back below.
+    if (g.flip && op.pass() == ConvPass::Forward) b = flipped(b);
+    if (g.flip && op.pass() == ConvPass::GradInputs) a = flipped(a);
     Array out = Array::empty(out_shape, DType::Float32);
     dnnl::stream stream(cpu_engine());
-    switch (op.pass()) {
-      case ConvPass::Forward: {
-        if (g.flip) b = flipped(b);
-        Bound image = bind(p.image_md, p.image, a.raw_data(), stream, true);
-        Bound filters = bind(p.filters_md, p.filters, b.raw_data(), stream, true);
-        Bound output = bind(p.output_md, p.output, out.raw_data(), stream, false);
-        p.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DST, output.used}});
+    int chosen = p->chosen.load();
+    if (chosen < 0) {
+      // Each variant twice (the first run warms its code and caches), the faster kept.
+      double best = INFINITY;
+      for (size_t v = 0; v < p->variants.size(); ++v)
+        for (int round = 0; round < 2; ++round) {
+          const auto start = std::chrono::steady_clock::now();
+          execute(op.pass(), *p, p->variants[v], a, b, out, stream);
+          const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          if (round == 1 && seconds < best) {
+            best = seconds;
+            chosen = static_cast<int>(v);
+          }
+        }
+      p->chosen.store(chosen);
+    } else {
+      execute(op.pass(), *p, p->variants[chosen], a, b, out, stream);
+    }
+    if (g.flip && op.pass() == ConvPass::GradWeights) out = flipped(out);
+    outputs[0] = std::move(out);
+  }
+
+ private:
+  static void execute(ConvPass pass, const ConvPrimitive& p, const ConvVariant& v, const Array& a, const Array& b, Array& out,
+                      dnnl::stream& stream) {
+    switch (pass) {
+      case ConvPass::Forward: {  // a: image, b: filters
+        Bound image = bind(v.image_md, p.image, a.raw_data(), stream, true);
+        Bound filters = bind(v.filters_md, p.filters, b.raw_data(), stream, true);
+        Bound output = bind(v.output_md, p.output, out.raw_data(), stream, false);
+        v.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DST, output.used}});
         copy_back(output, stream);
         break;
       }
-      case ConvPass::GradWeights: {
-        Bound image = bind(p.image_md, p.image, a.raw_data(), stream, true);
-        Bound top = bind(p.output_md, p.output, b.raw_data(), stream, true);
-        Bound filters = bind(p.filters_md, p.filters, out.raw_data(), stream, false);
-        p.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_DIFF_WEIGHTS, filters.used}});
+      case ConvPass::GradWeights: {  // a: image, b: output gradient
+        Bound image = bind(v.image_md, p.image, a.raw_data(), stream, true);
+        Bound top = bind(v.output_md, p.output, b.raw_data(), stream, true);
+        Bound filters = bind(v.filters_md, p.filters, out.raw_data(), stream, false);
+        v.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_DIFF_WEIGHTS, filters.used}});
         copy_back(filters, stream);
-        stream.wait();
-        if (g.flip) out = flipped(out);
         break;
       }
-      case ConvPass::GradInputs: {
-        if (g.flip) a = flipped(a);
-        Bound filters = bind(p.filters_md, p.filters, a.raw_data(), stream, true);
-        Bound top = bind(p.output_md, p.output, b.raw_data(), stream, true);
-        Bound image = bind(p.image_md, p.image, out.raw_data(), stream, false);
-        p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DIFF_SRC, image.used}});
+      case ConvPass::GradInputs: {  // a: filters, b: output gradient
+        Bound filters = bind(v.filters_md, p.filters, a.raw_data(), stream, true);
+        Bound top = bind(v.output_md, p.output, b.raw_data(), stream, true);
+        Bound image = bind(v.image_md, p.image, out.raw_data(), stream, false);
+        v.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, top.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DIFF_SRC, image.used}});
         copy_back(image, stream);
         break;
       }
     }
     stream.wait();
-    outputs[0] = std::move(out);
   }
 
- private:
   static std::vector<int64_t> key(const ConvGeometry& g) {
     std::vector<int64_t> k{g.batch, g.channels, g.filters};
     for (const auto* values : {&g.image, &g.kernel})
@@ -158,18 +192,18 @@ class OneDnnConvolution final : public Kernel {
     return k;
   }
 
-  static ConvPrimitive make(const Convolution& op, const ConvGeometry& g) {
-    ConvPrimitive p;
+  static std::shared_ptr<ConvPrimitive> make(const Convolution& op, const ConvGeometry& g) {
+    auto p = std::make_shared<ConvPrimitive>();
     const int spatial = op.settings().spatial, first = 3 - spatial;
-    p.image = {g.batch, g.channels};
-    p.output = {g.batch, g.filters};
-    p.filters = g.groups > 1 ? memory::dims{g.groups, g.filters / g.groups, g.channels / g.groups}
-                             : memory::dims{g.filters, g.channels};
+    p->image = {g.batch, g.channels};
+    p->output = {g.batch, g.filters};
+    p->filters = g.groups > 1 ? memory::dims{g.groups, g.filters / g.groups, g.channels / g.groups}
+                              : memory::dims{g.filters, g.channels};
     memory::dims strides, dilation, pad_l, pad_r;
     for (int axis = first; axis < 3; ++axis) {
-      p.image.push_back(g.image[axis]);
-      p.output.push_back(g.output[axis]);
-      p.filters.push_back(g.kernel[axis]);
+      p->image.push_back(g.image[axis]);
+      p->output.push_back(g.output[axis]);
+      p->filters.push_back(g.kernel[axis]);
       strides.push_back(g.stride[axis]);
       dilation.push_back(g.dilation[axis] - 1);
       pad_l.push_back(g.pad[axis]);
@@ -177,43 +211,38 @@ class OneDnnConvolution final : public Kernel {
       const int64_t span = (g.kernel[axis] - 1) * g.dilation[axis] + 1;
       pad_r.push_back(std::max<int64_t>(0, (g.output[axis] - 1) * g.stride[axis] + span - g.image[axis] - g.pad[axis]));
     }
-    try {
-      const auto algorithm = dnnl::algorithm::convolution_direct;
-      const memory::desc image = any(p.image), filters = any(p.filters), output = any(p.output);
-      const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training, algorithm, image, filters, output,
-                                                         strides, dilation, pad_l, pad_r);
-      const dnnl::convolution_forward::primitive_desc forward(forward_desc, cpu_engine());
-      switch (op.pass()) {
-        case ConvPass::Forward:
-          p.image_md = forward.src_desc();
-          p.filters_md = forward.weights_desc();
-          p.output_md = forward.dst_desc();
-          p.primitive = dnnl::convolution_forward(forward);
-          break;
-        case ConvPass::GradWeights: {
-          const dnnl::convolution_backward_weights::primitive_desc pd(
-              dnnl::convolution_backward_weights::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
-              cpu_engine(), forward);
-          p.image_md = pd.src_desc();
-          p.filters_md = pd.diff_weights_desc();
-          p.output_md = pd.diff_dst_desc();
-          p.primitive = dnnl::convolution_backward_weights(pd);
-          break;
+    for (bool blocked : {true, false}) {
+      try {
+        const auto algorithm = dnnl::algorithm::convolution_direct;
+        const memory::desc image = blocked ? any(p->image) : plain(p->image), filters = any(p->filters),
+                           output = blocked ? any(p->output) : plain(p->output);
+        const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training, algorithm, image, filters, output,
+                                                           strides, dilation, pad_l, pad_r);
+        const dnnl::convolution_forward::primitive_desc forward(forward_desc, cpu_engine());
+        ConvVariant v;
+        switch (op.pass()) {
+          case ConvPass::Forward:
+            v = {forward.src_desc(), forward.weights_desc(), forward.dst_desc(), dnnl::convolution_forward(forward)};
+            break;
+          case ConvPass::GradWeights: {
+            const dnnl::convolution_backward_weights::primitive_desc pd(
+                dnnl::convolution_backward_weights::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
+                cpu_engine(), forward);
+            v = {pd.src_desc(), pd.diff_weights_desc(), pd.diff_dst_desc(), dnnl::convolution_backward_weights(pd)};
+            break;
+          }
+          case ConvPass::GradInputs: {
+            const dnnl::convolution_backward_data::primitive_desc pd(
+                dnnl::convolution_backward_data::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
+                cpu_engine(), forward);
+            v = {pd.diff_src_desc(), pd.weights_desc(), pd.diff_dst_desc(), dnnl::convolution_backward_data(pd)};
+            break;
+          }
         }
-        case ConvPass::GradInputs: {
-          const dnnl::convolution_backward_data::primitive_desc pd(
-              dnnl::convolution_backward_data::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
-              cpu_engine(), forward);
-          p.image_md = pd.diff_src_desc();
-          p.filters_md = pd.weights_desc();
-          p.output_md = pd.diff_dst_desc();
-          p.primitive = dnnl::convolution_backward_data(pd);
-          break;
-        }
+        p->variants.push_back(std::move(v));
+      } catch (const dnnl::error&) {
+        // (this variant is not offered for these shapes)
       }
-      p.usable = true;
-    } catch (const dnnl::error&) {
-      p.usable = false;
     }
     return p;
   }
@@ -236,7 +265,7 @@ class OneDnnPooling final : public Kernel {
     const auto& op = static_cast<const Pooling&>(node.op());
     const std::optional<Shape> out_shape = op.result_shape(node, inputs);  // (checks the shapes)
     const PoolGeometry g = op.geometry(inputs[0].shape());
-    const PoolPrimitive& p = cache_.get(key(inputs[0].shape()), [&] { return make(op, g, inputs[0].shape()); });
+    const PoolPrimitive& p = *cache_.get(key(inputs[0].shape()), [&] { return make(op, g, inputs[0].shape()); });
     if (!p.usable || shape_size(*out_shape) == 0) {
       op.perform(node, inputs, outputs);
       return;
@@ -262,8 +291,9 @@ class OneDnnPooling final : public Kernel {
  private:
   static std::vector<int64_t> key(const Shape& x) { return std::vector<int64_t>(x.begin(), x.end()); }
 
-  static PoolPrimitive make(const Pooling& op, const PoolGeometry& g, const Shape& x) {
-    PoolPrimitive p;
+  static std::shared_ptr<PoolPrimitive> make(const Pooling& op, const PoolGeometry& g, const Shape& x) {
+    auto made = std::make_shared<PoolPrimitive>();
+    PoolPrimitive& p = *made;
     const PoolSettings& s = op.settings();
     const int first = 3 - s.spatial;
     // Batch and channel axes as they are; other leading axes merged into the batch, one channel.
@@ -309,7 +339,7 @@ class OneDnnPooling final : public Kernel {
     } catch (const dnnl::error&) {
       p.usable = false;
     }
-    return p;
+    return made;
   }
 
   ShapeCache<PoolPrimitive> cache_;
