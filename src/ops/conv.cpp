@@ -9,6 +9,8 @@
 #include "hypatia/subtensor.h"
 #include "ir/serialize.h"
 #include "ops/op_support.h"
+#include "hypatia/reduce.h"
+#include "scalar/scalar_math.h"
 
 namespace hypatia {
 
@@ -95,6 +97,9 @@ std::string Convolution::props() const {
   if (!ones) text += ", dilation=" + join_sizes(settings_.dilation);
   if (!settings_.filter_flip) text += ", cross-correlation";
   if (settings_.groups != 1) text += ", groups=" + std::to_string(settings_.groups);
+  if (epilogue_.bias) text += ", bias";
+  constexpr const char* kActivations[] = {"", ", relu", ", tanh", ", sigmoid"};
+  text += kActivations[static_cast<int>(epilogue_.activation)];
   return text;
 }
 
@@ -193,8 +198,14 @@ std::vector<int64_t> declared_sizes(const Variable& sizes, int count) {
 std::vector<TensorType> Convolution::output_types(const std::vector<Variable>& inputs) const {
   const std::string op = "[" + name() + "] ";
   const int ndim = settings_.spatial + 2;
-  const size_t arity = pass_ == ConvPass::Forward ? 2 : 3;
+  const size_t arity = pass_ == ConvPass::Forward ? 2 + epilogue_.bias : 3;
   if (inputs.size() != arity) throw TypeError(op + "takes " + std::to_string(arity) + " inputs");
+  if (epilogue_.bias) {
+    const Variable& bias = inputs[2];
+    const int64_t filters = inputs[1].type().shape[0], length = bias.ndim() == 1 ? bias.type().shape[0] : TensorType::kUnknown;
+    if (bias.ndim() != 1 || bias.dtype() != inputs[0].dtype() || (known(filters) && known(length) && filters != length))
+      throw TypeError(op + "the bias " + bias.type().str() + " must be a vector of one value per filter of " + inputs[1].type().str());
+  }
   const char* roles[3][2] = {{"image", "filters"}, {"image", "output gradient"}, {"filters", "output gradient"}};
   const auto& role = roles[static_cast<int>(pass_)];
   for (int i = 0; i < 2; ++i) {
@@ -206,7 +217,7 @@ std::vector<TensorType> Convolution::output_types(const std::vector<Variable>& i
   if (inputs[0].dtype() != inputs[1].dtype())
     throw TypeError(op + "the " + role[0] + " " + inputs[0].type().str() + " and " + role[1] + " " + inputs[1].type().str() +
                     " must have one dtype");
-  if (arity == 3 && (inputs[2].ndim() != 1 || !is_integer(inputs[2].dtype()) ||
+  if (pass_ != ConvPass::Forward && (inputs[2].ndim() != 1 || !is_integer(inputs[2].dtype()) ||
                      (known(inputs[2].type().shape[0]) && inputs[2].type().shape[0] != settings_.spatial)))
     throw TypeError(op + "the spatial shape must be an integer vector of " + std::to_string(settings_.spatial) + " sizes, got " +
                     inputs[2].type().str());
@@ -406,6 +417,25 @@ void reference_convolution(ConvPass pass, const ConvGeometry& g, const T* a, con
     }
 }
 
+// Adds each channel's bias and applies the activation, in place (the scalar table's functions).
+template <class T>
+void apply_epilogue(const ConvEpilogue& epilogue, const T* bias, int64_t batch, int64_t channels, int64_t positions, T* out) {
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c) {
+      T* values = out + (n * channels + c) * positions;
+      const T shift = bias ? bias[c] : T(0);
+      for (int64_t p = 0; p < positions; ++p) {
+        const T v = values[p] + shift;
+        switch (epilogue.activation) {
+          case ConvActivation::Relu: values[p] = v != v ? v : std::max(v, T(0)); break;
+          case ConvActivation::Tanh: values[p] = scalar_math::tanh(v); break;
+          case ConvActivation::Sigmoid: values[p] = scalar_math::sigmoid(v); break;
+          default: values[p] = v;
+        }
+      }
+    }
+}
+
 }  // namespace
 
 void Convolution::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
@@ -416,10 +446,24 @@ void Convolution::perform(const Apply& node, std::span<const Array> inputs, std:
   Array out = Array::zeros(output_shape(g), a.dtype());
   if (out.size() > 0)
     dispatch_dtype(a.dtype(), [&]<class T>() {
-      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         reference_convolution<T>(pass_, g, a.data<T>(), b.data<T>(), out.data<T>());
+        if (epilogue_) {
+          const Array bias = epilogue_.bias ? inputs[2].astype(a.dtype()).copy() : Array();
+          apply_epilogue<T>(epilogue_, bias.storage() ? bias.data<T>() : nullptr, g.batch, g.filters, g.output_size(), out.data<T>());
+        }
+      }
     });
   outputs[0] = std::move(out);
+}
+
+Array apply_conv_epilogue(const ConvEpilogue& epilogue, const Array& bias, Array out) {
+  dispatch_dtype(out.dtype(), [&]<class T>() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+      apply_epilogue<T>(epilogue, bias.storage() ? bias.data<T>() : nullptr, out.shape()[0], out.shape()[1],
+                        out.shape()[1] ? out.size() / (out.shape()[0] * out.shape()[1]) : 0, out.data<T>());
+  });
+  return out;
 }
 
 // ---- Gradients ----
@@ -429,9 +473,19 @@ std::vector<Variable> Convolution::grad(const Apply& node, const std::vector<Var
   const Variable &a = node.input(0), &b = node.input(1);
   const CodeLocation& where = node.where();
   switch (pass_) {
-    case ConvPass::Forward:  // a = image, b = filters
-      return {convolution(ConvPass::GradInputs, settings_, b, g, spatial_shape(a), where),
-              convolution(ConvPass::GradWeights, settings_, a, g, spatial_shape(b), where)};
+    case ConvPass::Forward: {  // a = image, b = filters
+      // Through the epilogue first: the activation's slope (from the output) and the bias's channel sums.
+      Variable pre = g;
+      if (epilogue_.activation != ConvActivation::None) pre = g * conv_activation_slope(epilogue_.activation, node.output(0));
+      std::vector<Variable> grads{convolution(ConvPass::GradInputs, settings_, b, pre, spatial_shape(a), where),
+                                  convolution(ConvPass::GradWeights, settings_, a, pre, spatial_shape(b), where)};
+      if (epilogue_.bias) {
+        std::vector<int> axes{0};
+        for (int axis = 2; axis < a.ndim(); ++axis) axes.push_back(axis);
+        grads.push_back(sum(pre, axes));
+      }
+      return grads;
+    }
     case ConvPass::GradWeights:  // a = image, b = output gradient; g is shaped like the filters
       return {convolution(ConvPass::GradInputs, settings_, g, b, spatial_shape(a), where),
               convolution(ConvPass::Forward, settings_, a, g, Variable(), where), Variable()};
@@ -483,6 +537,24 @@ std::vector<std::vector<Variable>> Convolution::infer_shape(const Apply& node,
 // ---- Builders ----
 
 Variable size_at(const Variable& sizes, int i) { return cast(sizes[i], DType::Int64); }
+
+Variable conv_activation(ConvActivation activation, const Variable& x) {
+  switch (activation) {
+    case ConvActivation::Relu: return maximum(x, 0);
+    case ConvActivation::Tanh: return tanh(x);
+    case ConvActivation::Sigmoid: return sigmoid(x);
+    default: return x;
+  }
+}
+
+Variable conv_activation_slope(ConvActivation activation, const Variable& y) {
+  switch (activation) {
+    case ConvActivation::Relu: return cast(y > 0, y.dtype());
+    case ConvActivation::Tanh: return 1.0 - sqr(y);
+    case ConvActivation::Sigmoid: return y * (1.0 - y);
+    default: return ones_like(y);
+  }
+}
 
 Variable spatial_shape(const Variable& x) {
   std::vector<Operand> sizes;
@@ -584,6 +656,8 @@ std::string Convolution::save() const {
     for (int64_t v : *values) out.integer(v);
   out.flag(settings_.filter_flip);
   out.integer(settings_.groups);
+  out.flag(epilogue_.bias);
+  out.integer(static_cast<int>(epilogue_.activation));
   return out.bytes();
 }
 
@@ -598,7 +672,11 @@ void register_conv_loaders(OpLoaders& loaders) {
         values->push_back(in.integer_in(values == &settings.padding ? 0 : 1, INT32_MAX, "a convolution size"));
     settings.filter_flip = in.flag();
     settings.groups = in.integer_in(1, INT32_MAX, "a number of groups");
-    return std::make_shared<Convolution>(pass, std::move(settings));
+    ConvEpilogue epilogue;
+    epilogue.bias = in.flag();
+    epilogue.activation = static_cast<ConvActivation>(in.integer_in(0, 3, "a convolution activation"));
+    if (epilogue && pass != ConvPass::Forward) in.damaged("only a forward convolution has an epilogue");
+    return std::make_shared<Convolution>(pass, std::move(settings), epilogue);
   };
 }
 

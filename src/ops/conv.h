@@ -14,7 +14,7 @@
 namespace hypatia {
 
 enum class ConvPass : uint8_t {
-  Forward,      // inputs (image, filters) -> output
+  Forward,      // inputs (image, filters[, bias]) -> output
   GradWeights,  // inputs (image, output gradient, filter spatial shape) -> filter gradient
   GradInputs,   // inputs (filters, output gradient, image spatial shape) -> image gradient
 };
@@ -48,9 +48,20 @@ struct ConvGeometry {
   int64_t output_size() const { return output[0] * output[1] * output[2]; }
 };
 
+// What a forward convolution may apply to its result before storing it (fused by the conv_epilogues
+// pass, so the libraries apply it as the result is written: oneDNN's post-ops, cuDNN's bias and activation).
+enum class ConvActivation : uint8_t { None, Relu, Tanh, Sigmoid };
+struct ConvEpilogue {
+  bool bias = false;  // a third input: one value per output channel, added
+  ConvActivation activation = ConvActivation::None;
+  bool operator==(const ConvEpilogue&) const = default;
+  explicit operator bool() const { return bias || activation != ConvActivation::None; }
+};
+
 class Convolution : public Op {
  public:
-  Convolution(ConvPass pass, ConvSettings settings) : pass_(pass), settings_(std::move(settings)) {}
+  Convolution(ConvPass pass, ConvSettings settings, ConvEpilogue epilogue = {})
+      : pass_(pass), settings_(std::move(settings)), epilogue_(epilogue) {}
   std::string name() const override;
   std::string props() const override;
   HYPATIA_OP_METHODS
@@ -60,6 +71,7 @@ class Convolution : public Op {
 
   ConvPass pass() const { return pass_; }
   const ConvSettings& settings() const { return settings_; }
+  const ConvEpilogue& epilogue() const { return epilogue_; }
   // The sizes of a node's run with these inputs; ShapeError (naming the shapes) when they do not fit.
   ConvGeometry geometry(std::span<const Array> inputs) const;
   // The shape of the output for that geometry.
@@ -68,7 +80,14 @@ class Convolution : public Op {
  private:
   ConvPass pass_;
   ConvSettings settings_;
+  ConvEpilogue epilogue_;
 };
+
+// A forward convolution's result with the epilogue applied in place (bias: one value per channel, or null).
+Array apply_conv_epilogue(const ConvEpilogue& epilogue, const Array& bias, Array out);
+// The epilogue's activation applied to x (reference and gradients), and its derivative given the output y.
+Variable conv_activation(ConvActivation activation, const Variable& x);
+Variable conv_activation_slope(ConvActivation activation, const Variable& y);
 
 // Builds one pass of a convolution (the builders of conv.h and the gradients use it).
 Variable convolution(ConvPass pass, const ConvSettings& settings, const Variable& a, const Variable& b,

@@ -234,7 +234,8 @@ void pool_plane(PoolPass pass, PoolMode mode, const PoolGeometry& g, const std::
 // at most one window, so each is written once, branch-free (samples past the last window get 0).
 template <class T>
 void tiled_max_grad_plane(const PoolGeometry& g, const T* x, const T* pooled, const T* incoming, T* result) {
-  const int64_t width = g.input[2], ws = g.window[2], windows = g.output[2], covered = windows * ws;
+  // (The last window may be partial without ignore_border: it covers the samples up to the width.)
+  const int64_t width = g.input[2], ws = g.window[2], windows = g.output[2], covered = std::min(windows * ws, width);
   // Each row of maxima and gradients spread over the samples they cover, so the select below runs over
   // contiguous samples (and vectorizes).
   std::vector<T> spread_max(static_cast<size_t>(covered)), spread_grad(static_cast<size_t>(covered));
@@ -251,7 +252,7 @@ void tiled_max_grad_plane(const PoolGeometry& g, const T* x, const T* pooled, co
         const T* top = pooled + (od * g.output[1] + oh) * windows;
         const T* gz = incoming + (od * g.output[1] + oh) * windows;
         for (int64_t ow = 0; ow < windows; ++ow)
-          for (int64_t k = 0; k < ws; ++k) {
+          for (int64_t k = 0; k < ws && ow * ws + k < covered; ++k) {
             spread_max[ow * ws + k] = top[ow];
             spread_grad[ow * ws + k] = gz[ow];
           }

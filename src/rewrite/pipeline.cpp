@@ -28,6 +28,7 @@ constexpr Pass kPipeline[] = {
     {"specialize", specialize, false},
     {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves, shapes fold_zeros reads
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins
+    {"conv_epilogues", fuse_convolution_epilogues, false},
     {"fusion", fuse_elementwise, false},
     {"reduction_fusion", fuse_reductions, false},
 };

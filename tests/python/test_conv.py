@@ -1649,3 +1649,48 @@ def test_batch_normalization_errors():
     f = theano.function([x], bn.batch_normalization_train(x, np.ones(3), np.zeros(3), "spatial")[0])
     with pytest.raises(ValueError):
         f(np.ones((2, 4, 2, 2)))  # 4 channels, 3 gammas
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Epilogues: a per-channel bias and an activation after a convolution become part of it (conv_epilogues)
+# ---------------------------------------------------------------------------------------------------------
+
+EPILOGUE_ACTIVATIONS = {
+    None: (lambda v: v, lambda v: v),
+    "relu": (T.nnet.relu, lambda v: np.maximum(v, 0)),
+    "tanh": (T.tanh, np.tanh),
+    "sigmoid": (T.nnet.sigmoid, lambda v: 1 / (1 + np.exp(-v))),
+}
+
+
+@pytest.mark.parametrize("activation", list(EPILOGUE_ACTIVATIONS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_bias_and_activation_join_the_convolution(activation, dtype):
+    rng = np.random.RandomState(7)
+    x, w, b = T.tensor4(dtype=dtype), T.tensor4(dtype=dtype), T.vector(dtype=dtype)
+    symbolic, numeric = EPILOGUE_ACTIVATIONS[activation]
+    out = symbolic(conv2d(x, w, border_mode="half") + b.dimshuffle("x", 0, "x", "x"))
+    xv = rng.normal(size=(2, 3, 7, 6)).astype(dtype)
+    wv = rng.normal(size=(4, 3, 3, 3)).astype(dtype)
+    bv = rng.normal(size=4).astype(dtype)
+    expected = numeric(ref_conv(xv, wv, "half") + bv[None, :, None, None])
+    fast = theano.function([x, w, b], out)
+    text = theano.printing.debugprint(fast, file="str")
+    assert "bias" in text and (activation is None or activation in text), text
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fast(xv, wv, bv), expected, **tol)
+    np.testing.assert_allclose(theano.function([x, w, b], out, mode="FAST_COMPILE")(xv, wv, bv), expected, **tol)
+    # Gradients are built before the rewrite: the fused graph gives the reference's.
+    cost = (out * out).sum()
+    grads = T.grad(cost, [x, w, b])
+    fast_grads = theano.function([x, w, b], grads)(xv, wv, bv)
+    slow_grads = theano.function([x, w, b], grads, mode="FAST_COMPILE")(xv, wv, bv)
+    for got, want in zip(fast_grads, slow_grads):
+        np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == "float32" else 1e-9, atol=1e-3 if dtype == "float32" else 1e-9)
+
+
+def test_a_bias_that_is_not_per_channel_stays_an_addition():
+    x, w, b = T.dtensor4(), T.dtensor4(), T.dvector()
+    out = conv2d(x, w) + b.dimshuffle("x", "x", "x", 0)  # along columns, not channels
+    text = theano.printing.debugprint(theano.function([x, w, b], out), file="str")
+    assert "bias" not in text, text

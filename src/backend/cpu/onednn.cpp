@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 
 #include "ops/conv.h"
@@ -129,6 +130,7 @@ class OneDnnConvolution final : public Kernel {
     // reversed back below.
     if (g.flip && op.pass() == ConvPass::Forward) b = flipped(b);
     if (g.flip && op.pass() == ConvPass::GradInputs) a = flipped(a);
+    const Array bias = op.epilogue().bias ? (inputs[2].is_contiguous() ? inputs[2] : inputs[2].copy()) : Array();
     Array out = Array::empty(out_shape, DType::Float32);
     dnnl::stream stream(cpu_engine());
     int chosen = p->chosen.load();
@@ -138,7 +140,7 @@ class OneDnnConvolution final : public Kernel {
       for (size_t v = 0; v < p->variants.size(); ++v)
         for (int round = 0; round < 2; ++round) {
           const auto start = std::chrono::steady_clock::now();
-          execute(op.pass(), *p, p->variants[v], a, b, out, stream);
+          execute(op.pass(), *p, p->variants[v], a, b, bias, out, stream);
           const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           if (round == 1 && seconds < best) {
             best = seconds;
@@ -147,21 +149,23 @@ class OneDnnConvolution final : public Kernel {
         }
       p->chosen.store(chosen);
     } else {
-      execute(op.pass(), *p, p->variants[chosen], a, b, out, stream);
+      execute(op.pass(), *p, p->variants[chosen], a, b, bias, out, stream);
     }
     if (g.flip && op.pass() == ConvPass::GradWeights) out = flipped(out);
     outputs[0] = std::move(out);
   }
 
  private:
-  static void execute(ConvPass pass, const ConvPrimitive& p, const ConvVariant& v, const Array& a, const Array& b, Array& out,
-                      dnnl::stream& stream) {
+  static void execute(ConvPass pass, const ConvPrimitive& p, const ConvVariant& v, const Array& a, const Array& b,
+                      const Array& bias, Array& out, dnnl::stream& stream) {
     switch (pass) {
       case ConvPass::Forward: {  // a: image, b: filters
         Bound image = bind(v.image_md, p.image, a.raw_data(), stream, true);
         Bound filters = bind(v.filters_md, p.filters, b.raw_data(), stream, true);
         Bound output = bind(v.output_md, p.output, out.raw_data(), stream, false);
-        v.primitive.execute(stream, {{DNNL_ARG_SRC, image.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DST, output.used}});
+        std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC, image.used}, {DNNL_ARG_WEIGHTS, filters.used}, {DNNL_ARG_DST, output.used}};
+        if (bias.storage()) arguments.emplace(DNNL_ARG_BIAS, memory(plain({bias.size()}), cpu_engine(), bias.raw_data()));
+        v.primitive.execute(stream, arguments);
         copy_back(output, stream);
         break;
       }
@@ -221,9 +225,27 @@ class OneDnnConvolution final : public Kernel {
         const dnnl::convolution_forward::primitive_desc forward(forward_desc, cpu_engine());
         ConvVariant v;
         switch (op.pass()) {
-          case ConvPass::Forward:
-            v = {forward.src_desc(), forward.weights_desc(), forward.dst_desc(), dnnl::convolution_forward(forward)};
+          case ConvPass::Forward: {
+            // The epilogue: the bias as the primitive's bias, the activation as an eltwise post-op.
+            const ConvEpilogue& epilogue = op.epilogue();
+            dnnl::primitive_attr attributes;
+            if (epilogue.activation != ConvActivation::None) {
+              dnnl::post_ops post;
+              post.append_eltwise(1.0f, epilogue.activation == ConvActivation::Relu   ? dnnl::algorithm::eltwise_relu
+                                        : epilogue.activation == ConvActivation::Tanh ? dnnl::algorithm::eltwise_tanh
+                                                                                      : dnnl::algorithm::eltwise_logistic,
+                                  0.0f, 0.0f);
+              attributes.set_post_ops(post);
+            }
+            const auto desc = epilogue.bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm, image,
+                                                                               filters, plain({g.filters}), output, strides, dilation,
+                                                                               pad_l, pad_r)
+                                            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm, image,
+                                                                              filters, output, strides, dilation, pad_l, pad_r);
+            const dnnl::convolution_forward::primitive_desc pd(desc, attributes, cpu_engine());
+            v = {pd.src_desc(), pd.weights_desc(), pd.dst_desc(), dnnl::convolution_forward(pd)};
             break;
+          }
           case ConvPass::GradWeights: {
             const dnnl::convolution_backward_weights::primitive_desc pd(
                 dnnl::convolution_backward_weights::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),

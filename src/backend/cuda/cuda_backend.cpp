@@ -129,8 +129,10 @@ class CudaRuntime final : public GpuRuntime {
     const auto* pool = dynamic_cast<const Pooling*>(&node.op());
     return pool && pool->settings().ignore_border && pool->settings().mode != PoolMode::Sum && pool->pass() != PoolPass::GradGrad;
   }
-  void convolution(const Convolution& op, const ConvGeometry& g, const Array& a, const Array& b, Array& out) override {
-    cuda::convolution(context_, op, g, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), out, pointer_of(out, info_.device));
+  void convolution(const Convolution& op, const ConvGeometry& g, const Array& a, const Array& b, const Array* bias,
+                   Array& out) override {
+    cuda::convolution(context_, op, g, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), bias,
+                      bias ? pointer_of(*bias, info_.device) : 0, out, pointer_of(out, info_.device));
   }
   void pooling(const Pooling& op, const PoolGeometry& g, std::span<const Array> inputs, Array& out) override {
     std::vector<CUdeviceptr> bases;

@@ -21,6 +21,7 @@ using TensorDesc = struct cudnnTensorStruct*;
 using FilterDesc = struct cudnnFilterStruct*;
 using ConvDesc = struct cudnnConvolutionStruct*;
 using PoolDesc = struct cudnnPoolingStruct*;
+using ActivationDesc = struct cudnnActivationStruct*;
 // cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t share this layout.
 struct AlgoPerf {
   int algo;
@@ -32,6 +33,7 @@ struct AlgoPerf {
   int reserved[3];
 };
 constexpr int kTensorNchw = 0, kConvolution = 0, kCrossCorrelation = 1, kFmaMath = 3, kPropagateNan = 1;
+constexpr int kActivationSigmoid = 0, kActivationRelu = 1, kActivationTanh = 2;
 constexpr int kPoolMax = 0, kPoolAverageIncludePadding = 1, kPoolAverageExcludePadding = 2;
 
 #define HYPATIA_CUDNN_FUNCTIONS(X)                                                                                     \
@@ -70,6 +72,12 @@ constexpr int kPoolMax = 0, kPoolAverageIncludePadding = 1, kPoolAverageExcludeP
   X(pool_output, "cudnnGetPoolingNdForwardOutputDim", int(PoolDesc, TensorDesc, int, int*))                         \
   X(pool_forward, "cudnnPoolingForward",                                                                             \
     int(Handle, PoolDesc, const void*, TensorDesc, const void*, const void*, TensorDesc, void*))                     \
+  X(add_tensor, "cudnnAddTensor", int(Handle, const void*, TensorDesc, const void*, const void*, TensorDesc, void*))       \
+  X(create_activation, "cudnnCreateActivationDescriptor", int(ActivationDesc*))                                      \
+  X(set_activation, "cudnnSetActivationDescriptor", int(ActivationDesc, int, int, double))                           \
+  X(destroy_activation, "cudnnDestroyActivationDescriptor", int(ActivationDesc))                                     \
+  X(activation_forward, "cudnnActivationForward",                                                                    \
+    int(Handle, ActivationDesc, const void*, TensorDesc, const void*, const void*, TensorDesc, void*))               \
   X(pool_backward, "cudnnPoolingBackward",                                                                           \
     int(Handle, PoolDesc, const void*, TensorDesc, const void*, TensorDesc, const void*, TensorDesc, const void*,     \
         const void*, TensorDesc, void*))
@@ -289,7 +297,7 @@ std::vector<int> cudnn_pooling_output(const Pooling& op, const PoolGeometry& g, 
 }
 
 void convolution(CUcontext context, const Convolution& op, const ConvGeometry& g, const Array& a, CUdeviceptr a_base,
-                 const Array& b, CUdeviceptr b_base, Array& out, CUdeviceptr out_base) {
+                 const Array& b, CUdeviceptr b_base, const Array* bias, CUdeviceptr bias_base, Array& out, CUdeviceptr out_base) {
   std::lock_guard<std::mutex> lock(cudnn_mutex());
   driver()->cuCtxSetCurrent(context);
   ContextState& state = state_for(context);
@@ -318,6 +326,28 @@ void convolution(CUcontext context, const Convolution& op, const ConvGeometry& g
                                  space, bytes, zero, d.image->desc, at(out_base, out)),
             "cudnnConvolutionBackwardData");
       break;
+  }
+  // The epilogue, in place on the result: the bias broadcast over a (1, filters, 1, 1) tensor, then the activation.
+  const ConvEpilogue& epilogue = op.epilogue();
+  if (epilogue.bias) {
+    std::vector<int64_t> dims(d.spatial + 2, 1);
+    dims[1] = g.filters;
+    const Tensor bias_desc(dims, dnn_dtype(out.dtype()));
+    check(api()->add_tensor(state.handle, one, bias_desc.desc, at(bias_base, *bias), one, d.output->desc, at(out_base, out)),
+          "cudnnAddTensor");
+  }
+  if (epilogue.activation != ConvActivation::None) {
+    ActivationDesc activation = nullptr;
+    check(api()->create_activation(&activation), "cudnnCreateActivationDescriptor");
+    const int mode = epilogue.activation == ConvActivation::Relu   ? kActivationRelu
+                     : epilogue.activation == ConvActivation::Tanh ? kActivationTanh
+                                                                   : kActivationSigmoid;
+    int status = api()->set_activation(activation, mode, kPropagateNan, 0.0);
+    if (status == 0)
+      status = api()->activation_forward(state.handle, activation, one, d.output->desc, at(out_base, out), zero, d.output->desc,
+                                         at(out_base, out));
+    api()->destroy_activation(activation);
+    check(status, "cudnnActivationForward");
   }
 }
 

@@ -30,8 +30,9 @@ std::vector<int> cudnn_pooling_output(const Pooling& op, const PoolGeometry& g, 
 
 // One pass of a convolution on `context`'s default stream: a and b are the node's first two inputs,
 // `out` its (contiguous, allocated) output; pointers are the buffers' starts (offsets applied here).
+// A forward pass's epilogue follows on the result (bias: the node's third input, or null).
 void convolution(CUcontext context, const Convolution& op, const ConvGeometry& g, const Array& a, CUdeviceptr a_base,
-                 const Array& b, CUdeviceptr b_base, Array& out, CUdeviceptr out_base);
+                 const Array& b, CUdeviceptr b_base, const Array* bias, CUdeviceptr bias_base, Array& out, CUdeviceptr out_base);
 // Pooling forward or gradient: `inputs` the node's inputs with their buffers.
 void pooling(CUcontext context, const Pooling& op, const PoolGeometry& g, std::span<const Array> inputs,
              std::span<const CUdeviceptr> bases, Array& out, CUdeviceptr out_base);

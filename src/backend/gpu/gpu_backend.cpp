@@ -712,7 +712,7 @@ class DnnKernel final : public Kernel {
     if (const auto* conv = dynamic_cast<const Convolution*>(&node.op())) {
       const ConvGeometry g = conv->geometry(operands);  // (the shape input is on the host: Op::reads_on_host)
       Array out = runtime_.empty(conv->output_shape(g), node.output(0).dtype());
-      if (out.size() > 0) runtime_.convolution(*conv, g, operands[0], operands[1], out);
+      if (out.size() > 0) runtime_.convolution(*conv, g, operands[0], operands[1], operands.size() > 2 ? &operands[2] : nullptr, out);
       outputs[0] = std::move(out);
       return;
     }

@@ -42,7 +42,7 @@ class GpuRuntime {
   // Convolutions and pooling through the vendor's DNN library (cuDNN): whether it takes this node, and one
   // pass of a node on contiguous device arrays into `out` (allocated). None by default: the host runs them.
   virtual bool dnn_runs(const Apply&) const { return false; }
-  virtual void convolution(const Convolution&, const ConvGeometry&, const Array& a, const Array& b, Array& out) {}
+  virtual void convolution(const Convolution&, const ConvGeometry&, const Array& a, const Array& b, const Array* bias, Array& out) {}
   virtual void pooling(const Pooling&, const PoolGeometry&, std::span<const Array> inputs, Array& out) {}
 };
 

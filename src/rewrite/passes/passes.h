@@ -45,6 +45,10 @@ int stabilize(FunctionGraph& graph);
 // products (sum(u * v), sum(A * v[None, :], 1), sum(X[:, :, None] * Y[None, :, :], 1)) are dots.
 int specialize(FunctionGraph& graph);
 
+// conv_epilogue.cpp: a per-channel bias added to a forward convolution's result, and a relu, tanh or sigmoid
+// of it, become part of the convolution (its epilogue), applied as the library writes the result.
+int fuse_convolution_epilogues(FunctionGraph& graph);
+
 // fusion.cpp: chains of elementwise nodes become FusedElemwise nodes (one loop, no intermediate arrays);
 // a member whose result is read elsewhere too is a further output of the loop.
 int fuse_elementwise(FunctionGraph& graph);
