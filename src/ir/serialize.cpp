@@ -40,6 +40,7 @@ const OpLoaders& op_loaders() {
     register_conv_loaders(*made);
     register_pool_loaders(*made);
     register_neighbours_loaders(*made);
+    register_batch_norm_loaders(*made);
     return made;
   }();
   return *loaders;

@@ -74,5 +74,6 @@ void register_print_loaders(OpLoaders& loaders);
 void register_conv_loaders(OpLoaders& loaders);
 void register_pool_loaders(OpLoaders& loaders);
 void register_neighbours_loaders(OpLoaders& loaders);
+void register_batch_norm_loaders(OpLoaders& loaders);
 
 }  // namespace hypatia

@@ -1694,3 +1694,31 @@ def test_a_bias_that_is_not_per_channel_stays_an_addition():
     out = conv2d(x, w) + b.dimshuffle("x", "x", "x", 0)  # along columns, not channels
     text = theano.printing.debugprint(theano.function([x, w, b], out), file="str")
     assert "bias" not in text, text
+
+
+@pytest.mark.parametrize("shape, axes", [((4, 3, 2, 3), "spatial"), ((5, 3), "per-activation")])
+def test_batch_normalization_gradient_of_the_gradient(shape, axes):
+    """Statistics per channel run as one op whose gradient is an op too: its own gradient (second order)
+    against finite differences."""
+    rng = np.random.RandomState(11)
+    channels = shape[1]
+    gamma = rng.uniform(0.5, 1.5, channels)
+    beta = rng.normal(size=channels)
+    weights = rng.normal(size=shape)
+
+    def first_gradient(x):
+        out, _, _ = bn.batch_normalization_train(x, gamma, beta, axes)
+        return T.grad((out ** 3 * weights).sum(), x)
+
+    theano.gradient.verify_grad(first_gradient, [rng.normal(size=shape)], rng=rng)
+
+
+def test_batch_normalization_statistics_have_gradients_too():
+    """A cost that reads the batch mean and invstd differentiates through them (d mean/dx, d invstd/dx)."""
+    rng = np.random.RandomState(12)
+
+    def cost(x):
+        out, mean, invstd = bn.batch_normalization_train(x, np.ones(3), np.zeros(3), "spatial")
+        return (out * 0.5).sum() + (mean ** 2).sum() + (invstd * np.arange(3)).sum()
+
+    theano.gradient.verify_grad(cost, [rng.normal(size=(4, 3, 2, 2))], rng=rng)
