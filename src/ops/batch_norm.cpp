@@ -115,10 +115,7 @@ Variable samples_per_channel(const Variable& x) {
 
 }  // namespace
 
-void BatchNormalization::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
-  if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
-  std::vector<Array> in;
-  for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
+BatchNormalization::Layout BatchNormalization::checked_layout(std::span<const Array> in) const {
   const Shape& shape = in[0].shape();
   if (shape.size() < 2) throw ShapeError("[" + name() + "] needs at least 2 dimensions, got " + shape_str(shape));
   const Layout l = layout(shape);
@@ -130,6 +127,15 @@ void BatchNormalization::perform(const Apply& node, std::span<const Array> input
     throw ShapeError("[" + name() + "] the output gradient " + shape_str(in[1].shape()) + " must have the input's shape " + shape_str(shape));
   if (l.batch * l.positions == 0 && l.channels > 0)
     throw ShapeError("[" + name() + "] an input of shape " + shape_str(shape) + " has no samples to take statistics over");
+  return l;
+}
+
+void BatchNormalization::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
+  std::vector<Array> in;
+  for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
+  const Layout l = checked_layout(in);
+  const Shape& shape = in[0].shape();
   outputs[0] = Array::empty(shape, in[0].dtype());
   outputs[1] = Array::empty({l.channels}, in[0].dtype());
   outputs[2] = Array::empty({l.channels}, in[0].dtype());

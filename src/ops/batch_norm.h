@@ -27,6 +27,8 @@ class BatchNormalization : public Op {
     int64_t batch, channels, positions;
   };
   static Layout layout(const Shape& x);
+  // The layout of a run with these inputs; ShapeError naming the shapes when they do not fit.
+  Layout checked_layout(std::span<const Array> inputs) const;
 
  private:
   BatchNormPass pass_;

@@ -1722,3 +1722,26 @@ def test_batch_normalization_statistics_have_gradients_too():
         return (out * 0.5).sum() + (mean ** 2).sum() + (invstd * np.arange(3)).sum()
 
     theano.gradient.verify_grad(cost, [rng.normal(size=(4, 3, 2, 2))], rng=rng)
+
+
+@pytest.mark.parametrize("shape, axes", [((8, 5, 6, 7), "spatial"), ((9, 4), "per-activation"), ((4, 3, 2, 3, 2), "spatial")])
+def test_batch_normalization_float32_matches_the_reference(shape, axes):
+    """float32 per-channel statistics run on oneDNN in FAST_RUN: forward values, statistics and every
+    gradient (through the statistics too) as the reference computes them."""
+    rng = np.random.RandomState(0)
+    x = T.TensorType("float32", (None,) * len(shape))()
+    g, b = T.fvector(), T.fvector()
+    out, mean, invstd = bn.batch_normalization_train(x, g, b, axes)
+    cost = (out ** 2 * np.float32(0.5)).sum() + mean.sum() + invstd.sum()
+    outputs = [out, mean, invstd] + T.grad(cost, [x, g, b])
+    xv = (rng.normal(size=shape) * 3 + 1).astype("float32")
+    gv = rng.uniform(0.5, 2, shape[1]).astype("float32")
+    bv = rng.normal(size=shape[1]).astype("float32")
+    fast = theano.function([x, g, b], outputs)(xv, gv, bv)
+    slow = theano.function([x, g, b], outputs, mode="FAST_COMPILE")(xv, gv, bv)
+    # The statistics by NumPy, in float64.
+    reduce_axes = (0,) + tuple(range(2, len(shape)))
+    np.testing.assert_allclose(fast[1], xv.astype(np.float64).mean(reduce_axes), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fast[2], 1 / np.sqrt(xv.astype(np.float64).var(reduce_axes) + 1e-4), rtol=1e-4)
+    for got, want in zip(fast, slow):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())

@@ -5,6 +5,7 @@
 
 #include "backend/cpu/lowering.h"
 #include "backend/cpu/onednn.h"
+#include "ops/batch_norm.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
 
@@ -17,6 +18,7 @@ const std::unordered_map<std::type_index, LibraryKernelFactory>& library_kernels
   static const std::unordered_map<std::type_index, LibraryKernelFactory> table{
       {typeid(Convolution), &onednn_convolution_kernel},
       {typeid(Pooling), &onednn_pooling_kernel},
+      {typeid(BatchNormalization), &onednn_batch_norm_kernel},
   };
   return table;
 }

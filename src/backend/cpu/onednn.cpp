@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <mutex>
 
+#include "ops/batch_norm.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
 
@@ -21,6 +22,7 @@ namespace hypatia {
 bool have_onednn() { return false; }
 std::shared_ptr<const Kernel> onednn_convolution_kernel(const Apply&) { return nullptr; }
 std::shared_ptr<const Kernel> onednn_pooling_kernel(const Apply&) { return nullptr; }
+std::shared_ptr<const Kernel> onednn_batch_norm_kernel(const Apply&) { return nullptr; }
 
 #else
 
@@ -39,6 +41,8 @@ dnnl::engine& cpu_engine() {
 // The plain (row-major) layout of a tensor of `ndim` dimensions, as oneDNN names it.
 Tag plain_tag(size_t ndim) {
   switch (ndim) {
+    case 1: return Tag::a;
+    case 2: return Tag::ab;
     case 3: return Tag::abc;
     case 4: return Tag::abcd;
     case 5: return Tag::abcde;
@@ -65,6 +69,18 @@ Bound bind(const memory::desc& wanted, const memory::dims& dims, void* data, dnn
 
 void copy_back(Bound bound, dnnl::stream& stream) {
   if (bound.used != bound.user) dnnl::reorder(bound.used, bound.user).execute(stream, bound.used, bound.user);
+}
+
+// Runs a kernel's library call; a primitive oneDNN cannot execute (its limits, memory) leaves the node to
+// the reference instead of failing the call.
+template <class Library>
+void run_or_perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs, Library&& library) {
+  try {
+    library();
+  } catch (const dnnl::error&) {
+    for (Array& output : outputs) output = Array();
+    node.op().perform(node, inputs, outputs);
+  }
 }
 
 // A primitive per input shape, made on first use. Kernels may run on several threads at once.
@@ -116,6 +132,11 @@ struct ConvPrimitive {
 class OneDnnConvolution final : public Kernel {
  public:
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    run_or_perform(node, inputs, outputs, [&] { run_library(node, inputs, outputs); });
+  }
+
+ private:
+  void run_library(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
     const auto& op = static_cast<const Convolution&>(node.op());
     const ConvGeometry g = op.geometry(inputs);  // (checks the shapes, naming them)
     const Shape out_shape = op.output_shape(g);
@@ -154,8 +175,6 @@ class OneDnnConvolution final : public Kernel {
     if (g.flip && op.pass() == ConvPass::GradWeights) out = flipped(out);
     outputs[0] = std::move(out);
   }
-
- private:
   static void execute(ConvPass pass, const ConvPrimitive& p, const ConvVariant& v, const Array& a, const Array& b,
                       const Array& bias, Array& out, dnnl::stream& stream) {
     switch (pass) {
@@ -284,6 +303,11 @@ struct PoolPrimitive {
 class OneDnnPooling final : public Kernel {
  public:
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    run_or_perform(node, inputs, outputs, [&] { run_library(node, inputs, outputs); });
+  }
+
+ private:
+  void run_library(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
     const auto& op = static_cast<const Pooling&>(node.op());
     const std::optional<Shape> out_shape = op.result_shape(node, inputs);  // (checks the shapes)
     const PoolGeometry g = op.geometry(inputs[0].shape());
@@ -310,7 +334,6 @@ class OneDnnPooling final : public Kernel {
     outputs[0] = std::move(out);
   }
 
- private:
   static std::vector<int64_t> key(const Shape& x) { return std::vector<int64_t>(x.begin(), x.end()); }
 
   static std::shared_ptr<PoolPrimitive> make(const Pooling& op, const PoolGeometry& g, const Shape& x) {
@@ -367,7 +390,98 @@ class OneDnnPooling final : public Kernel {
   ShapeCache<PoolPrimitive> cache_;
 };
 
+// ---- Batch normalization ----
+
+struct BatchNormPrimitive {
+  memory::desc data, channels;
+  dnnl::primitive primitive;
+  bool usable = false;
+};
+
+class OneDnnBatchNorm final : public Kernel {
+ public:
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    run_or_perform(node, inputs, outputs, [&] { run_library(node, inputs, outputs); });
+  }
+
+ private:
+  void run_library(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+    const auto& op = static_cast<const BatchNormalization&>(node.op());
+    std::vector<Array> in;
+    for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
+    const BatchNormalization::Layout l = op.checked_layout(in);
+    const Shape& shape = in[0].shape();
+    const std::shared_ptr<BatchNormPrimitive> p = cache_.get(std::vector<int64_t>(shape.begin(), shape.end()), [&] { return make(op, shape); });
+    if (!p->usable || shape_size(shape) == 0) {
+      op.perform(node, inputs, outputs);
+      return;
+    }
+    auto vector_memory = [&](const Array& a) { return memory(p->channels, cpu_engine(), a.raw_data()); };
+    Array out = Array::empty(shape, DType::Float32), first = Array::empty({l.channels}, DType::Float32),
+          second = Array::empty({l.channels}, DType::Float32), variance = Array::empty({l.channels}, DType::Float32);
+    const float epsilon = static_cast<float>(op.epsilon());
+    dnnl::stream stream(cpu_engine());
+    if (op.pass() == BatchNormPass::Train) {  // (x, gamma, beta) -> (out, mean, invstd)
+      p->primitive.execute(stream, {{DNNL_ARG_SRC, memory(p->data, cpu_engine(), in[0].raw_data())},
+                                    {DNNL_ARG_DST, memory(p->data, cpu_engine(), out.raw_data())},
+                                    {DNNL_ARG_SCALE, vector_memory(in[1])}, {DNNL_ARG_SHIFT, vector_memory(in[2])},
+                                    {DNNL_ARG_MEAN, vector_memory(first)}, {DNNL_ARG_VARIANCE, vector_memory(variance)}});
+      stream.wait();
+      for (int64_t c = 0; c < l.channels; ++c)
+        second.data<float>()[c] = 1.0f / std::sqrt(variance.data<float>()[c] + epsilon);
+    } else {  // (x, dy, gamma, mean, invstd) -> (dx, dgamma, dbeta); oneDNN takes the variance (and a shift it
+              // does not read)
+      const Array unused_shift = Array::zeros({l.channels}, DType::Float32);
+      for (int64_t c = 0; c < l.channels; ++c) {
+        const float invstd = in[4].data<float>()[c];
+        variance.data<float>()[c] = 1.0f / (invstd * invstd) - epsilon;
+      }
+      p->primitive.execute(stream, {{DNNL_ARG_SRC, memory(p->data, cpu_engine(), in[0].raw_data())},
+                                    {DNNL_ARG_DIFF_DST, memory(p->data, cpu_engine(), in[1].raw_data())},
+                                    {DNNL_ARG_SCALE, vector_memory(in[2])}, {DNNL_ARG_SHIFT, vector_memory(unused_shift)},
+                                    {DNNL_ARG_MEAN, vector_memory(in[3])},
+                                    {DNNL_ARG_VARIANCE, vector_memory(variance)},
+                                    {DNNL_ARG_DIFF_SRC, memory(p->data, cpu_engine(), out.raw_data())},
+                                    {DNNL_ARG_DIFF_SCALE, vector_memory(first)}, {DNNL_ARG_DIFF_SHIFT, vector_memory(second)}});
+      stream.wait();
+    }
+    outputs[0] = std::move(out);
+    outputs[1] = std::move(first);
+    outputs[2] = std::move(second);
+  }
+
+  static std::shared_ptr<BatchNormPrimitive> make(const BatchNormalization& op, const Shape& shape) {
+    auto p = std::make_shared<BatchNormPrimitive>();
+    p->data = plain(memory::dims(shape.begin(), shape.end()));
+    p->channels = plain({shape[1]});
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    const float epsilon = static_cast<float>(op.epsilon());
+    try {
+      const dnnl::batch_normalization_forward::primitive_desc forward(
+          dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, p->data, epsilon, flags), cpu_engine());
+      if (op.pass() == BatchNormPass::Train) {
+        p->primitive = dnnl::batch_normalization_forward(forward);
+      } else {
+        const dnnl::batch_normalization_backward::primitive_desc backward(
+            dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, p->data, p->data, epsilon, flags), cpu_engine(), forward);
+        p->primitive = dnnl::batch_normalization_backward(backward);
+      }
+      p->usable = true;
+    } catch (const dnnl::error&) {
+      p->usable = false;
+    }
+    return p;
+  }
+
+  ShapeCache<BatchNormPrimitive> cache_;
+};
+
 }  // namespace
+
+std::shared_ptr<const Kernel> onednn_batch_norm_kernel(const Apply& node) {
+  if (node.output(0).dtype() != DType::Float32) return nullptr;
+  return std::make_shared<OneDnnBatchNorm>();
+}
 
 std::shared_ptr<const Kernel> onednn_convolution_kernel(const Apply& node) {
   if (node.output(0).dtype() != DType::Float32) return nullptr;
