@@ -13,20 +13,15 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
+
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 BATCH, LR = 500, 0.1
 
 
-def timed(step, steps=STEPS):
-    for _ in range(3):
-        step()
-    samples = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return samples[len(samples) // 2], samples[len(samples) // 10], samples[len(samples) * 9 // 10]
+def timed(step):
+    return peers.timed(step, STEPS, warmup=3)
 
 
 def initial():
@@ -126,9 +121,7 @@ def torch_cases():
     import torch
     import torch.nn.functional as F
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from peers import torch_threads
-    torch_threads(torch)
+    peers.torch_threads(torch)
     x_value, y_value, values = initial()
     params = [torch.tensor(v, requires_grad=True) for v in values]
     x, y = torch.tensor(x_value), torch.tensor(y_value)

@@ -11,8 +11,8 @@ STEPS = int(sys.argv[1]) if len(sys.argv) > 1 and __name__ == "__main__" else 30
 LR = 0.01
 
 
-def timed(step, steps=STEPS):
-    for _ in range(20):
+def timed(step, steps=STEPS, warmup=20):
+    for _ in range(warmup):
         step()
     samples = []
     for _ in range(steps):

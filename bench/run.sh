@@ -73,64 +73,56 @@ awk '
     }
   }' "$rnn"
 
-# Two Theano tutorial programs, the same code in Hypatia and PyTensor: on one core (every library on one
-# thread) and on all cores.
+# Runs a command on one core (every library on one thread) and on all cores, each line of its output
+# prefixed with "1" or "all".
+on_one_and_all_cores() {
+  for cores in 1 all; do
+    if [ "$cores" = 1 ]; then
+      pin=(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
+    else
+      pin=(env)
+    fi
+    "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@" | sed "s/^/$cores /"
+  done
+}
+
+# The table of "<cores> <case> <system> <median ms> ..." lines, each row's ratio to hypatia-py's on the
+# same cores and case.
+per_core_table() {
+  awk '
+    $3 == "hypatia-py" { base[$1 " " $2] = $4 }
+    { rows[++r] = $0 }
+    END {
+      printf "%-6s %-16s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
+      for (i = 1; i <= r; i++) {
+        split(rows[i], f, " ")
+        if (f[4] == "missing") { printf "%-6s %-16s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
+        printf "%-6s %-16s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
+      }
+    }' "$1"
+}
+
+# Two Theano tutorial programs, the same code in Hypatia and PyTensor.
 programs=$(mktemp)
 trap 'rm -f "$results" "$loops" "$rnn" "$programs"' EXIT
-for cores in 1 all; do
-  if [ "$cores" = 1 ]; then
-    pin=(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
-  else
-    pin=(env)
-  fi
-  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning \
-    "$root/bench/theano_programs.py" | sed "s/^/$cores /" >>"$programs"
-done
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/theano_programs.py" >>"$programs"
 echo
 echo "Theano tutorial training steps (bench/theano_programs.py: MLP with L1/L2 penalties, batch 20; contractive"
 echo "autoencoder, batch 10), float64, median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
-awk '
-  $3 == "hypatia-py" { base[$1 " " $2] = $4 }
-  { rows[++r] = $0 }
-  END {
-    printf "%-6s %-16s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
-    for (i = 1; i <= r; i++) {
-      split(rows[i], f, " ")
-      if (f[4] == "missing") { printf "%-6s %-16s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
-      printf "%-6s %-16s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
-    }
-  }' "$programs"
+per_core_table "$programs"
 
-# The convolutional-network tutorial's training step (LeNet, batch 500) and its second convolution alone, on
-# one core (every library on one thread) and on all cores; PyTorch runs under Debian's python3.
+# The convolutional-network tutorial's training step (LeNet, batch 500) and its second convolution alone;
+# PyTorch runs under Debian's python3.
 lenet=$(mktemp)
 trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet"' EXIT
-for cores in 1 all; do
-  if [ "$cores" = 1 ]; then
-    pin=(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
-  else
-    pin=(env)
-  fi
-  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning \
-    "$root/bench/lenet.py" "${LENET_STEPS:-20}" hypatia,jax | sed "s/^/$cores /" >>"$lenet"
-  "${pin[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 -W ignore "$root/bench/lenet.py" \
-    "${LENET_STEPS:-20}" torch | sed "s/^/$cores /" >>"$lenet"
-done
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/lenet.py" "${LENET_STEPS:-20}" \
+  hypatia,jax >>"$lenet"
+on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/lenet.py" "${LENET_STEPS:-20}" torch >>"$lenet"
 echo
 echo "LeNet training step (the convolutional-network tutorial: batch 500, float32, conv 5x5x20, max-pool, conv"
 echo "5x5x50, max-pool, 800-500-10, SGD) and its second convolution alone (500x20x12x12 * 50x20x5x5, forward;"
 echo "backward: both gradients), median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
-awk '
-  $3 == "hypatia-py" { base[$1 " " $2] = $4 }
-  { rows[++r] = $0 }
-  END {
-    printf "%-6s %-12s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
-    for (i = 1; i <= r; i++) {
-      split(rows[i], f, " ")
-      if (f[4] == "missing") { printf "%-6s %-12s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
-      printf "%-6s %-12s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
-    }
-  }' "$lenet"
+per_core_table "$lenet"
 
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
 devices=$(mktemp)

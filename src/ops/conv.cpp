@@ -5,22 +5,16 @@
 #include <cstring>
 
 #include "hypatia/elemwise.h"
+#include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ir/serialize.h"
 #include "ops/op_support.h"
-#include "hypatia/reduce.h"
 #include "scalar/scalar_math.h"
 
 namespace hypatia {
 
 namespace {
-
-std::string join_sizes(const std::vector<int64_t>& values) {
-  std::string text = "(";
-  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
-  return text + (values.size() == 1 ? ",)" : ")");
-}
 
 const char* border_name(BorderMode mode) {
   switch (mode) {
@@ -35,11 +29,11 @@ std::vector<int64_t> per_axis(const std::vector<int64_t>& values, int spatial, i
                               const char* what, const char* op) {
   if (values.empty()) return std::vector<int64_t>(spatial, fallback);
   if (values.size() != 1 && static_cast<int>(values.size()) != spatial)
-    throw ValueError(std::string("[") + op + "] " + what + " " + join_sizes(values) + " needs 1 or " +
+    throw ValueError(std::string("[") + op + "] " + what + " " + shape_str(values) + " needs 1 or " +
                      std::to_string(spatial) + " values");
   for (int64_t v : values)
     if (v < low)
-      throw ValueError(std::string("[") + op + "] " + what + " " + join_sizes(values) + " must be at least " +
+      throw ValueError(std::string("[") + op + "] " + what + " " + shape_str(values) + " must be at least " +
                        std::to_string(low));
   return values.size() == 1 ? std::vector<int64_t>(spatial, values[0]) : values;
 }
@@ -51,7 +45,7 @@ ConvSettings ConvSettings::from(const ConvOptions& options, int spatial, const c
   settings.spatial = spatial;
   settings.border_mode = options.border_mode;
   if (options.border_mode != BorderMode::Explicit && !options.padding.empty())
-    throw ValueError(std::string("[") + op + "] padding " + join_sizes(options.padding) + " goes with an explicit border mode, not '" +
+    throw ValueError(std::string("[") + op + "] padding " + shape_str(options.padding) + " goes with an explicit border mode, not '" +
                      border_name(options.border_mode) + "'");
   settings.padding = per_axis(options.padding, spatial, 0, 0, "padding", op);
   settings.subsample = per_axis(options.subsample, spatial, 1, 1, "subsample", op);
@@ -88,13 +82,13 @@ std::string Convolution::name() const {
 
 std::string Convolution::props() const {
   std::string text = "border=";
-  text += settings_.border_mode == BorderMode::Explicit ? join_sizes(settings_.padding) : border_name(settings_.border_mode);
+  text += settings_.border_mode == BorderMode::Explicit ? shape_str(settings_.padding) : border_name(settings_.border_mode);
   bool ones = true;
   for (int64_t s : settings_.subsample) ones = ones && s == 1;
-  if (!ones) text += ", subsample=" + join_sizes(settings_.subsample);
+  if (!ones) text += ", subsample=" + shape_str(settings_.subsample);
   ones = true;
   for (int64_t d : settings_.dilation) ones = ones && d == 1;
-  if (!ones) text += ", dilation=" + join_sizes(settings_.dilation);
+  if (!ones) text += ", dilation=" + shape_str(settings_.dilation);
   if (!settings_.filter_flip) text += ", cross-correlation";
   if (settings_.groups != 1) text += ", groups=" + std::to_string(settings_.groups);
   if (epilogue_.bias) text += ", bias";
@@ -256,7 +250,7 @@ ConvGeometry Convolution::geometry(std::span<const Array> inputs) const {
                        std::to_string(settings_.spatial) + " sizes");
     for (int64_t i = 0; i < sizes.size(); ++i) {
       declared.push_back(sizes.data<int64_t>()[i]);
-      if (declared.back() < 1) throw ShapeError("[" + name() + "] spatial sizes must be positive, got " + join_sizes(declared));
+      if (declared.back() < 1) throw ShapeError("[" + name() + "] spatial sizes must be positive, got " + shape_str(declared));
     }
   }
   switch (pass_) {
@@ -316,12 +310,13 @@ std::optional<Shape> Convolution::result_shape(const Apply&, std::span<const Arr
 
 namespace {
 
-// The columns of one image group: row (c, kd, kh, kw), column (od, oh, ow) holds the image sample under
-// that kernel tap at that output position (0 in the padding). With flip, row k reads tap K-1-k, so the
-// filters multiply their rows as stored.
-template <class T>
-void image_to_columns(const ConvGeometry& g, const T* image, int64_t channels, T* columns) {
-  const int64_t out_size = g.output_size();
+// The lines of one image group's columns: row (c, kd, kh, kw), columns (od, oh, ow) hold the image sample
+// under that kernel tap at that output position (0 in the padding). For each row and (od, oh), `line` gets
+// the row, the line's first column, the offset of the image row the line reads (-1 when it lies in the
+// padding) and the tap along the width. With flip, row k reads tap K-1-k, so the filters multiply their
+// rows as stored.
+template <class Line>
+void for_each_column_line(const ConvGeometry& g, int64_t channels, Line&& line) {
   int64_t row = 0;
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
@@ -329,55 +324,41 @@ void image_to_columns(const ConvGeometry& g, const T* image, int64_t channels, T
         for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++row) {
           const int64_t td = g.flip ? g.kernel[0] - 1 - kd : kd, th = g.flip ? g.kernel[1] - 1 - kh : kh,
                         tw = g.flip ? g.kernel[2] - 1 - kw : kw;
-          T* out = columns + row * out_size;
-          const T* plane = image + c * g.image_size();
           for (int64_t od = 0; od < g.output[0]; ++od) {
             const int64_t id = od * g.stride[0] - g.pad[0] + td * g.dilation[0];
             for (int64_t oh = 0; oh < g.output[1]; ++oh) {
               const int64_t ih = oh * g.stride[1] - g.pad[1] + th * g.dilation[1];
-              T* line = out + (od * g.output[1] + oh) * g.output[2];
-              if (id < 0 || id >= g.image[0] || ih < 0 || ih >= g.image[1]) {
-                std::fill(line, line + g.output[2], T(0));
-                continue;
-              }
-              const T* source = plane + (id * g.image[1] + ih) * g.image[2];
-              for (int64_t ow = 0; ow < g.output[2]; ++ow) {
-                const int64_t iw = ow * g.stride[2] - g.pad[2] + tw * g.dilation[2];
-                line[ow] = iw >= 0 && iw < g.image[2] ? source[iw] : T(0);
-              }
+              const bool inside = id >= 0 && id < g.image[0] && ih >= 0 && ih < g.image[1];
+              line(row, (od * g.output[1] + oh) * g.output[2], inside ? c * g.image_size() + (id * g.image[1] + ih) * g.image[2] : -1, tw);
             }
           }
         }
 }
 
-// The adjoint of image_to_columns: each column entry added back onto the image sample it came from.
+template <class T>
+void image_to_columns(const ConvGeometry& g, const T* image, int64_t channels, T* columns) {
+  const int64_t positions = g.output_size();
+  for_each_column_line(g, channels, [&](int64_t row, int64_t first, int64_t source, int64_t tw) {
+    T* out = columns + row * positions + first;
+    for (int64_t ow = 0; ow < g.output[2]; ++ow) {
+      const int64_t iw = ow * g.stride[2] - g.pad[2] + tw * g.dilation[2];
+      out[ow] = source >= 0 && iw >= 0 && iw < g.image[2] ? image[source + iw] : T(0);
+    }
+  });
+}
+
+// The adjoint: each column entry added back onto the image sample it came from.
 template <class T>
 void columns_to_image(const ConvGeometry& g, const T* columns, int64_t channels, T* image) {
-  const int64_t out_size = g.output_size();
-  int64_t row = 0;
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++row) {
-          const int64_t td = g.flip ? g.kernel[0] - 1 - kd : kd, th = g.flip ? g.kernel[1] - 1 - kh : kh,
-                        tw = g.flip ? g.kernel[2] - 1 - kw : kw;
-          const T* in = columns + row * out_size;
-          T* plane = image + c * g.image_size();
-          for (int64_t od = 0; od < g.output[0]; ++od) {
-            const int64_t id = od * g.stride[0] - g.pad[0] + td * g.dilation[0];
-            if (id < 0 || id >= g.image[0]) continue;
-            for (int64_t oh = 0; oh < g.output[1]; ++oh) {
-              const int64_t ih = oh * g.stride[1] - g.pad[1] + th * g.dilation[1];
-              if (ih < 0 || ih >= g.image[1]) continue;
-              const T* line = in + (od * g.output[1] + oh) * g.output[2];
-              T* target = plane + (id * g.image[1] + ih) * g.image[2];
-              for (int64_t ow = 0; ow < g.output[2]; ++ow) {
-                const int64_t iw = ow * g.stride[2] - g.pad[2] + tw * g.dilation[2];
-                if (iw >= 0 && iw < g.image[2]) target[iw] += line[ow];
-              }
-            }
-          }
-        }
+  const int64_t positions = g.output_size();
+  for_each_column_line(g, channels, [&](int64_t row, int64_t first, int64_t target, int64_t tw) {
+    if (target < 0) return;
+    const T* in = columns + row * positions + first;
+    for (int64_t ow = 0; ow < g.output[2]; ++ow) {
+      const int64_t iw = ow * g.stride[2] - g.pad[2] + tw * g.dilation[2];
+      if (iw >= 0 && iw < g.image[2]) image[target + iw] += in[ow];
+    }
+  });
 }
 
 // C (m x n) = alpha op(A) op(B) + beta C, row-major, leading dimensions from the operands' widths.

@@ -14,12 +14,6 @@ namespace hypatia {
 
 namespace {
 
-std::string join_sizes(const std::vector<int64_t>& values) {
-  std::string text = "(";
-  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
-  return text + (values.size() == 1 ? ",)" : ")");
-}
-
 const char* mode_name(PoolMode mode) {
   switch (mode) {
     case PoolMode::Sum: return "sum";
@@ -40,9 +34,9 @@ PoolSettings PoolSettings::from(const std::vector<int64_t>& ws, const PoolOption
   auto sizes = [&](const std::vector<int64_t>& values, const char* what, int64_t fallback, int64_t low) {
     if (values.empty()) return std::vector<int64_t>(spatial, fallback);
     if (static_cast<int>(values.size()) != spatial)
-      throw ValueError(name + what + " " + join_sizes(values) + " needs " + std::to_string(spatial) + " values");
+      throw ValueError(name + what + " " + shape_str(values) + " needs " + std::to_string(spatial) + " values");
     for (int64_t v : values)
-      if (v < low) throw ValueError(name + what + " " + join_sizes(values) + " must be at least " + std::to_string(low));
+      if (v < low) throw ValueError(name + what + " " + shape_str(values) + " must be at least " + std::to_string(low));
     return values;
   };
   PoolSettings s;
@@ -55,9 +49,9 @@ PoolSettings PoolSettings::from(const std::vector<int64_t>& ws, const PoolOption
   s.mode = options.mode;
   for (int axis = 0; axis < spatial; ++axis) {
     if (s.pad[axis] != 0 && !s.ignore_border)
-      throw ValueError(name + "pad " + join_sizes(s.pad) + " works only with ignore_border=True");
+      throw ValueError(name + "pad " + shape_str(s.pad) + " works only with ignore_border=True");
     if (s.pad[axis] >= s.window[axis])
-      throw ValueError(name + "pad " + join_sizes(s.pad) + " must be smaller than the window ws " + join_sizes(s.window));
+      throw ValueError(name + "pad " + shape_str(s.pad) + " must be smaller than the window ws " + shape_str(s.window));
   }
   return s;
 }
@@ -79,11 +73,11 @@ std::string Pooling::name() const {
 }
 
 std::string Pooling::props() const {
-  std::string text = std::string("mode=") + mode_name(settings_.mode) + ", ws=" + join_sizes(settings_.window);
-  if (settings_.stride != settings_.window) text += ", stride=" + join_sizes(settings_.stride);
+  std::string text = std::string("mode=") + mode_name(settings_.mode) + ", ws=" + shape_str(settings_.window);
+  if (settings_.stride != settings_.window) text += ", stride=" + shape_str(settings_.stride);
   bool padded = false;
   for (int64_t p : settings_.pad) padded = padded || p != 0;
-  if (padded) text += ", pad=" + join_sizes(settings_.pad);
+  if (padded) text += ", pad=" + shape_str(settings_.pad);
   text += settings_.ignore_border ? ", ignore_border" : "";
   return text;
 }
