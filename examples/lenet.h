@@ -9,7 +9,7 @@
 #include "hypatia/hypatia.h"
 
 struct LeNetConfig {
-  int64_t batch_size = 500;  // the training function's batch (the tutorial's shapes are fixed)
+  int64_t batch_size = 20;  // the tutorial's is 500 (for 200 epochs); 20 reaches 0.89 within 5
   std::array<int64_t, 2> kernels{20, 50};
   int64_t hidden = 500;
   int64_t classes = 10;

@@ -2,7 +2,10 @@
 layer, logistic regression on top), written with Theano's API, only the imports changed, and trained on
 Fashion-MNIST instead of MNIST (the same 28x28 images and 10 classes). The same model in C++: lenet.cpp.
 
-    .venv/bin/python examples/lenet.py [--epochs 5] [--batch-size 500] [--lr 0.1] [--limit N]
+    .venv/bin/python examples/lenet.py [--epochs 5] [--batch-size 20] [--lr 0.1] [--limit N]
+
+The tutorial trains with batches of 500 for up to 200 epochs; batches of 20 (the MLP tutorial's) reach a test
+accuracy above 0.89 within 5 epochs (make bench times the step with batches of 500).
 """
 import argparse
 import os
@@ -103,18 +106,27 @@ class LeNetConvPoolLayer(object):
 
 def load_data(data_dir, limit=0):
     """The tutorial's load_data: (train, valid, test) as shared variables (images of 784 floatX pixels in
-    [0, 1], int32 labels), here from Fashion-MNIST: its 60000 training images split 50000/10000."""
+    [0, 1], int32 labels), here from Fashion-MNIST: its 60000 training images split 55000/5000. Also the
+    training set's shared variables, so each epoch can visit it in a new order."""
     def shared_dataset(data_xy, borrow=True):
         data_x, data_y = data_xy
         shared_x = theano.shared(numpy.asarray(data_x, dtype=theano.config.floatX), borrow=borrow)
         shared_y = theano.shared(numpy.asarray(data_y, dtype=theano.config.floatX), borrow=borrow)
-        return shared_x, T.cast(shared_y, 'int32')
+        return shared_x, T.cast(shared_y, 'int32'), shared_y
 
     images, labels = fashion_mnist.load(data_dir, "train", limit, theano.config.floatX)
     test_images, test_labels = fashion_mnist.load(data_dir, "t10k", limit // 6 if limit else 0, theano.config.floatX)
-    split = len(images) * 5 // 6
-    return [shared_dataset((images[:split], labels[:split])), shared_dataset((images[split:], labels[split:])),
-            shared_dataset((test_images, test_labels))]
+    split = len(images) * 11 // 12
+    train, valid, test = (shared_dataset((images[:split], labels[:split])), shared_dataset((images[split:], labels[split:])),
+                          shared_dataset((test_images, test_labels)))
+    return [train[:2], valid[:2], test[:2]], (train[0], train[2])
+
+
+def shuffle(shared_variables, rng):
+    """Puts the rows of the training set's shared variables in a new order (the same for each)."""
+    order = rng.permutation(shared_variables[0].get_value(borrow=True).shape[0])
+    for variable in shared_variables:
+        variable.set_value(variable.get_value(borrow=True)[order], borrow=True)
 
 
 def evaluate_lenet5(learning_rate=0.1, n_epochs=5, data_dir=fashion_mnist.DEFAULT_DIR, nkerns=[20, 50],
@@ -130,7 +142,7 @@ def evaluate_lenet5(learning_rate=0.1, n_epochs=5, data_dir=fashion_mnist.DEFAUL
     """
     rng = numpy.random.RandomState(23455)
 
-    datasets = load_data(data_dir, limit)
+    datasets, training_set = load_data(data_dir, limit)
 
     train_set_x, train_set_y = datasets[0]
     valid_set_x, valid_set_y = datasets[1]
@@ -227,6 +239,7 @@ def evaluate_lenet5(learning_rate=0.1, n_epochs=5, data_dir=fashion_mnist.DEFAUL
     accuracies = []
     for epoch in range(1, n_epochs + 1):
         epoch_start = timeit.default_timer()
+        shuffle(training_set, rng)
         cost_sum = 0.
         for minibatch_index in range(n_train_batches):
             cost_sum += float(train_model(minibatch_index))

@@ -141,9 +141,9 @@ static std::vector<int64_t> resolve_conv_shapes(const Convolution& op, ConvShape
     if (!known(kernel) || !known(size)) continue;
     const int64_t padded = size + 2 * s.pad(axis, kernel), span = s.dilated(axis, kernel);
     if (padded < span)
-      throw ShapeError(name + "the filters (" + std::to_string(span) + " wide with dilation along spatial axis " +
-                       std::to_string(axis) + ") are larger than the " + (padded == size ? "" : "padded ") + "image (" +
-                       std::to_string(padded) + ") (" + described + ")");
+      throw ShapeError(name + "the filters span " + std::to_string(span) + " samples along spatial axis " + std::to_string(axis) +
+                       " (" + std::to_string(kernel) + " taps, dilation " + std::to_string(s.dilation[axis]) + "), more than the " +
+                       (padded == size ? "image's " : "padded image's ") + std::to_string(padded) + " (" + described + ")");
   }
   std::vector<int64_t> result;
   switch (op.pass()) {
