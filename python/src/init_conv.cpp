@@ -43,10 +43,10 @@ ConvOptions conv_options(const std::string& border, X padding, X subsample, bool
 }
 
 PoolMode pool_mode(const std::string& mode) {
-  if (mode == "max") return PoolMode::Max;
+  if (mode == "max" || mode == "max_deterministic") return PoolMode::Max;  // (Theano's CPU op: the same)
   if (mode == "sum") return PoolMode::Sum;
   if (mode == "average_inc_pad") return PoolMode::AverageIncPad;
-  if (mode == "average_exc_pad" || mode == "average") return PoolMode::AverageExcPad;
+  if (mode == "average_exc_pad") return PoolMode::AverageExcPad;
   throw ValueError("[pool] mode '" + mode + "' is not 'max', 'sum', 'average_inc_pad' or 'average_exc_pad'");
 }
 

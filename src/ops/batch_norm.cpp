@@ -261,6 +261,7 @@ BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& g
     const Normalized n = normalization_axes(x, g, axes, op);
     if (!running_mean != !running_var)
       throw ValueError(std::string("[") + op + "] running_mean and running_var go together");
+    if (!(epsilon > 0)) throw ValueError(std::string("[") + op + "] epsilon must be positive, got " + std::to_string(epsilon));
     const int ndim = x.ndim();
     BatchNormTrain result;
     Variable mu, variance;
@@ -276,7 +277,8 @@ BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& g
       result.mean = as_kept(outputs[1]);
       result.invstd = as_kept(outputs[2]);
       mu = result.mean;
-      variance = reciprocal(sqr(result.invstd)) - epsilon;
+      // (from invstd: where the variance is far below epsilon this cancels to rounding noise, kept >= 0)
+      variance = maximum(reciprocal(sqr(result.invstd)) - epsilon, 0);
     } else {
       mu = mean(x, n.axes, /*keepdims=*/true);
       const Variable centered = x - mu;
@@ -308,6 +310,7 @@ Variable batch_normalization_test(const Operand& inputs, const Operand& gamma, c
   return at_location(inputs.where(), [&] {
     const Variable x = inputs.as_variable(), g = gamma.as_variable(x);
     const Normalized n = normalization_axes(x, g, axes, op);
+    if (!(epsilon > 0)) throw ValueError(std::string("[") + op + "] epsilon must be positive, got " + std::to_string(epsilon));
     const int ndim = x.ndim();
     const Variable mu = broadcastable(mean_.as_variable(x), n, ndim, "mean", op);
     const Variable variance = broadcastable(var_.as_variable(x), n, ndim, "var", op);

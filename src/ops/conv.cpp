@@ -270,6 +270,9 @@ ConvGeometry Convolution::geometry(std::span<const Array> inputs) const {
       break;
   }
   resolve_conv_shapes(*this, shapes);
+  if (pass_ == ConvPass::Forward && epilogue_.bias && (inputs[2].ndim() != 1 || inputs[2].size() != b[0]))
+    throw ShapeError("[" + name() + "] the bias " + shape_str(inputs[2].shape()) + " must hold one value for each of the " +
+                     std::to_string(b[0]) + " filters " + shape_str(b));
   ConvGeometry g;
   g.batch = shapes.image[0];
   g.channels = shapes.image[1];
@@ -374,6 +377,10 @@ template <class T>
 void reference_convolution(ConvPass pass, const ConvGeometry& g, const T* a, const T* b, T* out) {
   const int64_t group_channels = g.channels / g.groups, group_filters = g.filters / g.groups;
   const int64_t rows = group_channels * g.kernel_size(), positions = g.output_size();
+  // An empty sum (no channels, filters, batch or positions) leaves the zeros `out` starts as; BLAS would
+  // refuse its leading dimensions of 0.
+  const int64_t summed = pass == ConvPass::Forward ? rows : pass == ConvPass::GradWeights ? g.batch * positions : group_filters;
+  if (summed == 0 || rows == 0 || positions == 0) return;
   std::vector<T> columns(static_cast<size_t>(rows * positions));
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t group = 0; group < g.groups; ++group) {
@@ -438,14 +445,7 @@ void Convolution::perform(const Apply& node, std::span<const Array> inputs, std:
   outputs[0] = std::move(out);
 }
 
-Array apply_conv_epilogue(const ConvEpilogue& epilogue, const Array& bias, Array out) {
-  dispatch_dtype(out.dtype(), [&]<class T>() {
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
-      apply_epilogue<T>(epilogue, bias.storage() ? bias.data<T>() : nullptr, out.shape()[0], out.shape()[1],
-                        out.shape()[1] ? out.size() / (out.shape()[0] * out.shape()[1]) : 0, out.data<T>());
-  });
-  return out;
-}
+
 
 // ---- Gradients ----
 
@@ -571,6 +571,13 @@ std::pair<Variable, Variable> in_dtype_of(const Operand& leading, const Operand&
   return {a, b};
 }
 
+// 2 or 3: the spatial axes of an operand of 4 or 5 dimensions (TypeError otherwise).
+int spatial_axes_of(const Variable& x, const char* op) {
+  if (x.ndim() != 4 && x.ndim() != 5)
+    throw TypeError(std::string("[") + op + "] convolves 4-d (2 spatial axes) or 5-d (3 spatial axes) operands, got " + x.type().str());
+  return x.ndim() - 2;
+}
+
 Variable spatial_vector(const std::vector<Operand>& sizes, int spatial, const char* op) {
   if (static_cast<int>(sizes.size()) != spatial && static_cast<int>(sizes.size()) != spatial + 2)
     throw ValueError(std::string("[") + op + "] the shape needs " + std::to_string(spatial) + " spatial sizes (or the " +
@@ -608,7 +615,7 @@ Variable conv_transpose(const Operand& input, const Operand& filters, const std:
                         const ConvOptions& options) {
   return at_location(input.where(), [&] {
     auto [kernels, top] = in_dtype_of(filters, input);
-    const int spatial = kernels.ndim() - 2;
+    const int spatial = spatial_axes_of(kernels, "conv_transpose");
     const char* op = spatial == 3 ? "conv3d_grad_inputs" : "conv2d_grad_inputs";
     return convolution(ConvPass::GradInputs, ConvSettings::from(options, spatial, op), kernels, top,
                        spatial_vector(image_shape, spatial, op), input.where());
@@ -619,7 +626,7 @@ Variable conv_grad_weights(const Operand& input, const Operand& output_grad, con
                            const ConvOptions& options) {
   return at_location(input.where(), [&] {
     auto [image, top] = in_dtype_of(input, output_grad);
-    const int spatial = image.ndim() - 2;
+    const int spatial = spatial_axes_of(image, "conv_grad_weights");
     const char* op = spatial == 3 ? "conv3d_grad_weights" : "conv2d_grad_weights";
     return convolution(ConvPass::GradWeights, ConvSettings::from(options, spatial, op), image, top,
                        spatial_vector(filter_shape, spatial, op), input.where());

@@ -83,9 +83,9 @@ class Convolution : public Op {
   ConvEpilogue epilogue_;
 };
 
-// A forward convolution's result with the epilogue applied in place (bias: one value per channel, or null).
-Array apply_conv_epilogue(const ConvEpilogue& epilogue, const Array& bias, Array out);
-// The epilogue's activation applied to x (reference and gradients), and its derivative given the output y.
+// The epilogue's activation applied to x (reference and gradients), and its derivative given the output y
+// (relu's is 0 at 0, where maximum(x, 0)'s passes the gradient: it matters only for gradients of graphs
+// already rewritten).
 Variable conv_activation(ConvActivation activation, const Variable& x);
 Variable conv_activation_slope(ConvActivation activation, const Variable& y);
 

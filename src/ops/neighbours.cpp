@@ -71,7 +71,8 @@ class Neighbours : public Op {
       case NeibMode::Half:
       case NeibMode::Full: {
         const int64_t pad = mode_ == NeibMode::Half ? c / 2 : c - 1;
-        return {std::max<int64_t>(0, (size + 2 * pad - c) / d + 1), pad, false};
+        const int64_t span = size + 2 * pad - c;  // (floor division, as infer_shape's: no patch when negative)
+        return {span < 0 ? 0 : span / d + 1, pad, false};
       }
       case NeibMode::WrapCentered:
         if (size < c)
@@ -139,28 +140,31 @@ void Neighbours::perform(const Apply& node, std::span<const Array> inputs, std::
     if (a.wrap) at = ((at % size) + size) % size;
     return at >= 0 && at < size ? at : -1;
   };
+  // Each (image sample, patch entry) pair a patch reads (samples in the padding read nothing).
+  auto each_pair = [&](auto&& visit) {
+    int64_t row = 0;
+    for (int64_t plane = 0; plane < image[0] * image[1]; ++plane)
+      for (int64_t gi = 0; gi < rows.count; ++gi)
+        for (int64_t gj = 0; gj < cols.count; ++gj, ++row)
+          for (int64_t i = 0; i < patch_[0]; ++i) {
+            const int64_t r = position(rows, gi, i, step_[0], image[2]);
+            for (int64_t j = 0; j < patch_[1]; ++j) {
+              const int64_t c = position(cols, gj, j, step_[1], image[3]);
+              if (r >= 0 && c >= 0) visit((plane * image[2] + r) * image[3] + c, row * width + i * patch_[1] + j);
+            }
+          }
+  };
   const size_t item = source.itemsize();
   const char* in = static_cast<const char*>(source.raw_data());
   char* result = static_cast<char*>(out.raw_data());
-  int64_t row = 0;
-  for (int64_t plane = 0; plane < image[0] * image[1]; ++plane)
-    for (int64_t gi = 0; gi < rows.count; ++gi)
-      for (int64_t gj = 0; gj < cols.count; ++gj, ++row)
-        for (int64_t i = 0; i < patch_[0]; ++i) {
-          const int64_t r = position(rows, gi, i, step_[0], image[2]);
-          for (int64_t j = 0; j < patch_[1]; ++j) {
-            const int64_t c = position(cols, gj, j, step_[1], image[3]);
-            if (r < 0 || c < 0) continue;
-            const int64_t pixel = (plane * image[2] + r) * image[3] + c, entry = row * width + i * patch_[1] + j;
-            if (!adjoint_) {
-              std::memcpy(result + entry * item, in + pixel * item, item);
-              continue;
-            }
-            dispatch_dtype(out.dtype(), [&]<class T>() {
-              if constexpr (!std::is_same_v<T, bool>) reinterpret_cast<T*>(result)[pixel] += reinterpret_cast<const T*>(in)[entry];
-            });
-          }
-        }
+  if (!adjoint_) {
+    each_pair([&](int64_t pixel, int64_t entry) { std::memcpy(result + entry * item, in + pixel * item, item); });
+  } else {
+    dispatch_dtype(out.dtype(), [&]<class T>() {
+      if constexpr (!std::is_same_v<T, bool>)
+        each_pair([&](int64_t pixel, int64_t entry) { reinterpret_cast<T*>(result)[pixel] += reinterpret_cast<const T*>(in)[entry]; });
+    });
+  }
   outputs[0] = std::move(out);
 }
 

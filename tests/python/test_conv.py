@@ -1745,3 +1745,57 @@ def test_batch_normalization_float32_matches_the_reference(shape, axes):
     np.testing.assert_allclose(fast[2], 1 / np.sqrt(xv.astype(np.float64).var(reduce_axes) + 1e-4), rtol=1e-4)
     for got, want in zip(fast, slow):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
+
+
+def test_a_fused_bias_of_the_wrong_length_is_an_error_not_a_read_past_its_end():
+    x, w, b = T.dtensor4(), T.dtensor4(), T.dvector()
+    out = T.nnet.relu(conv2d(x, w) + b.dimshuffle("x", 0, "x", "x"))
+    f = theano.function([x, w, b], out)
+    xv, wv = np.ones((1, 2, 4, 4)), np.ones((3, 2, 2, 2))
+    np.testing.assert_allclose(f(xv, wv, np.array([1.0, -20.0, 0.0])), np.stack([np.full((3, 3), 9.0), np.zeros((3, 3)),
+                                                                             np.full((3, 3), 8.0)])[None])
+    with pytest.raises(ValueError, match="bias"):
+        f(xv, wv, np.ones(2))
+
+
+def test_one_bias_value_for_every_channel_is_not_fused_and_broadcasts():
+    x, w = T.dtensor4(), T.dtensor4()
+    b = T.TensorType("float64", (True,))()
+    out = conv2d(x, w) + b.dimshuffle("x", 0, "x", "x")
+    f = theano.function([x, w, b], out)
+    assert "bias" not in theano.printing.debugprint(f, file="str")
+    np.testing.assert_allclose(f(np.ones((1, 2, 4, 4)), np.ones((3, 2, 2, 2)), np.array([0.5])), np.full((1, 3, 3, 3), 8.5))
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("image, filters", [((0, 2, 5, 5), (3, 2, 2, 2)), ((2, 0, 5, 5), (3, 0, 2, 2)),
+                                            ((2, 2, 5, 5), (0, 2, 2, 2))])
+def test_convolutions_of_empty_operands_are_zeros(mode, image, filters):
+    x, w = T.ftensor4(), T.ftensor4()
+    out = conv2d(x, w)
+    g = T.grad(None, [x, w], known_grads={out: T.ones_like(out)})
+    f = theano.function([x, w], [out] + g, mode=mode)
+    got = f(np.ones(image, "float32"), np.ones(filters, "float32"))
+    assert got[0].shape == (image[0], filters[0], 4, 4)
+    for value, shape in zip(got, [(image[0], filters[0], 4, 4), image, filters]):
+        assert value.shape == shape and not value.any()
+
+
+def test_convolution_gradient_builders_take_4_or_5_dimensions():
+    with pytest.raises(TypeError, match="4 dimensions"):
+        abstract_conv.conv2d_grad_wrt_inputs(T.TensorType("float64", (False,) * 6)(), T.TensorType("float64", (False,) * 6)(),
+                                             (1, 1, 4, 4))
+    with pytest.raises(TypeError, match="5 dimensions"):
+        abstract_conv.conv3d_grad_wrt_weights(T.dtensor4(), T.dtensor4(), (1, 1, 2, 2, 2))
+
+
+def test_pool_old_and_new_argument_names_together_are_refused():
+    x = T.dtensor4()
+    with pytest.raises(ValueError, match="both"):
+        pool.pool_2d(x, ws=(2, 2), ds=(2, 2), ignore_border=True)
+    with pytest.raises(ValueError, match="both"):
+        pool.pool_2d(x, ws=(2, 2), stride=(1, 1), st=(1, 1), ignore_border=True)
+    # Theano's 'max_deterministic' is max on the CPU.
+    xv = np.arange(16.0).reshape(1, 1, 4, 4)
+    f = theano.function([x], pool.pool_2d(x, (2, 2), ignore_border=True, mode="max_deterministic"))
+    np.testing.assert_array_equal(f(xv), [[[[5, 7], [13, 15]]]])

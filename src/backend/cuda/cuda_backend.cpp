@@ -120,14 +120,15 @@ class CudaRuntime final : public GpuRuntime {
     cuda::gemm(context_, alpha, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), beta, c, pointer_of(c, info_.device));
   }
   // cuDNN: convolutions of float32 and float64; pooling likewise where its sizes are Theano's (cuDNN pads
-  // both sides alike, so ignore_border), sums and max-pooling's gradient of the gradient on the host.
-  // (cuDNN's max-pooling gradient goes to one of tied maxima; Theano's, and the host's, to each.)
+  // both sides alike, so ignore_border). Sums run on the host, and max-pooling's gradients: cuDNN's sends
+  // the gradient to one of tied maxima, Theano's (and the host's) to each, and ties are common after relu.
   bool dnn_runs(const Apply& node) const override {
     const DType dtype = node.output(0).dtype();
     if ((dtype != DType::Float32 && dtype != DType::Float64) || !cudnn_available()) return false;
     if (dynamic_cast<const Convolution*>(&node.op())) return true;
     const auto* pool = dynamic_cast<const Pooling*>(&node.op());
-    return pool && pool->settings().ignore_border && pool->settings().mode != PoolMode::Sum && pool->pass() != PoolPass::GradGrad;
+    return pool && pool->settings().ignore_border && pool->settings().mode != PoolMode::Sum &&
+           (pool->settings().mode != PoolMode::Max || pool->pass() == PoolPass::Forward);
   }
   void convolution(const Convolution& op, const ConvGeometry& g, const Array& a, const Array& b, const Array* bias,
                    Array& out) override {

@@ -57,6 +57,12 @@ constexpr int kPoolMax = 0, kPoolAverageIncludePadding = 1, kPoolAverageExcludeP
     int(Handle, FilterDesc, TensorDesc, ConvDesc, TensorDesc, int, int*, AlgoPerf*))                                 \
   X(backward_filter_algorithms, "cudnnGetConvolutionBackwardFilterAlgorithm_v7",                                   \
     int(Handle, TensorDesc, TensorDesc, ConvDesc, FilterDesc, int, int*, AlgoPerf*))                                 \
+  X(forward_workspace, "cudnnGetConvolutionForwardWorkspaceSize",                                                  \
+    int(Handle, TensorDesc, FilterDesc, ConvDesc, TensorDesc, int, size_t*))                                         \
+  X(backward_data_workspace, "cudnnGetConvolutionBackwardDataWorkspaceSize",                                        \
+    int(Handle, FilterDesc, TensorDesc, ConvDesc, TensorDesc, int, size_t*))                                         \
+  X(backward_filter_workspace, "cudnnGetConvolutionBackwardFilterWorkspaceSize",                                    \
+    int(Handle, TensorDesc, TensorDesc, ConvDesc, FilterDesc, int, size_t*))                                         \
   X(forward, "cudnnConvolutionForward",                                                                              \
     int(Handle, const void*, TensorDesc, const void*, FilterDesc, const void*, ConvDesc, int, void*, size_t, const void*, \
         TensorDesc, void*))                                                                                           \
@@ -140,11 +146,30 @@ struct Tensor {
   Tensor& operator=(const Tensor&) = delete;
 };
 
-// A convolution's descriptors: image, filters, the convolution and its output.
+struct Filter {
+  FilterDesc desc = nullptr;
+  Filter() { check(api()->create_filter(&desc), "cudnnCreateFilterDescriptor"); }
+  ~Filter() { api()->destroy_filter(desc); }
+  Filter(const Filter&) = delete;
+  Filter& operator=(const Filter&) = delete;
+};
+
+struct Conv {
+  ConvDesc desc = nullptr;
+  Conv() { check(api()->create_conv(&desc), "cudnnCreateConvolutionDescriptor"); }
+  ~Conv() { api()->destroy_conv(desc); }
+  Conv(const Conv&) = delete;
+  Conv& operator=(const Conv&) = delete;
+};
+
+// A convolution's descriptors: image, filters, the convolution and its output (each destroyed with it, also
+// when setting a later one fails).
 struct ConvDescriptors {
   std::unique_ptr<Tensor> image, output;
-  FilterDesc filters = nullptr;
-  ConvDesc conv = nullptr;
+  Filter filter_holder;
+  Conv conv_holder;
+  FilterDesc filters = filter_holder.desc;
+  ConvDesc conv = conv_holder.desc;
   int spatial;
 
   ConvDescriptors(const Convolution& op, const ConvGeometry& g, DType dtype) : spatial(op.settings().spatial) {
@@ -162,10 +187,8 @@ struct ConvDescriptors {
     }
     image = std::make_unique<Tensor>(image_dims, type);
     output = std::make_unique<Tensor>(output_dims, type);
-    check(api()->create_filter(&filters), "cudnnCreateFilterDescriptor");
     check(api()->set_filter(filters, type, kTensorNchw, static_cast<int>(filter_dims.size()), filter_dims.data()),
           "cudnnSetFilterNdDescriptor");
-    check(api()->create_conv(&conv), "cudnnCreateConvolutionDescriptor");
     // Theano's filter_flip is a true convolution: cuDNN's CUDNN_CONVOLUTION mode flips the filters.
     check(api()->set_conv(conv, spatial, pads.data(), strides.data(), dilations.data(), g.flip ? kConvolution : kCrossCorrelation,
                           type),
@@ -173,10 +196,6 @@ struct ConvDescriptors {
     check(api()->set_groups(conv, narrow(g.groups, "a group count")), "cudnnSetConvolutionGroupCount");
     // Plain float arithmetic, as on the CPU (no TF32 tensor cores for float32).
     check(api()->set_math(conv, kFmaMath), "cudnnSetConvolutionMathType");
-  }
-  ~ConvDescriptors() {
-    api()->destroy_conv(conv);
-    api()->destroy_filter(filters);
   }
 };
 
@@ -204,7 +223,10 @@ struct PoolDescriptors {
                      : s.mode == PoolMode::AverageIncPad ? kPoolAverageIncludePadding
                                                          : kPoolAverageExcludePadding;
     check(api()->create_pool(&pool), "cudnnCreatePoolingDescriptor");
-    check(api()->set_pool(pool, mode, kPropagateNan, spatial, window.data(), pads.data(), strides.data()), "cudnnSetPoolingNdDescriptor");
+    if (int status = api()->set_pool(pool, mode, kPropagateNan, spatial, window.data(), pads.data(), strides.data()); status != 0) {
+      api()->destroy_pool(pool);
+      check(status, "cudnnSetPoolingNdDescriptor");
+    }
   }
   ~PoolDescriptors() { api()->destroy_pool(pool); }
 };
@@ -270,8 +292,24 @@ std::pair<int, size_t> algorithm_for(ContextState& state, const Convolution& op,
             "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
       break;
   }
-  for (int i = 0; i < count; ++i)
-    if (perf[i].status == 0) return state.algorithms[key] = {perf[i].algo, perf[i].memory};
+  // The first (fastest by the heuristics) that cuDNN says it can run here, with the workspace it asks for.
+  for (int i = 0; i < count; ++i) {
+    if (perf[i].status != 0) continue;
+    size_t bytes = 0;
+    int status = 0;
+    switch (op.pass()) {
+      case ConvPass::Forward:
+        status = api()->forward_workspace(state.handle, d.image->desc, d.filters, d.conv, d.output->desc, perf[i].algo, &bytes);
+        break;
+      case ConvPass::GradInputs:
+        status = api()->backward_data_workspace(state.handle, d.filters, d.output->desc, d.conv, d.image->desc, perf[i].algo, &bytes);
+        break;
+      case ConvPass::GradWeights:
+        status = api()->backward_filter_workspace(state.handle, d.image->desc, d.output->desc, d.conv, d.filters, perf[i].algo, &bytes);
+        break;
+    }
+    if (status == 0) return state.algorithms[key] = {perf[i].algo, bytes};
+  }
   throw ValueError("[cuda] cuDNN has no algorithm for " + op.str());
 }
 

@@ -711,8 +711,14 @@ class DnnKernel final : public Kernel {
     for (const Array& input : inputs) operands.push_back(input.is_contiguous() ? input : contiguous_on_device(runtime_, input));
     if (const auto* conv = dynamic_cast<const Convolution*>(&node.op())) {
       const ConvGeometry g = conv->geometry(operands);  // (the shape input is on the host: Op::reads_on_host)
-      Array out = runtime_.empty(conv->output_shape(g), node.output(0).dtype());
-      if (out.size() > 0) runtime_.convolution(*conv, g, operands[0], operands[1], operands.size() > 2 ? &operands[2] : nullptr, out);
+      const Shape shape = conv->output_shape(g);
+      if (operands[0].size() == 0 || operands[1].size() == 0) {  // (empty sums: zeros, which the library does not give)
+        outputs[0] = runtime_.to_device(Array::zeros(shape, node.output(0).dtype()));
+        return;
+      }
+      Array out = runtime_.empty(shape, node.output(0).dtype());
+      const bool has_bias = conv->pass() == ConvPass::Forward && conv->epilogue().bias;
+      if (out.size() > 0) runtime_.convolution(*conv, g, operands[0], operands[1], has_bias ? &operands[2] : nullptr, out);
       outputs[0] = std::move(out);
       return;
     }

@@ -53,6 +53,9 @@ class ConvBias : public LocalRewriter {
       if (!conv) continue;
       const Variable bias = channel_bias(other, result.ndim());
       if (!bias || bias.dtype() != result.dtype()) continue;
+      // A bias of one value broadcast over every channel is not one value per channel.
+      const int64_t length = bias.type().shape[0], channels = result.type().shape[1];
+      if (length == 1 && channels != 1) continue;
       ConvEpilogue epilogue = conv->epilogue();
       epilogue.bias = true;
       Variable fused = with_epilogue(*result.owner(), epilogue, bias);

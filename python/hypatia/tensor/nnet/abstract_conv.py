@@ -68,10 +68,19 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
                  num_groups, False)
 
 
+def _operand(x, spatial, what):
+    """x as a tensor of the convolution's rank: (batch, channels) and `spatial` axes."""
+    x = as_tensor_variable(x)
+    if x.ndim != spatial + 2:
+        raise TypeError(f"conv{spatial}d's {what} must have {spatial + 2} dimensions, got {x.type}")
+    return x
+
+
 def _grad_inputs(spatial, output_grad, filters, input_shape, filter_shape, border_mode, subsample, filter_flip,
                  filter_dilation, num_groups):
     name, padding = _border(border_mode, spatial)
-    filters = _with_shape(filters, filter_shape, "filter_shape")
+    filters = _with_shape(_operand(filters, spatial, "filters"), filter_shape, "filter_shape")
+    output_grad = _operand(output_grad, spatial, "output gradient")
     shape = list(input_shape)
     if len(shape) not in (spatial, spatial + 2):
         raise ValueError(f"input_shape {input_shape} must give the {spatial + 2}-d shape of the convolution's input")
@@ -86,7 +95,8 @@ def _grad_inputs(spatial, output_grad, filters, input_shape, filter_shape, borde
 def _grad_weights(spatial, input, output_grad, filter_shape, input_shape, border_mode, subsample, filter_flip,
                   filter_dilation, num_groups):
     name, padding = _border(border_mode, spatial)
-    input = _with_shape(input, input_shape, "input_shape")
+    input = _with_shape(_operand(input, spatial, "input"), input_shape, "input_shape")
+    output_grad = _operand(output_grad, spatial, "output gradient")
     shape = list(filter_shape)
     if len(shape) not in (spatial, spatial + 2) or any(s is None for s in shape[-spatial:]):
         raise ValueError(f"filter_shape {filter_shape} must give the filters' {spatial} spatial sizes")

@@ -20,10 +20,14 @@ def _sizes(values, what, spatial):
 
 def _pool(spatial, input, ws, ignore_border, stride, pad, mode, ds, st, padding):
     name = f"pool_{spatial}d"
-    # Theano 1.0's old argument names, still accepted.
-    for old, new, value in (("ds", "ws", ds), ("st", "stride", st), ("padding", "pad", padding)):
-        if value is not None:
-            warnings.warn(f"{name}: the {old} argument is deprecated, use {new}", DeprecationWarning, stacklevel=3)
+    # Theano 1.0's old argument names, still accepted (not beside the new ones).
+    no_pad = (0,) * spatial
+    for old, new, value, current in (("ds", "ws", ds, ws), ("st", "stride", st, stride), ("padding", "pad", padding, pad)):
+        if value is None:
+            continue
+        if current is not None and (new != "pad" or tuple(current) != no_pad):
+            raise ValueError(f"{name}: you can't provide a value to both '{new}' and '{old}'")
+        warnings.warn(f"{name}: the {old} argument is deprecated, use {new}", DeprecationWarning, stacklevel=3)
     ws = ws if ws is not None else ds
     stride = stride if stride is not None else st
     pad = pad if padding is None else padding
