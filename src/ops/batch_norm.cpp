@@ -39,14 +39,25 @@ std::vector<TensorType> BatchNormalization::output_types(const std::vector<Varia
   const size_t first_vector = pass_ == BatchNormPass::Train ? 1 : 2;
   if (pass_ == BatchNormPass::TrainGrad && inputs[1].type().dtype != x.dtype())
     throw TypeError(op + "the output gradient " + inputs[1].type().str() + " must have the input's dtype " + x.type().str());
+  // Per-channel values: a vector, or the input's ndim with size 1 on every other axis (Theano's
+  // broadcastable parameters); the statistics and gradients take gamma's form.
+  const TensorType& form = inputs[first_vector].type();
   for (size_t i = first_vector; i < arity; ++i) {
-    const Variable& v = inputs[i];
-    const int64_t length = v.ndim() == 1 ? v.type().shape[0] : TensorType::kUnknown;
-    if (v.ndim() != 1 || v.dtype() != x.dtype() || (channels >= 0 && length >= 0 && channels != length))
-      throw TypeError(op + "input " + std::to_string(i) + " " + v.type().str() + " must be one " +
-                      std::string(dtype_name(x.dtype())) + " per channel of " + x.type().str());
+    const TensorType& t = inputs[i].type();
+    bool fits = t.dtype == x.dtype() && (t.ndim() == 1 || t.ndim() == x.ndim()) && t.ndim() == form.ndim();
+    for (int axis = 0; fits && axis < t.ndim(); ++axis) {
+      const bool channel_axis = t.ndim() == 1 || axis == 1;
+      const int64_t size = t.shape[axis];
+      fits = channel_axis ? (size < 0 || channels < 0 || size == channels) : size == 1;
+    }
+    if (!fits)
+      throw TypeError(op + "input " + std::to_string(i) + " " + t.str() + " must be one " + std::string(dtype_name(x.dtype())) +
+                      " per channel of " + x.type().str() + ", as a vector or with size 1 on every other axis (as gamma " +
+                      form.str() + ")");
   }
-  const TensorType per_channel(x.dtype(), {channels});
+  TensorType per_channel = form;
+  const int channel_axis = form.ndim() == 1 ? 0 : 1;
+  if (per_channel.shape[channel_axis] < 0) per_channel.shape[channel_axis] = channels;
   return {x.type(), per_channel, per_channel};
 }
 
@@ -98,11 +109,20 @@ void reference_batch_norm(BatchNormPass pass, double epsilon, const BatchNormali
   }
 }
 
-// A per-channel vector broadcast against x (channels on axis 1).
+// Per-channel values broadcast against x (channels on axis 1): vectors get their axes, the input's-ndim
+// form already has them.
 Variable per_channel(const Variable& v, int ndim) {
+  if (v.ndim() == ndim) return v;
   std::vector<int> pattern(ndim, kNewAxis);
   pattern[1] = 0;
   return dimshuffle(v, pattern);
+}
+
+// The sum over every axis but the channels, in the form of `like` (a vector or the input's ndim).
+Variable channel_sums(const Variable& v, const Variable& like) {
+  std::vector<int> axes{0};
+  for (int axis = 2; axis < v.ndim(); ++axis) axes.push_back(axis);
+  return sum(v, axes, /*keepdims=*/like.ndim() == v.ndim());
 }
 
 // The batch and positions each channel's statistics run over, as x's float.
@@ -120,7 +140,7 @@ BatchNormalization::Layout BatchNormalization::checked_layout(std::span<const Ar
   if (shape.size() < 2) throw ShapeError("[" + name() + "] needs at least 2 dimensions, got " + shape_str(shape));
   const Layout l = layout(shape);
   for (size_t i = pass_ == BatchNormPass::Train ? 1 : 2; i < in.size(); ++i)
-    if (in[i].ndim() != 1 || in[i].size() != l.channels)
+    if (in[i].size() != l.channels || (in[i].ndim() != 1 && in[i].shape()[1] != l.channels))
       throw ShapeError("[" + name() + "] input " + std::to_string(i) + " has shape " + shape_str(in[i].shape()) + ", not one value for each of the " +
                        std::to_string(l.channels) + " channels of " + shape_str(shape));
   if (pass_ == BatchNormPass::TrainGrad && in[1].shape() != shape)
@@ -136,9 +156,10 @@ void BatchNormalization::perform(const Apply& node, std::span<const Array> input
   for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
   const Layout l = checked_layout(in);
   const Shape& shape = in[0].shape();
+  const Shape& form = in[pass_ == BatchNormPass::Train ? 1 : 2].shape();  // (gamma's)
   outputs[0] = Array::empty(shape, in[0].dtype());
-  outputs[1] = Array::empty({l.channels}, in[0].dtype());
-  outputs[2] = Array::empty({l.channels}, in[0].dtype());
+  outputs[1] = Array::empty(form, in[0].dtype());
+  outputs[2] = Array::empty(form, in[0].dtype());
   dispatch_dtype(in[0].dtype(), [&]<class T>() {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) reference_batch_norm<T>(pass_, epsilon_, l, in, outputs);
   });
@@ -147,8 +168,6 @@ void BatchNormalization::perform(const Apply& node, std::span<const Array> input
 std::vector<Variable> BatchNormalization::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
   const int ndim = x.ndim();
-  std::vector<int> axes{0};
-  for (int axis = 2; axis < ndim; ++axis) axes.push_back(axis);
   if (pass_ == BatchNormPass::Train) {
     const Variable &gamma = node.input(1), mean = node.output(1), invstd = node.output(2);
     Variable dx, dgamma, dbeta;
@@ -177,7 +196,7 @@ std::vector<Variable> BatchNormalization::grad(const Apply& node, const std::vec
   const Variable &sx = stand_ins[0], &dy = stand_ins[1], &gamma = stand_ins[2], &mean = stand_ins[3], &invstd = stand_ins[4];
   const Variable m = samples_per_channel(sx);
   const Variable xhat = (sx - per_channel(mean, ndim)) * per_channel(invstd, ndim);
-  const Variable dbeta = sum(dy, axes), dgamma = sum(dy * xhat, axes);
+  const Variable dbeta = channel_sums(dy, gamma), dgamma = channel_sums(dy * xhat, gamma);
   const Variable dx = per_channel(gamma * invstd, ndim) / m * (m * dy - per_channel(dbeta, ndim) - xhat * per_channel(dgamma, ndim));
   std::vector<Variable> partials = Lop({dx, dgamma, dbeta}, stand_ins, output_grads, Disconnected::Ignore);
   std::vector<std::pair<Variable, Variable>> placed;
@@ -269,13 +288,15 @@ BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& g
       // Statistics per channel: one op (oneDNN's), its statistics as (channels,) vectors.
       broadcastable(g, n, ndim, "gamma", op);  // (checks the parameters' shapes, naming them)
       broadcastable(b, n, ndim, "beta", op);
-      const Variable gamma_vector = n.params_full_rank ? flatten(g, 1) : g, beta_vector = n.params_full_rank ? flatten(b, 1) : b;
+      // (In the parameters' own form, so the statistics the op gives are the variables the user holds:
+      // consider_constant on them stops what flows through them.)
+      const Variable gamma_form = n.params_full_rank ? broadcastable(g, n, ndim, "gamma", op) : g;
+      const Variable beta_form = n.params_full_rank ? broadcastable(b, n, ndim, "beta", op) : b;
       std::vector<Variable> outputs = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::Train, epsilon),
-                                               {x, cast(gamma_vector, x.dtype()), cast(beta_vector, x.dtype())}, inputs.where());
-      const auto as_kept = [&](const Variable& v) { return n.params_full_rank ? broadcastable(v, Normalized{n.axes, n.kept, false}, ndim, "statistic", op) : v; };
+                                               {x, cast(gamma_form, x.dtype()), cast(beta_form, x.dtype())}, inputs.where());
       result.output = outputs[0];
-      result.mean = as_kept(outputs[1]);
-      result.invstd = as_kept(outputs[2]);
+      result.mean = outputs[1];
+      result.invstd = outputs[2];
       mu = result.mean;
       // (from invstd: where the variance is far below epsilon this cancels to rounding noise, kept >= 0)
       variance = maximum(reciprocal(sqr(result.invstd)) - epsilon, 0);

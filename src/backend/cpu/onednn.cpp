@@ -418,8 +418,10 @@ class OneDnnBatchNorm final : public Kernel {
       return;
     }
     auto vector_memory = [&](const Array& a) { return memory(p->channels, cpu_engine(), a.raw_data()); };
-    Array out = Array::empty(shape, DType::Float32), first = Array::empty({l.channels}, DType::Float32),
-          second = Array::empty({l.channels}, DType::Float32), variance = Array::empty({l.channels}, DType::Float32);
+    // (The statistics and the parameters' gradients take gamma's form: a vector, or size 1 off the channels.)
+    const Shape& form = in[op.pass() == BatchNormPass::Train ? 1 : 2].shape();
+    Array out = Array::empty(shape, DType::Float32), first = Array::empty(form, DType::Float32),
+          second = Array::empty(form, DType::Float32), variance = Array::empty({l.channels}, DType::Float32);
     const float epsilon = static_cast<float>(op.epsilon());
     dnnl::stream stream(cpu_engine());
     if (op.pass() == BatchNormPass::Train) {  // (x, gamma, beta) -> (out, mean, invstd)
