@@ -1,6 +1,5 @@
-// Batch normalization (Theano's tensor.nnet.bn). Statistics over every axis but the channels are the
-// BatchNormalization op (oneDNN's on the CPU backend); other axes are composed from reductions and
-// elementwise ops, whose gradients follow from theirs.
+// Batch normalization (Theano's tensor.nnet.bn): training's passes are the BatchNormalization op (oneDNN's on
+// the CPU backend for per-channel statistics); inference is elementwise.
 #include "ops/batch_norm.h"
 
 #include <cmath>
@@ -17,201 +16,236 @@ namespace hypatia {
 
 // ---- BatchNormalization ----
 
+namespace {
+
+std::vector<int> kept_axes(const std::vector<int>& axes, int ndim) {
+  std::vector<int> kept;
+  for (int axis = 0; axis < ndim; ++axis)
+    if (!std::binary_search(axes.begin(), axes.end(), axis)) kept.push_back(axis);
+  return kept;
+}
+
+std::string axes_text(const std::vector<int>& axes) {
+  std::string text = "(";
+  for (size_t i = 0; i < axes.size(); ++i) text += (i ? ", " : "") + std::to_string(axes[i]);
+  return text + (axes.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
 std::string BatchNormalization::props() const {
   char text[48];
   std::snprintf(text, sizeof text, "epsilon=%g", epsilon_);
-  return text;
+  return "axes=" + axes_text(axes_) + ", " + text;
 }
 
-BatchNormalization::Layout BatchNormalization::layout(const Shape& x) {
-  Layout l{x[0], x[1], 1};
-  for (size_t axis = 2; axis < x.size(); ++axis) l.positions *= x[axis];
-  return l;
-}
+bool BatchNormalization::per_channel(int ndim) const { return kept_axes(axes_, ndim) == std::vector<int>{1}; }
 
 std::vector<TensorType> BatchNormalization::output_types(const std::vector<Variable>& inputs) const {
   const std::string op = "[" + name() + "] ";
   const size_t arity = pass_ == BatchNormPass::Train ? 3 : 5;
   if (inputs.size() != arity) throw TypeError(op + "takes " + std::to_string(arity) + " inputs");
   const Variable& x = inputs[0];
-  if (x.ndim() < 2 || !is_float(x.dtype())) throw TypeError(op + "needs a float input of at least 2 dimensions, got " + x.type().str());
-  const int64_t channels = x.type().shape[1];
+  if (!is_float(x.dtype())) throw TypeError(op + "needs a float input, got " + x.type().str());
+  for (int axis : axes_)
+    if (axis < 0 || axis >= x.ndim()) throw TypeError(op + "axes " + axes_text(axes_) + " do not fit the input " + x.type().str());
+  const std::vector<int> kept = kept_axes(axes_, x.ndim());
   const size_t first_vector = pass_ == BatchNormPass::Train ? 1 : 2;
   if (pass_ == BatchNormPass::TrainGrad && inputs[1].type().dtype != x.dtype())
     throw TypeError(op + "the output gradient " + inputs[1].type().str() + " must have the input's dtype " + x.type().str());
-  // Per-channel values: a vector, or the input's ndim with size 1 on every other axis (Theano's
-  // broadcastable parameters); the statistics and gradients take gamma's form.
+  // Per-channel values: the input's ndim with size 1 on the reduced axes (Theano's broadcastable
+  // parameters), or the kept axes alone; every one in gamma's form.
   const TensorType& form = inputs[first_vector].type();
   for (size_t i = first_vector; i < arity; ++i) {
     const TensorType& t = inputs[i].type();
-    bool fits = t.dtype == x.dtype() && (t.ndim() == 1 || t.ndim() == x.ndim()) && t.ndim() == form.ndim();
-    for (int axis = 0; fits && axis < t.ndim(); ++axis) {
-      const bool channel_axis = t.ndim() == 1 || axis == 1;
-      const int64_t size = t.shape[axis];
-      fits = channel_axis ? (size < 0 || channels < 0 || size == channels) : size == 1;
+    const bool full = t.ndim() == x.ndim();
+    bool fits = t.dtype == x.dtype() && t.ndim() == form.ndim() && (full || t.ndim() == static_cast<int>(kept.size()));
+    for (int a = 0; fits && a < t.ndim(); ++a) {
+      const int axis = full ? a : kept[a];
+      const bool reduced = full && std::binary_search(axes_.begin(), axes_.end(), axis);
+      const int64_t size = t.shape[a], expected = reduced ? 1 : x.type().shape[axis];
+      fits = reduced ? size == 1 : (size < 0 || expected < 0 || size == expected);
     }
     if (!fits)
-      throw TypeError(op + "input " + std::to_string(i) + " " + t.str() + " must be one " + std::string(dtype_name(x.dtype())) +
-                      " per channel of " + x.type().str() + ", as a vector or with size 1 on every other axis (as gamma " +
-                      form.str() + ")");
+      throw TypeError(op + "input " + std::to_string(i) + " " + t.str() + " must hold one " + std::string(dtype_name(x.dtype())) +
+                      " per position of the axes of " + x.type().str() + " not in " + axes_text(axes_) +
+                      ": with size 1 on those axes, or without them (as gamma " + form.str() + ")");
   }
-  TensorType per_channel = form;
-  const int channel_axis = form.ndim() == 1 ? 0 : 1;
-  if (per_channel.shape[channel_axis] < 0) per_channel.shape[channel_axis] = channels;
-  return {x.type(), per_channel, per_channel};
+  TensorType per_group = form;
+  for (int a = 0; a < form.ndim(); ++a) {
+    const int axis = form.ndim() == x.ndim() ? a : kept[a];
+    if (per_group.shape[a] < 0) per_group.shape[a] = x.type().shape[axis];
+  }
+  return {x.type(), per_group, per_group};
+}
+
+BatchNormalization::Layout BatchNormalization::checked_layout(std::span<const Array> in) const {
+  const Shape& shape = in[0].shape();
+  for (int axis : axes_)
+    if (axis >= static_cast<int>(shape.size()))
+      throw ShapeError("[" + name() + "] axes " + axes_text(axes_) + " do not fit an input of shape " + shape_str(shape));
+  Layout l{1, 1};
+  for (int axis = 0; axis < static_cast<int>(shape.size()); ++axis)
+    (std::binary_search(axes_.begin(), axes_.end(), axis) ? l.samples : l.groups) *= shape[axis];
+  const std::vector<int> kept = kept_axes(axes_, static_cast<int>(shape.size()));
+  for (size_t i = pass_ == BatchNormPass::Train ? 1 : 2; i < in.size(); ++i) {
+    const Shape& s = in[i].shape();
+    bool fits = s.size() == shape.size() || s.size() == kept.size();
+    for (size_t a = 0; fits && a < s.size(); ++a) {
+      const bool full = s.size() == shape.size();
+      const int axis = full ? static_cast<int>(a) : kept[a];
+      fits = s[a] == (full && std::binary_search(axes_.begin(), axes_.end(), axis) ? 1 : shape[axis]);
+    }
+    if (!fits)
+      throw ShapeError("[" + name() + "] input " + std::to_string(i) + " has shape " + shape_str(s) + ", not one value per position of the axes of " +
+                       shape_str(shape) + " not in " + axes_text(axes_));
+  }
+  if (pass_ == BatchNormPass::TrainGrad && in[1].shape() != shape)
+    throw ShapeError("[" + name() + "] the output gradient " + shape_str(in[1].shape()) + " must have the input's shape " + shape_str(shape));
+  if (l.samples == 0 && l.groups > 0)
+    throw ShapeError("[" + name() + "] an input of shape " + shape_str(shape) + " has no samples to take statistics over along " +
+                     axes_text(axes_));
+  return l;
 }
 
 namespace {
 
-// Per channel: sums over the batch and positions of f(sample index), in double.
-template <class T, class F>
-double channel_sum(const BatchNormalization::Layout& l, int64_t c, F&& f) {
-  double total = 0;
-  for (int64_t n = 0; n < l.batch; ++n) {
-    const int64_t start = (n * l.channels + c) * l.positions;
-    for (int64_t p = 0; p < l.positions; ++p) total += f(start + p);
-  }
-  return total;
-}
-
+// The statistics of each row of a (groups, samples) matrix, in double.
 template <class T>
-void reference_batch_norm(BatchNormPass pass, double epsilon, const BatchNormalization::Layout& l, std::span<const Array> in,
-                          std::span<Array> out) {
-  const double m = static_cast<double>(l.batch * l.positions);
-  const T* x = in[0].data<T>();
-  for (int64_t c = 0; c < l.channels; ++c) {
+void reference_batch_norm(BatchNormPass pass, double epsilon, const BatchNormalization::Layout& l, const T* x, const T* dy,
+                          std::span<const Array> in, T* result, std::span<Array> out) {
+  const double m = static_cast<double>(l.samples);
+  for (int64_t g = 0; g < l.groups; ++g) {
+    const T* row = x + g * l.samples;
+    T* written = result + g * l.samples;
     if (pass == BatchNormPass::Train) {
-      const T gamma = in[1].data<T>()[c], beta = in[2].data<T>()[c];
-      const double mean = channel_sum<T>(l, c, [&](int64_t i) { return static_cast<double>(x[i]); }) / m;
-      const double var = channel_sum<T>(l, c, [&](int64_t i) { return (x[i] - mean) * (x[i] - mean); }) / m;
-      const double invstd = 1.0 / std::sqrt(var + epsilon);
-      T* y = out[0].data<T>();
-      channel_sum<T>(l, c, [&](int64_t i) {
-        y[i] = static_cast<T>((x[i] - mean) * invstd * gamma + beta);
-        return 0.0;
-      });
-      out[1].data<T>()[c] = static_cast<T>(mean);
-      out[2].data<T>()[c] = static_cast<T>(invstd);
+      const double gamma = in[1].data<T>()[g], beta = in[2].data<T>()[g];
+      double mean = 0, var = 0;
+      for (int64_t i = 0; i < l.samples; ++i) mean += row[i];
+      mean /= m;
+      for (int64_t i = 0; i < l.samples; ++i) var += (row[i] - mean) * (row[i] - mean);
+      const double invstd = 1.0 / std::sqrt(var / m + epsilon);
+      for (int64_t i = 0; i < l.samples; ++i) written[i] = static_cast<T>((row[i] - mean) * invstd * gamma + beta);
+      out[1].data<T>()[g] = static_cast<T>(mean);
+      out[2].data<T>()[g] = static_cast<T>(invstd);
       continue;
     }
-    const T* dy = in[1].data<T>();
-    const double gamma = in[2].data<T>()[c], mean = in[3].data<T>()[c], invstd = in[4].data<T>()[c];
-    const double dbeta = channel_sum<T>(l, c, [&](int64_t i) { return static_cast<double>(dy[i]); });
-    const double dgamma = channel_sum<T>(l, c, [&](int64_t i) { return dy[i] * (x[i] - mean) * invstd; });
-    T* dx = out[0].data<T>();
-    const double scale = gamma * invstd / m;
-    channel_sum<T>(l, c, [&](int64_t i) {
-      dx[i] = static_cast<T>(scale * (m * dy[i] - dbeta - (x[i] - mean) * invstd * dgamma));
-      return 0.0;
-    });
-    out[1].data<T>()[c] = static_cast<T>(dgamma);
-    out[2].data<T>()[c] = static_cast<T>(dbeta);
+    // Theano's form (AbstractBatchNormTrainGrad), the same values as any other where mean and invstd are the
+    // input's, and the same partial derivatives (the gradient's gradient) as Theano's where they are not.
+    const T* grad = dy + g * l.samples;
+    const double gamma = in[2].data<T>()[g], mean = in[3].data<T>()[g], invstd = in[4].data<T>()[g];
+    double dbeta = 0, dy_x_diff = 0;
+    for (int64_t i = 0; i < l.samples; ++i) {
+      dbeta += grad[i];
+      dy_x_diff += grad[i] * (row[i] - mean);
+    }
+    const double mean_dy_x_diff = dy_x_diff / m, cubed = invstd * invstd * invstd;
+    auto c = [&](int64_t i) { return grad[i] * invstd - (row[i] - mean) * mean_dy_x_diff * cubed; };
+    double mean_c = 0;
+    for (int64_t i = 0; i < l.samples; ++i) mean_c += c(i);
+    mean_c /= m;
+    for (int64_t i = 0; i < l.samples; ++i) written[i] = static_cast<T>(gamma * (c(i) - mean_c));
+    out[1].data<T>()[g] = static_cast<T>(dy_x_diff * invstd);
+    out[2].data<T>()[g] = static_cast<T>(dbeta);
   }
 }
 
-// Per-channel values broadcast against x (channels on axis 1): vectors get their axes, the input's-ndim
-// form already has them.
-Variable per_channel(const Variable& v, int ndim) {
-  if (v.ndim() == ndim) return v;
-  std::vector<int> pattern(ndim, kNewAxis);
-  pattern[1] = 0;
+// Per-group values broadcast against x: the input's-ndim form as it is, the kept-axes form given the
+// reduced axes.
+Variable against_input(const Variable& v, const Variable& x, const std::vector<int>& axes) {
+  if (v.ndim() == x.ndim()) return v;
+  const std::vector<int> kept = kept_axes(axes, x.ndim());
+  std::vector<int> pattern(x.ndim(), kNewAxis);
+  for (size_t i = 0; i < kept.size(); ++i) pattern[kept[i]] = static_cast<int>(i);
   return dimshuffle(v, pattern);
 }
 
-// The sum over every axis but the channels, in the form of `like` (a vector or the input's ndim).
-Variable channel_sums(const Variable& v, const Variable& like) {
-  std::vector<int> axes{0};
-  for (int axis = 2; axis < v.ndim(); ++axis) axes.push_back(axis);
+// The sum over the reduced axes, in the form of `like`.
+Variable group_sums(const Variable& v, const Variable& like, const std::vector<int>& axes) {
   return sum(v, axes, /*keepdims=*/like.ndim() == v.ndim());
 }
 
-// The batch and positions each channel's statistics run over, as x's float.
-Variable samples_per_channel(const Variable& x) {
+// How many samples each statistic runs over, as x's float.
+Variable samples_per_group(const Variable& x, const std::vector<int>& axes) {
   Variable count = constant(1.0, DType::Int64);
-  for (int axis = 0; axis < x.ndim(); ++axis)
-    if (axis != 1) count = count * shape_i(x, axis);
+  for (int axis : axes) count = count * shape_i(x, axis);
   return cast(count, x.dtype());
 }
 
 }  // namespace
 
-BatchNormalization::Layout BatchNormalization::checked_layout(std::span<const Array> in) const {
-  const Shape& shape = in[0].shape();
-  if (shape.size() < 2) throw ShapeError("[" + name() + "] needs at least 2 dimensions, got " + shape_str(shape));
-  const Layout l = layout(shape);
-  for (size_t i = pass_ == BatchNormPass::Train ? 1 : 2; i < in.size(); ++i)
-    if (in[i].size() != l.channels || (in[i].ndim() != 1 && in[i].shape()[1] != l.channels))
-      throw ShapeError("[" + name() + "] input " + std::to_string(i) + " has shape " + shape_str(in[i].shape()) + ", not one value for each of the " +
-                       std::to_string(l.channels) + " channels of " + shape_str(shape));
-  if (pass_ == BatchNormPass::TrainGrad && in[1].shape() != shape)
-    throw ShapeError("[" + name() + "] the output gradient " + shape_str(in[1].shape()) + " must have the input's shape " + shape_str(shape));
-  if (l.batch * l.positions == 0 && l.channels > 0)
-    throw ShapeError("[" + name() + "] an input of shape " + shape_str(shape) + " has no samples to take statistics over");
-  return l;
-}
-
 void BatchNormalization::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   if (perform_float16_in_float32(*this, node, inputs, outputs)) return;
   std::vector<Array> in;
-  for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
+  for (const Array& input : inputs) in.push_back(input.contiguous());
   const Layout l = checked_layout(in);
   const Shape& shape = in[0].shape();
+  // The input as a (groups, samples) matrix: kept axes first, then the reduced ones.
+  std::vector<int> order = kept_axes(axes_, static_cast<int>(shape.size())), inverse(shape.size());
+  order.insert(order.end(), axes_.begin(), axes_.end());
+  for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int>(i);
+  const Array x = in[0].transpose(order).copy();
+  const Array dy = pass_ == BatchNormPass::TrainGrad ? in[1].transpose(order).copy() : Array();
+  Array result = Array::empty(x.shape(), x.dtype());
   const Shape& form = in[pass_ == BatchNormPass::Train ? 1 : 2].shape();  // (gamma's)
-  outputs[0] = Array::empty(shape, in[0].dtype());
-  outputs[1] = Array::empty(form, in[0].dtype());
-  outputs[2] = Array::empty(form, in[0].dtype());
-  dispatch_dtype(in[0].dtype(), [&]<class T>() {
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) reference_batch_norm<T>(pass_, epsilon_, l, in, outputs);
+  outputs[1] = Array::empty(form, x.dtype());
+  outputs[2] = Array::empty(form, x.dtype());
+  dispatch_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+      reference_batch_norm<T>(pass_, epsilon_, l, x.data<T>(), dy.storage() ? dy.data<T>() : nullptr, in, result.data<T>(), outputs);
   });
+  outputs[0] = result.transpose(inverse).copy();
 }
 
 std::vector<Variable> BatchNormalization::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& x = node.input(0);
-  const int ndim = x.ndim();
   if (pass_ == BatchNormPass::Train) {
     const Variable &gamma = node.input(1), mean = node.output(1), invstd = node.output(2);
     Variable dx, dgamma, dbeta;
     if (output_grads[0]) {
-      std::vector<Variable> grads = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::TrainGrad, epsilon_),
+      std::vector<Variable> grads = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::TrainGrad, epsilon_, axes_),
                                              {x, output_grads[0], gamma, mean, invstd}, node.where());
       dx = grads[0], dgamma = grads[1], dbeta = grads[2];
     }
     // Through the statistics: d mean / dx = 1 / m; d invstd / dx = -invstd^3 (x - mean) / m.
-    const Variable m = samples_per_channel(x);
+    const Variable m = samples_per_group(x, axes_);
     if (output_grads[1]) {
-      const Variable term = per_channel(output_grads[1], ndim) / m + zeros_like(x);
+      const Variable term = against_input(output_grads[1], x, axes_) / m + zeros_like(x);
       dx = dx ? dx + term : term;
     }
     if (output_grads[2]) {
-      const Variable term = per_channel(-output_grads[2] * invstd * invstd * invstd, ndim) * (x - per_channel(mean, ndim)) / m;
+      const Variable term = against_input(-output_grads[2] * invstd * invstd * invstd, x, axes_) * (x - against_input(mean, x, axes_)) / m;
       dx = dx ? dx + term : term;
     }
     return {dx, dgamma, dbeta};
   }
-  // The gradient's gradient: the same formulas composed from public ops on stand-ins for the inputs (so
-  // the pullback gives partial derivatives: mean and invstd come from x in the graph, and their own
-  // gradients flow back through the forward op), pulled back, then the inputs put in place.
+  // The gradient's gradient: the same formulas (Theano's) composed from public ops on stand-ins for the
+  // inputs (so the pullback gives partial derivatives: mean and invstd come from x in the graph, and their
+  // own gradients flow back through the forward op), pulled back, then the inputs put in place.
   std::vector<Variable> stand_ins, inputs = node.inputs();
   for (const Variable& input : inputs) stand_ins.push_back(tensor(input.dtype(), input.type().shape));
   const Variable &sx = stand_ins[0], &dy = stand_ins[1], &gamma = stand_ins[2], &mean = stand_ins[3], &invstd = stand_ins[4];
-  const Variable m = samples_per_channel(sx);
-  const Variable xhat = (sx - per_channel(mean, ndim)) * per_channel(invstd, ndim);
-  const Variable dbeta = channel_sums(dy, gamma), dgamma = channel_sums(dy * xhat, gamma);
-  const Variable dx = per_channel(gamma * invstd, ndim) / m * (m * dy - per_channel(dbeta, ndim) - xhat * per_channel(dgamma, ndim));
+  const Variable inv = against_input(invstd, sx, axes_), x_diff = sx - against_input(mean, sx, axes_);
+  const Variable mean_dy_x_diff = hypatia::mean(dy * x_diff, axes_, /*keepdims=*/true);
+  const Variable c = dy * inv - x_diff * mean_dy_x_diff * inv * inv * inv;
+  const Variable dx = against_input(gamma, sx, axes_) * (c - hypatia::mean(c, axes_, /*keepdims=*/true));
+  const Variable dgamma = group_sums(dy * inv * x_diff, gamma, axes_), dbeta = group_sums(dy, gamma, axes_);
   std::vector<Variable> partials = Lop({dx, dgamma, dbeta}, stand_ins, output_grads, Disconnected::Ignore);
   std::vector<std::pair<Variable, Variable>> placed;
   for (size_t i = 0; i < inputs.size(); ++i) placed.emplace_back(stand_ins[i], inputs[i]);
   return clone_replace(partials, placed);
 }
 
-std::vector<std::vector<Variable>> BatchNormalization::infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const {
-  return {shapes[0], {shapes[0][1]}, {shapes[0][1]}};
+std::vector<std::vector<Variable>> BatchNormalization::infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const {
+  const size_t form = pass_ == BatchNormPass::Train ? 1 : 2;
+  return {shapes[0], shapes[form], shapes[form]};
 }
 
 std::string BatchNormalization::save() const {
   OpWriter out("batch_normalization");
   out.integer(static_cast<int>(pass_));
   out.real(epsilon_);
+  out.integers(axes_);
   return out.bytes();
 }
 
@@ -220,7 +254,11 @@ void register_batch_norm_loaders(OpLoaders& loaders) {
     const auto pass = static_cast<BatchNormPass>(in.integer_in(0, 1, "a batch normalization pass"));
     const double epsilon = in.real();
     if (!(epsilon > 0)) in.damaged("a batch normalization's epsilon must be positive");
-    return std::make_shared<BatchNormalization>(pass, epsilon);
+    std::vector<int> axes = in.integers();
+    if (axes.empty() || !std::is_sorted(axes.begin(), axes.end()) || axes.front() < 0 ||
+        std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      in.damaged("a batch normalization's axes must be sorted, distinct and non-negative");
+    return std::make_shared<BatchNormalization>(pass, epsilon, std::move(axes));
   };
 }
 
@@ -264,11 +302,6 @@ Variable broadcastable(const Variable& param, const Normalized& n, int ndim, con
   return dimshuffle(param, pattern);
 }
 
-// A statistic in the parameters' shape.
-Variable as_params(const Variable& statistic, const Normalized& n) {
-  return n.params_full_rank ? statistic : dimshuffle(statistic, n.kept);
-}
-
 }  // namespace
 
 BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& gamma, const Operand& beta,
@@ -282,35 +315,21 @@ BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& g
       throw ValueError(std::string("[") + op + "] running_mean and running_var go together");
     if (!(epsilon > 0)) throw ValueError(std::string("[") + op + "] epsilon must be positive, got " + std::to_string(epsilon));
     const int ndim = x.ndim();
+    // The parameters in their own form (full rank with the reduced axes declared of size 1, or the kept
+    // axes alone), so the statistics the op gives are the variables the user holds: consider_constant on
+    // them stops what flows through them, as with Theano's AbstractBatchNormTrain.
+    const Variable gamma_form = n.params_full_rank ? broadcastable(g, n, ndim, "gamma", op) : g;
+    const Variable beta_form = n.params_full_rank ? broadcastable(b, n, ndim, "beta", op) : b;
+    broadcastable(b, n, ndim, "beta", op);  // (checks beta's rank, naming it)
+    std::vector<Variable> outputs = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::Train, epsilon, n.axes),
+                                             {x, cast(gamma_form, x.dtype()), cast(beta_form, x.dtype())}, inputs.where());
     BatchNormTrain result;
-    Variable mu, variance;
-    if (n.kept == std::vector<int>{1}) {
-      // Statistics per channel: one op (oneDNN's), its statistics as (channels,) vectors.
-      broadcastable(g, n, ndim, "gamma", op);  // (checks the parameters' shapes, naming them)
-      broadcastable(b, n, ndim, "beta", op);
-      // (In the parameters' own form, so the statistics the op gives are the variables the user holds:
-      // consider_constant on them stops what flows through them.)
-      const Variable gamma_form = n.params_full_rank ? broadcastable(g, n, ndim, "gamma", op) : g;
-      const Variable beta_form = n.params_full_rank ? broadcastable(b, n, ndim, "beta", op) : b;
-      std::vector<Variable> outputs = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::Train, epsilon),
-                                               {x, cast(gamma_form, x.dtype()), cast(beta_form, x.dtype())}, inputs.where());
-      result.output = outputs[0];
-      result.mean = outputs[1];
-      result.invstd = outputs[2];
-      mu = result.mean;
-      // (from invstd: where the variance is far below epsilon this cancels to rounding noise, kept >= 0)
-      variance = maximum(reciprocal(sqr(result.invstd)) - epsilon, 0);
-    } else {
-      mu = mean(x, n.axes, /*keepdims=*/true);
-      const Variable centered = x - mu;
-      variance = mean(sqr(centered), n.axes, /*keepdims=*/true);
-      const Variable invstd = reciprocal(sqrt(variance + epsilon));
-      result.output = centered * (invstd * broadcastable(g, n, ndim, "gamma", op)) + broadcastable(b, n, ndim, "beta", op);
-      result.mean = as_params(mu, n);
-      result.invstd = as_params(invstd, n);
-      mu = result.mean;
-      variance = as_params(variance, n);
-    }
+    result.output = outputs[0];
+    result.mean = outputs[1];
+    result.invstd = outputs[2];
+    const Variable& mu = result.mean;
+    // (From invstd: where the variance is far below epsilon this cancels to rounding noise, kept >= 0.)
+    const Variable variance = maximum(reciprocal(sqr(result.invstd)) - epsilon, 0);
     if (running_mean) {
       // The running variance is the unbiased one: m / (m - 1) times the batch's.
       Variable count = constant(1.0, DType::Int64);

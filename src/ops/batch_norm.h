@@ -1,20 +1,22 @@
-// Batch normalization over every axis but the channels (axis 1): Theano's 'spatial' mode, and
-// 'per-activation' of a matrix. One op class for training's forward pass and its gradient (Theano's
-// AbstractBatchNormTrain and AbstractBatchNormTrainGrad); other axes are composed from reductions
-// (batch_norm.cpp). perform() is the reference; the CPU backend runs nodes on oneDNN.
+// Batch normalization's training passes (Theano's AbstractBatchNormTrain and AbstractBatchNormTrainGrad):
+// statistics over `axes`, one set per position of the other (kept) axes. Per-channel values (gamma, beta,
+// the statistics and their gradients) come either with the input's ndim and size 1 on the reduced axes,
+// or as the kept axes alone; the outputs take gamma's form. perform() is the reference; the CPU backend
+// runs per-channel nodes (every axis reduced but axis 1) on oneDNN.
 #pragma once
 #include "hypatia/graph.h"
 
 namespace hypatia {
 
 enum class BatchNormPass : uint8_t {
-  Train,      // (x, gamma, beta) -> (out, mean, invstd); gamma, beta, mean and invstd have one value per channel
+  Train,      // (x, gamma, beta) -> (out, mean, invstd)
   TrainGrad,  // (x, output gradient, gamma, mean, invstd) -> (x's gradient, gamma's, beta's)
 };
 
 class BatchNormalization : public Op {
  public:
-  BatchNormalization(BatchNormPass pass, double epsilon) : pass_(pass), epsilon_(epsilon) {}
+  BatchNormalization(BatchNormPass pass, double epsilon, std::vector<int> axes)
+      : pass_(pass), epsilon_(epsilon), axes_(std::move(axes)) {}
   std::string name() const override { return pass_ == BatchNormPass::Train ? "batch_norm_train" : "batch_norm_train_grad"; }
   std::string props() const override;
   HYPATIA_OP_METHODS
@@ -22,17 +24,20 @@ class BatchNormalization : public Op {
 
   BatchNormPass pass() const { return pass_; }
   double epsilon() const { return epsilon_; }
-  // (batch and spatial sizes merged, channels, positions per batch entry) of an input of this shape.
+  const std::vector<int>& axes() const { return axes_; }
+  // Whether the statistics are per channel: every axis of an ndim-d input reduced but axis 1.
+  bool per_channel(int ndim) const;
+  // How many statistics (kept positions) and samples each; ShapeError naming the shapes when the inputs
+  // do not fit.
   struct Layout {
-    int64_t batch, channels, positions;
+    int64_t groups, samples;
   };
-  static Layout layout(const Shape& x);
-  // The layout of a run with these inputs; ShapeError naming the shapes when they do not fit.
   Layout checked_layout(std::span<const Array> inputs) const;
 
  private:
   BatchNormPass pass_;
   double epsilon_;
+  std::vector<int> axes_;
 };
 
 }  // namespace hypatia

@@ -410,7 +410,7 @@ class OneDnnBatchNorm final : public Kernel {
     const auto& op = static_cast<const BatchNormalization&>(node.op());
     std::vector<Array> in;
     for (const Array& input : inputs) in.push_back(input.is_contiguous() ? input : input.copy());
-    const BatchNormalization::Layout l = op.checked_layout(in);
+    const BatchNormalization::Layout l = op.checked_layout(in);  // (groups: the channels)
     const Shape& shape = in[0].shape();
     const std::shared_ptr<BatchNormPrimitive> p = cache_.get(std::vector<int64_t>(shape.begin(), shape.end()), [&] { return make(op, shape); });
     if (!p->usable || shape_size(shape) == 0) {
@@ -421,7 +421,7 @@ class OneDnnBatchNorm final : public Kernel {
     // (The statistics and the parameters' gradients take gamma's form: a vector, or size 1 off the channels.)
     const Shape& form = in[op.pass() == BatchNormPass::Train ? 1 : 2].shape();
     Array out = Array::empty(shape, DType::Float32), first = Array::empty(form, DType::Float32),
-          second = Array::empty(form, DType::Float32), variance = Array::empty({l.channels}, DType::Float32);
+          second = Array::empty(form, DType::Float32), variance = Array::empty({l.groups}, DType::Float32);
     const float epsilon = static_cast<float>(op.epsilon());
     dnnl::stream stream(cpu_engine());
     if (op.pass() == BatchNormPass::Train) {  // (x, gamma, beta) -> (out, mean, invstd)
@@ -430,12 +430,12 @@ class OneDnnBatchNorm final : public Kernel {
                                     {DNNL_ARG_SCALE, vector_memory(in[1])}, {DNNL_ARG_SHIFT, vector_memory(in[2])},
                                     {DNNL_ARG_MEAN, vector_memory(first)}, {DNNL_ARG_VARIANCE, vector_memory(variance)}});
       stream.wait();
-      for (int64_t c = 0; c < l.channels; ++c)
+      for (int64_t c = 0; c < l.groups; ++c)
         second.data<float>()[c] = 1.0f / std::sqrt(variance.data<float>()[c] + epsilon);
     } else {  // (x, dy, gamma, mean, invstd) -> (dx, dgamma, dbeta); oneDNN takes the variance (and a shift it
               // does not read)
-      const Array unused_shift = Array::zeros({l.channels}, DType::Float32);
-      for (int64_t c = 0; c < l.channels; ++c) {
+      const Array unused_shift = Array::zeros({l.groups}, DType::Float32);
+      for (int64_t c = 0; c < l.groups; ++c) {
         const float invstd = in[4].data<float>()[c];
         variance.data<float>()[c] = 1.0f / (invstd * invstd) - epsilon;
       }
@@ -482,7 +482,8 @@ class OneDnnBatchNorm final : public Kernel {
 }  // namespace
 
 std::shared_ptr<const Kernel> onednn_batch_norm_kernel(const Apply& node) {
-  if (node.output(0).dtype() != DType::Float32) return nullptr;
+  const auto& op = static_cast<const BatchNormalization&>(node.op());
+  if (node.output(0).dtype() != DType::Float32 || !op.per_channel(node.input(0).ndim())) return nullptr;  // (oneDNN's are per channel)
   return std::make_shared<OneDnnBatchNorm>();
 }
 
