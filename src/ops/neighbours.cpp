@@ -55,29 +55,30 @@ class Neighbours : public Op {
     std::string text = "[";  // (appended: GCC 12 warns wrongly about "[" + name())
     return text.append(name()).append("] ");
   }
+  // (Theano raises TypeError for images its patches do not tile, and its tests check that: so does this.)
   NeibAxis axis(int a, int64_t size) const {
     const int64_t c = patch_[a], d = step_[a];
+    const std::string along = " along axis " + std::to_string(a + 2);
     switch (mode_) {
       case NeibMode::Valid:
       case NeibMode::IgnoreBorders:
-        if (size < c)
-          throw ShapeError(prefix() + "patches of " + std::to_string(c) + " do not fit images of " + std::to_string(size) + " along axis " +
-                           std::to_string(a + 2));
-        if (mode_ == NeibMode::Valid && (size - c) % d != 0)
-          throw ShapeError(prefix() + "with mode 'valid', patches of " + std::to_string(c) + " stepping by " + std::to_string(d) +
-                           " must tile images of " + std::to_string(size) + " along axis " + std::to_string(a + 2) +
-                           " exactly (say mode='ignore_borders')");
-        return {(size - c) / d + 1, 0, false};
       case NeibMode::Half:
       case NeibMode::Full: {
-        const int64_t pad = mode_ == NeibMode::Half ? c / 2 : c - 1;
-        const int64_t span = size + 2 * pad - c;  // (floor division, as infer_shape's: no patch when negative)
-        return {span < 0 ? 0 : span / d + 1, pad, false};
+        // 'half' and 'full' are 'valid' on the image padded with c // 2 or c - 1 zeros on each side.
+        const int64_t pad = mode_ == NeibMode::Half ? c / 2 : mode_ == NeibMode::Full ? c - 1 : 0, padded = size + 2 * pad;
+        const char* mode = kNeibModes[static_cast<int>(mode_)];
+        if (size < c)  // (Theano's rule, padding or not)
+          throw TypeError(prefix() + "patches of " + std::to_string(c) + " do not fit images of " + std::to_string(size) + along);
+        if (mode_ != NeibMode::IgnoreBorders && (padded - c) % d != 0)
+          throw TypeError(prefix() + "with mode '" + mode + "', patches of " + std::to_string(c) + " stepping by " + std::to_string(d) +
+                          " must tile " + (pad ? "padded " : "") + "images of " + std::to_string(padded) + along +
+                          " exactly (mode='ignore_borders' drops what is left)");
+        return {(padded - c) / d + 1, pad, false};
       }
       case NeibMode::WrapCentered:
         if (size < c)
-          throw ShapeError(prefix() + "with mode 'wrap_centered', patches of " + std::to_string(c) + " must not exceed images of " +
-                           std::to_string(size) + " along axis " + std::to_string(a + 2));
+          throw TypeError(prefix() + "with mode 'wrap_centered', patches of " + std::to_string(c) + " must not exceed images of " +
+                          std::to_string(size) + along);
         return {(size + d - 1) / d, c / 2, true};
     }
     return {};

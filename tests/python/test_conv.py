@@ -282,9 +282,11 @@ def ref_images2neibs(x, neib_shape, neib_step=None, mode="valid"):
             if mode == "valid":
                 assert (size - p) % step == 0
             return 1 + (size - p) // step, 0
-        if mode == "half":
+        if mode == "half":  # 'valid' on the image padded by p // 2 on each side: the patches must tile it
+            assert (size - p % 2) % step == 0
             return 1 + (size + 2 * (p // 2) - p) // step, p // 2
-        if mode == "full":
+        if mode == "full":  # padded by p - 1
+            assert (size + p - 2) % step == 0
             return 1 + (size + p - 2) // step, p - 1
         assert mode == "wrap_centered"
         return -(-size // step), p // 2
@@ -1333,10 +1335,10 @@ NEIB_CASES = [
     ((1, 2, 5, 7), (3, 3), (1, 2), "valid"),      # overlapping patches that tile
     ((2, 1, 5, 7), (2, 3), None, "ignore_borders"),
     ((1, 2, 7, 8), (3, 2), (2, 3), "ignore_borders"),
-    ((1, 2, 5, 6), (3, 3), None, "half"),
+    ((1, 2, 7, 4), (3, 3), None, "half"),
     ((1, 1, 5, 6), (3, 2), (2, 1), "half"),
     ((1, 2, 4, 5), (2, 3), None, "full"),
-    ((1, 1, 4, 3), (3, 2), (2, 2), "full"),
+    ((1, 1, 5, 4), (3, 2), (2, 2), "full"),
     ((1, 2, 5, 6), (3, 3), None, "wrap_centered"),
     ((2, 1, 5, 4), (3, 1), (2, 3), "wrap_centered"),
     ((1, 1, 3, 5), (3, 5), (1, 1), "wrap_centered"),
@@ -1367,7 +1369,7 @@ def test_images2neibs_by_hand_and_float32():
     np.testing.assert_array_equal(got, [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]])
     assert theano.tensor.nnet.images2neibs is neighbours.images2neibs
     xi = T.tensor4("xi", dtype="int64")
-    iv = np.arange(2 * 3 * 5 * 4).reshape(2, 3, 5, 4)
+    iv = np.arange(2 * 3 * 5 * 5).reshape(2, 3, 5, 5)
     got = run([xi], neighbours.images2neibs(xi, (3, 3), (1, 2), mode="half"), [iv])
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, ref_images2neibs(iv, (3, 3), (1, 2), "half"))
@@ -1598,13 +1600,18 @@ def test_pool_gradient_shape_errors_at_call_time(mode):
 
 
 def test_images2neibs_errors_at_build_time():
+    # (Theano raises TypeError when the patches do not tile the image; its tests check that.)
     where = here(1)
-    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 5, 6)), (2, 2)), ValueError,
+    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 5, 6)), (2, 2)), TypeError,
                  "[images2neibs]", "tile", where=where)
-    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 6, 6)), (3, 3), (2, 2)), ValueError,
+    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 6, 6)), (3, 3), (2, 2)), TypeError,
                  "[images2neibs]", "tile")
     expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 2, 6)), (3, 3), mode="ignore_borders"),
-                 ValueError, "[images2neibs]")
+                 TypeError, "[images2neibs]")
+    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 5, 5)), (2, 2), mode="half"), TypeError,
+                 "[images2neibs]", "padded", "tile")
+    expect_error(lambda: neighbours.images2neibs(T.tensor("x", shape=(1, 1, 5, 5)), (2, 2), mode="full"), TypeError,
+                 "[images2neibs]", "padded", "tile")
     expect_error(lambda: neighbours.images2neibs(T.matrix("m"), (2, 2)), TypeError, "[images2neibs]", "4-d")
     expect_error(lambda: neighbours.images2neibs(T.tensor4("x"), (2, 2), mode="other"), ValueError, "mode")
     expect_error(lambda: neighbours.images2neibs(T.tensor4("x"), (2, 2), mode="wrap_centered"), ValueError, "odd")
@@ -1620,9 +1627,9 @@ def test_images2neibs_errors_at_call_time(mode):
     where = here(1)
     f = theano.function([x], neighbours.images2neibs(x, (2, 2)), mode=mode)
     assert f(np.ones((1, 1, 4, 6))).shape == (6, 4)
-    expect_error(lambda: f(np.ones((1, 1, 5, 6))), ValueError, "[images2neibs]", "tile", where=where)
+    expect_error(lambda: f(np.ones((1, 1, 5, 6))), TypeError, "[images2neibs]", "tile", where=where)
     g = theano.function([x], neighbours.images2neibs(x, (3, 3), mode="wrap_centered"), mode=mode)
-    expect_error(lambda: g(np.ones((1, 1, 2, 6))), ValueError, "[images2neibs]")
+    expect_error(lambda: g(np.ones((1, 1, 2, 6))), TypeError, "[images2neibs]")
     n = T.matrix("n")
     where = here(1)
     h = theano.function([n], neighbours.neibs2images(n, (2, 2), (1, 1, 4, 4)), mode=mode)
@@ -1799,3 +1806,36 @@ def test_pool_old_and_new_argument_names_together_are_refused():
     xv = np.arange(16.0).reshape(1, 1, 4, 4)
     f = theano.function([x], pool.pool_2d(x, (2, 2), ignore_border=True, mode="max_deterministic"))
     np.testing.assert_array_equal(f(xv), [[[[5, 7], [13, 15]]]])
+
+
+@pytest.mark.parametrize("axes", ["per-activation", "spatial", (0, 2)])
+def test_batch_normalization_second_order_with_the_statistics_held(axes):
+    """Theano's test_bn: the gradient's gradient with the batch statistics considered constant is the partial
+    derivative of AbstractBatchNormTrainGrad's formula (c = dy invstd - (x - mean) mean(dy (x - mean)) invstd^3,
+    dx = scale (c - mean(c))), here by central differences in NumPy."""
+    rng = np.random.RandomState(5)
+    shape = (3, 2, 2, 3)
+    reduced = {"per-activation": (0,), "spatial": (0, 2, 3)}.get(axes, axes)
+    param_shape = tuple(1 if a in reduced else s for a, s in enumerate(shape))
+    x, scale, bias, dy, ddx = (T.TensorType("float64", tuple(s == 1 for s in sh))(n)
+                               for n, sh in (("x", shape), ("s", param_shape), ("b", param_shape), ("dy", shape),
+                                             ("ddx", shape)))
+    out, mean, invstd = bn.batch_normalization_train(x, scale, bias, axes, 5e-3)
+    dx = T.grad(None, wrt=x, known_grads={out: dy})
+    ddx_x = T.grad(None, wrt=x, known_grads={dx: ddx}, consider_constant=[dy, scale, bias, mean, invstd])
+    f = theano.function([x, scale, bias, dy, ddx], [ddx_x, mean, invstd], on_unused_input="ignore")
+    xv, sv, bv = 4 + 3 * rng.normal(size=shape), rng.normal(size=param_shape), rng.normal(size=param_shape)
+    dyv, ddxv = rng.normal(size=shape), rng.normal(size=shape)
+    got, mv, iv = f(xv, sv, bv, dyv, ddxv)
+
+    def theano_dx(xs):
+        x_diff = xs - mv
+        c = dyv * iv - x_diff * (dyv * x_diff).mean(reduced, keepdims=True) * iv ** 3
+        return sv * (c - c.mean(reduced, keepdims=True))
+
+    expected = np.zeros(shape)
+    for index in np.ndindex(*shape):
+        step = np.zeros(shape)
+        step[index] = 1e-6
+        expected[index] = ((theano_dx(xv + step) - theano_dx(xv - step)) * ddxv).sum() / 2e-6
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)

@@ -7,7 +7,9 @@ __all__ = ["images2neibs", "neibs2images"]
 
 def _sizes(values, what):
     if isinstance(values, _core.Variable):
-        raise NotImplementedError(f"{what} must be given as ints (a symbolic {what} is not supported)")
+        if not values._is_constant:
+            raise NotImplementedError(f"{what} must be known when the graph is built (a computed {what} is not supported)")
+        values = values._constant_value.reshape(-1)
     return [int(v) for v in values]
 
 

@@ -11,7 +11,9 @@ def _sizes(values, what, spatial):
     if values is None:
         return []
     if isinstance(values, _core.Variable):
-        raise NotImplementedError(f"{what} must be given as ints (a symbolic {what} is not supported)")
+        if not values._is_constant:
+            raise NotImplementedError(f"{what} must be known when the graph is built (a computed {what} is not supported)")
+        values = values._constant_value.reshape(-1)
     values = [int(v) for v in values]
     if len(values) != spatial:
         raise ValueError(f"{what} {tuple(values)} must have {spatial} entries")
