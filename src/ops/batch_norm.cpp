@@ -318,9 +318,12 @@ BatchNormTrain batch_normalization_train(const Operand& inputs, const Operand& g
     // The parameters in their own form (full rank with the reduced axes declared of size 1, or the kept
     // axes alone), so the statistics the op gives are the variables the user holds: consider_constant on
     // them stops what flows through them, as with Theano's AbstractBatchNormTrain.
-    const Variable gamma_form = n.params_full_rank ? broadcastable(g, n, ndim, "gamma", op) : g;
-    const Variable beta_form = n.params_full_rank ? broadcastable(b, n, ndim, "beta", op) : b;
-    broadcastable(b, n, ndim, "beta", op);  // (checks beta's rank, naming it)
+    // (broadcastable checks a parameter's rank, naming it; the kept-axes form is passed as it is)
+    const auto own_form = [&](const Variable& param, const char* what) {
+      const Variable broadcast = broadcastable(param, n, ndim, what, op);
+      return n.params_full_rank ? broadcast : param;
+    };
+    const Variable gamma_form = own_form(g, "gamma"), beta_form = own_form(b, "beta");
     std::vector<Variable> outputs = apply_op(std::make_shared<BatchNormalization>(BatchNormPass::Train, epsilon, n.axes),
                                              {x, cast(gamma_form, x.dtype()), cast(beta_form, x.dtype())}, inputs.where());
     BatchNormTrain result;

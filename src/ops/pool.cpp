@@ -132,6 +132,8 @@ PoolGeometry Pooling::geometry(const Shape& x) const {
     throw ShapeError("[" + name() + "] pools the last " + std::to_string(settings_.spatial) + " axes of " + shape_str(x));
   g.planes = 1;
   for (int axis = 0; axis < first; ++axis) g.planes *= x[axis];
+  g.batch = first == 2 ? x[0] : g.planes;
+  g.channels = first == 2 ? x[1] : 1;
   const int offset = 3 - settings_.spatial;
   for (int axis = 0; axis < settings_.spatial; ++axis) {
     g.input[offset + axis] = x[first + axis];
@@ -267,7 +269,6 @@ bool tiled_max_grad(PoolPass pass, PoolMode mode, const PoolGeometry& g) {
 
 template <class T>
 void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std::span<const Array> inputs, Array& out) {
-  const std::vector<Span> along[3] = {spans(g, 0, mode), spans(g, 1, mode), spans(g, 2, mode)};
   const T* x = inputs[0].data<T>();
   const T* pooled = mode == PoolMode::Max && pass != PoolPass::Forward ? inputs[1].data<T>() : nullptr;
   const T* incoming = pass == PoolPass::Forward ? nullptr : inputs.back().data<T>();
@@ -283,6 +284,7 @@ void reference_pooling(PoolPass pass, PoolMode mode, const PoolGeometry& g, std:
       tiled_max_grad_plane<T>(g, x + plane * in_size, pooled + plane * out_size, incoming + plane * out_size, result + plane * in_size);
     return;
   }
+  const std::vector<Span> along[3] = {spans(g, 0, mode), spans(g, 1, mode), spans(g, 2, mode)};
 #pragma omp parallel for num_threads(cpu_threads()) if (work > 32768) schedule(static)
   for (int64_t plane = 0; plane < g.planes; ++plane)
     pool_plane<T>(pass, mode, g, along, x + plane * in_size, pooled ? pooled + plane * out_size : nullptr,

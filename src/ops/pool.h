@@ -31,9 +31,10 @@ struct PoolSettings {
   bool operator==(const PoolSettings&) const = default;
 };
 
-// One node's sizes: leading axes merged into `planes`, spatial lists padded to 3 axes at the front.
+// One node's sizes: leading axes merged into `planes`, spatial lists padded to 3 axes at the front. The
+// libraries see (batch, channels): the input's own for (N, C, *spatial), else the planes and one channel.
 struct PoolGeometry {
-  int64_t planes = 0;
+  int64_t planes = 0, batch = 0, channels = 1;
   std::array<int64_t, 3> input{1, 1, 1}, output{1, 1, 1}, window{1, 1, 1}, stride{1, 1, 1}, pad{0, 0, 0};
   int64_t input_size() const { return input[0] * input[1] * input[2]; }
   int64_t output_size() const { return output[0] * output[1] * output[2]; }

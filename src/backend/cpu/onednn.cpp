@@ -240,9 +240,13 @@ class OneDnnConvolution final : public Kernel {
         const auto algorithm = dnnl::algorithm::convolution_direct;
         const memory::desc image = blocked ? any(p->image) : plain(p->image), filters = any(p->filters),
                            output = blocked ? any(p->output) : plain(p->output);
-        const dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind::forward_training, algorithm, image, filters, output,
-                                                           strides, dilation, pad_l, pad_r);
-        const dnnl::convolution_forward::primitive_desc forward(forward_desc, cpu_engine());
+        // The gradients' primitives take the forward pass's descriptor as a hint.
+        const auto forward_hint = [&] {
+          return dnnl::convolution_forward::primitive_desc(
+              dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, image, filters, output, strides,
+                                              dilation, pad_l, pad_r),
+              cpu_engine());
+        };
         ConvVariant v;
         switch (op.pass()) {
           case ConvPass::Forward: {
@@ -269,14 +273,14 @@ class OneDnnConvolution final : public Kernel {
           case ConvPass::GradWeights: {
             const dnnl::convolution_backward_weights::primitive_desc pd(
                 dnnl::convolution_backward_weights::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
-                cpu_engine(), forward);
+                cpu_engine(), forward_hint());
             v = {pd.src_desc(), pd.diff_weights_desc(), pd.diff_dst_desc(), dnnl::convolution_backward_weights(pd)};
             break;
           }
           case ConvPass::GradInputs: {
             const dnnl::convolution_backward_data::primitive_desc pd(
                 dnnl::convolution_backward_data::desc(algorithm, image, filters, output, strides, dilation, pad_l, pad_r),
-                cpu_engine(), forward);
+                cpu_engine(), forward_hint());
             v = {pd.diff_src_desc(), pd.weights_desc(), pd.diff_dst_desc(), dnnl::convolution_backward_data(pd)};
             break;
           }
@@ -342,10 +346,7 @@ class OneDnnPooling final : public Kernel {
     PoolPrimitive& p = *made;
     const PoolSettings& s = op.settings();
     const int first = 3 - s.spatial;
-    // Batch and channel axes as they are; other leading axes merged into the batch, one channel.
-    const int lead = static_cast<int>(x.size()) - s.spatial;
-    if (lead == 2) p.input = {x[0], x[1]};
-    else p.input = {g.planes, 1};
+    p.input = {g.batch, g.channels};
     p.output = p.input;
     memory::dims strides, kernel, pad_l, pad_r;
     for (int axis = first; axis < 3; ++axis) {

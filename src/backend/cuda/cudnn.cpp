@@ -204,11 +204,10 @@ struct PoolDescriptors {
   PoolDesc pool = nullptr;
   int spatial;
 
-  PoolDescriptors(const Pooling& op, const PoolGeometry& g, const std::vector<int64_t>& lead, DType dtype)
-      : spatial(op.settings().spatial) {
+  PoolDescriptors(const Pooling& op, const PoolGeometry& g, DType dtype) : spatial(op.settings().spatial) {
     const PoolSettings& s = op.settings();
     const int type = dnn_dtype(dtype), first = 3 - spatial;
-    std::vector<int64_t> input_dims = lead, output_dims = lead;
+    std::vector<int64_t> input_dims{g.batch, g.channels}, output_dims{g.batch, g.channels};
     std::vector<int> window, pads, strides;
     for (int axis = first; axis < 3; ++axis) {
       input_dims.push_back(g.input[axis]);
@@ -230,12 +229,6 @@ struct PoolDescriptors {
   }
   ~PoolDescriptors() { api()->destroy_pool(pool); }
 };
-
-// Batch and channel axes as they are; other leading axes merged into the batch, one channel.
-std::vector<int64_t> pool_lead(const Pooling& op, const PoolGeometry& g, int input_ndim) {
-  if (input_ndim == op.settings().spatial + 2) return {};
-  return {g.planes, 1};
-}
 
 // Per context: cuDNN's handle, a workspace that grows as needed, and each convolution's algorithm.
 struct ContextState {
@@ -328,7 +321,7 @@ std::vector<int> cudnn_convolution_output(const Convolution& op, const ConvGeome
 
 std::vector<int> cudnn_pooling_output(const Pooling& op, const PoolGeometry& g, DType dtype) {
   if (!api()) throw ValueError("[cuda] cuDNN is not available");
-  const PoolDescriptors d(op, g, {g.planes, 1}, dtype);
+  const PoolDescriptors d(op, g, dtype);
   std::vector<int> dims(d.spatial + 2);
   check(api()->pool_output(d.pool, d.input->desc, d.spatial + 2, dims.data()), "cudnnGetPoolingNdForwardOutputDim");
   return dims;
@@ -394,9 +387,7 @@ void pooling(CUcontext context, const Pooling& op, const PoolGeometry& g, std::s
   std::lock_guard<std::mutex> lock(cudnn_mutex());
   driver()->cuCtxSetCurrent(context);
   ContextState& state = state_for(context);
-  std::vector<int64_t> lead = pool_lead(op, g, inputs[0].ndim());
-  if (lead.empty()) lead = {inputs[0].shape()[0], inputs[0].shape()[1]};
-  const PoolDescriptors d(op, g, lead, out.dtype());
+  const PoolDescriptors d(op, g, out.dtype());
   const size_t item = out.itemsize();
   auto at = [&](size_t i) { return reinterpret_cast<void*>(bases[i] + static_cast<CUdeviceptr>(inputs[i].offset()) * item); };
   void* result = reinterpret_cast<void*>(out_base + static_cast<CUdeviceptr>(out.offset()) * item);
