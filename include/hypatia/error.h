@@ -26,6 +26,9 @@ class MemoryError : public Error { using Error::Error; };
 class NotImplementedError : public Error { using Error::Error; };
 // verify_grad: the symbolic gradient disagrees with finite differences.
 class GradientError : public ValueError { using ValueError::ValueError; };
+// A matrix a linear-algebra op cannot work with: singular, not positive definite, no convergence
+// (NumPy's numpy.linalg.LinAlgError, a ValueError).
+class LinAlgError : public ValueError { using ValueError::ValueError; };
 
 // Where the user built something: the C++ call site, or, while a front end in another language (the
 // Python package) builds nodes, its user's line. Converting a std::source_location inside such a call

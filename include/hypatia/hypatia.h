@@ -4,6 +4,7 @@
 #include "hypatia/blas.h"
 #include "hypatia/config.h"
 #include "hypatia/conv.h"
+#include "hypatia/linalg.h"
 #include "hypatia/device.h"
 #include "hypatia/dtype.h"
 #include "hypatia/elemwise.h"

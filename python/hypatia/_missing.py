@@ -32,14 +32,12 @@ def module_getattr(module_name, table):
 
 
 SPARSE = "sparse matrices are planned"
-LINALG = "linear algebra (LAPACK) is planned"
 GPU = "GPU backends are planned; Hypatia runs on the CPU"
 
 
 MISSING_MODULES = {
     "hypatia.scan": "hypatia.scan is a function; the loop functions live in the module hypatia.scan_module",
     "hypatia.sparse": SPARSE, "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
-    "hypatia.tensor.nlinalg": LINALG, "hypatia.tensor.slinalg": LINALG, "hypatia.tensor.linalg": LINALG,
     "hypatia.tensor.fft": "FFT (FFTW) is planned", "hypatia.tensor.fourier":
     "FFT (FFTW) is planned", "hypatia.tensor.random": "use hypatia.tensor.shared_randomstreams.RandomStreams",
     "hypatia.d3viz": "d3viz is not implemented; use hypatia.printing.pydotprint",

@@ -3,6 +3,19 @@
 
 namespace hypatia::python {
 
+namespace {
+
+// NumPy's numpy.linalg.LinAlgError (a ValueError), so `except np.linalg.LinAlgError` catches Hypatia's.
+PyObject* linalg_error() {
+  static PyObject* error = [] {
+    nb::gil_scoped_acquire gil;
+    return nb::module_::import_("numpy.linalg").attr("LinAlgError").inc_ref().ptr();
+  }();
+  return error;
+}
+
+}  // namespace
+
 void init_errors(nb::module_& m) {
   static PyObject* shape_error = PyErr_NewExceptionWithDoc(
       "hypatia.ShapeError", "Shapes that do not fit together (a ValueError).", PyExc_ValueError, nullptr);
@@ -18,6 +31,8 @@ void init_errors(nb::module_& m) {
       PyErr_SetString(shape_error, e.what());
     } catch (const GradientError& e) {
       PyErr_SetString(gradient_error, e.what());
+    } catch (const LinAlgError& e) {
+      PyErr_SetString(linalg_error(), e.what());
     } catch (const TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const IndexError& e) {

@@ -33,4 +33,5 @@ NB_MODULE(_core, m) {
   init_control(m);
   init_search(m);
   init_conv(m);
+  init_linalg(m);
 }

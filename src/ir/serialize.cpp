@@ -41,6 +41,7 @@ const OpLoaders& op_loaders() {
     register_pool_loaders(*made);
     register_neighbours_loaders(*made);
     register_batch_norm_loaders(*made);
+    register_linalg_loaders(*made);
     return made;
   }();
   return *loaders;

@@ -37,6 +37,7 @@ void rethrow_with_message(const Error& error, const std::string& message, bool l
   if (dynamic_cast<const MemoryError*>(&error)) throw MemoryError(message, located);
   if (dynamic_cast<const NotImplementedError*>(&error)) throw NotImplementedError(message, located);
   if (dynamic_cast<const GradientError*>(&error)) throw GradientError(message, located);
+  if (dynamic_cast<const LinAlgError*>(&error)) throw LinAlgError(message, located);
   if (dynamic_cast<const ValueError*>(&error)) throw ValueError(message, located);
   throw Error(message, located);
 }

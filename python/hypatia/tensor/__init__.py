@@ -8,6 +8,7 @@ from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum,
                     pow, round, abs, _shared)
 from .type import TensorType  # noqa: F401
 from . import nnet, extra_ops, shared_randomstreams, signal, xlogx, inplace, opt  # noqa: F401
+from . import nlinalg, slinalg, linalg  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .extra_ops import (topk, argtopk, topk_and_argtopk, nonzero, flatnonzero, nonzero_values,  # noqa: F401
                         unravel_index, ravel_multi_index)
@@ -48,10 +49,7 @@ TensorSharedVariable = SharedVariable
 
 
 def _table():
-    linalg = _missing.LINALG
     table = {}
-    table.update({name: linalg for name in ("nlinalg", "slinalg", "linalg", "inv_matrix", "det", "matrix_inverse",
-                                            "eigh", "cholesky", "solve", "qr", "svd")})
     table.update({name: f"the {what} function is not implemented" for name, what in
                   (("psi", "digamma"), ("gamma", "gamma"), ("gammaln", "log-gamma"), ("erfinv", "erfinv"),
                    ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})

@@ -1,0 +1,28 @@
+"""NumPy-style names for Hypatia's linear algebra (tensor.nlinalg and tensor.slinalg together), as
+PyTensor's tensor.linalg."""
+from .. import _core
+from .basic import as_tensor_variable
+from .nlinalg import (matrix_inverse, inv, pinv, det, slogdet, eig, eigh, svd, qr, lstsq, matrix_power,  # noqa: F401
+                      trace, matrix_dot, tensorinv, tensorsolve, alloc_diag, extract_diag)
+from .slinalg import (cholesky, solve, solve_triangular, cho_solve, eigvalsh, expm, kron,  # noqa: F401
+                      solve_lower_triangular, solve_upper_triangular, solve_symmetric)
+from .nlinalg import _order
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """numpy.linalg.norm: vector norms over one axis, matrix norms over two, the 2-norm of the flattened tensor
+    by default."""
+    return _core.norm(as_tensor_variable(x), _order(ord), axis, bool(keepdims))
+
+
+def eigvals(a):
+    """The eigenvalues of a general matrix (complex)."""
+    return eig(a)[0]
+
+
+def tril(m, k=0):
+    return _core.tril(m, int(k))
+
+
+def triu(m, k=0):
+    return _core.triu(m, int(k))

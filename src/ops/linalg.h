@@ -1,0 +1,248 @@
+// The linear-algebra ops (Theano's tensor.nlinalg and tensor.slinalg), on LAPACK (src/ops/lapack.h).
+// Each works on the last two axes of its inputs (the last one for a vector right-hand side); the axes
+// before them are a batch, of equal rank across the inputs, where statically-1 axes broadcast as in
+// matmul. They compute in float32 when every input is float32 and in float64 otherwise (integers
+// included, as NumPy's linalg); float16 and complex inputs are refused, as NumPy refuses float16.
+// The builders and the compositions (norm, matrix_power, kron, ...) are in linalg_api.cpp; gradients in
+// linalg_grad.cpp.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "hypatia/graph.h"
+#include "hypatia/linalg.h"
+
+namespace hypatia {
+
+// What the linear-algebra ops share: the dtype rule and the batch axes' static shape.
+class LinalgOp : public Op {
+ public:
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+
+ protected:
+  // float32 when every input is float32, float64 otherwise; TypeError naming the op for other dtypes.
+  DType compute_dtype(const std::vector<Variable>& inputs) const;
+  // Each input's core rank (the matrix or vector axes after the batch): inputs must have at least that many.
+  virtual int core_rank(int input) const { (void)input; return 2; }
+  // The inputs' batch shape broadcast (statically); ShapeError when two known sizes differ.
+  std::vector<int64_t> batch_shape(const std::vector<Variable>& inputs) const;
+  // Output k's core shape from the inputs' core shapes (kUnknown where not known statically), and the same
+  // symbolically for infer_shape.
+  virtual std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const = 0;
+  virtual std::vector<std::vector<Variable>> core_output_shapes(const Apply& node,
+                                                                const std::vector<std::vector<Variable>>& cores) const = 0;
+  // Output types from the pieces above; output k's dtype from `dtypes`.
+  std::vector<TensorType> typed_outputs(const std::vector<Variable>& inputs, const std::vector<DType>& dtypes) const;
+};
+
+class MatrixInverse : public LinalgOp {
+ public:
+  std::string name() const override { return "matrix_inverse"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+};
+
+// det (one output) or slogdet (sign and log|det|), from an LU factorization.
+class Determinant : public LinalgOp {
+ public:
+  explicit Determinant(bool logarithm) : logarithm_(logarithm) {}
+  bool logarithm() const { return logarithm_; }
+  std::string name() const override { return logarithm_ ? "slogdet" : "det"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool logarithm_;
+};
+
+// The Cholesky factor: lower L with A = L L^T, or upper U with A = U^T U. Only that triangle of A is read.
+class Cholesky : public LinalgOp {
+ public:
+  explicit Cholesky(bool lower) : lower_(lower) {}
+  bool lower() const { return lower_; }
+  std::string name() const override { return "cholesky"; }
+  std::string props() const override { return lower_ ? "lower" : "upper"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool lower_;
+};
+
+// x with op(A) x = b, op(A) = A or A^T; b a vector (n) or a matrix (n, k) with the same batch axes.
+// The structure picks the routine (getrs, sysv, posv, trtrs, potrs) and what of A is read.
+class Solve : public LinalgOp {
+ public:
+  Solve(SolveOptions options, bool vector_rhs) : options_(options), vector_rhs_(vector_rhs) {}
+  const SolveOptions& options() const { return options_; }
+  bool vector_rhs() const { return vector_rhs_; }
+  std::string name() const override { return "solve"; }
+  std::string props() const override;
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  int core_rank(int input) const override { return input == 1 && vector_rhs_ ? 1 : 2; }
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  SolveOptions options_;
+  bool vector_rhs_;
+};
+
+// Eigenvalues (ascending) and, when `vectors`, eigenvectors of a symmetric A (one triangle read), or of the
+// pencil (A, B) with B positive definite when there are two inputs (A v = w B v, V^T B V = I).
+class Eigh : public LinalgOp {
+ public:
+  Eigh(bool lower, bool vectors) : lower_(lower), vectors_(vectors) {}
+  bool lower() const { return lower_; }
+  bool vectors() const { return vectors_; }
+  std::string name() const override { return vectors_ ? "eigh" : "eigvalsh"; }
+  std::string props() const override { return lower_ ? "lower" : "upper"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool lower_, vectors_;
+};
+
+// Eigenvalues and right eigenvectors of a general matrix, always complex (NumPy's are real when they
+// happen to be; a graph's dtype cannot depend on the values). No gradient, as in Theano.
+class Eig : public LinalgOp {
+ public:
+  std::string name() const override { return "eig"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+};
+
+// A = U diag(s) V^T (gesdd): outputs u, s, vt, or s alone without `uv`.
+class Svd : public LinalgOp {
+ public:
+  Svd(bool full_matrices, bool uv) : full_matrices_(full_matrices), uv_(uv) {}
+  bool full_matrices() const { return full_matrices_; }
+  bool uv() const { return uv_; }
+  std::string name() const override { return "svd"; }
+  std::string props() const override;
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool full_matrices_, uv_;
+};
+
+// NumPy's qr modes: (q, r) reduced or complete, r alone, or LAPACK's raw (h, tau).
+class Qr : public LinalgOp {
+ public:
+  explicit Qr(QrMode mode) : mode_(mode) {}
+  QrMode mode() const { return mode_; }
+  std::string name() const override { return "qr"; }
+  std::string props() const override;
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  QrMode mode_;
+};
+
+// The Moore-Penrose pseudo-inverse from an SVD, singular values below rcond * max(s) dropped (NumPy's).
+class Pinv : public LinalgOp {
+ public:
+  explicit Pinv(double rcond) : rcond_(rcond) {}
+  std::string name() const override { return "pinv"; }
+  std::string props() const override;
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  double rcond_;
+};
+
+// NumPy's lstsq (gelsd) of one matrix pair (no batch), rcond a scalar input (Theano's Lstsq): x, residuals,
+// rank, s.
+class Lstsq : public LinalgOp {
+ public:
+  explicit Lstsq(bool vector_rhs) : vector_rhs_(vector_rhs) {}
+  std::string name() const override { return "lstsq"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  int core_rank(int input) const override { return input == 1 ? (vector_rhs_ ? 1 : 2) : input == 2 ? 0 : 2; }
+  std::vector<std::vector<Variable>> infer_shape(const Apply& node,
+                                                 const std::vector<std::vector<Variable>>& input_shapes) const override;
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool vector_rhs_;
+};
+
+// The matrix exponential (scaling and squaring with a degree-13 Pade approximant, Higham 2005, as SciPy).
+class Expm : public LinalgOp {
+ public:
+  std::string name() const override { return "expm"; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+};
+
+}  // namespace hypatia

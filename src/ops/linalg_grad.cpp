@@ -1,0 +1,267 @@
+// Gradients of the linear-algebra ops, written with public graph ops so they differentiate again (their
+// forward-mode rules come from transposing these, Op::r_op). For real matrices; an op that reads one
+// triangle of its input (cholesky, eigh, solve with a symmetric structure) gets its gradient in that triangle,
+// which is what finite differences on the entries it reads see.
+#include "hypatia/blas.h"
+#include "hypatia/elemwise.h"
+#include "hypatia/extra_ops.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "hypatia/subtensor.h"
+#include "ops/linalg.h"
+
+namespace hypatia {
+namespace {
+
+int last(const Variable& x) { return x.ndim() - 1; }
+Variable mT(const Variable& x) { return swapaxes(x, x.ndim() - 2, x.ndim() - 1); }
+Variable mm(const Variable& a, const Variable& b) { return matmul(a, b); }
+
+// (..., n) -> (..., n, n) with v on the diagonal.
+Variable diag_matrix(const Variable& v) {
+  return expand_dims(v, v.ndim() - 1) * eye(shape_i(v, last(v)), std::nullopt, 0, v.dtype());
+}
+Variable diagonal_of(const Variable& x) { return diagonal(x, 0, x.ndim() - 2, x.ndim() - 1); }
+// A batch of scalars (...) against a batch of matrices (..., m, n).
+Variable per_matrix(const Variable& s) { return expand_dims(expand_dims(s, s.ndim()), s.ndim() + 1); }
+Variable identity_like_rows(const Variable& x) { return eye(shape_i(x, x.ndim() - 2), std::nullopt, 0, x.dtype()); }
+
+// The gradient g of a symmetric matrix built from one triangle of the input: off the diagonal each read
+// entry stands for two, so it collects g_ij + g_ji.
+Variable fold_into_triangle(const Variable& g, bool lower) {
+  const Variable both = g + mT(g);
+  return (lower ? tril(both) : triu(both)) - diag_matrix(diagonal_of(g));
+}
+
+// 1 / (w_j - w_i) off the diagonal, 0 on it: the weights of the eigenvector (singular vector) gradients.
+Variable inverse_gaps(const Variable& w) {
+  const Variable gaps = expand_dims(w, w.ndim() - 1) - expand_dims(w, w.ndim());  // [i, j] = w_j - w_i
+  const Variable on_diagonal = eye(shape_i(w, last(w)), std::nullopt, 0, DType::Bool);
+  return where(on_diagonal, 0.0, 1.0 / where(on_diagonal, 1.0, gaps));
+}
+
+// g summed over the batch axes `like` broadcasts on (statically 1), keeping them, as broadcasting's adjoint.
+Variable unbroadcast_batch(Variable g, const Variable& like, int core) {
+  for (int a = 0; a < like.ndim() - core; ++a)
+    if (like.type().shape[a] == 1 && g.type().shape[a] != 1) g = sum(g, Axes{a}, /*keepdims=*/true);
+  return g;
+}
+
+Variable outer_batched(const Variable& u, const Variable& v) {  // (..., m), (..., n) -> (..., m, n)
+  return expand_dims(u, u.ndim()) * expand_dims(v, v.ndim() - 1);
+}
+
+// The pseudo-inverse's pullback (Golub and Pereyra's derivative, where the rank does not change):
+// A_bar = -X^T Xb X^T + (I - A X) Xb^T X X^T + X^T X Xb^T (I - X A), X = pinv(A).
+Variable pinv_pullback(const Variable& a, const Variable& x, const Variable& xb) {
+  const Variable xt = mT(x), xbt = mT(xb);
+  const Variable left = identity_like_rows(a) - mm(a, x), right = identity_like_rows(x) - mm(x, a);
+  return -mm(mm(xt, xb), xt) + mm(mm(left, xbt), mm(x, xt)) + mm(mm(xt, x), mm(xbt, right));
+}
+
+}  // namespace
+
+std::vector<Variable> MatrixInverse::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable x = node.output(0), xt = mT(x);
+  return {unbroadcast_batch(-mm(mm(xt, output_grads[0]), xt), node.input(0), 2)};
+}
+
+std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable& a = node.input(0);
+  // d det = det tr(A^-1 dA); d log|det| = tr(A^-1 dA); the sign is piecewise constant.
+  Variable scale = logarithm_ ? output_grads[1] : output_grads[0] * node.output(0);
+  if (!scale) return {Variable()};
+  return {unbroadcast_batch(per_matrix(scale) * mT(matrix_inverse(a)), a, 2)};
+}
+
+std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  // With A = L L^T: A_bar = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle and half the diagonal;
+  // the upper factor is U = L^T. (Murray, "Differentiation of the Cholesky decomposition", 2016.)
+  const Variable l = lower_ ? node.output(0) : mT(node.output(0));
+  const Variable lb = lower_ ? output_grads[0] : mT(output_grads[0]);
+  const Variable p = mm(mT(l), lb);
+  const Variable phi = tril(p) - 0.5 * diag_matrix(diagonal_of(p));
+  const Variable z = solve_triangular(l, mT(phi), /*lower=*/true, /*transposed=*/true);
+  const Variable s = solve_triangular(l, mT(z), /*lower=*/true, /*transposed=*/true);
+  return {unbroadcast_batch(fold_into_triangle(s, lower_), node.input(0), 2)};
+}
+
+std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable &a = node.input(0), &b = node.input(1), &x = node.output(0);
+  const Variable& g = output_grads[0];
+  const MatrixStructure structure = options_.structure;
+  const bool triangular = structure == MatrixStructure::LowerTriangular || structure == MatrixStructure::UpperTriangular;
+  // b_bar solves the transposed system; the symmetric structures are their own transposes.
+  SolveOptions back = options_;
+  if (structure == MatrixStructure::General || triangular) back.transposed = !options_.transposed;
+  const Variable b_bar = apply_op1(std::make_shared<Solve>(back, vector_rhs_), {a, g});
+  // The system matrix's gradient, M = -b_bar x^T, then onto what of `a` the op reads.
+  const Variable m = vector_rhs_ ? -outer_batched(b_bar, x) : -mm(b_bar, mT(x));
+  Variable a_bar;
+  switch (structure) {
+    case MatrixStructure::General: a_bar = options_.transposed ? mT(m) : m; break;
+    case MatrixStructure::LowerTriangular:
+    case MatrixStructure::UpperTriangular: {
+      const Variable full = options_.transposed ? mT(m) : m;
+      const int k = options_.unit_diagonal ? 1 : 0;
+      a_bar = structure == MatrixStructure::LowerTriangular ? tril(full, -k) : triu(full, k);
+      break;
+    }
+    case MatrixStructure::Symmetric:
+    case MatrixStructure::PositiveDefinite: a_bar = fold_into_triangle(m, options_.lower); break;
+    case MatrixStructure::CholeskyFactor: {
+      // The system is c c^T (lower) or c^T c (upper).
+      const Variable both = m + mT(m);
+      a_bar = options_.lower ? tril(mm(both, a)) : triu(mm(a, both));
+      break;
+    }
+  }
+  return {unbroadcast_batch(a_bar, a, 2), unbroadcast_batch(b_bar, b, vector_rhs_ ? 1 : 2)};
+}
+
+std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const bool pencil = node.inputs().size() == 2;
+  const Variable& wb = output_grads[0];
+  const Variable vb = vectors_ ? output_grads[1] : Variable();
+  if (pencil && vb)
+    throw NotImplementedError("[eigh] no gradient for the eigenvectors of a generalized problem (a, b); the eigenvalues "
+                              "have one");
+  // The eigenvectors, from this node or a node computing them too.
+  Variable w = node.output(0), v;
+  if (vectors_) {
+    v = node.output(1);
+  } else {
+    std::vector<Variable> both = apply_op(std::make_shared<Eigh>(lower_, true), node.inputs());
+    w = both[0];
+    v = both[1];
+  }
+  // Symmetric dA: dw = diag(V^T dA V), dV = V (F o (V^T dA V)), F_ij = 1/(w_j - w_i) (Theano's EighGrad).
+  Variable inner;
+  if (wb) inner = diag_matrix(wb);
+  if (vb) {
+    const Variable term = inverse_gaps(w) * mm(mT(v), vb);
+    inner = inner ? inner + term : term;
+  }
+  if (!inner) return std::vector<Variable>(node.inputs().size());
+  std::vector<Variable> grads{unbroadcast_batch(fold_into_triangle(mm(mm(v, inner), mT(v)), lower_), node.input(0), 2)};
+  if (pencil) {
+    // A v = w B v with V^T B V = I: dw_i = v_i^T (dA - w_i dB) v_i.
+    const Variable b_part = -mm(mm(v, diag_matrix(wb * w)), mT(v));
+    grads.push_back(unbroadcast_batch(fold_into_triangle(b_part, lower_), node.input(1), 2));
+  }
+  return grads;
+}
+
+std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable& a = node.input(0);
+  if (!uv_) {
+    // ds = diag(U^T dA V).
+    std::vector<Variable> usv = apply_op(std::make_shared<Svd>(false, true), {a});
+    return {unbroadcast_batch(mm(usv[0] * expand_dims(output_grads[0], output_grads[0].ndim() - 1), usv[2]), a, 2)};
+  }
+  const Variable &ub = output_grads[0], &sb = output_grads[1], &vtb = output_grads[2];
+  const int64_t m = a.type().shape[a.ndim() - 2], n = a.type().shape[a.ndim() - 1];
+  if (full_matrices_ && (ub || vtb) && !(m >= 0 && m == n))
+    throw NotImplementedError("[svd] the gradient of u or vt with full_matrices=True is not unique (the extra columns are "
+                              "arbitrary) unless the matrix is statically square; use full_matrices=False, input " +
+                              a.type().str());
+  // Townsend, "Differentiating the singular value decomposition" (2016), for U (m, k), V (n, k):
+  // A_bar = U [(F o (U^T Ub - Ub^T U)) S + diag(sb) + S (F o (V^T Vb - Vb^T V))] V^T
+  //         + (I - U U^T) Ub S^-1 V^T + U S^-1 Vb^T (I - V V^T),  F_ij = 1 / (s_j^2 - s_i^2).
+  const Variable u = node.output(0), s = node.output(1), v = mT(node.output(2));
+  const Variable f = inverse_gaps(sqr(s));
+  const Variable s_row = expand_dims(s, s.ndim() - 1);  // scales columns: X S
+  const Variable s_col = expand_dims(s, s.ndim());      // scales rows: S X
+  Variable core;
+  auto add = [&](Variable& total, const Variable& term) { total = total ? total + term : term; };
+  if (sb) add(core, diag_matrix(sb));
+  Variable extra;
+  if (ub) {
+    const Variable j = f * (mm(mT(u), ub) - mm(mT(ub), u));
+    add(core, j * s_row);
+    const Variable projected = ub - mm(u, mm(mT(u), ub));  // (I - U U^T) Ub
+    add(extra, mm(projected / s_row, mT(v)));
+  }
+  if (vtb) {
+    const Variable vb = mT(vtb);
+    const Variable k = f * (mm(mT(v), vb) - mm(mT(vb), v));
+    add(core, s_col * k);
+    const Variable projected = vb - mm(v, mm(mT(v), vb));  // (I - V V^T) Vb
+    add(extra, mm(u / s_row, mT(projected)));
+  }
+  if (!core && !extra) return {Variable()};
+  Variable a_bar = core ? mm(mm(u, core), mT(v)) : Variable();
+  if (extra) a_bar = a_bar ? a_bar + extra : extra;
+  return {unbroadcast_batch(a_bar, a, 2)};
+}
+
+std::vector<Variable> Qr::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  const Variable& a = node.input(0);
+  if (mode_ == QrMode::Raw) throw NotImplementedError("[qr] mode 'raw' has no gradient; use 'reduced'");
+  const int64_t m = a.type().shape[a.ndim() - 2], n = a.type().shape[a.ndim() - 1];
+  if (mode_ == QrMode::Complete && !(m >= 0 && n >= 0 && m <= n))
+    throw NotImplementedError("[qr] the gradient of mode 'complete' needs rows <= columns known statically (the extra "
+                              "columns of q are arbitrary); use 'reduced', input " + a.type().str());
+  Variable q, r, qb, rb;
+  if (mode_ == QrMode::R) {
+    std::vector<Variable> qr_outputs = apply_op(std::make_shared<Qr>(QrMode::Reduced), {a});
+    q = qr_outputs[0];
+    r = qr_outputs[1];
+    rb = output_grads[0];
+  } else {
+    q = node.output(0);
+    r = node.output(1);
+    qb = output_grads[0];
+    rb = output_grads[1];
+  }
+  if (!qb && !rb) return {Variable()};
+  if (!qb) qb = zeros_like(q);
+  if (!rb) rb = zeros_like(r);
+  // A = [X Y] with X its first k = min(m, n) columns: X = Q U, Y = Q V, R = [U V]. Then
+  // Y_bar = Q V_bar, and X_bar = (Qb' + Q copyltu(M)) U^-T with Qb' = Qb + Y V_bar^T, M = U Ub^T - Qb'^T Q,
+  // copyltu(M) the symmetric matrix with M's lower triangle (Walter and Lehmann 2018; Y is empty when m >= n).
+  const Variable k = shape_i(r, r.ndim() - 2);
+  const std::vector<Index> front{ellipsis, slice(std::nullopt, Operand(k))}, back{ellipsis, slice(Operand(k), std::nullopt)};
+  const Variable y_cols = a[IndexList({ellipsis, slice_all(), slice(Operand(k), std::nullopt)})];
+  const Variable u = r[IndexList(front)], v = r[IndexList(back)];
+  const Variable ub = rb[IndexList(front)], vb = rb[IndexList(back)];
+  const Variable qb_all = qb + mm(y_cols, mT(vb));
+  const Variable mmat = mm(u, mT(ub)) - mm(mT(qb_all), q);
+  const Variable copyltu = tril(mmat, -1) + mT(tril(mmat, -1)) + diag_matrix(diagonal_of(mmat));
+  const Variable rhs = qb_all + mm(q, copyltu);  // times U^-T: (U^-1 rhs^T)^T
+  const Variable x_bar = mT(solve_triangular(u, mT(rhs), /*lower=*/false));
+  const Variable y_bar = mm(q, vb);
+  return {unbroadcast_batch(concatenate({x_bar, y_bar}, a.ndim() - 1), a, 2)};
+}
+
+std::vector<Variable> Pinv::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  return {unbroadcast_batch(pinv_pullback(node.input(0), node.output(0), output_grads[0]), node.input(0), 2)};
+}
+
+std::vector<Variable> Lstsq::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  for (size_t k = 1; k < output_grads.size(); ++k)
+    if (output_grads[k])
+      throw NotImplementedError("[lstsq] only the solution x has a gradient (not the residuals, rank or singular values)");
+  const Variable &a = node.input(0), &b = node.input(1), &xb = output_grads[0];
+  if (!xb) return {Variable(), Variable(), Variable()};
+  // x = pinv(A) b where the rank does not change: b_bar = pinv(A)^T x_bar, and pinv(A)'s pullback of x_bar b^T.
+  const Variable p = pinv(a);
+  const Variable pb = vector_rhs_ ? outer_batched(xb, b) : mm(xb, mT(b));
+  const Variable b_bar = matmul(mT(p), xb);
+  return {pinv_pullback(a, p, pb), b_bar, Variable()};
+}
+
+std::vector<Variable> Expm::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  // The pullback is the Frechet derivative at A^T applied to G, the upper-right block of
+  // expm([[A^T, G], [0, A^T]]) (Najfeld and Havel 1995), so higher derivatives are expm's again.
+  const Variable& a = node.input(0);
+  const Variable at = mT(cast(a, node.output(0).dtype())), g = output_grads[0];
+  const int rows = a.ndim() - 2, cols = a.ndim() - 1;
+  const Variable block = concatenate({concatenate({at, g}, cols), concatenate({zeros_like(at), at}, cols)}, rows);
+  const Variable e = expm(block);
+  const Variable n = shape_i(a, cols);
+  const Variable corner = e[IndexList({ellipsis, slice(std::nullopt, Operand(n)), slice(Operand(n), std::nullopt)})];
+  return {unbroadcast_batch(corner, a, 2)};
+}
+
+}  // namespace hypatia
