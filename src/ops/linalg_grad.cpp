@@ -9,11 +9,20 @@
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ops/linalg.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
 
 int last(const Variable& x) { return x.ndim() - 1; }
+
+// The output gradients, null where they are zero by construction (grad hands zeros to the outputs of a
+// multi-output node that nothing depends on), so the pullbacks skip their terms.
+std::vector<Variable> present(std::vector<Variable> grads) {
+  for (Variable& g : grads)
+    if (g && is_known_zero(g)) g = Variable();
+  return grads;
+}
 Variable mT(const Variable& x) { return swapaxes(x, x.ndim() - 2, x.ndim() - 1); }
 Variable mm(const Variable& a, const Variable& b) { return matmul(a, b); }
 
@@ -66,8 +75,9 @@ std::vector<Variable> MatrixInverse::grad(const Apply& node, const std::vector<V
   return {unbroadcast_batch(-mm(mm(xt, output_grads[0]), xt), node.input(0), 2)};
 }
 
-std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Variable>& given) const {
   const Variable& a = node.input(0);
+  const std::vector<Variable> output_grads = present(given);
   // d det = det tr(A^-1 dA); d log|det| = tr(A^-1 dA); the sign is piecewise constant.
   Variable scale = logarithm_ ? output_grads[1] : output_grads[0] * node.output(0);
   if (!scale) return {Variable()};
@@ -119,7 +129,8 @@ std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>
   return {unbroadcast_batch(a_bar, a, 2), unbroadcast_batch(b_bar, b, vector_rhs_ ? 1 : 2)};
 }
 
-std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>& given) const {
+  const std::vector<Variable> output_grads = present(given);
   const bool pencil = node.inputs().size() == 2;
   const Variable& wb = output_grads[0];
   const Variable vb = vectors_ ? output_grads[1] : Variable();
@@ -152,14 +163,15 @@ std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>&
   return grads;
 }
 
-std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& given) const {
+  const std::vector<Variable> output_grads = present(given);
   const Variable& a = node.input(0);
   if (!uv_) {
     // ds = diag(U^T dA V).
     std::vector<Variable> usv = apply_op(std::make_shared<Svd>(false, true), {a});
     return {unbroadcast_batch(mm(usv[0] * expand_dims(output_grads[0], output_grads[0].ndim() - 1), usv[2]), a, 2)};
   }
-  const Variable &ub = output_grads[0], &sb = output_grads[1], &vtb = output_grads[2];
+  Variable ub = output_grads[0], sb = output_grads[1], vtb = output_grads[2];
   const int64_t m = a.type().shape[a.ndim() - 2], n = a.type().shape[a.ndim() - 1];
   if (full_matrices_ && (ub || vtb) && !(m >= 0 && m == n))
     throw NotImplementedError("[svd] the gradient of u or vt with full_matrices=True is not unique (the extra columns are "
@@ -168,7 +180,17 @@ std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& 
   // Townsend, "Differentiating the singular value decomposition" (2016), for U (m, k), V (n, k):
   // A_bar = U [(F o (U^T Ub - Ub^T U)) S + diag(sb) + S (F o (V^T Vb - Vb^T V))] V^T
   //         + (I - U U^T) Ub S^-1 V^T + U S^-1 Vb^T (I - V V^T),  F_ij = 1 / (s_j^2 - s_i^2).
-  const Variable u = node.output(0), s = node.output(1), v = mT(node.output(2));
+  Variable u = node.output(0), s = node.output(1), vt = node.output(2);
+  if (full_matrices_) {
+    // The first k = min(m, n) columns of u and rows of vt are the reduced factors (all of them when square).
+    const Operand k(shape_i(s, s.ndim() - 1));
+    const IndexList columns({ellipsis, slice(std::nullopt, k)}), rows({ellipsis, slice(std::nullopt, k), slice_all()});
+    u = u[columns];
+    vt = vt[rows];
+    if (ub) ub = ub[columns];
+    if (vtb) vtb = vtb[rows];
+  }
+  const Variable v = mT(vt);
   const Variable f = inverse_gaps(sqr(s));
   const Variable s_row = expand_dims(s, s.ndim() - 1);  // scales columns: X S
   const Variable s_col = expand_dims(s, s.ndim());      // scales rows: S X
@@ -195,7 +217,8 @@ std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& 
   return {unbroadcast_batch(a_bar, a, 2)};
 }
 
-std::vector<Variable> Qr::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+std::vector<Variable> Qr::grad(const Apply& node, const std::vector<Variable>& given) const {
+  const std::vector<Variable> output_grads = present(given);
   const Variable& a = node.input(0);
   if (mode_ == QrMode::Raw) throw NotImplementedError("[qr] mode 'raw' has no gradient; use 'reduced'");
   const int64_t m = a.type().shape[a.ndim() - 2], n = a.type().shape[a.ndim() - 1];
@@ -238,7 +261,8 @@ std::vector<Variable> Pinv::grad(const Apply& node, const std::vector<Variable>&
   return {unbroadcast_batch(pinv_pullback(node.input(0), node.output(0), output_grads[0]), node.input(0), 2)};
 }
 
-std::vector<Variable> Lstsq::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+std::vector<Variable> Lstsq::grad(const Apply& node, const std::vector<Variable>& given) const {
+  const std::vector<Variable> output_grads = present(given);
   for (size_t k = 1; k < output_grads.size(); ++k)
     if (output_grads[k])
       throw NotImplementedError("[lstsq] only the solution x has a gradient (not the residuals, rank or singular values)");

@@ -56,6 +56,10 @@ std::vector<Variable> holomorphic_pullback(const Apply& node, const Variable& gz
   return grads;
 }
 
+// v is zero everywhere by construction (a zero constant, or zeros broadcast, cast, negated or reshaped):
+// what grad hands an op for the outputs nothing depends on (rewrite/passes/zeros.cpp).
+bool is_known_zero(const Variable& v);
+
 // The value of a size-1 constant as an integer, or nullopt when it is only known at run time.
 inline std::optional<int64_t> constant_int(const Variable& v) {
   if (v.is_constant() && v.constant_value().size() == 1) return static_cast<int64_t>(v.constant_value().item());

@@ -28,24 +28,31 @@ bool all_elements_zero(const Array& value) {
   return true;
 }
 
+}  // namespace
+
 // v is zero everywhere by construction: a zero constant, or a zero broadcast, cast, negated,
 // rearranged or reshaped.
-bool is_zero(const Variable& v) {
+bool is_known_zero(const Variable& v) {
   if (v.is_constant()) return all_elements_zero(v.constant_value());
   std::shared_ptr<Apply> owner = v.owner();
   if (!owner) return false;
   if (const auto* elemwise = dynamic_cast<const Elemwise*>(&owner->op())) {
     switch (elemwise->scalar_op().id) {
-      case ScalarOpId::second: return is_zero(owner->input(1));
+      case ScalarOpId::second: return is_known_zero(owner->input(1));
       case ScalarOpId::cast:
-      case ScalarOpId::neg: return is_zero(owner->input(0));
+      case ScalarOpId::neg: return is_known_zero(owner->input(0));
       default: return false;
     }
   }
   if (dynamic_cast<const DimShuffle*>(&owner->op()) || is_alloc(owner->op()) || is_reshape(owner->op()))
-    return is_zero(owner->input(0));
+    return is_known_zero(owner->input(0));
   return false;
 }
+
+namespace {
+
+
+bool is_zero(const Variable& v) { return is_known_zero(v); }
 
 // Zeros of the type and shape of the node's first output, the shape computed from the inputs' shapes
 // (the op's infer_shape), so neither the output nor the inputs' values are computed for it. Null when
