@@ -25,6 +25,7 @@ constexpr Pass kPipeline[] = {
     {"fold_zeros", fold_zeros, false},
     {"trim_scan_outputs", trim_scan_outputs, false},
     {"stabilize", stabilize, false},
+    {"linear_algebra", rewrite_linear_algebra, false},  // (before specialize makes dots into GEMMs)
     {"specialize", specialize, false},
     {"canonicalize_after_rewrites", canonicalize, false},  // e.g. the -(-z) stabilize leaves, shapes fold_zeros reads
     {"merge_after_rewrites", merge_duplicates, false},  // canonical and specialized forms make more twins

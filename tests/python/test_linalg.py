@@ -446,6 +446,14 @@ def test_pinv(shape, dtype):
     check(run([x], nlinalg.pinv(x), [xv]), np.linalg.pinv(f64(xv)), dtype)
 
 
+def with_singular_values(rng, m, n, values):
+    """An m x n matrix with the given singular values (min(m, n) of them) and random singular vectors."""
+    u, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    k = len(values)
+    return (u[:, :k] * np.asarray(values, dtype=np.float64)) @ v[:, :k].T
+
+
 def test_pinv_of_a_rank_deficient_matrix():
     rng = np.random.RandomState(75)
     xv = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 4))  # rank 2
@@ -454,17 +462,24 @@ def test_pinv_of_a_rank_deficient_matrix():
     got = run([x], nlinalg.pinv(x, rcond=1e-8), [xv])
     check(got, expected, np.float64)
     check(xv @ got @ xv, xv)
+    # rcond cuts off singular values below rcond times the largest: 1e-6 goes at 1e-4, stays at the default.
+    small = with_singular_values(rng, 5, 3, [3.0, 1.0, 1e-6])
+    check(run([x], nlinalg.pinv(x, rcond=1e-4), [small]), np.linalg.pinv(small, rcond=1e-4))
+    kept = run([x], nlinalg.pinv(x), [small])
+    np.testing.assert_allclose(kept, np.linalg.pinv(small), rtol=1e-6, atol=1e-6)
+    assert np.abs(kept).max() > 1e5
     # A zero matrix: zeros of the transposed shape.
     check(run([x], nlinalg.pinv(x), [np.zeros((2, 3))]), np.zeros((3, 2)))
 
 
 LSTSQ_CASES = [
-    # (id, a's shape, b's shape, rank or None for full rank, rcond)
+    # (id, a's shape, b's shape, a's singular values or None for random, rcond)
     ("tall-vector", (6, 3), (6,), None, -1),
     ("tall-matrix", (6, 3), (6, 2), None, -1),
     ("square", (4, 4), (4, 2), None, -1),
     ("wide", (3, 5), (3,), None, -1),
-    ("rank-deficient", (6, 4), (6, 2), 2, 1e-10),
+    ("rank-deficient", (6, 4), (6, 2), [5.0, 2.0, 0.0, 0.0], 1e-10),
+    ("cut-off-by-rcond", (6, 3), (6,), [3.0, 1.0, 1e-6], 1e-4),
 ]
 
 
@@ -473,12 +488,12 @@ LSTSQ_CASES = [
 def test_lstsq(case, dtype):
     """[x, residuals, rank, s] as numpy.linalg.lstsq: residuals, the squared 2-norms of b - a x per column, only
     for a of full column rank with more rows than columns, else empty."""
-    _, a_shape, b_shape, rank, rcond = case
+    _, a_shape, b_shape, singular_values, rcond = case
     rng = np.random.RandomState(80 + sum(a_shape) + len(b_shape))
-    if rank is None:
+    if singular_values is None:
         av = rng.standard_normal(a_shape)
     else:
-        av = rng.standard_normal((a_shape[0], rank)) @ rng.standard_normal((rank, a_shape[1]))
+        av = with_singular_values(rng, *a_shape, singular_values)
     av, bv = av.astype(dtype), rng.standard_normal(b_shape).astype(dtype)
     a, b = var("a", 2, dtype), var("b", len(b_shape), dtype)
     x, residuals, got_rank, s = run([a, b], list(nlinalg.lstsq(a, b, rcond)), [av, bv])

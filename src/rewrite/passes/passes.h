@@ -39,6 +39,10 @@ int trim_scan_outputs(FunctionGraph& graph);
 // cross-entropy of a softmax is one fused op on the logits.
 int stabilize(FunctionGraph& graph);
 
+// linalg.cpp: dot(inv(A), b) and its kin are solves; a solve with a Cholesky factor is triangular; det of a
+// Cholesky factor is its diagonal's product; inv(inv(A)) is A; log(det(A)) is read from slogdet (no overflow).
+int rewrite_linear_algebra(FunctionGraph& graph);
+
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
 // x ** 2 is sqr(x), x ** -1 reciprocal, x ** 3 and x ** 4 products (within rounding for floats);
 // z + a * dot(x, y) and its variants are one GEMM; sums of products that are matrix or vector

@@ -1,0 +1,153 @@
+// Linear-algebra rewrites: work the math makes unnecessary is not done, and forms that overflow are not
+// computed. An inverse applied to a matrix is a solve (one LU instead of an inverse and a product, and
+// more accurate); a solve with a Cholesky factor is a triangular solve; det of a Cholesky factor is the
+// product of its diagonal; inv(inv(A)) is A; log(det(A)) is read from slogdet, which does not overflow.
+#include <limits>
+
+#include "hypatia/elemwise.h"
+#include "hypatia/extra_ops.h"
+#include "hypatia/linalg.h"
+#include "hypatia/reduce.h"
+#include "hypatia/shape_ops.h"
+#include "ops/blas.h"
+#include "ops/dimshuffle.h"
+#include "ops/elemwise.h"
+#include "ops/linalg.h"
+#include "rewrite/passes/passes.h"
+#include "rewrite/patterns.h"
+#include "rewrite/rewriter.h"
+
+namespace hypatia {
+namespace {
+
+template <class OpType> const OpType* produced_by(const Variable& v) {
+  const auto owner = v.owner();
+  return owner ? dynamic_cast<const OpType*>(&owner->op()) : nullptr;
+}
+
+// The matrix whose last two axes v swaps (v = A.T or swapaxes(A, -1, -2)), or null.
+Variable swapped_matrix(const Variable& v) {
+  const auto* shuffle = produced_by<DimShuffle>(v);
+  if (!shuffle || v.ndim() < 2 || v.owner()->input(0).ndim() != v.ndim()) return Variable();
+  const std::vector<int>& p = shuffle->pattern();
+  const int n = v.ndim();
+  for (int a = 0; a < n - 2; ++a)
+    if (p[a] != a) return Variable();
+  return p[n - 2] == n - 1 && p[n - 1] == n - 2 ? v.owner()->input(0) : Variable();
+}
+
+Variable swap_last(const Variable& v) { return swapaxes(v, v.ndim() - 2, v.ndim() - 1); }
+
+// The replacement when it has the type of what it replaces (solve computes integers in float64 where a
+// product of a float32 inverse and an int would be float64 too, but not every mix lines up).
+std::vector<Variable> if_same_type(const Variable& replacement, const Variable& original) {
+  if (!replacement || replacement.type() != original.type()) return {};
+  return {replacement};
+}
+
+// dot(inv(A), b) and matmul(inv(A), B) are solve(A, b); dot(b, inv(A)) and matmul(B, inv(A)) are solves of A^T.
+class InverseAsSolve : public LocalRewriter {
+ public:
+  std::string name() const override { return "inverse_as_solve"; }
+  std::vector<std::string> tracks() const override { return {"dot", "matmul"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const bool batched = dynamic_cast<const BatchedMatmul*>(&node.op()) != nullptr;
+    if (!batched && !dynamic_cast<const Dot*>(&node.op())) return {};
+    const Variable &left = node.input(0), &right = node.input(1), &out = node.output(0);
+    if (produced_by<MatrixInverse>(left) && right.ndim() >= 1 && (batched || (left.ndim() == 2 && right.ndim() <= 2))) {
+      const Variable a = left.owner()->input(0);
+      if (a.ndim() != left.ndim()) return {};
+      return if_same_type(solve(a, right), out);
+    }
+    if (produced_by<MatrixInverse>(right) && left.ndim() >= 1 && (batched || (right.ndim() == 2 && left.ndim() <= 2))) {
+      const Variable a = right.owner()->input(0);
+      if (a.ndim() != right.ndim()) return {};
+      SolveOptions transposed;
+      transposed.transposed = true;
+      // b A^-1 = (A^-T b^T)^T
+      if (left.ndim() == 1) return if_same_type(solve(a, left, transposed), out);
+      return if_same_type(swap_last(solve(a, swap_last(left), transposed)), out);
+    }
+    return {};
+  }
+};
+
+// solve(L, b) and solve(L^T, b) with L a Cholesky factor: triangular solves.
+class SolveWithFactor : public LocalRewriter {
+ public:
+  std::string name() const override { return "solve_with_cholesky_factor"; }
+  std::vector<std::string> tracks() const override { return {"solve"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto& op = static_cast<const Solve&>(node.op());
+    if (op.options().structure != MatrixStructure::General) return {};
+    Variable factor = node.input(0);
+    bool transposed = op.options().transposed;
+    if (const Variable inner = swapped_matrix(factor); inner && produced_by<Cholesky>(inner)) {
+      factor = inner;
+      transposed = !transposed;
+    }
+    const auto* cholesky_op = produced_by<Cholesky>(factor);
+    if (!cholesky_op) return {};
+    SolveOptions options;
+    options.lower = cholesky_op->lower();
+    options.structure = options.lower ? MatrixStructure::LowerTriangular : MatrixStructure::UpperTriangular;
+    options.transposed = transposed;
+    return if_same_type(apply_op1(std::make_shared<Solve>(options, op.vector_rhs()), {factor, node.input(1)}), node.output(0));
+  }
+};
+
+// det(L) for a Cholesky factor L: the product of its diagonal; det(A^T) is det(A).
+class DeterminantRewrites : public LocalRewriter {
+ public:
+  std::string name() const override { return "determinant_structure"; }
+  std::vector<std::string> tracks() const override { return {"det"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const Variable& a = node.input(0);
+    if (produced_by<Cholesky>(a)) return if_same_type(prod(diagonal(a, 0, a.ndim() - 2, a.ndim() - 1), Axes{a.ndim() - 2}), node.output(0));
+    if (const Variable inner = swapped_matrix(a))
+      return if_same_type(apply_op1(std::make_shared<Determinant>(false), {inner}), node.output(0));
+    return {};
+  }
+};
+
+// inv(inv(A)) is A.
+class InverseOfInverse : public LocalRewriter {
+ public:
+  std::string name() const override { return "inverse_of_inverse"; }
+  std::vector<std::string> tracks() const override { return {"matrix_inverse"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    if (!produced_by<MatrixInverse>(node.input(0))) return {};
+    return if_same_type(node.input(0).owner()->input(0), node.output(0));
+  }
+};
+
+// log(det(A)) overflows (det of a large matrix is beyond any float) where slogdet does not: the same values
+// as log|det| where det > 0, -inf where it is 0 and NaN where it is negative. Of a Cholesky factor: the sum
+// of the logs of its diagonal.
+class LogDeterminant : public LocalRewriter {
+ public:
+  std::string name() const override { return "log_determinant"; }
+  std::vector<std::string> tracks() const override { return {"log"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto* elemwise = dynamic_cast<const Elemwise*>(&node.op());
+    if (!elemwise || elemwise->scalar_op().id != ScalarOpId::log) return {};
+    const auto* determinant = produced_by<Determinant>(node.input(0));
+    if (!determinant || determinant->logarithm()) return {};
+    const Variable a = node.input(0).owner()->input(0);
+    if (produced_by<Cholesky>(a))
+      return if_same_type(sum(log(diagonal(a, 0, a.ndim() - 2, a.ndim() - 1)), Axes{a.ndim() - 2}), node.output(0));
+    const SignLogDet parts = slogdet(a);
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    const Variable value = where(gt(parts.sign, 0.0), parts.logabsdet, where(eq(parts.sign, 0.0), -inf, nan));
+    return if_same_type(value, node.output(0));
+  }
+};
+
+}  // namespace
+
+int rewrite_linear_algebra(FunctionGraph& graph) {
+  return rewrite_to_equilibrium(
+      graph, rewrite_set<InverseAsSolve, SolveWithFactor, DeterminantRewrites, InverseOfInverse, LogDeterminant>());
+}
+
+}  // namespace hypatia
