@@ -639,7 +639,7 @@ def test_tensorinv(case):
     expected = np.linalg.tensorinv(av, ind=ind)
     got = run([a], nlinalg.tensorinv(a, ind=ind), [av])
     check(got, expected, np.float64)
-    # tensordot(tensorinv(a), a, ind... ) is the identity: a's trailing axes against tensorinv's leading ones.
+    # a's trailing axes against tensorinv(a)'s leading ones: the identity.
     trailing = len(shape) - ind
     check(np.tensordot(av, got, axes=trailing).reshape(size, size), np.eye(size))
     if ind == 2:
@@ -676,9 +676,12 @@ def test_tensorsolve(case):
 # slinalg: Cholesky
 # ---------------------------------------------------------------------------------------------------------
 
+CHOLESKY_SHAPES = [(1, 1), (4, 4), (2, 3, 3, 3)]
+
+
 @pytest.mark.parametrize("shape, lower, dtype",
-                         [(shape, lower, "float64") for shape in ((1, 1), (4, 4), (2, 3, 3, 3)) for lower in (True, False)]
-                         + [((4, 4), True, "float32"), ((2, 3, 3, 3), False, "float32")], ids=str)
+                         [(shape, lower, "float64") for shape in CHOLESKY_SHAPES for lower in (True, False)] +
+                         [((4, 4), True, "float32"), ((2, 3, 3, 3), False, "float32")], ids=str)
 def test_cholesky(shape, lower, dtype):
     """Only the chosen triangle is read: the other holds large values that would change the result."""
     rng = np.random.RandomState(150 + sum(shape))
@@ -1215,12 +1218,12 @@ def test_rop_cholesky():
 
 def test_rop_det_and_solve():
     rng = np.random.RandomState(332)
-    av, uv, bv, wv = general(rng, 4, 4), rng.standard_normal((4, 4)), rng.standard_normal((4, 2)), \
-        rng.standard_normal((4, 2))
+    av, uv = general(rng, 4, 4), rng.standard_normal((4, 4))
+    bv, wv = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
     a, u, b, w = var("a", 2), var("u", 2), var("b", 2), var("w", 2)
     got = run([a, u], T.Rop(nlinalg.det(a), a, u), [av, uv])
     check_directional(got, directional_difference(np.linalg.det, av, uv))
     got = run([a, b, u, w], T.Rop(slinalg.solve(a, b), [a, b], [u, w]), [av, bv, uv, wv])
     eps = 1e-6
-    expected = (np.linalg.solve(av + eps * uv, bv + eps * wv) - np.linalg.solve(av - eps * uv, bv - eps * wv)) / (2 * eps)
-    check_directional(got, expected)
+    plus, minus = np.linalg.solve(av + eps * uv, bv + eps * wv), np.linalg.solve(av - eps * uv, bv - eps * wv)
+    check_directional(got, (plus - minus) / (2 * eps))
