@@ -120,9 +120,9 @@ std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>
     case MatrixStructure::Symmetric:
     case MatrixStructure::PositiveDefinite: a_bar = fold_into_triangle(m, options_.lower); break;
     case MatrixStructure::CholeskyFactor: {
-      // The system is c c^T (lower) or c^T c (upper).
+      // The system is c c^T (lower) or c^T c (upper), c the triangle of `a` the op reads.
       const Variable both = m + mT(m);
-      a_bar = options_.lower ? tril(mm(both, a)) : triu(mm(a, both));
+      a_bar = options_.lower ? tril(mm(both, tril(a))) : triu(mm(triu(a), both));
       break;
     }
   }

@@ -4,8 +4,10 @@ from .. import _core
 from .basic import as_tensor_variable
 from .nlinalg import (matrix_inverse, inv, pinv, det, slogdet, eig, eigh, svd, qr, lstsq, matrix_power,  # noqa: F401
                       trace, matrix_dot, tensorinv, tensorsolve, alloc_diag, extract_diag)
+from .nlinalg import MatrixInverse, MatrixPinv, Det, Eig, Eigh, SVD, QRFull, Lstsq  # noqa: F401
 from .slinalg import (cholesky, solve, solve_triangular, cho_solve, eigvalsh, expm, kron,  # noqa: F401
-                      solve_lower_triangular, solve_upper_triangular, solve_symmetric)
+                      solve_lower_triangular, solve_upper_triangular, solve_symmetric, Cholesky, Solve, Eigvalsh,
+                      Expm)
 from .nlinalg import _order
 
 
