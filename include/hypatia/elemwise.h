@@ -16,7 +16,10 @@ namespace hypatia {
   X(add, 2) X(sub, 2) X(mul, 2) X(true_div, 2) X(int_div, 2) X(mod, 2) X(pow, 2)                \
   X(arctan2, 2) X(maximum, 2) X(minimum, 2) X(eq, 2) X(neq, 2) X(lt, 2) X(le, 2) X(gt, 2)      \
   X(ge, 2) X(logical_and, 2) X(logical_or, 2) X(logical_xor, 2) X(bitwise_and, 2) X(bitwise_or, 2)      \
-  X(bitwise_xor, 2) X(invert, 1) X(real, 1) X(imag, 1) X(conj, 1) X(angle, 1) X(complex, 2)
+  X(bitwise_xor, 2) X(invert, 1) X(real, 1) X(imag, 1) X(conj, 1) X(angle, 1) X(complex, 2)           \
+  X(gamma, 1) X(gammaln, 1) X(psi, 1) X(tri_gamma, 1) X(polygamma, 2) X(gammainc, 2) X(gammaincc, 2)     \
+  X(gammau, 2) X(gammal, 2) X(chi2sf, 2) X(erfinv, 1) X(erfcinv, 1) X(erfcx, 1) X(i0, 1) X(i1, 1)       \
+  X(iv, 2) X(j0, 1) X(j1, 1) X(jv, 2) X(log1mexp, 1)
 
 #define HYPATIA_DECLARE_UNARY(name, arity_) HYPATIA_DECLARE_##arity_(name)
 #define HYPATIA_DECLARE_1(name) Variable name(const Operand& x);

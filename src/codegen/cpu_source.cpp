@@ -25,6 +25,11 @@ bool is_transcendental(ScalarOpId id) {
     case ScalarOpId::arccos: case ScalarOpId::arctan: case ScalarOpId::sinh: case ScalarOpId::cosh: case ScalarOpId::erf:
     case ScalarOpId::arcsinh: case ScalarOpId::arccosh: case ScalarOpId::arctanh:
     case ScalarOpId::erfc: case ScalarOpId::pow: case ScalarOpId::arctan2: case ScalarOpId::sqrt: case ScalarOpId::true_div:
+    case ScalarOpId::gamma: case ScalarOpId::gammaln: case ScalarOpId::psi: case ScalarOpId::tri_gamma:
+    case ScalarOpId::polygamma: case ScalarOpId::gammainc: case ScalarOpId::gammaincc: case ScalarOpId::gammau:
+    case ScalarOpId::gammal: case ScalarOpId::chi2sf: case ScalarOpId::erfinv: case ScalarOpId::erfcinv:
+    case ScalarOpId::erfcx: case ScalarOpId::i0: case ScalarOpId::i1: case ScalarOpId::iv: case ScalarOpId::j0:
+    case ScalarOpId::j1: case ScalarOpId::jv: case ScalarOpId::log1mexp:
       return true;
     default: return false;
   }
@@ -377,6 +382,7 @@ std::string cpu_module_prelude(const std::vector<std::string>& vector_functions)
          "#ifdef _OPENMP\n"
          "#include <omp.h>\n"
          "#endif\n"
+         "#define HYPATIA_GENERATED_MODULE 1\n"
       << kScalarMathSource << "\nextern \"C\" {\n";
   for (const std::string& name : vector_functions) {
     const std::string params = math_function_arity(name) == 2 ? "(double, double)" : "(double)";

@@ -453,6 +453,11 @@ std::optional<std::string> spell(ScalarOpId id, DType compute, const std::vector
     // As the reference: stable for large |x|, never exp of a large positive number.
     case ScalarOpId::sigmoid: return "(" + a[0] + " >= 0 ? 1 / (1 + exp(-" + a[0] + ")) : exp(" + a[0] + ") / (1 + exp(" + a[0] + ")))";
     case ScalarOpId::softplus: return "(fmax(" + a[0] + ", 0) + log1p(exp(-fabs(" + a[0] + "))))";
+    // (The other special functions have no spelling in both dialects: their nodes run on the host.)
+    case ScalarOpId::gamma: return fn("tgamma");
+    case ScalarOpId::gammaln: return fn("lgamma");
+    case ScalarOpId::log1mexp:
+      return "(" + a[0] + " > -0.6931471805599453 ? log(-expm1(" + a[0] + ")) : log1p(-exp(" + a[0] + ")))";
     default: return std::nullopt;
   }
 }

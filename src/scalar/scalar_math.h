@@ -232,4 +232,68 @@ template <class T> inline auto angle(T a) {
 // complex(re, im): inputs arrive as the real float type of the result.
 template <class T> requires is_real<T> inline std::complex<T> complex(T re, T im) { return {re, im}; }
 
+// ---- Special functions ----
+// Boost.Math computes them in double inside libhypatia (src/scalar/special_functions.cpp), NaN outside
+// their domains and inf at poles, as SciPy. Generated modules cannot link against the library that loads
+// them, so they call the same functions through this table, which the module cache sets when it loads one.
+struct SpecialFunctions {
+  double (*gamma)(double);
+  double (*gammaln)(double);
+  double (*psi)(double);
+  double (*polygamma)(double, double);
+  double (*gammainc)(double, double);
+  double (*gammaincc)(double, double);
+  double (*gammau)(double, double);
+  double (*gammal)(double, double);
+  double (*erfinv)(double);
+  double (*erfcinv)(double);
+  double (*erfcx)(double);
+  double (*iv)(double, double);
+  double (*jv)(double, double);
+};
+}  // namespace hypatia::scalar_math
+#ifdef HYPATIA_GENERATED_MODULE
+extern "C" {
+const hypatia::scalar_math::SpecialFunctions* hypatia_special_functions = nullptr;
+}
+namespace hypatia::scalar_math {
+inline const SpecialFunctions& special() { return *hypatia_special_functions; }
+#else
+namespace hypatia::scalar_math {
+const SpecialFunctions& special();
+#endif
+
+#define HYPATIA_SPECIAL_1(name, function) \
+  template <class T> requires is_real<T> inline T name(T a) { return static_cast<T>(special().function(static_cast<double>(a))); }
+#define HYPATIA_SPECIAL_2(name, function)                                                              \
+  template <class T> requires is_real<T> inline T name(T a, T b) {                                     \
+    return static_cast<T>(special().function(static_cast<double>(a), static_cast<double>(b)));          \
+  }
+HYPATIA_SPECIAL_1(gamma, gamma)
+HYPATIA_SPECIAL_1(gammaln, gammaln)
+HYPATIA_SPECIAL_1(psi, psi)
+HYPATIA_SPECIAL_2(polygamma, polygamma)
+HYPATIA_SPECIAL_2(gammainc, gammainc)
+HYPATIA_SPECIAL_2(gammaincc, gammaincc)
+HYPATIA_SPECIAL_2(gammau, gammau)
+HYPATIA_SPECIAL_2(gammal, gammal)
+HYPATIA_SPECIAL_1(erfinv, erfinv)
+HYPATIA_SPECIAL_1(erfcinv, erfcinv)
+HYPATIA_SPECIAL_1(erfcx, erfcx)
+HYPATIA_SPECIAL_2(iv, iv)
+HYPATIA_SPECIAL_2(jv, jv)
+#undef HYPATIA_SPECIAL_1
+#undef HYPATIA_SPECIAL_2
+template <class T> requires is_real<T> inline T tri_gamma(T a) { return polygamma(T(1), a); }
+template <class T> requires is_real<T> inline T i0(T a) { return iv(T(0), a); }
+template <class T> requires is_real<T> inline T i1(T a) { return iv(T(1), a); }
+template <class T> requires is_real<T> inline T j0(T a) { return jv(T(0), a); }
+template <class T> requires is_real<T> inline T j1(T a) { return jv(T(1), a); }
+// The chi-squared distribution's survival function at x with k degrees of freedom (Theano's chi2sf).
+template <class T> requires is_real<T> inline T chi2sf(T x, T k) { return gammaincc(k / T(2), x / T(2)); }
+// log(1 - exp(a)) for a <= 0, accurate at both ends (Maechler, "Accurately computing log(1 - exp(-|a|))").
+template <class T> requires is_real<T> inline T log1mexp(T a) {
+  return a > T(-0.6931471805599453) ? std::log(-std::expm1(a)) : std::log1p(-std::exp(a));
+}
+
 }  // namespace hypatia::scalar_math

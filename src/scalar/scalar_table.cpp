@@ -11,6 +11,15 @@ namespace {
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kLn10 = 2.30258509299404568402;
 constexpr double kTwoOverSqrtPi = 1.12837916709551257390;
+constexpr double kSqrtPiOverTwo = 0.88622692545275801365;
+
+// Theano's grad_not_implemented: zeros that raise when they are computed, so a gradient that needs them
+// fails at the call, naming the function and the parameter, and one that does not is unaffected.
+Variable not_implemented_gradient(const Variable& x, const char* function, const char* parameter) {
+  return assert_op(zeros_like(x), {Operand(false)},
+                   std::string("[grad] the gradient of ") + function + " with respect to " + parameter +
+                       " is not implemented (as in Theano)");
+}
 
 // Each row's gradient body becomes a function.
 #define HYPATIA_SCALAR_OP(name, arity, rule, ...)                                                 \

@@ -50,9 +50,6 @@ TensorSharedVariable = SharedVariable
 
 def _table():
     table = {}
-    table.update({name: f"the {what} function is not implemented" for name, what in
-                  (("psi", "digamma"), ("gamma", "gamma"), ("gammaln", "log-gamma"), ("erfinv", "erfinv"),
-                   ("chi2sf", "chi2sf"), ("j0", "Bessel j0"), ("j1", "Bessel j1"))})
     table.update({
         "fft": "FFT (FFTW) is planned", "sparse": _missing.SPARSE,
     })

@@ -185,9 +185,11 @@ def _export(name, fn, doc=None):
 _UNARY = ["neg", "abs", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sqr",
           "reciprocal", "tanh", "sigmoid", "softplus", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
           "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "floor", "ceil", "trunc", "round",
-          "logical_not", "isnan", "isinf", "real", "imag", "conj", "angle"]
+          "logical_not", "isnan", "isinf", "real", "imag", "conj", "angle",
+          # special functions (Boost.Math)
+          "gamma", "gammaln", "psi", "tri_gamma", "erfinv", "erfcinv", "erfcx", "i0", "i1", "j0", "j1", "log1mexp"]
 _BINARY = ["sub", "true_div", "int_div", "mod", "pow", "arctan2", "maximum", "minimum", "eq", "neq", "lt",
-           "le", "gt", "ge", "complex"]
+           "le", "gt", "ge", "complex", "polygamma", "gammainc", "gammaincc", "gammau", "gammal", "chi2sf", "iv", "jv"]
 for _name in _UNARY + _BINARY:
     _export(_name, getattr(_core, _name))
 

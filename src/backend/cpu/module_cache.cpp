@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "codegen/cpu_source.h"
+#include "scalar/scalar_math.h"
 #include "hypatia/config.h"
 #include "hypatia/error.h"
 
@@ -326,6 +327,9 @@ std::optional<Module> ModuleCache::open(const std::string& key, const std::strin
     dlclose(handle);
     return std::nullopt;
   }
+  // The module's kernels reach the special functions through this table (scalar_math.h).
+  if (auto* slot = static_cast<const scalar_math::SpecialFunctions**>(dlsym(handle, "hypatia_special_functions")))
+    *slot = &scalar_math::special();
   return Module(handle, path);
 }
 
