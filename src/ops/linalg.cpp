@@ -5,6 +5,8 @@
 // of A^T is V S U^T; the others copy into column-major buffers (O(n^2) beside O(n^3) work).
 #include "ops/linalg.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -423,6 +425,29 @@ std::vector<std::vector<Variable>> Solve::core_output_shapes(const Apply&, const
   return {cores[1]};
 }
 
+namespace {
+
+// b (n x k, row-major) <- op(t)^-1 b for the triangle of the row-major n x n matrix t (BLAS's trsm, which
+// takes row-major operands: no transposed copies).
+template <class T> void triangular_solve(const T* t, int n, int k, T* b, bool lower, bool transpose, bool unit) {
+  if (n == 0 || k == 0) return;
+  const CBLAS_UPLO uplo = lower ? CblasLower : CblasUpper;
+  const CBLAS_TRANSPOSE trans = transpose ? CblasTrans : CblasNoTrans;
+  const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+  if constexpr (std::is_same_v<T, float>) cblas_strsm(CblasRowMajor, CblasLeft, uplo, trans, diag, n, k, 1.0f, t, n, b, k);
+  else cblas_dtrsm(CblasRowMajor, CblasLeft, uplo, trans, diag, n, k, 1.0, t, n, b, k);
+}
+
+// Row i of the row-major b (k columns) exchanged with row pivots[i] - 1, for i ascending or descending.
+template <class T> void swap_rows(T* b, int64_t k, const std::vector<int>& pivots, int n, bool ascending) {
+  for (int step = 0; step < n; ++step) {
+    const int i = ascending ? step : n - 1 - step, j = pivots[i] - 1;
+    if (j != i) std::swap_ranges(b + i * k, b + (i + 1) * k, b + j * k);
+  }
+}
+
+}  // namespace
+
 void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
   const Array &a = inputs[0], &rhs = inputs[1];
@@ -434,10 +459,16 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
   const int ni = lapack_int(n, name()), ki = lapack_int(k, name()), ld = std::max(1, ni);
   Array out = Array::empty(vector_rhs_ ? with_core(b.shape, {n}) : with_core(b.shape, {n, k}), node.output(0).dtype());
   const MatrixStructure structure = options_.structure;
-  // Row-major a is a^T to LAPACK: its lower triangle is LAPACK's upper one, and a x = b is a transposed solve.
-  const char triangle = options_.lower ? 'U' : 'L';
+  const bool lower = options_.lower, transposed = options_.transposed;
+  // Row-major a is a^T to LAPACK: its lower triangle is LAPACK's upper one. The right-hand sides stay
+  // row-major: the factors are applied with row-major trsm.
+  const char triangle = lower ? 'U' : 'L';
   dispatch_real(out.dtype(), [&]<class T>() {
-    std::vector<T> lu(n * n), x(n * k);
+    std::vector<T> factor(structure == MatrixStructure::LowerTriangular || structure == MatrixStructure::UpperTriangular ||
+                                  structure == MatrixStructure::CholeskyFactor
+                              ? 0
+                              : n * n);
+    std::vector<T> column_major(structure == MatrixStructure::Symmetric ? n * k : 0);
     std::vector<int> pivots(std::max<int64_t>(1, n));
     std::vector<T> work(1);
     if (structure == MatrixStructure::Symmetric) {
@@ -446,36 +477,53 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
       work.resize(workspace(query));
     }
     for (int64_t entry = 0; entry < b.count; ++entry) {
-      std::copy_n(b.at<T>(0, entry), n * n, lu.data());
-      to_column_major(b.at<T>(1, entry), n, k, x.data());
-      int info = 0;
+      const T* matrix = b.at<T>(0, entry);
+      T* x = out.data<T>() + entry * n * k;
+      std::copy_n(b.at<T>(1, entry), n * k, x);
+      if (!factor.empty()) std::copy_n(matrix, n * n, factor.data());
       switch (structure) {
         case MatrixStructure::General:
-          if (lapack::getrf(ni, ni, lu.data(), ld, pivots.data()) > 0) fail(name(), "singular matrix", b, entry);
-          lapack::getrs(options_.transposed ? 'N' : 'T', ni, ki, lu.data(), ld, pivots.data(), x.data(), ld);
+          // LAPACK factors a^T = P L U; row-major, its array holds U^T below the diagonal and L^T above.
+          if (lapack::getrf(ni, ni, factor.data(), ld, pivots.data()) > 0) fail(name(), "singular matrix", b, entry);
+          if (!transposed) {  // a = U^T L^T P^T
+            triangular_solve(factor.data(), ni, ki, x, true, false, false);
+            triangular_solve(factor.data(), ni, ki, x, false, false, true);
+            swap_rows(x, k, pivots, ni, false);
+          } else {  // a^T = P L U
+            swap_rows(x, k, pivots, ni, true);
+            triangular_solve(factor.data(), ni, ki, x, false, true, true);
+            triangular_solve(factor.data(), ni, ki, x, true, true, false);
+          }
           break;
-        case MatrixStructure::Symmetric:
-          info = lapack::sysv(triangle, ni, ki, lu.data(), ld, pivots.data(), x.data(), ld, work.data(),
-                              static_cast<int>(work.size()));
+        case MatrixStructure::Symmetric: {
+          to_column_major(x, n, k, column_major.data());
+          const int info = lapack::sysv(triangle, ni, ki, factor.data(), ld, pivots.data(), column_major.data(), ld,
+                                        work.data(), static_cast<int>(work.size()));
           if (info > 0) fail(name(), "singular matrix", b, entry);
+          from_column_major(column_major.data(), n, k, x);
           break;
+        }
         case MatrixStructure::PositiveDefinite:
-          if (lapack::potrf(triangle, ni, lu.data(), ld) > 0) fail(name(), "the matrix is not positive definite", b, entry);
-          lapack::potrs(triangle, ni, ki, lu.data(), ld, x.data(), ld);
+          // Row-major, the factor is L with a = L L^T (lower) or U with a = U^T U (upper).
+          if (lapack::potrf(triangle, ni, factor.data(), ld) > 0) fail(name(), "the matrix is not positive definite", b, entry);
+          triangular_solve(factor.data(), ni, ki, x, lower, !lower, false);
+          triangular_solve(factor.data(), ni, ki, x, lower, lower, false);
           break;
         case MatrixStructure::CholeskyFactor:
-          lapack::potrs(triangle, ni, ki, lu.data(), ld, x.data(), ld);
+          triangular_solve(matrix, ni, ki, x, lower, !lower, false);
+          triangular_solve(matrix, ni, ki, x, lower, lower, false);
           break;
         case MatrixStructure::LowerTriangular:
         case MatrixStructure::UpperTriangular: {
-          const bool lower = structure == MatrixStructure::LowerTriangular;
-          info = lapack::trtrs(lower ? 'U' : 'L', options_.transposed ? 'N' : 'T', options_.unit_diagonal ? 'U' : 'N', ni,
-                               ki, lu.data(), ld, x.data(), ld);
-          if (info > 0) fail(name(), "singular matrix: a zero on the diagonal at " + std::to_string(info - 1), b, entry);
+          const bool is_lower = structure == MatrixStructure::LowerTriangular;
+          if (!options_.unit_diagonal)
+            for (int64_t i = 0; i < n; ++i)
+              if (matrix[i * n + i] == T(0))
+                fail(name(), "singular matrix: a zero on the diagonal at " + std::to_string(i), b, entry);
+          triangular_solve(matrix, ni, ki, x, is_lower, transposed, options_.unit_diagonal);
           break;
         }
       }
-      from_column_major(x.data(), n, k, out.data<T>() + entry * n * k);
     }
   });
   outputs[0] = std::move(out);

@@ -59,6 +59,10 @@ Variable unbroadcast_batch(Variable g, const Variable& like, int core) {
 Variable outer_batched(const Variable& u, const Variable& v) {  // (..., m), (..., n) -> (..., m, n)
   return expand_dims(u, u.ndim()) * expand_dims(v, v.ndim() - 1);
 }
+Variable matvec(const Variable& a, const Variable& v) {  // (..., m, n), (..., n) -> (..., m)
+  const Variable product = mm(a, expand_dims(v, v.ndim()));
+  return squeeze(product, {product.ndim() - 1});
+}
 
 // The pseudo-inverse's pullback (Golub and Pereyra's derivative, where the rank does not change):
 // A_bar = -X^T Xb X^T + (I - A X) Xb^T X X^T + X^T X Xb^T (I - X A), X = pinv(A).
@@ -120,9 +124,17 @@ std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>
     case MatrixStructure::Symmetric:
     case MatrixStructure::PositiveDefinite: a_bar = fold_into_triangle(m, options_.lower); break;
     case MatrixStructure::CholeskyFactor: {
-      // The system is c c^T (lower) or c^T c (upper), c the triangle of `a` the op reads.
-      const Variable both = m + mT(m);
-      a_bar = options_.lower ? tril(mm(both, tril(a))) : triu(mm(triu(a), both));
+      // The system is c c^T (lower) or c^T c (upper), c the triangle of `a` the op reads, so c_bar is
+      // (M + M^T) c or c (M + M^T), M = -b_bar x^T: with the products of x and b_bar taken first, O(n^2 k).
+      const Variable c = options_.lower ? tril(a) : triu(a);
+      Variable product;
+      if (options_.lower)
+        product = vector_rhs_ ? outer_batched(b_bar, matvec(mT(c), x)) + outer_batched(x, matvec(mT(c), b_bar))
+                              : mm(b_bar, mm(mT(x), c)) + mm(x, mm(mT(b_bar), c));
+      else
+        product = vector_rhs_ ? outer_batched(matvec(c, b_bar), x) + outer_batched(matvec(c, x), b_bar)
+                              : mm(mm(c, b_bar), mT(x)) + mm(mm(c, x), mT(b_bar));
+      a_bar = options_.lower ? tril(-product) : triu(-product);
       break;
     }
   }
