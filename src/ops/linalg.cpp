@@ -165,7 +165,7 @@ DType LinalgOp::compute_dtype(const std::vector<Variable>& inputs) const {
   bool all_float32 = true;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const DType dtype = inputs[i].dtype();
-    if (core_rank(static_cast<int>(i)) == 0) continue;  // (scalar parameters: rcond)
+    if (!holds_values(static_cast<int>(i))) continue;  // (scalar parameters, pivots)
     if (is_complex(dtype) || dtype == DType::Float16 || dtype == DType::Bool)
       throw TypeError("[" + name() + "] takes real float or integer matrices, got " + types_str(inputs) +
                       (dtype == DType::Float16 ? " (float16 is unsupported in linalg, as in NumPy)" : ""));
@@ -248,10 +248,83 @@ std::vector<int64_t> square_core(const Variable& x) {
 
 }  // namespace
 
+// ---- LU factors ----
+
+namespace {
+
+// Whether LAPACK's LU factors (row-major: U^T on and below the diagonal) have a zero pivot.
+template <class T> bool lu_singular(const T* lu, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (lu[i * n + i] == T(0)) return true;
+  return false;
+}
+
+// det = sign * exp(log_abs) = product, from the factors and pivots of getrf (det(A^T) = det(A)).
+struct DeterminantParts {
+  double sign = 1, log_abs = 0, product = 1;
+};
+template <class T> DeterminantParts lu_determinant(const T* lu, const int* pivots, int64_t n) {
+  // Products in double: a float32 determinant of a large matrix under- or overflows less this way.
+  DeterminantParts d;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = lu[i * n + i];
+    if (pivots[i] != i + 1) {
+      d.sign = -d.sign;
+      d.product = -d.product;
+    }
+    d.sign *= v > 0 ? 1 : v < 0 ? -1 : 0;
+    d.log_abs += std::log(std::fabs(v));
+    d.product *= v;
+  }
+  return d;
+}
+
+}  // namespace
+
+std::vector<TensorType> LuFactor::output_types(const std::vector<Variable>& inputs) const {
+  if (inputs.size() != 1) throw TypeError("[lu_factor] takes one input");
+  const DType dtype = compute_dtype(inputs);
+  (void)batch_shape(inputs);
+  check_static_square(name(), inputs[0]);
+  return typed_outputs(inputs, {dtype, DType::Int32});
+}
+std::vector<std::vector<int64_t>> LuFactor::core_output_shapes(const std::vector<Variable>& inputs) const {
+  const std::vector<int64_t> square = square_core(inputs[0]);
+  return {square, {square[0]}};
+}
+std::vector<std::vector<Variable>> LuFactor::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
+  return {cores[0], {cores[0][0]}};
+}
+
+void LuFactor::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  check_square(name(), inputs, 0);
+  const Batches b = batches(inputs, {2}, node.output(0).dtype(), name());
+  const int64_t n = inputs[0].shape(-1);
+  const int ni = lapack_int(n, name()), ld = std::max(1, ni);
+  Array lu = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
+  Array pivots = Array::empty(with_core(b.shape, {n}), DType::Int32);
+  dispatch_real(lu.dtype(), [&]<class T>() {
+    for (int64_t entry = 0; entry < b.count; ++entry) {
+      T* m = lu.data<T>() + entry * n * n;
+      std::copy_n(b.at<T>(0, entry), n * n, m);
+      lapack::getrf(ni, ni, m, ld, pivots.data<int32_t>() + entry * n);
+    }
+  });
+  outputs[0] = std::move(lu);
+  outputs[1] = std::move(pivots);
+}
+
+std::vector<Variable> LuFactor::grad(const Apply& node, const std::vector<Variable>&) const {
+  throw NotImplementedError("[lu_factor] has no gradient: the linear_algebra rewrite makes it after gradients are taken (" +
+                            node.input(0).type().str() + ")");
+}
+
+std::string LuFactor::save() const { return OpWriter("lu_factor").bytes(); }
+
 // ---- MatrixInverse ----
 
 std::vector<TensorType> MatrixInverse::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[matrix_inverse] takes one input");
+  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[matrix_inverse] takes one input");
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
@@ -266,10 +339,12 @@ std::vector<std::vector<Variable>> MatrixInverse::core_output_shapes(const Apply
 
 void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = factored_ ? batches(inputs, {2, 1}, node.output(0).dtype(), name())
+                              : batches(inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
+  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   dispatch_real(out.dtype(), [&]<class T>() {
     std::vector<int> pivots(std::max<int64_t>(1, n));
     T query;
@@ -279,19 +354,28 @@ void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, st
       T* m = out.data<T>() + entry * n * n;
       std::copy_n(b.at<T>(0, entry), n * n, m);
       // (The row-major matrix is A^T to LAPACK, and inv(A^T) read back row-major is inv(A).)
-      if (lapack::getrf(ni, ni, m, ld, pivots.data()) > 0) fail(name(), "singular matrix", b, entry);
+      if (factored_) {
+        std::copy_n(given_pivots.data<int32_t>() + b.matrix[1][entry] * n, n, pivots.data());
+        if (lu_singular(m, n)) fail(name(), "singular matrix", b, entry);
+      } else if (lapack::getrf(ni, ni, m, ld, pivots.data()) > 0) {
+        fail(name(), "singular matrix", b, entry);
+      }
       lapack::getri(ni, m, ld, pivots.data(), work.data(), static_cast<int>(work.size()));
     }
   });
   outputs[0] = std::move(out);
 }
 
-std::string MatrixInverse::save() const { return OpWriter("matrix_inverse").bytes(); }
+std::string MatrixInverse::save() const {
+  OpWriter out("matrix_inverse");
+  out.flag(factored_);
+  return out.bytes();
+}
 
 // ---- Determinant ----
 
 std::vector<TensorType> Determinant::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[" + name() + "] takes one input");
+  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[" + name() + "] takes one input");
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
@@ -306,34 +390,32 @@ std::vector<std::vector<Variable>> Determinant::core_output_shapes(const Apply&,
 
 void Determinant::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = factored_ ? batches(inputs, {2, 1}, node.output(0).dtype(), name())
+                              : batches(inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   const DType dtype = node.output(0).dtype();
   Array first = Array::empty(b.shape, dtype), second = logarithm_ ? Array::empty(b.shape, dtype) : Array();
+  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   dispatch_real(dtype, [&]<class T>() {
     std::vector<int> pivots(std::max<int64_t>(1, n));
-    std::vector<T> lu(n * n);
+    std::vector<T> lu(factored_ ? 0 : n * n);
     for (int64_t entry = 0; entry < b.count; ++entry) {
-      std::copy_n(b.at<T>(0, entry), n * n, lu.data());
-      lapack::getrf(ni, ni, lu.data(), ld, pivots.data());  // (det(A^T) = det(A); a zero pivot gives 0)
-      // Products in double: a float32 determinant of a large matrix under- or overflows less this way.
-      double sign = 1, log_abs = 0, product = 1;
-      for (int64_t i = 0; i < n; ++i) {
-        const double d = lu[i * n + i];
-        if (pivots[i] != i + 1) {
-          sign = -sign;
-          product = -product;
-        }
-        sign *= d > 0 ? 1 : d < 0 ? -1 : 0;
-        log_abs += std::log(std::fabs(d));
-        product *= d;
-      }
-      if (logarithm_) {
-        first.data<T>()[entry] = static_cast<T>(sign);
-        second.data<T>()[entry] = static_cast<T>(sign == 0 ? -std::numeric_limits<double>::infinity() : log_abs);
+      const T* factors = b.at<T>(0, entry);
+      const int* p = pivots.data();
+      if (factored_) {
+        p = given_pivots.data<int32_t>() + b.matrix[1][entry] * n;
       } else {
-        first.data<T>()[entry] = static_cast<T>(product);
+        std::copy_n(factors, n * n, lu.data());
+        lapack::getrf(ni, ni, lu.data(), ld, pivots.data());  // (det(A^T) = det(A); a zero pivot gives 0)
+        factors = lu.data();
+      }
+      const DeterminantParts d = lu_determinant(factors, p, n);
+      if (logarithm_) {
+        first.data<T>()[entry] = static_cast<T>(d.sign);
+        second.data<T>()[entry] = static_cast<T>(d.sign == 0 ? -std::numeric_limits<double>::infinity() : d.log_abs);
+      } else {
+        first.data<T>()[entry] = static_cast<T>(d.product);
       }
     }
   });
@@ -344,6 +426,7 @@ void Determinant::perform(const Apply& node, std::span<const Array> inputs, std:
 std::string Determinant::save() const {
   OpWriter out("determinant");
   out.flag(logarithm_);
+  out.flag(factored_);
   return out.bytes();
 }
 
@@ -405,24 +488,25 @@ std::string Solve::props() const {
 }
 
 std::vector<TensorType> Solve::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 2) throw TypeError("[solve] takes a and b");
+  if (inputs.size() != (factored_ ? 3u : 2u)) throw TypeError("[solve] takes a and b");
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
-  const int64_t n = square_core(inputs[0])[0], rows = inputs[1].type().shape[inputs[1].ndim() - (vector_rhs_ ? 1 : 2)];
+  const Variable& rhs = inputs.back();
+  const int64_t n = square_core(inputs[0])[0], rows = rhs.type().shape[rhs.ndim() - (vector_rhs_ ? 1 : 2)];
   if (known(n) && known(rows) && n != rows)
-    throw ShapeError("[solve] a " + inputs[0].type().str() + " and b " + inputs[1].type().str() +
+    throw ShapeError("[solve] a " + inputs[0].type().str() + " and b " + rhs.type().str() +
                      " do not fit: a has " + std::to_string(n) + " rows, b " + std::to_string(rows));
   return typed_outputs(inputs, {dtype});
 }
 std::vector<std::vector<int64_t>> Solve::core_output_shapes(const std::vector<Variable>& inputs) const {
-  const std::vector<int64_t>& b = inputs[1].type().shape;
+  const std::vector<int64_t>& b = inputs.back().type().shape;
   const int64_t n = square_core(inputs[0])[0];
   if (vector_rhs_) return {{known(n) ? n : b.back()}};
   return {{known(n) ? n : b[b.size() - 2], b.back()}};
 }
 std::vector<std::vector<Variable>> Solve::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
-  return {cores[1]};
+  return {cores.back()};
 }
 
 namespace {
@@ -450,12 +534,15 @@ template <class T> void swap_rows(T* b, int64_t k, const std::vector<int>& pivot
 
 void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Array &a = inputs[0], &rhs = inputs[1];
+  const Array &a = inputs[0], &rhs = inputs.back();
   const int64_t n = a.shape(-1), rows = rhs.shape(vector_rhs_ ? -1 : -2), k = vector_rhs_ ? 1 : rhs.shape(-1);
   if (rows != n)
     throw ShapeError("[solve] a " + a.shape_dtype_str() + " and b " + rhs.shape_dtype_str() + " do not fit: a has " +
                      std::to_string(n) + " rows, b " + std::to_string(rows));
-  const Batches b = batches(inputs, {2, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name());
+  const size_t rhs_input = inputs.size() - 1;
+  const Batches b = factored_ ? batches(inputs, {2, 1, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name())
+                              : batches(inputs, {2, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name());
+  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   const int ni = lapack_int(n, name()), ki = lapack_int(k, name()), ld = std::max(1, ni);
   Array out = Array::empty(vector_rhs_ ? with_core(b.shape, {n}) : with_core(b.shape, {n, k}), node.output(0).dtype());
   const MatrixStructure structure = options_.structure;
@@ -465,7 +552,7 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
   const char triangle = lower ? 'U' : 'L';
   dispatch_real(out.dtype(), [&]<class T>() {
     std::vector<T> factor(structure == MatrixStructure::LowerTriangular || structure == MatrixStructure::UpperTriangular ||
-                                  structure == MatrixStructure::CholeskyFactor
+                                  structure == MatrixStructure::CholeskyFactor || factored_
                               ? 0
                               : n * n);
     std::vector<T> column_major(structure == MatrixStructure::Symmetric ? n * k : 0);
@@ -479,22 +566,29 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
     for (int64_t entry = 0; entry < b.count; ++entry) {
       const T* matrix = b.at<T>(0, entry);
       T* x = out.data<T>() + entry * n * k;
-      std::copy_n(b.at<T>(1, entry), n * k, x);
+      std::copy_n(b.at<T>(rhs_input, entry), n * k, x);
       if (!factor.empty()) std::copy_n(matrix, n * n, factor.data());
       switch (structure) {
-        case MatrixStructure::General:
+        case MatrixStructure::General: {
           // LAPACK factors a^T = P L U; row-major, its array holds U^T below the diagonal and L^T above.
-          if (lapack::getrf(ni, ni, factor.data(), ld, pivots.data()) > 0) fail(name(), "singular matrix", b, entry);
+          const T* lu = factored_ ? matrix : factor.data();
+          if (factored_) {
+            std::copy_n(given_pivots.data<int32_t>() + b.matrix[1][entry] * n, n, pivots.data());
+            if (lu_singular(lu, n)) fail(name(), "singular matrix", b, entry);
+          } else if (lapack::getrf(ni, ni, factor.data(), ld, pivots.data()) > 0) {
+            fail(name(), "singular matrix", b, entry);
+          }
           if (!transposed) {  // a = U^T L^T P^T
-            triangular_solve(factor.data(), ni, ki, x, true, false, false);
-            triangular_solve(factor.data(), ni, ki, x, false, false, true);
+            triangular_solve(lu, ni, ki, x, true, false, false);
+            triangular_solve(lu, ni, ki, x, false, false, true);
             swap_rows(x, k, pivots, ni, false);
           } else {  // a^T = P L U
             swap_rows(x, k, pivots, ni, true);
-            triangular_solve(factor.data(), ni, ki, x, false, true, true);
-            triangular_solve(factor.data(), ni, ki, x, true, true, false);
+            triangular_solve(lu, ni, ki, x, false, true, true);
+            triangular_solve(lu, ni, ki, x, true, true, false);
           }
           break;
+        }
         case MatrixStructure::Symmetric: {
           to_column_major(x, n, k, column_major.data());
           const int info = lapack::sysv(triangle, ni, ki, factor.data(), ld, pivots.data(), column_major.data(), ld,
@@ -531,7 +625,8 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
 
 std::string Solve::save() const {
   OpWriter out("solve");
-  out.integers({static_cast<int>(options_.structure), options_.lower, options_.transposed, options_.unit_diagonal, vector_rhs_});
+  out.integers({static_cast<int>(options_.structure), options_.lower, options_.transposed, options_.unit_diagonal, vector_rhs_,
+                factored_});
   return out.bytes();
 }
 
@@ -1123,18 +1218,22 @@ void Expm::perform(const Apply& node, std::span<const Array> inputs, std::span<A
 std::string Expm::save() const { return OpWriter("expm").bytes(); }
 
 void register_linalg_loaders(OpLoaders& loaders) {
-  loaders["matrix_inverse"] = [](OpReader&) -> OpPtr { return std::make_shared<MatrixInverse>(); };
-  loaders["determinant"] = [](OpReader& in) -> OpPtr { return std::make_shared<Determinant>(in.flag()); };
+  loaders["lu_factor"] = [](OpReader&) -> OpPtr { return std::make_shared<LuFactor>(); };
+  loaders["matrix_inverse"] = [](OpReader& in) -> OpPtr { return std::make_shared<MatrixInverse>(in.flag()); };
+  loaders["determinant"] = [](OpReader& in) -> OpPtr {
+    const bool logarithm = in.flag();
+    return std::make_shared<Determinant>(logarithm, in.flag());
+  };
   loaders["cholesky"] = [](OpReader& in) -> OpPtr { return std::make_shared<Cholesky>(in.flag()); };
   loaders["solve"] = [](OpReader& in) -> OpPtr {
     const std::vector<int> v = in.integers();
-    if (v.size() != 5 || v[0] < 0 || v[0] > static_cast<int>(MatrixStructure::CholeskyFactor)) in.damaged("solve's options");
+    if (v.size() != 6 || v[0] < 0 || v[0] > static_cast<int>(MatrixStructure::CholeskyFactor)) in.damaged("solve's options");
     SolveOptions options;
     options.structure = static_cast<MatrixStructure>(v[0]);
     options.lower = v[1] != 0;
     options.transposed = v[2] != 0;
     options.unit_diagonal = v[3] != 0;
-    return std::make_shared<Solve>(options, v[4] != 0);
+    return std::make_shared<Solve>(options, v[4] != 0, v[5] != 0);
   };
   loaders["eigh"] = [](OpReader& in) -> OpPtr {
     const bool lower = in.flag();

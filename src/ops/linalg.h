@@ -25,6 +25,8 @@ class LinalgOp : public Op {
   DType compute_dtype(const std::vector<Variable>& inputs) const;
   // Each input's core rank (the matrix or vector axes after the batch): inputs must have at least that many.
   virtual int core_rank(int input) const { (void)input; return 2; }
+  // Whether the input's dtype takes part in the compute dtype (not scalar parameters or LU pivots).
+  virtual bool holds_values(int input) const { return core_rank(input) != 0; }
   // The inputs' batch shape broadcast (statically); ShapeError when two known sizes differ.
   std::vector<int64_t> batch_shape(const std::vector<Variable>& inputs) const;
   // Output k's core shape from the inputs' core shapes (kUnknown where not known statically), and the same
@@ -36,9 +38,12 @@ class LinalgOp : public Op {
   std::vector<TensorType> typed_outputs(const std::vector<Variable>& inputs, const std::vector<DType>& dtypes) const;
 };
 
-class MatrixInverse : public LinalgOp {
+// LAPACK's LU factorization (getrf) of each matrix: the factors (LAPACK's array, row-major: U^T on and below
+// the diagonal, L^T above) and the int32 pivots. The linear_algebra rewrite makes it where several ops
+// factor one matrix; their `factored` forms then read it. A singular matrix is not an error here.
+class LuFactor : public LinalgOp {
  public:
-  std::string name() const override { return "matrix_inverse"; }
+  std::string name() const override { return "lu_factor"; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
   void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
@@ -49,23 +54,49 @@ class MatrixInverse : public LinalgOp {
   std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 };
 
-// det (one output) or slogdet (sign and log|det|), from an LU factorization.
-class Determinant : public LinalgOp {
+// The ops below that factor their matrix take LuFactor's two outputs in its place when `factored`.
+class MatrixInverse : public LinalgOp {
  public:
-  explicit Determinant(bool logarithm) : logarithm_(logarithm) {}
-  bool logarithm() const { return logarithm_; }
-  std::string name() const override { return logarithm_ ? "slogdet" : "det"; }
+  explicit MatrixInverse(bool factored = false) : factored_(factored) {}
+  bool factored() const { return factored_; }
+  std::string name() const override { return "matrix_inverse"; }
+  std::string props() const override { return factored_ ? "factored" : ""; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
   void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
   std::string save() const override;
 
  protected:
+  int core_rank(int input) const override { return input == 1 ? 1 : 2; }
+  bool holds_values(int input) const override { return !(factored_ && input == 1); }
   std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
   std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 
  private:
-  bool logarithm_;
+  bool factored_;
+};
+
+// det (one output) or slogdet (sign and log|det|), from an LU factorization.
+class Determinant : public LinalgOp {
+ public:
+  explicit Determinant(bool logarithm, bool factored = false) : logarithm_(logarithm), factored_(factored) {}
+  bool logarithm() const { return logarithm_; }
+  bool factored() const { return factored_; }
+  std::string name() const override { return logarithm_ ? "slogdet" : "det"; }
+  std::string props() const override { return factored_ ? "factored" : ""; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
+  std::string save() const override;
+
+ protected:
+  int core_rank(int input) const override { return input == 1 ? 1 : 2; }
+  bool holds_values(int input) const override { return !(factored_ && input == 1); }
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
+ private:
+  bool logarithm_, factored_;
 };
 
 // The Cholesky factor: lower L with A = L L^T, or upper U with A = U^T U. Only that triangle of A is read.
@@ -92,9 +123,12 @@ class Cholesky : public LinalgOp {
 // The structure picks the routine (getrs, sysv, posv, trtrs, potrs) and what of A is read.
 class Solve : public LinalgOp {
  public:
-  Solve(SolveOptions options, bool vector_rhs) : options_(options), vector_rhs_(vector_rhs) {}
+  // factored: the General structure's LU factors in a's place (inputs lu, pivots, b).
+  Solve(SolveOptions options, bool vector_rhs, bool factored = false)
+      : options_(options), vector_rhs_(vector_rhs), factored_(factored) {}
   const SolveOptions& options() const { return options_; }
   bool vector_rhs() const { return vector_rhs_; }
+  bool factored() const { return factored_; }
   std::string name() const override { return "solve"; }
   std::string props() const override;
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
@@ -103,13 +137,17 @@ class Solve : public LinalgOp {
   std::string save() const override;
 
  protected:
-  int core_rank(int input) const override { return input == 1 && vector_rhs_ ? 1 : 2; }
+  int core_rank(int input) const override {
+    const int rhs = factored_ ? 2 : 1;
+    return input == rhs ? (vector_rhs_ ? 1 : 2) : input == 1 ? 1 : 2;  // (input 1 is the pivots when factored)
+  }
+  bool holds_values(int input) const override { return !(factored_ && input == 1); }
   std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
   std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 
  private:
   SolveOptions options_;
-  bool vector_rhs_;
+  bool vector_rhs_, factored_;
 };
 
 // Eigenvalues (ascending) and, when `vectors`, eigenvectors of a symmetric A (one triangle read), or of the

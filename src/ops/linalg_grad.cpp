@@ -72,14 +72,22 @@ Variable pinv_pullback(const Variable& a, const Variable& x, const Variable& xb)
   return -mm(mm(xt, xb), xt) + mm(mm(left, xbt), mm(x, xt)) + mm(mm(xt, x), mm(xbt, right));
 }
 
+// The factored forms appear only when the linear_algebra rewrite compiles a graph, after its gradients.
+[[noreturn]] void factored_has_no_gradient(const Apply& node) {
+  throw NotImplementedError("[" + node.op().name() + "] the factored form (made by the linear_algebra rewrite) has no "
+                            "gradient; differentiate the graph as built");
+}
+
 }  // namespace
 
 std::vector<Variable> MatrixInverse::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  if (factored_) factored_has_no_gradient(node);
   const Variable x = node.output(0), xt = mT(x);
   return {unbroadcast_batch(-mm(mm(xt, output_grads[0]), xt), node.input(0), 2)};
 }
 
 std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Variable>& given) const {
+  if (factored_) factored_has_no_gradient(node);
   const Variable& a = node.input(0);
   const std::vector<Variable> output_grads = present(given);
   // d det = det tr(A^-1 dA); d log|det| = tr(A^-1 dA); the sign is piecewise constant.
@@ -101,6 +109,7 @@ std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variab
 }
 
 std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  if (factored_) factored_has_no_gradient(node);
   const Variable &a = node.input(0), &b = node.input(1), &x = node.output(0);
   const Variable& g = output_grads[0];
   const MatrixStructure structure = options_.structure;

@@ -203,6 +203,23 @@ TEST(Linalg, RewritesRemoveWork) {
   EXPECT_NEAR(logdet({scaled})[0].item(), 400 * std::log(1e3), 1e-9);
 }
 
+TEST(Linalg, OneMatrixIsFactoredOnce) {
+  auto a = hp::matrix("a"), v = hp::vector("v");
+  // A likelihood's solve and log-determinant and their gradients (solves of A^T, an inverse) read one LU.
+  const hp::Variable cost = 0.5 * hp::dot(v, hp::solve(a, v)) + 0.5 * hp::slogdet(a).logabsdet;
+  const hp::Variable g = hp::grad(cost, a);
+  std::vector<std::string> names = op_names(cost + hp::sum(g), {a, v});
+  EXPECT_EQ(std::count(names.begin(), names.end(), "lu_factor"), 1);
+  // [[4, 2], [2, 3]], v = [8, 7]: solve = [1.25, 1.5], v.x = 10 + 10.5 = 20.5, log det 8; the gradient is
+  // -x x^T / 2 + inv(A)^T / 2 = -[[1.5625, 1.875], [1.875, 2.25]] / 2 + [[3, -2], [-2, 4]] / 16.
+  std::vector<hp::Array> r = run_every_mode({a, v}, {cost, g}, {kSpd, values({8, 7}, {2})});
+  EXPECT_NEAR(r[0].item(), 0.5 * 20.5 + 0.5 * std::log(8.0), 1e-12);
+  EXPECT_TRUE(arrays_close(r[1], values({-1.5625 / 2 + 3.0 / 16, -1.875 / 2 - 2.0 / 16, -1.875 / 2 - 2.0 / 16, -2.25 / 2 + 4.0 / 16}, {2, 2})));
+  // A singular matrix: the shared factors report it where each op would.
+  hp::Function f = hp::function({a, v}, {hp::solve(a, v), hp::det(a)});
+  EXPECT_TRUE((throws_with<hp::LinAlgError>([&] { f({values({1, 2, 2, 4}, {2, 2}), values({1, 1}, {2})}); }, {"[solve]", "singular"})));
+}
+
 TEST(Linalg, SavedAndLoaded) {
   auto a = hp::matrix("a"), b = hp::matrix("b");
   hp::SolveOptions options;

@@ -40,7 +40,8 @@ int trim_scan_outputs(FunctionGraph& graph);
 int stabilize(FunctionGraph& graph);
 
 // linalg.cpp: dot(inv(A), b) and its kin are solves; a solve with a Cholesky factor is triangular; det of a
-// Cholesky factor is its diagonal's product; inv(inv(A)) is A; log(det(A)) is read from slogdet (no overflow).
+// Cholesky factor is its diagonal's product; inv(inv(A)) is A; log(det(A)) is read from slogdet (no overflow);
+// solves, determinants and inverses of one matrix share one LU factorization.
 int rewrite_linear_algebra(FunctionGraph& graph);
 
 // specialize.cpp: general ops with particular arguments become cheaper ones with the same values:
