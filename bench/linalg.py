@@ -113,7 +113,7 @@ def jax_cases():
 
 def torch_cases():
     import torch
-    torch.set_num_threads(peers.torch_threads())
+    peers.torch_threads(torch)
 
     for n in SIZES:
         x_value, y_value = (torch.from_numpy(v) for v in problem(n))

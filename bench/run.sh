@@ -124,9 +124,21 @@ echo "5x5x50, max-pool, 800-500-10, SGD) and its second convolution alone (500x2
 echo "backward: both gradients), median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
 per_core_table "$lenet"
 
+# Linear algebra: a Gaussian process's likelihood and gradient, written with a Cholesky factor and with
+# solve + slogdet; SciPy's row is the closed-form gradient from one factorization.
+gp=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp"' EXIT
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" hypatia,scipy,jax >>"$gp"
+on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" torch >>"$gp"
+echo
+echo "Gaussian-process negative log likelihood and its gradient (bench/linalg.py: squared-exponential kernel,"
+echo "n = 500 and 2000, float64; chol: cholesky + cho_solve, solve: solve + slogdet), median ms from Python, on 1"
+echo "core and on all $(nproc). Ratio: row / hypatia-py."
+per_core_table "$gp"
+
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
 devices=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$devices"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp" "$devices"' EXIT
 "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/devices.py" >"$devices"
 echo
 echo "The seed's training step (784-500-10, batch 100, float32) on each device, median ms from Python. Ratio: row / cpu."
