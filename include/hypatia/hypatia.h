@@ -5,6 +5,7 @@
 #include "hypatia/config.h"
 #include "hypatia/conv.h"
 #include "hypatia/linalg.h"
+#include "hypatia/fft.h"
 #include "hypatia/device.h"
 #include "hypatia/dtype.h"
 #include "hypatia/elemwise.h"

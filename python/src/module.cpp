@@ -34,4 +34,5 @@ NB_MODULE(_core, m) {
   init_search(m);
   init_conv(m);
   init_linalg(m);
+  init_fft(m);
 }

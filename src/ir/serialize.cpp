@@ -42,6 +42,7 @@ const OpLoaders& op_loaders() {
     register_neighbours_loaders(*made);
     register_batch_norm_loaders(*made);
     register_linalg_loaders(*made);
+    register_fft_loaders(*made);
     return made;
   }();
   return *loaders;

@@ -65,6 +65,7 @@ void register_blas_loaders(OpLoaders& loaders);
 void register_nnet_loaders(OpLoaders& loaders);
 void register_extra_loaders(OpLoaders& loaders);
 void register_linalg_loaders(OpLoaders& loaders);
+void register_fft_loaders(OpLoaders& loaders);
 void register_diagonal_loaders(OpLoaders& loaders);
 void register_random_loaders(OpLoaders& loaders);
 void register_scan_loaders(OpLoaders& loaders);

@@ -8,7 +8,7 @@ from .basic import (Variable, SharedVariable, and_, or_, xor, invert, abs_, sum,
                     pow, round, abs, _shared)
 from .type import TensorType  # noqa: F401
 from . import nnet, extra_ops, shared_randomstreams, signal, xlogx, inplace, opt  # noqa: F401
-from . import nlinalg, slinalg, linalg  # noqa: F401
+from . import nlinalg, slinalg, linalg, fft  # noqa: F401
 from .extra_ops import fill_diagonal, fill_diagonal_offset, bartlett  # noqa: F401
 from .extra_ops import (topk, argtopk, topk_and_argtopk, nonzero, flatnonzero, nonzero_values,  # noqa: F401
                         unravel_index, ravel_multi_index)
@@ -51,7 +51,7 @@ TensorSharedVariable = SharedVariable
 def _table():
     table = {}
     table.update({
-        "fft": "FFT (FFTW) is planned", "sparse": _missing.SPARSE,
+        "sparse": _missing.SPARSE,
     })
     return table
 
