@@ -7,6 +7,7 @@ peers, each written as its users write it:
 
 SciPy's rows compute the value with scipy.linalg and the gradient by its closed form,
 0.5 tr((K^-1 - alpha alpha^T) dK/dtheta), from one Cholesky factorization: the work a hand-written program does.
+Also the real FFT of a 2^20-sample signal (rfft_f64, rfft_f32; SciPy's row is scipy.fft, NumPy's numpy.fft).
 
     python bench/linalg.py [STEPS] [systems]     systems: hypatia,scipy,jax (default) or torch (Debian's python3)
 
@@ -37,10 +38,20 @@ def problem(n):
     return x, y
 
 
+SIGNAL = np.random.default_rng(7).normal(size=2 ** 20)
+
+
 def hypatia_cases():
     import hypatia as theano
+    import hypatia.fft
     import hypatia.tensor as T
     from hypatia.tensor import nlinalg, slinalg
+
+    for dtype in ("float64", "float32"):
+        v = T.vector(dtype=dtype)
+        f = theano.function([v], hypatia.fft.rfft(v))
+        signal = SIGNAL.astype(dtype)
+        yield f"rfft_f{dtype[-2:]}", timed(lambda: f(signal))
 
     for n in SIZES:
         x_value, y_value = problem(n)
@@ -61,7 +72,12 @@ def hypatia_cases():
 
 
 def scipy_cases():
+    import scipy.fft
     import scipy.linalg as sl
+
+    for dtype in ("float64", "float32"):
+        signal = SIGNAL.astype(dtype)
+        yield f"rfft_f{dtype[-2:]}", timed(lambda: scipy.fft.rfft(signal, workers=len(os.sched_getaffinity(0))))
 
     for n in SIZES:
         x_value, y_value = problem(n)
@@ -87,6 +103,11 @@ def jax_cases():
     import jax.numpy as jnp
     import jax.scipy.linalg as jsl
     jax.config.update("jax_enable_x64", True)
+
+    for dtype in ("float64", "float32"):
+        signal = jnp.asarray(SIGNAL.astype(dtype))
+        rfft = jax.jit(jnp.fft.rfft)
+        yield f"rfft_f{dtype[-2:]}", timed(lambda: jax.block_until_ready(rfft(signal)))
 
     for n in SIZES:
         x_value, y_value = (jnp.asarray(v) for v in problem(n))
@@ -115,6 +136,10 @@ def torch_cases():
     import torch
     peers.torch_threads(torch)
 
+    for dtype in ("float64", "float32"):
+        signal = torch.from_numpy(SIGNAL.astype(dtype))
+        yield f"rfft_f{dtype[-2:]}", timed(lambda: torch.fft.rfft(signal))
+
     for n in SIZES:
         x_value, y_value = (torch.from_numpy(v) for v in problem(n))
 
@@ -141,10 +166,16 @@ def torch_cases():
             yield f"gp_{form}_{n}", timed(step)
 
 
-CASES = {"hypatia": hypatia_cases, "scipy": scipy_cases, "jax": jax_cases, "torch": torch_cases}
+def numpy_cases():
+    for dtype in ("float64", "float32"):
+        signal = SIGNAL.astype(dtype)
+        yield f"rfft_f{dtype[-2:]}", timed(lambda: np.fft.rfft(signal))
+
+
+CASES = {"hypatia": hypatia_cases, "scipy": scipy_cases, "jax": jax_cases, "torch": torch_cases, "numpy": numpy_cases}
 
 if __name__ == "__main__":
-    systems = sys.argv[2].split(",") if len(sys.argv) > 2 else ["hypatia", "scipy", "jax"]
+    systems = sys.argv[2].split(",") if len(sys.argv) > 2 else ["hypatia", "numpy", "scipy", "jax"]
     for system in systems:
         label = "hypatia-py" if system == "hypatia" else system
         try:

@@ -128,12 +128,12 @@ per_core_table "$lenet"
 # solve + slogdet; SciPy's row is the closed-form gradient from one factorization.
 gp=$(mktemp)
 trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp"' EXIT
-on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" hypatia,scipy,jax >>"$gp"
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" hypatia,numpy,scipy,jax >>"$gp"
 on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" torch >>"$gp"
 echo
 echo "Gaussian-process negative log likelihood and its gradient (bench/linalg.py: squared-exponential kernel,"
-echo "n = 500 and 2000, float64; chol: cholesky + cho_solve, solve: solve + slogdet), median ms from Python, on 1"
-echo "core and on all $(nproc). Ratio: row / hypatia-py."
+echo "n = 500 and 2000, float64; chol: cholesky + cho_solve, solve: solve + slogdet) and the real FFT of 2^20 samples,"
+echo "median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
 per_core_table "$gp"
 
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
