@@ -1,6 +1,6 @@
 // Linear algebra (Theano's tensor.nlinalg and tensor.slinalg, NumPy's linalg), on LAPACK.
 // Matrices are the last two axes; the axes before them are a batch, as in NumPy's linalg (lstsq takes
-// one matrix). Integer inputs compute in float64, float32 stays float32. A singular or non-positive-
+// one matrix). Integer inputs compute in float64, float16 and float32 ones in float32 (SciPy's rule). A singular or non-positive-
 // definite matrix raises LinAlgError (numpy.linalg.LinAlgError in Python) where NumPy raises, naming the
 // op and the batch entry; det and slogdet return 0 and (0, -inf) for it, as NumPy.
 #pragma once
@@ -20,8 +20,9 @@ struct SignLogDet {
 };
 SignLogDet slogdet(const Operand& x);
 
-// lower: L with x = L L^T (only x's lower triangle is read); else U with x = U^T U (the upper one).
-Variable cholesky(const Operand& x, bool lower = true);
+// lower: L with x = L L^T (only x's lower triangle is read); else U with x = U^T U (the upper one). A matrix
+// that is not positive definite raises LinAlgError, or gives NaNs with nan_on_error (Theano's on_error='nan').
+Variable cholesky(const Operand& x, bool lower = true, bool nan_on_error = false);
 
 // Which routine solve uses, and what of `a` it reads: Symmetric and PositiveDefinite read the triangle
 // `lower` names (SciPy's assume_a 'sym' and 'pos'), the triangular ones that triangle alone (and not its

@@ -47,7 +47,7 @@ void init_linalg(nb::module_& m) {
     SignLogDet r = slogdet(to_operand(x));
     return as_tuple({r.sign, r.logabsdet});
   }, kUserLine);
-  m.def("cholesky", [](X x, bool lower) { return cholesky(to_operand(x), lower); }, kUserLine);
+  m.def("cholesky", [](X x, bool lower, bool nan_on_error) { return cholesky(to_operand(x), lower, nan_on_error); }, kUserLine);
   m.def("solve", [](X a, X b, const std::string& structure, bool lower, bool transposed, bool unit_diagonal) {
     SolveOptions options;
     options.structure = structure_named(structure);

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <optional>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
@@ -162,16 +163,16 @@ int64_t known_min(int64_t a, int64_t b) {
 // ---- LinalgOp ----
 
 DType LinalgOp::compute_dtype(const std::vector<Variable>& inputs) const {
-  bool all_float32 = true;
+  // SciPy's rule: the inputs' promoted dtype, computed in single precision when that is float16 or float32.
+  std::optional<DType> promoted;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const DType dtype = inputs[i].dtype();
     if (!holds_values(static_cast<int>(i))) continue;  // (scalar parameters, pivots)
-    if (is_complex(dtype) || dtype == DType::Float16 || dtype == DType::Bool)
-      throw TypeError("[" + name() + "] takes real float or integer matrices, got " + types_str(inputs) +
-                      (dtype == DType::Float16 ? " (float16 is unsupported in linalg, as in NumPy)" : ""));
-    all_float32 = all_float32 && dtype == DType::Float32;
+    if (is_complex(dtype))
+      throw TypeError("[" + name() + "] takes real matrices (complex ones are not supported yet), got " + types_str(inputs));
+    promoted = promoted ? promote_types(*promoted, dtype) : dtype;
   }
-  return all_float32 ? DType::Float32 : DType::Float64;
+  return promoted && (*promoted == DType::Float16 || *promoted == DType::Float32) ? DType::Float32 : DType::Float64;
 }
 
 std::vector<int64_t> LinalgOp::batch_shape(const std::vector<Variable>& inputs) const {
@@ -458,6 +459,10 @@ void Cholesky::perform(const Apply& node, std::span<const Array> inputs, std::sp
       std::copy_n(b.at<T>(0, entry), n * n, m);
       // A's lower triangle is LAPACK's upper one of A^T; its U^T read back row-major is L (and vice versa).
       const int info = lapack::potrf(lower_ ? 'U' : 'L', ni, m, ld);
+      if (info > 0 && nan_on_error_) {
+        std::fill_n(m, n * n, std::numeric_limits<T>::quiet_NaN());
+        continue;
+      }
       if (info > 0)
         fail(name(), "the matrix is not positive definite (the leading minor of order " + std::to_string(info) +
                          " is not positive)", b, entry);
@@ -470,6 +475,7 @@ void Cholesky::perform(const Apply& node, std::span<const Array> inputs, std::sp
 std::string Cholesky::save() const {
   OpWriter out("cholesky");
   out.flag(lower_);
+  out.flag(nan_on_error_);
   return out.bytes();
 }
 
@@ -1224,7 +1230,10 @@ void register_linalg_loaders(OpLoaders& loaders) {
     const bool logarithm = in.flag();
     return std::make_shared<Determinant>(logarithm, in.flag());
   };
-  loaders["cholesky"] = [](OpReader& in) -> OpPtr { return std::make_shared<Cholesky>(in.flag()); };
+  loaders["cholesky"] = [](OpReader& in) -> OpPtr {
+    const bool lower = in.flag();
+    return std::make_shared<Cholesky>(lower, in.flag());
+  };
   loaders["solve"] = [](OpReader& in) -> OpPtr {
     const std::vector<int> v = in.integers();
     if (v.size() != 6 || v[0] < 0 || v[0] > static_cast<int>(MatrixStructure::CholeskyFactor)) in.damaged("solve's options");

@@ -1,8 +1,8 @@
 // The linear-algebra ops (Theano's tensor.nlinalg and tensor.slinalg), on LAPACK (src/ops/lapack.h).
 // Each works on the last two axes of its inputs (the last one for a vector right-hand side); the axes
 // before them are a batch, of equal rank across the inputs, where statically-1 axes broadcast as in
-// matmul. They compute in float32 when every input is float32 and in float64 otherwise (integers
-// included, as NumPy's linalg); float16 and complex inputs are refused, as NumPy refuses float16.
+// matmul. They compute in float32 where the inputs' promoted dtype is float16 or float32 and in float64
+// otherwise (integers included), as SciPy; complex inputs are refused.
 // The builders and the compositions (norm, matrix_power, kron, ...) are in linalg_api.cpp; gradients in
 // linalg_grad.cpp.
 #pragma once
@@ -21,7 +21,7 @@ class LinalgOp : public Op {
                                                  const std::vector<std::vector<Variable>>& input_shapes) const override;
 
  protected:
-  // float32 when every input is float32, float64 otherwise; TypeError naming the op for other dtypes.
+  // float32 when the inputs promote to float16 or float32, float64 otherwise; TypeError for complex inputs.
   DType compute_dtype(const std::vector<Variable>& inputs) const;
   // Each input's core rank (the matrix or vector axes after the batch): inputs must have at least that many.
   virtual int core_rank(int input) const { (void)input; return 2; }
@@ -102,10 +102,10 @@ class Determinant : public LinalgOp {
 // The Cholesky factor: lower L with A = L L^T, or upper U with A = U^T U. Only that triangle of A is read.
 class Cholesky : public LinalgOp {
  public:
-  explicit Cholesky(bool lower) : lower_(lower) {}
+  explicit Cholesky(bool lower, bool nan_on_error = false) : lower_(lower), nan_on_error_(nan_on_error) {}
   bool lower() const { return lower_; }
   std::string name() const override { return "cholesky"; }
-  std::string props() const override { return lower_ ? "lower" : "upper"; }
+  std::string props() const override { return std::string(lower_ ? "lower" : "upper") + (nan_on_error_ ? ", nan_on_error" : ""); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
   void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
@@ -116,7 +116,7 @@ class Cholesky : public LinalgOp {
   std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 
  private:
-  bool lower_;
+  bool lower_, nan_on_error_;
 };
 
 // x with op(A) x = b, op(A) = A or A^T; b a vector (n) or a matrix (n, k) with the same batch axes.

@@ -32,7 +32,9 @@ Variable apply_unary(const Operand& x, OpPtr op, const char* name) {
 
 Variable matrix_inverse(const Operand& x) { return apply_unary(x, std::make_shared<MatrixInverse>(), "matrix_inverse"); }
 Variable det(const Operand& x) { return apply_unary(x, std::make_shared<Determinant>(false), "det"); }
-Variable cholesky(const Operand& x, bool lower) { return apply_unary(x, std::make_shared<Cholesky>(lower), "cholesky"); }
+Variable cholesky(const Operand& x, bool lower, bool nan_on_error) {
+  return apply_unary(x, std::make_shared<Cholesky>(lower, nan_on_error), "cholesky");
+}
 Variable expm(const Operand& x) { return apply_unary(x, std::make_shared<Expm>(), "expm"); }
 Variable pinv(const Operand& x, double rcond) { return apply_unary(x, std::make_shared<Pinv>(rcond), "pinv"); }
 Variable eigvalsh(const Operand& x, bool lower) { return apply_unary(x, std::make_shared<Eigh>(lower, false), "eigvalsh"); }

@@ -236,7 +236,9 @@ TEST(Linalg, ErrorsNameTheOpAndShapes) {
   EXPECT_TRUE((throws_with<hp::ValueError>([&] { hp::matrix_inverse(v); }, {"[matrix_inverse]", "float64(?,)"})));
   auto rect = hp::tensor(DType::Float64, {2, 3}, "rect");
   EXPECT_TRUE((throws_with<hp::ValueError>([&] { hp::det(rect); }, {"[det]", "square", "float64(2, 3)", "test_linalg.cpp"})));
-  EXPECT_TRUE((throws_with<hp::TypeError>([&] { hp::matrix_inverse(hp::matrix("h", DType::Float16)); }, {"[matrix_inverse]", "float16"})));
+  EXPECT_TRUE((throws_with<hp::TypeError>([&] { hp::matrix_inverse(hp::matrix("z", DType::Complex128)); }, {"[matrix_inverse]", "complex128"})));
+  EXPECT_EQ(hp::matrix_inverse(hp::matrix("h", DType::Float16)).dtype(), DType::Float32);  // SciPy's rule
+  EXPECT_EQ(hp::solve(hp::matrix("i", DType::Int8), hp::vector("f", DType::Float32)).dtype(), DType::Float32);
   hp::Function f = hp::function({a}, {hp::matrix_inverse(a)});
   EXPECT_TRUE((throws_with<hp::LinAlgError>([&] { f({Array::zeros({2, 2})}); }, {"[matrix_inverse]", "singular", "test_linalg.cpp"})));
   EXPECT_TRUE((throws_with<hp::ValueError>([&] { f({Array::zeros({2, 3})}); }, {"[matrix_inverse]", "square", "(2, 3)"})));

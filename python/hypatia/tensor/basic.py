@@ -868,6 +868,20 @@ def triu(m, k=0):
     return switch(tri(m.shape[-2], m.shape[-1], k - 1, "bool"), zeros_like(m), m)
 
 
+def _allclose(a, b, rtol=None, atol=None):
+    """Theano's tensor.basic._allclose (its test files import it): np.allclose with tolerances for the narrower
+    dtype of the two (float16 1e-3, float32 and complex64 1e-5, otherwise rtol 1e-5 and atol 1e-8)."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtypes = {str(a.dtype), str(b.dtype)}
+    if "float16" in dtypes:
+        atol_, rtol_ = 1e-3, 1e-3
+    elif dtypes & {"float32", "complex64"}:
+        atol_, rtol_ = 1e-5, 1e-5
+    else:
+        atol_, rtol_ = 1e-8, 1e-5
+    return np.allclose(a, b, atol=atol_ if atol is None else atol, rtol=rtol_ if rtol is None else rtol)
+
+
 def stacklists(arg):
     """Nested lists of tensors stacked into one tensor: stacklists([[a, b], [c, d]]) has shape (2, 2) + a.shape."""
     if isinstance(arg, (list, tuple)):

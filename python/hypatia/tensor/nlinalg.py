@@ -12,23 +12,22 @@ from .basic import trace as _trace
 
 __all__ = ["matrix_inverse", "inv", "pinv", "det", "slogdet", "eig", "eigh", "svd", "qr", "lstsq", "matrix_power",
            "norm", "trace", "matrix_dot", "tensorinv", "tensorsolve", "alloc_diag", "extract_diag", "diag",
-           "MatrixInverse", "MatrixPinv", "Det", "Eig", "Eigh", "SVD", "QRFull", "Lstsq"]
+           "MatrixInverse", "MatrixPinv", "Det", "Eig", "Eigh", "SVD", "QRFull", "Lstsq", "AllocDiag", "ExtractDiag"]
 
 
-def matrix_inverse(x):
+def _matrix_inverse(x):
     """The inverse of each matrix of x (LinAlgError for a singular one)."""
     return _core.matrix_inverse(x)
 
 
-inv = matrix_inverse
 
 
-def pinv(x, rcond=1e-15, hermitian=False):
+def _pinv(x, rcond=1e-15, hermitian=False):
     """The Moore-Penrose pseudo-inverse: singular values below rcond * the largest are dropped, as NumPy."""
     return _core.pinv(x, float(rcond))
 
 
-def det(x):
+def _det(x):
     """The determinant (0 for a singular matrix, as NumPy)."""
     return _core.det(x)
 
@@ -38,7 +37,7 @@ def slogdet(x):
     return _core.slogdet(x)
 
 
-def eig(x):
+def _eig(x):
     """(w, v) of a general matrix, as complex tensors (NumPy returns real arrays when every eigenvalue is real;
     a graph's dtype cannot depend on the values). No gradient, as in Theano."""
     return _core.eig(x)
@@ -66,7 +65,7 @@ def qr(a, mode="reduced"):
     return outputs[0] if mode == "r" else list(outputs)
 
 
-def lstsq(a, b, rcond=-1):
+def _lstsq(a, b, rcond=-1):
     """Theano's Lstsq: [x, residuals, rank, s] as numpy.linalg.lstsq(a, b, rcond)."""
     return list(_core.lstsq(a, b, -1.0 if rcond is None else rcond))
 
@@ -86,10 +85,14 @@ def _order(ord):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Theano's norm(x, ord) of a vector or a matrix ('fro', 'inf', '-inf', 0, 1, -1, 2, ... as NumPy)."""
+    """Theano's norm(x, ord) of a vector or a matrix ('fro', 'inf', '-inf', 0, 1, -1, 2, ... as NumPy); as Theano's,
+    a scalar is a ValueError and more than two dimensions NotImplementedError (tensor.linalg.norm takes axes)."""
     x = as_tensor_variable(x)
-    if axis is None and x.ndim not in (1, 2) and ord is not None:
-        raise NotImplementedError(f"norm of order {ord!r} of a {x.ndim}-d tensor needs axes")
+    if axis is None:
+        if x.ndim == 0:
+            raise ValueError("norm: 'axis' entry is out of bounds (a scalar has no norm)")
+        if x.ndim > 2:
+            raise NotImplementedError(f"norm of a {x.ndim}-d tensor: Theano's norm takes vectors and matrices")
     return _core.norm(x, _order(ord), axis, bool(keepdims))
 
 
@@ -116,12 +119,12 @@ def tensorsolve(a, b, axes=None):
     return _core.tensorsolve(a, b, None if axes is None else list(axes))
 
 
-def alloc_diag(x):
+def _alloc_diag(x):
     """A square matrix with the vector x on its diagonal."""
     return diag(x)
 
 
-def extract_diag(x):
+def _extract_diag(x):
     """The diagonal of a matrix."""
     return diagonal(x)
 
@@ -135,25 +138,35 @@ class _Callable:
 
 class MatrixInverse(_Callable):
     def __call__(self, x):
-        return matrix_inverse(x)
+        return _matrix_inverse(x)
 
 
 class MatrixPinv(_Callable):
     def __init__(self, hermitian=False):
         self.hermitian = hermitian
 
-    def __call__(self, x):
-        return pinv(x)
+    def __call__(self, x, rcond=1e-15):
+        return _pinv(x, rcond)
 
 
 class Det(_Callable):
     def __call__(self, x):
-        return det(x)
+        return _det(x)
 
 
 class Eig(_Callable):
     def __call__(self, x):
-        return list(eig(x))
+        return list(_eig(x))
+
+
+class AllocDiag(_Callable):
+    def __call__(self, x):
+        return _alloc_diag(x)
+
+
+class ExtractDiag(_Callable):
+    def __call__(self, x):
+        return _extract_diag(x)
 
 
 class Eigh(_Callable):
@@ -186,7 +199,24 @@ QRIncomplete = QRFull
 
 class Lstsq(_Callable):
     def __call__(self, a, b, rcond=-1):
-        return lstsq(a, b, rcond)
+        return _lstsq(a, b, rcond)
 
+
+class lstsq(Lstsq):  # noqa: N801  (Theano's name for its Op class: lstsq()(a, b, rcond))
+    """Theano's lstsq: `lstsq()(a, b, rcond)` as Theano wrote it, or `lstsq(a, b, rcond)`."""
+
+    def __new__(cls, *args, **kwargs):
+        if args or kwargs:
+            return _lstsq(*args, **kwargs)
+        return super().__new__(cls)
+
+
+# Theano's Op instances (so a test class may hold them as attributes without binding them as methods).
+matrix_inverse = inv = MatrixInverse()
+pinv = MatrixPinv()
+det = Det()
+eig = Eig()
+alloc_diag = AllocDiag()
+extract_diag = ExtractDiag()
 
 del np

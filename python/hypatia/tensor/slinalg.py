@@ -8,18 +8,19 @@ __all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_lower_triangular", "
 
 class Cholesky:
     """The Cholesky factor: lower L with x = L L^T (reading x's lower triangle), or upper U with x = U^T U.
-    A matrix that is not positive definite raises numpy.linalg.LinAlgError when the function runs."""
+    A matrix that is not positive definite raises numpy.linalg.LinAlgError when the function runs, or, with
+    on_error='nan', gives a factor of NaNs."""
 
     def __init__(self, lower=True, on_error="raise"):
-        if on_error != "raise":
-            raise NotImplementedError(f"Cholesky(on_error={on_error!r}): only 'raise' is implemented")
-        self.lower = lower
+        if on_error not in ("raise", "nan"):
+            raise ValueError(f"Cholesky(on_error={on_error!r}): on_error must be 'raise' or 'nan'")
+        self.lower, self.on_error = lower, on_error
 
     def __call__(self, x):
-        return _core.cholesky(x, bool(self.lower))
+        return _core.cholesky(x, bool(self.lower), self.on_error == "nan")
 
     def __repr__(self):
-        return f"Cholesky(lower={self.lower})"
+        return f"Cholesky(lower={self.lower}, on_error={self.on_error!r})"
 
 
 cholesky = Cholesky()
