@@ -18,22 +18,6 @@ std::string Elemwise::props() const {
   return "";
 }
 
-namespace {
-
-std::string shapes_str(const std::vector<Variable>& inputs) {
-  std::string result;
-  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].type().str();
-  return result;
-}
-
-std::string shapes_str(std::span<const Array> inputs) {
-  std::string result;
-  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].shape_dtype_str();
-  return result;
-}
-
-}  // namespace
-
 std::vector<TensorType> Elemwise::output_types(const std::vector<Variable>& inputs) const {
   const ScalarOpInfo& info = scalar_op_info(scalar_op_.id);
   if (static_cast<int>(inputs.size()) != info.arity)

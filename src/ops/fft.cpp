@@ -36,6 +36,8 @@ std::mutex& planner_mutex() {
 }
 
 using PlanKey = std::tuple<bool, int, bool, std::vector<int>, int, bool, int>;
+// Plans kept at most (a program transforming ever new shapes plans each call beyond this instead).
+constexpr size_t kMaxPlans = 512;
 
 // The elements of one transform's real side (n), and of its half spectrum (the last axis n / 2 + 1): the
 // distances between consecutive transforms of a batch.
@@ -62,6 +64,7 @@ template <> struct Fftw<double> {
     return fftw_plan_many_dft_c2r(rank, n, howmany, in, nullptr, 1, half_points(rank, n), out, nullptr, 1, points(rank, n), flags);
   }
   static void run_c2c(Plan p, Complex* in, Complex* out) { fftw_execute_dft(p, in, out); }
+  static void destroy(Plan p) { fftw_destroy_plan(p); }
   static void run_r2c(Plan p, double* in, Complex* out) { fftw_execute_dft_r2c(p, in, out); }
   static void run_c2r(Plan p, Complex* in, double* out) { fftw_execute_dft_c2r(p, in, out); }
   static int alignment(const void* p) { return fftw_alignment_of(static_cast<double*>(const_cast<void*>(p))); }
@@ -81,6 +84,7 @@ template <> struct Fftw<float> {
     return fftwf_plan_many_dft_c2r(rank, n, howmany, in, nullptr, 1, half_points(rank, n), out, nullptr, 1, points(rank, n), flags);
   }
   static void run_c2c(Plan p, Complex* in, Complex* out) { fftwf_execute_dft(p, in, out); }
+  static void destroy(Plan p) { fftwf_destroy_plan(p); }
   static void run_r2c(Plan p, float* in, Complex* out) { fftwf_execute_dft_r2c(p, in, out); }
   static void run_c2r(Plan p, Complex* in, float* out) { fftwf_execute_dft_c2r(p, in, out); }
   static int alignment(const void* p) { return fftwf_alignment_of(static_cast<float*>(const_cast<void*>(p))); }
@@ -97,7 +101,8 @@ void transform(FftKind kind, bool inverse, const std::vector<int>& n, int howman
   const int threads = points * howmany >= (1 << 15) ? cpu_threads() : 1;
   const bool aligned = F::alignment(in) == 0 && F::alignment(out) == 0;
   const PlanKey key{std::is_same_v<Real, float>, static_cast<int>(kind), inverse, n, howmany, aligned, threads};
-  typename F::Plan plan;
+  typename F::Plan plan = nullptr;
+  bool owned = false;  // a plan past the cache's size limit: made for this call, destroyed after it
   {
     std::lock_guard<std::mutex> lock(planner_mutex());
     static std::map<PlanKey, typename F::Plan>* plans = [] {
@@ -105,6 +110,7 @@ void transform(FftKind kind, bool inverse, const std::vector<int>& n, int howman
       return new std::map<PlanKey, typename F::Plan>();  // (never freed: plans live as long as the process)
     }();
     auto it = plans->find(key);
+    const bool keep = it != plans->end() || plans->size() < kMaxPlans;
     if (it == plans->end()) {
       F::threads(threads);
       // FFTW_ESTIMATE plans without running (and so without overwriting) the arrays; the plan is then run on
@@ -117,10 +123,15 @@ void transform(FftKind kind, bool inverse, const std::vector<int>& n, int howman
           kind == FftKind::ComplexToComplex ? F::c2c(rank, n.data(), howmany, cin, cout, inverse ? FFTW_BACKWARD : FFTW_FORWARD, flags)
           : kind == FftKind::RealToComplex  ? F::r2c(rank, n.data(), howmany, static_cast<Real*>(in), cout, flags)
                                             : F::c2r(rank, n.data(), howmany, cin, static_cast<Real*>(out), flags);
-      if (!made) throw Error("[fft] FFTW could not plan a transform of this shape");
-      it = plans->emplace(key, made).first;
+      if (!made) throw Error("[fft] FFTW could not plan " + std::to_string(howmany) + " transforms of " + std::to_string(points) + " points");
+      if (!keep) {
+        plan = made;
+        owned = true;
+      } else {
+        it = plans->emplace(key, made).first;
+      }
     }
-    plan = it->second;
+    if (!owned) plan = it->second;
   }
   switch (kind) {
     case FftKind::ComplexToComplex:
@@ -128,6 +139,10 @@ void transform(FftKind kind, bool inverse, const std::vector<int>& n, int howman
       break;
     case FftKind::RealToComplex: F::run_r2c(plan, static_cast<Real*>(in), static_cast<typename F::Complex*>(out)); break;
     case FftKind::ComplexToReal: F::run_c2r(plan, static_cast<typename F::Complex*>(in), static_cast<Real*>(out)); break;
+  }
+  if (owned) {
+    std::lock_guard<std::mutex> lock(planner_mutex());
+    F::destroy(plan);
   }
 }
 
@@ -213,11 +228,13 @@ void Fft::perform(const Apply& node, std::span<const Array> inputs, std::span<Ar
     points *= real_side[a];
   }
   if (points > INT32_MAX) throw ValueError("[fft] a transform of " + std::to_string(points) + " points is beyond FFTW's int sizes");
+  if (points == 0 && x.size() > 0)  // (with no batch either there is nothing to refuse)
+    throw ValueError("[fft] invalid number of data points (0) in a transform of " + x.shape_dtype_str());
   if (kind_ == FftKind::ComplexToReal && points == 0)
     throw ValueError("[fft] a complex-to-real transform of no points: the output length must be at least 1");
   Array out = Array::empty(out_shape, out_dtype);
   if (out.size() > 0 && howmany > 0 && points > 0) {
-    if (howmany > INT32_MAX) throw ValueError("[fft] too many transforms at once for FFTW");
+    if (howmany > INT32_MAX) throw ValueError("[fft] " + std::to_string(howmany) + " transforms at once are beyond FFTW's int sizes");
     // A complex-to-real transform overwrites its input: it gets a copy.
     Array in = kind_ == FftKind::ComplexToReal ? x.copy() : x.contiguous();
     if (is_float(out_dtype) ? out_dtype == DType::Float32 : out_dtype == DType::Complex64)

@@ -13,10 +13,6 @@ extern "C" {
   void p##getrs_(const char* trans, const int* n, const int* nrhs, const T* a, const int* lda, const int* ipiv, T* b, \
                  const int* ldb, int* info, size_t);                                                                 \
   void p##potrf_(const char* uplo, const int* n, T* a, const int* lda, int* info, size_t);                           \
-  void p##potrs_(const char* uplo, const int* n, const int* nrhs, const T* a, const int* lda, T* b, const int* ldb,  \
-                 int* info, size_t);                                                                                 \
-  void p##trtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs, const T* a,    \
-                 const int* lda, T* b, const int* ldb, int* info, size_t, size_t, size_t);                           \
   void p##sysv_(const char* uplo, const int* n, const int* nrhs, T* a, const int* lda, int* ipiv, T* b,             \
                 const int* ldb, T* work, const int* lwork, int* info, size_t);                                       \
   void p##syevd_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,              \
@@ -59,16 +55,6 @@ namespace hypatia::lapack {
   inline int potrf(char uplo, int n, T* a, int lda) {                                                                \
     int info;                                                                                                        \
     p##potrf_(&uplo, &n, a, &lda, &info, 1);                                                                         \
-    return info;                                                                                                     \
-  }                                                                                                                  \
-  inline int potrs(char uplo, int n, int nrhs, const T* a, int lda, T* b, int ldb) {                                 \
-    int info;                                                                                                        \
-    p##potrs_(&uplo, &n, &nrhs, a, &lda, b, &ldb, &info, 1);                                                         \
-    return info;                                                                                                     \
-  }                                                                                                                  \
-  inline int trtrs(char uplo, char trans, char diag, int n, int nrhs, const T* a, int lda, T* b, int ldb) {          \
-    int info;                                                                                                        \
-    p##trtrs_(&uplo, &trans, &diag, &n, &nrhs, a, &lda, b, &ldb, &info, 1, 1, 1);                                    \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int sysv(char uplo, int n, int nrhs, T* a, int lda, int* ipiv, T* b, int ldb, T* work, int lwork) {         \

@@ -1,8 +1,9 @@
 // The linear-algebra ops on LAPACK: types, shapes and perform (gradients: linalg_grad.cpp).
 //
 // LAPACK is column-major and our arrays row-major. A row-major matrix read as column-major is its
-// transpose, which several ops use to avoid copies: inv(A^T) = inv(A)^T, det(A^T) = det(A), and the SVD
-// of A^T is V S U^T; the others copy into column-major buffers (O(n^2) beside O(n^3) work).
+// transpose, which several ops use to avoid copies: inv(A^T) = inv(A)^T, det(A^T) = det(A), a row-major
+// triangle is LAPACK's opposite one, and solves apply LAPACK's factors with row-major trsm; the others copy
+// into column-major buffers (O(n^2) beside O(n^3) work; the SVD does, to give NumPy's signs).
 #include "ops/linalg.h"
 
 #include <cblas.h>
@@ -19,21 +20,10 @@
 #include "ir/serialize.h"
 #include "ops/blas.h"
 #include "ops/lapack.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
-
-std::string types_str(const std::vector<Variable>& inputs) {
-  std::string text;
-  for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i].type().str();
-  return text;
-}
-
-std::string shapes_str(std::span<const Array> inputs) {
-  std::string text;
-  for (size_t i = 0; i < inputs.size(); ++i) text += (i ? ", " : "") + inputs[i].shape_dtype_str();
-  return text;
-}
 
 // LAPACK takes int sizes.
 int lapack_int(int64_t size, const std::string& op) {
@@ -44,6 +34,7 @@ int lapack_int(int64_t size, const std::string& op) {
 // The matrices of each input, one after another in one contiguous array of the compute dtype, and where
 // each batch entry finds its own (a size-1 batch axis broadcasts, as in NumPy's linalg).
 struct Batches {
+  std::string inputs;  // the inputs' shapes and dtypes, for errors
   Shape shape;  // the broadcast batch shape
   int64_t count = 1;
   std::vector<Array> arrays;                  // per input: contiguous, compute dtype
@@ -66,21 +57,26 @@ struct Batches {
   }
 };
 
-Batches batches(std::span<const Array> inputs, const std::vector<int>& core_ranks, DType dtype, const std::string& op) {
+// Batch axes broadcast where an input's static type has size 1 (as matmul's and Elemwise's); the others
+// must agree.
+Batches batches(const Apply& node, std::span<const Array> inputs, const std::vector<int>& core_ranks, DType dtype,
+                const std::string& op) {
   Batches b;
+  b.inputs = shapes_str(inputs);
   const int batch_rank = inputs[0].ndim() - core_ranks[0];
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].ndim() - core_ranks[i] != batch_rank || inputs[i].ndim() < core_ranks[i])
-      throw ShapeError("[" + op + "] the inputs " + shapes_str(inputs) + " do not have batch axes of one rank");
+      throw ShapeError("[" + op + "] the inputs " + b.inputs + " do not have batch axes of one rank");
   for (int a = 0; a < batch_rank; ++a) {
-    int64_t size = 1;
-    for (const Array& x : inputs)
-      if (x.shape()[a] != 1) {
-        if (size != 1 && x.shape()[a] != size)
-          throw ShapeError("[" + op + "] the batch axes of " + shapes_str(inputs) + " do not broadcast (axis " +
-                           std::to_string(a) + ")");
-        size = x.shape()[a];
-      }
+    int64_t size = -1;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (node.input(i).type().shape[a] == 1) continue;
+      if (size >= 0 && inputs[i].shape()[a] != size)
+        throw ShapeError("[" + op + "] the batch axes of " + b.inputs + " differ on axis " + std::to_string(a) +
+                         " (only axes of static size 1 broadcast)");
+      size = inputs[i].shape()[a];
+    }
+    if (size < 0) size = 1;
     b.shape.push_back(size);
     b.count *= size;
   }
@@ -95,7 +91,7 @@ Batches batches(std::span<const Array> inputs, const std::vector<int>& core_rank
       for (int a = batch_rank - 1; a >= 0; --a) {
         const int64_t index = rest % b.shape[a];
         rest /= b.shape[a];
-        if (inputs[i].shape()[a] != 1) position += index * stride;
+        if (node.input(i).type().shape[a] != 1) position += index * stride;
         stride *= inputs[i].shape()[a];
       }
       which[entry] = position;
@@ -140,11 +136,31 @@ template <class T> bool all_finite(const T* values, int64_t count) {
 }
 
 [[noreturn]] void fail(const std::string& op, const std::string& why, const Batches& b, int64_t entry) {
-  throw LinAlgError("[" + op + "] " + why + b.entry_note(entry));
+  throw LinAlgError("[" + op + "] " + why + " in " + b.inputs + b.entry_note(entry));
 }
 
-// The workspace size a LAPACK query (lwork = -1) reported in work[0].
-template <class T> int workspace(T reported) { return std::max(1, static_cast<int>(reported)); }
+// The workspace size a LAPACK query (lwork = -1) reported in work[0], rounded up: a float32 report of a
+// size above 2^24 may have been rounded down.
+template <class T> int workspace(T reported) {
+  return std::max(1, static_cast<int>(std::ceil(static_cast<double>(reported) * (1 + 1e-6))));
+}
+
+// LAPACK's info < 0 means an argument it refused: a bug here, not the user's, said as such.
+int checked(int info, const char* routine) {
+  if (info < 0) throw Error(std::string("[linalg] internal error: LAPACK's ") + routine + " refused argument " + std::to_string(-info));
+  return info;
+}
+
+// The int32 pivots of an LU factorization of an n x n matrix (entry `entry` of a batch), checked to be
+// LAPACK's (a saved graph may hold anything).
+void copy_pivots(const Array& pivots, int64_t which, int64_t n, std::vector<int>& out, const std::string& op) {
+  if (pivots.shape(-1) != n) throw ValueError("[" + op + "] pivots " + pivots.shape_dtype_str() + " for " + std::to_string(n) + " rows");
+  const int32_t* p = pivots.data<int32_t>() + which * n;
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] < 1 || p[i] > n) throw ValueError("[" + op + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(n));
+    out[i] = p[i];
+  }
+}
 
 void check_square(const std::string& op, std::span<const Array> inputs, int input) {
   const Array& x = inputs[input];
@@ -169,7 +185,7 @@ DType LinalgOp::compute_dtype(const std::vector<Variable>& inputs) const {
     const DType dtype = inputs[i].dtype();
     if (!holds_values(static_cast<int>(i))) continue;  // (scalar parameters, pivots)
     if (is_complex(dtype))
-      throw TypeError("[" + name() + "] takes real matrices (complex ones are not supported yet), got " + types_str(inputs));
+      throw TypeError("[" + name() + "] takes real matrices (complex ones are not supported yet), got " + shapes_str(inputs));
     promoted = promoted ? promote_types(*promoted, dtype) : dtype;
   }
   return promoted && (*promoted == DType::Float16 || *promoted == DType::Float32) ? DType::Float32 : DType::Float64;
@@ -181,9 +197,9 @@ std::vector<int64_t> LinalgOp::batch_shape(const std::vector<Variable>& inputs) 
     const int core = core_rank(static_cast<int>(i));
     if (inputs[i].ndim() < core)
       throw ValueError("[" + name() + "] input " + std::to_string(i) + " needs at least " + std::to_string(core) +
-                       " dimensions, got " + types_str(inputs));
+                       " dimensions, got " + shapes_str(inputs));
     if (inputs[i].ndim() - core != rank)
-      throw ValueError("[" + name() + "] the inputs " + types_str(inputs) + " have batch axes of different ranks");
+      throw ValueError("[" + name() + "] the inputs " + shapes_str(inputs) + " have batch axes of different ranks");
   }
   std::vector<int64_t> shape;
   for (int a = 0; a < rank; ++a) {
@@ -194,7 +210,7 @@ std::vector<int64_t> LinalgOp::batch_shape(const std::vector<Variable>& inputs) 
       if (s == 1) continue;
       if (!known(s)) { unknown = true; continue; }
       if (size != 1 && s != size)
-        throw ShapeError("[" + name() + "] the batch axes of " + types_str(inputs) + " do not broadcast (axis " +
+        throw ShapeError("[" + name() + "] the batch axes of " + shapes_str(inputs) + " do not broadcast (axis " +
                          std::to_string(a) + ")");
       size = s;
     }
@@ -273,7 +289,7 @@ template <class T> DeterminantParts lu_determinant(const T* lu, const int* pivot
       d.sign = -d.sign;
       d.product = -d.product;
     }
-    d.sign *= v > 0 ? 1 : v < 0 ? -1 : 0;
+    d.sign *= v > 0 ? 1 : v < 0 ? -1 : v == 0 ? 0 : 1;  // (NaN leaves the sign, as NumPy: log|det| is NaN)
     d.log_abs += std::log(std::fabs(v));
     d.product *= v;
   }
@@ -299,7 +315,7 @@ std::vector<std::vector<Variable>> LuFactor::core_output_shapes(const Apply&, co
 
 void LuFactor::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(node, inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array lu = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
@@ -325,7 +341,7 @@ std::string LuFactor::save() const { return OpWriter("lu_factor").bytes(); }
 // ---- MatrixInverse ----
 
 std::vector<TensorType> MatrixInverse::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[matrix_inverse] takes one input");
+  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[matrix_inverse] takes a matrix (or its LU factors and pivots), got " + shapes_str(inputs));
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
@@ -340,8 +356,8 @@ std::vector<std::vector<Variable>> MatrixInverse::core_output_shapes(const Apply
 
 void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = factored_ ? batches(inputs, {2, 1}, node.output(0).dtype(), name())
-                              : batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = factored_ ? batches(node, inputs, {2, 1}, node.output(0).dtype(), name())
+                              : batches(node, inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
@@ -356,12 +372,12 @@ void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, st
       std::copy_n(b.at<T>(0, entry), n * n, m);
       // (The row-major matrix is A^T to LAPACK, and inv(A^T) read back row-major is inv(A).)
       if (factored_) {
-        std::copy_n(given_pivots.data<int32_t>() + b.matrix[1][entry] * n, n, pivots.data());
+        copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
         if (lu_singular(m, n)) fail(name(), "singular matrix", b, entry);
       } else if (lapack::getrf(ni, ni, m, ld, pivots.data()) > 0) {
         fail(name(), "singular matrix", b, entry);
       }
-      lapack::getri(ni, m, ld, pivots.data(), work.data(), static_cast<int>(work.size()));
+      checked(lapack::getri(ni, m, ld, pivots.data(), work.data(), static_cast<int>(work.size())), "getri");
     }
   });
   outputs[0] = std::move(out);
@@ -376,7 +392,8 @@ std::string MatrixInverse::save() const {
 // ---- Determinant ----
 
 std::vector<TensorType> Determinant::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[" + name() + "] takes one input");
+  if (inputs.size() != (factored_ ? 2u : 1u))
+    throw TypeError("[" + name() + "] takes a matrix (or its LU factors and pivots), got " + shapes_str(inputs));
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
@@ -391,8 +408,8 @@ std::vector<std::vector<Variable>> Determinant::core_output_shapes(const Apply&,
 
 void Determinant::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = factored_ ? batches(inputs, {2, 1}, node.output(0).dtype(), name())
-                              : batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = factored_ ? batches(node, inputs, {2, 1}, node.output(0).dtype(), name())
+                              : batches(node, inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   const DType dtype = node.output(0).dtype();
@@ -405,7 +422,7 @@ void Determinant::perform(const Apply& node, std::span<const Array> inputs, std:
       const T* factors = b.at<T>(0, entry);
       const int* p = pivots.data();
       if (factored_) {
-        p = given_pivots.data<int32_t>() + b.matrix[1][entry] * n;
+        copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
       } else {
         std::copy_n(factors, n * n, lu.data());
         lapack::getrf(ni, ni, lu.data(), ld, pivots.data());  // (det(A^T) = det(A); a zero pivot gives 0)
@@ -449,7 +466,7 @@ std::vector<std::vector<Variable>> Cholesky::core_output_shapes(const Apply&, co
 
 void Cholesky::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(node, inputs, {2}, node.output(0).dtype(), name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
@@ -494,7 +511,7 @@ std::string Solve::props() const {
 }
 
 std::vector<TensorType> Solve::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 3u : 2u)) throw TypeError("[solve] takes a and b");
+  if (inputs.size() != (factored_ ? 3u : 2u)) throw TypeError("[solve] takes a and b, got " + shapes_str(inputs));
   const DType dtype = compute_dtype(inputs);
   (void)batch_shape(inputs);
   check_static_square(name(), inputs[0]);
@@ -546,8 +563,8 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
     throw ShapeError("[solve] a " + a.shape_dtype_str() + " and b " + rhs.shape_dtype_str() + " do not fit: a has " +
                      std::to_string(n) + " rows, b " + std::to_string(rows));
   const size_t rhs_input = inputs.size() - 1;
-  const Batches b = factored_ ? batches(inputs, {2, 1, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name())
-                              : batches(inputs, {2, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name());
+  const Batches b = factored_ ? batches(node, inputs, {2, 1, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name())
+                              : batches(node, inputs, {2, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name());
   const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   const int ni = lapack_int(n, name()), ki = lapack_int(k, name()), ld = std::max(1, ni);
   Array out = Array::empty(vector_rhs_ ? with_core(b.shape, {n}) : with_core(b.shape, {n, k}), node.output(0).dtype());
@@ -579,7 +596,7 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
           // LAPACK factors a^T = P L U; row-major, its array holds U^T below the diagonal and L^T above.
           const T* lu = factored_ ? matrix : factor.data();
           if (factored_) {
-            std::copy_n(given_pivots.data<int32_t>() + b.matrix[1][entry] * n, n, pivots.data());
+            copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
             if (lu_singular(lu, n)) fail(name(), "singular matrix", b, entry);
           } else if (lapack::getrf(ni, ni, factor.data(), ld, pivots.data()) > 0) {
             fail(name(), "singular matrix", b, entry);
@@ -662,7 +679,7 @@ void Eigh::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   if (pencil && inputs[1].shape(-1) != n)
     throw ShapeError("[" + name() + "] a " + inputs[0].shape_dtype_str() + " and b " + inputs[1].shape_dtype_str() +
                      " differ in size");
-  const Batches b = batches(inputs, std::vector<int>(inputs.size(), 2), node.output(0).dtype(), name());
+  const Batches b = batches(node, inputs, std::vector<int>(inputs.size(), 2), node.output(0).dtype(), name());
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   const DType dtype = node.output(0).dtype();
   Array values = Array::empty(with_core(b.shape, {n}), dtype);
@@ -684,12 +701,12 @@ void Eigh::perform(const Apply& node, std::span<const Array> inputs, std::span<A
       if (pencil) {
         std::copy_n(b.at<T>(1, entry), n * n, pencil_b.data());
         // The pencil's b reads the same triangle as a.
-        info = lapack::sygvd(1, job, triangle, ni, m.data(), ld, pencil_b.data(), ld, w, work.data(),
-                             static_cast<int>(work.size()), iwork.data(), static_cast<int>(iwork.size()));
+        info = checked(lapack::sygvd(1, job, triangle, ni, m.data(), ld, pencil_b.data(), ld, w, work.data(),
+                                     static_cast<int>(work.size()), iwork.data(), static_cast<int>(iwork.size())), "sygvd");
         if (info > ni) fail(name(), "b is not positive definite", b, entry);
       } else {
-        info = lapack::syevd(job, triangle, ni, m.data(), ld, w, work.data(), static_cast<int>(work.size()), iwork.data(),
-                             static_cast<int>(iwork.size()));
+        info = checked(lapack::syevd(job, triangle, ni, m.data(), ld, w, work.data(), static_cast<int>(work.size()),
+                                     iwork.data(), static_cast<int>(iwork.size())), "syevd");
       }
       if (info > 0) fail(name(), "the eigenvalues did not converge", b, entry);
       // LAPACK's eigenvectors are its columns, so m read row-major holds them as rows.
@@ -727,7 +744,7 @@ std::vector<std::vector<Variable>> Eig::core_output_shapes(const Apply&, const s
 void Eig::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
   const DType dtype = real_dtype(node.output(0).dtype());
-  const Batches b = batches(inputs, {2}, dtype, name());
+  const Batches b = batches(node, inputs, {2}, dtype, name());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array values = Array::empty(with_core(b.shape, {n}), node.output(0).dtype());
@@ -748,7 +765,8 @@ void Eig::perform(const Apply& node, std::span<const Array> inputs, std::span<Ar
       for (int64_t j = 0; j < n; ++j) {
         w[j] = {wr[j], wi[j]};
         // A complex pair's vectors are columns j (real part) and j + 1 (imaginary part), conjugates.
-        const bool pair_first = wi[j] != 0 && j + 1 < n && (j == 0 || wi[j - 1] == 0 || wi[j - 1] != -wi[j] || wr[j - 1] != wr[j]);
+        // (LAPACK lists each pair's eigenvalue with the positive imaginary part first.)
+        const bool pair_first = wi[j] > 0 && j + 1 < n;
         for (int64_t i = 0; i < n; ++i) {
           if (wi[j] == 0) v[i * n + j] = {vr[i + j * n], 0};
           else if (pair_first) v[i * n + j] = {vr[i + j * n], vr[i + (j + 1) * n]};
@@ -800,6 +818,16 @@ namespace {
 template <class T>
 int row_major_svd(const T* a, int m, int n, T* s, T* u, int ucols, T* vt, int vrows, char job, std::vector<T>& work,
                   std::vector<int>& iwork) {
+  if (m == 0 || n == 0) {
+    // No singular values; NumPy's full factors are then identities.
+    if (job == 'A') {
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < m; ++j) u[i * m + j] = T(i == j);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) vt[i * n + j] = T(i == j);
+    }
+    return 0;
+  }
   std::vector<T> column_major(static_cast<size_t>(m) * n), uc(job == 'N' ? 1 : static_cast<size_t>(m) * ucols),
       vc(job == 'N' ? 1 : static_cast<size_t>(vrows) * n);
   to_column_major(a, m, n, column_major.data());
@@ -807,8 +835,8 @@ int row_major_svd(const T* a, int m, int n, T* s, T* u, int ucols, T* vt, int vr
   const int lda = std::max(1, m), ldu = std::max(1, m), ldvt = std::max(1, vrows);
   lapack::gesdd(job, m, n, column_major.data(), lda, s, uc.data(), ldu, vc.data(), ldvt, &query, -1, iwork.data());
   if (static_cast<int>(work.size()) < workspace(query)) work.resize(workspace(query));
-  const int info = lapack::gesdd(job, m, n, column_major.data(), lda, s, uc.data(), ldu, vc.data(), ldvt, work.data(),
-                                 static_cast<int>(work.size()), iwork.data());
+  const int info = checked(lapack::gesdd(job, m, n, column_major.data(), lda, s, uc.data(), ldu, vc.data(), ldvt, work.data(),
+                                         static_cast<int>(work.size()), iwork.data()), "gesdd");
   if (job != 'N') {
     from_column_major(uc.data(), m, ucols, u);
     from_column_major(vc.data(), vrows, n, vt);
@@ -820,7 +848,7 @@ int row_major_svd(const T* a, int m, int n, T* s, T* u, int ucols, T* vt, int vr
 
 void Svd::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(inputs, {2}, dtype, name());
+  const Batches b = batches(node, inputs, {2}, dtype, name());
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name());
   const int64_t ucols = full_matrices_ ? m : k, vrows = full_matrices_ ? n : k;
@@ -895,7 +923,7 @@ std::vector<std::vector<Variable>> Qr::core_output_shapes(const Apply&, const st
 
 void Qr::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(inputs, {2}, dtype, name());
+  const Batches b = batches(node, inputs, {2}, dtype, name());
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name()), ki = static_cast<int>(k), ld = std::max(1, mi);
   const int64_t q_cols = mode_ == QrMode::Complete ? m : k, r_rows = mode_ == QrMode::Complete ? m : k;
@@ -921,7 +949,7 @@ void Qr::perform(const Apply& node, std::span<const Array> inputs, std::span<Arr
     for (int64_t entry = 0; entry < b.count; ++entry) {
       to_column_major(b.at<T>(0, entry), m, n, a.data());
       T* t = mode_ == QrMode::Raw ? tau.data<T>() + entry * k : reflectors.data();
-      lapack::geqrf(mi, ni, a.data(), ld, t, work.data(), static_cast<int>(work.size()));
+      checked(lapack::geqrf(mi, ni, a.data(), ld, t, work.data(), static_cast<int>(work.size())), "geqrf");
       if (mode_ == QrMode::Raw) {
         std::copy_n(a.data(), m * n, h.data<T>() + entry * n * m);  // (NumPy's h: LAPACK's array read row-major)
         continue;
@@ -930,7 +958,7 @@ void Qr::perform(const Apply& node, std::span<const Array> inputs, std::span<Arr
       for (int64_t i = 0; i < r_rows; ++i)
         for (int64_t j = 0; j < n; ++j) rr[i * n + j] = j >= i ? a[i + j * m] : T(0);
       if (mode_ == QrMode::R) continue;
-      lapack::orgqr(mi, static_cast<int>(q_cols), ki, a.data(), ld, t, work.data(), static_cast<int>(work.size()));
+      checked(lapack::orgqr(mi, static_cast<int>(q_cols), ki, a.data(), ld, t, work.data(), static_cast<int>(work.size())), "orgqr");
       from_column_major(a.data(), m, q_cols, q.data<T>() + entry * m * q_cols);
     }
   });
@@ -978,7 +1006,7 @@ std::vector<std::vector<Variable>> Pinv::core_output_shapes(const Apply&, const 
 
 void Pinv::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(inputs, {2}, dtype, name());
+  const Batches b = batches(node, inputs, {2}, dtype, name());
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name());
   Array out = Array::zeros(with_core(b.shape, {n, m}), dtype);
@@ -1020,7 +1048,7 @@ std::vector<TensorType> Lstsq::output_types(const std::vector<Variable>& inputs)
   if (inputs.size() != 3) throw TypeError("[lstsq] takes a, b and rcond");
   const Variable &a = inputs[0], &rhs = inputs[1], &rcond = inputs[2];
   if (a.ndim() != 2 || rhs.ndim() != (vector_rhs_ ? 1 : 2) || rcond.ndim() != 0)
-    throw ValueError("[lstsq] takes a matrix a, a vector or matrix b and a scalar rcond, got " + types_str(inputs));
+    throw ValueError("[lstsq] takes a matrix a, a vector or matrix b and a scalar rcond, got " + shapes_str(inputs));
   if (!is_float(rcond.dtype()) && !is_integer(rcond.dtype()))
     throw TypeError("[lstsq] rcond must be a real number, got " + rcond.type().str());
   const DType dtype = compute_dtype(inputs);
@@ -1055,24 +1083,26 @@ void Lstsq::perform(const Apply& node, std::span<const Array> inputs, std::span<
   Array x = Array::empty(vector_rhs_ ? Shape{n} : Shape{n, k}, dtype), s = Array::empty({rank_limit}, dtype), residuals;
   int rank = 0;
   dispatch_real(dtype, [&]<class T>() {
-    std::vector<T> am(m * n), bm(ldb * k, T(0));
+    std::vector<T> am(m * n), bm(ldb * std::max<int64_t>(k, 1), T(0));  // (no right-hand side: one of zeros, for rank and s)
     to_column_major(a.data<T>(), m, n, am.data());
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < k; ++j) bm[i + j * ldb] = rhs.data<T>()[i * k + j];
     if (!all_finite(am.data(), m * n) || !all_finite(bm.data(), ldb * k))
-      throw LinAlgError("[lstsq] SVD did not converge: a or b holds NaN or inf");
+      throw LinAlgError("[lstsq] SVD did not converge: a or b holds NaN or inf (" + a.shape_dtype_str() + ", " +
+                        rhs.shape_dtype_str() + ")");
     const T rcond = static_cast<T>(inputs[2].item());
     std::vector<T> singular(std::max<int64_t>(1, rank_limit));
     T query;
     int iquery = 1;
-    lapack::gelsd(mi, ni, ki, nullptr, std::max(1, mi), nullptr, static_cast<int>(ldb), nullptr, rcond, &rank, &query, -1, &iquery);
+    const int columns = std::max(ki, 1);
+    lapack::gelsd(mi, ni, columns, nullptr, std::max(1, mi), nullptr, static_cast<int>(ldb), nullptr, rcond, &rank, &query, -1, &iquery);
     std::vector<T> work(workspace(query));
     std::vector<int> iwork(std::max(1, iquery));
-    if (m > 0 && n > 0 && k > 0 &&
-        lapack::gelsd(mi, ni, ki, am.data(), std::max(1, mi), bm.data(), static_cast<int>(ldb), singular.data(), rcond, &rank,
-                      work.data(), static_cast<int>(work.size()), iwork.data()) > 0)
-      throw LinAlgError("[lstsq] SVD did not converge");
-    if (m == 0 || n == 0 || k == 0) std::fill(bm.begin(), bm.end(), T(0));
+    if (m > 0 && n > 0 &&
+        checked(lapack::gelsd(mi, ni, columns, am.data(), std::max(1, mi), bm.data(), static_cast<int>(ldb), singular.data(), rcond,
+                              &rank, work.data(), static_cast<int>(work.size()), iwork.data()), "gelsd") > 0)
+      throw LinAlgError("[lstsq] SVD did not converge (" + a.shape_dtype_str() + ", " + rhs.shape_dtype_str() + ")");
+    if (m == 0 || n == 0) std::fill(bm.begin(), bm.end(), T(0));
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < k; ++j) x.data<T>()[i * k + j] = bm[i + j * ldb];
     std::copy_n(singular.data(), rank_limit, s.data<T>());
@@ -1207,7 +1237,7 @@ Array matrix_exponential(const Array& a) {
 
 void Expm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(inputs, {2}, DType::Float64, name());
+  const Batches b = batches(node, inputs, {2}, DType::Float64, name());
   const int64_t n = inputs[0].shape(-1);
   (void)lapack_int(n, name());
   Array out = Array::empty(with_core(b.shape, {n, n}), DType::Float64);
@@ -1215,7 +1245,12 @@ void Expm::perform(const Apply& node, std::span<const Array> inputs, std::span<A
     Array one = Array::empty({n, n}, DType::Float64);
     std::copy_n(b.at<double>(0, entry), n * n, one.data<double>());
     if (!all_finite(one.data<double>(), n * n)) fail(name(), "the matrix holds NaN or inf", b, entry);
-    const Array result = n == 0 ? one : matrix_exponential(one);
+    Array result = one;
+    try {
+      if (n > 0) result = matrix_exponential(one);
+    } catch (const LinAlgError&) {
+      fail(name(), "the Pade denominator is singular (huge entries)", b, entry);
+    }
     std::copy_n(result.data<double>(), n * n, out.data<double>() + entry * n * n);
   }
   outputs[0] = node.output(0).dtype() == DType::Float64 ? std::move(out) : out.astype(node.output(0).dtype());

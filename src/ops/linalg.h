@@ -120,7 +120,8 @@ class Cholesky : public LinalgOp {
 };
 
 // x with op(A) x = b, op(A) = A or A^T; b a vector (n) or a matrix (n, k) with the same batch axes.
-// The structure picks the routine (getrs, sysv, posv, trtrs, potrs) and what of A is read.
+// The structure picks the factorization (getrf, sysv, potrf, none for the triangular ones and a Cholesky
+// factor) and what of A is read; factors are applied with row-major trsm.
 class Solve : public LinalgOp {
  public:
   // factored: the General structure's LU factors in a's place (inputs lu, pivots, b).

@@ -4,12 +4,26 @@
 #include <cstdint>
 #include <new>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/graph.h"
 
 namespace hypatia {
+
+// "float64(3, 4), float64(?,)": the inputs' types or runtime shapes and dtypes, for error messages.
+inline std::string shapes_str(const std::vector<Variable>& inputs) {
+  std::string result;
+  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].type().str();
+  return result;
+}
+inline std::string shapes_str(std::span<const Array> inputs) {
+  std::string result;
+  for (size_t i = 0; i < inputs.size(); ++i) result += (i ? ", " : "") + inputs[i].shape_dtype_str();
+  return result;
+}
 
 // perform() at compile time (constant folding; what a program computes once): the outputs, or nullopt
 // where it raises an Error (the call raises it again, naming where the node was built) or runs out of

@@ -38,7 +38,7 @@ double psi_of(double x) {
   return boost::math::digamma(x, Quiet());
 }
 double polygamma_of(double n, double x) {
-  if (!(n >= 0) || n != std::floor(n)) return kNaN;
+  if (!(n >= 0) || n != std::floor(n) || n > 1e6) return kNaN;
   if (n == 0) return psi_of(x);
   if (x <= 0 && x == std::floor(x)) return kInf;
   return boost::math::polygamma(static_cast<int>(n), x, Quiet());

@@ -1227,3 +1227,67 @@ def test_rop_det_and_solve():
     eps = 1e-6
     plus, minus = np.linalg.solve(av + eps * uv, bv + eps * wv), np.linalg.solve(av - eps * uv, bv - eps * wv)
     check_directional(got, (plus - minus) / (2 * eps))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Edge cases a review found
+# ---------------------------------------------------------------------------------------------------------
+
+def test_eig_of_a_repeated_complex_pair():
+    """LAPACK lists [i, -i, i, -i] for two copies of a rotation: each pair's vectors come from its own columns."""
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    a = np.kron(np.eye(2), rotation)
+    x = T.dmatrix()
+    w, v = theano.function([x], list(nlinalg.eig(x)))(a)
+    np.testing.assert_allclose(a @ v, v * w, atol=1e-12)
+    np.testing.assert_allclose(np.sort_complex(w), np.sort_complex(np.linalg.eigvals(a)), atol=1e-12)
+
+
+def test_svd_of_an_empty_matrix_has_identity_factors():
+    x = T.dmatrix()
+    u, s, vt = theano.function([x], list(nlinalg.svd(x)))(np.zeros((0, 3)))
+    assert u.shape == (0, 0) and s.shape == (0,)
+    np.testing.assert_array_equal(vt, np.eye(3))
+
+
+def test_lstsq_without_right_hand_sides_still_gives_rank_and_singular_values():
+    a, b = T.dmatrix(), T.dmatrix()
+    x, residuals, rank, s = theano.function([a, b], nlinalg.lstsq(a, b, -1))(2 * np.eye(3)[:, :2], np.zeros((3, 0)))
+    assert x.shape == (2, 0) and rank == 2
+    np.testing.assert_allclose(s, [2.0, 2.0])
+
+
+def test_slogdet_of_nan_is_sign_one_and_nan_as_numpy():
+    x = T.dmatrix()
+    sign, logdet = theano.function([x], list(nlinalg.slogdet(x)))(np.array([[np.nan, 1.0], [2.0, 3.0]]))
+    expected = np.linalg.slogdet(np.array([[np.nan, 1.0], [2.0, 3.0]]))
+    assert sign == expected[0] and np.isnan(logdet)
+
+
+def test_batch_axes_broadcast_only_where_the_type_says_size_one():
+    rng = np.random.default_rng(3)
+    a_value, b_value = rng.standard_normal((1, 3, 3)) + 3 * np.eye(3), rng.standard_normal((4, 3, 2))
+    b = T.dtensor3()
+    declared = T.tensor(dtype="float64", shape=(1, None, None))
+    f = theano.function([declared, b], slinalg.solve(declared, b))
+    np.testing.assert_allclose(f(a_value, b_value), np.linalg.solve(a_value, b_value), rtol=1e-10)
+    # The gradient with respect to the broadcast matrix is summed over the batch: it keeps its shape.
+    g = theano.function([declared, b], theano.grad(T.sum(slinalg.solve(declared, b)), declared))(a_value, b_value)
+    assert g.shape == (1, 3, 3)
+    # Without the declaration a batch axis of size 1 does not stretch to 4.
+    a = T.dtensor3()
+    with pytest.raises(ValueError, match="solve"):
+        theano.function([a, b], slinalg.solve(a, b))(a_value, b_value)
+
+
+def test_a_shared_factorization_keeps_the_precision_of_each_solve():
+    """solve(float32 A, float64 b) computes in float64; det(A) in float32: they must not share a float32 LU."""
+    rng = np.random.default_rng(4)
+    a_value = (rng.standard_normal((5, 5)) + 5 * np.eye(5)).astype("float32")
+    b_value = rng.standard_normal(5)
+    a, b = T.fmatrix(), T.dvector()
+    f = theano.function([a, b], [slinalg.solve(a, b), nlinalg.det(a)])
+    x, d = f(a_value, b_value)
+    assert x.dtype == np.float64
+    np.testing.assert_allclose(x, np.linalg.solve(a_value.astype("float64"), b_value), rtol=1e-12)
+    np.testing.assert_allclose(d, np.linalg.det(a_value), rtol=1e-4)

@@ -327,9 +327,15 @@ std::optional<Module> ModuleCache::open(const std::string& key, const std::strin
     dlclose(handle);
     return std::nullopt;
   }
-  // The module's kernels reach the special functions through this table (scalar_math.h).
-  if (auto* slot = static_cast<const scalar_math::SpecialFunctions**>(dlsym(handle, "hypatia_special_functions")))
-    *slot = &scalar_math::special();
+  // The module's kernels reach the special functions through this table (scalar_math.h); the prelude
+  // defines it in every module.
+  auto* slot = static_cast<const scalar_math::SpecialFunctions**>(dlsym(handle, "hypatia_special_functions"));
+  if (!slot) {
+    last_open_error_ = "the module has no table of special functions";
+    dlclose(handle);
+    return std::nullopt;
+  }
+  *slot = &scalar_math::special();
   return Module(handle, path);
 }
 

@@ -175,6 +175,8 @@ bool factors_its_matrix(const Op& op) {
 // The form of `node` (one that factors its matrix) that reads the LU factors `lu` (LuFactor's outputs)
 // instead; empty where it would compute in another dtype than the factors.
 std::vector<Variable> factored_form(const Apply& node, const std::vector<Variable>& lu) {
+  // (A float32 matrix solved against float64 right-hand sides computes in float64: its float32 LU would not do.)
+  if (lu[0].dtype() != node.output(0).dtype()) return {};
   std::vector<Variable> outputs;
   if (dynamic_cast<const MatrixInverse*>(&node.op()))
     outputs = apply_op(std::make_shared<MatrixInverse>(true), {lu[0], lu[1]}, node.where());
