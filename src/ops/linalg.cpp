@@ -265,6 +265,23 @@ std::vector<int64_t> square_core(const Variable& x) {
 
 }  // namespace
 
+std::vector<std::vector<int64_t>> LinalgOp::core_output_shapes(const std::vector<Variable>& inputs) const {
+  return {square_core(inputs[0])};
+}
+std::vector<std::vector<Variable>> LinalgOp::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
+  return {cores[0]};
+}
+
+std::vector<TensorType> LinalgOp::square_matrix_types(const std::vector<Variable>& inputs, size_t arity,
+                                                      const std::vector<DType>& dtypes) const {
+  if (inputs.size() != arity)
+    throw TypeError("[" + name() + "] takes " + std::to_string(arity) + (arity == 1 ? " input" : " inputs") + ", got " +
+                    shapes_str(inputs));
+  (void)batch_shape(inputs);
+  check_static_square(name(), inputs[0]);
+  return typed_outputs(inputs, dtypes);
+}
+
 // ---- LU factors ----
 
 namespace {
@@ -299,11 +316,7 @@ template <class T> DeterminantParts lu_determinant(const T* lu, const int* pivot
 }  // namespace
 
 std::vector<TensorType> LuFactor::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[lu_factor] takes one input");
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, {dtype, DType::Int32});
+  return square_matrix_types(inputs, 1, {compute_dtype(inputs), DType::Int32});
 }
 std::vector<std::vector<int64_t>> LuFactor::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t> square = square_core(inputs[0]);
@@ -341,17 +354,7 @@ std::string LuFactor::save() const { return OpWriter("lu_factor").bytes(); }
 // ---- MatrixInverse ----
 
 std::vector<TensorType> MatrixInverse::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 2u : 1u)) throw TypeError("[matrix_inverse] takes a matrix (or its LU factors and pivots), got " + shapes_str(inputs));
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, {dtype});
-}
-std::vector<std::vector<int64_t>> MatrixInverse::core_output_shapes(const std::vector<Variable>& inputs) const {
-  return {square_core(inputs[0])};
-}
-std::vector<std::vector<Variable>> MatrixInverse::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
-  return {cores[0]};
+  return square_matrix_types(inputs, factored_ ? 2 : 1, {compute_dtype(inputs)});
 }
 
 void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
@@ -392,12 +395,7 @@ std::string MatrixInverse::save() const {
 // ---- Determinant ----
 
 std::vector<TensorType> Determinant::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 2u : 1u))
-    throw TypeError("[" + name() + "] takes a matrix (or its LU factors and pivots), got " + shapes_str(inputs));
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, std::vector<DType>(logarithm_ ? 2 : 1, dtype));
+  return square_matrix_types(inputs, factored_ ? 2 : 1, std::vector<DType>(logarithm_ ? 2 : 1, compute_dtype(inputs)));
 }
 std::vector<std::vector<int64_t>> Determinant::core_output_shapes(const std::vector<Variable>&) const {
   return std::vector<std::vector<int64_t>>(logarithm_ ? 2 : 1);
@@ -451,17 +449,7 @@ std::string Determinant::save() const {
 // ---- Cholesky ----
 
 std::vector<TensorType> Cholesky::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[cholesky] takes one input");
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, {dtype});
-}
-std::vector<std::vector<int64_t>> Cholesky::core_output_shapes(const std::vector<Variable>& inputs) const {
-  return {square_core(inputs[0])};
-}
-std::vector<std::vector<Variable>> Cholesky::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
-  return {cores[0]};
+  return square_matrix_types(inputs, 1, {compute_dtype(inputs)});
 }
 
 void Cholesky::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
@@ -727,11 +715,8 @@ std::string Eigh::save() const {
 // ---- Eig ----
 
 std::vector<TensorType> Eig::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[eig] takes one input");
   const DType dtype = complex_dtype(compute_dtype(inputs));
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, {dtype, dtype});
+  return square_matrix_types(inputs, 1, {dtype, dtype});
 }
 std::vector<std::vector<int64_t>> Eig::core_output_shapes(const std::vector<Variable>& inputs) const {
   const int64_t n = square_core(inputs[0])[0];
@@ -1133,17 +1118,7 @@ std::string Lstsq::save() const {
 // ---- Expm ----
 
 std::vector<TensorType> Expm::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[expm] takes one input");
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, {dtype});
-}
-std::vector<std::vector<int64_t>> Expm::core_output_shapes(const std::vector<Variable>& inputs) const {
-  return {square_core(inputs[0])};
-}
-std::vector<std::vector<Variable>> Expm::core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const {
-  return {cores[0]};
+  return square_matrix_types(inputs, 1, {compute_dtype(inputs)});
 }
 
 namespace {
@@ -1184,8 +1159,8 @@ Array matrix_exponential(const Array& a) {
   Array x = a.copy();
   int squarings = 0;
   Array u, v;
-  const Array a2 = product(x, x);
   if (norm1 <= theta[3]) {
+    const Array a2 = product(x, x);
     // Degrees 3..9: U = A (sum of odd terms), V = sum of even terms, in powers of A^2.
     const double* bs[] = {b3, b5, b7, b9};
     int degree = 0;

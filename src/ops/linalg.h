@@ -14,6 +14,15 @@
 
 namespace hypatia {
 
+#define HYPATIA_LINALG_OP_METHODS                                                                            \
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;                  \
+  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;   \
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;    \
+  std::string save() const override;
+#define HYPATIA_LINALG_CORE_SHAPES                                                                           \
+  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;  \
+  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+
 // What the linear-algebra ops share: the dtype rule and the batch axes' static shape.
 class LinalgOp : public Op {
  public:
@@ -30,10 +39,13 @@ class LinalgOp : public Op {
   // The inputs' batch shape broadcast (statically); ShapeError when two known sizes differ.
   std::vector<int64_t> batch_shape(const std::vector<Variable>& inputs) const;
   // Output k's core shape from the inputs' core shapes (kUnknown where not known statically), and the same
-  // symbolically for infer_shape.
-  virtual std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const = 0;
+  // symbolically for infer_shape. By default: one output shaped as the first input's square matrices.
+  virtual std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const;
   virtual std::vector<std::vector<Variable>> core_output_shapes(const Apply& node,
-                                                                const std::vector<std::vector<Variable>>& cores) const = 0;
+                                                                const std::vector<std::vector<Variable>>& cores) const;
+  // The output types of an op on one square matrix (input 0, `arity` inputs in all), output k of dtypes[k].
+  std::vector<TensorType> square_matrix_types(const std::vector<Variable>& inputs, size_t arity,
+                                              const std::vector<DType>& dtypes) const;
   // Output types from the pieces above; output k's dtype from `dtypes`.
   std::vector<TensorType> typed_outputs(const std::vector<Variable>& inputs, const std::vector<DType>& dtypes) const;
 };
@@ -44,14 +56,10 @@ class LinalgOp : public Op {
 class LuFactor : public LinalgOp {
  public:
   std::string name() const override { return "lu_factor"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 };
 
 // The ops below that factor their matrix take LuFactor's two outputs in its place when `factored`.
@@ -61,16 +69,11 @@ class MatrixInverse : public LinalgOp {
   bool factored() const { return factored_; }
   std::string name() const override { return "matrix_inverse"; }
   std::string props() const override { return factored_ ? "factored" : ""; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
   int core_rank(int input) const override { return input == 1 ? 1 : 2; }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 
  private:
   bool factored_;
@@ -84,16 +87,12 @@ class Determinant : public LinalgOp {
   bool factored() const { return factored_; }
   std::string name() const override { return logarithm_ ? "slogdet" : "det"; }
   std::string props() const override { return factored_ ? "factored" : ""; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
   int core_rank(int input) const override { return input == 1 ? 1 : 2; }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   bool logarithm_, factored_;
@@ -106,14 +105,7 @@ class Cholesky : public LinalgOp {
   bool lower() const { return lower_; }
   std::string name() const override { return "cholesky"; }
   std::string props() const override { return std::string(lower_ ? "lower" : "upper") + (nan_on_error_ ? ", nan_on_error" : ""); }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
-
- protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_OP_METHODS
 
  private:
   bool lower_, nan_on_error_;
@@ -132,10 +124,7 @@ class Solve : public LinalgOp {
   bool factored() const { return factored_; }
   std::string name() const override { return "solve"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
   int core_rank(int input) const override {
@@ -143,8 +132,7 @@ class Solve : public LinalgOp {
     return input == rhs ? (vector_rhs_ ? 1 : 2) : input == 1 ? 1 : 2;  // (input 1 is the pivots when factored)
   }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   SolveOptions options_;
@@ -160,14 +148,10 @@ class Eigh : public LinalgOp {
   bool vectors() const { return vectors_; }
   std::string name() const override { return vectors_ ? "eigh" : "eigvalsh"; }
   std::string props() const override { return lower_ ? "lower" : "upper"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   bool lower_, vectors_;
@@ -178,14 +162,10 @@ class Eigh : public LinalgOp {
 class Eig : public LinalgOp {
  public:
   std::string name() const override { return "eig"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 };
 
 // A = U diag(s) V^T (gesdd): outputs u, s, vt, or s alone without `uv`.
@@ -196,14 +176,10 @@ class Svd : public LinalgOp {
   bool uv() const { return uv_; }
   std::string name() const override { return "svd"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   bool full_matrices_, uv_;
@@ -216,14 +192,10 @@ class Qr : public LinalgOp {
   QrMode mode() const { return mode_; }
   std::string name() const override { return "qr"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   QrMode mode_;
@@ -235,14 +207,10 @@ class Pinv : public LinalgOp {
   explicit Pinv(double rcond) : rcond_(rcond) {}
   std::string name() const override { return "pinv"; }
   std::string props() const override;
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   double rcond_;
@@ -254,17 +222,13 @@ class Lstsq : public LinalgOp {
  public:
   explicit Lstsq(bool vector_rhs) : vector_rhs_(vector_rhs) {}
   std::string name() const override { return "lstsq"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
+  HYPATIA_LINALG_OP_METHODS
 
  protected:
   int core_rank(int input) const override { return input == 1 ? (vector_rhs_ ? 1 : 2) : input == 2 ? 0 : 2; }
   std::vector<std::vector<Variable>> infer_shape(const Apply& node,
                                                  const std::vector<std::vector<Variable>>& input_shapes) const override;
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_CORE_SHAPES
 
  private:
   bool vector_rhs_;
@@ -274,14 +238,7 @@ class Lstsq : public LinalgOp {
 class Expm : public LinalgOp {
  public:
   std::string name() const override { return "expm"; }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override;
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override;
-
- protected:
-  std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;
-  std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
+  HYPATIA_LINALG_OP_METHODS
 };
 
 }  // namespace hypatia

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import hypatia as theano
+from every_mode import run_every_mode
 import hypatia.fft as hfft
 import hypatia.tensor as T
 from hypatia.tensor import fft as tfft
 
-MODES = ("FAST_RUN", "FAST_COMPILE")
 NORMS = (None, "backward", "ortho", "forward")
 
 # On OpenCL the ops without device kernels run on the host; the warning saying so is expected here.
@@ -39,18 +39,7 @@ def tolerances(dtype, points=1):
 
 def run(inputs, outputs, values, **kwargs):
     """Compiles the graph in every mode, checks that the modes agree, returns the FAST_RUN results."""
-    results = []
-    for mode in MODES:
-        f = theano.function(inputs, outputs, mode=mode, **kwargs)
-        got = f(*values)
-        results.append([np.asarray(r) for r in got] if isinstance(outputs, (list, tuple)) else np.asarray(got))
-    first, *others = results
-    for mode, other in zip(MODES[1:], others):
-        for a, b in zip(first if isinstance(first, list) else [first], other if isinstance(other, list) else [other]):
-            assert a.shape == b.shape, (mode, a.shape, b.shape)
-            assert a.dtype == b.dtype, (mode, a.dtype, b.dtype)
-            np.testing.assert_allclose(a, b, **tolerances(a.dtype, a.size), err_msg=f"FAST_RUN vs {mode}")
-    return first
+    return run_every_mode(inputs, outputs, values, lambda a: tolerances(a.dtype, a.size), **kwargs)
 
 
 def check(actual, expected, dtype=None, points=None):

@@ -14,10 +14,10 @@ import pytest
 import scipy.linalg
 
 import hypatia as theano
+from every_mode import MODES, run_every_mode
 import hypatia.tensor as T
 from hypatia.tensor import linalg, nlinalg, slinalg
 
-MODES = ("FAST_RUN", "FAST_COMPILE")
 FLOATS = ("float64", "float32")
 THIS_FILE = "test_linalg.py"
 
@@ -40,18 +40,7 @@ def tolerances(dtype):
 
 def run(inputs, outputs, values, **kwargs):
     """Compiles the graph in every mode, checks that the modes agree, returns the FAST_RUN results."""
-    results = []
-    for mode in MODES:
-        f = theano.function(inputs, outputs, mode=mode, **kwargs)
-        got = f(*values)
-        results.append([np.asarray(r) for r in got] if isinstance(outputs, (list, tuple)) else np.asarray(got))
-    first, *others = results
-    for mode, other in zip(MODES[1:], others):
-        for a, b in zip(first if isinstance(first, list) else [first], other if isinstance(other, list) else [other]):
-            assert a.shape == b.shape, (mode, a.shape, b.shape)
-            assert a.dtype == b.dtype, (mode, a.dtype, b.dtype)
-            np.testing.assert_allclose(a, b, **tolerances(a.dtype), err_msg=f"FAST_RUN vs {mode}")
-    return first
+    return run_every_mode(inputs, outputs, values, lambda a: tolerances(a.dtype), **kwargs)
 
 
 def check(actual, expected, dtype=None):

@@ -13,10 +13,10 @@ import scipy.special as sp
 import scipy.stats
 
 import hypatia as theano
+from every_mode import MODES, run_every_mode
 import hypatia.tensor as T
 from hypatia.tensor import inplace
 
-MODES = ("FAST_RUN", "FAST_COMPILE")
 FLOATS = ("float64", "float32")
 
 # On OpenCL the ops without device kernels run on the host; the warning saying so is expected here.
@@ -39,18 +39,7 @@ def agreement(dtype):
 
 def run(inputs, outputs, values, **kwargs):
     """Compiles the graph in every mode, checks that the modes agree, returns the FAST_RUN results."""
-    results = []
-    for mode in MODES:
-        f = theano.function(inputs, outputs, mode=mode, **kwargs)
-        got = f(*values)
-        results.append([np.asarray(r) for r in got] if isinstance(outputs, (list, tuple)) else np.asarray(got))
-    first, *others = results
-    for mode, other in zip(MODES[1:], others):
-        for a, b in zip(first if isinstance(first, list) else [first], other if isinstance(other, list) else [other]):
-            assert a.shape == b.shape, (mode, a.shape, b.shape)
-            assert a.dtype == b.dtype, (mode, a.dtype, b.dtype)
-            np.testing.assert_allclose(a, b, equal_nan=True, **agreement(a.dtype), err_msg=f"FAST_RUN vs {mode}")
-    return first
+    return run_every_mode(inputs, outputs, values, lambda a: agreement(a.dtype), equal_nan=True, **kwargs)
 
 
 def check(actual, expected, dtype, rtol64=RTOL64, atol64=0.0, atol32=0.0):

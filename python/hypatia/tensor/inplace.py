@@ -9,8 +9,7 @@ _NAMES = [
     "round_half_away_from_zero", "sqr", "sqrt", "deg2rad", "rad2deg", "cos", "arccos", "sin", "arcsin", "tan",
     "arctan", "arctan2", "cosh", "arccosh", "sinh", "arcsinh", "tanh", "arctanh", "erf", "erfc", "maximum",
     "minimum", "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "conj", "second", "transpose",
-    "erfinv", "erfcinv", "erfcx", "gamma", "gammaln", "psi", "tri_gamma", "chi2sf", "j0", "j1", "jv", "i0", "i1", "iv",
-]
+] + _basic._SPECIAL  # the special functions (their list in tensor.basic)
 
 
 def _inplace(fn, name):

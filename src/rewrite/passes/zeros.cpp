@@ -52,8 +52,6 @@ bool is_known_zero(const Variable& v) {
 namespace {
 
 
-bool is_zero(const Variable& v) { return is_known_zero(v); }
-
 // Zeros of the type and shape of the node's first output, the shape computed from the inputs' shapes
 // (the op's infer_shape), so neither the output nor the inputs' values are computed for it. Null when
 // the op cannot say.
@@ -85,7 +83,7 @@ class ElemwiseOfZeros : public LocalRewriter {
     const auto* op = dynamic_cast<const Elemwise*>(&node.op());
     if (!op) return {};
     const Variable& out = node.output(0);
-    auto zero = [&](size_t i) { return i < node.inputs().size() && is_zero(node.input(i)); };
+    auto zero = [&](size_t i) { return i < node.inputs().size() && is_known_zero(node.input(i)); };
     // x + c and x - c for a constant c are canonicalize's: the sign of a zero matters there (-0.0 + 0.0).
     auto built_zero = [&](size_t i) { return zero(i) && !node.input(i).is_constant(); };
     auto keep = [&](const Variable& x) { return x.type() == out.type() ? std::vector<Variable>{x} : std::vector<Variable>{}; };
@@ -121,10 +119,10 @@ class ReductionAndProductOfZeros : public LocalRewriter {
   std::string name() const override { return "reduction_and_product_of_zeros"; }
   std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
     if (const auto* reduce = dynamic_cast<const Reduce*>(&node.op())) {
-      if (reduce->kind() == ReduceKind::Sum && is_zero(node.input(0))) return zeros_for(node);
+      if (reduce->kind() == ReduceKind::Sum && is_known_zero(node.input(0))) return zeros_for(node);
       return {};
     }
-    if (dynamic_cast<const Dot*>(&node.op()) && (is_zero(node.input(0)) || is_zero(node.input(1))))
+    if (dynamic_cast<const Dot*>(&node.op()) && (is_known_zero(node.input(0)) || is_known_zero(node.input(1))))
       return zeros_for(node);
     return {};
   }
@@ -139,7 +137,7 @@ class IncrementByZeros : public LocalRewriter {
     const auto* basic = dynamic_cast<const IncSubtensor*>(&node.op());
     const auto* advanced = dynamic_cast<const AdvancedIncSubtensor*>(&node.op());
     const bool increments = (basic && !basic->sets()) || (advanced && !advanced->sets());
-    if (!increments || !is_zero(node.input(1)) || node.input(0).type() != node.output(0).type()) return {};
+    if (!increments || !is_known_zero(node.input(1)) || node.input(0).type() != node.output(0).type()) return {};
     return {node.input(0)};
   }
 };
