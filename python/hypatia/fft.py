@@ -8,7 +8,7 @@ hypatia.tensor.fft.)
 import numpy as np
 
 from . import _core
-from .tensor.basic import as_tensor_variable, concatenate, zeros
+from .tensor.basic import as_tensor_variable, concatenate, maximum, zeros
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
            "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
@@ -27,19 +27,14 @@ def _fit(x, n, axis):
     kept = x[tuple(index)]
     if x.type.shape[axis] is not None and x.type.shape[axis] >= n:
         return kept
-    pad_shape = [x.shape[a] if a != axis else max_(n - x.shape[axis], 0) for a in range(x.ndim)]
+    pad_shape = [x.shape[a] if a != axis else maximum(n - x.shape[axis], 0) for a in range(x.ndim)]
     return concatenate([kept, zeros(pad_shape, dtype=x.dtype)], axis=axis)
 
 
-def max_(a, b):
-    from .tensor.basic import maximum
-    return maximum(a, b)
-
-
-def _axes(x, s, axes, default_last):
+def _axes(x, s, axes):
+    """NumPy's axes of an n-d transform: the given ones, else the last len(s), else all."""
     if axes is None:
-        axes = list(range(-len(s), 0)) if s is not None else (list(range(-default_last, 0)) if default_last else
-                                                              list(range(x.ndim)))
+        axes = list(range(-len(s), 0)) if s is not None else list(range(x.ndim))
     axes = [int(a) for a in axes]
     if s is not None and len(s) != len(axes):
         raise ValueError("Shape and axes have different lengths.")
@@ -56,19 +51,25 @@ def ifft(a, n=None, axis=-1, norm=None):
     return _core.ifftn(_fit(a, n, axis), [axis], norm)
 
 
-def fftn(a, s=None, axes=None, norm=None):
+def _prepared(a, s, axes, last_too=True):
+    """a as a tensor cut or padded to s on its transform axes (not the last one unless last_too), the axes,
+    and the sizes."""
     a = as_tensor_variable(a)
-    axes = _axes(a, s, axes, 0)
-    for size, axis in zip(s or [None] * len(axes), axes):
+    axes = _axes(a, s, axes)
+    sizes = list(s) if s is not None else [None] * len(axes)
+    fitted = list(zip(sizes, axes))
+    for size, axis in fitted if last_too else fitted[:-1]:
         a = _fit(a, size, axis)
+    return a, axes, sizes
+
+
+def fftn(a, s=None, axes=None, norm=None):
+    a, axes, _ = _prepared(a, s, axes)
     return _core.fftn(a, axes, norm)
 
 
 def ifftn(a, s=None, axes=None, norm=None):
-    a = as_tensor_variable(a)
-    axes = _axes(a, s, axes, 0)
-    for size, axis in zip(s or [None] * len(axes), axes):
-        a = _fit(a, size, axis)
+    a, axes, _ = _prepared(a, s, axes)
     return _core.ifftn(a, axes, norm)
 
 
@@ -91,19 +92,13 @@ def irfft(a, n=None, axis=-1, norm=None):
 
 
 def rfftn(a, s=None, axes=None, norm=None):
-    a = as_tensor_variable(a)
-    axes = _axes(a, s, axes, 0)
-    for size, axis in zip(s or [None] * len(axes), axes):
-        a = _fit(a, size, axis)
+    a, axes, _ = _prepared(a, s, axes)
     return _core.rfftn(a, axes, norm)
 
 
 def irfftn(a, s=None, axes=None, norm=None):
-    a = as_tensor_variable(a)
-    axes = _axes(a, s, axes, 0)
-    sizes = list(s) if s is not None else [None] * len(axes)
-    for size, axis in zip(sizes[:-1], axes[:-1]):
-        a = _fit(a, size, axis)
+    # (The last axis's length is the output's: irfftn cuts or pads its half spectrum itself.)
+    a, axes, sizes = _prepared(a, s, axes, last_too=False)
     return _core.irfftn(a, axes, None if sizes[-1] is None else int(sizes[-1]), norm)
 
 

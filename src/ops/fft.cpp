@@ -228,32 +228,24 @@ void Fft::perform(const Apply& node, std::span<const Array> inputs, std::span<Ar
     points *= real_side[a];
   }
   if (points > INT32_MAX) throw ValueError("[fft] a transform of " + std::to_string(points) + " points is beyond FFTW's int sizes");
-  if (points == 0 && x.size() > 0)  // (with no batch either there is nothing to refuse)
-    throw ValueError("[fft] invalid number of data points (0) in a transform of " + x.shape_dtype_str());
-  if (kind_ == FftKind::ComplexToReal && points == 0)
-    throw ValueError("[fft] a complex-to-real transform of no points: the output length must be at least 1");
+  if (points == 0) throw ValueError("[fft] invalid number of data points (0) in a transform of " + x.shape_dtype_str());
+  if (howmany > INT32_MAX) throw ValueError("[fft] " + std::to_string(howmany) + " transforms at once are beyond FFTW's int sizes");
   Array out = Array::empty(out_shape, out_dtype);
-  if (out.size() > 0 && howmany > 0 && points > 0) {
-    if (howmany > INT32_MAX) throw ValueError("[fft] " + std::to_string(howmany) + " transforms at once are beyond FFTW's int sizes");
+  if (howmany > 0) {
     // A complex-to-real transform overwrites its input: it gets a copy.
     Array in = kind_ == FftKind::ComplexToReal ? x.copy() : x.contiguous();
-    if (is_float(out_dtype) ? out_dtype == DType::Float32 : out_dtype == DType::Complex64)
-      transform<float>(kind_, inverse_, logical, static_cast<int>(howmany), in.raw_data(), out.raw_data());
-    else
-      transform<double>(kind_, inverse_, logical, static_cast<int>(howmany), in.raw_data(), out.raw_data());
-    if (scale_ != FftScale::None) {
-      const double factor = scale_ == FftScale::N ? 1.0 / static_cast<double>(points) : 1.0 / std::sqrt(static_cast<double>(points));
-      const int64_t reals = out.size() * (is_complex(out_dtype) ? 2 : 1);
-      if (out_dtype == DType::Float32 || out_dtype == DType::Complex64) {
-        float* v = static_cast<float*>(out.raw_data());
-        for (int64_t i = 0; i < reals; ++i) v[i] = static_cast<float>(v[i] * factor);
-      } else {
-        double* v = static_cast<double*>(out.raw_data());
-        for (int64_t i = 0; i < reals; ++i) v[i] *= factor;
-      }
-    }
-  } else if (out.size() > 0) {
-    out = Array::zeros(out_shape, out_dtype);
+    const double factor = scale_ == FftScale::N       ? 1.0 / static_cast<double>(points)
+                          : scale_ == FftScale::SqrtN ? 1.0 / std::sqrt(static_cast<double>(points))
+                                                      : 1.0;
+    const int64_t reals = out.size() * (is_complex(out_dtype) ? 2 : 1);
+    auto run = [&]<class Real>() {
+      transform<Real>(kind_, inverse_, logical, static_cast<int>(howmany), in.raw_data(), out.raw_data());
+      if (factor == 1.0) return;
+      Real* v = static_cast<Real*>(out.raw_data());
+      for (int64_t i = 0; i < reals; ++i) v[i] = static_cast<Real>(v[i] * factor);
+    };
+    if (real_dtype(out_dtype) == DType::Float32) run.template operator()<float>();
+    else run.template operator()<double>();
   }
   outputs[0] = std::move(out);
 }

@@ -31,17 +31,27 @@ int lapack_int(int64_t size, const std::string& op) {
   return static_cast<int>(size);
 }
 
-// The matrices of each input, one after another in one contiguous array of the compute dtype, and where
-// each batch entry finds its own (a size-1 batch axis broadcasts, as in NumPy's linalg).
+// The matrices of each input, one after another in one contiguous array (of the compute dtype for the inputs
+// that hold values), and where each batch entry finds its own.
 struct Batches {
   std::string inputs;  // the inputs' shapes and dtypes, for errors
   Shape shape;  // the broadcast batch shape
   int64_t count = 1;
-  std::vector<Array> arrays;                  // per input: contiguous, compute dtype
+  std::vector<Array> arrays;                  // per input: contiguous
   std::vector<int64_t> core_size;             // per input: elements per matrix
   std::vector<std::vector<int64_t>> matrix;   // [input][entry]: which of the input's matrices
   template <class T> const T* at(size_t input, int64_t entry) const {
     return arrays[input].data<T>() + matrix[input][entry] * core_size[input];
+  }
+  // The LU pivots (input 1 of a factored op) of one entry's n x n matrix, checked to be LAPACK's (a saved
+  // graph may hold anything).
+  void pivots(int64_t entry, int64_t n, std::vector<int>& out, const std::string& op) const {
+    if (core_size[1] != n) throw ValueError("[" + op + "] pivots " + arrays[1].shape_dtype_str() + " for " + std::to_string(n) + " rows");
+    const int32_t* p = at<int32_t>(1, entry);
+    for (int64_t i = 0; i < n; ++i) {
+      if (p[i] < 1 || p[i] > n) throw ValueError("[" + op + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(n));
+      out[i] = p[i];
+    }
   }
   // " (batch entry (1, 2))" for errors about one matrix of a batch; empty without batch axes.
   std::string entry_note(int64_t entry) const {
@@ -59,8 +69,10 @@ struct Batches {
 
 // Batch axes broadcast where an input's static type has size 1 (as matmul's and Elemwise's); the others
 // must agree.
-Batches batches(const Apply& node, std::span<const Array> inputs, const std::vector<int>& core_ranks, DType dtype,
-                const std::string& op) {
+Batches batches(const LinalgOp& linalg, const Apply& node, std::span<const Array> inputs, DType dtype) {
+  const std::string op = linalg.name();
+  std::vector<int> core_ranks;
+  for (size_t i = 0; i < inputs.size(); ++i) core_ranks.push_back(linalg.core_rank(static_cast<int>(i)));
   Batches b;
   b.inputs = shapes_str(inputs);
   const int batch_rank = inputs[0].ndim() - core_ranks[0];
@@ -81,7 +93,7 @@ Batches batches(const Apply& node, std::span<const Array> inputs, const std::vec
     b.count *= size;
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
-    b.arrays.push_back(inputs[i].astype(dtype).contiguous());
+    b.arrays.push_back(linalg.holds_values(static_cast<int>(i)) ? inputs[i].astype(dtype).contiguous() : inputs[i].contiguous());
     int64_t core = 1;
     for (int a = batch_rank; a < inputs[i].ndim(); ++a) core *= inputs[i].shape()[a];
     b.core_size.push_back(core);
@@ -149,17 +161,6 @@ template <class T> int workspace(T reported) {
 int checked(int info, const char* routine) {
   if (info < 0) throw Error(std::string("[linalg] internal error: LAPACK's ") + routine + " refused argument " + std::to_string(-info));
   return info;
-}
-
-// The int32 pivots of an LU factorization of an n x n matrix (entry `entry` of a batch), checked to be
-// LAPACK's (a saved graph may hold anything).
-void copy_pivots(const Array& pivots, int64_t which, int64_t n, std::vector<int>& out, const std::string& op) {
-  if (pivots.shape(-1) != n) throw ValueError("[" + op + "] pivots " + pivots.shape_dtype_str() + " for " + std::to_string(n) + " rows");
-  const int32_t* p = pivots.data<int32_t>() + which * n;
-  for (int64_t i = 0; i < n; ++i) {
-    if (p[i] < 1 || p[i] > n) throw ValueError("[" + op + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(n));
-    out[i] = p[i];
-  }
 }
 
 void check_square(const std::string& op, std::span<const Array> inputs, int input) {
@@ -235,11 +236,14 @@ std::vector<std::vector<Variable>> LinalgOp::infer_shape(const Apply& node, cons
   const int rank = node.input(0).ndim() - core_rank(0);
   std::vector<Variable> batch;
   for (int a = 0; a < rank; ++a) {
-    // The largest size among the inputs not statically 1 (the others are 1 where they broadcast).
-    Variable size;
+    // The size of the first input not statically 1 there (the call checks that the others agree).
+    Variable size = shapes[0][a];
     for (size_t i = 0; i < shapes.size(); ++i)
-      if (node.input(i).type().shape[a] != 1) size = size ? maximum(size, shapes[i][a]) : shapes[i][a];
-    batch.push_back(size ? size : shapes[0][a]);
+      if (node.input(i).type().shape[a] != 1) {
+        size = shapes[i][a];
+        break;
+      }
+    batch.push_back(size);
   }
   std::vector<std::vector<Variable>> cores;
   for (size_t i = 0; i < shapes.size(); ++i)
@@ -272,14 +276,14 @@ std::vector<std::vector<Variable>> LinalgOp::core_output_shapes(const Apply&, co
   return {cores[0]};
 }
 
-std::vector<TensorType> LinalgOp::square_matrix_types(const std::vector<Variable>& inputs, size_t arity,
-                                                      const std::vector<DType>& dtypes) const {
+std::vector<TensorType> LinalgOp::matrix_types(const std::vector<Variable>& inputs, size_t arity,
+                                               const std::vector<DType>& dtypes, bool square) const {
   if (inputs.size() != arity)
     throw TypeError("[" + name() + "] takes " + std::to_string(arity) + (arity == 1 ? " input" : " inputs") + ", got " +
                     shapes_str(inputs));
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
-  return typed_outputs(inputs, dtypes);
+  std::vector<TensorType> types = typed_outputs(inputs, dtypes);  // (checks the ranks first)
+  if (square) check_static_square(name(), inputs[0]);
+  return types;
 }
 
 // ---- LU factors ----
@@ -316,7 +320,7 @@ template <class T> DeterminantParts lu_determinant(const T* lu, const int* pivot
 }  // namespace
 
 std::vector<TensorType> LuFactor::output_types(const std::vector<Variable>& inputs) const {
-  return square_matrix_types(inputs, 1, {compute_dtype(inputs), DType::Int32});
+  return matrix_types(inputs, 1, {compute_dtype(inputs), DType::Int32}, true);
 }
 std::vector<std::vector<int64_t>> LuFactor::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t> square = square_core(inputs[0]);
@@ -328,7 +332,7 @@ std::vector<std::vector<Variable>> LuFactor::core_output_shapes(const Apply&, co
 
 void LuFactor::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(node, inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array lu = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
@@ -354,17 +358,15 @@ std::string LuFactor::save() const { return OpWriter("lu_factor").bytes(); }
 // ---- MatrixInverse ----
 
 std::vector<TensorType> MatrixInverse::output_types(const std::vector<Variable>& inputs) const {
-  return square_matrix_types(inputs, factored_ ? 2 : 1, {compute_dtype(inputs)});
+  return matrix_types(inputs, factored_ ? 2 : 1, {compute_dtype(inputs)}, true);
 }
 
 void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = factored_ ? batches(node, inputs, {2, 1}, node.output(0).dtype(), name())
-                              : batches(node, inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
-  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   dispatch_real(out.dtype(), [&]<class T>() {
     std::vector<int> pivots(std::max<int64_t>(1, n));
     T query;
@@ -375,7 +377,7 @@ void MatrixInverse::perform(const Apply& node, std::span<const Array> inputs, st
       std::copy_n(b.at<T>(0, entry), n * n, m);
       // (The row-major matrix is A^T to LAPACK, and inv(A^T) read back row-major is inv(A).)
       if (factored_) {
-        copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
+        b.pivots(entry, n, pivots, name());
         if (lu_singular(m, n)) fail(name(), "singular matrix", b, entry);
       } else if (lapack::getrf(ni, ni, m, ld, pivots.data()) > 0) {
         fail(name(), "singular matrix", b, entry);
@@ -395,7 +397,7 @@ std::string MatrixInverse::save() const {
 // ---- Determinant ----
 
 std::vector<TensorType> Determinant::output_types(const std::vector<Variable>& inputs) const {
-  return square_matrix_types(inputs, factored_ ? 2 : 1, std::vector<DType>(logarithm_ ? 2 : 1, compute_dtype(inputs)));
+  return matrix_types(inputs, factored_ ? 2 : 1, std::vector<DType>(logarithm_ ? 2 : 1, compute_dtype(inputs)), true);
 }
 std::vector<std::vector<int64_t>> Determinant::core_output_shapes(const std::vector<Variable>&) const {
   return std::vector<std::vector<int64_t>>(logarithm_ ? 2 : 1);
@@ -406,13 +408,11 @@ std::vector<std::vector<Variable>> Determinant::core_output_shapes(const Apply&,
 
 void Determinant::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = factored_ ? batches(node, inputs, {2, 1}, node.output(0).dtype(), name())
-                              : batches(node, inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   const DType dtype = node.output(0).dtype();
   Array first = Array::empty(b.shape, dtype), second = logarithm_ ? Array::empty(b.shape, dtype) : Array();
-  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
   dispatch_real(dtype, [&]<class T>() {
     std::vector<int> pivots(std::max<int64_t>(1, n));
     std::vector<T> lu(factored_ ? 0 : n * n);
@@ -420,7 +420,7 @@ void Determinant::perform(const Apply& node, std::span<const Array> inputs, std:
       const T* factors = b.at<T>(0, entry);
       const int* p = pivots.data();
       if (factored_) {
-        copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
+        b.pivots(entry, n, pivots, name());
       } else {
         std::copy_n(factors, n * n, lu.data());
         lapack::getrf(ni, ni, lu.data(), ld, pivots.data());  // (det(A^T) = det(A); a zero pivot gives 0)
@@ -449,12 +449,12 @@ std::string Determinant::save() const {
 // ---- Cholesky ----
 
 std::vector<TensorType> Cholesky::output_types(const std::vector<Variable>& inputs) const {
-  return square_matrix_types(inputs, 1, {compute_dtype(inputs)});
+  return matrix_types(inputs, 1, {compute_dtype(inputs)}, true);
 }
 
 void Cholesky::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(node, inputs, {2}, node.output(0).dtype(), name());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
@@ -499,16 +499,13 @@ std::string Solve::props() const {
 }
 
 std::vector<TensorType> Solve::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != (factored_ ? 3u : 2u)) throw TypeError("[solve] takes a and b, got " + shapes_str(inputs));
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  check_static_square(name(), inputs[0]);
+  std::vector<TensorType> types = matrix_types(inputs, factored_ ? 3 : 2, {compute_dtype(inputs)}, true);
   const Variable& rhs = inputs.back();
   const int64_t n = square_core(inputs[0])[0], rows = rhs.type().shape[rhs.ndim() - (vector_rhs_ ? 1 : 2)];
   if (known(n) && known(rows) && n != rows)
     throw ShapeError("[solve] a " + inputs[0].type().str() + " and b " + rhs.type().str() +
                      " do not fit: a has " + std::to_string(n) + " rows, b " + std::to_string(rows));
-  return typed_outputs(inputs, {dtype});
+  return types;
 }
 std::vector<std::vector<int64_t>> Solve::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t>& b = inputs.back().type().shape;
@@ -551,9 +548,7 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
     throw ShapeError("[solve] a " + a.shape_dtype_str() + " and b " + rhs.shape_dtype_str() + " do not fit: a has " +
                      std::to_string(n) + " rows, b " + std::to_string(rows));
   const size_t rhs_input = inputs.size() - 1;
-  const Batches b = factored_ ? batches(node, inputs, {2, 1, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name())
-                              : batches(node, inputs, {2, vector_rhs_ ? 1 : 2}, node.output(0).dtype(), name());
-  const Array given_pivots = factored_ ? inputs[1].astype(DType::Int32).contiguous() : Array();
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int ni = lapack_int(n, name()), ki = lapack_int(k, name()), ld = std::max(1, ni);
   Array out = Array::empty(vector_rhs_ ? with_core(b.shape, {n}) : with_core(b.shape, {n, k}), node.output(0).dtype());
   const MatrixStructure structure = options_.structure;
@@ -584,7 +579,7 @@ void Solve::perform(const Apply& node, std::span<const Array> inputs, std::span<
           // LAPACK factors a^T = P L U; row-major, its array holds U^T below the diagonal and L^T above.
           const T* lu = factored_ ? matrix : factor.data();
           if (factored_) {
-            copy_pivots(given_pivots, b.matrix[1][entry], n, pivots, name());
+            b.pivots(entry, n, pivots, name());
             if (lu_singular(lu, n)) fail(name(), "singular matrix", b, entry);
           } else if (lapack::getrf(ni, ni, factor.data(), ld, pivots.data()) > 0) {
             fail(name(), "singular matrix", b, entry);
@@ -645,10 +640,10 @@ std::string Solve::save() const {
 
 std::vector<TensorType> Eigh::output_types(const std::vector<Variable>& inputs) const {
   if (inputs.empty() || inputs.size() > 2) throw TypeError("[" + name() + "] takes a matrix, or a pencil (a, b)");
-  const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  for (const Variable& x : inputs) check_static_square(name(), x);
-  return typed_outputs(inputs, std::vector<DType>(vectors_ ? 2 : 1, dtype));
+  std::vector<TensorType> types =
+      matrix_types(inputs, inputs.size(), std::vector<DType>(vectors_ ? 2 : 1, compute_dtype(inputs)), true);
+  if (inputs.size() == 2) check_static_square(name(), inputs[1]);
+  return types;
 }
 std::vector<std::vector<int64_t>> Eigh::core_output_shapes(const std::vector<Variable>& inputs) const {
   const int64_t n = square_core(inputs[0])[0];
@@ -667,7 +662,7 @@ void Eigh::perform(const Apply& node, std::span<const Array> inputs, std::span<A
   if (pencil && inputs[1].shape(-1) != n)
     throw ShapeError("[" + name() + "] a " + inputs[0].shape_dtype_str() + " and b " + inputs[1].shape_dtype_str() +
                      " differ in size");
-  const Batches b = batches(node, inputs, std::vector<int>(inputs.size(), 2), node.output(0).dtype(), name());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   const DType dtype = node.output(0).dtype();
   Array values = Array::empty(with_core(b.shape, {n}), dtype);
@@ -716,7 +711,7 @@ std::string Eigh::save() const {
 
 std::vector<TensorType> Eig::output_types(const std::vector<Variable>& inputs) const {
   const DType dtype = complex_dtype(compute_dtype(inputs));
-  return square_matrix_types(inputs, 1, {dtype, dtype});
+  return matrix_types(inputs, 1, {dtype, dtype}, true);
 }
 std::vector<std::vector<int64_t>> Eig::core_output_shapes(const std::vector<Variable>& inputs) const {
   const int64_t n = square_core(inputs[0])[0];
@@ -729,7 +724,7 @@ std::vector<std::vector<Variable>> Eig::core_output_shapes(const Apply&, const s
 void Eig::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
   const DType dtype = real_dtype(node.output(0).dtype());
-  const Batches b = batches(node, inputs, {2}, dtype, name());
+  const Batches b = batches(*this, node, inputs, dtype);
   const int64_t n = inputs[0].shape(-1);
   const int ni = lapack_int(n, name()), ld = std::max(1, ni);
   Array values = Array::empty(with_core(b.shape, {n}), node.output(0).dtype());
@@ -778,10 +773,8 @@ std::string Svd::props() const {
 }
 
 std::vector<TensorType> Svd::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[svd] takes one input");
   const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  return typed_outputs(inputs, std::vector<DType>(uv_ ? 3 : 1, dtype));
+  return matrix_types(inputs, 1, std::vector<DType>(uv_ ? 3 : 1, dtype), false);
 }
 std::vector<std::vector<int64_t>> Svd::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t>& s = inputs[0].type().shape;
@@ -833,7 +826,7 @@ int row_major_svd(const T* a, int m, int n, T* s, T* u, int ucols, T* vt, int vr
 
 void Svd::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(node, inputs, {2}, dtype, name());
+  const Batches b = batches(*this, node, inputs, dtype);
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name());
   const int64_t ucols = full_matrices_ ? m : k, vrows = full_matrices_ ? n : k;
@@ -879,10 +872,8 @@ std::string Qr::props() const {
 }
 
 std::vector<TensorType> Qr::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[qr] takes one input");
   const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  return typed_outputs(inputs, std::vector<DType>(mode_ == QrMode::R ? 1 : 2, dtype));
+  return matrix_types(inputs, 1, std::vector<DType>(mode_ == QrMode::R ? 1 : 2, dtype), false);
 }
 std::vector<std::vector<int64_t>> Qr::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t>& s = inputs[0].type().shape;
@@ -908,7 +899,7 @@ std::vector<std::vector<Variable>> Qr::core_output_shapes(const Apply&, const st
 
 void Qr::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(node, inputs, {2}, dtype, name());
+  const Batches b = batches(*this, node, inputs, dtype);
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name()), ki = static_cast<int>(k), ld = std::max(1, mi);
   const int64_t q_cols = mode_ == QrMode::Complete ? m : k, r_rows = mode_ == QrMode::Complete ? m : k;
@@ -976,10 +967,8 @@ std::string Pinv::props() const {
 }
 
 std::vector<TensorType> Pinv::output_types(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != 1) throw TypeError("[pinv] takes one input");
   const DType dtype = compute_dtype(inputs);
-  (void)batch_shape(inputs);
-  return typed_outputs(inputs, {dtype});
+  return matrix_types(inputs, 1, {dtype}, false);
 }
 std::vector<std::vector<int64_t>> Pinv::core_output_shapes(const std::vector<Variable>& inputs) const {
   const std::vector<int64_t>& s = inputs[0].type().shape;
@@ -991,7 +980,7 @@ std::vector<std::vector<Variable>> Pinv::core_output_shapes(const Apply&, const 
 
 void Pinv::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   const DType dtype = node.output(0).dtype();
-  const Batches b = batches(node, inputs, {2}, dtype, name());
+  const Batches b = batches(*this, node, inputs, dtype);
   const int64_t m = inputs[0].shape(-2), n = inputs[0].shape(-1), k = std::min(m, n);
   const int mi = lapack_int(m, name()), ni = lapack_int(n, name());
   Array out = Array::zeros(with_core(b.shape, {n, m}), dtype);
@@ -1118,7 +1107,7 @@ std::string Lstsq::save() const {
 // ---- Expm ----
 
 std::vector<TensorType> Expm::output_types(const std::vector<Variable>& inputs) const {
-  return square_matrix_types(inputs, 1, {compute_dtype(inputs)});
+  return matrix_types(inputs, 1, {compute_dtype(inputs)}, true);
 }
 
 namespace {
@@ -1212,7 +1201,7 @@ Array matrix_exponential(const Array& a) {
 
 void Expm::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
   check_square(name(), inputs, 0);
-  const Batches b = batches(node, inputs, {2}, DType::Float64, name());
+  const Batches b = batches(*this, node, inputs, DType::Float64);
   const int64_t n = inputs[0].shape(-1);
   (void)lapack_int(n, name());
   Array out = Array::empty(with_core(b.shape, {n, n}), DType::Float64);

@@ -29,13 +29,14 @@ class LinalgOp : public Op {
   std::vector<std::vector<Variable>> infer_shape(const Apply& node,
                                                  const std::vector<std::vector<Variable>>& input_shapes) const override;
 
+  // Each input's core rank (the matrix or vector axes after the batch): inputs must have at least that many.
+  virtual int core_rank(int input) const { (void)input; return 2; }
+  // Whether the input holds values in the compute dtype (not scalar parameters or LU pivots).
+  virtual bool holds_values(int input) const { return core_rank(input) != 0; }
+
  protected:
   // float32 when the inputs promote to float16 or float32, float64 otherwise; TypeError for complex inputs.
   DType compute_dtype(const std::vector<Variable>& inputs) const;
-  // Each input's core rank (the matrix or vector axes after the batch): inputs must have at least that many.
-  virtual int core_rank(int input) const { (void)input; return 2; }
-  // Whether the input's dtype takes part in the compute dtype (not scalar parameters or LU pivots).
-  virtual bool holds_values(int input) const { return core_rank(input) != 0; }
   // The inputs' batch shape broadcast (statically); ShapeError when two known sizes differ.
   std::vector<int64_t> batch_shape(const std::vector<Variable>& inputs) const;
   // Output k's core shape from the inputs' core shapes (kUnknown where not known statically), and the same
@@ -43,9 +44,10 @@ class LinalgOp : public Op {
   virtual std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const;
   virtual std::vector<std::vector<Variable>> core_output_shapes(const Apply& node,
                                                                 const std::vector<std::vector<Variable>>& cores) const;
-  // The output types of an op on one square matrix (input 0, `arity` inputs in all), output k of dtypes[k].
-  std::vector<TensorType> square_matrix_types(const std::vector<Variable>& inputs, size_t arity,
-                                              const std::vector<DType>& dtypes) const;
+  // The output types of an op taking `arity` inputs, output k of dtypes[k]; with `square`, input 0's
+  // matrices must be square where their sizes are known.
+  std::vector<TensorType> matrix_types(const std::vector<Variable>& inputs, size_t arity, const std::vector<DType>& dtypes,
+                                       bool square) const;
   // Output types from the pieces above; output k's dtype from `dtypes`.
   std::vector<TensorType> typed_outputs(const std::vector<Variable>& inputs, const std::vector<DType>& dtypes) const;
 };
@@ -70,8 +72,6 @@ class MatrixInverse : public LinalgOp {
   std::string name() const override { return "matrix_inverse"; }
   std::string props() const override { return factored_ ? "factored" : ""; }
   HYPATIA_LINALG_OP_METHODS
-
- protected:
   int core_rank(int input) const override { return input == 1 ? 1 : 2; }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
 
@@ -88,10 +88,10 @@ class Determinant : public LinalgOp {
   std::string name() const override { return logarithm_ ? "slogdet" : "det"; }
   std::string props() const override { return factored_ ? "factored" : ""; }
   HYPATIA_LINALG_OP_METHODS
-
- protected:
   int core_rank(int input) const override { return input == 1 ? 1 : 2; }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
+
+ protected:
   HYPATIA_LINALG_CORE_SHAPES
 
  private:
@@ -125,13 +125,13 @@ class Solve : public LinalgOp {
   std::string name() const override { return "solve"; }
   std::string props() const override;
   HYPATIA_LINALG_OP_METHODS
-
- protected:
   int core_rank(int input) const override {
     const int rhs = factored_ ? 2 : 1;
     return input == rhs ? (vector_rhs_ ? 1 : 2) : input == 1 ? 1 : 2;  // (input 1 is the pivots when factored)
   }
   bool holds_values(int input) const override { return !(factored_ && input == 1); }
+
+ protected:
   HYPATIA_LINALG_CORE_SHAPES
 
  private:
@@ -223,9 +223,9 @@ class Lstsq : public LinalgOp {
   explicit Lstsq(bool vector_rhs) : vector_rhs_(vector_rhs) {}
   std::string name() const override { return "lstsq"; }
   HYPATIA_LINALG_OP_METHODS
+  int core_rank(int input) const override { return input == 1 ? (vector_rhs_ ? 1 : 2) : input == 2 ? 0 : 2; }
 
  protected:
-  int core_rank(int input) const override { return input == 1 ? (vector_rhs_ ? 1 : 2) : input == 2 ? 0 : 2; }
   std::vector<std::vector<Variable>> infer_shape(const Apply& node,
                                                  const std::vector<std::vector<Variable>>& input_shapes) const override;
   HYPATIA_LINALG_CORE_SHAPES
