@@ -289,24 +289,19 @@ FftScale inverse_scale(FftNorm norm) {
 template <class Transform>
 Variable over_axes(const Variable& x, const std::vector<int>& axes, const char* op, Transform transform) {
   if (axes.empty()) throw ValueError(std::string("[") + op + "] needs at least one axis");
-  std::vector<int> chosen, order;
+  std::vector<int> chosen;
   for (int axis : axes) {
     const int a = normalize_axis(axis, x.ndim(), op);
     if (std::find(chosen.begin(), chosen.end(), a) != chosen.end())
       throw ValueError(std::string("[") + op + "] repeats axis " + std::to_string(axis));
     chosen.push_back(a);
   }
-  for (int a = 0; a < x.ndim(); ++a)
-    if (std::find(chosen.begin(), chosen.end(), a) == chosen.end()) order.push_back(a);
-  order.insert(order.end(), chosen.begin(), chosen.end());
+  const std::vector<int> order = axes_moved_last(chosen, x.ndim());
   bool identity = true;
   for (size_t k = 0; k < order.size(); ++k) identity = identity && order[k] == static_cast<int>(k);
   const Variable moved = identity ? x : transpose(x, order);
   const Variable result = transform(moved, static_cast<int>(chosen.size()));
-  if (identity) return result;
-  std::vector<int> back(order.size());
-  for (size_t k = 0; k < order.size(); ++k) back[order[k]] = static_cast<int>(k);
-  return transpose(result, back);
+  return identity ? result : transpose(result, inverse_permutation(order));
 }
 
 Variable complex_input(const Variable& x) {

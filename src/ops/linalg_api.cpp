@@ -8,6 +8,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/linalg.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
@@ -180,7 +181,7 @@ Variable kron(const Operand& a, const Operand& b) {
 Variable tensorinv(const Operand& a, int ind) {
   return at_location(a.where(), [&] {
     Variable x = a.as_variable();
-    if (ind <= 0 || ind >= x.ndim() + (x.ndim() == 0))
+    if (ind <= 0 || ind >= x.ndim())
       throw ValueError("[tensorinv] ind must be a positive number of leading axes of " + x.type().str() + ", got " +
                        std::to_string(ind));
     Variable rows = shape_i(x, 0);
@@ -198,23 +199,18 @@ Variable tensorsolve(const Operand& a, const Operand& b, std::optional<std::vect
     const int nd = x.ndim();
     if (axes) {
       // The given axes moved to the end, in their order (NumPy's).
-      std::vector<int> order;
       std::vector<int> moved;
       for (int axis : *axes) moved.push_back(normalize_axis(axis, nd, "tensorsolve"));
-      for (int k = 0; k < nd; ++k)
-        if (std::find(moved.begin(), moved.end(), k) == moved.end()) order.push_back(k);
-      order.insert(order.end(), moved.begin(), moved.end());
-      x = transpose(x, order);
+      x = transpose(x, axes_moved_last(moved, nd));
     }
     if (y.ndim() > nd)
       throw ValueError("[tensorsolve] b " + y.type().str() + " has more dimensions than a " + x.type().str());
     std::vector<Operand> solution_shape;
-    Variable size = Variable();
+    Variable size = Operand(1L).as_variable(DType::Int64);
     for (int k = y.ndim(); k < nd; ++k) {
       solution_shape.emplace_back(shape_i(x, k));
-      size = size ? size * shape_i(x, k) : shape_i(x, k);
+      size = size * shape_i(x, k);
     }
-    if (!size) size = Operand(1L).as_variable(DType::Int64);
     const Variable matrix = reshape(x, {Operand(-1), Operand(size)});
     return reshape(solve(matrix, flatten(y, 1)), solution_shape);
   });
@@ -235,13 +231,7 @@ Variable vector_norm(const Variable& x, const NormOrder& ord, int axis) {
 }
 
 Variable matrix_norm(const Variable& x, const NormOrder& ord, int row_axis, int col_axis) {
-  auto singular = [&] {
-    std::vector<int> order;
-    for (int k = 0; k < x.ndim(); ++k)
-      if (k != row_axis && k != col_axis) order.push_back(k);
-    order.insert(order.end(), {row_axis, col_axis});
-    return singular_values(transpose(x, order));
-  };
+  auto singular = [&] { return singular_values(transpose(x, axes_moved_last({row_axis, col_axis}, x.ndim()))); };
   if (ord.kind == NormOrder::Default || ord.kind == NormOrder::Frobenius) return sqrt(sum(sqr(abs(x)), Axes{row_axis, col_axis}));
   if (ord.kind == NormOrder::Nuclear) {
     const Variable s = singular();

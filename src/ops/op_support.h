@@ -74,6 +74,21 @@ std::vector<Variable> holomorphic_pullback(const Apply& node, const Variable& gz
 // what grad hands an op for the outputs nothing depends on (rewrite/passes/zeros.cpp).
 bool is_known_zero(const Variable& v);
 
+// The permutation of `ndim` axes that moves `axes` (normalized, distinct) last, in their order, and the
+// permutation that moves them back.
+inline std::vector<int> axes_moved_last(const std::vector<int>& axes, int ndim) {
+  std::vector<int> order;
+  for (int a = 0; a < ndim; ++a)
+    if (std::find(axes.begin(), axes.end(), a) == axes.end()) order.push_back(a);
+  order.insert(order.end(), axes.begin(), axes.end());
+  return order;
+}
+inline std::vector<int> inverse_permutation(const std::vector<int>& order) {
+  std::vector<int> back(order.size());
+  for (size_t k = 0; k < order.size(); ++k) back[order[k]] = static_cast<int>(k);
+  return back;
+}
+
 // The value of a size-1 constant as an integer, or nullopt when it is only known at run time.
 inline std::optional<int64_t> constant_int(const Variable& v) {
   if (v.is_constant() && v.constant_value().size() == 1) return static_cast<int64_t>(v.constant_value().item());

@@ -1,5 +1,10 @@
-"""What the op test files share: a graph compiled in every mode, the modes checked against each other."""
+"""What the op test files share: a graph compiled in every mode with the modes checked against each other,
+the caller's line for error messages, and checks of an error's message."""
+import inspect
+import os
+
 import numpy as np
+import pytest
 
 import hypatia as theano
 
@@ -21,3 +26,21 @@ def run_every_mode(inputs, outputs, values, agreement, equal_nan=False, **kwargs
             assert a.dtype == b.dtype, (mode, a.dtype, b.dtype)
             np.testing.assert_allclose(a, b, equal_nan=equal_nan, **agreement(a), err_msg=f"FAST_RUN vs {mode}")
     return first
+
+
+def here(offset=0):
+    """'<test file>:<line>' of the caller's line (plus offset): where error messages must point."""
+    frame = inspect.currentframe().f_back
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno + offset}"
+
+
+def expect_error(fn, exc, *fragments, where=None):
+    """fn() raises exc whose message holds every fragment (and `where`, the user's line, when given)."""
+    with pytest.raises(exc) as error:
+        fn()
+    message = str(error.value)
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    if where is not None:
+        assert where in message, (where, message)
+    return message

@@ -3,14 +3,13 @@ tensor.signal.pool, tensor.nnet.bn, tensor.nnet.neighbours) against expectations
 SciPy's convolve2d / correlate2d / convolve for the convolutions, NumPy loops written after Theano 1.0's
 perform() methods for the rest. Each graph runs in FAST_RUN and in FAST_COMPILE (the reference path) and the
 two must agree; ctest runs the file again on OpenCL (HYPATIA_TEST_DEVICE=opencl, see conftest.py)."""
-import inspect
 
 import numpy as np
 import pytest
 from scipy import signal
 
 import hypatia as theano
-from every_mode import MODES, run_every_mode
+from every_mode import expect_error, here, MODES, run_every_mode
 import hypatia.tensor as T
 from hypatia.tensor.nnet import abstract_conv, bn, conv2d, conv3d, neighbours
 from hypatia.tensor.nnet import conv as old_conv
@@ -20,11 +19,6 @@ THIS_FILE = "test_conv.py"
 
 # On OpenCL the ops without device kernels run on the host; the warning saying so is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no kernel on this device")
-
-
-def here(offset=0):
-    """'test_conv.py:<line>' of the caller's line (plus offset)."""
-    return f"{THIS_FILE}:{inspect.currentframe().f_back.f_lineno + offset}"
 
 
 def tolerances(dtype):
@@ -1436,17 +1430,6 @@ def test_small_network_gradient():
 # ---------------------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------------------
-
-def expect_error(fn, exc, *fragments, where=None):
-    """fn() raises exc whose message holds every fragment (and `where`, the user's line, when given)."""
-    with pytest.raises(exc) as error:
-        fn()
-    message = str(error.value)
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    if where is not None:
-        assert where in message, (where, message)
-    return message
 
 
 def test_conv2d_channel_mismatch_at_build_time():

@@ -1,6 +1,5 @@
 """Errors name the op, the shapes and dtypes, and the Python file and line that built the node; a failed
 call changes no shared variable; bad input never crashes the process."""
-import inspect
 import re
 
 import numpy as np
@@ -8,11 +7,7 @@ import pytest
 
 import hypatia as theano
 import hypatia.tensor as T
-
-
-def here(offset=0):
-    """'test_errors.py:<line>' of the caller's line (plus offset)."""
-    return f"test_errors.py:{inspect.currentframe().f_back.f_lineno + offset}"
+from every_mode import here
 
 
 def test_build_time_shape_error_names_op_types_and_line():

@@ -7,14 +7,13 @@ finite differences of NumPy's functions along a direction; errors (singular and 
 non-square and vector inputs) name the op and the user's line and leave the function usable. Decompositions
 defined up to signs (eigenvectors, singular vectors, QR) are compared after aligning the signs, or through
 properties that do not depend on them. Each graph runs in FAST_RUN and in FAST_COMPILE and the two must agree."""
-import inspect
 
 import numpy as np
 import pytest
 import scipy.linalg
 
 import hypatia as theano
-from every_mode import MODES, run_every_mode
+from every_mode import expect_error, here, MODES, run_every_mode
 import hypatia.tensor as T
 from hypatia.tensor import linalg, nlinalg, slinalg
 
@@ -23,11 +22,6 @@ THIS_FILE = "test_linalg.py"
 
 # On OpenCL the ops without device kernels run on the host; the warning saying so is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no kernel on this device")
-
-
-def here(offset=0):
-    """'test_linalg.py:<line>' of the caller's line (plus offset)."""
-    return f"{THIS_FILE}:{inspect.currentframe().f_back.f_lineno + offset}"
 
 
 def low_precision(dtype):
@@ -116,18 +110,6 @@ def match(got, expected):
 
 def outputs_of(out):
     return list(out) if isinstance(out, (list, tuple)) else out
-
-
-def expect_error(fn, exc, *fragments, where=None):
-    """fn() raises exc whose message holds every fragment (and `where`, the user's line, when given)."""
-    with pytest.raises(exc) as error:
-        fn()
-    message = str(error.value)
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    if where is not None:
-        assert where in message, (where, message)
-    return message
 
 
 def error_when_built_or_called(exc, build, inputs, values):

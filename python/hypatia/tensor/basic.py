@@ -858,14 +858,12 @@ def tri(N, M=None, k=0, dtype=None):
 
 def tril(m, k=0):
     """m with the elements above the k-th diagonal of its last two axes zeroed, as np.tril."""
-    m = as_tensor_variable(m)
-    return switch(tri(m.shape[-2], m.shape[-1], k, "bool"), m, zeros_like(m))
+    return _core.tril(m, int(k))
 
 
 def triu(m, k=0):
     """m with the elements below the k-th diagonal of its last two axes zeroed, as np.triu."""
-    m = as_tensor_variable(m)
-    return switch(tri(m.shape[-2], m.shape[-1], k - 1, "bool"), zeros_like(m), m)
+    return _core.triu(m, int(k))
 
 
 def _allclose(a, b, rtol=None, atol=None):

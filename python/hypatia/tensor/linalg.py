@@ -1,7 +1,7 @@
 """NumPy-style names for Hypatia's linear algebra (tensor.nlinalg and tensor.slinalg together), as
 PyTensor's tensor.linalg."""
 from .. import _core
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, tril, triu  # noqa: F401
 from .nlinalg import (matrix_inverse, inv, pinv, det, slogdet, eig, eigh, svd, qr, lstsq, matrix_power,  # noqa: F401
                       trace, matrix_dot, tensorinv, tensorsolve, alloc_diag, extract_diag)
 from .nlinalg import MatrixInverse, MatrixPinv, Det, Eig, Eigh, SVD, QRFull, Lstsq  # noqa: F401
@@ -21,10 +21,3 @@ def eigvals(a):
     """The eigenvalues of a general matrix (complex)."""
     return eig(a)[0]
 
-
-def tril(m, k=0):
-    return _core.tril(m, int(k))
-
-
-def triu(m, k=0):
-    return _core.triu(m, int(k))

@@ -4,8 +4,6 @@ Matrices are the last two axes of a tensor; the axes before them are a batch (ls
 Integer inputs compute in float64, float32 stays float32. A singular matrix raises
 numpy.linalg.LinAlgError when the function runs, naming the op and the line that built it.
 """
-import numpy as np
-
 from .. import _core
 from .basic import as_tensor_variable, diag, diagonal, dot
 from .basic import trace as _trace
@@ -219,4 +217,3 @@ eig = Eig()
 alloc_diag = AllocDiag()
 extract_diag = ExtractDiag()
 
-del np

@@ -4,7 +4,7 @@
 // product of its diagonal; inv(inv(A)) is A; log(det(A)) is read from slogdet, which does not overflow;
 // ops that each LU-factor one matrix share one factorization.
 #include <limits>
-#include <unordered_map>
+#include <map>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/extra_ops.h"
@@ -21,11 +21,6 @@
 
 namespace hypatia {
 namespace {
-
-template <class OpType> const OpType* produced_by(const Variable& v) {
-  const auto owner = v.owner();
-  return owner ? dynamic_cast<const OpType*>(&owner->op()) : nullptr;
-}
 
 // The matrix whose last two axes v swaps (v = A.T or swapaxes(A, -1, -2)), or null.
 Variable swapped_matrix(const Variable& v) {
@@ -175,7 +170,6 @@ bool factors_its_matrix(const Op& op) {
 // The form of `node` (one that factors its matrix) that reads the LU factors `lu` (LuFactor's outputs)
 // instead; empty where it would compute in another dtype than the factors.
 std::vector<Variable> factored_form(const Apply& node, const std::vector<Variable>& lu) {
-  // (A float32 matrix solved against float64 right-hand sides computes in float64: its float32 LU would not do.)
   if (lu[0].dtype() != node.output(0).dtype()) return {};
   std::vector<Variable> outputs;
   if (dynamic_cast<const MatrixInverse*>(&node.op()))
@@ -190,23 +184,26 @@ std::vector<Variable> factored_form(const Apply& node, const std::vector<Variabl
   return outputs;
 }
 
-// Ops that LU-factor one matrix (general solves, of it or its transpose, det, slogdet, inverses) share one
-// factorization: a likelihood's solve and log-determinant, and their gradients' solves, factor once.
+// Ops that LU-factor one matrix in one dtype (general solves, of it or its transpose, det, slogdet, inverses)
+// share one factorization: a likelihood's solve and log-determinant, and their gradients' solves, factor once.
 int share_lu_factorizations(FunctionGraph& graph) {
-  std::unordered_map<const VariableNode*, std::vector<const Apply*>> readers;
-  std::vector<Variable> matrices;  // in first-use order
+  std::map<std::pair<const VariableNode*, DType>, std::vector<const Apply*>> readers;
+  std::vector<std::pair<Variable, DType>> matrices;  // in first-use order
   for (const auto& node : graph.nodes()) {
     if (!factors_its_matrix(node->op())) continue;
-    std::vector<const Apply*>& list = readers[node->input(0).node()];
-    if (list.empty()) matrices.push_back(node->input(0));
+    const DType dtype = node->output(0).dtype();  // (the dtype the op computes in)
+    std::vector<const Apply*>& list = readers[{node->input(0).node(), dtype}];
+    if (list.empty()) matrices.emplace_back(node->input(0), dtype);
     list.push_back(node.get());
   }
   std::vector<std::pair<Variable, Variable>> replacements;
   int changed = 0;
-  for (const Variable& a : matrices) {
-    const std::vector<const Apply*>& nodes = readers[a.node()];
+  for (const auto& [a, dtype] : matrices) {
+    const std::vector<const Apply*>& nodes = readers[{a.node(), dtype}];
     if (nodes.size() < 2) continue;
-    const std::vector<Variable> lu = apply_op(std::make_shared<LuFactor>(), {a}, nodes[0]->where());
+    // (A float32 matrix solved against float64 right-hand sides is factored in float64.)
+    const std::vector<Variable> lu =
+        apply_op(std::make_shared<LuFactor>(), {a.dtype() == dtype ? a : cast(a, dtype)}, nodes[0]->where());
     for (const Apply* node : nodes) {
       const std::vector<Variable> outputs = factored_form(*node, lu);
       for (size_t k = 0; k < outputs.size(); ++k) replacements.emplace_back(node->output(k), outputs[k]);
