@@ -361,11 +361,9 @@ void BatchedMatmul::perform(const Apply& node, std::span<const Array> inputs, st
   outputs[0] = std::move(out);
 }
 
-namespace {
-// Sums a gradient over the batch axes its input broadcast along.
-Variable unbroadcast_batch(const Variable& g, const Variable& input) {
+Variable unbroadcast_batch(const Variable& g, const Variable& input, int core) {
   std::vector<int> axes;
-  for (int axis = 0; axis < input.ndim() - 2; ++axis)
+  for (int axis = 0; axis < input.ndim() - core; ++axis)
     if (input.type().shape[axis] == 1 && g.type().shape[axis] != 1) axes.push_back(axis);
   return axes.empty() ? g : sum(g, axes, /*keepdims=*/true);
 }
@@ -375,7 +373,6 @@ Variable swap_last_two(const Variable& v) {
   std::swap(perm[v.ndim() - 1], perm[v.ndim() - 2]);
   return transpose(v, perm);
 }
-}  // namespace
 
 std::vector<Variable> BatchedMatmul::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable &x = node.input(0), &y = node.input(1);

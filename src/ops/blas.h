@@ -36,6 +36,12 @@ class Gemm : public Op {
 // Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.
 Shape gemm_output_shape(std::span<const Array> inputs);
 
+// g summed over the batch axes (those before the last `core`) that `input` broadcast along (statically 1),
+// keeping them: broadcasting's adjoint, for the gradients of batched ops.
+Variable unbroadcast_batch(const Variable& g, const Variable& input, int core = 2);
+// v with its last two axes swapped (a batch of transposes).
+Variable swap_last_two(const Variable& v);
+
 // C = A @ B for 2-d arrays (any strides), C preallocated (m, n) contiguous of the promoted dtype.
 void matrix_product(const Array& a, const Array& b, Array& c);
 

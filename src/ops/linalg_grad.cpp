@@ -8,6 +8,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
+#include "ops/blas.h"
 #include "ops/linalg.h"
 #include "ops/op_support.h"
 
@@ -23,7 +24,7 @@ std::vector<Variable> present(std::vector<Variable> grads) {
     if (g && is_known_zero(g)) g = Variable();
   return grads;
 }
-Variable mT(const Variable& x) { return swapaxes(x, x.ndim() - 2, x.ndim() - 1); }
+Variable mT(const Variable& x) { return swap_last_two(x); }  // (the formulas' notation)
 Variable mm(const Variable& a, const Variable& b) { return matmul(a, b); }
 
 // (..., n) -> (..., n, n) with v on the diagonal.
@@ -47,13 +48,6 @@ Variable inverse_gaps(const Variable& w) {
   const Variable gaps = expand_dims(w, w.ndim() - 1) - expand_dims(w, w.ndim());  // [i, j] = w_j - w_i
   const Variable on_diagonal = eye(shape_i(w, last(w)), std::nullopt, 0, DType::Bool);
   return where(on_diagonal, 0.0, 1.0 / where(on_diagonal, 1.0, gaps));
-}
-
-// g summed over the batch axes `like` broadcasts on (statically 1), keeping them, as broadcasting's adjoint.
-Variable unbroadcast_batch(Variable g, const Variable& like, int core) {
-  for (int a = 0; a < like.ndim() - core; ++a)
-    if (like.type().shape[a] == 1 && g.type().shape[a] != 1) g = sum(g, Axes{a}, /*keepdims=*/true);
-  return g;
 }
 
 Variable outer_batched(const Variable& u, const Variable& v) {  // (..., m), (..., n) -> (..., m, n)
@@ -83,7 +77,7 @@ Variable pinv_pullback(const Variable& a, const Variable& x, const Variable& xb)
 std::vector<Variable> MatrixInverse::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   if (factored_) factored_has_no_gradient(node);
   const Variable x = node.output(0), xt = mT(x);
-  return {unbroadcast_batch(-mm(mm(xt, output_grads[0]), xt), node.input(0), 2)};
+  return {unbroadcast_batch(-mm(mm(xt, output_grads[0]), xt), node.input(0))};
 }
 
 std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Variable>& given) const {
@@ -93,7 +87,7 @@ std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Var
   // d det = det tr(A^-1 dA); d log|det| = tr(A^-1 dA); the sign is piecewise constant.
   Variable scale = logarithm_ ? output_grads[1] : output_grads[0] * node.output(0);
   if (!scale) return {Variable()};
-  return {unbroadcast_batch(per_matrix(scale) * mT(matrix_inverse(a)), a, 2)};
+  return {unbroadcast_batch(per_matrix(scale) * mT(matrix_inverse(a)), a)};
 }
 
 std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
@@ -105,7 +99,7 @@ std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variab
   const Variable phi = tril(p) - 0.5 * diag_matrix(diagonal_of(p));
   const Variable z = solve_triangular(l, mT(phi), /*lower=*/true, /*transposed=*/true);
   const Variable s = solve_triangular(l, mT(z), /*lower=*/true, /*transposed=*/true);
-  return {unbroadcast_batch(fold_into_triangle(s, lower_), node.input(0), 2)};
+  return {unbroadcast_batch(fold_into_triangle(s, lower_), node.input(0))};
 }
 
 std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
@@ -147,7 +141,7 @@ std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>
       break;
     }
   }
-  return {unbroadcast_batch(a_bar, a, 2), unbroadcast_batch(b_bar, b, vector_rhs_ ? 1 : 2)};
+  return {unbroadcast_batch(a_bar, a), unbroadcast_batch(b_bar, b, vector_rhs_ ? 1 : 2)};
 }
 
 std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>& given) const {
@@ -175,11 +169,11 @@ std::vector<Variable> Eigh::grad(const Apply& node, const std::vector<Variable>&
     inner = inner ? inner + term : term;
   }
   if (!inner) return std::vector<Variable>(node.inputs().size());
-  std::vector<Variable> grads{unbroadcast_batch(fold_into_triangle(mm(mm(v, inner), mT(v)), lower_), node.input(0), 2)};
+  std::vector<Variable> grads{unbroadcast_batch(fold_into_triangle(mm(mm(v, inner), mT(v)), lower_), node.input(0))};
   if (pencil) {
     // A v = w B v with V^T B V = I: dw_i = v_i^T (dA - w_i dB) v_i.
     const Variable b_part = -mm(mm(v, diag_matrix(wb * w)), mT(v));
-    grads.push_back(unbroadcast_batch(fold_into_triangle(b_part, lower_), node.input(1), 2));
+    grads.push_back(unbroadcast_batch(fold_into_triangle(b_part, lower_), node.input(1)));
   }
   return grads;
 }
@@ -190,7 +184,7 @@ std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& 
   if (!uv_) {
     // ds = diag(U^T dA V).
     std::vector<Variable> usv = apply_op(std::make_shared<Svd>(false, true), {a});
-    return {unbroadcast_batch(mm(usv[0] * expand_dims(output_grads[0], output_grads[0].ndim() - 1), usv[2]), a, 2)};
+    return {unbroadcast_batch(mm(usv[0] * expand_dims(output_grads[0], output_grads[0].ndim() - 1), usv[2]), a)};
   }
   Variable ub = output_grads[0], sb = output_grads[1], vtb = output_grads[2];
   const int64_t m = a.type().shape[a.ndim() - 2], n = a.type().shape[a.ndim() - 1];
@@ -235,7 +229,7 @@ std::vector<Variable> Svd::grad(const Apply& node, const std::vector<Variable>& 
   if (!core && !extra) return {Variable()};
   Variable a_bar = core ? mm(mm(u, core), mT(v)) : Variable();
   if (extra) a_bar = a_bar ? a_bar + extra : extra;
-  return {unbroadcast_batch(a_bar, a, 2)};
+  return {unbroadcast_batch(a_bar, a)};
 }
 
 std::vector<Variable> Qr::grad(const Apply& node, const std::vector<Variable>& given) const {
@@ -275,11 +269,11 @@ std::vector<Variable> Qr::grad(const Apply& node, const std::vector<Variable>& g
   const Variable rhs = qb_all + mm(q, copyltu);  // times U^-T: (U^-1 rhs^T)^T
   const Variable x_bar = mT(solve_triangular(u, mT(rhs), /*lower=*/false));
   const Variable y_bar = mm(q, vb);
-  return {unbroadcast_batch(concatenate({x_bar, y_bar}, a.ndim() - 1), a, 2)};
+  return {unbroadcast_batch(concatenate({x_bar, y_bar}, a.ndim() - 1), a)};
 }
 
 std::vector<Variable> Pinv::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  return {unbroadcast_batch(pinv_pullback(node.input(0), node.output(0), output_grads[0]), node.input(0), 2)};
+  return {unbroadcast_batch(pinv_pullback(node.input(0), node.output(0), output_grads[0]), node.input(0))};
 }
 
 std::vector<Variable> Lstsq::grad(const Apply& node, const std::vector<Variable>& given) const {
@@ -306,7 +300,7 @@ std::vector<Variable> Expm::grad(const Apply& node, const std::vector<Variable>&
   const Variable e = expm(block);
   const Variable n = shape_i(a, cols);
   const Variable corner = e[IndexList({ellipsis, slice(std::nullopt, Operand(n)), slice(Operand(n), std::nullopt)})];
-  return {unbroadcast_batch(corner, a, 2)};
+  return {unbroadcast_batch(corner, a)};
 }
 
 }  // namespace hypatia

@@ -25,8 +25,7 @@ class Cholesky:
 
 cholesky = Cholesky()
 
-_STRUCTURES = {"general": "general", "symmetric": "symmetric", "lower_triangular": "lower_triangular",
-               "upper_triangular": "upper_triangular", "positive_definite": "positive_definite"}
+_STRUCTURES = ("general", "symmetric", "lower_triangular", "upper_triangular", "positive_definite")
 
 
 class Solve:
@@ -39,7 +38,7 @@ class Solve:
         self.A_structure, self.lower = A_structure, lower
 
     def __call__(self, A, b):
-        return _core.solve(A, b, _STRUCTURES[self.A_structure], bool(self.lower), False, False)
+        return _core.solve(A, b, self.A_structure, bool(self.lower), False, False)
 
     def __repr__(self):
         return f"Solve(A_structure={self.A_structure!r}, lower={self.lower})"

@@ -33,8 +33,6 @@ Variable swapped_matrix(const Variable& v) {
   return p[n - 2] == n - 1 && p[n - 1] == n - 2 ? v.owner()->input(0) : Variable();
 }
 
-Variable swap_last(const Variable& v) { return swapaxes(v, v.ndim() - 2, v.ndim() - 1); }
-
 // v = inv(A) computed from A itself (not from shared LU factors): A, else null.
 Variable inverted_matrix(const Variable& v) {
   const auto* inverse = produced_by<MatrixInverse>(v);
@@ -69,7 +67,7 @@ class InverseAsSolve : public LocalRewriter {
       transposed.transposed = true;
       // b A^-1 = (A^-T b^T)^T
       if (left.ndim() == 1) return if_same_type(solve(a, left, transposed), out);
-      return if_same_type(swap_last(solve(a, swap_last(left), transposed)), out);
+      return if_same_type(swap_last_two(solve(a, swap_last_two(left), transposed)), out);
     }
     return {};
   }
