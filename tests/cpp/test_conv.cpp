@@ -10,12 +10,13 @@ using hp::Array;
 using hp::DType;
 using hp::testing::arrays_close;
 using hp::testing::expect_grad_ok;
+using hp::testing::run1;
 using hp::testing::run_every_mode;
+using hp::testing::values;
 using hp::testing::throws_with;
 
 namespace {
 
-Array values(std::vector<double> data, const hp::Shape& shape) { return Array::from_vector<double>(data, shape); }
 
 // 1..n in the given shape.
 Array counting(const hp::Shape& shape) {
@@ -31,10 +32,6 @@ hp::Variable tensor5(const std::string& name) { return hp::tensor(DType::Float64
 // The 3x3 image 1..9 and the 2x2 kernel [[1, 2], [3, 4]] of most tests.
 const Array kImage = counting({1, 1, 3, 3});
 const Array kKernel = counting({1, 1, 2, 2});
-
-Array run1(const std::vector<hp::Variable>& inputs, const hp::Variable& out, const std::vector<Array>& args) {
-  return run_every_mode(inputs, {out}, args)[0];
-}
 
 }  // namespace
 

@@ -11,18 +11,15 @@ using hp::Array;
 using hp::DType;
 using hp::testing::arrays_close;
 using hp::testing::expect_grad_ok;
+using hp::testing::run1;
 using hp::testing::run_every_mode;
+using hp::testing::values;
 using hp::testing::throws_with;
 using Z = std::complex<double>;
 
 namespace {
 
-Array values(std::vector<double> data, const hp::Shape& shape) { return Array::from_vector<double>(data, shape); }
 Array complex_values(std::vector<Z> data, const hp::Shape& shape) { return Array::from_vector<Z>(data, shape); }
-
-Array run1(const std::vector<hp::Variable>& inputs, const hp::Variable& out, const std::vector<Array>& args) {
-  return run_every_mode(inputs, {out}, args)[0];
-}
 
 }  // namespace
 

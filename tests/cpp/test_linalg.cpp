@@ -10,16 +10,13 @@ using hp::Array;
 using hp::DType;
 using hp::testing::arrays_close;
 using hp::testing::expect_grad_ok;
+using hp::testing::run1;
 using hp::testing::run_every_mode;
+using hp::testing::values;
 using hp::testing::throws_with;
 
 namespace {
 
-Array values(std::vector<double> data, const hp::Shape& shape) { return Array::from_vector<double>(data, shape); }
-
-Array run1(const std::vector<hp::Variable>& inputs, const hp::Variable& out, const std::vector<Array>& args) {
-  return run_every_mode(inputs, {out}, args)[0];
-}
 
 // [[4, 2], [2, 3]]: symmetric positive definite, det 8, inverse [[3, -2], [-2, 4]] / 8.
 const Array kSpd = values({4, 2, 2, 3}, {2, 2});

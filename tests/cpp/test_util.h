@@ -55,6 +55,12 @@ Array evaluate_on(const std::function<Variable(const Variable&)>& f, const Array
 // must match the unoptimized graph on the CPU. Returns the unoptimized results.
 std::vector<Array> run_every_mode(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs,
                                   const std::vector<Array>& values, const Updates& updates = {});
+// run_every_mode's result for one output.
+inline Array run1(const std::vector<Variable>& inputs, const Variable& out, const std::vector<Array>& args) {
+  return run_every_mode(inputs, {out}, args)[0];
+}
+// A float64 array of `data` in `shape` (row-major).
+inline Array values(std::vector<double> data, const Shape& shape) { return Array::from_vector<double>(data, shape); }
 
 // The devices other than the CPU this machine has (each OpenCL device, each CUDA GPU).
 std::vector<Device> devices_under_test();
