@@ -9,7 +9,7 @@ debian_packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-dev liblapack-dev libsleef-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo libclblast-dev
+  opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo libclblast-dev libclfft-dev
   libdnnl-dev libfftw3-dev libboost-math-dev
   dataset-fashion-mnist
   python3 python3-dev python3-venv graphviz

@@ -1061,4 +1061,35 @@ std::optional<std::string> render_gpu_random(bool normal, DType dtype, const std
   return source.str();
 }
 
+std::optional<std::string> render_gpu_scale(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const auto t = gpu_type(dtype, has_double);
+  if (!t || (dtype != DType::Float32 && dtype != DType::Float64)) return std::nullopt;
+  const bool cuda = dialect == GpuDialect::Cuda;
+  const std::string factor = has_double ? (cuda ? "__longlong_as_double(bits)" : "as_double(bits)") : "as_float((uint)bits)";
+  std::ostringstream source;
+  source << prelude(dialect, has_double) << say.kernel << " " << name << "(" << say.global << *t
+         << "* out, const long count, const long bits) {\n"
+         << "  const long i = " << say.thread_index << ";\n"
+         << "  if (i >= count) return;\n"
+         << "  out[i] = (" << *t << ")(out[i] * " << factor << ");\n"
+         << "}\n";
+  return source.str();
+}
+
+std::optional<std::string> render_gpu_real_edges(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const auto t = gpu_type(dtype, has_double);
+  if (!t || (dtype != DType::Float32 && dtype != DType::Float64)) return std::nullopt;
+  std::ostringstream source;
+  source << prelude(dialect, dtype == DType::Float64) << say.kernel << " " << name << "(" << say.global << *t
+         << "* values, const long rows, const long length, const long even) {\n"
+         << "  const long r = " << say.thread_index << ";\n"
+         << "  if (r >= rows) return;\n"
+         << "  values[2 * r * length + 1] = 0;\n"
+         << "  if (even) values[2 * (r * length + length - 1) + 1] = 0;\n"
+         << "}\n";
+  return source.str();
+}
+
 }  // namespace hypatia

@@ -116,4 +116,15 @@ std::optional<std::string> render_gpu_searchsorted(DType x_dtype, DType v_dtype,
 std::optional<std::string> render_gpu_inc_along_axis(DType dtype, DType index_dtype, const std::string& name, bool has_double,
                                                      GpuDialect dialect = GpuDialect::OpenCL);
 
+// The kernel `name` multiplying each of `count` contiguous `dtype` (float32 or float64) values by a factor
+// passed as the bits of a double (of a float where the device lacks doubles), computed as the host does
+// (in double where the device has it). Arguments: out, then the int64 count and the factor's bits.
+std::optional<std::string> render_gpu_scale(DType dtype, const std::string& name, bool has_double,
+                                            GpuDialect dialect = GpuDialect::OpenCL);
+// The kernel `name` zeroing the imaginary parts of the first and (where `even`) last values of each of
+// `rows` contiguous rows of `length` complex values, stored as pairs of `dtype` (float32 or float64): the
+// parts a complex-to-real transform ignores (frequency 0 and n / 2). Arguments: the values, then the int64
+// rows, length and even.
+std::optional<std::string> render_gpu_real_edges(DType dtype, const std::string& name, bool has_double,
+                                                 GpuDialect dialect = GpuDialect::OpenCL);
 }  // namespace hypatia

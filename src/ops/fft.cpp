@@ -20,13 +20,11 @@
 #include "hypatia/shape_ops.h"
 #include "hypatia/subtensor.h"
 #include "ir/serialize.h"
+#include "ops/fft.h"
 #include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
-
-enum class FftKind : uint8_t { ComplexToComplex, RealToComplex, ComplexToReal };
-enum class FftScale : uint8_t { None, SqrtN, N };  // the result divided by 1, sqrt(n) or n (n: the points transformed)
 
 // FFTW's planner is not thread-safe (executing plans is): planning happens under this lock. Plans are kept
 // for the life of the process, one per (precision, kind, direction, shape, batch, alignment, threads).
@@ -146,103 +144,96 @@ void transform(FftKind kind, bool inverse, const std::vector<int>& n, int howman
   }
 }
 
-// Complex-to-real transforms take a second input: the int64 length of the output's last axis, whose
-// input axis must hold length / 2 + 1 frequencies (the builders cut or pad it).
-class Fft : public Op {
- public:
-  Fft(FftKind kind, bool inverse, int rank, FftScale scale) : kind_(kind), inverse_(inverse), rank_(rank), scale_(scale) {}
-  std::string name() const override { return "fft"; }
-  std::string props() const override {
-    static const char* kinds[] = {"c2c", "r2c", "c2r"};
-    static const char* scales[] = {"", ", scale=1/sqrt(n)", ", scale=1/n"};
-    return std::string(kinds[static_cast<int>(kind_)]) + (inverse_ ? ", inverse" : "") + ", rank=" + std::to_string(rank_) +
-           scales[static_cast<int>(scale_)];
-  }
-  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
-    const size_t arity = kind_ == FftKind::ComplexToReal ? 2 : 1;
-    if (inputs.size() != arity) throw TypeError("[fft] takes " + std::to_string(arity) + " inputs");
-    if (arity == 2 && (inputs[1].ndim() != 0 || !is_integer(inputs[1].dtype())))
-      throw TypeError("[fft] the output length must be an integer scalar, got " + inputs[1].type().str());
-    const TensorType& x = inputs[0].type();
-    if (x.ndim() < rank_) throw ValueError("[fft] a transform over " + std::to_string(rank_) + " axes of " + x.str());
-    const bool wants_complex = kind_ != FftKind::RealToComplex;
-    if (wants_complex ? !is_complex(x.dtype) : !(x.dtype == DType::Float32 || x.dtype == DType::Float64))
-      throw TypeError(std::string("[fft] the ") + (wants_complex ? "complex" : "real float32 or float64") + " input of a " +
-                      props() + " transform, got " + x.str());
-    std::vector<int64_t> shape = x.shape;
-    int64_t& last = shape.back();
-    if (kind_ == FftKind::RealToComplex && last >= 0) last = last / 2 + 1;
-    if (kind_ == FftKind::ComplexToReal) {
-      last = TensorType::kUnknown;
-      if (inputs[1].is_constant()) last = static_cast<int64_t>(inputs[1].constant_value().item());
-    }
-    const DType dtype = kind_ == FftKind::RealToComplex ? complex_dtype(x.dtype)
-                        : kind_ == FftKind::ComplexToReal ? real_dtype(x.dtype)
-                                                          : x.dtype;
-    return {TensorType(dtype, shape)};
-  }
-  std::vector<std::vector<Variable>> infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const override {
-    std::vector<Variable> shape = shapes[0];
-    Variable& last = shape.back();
-    if (kind_ == FftKind::RealToComplex) last = int_div(last, 2) + 1;
-    if (kind_ == FftKind::ComplexToReal) last = cast(node.input(1), DType::Int64);
-    return {shape};
-  }
-  void perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override;
-  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& output_grads) const override;
-  std::string save() const override {
-    OpWriter out("fft");
-    out.integers({static_cast<int>(kind_), inverse_, rank_, static_cast<int>(scale_)});
-    return out.bytes();
-  }
+}  // namespace
 
-  FftKind kind() const { return kind_; }
+std::string Fft::props() const {
+  static const char* kinds[] = {"c2c", "r2c", "c2r"};
+  static const char* scales[] = {"", ", scale=1/sqrt(n)", ", scale=1/n"};
+  return std::string(kinds[static_cast<int>(kind_)]) + (inverse_ ? ", inverse" : "") + ", rank=" + std::to_string(rank_) +
+         scales[static_cast<int>(scale_)];
+}
 
- private:
-  FftKind kind_;
-  bool inverse_;
-  int rank_;
-  FftScale scale_;
-};
+std::vector<TensorType> Fft::output_types(const std::vector<Variable>& inputs) const {
+  const size_t arity = kind_ == FftKind::ComplexToReal ? 2 : 1;
+  if (inputs.size() != arity) throw TypeError("[fft] takes " + std::to_string(arity) + " inputs");
+  if (arity == 2 && (inputs[1].ndim() != 0 || !is_integer(inputs[1].dtype())))
+    throw TypeError("[fft] the output length must be an integer scalar, got " + inputs[1].type().str());
+  const TensorType& x = inputs[0].type();
+  if (x.ndim() < rank_) throw ValueError("[fft] a transform over " + std::to_string(rank_) + " axes of " + x.str());
+  const bool wants_complex = kind_ != FftKind::RealToComplex;
+  if (wants_complex ? !is_complex(x.dtype) : !(x.dtype == DType::Float32 || x.dtype == DType::Float64))
+    throw TypeError(std::string("[fft] the ") + (wants_complex ? "complex" : "real float32 or float64") + " input of a " +
+                    props() + " transform, got " + x.str());
+  std::vector<int64_t> shape = x.shape;
+  int64_t& last = shape.back();
+  if (kind_ == FftKind::RealToComplex && last >= 0) last = last / 2 + 1;
+  if (kind_ == FftKind::ComplexToReal) {
+    last = TensorType::kUnknown;
+    if (inputs[1].is_constant()) last = static_cast<int64_t>(inputs[1].constant_value().item());
+  }
+  const DType dtype = kind_ == FftKind::RealToComplex ? complex_dtype(x.dtype)
+                      : kind_ == FftKind::ComplexToReal ? real_dtype(x.dtype)
+                                                        : x.dtype;
+  return {TensorType(dtype, shape)};
+}
 
-void Fft::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+std::vector<std::vector<Variable>> Fft::infer_shape(const Apply& node, const std::vector<std::vector<Variable>>& shapes) const {
+  std::vector<Variable> shape = shapes[0];
+  Variable& last = shape.back();
+  if (kind_ == FftKind::RealToComplex) last = int_div(last, 2) + 1;
+  if (kind_ == FftKind::ComplexToReal) last = cast(node.input(1), DType::Int64);
+  return {shape};
+}
+
+std::string Fft::save() const {
+  OpWriter out("fft");
+  out.integers({static_cast<int>(kind_), inverse_, rank_, static_cast<int>(scale_)});
+  return out.bytes();
+}
+
+FftGeometry Fft::geometry(std::span<const Array> inputs) const {
   const Array& x = inputs[0];
-  const DType out_dtype = node.output(0).dtype();
-  Shape out_shape = x.shape();
-  std::vector<int> logical;  // FFTW's n: the real side's lengths
-  int64_t howmany = 1, points = 1;
-  for (int a = 0; a < x.ndim() - rank_; ++a) howmany *= x.shape()[a];
-  if (kind_ == FftKind::RealToComplex) out_shape.back() = x.shape().back() / 2 + 1;
+  FftGeometry g{kind_, inverse_, {}, 1, x.shape(), 1.0};
+  int64_t points = 1;
+  for (int a = 0; a < x.ndim() - rank_; ++a) g.howmany *= x.shape()[a];
+  if (kind_ == FftKind::RealToComplex) g.out_shape.back() = x.shape().back() / 2 + 1;
   if (kind_ == FftKind::ComplexToReal) {
     const int64_t length = static_cast<int64_t>(inputs[1].item());
     if (length < 1 || x.shape().back() != length / 2 + 1)
       throw ValueError("[fft] a complex-to-real transform to length " + std::to_string(length) + " takes " +
                        std::to_string(std::max<int64_t>(length, 0) / 2 + 1) + " frequencies on its last axis, got " +
                        x.shape_dtype_str());
-    out_shape.back() = length;
+    g.out_shape.back() = length;
   }
-  const Shape& real_side = kind_ == FftKind::ComplexToReal ? out_shape : x.shape();
+  const Shape& real_side = kind_ == FftKind::ComplexToReal ? g.out_shape : x.shape();
   for (int a = x.ndim() - rank_; a < x.ndim(); ++a) {
-    if (real_side[a] > INT32_MAX) throw ValueError("[fft] an axis of " + std::to_string(real_side[a]) + " is beyond FFTW's int sizes");
-    logical.push_back(static_cast<int>(real_side[a]));
+    if (real_side[a] > INT32_MAX) throw ValueError("[fft] an axis of " + std::to_string(real_side[a]) + " is beyond the FFT libraries' int sizes");
+    g.n.push_back(static_cast<int>(real_side[a]));
     points *= real_side[a];
   }
-  if (points > INT32_MAX) throw ValueError("[fft] a transform of " + std::to_string(points) + " points is beyond FFTW's int sizes");
+  if (points > INT32_MAX) throw ValueError("[fft] a transform of " + std::to_string(points) + " points is beyond the FFT libraries' int sizes");
   if (points == 0) throw ValueError("[fft] invalid number of data points (0) in a transform of " + x.shape_dtype_str());
-  if (howmany > INT32_MAX) throw ValueError("[fft] " + std::to_string(howmany) + " transforms at once are beyond FFTW's int sizes");
-  Array out = Array::empty(out_shape, out_dtype);
-  if (howmany > 0) {
+  if (g.howmany > INT32_MAX)
+    throw ValueError("[fft] " + std::to_string(g.howmany) + " transforms at once are beyond the FFT libraries' int sizes");
+  g.factor = scale_ == FftScale::N       ? 1.0 / static_cast<double>(points)
+             : scale_ == FftScale::SqrtN ? 1.0 / std::sqrt(static_cast<double>(points))
+                                         : 1.0;
+  return g;
+}
+
+void Fft::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  const FftGeometry g = geometry(inputs);
+  const DType out_dtype = node.output(0).dtype();
+  Array out = Array::empty(g.out_shape, out_dtype);
+  if (g.howmany > 0) {
     // A complex-to-real transform overwrites its input: it gets a copy.
-    Array in = kind_ == FftKind::ComplexToReal ? x.copy() : x.contiguous();
-    const double factor = scale_ == FftScale::N       ? 1.0 / static_cast<double>(points)
-                          : scale_ == FftScale::SqrtN ? 1.0 / std::sqrt(static_cast<double>(points))
-                                                      : 1.0;
+    Array in = kind_ == FftKind::ComplexToReal ? inputs[0].copy() : inputs[0].contiguous();
     const int64_t reals = out.size() * (is_complex(out_dtype) ? 2 : 1);
     auto run = [&]<class Real>() {
-      transform<Real>(kind_, inverse_, logical, static_cast<int>(howmany), in.raw_data(), out.raw_data());
-      if (factor == 1.0) return;
+      transform<Real>(kind_, inverse_, g.n, static_cast<int>(g.howmany), in.raw_data(), out.raw_data());
+      if (g.factor == 1.0) return;
       Real* v = static_cast<Real*>(out.raw_data());
-      for (int64_t i = 0; i < reals; ++i) v[i] = static_cast<Real>(v[i] * factor);
+      for (int64_t i = 0; i < reals; ++i) v[i] = static_cast<Real>(v[i] * g.factor);
     };
     if (real_dtype(out_dtype) == DType::Float32) run.template operator()<float>();
     else run.template operator()<double>();
@@ -250,12 +241,16 @@ void Fft::perform(const Apply& node, std::span<const Array> inputs, std::span<Ar
   outputs[0] = std::move(out);
 }
 
+namespace {
+
 // 1 at frequency 0 (and n / 2 for even n), `weight` between: the frequencies a half spectrum counts twice.
 Variable doubled_frequency_weights(const Variable& half_length, const Variable& full_length, double weight, DType dtype) {
   const Variable k = arange(half_length);
   const Variable twice = (k >= 1) & (k < int_div(full_length + 1, 2));
   return cast(where(twice, weight, 1.0), dtype);
 }
+
+}  // namespace
 
 std::vector<Variable> Fft::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
   const Variable& g = output_grads[0];
@@ -277,6 +272,8 @@ std::vector<Variable> Fft::grad(const Apply& node, const std::vector<Variable>& 
   }
   return {Variable()};
 }
+
+namespace {
 
 FftScale forward_scale(FftNorm norm) {
   return norm == FftNorm::Backward ? FftScale::None : norm == FftNorm::Ortho ? FftScale::SqrtN : FftScale::N;

@@ -179,3 +179,28 @@ def test_float16_on_the_device_rounds_as_numpy(device):
     for g, w in zip(got, want):
         assert g.dtype == w.dtype
         np.testing.assert_array_equal(g, w)
+
+
+def test_fourier_transforms_run_on_the_device_and_match_numpy(device):
+    # Through the device's FFT library (clFFT on PoCL, cuFFT on CUDA): no transfer around the transforms.
+    # Prime lengths (which the library may refuse, then the host runs them) and a non-Hermitian input to the
+    # complex-to-real transforms (NumPy ignores the imaginary parts of frequencies 0 and n / 2, after the
+    # inverse transform over the leading axes) must give NumPy's numbers too.
+    from hypatia import fft as hfft
+    rng = np.random.RandomState(3)
+    for dtype, tolerance in (("float64", 1e-12), ("float32", 1e-4)):
+        x = T.TensorType(dtype, (False, False, False))("x")
+        z = T.TensorType("complex128" if dtype == "float64" else "complex64", (False, False, False))("z")
+        outputs = [hfft.rfftn(x, axes=(1, 2)), hfft.irfftn(z, s=(4, 6), axes=(1, 2)), hfft.ifft(hfft.fft(x * 2) * 3),
+                   hfft.irfft(z, n=7), hfft.rfft(x, norm="ortho")]
+        f = theano.function([x, z], outputs)
+        text = theano.printing.debugprint(f, file="str")
+        assert text.count("transfer{cpu}") == len(outputs) and text.count("fft{") == 6, text
+        for shape in ((2, 4, 6), (3, 5, 13)):
+            a = rng.randn(*shape).astype(dtype)
+            c = (rng.randn(2, 4, 4) + 1j * rng.randn(2, 4, 4)).astype(z.dtype)
+            got = f(a, c)
+            want = [np.fft.rfftn(a, axes=(1, 2)), np.fft.irfftn(c, s=(4, 6), axes=(1, 2)), np.fft.ifft(np.fft.fft(a * 2) * 3),
+                    np.fft.irfft(c, n=7), np.fft.rfft(a, norm="ortho")]
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(g, w, rtol=tolerance, atol=tolerance * 10)

@@ -1,6 +1,7 @@
 #include "backend/gpu/gpu_backend.h"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -8,6 +9,8 @@
 #include "codegen/cpu_source.h"
 #include "ops/blas.h"
 #include "ops/conv.h"
+#include "ops/fft.h"
+#include "ops/op_support.h"
 #include "ops/pool.h"
 #include "ops/nnet.h"
 #include "ops/random_op.h"
@@ -105,10 +108,22 @@ void convert_into(GpuRuntime& runtime, const Array& destination, const Array& so
   run_elementwise(runtime, *text, name, destination.shape(), std::span<const Array>(&destination, 1), std::span<const Array>(&source, 1));
 }
 
-// A contiguous device copy of `value` in `dtype` (for operands kernels or BLAS read contiguously).
+// A complex array read as its real and imaginary parts: a view with one more axis of 2.
+Array as_parts(const Array& value) {
+  Shape shape = value.shape();
+  Strides strides = value.strides();
+  for (auto& stride : strides) stride *= 2;
+  shape.push_back(2);
+  strides.push_back(1);
+  return Array(real_dtype(value.dtype()), shape, value.storage(), strides, value.offset() * 2);
+}
+
+// A contiguous device copy of `value` in `dtype` (for operands kernels or BLAS read contiguously). Complex
+// values, which kernels do not take, are copied as their parts.
 Array converted_on_device(GpuRuntime& runtime, const Array& value, DType dtype) {
   Array result = runtime.empty(value.shape(), dtype);
-  convert_into(runtime, result, value);
+  if (is_complex(dtype) && dtype == value.dtype()) convert_into(runtime, as_parts(result), as_parts(value));
+  else convert_into(runtime, result, value);
   return result;
 }
 
@@ -733,6 +748,91 @@ class DnnKernel final : public Kernel {
   GpuRuntime& runtime_;
 };
 
+// Fourier transforms through the runtime's FFT library on contiguous copies, scaled after by a kernel; where
+// the library cannot plan a geometry, on the host (FFTW) with the values copied over and back.
+class FftKernel final : public Kernel {
+ public:
+  explicit FftKernel(GpuRuntime& runtime) : runtime_(runtime) {}
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const Fft&>(node.op());
+    const FftGeometry g = op.geometry(inputs);  // (a complex-to-real length is on the host: Op::reads_on_host)
+    const DType dtype = node.output(0).dtype();
+    // The libraries take buffers at their start, and complex-to-real transforms overwrite their input.
+    const Array& x = inputs[0];
+    Array in = x.is_contiguous() && x.offset() == 0 && g.kind != FftKind::ComplexToReal ? x : contiguous_on_device(runtime_, x);
+    Array out = runtime_.empty(g.out_shape, dtype);
+    if (g.howmany == 0) {
+      outputs[0] = std::move(out);
+      return;
+    }
+    if (!(g.kind == FftKind::ComplexToReal ? complex_to_real(g, in, out) : runtime_.fft(g, in, out))) {
+      std::vector<Array> on_host{runtime_.to_host(x)};
+      if (inputs.size() > 1) on_host.push_back(inputs[1]);
+      std::vector<Array> result(1);
+      op.perform(node, on_host, result);
+      outputs[0] = runtime_.to_device(result[0]);
+      return;
+    }
+    if (g.factor != 1.0) scale(out, g.factor);
+    outputs[0] = std::move(out);
+  }
+
+ private:
+  // NumPy's (FFTW's) complex-to-real transforms are the inverse complex transform over the leading axes,
+  // then one over the last that ignores the imaginary parts of frequencies 0 and n / 2: the libraries'
+  // results are undefined where the input is not Hermitian, so those steps are taken one by one.
+  bool complex_to_real(const FftGeometry& g, Array& in, Array& out) const {
+    Array spectrum = in;
+    const int rank = static_cast<int>(g.n.size()), ndim = in.ndim(), first = ndim - rank;
+    if (rank > 1) {
+      // The half-spectrum axis moved before the transformed ones, transformed as a batch, and moved back.
+      std::vector<int> order;
+      for (int a = 0; a < first; ++a) order.push_back(a);
+      order.push_back(ndim - 1);
+      for (int a = first; a < ndim - 1; ++a) order.push_back(a);
+      Array moved = contiguous_on_device(runtime_, in.transpose(order));
+      Array leading = runtime_.empty(moved.shape(), moved.dtype());
+      const FftGeometry lead{FftKind::ComplexToComplex, true, std::vector<int>(g.n.begin(), g.n.end() - 1),
+                             g.howmany * in.shape().back(), moved.shape(), 1.0};
+      if (!runtime_.fft(lead, moved, leading)) return false;
+      spectrum = contiguous_on_device(runtime_, leading.transpose(inverse_permutation(order)));
+    }
+    real_edges(spectrum, g.n.back());
+    const FftGeometry last{FftKind::ComplexToReal, true, {g.n.back()}, g.howmany * (g.points() / g.n.back()), g.out_shape, 1.0};
+    return runtime_.fft(last, spectrum, out);
+  }
+
+  // The imaginary parts of each row's first and (for even n) last frequency of a contiguous half spectrum zeroed.
+  void real_edges(const Array& spectrum, int64_t n) const {
+    const int64_t length = spectrum.shape().back(), rows = spectrum.size() / std::max<int64_t>(length, 1);
+    auto source = render_gpu_real_edges(real_dtype(spectrum.dtype()), "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) throw ValueError("[" + runtime_.device().str() + "] no kernel for the edges of " + spectrum.shape_dtype_str());
+    const auto [text, name] = named(std::move(*source), "hypatia_real_edges_");
+    if (rows > 0) runtime_.launch(text, name, {&spectrum}, {rows, length, n % 2 == 0 ? 1 : 0}, rows);
+  }
+
+  // Every real (or part of a complex) value of contiguous `values` multiplied by `factor`.
+  void scale(const Array& values, double factor) const {
+    const DType real = real_dtype(values.dtype());
+    const int64_t count = values.size() * (is_complex(values.dtype()) ? 2 : 1);
+    auto source = render_gpu_scale(real, "hypatia_kernel", runtime_.has_double(), runtime_.dialect());
+    if (!source) throw ValueError("[" + runtime_.device().str() + "] no scaling kernel for " + values.shape_dtype_str());
+    const auto [text, name] = named(std::move(*source), "hypatia_scale_");
+    int64_t bits = 0;
+    if (runtime_.has_double()) {
+      std::memcpy(&bits, &factor, sizeof factor);
+    } else {
+      const float single = static_cast<float>(factor);
+      uint32_t word = 0;
+      std::memcpy(&word, &single, sizeof single);
+      bits = word;
+    }
+    runtime_.launch(text, name, {&values}, {count, bits}, count);
+  }
+
+  GpuRuntime& runtime_;
+};
+
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
 class AnyDeviceKernel final : public Kernel {
  public:
@@ -753,7 +853,7 @@ class GpuBackend final : public Backend {
   // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
   // on any device (views, ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) ||
+    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) || runs_as_fft(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
@@ -770,6 +870,7 @@ class GpuBackend final : public Backend {
       if (nodes[i]->op().runs_on_any_device()) kernels[i] = std::make_shared<AnyDeviceKernel>(*this);
       else if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
       else if (runtime_.dnn_runs(*nodes[i])) kernels[i] = std::make_shared<DnnKernel>(runtime_);
+      else if (runs_as_fft(*nodes[i])) kernels[i] = std::make_shared<FftKernel>(runtime_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
@@ -958,6 +1059,13 @@ class GpuBackend final : public Backend {
 
   // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
   // any device may copy or convert its values there: complex values stay on the host).
+  // Fourier transforms where the runtime's FFT library is loaded and the device holds the precision.
+  bool runs_as_fft(const Apply& node) const {
+    if (!dynamic_cast<const Fft*>(&node.op()) || !runtime_.has_fft()) return false;
+    const DType real = real_dtype(node.input(0).dtype());
+    return real == DType::Float32 || (real == DType::Float64 && runtime_.has_double());
+  }
+
   bool kernels_take_dtypes_of(const Apply& node) const {
     for (const Variable& input : node.inputs())
       if (!gpu_stored_type(input.dtype(), runtime_.has_double())) return false;

@@ -18,6 +18,7 @@ class Convolution;
 class Pooling;
 struct ConvGeometry;
 struct PoolGeometry;
+struct FftGeometry;
 
 class GpuRuntime {
  public:
@@ -44,6 +45,11 @@ class GpuRuntime {
   virtual bool dnn_runs(const Apply&) const { return false; }
   virtual void convolution(const Convolution&, const ConvGeometry&, const Array& a, const Array& b, const Array* bias, Array& out) {}
   virtual void pooling(const Pooling&, const PoolGeometry&, std::span<const Array> inputs, Array& out) {}
+  // Fourier transforms through the vendor's FFT library (cuFFT, clFFT): whether it is loaded, and the
+  // transforms `g` describes (unscaled) from `in` into `out`, both contiguous device arrays at offset 0
+  // (`in` may be overwritten). False where the library cannot plan them: the caller runs them on the host.
+  virtual bool has_fft() const { return false; }
+  virtual bool fft(const FftGeometry& g, Array& in, Array& out) { return false; }
 };
 
 // How a 2-d array is read by BLAS: row-major with leading dimension ld, or transposed (its transpose is

@@ -4,6 +4,7 @@
 
 #include "backend/gpu/gpu_backend.h"
 #include "backend/opencl/blas.h"
+#include "backend/opencl/fft.h"
 #include "backend/opencl/runtime.h"
 
 namespace hypatia {
@@ -44,6 +45,8 @@ class OpenCLRuntime final : public GpuRuntime {
   void gemm(double alpha, const Array& a, const Array& b, double beta, Array& c) override {
     opencl::gemm(context_, alpha, a, b, beta, c);
   }
+  bool has_fft() const override { return opencl::clfft_available(); }
+  bool fft(const FftGeometry& g, Array& in, Array& out) override { return opencl::fft(context_, g, in, out); }
 
  private:
   opencl::Context& context_;
