@@ -9,6 +9,7 @@
 #include "backend/backend.h"
 #include "backend/checked_file.h"
 #include "backend/cuda/cudnn.h"
+#include "backend/cuda/cufft.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -45,6 +46,13 @@ TEST(Cuda, WithoutAGpuACudaDeviceIsAClearError) {
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::function({x}, {x * 2.0}, {}, {}, {.device = "cuda0"}); },
                                           {"[function]", "cuda0", "not a CUDA device here", hp::cuda::unavailable_reason(),
                                            "devices here: cpu"}));
+}
+
+TEST(Cuda, CufftLoadsWithEveryFunctionTheFourierTransformsCall) {
+  // The transforms themselves need a GPU (test_devices.py runs them there through scripts/gpu_check.sh).
+  if (!std::filesystem::exists("/usr/local/cuda/lib64/libcufft.so")) GTEST_SKIP() << "the CUDA toolkit's cuFFT is not installed";
+  ASSERT_TRUE(hp::cuda::cufft_available());
+  EXPECT_GE(hp::cuda::cufft_version(), 10000);
 }
 
 TEST(Cuda, CudnnDescriptorsGiveTheanosConvolutionAndPoolingSizes) {

@@ -147,6 +147,13 @@ Rendered render_everything() {
       add(name, hp::render_gpu_inc_along_axis(dtype, index, name, true, GpuDialect::OpenCL),
           hp::render_gpu_inc_along_axis(dtype, index, name, true, GpuDialect::Cuda));
     }
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const std::string scale = "s" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    add(scale, hp::render_gpu_scale(dtype, scale, true, GpuDialect::OpenCL), hp::render_gpu_scale(dtype, scale, true, GpuDialect::Cuda));
+    const std::string edges = "e" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    add(edges, hp::render_gpu_real_edges(dtype, edges, true, GpuDialect::OpenCL),
+        hp::render_gpu_real_edges(dtype, edges, true, GpuDialect::Cuda));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "backend/cuda/cublas.h"
 #include "backend/cuda/cudnn.h"
+#include "backend/cuda/cufft.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -134,6 +135,12 @@ class CudaRuntime final : public GpuRuntime {
                    Array& out) override {
     cuda::convolution(context_, op, g, a, pointer_of(a, info_.device), b, pointer_of(b, info_.device), bias,
                       bias ? pointer_of(*bias, info_.device) : 0, out, pointer_of(out, info_.device));
+  }
+  bool has_fft() const override { return cufft_available(); }
+  bool fft(const FftGeometry& g, Array& in, Array& out) override {
+    current();
+    cuda::fft(context_, g, in, pointer_of(in, info_.device), out, pointer_of(out, info_.device));
+    return true;
   }
   void pooling(const Pooling& op, const PoolGeometry& g, std::span<const Array> inputs, Array& out) override {
     std::vector<CUdeviceptr> bases;

@@ -1,0 +1,124 @@
+#include "backend/cuda/cufft.h"
+
+#include <dlfcn.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "hypatia/error.h"
+
+namespace hypatia::cuda {
+namespace {
+
+// cuFFT's C API (cufft.h), declared here: results are int enums (0: success), plans int handles.
+using Plan = int;
+constexpr int kR2C = 0x2a, kC2R = 0x2c, kC2C = 0x29, kD2Z = 0x6a, kZ2D = 0x6c, kZ2Z = 0x69;
+constexpr int kForward = -1, kInverse = 1;
+
+#define HYPATIA_CUFFT_FUNCTIONS(X)                                                                             \
+  X(get_version, "cufftGetVersion", int(int*))                                                                \
+  X(create, "cufftCreate", int(Plan*))                                                                        \
+  X(make_plan_many, "cufftMakePlanMany", int(Plan, int, int*, int*, int, int, int*, int, int, int, int, size_t*)) \
+  X(destroy, "cufftDestroy", int(Plan))                                                                       \
+  X(exec_c2c, "cufftExecC2C", int(Plan, void*, void*, int))                                                   \
+  X(exec_r2c, "cufftExecR2C", int(Plan, void*, void*))                                                        \
+  X(exec_c2r, "cufftExecC2R", int(Plan, void*, void*))                                                        \
+  X(exec_z2z, "cufftExecZ2Z", int(Plan, void*, void*, int))                                                   \
+  X(exec_d2z, "cufftExecD2Z", int(Plan, void*, void*))                                                        \
+  X(exec_z2d, "cufftExecZ2D", int(Plan, void*, void*))
+
+struct Api {
+#define HYPATIA_CUFFT_POINTER(member, symbol, signature) std::add_pointer_t<signature> member = nullptr;
+  HYPATIA_CUFFT_FUNCTIONS(HYPATIA_CUFFT_POINTER)
+#undef HYPATIA_CUFFT_POINTER
+};
+
+const Api* api() {
+  static const Api* loaded = []() -> const Api* {
+    void* library = nullptr;
+    for (const char* name : {"libcufft.so.12", "libcufft.so.11", "libcufft.so", "/usr/local/cuda/lib64/libcufft.so"})
+      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+    if (!library) return nullptr;
+    auto* found = new Api();  // kept for the process, as the library is
+    bool complete = true;
+#define HYPATIA_CUFFT_RESOLVE(member, symbol, signature)                              \
+  found->member = reinterpret_cast<decltype(found->member)>(dlsym(library, symbol)); \
+  complete = complete && found->member;
+    HYPATIA_CUFFT_FUNCTIONS(HYPATIA_CUFFT_RESOLVE)
+#undef HYPATIA_CUFFT_RESOLVE
+    return complete ? found : nullptr;
+  }();
+  return loaded;
+}
+
+void check(int status, const std::string& what) {
+  if (status != 0) throw ValueError("[cuda] " + what + " failed (cuFFT status " + std::to_string(status) + ")");
+}
+
+// A plan per (context, precision, kind, lengths, batch), kept (the direction is chosen when executing);
+// plans past the limit are made for their call.
+using PlanKey = std::tuple<CUcontext, bool, int, std::vector<int>, int64_t>;
+constexpr size_t kMaxPlans = 512;
+
+int plan_type(FftKind kind, bool single) {
+  switch (kind) {
+    case FftKind::ComplexToComplex: return single ? kC2C : kZ2Z;
+    case FftKind::RealToComplex: return single ? kR2C : kD2Z;
+    case FftKind::ComplexToReal: return single ? kC2R : kZ2D;
+  }
+  return kC2C;
+}
+
+Plan make_plan(const FftGeometry& g, bool single) {
+  Plan plan = 0;
+  check(api()->create(&plan), "cufftCreate");
+  std::vector<int> n = g.n;
+  size_t workspace = 0;
+  // (Null embeddings: the batch's arrays are contiguous and tight, as FftGeometry's distances say.)
+  const int status = api()->make_plan_many(plan, static_cast<int>(n.size()), n.data(), nullptr, 1, static_cast<int>(g.input_distance()),
+                                           nullptr, 1, static_cast<int>(g.output_distance()), plan_type(g.kind, single),
+                                           static_cast<int>(g.howmany), &workspace);
+  if (status != 0) {
+    api()->destroy(plan);
+    check(status, "cufftMakePlanMany");
+  }
+  return plan;
+}
+
+}  // namespace
+
+bool cufft_available() { return api() != nullptr; }
+
+int cufft_version() {
+  int version = 0;
+  if (api()) api()->get_version(&version);
+  return version;
+}
+
+void fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr in_base, Array& out, CUdeviceptr out_base) {
+  const bool single = real_dtype(out.dtype()) == DType::Float32;
+  static std::mutex mutex;
+  static auto* plans = new std::map<PlanKey, Plan>();  // (kept until exit, as the library is)
+  std::lock_guard<std::mutex> lock(mutex);  // (a plan's work area serves one transform at a time)
+  const PlanKey key{context, single, static_cast<int>(g.kind), g.n, g.howmany};
+  auto it = plans->find(key);
+  if (it == plans->end() && plans->size() < kMaxPlans) it = plans->emplace(key, make_plan(g, single)).first;
+  const bool owned = it == plans->end();  // a plan past the limit: made for this call, destroyed after it
+  const Plan plan = owned ? make_plan(g, single) : it->second;
+  auto* source = reinterpret_cast<void*>(in_base + static_cast<CUdeviceptr>(in.offset()) * in.itemsize());
+  auto* target = reinterpret_cast<void*>(out_base + static_cast<CUdeviceptr>(out.offset()) * out.itemsize());
+  const int direction = g.inverse ? kInverse : kForward;
+  int status = 0;
+  switch (g.kind) {
+    case FftKind::ComplexToComplex:
+      status = single ? api()->exec_c2c(plan, source, target, direction) : api()->exec_z2z(plan, source, target, direction);
+      break;
+    case FftKind::RealToComplex: status = single ? api()->exec_r2c(plan, source, target) : api()->exec_d2z(plan, source, target); break;
+    case FftKind::ComplexToReal: status = single ? api()->exec_c2r(plan, source, target) : api()->exec_z2d(plan, source, target); break;
+  }
+  if (owned) api()->destroy(plan);
+  check(status, "the transform of " + in.shape_dtype_str());
+}
+
+}  // namespace hypatia::cuda
