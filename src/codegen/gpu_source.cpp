@@ -1092,4 +1092,64 @@ std::optional<std::string> render_gpu_real_edges(DType dtype, const std::string&
   return source.str();
 }
 
+namespace {
+
+// A linear-algebra kernel over matrices of `dtype`: its parameters and body (where $G spells the global
+// address space and $T the element type), the body run by work item g below `total`.
+std::optional<std::string> matrix_kernel(DType dtype, const std::string& name, bool has_double, GpuDialect dialect,
+                                         const std::string& parameters, const std::string& total, const std::string& body) {
+  const Spelling say = spelling(dialect);
+  const auto t = gpu_type(dtype, has_double);
+  if (!t || (dtype != DType::Float32 && dtype != DType::Float64)) return std::nullopt;
+  auto spelled = [&](std::string text) {
+    for (const auto& [placeholder, word] : {std::pair<std::string, std::string>{"$G ", say.global}, {"$T", *t}})
+      for (size_t at; (at = text.find(placeholder)) != std::string::npos;) text.replace(at, placeholder.size(), word);
+    return text;
+  };
+  return prelude(dialect, dtype == DType::Float64) + say.kernel + " " + name + "(" + spelled(parameters) + ") {\n" +
+         "  const long g = " + say.thread_index + ";\n" + "  if (g >= " + total + ") return;\n" + spelled(body) + "}\n";
+}
+
+}  // namespace
+
+std::optional<std::string> render_gpu_pivot_rows(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {
+  return matrix_kernel(dtype, name, has_double, dialect,
+                       "$G $T* x, $G const int* pivots, $G int* bad, const long count, const long n, const long k, "
+                       "const long ascending",
+                       "count * k",
+                       "  const long e = g / k, j = g % k;\n"
+                       "  $G $T* column = x + e * n * k + j;\n"
+                       "  $G const int* p = pivots + e * n;\n"
+                       "  for (long step = 0; step < n; ++step) {\n"
+                       "    const long i = ascending ? step : n - 1 - step, to = (long)p[i] - 1;\n"
+                       "    if (to < 0 || to >= n) {\n      bad[0] = 1;\n      return;\n    }\n"
+                       "    if (to != i) {\n"
+                       "      const $T held = column[i * k];\n"
+                       "      column[i * k] = column[to * k];\n"
+                       "      column[to * k] = held;\n"
+                       "    }\n"
+                       "  }\n");
+}
+
+std::optional<std::string> render_gpu_keep_triangle(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {
+  return matrix_kernel(dtype, name, has_double, dialect, "$G $T* m, const long count, const long n, const long lower",
+                       "count * n * n",
+                       "  const long i = g / n % n, j = g % n;\n"
+                       "  if (lower ? j > i : j < i) m[g] = 0;\n");
+}
+
+std::optional<std::string> render_gpu_matrix_flags(DType dtype, bool diagonal, const std::string& name, bool has_double,
+                                                   GpuDialect dialect) {
+  const std::string body = diagonal ? "  int flag = 0;\n"
+                                      "  for (long i = 0; i < n && !flag; ++i)\n"
+                                      "    if (matrix[i * n + i] == 0) flag = (int)i + 1;\n"
+                                      "  flags[g] = flag;\n"
+                                    : "  int flag = 0;\n"
+                                      "  for (long i = 0; i < n * n && !flag; ++i)\n"
+                                      "    if (isnan(matrix[i]) || isinf(matrix[i])) flag = 1;\n"
+                                      "  flags[g] = flag;\n";
+  return matrix_kernel(dtype, name, has_double, dialect, "$G const $T* m, $G int* flags, const long count, const long n", "count",
+                       "  $G const $T* matrix = m + g * n * n;\n" + body);
+}
+
 }  // namespace hypatia

@@ -127,4 +127,19 @@ std::optional<std::string> render_gpu_scale(DType dtype, const std::string& name
 // rows, length and even.
 std::optional<std::string> render_gpu_real_edges(DType dtype, const std::string& name, bool has_double,
                                                  GpuDialect dialect = GpuDialect::OpenCL);
+// Kernels the device's linear algebra runs between the library's calls, on a contiguous batch of `count`
+// row-major n x n matrices (float32 or float64):
+// the rows of each n x k right-hand side exchanged as LAPACK's int32 pivots say (row i with row pivots[i] - 1,
+// for i ascending or descending): a work item per column of each entry; a pivot outside 1..n sets bad[0].
+// Arguments: x, pivots, bad, then the int64 count, n, k, ascending.
+std::optional<std::string> render_gpu_pivot_rows(DType dtype, const std::string& name, bool has_double,
+                                                 GpuDialect dialect = GpuDialect::OpenCL);
+// the triangle above (lower) or below the diagonal zeroed: a work item per element. Arguments: m, then the
+// int64 count, n, lower.
+std::optional<std::string> render_gpu_keep_triangle(DType dtype, const std::string& name, bool has_double,
+                                                    GpuDialect dialect = GpuDialect::OpenCL);
+// per entry in flags (int32): with `diagonal`, 1 + the first zero on the diagonal (0 where none), else 1
+// where a value is NaN or infinite: a work item per entry. Arguments: m, flags, then the int64 count, n.
+std::optional<std::string> render_gpu_matrix_flags(DType dtype, bool diagonal, const std::string& name, bool has_double,
+                                                   GpuDialect dialect = GpuDialect::OpenCL);
 }  // namespace hypatia

@@ -23,6 +23,18 @@
 #include "ops/op_support.h"
 
 namespace hypatia {
+
+std::string batch_entry_note(const Shape& batch, int64_t entry) {
+  if (batch.empty()) return "";
+  std::string text = " (batch entry (";
+  std::vector<int64_t> index(batch.size());
+  for (int a = static_cast<int>(batch.size()) - 1; a >= 0; --a) {
+    index[a] = entry % batch[a];
+    entry /= batch[a];
+  }
+  for (size_t a = 0; a < index.size(); ++a) text += (a ? ", " : "") + std::to_string(index[a]);
+  return text + (index.size() == 1 ? ",))" : "))");
+}
 namespace {
 
 // LAPACK takes int sizes.
@@ -54,17 +66,7 @@ struct Batches {
     }
   }
   // " (batch entry (1, 2))" for errors about one matrix of a batch; empty without batch axes.
-  std::string entry_note(int64_t entry) const {
-    if (shape.empty()) return "";
-    std::string text = " (batch entry (";
-    std::vector<int64_t> index(shape.size());
-    for (int a = static_cast<int>(shape.size()) - 1; a >= 0; --a) {
-      index[a] = entry % shape[a];
-      entry /= shape[a];
-    }
-    for (size_t a = 0; a < index.size(); ++a) text += (a ? ", " : "") + std::to_string(index[a]);
-    return text + (index.size() == 1 ? ",))" : "))");
-  }
+  std::string entry_note(int64_t entry) const { return batch_entry_note(shape, entry); }
 };
 
 // Batch axes broadcast where an input's static type has size 1 (as matmul's and Elemwise's); the others

@@ -23,6 +23,9 @@ namespace hypatia {
   std::vector<std::vector<int64_t>> core_output_shapes(const std::vector<Variable>& inputs) const override;  \
   std::vector<std::vector<Variable>> core_output_shapes(const Apply&, const std::vector<std::vector<Variable>>& cores) const override;
 
+// " (batch entry (1, 2))" for errors about one matrix of a batch; empty without batch axes.
+std::string batch_entry_note(const Shape& batch, int64_t entry);
+
 // What the linear-algebra ops share: the dtype rule and the batch axes' static shape.
 class LinalgOp : public Op {
  public:
@@ -103,6 +106,7 @@ class Cholesky : public LinalgOp {
  public:
   explicit Cholesky(bool lower, bool nan_on_error = false) : lower_(lower), nan_on_error_(nan_on_error) {}
   bool lower() const { return lower_; }
+  bool nan_on_error() const { return nan_on_error_; }
   std::string name() const override { return "cholesky"; }
   std::string props() const override { return std::string(lower_ ? "lower" : "upper") + (nan_on_error_ ? ", nan_on_error" : ""); }
   HYPATIA_LINALG_OP_METHODS

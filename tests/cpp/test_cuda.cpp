@@ -9,7 +9,9 @@
 #include "backend/backend.h"
 #include "backend/checked_file.h"
 #include "backend/cuda/cudnn.h"
+#include "backend/cuda/cublas.h"
 #include "backend/cuda/cufft.h"
+#include "backend/cuda/cusolver.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -53,6 +55,14 @@ TEST(Cuda, CufftLoadsWithEveryFunctionTheFourierTransformsCall) {
   if (!std::filesystem::exists("/usr/local/cuda/lib64/libcufft.so")) GTEST_SKIP() << "the CUDA toolkit's cuFFT is not installed";
   ASSERT_TRUE(hp::cuda::cufft_available());
   EXPECT_GE(hp::cuda::cufft_version(), 10000);
+}
+
+TEST(Cuda, CusolverAndCublasLoadWithEveryFunctionTheLinearAlgebraCalls) {
+  // The factorizations need a GPU (test_device_linalg.cpp runs them there through scripts/gpu_check.sh).
+  if (!std::filesystem::exists("/usr/local/cuda/lib64/libcusolver.so")) GTEST_SKIP() << "the CUDA toolkit's cuSOLVER is not installed";
+  ASSERT_TRUE(hp::cuda::cusolver_available());
+  EXPECT_GE(hp::cuda::cusolver_version(), 10000);
+  EXPECT_TRUE(hp::cuda::cublas_available());  // (gemm and trsm)
 }
 
 TEST(Cuda, CudnnDescriptorsGiveTheanosConvolutionAndPoolingSizes) {

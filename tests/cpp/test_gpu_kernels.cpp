@@ -153,6 +153,17 @@ Rendered render_everything() {
     const std::string edges = "e" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
     add(edges, hp::render_gpu_real_edges(dtype, edges, true, GpuDialect::OpenCL),
         hp::render_gpu_real_edges(dtype, edges, true, GpuDialect::Cuda));
+    const std::string pivots = "p" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    add(pivots, hp::render_gpu_pivot_rows(dtype, pivots, true, GpuDialect::OpenCL),
+        hp::render_gpu_pivot_rows(dtype, pivots, true, GpuDialect::Cuda));
+    const std::string triangle = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    add(triangle, hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::OpenCL),
+        hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::Cuda));
+    for (bool diagonal : {false, true}) {
+      const std::string flags = "f" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(flags, hp::render_gpu_matrix_flags(dtype, diagonal, flags, true, GpuDialect::OpenCL),
+          hp::render_gpu_matrix_flags(dtype, diagonal, flags, true, GpuDialect::Cuda));
+    }
   }
   return out;
 }

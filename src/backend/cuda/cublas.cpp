@@ -24,6 +24,8 @@ struct Api {
   // (cuComplex and cuDoubleComplex are laid out as std::complex.)
   int (*cgemm)(Handle, int, int, int, int, int, const std::complex<float>*, const std::complex<float>*, int, const std::complex<float>*,
                int, const std::complex<float>*, std::complex<float>*, int) = nullptr;
+  int (*strsm)(Handle, int, int, int, int, int, int, const float*, const float*, int, float*, int) = nullptr;
+  int (*dtrsm)(Handle, int, int, int, int, int, int, const double*, const double*, int, double*, int) = nullptr;
   int (*zgemm)(Handle, int, int, int, int, int, const std::complex<double>*, const std::complex<double>*, int,
                const std::complex<double>*, int, const std::complex<double>*, std::complex<double>*, int) = nullptr;
 };
@@ -40,7 +42,9 @@ const Api* api() {
     found->dgemm = reinterpret_cast<decltype(found->dgemm)>(dlsym(library, "cublasDgemm_v2"));
     found->cgemm = reinterpret_cast<decltype(found->cgemm)>(dlsym(library, "cublasCgemm_v2"));
     found->zgemm = reinterpret_cast<decltype(found->zgemm)>(dlsym(library, "cublasZgemm_v2"));
-    return found->create && found->sgemm && found->dgemm && found->cgemm && found->zgemm ? found : nullptr;
+    found->strsm = reinterpret_cast<decltype(found->strsm)>(dlsym(library, "cublasStrsm_v2"));
+    found->dtrsm = reinterpret_cast<decltype(found->dtrsm)>(dlsym(library, "cublasDtrsm_v2"));
+    return found->create && found->sgemm && found->dgemm && found->cgemm && found->zgemm && found->strsm && found->dtrsm ? found : nullptr;
   }();
   return loaded;
 }
@@ -97,6 +101,23 @@ void gemm(CUcontext context, double alpha, const Array& a, CUdeviceptr a_base, c
                           reinterpret_cast<const double*>(at(a_base, a)), lda, &beta, reinterpret_cast<double*>(at(c_base, c)), ldc);
   }
   if (status != 0) throw ValueError("[cuda] cuBLAS gemm failed (status " + std::to_string(status) + ")");
+}
+
+void trsm(CUcontext context, DType dtype, bool lower, bool transpose, bool unit_diagonal, int n, int k, CUdeviceptr t, CUdeviceptr b) {
+  if (n == 0 || k == 0) return;
+  // Row-major b (n x k) is column-major b^T (k x n) and row-major t column-major t^T: b <- op(t)^-1 b is
+  // b^T <- b^T op(t)^-T, a solve from the right by t^T (op N) or t (op T), whose triangle is t's other one.
+  const int side_right = 1, uplo = lower ? 1 : 0, op = transpose ? 1 : 0, diag = unit_diagonal ? 1 : 0;
+  Handle handle = handle_for(context);
+  int status;
+  if (dtype == DType::Float32) {
+    const float one = 1.0f;
+    status = api()->strsm(handle, side_right, uplo, op, diag, k, n, &one, reinterpret_cast<const float*>(t), n, reinterpret_cast<float*>(b), k);
+  } else {
+    const double one = 1.0;
+    status = api()->dtrsm(handle, side_right, uplo, op, diag, k, n, &one, reinterpret_cast<const double*>(t), n, reinterpret_cast<double*>(b), k);
+  }
+  if (status != 0) throw ValueError("[cuda] cuBLAS trsm failed (status " + std::to_string(status) + ")");
 }
 
 }  // namespace hypatia::cuda

@@ -15,4 +15,8 @@ bool cublas_available();
 void gemm(CUcontext context, double alpha, const Array& a, CUdeviceptr a_base, const Array& b, CUdeviceptr b_base, double beta,
           Array& c, CUdeviceptr c_base);
 
+// b (n x k, row-major) <- op(t)^-1 b for one triangle of the row-major n x n float32/float64 matrix t,
+// as row-major BLAS's trsm (addresses: the matrices' own, offsets applied).
+void trsm(CUcontext context, DType dtype, bool lower, bool transpose, bool unit_diagonal, int n, int k, CUdeviceptr t, CUdeviceptr b);
+
 }  // namespace hypatia::cuda

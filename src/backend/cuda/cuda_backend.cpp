@@ -6,6 +6,7 @@
 #include "backend/cuda/cublas.h"
 #include "backend/cuda/cudnn.h"
 #include "backend/cuda/cufft.h"
+#include "backend/cuda/cusolver.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -142,6 +143,21 @@ class CudaRuntime final : public GpuRuntime {
     cuda::fft(context_, g, in, pointer_of(in, info_.device), out, pointer_of(out, info_.device));
     return true;
   }
+  bool has_solver() const override { return cusolver_available() && cublas_available(); }
+  void potrf(bool upper, const Array& a, const Array& info) override {
+    cuda::potrf(context_, a.dtype(), upper, matrix_size(a), address(a), address(info));
+  }
+  void getrf(const Array& a, const Array& pivots, const Array& info) override {
+    cuda::getrf(context_, a.dtype(), matrix_size(a), address(a), address(pivots), address(info));
+  }
+  void syevd(bool upper, bool vectors, const Array& a, const Array& w, const Array& info) override {
+    cuda::syevd(context_, a.dtype(), upper, vectors, matrix_size(a), address(a), address(w), address(info));
+  }
+  void trsm(bool lower, bool transpose, bool unit_diagonal, const Array& t, const Array& b) override {
+    current();
+    cuda::trsm(context_, t.dtype(), lower, transpose, unit_diagonal, matrix_size(t), static_cast<int>(b.shape().back()), address(t),
+               address(b));
+  }
   void pooling(const Pooling& op, const PoolGeometry& g, std::span<const Array> inputs, Array& out) override {
     std::vector<CUdeviceptr> bases;
     for (const Array& input : inputs) bases.push_back(pointer_of(input, info_.device));
@@ -149,6 +165,12 @@ class CudaRuntime final : public GpuRuntime {
   }
 
  private:
+  // A view's own address in device memory (its buffer's start plus its offset).
+  CUdeviceptr address(const Array& view) const {
+    return pointer_of(view, info_.device) + static_cast<CUdeviceptr>(view.offset()) * view.itemsize();
+  }
+  static int matrix_size(const Array& square) { return static_cast<int>(square.shape()[0]); }
+
   // The driver's calls act on the calling thread's current context.
   void current() const { driver()->cuCtxSetCurrent(context_); }
 

@@ -10,6 +10,7 @@
 #include "ops/blas.h"
 #include "ops/conv.h"
 #include "ops/fft.h"
+#include "ops/linalg.h"
 #include "ops/op_support.h"
 #include "ops/pool.h"
 #include "ops/nnet.h"
@@ -748,6 +749,15 @@ class DnnKernel final : public Kernel {
   GpuRuntime& runtime_;
 };
 
+// A node run by its host implementation on host copies of its inputs, its outputs copied to the device.
+void run_on_host(GpuRuntime& runtime, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
+  std::vector<Array> on_host;
+  for (const Array& input : inputs) on_host.push_back(input.device().is_cpu() ? input : runtime.to_host(input));
+  std::vector<Array> results(outputs.size());
+  node.op().perform(node, on_host, results);
+  for (size_t k = 0; k < outputs.size(); ++k) outputs[k] = runtime.to_device(results[k]);
+}
+
 // Fourier transforms through the runtime's FFT library on contiguous copies, scaled after by a kernel; where
 // the library cannot plan a geometry, on the host (FFTW) with the values copied over and back.
 class FftKernel final : public Kernel {
@@ -766,11 +776,7 @@ class FftKernel final : public Kernel {
       return;
     }
     if (!(g.kind == FftKind::ComplexToReal ? complex_to_real(g, in, out) : runtime_.fft(g, in, out))) {
-      std::vector<Array> on_host{runtime_.to_host(x)};
-      if (inputs.size() > 1) on_host.push_back(inputs[1]);
-      std::vector<Array> result(1);
-      op.perform(node, on_host, result);
-      outputs[0] = runtime_.to_device(result[0]);
+      run_on_host(runtime_, node, inputs, outputs);
       return;
     }
     if (g.factor != 1.0) scale(out, g.factor);
@@ -833,6 +839,256 @@ class FftKernel final : public Kernel {
   GpuRuntime& runtime_;
 };
 
+// Dense linear algebra through the runtime's solver, computed as the host ops compute it (ops/linalg.cpp):
+// factorizations one matrix at a time with a batch's infos read at once, triangular solves by row-major
+// trsm, LU pivots applied by a kernel. What the host handles specially (batch axes that broadcast, empty
+// matrices, sizes beyond int) runs there, with its errors.
+class LinalgKernel final : public Kernel {
+ public:
+  explicit LinalgKernel(GpuRuntime& runtime) : runtime_(runtime) {}
+
+  // The nodes this kernel takes: which structures and forms, in the precisions the device holds.
+  static bool takes(const Apply& node, bool has_double) {
+    const DType dtype = node.output(0).dtype();
+    if (dtype != DType::Float32 && !(dtype == DType::Float64 && has_double)) return false;
+    for (const Variable& input : node.inputs())
+      if (!gpu_stored_type(input.dtype(), has_double)) return false;
+    const Op& op = node.op();
+    if (const auto* solve = dynamic_cast<const Solve*>(&op)) return solve->options().structure != MatrixStructure::Symmetric;
+    if (const auto* eigh = dynamic_cast<const Eigh*>(&op)) return node.inputs().size() == 1;
+    return dynamic_cast<const Cholesky*>(&op) || dynamic_cast<const LuFactor*>(&op) || dynamic_cast<const MatrixInverse*>(&op);
+  }
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const auto& op = static_cast<const LinalgOp&>(node.op());
+    if (!plain_batch(op, inputs)) {
+      run_on_host(runtime_, node, inputs, outputs);
+      return;
+    }
+    const Call call{node, inputs, node.output(0).dtype(), inputs[0].shape(-1), batch_of(inputs[0], 2)};
+    if (const auto* cholesky = dynamic_cast<const Cholesky*>(&op)) {
+      outputs[0] = this->cholesky(call, *cholesky);
+    } else if (dynamic_cast<const LuFactor*>(&op)) {
+      Array lu = values(call, 0), pivots = runtime_.empty(with_core(call.batch, {call.n}), DType::Int32);
+      factor_lu(call, lu, pivots);
+      outputs[0] = std::move(lu);
+      outputs[1] = std::move(pivots);
+    } else if (const auto* inverse = dynamic_cast<const MatrixInverse*>(&op)) {
+      Array identity = Array::zeros(with_core(call.batch, {call.n, call.n}), call.dtype);
+      for (int64_t e = 0; e < call.count(); ++e)
+        for (int64_t i = 0; i < call.n; ++i) identity.set_from_double((e * call.n + i) * call.n + i, 1.0);
+      Array x = runtime_.to_device(identity);
+      lu_solve(call, inverse->factored(), x, call.n, false);
+      outputs[0] = std::move(x);
+    } else if (const auto* solve = dynamic_cast<const Solve*>(&op)) {
+      outputs[0] = this->solve(call, *solve);
+    } else {
+      const auto& eigh = static_cast<const Eigh&>(op);
+      eigen(call, eigh, outputs);
+    }
+  }
+
+ private:
+  struct Call {
+    const Apply& node;
+    std::span<const Array> inputs;
+    DType dtype;
+    int64_t n;
+    Shape batch;
+    int64_t count() const { return shape_size(batch); }
+  };
+
+  static Shape batch_of(const Array& x, int core) { return Shape(x.shape().begin(), x.shape().end() - core); }
+  static Shape with_core(Shape shape, std::initializer_list<int64_t> core) {
+    shape.insert(shape.end(), core.begin(), core.end());
+    return shape;
+  }
+
+  // Square non-empty matrices, one batch shape across the inputs, sizes within int: the cases this kernel
+  // computes (the host raises the errors of the others, or broadcasts).
+  static bool plain_batch(const LinalgOp& op, std::span<const Array> inputs) {
+    const Array& a = inputs[0];
+    if (a.ndim() < 2 || a.shape(-1) != a.shape(-2) || a.shape(-1) == 0 || a.shape(-1) > INT32_MAX) return false;
+    const Shape batch = batch_of(a, 2);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const int core = op.core_rank(static_cast<int>(i));
+      if (inputs[i].ndim() < core || batch_of(inputs[i], core) != batch) return false;
+      if (!op.holds_values(static_cast<int>(i)) && (inputs[i].dtype() != DType::Int32 || inputs[i].shape(-1) != a.shape(-1)))
+        return false;
+      if (core >= 1 && inputs[i].shape(-1) > INT32_MAX) return false;
+    }
+    if (const auto* solve = dynamic_cast<const Solve*>(&op)) {
+      const Array& rhs = inputs.back();
+      if (rhs.shape(solve->vector_rhs() ? -1 : -2) != a.shape(-1)) return false;
+    }
+    return shape_size(batch) > 0;
+  }
+
+  // Input i in the compute dtype: a fresh contiguous device copy (the library writes into it).
+  Array values(const Call& call, int input) const { return converted_on_device(runtime_, call.inputs[input], call.dtype); }
+  // Entry e of a contiguous batch whose entries have `core` shape.
+  static Array entry(const Array& batch, int64_t e, const Shape& core) {
+    return batch.view_as(core, contiguous_strides(core), batch.offset() + e * shape_size(core));
+  }
+
+  [[noreturn]] void fail(const Call& call, const std::string& why, int64_t e) const {
+    throw LinAlgError("[" + call.node.op().name() + "] " + why + " in " + shapes_str(call.inputs) + batch_entry_note(call.batch, e));
+  }
+
+  // A batch's int32 results (infos, flags), read at once.
+  std::vector<int32_t> read(const Array& flags) const {
+    const Array host = runtime_.to_host(flags);
+    return std::vector<int32_t>(host.data<int32_t>(), host.data<int32_t>() + host.size());
+  }
+
+  // A kernel of the linear-algebra family over the batch.
+  void launch(std::optional<std::string> source, const char* prefix, const std::vector<const Array*>& arrays,
+              const std::vector<int64_t>& scalars, int64_t total) const {
+    if (!source) throw ValueError("[" + runtime_.device().str() + "] no linear-algebra kernel for " + prefix);
+    const auto [text, name] = named(std::move(*source), prefix);
+    if (total > 0) runtime_.launch(text, name, arrays, scalars, total);
+  }
+
+  // Per entry, 1 + the first zero on the diagonal (or 1 where a value is not finite).
+  std::vector<int32_t> flags(const Call& call, const Array& matrices, bool diagonal) const {
+    Array flags = runtime_.empty({call.count()}, DType::Int32);
+    launch(render_gpu_matrix_flags(call.dtype, diagonal, "hypatia_kernel", runtime_.has_double(), runtime_.dialect()),
+           "hypatia_matrix_flags_", {&matrices, &flags}, {call.count(), call.n}, call.count());
+    return read(flags);
+  }
+
+  // getrf of each matrix of `lu` in place: LAPACK's factors of a^T and the pivots; the infos.
+  std::vector<int32_t> factor_lu(const Call& call, const Array& lu, const Array& pivots) const {
+    Array infos = runtime_.empty({call.count()}, DType::Int32);
+    for (int64_t e = 0; e < call.count(); ++e)
+      runtime_.getrf(entry(lu, e, {call.n, call.n}), entry(pivots, e, {call.n}), entry(infos, e, {1}));
+    return read(infos);
+  }
+
+  // x (n x k per entry) <- a^-1 x, or a^-T x, from a's LU factors (the node's first two inputs when
+  // `factored`, else factored here), as Solve::perform applies them.
+  void lu_solve(const Call& call, bool factored, const Array& x, int64_t k, bool transposed) const {
+    Array lu = values(call, 0), pivots;
+    if (factored) {
+      pivots = call.inputs[1].is_contiguous() ? call.inputs[1] : contiguous_on_device(runtime_, call.inputs[1]);
+      const std::vector<int32_t> zero = flags(call, lu, true);
+      for (int64_t e = 0; e < call.count(); ++e)
+        if (zero[e]) fail(call, "singular matrix", e);
+    } else {
+      pivots = runtime_.empty(with_core(call.batch, {call.n}), DType::Int32);
+      const std::vector<int32_t> infos = factor_lu(call, lu, pivots);
+      for (int64_t e = 0; e < call.count(); ++e)
+        if (infos[e] > 0) fail(call, "singular matrix", e);
+    }
+    if (k == 0) return;
+    // a^T = P L U to LAPACK: row-major, its array holds U^T on and below the diagonal and L^T above.
+    if (!transposed) {  // a = U^T L^T P^T
+      each_entry(call, lu, x, k, true, false, false);
+      each_entry(call, lu, x, k, false, false, true);
+      pivot_rows(call, pivots, x, k, false);
+    } else {  // a^T = P L U
+      pivot_rows(call, pivots, x, k, true);
+      each_entry(call, lu, x, k, false, true, true);
+      each_entry(call, lu, x, k, true, true, false);
+    }
+  }
+
+  // trsm of each entry's right-hand sides by its triangle.
+  void each_entry(const Call& call, const Array& t, const Array& x, int64_t k, bool lower, bool transpose, bool unit) const {
+    if (k == 0) return;
+    for (int64_t e = 0; e < call.count(); ++e)
+      runtime_.trsm(lower, transpose, unit, entry(t, e, {call.n, call.n}), entry(x, e, {call.n, k}));
+  }
+
+  void pivot_rows(const Call& call, const Array& pivots, const Array& x, int64_t k, bool ascending) const {
+    Array bad = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    launch(render_gpu_pivot_rows(call.dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect()), "hypatia_pivot_rows_",
+           {&x, &pivots, &bad}, {call.count(), call.n, k, ascending ? 1 : 0}, call.count() * k);
+    if (read(bad)[0]) throw ValueError("[" + call.node.op().name() + "] a pivot outside 1.." + std::to_string(call.n) + " in " + shapes_str(call.inputs));
+  }
+
+  Array cholesky(const Call& call, const Cholesky& op) const {
+    Array a = values(call, 0), infos = runtime_.empty({call.count()}, DType::Int32);
+    // A's lower triangle is LAPACK's upper one of A^T; its U^T read back row-major is L (and vice versa).
+    for (int64_t e = 0; e < call.count(); ++e) runtime_.potrf(op.lower(), entry(a, e, {call.n, call.n}), entry(infos, e, {1}));
+    const std::vector<int32_t> info = read(infos);
+    std::vector<int64_t> failed;
+    for (int64_t e = 0; e < call.count(); ++e) {
+      if (info[e] <= 0) continue;
+      if (!op.nan_on_error())
+        fail(call, "the matrix is not positive definite (the leading minor of order " + std::to_string(info[e]) + " is not positive)", e);
+      failed.push_back(e);
+    }
+    launch(render_gpu_keep_triangle(call.dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect()), "hypatia_keep_triangle_",
+           {&a}, {call.count(), call.n, op.lower() ? 1 : 0}, call.count() * call.n * call.n);
+    if (failed.empty()) return a;
+    Array host = runtime_.to_host(a);  // (NaN for the failed entries: Theano's on_error='nan')
+    for (int64_t e : failed)
+      for (int64_t i = 0; i < call.n * call.n; ++i) host.set_from_double(e * call.n * call.n + i, std::nan(""));
+    return runtime_.to_device(host);
+  }
+
+  Array solve(const Call& call, const Solve& op) const {
+    const SolveOptions& options = op.options();
+    const int64_t k = op.vector_rhs() ? 1 : call.inputs.back().shape(-1);
+    Array x = values(call, static_cast<int>(call.inputs.size()) - 1);
+    switch (options.structure) {
+      case MatrixStructure::General: lu_solve(call, op.factored(), x, k, options.transposed); break;
+      case MatrixStructure::PositiveDefinite:
+      case MatrixStructure::CholeskyFactor: {
+        Array factor = values(call, 0);
+        if (options.structure == MatrixStructure::PositiveDefinite) {
+          Array infos = runtime_.empty({call.count()}, DType::Int32);
+          for (int64_t e = 0; e < call.count(); ++e)
+            runtime_.potrf(options.lower, entry(factor, e, {call.n, call.n}), entry(infos, e, {1}));
+          const std::vector<int32_t> info = read(infos);
+          for (int64_t e = 0; e < call.count(); ++e)
+            if (info[e] > 0) fail(call, "the matrix is not positive definite", e);
+        }
+        // Row-major, the factor is L with a = L L^T (lower) or U with a = U^T U (upper).
+        each_entry(call, factor, x, k, options.lower, !options.lower, false);
+        each_entry(call, factor, x, k, options.lower, options.lower, false);
+        break;
+      }
+      case MatrixStructure::LowerTriangular:
+      case MatrixStructure::UpperTriangular: {
+        Array t = values(call, 0);
+        if (!options.unit_diagonal) {
+          const std::vector<int32_t> zero = flags(call, t, true);
+          for (int64_t e = 0; e < call.count(); ++e)
+            if (zero[e]) fail(call, "singular matrix: a zero on the diagonal at " + std::to_string(zero[e] - 1), e);
+        }
+        each_entry(call, t, x, k, options.structure == MatrixStructure::LowerTriangular, options.transposed, options.unit_diagonal);
+        break;
+      }
+      case MatrixStructure::Symmetric: throw ValueError("[solve] a symmetric solve on the device");  // (runs() sends it to the host)
+    }
+    return x;
+  }
+
+  void eigen(const Call& call, const Eigh& op, std::span<Array> outputs) const {
+    Array a = values(call, 0);
+    const std::vector<int32_t> nonfinite = flags(call, a, false);
+    for (int64_t e = 0; e < call.count(); ++e)
+      if (nonfinite[e]) fail(call, "the matrix holds NaN or inf", e);
+    Array w = runtime_.empty(with_core(call.batch, {call.n}), call.dtype), infos = runtime_.empty({call.count()}, DType::Int32);
+    for (int64_t e = 0; e < call.count(); ++e)
+      runtime_.syevd(op.lower(), op.vectors(), entry(a, e, {call.n, call.n}), entry(w, e, {call.n}), entry(infos, e, {1}));
+    const std::vector<int32_t> info = read(infos);
+    for (int64_t e = 0; e < call.count(); ++e)
+      if (info[e] > 0) fail(call, "the eigenvalues did not converge", e);
+    outputs[0] = std::move(w);
+    if (!op.vectors()) return;
+    // LAPACK's eigenvectors are its columns, so a read row-major holds them as rows.
+    std::vector<int> swapped(a.ndim());
+    for (int axis = 0; axis < a.ndim(); ++axis) swapped[axis] = axis;
+    std::swap(swapped[a.ndim() - 1], swapped[a.ndim() - 2]);
+    outputs[1] = contiguous_on_device(runtime_, a.transpose(swapped));
+  }
+
+  GpuRuntime& runtime_;
+};
+
 // An op that runs wherever its values live (Op::runs_on_any_device), given this backend.
 class AnyDeviceKernel final : public Kernel {
  public:
@@ -853,7 +1109,7 @@ class GpuBackend final : public Backend {
   // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
   // on any device (views, ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) || runs_as_fft(node) ||
+    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) || runs_as_fft(node) || runs_as_linalg(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
@@ -871,6 +1127,7 @@ class GpuBackend final : public Backend {
       else if (runs_as_gemm(*nodes[i])) kernels[i] = std::make_shared<GemmKernel>(runtime_);
       else if (runtime_.dnn_runs(*nodes[i])) kernels[i] = std::make_shared<DnnKernel>(runtime_);
       else if (runs_as_fft(*nodes[i])) kernels[i] = std::make_shared<FftKernel>(runtime_);
+      else if (runs_as_linalg(*nodes[i])) kernels[i] = std::make_shared<LinalgKernel>(runtime_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
@@ -1064,6 +1321,10 @@ class GpuBackend final : public Backend {
     if (!dynamic_cast<const Fft*>(&node.op()) || !runtime_.has_fft()) return false;
     const DType real = real_dtype(node.input(0).dtype());
     return real == DType::Float32 || (real == DType::Float64 && runtime_.has_double());
+  }
+
+  bool runs_as_linalg(const Apply& node) const {
+    return runtime_.has_solver() && LinalgKernel::takes(node, runtime_.has_double());
   }
 
   bool kernels_take_dtypes_of(const Apply& node) const {

@@ -50,6 +50,16 @@ class GpuRuntime {
   // (`in` may be overwritten). False where the library cannot plan them: the caller runs them on the host.
   virtual bool has_fft() const { return false; }
   virtual bool fft(const FftGeometry& g, Array& in, Array& out) { return false; }
+  // Dense linear algebra through the vendor's libraries (cuSOLVER, cuBLAS), on one float32/float64 matrix of
+  // a contiguous row-major batch at a time (a view: its offset applies), as LAPACK and row-major BLAS take
+  // them: a row-major matrix is its transpose to LAPACK. The factorizations write LAPACK's info into the
+  // one-element int32 view `info` without waiting for it (the caller reads a batch's infos at once).
+  virtual bool has_solver() const { return false; }
+  virtual void potrf(bool upper, const Array& a, const Array& info) {}
+  virtual void getrf(const Array& a, const Array& pivots, const Array& info) {}  // pivots: n int32, 1-based
+  virtual void syevd(bool upper, bool vectors, const Array& a, const Array& w, const Array& info) {}
+  // b (n x k, row-major) <- op(t)^-1 b for one triangle of the row-major n x n matrix t (BLAS's row-major trsm).
+  virtual void trsm(bool lower, bool transpose, bool unit_diagonal, const Array& t, const Array& b) {}
 };
 
 // How a 2-d array is read by BLAS: row-major with leading dimension ld, or transposed (its transpose is

@@ -55,8 +55,12 @@ class OpenCLRuntime final : public GpuRuntime {
 
 }  // namespace
 
+std::unique_ptr<GpuRuntime> opencl_runtime(const Device& device) {
+  return std::make_unique<OpenCLRuntime>(opencl::context_for(device));
+}
+
 const Backend& opencl_backend(const Device& device) {
-  return gpu_backend_for(device, [&] { return std::make_unique<OpenCLRuntime>(opencl::context_for(device)); });
+  return gpu_backend_for(device, [&] { return opencl_runtime(device); });
 }
 
 }  // namespace hypatia

@@ -1,0 +1,155 @@
+#include "backend/cuda/cusolver.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "hypatia/error.h"
+
+namespace hypatia::cuda {
+namespace {
+
+// cuSOLVER's dense C API (cusolverDn.h), declared here: statuses are int enums (0: success); fill modes
+// lower 0 and upper 1 (cuBLAS's), eigen modes without vectors 0 and with them 1.
+using Handle = struct cusolverDnContext*;
+
+#define HYPATIA_CUSOLVER_FUNCTIONS(X)                                                                             \
+  X(get_version, "cusolverGetVersion", int(int*))                                                                 \
+  X(create, "cusolverDnCreate", int(Handle*))                                                                     \
+  X(spotrf_size, "cusolverDnSpotrf_bufferSize", int(Handle, int, int, float*, int, int*))                         \
+  X(dpotrf_size, "cusolverDnDpotrf_bufferSize", int(Handle, int, int, double*, int, int*))                        \
+  X(spotrf, "cusolverDnSpotrf", int(Handle, int, int, float*, int, float*, int, int*))                            \
+  X(dpotrf, "cusolverDnDpotrf", int(Handle, int, int, double*, int, double*, int, int*))                          \
+  X(sgetrf_size, "cusolverDnSgetrf_bufferSize", int(Handle, int, int, float*, int, int*))                         \
+  X(dgetrf_size, "cusolverDnDgetrf_bufferSize", int(Handle, int, int, double*, int, int*))                        \
+  X(sgetrf, "cusolverDnSgetrf", int(Handle, int, int, float*, int, float*, int*, int*))                           \
+  X(dgetrf, "cusolverDnDgetrf", int(Handle, int, int, double*, int, double*, int*, int*))                         \
+  X(ssyevd_size, "cusolverDnSsyevd_bufferSize", int(Handle, int, int, int, const float*, int, const float*, int*)) \
+  X(dsyevd_size, "cusolverDnDsyevd_bufferSize", int(Handle, int, int, int, const double*, int, const double*, int*)) \
+  X(ssyevd, "cusolverDnSsyevd", int(Handle, int, int, int, float*, int, float*, float*, int, int*))               \
+  X(dsyevd, "cusolverDnDsyevd", int(Handle, int, int, int, double*, int, double*, double*, int, int*))
+
+struct Api {
+#define HYPATIA_CUSOLVER_POINTER(member, symbol, signature) std::add_pointer_t<signature> member = nullptr;
+  HYPATIA_CUSOLVER_FUNCTIONS(HYPATIA_CUSOLVER_POINTER)
+#undef HYPATIA_CUSOLVER_POINTER
+};
+
+const Api* api() {
+  static const Api* loaded = []() -> const Api* {
+    void* library = nullptr;
+    for (const char* name : {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so", "/usr/local/cuda/lib64/libcusolver.so"})
+      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+    if (!library) return nullptr;
+    auto* found = new Api();  // kept for the process, as the library is
+    bool complete = true;
+#define HYPATIA_CUSOLVER_RESOLVE(member, symbol, signature)                           \
+  found->member = reinterpret_cast<decltype(found->member)>(dlsym(library, symbol)); \
+  complete = complete && found->member;
+    HYPATIA_CUSOLVER_FUNCTIONS(HYPATIA_CUSOLVER_RESOLVE)
+#undef HYPATIA_CUSOLVER_RESOLVE
+    return complete ? found : nullptr;
+  }();
+  return loaded;
+}
+
+void check(int status, const char* what) {
+  if (status != 0) throw ValueError(std::string("[cuda] ") + what + " failed (cuSOLVER status " + std::to_string(status) + ")");
+}
+
+// Per context: its handle and a workspace grown to the largest size asked so far (used until exit).
+struct PerContext {
+  Handle handle = nullptr;
+  CUdeviceptr workspace = 0;
+  size_t workspace_bytes = 0;
+};
+
+std::mutex& calls_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// The context's handle and a workspace of at least `bytes` (the caller holds calls_mutex()).
+PerContext& prepared(CUcontext context, size_t bytes) {
+  static auto* contexts = new std::unordered_map<CUcontext, PerContext>();
+  PerContext& state = (*contexts)[context];
+  driver()->cuCtxSetCurrent(context);
+  if (!state.handle) check(api()->create(&state.handle), "cusolverDnCreate");
+  if (bytes > state.workspace_bytes) {
+    if (state.workspace) driver()->cuMemFree(state.workspace);  // (cuMemFree waits for the kernels using it)
+    state.workspace = 0;
+    state.workspace_bytes = 0;
+    if (CUresult status = driver()->cuMemAlloc(&state.workspace, bytes); status != 0)
+      throw MemoryError("[cuda] cannot allocate a cuSOLVER workspace of " + std::to_string(bytes) + " bytes (" +
+                        error_text(status, "cuMemAlloc") + ")");
+    state.workspace_bytes = bytes;
+  }
+  return state;
+}
+
+template <class T> T* as(CUdeviceptr address) { return reinterpret_cast<T*>(address); }
+
+}  // namespace
+
+bool cusolver_available() { return api() != nullptr; }
+
+int cusolver_version() {
+  int version = 0;
+  if (api()) api()->get_version(&version);
+  return version;
+}
+
+void potrf(CUcontext context, DType dtype, bool upper, int n, CUdeviceptr a, CUdeviceptr info) {
+  std::lock_guard<std::mutex> lock(calls_mutex());
+  const int uplo = upper ? 1 : 0, ld = std::max(1, n);
+  int size = 0;
+  PerContext& state = prepared(context, 0);
+  if (dtype == DType::Float32) {
+    check(api()->spotrf_size(state.handle, uplo, n, as<float>(a), ld, &size), "cusolverDnSpotrf_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(float));
+    check(api()->spotrf(state.handle, uplo, n, as<float>(a), ld, as<float>(state.workspace), size, as<int>(info)), "cusolverDnSpotrf");
+  } else {
+    check(api()->dpotrf_size(state.handle, uplo, n, as<double>(a), ld, &size), "cusolverDnDpotrf_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(double));
+    check(api()->dpotrf(state.handle, uplo, n, as<double>(a), ld, as<double>(state.workspace), size, as<int>(info)), "cusolverDnDpotrf");
+  }
+}
+
+void getrf(CUcontext context, DType dtype, int n, CUdeviceptr a, CUdeviceptr pivots, CUdeviceptr info) {
+  std::lock_guard<std::mutex> lock(calls_mutex());
+  const int ld = std::max(1, n);
+  int size = 0;
+  PerContext& state = prepared(context, 0);
+  if (dtype == DType::Float32) {
+    check(api()->sgetrf_size(state.handle, n, n, as<float>(a), ld, &size), "cusolverDnSgetrf_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(float));
+    check(api()->sgetrf(state.handle, n, n, as<float>(a), ld, as<float>(state.workspace), as<int>(pivots), as<int>(info)),
+          "cusolverDnSgetrf");
+  } else {
+    check(api()->dgetrf_size(state.handle, n, n, as<double>(a), ld, &size), "cusolverDnDgetrf_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(double));
+    check(api()->dgetrf(state.handle, n, n, as<double>(a), ld, as<double>(state.workspace), as<int>(pivots), as<int>(info)),
+          "cusolverDnDgetrf");
+  }
+}
+
+void syevd(CUcontext context, DType dtype, bool upper, bool vectors, int n, CUdeviceptr a, CUdeviceptr w, CUdeviceptr info) {
+  std::lock_guard<std::mutex> lock(calls_mutex());
+  const int uplo = upper ? 1 : 0, job = vectors ? 1 : 0, ld = std::max(1, n);
+  int size = 0;
+  PerContext& state = prepared(context, 0);
+  if (dtype == DType::Float32) {
+    check(api()->ssyevd_size(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), &size), "cusolverDnSsyevd_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(float));
+    check(api()->ssyevd(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), as<float>(state.workspace), size, as<int>(info)),
+          "cusolverDnSsyevd");
+  } else {
+    check(api()->dsyevd_size(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), &size), "cusolverDnDsyevd_bufferSize");
+    prepared(context, static_cast<size_t>(size) * sizeof(double));
+    check(api()->dsyevd(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), as<double>(state.workspace), size, as<int>(info)),
+          "cusolverDnDsyevd");
+  }
+}
+
+}  // namespace hypatia::cuda
