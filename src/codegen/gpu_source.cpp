@@ -1097,7 +1097,8 @@ namespace {
 // A linear-algebra kernel over matrices of `dtype`: its parameters and body (where $G spells the global
 // address space and $T the element type), the body run by work item g below `total`.
 std::optional<std::string> matrix_kernel(DType dtype, const std::string& name, bool has_double, GpuDialect dialect,
-                                         const std::string& parameters, const std::string& total, const std::string& body) {
+                                         const std::string& parameters, const std::string& total, const std::string& body,
+                                         bool uses_double = false) {
   const Spelling say = spelling(dialect);
   const auto t = gpu_type(dtype, has_double);
   if (!t || (dtype != DType::Float32 && dtype != DType::Float64)) return std::nullopt;
@@ -1106,7 +1107,7 @@ std::optional<std::string> matrix_kernel(DType dtype, const std::string& name, b
       for (size_t at; (at = text.find(placeholder)) != std::string::npos;) text.replace(at, placeholder.size(), word);
     return text;
   };
-  return prelude(dialect, dtype == DType::Float64) + say.kernel + " " + name + "(" + spelled(parameters) + ") {\n" +
+  return prelude(dialect, dtype == DType::Float64 || uses_double) + say.kernel + " " + name + "(" + spelled(parameters) + ") {\n" +
          "  const long g = " + say.thread_index + ";\n" + "  if (g >= " + total + ") return;\n" + spelled(body) + "}\n";
 }
 
@@ -1129,6 +1130,31 @@ std::optional<std::string> render_gpu_pivot_rows(DType dtype, const std::string&
                        "      column[to * k] = held;\n"
                        "    }\n"
                        "  }\n");
+}
+
+std::optional<std::string> render_gpu_lu_determinant(DType dtype, bool logarithm, const std::string& name, bool has_double,
+                                                     GpuDialect dialect) {
+  const std::string acc = has_double ? "double" : "float";
+  const std::string results = logarithm ? "  first[g] = ($T)sign;\n"
+                                          "  second[g] = ($T)(sign == 0 ? -INFINITY : log_abs);\n"
+                                        : "  first[g] = ($T)product;\n";
+  return matrix_kernel(dtype, name, has_double, dialect,
+                              "$G $T* first, $G $T* second, $G const $T* lu, $G const int* pivots, $G int* bad, const long count, "
+                              "const long n",
+                              "count",
+                              "  $G const $T* m = lu + g * n * n;\n"
+                              "  $G const int* p = pivots + g * n;\n"
+                              "  " + acc + " sign = 1, log_abs = 0, product = 1;\n"
+                              "  for (long i = 0; i < n; ++i) {\n"
+                              "    if (p[i] < 1 || p[i] > n) {\n      bad[0] = 1;\n      return;\n    }\n"
+                              "    const " + acc + " v = m[i * n + i];\n"
+                              "    if (p[i] != i + 1) {\n      sign = -sign;\n      product = -product;\n    }\n"
+                              // (NaN leaves the sign, as NumPy: log|det| is NaN.)
+                              "    sign *= v > 0 ? 1 : v < 0 ? -1 : v == 0 ? 0 : 1;\n"
+                              "    log_abs += log(fabs(v));\n"
+                              "    product *= v;\n"
+                              "  }\n" + results,
+                              has_double);
 }
 
 std::optional<std::string> render_gpu_keep_triangle(DType dtype, const std::string& name, bool has_double, GpuDialect dialect) {

@@ -138,6 +138,12 @@ std::optional<std::string> render_gpu_pivot_rows(DType dtype, const std::string&
 // int64 count, n, lower.
 std::optional<std::string> render_gpu_keep_triangle(DType dtype, const std::string& name, bool has_double,
                                                     GpuDialect dialect = GpuDialect::OpenCL);
+// the determinant from LU factors and LAPACK's pivots, as ops/linalg.cpp's lu_determinant (in double where
+// the device has it): det into first, or (logarithm) the sign into first and log|det| into second; a pivot
+// outside 1..n sets bad[0]. A work item per entry. Arguments: first, second, lu, pivots, bad, then the
+// int64 count, n.
+std::optional<std::string> render_gpu_lu_determinant(DType dtype, bool logarithm, const std::string& name, bool has_double,
+                                                     GpuDialect dialect = GpuDialect::OpenCL);
 // per entry in flags (int32): with `diagonal`, 1 + the first zero on the diagonal (0 where none), else 1
 // where a value is NaN or infinite: a work item per entry. Arguments: m, flags, then the int64 count, n.
 std::optional<std::string> render_gpu_matrix_flags(DType dtype, bool diagonal, const std::string& name, bool has_double,

@@ -197,7 +197,8 @@ TEST_P(DeviceLinalg, GeneralSolvesInversesAndSharedFactorsMatchTheReference) {
     expect_on_device({a, b, v},
                      {hp::solve(a, b), hp::solve(a, v, {.transposed = true}), hp::matrix_inverse(a),
                       // Two solves and a determinant of one matrix share its LU factors (the linear_algebra rewrite).
-                      hp::matmul(hp::matrix_inverse(a), b) + hp::solve(a, b, {.transposed = true})},
+                      hp::matmul(hp::matrix_inverse(a), b) + hp::solve(a, b, {.transposed = true}), hp::det(a),
+                      hp::slogdet(a).sign, hp::slogdet(a).logabsdet},
                      {av, bv, vv}, device, tolerance);
   }
 }
@@ -227,6 +228,20 @@ TEST_P(DeviceLinalg, EigenvaluesAndVectorsMatchTheReference) {
                    device, 1e-9);
 }
 
+TEST_P(DeviceLinalg, TheSolverOpsRunOnTheDeviceAndTheOthersOnTheHost) {
+  REQUIRE_SOLVER();
+  const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
+  auto a = hp::matrix("a"), b = hp::matrix("b");
+  auto f = hp::tensor(DType::Float32, {-1, -1}, "f");
+  for (const hp::Variable& out : {hp::cholesky(a), hp::det(f), hp::slogdet(a).sign, hp::matrix_inverse(a), hp::solve(a, b),
+                                  hp::solve_triangular(a, b, true), hp::cho_solve(a, b), hp::eigvalsh(f),
+                                  hp::solve(a, b, {.structure = hp::MatrixStructure::PositiveDefinite})})
+    EXPECT_TRUE(backend.runs(*out.owner())) << out.owner()->op().name();
+  for (const hp::Variable& out : {hp::solve(a, b, {.structure = hp::MatrixStructure::Symmetric}), hp::eigvalsh(a, b),
+                                  hp::singular_values(a), hp::pinv(a), hp::expm(a)})
+    EXPECT_FALSE(backend.runs(*out.owner())) << out.owner()->op().name();
+}
+
 TEST_P(DeviceLinalg, FailuresAreTheHostsErrorsOrNaN) {
   REQUIRE_SOLVER();
   auto a = hp::tensor3("a"), b = hp::tensor3("b");
@@ -239,6 +254,12 @@ TEST_P(DeviceLinalg, FailuresAreTheHostsErrorsOrNaN) {
   };
   EXPECT_TRUE(throws_with<hp::LinAlgError>([&] { on_device({a, b}, hp::solve(a, b))({singular, rhs}); },
                                            {"[solve] singular matrix in", "float64(2, 2, 2)", "(batch entry (1,))"}));
+  // Determinants of singular matrices are 0 and (0, -inf), as NumPy's.
+  const auto logdet = hp::function({a}, {hp::det(a), hp::slogdet(a).sign, hp::slogdet(a).logabsdet}, {}, {}, {.device = device})({singular});
+  EXPECT_TRUE(arrays_close(logdet[0], hp::testing::values({6, 0}, {2})));
+  EXPECT_TRUE(arrays_close(logdet[1], hp::testing::values({1, 0}, {2})));
+  EXPECT_NEAR(logdet[2].get_as_double(0), std::log(6.0), 1e-12);
+  EXPECT_TRUE(std::isinf(logdet[2].get_as_double(1)) && logdet[2].get_as_double(1) < 0);
   EXPECT_TRUE(throws_with<hp::LinAlgError>([&] { on_device({a}, hp::matrix_inverse(a))({singular}); },
                                            {"[matrix_inverse] singular matrix", "(batch entry (1,))"}));
   EXPECT_TRUE(throws_with<hp::LinAlgError>([&] { on_device({a}, hp::cholesky(a))({indefinite}); },

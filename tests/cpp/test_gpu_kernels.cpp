@@ -159,6 +159,11 @@ Rendered render_everything() {
     const std::string triangle = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
     add(triangle, hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::OpenCL),
         hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::Cuda));
+    for (bool logarithm : {false, true}) {
+      const std::string det = "d" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+      add(det, hp::render_gpu_lu_determinant(dtype, logarithm, det, true, GpuDialect::OpenCL),
+          hp::render_gpu_lu_determinant(dtype, logarithm, det, true, GpuDialect::Cuda));
+    }
     for (bool diagonal : {false, true}) {
       const std::string flags = "f" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(flags, hp::render_gpu_matrix_flags(dtype, diagonal, flags, true, GpuDialect::OpenCL),

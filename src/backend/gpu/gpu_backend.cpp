@@ -856,7 +856,8 @@ class LinalgKernel final : public Kernel {
     const Op& op = node.op();
     if (const auto* solve = dynamic_cast<const Solve*>(&op)) return solve->options().structure != MatrixStructure::Symmetric;
     if (const auto* eigh = dynamic_cast<const Eigh*>(&op)) return node.inputs().size() == 1;
-    return dynamic_cast<const Cholesky*>(&op) || dynamic_cast<const LuFactor*>(&op) || dynamic_cast<const MatrixInverse*>(&op);
+    return dynamic_cast<const Cholesky*>(&op) || dynamic_cast<const LuFactor*>(&op) || dynamic_cast<const MatrixInverse*>(&op) ||
+           dynamic_cast<const Determinant*>(&op);
   }
 
   void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
@@ -880,6 +881,8 @@ class LinalgKernel final : public Kernel {
       Array x = runtime_.to_device(identity);
       lu_solve(call, inverse->factored(), x, call.n, false);
       outputs[0] = std::move(x);
+    } else if (const auto* determinant = dynamic_cast<const Determinant*>(&op)) {
+      this->determinant(call, *determinant, outputs);
     } else if (const auto* solve = dynamic_cast<const Solve*>(&op)) {
       outputs[0] = this->solve(call, *solve);
     } else {
@@ -1005,6 +1008,25 @@ class LinalgKernel final : public Kernel {
     launch(render_gpu_pivot_rows(call.dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect()), "hypatia_pivot_rows_",
            {&x, &pivots, &bad}, {call.count(), call.n, k, ascending ? 1 : 0}, call.count() * k);
     if (read(bad)[0]) throw ValueError("[" + call.node.op().name() + "] a pivot outside 1.." + std::to_string(call.n) + " in " + shapes_str(call.inputs));
+  }
+
+  // det (or sign and log|det|) from the LU factors (the node's inputs when factored); a singular matrix
+  // gives 0 (and -inf), as NumPy.
+  void determinant(const Call& call, const Determinant& op, std::span<Array> outputs) const {
+    Array lu = values(call, 0), pivots;
+    if (op.factored()) {
+      pivots = call.inputs[1].is_contiguous() ? call.inputs[1] : contiguous_on_device(runtime_, call.inputs[1]);
+    } else {
+      pivots = runtime_.empty(with_core(call.batch, {call.n}), DType::Int32);
+      factor_lu(call, lu, pivots);  // (det(A^T) = det(A); a zero pivot gives 0)
+    }
+    Array first = runtime_.empty(call.batch, call.dtype), second = op.logarithm() ? runtime_.empty(call.batch, call.dtype) : first;
+    Array bad = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    launch(render_gpu_lu_determinant(call.dtype, op.logarithm(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect()),
+           "hypatia_lu_determinant_", {&first, &second, &lu, &pivots, &bad}, {call.count(), call.n}, call.count());
+    if (read(bad)[0]) throw ValueError("[" + op.name() + "] a pivot outside 1.." + std::to_string(call.n) + " in " + shapes_str(call.inputs));
+    outputs[0] = std::move(first);
+    if (op.logarithm()) outputs[1] = std::move(second);
   }
 
   Array cholesky(const Call& call, const Cholesky& op) const {
