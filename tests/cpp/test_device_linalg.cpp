@@ -16,6 +16,7 @@
 #include "hypatia/linalg.h"
 #include "ops/fft.h"
 #include "ops/lapack.h"
+#include "ops/linalg.h"
 #include "test_util.h"
 
 namespace hp = hypatia;
@@ -228,6 +229,28 @@ TEST_P(DeviceLinalg, EigenvaluesAndVectorsMatchTheReference) {
                    device, 1e-9);
 }
 
+TEST_P(DeviceLinalg, FactoredFormsReadViewsOfTheirFactorsAndCheckThePivots) {
+  REQUIRE_SOLVER();
+  // LU factors made once, then read through slices (views at an offset) by factored solves and
+  // determinants, as a loaded graph may hold them.
+  auto a = hp::tensor3("a"), b = hp::tensor3("b");
+  const std::vector<hp::Variable> lu = hp::apply_op(std::make_shared<hp::LuFactor>(), {a});
+  const hp::IndexList tail({hp::slice(1, std::nullopt)});
+  const hp::Variable lu_tail = lu[0][tail], pivots_tail = lu[1][tail], b_tail = b[tail];
+  const auto solve = hp::apply_op1(std::make_shared<hp::Solve>(hp::SolveOptions{}, false, true), {lu_tail, pivots_tail, b_tail});
+  const auto det = hp::apply_op1(std::make_shared<hp::Determinant>(false, true), {lu_tail, pivots_tail});
+  expect_on_device({a, b}, {solve, det, hp::solve(a, b)[tail], hp::det(a)[tail]},
+                   {general({3, 4, 4}, DType::Float64, 12), general({3, 4, 2}, DType::Float64, 13)}, device, 1e-10);
+  // Pivots that are not LAPACK's: the host's error.
+  auto lu_in = hp::matrix("lu");
+  auto pivots = hp::tensor(DType::Int32, {-1}, "pivots");
+  auto rhs = hp::vector("rhs");
+  const auto bad = hp::apply_op1(std::make_shared<hp::Solve>(hp::SolveOptions{}, true, true), {lu_in, pivots, rhs});
+  auto f = hp::function({lu_in, pivots, rhs}, {bad}, {}, {}, {.device = device});
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { f({hp::testing::values({2, 0, 0, 0, 2, 0, 0, 0, 2}, {3, 3}), Array::from({1, 7, 3}, DType::Int32), Array::zeros({3})}); },
+                                          {"[solve] a pivot 7 outside 1..3"}));
+}
+
 TEST_P(DeviceLinalg, TheSolverOpsRunOnTheDeviceAndTheOthersOnTheHost) {
   REQUIRE_SOLVER();
   const hp::Backend& backend = hp::backend_for(hp::Device::parse(device));
@@ -277,6 +300,9 @@ TEST_P(DeviceLinalg, FailuresAreTheHostsErrorsOrNaN) {
   auto one = hp::tensor(DType::Float64, {1, -1, -1}, "one");
   expect_on_device({one, b}, {hp::solve(one, b), hp::cholesky(one)}, {spd(1, 3, DType::Float64, 10), general({4, 3, 2}, DType::Float64, 11)},
                    device);
+  const auto empty = hp::function({a}, {hp::cholesky(a), hp::det(a)}, {}, {}, {.device = device})({Array::zeros({3, 0, 0})});
+  EXPECT_EQ(empty[0].shape(), (hp::Shape{3, 0, 0}));
+  EXPECT_TRUE(arrays_close(empty[1], hp::testing::values({1, 1, 1}, {3})));  // (the empty product, as NumPy)
 }
 
 INSTANTIATE_TEST_SUITE_P(, DeviceLinalg, ::testing::Values("opencl", "cuda"),

@@ -159,6 +159,14 @@ Rendered render_everything() {
     const std::string triangle = "t" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
     add(triangle, hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::OpenCL),
         hp::render_gpu_keep_triangle(dtype, triangle, true, GpuDialect::Cuda));
+    // Devices without doubles: the factor's bits as a float, the determinant accumulated in float.
+    const std::string single = "sf" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+    if (dtype == DType::Float32) {
+      add(single, hp::render_gpu_scale(dtype, single, false, GpuDialect::OpenCL), hp::render_gpu_scale(dtype, single, false, GpuDialect::Cuda));
+      const std::string det = "df" + std::to_string(out.names.size());
+      add(det, hp::render_gpu_lu_determinant(dtype, true, det, false, GpuDialect::OpenCL),
+          hp::render_gpu_lu_determinant(dtype, true, det, false, GpuDialect::Cuda));
+    }
     for (bool logarithm : {false, true}) {
       const std::string det = "d" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
       add(det, hp::render_gpu_lu_determinant(dtype, logarithm, det, true, GpuDialect::OpenCL),

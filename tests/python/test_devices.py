@@ -204,3 +204,11 @@ def test_fourier_transforms_run_on_the_device_and_match_numpy(device):
                     np.fft.irfft(c, n=7), np.fft.rfft(a, norm="ortho")]
             for g, w in zip(got, want):
                 np.testing.assert_allclose(g, w, rtol=tolerance, atol=tolerance * 10)
+    # Over 4 axes (beyond clFFT's and cuFFT's 3: the host runs it), and a complex-to-real transform over 3.
+    t = T.TensorType("float64", (False,) * 4)("t")
+    w = T.TensorType("complex128", (False,) * 3)("w")
+    f = theano.function([t, w], [hfft.fftn(t), hfft.rfftn(t), hfft.irfftn(w, s=(3, 4, 6))])
+    a = rng.randn(2, 3, 4, 5)
+    c = rng.randn(3, 4, 4) + 1j * rng.randn(3, 4, 4)
+    for g, want in zip(f(a, c), [np.fft.fftn(a), np.fft.rfftn(a), np.fft.irfftn(c, s=(3, 4, 6))]):
+        np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-11)

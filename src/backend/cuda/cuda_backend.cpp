@@ -140,8 +140,7 @@ class CudaRuntime final : public GpuRuntime {
   bool has_fft() const override { return cufft_available(); }
   bool fft(const FftGeometry& g, Array& in, Array& out) override {
     current();
-    cuda::fft(context_, g, in, pointer_of(in, info_.device), out, pointer_of(out, info_.device));
-    return true;
+    return cuda::fft(context_, g, in, pointer_of(in, info_.device), out, pointer_of(out, info_.device));
   }
   bool has_solver() const override { return cusolver_available() && cublas_available(); }
   void potrf(bool upper, const Array& a, const Array& info) override {

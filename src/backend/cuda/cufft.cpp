@@ -2,9 +2,14 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
+#include <type_traits>
+#include <vector>
 
 #include "hypatia/error.h"
 
@@ -21,6 +26,8 @@ constexpr int kForward = -1, kInverse = 1;
   X(create, "cufftCreate", int(Plan*))                                                                        \
   X(make_plan_many, "cufftMakePlanMany", int(Plan, int, int*, int*, int, int, int*, int, int, int, int, size_t*)) \
   X(destroy, "cufftDestroy", int(Plan))                                                                       \
+  X(set_auto_allocation, "cufftSetAutoAllocation", int(Plan, int))                                            \
+  X(set_work_area, "cufftSetWorkArea", int(Plan, void*))                                                      \
   X(exec_c2c, "cufftExecC2C", int(Plan, void*, void*, int))                                                   \
   X(exec_r2c, "cufftExecR2C", int(Plan, void*, void*))                                                        \
   X(exec_c2r, "cufftExecC2R", int(Plan, void*, void*))                                                        \
@@ -37,7 +44,7 @@ struct Api {
 const Api* api() {
   static const Api* loaded = []() -> const Api* {
     void* library = nullptr;
-    for (const char* name : {"libcufft.so.12", "libcufft.so.11", "libcufft.so", "/usr/local/cuda/lib64/libcufft.so"})
+    for (const char* name : {"libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so", "/usr/local/cuda/lib64/libcufft.so"})
       if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
     if (!library) return nullptr;
     auto* found = new Api();  // kept for the process, as the library is
@@ -56,10 +63,16 @@ void check(int status, const std::string& what) {
   if (status != 0) throw ValueError("[cuda] " + what + " failed (cuFFT status " + std::to_string(status) + ")");
 }
 
-// A plan per (context, precision, kind, lengths, batch), kept (the direction is chosen when executing);
-// plans past the limit are made for their call.
+// A plan per (context, precision, kind, lengths, batch), kept (the direction is chosen when executing), or
+// nullopt where cuFFT refuses the geometry (remembered too); plans past the limit are made for their call.
+// Plans share one work area per context, grown to the largest a plan asks for.
 using PlanKey = std::tuple<CUcontext, bool, int, std::vector<int>, int64_t>;
 constexpr size_t kMaxPlans = 512;
+
+struct MadePlan {
+  Plan plan = 0;
+  size_t workspace = 0;  // bytes of work area it needs
+};
 
 int plan_type(FftKind kind, bool single) {
   switch (kind) {
@@ -70,20 +83,40 @@ int plan_type(FftKind kind, bool single) {
   return kC2C;
 }
 
-Plan make_plan(const FftGeometry& g, bool single) {
-  Plan plan = 0;
-  check(api()->create(&plan), "cufftCreate");
+std::optional<MadePlan> make_plan(const FftGeometry& g, bool single) {
+  // cuFFT plans 1 to 3 axes, a batch and distances within int.
+  if (g.n.empty() || g.n.size() > 3 || g.howmany > INT_MAX || std::max(g.input_distance(), g.output_distance()) * g.howmany > INT_MAX)
+    return std::nullopt;
+  MadePlan made;
+  check(api()->create(&made.plan), "cufftCreate");
   std::vector<int> n = g.n;
-  size_t workspace = 0;
   // (Null embeddings: the batch's arrays are contiguous and tight, as FftGeometry's distances say.)
-  const int status = api()->make_plan_many(plan, static_cast<int>(n.size()), n.data(), nullptr, 1, static_cast<int>(g.input_distance()),
-                                           nullptr, 1, static_cast<int>(g.output_distance()), plan_type(g.kind, single),
-                                           static_cast<int>(g.howmany), &workspace);
+  int status = api()->set_auto_allocation(made.plan, 0);
+  if (status == 0)
+    status = api()->make_plan_many(made.plan, static_cast<int>(n.size()), n.data(), nullptr, 1, static_cast<int>(g.input_distance()),
+                                   nullptr, 1, static_cast<int>(g.output_distance()), plan_type(g.kind, single),
+                                   static_cast<int>(g.howmany), &made.workspace);
   if (status != 0) {
-    api()->destroy(plan);
-    check(status, "cufftMakePlanMany");
+    api()->destroy(made.plan);
+    return std::nullopt;  // (an invalid size, or one this cuFFT does not take: the host runs it)
   }
-  return plan;
+  return made;
+}
+
+// The context's work area, grown to `bytes` (the caller holds the plans' mutex).
+void* work_area(CUcontext context, size_t bytes) {
+  static auto* areas = new std::map<CUcontext, std::pair<CUdeviceptr, size_t>>();  // (used until exit)
+  auto& [area, size] = (*areas)[context];
+  if (bytes > size) {
+    if (area) driver()->cuMemFree(area);  // (cuMemFree waits for the transforms using it)
+    area = 0;
+    size = 0;
+    if (CUresult status = driver()->cuMemAlloc(&area, bytes); status != 0)
+      throw MemoryError("[cuda] cannot allocate a cuFFT work area of " + std::to_string(bytes) + " bytes (" +
+                        error_text(status, "cuMemAlloc") + ")");
+    size = bytes;
+  }
+  return reinterpret_cast<void*>(area);
 }
 
 }  // namespace
@@ -96,16 +129,19 @@ int cufft_version() {
   return version;
 }
 
-void fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr in_base, Array& out, CUdeviceptr out_base) {
+bool fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr in_base, Array& out, CUdeviceptr out_base) {
   const bool single = real_dtype(out.dtype()) == DType::Float32;
   static std::mutex mutex;
-  static auto* plans = new std::map<PlanKey, Plan>();  // (kept until exit, as the library is)
-  std::lock_guard<std::mutex> lock(mutex);  // (a plan's work area serves one transform at a time)
+  static auto* plans = new std::map<PlanKey, std::optional<MadePlan>>();  // (kept until exit, as the library is)
+  std::lock_guard<std::mutex> lock(mutex);  // (one transform at a time: the plans share their work area)
   const PlanKey key{context, single, static_cast<int>(g.kind), g.n, g.howmany};
   auto it = plans->find(key);
   if (it == plans->end() && plans->size() < kMaxPlans) it = plans->emplace(key, make_plan(g, single)).first;
   const bool owned = it == plans->end();  // a plan past the limit: made for this call, destroyed after it
-  const Plan plan = owned ? make_plan(g, single) : it->second;
+  const std::optional<MadePlan> made = owned ? make_plan(g, single) : it->second;
+  if (!made) return false;
+  const Plan plan = made->plan;
+  check(api()->set_work_area(plan, work_area(context, made->workspace)), "cufftSetWorkArea");
   auto* source = reinterpret_cast<void*>(in_base + static_cast<CUdeviceptr>(in.offset()) * in.itemsize());
   auto* target = reinterpret_cast<void*>(out_base + static_cast<CUdeviceptr>(out.offset()) * out.itemsize());
   const int direction = g.inverse ? kInverse : kForward;
@@ -119,6 +155,7 @@ void fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr i
   }
   if (owned) api()->destroy(plan);
   check(status, "the transform of " + in.shape_dtype_str());
+  return true;
 }
 
 }  // namespace hypatia::cuda

@@ -12,7 +12,8 @@ bool cufft_available();
 int cufft_version();
 
 // The transforms `g` describes, unscaled, from `in` to `out` (contiguous; pointers are their buffers'
-// starts, offsets applied here) on `context`'s default stream; `in` may be overwritten.
-void fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr in_base, Array& out, CUdeviceptr out_base);
+// starts, offsets applied here) on `context`'s default stream (a complex-to-real one overwrites `in`);
+// false where cuFFT does not plan the geometry (more than 3 axes, sizes beyond int, lengths it refuses).
+bool fft(CUcontext context, const FftGeometry& g, const Array& in, CUdeviceptr in_base, Array& out, CUdeviceptr out_base);
 
 }  // namespace hypatia::cuda

@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 
 #include "hypatia/error.h"
@@ -77,7 +79,8 @@ PerContext& prepared(CUcontext context, size_t bytes) {
   driver()->cuCtxSetCurrent(context);
   if (!state.handle) check(api()->create(&state.handle), "cusolverDnCreate");
   if (bytes > state.workspace_bytes) {
-    if (state.workspace) driver()->cuMemFree(state.workspace);  // (cuMemFree waits for the kernels using it)
+    // (Every call runs on the legacy default stream, and cuMemFree waits for the work queued there.)
+    if (state.workspace) driver()->cuMemFree(state.workspace);
     state.workspace = 0;
     state.workspace_bytes = 0;
     if (CUresult status = driver()->cuMemAlloc(&state.workspace, bytes); status != 0)

@@ -7,7 +7,7 @@
 
 namespace hypatia::cuda {
 
-// Whether libcusolver could be loaded with every function this file calls; its version (11xxx).
+// Whether libcusolver could be loaded with every function this file calls; its version (11xxx, 12xxx).
 bool cusolver_available();
 int cusolver_version();
 

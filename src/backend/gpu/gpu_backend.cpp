@@ -960,6 +960,18 @@ class LinalgKernel final : public Kernel {
     return read(flags);
   }
 
+  // A factored op's pivots (input 1), checked to be LAPACK's as the host checks them (a loaded graph may
+  // hold anything), contiguous at offset 0 for the kernels.
+  Array checked_pivots(const Call& call) const {
+    const Array& given = call.inputs[1];
+    const Array host = runtime_.to_host(given);
+    const int32_t* p = host.data<int32_t>();
+    for (int64_t i = 0; i < host.size(); ++i)
+      if (p[i] < 1 || p[i] > call.n)
+        throw ValueError("[" + call.node.op().name() + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(call.n));
+    return given.is_contiguous() && given.offset() == 0 ? given : contiguous_on_device(runtime_, given);
+  }
+
   // getrf of each matrix of `lu` in place: LAPACK's factors of a^T and the pivots; the infos.
   std::vector<int32_t> factor_lu(const Call& call, const Array& lu, const Array& pivots) const {
     Array infos = runtime_.empty({call.count()}, DType::Int32);
@@ -973,7 +985,7 @@ class LinalgKernel final : public Kernel {
   void lu_solve(const Call& call, bool factored, const Array& x, int64_t k, bool transposed) const {
     Array lu = values(call, 0), pivots;
     if (factored) {
-      pivots = call.inputs[1].is_contiguous() ? call.inputs[1] : contiguous_on_device(runtime_, call.inputs[1]);
+      pivots = checked_pivots(call);
       const std::vector<int32_t> zero = flags(call, lu, true);
       for (int64_t e = 0; e < call.count(); ++e)
         if (zero[e]) fail(call, "singular matrix", e);
@@ -1003,11 +1015,12 @@ class LinalgKernel final : public Kernel {
       runtime_.trsm(lower, transpose, unit, entry(t, e, {call.n, call.n}), entry(x, e, {call.n, k}));
   }
 
+  // (The pivots are the library's or were checked: the kernels' bounds checks only keep memory safe, and
+  // their flag is not read back, which would wait for the device.)
   void pivot_rows(const Call& call, const Array& pivots, const Array& x, int64_t k, bool ascending) const {
-    Array bad = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    Array bad = runtime_.empty({1}, DType::Int32);
     launch(render_gpu_pivot_rows(call.dtype, "hypatia_kernel", runtime_.has_double(), runtime_.dialect()), "hypatia_pivot_rows_",
            {&x, &pivots, &bad}, {call.count(), call.n, k, ascending ? 1 : 0}, call.count() * k);
-    if (read(bad)[0]) throw ValueError("[" + call.node.op().name() + "] a pivot outside 1.." + std::to_string(call.n) + " in " + shapes_str(call.inputs));
   }
 
   // det (or sign and log|det|) from the LU factors (the node's inputs when factored); a singular matrix
@@ -1015,16 +1028,15 @@ class LinalgKernel final : public Kernel {
   void determinant(const Call& call, const Determinant& op, std::span<Array> outputs) const {
     Array lu = values(call, 0), pivots;
     if (op.factored()) {
-      pivots = call.inputs[1].is_contiguous() ? call.inputs[1] : contiguous_on_device(runtime_, call.inputs[1]);
+      pivots = checked_pivots(call);
     } else {
       pivots = runtime_.empty(with_core(call.batch, {call.n}), DType::Int32);
       factor_lu(call, lu, pivots);  // (det(A^T) = det(A); a zero pivot gives 0)
     }
     Array first = runtime_.empty(call.batch, call.dtype), second = op.logarithm() ? runtime_.empty(call.batch, call.dtype) : first;
-    Array bad = runtime_.to_device(Array::zeros({1}, DType::Int32));
+    Array bad = runtime_.empty({1}, DType::Int32);  // (see pivot_rows)
     launch(render_gpu_lu_determinant(call.dtype, op.logarithm(), "hypatia_kernel", runtime_.has_double(), runtime_.dialect()),
            "hypatia_lu_determinant_", {&first, &second, &lu, &pivots, &bad}, {call.count(), call.n}, call.count());
-    if (read(bad)[0]) throw ValueError("[" + op.name() + "] a pivot outside 1.." + std::to_string(call.n) + " in " + shapes_str(call.inputs));
     outputs[0] = std::move(first);
     if (op.logarithm()) outputs[1] = std::move(second);
   }
@@ -1128,10 +1140,12 @@ class GpuBackend final : public Backend {
   explicit GpuBackend(std::unique_ptr<GpuRuntime> runtime) : owned_(std::move(runtime)), runtime_(*owned_) {}
   Device device() const override { return runtime_.device(); }
 
-  // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, and the ops that run
-  // on any device (views, ifelse, scan: Op::runs_on_any_device).
+  // Generated elementwise loops and reductions, GEMM, the nnet and indexing kernels, the library-backed
+  // families (DNN, FFT, solver) where the runtime has them, and the ops that run on any device (views,
+  // ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
-    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) || runs_as_fft(node) || runs_as_linalg(node) ||
+    return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) ||
+           runs_as_fft(node) || runs_as_linalg(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
@@ -1336,8 +1350,6 @@ class GpuBackend final : public Backend {
     return named(std::move(*source), "hypatia_elemwise_");
   }
 
-  // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
-  // any device may copy or convert its values there: complex values stay on the host).
   // Fourier transforms where the runtime's FFT library is loaded and the device holds the precision.
   bool runs_as_fft(const Apply& node) const {
     if (!dynamic_cast<const Fft*>(&node.op()) || !runtime_.has_fft()) return false;
@@ -1349,6 +1361,8 @@ class GpuBackend final : public Backend {
     return runtime_.has_solver() && LinalgKernel::takes(node, runtime_.has_double());
   }
 
+  // Whether the device's kernels read and write every dtype the node takes and gives (an op that runs on
+  // any device may copy or convert its values there: complex values stay on the host).
   bool kernels_take_dtypes_of(const Apply& node) const {
     for (const Variable& input : node.inputs())
       if (!gpu_stored_type(input.dtype(), runtime_.has_double())) return false;

@@ -47,7 +47,8 @@ class GpuRuntime {
   virtual void pooling(const Pooling&, const PoolGeometry&, std::span<const Array> inputs, Array& out) {}
   // Fourier transforms through the vendor's FFT library (cuFFT, clFFT): whether it is loaded, and the
   // transforms `g` describes (unscaled) from `in` into `out`, both contiguous device arrays at offset 0
-  // (`in` may be overwritten). False where the library cannot plan them: the caller runs them on the host.
+  // (`in` is overwritten by complex-to-real transforms only, as cuFFT documents). False where the library
+  // cannot plan them: the caller runs them on the host.
   virtual bool has_fft() const { return false; }
   virtual bool fft(const FftGeometry& g, Array& in, Array& out) { return false; }
   // Dense linear algebra through the vendor's libraries (cuSOLVER, cuBLAS), on one float32/float64 matrix of
