@@ -1,13 +1,12 @@
 #include "backend/cuda/cublas.h"
 
-#include <dlfcn.h>
-
 #include <climits>
 #include <complex>
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
 
+#include "backend/dynamic_library.h"
 #include "hypatia/error.h"
 
 namespace hypatia::cuda {
@@ -15,37 +14,30 @@ namespace {
 
 // cuBLAS's C API (cublas_v2.h), declared here: statuses are int enums (0: success); operations N=0, T=1.
 using Handle = struct cublasContext*;
+using Complex64 = std::complex<float>;  // (cuComplex and cuDoubleComplex are laid out as std::complex)
+using Complex128 = std::complex<double>;
+#define HYPATIA_CUBLAS_FUNCTIONS(X)                                                                               \
+  X(create, "cublasCreate_v2", int(Handle*))                                                                      \
+  X(sgemm, "cublasSgemm_v2",                                                                                      \
+    int(Handle, int, int, int, int, int, const float*, const float*, int, const float*, int, const float*, float*, int)) \
+  X(dgemm, "cublasDgemm_v2",                                                                                      \
+    int(Handle, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*, double*, int)) \
+  X(cgemm, "cublasCgemm_v2",                                                                                      \
+    int(Handle, int, int, int, int, int, const Complex64*, const Complex64*, int, const Complex64*, int, const Complex64*,   \
+        Complex64*, int))                                                                                         \
+  X(zgemm, "cublasZgemm_v2",                                                                                      \
+    int(Handle, int, int, int, int, int, const Complex128*, const Complex128*, int, const Complex128*, int,        \
+        const Complex128*, Complex128*, int))                                                                     \
+  X(strsm, "cublasStrsm_v2", int(Handle, int, int, int, int, int, int, const float*, const float*, int, float*, int)) \
+  X(dtrsm, "cublasDtrsm_v2", int(Handle, int, int, int, int, int, int, const double*, const double*, int, double*, int))
+
 struct Api {
-  int (*create)(Handle*) = nullptr;
-  int (*sgemm)(Handle, int, int, int, int, int, const float*, const float*, int, const float*, int, const float*, float*,
-               int) = nullptr;
-  int (*dgemm)(Handle, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*,
-               double*, int) = nullptr;
-  // (cuComplex and cuDoubleComplex are laid out as std::complex.)
-  int (*cgemm)(Handle, int, int, int, int, int, const std::complex<float>*, const std::complex<float>*, int, const std::complex<float>*,
-               int, const std::complex<float>*, std::complex<float>*, int) = nullptr;
-  int (*strsm)(Handle, int, int, int, int, int, int, const float*, const float*, int, float*, int) = nullptr;
-  int (*dtrsm)(Handle, int, int, int, int, int, int, const double*, const double*, int, double*, int) = nullptr;
-  int (*zgemm)(Handle, int, int, int, int, int, const std::complex<double>*, const std::complex<double>*, int,
-               const std::complex<double>*, int, const std::complex<double>*, std::complex<double>*, int) = nullptr;
+  HYPATIA_CUBLAS_FUNCTIONS(HYPATIA_API_POINTER)
 };
 
 const Api* api() {
-  static const Api* loaded = []() -> const Api* {
-    void* library = nullptr;
-    for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so", "/usr/local/cuda/lib64/libcublas.so"})
-      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-    if (!library) return nullptr;
-    auto* found = new Api();  // kept for the process, as the library is
-    found->create = reinterpret_cast<decltype(found->create)>(dlsym(library, "cublasCreate_v2"));
-    found->sgemm = reinterpret_cast<decltype(found->sgemm)>(dlsym(library, "cublasSgemm_v2"));
-    found->dgemm = reinterpret_cast<decltype(found->dgemm)>(dlsym(library, "cublasDgemm_v2"));
-    found->cgemm = reinterpret_cast<decltype(found->cgemm)>(dlsym(library, "cublasCgemm_v2"));
-    found->zgemm = reinterpret_cast<decltype(found->zgemm)>(dlsym(library, "cublasZgemm_v2"));
-    found->strsm = reinterpret_cast<decltype(found->strsm)>(dlsym(library, "cublasStrsm_v2"));
-    found->dtrsm = reinterpret_cast<decltype(found->dtrsm)>(dlsym(library, "cublasDtrsm_v2"));
-    return found->create && found->sgemm && found->dgemm && found->cgemm && found->zgemm && found->strsm && found->dtrsm ? found : nullptr;
-  }();
+  static const Api* loaded = HYPATIA_LOAD_API(Api, HYPATIA_CUBLAS_FUNCTIONS, "libcublas.so.13", "libcublas.so.12", "libcublas.so",
+                                              "/usr/local/cuda/lib64/libcublas.so");
   return loaded;
 }
 

@@ -1,12 +1,11 @@
 #include "backend/cuda/cudnn.h"
 
-#include <dlfcn.h>
-
 #include <climits>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 
+#include "backend/dynamic_library.h"
 #include "hypatia/error.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
@@ -89,26 +88,11 @@ constexpr int kPoolMax = 0, kPoolAverageIncludePadding = 1, kPoolAverageExcludeP
         const void*, TensorDesc, void*))
 
 struct Api {
-#define HYPATIA_CUDNN_POINTER(member, symbol, signature) std::add_pointer_t<signature> member = nullptr;
-  HYPATIA_CUDNN_FUNCTIONS(HYPATIA_CUDNN_POINTER)
-#undef HYPATIA_CUDNN_POINTER
+  HYPATIA_CUDNN_FUNCTIONS(HYPATIA_API_POINTER)
 };
 
 const Api* api() {
-  static const Api* loaded = []() -> const Api* {
-    void* library = nullptr;
-    for (const char* name : {"libcudnn.so.9", "libcudnn.so", "/usr/local/cuda/lib64/libcudnn.so.9"})
-      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-    if (!library) return nullptr;
-    auto* found = new Api();  // kept for the process, as the library is
-    bool complete = true;
-#define HYPATIA_CUDNN_RESOLVE(member, symbol, signature)                                 \
-  found->member = reinterpret_cast<decltype(found->member)>(dlsym(library, symbol)); \
-  complete = complete && found->member;
-    HYPATIA_CUDNN_FUNCTIONS(HYPATIA_CUDNN_RESOLVE)
-#undef HYPATIA_CUDNN_RESOLVE
-    return complete ? found : nullptr;
-  }();
+  static const Api* loaded = HYPATIA_LOAD_API(Api, HYPATIA_CUDNN_FUNCTIONS, "libcudnn.so.9", "libcudnn.so", "/usr/local/cuda/lib64/libcudnn.so.9");
   return loaded;
 }
 

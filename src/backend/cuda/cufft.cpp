@@ -1,7 +1,5 @@
 #include "backend/cuda/cufft.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <climits>
 #include <map>
@@ -11,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backend/dynamic_library.h"
 #include "hypatia/error.h"
 
 namespace hypatia::cuda {
@@ -36,26 +35,12 @@ constexpr int kForward = -1, kInverse = 1;
   X(exec_z2d, "cufftExecZ2D", int(Plan, void*, void*))
 
 struct Api {
-#define HYPATIA_CUFFT_POINTER(member, symbol, signature) std::add_pointer_t<signature> member = nullptr;
-  HYPATIA_CUFFT_FUNCTIONS(HYPATIA_CUFFT_POINTER)
-#undef HYPATIA_CUFFT_POINTER
+  HYPATIA_CUFFT_FUNCTIONS(HYPATIA_API_POINTER)
 };
 
 const Api* api() {
-  static const Api* loaded = []() -> const Api* {
-    void* library = nullptr;
-    for (const char* name : {"libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so", "/usr/local/cuda/lib64/libcufft.so"})
-      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-    if (!library) return nullptr;
-    auto* found = new Api();  // kept for the process, as the library is
-    bool complete = true;
-#define HYPATIA_CUFFT_RESOLVE(member, symbol, signature)                              \
-  found->member = reinterpret_cast<decltype(found->member)>(dlsym(library, symbol)); \
-  complete = complete && found->member;
-    HYPATIA_CUFFT_FUNCTIONS(HYPATIA_CUFFT_RESOLVE)
-#undef HYPATIA_CUFFT_RESOLVE
-    return complete ? found : nullptr;
-  }();
+  static const Api* loaded = HYPATIA_LOAD_API(Api, HYPATIA_CUFFT_FUNCTIONS, "libcufft.so.12", "libcufft.so.11", "libcufft.so.10",
+                                              "libcufft.so", "/usr/local/cuda/lib64/libcufft.so");
   return loaded;
 }
 

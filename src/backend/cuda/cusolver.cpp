@@ -1,12 +1,11 @@
 #include "backend/cuda/cusolver.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
 
+#include "backend/dynamic_library.h"
 #include "hypatia/error.h"
 
 namespace hypatia::cuda {
@@ -33,26 +32,12 @@ using Handle = struct cusolverDnContext*;
   X(dsyevd, "cusolverDnDsyevd", int(Handle, int, int, int, double*, int, double*, double*, int, int*))
 
 struct Api {
-#define HYPATIA_CUSOLVER_POINTER(member, symbol, signature) std::add_pointer_t<signature> member = nullptr;
-  HYPATIA_CUSOLVER_FUNCTIONS(HYPATIA_CUSOLVER_POINTER)
-#undef HYPATIA_CUSOLVER_POINTER
+  HYPATIA_CUSOLVER_FUNCTIONS(HYPATIA_API_POINTER)
 };
 
 const Api* api() {
-  static const Api* loaded = []() -> const Api* {
-    void* library = nullptr;
-    for (const char* name : {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so", "/usr/local/cuda/lib64/libcusolver.so"})
-      if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-    if (!library) return nullptr;
-    auto* found = new Api();  // kept for the process, as the library is
-    bool complete = true;
-#define HYPATIA_CUSOLVER_RESOLVE(member, symbol, signature)                           \
-  found->member = reinterpret_cast<decltype(found->member)>(dlsym(library, symbol)); \
-  complete = complete && found->member;
-    HYPATIA_CUSOLVER_FUNCTIONS(HYPATIA_CUSOLVER_RESOLVE)
-#undef HYPATIA_CUSOLVER_RESOLVE
-    return complete ? found : nullptr;
-  }();
+  static const Api* loaded = HYPATIA_LOAD_API(Api, HYPATIA_CUSOLVER_FUNCTIONS, "libcusolver.so.12", "libcusolver.so.11", "libcusolver.so",
+                                              "/usr/local/cuda/lib64/libcusolver.so");
   return loaded;
 }
 

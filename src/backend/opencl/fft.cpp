@@ -1,53 +1,42 @@
 #include "backend/opencl/fft.h"
 
 #include <clFFT.h>
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <tuple>
 
+#include "backend/dynamic_library.h"
 #include "hypatia/error.h"
 
 namespace hypatia::opencl {
 namespace {
 
-#define HYPATIA_CLFFT_FUNCTIONS(X)                       \
-  X(setup, clfftSetup)                                   \
-  X(create_plan, clfftCreateDefaultPlan)                 \
-  X(destroy_plan, clfftDestroyPlan)                      \
-  X(set_precision, clfftSetPlanPrecision)                \
-  X(set_layout, clfftSetLayout)                          \
-  X(set_location, clfftSetResultLocation)                \
-  X(set_batch, clfftSetPlanBatchSize)                    \
-  X(set_in_strides, clfftSetPlanInStride)                \
-  X(set_out_strides, clfftSetPlanOutStride)              \
-  X(set_distance, clfftSetPlanDistance)                  \
-  X(set_scale, clfftSetPlanScale)                        \
-  X(bake, clfftBakePlan)                                 \
-  X(enqueue, clfftEnqueueTransform)                      \
-  X(teardown, clfftTeardown)
+#define HYPATIA_CLFFT_FUNCTIONS(X)                                        \
+  X(setup, "clfftSetup", decltype(clfftSetup))                              \
+  X(create_plan, "clfftCreateDefaultPlan", decltype(clfftCreateDefaultPlan)) \
+  X(destroy_plan, "clfftDestroyPlan", decltype(clfftDestroyPlan))           \
+  X(set_precision, "clfftSetPlanPrecision", decltype(clfftSetPlanPrecision)) \
+  X(set_layout, "clfftSetLayout", decltype(clfftSetLayout))                 \
+  X(set_location, "clfftSetResultLocation", decltype(clfftSetResultLocation)) \
+  X(set_batch, "clfftSetPlanBatchSize", decltype(clfftSetPlanBatchSize))    \
+  X(set_in_strides, "clfftSetPlanInStride", decltype(clfftSetPlanInStride)) \
+  X(set_out_strides, "clfftSetPlanOutStride", decltype(clfftSetPlanOutStride)) \
+  X(set_distance, "clfftSetPlanDistance", decltype(clfftSetPlanDistance))   \
+  X(set_scale, "clfftSetPlanScale", decltype(clfftSetPlanScale))            \
+  X(bake, "clfftBakePlan", decltype(clfftBakePlan))                         \
+  X(enqueue, "clfftEnqueueTransform", decltype(clfftEnqueueTransform))      \
+  X(teardown, "clfftTeardown", decltype(clfftTeardown))
 
 struct Functions {
-#define HYPATIA_CLFFT_POINTER(member, symbol) decltype(&symbol) member = nullptr;
-  HYPATIA_CLFFT_FUNCTIONS(HYPATIA_CLFFT_POINTER)
-#undef HYPATIA_CLFFT_POINTER
+  HYPATIA_CLFFT_FUNCTIONS(HYPATIA_API_POINTER)
 };
 
 const Functions* functions() {
   static const Functions* loaded = []() -> const Functions* {
-    void* library = dlopen("libclFFT.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!library) return nullptr;
-    auto* found = new Functions();  // kept for the process, as the library is
-    bool complete = true;
-#define HYPATIA_CLFFT_RESOLVE(member, symbol)                                             \
-  found->member = reinterpret_cast<decltype(&symbol)>(dlsym(library, #symbol)); \
-  complete = complete && found->member;
-    HYPATIA_CLFFT_FUNCTIONS(HYPATIA_CLFFT_RESOLVE)
-#undef HYPATIA_CLFFT_RESOLVE
-    if (!complete) return nullptr;
+    const Functions* found = HYPATIA_LOAD_API(Functions, HYPATIA_CLFFT_FUNCTIONS, "libclFFT.so.2");
+    if (!found) return nullptr;
     clfftSetupData setup;
     clfftInitSetupData(&setup);
     if (found->setup(&setup) != CLFFT_SUCCESS) return nullptr;
