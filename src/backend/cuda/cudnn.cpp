@@ -217,8 +217,7 @@ struct PoolDescriptors {
 // Per context: cuDNN's handle, a workspace that grows as needed, and each convolution's algorithm.
 struct ContextState {
   Handle handle = nullptr;
-  CUdeviceptr workspace = 0;
-  size_t workspace_size = 0;
+  Scratch workspace;
   std::map<std::vector<int64_t>, std::pair<int, size_t>> algorithms;  // key -> (algorithm, workspace bytes)
 };
 
@@ -232,18 +231,6 @@ ContextState& state_for(CUcontext context) {
 std::mutex& cudnn_mutex() {
   static std::mutex mutex;
   return mutex;
-}
-
-CUdeviceptr workspace(ContextState& state, size_t bytes) {
-  if (bytes <= state.workspace_size) return state.workspace;
-  if (state.workspace) driver()->cuMemFree(state.workspace);
-  state.workspace = 0;
-  state.workspace_size = 0;
-  if (CUresult status = driver()->cuMemAlloc(&state.workspace, bytes); status != 0)
-    throw MemoryError("[cuda] cannot allocate cuDNN's workspace of " + std::to_string(bytes) + " bytes (" +
-                      error_text(status, "cuMemAlloc") + ")");
-  state.workspace_size = bytes;
-  return state.workspace;
 }
 
 // The fastest algorithm cuDNN's heuristics offer that succeeds, chosen once per pass and shape.
@@ -318,7 +305,7 @@ void convolution(CUcontext context, const Convolution& op, const ConvGeometry& g
   ContextState& state = state_for(context);
   const ConvDescriptors d(op, g, out.dtype());
   const auto [algorithm, bytes] = algorithm_for(state, op, g, out.dtype(), d);
-  void* space = reinterpret_cast<void*>(workspace(state, bytes));
+  void* space = reinterpret_cast<void*>(state.workspace.at_least(bytes, "cuDNN's workspace"));
   const size_t item = out.itemsize();
   auto at = [&](CUdeviceptr base, const Array& x) { return reinterpret_cast<void*>(base + static_cast<CUdeviceptr>(x.offset()) * item); };
   const double one64 = 1, zero64 = 0;

@@ -90,18 +90,8 @@ std::optional<MadePlan> make_plan(const FftGeometry& g, bool single) {
 
 // The context's work area, grown to `bytes` (the caller holds the plans' mutex).
 void* work_area(CUcontext context, size_t bytes) {
-  static auto* areas = new std::map<CUcontext, std::pair<CUdeviceptr, size_t>>();  // (used until exit)
-  auto& [area, size] = (*areas)[context];
-  if (bytes > size) {
-    if (area) driver()->cuMemFree(area);  // (cuMemFree waits for the transforms using it)
-    area = 0;
-    size = 0;
-    if (CUresult status = driver()->cuMemAlloc(&area, bytes); status != 0)
-      throw MemoryError("[cuda] cannot allocate a cuFFT work area of " + std::to_string(bytes) + " bytes (" +
-                        error_text(status, "cuMemAlloc") + ")");
-    size = bytes;
-  }
-  return reinterpret_cast<void*>(area);
+  static auto* areas = new std::map<CUcontext, Scratch>();  // (used until exit)
+  return reinterpret_cast<void*>((*areas)[context].at_least(bytes, "a cuFFT work area"));
 }
 
 }  // namespace

@@ -48,8 +48,7 @@ void check(int status, const char* what) {
 // Per context: its handle and a workspace grown to the largest size asked so far (used until exit).
 struct PerContext {
   Handle handle = nullptr;
-  CUdeviceptr workspace = 0;
-  size_t workspace_bytes = 0;
+  Scratch workspace;
 };
 
 std::mutex& calls_mutex() {
@@ -63,16 +62,7 @@ PerContext& prepared(CUcontext context, size_t bytes) {
   PerContext& state = (*contexts)[context];
   driver()->cuCtxSetCurrent(context);
   if (!state.handle) check(api()->create(&state.handle), "cusolverDnCreate");
-  if (bytes > state.workspace_bytes) {
-    // (Every call runs on the legacy default stream, and cuMemFree waits for the work queued there.)
-    if (state.workspace) driver()->cuMemFree(state.workspace);
-    state.workspace = 0;
-    state.workspace_bytes = 0;
-    if (CUresult status = driver()->cuMemAlloc(&state.workspace, bytes); status != 0)
-      throw MemoryError("[cuda] cannot allocate a cuSOLVER workspace of " + std::to_string(bytes) + " bytes (" +
-                        error_text(status, "cuMemAlloc") + ")");
-    state.workspace_bytes = bytes;
-  }
+  state.workspace.at_least(bytes, "a cuSOLVER workspace");
   return state;
 }
 
@@ -96,11 +86,11 @@ void potrf(CUcontext context, DType dtype, bool upper, int n, CUdeviceptr a, CUd
   if (dtype == DType::Float32) {
     check(api()->spotrf_size(state.handle, uplo, n, as<float>(a), ld, &size), "cusolverDnSpotrf_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->spotrf(state.handle, uplo, n, as<float>(a), ld, as<float>(state.workspace), size, as<int>(info)), "cusolverDnSpotrf");
+    check(api()->spotrf(state.handle, uplo, n, as<float>(a), ld, as<float>(state.workspace.pointer), size, as<int>(info)), "cusolverDnSpotrf");
   } else {
     check(api()->dpotrf_size(state.handle, uplo, n, as<double>(a), ld, &size), "cusolverDnDpotrf_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dpotrf(state.handle, uplo, n, as<double>(a), ld, as<double>(state.workspace), size, as<int>(info)), "cusolverDnDpotrf");
+    check(api()->dpotrf(state.handle, uplo, n, as<double>(a), ld, as<double>(state.workspace.pointer), size, as<int>(info)), "cusolverDnDpotrf");
   }
 }
 
@@ -112,12 +102,12 @@ void getrf(CUcontext context, DType dtype, int n, CUdeviceptr a, CUdeviceptr piv
   if (dtype == DType::Float32) {
     check(api()->sgetrf_size(state.handle, n, n, as<float>(a), ld, &size), "cusolverDnSgetrf_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->sgetrf(state.handle, n, n, as<float>(a), ld, as<float>(state.workspace), as<int>(pivots), as<int>(info)),
+    check(api()->sgetrf(state.handle, n, n, as<float>(a), ld, as<float>(state.workspace.pointer), as<int>(pivots), as<int>(info)),
           "cusolverDnSgetrf");
   } else {
     check(api()->dgetrf_size(state.handle, n, n, as<double>(a), ld, &size), "cusolverDnDgetrf_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dgetrf(state.handle, n, n, as<double>(a), ld, as<double>(state.workspace), as<int>(pivots), as<int>(info)),
+    check(api()->dgetrf(state.handle, n, n, as<double>(a), ld, as<double>(state.workspace.pointer), as<int>(pivots), as<int>(info)),
           "cusolverDnDgetrf");
   }
 }
@@ -130,12 +120,12 @@ void syevd(CUcontext context, DType dtype, bool upper, bool vectors, int n, CUde
   if (dtype == DType::Float32) {
     check(api()->ssyevd_size(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), &size), "cusolverDnSsyevd_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->ssyevd(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), as<float>(state.workspace), size, as<int>(info)),
+    check(api()->ssyevd(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), as<float>(state.workspace.pointer), size, as<int>(info)),
           "cusolverDnSsyevd");
   } else {
     check(api()->dsyevd_size(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), &size), "cusolverDnDsyevd_bufferSize");
     prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dsyevd(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), as<double>(state.workspace), size, as<int>(info)),
+    check(api()->dsyevd(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), as<double>(state.workspace.pointer), size, as<int>(info)),
           "cusolverDnDsyevd");
   }
 }

@@ -87,6 +87,18 @@ std::string driver_version() {
   return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
 }
 
+CUdeviceptr Scratch::at_least(size_t wanted, const char* what) {
+  if (wanted <= bytes) return pointer;
+  if (pointer) driver()->cuMemFree(pointer);
+  pointer = 0;
+  bytes = 0;
+  if (CUresult status = driver()->cuMemAlloc(&pointer, wanted); status != 0)
+    throw MemoryError(std::string("[cuda] cannot allocate ") + what + " of " + std::to_string(wanted) + " bytes (" +
+                      error_text(status, "cuMemAlloc") + ")");
+  bytes = wanted;
+  return pointer;
+}
+
 std::string error_text(CUresult status, const std::string& what) {
   return what + ": " + status_name(process_driver().api, status);
 }

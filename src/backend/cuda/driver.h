@@ -72,6 +72,16 @@ struct DeviceInfo {
   std::string name;
   int major = 0, minor = 0;  // compute capability
 };
+// Device memory a library works in (cuDNN's, cuSOLVER's, cuFFT's workspaces), one per context, grown to
+// the largest size asked: the old buffer is freed first (cuMemFree waits for the work queued on the legacy
+// default stream, where every library call runs). Callers serialize their use.
+struct Scratch {
+  CUdeviceptr pointer = 0;
+  size_t bytes = 0;
+  // At least `bytes` of it, in the current context; MemoryError naming `what` when there is no room.
+  CUdeviceptr at_least(size_t wanted, const char* what);
+};
+
 // The CUDA devices present (none without a driver or GPU).
 const std::vector<DeviceInfo>& devices();
 
