@@ -4,6 +4,7 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ir/serialize.h"
+#include "ops/op_support.h"
 
 namespace hypatia {
 namespace {
@@ -43,6 +44,7 @@ struct DiagonalSpec {
 
 class ExtractDiagonal : public Op {
  public:
+  const DiagonalSpec& spec() const { return spec_; }
   std::string save() const override {
     OpWriter out("extract_diagonal");
     out.integers({spec_.offset, spec_.axis1, spec_.axis2});
@@ -81,6 +83,7 @@ class IncDiagonal : public Op {
     return out.bytes();
   }
   explicit IncDiagonal(DiagonalSpec spec) : spec_(spec) {}
+  const DiagonalSpec& spec() const { return spec_; }
   std::string name() const override { return "inc_diagonal"; }
   std::string props() const override { return spec_.str(); }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override { return {inputs.at(0).type()}; }
@@ -114,6 +117,22 @@ std::vector<Variable> ExtractDiagonal::grad(const Apply& node, const std::vector
 }
 
 }  // namespace
+
+Variable diagonal_matrix_values(const Variable& v) {
+  const auto owner = v.owner();
+  const auto* inc = owner ? dynamic_cast<const IncDiagonal*>(&owner->op()) : nullptr;
+  if (!inc || v.ndim() < 2 || !is_known_zero(owner->input(0))) return Variable();
+  const DiagonalSpec& spec = inc->spec();
+  return spec.offset == 0 && spec.axis1 == v.ndim() - 2 && spec.axis2 == v.ndim() - 1 ? owner->input(1) : Variable();
+}
+
+bool is_main_diagonal_of(const Variable& d, const Variable& x) {
+  const auto owner = d.owner();
+  const auto* extract = owner ? dynamic_cast<const ExtractDiagonal*>(&owner->op()) : nullptr;
+  if (!extract || owner->input(0).node() != x.node()) return false;
+  const DiagonalSpec& spec = extract->spec();
+  return spec.offset == 0 && spec.axis1 == x.ndim() - 2 && spec.axis2 == x.ndim() - 1;
+}
 
 Variable diagonal(const Operand& x, int offset, int axis1, int axis2) {
   return at_location(x.where(), [&] {

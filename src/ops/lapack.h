@@ -13,6 +13,8 @@ extern "C" {
   void p##getrs_(const char* trans, const int* n, const int* nrhs, const T* a, const int* lda, const int* ipiv, T* b, \
                  const int* ldb, int* info, size_t);                                                                 \
   void p##potrf_(const char* uplo, const int* n, T* a, const int* lda, int* info, size_t);                           \
+  void p##potri_(const char* uplo, const int* n, T* a, const int* lda, int* info, size_t);                           \
+  void p##trtri_(const char* uplo, const char* diag, const int* n, T* a, const int* lda, int* info, size_t, size_t);  \
   void p##sysv_(const char* uplo, const int* n, const int* nrhs, T* a, const int* lda, int* ipiv, T* b,             \
                 const int* ldb, T* work, const int* lwork, int* info, size_t);                                       \
   void p##syevd_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,              \
@@ -55,6 +57,17 @@ namespace hypatia::lapack {
   inline int potrf(char uplo, int n, T* a, int lda) {                                                                \
     int info;                                                                                                        \
     p##potrf_(&uplo, &n, a, &lda, &info, 1);                                                                         \
+    return info;                                                                                                     \
+  }                                                                                                                  \
+  inline int potri(char uplo, int n, T* a, int lda) {                                                                \
+    int info;                                                                                                        \
+    p##potri_(&uplo, &n, a, &lda, &info, 1);                                                                         \
+    return info;                                                                                                     \
+  }                                                                                                                  \
+  inline int trtri(char uplo, int n, T* a, int lda) {                                                                \
+    const char diag = 'N';                                                                                           \
+    int info;                                                                                                        \
+    p##trtri_(&uplo, &diag, &n, a, &lda, &info, 1, 1);                                                               \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int sysv(char uplo, int n, int nrhs, T* a, int lda, int* ipiv, T* b, int ldb, T* work, int lwork) {         \

@@ -486,6 +486,113 @@ std::string Cholesky::save() const {
   return out.bytes();
 }
 
+// ---- CholeskyInverse, FactorProductGrad ----
+
+namespace {
+
+// c = alpha op(a) op(b) + beta c for row-major matrices (BLAS's gemm).
+template <class T> void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb, T beta, T* c,
+                             int ldc) {
+  if (m == 0 || n == 0) return;
+  const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+std::vector<TensorType> CholeskyInverse::output_types(const std::vector<Variable>& inputs) const {
+  return matrix_types(inputs, 2, {compute_dtype(inputs)}, true);
+}
+
+void CholeskyInverse::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  check_square(name(), inputs, 0);
+  const int64_t n = inputs[0].shape(-1);
+  if (inputs[1].shape(-1) != n)
+    throw ShapeError("[" + name() + "] " + std::to_string(inputs[1].shape(-1)) + " weights for " + inputs[0].shape_dtype_str());
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
+  const int ni = lapack_int(n, name()), ld = std::max(1, ni);
+  Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
+  dispatch_real(out.dtype(), [&]<class T>() {
+    std::vector<T> scaled(n * n);
+    for (int64_t entry = 0; entry < b.count; ++entry) {
+      T* s = out.data<T>() + entry * n * n;
+      const T *l = b.at<T>(0, entry), *w = b.at<T>(1, entry);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) s[i * n + j] = j <= i ? l[i * n + j] : T(0);
+      // The row-major lower L is LAPACK's upper U = L^T, and L L^T = U^T U.
+      const bool equal = std::all_of(w, w + n, [&](T x) { return x == w[0]; });
+      const int info = equal ? lapack::potri('U', ni, s, ld) : lapack::trtri('U', ni, s, ld);
+      if (info > 0) {  // (a zero on L's diagonal: no inverse)
+        std::fill_n(s, n * n, std::numeric_limits<T>::quiet_NaN());
+        continue;
+      }
+      if (equal) {
+        // LAPACK's upper triangle of (U^T U)^-1 is the row-major lower one: mirrored and scaled.
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j <= i; ++j) s[i * n + j] = s[j * n + i] = s[i * n + j] * w[0];
+        continue;
+      }
+      // U^-1 read row-major is L^-1 (lower): the result is L^-T (diag(w) L^-1).
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) scaled[i * n + j] = w[i] * s[i * n + j];
+      if constexpr (std::is_same_v<T, float>)
+        cblas_strmm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, ni, ni, 1.0f, s, ld, scaled.data(), ld);
+      else
+        cblas_dtrmm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, ni, ni, 1.0, s, ld, scaled.data(), ld);
+      std::copy(scaled.begin(), scaled.end(), s);
+    }
+  });
+  outputs[0] = std::move(out);
+}
+
+std::string CholeskyInverse::save() const { return OpWriter("cholesky_inverse").bytes(); }
+
+std::vector<TensorType> FactorProductGrad::output_types(const std::vector<Variable>& inputs) const {
+  return matrix_types(inputs, 3, {compute_dtype(inputs)}, true);
+}
+
+void FactorProductGrad::perform(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const {
+  check_square(name(), inputs, 0);
+  const int64_t n = inputs[0].shape(-1), k = vector_rhs_ ? 1 : inputs[1].shape(-1);
+  for (int i : {1, 2})
+    if (inputs[i].shape(vector_rhs_ ? -1 : -2) != n || (!vector_rhs_ && inputs[i].shape(-1) != k))
+      throw ShapeError("[" + name() + "] the inputs " + shapes_str(inputs) + " do not fit");
+  const Batches b = batches(*this, node, inputs, node.output(0).dtype());
+  const int ni = lapack_int(n, name()), ki = lapack_int(k, name());
+  Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
+  dispatch_real(out.dtype(), [&]<class T>() {
+    std::vector<T> c(n * n), p(n * k), q(n * k);
+    for (int64_t entry = 0; entry < b.count; ++entry) {
+      T* r = out.data<T>() + entry * n * n;
+      const T *u = b.at<T>(1, entry), *v = b.at<T>(2, entry);
+      std::copy_n(b.at<T>(0, entry), n * n, c.data());
+      keep_triangle(c.data(), n, lower_);
+      if (lower_) {  // -(u (c^T v)^T + v (c^T u)^T)
+        gemm<T>(true, false, ni, ki, ni, 1, c.data(), ni, v, ki, 0, p.data(), ki);
+        gemm<T>(true, false, ni, ki, ni, 1, c.data(), ni, u, ki, 0, q.data(), ki);
+        gemm<T>(false, true, ni, ni, ki, -1, u, ki, p.data(), ki, 0, r, ni);
+        gemm<T>(false, true, ni, ni, ki, -1, v, ki, q.data(), ki, 1, r, ni);
+      } else {  // -((c u) v^T + (c v) u^T)
+        gemm<T>(false, false, ni, ki, ni, 1, c.data(), ni, u, ki, 0, p.data(), ki);
+        gemm<T>(false, false, ni, ki, ni, 1, c.data(), ni, v, ki, 0, q.data(), ki);
+        gemm<T>(false, true, ni, ni, ki, -1, p.data(), ki, v, ki, 0, r, ni);
+        gemm<T>(false, true, ni, ni, ki, -1, q.data(), ki, u, ki, 1, r, ni);
+      }
+      if (k == 0) std::fill_n(r, n * n, T(0));
+      keep_triangle(r, n, lower_);
+    }
+  });
+  outputs[0] = std::move(out);
+}
+
+std::string FactorProductGrad::save() const {
+  OpWriter out("factor_product_grad");
+  out.flag(lower_);
+  out.flag(vector_rhs_);
+  return out.bytes();
+}
+
 // ---- Solve ----
 
 std::string Solve::props() const {
@@ -1234,6 +1341,11 @@ void register_linalg_loaders(OpLoaders& loaders) {
   loaders["cholesky"] = [](OpReader& in) -> OpPtr {
     const bool lower = in.flag();
     return std::make_shared<Cholesky>(lower, in.flag());
+  };
+  loaders["cholesky_inverse"] = [](OpReader&) -> OpPtr { return std::make_shared<CholeskyInverse>(); };
+  loaders["factor_product_grad"] = [](OpReader& in) -> OpPtr {
+    const bool lower = in.flag();
+    return std::make_shared<FactorProductGrad>(lower, in.flag());
   };
   loaders["solve"] = [](OpReader& in) -> OpPtr {
     const std::vector<int> v = in.integers();

@@ -115,6 +115,38 @@ class Cholesky : public LinalgOp {
   bool lower_, nan_on_error_;
 };
 
+// Pieces of Cholesky's gradient (linalg_grad.cpp) that skip Murray's O(n^3) steps where the output
+// gradient has a known form. Each reads one triangle of its factor and differentiates through its
+// composition from public ops.
+
+// L^-T diag(w) L^-1 for a Cholesky factor L, lower (..., n, n), and weights w (..., n): Cholesky's gradient
+// (before folding into the read triangle) when its output gradient is diagonal, diag(2 w / diag(L)), as
+// sum(log(diag(L))) gives. LAPACK's potri (then times w) where the weights are equal, else trtri and trmm.
+class CholeskyInverse : public LinalgOp {
+ public:
+  std::string name() const override { return "cholesky_inverse"; }
+  HYPATIA_LINALG_OP_METHODS
+  int core_rank(int input) const override { return input == 1 ? 1 : 2; }
+};
+
+// For a Cholesky factor c (lower: A = c c^T; upper: A = c^T c; one triangle read) and u, v (..., n) or
+// (..., n, k): tril(-(u v^T + v u^T) c), or triu(-c (u v^T + v u^T)). It is a solve's gradient with respect
+// to a Cholesky factor (u the right-hand side's gradient, v the solution), and Cholesky's gradient turns it
+// into A's directly: -u v^T folded into the read triangle.
+class FactorProductGrad : public LinalgOp {
+ public:
+  FactorProductGrad(bool lower, bool vector_rhs) : lower_(lower), vector_rhs_(vector_rhs) {}
+  bool lower() const { return lower_; }
+  bool vector_rhs() const { return vector_rhs_; }
+  std::string name() const override { return "factor_product_grad"; }
+  std::string props() const override { return lower_ ? "lower" : "upper"; }
+  HYPATIA_LINALG_OP_METHODS
+  int core_rank(int input) const override { return input == 0 ? 2 : vector_rhs_ ? 1 : 2; }
+
+ private:
+  bool lower_, vector_rhs_;
+};
+
 // x with op(A) x = b, op(A) = A or A^T; b a vector (n) or a matrix (n, k) with the same batch axes.
 // The structure picks the factorization (getrf, sysv, potrf, none for the triangular ones and a Cholesky
 // factor) and what of A is read; factors are applied with row-major trsm.

@@ -3,6 +3,8 @@
 // triangle of its input (cholesky, eigh, solve with a symmetric structure) gets its gradient in that triangle,
 // which is what finite differences on the entries it reads see.
 #include "hypatia/blas.h"
+#include "ops/elemwise.h"
+#include "hypatia/grad.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/extra_ops.h"
 #include "hypatia/reduce.h"
@@ -90,16 +92,98 @@ std::vector<Variable> Determinant::grad(const Apply& node, const std::vector<Var
   return {unbroadcast_batch(per_matrix(scale) * mT(matrix_inverse(a)), a)};
 }
 
-std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  // With A = L L^T: A_bar = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle and half the diagonal;
-  // the upper factor is U = L^T. (Murray, "Differentiation of the Cholesky decomposition", 2016.)
-  const Variable l = lower_ ? node.output(0) : mT(node.output(0));
-  const Variable lb = lower_ ? output_grads[0] : mT(output_grads[0]);
+namespace {
+
+// The terms of a sum grad accumulated (its binary adds flattened).
+void summands(const Variable& v, std::vector<Variable>& terms) {
+  const auto owner = v.owner();
+  const auto* add = owner ? dynamic_cast<const Elemwise*>(&owner->op()) : nullptr;
+  if (add && add->scalar_op().id == ScalarOpId::add && owner->input(0).type().shape == v.type().shape &&
+      owner->input(1).type().shape == v.type().shape) {
+    summands(owner->input(0), terms);
+    summands(owner->input(1), terms);
+  } else {
+    terms.push_back(v);
+  }
+}
+
+Variable sum_of(const Variable& a, const Variable& b) { return a ? a + b : b; }
+
+// For lower L with A = L L^T: A_bar = L^-T Phi(L^T L_bar) L^-1, Phi taking the lower triangle and half the
+// diagonal (Murray, "Differentiation of the Cholesky decomposition", 2016); symmetric, not yet folded.
+Variable murray(const Variable& l, const Variable& lb) {
   const Variable p = mm(mT(l), lb);
   const Variable phi = tril(p) - 0.5 * diag_matrix(diagonal_of(p));
   const Variable z = solve_triangular(l, mT(phi), /*lower=*/true, /*transposed=*/true);
-  const Variable s = solve_triangular(l, mT(z), /*lower=*/true, /*transposed=*/true);
-  return {unbroadcast_batch(fold_into_triangle(s, lower_), node.input(0))};
+  return solve_triangular(l, mT(z), /*lower=*/true, /*transposed=*/true);
+}
+
+// FactorProductGrad and CholeskyInverse from public ops (their gradients differentiate these).
+Variable factor_product_expanded(const Variable& a, const Variable& u, const Variable& v, bool lower, bool vector_rhs) {
+  const Variable c = lower ? tril(a) : triu(a);
+  Variable product;
+  if (lower)
+    product = vector_rhs ? outer_batched(u, matvec(mT(c), v)) + outer_batched(v, matvec(mT(c), u))
+                         : mm(u, mm(mT(v), c)) + mm(v, mm(mT(u), c));
+  else
+    product = vector_rhs ? outer_batched(matvec(c, u), v) + outer_batched(matvec(c, v), u)
+                         : mm(mm(c, u), mT(v)) + mm(mm(c, v), mT(u));
+  return lower ? tril(-product) : triu(-product);
+}
+Variable cholesky_inverse_expanded(const Variable& l, const Variable& w) {
+  const Variable inverse = solve_triangular(tril(l), identity_like_rows(l), /*lower=*/true);
+  return mm(mT(inverse), expand_dims(w, w.ndim()) * inverse);
+}
+
+// The pullback of `expanded` (built from `inputs`) applied to the output gradient: an op's gradient taken
+// through its composition from public ops.
+std::vector<Variable> pulled_back(const Variable& expanded, const std::vector<Variable>& inputs, const Variable& g) {
+  return Lop({expanded}, inputs, {g}, Disconnected::Ignore);
+}
+
+}  // namespace
+
+std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  // Murray's steps cost O(n^3) whatever the output gradient. Two of its forms are the usual ones and have
+  // cheaper answers, so the terms grad summed are looked at first (the formula is linear in them):
+  // - a diagonal matrix diag(d), as sum(log(diag(L))) gives: L^-T diag(L_ii d_i / 2) L^-1 (CholeskyInverse);
+  // - a solve's gradient with respect to the factor (FactorProductGrad(c, u, v)): a function of c c^T,
+  //   whose gradient with respect to A is -u v^T.
+  // The upper factor is U = L^T.
+  const Variable& out = node.output(0);
+  const Variable l = lower_ ? out : mT(out);
+  std::vector<Variable> terms;
+  summands(output_grads[0], terms);
+  Variable weights, product, rest;
+  for (const Variable& term : terms) {
+    const auto* factor = term.owner() ? dynamic_cast<const FactorProductGrad*>(&term.owner()->op()) : nullptr;
+    if (const Variable d = diagonal_matrix_values(term)) {
+      // (d = g / diag(L), log's gradient, gives weights g / 2 without rounding L_ii (g_i / L_ii).)
+      const auto divide = d.owner() ? dynamic_cast<const Elemwise*>(&d.owner()->op()) : nullptr;
+      const bool over_diagonal = divide && divide->scalar_op().id == ScalarOpId::true_div &&
+                                 d.owner()->input(1).type().shape == d.type().shape && is_main_diagonal_of(d.owner()->input(1), out);
+      weights = sum_of(weights, (over_diagonal ? d.owner()->input(0) : diagonal_of(out) * d) * 0.5);
+    } else if (factor && factor->lower() == lower_ && term.owner()->input(0).node() == out.node()) {
+      const Variable &u = term.owner()->input(1), &v = term.owner()->input(2);
+      product = sum_of(product, factor->vector_rhs() ? -outer_batched(u, v) : -mm(u, mT(v)));
+    } else {
+      rest = sum_of(rest, term);
+    }
+  }
+  Variable a_bar;
+  if (weights) a_bar = apply_op1(std::make_shared<CholeskyInverse>(), {l, weights});
+  if (product) a_bar = sum_of(a_bar, product);
+  if (rest) a_bar = sum_of(a_bar, murray(l, lower_ ? rest : mT(rest)));
+  return {unbroadcast_batch(fold_into_triangle(a_bar, lower_), node.input(0))};
+}
+
+std::vector<Variable> CholeskyInverse::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  return pulled_back(cholesky_inverse_expanded(node.input(0), node.input(1)), node.inputs(), output_grads[0]);
+}
+
+std::vector<Variable> FactorProductGrad::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
+  return pulled_back(factor_product_expanded(node.input(0), node.input(1), node.input(2), lower_, vector_rhs_), node.inputs(),
+                     output_grads[0]);
 }
 
 std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
@@ -126,20 +210,12 @@ std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>
     }
     case MatrixStructure::Symmetric:
     case MatrixStructure::PositiveDefinite: a_bar = fold_into_triangle(m, options_.lower); break;
-    case MatrixStructure::CholeskyFactor: {
+    case MatrixStructure::CholeskyFactor:
       // The system is c c^T (lower) or c^T c (upper), c the triangle of `a` the op reads, so c_bar is
-      // (M + M^T) c or c (M + M^T), M = -b_bar x^T: with the products of x and b_bar taken first, O(n^2 k).
-      const Variable c = options_.lower ? tril(a) : triu(a);
-      Variable product;
-      if (options_.lower)
-        product = vector_rhs_ ? outer_batched(b_bar, matvec(mT(c), x)) + outer_batched(x, matvec(mT(c), b_bar))
-                              : mm(b_bar, mm(mT(x), c)) + mm(x, mm(mT(b_bar), c));
-      else
-        product = vector_rhs_ ? outer_batched(matvec(c, b_bar), x) + outer_batched(matvec(c, x), b_bar)
-                              : mm(mm(c, b_bar), mT(x)) + mm(mm(c, x), mT(b_bar));
-      a_bar = options_.lower ? tril(-product) : triu(-product);
+      // (M + M^T) c or c (M + M^T), M = -b_bar x^T, taken in O(n^2 k) by FactorProductGrad (which
+      // Cholesky's gradient recognizes).
+      a_bar = apply_op1(std::make_shared<FactorProductGrad>(options_.lower, vector_rhs_), {a, b_bar, x});
       break;
-    }
   }
   return {unbroadcast_batch(a_bar, a), unbroadcast_batch(b_bar, b, vector_rhs_ ? 1 : 2)};
 }

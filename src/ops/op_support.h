@@ -74,6 +74,12 @@ std::vector<Variable> holomorphic_pullback(const Apply& node, const Variable& gz
 // what grad hands an op for the outputs nothing depends on (rewrite/passes/zeros.cpp).
 bool is_known_zero(const Variable& v);
 
+// d where `v` is zeros with d added on the main diagonal of its last two axes (a batch of diagonal
+// matrices, as diagonal()'s gradient builds them); null otherwise.
+Variable diagonal_matrix_values(const Variable& v);
+// Whether `d` is diagonal(x) over x's last two axes.
+bool is_main_diagonal_of(const Variable& d, const Variable& x);
+
 // The permutation of `ndim` axes that moves `axes` (normalized, distinct) last, in their order, and the
 // permutation that moves them back.
 inline std::vector<int> axes_moved_last(const std::vector<int>& axes, int ndim) {

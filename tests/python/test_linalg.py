@@ -1143,6 +1143,93 @@ def test_verify_grad(case):
     theano.gradient.verify_grad(fun, [make(rng) for make in makers], rng=np.random.RandomState(42))
 
 
+# Cholesky's gradient for a log-determinant (a diagonal output gradient) and for solves with the factor (a
+# function of c c^T) skips Murray's steps: by hand, and against finite differences with Murray's terms beside.
+def gp_terms(k, y, lower=True, weights=None):
+    factor = slinalg.Cholesky(lower=lower)(k)
+    logs = T.log(nlinalg.extract_diag(factor) if k.ndim == 2 else T.diagonal(factor, axis1=-2, axis2=-1))
+    return factor, T.sum(logs if weights is None else logs * weights), slinalg.cho_solve((factor, lower), y)
+
+
+def folded(s, lower=True):
+    """The gradient of a function of a symmetric matrix built from one triangle: g + g^T there, g on the diagonal."""
+    both = s + np.swapaxes(s, -1, -2)
+    return (np.tril(both) if lower else np.triu(both)) - s * np.eye(s.shape[-1])
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_grad_of_a_log_determinant_and_a_solve_through_cholesky_by_hand(lower, dtype):
+    """d/dK [sum(log(diag(chol(K)))) + y.cho_solve(chol(K), y) / 2] = fold(K^-1 / 2 - a a^T / 2), a = K^-1 y."""
+    rng = np.random.RandomState(322)
+    kv, yv = spd(rng, 5, 5, dtype=dtype), rng.standard_normal(5).astype(dtype)
+    k, y = var("k", 2, dtype), var("y", 1, dtype)
+    _, logdet, alpha = gp_terms(k, y, lower)
+    cost = logdet + 0.5 * T.dot(y, alpha)
+    g = run([k, y], theano.grad(cost, k), [kv, yv])
+    inverse, a = np.linalg.inv(f64(kv)), np.linalg.solve(f64(kv), f64(yv))
+    check(g, folded(0.5 * inverse - 0.5 * np.outer(a, a), lower), dtype)
+    # Without Murray's O(n^3) steps: LAPACK's inverse of the factor, no triangular solve of matrices.
+    text = theano.printing.debugprint(theano.function([k, y], theano.grad(cost, k)), file="str")
+    assert "cholesky_inverse" in text and "lower_triangular" not in text and "upper_triangular" not in text, text
+
+
+CHOLESKY_GRAD_CASES = [  # (name, cost of the factor, its log-diagonal and a cho_solve, shapes)
+    ("weighted-logdet", lambda f, logdet, alpha: logdet, [5], np.arange(1.0, 6.0)),
+    ("solve-matrix", lambda f, logdet, alpha: T.sum(alpha ** 2), [5, 2], None),
+    ("with-murray", lambda f, logdet, alpha: logdet + T.sum(alpha) + T.sum(f * np.arange(25.0).reshape(5, 5) / 25),
+     [5], None),
+    ("batch", lambda f, logdet, alpha: logdet + T.sum(alpha ** 2), [2, 5], None),
+]
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("case", CHOLESKY_GRAD_CASES, ids=[c[0] for c in CHOLESKY_GRAD_CASES])
+def test_verify_grad_through_cholesky_shortcuts(case, lower):
+    name, cost, y_shape, weights = case
+    rng = np.random.RandomState(323)
+    batch = (2,) if name == "batch" else ()
+    kv = spd(rng, *batch, 5, 5)
+
+    def fun(k, y):
+        # (the raw input's other triangle is never read: symmetrize what the factorization sees)
+        return cost(*gp_terms(k, y, lower, weights))
+
+    theano.gradient.verify_grad(fun, [kv, rng.standard_normal(y_shape)], rng=np.random.RandomState(324))
+
+
+def test_functions_with_the_shortcut_ops_pickle():
+    """cholesky_inverse and factor_product_grad (a solve's gradient with respect to a raw factor) save and load."""
+    import pickle
+    rng = np.random.RandomState(326)
+    kv, cv, bv = spd(rng, 4, 4), np.linalg.cholesky(spd(rng, 4, 4)), rng.standard_normal((4, 2))
+    k, c, b = var("k", 2), var("c", 2), var("b", 2)
+    _, logdet, _ = gp_terms(k, b)
+    f = theano.function([k, c, b], [theano.grad(logdet, k), theano.grad(T.sum(slinalg.cho_solve((c, True), b) ** 2), c)])
+    text = theano.printing.debugprint(f, file="str")
+    assert "cholesky_inverse" in text and "factor_product_grad" in text, text
+    loaded = pickle.loads(pickle.dumps(f))
+    for got, want in zip(loaded(kv, cv, bv), f(kv, cv, bv)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_hessian_through_cholesky_shortcuts():
+    """The shortcut ops differentiate again: the Hessian against differences of the gradient."""
+    rng = np.random.RandomState(325)
+    kv, yv = spd(rng, 3, 3), rng.standard_normal(3)
+    k, y = var("k", 2), var("y", 1)
+    _, logdet, alpha = gp_terms(k, y)
+    cost = logdet + T.dot(y, alpha)
+    grad = theano.function([k, y], theano.grad(cost, k))
+    hessian = run([k, y], theano.gradient.hessian(cost, k), [kv, yv]).reshape(9, 9)
+    eps, numeric = 1e-6, np.zeros((9, 9))
+    for i in range(9):
+        step = np.zeros(9)
+        step[i] = eps
+        numeric[:, i] = ((grad(kv + step.reshape(3, 3), yv) - grad(kv - step.reshape(3, 3), yv)) / (2 * eps)).ravel()
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-6, atol=1e-6)
+
+
 def test_grad_of_a_raw_eigh_input_is_zero_on_the_unread_triangle():
     """The upper triangle of eigh(x, 'L')'s input does not affect the result: its gradient there is zero."""
     x = var("x", 2)
