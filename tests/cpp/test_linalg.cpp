@@ -179,6 +179,28 @@ TEST(Linalg, GradientsByFiniteDifferences) {
   expect_grad_ok([](const V& x) { return hp::qr(x[0])[1]; }, {rhs});
   expect_grad_ok([](const V& x) { return hp::pinv(x[0]); }, {rhs});
   expect_grad_ok([](const V& x) { return hp::expm(x[0]); }, {m});
+  // Cholesky's shortcuts: a log-determinant (equal and unequal weights) and solves with the factor, for
+  // both triangles, with a term of Murray's beside them.
+  for (bool lower : {true, false}) {
+    expect_grad_ok(
+        [lower](const V& x) {
+          const hp::Variable l = hp::cholesky(x[0], lower);
+          const hp::Variable logs = hp::log(hp::diagonal(l));
+          return hp::sum(logs) + hp::sum(logs * hp::constant(values({1, 2, 3}, {3}))) + hp::sum(hp::sqr(hp::cho_solve(l, x[1], lower))) +
+                 hp::sum(l * l);
+        },
+        {spd, rhs});
+  }
+}
+
+TEST(Linalg, TheLogDeterminantsGradientThroughCholeskyByHand) {
+  // d/dK sum(log(diag(chol(K)))) = d/dK log(det(K)) / 2 = K^-1 / 2 on the read triangle, each off-diagonal
+  // entry counted twice: K = [[4, 2], [2, 3]], K^-1 = [[3, -2], [-2, 4]] / 8, so [[3/16, 0], [-1/4, 1/4]].
+  auto a = hp::matrix("a");
+  const hp::Variable cost = hp::sum(hp::log(hp::diagonal(hp::cholesky(a))));
+  EXPECT_TRUE(arrays_close(run1({a}, hp::grad(cost, a), {kSpd}), values({3.0 / 16, 0, -0.25, 0.25}, {2, 2})));
+  const std::vector<std::string> names = op_names(hp::grad(cost, a), {a});
+  EXPECT_TRUE(std::find(names.begin(), names.end(), "cholesky_inverse") != names.end());
 }
 
 TEST(Linalg, RewritesRemoveWork) {
