@@ -565,6 +565,10 @@ void FactorProductGrad::perform(const Apply& node, std::span<const Array> inputs
     std::vector<T> c(n * n), p(n * k), q(n * k);
     for (int64_t entry = 0; entry < b.count; ++entry) {
       T* r = out.data<T>() + entry * n * n;
+      if (k == 0) {  // (no right-hand sides: no product, and BLAS wants leading dimensions of at least 1)
+        std::fill_n(r, n * n, T(0));
+        continue;
+      }
       const T *u = b.at<T>(1, entry), *v = b.at<T>(2, entry);
       std::copy_n(b.at<T>(0, entry), n * n, c.data());
       keep_triangle(c.data(), n, lower_);
@@ -579,7 +583,6 @@ void FactorProductGrad::perform(const Apply& node, std::span<const Array> inputs
         gemm<T>(false, true, ni, ni, ki, -1, p.data(), ki, v, ki, 0, r, ni);
         gemm<T>(false, true, ni, ni, ki, -1, q.data(), ki, u, ki, 1, r, ni);
       }
-      if (k == 0) std::fill_n(r, n * n, T(0));
       keep_triangle(r, n, lower_);
     }
   });

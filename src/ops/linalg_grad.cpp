@@ -131,14 +131,24 @@ Variable factor_product_expanded(const Variable& a, const Variable& u, const Var
   return lower ? tril(-product) : triu(-product);
 }
 Variable cholesky_inverse_expanded(const Variable& l, const Variable& w) {
-  const Variable inverse = solve_triangular(tril(l), identity_like_rows(l), /*lower=*/true);
+  Variable identity = identity_like_rows(l);
+  while (identity.ndim() < l.ndim()) identity = expand_dims(identity, 0);  // (a matrix right-hand side, not vectors)
+  const Variable inverse = solve_triangular(tril(l), identity, /*lower=*/true);
   return mm(mT(inverse), expand_dims(w, w.ndim()) * inverse);
 }
 
-// The pullback of `expanded` (built from `inputs`) applied to the output gradient: an op's gradient taken
-// through its composition from public ops.
-std::vector<Variable> pulled_back(const Variable& expanded, const std::vector<Variable>& inputs, const Variable& g) {
-  return Lop({expanded}, inputs, {g}, Disconnected::Ignore);
+// An op's gradient taken through its composition from public ops (`expand` of its inputs): pulled back
+// with respect to stand-ins for the inputs, then put on the node's own inputs. (Pulled back with respect to
+// the inputs themselves, an input computed from another would carry that path too, counted twice.)
+template <class Expand>
+std::vector<Variable> pulled_back(const Apply& node, const Variable& g, Expand expand) {
+  std::vector<Variable> stand_ins;
+  std::vector<std::pair<Variable, Variable>> back;
+  for (const Variable& input : node.inputs()) {
+    stand_ins.push_back(tensor(input.dtype(), input.type().shape, "input"));
+    back.emplace_back(stand_ins.back(), input);
+  }
+  return clone_replace(Lop({expand(stand_ins)}, stand_ins, {g}, Disconnected::Ignore), back);
 }
 
 }  // namespace
@@ -161,6 +171,7 @@ std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variab
       // (d = g / diag(L), log's gradient, gives weights g / 2 without rounding L_ii (g_i / L_ii).)
       const auto divide = d.owner() ? dynamic_cast<const Elemwise*>(&d.owner()->op()) : nullptr;
       const bool over_diagonal = divide && divide->scalar_op().id == ScalarOpId::true_div &&
+                                 d.owner()->input(0).type().shape == d.type().shape &&
                                  d.owner()->input(1).type().shape == d.type().shape && is_main_diagonal_of(d.owner()->input(1), out);
       weights = sum_of(weights, (over_diagonal ? d.owner()->input(0) : diagonal_of(out) * d) * 0.5);
     } else if (factor && factor->lower() == lower_ && term.owner()->input(0).node() == out.node()) {
@@ -178,12 +189,13 @@ std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variab
 }
 
 std::vector<Variable> CholeskyInverse::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  return pulled_back(cholesky_inverse_expanded(node.input(0), node.input(1)), node.inputs(), output_grads[0]);
+  return pulled_back(node, output_grads[0], [](const std::vector<Variable>& x) { return cholesky_inverse_expanded(x[0], x[1]); });
 }
 
 std::vector<Variable> FactorProductGrad::grad(const Apply& node, const std::vector<Variable>& output_grads) const {
-  return pulled_back(factor_product_expanded(node.input(0), node.input(1), node.input(2), lower_, vector_rhs_), node.inputs(),
-                     output_grads[0]);
+  return pulled_back(node, output_grads[0], [&](const std::vector<Variable>& x) {
+    return factor_product_expanded(x[0], x[1], x[2], lower_, vector_rhs_);
+  });
 }
 
 std::vector<Variable> Solve::grad(const Apply& node, const std::vector<Variable>& output_grads) const {

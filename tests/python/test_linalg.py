@@ -1213,21 +1213,38 @@ def test_functions_with_the_shortcut_ops_pickle():
         np.testing.assert_array_equal(got, want)
 
 
-def test_hessian_through_cholesky_shortcuts():
-    """The shortcut ops differentiate again: the Hessian against differences of the gradient."""
+def check_second_order(cost, x, xv, others=(), other_values=()):
+    """The gradient's forward-mode derivative (a Hessian-vector product) along a random direction against the
+    central difference of the gradient: second derivatives through the shortcut ops."""
+    rng = np.random.RandomState(327)
+    direction, v = rng.standard_normal(xv.shape), T.tensor("v", dtype="float64", shape=(None,) * xv.ndim)
+    grad = theano.function([x, *others], theano.grad(cost, x))
+    along = run([x, v, *others], T.Rop(theano.grad(cost, x), x, v), [xv, direction, *other_values])
+    eps = 1e-6
+    numeric = (grad(xv + eps * direction, *other_values) - grad(xv - eps * direction, *other_values)) / (2 * eps)
+    np.testing.assert_allclose(along, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_second_derivatives_through_cholesky_shortcuts():
+    """The shortcut ops differentiate again, also where one of their inputs is computed from another (a solve's
+    gradient reads the solution; the weights of sum(diag(L)) read L)."""
     rng = np.random.RandomState(325)
     kv, yv = spd(rng, 3, 3), rng.standard_normal(3)
     k, y = var("k", 2), var("y", 1)
-    _, logdet, alpha = gp_terms(k, y)
-    cost = logdet + T.dot(y, alpha)
-    grad = theano.function([k, y], theano.grad(cost, k))
-    hessian = run([k, y], theano.gradient.hessian(cost, k), [kv, yv]).reshape(9, 9)
-    eps, numeric = 1e-6, np.zeros((9, 9))
-    for i in range(9):
-        step = np.zeros(9)
-        step[i] = eps
-        numeric[:, i] = ((grad(kv + step.reshape(3, 3), yv) - grad(kv - step.reshape(3, 3), yv)) / (2 * eps)).ravel()
-    np.testing.assert_allclose(hessian, numeric, rtol=1e-6, atol=1e-6)
+    factor, logdet, alpha = gp_terms(k, y)
+    check_second_order(logdet + T.dot(y, alpha), k, kv, [y], [yv])
+    check_second_order(T.sum(nlinalg.extract_diag(factor)) + T.sum(nlinalg.extract_diag(factor)) ** 2, k, kv)
+    upper = slinalg.Cholesky(lower=False)(k)
+    check_second_order(T.sum(T.log(nlinalg.extract_diag(upper))) ** 2 + T.sum(slinalg.cho_solve((upper, False), y) ** 2), k, kv,
+                       [y], [yv])
+    # A raw factor: factor_product_grad itself is differentiated.
+    c, b = var("c", 2), var("b", 2)
+    check_second_order(T.sum(slinalg.cho_solve((c, True), b) ** 2), c, np.linalg.cholesky(kv), [b], [rng.standard_normal((3, 2))])
+    # A batch of one axis: cholesky_inverse's own gradient with a matrix right-hand side.
+    kb = var("kb", 3)
+    batch = slinalg.cholesky(kb)
+    weights = T.constant(np.array([[1.0, 2.0, 3.0], [0.5, 1.0, 1.5]]))
+    check_second_order(T.sum(T.log(T.diagonal(batch, axis1=1, axis2=2)) * weights) ** 2, kb, spd(rng, 2, 3, 3))
 
 
 def test_grad_of_a_raw_eigh_input_is_zero_on_the_unread_triangle():
