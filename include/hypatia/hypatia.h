@@ -23,4 +23,5 @@
 #include "hypatia/scan.h"
 #include "hypatia/serialize.h"
 #include "hypatia/shape_ops.h"
+#include "hypatia/sparse_array.h"
 #include "hypatia/subtensor.h"

@@ -1,0 +1,207 @@
+#include "hypatia/sparse_array.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "hypatia/error.h"
+
+namespace hypatia {
+namespace {
+
+// Calls fn.template operator()<I>() with I the C++ type of an index array (int32 or int64).
+template <class Fn> decltype(auto) dispatch_index(DType dtype, Fn&& fn) {
+  if (dtype == DType::Int32) return fn.template operator()<int32_t>();
+  return fn.template operator()<int64_t>();
+}
+
+// An index array's values as int64 (contiguous copies where the array is strided or int32).
+std::vector<int64_t> as_int64(const Array& index) {
+  const Array contiguous = index.contiguous();
+  std::vector<int64_t> out(contiguous.size());
+  dispatch_index(contiguous.dtype(), [&]<class I>() { std::copy_n(contiguous.data<I>(), out.size(), out.begin()); });
+  return out;
+}
+
+Array index_array(const std::vector<int64_t>& values, DType dtype) {
+  Array out = Array::empty({static_cast<int64_t>(values.size())}, dtype);
+  dispatch_index(dtype, [&]<class I>() { std::transform(values.begin(), values.end(), out.data<I>(), [](int64_t v) { return I(v); }); });
+  return out;
+}
+
+}  // namespace
+
+const char* sparse_format_name(SparseFormat format) { return format == SparseFormat::Csr ? "csr" : "csc"; }
+
+SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr)
+    : format_(format), rows_(rows), cols_(cols), data_(std::move(data)), indices_(std::move(indices)), indptr_(std::move(indptr)) {
+  const std::string what = std::string("[") + sparse_format_name(format) + "_matrix] ";
+  const std::string arrays = " (data " + data_.shape_dtype_str() + ", indices " + indices_.shape_dtype_str() + ", indptr " +
+                             indptr_.shape_dtype_str() + ", shape (" + std::to_string(rows) + ", " + std::to_string(cols) + "))";
+  if (rows < 0 || cols < 0) throw ValueError(what + "a negative shape" + arrays);
+  if (data_.ndim() != 1 || indices_.ndim() != 1 || indptr_.ndim() != 1) throw ValueError(what + "data, indices and indptr must be 1-d" + arrays);
+  for (const Array* index : {&indices_, &indptr_})
+    if (index->dtype() != DType::Int32 && index->dtype() != DType::Int64)
+      throw ValueError(what + "indices and indptr must be int32 or int64" + arrays);
+  if (indices_.size() != data_.size()) throw ValueError(what + "data and indices differ in length" + arrays);
+  if (indptr_.size() != major() + 1)
+    throw ValueError(what + "indptr needs " + std::to_string(major() + 1) + " entries (one more than the " +
+                     (format == SparseFormat::Csr ? "rows" : "columns") + ")" + arrays);
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  if (starts.front() != 0 || starts.back() != nnz()) throw ValueError(what + "indptr must run from 0 to the number stored" + arrays);
+  for (size_t i = 1; i < starts.size(); ++i)
+    if (starts[i] < starts[i - 1]) throw ValueError(what + "indptr decreases at " + std::to_string(i) + arrays);
+  for (size_t p = 0; p < index.size(); ++p)
+    if (index[p] < 0 || index[p] >= minor())
+      throw ValueError(what + "index " + std::to_string(index[p]) + " at " + std::to_string(p) + " is outside 0.." +
+                       std::to_string(minor() - 1) + arrays);
+}
+
+SparseArray SparseArray::from_dense(const Array& dense, SparseFormat format) {
+  if (dense.ndim() != 2) throw ValueError(std::string("[") + sparse_format_name(format) + "_from_dense] needs a matrix, got " + dense.shape_dtype_str());
+  const Array lines = format == SparseFormat::Csr ? dense.contiguous() : dense.transpose().contiguous();
+  const int64_t major = lines.shape()[0], minor = lines.shape()[1];
+  std::vector<int64_t> indptr{0}, indices;
+  Array data;
+  dispatch_dtype(dense.dtype(), [&]<class T>() {
+    std::vector<T> values;
+    const T* at = lines.data<T>();
+    for (int64_t i = 0; i < major; ++i) {
+      for (int64_t j = 0; j < minor; ++j)
+        if (at[i * minor + j] != T(0)) {
+          values.push_back(at[i * minor + j]);
+          indices.push_back(j);
+        }
+      indptr.push_back(static_cast<int64_t>(indices.size()));
+    }
+    data = Array::empty({static_cast<int64_t>(values.size())}, dense.dtype());
+    std::copy(values.begin(), values.end(), data.data<T>());
+  });
+  const DType index_dtype = std::max(major, minor) > INT32_MAX || static_cast<int64_t>(indices.size()) > INT32_MAX ? DType::Int64 : DType::Int32;
+  return SparseArray(format, dense.shape()[0], dense.shape()[1], data, index_array(indices, index_dtype), index_array(indptr, index_dtype));
+}
+
+Array SparseArray::to_dense() const {
+  Array out = Array::zeros(shape(), dtype());
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  const Array values = data_.contiguous();
+  dispatch_dtype(dtype(), [&]<class T>() {
+    T* o = out.data<T>();
+    const T* v = values.data<T>();
+    for (int64_t i = 0; i < major(); ++i)
+      for (int64_t p = starts[i]; p < starts[i + 1]; ++p) {
+        T& cell = format_ == SparseFormat::Csr ? o[i * cols_ + index[p]] : o[index[p] * cols_ + i];
+        cell = static_cast<T>(cell + v[p]);
+      }
+  });
+  return out;
+}
+
+SparseArray SparseArray::transpose() const {
+  return SparseArray(format_ == SparseFormat::Csr ? SparseFormat::Csc : SparseFormat::Csr, cols_, rows_, data_, indices_, indptr_);
+}
+
+SparseArray SparseArray::as_format(SparseFormat format) const {
+  if (format == format_) return *this;
+  // The other compression of the same entries: a counting sort by the minor index, stable, so each new
+  // line lists its entries by increasing old line.
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  std::vector<int64_t> new_starts(minor() + 1, 0), new_index(nnz()), position(nnz());
+  for (int64_t j : index) ++new_starts[j + 1];
+  std::partial_sum(new_starts.begin(), new_starts.end(), new_starts.begin());
+  std::vector<int64_t> next(new_starts.begin(), new_starts.end() - 1);
+  for (int64_t i = 0; i < major(); ++i)
+    for (int64_t p = starts[i]; p < starts[i + 1]; ++p) {
+      const int64_t q = next[index[p]]++;
+      new_index[q] = i;
+      position[q] = p;
+    }
+  const Array values = data_.contiguous();
+  Array data = Array::empty({nnz()}, dtype());
+  dispatch_dtype(dtype(), [&]<class T>() {
+    for (int64_t q = 0; q < nnz(); ++q) data.data<T>()[q] = values.data<T>()[position[q]];
+  });
+  const DType index_dtype = indices_.dtype() == DType::Int64 || indptr_.dtype() == DType::Int64 ? DType::Int64 : DType::Int32;
+  return SparseArray(format, rows_, cols_, data, index_array(new_index, index_dtype), index_array(new_starts, index_dtype));
+}
+
+bool SparseArray::has_sorted_indices() const {
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  for (int64_t i = 0; i < major(); ++i)
+    for (int64_t p = starts[i] + 1; p < starts[i + 1]; ++p)
+      if (index[p] < index[p - 1]) return false;
+  return true;
+}
+
+bool SparseArray::has_canonical_format() const {
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  for (int64_t i = 0; i < major(); ++i)
+    for (int64_t p = starts[i] + 1; p < starts[i + 1]; ++p)
+      if (index[p] <= index[p - 1]) return false;
+  return true;
+}
+
+SparseArray SparseArray::canonical() const {
+  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
+  std::vector<int64_t> new_starts{0}, new_index, order;
+  std::vector<int64_t> source_start;  // per kept entry: where its run of equal indices starts in `order`
+  for (int64_t i = 0; i < major(); ++i) {
+    std::vector<int64_t> line(starts[i + 1] - starts[i]);
+    std::iota(line.begin(), line.end(), starts[i]);
+    std::stable_sort(line.begin(), line.end(), [&](int64_t a, int64_t b) { return index[a] < index[b]; });
+    for (size_t k = 0; k < line.size(); ++k) {
+      if (k == 0 || index[line[k]] != index[line[k - 1]]) {
+        new_index.push_back(index[line[k]]);
+        source_start.push_back(static_cast<int64_t>(order.size()));
+      }
+      order.push_back(line[k]);
+    }
+    new_starts.push_back(static_cast<int64_t>(new_index.size()));
+  }
+  source_start.push_back(static_cast<int64_t>(order.size()));
+  const Array values = data_.contiguous();
+  Array data = Array::empty({static_cast<int64_t>(new_index.size())}, dtype());
+  dispatch_dtype(dtype(), [&]<class T>() {
+    for (size_t q = 0; q < new_index.size(); ++q) {
+      T sum = values.data<T>()[order[source_start[q]]];
+      for (int64_t k = source_start[q] + 1; k < source_start[q + 1]; ++k) sum = static_cast<T>(sum + values.data<T>()[order[k]]);
+      data.data<T>()[q] = sum;
+    }
+  });
+  return SparseArray(format_, rows_, cols_, data, index_array(new_index, indices_.dtype()), index_array(new_starts, indptr_.dtype()));
+}
+
+std::string SparseArray::shape_dtype_str() const {
+  return std::string(sparse_format_name(format_)) + " " + std::string(dtype_name(dtype())) + "(" + std::to_string(rows_) + ", " + std::to_string(cols_) +
+         "), " + std::to_string(nnz()) + " stored";
+}
+
+Array sparse_dot(const SparseArray& a, const Array& b) {
+  if (b.ndim() != 1 && b.ndim() != 2) throw ValueError("[sparse_dot] the dense operand must be a vector or a matrix, got " + b.shape_dtype_str());
+  if (b.shape()[0] != a.cols())
+    throw ShapeError("[sparse_dot] " + a.shape_dtype_str() + " @ " + b.shape_dtype_str() + ": " + std::to_string(a.cols()) +
+                     " columns against " + std::to_string(b.shape()[0]) + " rows");
+  const DType dtype = promote_types(a.dtype(), b.dtype());
+  const int64_t n = b.ndim() == 2 ? b.shape()[1] : 1;
+  Array out = Array::zeros(b.ndim() == 2 ? Shape{a.rows(), n} : Shape{a.rows()}, dtype);
+  const std::vector<int64_t> starts = as_int64(a.indptr()), index = as_int64(a.indices());
+  const Array values = a.data().astype(dtype).contiguous(), dense = b.astype(dtype).contiguous();
+  dispatch_dtype(dtype, [&]<class T>() {
+    const T *v = values.data<T>(), *x = dense.data<T>();
+    T* o = out.data<T>();
+    if (a.format() == SparseFormat::Csr) {
+      // Each row of the result from its own stored entries: rows are independent.
+#pragma omp parallel for schedule(dynamic, 64) if (a.nnz() * n > (1 << 16))
+      for (int64_t i = 0; i < a.rows(); ++i)
+        for (int64_t p = starts[i]; p < starts[i + 1]; ++p)
+          for (int64_t j = 0; j < n; ++j) o[i * n + j] = static_cast<T>(o[i * n + j] + v[p] * x[index[p] * n + j]);
+    } else {
+      for (int64_t c = 0; c < a.cols(); ++c)
+        for (int64_t p = starts[c]; p < starts[c + 1]; ++p)
+          for (int64_t j = 0; j < n; ++j) o[index[p] * n + j] = static_cast<T>(o[index[p] * n + j] + v[p] * x[c * n + j]);
+    }
+  });
+  return out;
+}
+
+}  // namespace hypatia
