@@ -1,6 +1,10 @@
 // Products: Dot (NumPy's dot for vectors and matrices) and BatchedMatmul (matmul over broadcast
 // batch dimensions). Float products call OpenBLAS; other dtypes use plain loops.
 #pragma once
+#include <cblas.h>
+
+#include <type_traits>
+
 #include "hypatia/graph.h"
 
 namespace hypatia {
@@ -32,6 +36,17 @@ class Gemm : public Op {
   bool reads_on_host(int input) const override { return input == 1 || input == 4; }  // alpha, beta: BLAS takes them by value
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override;
 };
+
+// C (m x n) = alpha op(A) op(B) + beta C for float32/float64 row-major matrices whose leading dimensions are
+// their widths (BLAS's gemm, for the ops' own loops over batches).
+template <class T>
+void gemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta, T* c) {
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  if (m == 0 || n == 0) return;
+  if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  else cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+}
 
 // Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.
 Shape gemm_output_shape(std::span<const Array> inputs);

@@ -1,3 +1,4 @@
+#include "ops/blas.h"
 #include "ops/conv.h"
 
 #include <cblas.h>
@@ -364,15 +365,6 @@ void columns_to_image(const ConvGeometry& g, const T* columns, int64_t channels,
   });
 }
 
-// C (m x n) = alpha op(A) op(B) + beta C, row-major, leading dimensions from the operands' widths.
-template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T beta, T* c) {
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
-  if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, n);
-  else cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, n);
-}
-
 template <class T>
 void reference_convolution(ConvPass pass, const ConvGeometry& g, const T* a, const T* b, T* out) {
   const int64_t group_channels = g.channels / g.groups, group_filters = g.filters / g.groups;
@@ -390,15 +382,15 @@ void reference_convolution(ConvPass pass, const ConvGeometry& g, const T* a, con
       switch (pass) {
         case ConvPass::Forward:  // out[o, p] = filters[o, r] columns[r, p]
           image_to_columns(g, a + image_offset, group_channels, columns.data());
-          gemm<T>(false, false, group_filters, positions, rows, b + filter_offset, columns.data(), T(0), out + output_offset);
+          gemm_row_major<T>(false, false, group_filters, positions, rows, T(1), b + filter_offset, columns.data(), T(0), out + output_offset);
           break;
         case ConvPass::GradWeights:  // dfilters[o, r] += top[o, p] columns[r, p]
           image_to_columns(g, a + image_offset, group_channels, columns.data());
-          gemm<T>(false, true, group_filters, rows, positions, b + output_offset, columns.data(), T(n == 0 ? 0 : 1),
+          gemm_row_major<T>(false, true, group_filters, rows, positions, T(1), b + output_offset, columns.data(), T(n == 0 ? 0 : 1),
                   out + filter_offset);
           break;
         case ConvPass::GradInputs:  // columns[r, p] = filters[o, r] top[o, p]; then back onto the image
-          gemm<T>(true, false, rows, positions, group_filters, a + filter_offset, b + output_offset, T(0), columns.data());
+          gemm_row_major<T>(true, false, rows, positions, group_filters, T(1), a + filter_offset, b + output_offset, T(0), columns.data());
           columns_to_image(g, columns.data(), group_channels, out + image_offset);
           break;
       }

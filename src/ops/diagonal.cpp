@@ -119,17 +119,15 @@ std::vector<Variable> ExtractDiagonal::grad(const Apply& node, const std::vector
 }  // namespace
 
 Variable diagonal_matrix_values(const Variable& v) {
-  const auto owner = v.owner();
-  const auto* inc = owner ? dynamic_cast<const IncDiagonal*>(&owner->op()) : nullptr;
-  if (!inc || v.ndim() < 2 || !is_known_zero(owner->input(0))) return Variable();
+  const auto* inc = produced_by<IncDiagonal>(v);
+  if (!inc || v.ndim() < 2 || !is_known_zero(v.owner()->input(0))) return Variable();
   const DiagonalSpec& spec = inc->spec();
-  return spec.offset == 0 && spec.axis1 == v.ndim() - 2 && spec.axis2 == v.ndim() - 1 ? owner->input(1) : Variable();
+  return spec.offset == 0 && spec.axis1 == v.ndim() - 2 && spec.axis2 == v.ndim() - 1 ? v.owner()->input(1) : Variable();
 }
 
 bool is_main_diagonal_of(const Variable& d, const Variable& x) {
-  const auto owner = d.owner();
-  const auto* extract = owner ? dynamic_cast<const ExtractDiagonal*>(&owner->op()) : nullptr;
-  if (!extract || owner->input(0).node() != x.node()) return false;
+  const auto* extract = produced_by<ExtractDiagonal>(d);
+  if (!extract || d.owner()->input(0).node() != x.node()) return false;
   const DiagonalSpec& spec = extract->spec();
   return spec.offset == 0 && spec.axis1 == x.ndim() - 2 && spec.axis2 == x.ndim() - 1;
 }

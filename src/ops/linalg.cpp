@@ -24,6 +24,12 @@
 
 namespace hypatia {
 
+void check_lu_pivots(const std::string& op, const int32_t* pivots, int64_t count, int64_t n) {
+  for (int64_t i = 0; i < count; ++i)
+    if (pivots[i] < 1 || pivots[i] > n)
+      throw ValueError("[" + op + "] a pivot " + std::to_string(pivots[i]) + " outside 1.." + std::to_string(n));
+}
+
 std::string batch_entry_note(const Shape& batch, int64_t entry) {
   if (batch.empty()) return "";
   std::string text = " (batch entry (";
@@ -60,10 +66,8 @@ struct Batches {
   void pivots(int64_t entry, int64_t n, std::vector<int>& out, const std::string& op) const {
     if (core_size[1] != n) throw ValueError("[" + op + "] pivots " + arrays[1].shape_dtype_str() + " for " + std::to_string(n) + " rows");
     const int32_t* p = at<int32_t>(1, entry);
-    for (int64_t i = 0; i < n; ++i) {
-      if (p[i] < 1 || p[i] > n) throw ValueError("[" + op + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(n));
-      out[i] = p[i];
-    }
+    check_lu_pivots(op, p, n, n);
+    std::copy_n(p, n, out.begin());
   }
   // " (batch entry (1, 2))" for errors about one matrix of a batch; empty without batch axes.
   std::string entry_note(int64_t entry) const { return batch_entry_note(shape, entry); }
@@ -488,19 +492,6 @@ std::string Cholesky::save() const {
 
 // ---- CholeskyInverse, FactorProductGrad ----
 
-namespace {
-
-// c = alpha op(a) op(b) + beta c for row-major matrices (BLAS's gemm).
-template <class T> void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb, T beta, T* c,
-                             int ldc) {
-  if (m == 0 || n == 0) return;
-  const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-}  // namespace
-
 std::vector<TensorType> CholeskyInverse::output_types(const std::vector<Variable>& inputs) const {
   return matrix_types(inputs, 2, {compute_dtype(inputs)}, true);
 }
@@ -559,7 +550,8 @@ void FactorProductGrad::perform(const Apply& node, std::span<const Array> inputs
     if (inputs[i].shape(vector_rhs_ ? -1 : -2) != n || (!vector_rhs_ && inputs[i].shape(-1) != k))
       throw ShapeError("[" + name() + "] the inputs " + shapes_str(inputs) + " do not fit");
   const Batches b = batches(*this, node, inputs, node.output(0).dtype());
-  const int ni = lapack_int(n, name()), ki = lapack_int(k, name());
+  lapack_int(n, name());  // (within BLAS's int sizes, or a ValueError)
+  lapack_int(k, name());
   Array out = Array::empty(with_core(b.shape, {n, n}), node.output(0).dtype());
   dispatch_real(out.dtype(), [&]<class T>() {
     std::vector<T> c(n * n), p(n * k), q(n * k);
@@ -573,15 +565,15 @@ void FactorProductGrad::perform(const Apply& node, std::span<const Array> inputs
       std::copy_n(b.at<T>(0, entry), n * n, c.data());
       keep_triangle(c.data(), n, lower_);
       if (lower_) {  // -(u (c^T v)^T + v (c^T u)^T)
-        gemm<T>(true, false, ni, ki, ni, 1, c.data(), ni, v, ki, 0, p.data(), ki);
-        gemm<T>(true, false, ni, ki, ni, 1, c.data(), ni, u, ki, 0, q.data(), ki);
-        gemm<T>(false, true, ni, ni, ki, -1, u, ki, p.data(), ki, 0, r, ni);
-        gemm<T>(false, true, ni, ni, ki, -1, v, ki, q.data(), ki, 1, r, ni);
+        gemm_row_major<T>(true, false, n, k, n, 1, c.data(), v, 0, p.data());
+        gemm_row_major<T>(true, false, n, k, n, 1, c.data(), u, 0, q.data());
+        gemm_row_major<T>(false, true, n, n, k, -1, u, p.data(), 0, r);
+        gemm_row_major<T>(false, true, n, n, k, -1, v, q.data(), 1, r);
       } else {  // -((c u) v^T + (c v) u^T)
-        gemm<T>(false, false, ni, ki, ni, 1, c.data(), ni, u, ki, 0, p.data(), ki);
-        gemm<T>(false, false, ni, ki, ni, 1, c.data(), ni, v, ki, 0, q.data(), ki);
-        gemm<T>(false, true, ni, ni, ki, -1, p.data(), ki, v, ki, 0, r, ni);
-        gemm<T>(false, true, ni, ni, ki, -1, q.data(), ki, u, ki, 1, r, ni);
+        gemm_row_major<T>(false, false, n, k, n, 1, c.data(), u, 0, p.data());
+        gemm_row_major<T>(false, false, n, k, n, 1, c.data(), v, 0, q.data());
+        gemm_row_major<T>(false, true, n, n, k, -1, p.data(), v, 0, r);
+        gemm_row_major<T>(false, true, n, n, k, -1, q.data(), u, 1, r);
       }
       keep_triangle(r, n, lower_);
     }

@@ -25,6 +25,9 @@ namespace hypatia {
 
 // " (batch entry (1, 2))" for errors about one matrix of a batch; empty without batch axes.
 std::string batch_entry_note(const Shape& batch, int64_t entry);
+// ValueError "[op] a pivot P outside 1..n" unless each of `count` LU pivots is LAPACK's (1-based rows of n):
+// a factored op's pivots come from a graph that may hold anything.
+void check_lu_pivots(const std::string& op, const int32_t* pivots, int64_t count, int64_t n);
 
 // What the linear-algebra ops share: the dtype rule and the batch axes' static shape.
 class LinalgOp : public Op {

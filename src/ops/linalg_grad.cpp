@@ -96,12 +96,11 @@ namespace {
 
 // The terms of a sum grad accumulated (its binary adds flattened).
 void summands(const Variable& v, std::vector<Variable>& terms) {
-  const auto owner = v.owner();
-  const auto* add = owner ? dynamic_cast<const Elemwise*>(&owner->op()) : nullptr;
-  if (add && add->scalar_op().id == ScalarOpId::add && owner->input(0).type().shape == v.type().shape &&
-      owner->input(1).type().shape == v.type().shape) {
-    summands(owner->input(0), terms);
-    summands(owner->input(1), terms);
+  const auto* add = produced_by<Elemwise>(v);
+  if (add && add->scalar_op().id == ScalarOpId::add && v.owner()->input(0).type().shape == v.type().shape &&
+      v.owner()->input(1).type().shape == v.type().shape) {
+    summands(v.owner()->input(0), terms);
+    summands(v.owner()->input(1), terms);
   } else {
     terms.push_back(v);
   }
@@ -166,10 +165,10 @@ std::vector<Variable> Cholesky::grad(const Apply& node, const std::vector<Variab
   summands(output_grads[0], terms);
   Variable weights, product, rest;
   for (const Variable& term : terms) {
-    const auto* factor = term.owner() ? dynamic_cast<const FactorProductGrad*>(&term.owner()->op()) : nullptr;
+    const auto* factor = produced_by<FactorProductGrad>(term);
     if (const Variable d = diagonal_matrix_values(term)) {
       // (d = g / diag(L), log's gradient, gives weights g / 2 without rounding L_ii (g_i / L_ii).)
-      const auto divide = d.owner() ? dynamic_cast<const Elemwise*>(&d.owner()->op()) : nullptr;
+      const auto* divide = produced_by<Elemwise>(d);
       const bool over_diagonal = divide && divide->scalar_op().id == ScalarOpId::true_div &&
                                  d.owner()->input(0).type().shape == d.type().shape &&
                                  d.owner()->input(1).type().shape == d.type().shape && is_main_diagonal_of(d.owner()->input(1), out);

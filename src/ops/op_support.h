@@ -72,6 +72,12 @@ std::vector<Variable> holomorphic_pullback(const Apply& node, const Variable& gz
 
 // v is zero everywhere by construction (a zero constant, or zeros broadcast, cast, negated or reshaped):
 // what grad hands an op for the outputs nothing depends on (rewrite/passes/zeros.cpp).
+// The op of type OpType that computes `v`, or null.
+template <class OpType> const OpType* produced_by(const Variable& v) {
+  const auto owner = v.owner();
+  return owner ? dynamic_cast<const OpType*>(&owner->op()) : nullptr;
+}
+
 bool is_known_zero(const Variable& v);
 
 // d where `v` is zeros with d added on the main diagonal of its last two axes (a batch of diagonal

@@ -4,15 +4,10 @@
 
 #include "hypatia/graph.h"
 #include "ir/function_graph.h"
+#include "ops/op_support.h"  // (produced_by)
 #include "scalar/scalar_table.h"
 
 namespace hypatia {
-
-// The op of type OpType that computes `v`, or null.
-template <class OpType> const OpType* produced_by(const Variable& v) {
-  const auto owner = v.owner();
-  return owner ? dynamic_cast<const OpType*>(&owner->op()) : nullptr;
-}
 
 // The Elemwise node of scalar op `id` that computes `v`, or null.
 std::shared_ptr<Apply> elemwise_producer(const Variable& v, ScalarOpId id);

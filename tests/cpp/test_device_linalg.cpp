@@ -54,7 +54,7 @@ class HostSolverRuntime final : public hp::GpuRuntime {
     const int result = m.dtype() == DType::Float32 ? hp::lapack::potrf(upper ? 'U' : 'L', n, m.data<float>(), std::max(1, n))
                                                    : hp::lapack::potrf(upper ? 'U' : 'L', n, m.data<double>(), std::max(1, n));
     write(a, m);
-    write(info, Array::from({result}, DType::Int32));
+    write(info, Array::from_vector<int32_t>({result}));
   }
   void getrf(const Array& a, const Array& pivots, const Array& info) override {
     ++calls;
@@ -64,7 +64,7 @@ class HostSolverRuntime final : public hp::GpuRuntime {
                                                    : hp::lapack::getrf(n, n, m.data<double>(), std::max(1, n), p.data<int32_t>());
     write(a, m);
     write(pivots, p);
-    write(info, Array::from({result}, DType::Int32));
+    write(info, Array::from_vector<int32_t>({result}));
   }
   void syevd(bool upper, bool vectors, const Array& a, const Array& w, const Array& info) override {
     ++calls;
@@ -84,7 +84,7 @@ class HostSolverRuntime final : public hp::GpuRuntime {
     else run.template operator()<double>();
     write(a, m);
     write(w, values);
-    write(info, Array::from({result}, DType::Int32));
+    write(info, Array::from_vector<int32_t>({result}));
   }
   void trsm(bool lower, bool transpose, bool unit_diagonal, const Array& t, const Array& b) override {
     ++calls;

@@ -56,14 +56,18 @@ std::mutex& calls_mutex() {
   return mutex;
 }
 
-// The context's handle and a workspace of at least `bytes` (the caller holds calls_mutex()).
-PerContext& prepared(CUcontext context, size_t bytes) {
+// The context, made current, with its handle (the caller holds calls_mutex()).
+PerContext& prepared(CUcontext context) {
   static auto* contexts = new std::unordered_map<CUcontext, PerContext>();
   PerContext& state = (*contexts)[context];
   driver()->cuCtxSetCurrent(context);
   if (!state.handle) check(api()->create(&state.handle), "cusolverDnCreate");
-  state.workspace.at_least(bytes, "a cuSOLVER workspace");
   return state;
+}
+
+// A workspace of `elements` values of T.
+template <class T> T* workspace(PerContext& state, int elements) {
+  return reinterpret_cast<T*>(state.workspace.at_least(static_cast<size_t>(elements) * sizeof(T), "a cuSOLVER workspace"));
 }
 
 template <class T> T* as(CUdeviceptr address) { return reinterpret_cast<T*>(address); }
@@ -82,15 +86,13 @@ void potrf(CUcontext context, DType dtype, bool upper, int n, CUdeviceptr a, CUd
   std::lock_guard<std::mutex> lock(calls_mutex());
   const int uplo = upper ? 1 : 0, ld = std::max(1, n);
   int size = 0;
-  PerContext& state = prepared(context, 0);
+  PerContext& state = prepared(context);
   if (dtype == DType::Float32) {
     check(api()->spotrf_size(state.handle, uplo, n, as<float>(a), ld, &size), "cusolverDnSpotrf_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->spotrf(state.handle, uplo, n, as<float>(a), ld, as<float>(state.workspace.pointer), size, as<int>(info)), "cusolverDnSpotrf");
+    check(api()->spotrf(state.handle, uplo, n, as<float>(a), ld, workspace<float>(state, size), size, as<int>(info)), "cusolverDnSpotrf");
   } else {
     check(api()->dpotrf_size(state.handle, uplo, n, as<double>(a), ld, &size), "cusolverDnDpotrf_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dpotrf(state.handle, uplo, n, as<double>(a), ld, as<double>(state.workspace.pointer), size, as<int>(info)), "cusolverDnDpotrf");
+    check(api()->dpotrf(state.handle, uplo, n, as<double>(a), ld, workspace<double>(state, size), size, as<int>(info)), "cusolverDnDpotrf");
   }
 }
 
@@ -98,16 +100,14 @@ void getrf(CUcontext context, DType dtype, int n, CUdeviceptr a, CUdeviceptr piv
   std::lock_guard<std::mutex> lock(calls_mutex());
   const int ld = std::max(1, n);
   int size = 0;
-  PerContext& state = prepared(context, 0);
+  PerContext& state = prepared(context);
   if (dtype == DType::Float32) {
     check(api()->sgetrf_size(state.handle, n, n, as<float>(a), ld, &size), "cusolverDnSgetrf_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->sgetrf(state.handle, n, n, as<float>(a), ld, as<float>(state.workspace.pointer), as<int>(pivots), as<int>(info)),
+    check(api()->sgetrf(state.handle, n, n, as<float>(a), ld, workspace<float>(state, size), as<int>(pivots), as<int>(info)),
           "cusolverDnSgetrf");
   } else {
     check(api()->dgetrf_size(state.handle, n, n, as<double>(a), ld, &size), "cusolverDnDgetrf_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dgetrf(state.handle, n, n, as<double>(a), ld, as<double>(state.workspace.pointer), as<int>(pivots), as<int>(info)),
+    check(api()->dgetrf(state.handle, n, n, as<double>(a), ld, workspace<double>(state, size), as<int>(pivots), as<int>(info)),
           "cusolverDnDgetrf");
   }
 }
@@ -116,16 +116,14 @@ void syevd(CUcontext context, DType dtype, bool upper, bool vectors, int n, CUde
   std::lock_guard<std::mutex> lock(calls_mutex());
   const int uplo = upper ? 1 : 0, job = vectors ? 1 : 0, ld = std::max(1, n);
   int size = 0;
-  PerContext& state = prepared(context, 0);
+  PerContext& state = prepared(context);
   if (dtype == DType::Float32) {
     check(api()->ssyevd_size(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), &size), "cusolverDnSsyevd_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(float));
-    check(api()->ssyevd(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), as<float>(state.workspace.pointer), size, as<int>(info)),
+    check(api()->ssyevd(state.handle, job, uplo, n, as<float>(a), ld, as<float>(w), workspace<float>(state, size), size, as<int>(info)),
           "cusolverDnSsyevd");
   } else {
     check(api()->dsyevd_size(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), &size), "cusolverDnDsyevd_bufferSize");
-    prepared(context, static_cast<size_t>(size) * sizeof(double));
-    check(api()->dsyevd(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), as<double>(state.workspace.pointer), size, as<int>(info)),
+    check(api()->dsyevd(state.handle, job, uplo, n, as<double>(a), ld, as<double>(w), workspace<double>(state, size), size, as<int>(info)),
           "cusolverDnDsyevd");
   }
 }

@@ -855,7 +855,7 @@ class LinalgKernel final : public Kernel {
       if (!gpu_stored_type(input.dtype(), has_double)) return false;
     const Op& op = node.op();
     if (const auto* solve = dynamic_cast<const Solve*>(&op)) return solve->options().structure != MatrixStructure::Symmetric;
-    if (const auto* eigh = dynamic_cast<const Eigh*>(&op)) return node.inputs().size() == 1;
+    if (dynamic_cast<const Eigh*>(&op)) return node.inputs().size() == 1;  // (the pencil: the host)
     return dynamic_cast<const Cholesky*>(&op) || dynamic_cast<const LuFactor*>(&op) || dynamic_cast<const MatrixInverse*>(&op) ||
            dynamic_cast<const Determinant*>(&op);
   }
@@ -965,10 +965,7 @@ class LinalgKernel final : public Kernel {
   Array checked_pivots(const Call& call) const {
     const Array& given = call.inputs[1];
     const Array host = runtime_.to_host(given);
-    const int32_t* p = host.data<int32_t>();
-    for (int64_t i = 0; i < host.size(); ++i)
-      if (p[i] < 1 || p[i] > call.n)
-        throw ValueError("[" + call.node.op().name() + "] a pivot " + std::to_string(p[i]) + " outside 1.." + std::to_string(call.n));
+    check_lu_pivots(call.node.op().name(), host.data<int32_t>(), host.size(), call.n);
     return given.is_contiguous() && given.offset() == 0 ? given : contiguous_on_device(runtime_, given);
   }
 
