@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ int64_t shape_size(const Shape& shape);
 std::string shape_str(const Shape& shape);  // "(3, 4)"
 Strides contiguous_strides(const Shape& shape);
 
+// How a sparse matrix is compressed: by rows or by columns (SciPy's csr and csc).
+enum class SparseFormat : uint8_t { Csr, Csc };
+const char* sparse_format_name(SparseFormat format);  // "csr", "csc"
+class SparseArray;                                    // sparse_array.h
+
 // One axis of a basic index: an integer (drops the axis) or a slice start:stop:step (Python semantics).
 struct Slice {
   static constexpr int64_t kNone = INT64_MIN;
@@ -71,6 +77,13 @@ class Array {
   // from({{1, 2}, {3, 4}}) style literal of doubles.
   static Array from(std::initializer_list<double> values, DType dtype = DType::Float64);
   static Array from(std::initializer_list<std::initializer_list<double>> rows, DType dtype = DType::Float64);
+  // A sparse matrix as a value, as PyTorch's sparse layouts are tensors: the matrix's shape and dtype, its
+  // arrays reached through sparse(). Element access, views and reshapes refuse it (graph types keep sparse
+  // values away from dense ops); copy, astype, transpose, equals and str handle it. sparse_array.h defines these.
+  static Array from_sparse(SparseArray matrix);
+  bool is_sparse() const { return sparse_ != nullptr; }
+  const SparseArray& sparse() const;           // ValueError for a dense array
+  std::optional<SparseFormat> format() const;  // nullopt for a dense array
 
   DType dtype() const { return dtype_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
@@ -129,6 +142,7 @@ class Array {
   Shape shape_;
   Strides strides_;
   int64_t offset_ = 0;
+  std::shared_ptr<const SparseArray> sparse_;  // set for a sparse matrix (then storage_ is null)
 };
 
 std::ostream& operator<<(std::ostream& os, const Array& array);
@@ -158,10 +172,14 @@ void check_dtype_access(DType have, DType want, const char* what);
 void check_index(const Array& array, const std::vector<int64_t>& index);
 void check_from_vector_size(size_t count, const Shape& shape);
 [[noreturn]] void refuse_device_access(const Array& array);
+[[noreturn]] void refuse_sparse_access(const Array& array, const char* what);
 
 template <class T> T* Array::data() const {
   check_dtype_access(dtype_, dtype_v<T>, "data");
-  if (!storage_) return nullptr;
+  if (!storage_) {
+    if (sparse_) refuse_sparse_access(*this, "data");
+    return nullptr;
+  }
   if (storage_->device_buffer()) refuse_device_access(*this);
   return static_cast<T*>(storage_->data()) + offset_;
 }

@@ -20,17 +20,26 @@
 namespace hypatia {
 
 // A tensor's static type: dtype and a shape whose dimensions are known (>= 0) or unknown (kUnknown).
-// A known 1 is Theano's "broadcastable": only such dimensions broadcast.
+// A known 1 is Theano's "broadcastable": only such dimensions broadcast. A sparse matrix's type (Theano's
+// SparseType) is a 2-d TensorType with a format: values are then sparse Arrays of that format, and only ops
+// that declare it (Op::takes_sparse) read them.
 struct TensorType {
   static constexpr int64_t kUnknown = -1;
   DType dtype = DType::Float64;
   std::vector<int64_t> shape;
+  std::optional<SparseFormat> format;  // set for sparse matrices
 
   TensorType() = default;
   TensorType(DType dtype, std::vector<int64_t> shape) : dtype(dtype), shape(std::move(shape)) {}
   static TensorType unknown_shape(DType dtype, int ndim) {
     return TensorType(dtype, std::vector<int64_t>(ndim, kUnknown));
   }
+  static TensorType sparse(DType dtype, SparseFormat format, std::vector<int64_t> shape = {kUnknown, kUnknown}) {
+    TensorType type(dtype, std::move(shape));
+    type.format = format;
+    return type;
+  }
+  bool is_sparse() const { return format.has_value(); }
   int ndim() const { return static_cast<int>(shape.size()); }
   bool broadcastable(int axis) const { return shape[axis] == 1; }
   // Every dimension is a known 1 (a 0-d tensor too): one element, whatever it is broadcast against.
@@ -44,7 +53,7 @@ struct TensorType {
   bool accepts(const Array& value) const;
   // Every array `other` accepts, this one accepts too.
   bool is_supertype_of(const TensorType& other) const;
-  std::string str() const;  // "float64(?, 500)"
+  std::string str() const;  // "float64(?, 500)", "csr float64(?, ?)"
 };
 
 class Apply;
@@ -101,6 +110,7 @@ class Variable {
   bool is_constant() const { return node_ && node_->constant.has_value(); }
   bool is_shared() const { return node_ && node_->shared != nullptr; }
   bool is_root() const { return node_ && node_->owner == nullptr; }
+  bool is_sparse() const { return type().is_sparse(); }
   const Array& constant_value() const;
   const CodeLocation& where() const;
   std::string str() const;  // name, or a short description
@@ -187,6 +197,9 @@ class Op {
   // Output shapes as int64 scalar Variables, given the input shapes the same way.
   virtual std::vector<std::vector<Variable>> infer_shape(
       const Apply& node, const std::vector<std::vector<Variable>>& input_shapes) const;
+  // Whether input `i` may be a sparse matrix: the sparse ops' operands, and inputs read only for their
+  // shape. apply_op refuses a sparse input anywhere else, so dense kernels never see one.
+  virtual bool takes_sparse(int input) const { return reads_only_shape(input); }
   // False when no gradient ever flows from the outputs to the inputs (disconnected_grad): grad then
   // treats them as unrelated rather than as connected with a zero gradient.
   virtual bool gradient_connected() const { return true; }

@@ -23,5 +23,6 @@
 #include "hypatia/scan.h"
 #include "hypatia/serialize.h"
 #include "hypatia/shape_ops.h"
+#include "hypatia/sparse.h"
 #include "hypatia/sparse_array.h"
 #include "hypatia/subtensor.h"

@@ -11,15 +11,14 @@
 
 namespace hypatia {
 
-enum class SparseFormat : uint8_t { Csr, Csc };
-const char* sparse_format_name(SparseFormat format);  // "csr", "csc"
-
 class SparseArray {
  public:
   // A (rows, cols) matrix from its arrays: 1-d, data and indices of one length, int32 or int64 indices and
   // indptr, indptr of major + 1 non-decreasing entries from 0 to nnz (major: rows for CSR, columns for
   // CSC), every index in 0..minor - 1. ValueError naming what does not fit otherwise.
   SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr);
+  // The same without the checks, for arrays valid by construction (the sparse ops' kernels).
+  static SparseArray unchecked(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr);
   // The nonzeros of a 2-d dense array, in order along each row (column), with int32 indices.
   static SparseArray from_dense(const Array& dense, SparseFormat format);
 
@@ -51,6 +50,9 @@ class SparseArray {
   std::string shape_dtype_str() const;  // "csr float64(3, 4), 5 stored"
 
  private:
+  struct Unchecked {};
+  SparseArray(Unchecked, SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr)
+      : format_(format), rows_(rows), cols_(cols), data_(std::move(data)), indices_(std::move(indices)), indptr_(std::move(indptr)) {}
   SparseFormat format_;
   int64_t rows_, cols_;
   Array data_, indices_, indptr_;

@@ -27,21 +27,25 @@ std::shared_ptr<VariableNode> make_root(TensorType type, std::string name, std::
   return node;
 }
 
-TensorType type_of_value(const Array& value) { return TensorType(value.dtype(), value.shape()); }
+TensorType type_of_value(const Array& value) {
+  TensorType type(value.dtype(), value.shape());
+  type.format = value.format();
+  return type;
+}
 
 }  // namespace
 
 // ---- TensorType ----
 
 bool TensorType::accepts(const Array& value) const {
-  if (value.dtype() != dtype || value.ndim() != ndim()) return false;
+  if (value.dtype() != dtype || value.ndim() != ndim() || value.format() != format) return false;
   for (int axis = 0; axis < ndim(); ++axis)
     if (shape[axis] != kUnknown && shape[axis] != value.shape()[axis]) return false;
   return true;
 }
 
 bool TensorType::is_supertype_of(const TensorType& other) const {
-  if (other.dtype != dtype || other.ndim() != ndim()) return false;
+  if (other.dtype != dtype || other.ndim() != ndim() || other.format != format) return false;
   for (int axis = 0; axis < ndim(); ++axis)
     if (shape[axis] != kUnknown && shape[axis] != other.shape[axis]) return false;
   return true;
@@ -49,6 +53,7 @@ bool TensorType::is_supertype_of(const TensorType& other) const {
 
 std::string TensorType::str() const {
   std::ostringstream out;
+  if (format) out << sparse_format_name(*format) << " ";
   out << dtype_name(dtype) << "(";
   for (int axis = 0; axis < ndim(); ++axis) {
     if (axis) out << ", ";
@@ -89,7 +94,7 @@ std::string Variable::str() const {
   if (!node_->name.empty()) return node_->name;
   if (is_constant()) {
     const Array& value = *node_->constant;
-    if (value.size() == 1) {
+    if (value.size() == 1 && !value.is_sparse()) {
       std::ostringstream out;
       if (is_complex(value.dtype())) {
         const std::complex<double> z = *value.astype(DType::Complex128).data<std::complex<double>>();
@@ -149,7 +154,7 @@ void SharedVariable::set_value(const Array& value, bool borrow) {
 }
 
 void SharedVariable::set_default_update(const Variable& update) {
-  if (update && (update.dtype() != dtype() || update.ndim() != ndim()))
+  if (update && (update.dtype() != dtype() || update.ndim() != ndim() || update.type().format != type().format))
     throw TypeError("[shared] default update of " + str() + " has type " + update.type().str() + ", expected " + type().str());
   node()->shared->default_update = update ? update.node_ptr() : nullptr;
 }
@@ -192,6 +197,11 @@ std::vector<Variable> apply_op(OpPtr op, std::vector<Variable> inputs, CodeLocat
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i])
       rethrow_with_location(ValueError("[" + op->name() + "] input " + std::to_string(i) + " is a null Variable"), where);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].is_sparse() && !op->takes_sparse(static_cast<int>(i)))
+      rethrow_with_location(TypeError("[" + op->name() + "] input " + std::to_string(i) + " is a sparse matrix (" + inputs[i].str() +
+                                      ": " + inputs[i].type().str() + "), which " + op->str() + " does not take: use the "
+                                      "sparse ops (hypatia::sparse) or convert it with dense_from_sparse"), where);
   std::vector<TensorType> types = at_location(where, [&] { return op->output_types(inputs); });
   auto node = std::make_shared<Apply>(op, std::move(inputs), where);
   for (size_t i = 0; i < types.size(); ++i) {
@@ -279,6 +289,7 @@ SharedVariable shared(const Array& value, std::string name, bool borrow, std::so
 SharedVariable shared(const Array& value, std::string name, bool borrow, std::vector<int64_t> static_shape,
                       std::source_location where) {
   TensorType type(value.dtype(), std::move(static_shape));
+  type.format = value.format();
   if (!type.accepts(value))
     throw TypeError("[shared] the static shape " + type.str() + " does not fit the value " + value.shape_dtype_str() +
                     " (built at " + format_location(where) + ")");

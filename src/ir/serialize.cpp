@@ -43,6 +43,8 @@ const OpLoaders& op_loaders() {
     register_batch_norm_loaders(*made);
     register_linalg_loaders(*made);
     register_fft_loaders(*made);
+    register_sparse_loaders(*made);
+    register_sparse_dot_loaders(*made);
     return made;
   }();
   return *loaders;

@@ -53,6 +53,8 @@ using OpLoaders = std::unordered_map<std::string, OpLoader>;
 
 // Each op family registers the loaders of its ops (by the tag their save() writes); serialize.cpp calls them all.
 void register_elemwise_loaders(OpLoaders& loaders);
+void register_sparse_loaders(OpLoaders& loaders);
+void register_sparse_dot_loaders(OpLoaders& loaders);
 void register_reduce_loaders(OpLoaders& loaders);
 void register_arg_reduce_loaders(OpLoaders& loaders);
 void register_dimshuffle_loaders(OpLoaders& loaders);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "hypatia/blas.h"
+#include "hypatia/sparse.h"
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
@@ -399,6 +400,7 @@ std::vector<std::vector<Variable>> BatchedMatmul::infer_shape(const Apply& node,
 
 Variable dot(const Operand& x, const Operand& y) {
   Variable a = x.as_variable(), b = y.as_variable();
+  if (a.is_sparse() || b.is_sparse()) return sparse::structured_dot(x, y);  // Theano's SparseVariable.__dot__
   if (a.ndim() == 0 || b.ndim() == 0) return mul(x, y);
   // np.dot (and Theano's dot) above two dimensions: the last axis of x against the second-to-last of y.
   if (a.ndim() > 2 || b.ndim() > 2) return tensordot(x, y, {a.ndim() - 1}, {std::max(0, b.ndim() - 2)});

@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "hypatia/sparse.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/op_support.h"
@@ -84,6 +85,12 @@ std::vector<std::vector<Variable>> DimShuffle::infer_shape(const Apply&,
 
 Variable dimshuffle(const Operand& x, const std::vector<int>& pattern) {
   Variable input = x.as_variable();
+  if (input.is_sparse()) {  // a sparse matrix keeps its two axes: only the transpose applies
+    if (pattern == std::vector<int>{0, 1}) return input;
+    if (pattern == std::vector<int>{1, 0}) return sparse::transpose(x);
+    rethrow_with_location(TypeError("[dimshuffle] a sparse matrix (" + input.str() + ": " + input.type().str() +
+                                    ") can only be transposed; convert it with dense_from_sparse first"), x.where());
+  }
   // The identity pattern needs no node.
   bool identity = static_cast<int>(pattern.size()) == input.ndim();
   for (size_t i = 0; i < pattern.size() && identity; ++i) identity = pattern[i] == static_cast<int>(i);

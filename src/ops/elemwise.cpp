@@ -1,3 +1,4 @@
+#include "ops/sparse.h"
 #include "ops/elemwise.h"
 
 #include <sstream>
@@ -190,6 +191,8 @@ std::vector<Variable> broadcast_symbolic_shape(const Apply& node, const std::vec
 Variable elemwise(ScalarOp op, std::initializer_list<const Operand*> operands) {
   const ScalarOpInfo& info = scalar_op_info(op.id);
   std::source_location where = (*operands.begin())->where();
+  for (const Operand* operand : operands)
+    if (!operand->is_number() && operand->variable().is_sparse()) return sparse_elemwise(op, std::vector<const Operand*>(operands), where);
   // Numbers take the promoted dtype of the tensors beside them (a where's condition does not count).
   std::optional<DType> like;
   size_t position = 0;
@@ -248,6 +251,11 @@ Variable isclose(const Operand& x, const Operand& y, double rtol, double atol) {
 // The *_like builders are `second` of a constant: one elementwise node, so fusion sees them.
 Variable full_like(const Operand& x, const Operand& value) {
   Variable like = x.as_variable();
+  if (like.is_sparse()) {  // zeros keep a matrix sparse (a gradient's zeros); other fills do not
+    if (value.is_number() && value.as_variable(like).constant_value().item() == 0) return sparse::sp_zeros_like(x);
+    rethrow_with_location(TypeError("[full_like] a sparse matrix filled with a value other than 0 is dense: use "
+                                    "sparse.sp_ones_like for the stored positions, or dense_from_sparse first"), x.where());
+  }
   return second(Operand(like, x.where()), Operand(value.as_weak_variable(like.dtype()), x.where()));
 }
 Variable zeros_like(const Operand& x) { return full_like(x, Operand(0, x.where())); }

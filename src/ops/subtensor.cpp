@@ -1,3 +1,4 @@
+#include "ops/sparse.h"
 #include "ops/subtensor.h"
 
 #include <algorithm>
@@ -744,6 +745,7 @@ std::vector<int> advanced_axes_after_basic(const ParsedIndex& parsed) {
 }  // namespace
 
 Variable subtensor(const Variable& x, const IndexList& indices) {
+  if (x && x.is_sparse()) return sparse_subtensor(x, indices);
   return at_location(indices.where, [&] {
     ParsedIndex parsed = parse_index(x, indices, "subtensor");
     const bool advanced = !parsed.advanced_axes.empty();

@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "hypatia/error.h"
+#include "hypatia/sparse_array.h"
 #include "scalar/scalar_math.h"
 
 namespace hypatia {
@@ -121,6 +122,7 @@ void check_dtype_access(DType have, DType want, const char* what) {
 }
 
 void check_index(const Array& array, const std::vector<int64_t>& index) {
+  if (array.is_sparse()) refuse_sparse_access(array, "at");
   if (static_cast<int>(index.size()) != array.ndim())
     throw IndexError("[array] index of length " + std::to_string(index.size()) + " for an array of shape " +
                      shape_str(array.shape()));
@@ -257,6 +259,7 @@ Array Array::from(std::initializer_list<std::initializer_list<double>> rows, DTy
 int64_t Array::shape(int axis) const { return shape_[normalize_axis(axis, ndim(), "array")]; }
 
 bool Array::is_contiguous() const {
+  if (sparse_) return true;  // nothing to make contiguous: its arrays are read through sparse()
   int64_t expected = 1;
   for (int axis = ndim() - 1; axis >= 0; --axis) {
     if (shape_[axis] == 0) return true;
@@ -271,8 +274,16 @@ void refuse_device_access(const Array& array) {
                    "'s memory cannot be read or written on the host: transfer it first");
 }
 
+void refuse_sparse_access(const Array& array, const char* what) {
+  throw ValueError(std::string("[array] ") + what + "() on a sparse matrix (" + array.shape_dtype_str() +
+                   "): read its arrays through sparse(), or convert it with sparse().to_dense()");
+}
+
 void* Array::raw_data() const {
-  if (!storage_) return nullptr;
+  if (!storage_) {
+    if (sparse_) refuse_sparse_access(*this, "raw_data");
+    return nullptr;
+  }
   if (storage_->device_buffer()) refuse_device_access(*this);
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize());
 }
@@ -283,12 +294,14 @@ double Array::item() const {
 }
 
 double Array::get_as_double(int64_t flat_index) const {
+  if (sparse_) refuse_sparse_access(*this, "get_as_double");
   if (storage_ && storage_->device_buffer()) refuse_device_access(*this);
   int64_t position = flat_to_position(*this, flat_index);
   return dispatch_dtype(dtype_, [&]<class T>() { return convert<double>(static_cast<const T*>(storage_->data())[position]); });
 }
 
 void Array::set_from_double(int64_t flat_index, double value) {
+  if (sparse_) refuse_sparse_access(*this, "set_from_double");
   if (storage_ && storage_->device_buffer()) refuse_device_access(*this);
   int64_t position = flat_to_position(*this, flat_index);
   dispatch_dtype(dtype_, [&]<class T>() { static_cast<T*>(storage_->data())[position] = convert<T>(value); });
@@ -297,6 +310,7 @@ void Array::set_from_double(int64_t flat_index, double value) {
 // ---- Views ----
 
 Array Array::view_as(const Shape& shape, const Strides& strides, int64_t offset) const {
+  if (sparse_) refuse_sparse_access(*this, "view_as");
   return Array(dtype_, shape, storage_, strides, offset);
 }
 
@@ -309,6 +323,11 @@ Array Array::transpose() const {
 Array Array::transpose(const std::vector<int>& perm) const {
   if (static_cast<int>(perm.size()) != ndim())
     throw ValueError("[transpose] permutation of length " + std::to_string(perm.size()) + " for shape " + shape_str(shape_));
+  if (sparse_) {  // a CSR matrix's transpose is the same arrays read as CSC
+    const int first = normalize_axis(perm[0], 2, "transpose"), second = normalize_axis(perm[1], 2, "transpose");
+    if (first == second) throw ValueError("[transpose] axis " + std::to_string(perm[1]) + " repeats in the permutation");
+    return first == 0 ? *this : from_sparse(sparse_->transpose());
+  }
   std::vector<bool> seen(ndim(), false);
   Shape shape;
   Strides strides;
@@ -323,6 +342,7 @@ Array Array::transpose(const std::vector<int>& perm) const {
 }
 
 Array Array::slice(const std::vector<Slice>& slices) const {
+  if (sparse_) refuse_sparse_access(*this, "slice");
   if (static_cast<int>(slices.size()) > ndim())
     throw IndexError("[array] " + std::to_string(slices.size()) + " slices for an array of shape " + shape_str(shape_));
   Shape shape = shape_;
@@ -352,6 +372,7 @@ Array Array::slice(const std::vector<Slice>& slices) const {
 }
 
 Array Array::index(int axis, int64_t i) const {
+  if (sparse_) refuse_sparse_access(*this, "index");
   int resolved = normalize_axis(axis, ndim(), "array");
   int64_t n = shape_[resolved];
   if (i < -n || i >= n)
@@ -366,6 +387,7 @@ Array Array::index(int axis, int64_t i) const {
 }
 
 Array Array::broadcast_to(const Shape& target) const {
+  if (sparse_) refuse_sparse_access(*this, "broadcast_to");
   const int lead = static_cast<int>(target.size()) - ndim();
   auto fail = [&] {
     throw ShapeError("[broadcast_to] cannot broadcast an array of shape " + shape_str(shape_) + " to shape " +
@@ -382,6 +404,7 @@ Array Array::broadcast_to(const Shape& target) const {
 }
 
 Array Array::expand_dims(int axis) const {
+  if (sparse_) refuse_sparse_access(*this, "expand_dims");
   int resolved = normalize_axis(axis, ndim() + 1, "expand_dims");
   Shape shape = shape_;
   Strides strides = strides_;
@@ -391,6 +414,7 @@ Array Array::expand_dims(int axis) const {
 }
 
 Array Array::squeeze(int axis) const {
+  if (sparse_) refuse_sparse_access(*this, "squeeze");
   int resolved = normalize_axis(axis, ndim(), "squeeze");
   if (shape_[resolved] != 1)
     throw ValueError("[squeeze] axis " + std::to_string(axis) + " has size " + std::to_string(shape_[resolved]) +
@@ -409,12 +433,16 @@ Array Array::copy() const { return astype(dtype_); }
 Array Array::contiguous() const { return is_contiguous() ? *this : copy(); }
 
 Array Array::astype(DType dtype) const {
+  if (sparse_)
+    return from_sparse(SparseArray(sparse_->format(), sparse_->rows(), sparse_->cols(), sparse_->data().astype(dtype),
+                                   sparse_->indices().copy(), sparse_->indptr().copy()));
   Array result = empty(shape_, dtype);
   copy_convert(*this, result);
   return result;
 }
 
 void Array::add_from(const Array& source) {
+  if (sparse_) refuse_sparse_access(*this, "add_from");
   if (source.shape() != shape_)
     throw ShapeError("[array] add_from of shape " + shape_str(source.shape()) + " into shape " + shape_str(shape_));
   if (source.dtype() != dtype_) return add_from(source.astype(dtype_));
@@ -437,12 +465,14 @@ void Array::add_from(const Array& source) {
 }
 
 void Array::copy_from(const Array& source) {
+  if (sparse_) refuse_sparse_access(*this, "copy_from");
   if (source.shape() != shape_)
     throw ShapeError("[array] copy_from of shape " + shape_str(source.shape()) + " into shape " + shape_str(shape_));
   copy_convert(source, *this);
 }
 
 Array Array::reshape(const Shape& requested) const {
+  if (sparse_) refuse_sparse_access(*this, "reshape");
   Shape shape = requested;
   int unknown = -1;
   int64_t known = 1;
@@ -471,6 +501,8 @@ Array Array::reshape(const Shape& requested) const {
 // ---- Comparison ----
 
 bool Array::equals(const Array& other) const {
+  if (sparse_ || other.sparse_)  // as the dense matrices they stand for
+    return (sparse_ ? sparse_->to_dense() : *this).equals(other.sparse_ ? other.sparse_->to_dense() : other);
   if (shape_ != other.shape_) return false;
   for (int64_t i = 0; i < size(); ++i)
     if (get_as_double(i) != other.get_as_double(i)) return false;
@@ -478,6 +510,8 @@ bool Array::equals(const Array& other) const {
 }
 
 bool Array::allclose(const Array& other, double rtol, double atol) const {
+  if (sparse_ || other.sparse_)
+    return (sparse_ ? sparse_->to_dense() : *this).allclose(other.sparse_ ? other.sparse_->to_dense() : other, rtol, atol);
   if (shape_ != other.shape_) return false;
   if (is_complex(dtype_) || is_complex(other.dtype_)) {  // (NumPy's: |a - b| <= atol + rtol |b|, complex magnitudes)
     const Array a = astype(DType::Complex128).contiguous(), b = other.astype(DType::Complex128).contiguous();
@@ -497,6 +531,7 @@ bool Array::allclose(const Array& other, double rtol, double atol) const {
 }
 
 std::string Array::shape_dtype_str() const {
+  if (sparse_) return std::string(sparse_format_name(sparse_->format())) + " " + std::string(dtype_name(dtype_)) + shape_str(shape_);
   return std::string(dtype_name(dtype_)) + shape_str(shape_);
 }
 

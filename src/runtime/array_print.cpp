@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hypatia/array.h"
+#include "hypatia/sparse_array.h"
 
 namespace hypatia {
 namespace {
@@ -201,6 +202,9 @@ void render(const Array& a, const Formatter& f, bool summarize, size_t indent, s
 }  // namespace
 
 std::string Array::str() const {
+  if (sparse_)  // as SciPy prints a sparse matrix
+    return std::string("<Compressed Sparse ") + (*format() == SparseFormat::Csr ? "Row" : "Column") + " sparse matrix of dtype '" +
+           std::string(dtype_name(dtype_)) + "'\n\twith " + std::to_string(sparse_->nnz()) + " stored elements and shape " + shape_str(shape_) + ">";
   if (storage_ && storage_->device_buffer()) return "<" + shape_dtype_str() + " in " + device().str() + "'s memory>";
   const bool default_dtype =
       dtype_ == DType::Float64 || dtype_ == DType::Int64 || dtype_ == DType::Bool || dtype_ == DType::Complex128;

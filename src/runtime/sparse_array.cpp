@@ -5,15 +5,12 @@
 #include <vector>
 
 #include "hypatia/error.h"
+#include "ops/sparse_kernels.h"
 
 namespace hypatia {
 namespace {
 
-// Calls fn.template operator()<I>() with I the C++ type of an index array (int32 or int64).
-template <class Fn> decltype(auto) dispatch_index(DType dtype, Fn&& fn) {
-  if (dtype == DType::Int32) return fn.template operator()<int32_t>();
-  return fn.template operator()<int64_t>();
-}
+using sparse_kernels::dispatch_index;
 
 // An index array's values as int64 (contiguous copies where the array is strided or int32).
 std::vector<int64_t> as_int64(const Array& index) {
@@ -33,6 +30,29 @@ Array index_array(const std::vector<int64_t>& values, DType dtype) {
 
 const char* sparse_format_name(SparseFormat format) { return format == SparseFormat::Csr ? "csr" : "csc"; }
 
+Array Array::from_sparse(SparseArray matrix) {
+  Array value;
+  value.dtype_ = matrix.dtype();
+  value.shape_ = matrix.shape();
+  value.strides_.clear();
+  value.sparse_ = std::make_shared<const SparseArray>(std::move(matrix));
+  return value;
+}
+
+const SparseArray& Array::sparse() const {
+  if (!sparse_) throw ValueError("[array] sparse() on a dense array " + shape_dtype_str());
+  return *sparse_;
+}
+
+std::optional<SparseFormat> Array::format() const {
+  if (!sparse_) return std::nullopt;
+  return sparse_->format();
+}
+
+SparseArray SparseArray::unchecked(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr) {
+  return SparseArray(Unchecked{}, format, rows, cols, std::move(data), std::move(indices), std::move(indptr));
+}
+
 SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr)
     : format_(format), rows_(rows), cols_(cols), data_(std::move(data)), indices_(std::move(indices)), indptr_(std::move(indptr)) {
   const std::string what = std::string("[") + sparse_format_name(format) + "_matrix] ";
@@ -40,6 +60,7 @@ SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array 
                              indptr_.shape_dtype_str() + ", shape (" + std::to_string(rows) + ", " + std::to_string(cols) + "))";
   if (rows < 0 || cols < 0) throw ValueError(what + "a negative shape" + arrays);
   if (data_.ndim() != 1 || indices_.ndim() != 1 || indptr_.ndim() != 1) throw ValueError(what + "data, indices and indptr must be 1-d" + arrays);
+  if (data_.dtype() == DType::Float16) throw TypeError(what + "float16 values are not supported (SciPy has no float16 sparse matrices)" + arrays);
   for (const Array* index : {&indices_, &indptr_})
     if (index->dtype() != DType::Int32 && index->dtype() != DType::Int64)
       throw ValueError(what + "indices and indptr must be int32 or int64" + arrays);
@@ -181,27 +202,7 @@ Array sparse_dot(const SparseArray& a, const Array& b) {
   if (b.shape()[0] != a.cols())
     throw ShapeError("[sparse_dot] " + a.shape_dtype_str() + " @ " + b.shape_dtype_str() + ": " + std::to_string(a.cols()) +
                      " columns against " + std::to_string(b.shape()[0]) + " rows");
-  const DType dtype = promote_types(a.dtype(), b.dtype());
-  const int64_t n = b.ndim() == 2 ? b.shape()[1] : 1;
-  Array out = Array::zeros(b.ndim() == 2 ? Shape{a.rows(), n} : Shape{a.rows()}, dtype);
-  const std::vector<int64_t> starts = as_int64(a.indptr()), index = as_int64(a.indices());
-  const Array values = a.data().astype(dtype).contiguous(), dense = b.astype(dtype).contiguous();
-  dispatch_dtype(dtype, [&]<class T>() {
-    const T *v = values.data<T>(), *x = dense.data<T>();
-    T* o = out.data<T>();
-    if (a.format() == SparseFormat::Csr) {
-      // Each row of the result from its own stored entries: rows are independent.
-#pragma omp parallel for schedule(dynamic, 64) if (a.nnz() * n > (1 << 16))
-      for (int64_t i = 0; i < a.rows(); ++i)
-        for (int64_t p = starts[i]; p < starts[i + 1]; ++p)
-          for (int64_t j = 0; j < n; ++j) o[i * n + j] = static_cast<T>(o[i * n + j] + v[p] * x[index[p] * n + j]);
-    } else {
-      for (int64_t c = 0; c < a.cols(); ++c)
-        for (int64_t p = starts[c]; p < starts[c + 1]; ++p)
-          for (int64_t j = 0; j < n; ++j) o[index[p] * n + j] = static_cast<T>(o[index[p] * n + j] + v[p] * x[c * n + j]);
-    }
-  });
-  return out;
+  return sparse_kernels::sparse_dense_product(a, b, promote_types(a.dtype(), b.dtype()));
 }
 
 }  // namespace hypatia

@@ -2,6 +2,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "hypatia/sparse_array.h"
 #include "rewrite/passes/passes.h"
 
 namespace hypatia {
@@ -9,7 +10,10 @@ namespace {
 
 // Bit for bit: -0.0 and 0.0 stay apart (1 / x tells them apart), identical NaNs merge.
 bool identical(const Array& a, const Array& b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  if (a.dtype() != b.dtype() || a.shape() != b.shape() || a.format() != b.format()) return false;
+  if (a.is_sparse())  // the same arrays (a matrix stored two ways is two constants)
+    return identical(a.sparse().data(), b.sparse().data()) && identical(a.sparse().indices(), b.sparse().indices()) &&
+           identical(a.sparse().indptr(), b.sparse().indptr());
   const Array ca = a.contiguous(), cb = b.contiguous();
   return a.size() == 0 || std::memcmp(ca.raw_data(), cb.raw_data(), static_cast<size_t>(a.size()) * a.itemsize()) == 0;
 }
@@ -30,7 +34,8 @@ int merge_duplicates(FunctionGraph& graph) {
     if (!root.is_constant()) continue;
     const Array& value = root.constant_value();
     size_t key = std::hash<std::string>()(root.type().str());
-    for (int64_t k = 0; k < value.size(); ++k) key = key * 1000003u ^ std::hash<double>()(value.get_as_double(k));
+    const Array& elements = value.is_sparse() ? value.sparse().data() : value;
+    for (int64_t k = 0; k < elements.size(); ++k) key = key * 1000003u ^ std::hash<double>()(elements.get_as_double(k));
     Variable same;
     auto [first, last] = constants.equal_range(key);
     for (auto it = first; it != last && !same; ++it)
