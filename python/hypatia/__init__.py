@@ -14,7 +14,7 @@ from . import _core  # noqa: E402
 _core._set_library_directory(_os.path.dirname(_os.path.abspath(__file__)) + _os.sep)
 
 from ._core import ShapeError, GradientError, Variable, SharedVariable, Apply, Op  # noqa: E402,F401
-from ._missing import SPARSE, GPU, module_getattr  # noqa: E402
+from ._missing import GPU, module_getattr  # noqa: E402
 from .configparser import config, change_flags  # noqa: E402,F401
 from . import tensor  # noqa: E402,F401
 from . import gradient, printing, compile, scalar, updates  # noqa: E402,F401
@@ -24,6 +24,7 @@ from .gradient import grad, Rop, Lop  # noqa: E402,F401
 from . import scan_module  # noqa: E402,F401
 from .scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401
 from .ifelse import ifelse  # noqa: E402,F401
+from . import sparse  # noqa: E402,F401
 from .printing import pp, pprint, debugprint, pydotprint  # noqa: E402,F401
 from .tensor.basic import dot  # noqa: E402,F401
 
@@ -49,6 +50,6 @@ def _asarray(a, dtype, order=None):
     return np.asarray(a, dtype=config.floatX if str(dtype) == "floatX" else np.dtype(dtype), order=order)
 
 __getattr__ = module_getattr(__name__, {
-    "sparse": SPARSE, "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
+    "gpuarray": GPU, "sandbox_cuda": GPU, "OpFromGraph":
     "OpFromGraph is not implemented", "ProfileStats": "profiling arrives with the optimizing compiler",
 })

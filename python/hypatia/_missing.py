@@ -31,13 +31,12 @@ def module_getattr(module_name, table):
     return __getattr__
 
 
-SPARSE = "sparse matrices are planned"
 GPU = "GPU backends are planned; Hypatia runs on the CPU"
 
 
 MISSING_MODULES = {
     "hypatia.scan": "hypatia.scan is a function; the loop functions live in the module hypatia.scan_module",
-    "hypatia.sparse": SPARSE, "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
+    "hypatia.gpuarray": GPU, "hypatia.sandbox.cuda": GPU, "hypatia.sandbox.gpuarray": GPU,
     "hypatia.tensor.fourier": "the old Fourier op is not implemented; use hypatia.tensor.fft or hypatia.fft", "hypatia.tensor.random": "use hypatia.tensor.shared_randomstreams.RandomStreams",
     "hypatia.d3viz": "d3viz is not implemented; use hypatia.printing.pydotprint",
     "hypatia.tensor.nnet.conv3d2d": "conv3d2d's layout is not implemented; use tensor.nnet.conv3d",

@@ -22,6 +22,7 @@ void init_search(nb::module_& m);
 void init_conv(nb::module_& m);
 void init_linalg(nb::module_& m);
 void init_fft(nb::module_& m);
+void init_sparse(nb::module_& m);
 
 // Axis arguments: None (all), an int, or a sequence of ints.
 Axes to_axes(nb::handle axis);

@@ -13,6 +13,7 @@
 #include <vector>
 
 namespace hypatia::python {
+using namespace nb::literals;
 namespace {
 
 int numpy_type_number(DType dtype) {
@@ -190,7 +191,45 @@ std::optional<DType> ndarray_dtype(nb::handle value) {
 // Exactly a Python float: NumPy's float64 scalar subclasses float but keeps its own dtype's rules.
 bool is_python_float(nb::handle value) { return PyFloat_CheckExact(value.ptr()); }
 
+bool is_scipy_sparse(nb::handle value) {
+  // SciPy's matrices and arrays (csr, csc, coo, ...) all have tocsr; NumPy arrays are ruled out first (cheap).
+  return !PyArray_Check(value.ptr()) && PyObject_HasAttrString(value.ptr(), "tocsr") && PyObject_HasAttrString(value.ptr(), "format");
+}
+
+namespace {
+
+// A SciPy sparse matrix as a sparse Array whose data, indices and indptr are its own NumPy arrays (not copied);
+// formats other than csr and csc are converted to csr first.
+Array sparse_from_scipy(nb::handle value, const char* what) {
+  nb::object matrix = nb::borrow(value);
+  std::string format = nb::cast<std::string>(matrix.attr("format"));
+  if (format != "csr" && format != "csc") {
+    matrix = matrix.attr("tocsr")();
+    format = "csr";
+  }
+  nb::object shape = matrix.attr("shape");
+  const int64_t rows = to_int64(shape[0], what), cols = to_int64(shape[1], what);
+  return Array::from_sparse(SparseArray(format == "csr" ? SparseFormat::Csr : SparseFormat::Csc, rows, cols,
+                                        to_array(matrix.attr("data"), what), to_array(matrix.attr("indices"), what),
+                                        to_array(matrix.attr("indptr"), what)));
+}
+
+// scipy.sparse.csr_matrix and csc_matrix, imported once (kept until exit: values may be converted at any time).
+PyObject* scipy_matrix_class(SparseFormat format) {
+  static PyObject* classes[2] = {nullptr, nullptr};
+  PyObject*& cls = classes[format == SparseFormat::Csr ? 0 : 1];
+  if (!cls) {
+    nb::object module = nb::module_::import_("scipy.sparse");
+    nb::object found = module.attr(format == SparseFormat::Csr ? "csr_matrix" : "csc_matrix");
+    cls = found.release().ptr();
+  }
+  return cls;
+}
+
+}  // namespace
+
 Array to_array(nb::handle value, const char* what) {
+  if (is_scipy_sparse(value)) return sparse_from_scipy(value, what);
   PyArrayObject* array = PyArray_Check(value.ptr()) ? reinterpret_cast<PyArrayObject*>(Py_NewRef(value.ptr()))
                                                     : as_ndarray(value, nullptr, 0);
   auto dtype = dtype_of_descr(PyArray_DESCR(array));
@@ -208,6 +247,12 @@ Array to_array_as(nb::handle value, DType dtype, const char* what) {
 }
 
 nb::object to_numpy(const Array& array) {
+  if (array.is_sparse()) {  // a SciPy matrix over NumPy views of the arrays, as Theano returned
+    const SparseArray& m = array.sparse();
+    nb::handle cls(scipy_matrix_class(m.format()));
+    return cls(nb::make_tuple(to_numpy(m.data()), to_numpy(m.indices()), to_numpy(m.indptr())), "shape"_a = nb::make_tuple(m.rows(), m.cols()),
+               "copy"_a = false);
+  }
   const int ndim = array.ndim();
   const npy_intp itemsize = static_cast<npy_intp>(array.itemsize());
   std::vector<npy_intp> dims(array.shape().begin(), array.shape().end()), strides(ndim);
@@ -266,7 +311,7 @@ std::optional<Operand> try_operand(nb::handle value) {
   if (PyFloat_Check(value.ptr())) return Operand(PyFloat_AS_DOUBLE(value.ptr()));
   // A Python complex is a complex128 constant, as in Theano (NumPy 2 would let float32 * 1j be complex64).
   if (PyComplex_Check(value.ptr())) return Operand(constant(to_array(value, "a constant")));
-  if (PyArray_Check(value.ptr()) || PyList_Check(value.ptr()) || PyTuple_Check(value.ptr()))
+  if (PyArray_Check(value.ptr()) || PyList_Check(value.ptr()) || PyTuple_Check(value.ptr()) || is_scipy_sparse(value))
     return Operand(constant(to_array(value, "a constant")));
   return std::nullopt;
 }
@@ -302,6 +347,20 @@ Array filter_value(nb::handle value, const Variable& target, std::optional<bool>
                    const std::string& what) {
   const DType want = target.dtype();
   std::optional<DType> have = ndarray_dtype(value);
+  if (target.is_sparse() != is_scipy_sparse(value) && !nb::isinstance<Variable>(value)) {
+    if (target.is_sparse())
+      throw TypeError(what + describe_input(target) + " takes a SciPy sparse matrix, got " + nb::cast<std::string>(nb::repr(value.type())) +
+                      " (convert it with scipy.sparse." + sparse_format_name(*target.type().format) + "_matrix)");
+    throw TypeError(what + describe_input(target) + " takes a dense array, got a SciPy sparse matrix (pass its .toarray())");
+  }
+  if (target.is_sparse()) {
+    Array natural = to_array(value, what.c_str());
+    if (natural.format() != target.type().format) natural = Array::from_sparse(natural.sparse().as_format(*target.type().format));
+    if (natural.dtype() == want) return natural;
+    if (promote_types(natural.dtype(), want) == want || allow_downcast.value_or(false)) return natural.astype(want);
+    throw TypeError(what + describe_input(target) + " cannot take a " + natural.shape_dtype_str() +
+                    " value without risking loss of precision; convert it with .astype('" + std::string(dtype_name(want)) + "')");
+  }
   if (have == want) return to_array(value, what.c_str());
   if (nb::isinstance<Variable>(value))
     throw TypeError(what + " is the symbolic variable " + nb::cast<const Variable&>(value).str() +

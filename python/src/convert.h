@@ -19,12 +19,16 @@ std::optional<DType> ndarray_dtype(nb::handle value);
 bool is_python_float(nb::handle value);
 
 // A NumPy array, number or nested list as an Array. NumPy arrays whose dtype and layout Hypatia can
-// use are wrapped without copying (the Array keeps the NumPy array alive); others are converted once.
+// use are wrapped without copying (the Array keeps the NumPy array alive); others are converted once. A SciPy
+// sparse matrix becomes a sparse Array over its own arrays (csr and csc; other formats converted to csr).
 // `what` names the value in error messages ("input 0 of the function").
 Array to_array(nb::handle value, const char* what = "value");
 // The same, cast to `dtype` the way NumPy's astype does.
 Array to_array_as(nb::handle value, DType dtype, const char* what = "value");
-// A NumPy array viewing the Array's memory (which it keeps alive); read-only if that memory is.
+// Whether the value is a SciPy sparse matrix or array (any format).
+bool is_scipy_sparse(nb::handle value);
+// A NumPy array viewing the Array's memory (which it keeps alive); read-only if that memory is. A sparse value
+// becomes a scipy.sparse csr_matrix or csc_matrix over NumPy views of its arrays.
 nb::object to_numpy(const Array& array);
 // Releases NumPy arrays whose last Array died on a thread without the GIL; call it holding the GIL.
 void release_pending_objects();

@@ -116,7 +116,7 @@ class PythonFunction {
   // `what` names the input in messages; it is built only when the value needs more than wrapping.
   template <class What> Array take(nb::handle value, size_t i, const What& what) const {
     const InputSpec& input = inputs_[i];
-    const bool exact = ndarray_dtype(value) == input.variable.dtype();
+    const bool exact = ndarray_dtype(value) == input.variable.dtype() && !input.variable.is_sparse();
     if (exact) return to_array(value, "[function] an input");  // the common call: a NumPy array of the right dtype
     if (input.strict)
       throw TypeError(what() + describe_input(input.variable) + " is strict: it takes only NumPy arrays of dtype " +

@@ -121,6 +121,9 @@ void init_graph(nb::module_& m) {
       .def_prop_ro("dtype", [](const Variable& v) { return std::string(dtype_name(v.dtype())); })
       .def_prop_ro("ndim", &Variable::ndim)
       .def_prop_ro("_static_shape", &static_shape)
+      .def_prop_ro("_format", [](const Variable& v) -> nb::object {
+        return v.is_sparse() ? nb::cast(std::string(sparse_format_name(*v.type().format))) : nb::none();
+      })
       .def_prop_ro("owner", &Variable::owner)
       .def_prop_ro("index", &Variable::index)
       .def_prop_ro("_is_constant", &Variable::is_constant)

@@ -35,4 +35,5 @@ NB_MODULE(_core, m) {
   init_conv(m);
   init_linalg(m);
   init_fft(m);
+  init_sparse(m);
 }

@@ -857,7 +857,6 @@ def test_pydotprint_writes_png(tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module, name", [
-    ("hypatia", "sparse"),
     ("hypatia.tensor.nnet", "conv3d2d"),
     ("hypatia.tensor.nnet", "ctc"),
 ])
@@ -872,13 +871,8 @@ def test_missing_feature_via_from_import():
         exec("from hypatia.tensor import fourier", {})
     with pytest.raises(NotImplementedError, match="ctc"):
         exec("from hypatia.tensor.nnet import ctc", {})
-    with pytest.raises(NotImplementedError, match="sparse"):
-        exec("from hypatia import sparse", {})
-
-
-def test_calling_a_missing_theano_feature():
-    with pytest.raises(NotImplementedError, match="sparse"):
-        theano.sparse.csr_matrix("x")
+    with pytest.raises(NotImplementedError, match="gpuarray"):
+        exec("from hypatia import gpuarray", {})
 
 
 @pytest.mark.parametrize("statement, feature", [

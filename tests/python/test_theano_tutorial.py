@@ -2,7 +2,7 @@
 the imports changed. Each test asserts what the tutorial prints (or NumPy where it prints nothing).
 
 Where Hypatia differs from Theano:
-  - a feature the README lists as not there yet (sparse, GPU,
+  - a feature the README lists as not there yet (GPU,
     DebugMode, profiling, pickling graphs) is asserted to raise a NotImplementedError that names it;
   - a bug (a wrong value, an AttributeError or a cryptic error where Theano's code should run) is written as
     the test that should pass and marked xfail(strict=True, reason="BUG: ...");
@@ -795,13 +795,32 @@ def test_specify_shape():
 # Sparse, GPU
 # ---------------------------------------------------------------------------------------------------------
 
-def test_sparse_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="sparse"):
-        from hypatia import sparse  # noqa: F401
-    with pytest.raises(NotImplementedError, match="sparse"):
-        import hypatia.sparse  # noqa: F401
-    with pytest.raises(NotImplementedError, match="sparse"):
-        theano.sparse.csc_matrix(name='x', dtype='float32')
+def test_sparse_tutorial():
+    # The tutorial's "Sparse" page, snippet by snippet.
+    import scipy.sparse as sp
+    from hypatia import sparse
+
+    x = sparse.csc_matrix(name='x', dtype='float32')
+    y = sparse.dense_from_sparse(x)
+    z = sparse.csc_from_dense(y)
+    assert y.type.ndim == 2 and z.type == sparse.SparseType('csc', 'float32')
+
+    x = sparse.csc_matrix(name='x', dtype='float32')
+    data, indices, indptr, shape = sparse.csm_properties(x)
+    y = sparse.CSR(data, indices, indptr, shape)
+    f = theano.function([x], y)
+    a = sp.csc_matrix(np.asarray([[0, 1, 1], [0, 0, 0], [1, 0, 0]]))
+    # An int64 matrix into a float32 input: Theano's SparseType.filter refuses it too (without allow_downcast).
+    with pytest.raises(TypeError, match="float32"):
+        f(a)
+    a = a.astype('float32')
+    np.testing.assert_array_equal(f(a).toarray(), [[0, 0, 1], [1, 0, 0], [1, 0, 0]])
+
+    x = sparse.csc_matrix(name='x', dtype='float32')
+    y = sparse.structured_add(x, 2)
+    f = theano.function([x], y)
+    a = sp.csc_matrix(np.asarray([[0, 0, -1], [0, -2, 1], [3, 0, 0]], dtype='float32'))
+    np.testing.assert_array_equal(f(a).toarray(), [[0, 0, 1], [0, 0, 3], [5, 0, 0]])
 
 
 def test_devices_are_chosen_by_name_and_checked_when_set():

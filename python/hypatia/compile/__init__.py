@@ -159,12 +159,14 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, broadcastable=None, shape=None):
-    """A shared variable holding value (a NumPy array or a number), kept between function calls.
-    borrow=True lets it use value's memory without copying."""
+    """A shared variable holding value (a NumPy array, a number or a SciPy csr/csc matrix), kept between function
+    calls. borrow=True lets it use value's memory without copying."""
     if isinstance(value, _core.Variable):
         raise TypeError(f"shared: the value must be a NumPy array or a number, not the symbolic variable {value}")
-    if not isinstance(value, (np.ndarray, np.generic, numbers.Number)):
-        raise TypeError(f"shared: no shared variable can hold a {type(value).__name__}; give a NumPy array or a number")
+    is_sparse = hasattr(value, "tocsr") and hasattr(value, "format")  # a SciPy sparse matrix: a sparse variable
+    if not isinstance(value, (np.ndarray, np.generic, numbers.Number)) and not is_sparse:
+        raise TypeError(f"shared: no shared variable can hold a {type(value).__name__}; give a NumPy array, a "
+                        "SciPy sparse matrix or a number")
     if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
         value = np.asarray(value)
     if broadcastable is not None and shape is None:

@@ -50,9 +50,6 @@ TensorSharedVariable = SharedVariable
 
 def _table():
     table = {}
-    table.update({
-        "sparse": _missing.SPARSE,
-    })
     return table
 
 

@@ -35,7 +35,10 @@ Variable.__array_priority__ = 1000
 
 @_property("type")
 def _type(self):
-    """The TensorType: dtype and static shape."""
+    """The TensorType: dtype and static shape (a SparseType for a sparse matrix)."""
+    if self._format is not None:
+        from ..sparse.type import SparseType
+        return SparseType(self._format, self.dtype)
     return TensorType(self.dtype, shape=self._static_shape)
 
 
