@@ -17,6 +17,13 @@ Variable sparse_elemwise(const ScalarOp& op, const std::vector<const Operand*>& 
 // a dense 0-d value; slices take step 1; an integer vector picks rows or columns.
 Variable sparse_subtensor(const Variable& x, const IndexList& indices);
 
+// Whether `node` is a structured product of a sparse matrix and a dense one (a dense matrix result): what usmm
+// takes (rewrite/passes/specialize.cpp turns z + alpha * product into one).
+bool is_sparse_dense_product(const Apply& node);
+// z + alpha * a @ b for dense z and b and sparse a (Theano's Usmm): written into z's buffer where the program
+// hands it over (an update w - lr * x.T @ g touches only the rows x stores).
+Variable usmm(const Variable& z, const Variable& alpha, const Variable& a, const Variable& b, CodeLocation where);
+
 namespace sparse_ops {
 
 inline SparseFormat format_of(const Variable& v) { return *v.type().format; }

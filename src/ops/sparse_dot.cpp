@@ -2,6 +2,7 @@
 // dense product (SDDMM) their gradients and sampling_dot share.
 #include "hypatia/blas.h"
 #include "hypatia/elemwise.h"
+#include "hypatia/grad.h"
 #include "hypatia/shape_ops.h"
 #include "ir/serialize.h"
 #include "ops/op_support.h"
@@ -68,6 +69,7 @@ Variable sampled_product(const Variable& x, const Variable& y, const Variable& p
 class SparseDot : public Op {
  public:
   explicit SparseDot(bool structured) : structured_(structured) {}
+  bool structured() const { return structured_; }
   std::string name() const override { return structured_ ? "structured_dot" : "sparse_dot"; }
   bool takes_sparse(int) const override { return true; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
@@ -207,9 +209,75 @@ class TrueDot : public Op {
   bool grad_preserves_dense_;
 };
 
+// z + alpha * a @ b: a sparse, z and b dense matrices, alpha a scalar (Theano's Usmm).
+class Usmm : public Op {
+ public:
+  std::string name() const override { return "usmm"; }
+  bool takes_sparse(int input) const override { return input == 2; }
+  int destination_input() const override { return 0; }
+  bool reads_on_host(int input) const override { return input == 1; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable &z = inputs.at(0), &alpha = inputs.at(1), &b = inputs.at(3);
+    const Variable a = sparse_input(inputs.at(2), "usmm", "a");
+    if (z.ndim() != 2 || b.ndim() != 2 || alpha.ndim() != 0 || z.is_sparse() || b.is_sparse())
+      throw TypeError("[usmm] takes a dense matrix z, a scalar alpha, a sparse a and a dense matrix b, got " + shapes_str(inputs));
+    check_inner(a.type(), b.type(), "usmm");
+    return {z.type()};
+  }
+  std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override {
+    check(inputs);
+    return inputs[0].shape();
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    check(inputs);
+    const Array& z = inputs[0];
+    // In place when the program hands over z's own buffer (an update of z), else on a copy.
+    const bool in_place = outputs[0].shares_storage_with(z) && outputs[0].shape() == z.shape() && z.is_contiguous() &&
+                          outputs[0].raw_data() == z.raw_data() && !inputs[3].shares_storage_with(z);
+    Array out = in_place ? outputs[0] : z.copy();
+    sparse_kernels::add_product(out, inputs[1].get_as_double(0), inputs[2].sparse(), inputs[3]);
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& g) const override {
+    // The composition it stands for: z + alpha * structured_dot(a, b).
+    const Variable &z = node.input(0), &alpha = node.input(1), &a = node.input(2), &b = node.input(3);
+    const Variable stand_ins[] = {tensor(z.dtype(), z.type().shape), tensor(alpha.dtype(), {}), sparse::matrix(format_of(a), "", a.dtype()),
+                                  tensor(b.dtype(), b.type().shape)};
+    const Variable composed = stand_ins[0] + stand_ins[1] * sparse::structured_dot(stand_ins[2], stand_ins[3]);
+    std::vector<Variable> grads = Lop({composed}, {stand_ins[0], stand_ins[1], stand_ins[2], stand_ins[3]}, {g[0]}, Disconnected::Ignore);
+    std::vector<std::pair<Variable, Variable>> real{{stand_ins[0], z}, {stand_ins[1], alpha}, {stand_ins[2], a}, {stand_ins[3], b}};
+    for (Variable& grad : grads)
+      if (grad) grad = clone_replace({grad}, real)[0];
+    return grads;
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
+    return {shapes[0]};
+  }
+  std::string save() const override { return OpWriter("usmm").bytes(); }
+
+ private:
+  static void check(std::span<const Array> inputs) {
+    const SparseArray& a = inputs[2].sparse();
+    const Array &z = inputs[0], &b = inputs[3];
+    if (a.cols() != b.shape()[0] || z.shape() != Shape{a.rows(), b.shape()[1]})
+      throw ShapeError("[usmm] z " + z.shape_dtype_str() + " + a " + a.shape_dtype_str() + " @ b " + b.shape_dtype_str() +
+                       ": the shapes do not fit");
+  }
+};
+
 }  // namespace
 
+bool is_sparse_dense_product(const Apply& node) {
+  const auto* product = dynamic_cast<const SparseDot*>(&node.op());
+  return product && product->structured() && node.input(0).is_sparse() && !node.input(1).is_sparse() && node.input(1).ndim() == 2;
+}
+
+Variable usmm(const Variable& z, const Variable& alpha, const Variable& a, const Variable& b, CodeLocation where) {
+  return apply_op1(std::make_shared<Usmm>(), {z, alpha, a, b}, where);
+}
+
 void register_sparse_dot_loaders(OpLoaders& loaders) {
+  loaders["usmm"] = [](OpReader&) -> OpPtr { return std::make_shared<Usmm>(); };
   loaders["sampled_product"] = [](OpReader&) -> OpPtr { return std::make_shared<SampledProduct>(); };
   loaders["sparse_dot"] = [](OpReader& in) -> OpPtr { return std::make_shared<SparseDot>(in.flag()); };
   loaders["true_dot"] = [](OpReader& in) -> OpPtr { return std::make_shared<TrueDot>(in.flag()); };

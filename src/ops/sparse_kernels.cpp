@@ -11,8 +11,10 @@
 namespace hypatia::sparse_kernels {
 namespace {
 
-// Work (multiply-adds) below which a kernel stays on one thread: a team costs more than it saves.
-constexpr int64_t kParallelWork = int64_t{1} << 16;
+// Work (multiply-adds over scattered rows) below which a kernel stays on one thread: measured on the sparse
+// logistic regression's step (bench/sparse.py), a second thread slows 256k of them down (the rows each reads
+// are cached on the other core) and speeds 8M up 1.8x.
+constexpr int64_t kParallelWork = int64_t{1} << 20;
 
 Array fit(const Array& a, DType dtype) { return a.dtype() == dtype ? a.contiguous() : a.astype(dtype); }
 
@@ -60,54 +62,125 @@ SparseArray assemble(SparseFormat format, int64_t rows, int64_t cols, Array data
 }
 
 Array sparse_dense_product(const SparseArray& a, const Array& b, DType dtype) {
+  Array out = Array::zeros(b.ndim() == 2 ? Shape{a.rows(), b.shape()[1]} : Shape{a.rows()}, dtype);
+  add_product(out, 1.0, a, b);
+  return out;
+}
+
+namespace {
+
+// a * b, as `and` for bools (which C++ would multiply as ints).
+template <class T> T times(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a && b;
+  else return static_cast<T>(a * b);
+}
+
+// The products' inner loops over a range of rows (CSR) or of result columns (CSC). The library is built for any
+// x86-64; for float32 and float64 these loops are also compiled for AVX2 and AVX-512, and the loader picks the
+// widest the machine runs.
+template <class T, class I>
+[[gnu::always_inline]] inline void csr_rows_impl(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n, T scale,
+                                                 int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    T* row = o + i * n;
+    if (n == 1) {
+      T acc = T(0);
+      for (int64_t p = ptr[i]; p < ptr[i + 1]; ++p) acc += v[p] * x[idx[p]];
+      row[0] += scale * acc;
+      continue;
+    }
+    for (int64_t p = ptr[i]; p < ptr[i + 1]; ++p) {
+      const T value = times(scale, v[p]);
+      const T* source = x + int64_t(idx[p]) * n;
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] += value * source[j];
+    }
+  }
+}
+
+// Column k of a scatters v * b[k, :] into the rows it stores; only result columns j0..j1-1.
+template <class T, class I>
+[[gnu::always_inline]] inline void csc_columns_impl(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n, T scale,
+                                                    int64_t cols, int64_t j0, int64_t j1) {
+  for (int64_t k = 0; k < cols; ++k) {
+    const T* source = x + k * n;
+    for (int64_t p = ptr[k]; p < ptr[k + 1]; ++p) {
+      const T value = times(scale, v[p]);
+      T* row = o + int64_t(idx[p]) * n;
+#pragma omp simd
+      for (int64_t j = j0; j < j1; ++j) row[j] += value * source[j];
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HYPATIA_WIDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HYPATIA_WIDE_CLONES
+#endif
+
+#define HYPATIA_CLONED_LOOPS(T, I, suffix)                                                                              \
+  HYPATIA_WIDE_CLONES void csr_rows_##suffix(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n, T scale, \
+                                             int64_t begin, int64_t end) {                                             \
+    csr_rows_impl<T, I>(v, idx, ptr, x, o, n, scale, begin, end);                                                      \
+  }                                                                                                                    \
+  HYPATIA_WIDE_CLONES void csc_columns_##suffix(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n,     \
+                                                T scale, int64_t cols, int64_t j0, int64_t j1) {                       \
+    csc_columns_impl<T, I>(v, idx, ptr, x, o, n, scale, cols, j0, j1);                                                 \
+  }
+HYPATIA_CLONED_LOOPS(float, int32_t, f32_i32)
+HYPATIA_CLONED_LOOPS(float, int64_t, f32_i64)
+HYPATIA_CLONED_LOOPS(double, int32_t, f64_i32)
+HYPATIA_CLONED_LOOPS(double, int64_t, f64_i64)
+#undef HYPATIA_CLONED_LOOPS
+
+template <class T, class I> void csr_rows(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n, T scale, int64_t begin, int64_t end) {
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<I, int32_t>) csr_rows_f32_i32(v, idx, ptr, x, o, n, scale, begin, end);
+  else if constexpr (std::is_same_v<T, float> && std::is_same_v<I, int64_t>) csr_rows_f32_i64(v, idx, ptr, x, o, n, scale, begin, end);
+  else if constexpr (std::is_same_v<T, double> && std::is_same_v<I, int32_t>) csr_rows_f64_i32(v, idx, ptr, x, o, n, scale, begin, end);
+  else if constexpr (std::is_same_v<T, double> && std::is_same_v<I, int64_t>) csr_rows_f64_i64(v, idx, ptr, x, o, n, scale, begin, end);
+  else csr_rows_impl<T, I>(v, idx, ptr, x, o, n, scale, begin, end);
+}
+
+template <class T, class I>
+void csc_columns(const T* v, const I* idx, const I* ptr, const T* x, T* o, int64_t n, T scale, int64_t cols, int64_t j0, int64_t j1) {
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<I, int32_t>) csc_columns_f32_i32(v, idx, ptr, x, o, n, scale, cols, j0, j1);
+  else if constexpr (std::is_same_v<T, float> && std::is_same_v<I, int64_t>) csc_columns_f32_i64(v, idx, ptr, x, o, n, scale, cols, j0, j1);
+  else if constexpr (std::is_same_v<T, double> && std::is_same_v<I, int32_t>) csc_columns_f64_i32(v, idx, ptr, x, o, n, scale, cols, j0, j1);
+  else if constexpr (std::is_same_v<T, double> && std::is_same_v<I, int64_t>) csc_columns_f64_i64(v, idx, ptr, x, o, n, scale, cols, j0, j1);
+  else csc_columns_impl<T, I>(v, idx, ptr, x, o, n, scale, cols, j0, j1);
+}
+
+}  // namespace
+
+void add_product(Array& out, double alpha, const SparseArray& a, const Array& b) {
+  const DType dtype = out.dtype();
   const Compressed A = prepare(a, dtype);
   const Array B = fit(b, dtype);
   const int64_t n = b.ndim() == 2 ? b.shape()[1] : 1;
-  Array out = Array::zeros(b.ndim() == 2 ? Shape{a.rows(), n} : Shape{a.rows()}, dtype);
   const int64_t work = a.nnz() * n;
   dispatch_dtype(dtype, [&]<class T>() {
     dispatch_index(A.index_dtype(), [&]<class I>() {
       const T *v = A.data.data<T>(), *x = B.data<T>();
       const I *idx = A.indices.data<I>(), *ptr = A.indptr.data<I>();
+      const T scale = static_cast<T>(alpha);
       T* o = out.data<T>();
       if (A.format == SparseFormat::Csr) {
-        // Each row of the result from its own stored entries: rows are independent.
-#pragma omp parallel for schedule(dynamic, 64) if (work > kParallelWork)
-        for (int64_t i = 0; i < A.rows; ++i) {
-          T* row = o + i * n;
-          if (n == 1) {
-            T acc = T(0);
-            for (int64_t p = ptr[i]; p < ptr[i + 1]; ++p) acc += v[p] * x[idx[p]];
-            row[0] = acc;
-            continue;
-          }
-          for (int64_t p = ptr[i]; p < ptr[i + 1]; ++p) {
-            const T value = v[p];
-            const T* source = x + int64_t(idx[p]) * n;
-#pragma omp simd
-            for (int64_t j = 0; j < n; ++j) row[j] += value * source[j];
-          }
-        }
+        // Rows of the result are independent: blocks of 64 rows, shared out as threads free up.
+        const int64_t blocks = (A.rows + 63) / 64;
+#pragma omp parallel for schedule(dynamic, 1) if (work > kParallelWork)
+        for (int64_t block = 0; block < blocks; ++block)
+          csr_rows<T, I>(v, idx, ptr, x, o, n, scale, block * 64, std::min(A.rows, (block + 1) * 64));
       } else {
-        // Column k of a scatters v * b[k, :] into the rows it stores: threads split the result's columns.
+        // Threads split the result's columns, so no two write one element.
 #pragma omp parallel if (work > kParallelWork && n >= 16)
         {
           const int parts = omp_get_num_threads(), part = omp_get_thread_num();
-          const int64_t j0 = n * part / parts, j1 = n * (part + 1) / parts;
-          for (int64_t k = 0; k < A.cols; ++k) {
-            const T* source = x + k * n;
-            for (int64_t p = ptr[k]; p < ptr[k + 1]; ++p) {
-              const T value = v[p];
-              T* row = o + int64_t(idx[p]) * n;
-#pragma omp simd
-              for (int64_t j = j0; j < j1; ++j) row[j] += value * source[j];
-            }
-          }
+          csc_columns<T, I>(v, idx, ptr, x, o, n, scale, A.cols, n * part / parts, n * (part + 1) / parts);
         }
       }
     });
   });
-  return out;
 }
 
 Array dense_sparse_product(const Array& a, const SparseArray& b, DType dtype) {

@@ -29,6 +29,8 @@ SparseArray assemble(SparseFormat format, int64_t rows, int64_t cols, Array data
 
 // a @ b: a sparse (m, k), b dense (k, n) or (k,): dense (m, n) or (m,) of `dtype`.
 Array sparse_dense_product(const SparseArray& a, const Array& b, DType dtype);
+// out += alpha * a @ b, into a contiguous `out` of a @ b's shape and its own dtype (Theano's usmm).
+void add_product(Array& out, double alpha, const SparseArray& a, const Array& b);
 // a @ b: a dense (m, k), b sparse (k, n): dense (m, n) of `dtype`.
 Array dense_sparse_product(const Array& a, const SparseArray& b, DType dtype);
 // a @ b for two sparse matrices (Gustavson's row-by-row algorithm): canonical, in `format`.

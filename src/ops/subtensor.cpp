@@ -380,6 +380,17 @@ Array slab(const Array& x, const std::vector<int>& axes, const IndexArrays& indi
   return view;
 }
 
+// Where element k of the broadcast index arrays is in `x` (relative to x's first element), when every axis
+// of x is indexed.
+int64_t element_offset(const Array& x, const std::vector<int>& axes, const IndexArrays& indices, int64_t k, const char* op) {
+  int64_t offset = 0;
+  for (size_t j = 0; j < axes.size(); ++j) {
+    const int axis = axes[j];
+    offset += checked_index(indices.flat[j].data<int64_t>()[k], x.shape()[axis], axis, x.shape(), op) * x.strides()[axis];
+  }
+  return offset;
+}
+
 // The result's shape with the index dimensions flattened into one, and where that dimension is.
 std::pair<Shape, int> flat_result_shape(const Shape& x, const std::vector<int>& axes, int64_t count, bool dims_first) {
   Shape flat = advanced_shape(x, axes, Shape{count}, dims_first);
@@ -429,6 +440,15 @@ void AdvancedSubtensor::perform(const Apply&, std::span<const Array> inputs, std
   IndexArrays indices = broadcast_indices(inputs.subspan(1), "take");
   Array out = Array::empty(advanced_shape(x.shape(), axes_, indices.shape, dims_first_), x.dtype());
   auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count, dims_first_);
+  if (axes_.size() == static_cast<size_t>(x.ndim())) {  // one element per index (p[arange(n), y]): no views
+    dispatch_dtype(x.dtype(), [&]<class T>() {
+      const T* base = x.data<T>();
+      T* o = out.data<T>();
+      for (int64_t k = 0; k < indices.count; ++k) o[k] = base[element_offset(x, axes_, indices, k, "take")];
+    });
+    outputs[0] = std::move(out);
+    return;
+  }
   Array flat = out.reshape(flat_shape);
   for (int64_t k = 0; k < indices.count; ++k) flat.index(position, k).copy_from(slab(x, axes_, indices, k, "take"));
   outputs[0] = std::move(out);
@@ -479,6 +499,20 @@ void AdvancedIncSubtensor::perform(const Apply& node, std::span<const Array> inp
   auto [flat_shape, position] = flat_result_shape(x.shape(), axes_, indices.count, dims_first_);
   Array value = broadcast_value(inputs[1], node.input(1).type(), region, op).astype(x.dtype()).reshape(flat_shape);
   Array out = written_in_place(inputs, outputs) ? outputs[0] : x.copy();
+  if (axes_.size() == static_cast<size_t>(x.ndim())) {  // one element per index: no views
+    const Array values = value.contiguous();
+    dispatch_dtype(x.dtype(), [&]<class T>() {
+      T* base = out.data<T>();
+      const T* v = values.data<T>();
+      for (int64_t k = 0; k < indices.count; ++k) {
+        T& cell = base[element_offset(out, axes_, indices, k, op)];
+        if constexpr (std::is_same_v<T, bool>) cell = set_ ? v[k] : (cell || v[k]);
+        else cell = set_ ? v[k] : static_cast<T>(cell + v[k]);  // repeated positions accumulate
+      }
+    });
+    outputs[0] = std::move(out);
+    return;
+  }
   for (int64_t k = 0; k < indices.count; ++k) {
     Array destination = slab(out, axes_, indices, k, op);
     if (set_) destination.copy_from(value.index(position, k));

@@ -68,14 +68,25 @@ SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array 
   if (indptr_.size() != major() + 1)
     throw ValueError(what + "indptr needs " + std::to_string(major() + 1) + " entries (one more than the " +
                      (format == SparseFormat::Csr ? "rows" : "columns") + ")" + arrays);
-  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
-  if (starts.front() != 0 || starts.back() != nnz()) throw ValueError(what + "indptr must run from 0 to the number stored" + arrays);
-  for (size_t i = 1; i < starts.size(); ++i)
-    if (starts[i] < starts[i - 1]) throw ValueError(what + "indptr decreases at " + std::to_string(i) + arrays);
-  for (size_t p = 0; p < index.size(); ++p)
-    if (index[p] < 0 || index[p] >= minor())
-      throw ValueError(what + "index " + std::to_string(index[p]) + " at " + std::to_string(p) + " is outside 0.." +
-                       std::to_string(minor() - 1) + arrays);
+  // Read in their own dtypes, in place where contiguous: a matrix passed to every call is checked every call.
+  const Array starts = indptr_.contiguous(), index = indices_.contiguous();
+  dispatch_index(starts.dtype(), [&]<class P>() {
+    const P* ptr = starts.data<P>();
+    if (ptr[0] != 0 || int64_t(ptr[major()]) != nnz()) throw ValueError(what + "indptr must run from 0 to the number stored" + arrays);
+    for (int64_t i = 1; i <= major(); ++i)
+      if (ptr[i] < ptr[i - 1]) throw ValueError(what + "indptr decreases at " + std::to_string(i) + arrays);
+  });
+  dispatch_index(index.dtype(), [&]<class I>() {
+    const I* idx = index.data<I>();
+    const int64_t limit = minor();
+    bool inside = true;
+    for (int64_t p = 0; p < nnz(); ++p) inside &= int64_t(idx[p]) >= 0 && int64_t(idx[p]) < limit;
+    if (inside) return;
+    for (int64_t p = 0; p < nnz(); ++p)
+      if (int64_t(idx[p]) < 0 || int64_t(idx[p]) >= limit)
+        throw ValueError(what + "index " + std::to_string(int64_t(idx[p])) + " at " + std::to_string(p) + " is outside 0.." +
+                         std::to_string(limit - 1) + arrays);
+  });
 }
 
 SparseArray SparseArray::from_dense(const Array& dense, SparseFormat format) {
@@ -99,7 +110,7 @@ SparseArray SparseArray::from_dense(const Array& dense, SparseFormat format) {
     std::copy(values.begin(), values.end(), data.data<T>());
   });
   const DType index_dtype = std::max(major, minor) > INT32_MAX || static_cast<int64_t>(indices.size()) > INT32_MAX ? DType::Int64 : DType::Int32;
-  return SparseArray(format, dense.shape()[0], dense.shape()[1], data, index_array(indices, index_dtype), index_array(indptr, index_dtype));
+  return unchecked(format, dense.shape()[0], dense.shape()[1], data, index_array(indices, index_dtype), index_array(indptr, index_dtype));
 }
 
 Array SparseArray::to_dense() const {
@@ -119,7 +130,7 @@ Array SparseArray::to_dense() const {
 }
 
 SparseArray SparseArray::transpose() const {
-  return SparseArray(format_ == SparseFormat::Csr ? SparseFormat::Csc : SparseFormat::Csr, cols_, rows_, data_, indices_, indptr_);
+  return unchecked(format_ == SparseFormat::Csr ? SparseFormat::Csc : SparseFormat::Csr, cols_, rows_, data_, indices_, indptr_);
 }
 
 SparseArray SparseArray::as_format(SparseFormat format) const {
@@ -143,7 +154,7 @@ SparseArray SparseArray::as_format(SparseFormat format) const {
     for (int64_t q = 0; q < nnz(); ++q) data.data<T>()[q] = values.data<T>()[position[q]];
   });
   const DType index_dtype = indices_.dtype() == DType::Int64 || indptr_.dtype() == DType::Int64 ? DType::Int64 : DType::Int32;
-  return SparseArray(format, rows_, cols_, data, index_array(new_index, index_dtype), index_array(new_starts, index_dtype));
+  return unchecked(format, rows_, cols_, data, index_array(new_index, index_dtype), index_array(new_starts, index_dtype));
 }
 
 bool SparseArray::has_sorted_indices() const {
@@ -189,7 +200,7 @@ SparseArray SparseArray::canonical() const {
       data.data<T>()[q] = sum;
     }
   });
-  return SparseArray(format_, rows_, cols_, data, index_array(new_index, indices_.dtype()), index_array(new_starts, indptr_.dtype()));
+  return unchecked(format_, rows_, cols_, data, index_array(new_index, indices_.dtype()), index_array(new_starts, indptr_.dtype()));
 }
 
 std::string SparseArray::shape_dtype_str() const {

@@ -8,6 +8,7 @@
 #include "ops/elemwise.h"
 #include "ops/nnet.h"
 #include "ops/reduce.h"
+#include "ops/sparse.h"
 #include "rewrite/passes/passes.h"
 #include "rewrite/patterns.h"
 #include "rewrite/rewriter.h"
@@ -50,7 +51,7 @@ struct ScaledProduct {
 std::optional<ScaledProduct> scaled_product(const FunctionGraph& graph, const Variable& term, const Apply& reader) {
   // Matrix products, and matrix-vector products (GEMV, computed as a GEMM with one column).
   auto is_matrix_dot = [&](const std::shared_ptr<Apply>& node) {
-    if (!node || !dynamic_cast<const Dot*>(&node->op())) return false;
+    if (!node || !(dynamic_cast<const Dot*>(&node->op()) || is_sparse_dense_product(*node))) return false;
     const int a = node->input(0).ndim(), b = node->input(1).ndim();
     return (a == 2 || b == 2) && node->input(0).dtype() == term.dtype() && node->input(1).dtype() == term.dtype();
   };
@@ -91,6 +92,15 @@ class DotToGemm : public LocalRewriter {
       if (!product || product->dot->output(0).dtype() != out.dtype()) continue;
       const DType dtype = out.dtype();
       Variable alpha = product->scale ? product->scale : constant(1.0, dtype);
+      if (is_sparse_dense_product(*product->dot)) {
+        // Theano's usmm: z + alpha * a @ b with a sparse a, added into z (only the rows a stores change).
+        if ((subtract && side == 0) || out.ndim() != 2) continue;
+        if (subtract) alpha = neg(alpha);
+        if (alpha.ndim() != 0) alpha = reshape(alpha, std::vector<Operand>{});
+        const Variable result = usmm(z, alpha, product->dot->input(0), product->dot->input(1), node.where());
+        if (!out.type().is_supertype_of(result.type())) return {};
+        return {result};
+      }
       Variable beta = constant(1.0, dtype);
       if (subtract && side == 1) alpha = neg(alpha);  // z - a * x @ y
       if (subtract && side == 0) beta = constant(-1.0, dtype);  // a * x @ y - z
