@@ -14,7 +14,7 @@ import hypatia.tensor as T
 from hypatia import sparse
 
 
-def make_documents(rng, documents=4000, vocabulary=20000, classes=5, topic_words=40, length=60, topic_share=0.04):
+def make_documents(rng, documents=4000, vocabulary=20000, classes=5, topic_words=40, length=60, topic_share=0.1):
     """Counts of words per document (csr, float32) and each document's class."""
     zipf = 1.0 / np.arange(1, vocabulary + 1)
     zipf /= zipf.sum()
@@ -34,7 +34,7 @@ def make_documents(rng, documents=4000, vocabulary=20000, classes=5, topic_words
     return counts, labels
 
 
-def build(vocabulary, classes, learning_rate=0.5):
+def build(vocabulary, classes, learning_rate=1.0):
     x = sparse.csr_matrix("x", dtype="float32")
     y = T.ivector("y")
     W = theano.shared(np.zeros((vocabulary, classes), dtype="float32"), "W")

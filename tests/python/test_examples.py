@@ -112,3 +112,13 @@ def test_lenet_tutorial_learns(fashion_mnist_dir):
     costs = [float(line.split("train cost ")[1].split(",")[0]) for line in lines if line.startswith("epoch")]
     assert costs[1] < costs[0] * 0.8, lines
     assert accuracies[-1] > 0.6, lines
+
+
+def test_sparse_bag_of_words_classifier_learns():
+    import sparse_logreg
+
+    lines = []
+    losses, accuracy = sparse_logreg.main(epochs=3, log=lines.append)
+    assert losses[2] < losses[1] < losses[0], (losses, lines)
+    assert accuracy > 0.8, lines  # 5 classes: chance is 0.2
+    assert lines[0].startswith("4000 documents, 20000 words")
