@@ -136,9 +136,21 @@ echo "n = 500 and 2000, float64; chol: cholesky + cho_solve, solve: solve + slog
 echo "median ms from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
 per_core_table "$gp"
 
+# Sparse matrices: softmax regression's training step over sparse inputs and the products it is made of.
+sparse_results=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp" "$sparse_results"' EXIT
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/sparse.py" "${SPARSE_STEPS:-30}" hypatia,scipy,jax >>"$sparse_results"
+on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/sparse.py" "${SPARSE_STEPS:-30}" torch >>"$sparse_results"
+echo
+echo "Sparse inputs (bench/sparse.py): logreg is a softmax-regression training step (100k features, 0.1% density,"
+echo "batch 256, 10 classes, float32; SciPy's row is the NumPy/SciPy program written by hand); spmm_D is X @ B for a"
+echo "csr X (4096 x 32768, density D) and B (32768 x 64), spmm_t_D is X.T @ G (G 4096 x 64); median ms from Python,"
+echo "on 1 core and on all $(nproc). Ratio: row / hypatia-py."
+per_core_table "$sparse_results"
+
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
 devices=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp" "$devices"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$programs" "$lenet" "$gp" "$sparse_results" "$devices"' EXIT
 "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/devices.py" >"$devices"
 echo
 echo "The seed's training step (784-500-10, batch 100, float32) on each device, median ms from Python. Ratio: row / cpu."

@@ -11,7 +11,7 @@
 
 namespace hypatia {
 
-inline constexpr uint32_t kSaveFormatVersion = 1;
+inline constexpr uint32_t kSaveFormatVersion = 2;  // 2: variables record their layout (dense, csr, csc)
 
 // One op with its parameters (a loop's or a branch's inner graph included).
 std::string save_op(const Op& op);
@@ -23,7 +23,7 @@ std::string save_graph(const std::vector<Variable>& inputs, const std::vector<Va
 // New variables: the inputs (fresh roots of the saved types and names) and the outputs computed from them.
 std::pair<std::vector<Variable>, std::vector<Variable>> load_graph(const std::string& bytes);
 
-// An array's dtype, shape and values (any layout; loads contiguous).
+// An array's dtype, shape and values (any layout; loads contiguous); a sparse matrix's format, shape and arrays.
 std::string save_array(const Array& array);
 Array load_array(const std::string& bytes);
 

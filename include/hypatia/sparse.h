@@ -96,6 +96,8 @@ Variable vstack(const std::vector<Variable>& blocks, std::optional<SparseFormat>
                 std::optional<DType> dtype = std::nullopt);
 // The square csc matrix with the vector `diag` on its diagonal.
 Variable square_diagonal(const Operand& diag);
+// The diagonal of a square sparse matrix, as a dense vector (its gradient: square_diagonal).
+Variable diag(const Operand& x);
 
 // ---- Indexing (SciPy's: a row or column index keeps its axis, of length 1) ----
 // x[row_start:row_stop, col_start:col_stop] with Python's slice bounds (step 1; null operands: open ends).

@@ -13,7 +13,8 @@ import numpy as np
 
 from . import _core
 
-FORMAT = 1  # the version of this layout; the C++ format of ops has its own (kSaveFormatVersion)
+FORMAT = 2  # the version of this layout (2: inputs record their sparse format); the C++ format of ops has its own
+# (kSaveFormatVersion)
 
 
 def _check_format(version):
@@ -43,8 +44,10 @@ class _LoadedApply:
         self.outputs = outputs
 
 
-def _load_input(version, dtype, shape, name, where):
+def _load_input(version, dtype, shape, name, where, format):
     _check_format(version)
+    if format is not None:
+        return _Loaded(_core.sparse.matrix(format, name or "", dtype))
     variable = _core.tensor(dtype, list(shape), name or "")
     return _Loaded(variable)
 
@@ -125,7 +128,8 @@ def _record_of(variable):
             return _load_constant, (FORMAT, variable._constant_value, variable.name)
     else:
         def build():
-            return _load_input, (FORMAT, variable.dtype, variable._static_shape, variable.name, _core.location(variable))
+            return _load_input, (FORMAT, variable.dtype, variable._static_shape, variable.name, _core.location(variable),
+                                 variable._format)
     record.build = build
     _records[variable] = record
     return record

@@ -83,6 +83,7 @@ void init_sparse(nb::module_& m) {
     return axis == 0 ? sparse::vstack(blocks, f, d) : sparse::hstack(blocks, f, d);
   }, "blocks"_a, "axis"_a, "format"_a.none(), "dtype"_a.none(), kUserLine);
   s.def("square_diagonal", [](X diag) { return sparse::square_diagonal(to_operand(diag)); }, kUserLine);
+  s.def("diag", [](X x) { return sparse::diag(to_operand(x)); }, kUserLine);
   s.def("get_item_2d", [](X x, X row_start, X row_stop, X col_start, X col_stop) {
     return sparse::get_item_2d(to_operand(x), optional_operand(row_start), optional_operand(row_stop), optional_operand(col_start),
                                optional_operand(col_stop));

@@ -8,6 +8,8 @@
 
 #include "ir/serialize.h"
 
+#include "hypatia/sparse_array.h"
+
 namespace hypatia {
 namespace {
 
@@ -121,6 +123,7 @@ void OpWriter::graph(const std::vector<Variable>& inputs, const std::vector<Vari
       throw ValueError("[save] the graph reads " + v.str() + ", which is not among its inputs");
     integer(static_cast<int64_t>(is_input.count(v.node()) ? Kind::Input : v.is_constant() ? Kind::Constant : Kind::Output));
     dtype(v.dtype());
+    integer(!v.is_sparse() ? 0 : *v.type().format == SparseFormat::Csr ? 1 : 2);
     integer(v.ndim());
     for (int64_t d : v.type().shape) integer(d);
     text(v.name());
@@ -204,7 +207,8 @@ std::pair<std::vector<Variable>, std::vector<Variable>> OpReader::graph() {
   for (int64_t i = 0; i < count; ++i) {
     const Kind kind = static_cast<Kind>(integer_in(0, 2, "a variable kind"));
     const DType d = dtype();
-    const int64_t ndim = integer_in(0, 64, "a number of dimensions");
+    const int64_t layout = integer_in(0, 2, "a layout");
+    const int64_t ndim = integer_in(layout ? 2 : 0, layout ? 2 : 64, "a number of dimensions");
     std::vector<int64_t> shape;
     for (int64_t a = 0; a < ndim; ++a) shape.push_back(integer_in(TensorType::kUnknown, INT64_MAX, "a dimension"));
     std::string name = text(), file = text();
@@ -213,9 +217,10 @@ std::pair<std::vector<Variable>, std::vector<Variable>> OpReader::graph() {
     if (kind == Kind::Input) {
       ForeignCallSite site(where);
       variables[i] = tensor(d, shape, name);
+      if (layout) variables[i].node()->type.format = layout == 1 ? SparseFormat::Csr : SparseFormat::Csc;
     } else if (kind == Kind::Constant) {
       Array value = load_array(text());
-      if (value.dtype() != d || value.ndim() != ndim) damaged("a constant does not have its recorded type");
+      if (value.dtype() != d || value.ndim() != ndim || value.is_sparse() != (layout != 0)) damaged("a constant does not have its recorded type");
       ForeignCallSite site(where);
       variables[i] = constant(value, name);
     }
@@ -293,6 +298,15 @@ std::pair<std::vector<Variable>, std::vector<Variable>> load_graph(const std::st
 }
 
 std::string save_array(const Array& array) {
+  if (array.is_sparse()) {  // its format and shape, then its three arrays
+    const SparseArray& m = array.sparse();
+    OpWriter out("sparse_array");
+    out.integer(m.format() == SparseFormat::Csr ? 0 : 1);
+    out.integer(m.rows());
+    out.integer(m.cols());
+    for (const Array* part : {&m.data(), &m.indices(), &m.indptr()}) out.text(save_array(*part));
+    return with_header(kArrayMagic, out.bytes());
+  }
   OpWriter out("array");
   out.dtype(array.dtype());
   out.integer(array.ndim());
@@ -305,7 +319,18 @@ std::string save_array(const Array& array) {
 Array load_array(const std::string& bytes) {
   const std::string body = body_of(kArrayMagic, bytes, "array");
   OpReader in(body);
-  if (in.text() != "array") in.damaged("it does not hold an array");
+  const std::string tag = in.text();
+  if (tag == "sparse_array") {
+    const SparseFormat format = in.integer_in(0, 1, "a sparse format") == 0 ? SparseFormat::Csr : SparseFormat::Csc;
+    const int64_t rows = in.integer_in(0, INT64_MAX, "a number of rows"), cols = in.integer_in(0, INT64_MAX, "a number of columns");
+    Array data = load_array(in.text()), indices = load_array(in.text()), indptr = load_array(in.text());
+    try {  // the arrays are checked as any user's are
+      return Array::from_sparse(SparseArray(format, rows, cols, data, indices, indptr));
+    } catch (const Error& error) {
+      in.damaged(std::string("a sparse matrix's arrays do not fit: ") + error.what());
+    }
+  }
+  if (tag != "array") in.damaged("it does not hold an array");
   const DType d = in.dtype();
   const int64_t ndim = in.integer_in(0, 64, "a number of dimensions");
   Shape shape;

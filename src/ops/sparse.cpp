@@ -840,6 +840,46 @@ class SquareDiagonal : public Op {
   std::string save() const override { return OpWriter("square_diagonal").bytes(); }
 };
 
+// The diagonal of a square sparse matrix, dense (Theano's sparse.diag).
+class SparseDiagonal : public Op {
+ public:
+  std::string name() const override { return "sparse_diag"; }
+  bool takes_sparse(int) const override { return true; }
+  std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
+    const Variable x = sparse_input(inputs.at(0), "diag");
+    const auto& shape = x.type().shape;
+    if (shape[0] != TensorType::kUnknown && shape[1] != TensorType::kUnknown && shape[0] != shape[1])
+      throw ValueError("[diag] needs a square matrix, got " + x.type().str());
+    return {TensorType(x.dtype(), {shape[0] != TensorType::kUnknown ? shape[0] : shape[1]})};
+  }
+  void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const SparseArray& x = inputs[0].sparse();
+    if (x.rows() != x.cols()) throw ValueError("[diag] needs a square matrix, got " + x.shape_dtype_str());
+    // Each line's entries at its own index (duplicates summed), as SciPy's diagonal().
+    Array out = Array::zeros({x.rows()}, x.dtype());
+    const sparse_kernels::Compressed c = sparse_kernels::prepare(x, x.dtype());
+    dispatch_dtype(x.dtype(), [&]<class T>() {
+      sparse_kernels::dispatch_index(c.index_dtype(), [&]<class I>() {
+        const I *idx = c.indices.data<I>(), *ptr = c.indptr.data<I>();
+        const T* v = c.data.data<T>();
+        T* o = out.data<T>();
+        for (int64_t line = 0; line < c.major; ++line)
+          for (int64_t q = ptr[line]; q < ptr[line + 1]; ++q)
+            if (int64_t(idx[q]) == line) o[line] = static_cast<T>(o[line] + v[q]);
+      });
+    });
+    outputs[0] = std::move(out);
+  }
+  std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& g) const override {
+    if (!is_inexact(node.input(0).dtype())) return {Variable()};
+    return {in_format(sparse::square_diagonal(g[0]), format_of(node.input(0)))};
+  }
+  std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
+    return {{shapes[0][0]}};
+  }
+  std::string save() const override { return OpWriter("sparse_diag").bytes(); }
+};
+
 // ---- Routing the dense front ends ----
 
 // Whether the scalar op maps 0 to 0 (so applying it to the stored values is the whole answer).
@@ -899,6 +939,7 @@ void register_sparse_loaders_impl(OpLoaders& loaders) {
     return std::make_shared<SparseTakeGrad>(static_cast<int>(in.integer_in(0, 1, "an axis")));
   };
   loaders["square_diagonal"] = [](OpReader&) -> OpPtr { return std::make_shared<SquareDiagonal>(); };
+  loaders["sparse_diag"] = [](OpReader&) -> OpPtr { return std::make_shared<SparseDiagonal>(); };
 }
 
 }  // namespace
@@ -1193,6 +1234,8 @@ Variable vstack(const std::vector<Variable>& blocks, std::optional<SparseFormat>
 Variable square_diagonal(const Operand& diag) {
   return apply_op1(std::make_shared<SquareDiagonal>(), {dense_input(diag, "square_diagonal")}, diag.where());
 }
+
+Variable diag(const Operand& x) { return apply_op1(std::make_shared<SparseDiagonal>(), {sparse_input(x, "diag")}, x.where()); }
 
 Variable get_item_2d(const Operand& x, std::optional<Operand> row_start, std::optional<Operand> row_stop,
                      std::optional<Operand> col_start, std::optional<Operand> col_stop) {

@@ -52,8 +52,8 @@ TEST(Serialize, DamagedOrForeignDataIsAValueError) {
   for (size_t cut = 0; cut < saved.size(); cut += 7)
     EXPECT_THROW(hp::load_graph(saved.substr(0, cut)), hp::ValueError) << cut;
   std::string newer = saved;
-  newer[4] = 2;  // the format version
-  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::load_graph(newer); }, {"[load]", "format version 2"}));
+  newer[4] = 3;  // the format version
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::load_graph(newer); }, {"[load]", "format version 3"}));
   EXPECT_TRUE(throws_with<hp::ValueError>([&] { hp::load_op(saved); }, {"[load]", "not a saved op"}));
   uint64_t state = 12345;
   for (int trial = 0; trial < 300; ++trial) {  // flipped bytes: a ValueError or a graph, never a crash

@@ -171,6 +171,13 @@ TEST_P(SparseFormats, StackingAndIndexing) {
   EXPECT_TRUE(arrays_close(dense(out[8]), values({2, 1, 2, 0, 3, 0, 3, 0, 0, 4, 0, 5}, {3, 4})));
 }
 
+TEST(Sparse, DiagonalOfASquareMatrix) {
+  Variable x = sp::csr_matrix("x");
+  // The messy matrix's first three columns: diagonal 1, 0 (an explicit zero off it), 0.
+  EXPECT_TRUE(arrays_close(run({x}, {sp::diag(x[{hp::slice_all(), hp::slice(0, 3)}])}, {messy_csr()})[0], values({1, 0, 0}, {3})));
+  EXPECT_TRUE(throws_with<hp::ValueError>([&] { run({x}, {sp::diag(x)}, {messy_csr()}); }, {"[diag]", "square", "(3, 4)"}));
+}
+
 TEST(Sparse, ArraysInAndOut) {
   Variable data = hp::vector("data"), indices = hp::vector("indices", DType::Int32), indptr = hp::vector("indptr", DType::Int32);
   Variable shape = hp::vector("shape", DType::Int64);
@@ -293,6 +300,7 @@ TEST_P(SparseFormats, GradientsOfElementwiseAndStructure) {
           {"element", [](auto& in) { return in[0][{2, 1}] * in[0][{0, 0}]; }, {0}, false},
           {"remove0", [](auto& in) { return sp::remove0(in[0]); }, {0}, true},
           {"tocsr", [](auto& in) { return sp::as_format(in[0], SparseFormat::Csr); }, {0}, true},
+          {"diag", [](auto& in) { return sp::diag(in[0][{hp::slice_all(), hp::slice(0, 3)}]); }, {0}, true},
       },
       {X, D, Y});
 }
@@ -331,6 +339,27 @@ TEST(Sparse, MismatchedShapesNameTheOpAndTheLine) {
   EXPECT_TRUE(throws_with<hp::ShapeError>([&] { product({X, Array::zeros({3, 2})}); }, {"[structured_dot]", "inner dimensions", "(3, 2)"}));
   // A dense matrix where the function takes a sparse one.
   EXPECT_TRUE(throws_with<hp::TypeError>([&] { f({kDense, X.transpose(), Array::zeros({4, 2})}); }, {"csr float64(?, ?)"}));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Sparse, GraphsWithSparseMatricesAreSavedAndLoaded) {
+  Variable x = sp::csc_matrix("x"), b = hp::matrix("b");
+  const Array K = sparse_of(values({0, 2, 0, 0, 0, 1}, {2, 3}), SparseFormat::Csr);
+  Variable out = sp::structured_dot(x, b) + hp::dot(sp::dense_from_sparse(sp::structured_exp(x) * hp::constant(Array::scalar(2.0))), b) *
+                 hp::sum(sp::true_dot(hp::constant(K), sp::transpose(x)));
+  auto [inputs, outputs] = hp::load_graph(hp::save_graph({x, b}, {out}));
+  ASSERT_TRUE(inputs[0].is_sparse());
+  EXPECT_EQ(inputs[0].type().str(), "csc float64(?, ?)");
+  const Array X = sparse_of(kDense.slice({hp::Slice{0, 3}, hp::Slice{0, 3}}).copy(), SparseFormat::Csc), B = values({1, 2, 3, 4, 5, 6}, {3, 2});
+  EXPECT_TRUE(arrays_close(run(inputs, outputs, {X, B})[0], run({x, b}, {out}, {X, B})[0]));
+  // A sparse array on its own, and a damaged one.
+  const std::string saved = hp::save_array(K);
+  EXPECT_TRUE(hp::load_array(saved).is_sparse());
+  EXPECT_TRUE(arrays_close(dense(hp::load_array(saved)), dense(K)));
+  for (size_t cut = 0; cut < saved.size(); cut += 5) EXPECT_THROW(hp::load_array(saved.substr(0, cut)), hp::ValueError) << cut;
 }
 
 }  // namespace

@@ -180,10 +180,12 @@ def test_square_diagonal_and_scales():
     v, u, x = T.vector("v"), T.vector("u"), sparse.csr_matrix("x")
     m, d = messy("csr")
     r, c = np.arange(1.0, 6.0), np.arange(1.0, 7.0)
-    outs = run([v, u, x], [sparse.square_diagonal(v), sparse.row_scale(x, v), sparse.col_scale(x, u)], r, c, m)
+    outs = run([v, u, x], [sparse.square_diagonal(v), sparse.row_scale(x, v), sparse.col_scale(x, u), sparse.diag(x[:, :5])],
+               r, c, m)
     np.testing.assert_allclose(outs[0].toarray(), np.diag(r))
     np.testing.assert_allclose(outs[1].toarray(), d * r[:, None])
     np.testing.assert_allclose(outs[2].toarray(), d * c[None, :])
+    np.testing.assert_allclose(outs[3], m[:, :5].diagonal())
 
 
 # ---- Gradients ----
@@ -303,3 +305,19 @@ def test_sparse_inputs_on_every_device(device_under_test):
     onehot = np.zeros_like(want)
     onehot[:, 0] = 1
     np.testing.assert_allclose(grad, d.T @ ((want - onehot) / 5), rtol=1e-6, atol=1e-12)
+
+
+def test_pickled_functions_keep_sparse_inputs_and_shared_matrices():
+    import pickle
+
+    m, d = messy("csc")
+    w = theano.shared(m, "w")
+    x, b = sparse.csr_matrix("x"), T.matrix("b")
+    f = theano.function([x, b], [sparse.structured_dot(x, b) + sparse.dot(w.T, b[:5]).sum(), sparse.structured_exp(x)])
+    g = pickle.loads(pickle.dumps(f))
+    n, _ = messy("csr", seed=3)
+    B = np.arange(18.0).reshape(6, 3)
+    for want, got in zip(f(n, B), g(n, B)):
+        np.testing.assert_allclose(dense(got), dense(want))
+    x2 = pickle.loads(pickle.dumps(x))
+    assert x2.type == sparse.SparseType("csr", "float64")

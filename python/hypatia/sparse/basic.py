@@ -377,6 +377,11 @@ def square_diagonal(diag):
     return _s.square_diagonal(diag)
 
 
+def diag(x):
+    """The diagonal of a square sparse matrix, as a dense vector."""
+    return _s.diag(as_sparse_variable(x))
+
+
 def get_item_2d(x, index):
     return as_sparse_variable(x)[index]
 
