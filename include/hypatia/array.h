@@ -95,7 +95,13 @@ class Array {
   size_t itemsize() const { return dtype_size(dtype_); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool is_contiguous() const;
-  bool shares_storage_with(const Array& other) const { return storage_ && storage_ == other.storage_; }
+  // Whether the two share memory (a sparse matrix's: its arrays').
+  bool shares_storage_with(const Array& other) const {
+    if (!sparse_ && !other.sparse_) return storage_ && storage_ == other.storage_;
+    return shares_sparse_storage_with(other);
+  }
+  // The memory behind the value: its storage, or a sparse matrix's arrays' storages.
+  std::vector<const Storage*> storages() const;
   // Where the elements live; data(), raw_data() and everything reading elements need the host.
   Device device() const { return storage_ ? storage_->device() : Device{}; }
 
@@ -143,6 +149,7 @@ class Array {
   Strides strides_;
   int64_t offset_ = 0;
   std::shared_ptr<const SparseArray> sparse_;  // set for a sparse matrix (then storage_ is null)
+  bool shares_sparse_storage_with(const Array& other) const;
 };
 
 std::ostream& operator<<(std::ostream& os, const Array& array);

@@ -1,7 +1,7 @@
 // hypatia::SparseArray: a sparse matrix in compressed rows (CSR) or compressed columns (CSC), in SciPy's
 // layout: `data` holds the stored values, `indices` their columns (CSR) or rows (CSC), and `indptr` where
-// each row's (column's) entries start in both. The three arrays are kept as given (views of the caller's
-// memory where they are contiguous), and what they hold is checked once, when the matrix is made.
+// each row's (column's) entries start in both. The three arrays are kept as given (the caller's memory, not
+// copied), and what they hold is checked once, when the matrix is made.
 // Duplicates and unsorted indices are allowed, as in SciPy; canonical() removes them.
 #pragma once
 #include <cstdint>
@@ -19,7 +19,8 @@ class SparseArray {
   SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr);
   // The same without the checks, for arrays valid by construction (the sparse ops' kernels).
   static SparseArray unchecked(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr);
-  // The nonzeros of a 2-d dense array, in order along each row (column), with int32 indices.
+  // The nonzeros of a 2-d dense array, in order along each row (column), with int32 indices (int64 when int32
+  // cannot hold them).
   static SparseArray from_dense(const Array& dense, SparseFormat format);
 
   SparseFormat format() const { return format_; }

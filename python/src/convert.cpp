@@ -250,8 +250,9 @@ nb::object to_numpy(const Array& array) {
   if (array.is_sparse()) {  // a SciPy matrix over NumPy views of the arrays, as Theano returned
     const SparseArray& m = array.sparse();
     nb::handle cls(scipy_matrix_class(m.format()));
-    return cls(nb::make_tuple(to_numpy(m.data()), to_numpy(m.indices()), to_numpy(m.indptr())), "shape"_a = nb::make_tuple(m.rows(), m.cols()),
-               "copy"_a = false);
+    // Contiguous arrays: SciPy's in-place methods (sort_indices, sum_duplicates) expect them.
+    return cls(nb::make_tuple(to_numpy(m.data().contiguous()), to_numpy(m.indices().contiguous()), to_numpy(m.indptr().contiguous())),
+               "shape"_a = nb::make_tuple(m.rows(), m.cols()), "copy"_a = false);
   }
   const int ndim = array.ndim();
   const npy_intp itemsize = static_cast<npy_intp>(array.itemsize());
@@ -357,6 +358,8 @@ Array filter_value(nb::handle value, const Variable& target, std::optional<bool>
     Array natural = to_array(value, what.c_str());
     if (natural.format() != target.type().format) natural = Array::from_sparse(natural.sparse().as_format(*target.type().format));
     if (natural.dtype() == want) return natural;
+    if (is_complex(natural.dtype()) && !is_complex(want))  // as for dense values: never drop an imaginary part
+      throw TypeError(what + describe_input(target) + " is real and cannot take a " + natural.shape_dtype_str() + " value");
     if (promote_types(natural.dtype(), want) == want || allow_downcast.value_or(false)) return natural.astype(want);
     throw TypeError(what + describe_input(target) + " cannot take a " + natural.shape_dtype_str() +
                     " value without risking loss of precision; convert it with .astype('" + std::string(dtype_name(want)) + "')");

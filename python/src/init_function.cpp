@@ -116,7 +116,16 @@ class PythonFunction {
   // `what` names the input in messages; it is built only when the value needs more than wrapping.
   template <class What> Array take(nb::handle value, size_t i, const What& what) const {
     const InputSpec& input = inputs_[i];
-    const bool exact = ndarray_dtype(value) == input.variable.dtype() && !input.variable.is_sparse();
+    if (input.variable.is_sparse()) {
+      Array matrix = filter_value(value, input.variable, input.strict ? std::optional<bool>(false) : input.allow_downcast, floatx_, what());
+      // Strict: only a SciPy matrix of the input's format and dtype, used as it is.
+      if (input.strict && (!is_scipy_sparse(value) || nb::cast<std::string>(value.attr("format")) != sparse_format_name(*matrix.format()) ||
+                           ndarray_dtype(value.attr("data")) != input.variable.dtype()))
+        throw TypeError(what() + describe_input(input.variable) + " is strict: it takes only SciPy " +
+                        sparse_format_name(*matrix.format()) + " matrices of dtype " + std::string(dtype_name(input.variable.dtype())));
+      return matrix;
+    }
+    const bool exact = ndarray_dtype(value) == input.variable.dtype();
     if (exact) return to_array(value, "[function] an input");  // the common call: a NumPy array of the right dtype
     if (input.strict)
       throw TypeError(what() + describe_input(input.variable) + " is strict: it takes only NumPy arrays of dtype " +

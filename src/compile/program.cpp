@@ -437,12 +437,15 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
       throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
                       ", got " + value.shape_dtype_str());
     // A donated buffer is ours only when the caller let go of it (no one else holds it now).
-    if (!donated_[i] || !value.storage() || value.storage().use_count() != 1) caller_memory.push_back(value.storage().get());
+    if (!donated_[i] || !value.storage() || value.storage().use_count() != 1)
+      for (const Storage* storage : value.storages()) caller_memory.push_back(storage);
     values[input_slots_[i]] = std::move(value);
   }
   inputs.clear();
   auto is_caller_memory = [&](const Array& value) {
-    return std::find(caller_memory.begin(), caller_memory.end(), value.storage().get()) != caller_memory.end();
+    for (const Storage* storage : value.storages())
+      if (std::find(caller_memory.begin(), caller_memory.end(), storage) != caller_memory.end()) return true;
+    return false;
   };
   for (const auto& [s, value] : constant_slots_) values[s] = value;
   // A function with updates holds the lock through its run (its read-modify-write is one step); one
@@ -508,7 +511,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
   for (size_t k = 0; k < num_outputs_; ++k) {
     Array value = values[result_slots_[k]];
     // Never hand out memory the caller could use to change an input, a constant or a shared value.
-    bool aliases = value.storage() && is_caller_memory(value);
+    bool aliases = is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
     for (const SharedSlot& shared : shared_slots_) aliases = aliases || value.shares_storage_with(shared.state->value);
     for (const Array& earlier : outputs) aliases = aliases || value.shares_storage_with(earlier);
@@ -522,7 +525,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     Array& value = values[result_slots_[num_outputs_ + u]];
     if (value.ndim() != updated_[u].ndim())
       throw TypeError("[function] update of " + describe(updated_[u]) + " produced " + value.shape_dtype_str());
-    bool aliases = value.storage() && is_caller_memory(value);
+    bool aliases = is_caller_memory(value);
     for (const auto& [s, constant_value] : constant_slots_) aliases = aliases || value.shares_storage_with(constant_value);
     if (aliases) value = copy_where_it_is(value);
   }

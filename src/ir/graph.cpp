@@ -94,7 +94,7 @@ std::string Variable::str() const {
   if (!node_->name.empty()) return node_->name;
   if (is_constant()) {
     const Array& value = *node_->constant;
-    if (value.size() == 1 && !value.is_sparse()) {
+    if (!value.is_sparse() && value.size() == 1) {
       std::ostringstream out;
       if (is_complex(value.dtype())) {
         const std::complex<double> z = *value.astype(DType::Complex128).data<std::complex<double>>();

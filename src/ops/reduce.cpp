@@ -239,8 +239,10 @@ std::vector<std::vector<Variable>> Reduce::infer_shape(const Apply& node,
 Variable reduce(ReduceKind kind, const Operand& x, const Axes& axes, bool keepdims, std::optional<double> initial) {
   Variable input = x.as_variable();
   const std::vector<int> resolved = at_location(x.where(), [&] { return axes.resolve(input.ndim(), kReduceNames[static_cast<int>(kind)]); });
-  if (input.is_sparse() && kind == ReduceKind::Sum && !keepdims && resolved.size() != 1) return sparse::sp_sum(x);  // SparseVariable.sum
-  if (input.is_sparse() && kind == ReduceKind::Sum && !keepdims) return sparse::sp_sum(x, resolved[0]);
+  if (input.is_sparse() && kind == ReduceKind::Sum && !keepdims) {  // SparseVariable.sum
+    if (resolved.empty()) return input;
+    return resolved.size() == 2 ? sparse::sp_sum(x) : sparse::sp_sum(x, resolved[0]);
+  }
   Variable out = apply_op1(std::make_shared<Reduce>(kind, resolved, initial), {input}, x.where());
   return keepdims ? restore_reduced_axes(out, input.ndim(), resolved) : out;
 }

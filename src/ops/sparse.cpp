@@ -38,6 +38,19 @@ Variable dense_input(const Operand& x, const char* op, const char* role) {
   return v;
 }
 
+std::pair<Variable, Variable> operand_pair(const Operand& x, const Operand& y) {
+  if (x.is_number() && !y.is_number()) {
+    const Variable b = y.variable();
+    return {x.as_weak_variable(b.dtype()), b};
+  }
+  const Variable a = x.as_variable();
+  return {a, y.as_variable(a)};
+}
+
+void check_sparse_dtype(DType dtype, const std::string& op) {
+  if (dtype == DType::Float16) throw TypeError("[" + op + "] float16 sparse matrices are not supported (SciPy has none); use float32");
+}
+
 Variable in_format(const Variable& g, SparseFormat format) {
   if (!g || !g.is_sparse() || format_of(g) == format) return g;
   return sparse::as_format(g, format);
@@ -66,14 +79,9 @@ void check_same_shape(std::span<const Array> inputs, const std::string& op) {
     throw ShapeError("[" + op + "] the operands' shapes differ: " + inputs[0].shape_dtype_str() + " and " + inputs[1].shape_dtype_str());
 }
 
-void check_sparse_dtype(DType dtype, const std::string& op) {
-  if (dtype == DType::Float16) throw TypeError("[" + op + "] float16 sparse matrices are not supported (SciPy has none); use float32");
-}
 
 void write_format(OpWriter& out, SparseFormat format) { out.integer(format == SparseFormat::Csr ? 0 : 1); }
 SparseFormat read_format(OpReader& in) { return in.integer_in(0, 1, "a sparse format") == 0 ? SparseFormat::Csr : SparseFormat::Csc; }
-
-Array sparse_value(SparseArray matrix) { return Array::from_sparse(std::move(matrix)); }
 
 // ---- Conversions ----
 
@@ -203,6 +211,7 @@ class Csm : public Op {
     const Variable& shape = node.input(3);
     return {{cast(shape[0], DType::Int64), cast(shape[1], DType::Int64)}};
   }
+  ViewMap view_map() const override { return {{0, 0}, {0, 1}, {0, 2}}; }  // the matrix is made of its arrays
   std::string save() const override {
     OpWriter out("csm");
     write_format(out, format_);
@@ -837,6 +846,7 @@ class SquareDiagonal : public Op {
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
     return {{shapes[0][0], shapes[0][0]}};
   }
+  ViewMap view_map() const override { return {{0, 0}}; }  // its values are the vector's
   std::string save() const override { return OpWriter("square_diagonal").bytes(); }
 };
 
@@ -1028,8 +1038,12 @@ Variable sparse_elemwise(const ScalarOp& op, const std::vector<const Operand*>& 
         case ScalarOpId::sub: return sparse::sub(a, b);
         case ScalarOpId::mul: return sparse::mul(a, b);
         case ScalarOpId::true_div:
-          if (!a.is_number() && a.variable().is_sparse() && (b.is_number() || !b.variable().is_sparse()))
-            return sparse::mul(a, reciprocal(Operand(as_matrix_or_scalar(b.as_variable(a.variable())), where)));
+          // As SciPy: by a scalar, the stored values; by a dense array, the dense quotient (0 / 0 is NaN there).
+          if (!a.is_number() && a.variable().is_sparse() && (b.is_number() || !b.variable().is_sparse())) {
+            const auto [x, d] = sparse_ops::operand_pair(a, b);
+            if (d.ndim() == 0) return sparse::mul(Operand(x, where), true_div(Operand(1.0, where), Operand(d, where)));
+            return true_div(Operand(sparse::dense_from_sparse(Operand(x, where)), where), Operand(d, where));
+          }
           break;
         default: break;
       }
@@ -1113,7 +1127,7 @@ Variable transpose(const Operand& x) {
 
 Variable add(const Operand& x, const Operand& y) {
   return at_location(x.where(), [&] {
-    Variable a = x.as_variable(), b = y.as_variable(a);
+    auto [a, b] = operand_pair(x, y);
     if (!a.is_sparse()) std::swap(a, b);  // addition commutes
     if (!a.is_sparse()) throw TypeError("[add] sparse.add needs a sparse operand, got " + shapes_str({a, b}));
     if (b.is_sparse()) {
@@ -1133,7 +1147,7 @@ Variable neg(const Operand& x) {
 
 Variable sub(const Operand& x, const Operand& y) {
   return at_location(x.where(), [&] {
-    const Variable a = x.as_variable(), b = y.as_variable(a);
+    const auto [a, b] = operand_pair(x, y);
     return b.is_sparse() ? sparse::add(Operand(a, x.where()), Operand(sparse::neg(Operand(b, x.where())), x.where()))
                          : sparse::add(Operand(a, x.where()), Operand(hypatia::neg(Operand(b, x.where())), x.where()));
   });
@@ -1141,7 +1155,7 @@ Variable sub(const Operand& x, const Operand& y) {
 
 Variable mul(const Operand& x, const Operand& y) {
   return at_location(x.where(), [&] {
-    Variable a = x.as_variable(), b = y.as_variable(a);
+    auto [a, b] = operand_pair(x, y);
     if (!a.is_sparse()) std::swap(a, b);
     if (!a.is_sparse()) throw TypeError("[mul] sparse.mul needs a sparse operand, got " + shapes_str({a, b}));
     if (b.is_sparse()) {

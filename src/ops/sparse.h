@@ -34,6 +34,11 @@ Variable sparse_input(const Operand& x, const char* op, const char* role = "its 
 Variable dense_input(const Operand& x, const char* op, const char* role = "its operand");
 // A gradient for a sparse input of `format`: sparse gradients converted to it, dense ones as they are.
 Variable in_format(const Variable& g, SparseFormat format);
+// Two operands as Variables; a number beside a variable takes its dtype (NumPy's weak scalars), on either side.
+std::pair<Variable, Variable> operand_pair(const Operand& x, const Operand& y);
+inline Array sparse_value(SparseArray matrix) { return Array::from_sparse(std::move(matrix)); }
+// SciPy has no float16 sparse matrices, and neither does Hypatia.
+void check_sparse_dtype(DType dtype, const std::string& op);
 
 }  // namespace sparse_ops
 }  // namespace hypatia

@@ -25,8 +25,6 @@ void check_inner(const Array& a, const Array& b, const std::string& op) {
     throw ShapeError("[" + op + "] the inner dimensions differ: " + a.shape_dtype_str() + " @ " + b.shape_dtype_str());
 }
 
-Array sparse_value(SparseArray matrix) { return Array::from_sparse(std::move(matrix)); }
-
 // (x @ y.T) at p's stored positions: x (m, k), y (n, k) dense, p (m, n) sparse; a vector of p's values' layout.
 class SampledProduct : public Op {
  public:
@@ -152,7 +150,7 @@ std::vector<Variable> SparseDot::grad(const Apply& node, const std::vector<Varia
   }
   // Theano's Dot: gradients dense; vectors' gradients are outer products.
   if (is_inexact(a.dtype())) {
-    if (a.ndim() == 2 && b.ndim() == 1) ga = outer(gz, b.is_sparse() ? sparse::dense_from_sparse(b) : b);
+    if (a.ndim() == 2 && b.ndim() == 1) ga = outer(gz, b);  // a sparse operand is a matrix: b is dense
     else ga = any_dot(gz, transposed(b));
   }
   if (is_inexact(b.dtype())) {
@@ -287,7 +285,7 @@ namespace sparse {
 
 Variable structured_dot(const Operand& x, const Operand& y) {
   return at_location(x.where(), [&] {
-    const Variable a = x.as_variable(), b = y.as_variable(a);
+    const auto [a, b] = operand_pair(x, y);
     if (a.is_sparse()) return apply_op1(std::make_shared<SparseDot>(true), {a, b}, x.where());
     if (!b.is_sparse()) throw TypeError("[structured_dot] needs a sparse operand, got " + shapes_str({a, b}));
     // dense @ sparse = (sparse.T @ dense.T).T: transposes of both kinds cost nothing.
@@ -298,14 +296,14 @@ Variable structured_dot(const Operand& x, const Operand& y) {
 
 Variable dot(const Operand& x, const Operand& y) {
   return at_location(x.where(), [&] {
-    const Variable a = x.as_variable(), b = y.as_variable(a);
+    const auto [a, b] = operand_pair(x, y);
     return apply_op1(std::make_shared<SparseDot>(false), {a, b}, x.where());
   });
 }
 
 Variable true_dot(const Operand& x, const Operand& y, bool grad_preserves_dense) {
   return at_location(x.where(), [&] {
-    const Variable a = x.as_variable(), b = y.as_variable(a);
+    const auto [a, b] = operand_pair(x, y);
     if (a.is_sparse()) return apply_op1(std::make_shared<TrueDot>(grad_preserves_dense), {a, b}, x.where());
     if (!b.is_sparse()) throw TypeError("[true_dot] needs a sparse operand, got " + shapes_str({a, b}));
     return sparse::transpose(apply_op1(std::make_shared<TrueDot>(grad_preserves_dense), {sparse::transpose(b), hypatia::transpose(a)}, x.where()));

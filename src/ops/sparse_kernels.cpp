@@ -45,7 +45,7 @@ template <class T> struct Builder {
 };
 
 // Calls fn(line, begin, end) with the line's entries as positions into data/indices.
-template <class T, class I, class Fn> void for_lines(const Compressed& x, Fn fn) {
+template <class I, class Fn> void for_lines(const Compressed& x, Fn fn) {
   const I* ptr = x.indptr.data<I>();
   for (int64_t line = 0; line < x.major; ++line) fn(line, int64_t(ptr[line]), int64_t(ptr[line + 1]));
 }
@@ -207,8 +207,7 @@ Array dense_sparse_product(const Array& a, const SparseArray& b, DType dtype) {
           }
         } else {
           for (int64_t l = 0; l < k; ++l) {
-            const T ail = arow[l];
-            if (ail == T(0)) continue;
+            const T ail = arow[l];  // zeros too: 0 * inf is NaN, as in the CSC branch and SciPy
             for (int64_t p = ptr[l]; p < ptr[l + 1]; ++p) orow[idx[p]] += ail * v[p];
           }
         }
@@ -434,7 +433,7 @@ SparseArray remove_zeros(const SparseArray& x) {
     dispatch_index(X.index_dtype(), [&]<class I>() {
       const I* idx = X.indices.data<I>();
       const T* v = X.data.data<T>();
-      for_lines<T, I>(X, [&](int64_t, int64_t begin, int64_t end) {
+      for_lines<I>(X, [&](int64_t, int64_t begin, int64_t end) {
         for (int64_t q = begin; q < end; ++q)
           if (v[q] != T(0)) {
             out.indices.push_back(idx[q]);
@@ -455,7 +454,7 @@ SparseArray sort_indices(const SparseArray& x) {
     dispatch_index(X.index_dtype(), [&]<class I>() {
       const I* idx = X.indices.data<I>();
       const T* v = X.data.data<T>();
-      for_lines<T, I>(X, [&](int64_t, int64_t begin, int64_t end) {
+      for_lines<I>(X, [&](int64_t, int64_t begin, int64_t end) {
         order.resize(end - begin);
         std::iota(order.begin(), order.end(), begin);
         std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return idx[a] < idx[b]; });
@@ -482,7 +481,7 @@ SparseArray stack(const std::vector<SparseArray>& blocks, int axis, SparseFormat
       dispatch_index(B.index_dtype(), [&]<class I>() {
         const I* idx = B.indices.data<I>();
         const T* v = B.data.data<T>();
-        for_lines<T, I>(B, [&](int64_t, int64_t begin, int64_t end) {
+        for_lines<I>(B, [&](int64_t, int64_t begin, int64_t end) {
           out.indices.insert(out.indices.end(), idx + begin, idx + end);
           out.data.insert(out.data.end(), v + begin, v + end);
           out.end_line();
@@ -535,23 +534,6 @@ SparseArray window(const SparseArray& x, int64_t row_start, int64_t row_stop, in
     });
     return out.finish(x.format(), row_stop - row_start, col_stop - col_start, x.dtype());
   });
-}
-
-Array element(const SparseArray& x, int64_t i, int64_t j) {
-  const Compressed X = prepare(x, x.dtype());
-  const int64_t line = x.format() == SparseFormat::Csr ? i : j, wanted = x.format() == SparseFormat::Csr ? j : i;
-  Array out = Array::zeros({}, x.dtype());
-  dispatch_dtype(x.dtype(), [&]<class T>() {
-    dispatch_index(X.index_dtype(), [&]<class I>() {
-      const I *idx = X.indices.data<I>(), *ptr = X.indptr.data<I>();
-      const T* v = X.data.data<T>();
-      T acc = T(0);
-      for (int64_t q = ptr[line]; q < ptr[line + 1]; ++q)
-        if (idx[q] == wanted) acc = static_cast<T>(acc + v[q]);
-      *out.data<T>() = acc;
-    });
-  });
-  return out;
 }
 
 }  // namespace hypatia::sparse_kernels

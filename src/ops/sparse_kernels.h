@@ -60,7 +60,5 @@ SparseArray stack(const std::vector<SparseArray>& blocks, int axis, SparseFormat
 SparseArray take(const SparseArray& x, const std::vector<int64_t>& lines, int axis);
 // Rows start..stop-1 and columns start..stop-1 (non-negative, in range), in x's format.
 SparseArray window(const SparseArray& x, int64_t row_start, int64_t row_stop, int64_t col_start, int64_t col_stop);
-// x[i, j] (duplicates summed; 0 when nothing is stored there).
-Array element(const SparseArray& x, int64_t i, int64_t j);
 
 }  // namespace hypatia::sparse_kernels

@@ -15,7 +15,7 @@ std::shared_ptr<Apply> elemwise_producer(const Variable& v, ScalarOpId id) {
 }
 
 bool is_scalar_constant(const Variable& v, double value) {
-  if (!v.is_constant() || v.constant_value().size() != 1) return false;
+  if (!v.is_constant() || v.is_sparse() || v.constant_value().size() != 1) return false;
   for (int64_t dim : v.type().shape)
     if (dim != 1) return false;  // a declared (?,) could be any size when the graph was checked
   const Array& constant = v.constant_value();

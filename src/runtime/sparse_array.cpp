@@ -44,6 +44,22 @@ const SparseArray& Array::sparse() const {
   return *sparse_;
 }
 
+std::vector<const Storage*> Array::storages() const {
+  std::vector<const Storage*> found;
+  if (storage_) found.push_back(storage_.get());
+  if (sparse_)
+    for (const Array* part : {&sparse_->data(), &sparse_->indices(), &sparse_->indptr()})
+      if (part->storage()) found.push_back(part->storage().get());
+  return found;
+}
+
+bool Array::shares_sparse_storage_with(const Array& other) const {
+  const std::vector<const Storage*> mine = storages(), theirs = other.storages();
+  for (const Storage* s : mine)
+    if (std::find(theirs.begin(), theirs.end(), s) != theirs.end()) return true;
+  return false;
+}
+
 std::optional<SparseFormat> Array::format() const {
   if (!sparse_) return std::nullopt;
   return sparse_->format();
@@ -59,6 +75,7 @@ SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array 
   const std::string arrays = " (data " + data_.shape_dtype_str() + ", indices " + indices_.shape_dtype_str() + ", indptr " +
                              indptr_.shape_dtype_str() + ", shape (" + std::to_string(rows) + ", " + std::to_string(cols) + "))";
   if (rows < 0 || cols < 0) throw ValueError(what + "a negative shape" + arrays);
+  if (rows > (int64_t{1} << 62) || cols > (int64_t{1} << 62)) throw ValueError(what + "a shape too large to index" + arrays);
   if (data_.ndim() != 1 || indices_.ndim() != 1 || indptr_.ndim() != 1) throw ValueError(what + "data, indices and indptr must be 1-d" + arrays);
   if (data_.dtype() == DType::Float16) throw TypeError(what + "float16 values are not supported (SciPy has no float16 sparse matrices)" + arrays);
   for (const Array* index : {&indices_, &indptr_})

@@ -171,6 +171,12 @@ TEST_P(SparseFormats, StackingAndIndexing) {
   EXPECT_TRUE(arrays_close(dense(out[8]), values({2, 1, 2, 0, 3, 0, 3, 0, 0, 4, 0, 5}, {3, 4})));
 }
 
+TEST(Sparse, SumOverNoAxesIsTheMatrix) {
+  Variable x = sp::csr_matrix("x");
+  EXPECT_TRUE(hp::sum(x, hp::Axes(std::vector<int>{})).is(x));
+  EXPECT_FALSE(hp::sum(x).is_sparse());
+}
+
 TEST(Sparse, DiagonalOfASquareMatrix) {
   Variable x = sp::csr_matrix("x");
   // The messy matrix's first three columns: diagonal 1, 0 (an explicit zero off it), 0.

@@ -321,3 +321,49 @@ def test_pickled_functions_keep_sparse_inputs_and_shared_matrices():
         np.testing.assert_allclose(dense(got), dense(want))
     x2 = pickle.loads(pickle.dumps(x))
     assert x2.type == sparse.SparseType("csr", "float64")
+
+
+def test_results_never_share_memory_with_inputs_constants_or_shared_matrices():
+    m, d = messy("csr")
+    x = sparse.csr_matrix("x")
+    data = theano.function([x], sparse.csm_data(x))(m)
+    data[:] = 0
+    assert np.any(m.data != 0)  # the input's values are untouched
+    s = theano.shared(m.copy(), "s")
+    out, again, flipped = theano.function([], [s, s, s.T])()
+    out.data[:] = 7
+    assert not np.any(s.get_value().data == 7)
+    assert not np.shares_memory(out.data, again.data) and not np.shares_memory(again.data, flipped.data)
+
+
+def test_arithmetic_rules_of_mixed_operands():
+    x, z, d = sparse.csr_matrix("x", dtype="float32"), T.fmatrix("z"), T.matrix("d")
+    assert (2.0 * x).dtype == "float32" and (x * 2.0).dtype == "float32" and (1 + x).dtype == "float32"
+    m, dm = messy("csr", dtype="float32")
+    W = np.arange(12.0, dtype="float32").reshape(6, 2)
+    # A one-row product broadcast over z's rows: an elementwise sum (not usmm).
+    f = theano.function([x, z], z + sparse.structured_dot(x[0], theano.shared(W)))
+    np.testing.assert_allclose(f(m, np.ones((3, 2), "float32")), np.ones((3, 2)) + dm[0:1] @ W, rtol=1e-6)
+    # Division as SciPy: by a scalar, the stored values; by a dense array, the dense quotient.
+    xd = sparse.csr_matrix("xd")
+    q = theano.function([xd, d], [xd / 4, xd / d])
+    m64, dm64 = messy("csr")
+    D = np.arange(1.0, 31.0).reshape(5, 6)
+    D[1, 0] = 0  # 0 / 0
+    by_scalar, by_dense = q(m64, D)
+    assert sp.issparse(by_scalar) and not sp.issparse(by_dense)
+    np.testing.assert_allclose(by_dense, dm64 / D)
+
+
+def test_strict_sparse_inputs_and_imaginary_parts():
+    x = sparse.csr_matrix("x")
+    f = theano.function([theano.In(x, strict=True)], sparse.sp_sum(x))
+    m, d = messy("csr")
+    np.testing.assert_allclose(f(m), d.sum())
+    with pytest.raises(TypeError, match="strict"):
+        f(m.tocsc())
+    with pytest.raises(TypeError, match="strict"):
+        f(m.astype("float32"))
+    g = theano.function([x], sparse.sp_sum(x), allow_input_downcast=True)
+    with pytest.raises(TypeError, match="is real"):
+        g(m.astype("complex128"))

@@ -15,6 +15,8 @@ def _toarray(self):
 def _sum(self, axis=None, *args, sparse_grad=False, **kwargs):
     if self._format is None:
         return _dense_sum(self, axis, *args, **kwargs)
+    if args or any(v not in (None, False) for v in kwargs.values()):
+        raise TypeError(f"sum of the sparse matrix {self} takes axis (None, 0 or 1) and sparse_grad only, as Theano's sp_sum")
     return basic.sp_sum(self, axis, sparse_grad)
 
 

@@ -3,6 +3,7 @@
 #include <new>
 #include <unordered_map>
 
+#include "hypatia/sparse_array.h"
 #include "ops/op_support.h"
 #include "rewrite/passes/passes.h"
 
@@ -22,7 +23,7 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
   for (const Variable* value : values) {
     if (!value || !value->is_constant()) return {};
     inputs.push_back(value->constant_value());
-    largest_input = std::max(largest_input, inputs.back().size());
+    largest_input = std::max(largest_input, inputs.back().is_sparse() ? inputs.back().sparse().nnz() : inputs.back().size());
   }
   // A result known by its type to be too large is not computed at all.
   for (const Variable& out : node.outputs()) {

@@ -95,6 +95,10 @@ class DotToGemm : public LocalRewriter {
       if (is_sparse_dense_product(*product->dot)) {
         // Theano's usmm: z + alpha * a @ b with a sparse a, added into z (only the rows a stores change).
         if ((subtract && side == 0) || out.ndim() != 2) continue;
+        bool product_broadcasts = false;  // a one-row product added to every row of z: the sum stays elementwise
+        for (int axis = 0; axis < 2; ++axis)
+          product_broadcasts = product_broadcasts || (product->dot->output(0).type().shape[axis] == 1 && out.type().shape[axis] != 1);
+        if (product_broadcasts) continue;
         if (subtract) alpha = neg(alpha);
         if (alpha.ndim() != 0) alpha = reshape(alpha, std::vector<Operand>{});
         const Variable result = usmm(z, alpha, product->dot->input(0), product->dot->input(1), node.where());

@@ -21,6 +21,7 @@ namespace hypatia {
 namespace {
 
 bool all_elements_zero(const Array& value) {
+  if (value.is_sparse()) return false;  // a sparse constant is never replaced by zeros of a dense op
   const Array values = value.astype(DType::Complex128).contiguous();  // holds every dtype's values
   const auto* data = values.data<std::complex<double>>();
   for (int64_t i = 0; i < values.size(); ++i)
