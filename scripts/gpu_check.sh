@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The checks that need an NVIDIA GPU, in one call (under 8 minutes on a machine with one): builds what is
 # missing, runs every device test on the first CUDA GPU (test_device_backends.cpp, the seed's network,
-# the CUDA runtime's tests and linear algebra on cuSOLVER, the Python device, FFT and convolution tests with
+# the CUDA runtime's tests and linear algebra on cuSOLVER, the Python device, FFT, sparse and convolution tests with
 # device=cuda0) and the device benchmark (the
 # seed's training step on each device, with PyTorch and JAX on the GPU where they have one).
 # Usage: bash scripts/gpu_check.sh   (results also under $OUT when it is set)
@@ -37,6 +37,10 @@ if [ -x .venv/bin/python ] && ls "$build"/python/hypatia/_core*.so >/dev/null 2>
   # Fourier transforms on cuFFT against NumPy (every function of the file on cuda0).
   (cd tests/python && PYTHONPATH="$root/python:$root/$build/python" HYPATIA_TEST_DEVICE=cuda timeout 120 \
      "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_fft.py) 2>&1 | tee "$out/fft_tests.txt" | tail -5
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  # Sparse products on cuSPARSE against SciPy.
+  (cd tests/python && PYTHONPATH="$root/python:$root/$build/python" HYPATIA_TEST_DEVICE=cuda timeout 120 \
+     "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider test_sparse.py) 2>&1 | tee "$out/sparse_tests.txt" | tail -5
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   # Convolutions and pooling on cuDNN against SciPy/NumPy expectations (every function of the file on cuda0).
   (cd tests/python && PYTHONPATH="$root/python:$root/$build/python" HYPATIA_TEST_DEVICE=cuda timeout 180 \

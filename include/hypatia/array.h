@@ -103,7 +103,7 @@ class Array {
   // The memory behind the value: its storage, or a sparse matrix's arrays' storages.
   std::vector<const Storage*> storages() const;
   // Where the elements live; data(), raw_data() and everything reading elements need the host.
-  Device device() const { return storage_ ? storage_->device() : Device{}; }
+  Device device() const { return storage_ ? storage_->device() : sparse_ ? sparse_device() : Device{}; }
 
   // Pointer to the first element (at `offset`); T must match dtype().
   template <class T> T* data() const;
@@ -150,6 +150,7 @@ class Array {
   int64_t offset_ = 0;
   std::shared_ptr<const SparseArray> sparse_;  // set for a sparse matrix (then storage_ is null)
   bool shares_sparse_storage_with(const Array& other) const;
+  Device sparse_device() const;  // where a sparse matrix's arrays are
 };
 
 std::ostream& operator<<(std::ostream& os, const Array& array);

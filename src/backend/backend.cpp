@@ -1,5 +1,7 @@
 #include "backend/backend.h"
 
+#include "hypatia/sparse_array.h"
+
 #include <cctype>
 
 #include "backend/cpu/cpu_backend.h"
@@ -63,18 +65,33 @@ std::vector<Device> available_devices() {
   return devices;
 }
 
+namespace {
+
+// A sparse matrix moves (or is copied) as its three arrays.
+template <class Move> Array sparse_moved(const Array& value, Move move) {
+  const SparseArray& m = value.sparse();
+  return Array::from_sparse(SparseArray::unchecked(m.format(), m.rows(), m.cols(), move(m.data()), move(m.indices()), move(m.indptr())));
+}
+
+}  // namespace
+
 Array to_host(const Array& value) {
-  return value.device().is_cpu() ? value : backend_for(value.device()).to_host(value);
+  if (value.device().is_cpu()) return value;
+  if (value.is_sparse()) return sparse_moved(value, [](const Array& part) { return to_host(part); });
+  return backend_for(value.device()).to_host(value);
 }
 
 Array to_device(const Array& value, const Device& device) {
   if (value.device() == device) return value;
   if (device.is_cpu()) return to_host(value);
+  if (value.is_sparse()) return sparse_moved(value, [&](const Array& part) { return to_device(part, device); });
   return backend_for(device).to_device(to_host(value));
 }
 
 Array copy_where_it_is(const Array& value) {
-  return value.device().is_cpu() ? value.copy() : backend_for(value.device()).copy(value);
+  if (value.device().is_cpu()) return value.copy();
+  if (value.is_sparse()) return sparse_moved(value, [](const Array& part) { return copy_where_it_is(part); });
+  return backend_for(value.device()).copy(value);
 }
 
 std::string why_unavailable(const Device& device) {

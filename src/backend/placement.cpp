@@ -50,11 +50,7 @@ std::unique_ptr<FunctionGraph> place_on_device(std::unique_ptr<FunctionGraph> gr
     for (size_t i = 0; i < node->inputs().size(); ++i)
       if (!backend.reads_on_host(*node, static_cast<int>(i)))
         follows_host_data = follows_host_data && node->input(i).owner() && !computed_here(node->input(i));
-    // Sparse matrices live in host memory: the ops that read or make one run there.
-    bool touches_sparse = false;
-    for (const Variable& v : node->inputs()) touches_sparse = touches_sparse || v.is_sparse();
-    for (const Variable& v : node->outputs()) touches_sparse = touches_sparse || v.is_sparse();
-    any = (runs_here[node.get()] = !scalar_on_host && !follows_host_data && !touches_sparse && backend.runs(*node)) || any;
+    any = (runs_here[node.get()] = !scalar_on_host && !follows_host_data && backend.runs(*node)) || any;
   }
   if (!any && !results_on_device) return graph;
   // Each value, once computed where its node runs, and (made on first need) on the other side.

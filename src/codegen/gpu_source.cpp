@@ -873,6 +873,38 @@ std::optional<std::string> render_gpu_take(DType dtype, const std::vector<DType>
   return source.str();
 }
 
+std::optional<std::string> render_gpu_sparse_product(DType dtype, DType indices_dtype, DType indptr_dtype, bool by_rows,
+                                                     const std::string& name, bool has_double, GpuDialect dialect) {
+  const Spelling say = spelling(dialect);
+  const std::string global = say.global;
+  const auto t = gpu_stored_type(dtype, has_double), ti = gpu_stored_type(indices_dtype, has_double),
+             tp = gpu_stored_type(indptr_dtype, has_double);
+  const auto is_index = [](DType d) { return d == DType::Int32 || d == DType::Int64; };
+  if (!t || !ti || !tp || (dtype != DType::Float32 && dtype != DType::Float64) || !is_index(indices_dtype) || !is_index(indptr_dtype))
+    return std::nullopt;
+  std::ostringstream source;
+  source << prelude(dialect, needs_double(dtype)) << say.kernel << " " << name << "(" << global << *t << "* out, " << global << "const "
+         << *t << "* values, " << global << "const " << *ti << "* indices, " << global << "const " << *tp << "* indptr, " << global
+         << "const " << *t << "* b, " << global << "const " << *t << "* scale, const long lines, const long rows, const long n, "
+         << "const long accumulate) {\n";
+  if (by_rows) {
+    source << "  const long gid = " << say.thread_index << ";\n"
+           << "  if (gid >= lines * n) return;\n"
+           << "  const long i = gid / n, j = gid % n;\n"
+           << "  " << *t << " acc = 0;\n"
+           << "  for (long p = indptr[i]; p < indptr[i + 1]; ++p) acc += values[p] * b[(long)indices[p] * n + j];\n"
+           << "  out[gid] = (accumulate ? out[gid] : 0) + scale[0] * acc;\n";
+  } else {
+    source << "  const long j = " << say.thread_index << ";\n"
+           << "  if (j >= n) return;\n"
+           << "  if (!accumulate) for (long i = 0; i < rows; ++i) out[i * n + j] = 0;\n"
+           << "  for (long k = 0; k < lines; ++k)\n"
+           << "    for (long p = indptr[k]; p < indptr[k + 1]; ++p) out[(long)indices[p] * n + j] += scale[0] * values[p] * b[k * n + j];\n";
+  }
+  source << "}\n";
+  return source.str();
+}
+
 std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>& index_dtypes, bool set, const std::string& name,
                                           bool has_double, GpuDialect dialect) {
   const Spelling say = spelling(dialect);

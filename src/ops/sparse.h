@@ -23,6 +23,7 @@ bool is_sparse_dense_product(const Apply& node);
 // z + alpha * a @ b for dense z and b and sparse a (Theano's Usmm): written into z's buffer where the program
 // hands it over (an update w - lr * x.T @ g touches only the rows x stores).
 Variable usmm(const Variable& z, const Variable& alpha, const Variable& a, const Variable& b, CodeLocation where);
+bool is_usmm(const Apply& node);
 
 namespace sparse_ops {
 

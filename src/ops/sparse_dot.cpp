@@ -270,6 +270,8 @@ bool is_sparse_dense_product(const Apply& node) {
   return product && product->structured() && node.input(0).is_sparse() && !node.input(1).is_sparse() && node.input(1).ndim() == 2;
 }
 
+bool is_usmm(const Apply& node) { return dynamic_cast<const Usmm*>(&node.op()) != nullptr; }
+
 Variable usmm(const Variable& z, const Variable& alpha, const Variable& a, const Variable& b, CodeLocation where) {
   return apply_op1(std::make_shared<Usmm>(), {z, alpha, a, b}, where);
 }

@@ -8,6 +8,7 @@ namespace hypatia {
 
 class Transfer : public Op {
  public:
+  bool takes_sparse(int) const override { return true; }  // a sparse matrix moves as its arrays
   explicit Transfer(Device to) : to_(to) {}
   std::string name() const override { return "transfer"; }
   std::string props() const override { return to_.str(); }

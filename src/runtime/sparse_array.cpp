@@ -60,6 +60,8 @@ bool Array::shares_sparse_storage_with(const Array& other) const {
   return false;
 }
 
+Device Array::sparse_device() const { return sparse_->data().device(); }
+
 std::optional<SparseFormat> Array::format() const {
   if (!sparse_) return std::nullopt;
   return sparse_->format();

@@ -12,6 +12,7 @@
 #include "backend/cuda/cublas.h"
 #include "backend/cuda/cufft.h"
 #include "backend/cuda/cusolver.h"
+#include "backend/cuda/cusparse.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -63,6 +64,12 @@ TEST(Cuda, CusolverAndCublasLoadWithEveryFunctionTheLinearAlgebraCalls) {
   ASSERT_TRUE(hp::cuda::cusolver_available());
   EXPECT_GE(hp::cuda::cusolver_version(), 10000);
   EXPECT_TRUE(hp::cuda::cublas_available());  // (gemm and trsm)
+}
+
+TEST(Cuda, CusparseLoadsWithEveryFunctionTheSparseProductsCall) {
+  // The products need a GPU (test_sparse.py runs them there through scripts/gpu_check.sh).
+  if (!std::filesystem::exists("/usr/local/cuda/lib64/libcusparse.so")) GTEST_SKIP() << "the CUDA toolkit's cuSPARSE is not installed";
+  EXPECT_TRUE(hp::cuda::cusparse_available());
 }
 
 TEST(Cuda, CudnnDescriptorsGiveTheanosConvolutionAndPoolingSizes) {

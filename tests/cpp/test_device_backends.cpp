@@ -649,6 +649,37 @@ TEST_P(DeviceBackend, HostOnlyOpsRunOnTheHostWithTransfersAround) {
   EXPECT_FALSE(hp::backend_for(hp::Device::parse(device)).runs(*search.owner()));
 }
 
+TEST_P(DeviceBackend, SparseProductsRunOnTheDevice) {
+  REQUIRE_DEVICE();
+  // The product with a sparse matrix runs on the device (cuSPARSE, or the generated kernel of its format), and
+  // so does the weight update a training step makes of it (usmm, in place): the matrix travels as its arrays.
+  const Array dense = Array::from({{1, 0, 2, 0}, {0, 0, 3, 0}, {4, 5, 0, 6}}, DType::Float32);
+  for (hp::SparseFormat format : {hp::SparseFormat::Csr, hp::SparseFormat::Csc}) {
+    SCOPED_TRACE(hp::sparse_format_name(format));
+    auto x = hp::sparse::matrix(format, "x", DType::Float32), b = hp::matrix("b", DType::Float32), g = hp::matrix("g", DType::Float32);
+    const Array X = Array::from_sparse(hp::SparseArray::from_dense(dense, format));
+    const Array B = hp::random::uniform({4, 5}, -1, 1).astype(DType::Float32), G = hp::random::uniform({3, 5}, -1, 1).astype(DType::Float32);
+    const Array W0 = hp::random::uniform({4, 5}, -1, 1).astype(DType::Float32);
+    expect_device_matches_reference({x, b}, {hp::sparse::structured_dot(x, b), hp::tanh(hp::dot(x, b))}, {X, B}, device, 1e-5);
+    hp::SharedVariable w = hp::shared(W0, "w");
+    auto step = hp::function({x, g}, {hp::sum(w)}, {{w, w - 0.5 * hp::sparse::structured_dot(x.T(), g)}}, {}, {.device = device});
+    const std::string printed = step.debugprint();
+    EXPECT_NE(printed.find("usmm"), std::string::npos) << printed;
+    step({X, G});
+    // W0 - 0.5 * dense.T @ G, by hand.
+    Array want = W0.copy();
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 5; ++j) {
+        double acc = 0;
+        for (int64_t r = 0; r < 3; ++r) acc += dense.at<float>({r, i}) * G.at<float>({r, j});
+        want.set<float>({i, j}, static_cast<float>(W0.at<float>({i, j}) - 0.5 * acc));
+      }
+    EXPECT_TRUE(arrays_close(w.get_value(), want, 1e-5, 1e-6));
+    auto product = hp::sparse::structured_dot(x, b);
+    EXPECT_TRUE(hp::backend_for(hp::Device::parse(device)).runs(*product.owner()));
+  }
+}
+
 TEST_P(DeviceBackend, ShapeArithmeticStaysOnTheHost) {
   REQUIRE_DEVICE();
   auto x = hp::vector("x");

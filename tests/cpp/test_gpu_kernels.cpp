@@ -94,6 +94,13 @@ Rendered render_everything() {
             hp::render_gpu_put(dtype, index, set, put, true, GpuDialect::Cuda));
       }
     }
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (DType index : {DType::Int32, DType::Int64})
+      for (bool by_rows : {true, false}) {
+        const std::string name = "sp" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));
+        add(name, hp::render_gpu_sparse_product(dtype, index, index, by_rows, name, true, GpuDialect::OpenCL),
+            hp::render_gpu_sparse_product(dtype, index, index, by_rows, name, true, GpuDialect::Cuda));
+      }
   for (DType dtype : {DType::Float16, DType::Float32, DType::Float64})
     for (bool log : {false, true}) {
       const std::string name = "s" + std::to_string(out.names.size()) + "_" + std::string(hp::dtype_name(dtype));

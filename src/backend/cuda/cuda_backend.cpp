@@ -7,6 +7,8 @@
 #include "backend/cuda/cudnn.h"
 #include "backend/cuda/cufft.h"
 #include "backend/cuda/cusolver.h"
+#include "backend/cuda/cusparse.h"
+#include "hypatia/sparse_array.h"
 #include "backend/cuda/driver.h"
 #include "backend/cuda/kernel_cache.h"
 #include "backend/cuda/nvrtc.h"
@@ -141,6 +143,14 @@ class CudaRuntime final : public GpuRuntime {
   bool fft(const FftGeometry& g, Array& in, Array& out) override {
     current();
     return cuda::fft(context_, g, in, pointer_of(in, info_.device), out, pointer_of(out, info_.device));
+  }
+  bool sparse_product(const SparseArray& a, const Array& b, double alpha, double beta, Array& out) override {
+    // cuSPARSE takes one index type for both arrays; an empty matrix goes to the generated kernel.
+    if (!cusparse_available() || a.nnz() == 0 || a.indices().dtype() != a.indptr().dtype() || b.size() == 0) return false;
+    current();
+    const cuda::SparseOperand operand{a.format() == SparseFormat::Csr, a.rows(), a.cols(), a.nnz(), address(a.data()),
+                                      address(a.indices()), address(a.indptr()), a.indices().dtype()};
+    return cuda::spmm(context_, out.dtype(), operand, b.shape()[1], address(b), address(out), alpha, beta);
   }
   bool has_solver() const override { return cusolver_available() && cublas_available(); }
   void potrf(bool upper, const Array& a, const Array& info) override {

@@ -7,6 +7,8 @@
 
 #include "backend/cpu/lowering.h"
 #include "codegen/cpu_source.h"
+#include "hypatia/sparse_array.h"
+#include "ops/sparse.h"
 #include "ops/blas.h"
 #include "ops/conv.h"
 #include "ops/fft.h"
@@ -354,6 +356,53 @@ class GemmKernel final : public Kernel {
     run_elementwise(runtime_, *source, name, out.shape(), std::span<const Array>(&out, 1), operands);
   }
 
+  GpuRuntime& runtime_;
+};
+
+// A sparse matrix times a dense one (structured_dot), or z + alpha times it (usmm, into z's buffer where the
+// program hands it over): through the runtime's sparse library where it has one, else a generated kernel
+// (by rows for csr, by result columns for csc).
+class SparseProductKernel final : public Kernel {
+ public:
+  explicit SparseProductKernel(GpuRuntime& runtime) : runtime_(runtime) {}
+
+  void run(const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) const override {
+    const bool accumulate = is_usmm(node);
+    const SparseArray& given = inputs[accumulate ? 2 : 0].sparse();
+    const DType dtype = node.output(0).dtype();
+    const Array b = converted_on_device(runtime_, inputs[accumulate ? 3 : 1], dtype);
+    if (given.cols() != b.shape()[0])
+      throw ShapeError("[" + node.op().name() + "] the inner dimensions differ: " + given.shape_dtype_str() + " @ " + b.shape_dtype_str());
+    const int64_t n = b.shape()[1];
+    double alpha = 1;
+    if (accumulate) {
+      const Array& z = inputs[0];
+      if (z.shape() != Shape{given.rows(), n})
+        throw ShapeError("[usmm] z " + z.shape_dtype_str() + " does not have the product's shape (" + std::to_string(given.rows()) + ", " +
+                         std::to_string(n) + ")");
+      alpha = inputs[1].item();
+      if (!(outputs[0].storage() && outputs[0].storage() == z.storage() && z.is_contiguous() && z.offset() == 0))
+        outputs[0] = contiguous_on_device(runtime_, z);
+    } else {
+      outputs[0] = allocate(runtime_, node, {given.rows(), n}, dtype);
+    }
+    // The matrix's arrays contiguous, its values in the result's dtype.
+    const SparseArray a = SparseArray::unchecked(given.format(), given.rows(), given.cols(), converted_on_device(runtime_, given.data(), dtype),
+                                                 contiguous_on_device(runtime_, given.indices()), contiguous_on_device(runtime_, given.indptr()));
+    if (runtime_.sparse_product(a, b, alpha, accumulate ? 1.0 : 0.0, outputs[0])) return;
+    const bool by_rows = a.format() == SparseFormat::Csr;
+    const std::string name = std::string("hypatia_sparse_product_") + (by_rows ? "rows_" : "columns_") + std::string(dtype_name(dtype)) +
+                             "_" + std::string(dtype_name(a.indices().dtype())) + "_" + std::string(dtype_name(a.indptr().dtype()));
+    const auto source = render_gpu_sparse_product(dtype, a.indices().dtype(), a.indptr().dtype(), by_rows, name, runtime_.has_double(),
+                                                  runtime_.dialect());
+    const Array scale = runtime_.to_device(Array::scalar(alpha, dtype));
+    const int64_t total = by_rows ? a.rows() * n : n;
+    if (total > 0)
+      runtime_.launch(*source, name, {&outputs[0], &a.data(), &a.indices(), &a.indptr(), &b, &scale}, {a.major(), a.rows(), n, accumulate ? 1 : 0},
+                      total);
+  }
+
+ private:
   GpuRuntime& runtime_;
 };
 
@@ -1142,7 +1191,7 @@ class GpuBackend final : public Backend {
   // ifelse, scan: Op::runs_on_any_device).
   bool runs(const Apply& node) const override {
     return (node.op().runs_on_any_device() && kernels_take_dtypes_of(node)) || runs_as_gemm(node) || runtime_.dnn_runs(node) ||
-           runs_as_fft(node) || runs_as_linalg(node) ||
+           runs_as_fft(node) || runs_as_linalg(node) || runs_as_sparse_product(node) ||
            static_cast<bool>(source_of(node)) || static_cast<bool>(reduce_source_of(node)) ||
            static_cast<bool>(crossentropy_source_of(node)) || static_cast<bool>(random_source_of(node)) ||
            static_cast<bool>(alloc_source_of(node)) || static_cast<bool>(take_source_of(node)) ||
@@ -1161,6 +1210,7 @@ class GpuBackend final : public Backend {
       else if (runtime_.dnn_runs(*nodes[i])) kernels[i] = std::make_shared<DnnKernel>(runtime_);
       else if (runs_as_fft(*nodes[i])) kernels[i] = std::make_shared<FftKernel>(runtime_);
       else if (runs_as_linalg(*nodes[i])) kernels[i] = std::make_shared<LinalgKernel>(runtime_);
+      else if (runs_as_sparse_product(*nodes[i])) kernels[i] = std::make_shared<SparseProductKernel>(runtime_);
       else if (auto source = source_of(*nodes[i])) kernels[i] = std::make_shared<ElemwiseKernel>(runtime_, source->first, source->second);
       else if (auto reduction = reduce_source_of(*nodes[i]))
         kernels[i] = std::make_shared<ReduceKernel>(runtime_, reduction->first, reduction->second);
@@ -1366,6 +1416,13 @@ class GpuBackend final : public Backend {
     for (size_t k = 0; k < node.num_outputs(); ++k)
       if (!gpu_stored_type(node.output(k).dtype(), runtime_.has_double())) return false;
     return true;
+  }
+
+  // structured_dot of a sparse and a dense matrix, and usmm, in float32 (float64 where the device has doubles).
+  bool runs_as_sparse_product(const Apply& node) const {
+    if (!is_sparse_dense_product(node) && !is_usmm(node)) return false;
+    const DType dtype = node.output(0).dtype();
+    return dtype == DType::Float32 || (dtype == DType::Float64 && runtime_.has_double());
   }
 
   // Matrix products of float16 (in float32), float32, float64 or complex matrices (of one dtype; gemm's

@@ -61,6 +61,10 @@ class GpuRuntime {
   virtual void syevd(bool upper, bool vectors, const Array& a, const Array& w, const Array& info) {}
   // b (n x k, row-major) <- op(t)^-1 b for one triangle of the row-major n x n matrix t (BLAS's row-major trsm).
   virtual void trsm(bool lower, bool transpose, bool unit_diagonal, const Array& t, const Array& b) {}
+  // out = beta * out + alpha * a @ b through the vendor's sparse library (cuSPARSE) for a csr or csc a whose
+  // arrays are contiguous device arrays, b and out contiguous row-major device matrices. False where the
+  // library is missing or refuses the operands: the caller runs a generated kernel instead.
+  virtual bool sparse_product(const SparseArray& a, const Array& b, double alpha, double beta, Array& out) { return false; }
 };
 
 // How a 2-d array is read by BLAS: row-major with leading dimension ld, or transposed (its transpose is
