@@ -360,19 +360,24 @@ class SparseTranspose : public Op {
   std::string save() const override { return OpWriter("sparse_transpose").bytes(); }
 };
 
-// An op from a sparse matrix to one of its type (remove0, ensure_sorted_indices), whose gradient is gz.
+// An op from a sparse matrix to one of its type (remove0, ensure_sorted_indices, SciPy's sum_duplicates), whose
+// gradient is gz.
 class Restructure : public Op {
  public:
-  enum class Kind { RemoveZeros, SortIndices };
+  enum class Kind { RemoveZeros, SortIndices, SumDuplicates };
   explicit Restructure(Kind kind) : kind_(kind) {}
-  std::string name() const override { return kind_ == Kind::RemoveZeros ? "remove0" : "ensure_sorted_indices"; }
+  std::string name() const override {
+    return kind_ == Kind::RemoveZeros ? "remove0" : kind_ == Kind::SortIndices ? "ensure_sorted_indices" : "sum_duplicates";
+  }
   bool takes_sparse(int) const override { return true; }
   std::vector<TensorType> output_types(const std::vector<Variable>& inputs) const override {
     return {sparse_input(inputs.at(0), name().c_str()).type()};
   }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const SparseArray& x = inputs[0].sparse();
-    outputs[0] = sparse_value(kind_ == Kind::RemoveZeros ? sparse_kernels::remove_zeros(x) : sparse_kernels::sort_indices(x));
+    outputs[0] = sparse_value(kind_ == Kind::RemoveZeros  ? sparse_kernels::remove_zeros(x)
+                              : kind_ == Kind::SortIndices ? sparse_kernels::sort_indices(x)
+                                                           : x.canonical());
   }
   std::vector<Variable> grad(const Apply& node, const std::vector<Variable>& g) const override {
     return {in_format(g[0], format_of(node.input(0)))};
@@ -923,7 +928,7 @@ void register_sparse_loaders_impl(OpLoaders& loaders) {
   loaders["values_at"] = [](OpReader&) -> OpPtr { return std::make_shared<ValuesAt>(); };
   loaders["sparse_transpose"] = [](OpReader&) -> OpPtr { return std::make_shared<SparseTranspose>(); };
   loaders["sparse_restructure"] = [](OpReader& in) -> OpPtr {
-    return std::make_shared<Restructure>(static_cast<Restructure::Kind>(in.integer_in(0, 1, "a restructuring")));
+    return std::make_shared<Restructure>(static_cast<Restructure::Kind>(in.integer_in(0, 2, "a restructuring")));
   };
   loaders["sp_zeros_like"] = [](OpReader&) -> OpPtr { return std::make_shared<SpZerosLike>(); };
   loaders["add_s_s"] = [](OpReader&) -> OpPtr { return std::make_shared<AddSS>(); };
@@ -956,6 +961,45 @@ void register_sparse_loaders_impl(OpLoaders& loaders) {
 }  // namespace
 
 void register_sparse_loaders(OpLoaders& loaders) { register_sparse_loaders_impl(loaders); }
+
+namespace {
+
+// x < y and the other comparisons with a sparse operand, as SciPy gives them: bool, sparse against a scalar or
+// another sparse matrix, dense against a dense array. Against a constant c with 0 < c false (say), only stored
+// positions can be true: the stored values are compared and the false entries dropped. Otherwise the dense
+// comparison, compressed.
+Variable sparse_comparison(const ScalarOp& op, const Operand& a, const Operand& b, std::source_location where) {
+  const auto [x, y] = sparse_ops::operand_pair(a, b);
+  auto compare = [&](const Variable& l, const Variable& r) {
+    const Operand left(l, where), right(r, where);
+    return elemwise(op, {&left, &right});
+  };
+  auto dense = [&](const Variable& v) { return v.is_sparse() ? sparse::dense_from_sparse(Operand(v, where), false) : v; };
+  const Variable& matrix = x.is_sparse() ? x : y;
+  const Variable& other = x.is_sparse() ? y : x;
+  auto compressed = [&](const Variable& d) {
+    return format_of(matrix) == SparseFormat::Csr ? sparse::csr_from_dense(Operand(d, where)) : sparse::csc_from_dense(Operand(d, where));
+  };
+  if (other.is_sparse()) return compressed(compare(dense(x), dense(y)));
+  if (other.ndim() > 0) return compare(dense(x), dense(y));
+  if (other.is_constant()) {
+    // The comparison of a stored 0 with the constant, as the elementwise kernel computes it.
+    const Array zero = Array::zeros({}, matrix.dtype()), c = other.constant_value();
+    const std::vector<Array> operands = x.is_sparse() ? std::vector<Array>{zero, c} : std::vector<Array>{c, zero};
+    const ScalarTyping typing = scalar_typing(op, {operands[0].dtype(), operands[1].dtype()});
+    Array at_zero = Array::empty({}, typing.out);
+    run_scalar_kernel(op, typing, operands, at_zero);
+    if (at_zero.item() == 0) {  // duplicates summed first: SciPy compares the matrix, not each stored entry
+      const Variable summed = apply_op1(std::make_shared<Restructure>(Restructure::Kind::SumDuplicates), {matrix}, where);
+      const Variable data = sparse::csm_data(Operand(summed, where));
+      const Variable values = x.is_sparse() ? compare(data, y) : compare(x, data);
+      return sparse::remove0(Operand(sparse::with_data(Operand(summed, where), Operand(values, where)), where));
+    }
+  }
+  return compressed(compare(dense(x), dense(y)));
+}
+
+}  // namespace
 
 Variable sparse_subtensor(const Variable& x, const IndexList& indices) {
   return at_location(indices.where, [&]() -> Variable {
@@ -1038,6 +1082,8 @@ Variable sparse_elemwise(const ScalarOp& op, const std::vector<const Operand*>& 
         case ScalarOpId::add: return sparse::add(a, b);
         case ScalarOpId::sub: return sparse::sub(a, b);
         case ScalarOpId::mul: return sparse::mul(a, b);
+        case ScalarOpId::eq: case ScalarOpId::neq: case ScalarOpId::lt: case ScalarOpId::le: case ScalarOpId::gt: case ScalarOpId::ge:
+          return sparse_comparison(op, a, b, where);
         case ScalarOpId::true_div:
           // As SciPy: by a scalar, the stored values; by a dense array, the dense quotient (0 / 0 is NaN there).
           if (!a.is_number() && a.variable().is_sparse() && (b.is_number() || !b.variable().is_sparse())) {

@@ -135,6 +135,26 @@ TEST_P(SparseFormats, ElementwiseKeepsSparsityWherePossible) {
   EXPECT_EQ(out[9].dtype(), DType::Int32);
 }
 
+TEST_P(SparseFormats, ComparisonsAsSciPy) {
+  Variable x = sp::matrix(GetParam(), "x"), y = sp::csr_matrix("y"), d = hp::matrix("d");
+  const Array Y = sparse_of(values({0, 0, 2, 0, 0, 0, 3, 0, 4, 5, 0, 7}, {3, 4}), SparseFormat::Csr);
+  auto out = run({x, y, d}, {x > 1.5, x < 1.5, hp::neq(x, y), x > d, 2.5 > x}, {sparse_of(kDense, GetParam()), Y, Array::ones({3, 4})});
+  for (int k : {0, 1, 2, 4}) {
+    ASSERT_TRUE(out[k].is_sparse()) << k;
+    EXPECT_EQ(out[k].dtype(), DType::Bool) << k;
+  }
+  EXPECT_EQ(out[0].sparse().nnz(), 5);  // only stored positions can exceed 1.5
+  EXPECT_TRUE(arrays_close(dense(out[0]), values({0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1}, {3, 4})));
+  EXPECT_TRUE(arrays_close(dense(out[1]), values({1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 1, 0}, {3, 4})));
+  EXPECT_TRUE(arrays_close(dense(out[2]), values({1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, {3, 4})));
+  EXPECT_FALSE(out[3].is_sparse());
+  EXPECT_TRUE(arrays_close(out[3], values({0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1}, {3, 4})));
+  EXPECT_TRUE(arrays_close(dense(out[4]), values({1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0}, {3, 4})));
+  // Duplicates are summed before comparing: (2, 0) holds 1 + 3.
+  EXPECT_TRUE(arrays_close(dense(run({x}, {x > 1.5}, {messy_csr().format() == GetParam() ? messy_csr() : Array::from_sparse(messy_csr().sparse().as_format(GetParam()))})[0]),
+                           values({0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1}, {3, 4})));
+}
+
 TEST_P(SparseFormats, TransposeSumsAndStructure) {
   Variable x = sp::matrix(GetParam(), "x");
   auto out = run({x}, {x.T(), sp::sp_sum(x), sp::sp_sum(x, 0), sp::sp_sum(x, 1), sp::sp_ones_like(x), sp::sp_zeros_like(x),

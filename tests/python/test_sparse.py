@@ -367,3 +367,19 @@ def test_strict_sparse_inputs_and_imaginary_parts():
     g = theano.function([x], sparse.sp_sum(x), allow_input_downcast=True)
     with pytest.raises(TypeError, match="is real"):
         g(m.astype("complex128"))
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_comparisons_as_scipy(format):
+    x, y, d = sparse.matrix(format, "x"), sparse.csr_matrix("y"), T.matrix("d")
+    m, dm = messy(format)
+    n, dn = messy("csr", seed=6)
+    D = np.zeros((5, 6))
+    outs = run([x, y, d], [x > 0.5, x < 0.5, sparse.neq(x, y), sparse.eq(x, y), x >= d, -1.0 < x], m, n, D)
+    expected = [dm > 0.5, dm < 0.5, dm != dn, dm == dn, dm >= D, -1.0 < dm]
+    for k, want in enumerate(expected):
+        assert dense(outs[k]).dtype == np.bool_, k
+        np.testing.assert_array_equal(dense(outs[k]), want, err_msg=str(k))
+    for k in (0, 1, 2, 3, 5):
+        assert sp.issparse(outs[k]), k
+    assert outs[0].nnz == np.count_nonzero(dm > 0.5)  # only true entries are stored

@@ -334,6 +334,33 @@ sqrt = _zero_preserving("sqrt", T.sqrt)
 conj = _zero_preserving("conj", T.conj)
 abs_ = _zero_preserving("abs_", T.abs_)
 
+# ---- Comparisons (bool, as SciPy: sparse against a scalar or a sparse matrix, dense against a dense array) ----
+
+
+def eq(x, y):
+    return T.eq(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
+def neq(x, y):
+    return T.neq(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
+def lt(x, y):
+    return T.lt(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
+def le(x, y):
+    return T.le(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
+def gt(x, y):
+    return T.gt(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
+def ge(x, y):
+    return T.ge(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+
+
 # ---- Reductions and structure ----
 
 
