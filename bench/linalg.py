@@ -175,11 +175,4 @@ def numpy_cases():
 CASES = {"hypatia": hypatia_cases, "scipy": scipy_cases, "jax": jax_cases, "torch": torch_cases, "numpy": numpy_cases}
 
 if __name__ == "__main__":
-    systems = sys.argv[2].split(",") if len(sys.argv) > 2 else ["hypatia", "numpy", "scipy", "jax"]
-    for system in systems:
-        label = "hypatia-py" if system == "hypatia" else system
-        try:
-            for case, (median, p10, p90) in CASES[system]():
-                print(f"{case} {label} {median:.3f} {p10:.3f} {p90:.3f}", flush=True)
-        except ImportError as error:
-            print(f"gp {label} missing {type(error).__name__}:{error.name}", flush=True)
+    peers.print_cases(CASES, sys.argv[2].split(",") if len(sys.argv) > 2 else ["hypatia", "numpy", "scipy", "jax"], "gp")

@@ -23,6 +23,19 @@ def timed(step, steps=STEPS, warmup=20):
     return samples[len(samples) // 2], samples[len(samples) // 10], samples[len(samples) * 9 // 10]
 
 
+def print_cases(cases, systems, missing_case):
+    """Runs each system's cases ({system: generator of (case, (median, p10, p90))}) and prints
+    "<case> <system> <median ms> <p10 ms> <p90 ms>", or "<missing_case> <system> missing <reason>" where the
+    system is not installed."""
+    for system in systems:
+        label = "hypatia-py" if system == "hypatia" else system
+        try:
+            for case, (median, p10, p90) in cases[system]():
+                print(f"{case} {label} {median:.3f} {p10:.3f} {p90:.3f}", flush=True)
+        except ImportError as error:
+            print(f"{missing_case} {label} missing {type(error).__name__}:{error.name}", flush=True)
+
+
 def data(np, dtype):
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (100, 784)).astype(dtype)
