@@ -86,16 +86,17 @@ std::optional<std::string> render_gpu_arg_reduce(DType dtype, bool is_max, const
 std::optional<std::string> render_gpu_cumulative(DType dtype, DType out_dtype, bool product, const std::string& name, bool has_double,
                                                  GpuDialect dialect = GpuDialect::OpenCL);
 
-// The kernel `name` assigning (`set`) or adding a contiguous value into out at x[i0, i1, ...]
-// (AdvancedIncSubtensor: x[...] = value, np.add.at): a work item per element of x's other axes, walking
-// the index positions in order (repeats accumulate; the last assignment stays). value holds the index
-// positions first, then x's other axes. Arguments: out, value, the index arrays, bad (an int), the int64
-// layout buffer (see the kernel's text), then the other axes' element count and the index positions'.
 // out = (accumulate ? out : 0) + scale[0] * a @ b for a sparse a (its values, indices and indptr, contiguous) and a
 // dense contiguous b (rows of n): by_rows (csr), one work item per element of out (lines * n items); by columns
 // (csc), one work item per column of out (n items) walking every stored entry, so no two items write one element.
 std::optional<std::string> render_gpu_sparse_product(DType dtype, DType indices_dtype, DType indptr_dtype, bool by_rows,
                                                      const std::string& name, bool has_double, GpuDialect dialect);
+
+// The kernel `name` assigning (`set`) or adding a contiguous value into out at x[i0, i1, ...]
+// (AdvancedIncSubtensor: x[...] = value, np.add.at): a work item per element of x's other axes, walking
+// the index positions in order (repeats accumulate; the last assignment stays). value holds the index
+// positions first, then x's other axes. Arguments: out, value, the index arrays, bad (an int), the int64
+// layout buffer (see the kernel's text), then the other axes' element count and the index positions'.
 std::optional<std::string> render_gpu_put(DType dtype, const std::vector<DType>& index_dtypes, bool set, const std::string& name,
                                           bool has_double, GpuDialect dialect = GpuDialect::OpenCL);
 

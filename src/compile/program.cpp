@@ -432,7 +432,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     if (value.dtype() != type.dtype && can_convert_losslessly(value.dtype(), type.dtype)) value = to_host(value).astype(type.dtype);
     // Where the program reads it (a device array read on the host comes back; a host array read only on
     // the device goes there now).
-    if (value.storage() && value.device() != input_devices_[i]) value = to_device(value, input_devices_[i]);
+    if ((value.storage() || value.is_sparse()) && value.device() != input_devices_[i]) value = to_device(value, input_devices_[i]);
     if (!type.accepts(value))
       throw TypeError("[function] input " + std::to_string(i) + " (" + describe(inputs_[i]) + "): expected " + type.str() +
                       ", got " + value.shape_dtype_str());

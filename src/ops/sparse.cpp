@@ -356,7 +356,6 @@ class SparseTranspose : public Op {
     return {{shapes[0][1], shapes[0][0]}};
   }
   ViewMap view_map() const override { return {{0, 0}}; }
-  bool runs_on_any_device() const override { return true; }  // the same arrays read the other way, wherever they are
   std::string save() const override { return OpWriter("sparse_transpose").bytes(); }
 };
 

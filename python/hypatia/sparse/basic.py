@@ -337,28 +337,33 @@ abs_ = _zero_preserving("abs_", T.abs_)
 # ---- Comparisons (bool, as SciPy: sparse against a scalar or a sparse matrix, dense against a dense array) ----
 
 
+def _operand(v):
+    """A Python number stays a number (it takes the matrix's dtype, as in SciPy); anything else a variable."""
+    return v if isinstance(v, (int, float, complex)) else as_sparse_or_tensor_variable(v)
+
+
 def eq(x, y):
-    return T.eq(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.eq(_operand(x), _operand(y))
 
 
 def neq(x, y):
-    return T.neq(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.neq(_operand(x), _operand(y))
 
 
 def lt(x, y):
-    return T.lt(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.lt(_operand(x), _operand(y))
 
 
 def le(x, y):
-    return T.le(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.le(_operand(x), _operand(y))
 
 
 def gt(x, y):
-    return T.gt(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.gt(_operand(x), _operand(y))
 
 
 def ge(x, y):
-    return T.ge(as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y))
+    return T.ge(_operand(x), _operand(y))
 
 
 # ---- Reductions and structure ----

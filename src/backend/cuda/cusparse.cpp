@@ -86,8 +86,13 @@ bool spmm(CUcontext context, DType dtype, const SparseOperand& a, int64_t n, CUd
     size_t size = 0;
     if (api()->spmm_size(state->handle, operation, kNonTransposed, alpha_at, matrix, dense_b, beta_at, dense_c, value_type,
                          kDefaultAlgorithm, &size) == 0) {
-      void* buffer = size ? as_pointer(state->workspace.at_least(size, "a cuSPARSE workspace")) : nullptr;
-      done = api()->spmm(state->handle, operation, kNonTransposed, alpha_at, matrix, dense_b, beta_at, dense_c, value_type,
+      void* buffer = nullptr;
+      try {
+        if (size) buffer = as_pointer(state->workspace.at_least(size, "a cuSPARSE workspace"));
+      } catch (const Error&) {
+        size = SIZE_MAX;  // no room for the workspace: the generated kernel runs instead
+      }
+      done = size != SIZE_MAX && api()->spmm(state->handle, operation, kNonTransposed, alpha_at, matrix, dense_b, beta_at, dense_c, value_type,
                          kDefaultAlgorithm, buffer) == 0;
     }
   }

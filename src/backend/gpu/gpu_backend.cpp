@@ -370,7 +370,7 @@ class SparseProductKernel final : public Kernel {
     const bool accumulate = is_usmm(node);
     const SparseArray& given = inputs[accumulate ? 2 : 0].sparse();
     const DType dtype = node.output(0).dtype();
-    const Array b = converted_on_device(runtime_, inputs[accumulate ? 3 : 1], dtype);
+    const Array b = as_kernel_operand(inputs[accumulate ? 3 : 1], dtype);
     if (given.cols() != b.shape()[0])
       throw ShapeError("[" + node.op().name() + "] the inner dimensions differ: " + given.shape_dtype_str() + " @ " + b.shape_dtype_str());
     const int64_t n = b.shape()[1];
@@ -387,14 +387,16 @@ class SparseProductKernel final : public Kernel {
       outputs[0] = allocate(runtime_, node, {given.rows(), n}, dtype);
     }
     // The matrix's arrays contiguous, its values in the result's dtype.
-    const SparseArray a = SparseArray::unchecked(given.format(), given.rows(), given.cols(), converted_on_device(runtime_, given.data(), dtype),
-                                                 contiguous_on_device(runtime_, given.indices()), contiguous_on_device(runtime_, given.indptr()));
+    const SparseArray a = SparseArray::unchecked(given.format(), given.rows(), given.cols(), as_kernel_operand(given.data(), dtype),
+                                                 as_kernel_operand(given.indices(), given.indices().dtype()),
+                                                 as_kernel_operand(given.indptr(), given.indptr().dtype()));
     if (runtime_.sparse_product(a, b, alpha, accumulate ? 1.0 : 0.0, outputs[0])) return;
     const bool by_rows = a.format() == SparseFormat::Csr;
     const std::string name = std::string("hypatia_sparse_product_") + (by_rows ? "rows_" : "columns_") + std::string(dtype_name(dtype)) +
                              "_" + std::string(dtype_name(a.indices().dtype())) + "_" + std::string(dtype_name(a.indptr().dtype()));
     const auto source = render_gpu_sparse_product(dtype, a.indices().dtype(), a.indptr().dtype(), by_rows, name, runtime_.has_double(),
                                                   runtime_.dialect());
+    if (!source) throw Error("[" + node.op().name() + "] internal error: no device kernel for " + given.shape_dtype_str());
     const Array scale = runtime_.to_device(Array::scalar(alpha, dtype));
     const int64_t total = by_rows ? a.rows() * n : n;
     if (total > 0)
@@ -403,6 +405,12 @@ class SparseProductKernel final : public Kernel {
   }
 
  private:
+  // The array as the kernels take it: contiguous at offset 0 in `dtype` (a copy only where it is not).
+  Array as_kernel_operand(const Array& value, DType dtype) const {
+    if (value.dtype() == dtype && value.offset() == 0 && value.is_contiguous()) return value;
+    return converted_on_device(runtime_, value, dtype);
+  }
+
   GpuRuntime& runtime_;
 };
 
