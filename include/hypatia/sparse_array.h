@@ -45,12 +45,14 @@ class SparseArray {
   // Whether each line's indices are non-decreasing, and strictly increasing (no duplicates).
   bool has_sorted_indices() const;
   bool has_canonical_format() const;
-  // Sorted indices and duplicates summed (explicit zeros kept), as SciPy's sum_duplicates.
+  // Sorted indices and duplicates summed (explicit zeros kept), as SciPy's sum_duplicates; the matrix itself
+  // (its arrays, not copies) when it already is.
   SparseArray canonical() const;
 
   std::string shape_dtype_str() const;  // "csr float64(3, 4), 5 stored"
 
  private:
+  bool indices_increase(bool strictly) const;  // within each line
   struct Unchecked {};
   SparseArray(Unchecked, SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr)
       : format_(format), rows_(rows), cols_(cols), data_(std::move(data)), indices_(std::move(indices)), indptr_(std::move(indptr)) {}

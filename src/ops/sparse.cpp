@@ -384,6 +384,7 @@ class Restructure : public Op {
   std::vector<std::vector<Variable>> infer_shape(const Apply&, const std::vector<std::vector<Variable>>& shapes) const override {
     return {shapes[0]};
   }
+  ViewMap view_map() const override { return {{0, 0}}; }  // sum_duplicates of a canonical matrix is the matrix
   std::string save() const override {
     OpWriter out("sparse_restructure");
     out.integer(static_cast<int64_t>(kind_));
@@ -840,7 +841,7 @@ class SquareDiagonal : public Op {
   }
   void perform(const Apply&, std::span<const Array> inputs, std::span<Array> outputs) const override {
     const int64_t n = inputs[0].size();
-    const DType index = n > INT32_MAX ? DType::Int64 : DType::Int32;
+    const DType index = sparse_kernels::index_dtype_for(n + 1);
     outputs[0] = sparse_value(sparse_kernels::assemble(SparseFormat::Csc, n, n, inputs[0].contiguous(), Array::arange(n, index),
                                                        Array::arange(n + 1, index)));
   }

@@ -18,8 +18,6 @@ constexpr int64_t kParallelWork = int64_t{1} << 20;
 
 Array fit(const Array& a, DType dtype) { return a.dtype() == dtype ? a.contiguous() : a.astype(dtype); }
 
-// int32 when every index and count fits, as SciPy chooses.
-DType index_dtype_for(int64_t largest) { return largest > INT32_MAX ? DType::Int64 : DType::Int32; }
 
 // (row, column) of the entry at minor index `m` on major line `line`.
 inline int64_t row_of(SparseFormat f, int64_t line, int64_t m) { return f == SparseFormat::Csr ? line : m; }
@@ -51,6 +49,8 @@ template <class I, class Fn> void for_lines(const Compressed& x, Fn fn) {
 }
 
 }  // namespace
+
+DType index_dtype_for(int64_t largest) { return largest > INT32_MAX ? DType::Int64 : DType::Int32; }
 
 Compressed prepare(const SparseArray& x, DType dtype) {
   const DType index = x.indices().dtype() == DType::Int32 && x.indptr().dtype() == DType::Int32 ? DType::Int32 : DType::Int64;

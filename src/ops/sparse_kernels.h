@@ -24,6 +24,8 @@ struct Compressed {
   DType index_dtype() const { return indices.dtype(); }
 };
 Compressed prepare(const SparseArray& x, DType dtype);
+// int32 when every index and count up to `largest` fits, as SciPy chooses; else int64.
+DType index_dtype_for(int64_t largest);
 // The matrix with these arrays (unchecked: the kernels make them valid).
 SparseArray assemble(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr);
 

@@ -73,27 +73,30 @@ SparseArray SparseArray::unchecked(SparseFormat format, int64_t rows, int64_t co
 
 SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array data, Array indices, Array indptr)
     : format_(format), rows_(rows), cols_(cols), data_(std::move(data)), indices_(std::move(indices)), indptr_(std::move(indptr)) {
-  const std::string what = std::string("[") + sparse_format_name(format) + "_matrix] ";
-  const std::string arrays = " (data " + data_.shape_dtype_str() + ", indices " + indices_.shape_dtype_str() + ", indptr " +
-                             indptr_.shape_dtype_str() + ", shape (" + std::to_string(rows) + ", " + std::to_string(cols) + "))";
-  if (rows < 0 || cols < 0) throw ValueError(what + "a negative shape" + arrays);
-  if (rows > (int64_t{1} << 62) || cols > (int64_t{1} << 62)) throw ValueError(what + "a shape too large to index" + arrays);
-  if (data_.ndim() != 1 || indices_.ndim() != 1 || indptr_.ndim() != 1) throw ValueError(what + "data, indices and indptr must be 1-d" + arrays);
-  if (data_.dtype() == DType::Float16) throw TypeError(what + "float16 values are not supported (SciPy has no float16 sparse matrices)" + arrays);
+  // The message's parts are made only when a check fails: a matrix passed to every call is checked every call.
+  const auto fail = [&](const std::string& why) {
+    throw ValueError(std::string("[") + sparse_format_name(format) + "_matrix] " + why + " (data " + data_.shape_dtype_str() + ", indices " +
+                     indices_.shape_dtype_str() + ", indptr " + indptr_.shape_dtype_str() + ", shape (" + std::to_string(rows) + ", " +
+                     std::to_string(cols) + "))");
+  };
+  if (rows < 0 || cols < 0) fail("a negative shape");
+  if (rows > (int64_t{1} << 62) || cols > (int64_t{1} << 62)) fail("a shape too large to index");
+  if (data_.ndim() != 1 || indices_.ndim() != 1 || indptr_.ndim() != 1) fail("data, indices and indptr must be 1-d");
+  if (data_.dtype() == DType::Float16) throw TypeError(std::string("[") + sparse_format_name(format) + "_matrix] float16 values are not supported (SciPy has no float16 sparse matrices)");
   for (const Array* index : {&indices_, &indptr_})
     if (index->dtype() != DType::Int32 && index->dtype() != DType::Int64)
-      throw ValueError(what + "indices and indptr must be int32 or int64" + arrays);
-  if (indices_.size() != data_.size()) throw ValueError(what + "data and indices differ in length" + arrays);
+      fail("indices and indptr must be int32 or int64");
+  if (indices_.size() != data_.size()) fail("data and indices differ in length");
   if (indptr_.size() != major() + 1)
-    throw ValueError(what + "indptr needs " + std::to_string(major() + 1) + " entries (one more than the " +
-                     (format == SparseFormat::Csr ? "rows" : "columns") + ")" + arrays);
+    fail("indptr needs " + std::to_string(major() + 1) + " entries (one more than the " +
+                     (format == SparseFormat::Csr ? "rows" : "columns") + ")");
   // Read in their own dtypes, in place where contiguous: a matrix passed to every call is checked every call.
   const Array starts = indptr_.contiguous(), index = indices_.contiguous();
   dispatch_index(starts.dtype(), [&]<class P>() {
     const P* ptr = starts.data<P>();
-    if (ptr[0] != 0 || int64_t(ptr[major()]) != nnz()) throw ValueError(what + "indptr must run from 0 to the number stored" + arrays);
+    if (ptr[0] != 0 || int64_t(ptr[major()]) != nnz()) fail("indptr must run from 0 to the number stored");
     for (int64_t i = 1; i <= major(); ++i)
-      if (ptr[i] < ptr[i - 1]) throw ValueError(what + "indptr decreases at " + std::to_string(i) + arrays);
+      if (ptr[i] < ptr[i - 1]) fail("indptr decreases at " + std::to_string(i));
   });
   dispatch_index(index.dtype(), [&]<class I>() {
     const I* idx = index.data<I>();
@@ -103,8 +106,8 @@ SparseArray::SparseArray(SparseFormat format, int64_t rows, int64_t cols, Array 
     if (inside) return;
     for (int64_t p = 0; p < nnz(); ++p)
       if (int64_t(idx[p]) < 0 || int64_t(idx[p]) >= limit)
-        throw ValueError(what + "index " + std::to_string(int64_t(idx[p])) + " at " + std::to_string(p) + " is outside 0.." +
-                         std::to_string(limit - 1) + arrays);
+        fail("index " + std::to_string(int64_t(idx[p])) + " at " + std::to_string(p) + " is outside 0.." +
+                         std::to_string(limit - 1));
   });
 }
 
@@ -128,7 +131,7 @@ SparseArray SparseArray::from_dense(const Array& dense, SparseFormat format) {
     data = Array::empty({static_cast<int64_t>(values.size())}, dense.dtype());
     std::copy(values.begin(), values.end(), data.data<T>());
   });
-  const DType index_dtype = std::max(major, minor) > INT32_MAX || static_cast<int64_t>(indices.size()) > INT32_MAX ? DType::Int64 : DType::Int32;
+  const DType index_dtype = sparse_kernels::index_dtype_for(std::max({major, minor, static_cast<int64_t>(indices.size())}));
   return unchecked(format, dense.shape()[0], dense.shape()[1], data, index_array(indices, index_dtype), index_array(indptr, index_dtype));
 }
 
@@ -176,23 +179,25 @@ SparseArray SparseArray::as_format(SparseFormat format) const {
   return unchecked(format, rows_, cols_, data, index_array(new_index, index_dtype), index_array(new_starts, index_dtype));
 }
 
-bool SparseArray::has_sorted_indices() const {
-  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
-  for (int64_t i = 0; i < major(); ++i)
-    for (int64_t p = starts[i] + 1; p < starts[i + 1]; ++p)
-      if (index[p] < index[p - 1]) return false;
-  return true;
+bool SparseArray::indices_increase(bool strictly) const {
+  const Array starts = indptr_.contiguous(), index = indices_.contiguous();
+  return dispatch_index(starts.dtype(), [&]<class P>() {
+    return dispatch_index(index.dtype(), [&]<class I>() {
+      const P* ptr = starts.data<P>();
+      const I* idx = index.data<I>();
+      for (int64_t i = 0; i < major(); ++i)
+        for (int64_t p = int64_t(ptr[i]) + 1; p < int64_t(ptr[i + 1]); ++p)
+          if (idx[p] < idx[p - 1] || (strictly && idx[p] == idx[p - 1])) return false;
+      return true;
+    });
+  });
 }
 
-bool SparseArray::has_canonical_format() const {
-  const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
-  for (int64_t i = 0; i < major(); ++i)
-    for (int64_t p = starts[i] + 1; p < starts[i + 1]; ++p)
-      if (index[p] <= index[p - 1]) return false;
-  return true;
-}
+bool SparseArray::has_sorted_indices() const { return indices_increase(false); }
+bool SparseArray::has_canonical_format() const { return indices_increase(true); }
 
 SparseArray SparseArray::canonical() const {
+  if (has_canonical_format()) return *this;  // the same arrays: sums and products merge canonical lines each call
   const std::vector<int64_t> starts = as_int64(indptr_), index = as_int64(indices_);
   std::vector<int64_t> new_starts{0}, new_index, order;
   std::vector<int64_t> source_start;  // per kept entry: where its run of equal indices starts in `order`
