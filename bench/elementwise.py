@@ -1,14 +1,12 @@
 """Fused elementwise loops and reductions: Hypatia against NumPy, numexpr, JAX (jit) and PyTensor, side by
-side in one process; and the training function's compile time, cold and from the disk cache.
+side in one process. (The training function's compile time is bench/first_result.py's.)
 
 Prints rows "<case> <system> <median ms>" (or "<case> <system> missing <reason>"), then one row
 "<case> bound <ms>" per elementwise case: the bytes the expression must move at the bandwidth of a large
 copy measured here, the floor no implementation can beat.
 """
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -138,39 +136,6 @@ def reductions():
             emit(name, "jax", median_ms(lambda: jf(jm).block_until_ready()))
 
 
-_COMPILE_SCRIPT = """
-import time, numpy as np, hypatia as th, hypatia.tensor as T
-x, y = T.fmatrix("x"), T.lvector("y")
-rng = np.random.default_rng(0)
-w = th.shared(rng.normal(0, 0.1, (784, 500)).astype("float32"), "w")
-b = th.shared(np.zeros(500, "float32"), "b")
-v = th.shared(np.zeros((500, 10), "float32"), "v")
-c = th.shared(np.zeros(10, "float32"), "c")
-out = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w) + b), v) + c)
-err = T.nnet.categorical_crossentropy(out, y).mean()
-g = T.grad(err, [w, b, v, c])
-start = time.perf_counter()
-f = th.function([x, y], err, updates=[(p, p - 0.01 * d) for p, d in zip([w, b, v, c], g)], profile=True)
-print((time.perf_counter() - start) * 1000)
-print(str(f.profile).splitlines()[0])
-"""
-
-
-def compile_time():
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, HYPATIA_FLAGS=f"compiledir={cache}")
-        for label in ("cold", "warm"):
-            result = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env, capture_output=True, text=True,
-                                    timeout=300)
-            if result.returncode != 0:
-                emit(f"compile({label})", "hypatia-py", f"missing {result.stderr.strip().splitlines()[-1]}")
-                continue
-            lines = result.stdout.strip().splitlines()
-            emit(f"compile({label})", "hypatia-py", float(lines[0]))
-            print(f"# {label}: {lines[1].split('; ', 1)[-1]}", flush=True)
-
-
 if __name__ == "__main__":
     elementwise()
     reductions()
-    compile_time()

@@ -16,6 +16,10 @@ struct Config {
   int openmp_threads = 0;
   // Where functions run unless FunctionOptions::device says otherwise (HYPATIA_FLAGS=device=...).
   std::string device = "cpu";
+  // A function whose kernels are in no cache runs its first calls on a quick (-O0) build of them while the
+  // optimized build compiles in the background; both give the same results, bit for bit. Off: compiling
+  // waits for the optimized build (HYPATIA_FLAGS=tiered_compilation=0).
+  bool tiered_compilation = true;
 };
 
 // The process's settings (initialized from HYPATIA_FLAGS on first use). Not synchronized: change them

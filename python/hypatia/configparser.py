@@ -17,8 +17,9 @@ _CHOICES = {
     "cast_policy": ("custom",),
 }
 # Settings of the C++ core, kept there (generated kernels' cache, compiler, threads, the device functions
-# run on: "cpu", "opencl0:0"...); any string value the core accepts.
-_CORE = ("compiledir", "cxx", "openmp_threads", "device")
+# run on: "cpu", "opencl0:0"..., whether first calls run on a quick build of the kernels); any string value
+# the core accepts.
+_CORE = ("compiledir", "cxx", "openmp_threads", "device", "tiered_compilation")
 _DEFAULTS = {
     "floatX": "float64",
     "mode": "FAST_RUN",
@@ -111,6 +112,8 @@ class Config:
         if name in _CORE:
             from . import _core
             value = _core._get_config(name)
+            if name == "tiered_compilation":
+                return value == "True"
             return int(value) if name == "openmp_threads" else value
         main = sorted(key for key in values if "__" not in key)
         raise AttributeError(f"hypatia.config has no setting {name!r}; settings: {', '.join(main)} (and sections "
@@ -129,6 +132,10 @@ class Config:
             from . import _core
             if name == "openmp_threads" and (not str(value).isdigit()):
                 raise ValueError(f"hypatia.config.openmp_threads must be a non-negative integer, got {value!r}")
+            if name == "tiered_compilation":
+                if str(value) not in ("True", "False", "1", "0"):
+                    raise ValueError(f"hypatia.config.tiered_compilation must be True or False, got {value!r}")
+                value = str(value) in ("True", "1")
             _core._set_config(name, str(value))
             return
         if name not in _CHOICES:

@@ -220,6 +220,7 @@ void init_function(nb::module_& m) {
     if (name == "compiledir") config().compiledir = value;
     else if (name == "cxx") config().cxx = value;
     else if (name == "openmp_threads") config().openmp_threads = std::stoi(value);
+    else if (name == "tiered_compilation") config().tiered_compilation = value == "True" || value == "1";
     else if (name == "device") {
       // Refused now, as Theano refused a missing device at import, rather than when a function is built.
       const Device device = Device::parse(value);
@@ -233,6 +234,7 @@ void init_function(nb::module_& m) {
     if (name == "cxx") return config().cxx;
     if (name == "openmp_threads") return std::to_string(config().openmp_threads);
     if (name == "device") return config().device;
+    if (name == "tiered_compilation") return config().tiered_compilation ? "True" : "False";
     throw ValueError("[config] no C++ setting named '" + name + "'");
   });
 

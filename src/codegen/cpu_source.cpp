@@ -1,5 +1,7 @@
 #include "codegen/cpu_source.h"
 
+#include <algorithm>
+#include <functional>
 #include <sstream>
 
 #include "codegen/embedded_sources.h"
@@ -37,13 +39,6 @@ bool is_transcendental(ScalarOpId id) {
 
 }  // namespace
 
-const std::vector<std::string>& vectorizable_math_functions() {
-  static const std::vector<std::string> names = {"exp",  "exp2", "log", "log2", "log10", "log1p", "expm1", "tanh",
-                                                 "sin",  "cos",  "tan", "asin", "acos",  "atan",  "sinh",  "cosh",
-                                                 "asinh", "acosh", "atanh", "erf",  "erfc", "pow", "atan2", "fmod"};
-  return names;
-}
-
 int math_function_arity(const std::string& name) { return name == "pow" || name == "atan2" || name == "fmod" ? 2 : 1; }
 
 
@@ -80,6 +75,107 @@ std::string render_instructions(const Composite& composite, const std::string& i
       b << (a ? ", " : "");
       if (composite.dtype_of(ref) == instruction.typing.compute) b << "v" << ref;
       else b << "hypatia::scalar_math::convert<" << compute << ">(v" << ref << ")";
+    }
+    b << "));\n";
+  }
+  return b.str();
+}
+
+// Block form. A generated module is compiled twice, at -O0 for the first calls and at -O2 for the rest
+// (module_cache.h), and both must give the same bits. Plain arithmetic does at any optimization level
+// (no contraction into FMAs, no reassociation); library math would not: the vectorizer calls a vector
+// variant in a loop's body and another or the scalar function in its tail, and -O0 calls the scalar one
+// everywhere. So modules declare no SIMD variants, and composites with vector math run in blocks of
+// kLanes values, where each math call is one explicit call of one variant (hypatia_block_<name> in the
+// prelude): every element goes through the same function, whatever the loop, its position or the level.
+
+// The prelude's block function for an instruction, or null when it runs lane by lane.
+const char* block_math_function(const Composite::Instruction& instruction) {
+  const DType compute = instruction.typing.compute;
+  if (compute != DType::Float32 && compute != DType::Float64) return nullptr;
+  switch (instruction.op.id) {
+    case ScalarOpId::exp: return "exp";
+    case ScalarOpId::exp2: return "exp2";
+    case ScalarOpId::expm1: return "expm1";
+    case ScalarOpId::log: return "log";
+    case ScalarOpId::log2: return "log2";
+    case ScalarOpId::log10: return "log10";
+    case ScalarOpId::log1p: return "log1p";
+    case ScalarOpId::tanh: return "tanh";
+    case ScalarOpId::sigmoid: return "sigmoid";
+    case ScalarOpId::softplus: return "softplus";
+    case ScalarOpId::sin: return "sin";
+    case ScalarOpId::cos: return "cos";
+    case ScalarOpId::tan: return "tan";
+    case ScalarOpId::arcsin: return "asin";
+    case ScalarOpId::arccos: return "acos";
+    case ScalarOpId::arctan: return "atan";
+    case ScalarOpId::sinh: return "sinh";
+    case ScalarOpId::cosh: return "cosh";
+    case ScalarOpId::arcsinh: return "asinh";
+    case ScalarOpId::arccosh: return "acosh";
+    case ScalarOpId::arctanh: return "atanh";
+    case ScalarOpId::erf: return "erf";
+    case ScalarOpId::erfc: return "erfc";
+    case ScalarOpId::pow: return "pow";
+    case ScalarOpId::arctan2: return "atan2";
+    default: return nullptr;
+  }
+}
+
+bool has_block_math(const Composite& composite) {
+  for (const Composite::Instruction& instruction : composite.code)
+    if (block_math_function(instruction)) return true;
+  return false;
+}
+
+// Declares the inputs' lane arrays: "float v0[kLanes];".
+std::string render_block_inputs(const Composite& composite, const std::string& indent) {
+  std::ostringstream b;
+  for (int i = 0; i < composite.num_inputs(); ++i) b << indent << c_type(composite.input_dtypes[i]) << " v" << i << "[kLanes];\n";
+  return b.str();
+}
+
+// Computes every instruction over the lanes, from the inputs' arrays the caller filled.
+std::string render_block_instructions(const Composite& composite, const std::string& indent) {
+  std::ostringstream b;
+  const int num_inputs = composite.num_inputs();
+  const std::string lanes = indent + "for (int l = 0; l < kLanes; ++l) ";
+  for (size_t n = 0; n < composite.code.size(); ++n) {
+    const Composite::Instruction& instruction = composite.code[n];
+    const int ref = num_inputs + static_cast<int>(n);
+    const std::string compute = c_type(instruction.typing.compute), result = c_type(instruction.typing.out);
+    b << indent << result << " v" << ref << "[kLanes];\n";
+    if (const char* function = block_math_function(instruction)) {
+      std::vector<std::string> args;
+      for (size_t a = 0; a < instruction.args.size(); ++a) {
+        const int arg = instruction.args[a];
+        if (composite.dtype_of(arg) == instruction.typing.compute) {
+          args.push_back("v" + std::to_string(arg));
+          continue;
+        }
+        const std::string converted = "c" + std::to_string(ref) + "_" + std::to_string(a);
+        b << indent << compute << " " << converted << "[kLanes];\n"
+          << lanes << converted << "[l] = hypatia::scalar_math::convert<" << compute << ">(v" << arg << "[l]);\n";
+        args.push_back(converted);
+      }
+      const bool same = instruction.typing.out == instruction.typing.compute;
+      const std::string target = same ? "v" + std::to_string(ref) : "t" + std::to_string(ref);
+      if (!same) b << indent << compute << " " << target << "[kLanes];\n";
+      // (kLanes is a multiple of the block functions' 8 lanes.)
+      b << indent << "for (int h = 0; h < kLanes; h += 8) hypatia_block_" << function << "(";
+      for (const std::string& arg : args) b << arg << " + h, ";
+      b << target << " + h);\n";
+      if (!same) b << lanes << "v" << ref << "[l] = static_cast<" << result << ">(" << target << "[l]);\n";
+      continue;
+    }
+    b << lanes << "v" << ref << "[l] = static_cast<" << result << ">(hypatia::scalar_math::"
+      << scalar_op_info(instruction.op.id).name << "(";
+    for (size_t a = 0; a < instruction.args.size(); ++a) {
+      const int arg = instruction.args[a];
+      b << (a ? ", " : "");
+      if (composite.dtype_of(arg) == instruction.typing.compute) b << "v" << arg << "[l]";
+      else b << "hypatia::scalar_math::convert<" << compute << ">(v" << arg << "[l])";
     }
     b << "));\n";
   }
@@ -178,42 +274,78 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     if (!spec.scalar_inputs[i])
       out << "  unit_r = unit_r && b" << i << " == " << (spec.invariant_r[i] ? 0 : 1) << ";\n  unit_k2 = unit_k2 && c" << i
           << " == " << (spec.invariant_k2[i] ? 0 : 1) << ";\n";
+  // A block of kLanes values of the composite, input i read by `load(i)` at x = `position` (an expression
+  // of the lane l).
+  auto block_values = [&](const std::string& position, const std::function<std::string(int)>& load, const std::string& indent) {
+    std::ostringstream b;
+    b << render_block_inputs(composite, indent) << indent << "for (int l = 0; l < kLanes; ++l) {\n"
+      << indent << "  const int64_t x = " << position << ";\n";
+    for (int i = 0; i < num_inputs; ++i) b << indent << "  v" << i << "[l] = " << load(i) << ";\n";
+    b << indent << "}\n" << render_block_instructions(composite, indent);
+    return b.str();
+  };
+  const std::string value_at_l = "v" + std::to_string(composite.outputs[0]) + "[l]";
+  // A whole reduced row (K2 == 1) accumulates in kLanes lanes combined pairwise at the end: an order
+  // fixed by the source, so the -O0 and -O2 builds agree (an OpenMP SIMD reduction's order is the
+  // vectorizer's). Full blocks, then a short one that repeats its last position.
+  auto reduce_row = [&](bool unit) {
+    auto load = [&](int i) -> std::string {
+      if (spec.scalar_inputs[i]) return "s" + std::to_string(i);
+      if (unit && spec.invariant_r[i]) return "h" + std::to_string(i);
+      if (unit) return "q" + std::to_string(i) + "[x]";
+      return "q" + std::to_string(i) + "[x * b" + std::to_string(i) + "]";
+    };
+    std::ostringstream b;
+    b << "        int64_t r0 = 0;\n"
+         "        for (; r0 + kLanes <= R; r0 += kLanes) {\n"
+      << block_values("r0 + l", load, "          ")
+      << "          for (int l = 0; l < kLanes; ++l) lanes[l] = " << combined("lanes[l]", value_at_l) << ";\n"
+         "        }\n"
+         "        if (r0 < R) {\n"
+         "          const int64_t n = R - r0;\n"
+      << block_values("r0 + (l < n ? l : n - 1)", load, "          ")
+      << "          for (int l = 0; l < n; ++l) lanes[l] = " << combined("lanes[l]", value_at_l) << ";\n"
+         "        }\n";
+    return b.str();
+  };
   out << "  constexpr int64_t kWidth = 512, kRows = " << rows_per_pass << ";\n"
+         "  constexpr int kLanes = 16;  // four vectors of double accumulators hide the adds' latency\n"
          "  const int64_t chunks = K2 == 1 ? 1 : (K2 + kWidth - 1) / kWidth;\n"
          "  auto item = [&](int64_t index) {\n"
          "    const int64_t k1 = index / chunks, chunk = index % chunks;\n"
          "    if (K2 == 1) {\n"
-         "      Acc acc = " << init << ";\n";
+         "      Acc lanes[kLanes];\n"
+         "      for (int l = 0; l < kLanes; ++l) lanes[l] = " << init << ";\n";
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i << ";\n";
-  // Max and min vectorize through a declared reduction that keeps their NaN propagation.
-  // OpenMP reduces arithmetic types only; a complex sum runs as a plain loop.
-  const std::string simd = is_complex(value)               ? ""
-                           : spec.kind == ReduceKind::Sum    ? "#pragma omp simd reduction(+:acc)\n"
-                           : spec.kind == ReduceKind::Prod ? "#pragma omp simd reduction(*:acc)\n"
-                                                           : "#pragma omp simd reduction(extremum:acc)\n";
-  if (!additive)
-    out << "#pragma omp declare reduction(extremum : Acc : omp_out = hypatia::scalar_math::"
-        << (spec.kind == ReduceKind::Max ? "maximum" : "minimum") << "(omp_out, omp_in)) initializer(omp_priv = " << init
-        << ")\n";
-  out << "      if (unit_r) {\n" << hoisted(spec.invariant_r, "        ") << simd
-      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", true, spec.invariant_r)
-      << render_instructions(composite, "          ")
-      << "          acc = " << combined("acc") << ";\n        }\n"
-      << "      } else {\n"
-      << "        for (int64_t r = 0; r < R; ++r) {\n" << loads("r", "b", false, spec.invariant_r)
-      << render_instructions(composite, "          ")
-      << "          acc = " << combined("acc") << ";\n        }\n"
-      << "      }\n"
-      << "      o[k1] = static_cast<" << c_type(result) << ">(acc);\n"
+  out << "      if (unit_r) {\n" << hoisted(spec.invariant_r, "        ") << reduce_row(true) << "      } else {\n"
+      << reduce_row(false) << "      }\n"
+      << "      for (int w = kLanes / 2; w > 0; w /= 2)\n"
+         "        for (int l = 0; l < w; ++l) lanes[l] = " << combined("lanes[l]", "lanes[l + w]") << ";\n"
+      << "      o[k1] = static_cast<" << c_type(result) << ">(lanes[0]);\n"
       << "      return;\n"
       << "    }\n"
-      << "    const int64_t begin = chunk * kWidth, end = begin + kWidth < K2 ? begin + kWidth : K2;\n"
+    << "    const int64_t begin = chunk * kWidth, end = begin + kWidth < K2 ? begin + kWidth : K2;\n"
       << "    Acc accs[kWidth];\n"
       << "    for (int64_t k = 0; k < end - begin; ++k) accs[k] = " << init << ";\n"
-      << "    int64_t r = 0;\n"
-      << "    if (unit_k2) {\n"
+      << "    int64_t r = 0;\n";
+  if (has_block_math(composite)) {
+    // Vector math runs in blocks along the kept axis, row after row (reduce_row says why).
+    auto load = [&](int i) -> std::string {
+      const std::string n = std::to_string(i);
+      return spec.scalar_inputs[i] ? "s" + n : "p" + n + "[k1 * a" + n + " + r * b" + n + " + x * c" + n + "]";
+    };
+    out << "    for (; r < R; ++r) {\n"
+           "      for (int64_t k0 = begin; k0 < end; k0 += kLanes) {\n"
+           "        const int64_t n = end - k0 < kLanes ? end - k0 : kLanes;\n"
+        << block_values("k0 + (l < n ? l : n - 1)", load, "        ")
+        << "        for (int l = 0; l < n; ++l) accs[k0 + l - begin] = " << combined("accs[k0 + l - begin]", value_at_l)
+        << ";\n"
+           "      }\n"
+           "    }\n";
+  }
+  out << "    if (unit_k2) {\n"
       << "      for (; r + kRows <= R; r += kRows) {\n";
   for (int row = 0; row < rows_per_pass; ++row)
     for (int i = 0; i < num_inputs; ++i)
@@ -286,7 +418,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
           << "]);\n";
   }
   auto is_invariant = [&](int operand) { return operand >= num_outputs && spec.invariant_inner[operand - num_outputs]; };
-  out << "  constexpr int kOperands = " << num_operands << ";\n";
+  out << "  constexpr int kOperands = " << num_operands << ", kLanes = 8;\n";
   out << "  constexpr bool kScalar[kOperands] = {";
   for (int k = 0; k < num_operands; ++k) out << (k ? ", " : "") << (is_scalar(k) ? "true" : "false");
   out << "};\n";
@@ -318,6 +450,38 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
     return b.str();
   };
 
+  // The same in block form (composites with vector math): loads of kLanes elements (a short last block
+  // repeats its last element), the instructions over the lanes, stores of the block's elements.
+  auto block_body = [&](bool unit_stride) {
+    std::ostringstream b;
+    auto index = [&](int operand) { return unit_stride ? std::string("[x]") : "[x * q" + std::to_string(operand) + "]"; };
+    // One block at x0: its loads, the instructions, its stores (`count` of them).
+    auto block = [&](const std::string& position, const std::string& count) {
+      std::ostringstream l;
+      l << render_block_inputs(composite, "          ") << "          for (int l = 0; l < kLanes; ++l) {\n"
+        << "            const int64_t x = " << position << ";\n";
+      for (int i = 0; i < num_inputs; ++i) {
+        l << "            v" << i << "[l] = ";
+        if (spec.scalar_inputs[i]) l << "s" << i << ";\n";
+        else if (unit_stride && spec.invariant_inner[i]) l << "h" << i << ";\n";
+        else l << "r" << num_outputs + i << index(num_outputs + i) << ";\n";
+      }
+      l << "          }\n" << render_block_instructions(composite, "          ")
+        << "          for (int l = 0; l < " << count << "; ++l) {\n            const int64_t x = x0 + l;\n";
+      for (int k = 0; k < num_outputs; ++k)
+        l << "            r" << k << index(k) << " = static_cast<" << c_type(composite.dtype_of(composite.outputs[k])) << ">(v"
+          << composite.outputs[k] << "[l]);\n";
+      l << "          }\n";
+      return l.str();
+    };
+    b << "        int64_t x0 = j;\n"
+         "        for (; x0 + kLanes <= end; x0 += kLanes) {\n" << block("x0 + l", "kLanes") << "        }\n"
+         "        if (x0 < end) {\n"
+         "          const int64_t n = end - x0;\n" << block("x0 + (l < n ? l : n - 1)", "n") << "        }\n";
+    return b.str();
+  };
+  const bool blocks = has_block_math(composite);
+
   // A range of the flattened index space: row by row, each row's base found by unravelling its index.
   // No __restrict: an in-place update's output is one of the inputs (omp simd still vectorizes).
   out << "  auto run_range = [&](int64_t start, int64_t stop) {\n"
@@ -341,16 +505,19 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i] && spec.invariant_inner[i])
       out << "        const " << c_type(composite.input_dtypes[i]) << " h" << i << " = r" << num_outputs + i << "[0];\n";
-  out << "#pragma omp simd\n"
-         "        for (int64_t x = j; x < end; ++x) {\n"
-      << body(true)
-      << "        }\n"
-         "      } else {\n"
-         "        for (int64_t x = j; x < end; ++x) {\n"
-      << body(false)
-      << "        }\n"
-         "      }\n"
-         "      start += end - j;\n"
+  if (blocks)
+    out << block_body(true) << "      } else {\n" << block_body(false) << "      }\n";
+  else
+    out << "#pragma omp simd\n"
+           "        for (int64_t x = j; x < end; ++x) {\n"
+        << body(true)
+        << "        }\n"
+           "      } else {\n"
+           "        for (int64_t x = j; x < end; ++x) {\n"
+        << body(false)
+        << "        }\n"
+           "      }\n";
+  out << "      start += end - j;\n"
          "      j = 0;\n"
          "      ++row;\n"
          "    }\n"
@@ -375,7 +542,74 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
   return out.str();
 }
 
-std::string cpu_module_prelude(const std::vector<std::string>& vector_functions) {
+bool uses_complex_numbers(const Composite& composite) {
+  for (DType dtype : composite.input_dtypes)
+    if (is_complex(dtype)) return true;
+  for (const Composite::Instruction& instruction : composite.code)
+    if (is_complex(instruction.typing.compute) || is_complex(instruction.typing.out)) return true;
+  return false;
+}
+
+const std::vector<std::string>& block_math_functions() {
+  static const std::vector<std::string> names = {"exp",  "exp2", "expm1", "log",  "log2",  "log10", "log1p", "tanh",
+                                                 "sin",  "cos",  "tan",   "asin", "acos",  "atan",  "sinh",  "cosh",
+                                                 "asinh", "acosh", "atanh", "erf", "erfc", "pow", "atan2"};
+  return names;
+}
+
+namespace {
+
+// The prelude's hypatia_block_<name> functions: each applies one function to 8 lanes, through one vector
+// variant of the library's (x86's vector-function ABI: ISA letter, lanes, v per argument) where it has one,
+// else lane by lane through libm. sigmoid and softplus are built from them as scalar_math builds them.
+std::string block_math_prelude(const std::vector<std::string>& vector_functions, char vector_isa) {
+  std::ostringstream out;
+  const int bytes = vector_isa == 'd' ? 32 : 16;
+  out << "typedef float hypatia_vf __attribute__((vector_size(" << bytes << ")));\n"
+      << "typedef double hypatia_vd __attribute__((vector_size(" << bytes << ")));\n";
+  for (const std::string& name : block_math_functions()) {
+    const bool binary = math_function_arity(name) == 2;
+    const bool vector = vector_isa && std::find(vector_functions.begin(), vector_functions.end(), name) != vector_functions.end();
+    for (const bool single : {true, false}) {
+      const std::string t = single ? "float" : "double", v = single ? "hypatia_vf" : "hypatia_vd";
+      const int lanes = bytes / (single ? 4 : 8);
+      const std::string symbol = "_ZGV" + std::string(1, vector_isa) + "N" + std::to_string(lanes) + (binary ? "vv_" : "v_") + name + (single ? "f" : "");
+      if (vector) out << "extern \"C\" " << v << " " << symbol << (binary ? "(" + v + ", " + v + ");\n" : "(" + v + ");\n");
+      out << "inline void hypatia_block_" << name << "(const " << t << "* a, " << (binary ? "const " + t + "* b, " : "") << t
+          << "* out) {\n";
+      if (vector) {
+        out << "  for (int h = 0; h < 8; h += " << lanes << ") {\n    " << v << " x" << (binary ? ", y" : "") << ";\n"
+            << "    __builtin_memcpy(&x, a + h, sizeof x);\n" << (binary ? "    __builtin_memcpy(&y, b + h, sizeof y);\n" : "")
+            << "    x = " << symbol << (binary ? "(x, y)" : "(x)") << ";\n    __builtin_memcpy(out + h, &x, sizeof x);\n  }\n";
+      } else {
+        out << "  for (int l = 0; l < 8; ++l) out[l] = hypatia::scalar_math::libm::" << name << (binary ? "(a[l], b[l])" : "(a[l])")
+            << ";\n";
+      }
+      out << "}\n";
+    }
+  }
+  out << "template <class T> inline void hypatia_block_sigmoid(const T* a, T* out) {\n"
+         "  T t[8], e[8];\n"
+         "  for (int l = 0; l < 8; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
+         "  hypatia_block_exp(t, e);\n"
+         "  for (int l = 0; l < 8; ++l) {\n"
+         "    const T r = T(1) / (T(1) + e[l]);\n"
+         "    out[l] = a[l] >= 0 ? r : e[l] * r;\n"
+         "  }\n"
+         "}\n"
+         "template <class T> inline void hypatia_block_softplus(const T* a, T* out) {\n"
+         "  T t[8], e[8], p[8];\n"
+         "  for (int l = 0; l < 8; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
+         "  hypatia_block_exp(t, e);\n"
+         "  hypatia_block_log1p(e, p);\n"
+         "  for (int l = 0; l < 8; ++l) out[l] = (a[l] > 0 ? a[l] : T(0)) + p[l];\n"
+         "}\n";
+  return out.str();
+}
+
+}  // namespace
+
+std::string cpu_module_prelude(const std::vector<std::string>& vector_functions, char vector_isa, bool complex_numbers) {
   std::ostringstream out;
   out << "// Generated by Hypatia: what the kernels of every compiled function include.\n"
          "#include <cstdint>\n"
@@ -383,14 +617,8 @@ std::string cpu_module_prelude(const std::vector<std::string>& vector_functions)
          "#include <omp.h>\n"
          "#endif\n"
          "#define HYPATIA_GENERATED_MODULE 1\n"
-      << kScalarMathSource << "\nextern \"C\" {\n";
-  for (const std::string& name : vector_functions) {
-    const std::string params = math_function_arity(name) == 2 ? "(double, double)" : "(double)";
-    const std::string float_params = math_function_arity(name) == 2 ? "(float, float)" : "(float)";
-    out << "#pragma omp declare simd notinbranch\ndouble " << name << params << ";\n"
-        << "#pragma omp declare simd notinbranch\nfloat " << name << "f" << float_params << ";\n";
-  }
-  out << "}\n";
+      << (complex_numbers ? "#define HYPATIA_MODULE_COMPLEX 1\n" : "") << kScalarMathSource << "\n"
+      << block_math_prelude(vector_functions, vector_isa);
   return out.str();
 }
 

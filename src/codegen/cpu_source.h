@@ -44,13 +44,17 @@ using ElemwiseKernelFn = void (*)(int64_t ndim, const int64_t* shape, char* cons
 // The kernel's function definition, named `symbol`. Callers name kernels by a hash of their
 // definition, so equal kernels share a name across functions and processes.
 std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::string& symbol);
-// libm functions generated loops may call, and their number of arguments.
-const std::vector<std::string>& vectorizable_math_functions();
+// The libm functions generated kernels call in blocks of 8 lanes (cpu_source.cpp's "Block form"), and
+// their number of arguments.
+const std::vector<std::string>& block_math_functions();
 int math_function_arity(const std::string& name);
-// What every translation unit starts with: the scalar definitions, and `vector_functions` declared
-// with OpenMP SIMD variants (so loops calling them vectorize, calling the vector math library's
-// versions). The module cache chooses the list from the library it links, and precompiles the prelude.
-std::string cpu_module_prelude(const std::vector<std::string>& vector_functions);
+// What every translation unit starts with: the scalar definitions, and the block math functions, which
+// call the vector math library's variants for x86 ISA `vector_isa` ('d': AVX2, 'b': SSE; 0: none) of
+// `vector_functions` and libm for the others. The module cache chooses both from the library it links
+// and the CPU. Without complex numbers the prelude is lean (no <cmath> or <complex>: scalar_math.h says why).
+std::string cpu_module_prelude(const std::vector<std::string>& vector_functions, char vector_isa, bool complex_numbers);
+// Whether a kernel of this composite computes with complex numbers (its module needs <complex>).
+bool uses_complex_numbers(const Composite& composite);
 // The rest of a translation unit: the given function definitions.
 std::string render_cpu_module(const std::vector<std::string>& definitions);
 

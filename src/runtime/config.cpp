@@ -47,6 +47,7 @@ void apply_flags(Config& config, const std::string& flags) {
     if (name == "compiledir") config.compiledir = value;
     else if (name == "cxx") config.cxx = value;
     else if (name == "device") config.device = value;
+    else if (name == "tiered_compilation") config.tiered_compilation = value != "0" && value != "False" && value != "false";
     else if (name == "openmp_threads") {
       try {
         config.openmp_threads = std::max(0, std::stoi(value));

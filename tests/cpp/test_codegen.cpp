@@ -195,12 +195,14 @@ struct ScratchCache {
   std::string dir;
   std::string saved_dir;
   ScratchCache() {
+    hp::ModuleCache::instance().wait_for_background();  // (earlier tests' builds finish in their own folders)
     char pattern[] = "/tmp/hypatia-cache-test-XXXXXX";
     dir = mkdtemp(pattern);
     saved_dir = hp::config().compiledir;
     hp::config().compiledir = dir;
   }
   ~ScratchCache() {
+    hp::ModuleCache::instance().wait_for_background();
     hp::config().compiledir = saved_dir;
     std::filesystem::remove_all(dir);
   }

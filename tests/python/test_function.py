@@ -823,8 +823,23 @@ print("ok")
 """
 
 
-def test_processes_share_the_kernel_cache_and_survive_a_damaged_entry(tmp_path):
+def test_tiered_compilation_leaves_the_optimized_module_for_the_next_process(tmp_path):
     env = dict(os.environ, HYPATIA_FLAGS=f"compiledir={tmp_path}")
+    run = lambda: subprocess.run([sys.executable, "-c", _CACHE_SCRIPT], env=env, capture_output=True, text=True,
+                                 timeout=120)
+    result = run()
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    # The quick build the first calls ran on, and the optimized one the process waited for at exit.
+    objects = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cpu").iterdir() if p.suffix == ".so"}
+    assert len(objects) == 2 and not [p for p in (tmp_path / "cpu").iterdir() if ".tmp." in p.name]
+    result = run()  # loads the optimized module: nothing is compiled again
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cpu").iterdir() if p.suffix == ".so"} == objects
+
+
+def test_processes_share_the_kernel_cache_and_survive_a_damaged_entry(tmp_path):
+    # (One build per function: the damaged entry below is the one the next process loads.)
+    env = dict(os.environ, HYPATIA_FLAGS=f"compiledir={tmp_path},tiered_compilation=0")
     run = lambda: subprocess.run([sys.executable, "-c", _CACHE_SCRIPT], env=env, capture_output=True, text=True,
                                  timeout=120)
     # Several processes compiling the same kernels at once all succeed.

@@ -67,6 +67,7 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
   std::vector<CpuKernel> kernels(nodes.size());
   std::vector<std::string> symbols(nodes.size()), definitions;
   std::unordered_map<std::string, bool> rendered;
+  bool complex_numbers = false;
   for (size_t i = 0; i < nodes.size(); ++i) {
     ElemwiseKernelSpec elemwise;
     ReduceKernelSpec reduce;
@@ -87,18 +88,38 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
     }
     symbols[i] = prefix + hex64(stable_hash(definition));
     // Kernels an earlier function of this process compiled are reused; only the others are compiled.
-    if (cache.loaded_symbol(symbols[i]) || rendered[symbols[i]]) continue;
+    if (cache.kernel(symbols[i]).load() || rendered[symbols[i]]) continue;
     rendered[symbols[i]] = true;
+    complex_numbers = complex_numbers || uses_complex_numbers(kernels[i].kind == CpuKernel::Kind::Elemwise ? elemwise.composite
+                                                                                                       : reduce.composite);
     definition.replace(definition.find(kPlaceholder), std::string(kPlaceholder).size(), symbols[i]);
     definitions.push_back(std::move(definition));
   }
   if (!definitions.empty()) {
-    if (const Module* module = cache.load(render_cpu_module(definitions)))
-      for (const auto& [symbol, unused] : rendered) cache.remember_symbol(symbol, module->symbol(symbol));
+    std::vector<std::string> names;
+    for (const auto& [symbol, unused] : rendered) names.push_back(symbol);
+    auto publish = [&cache, names](const Module* module) {
+      if (module)
+        for (const std::string& name : names) cache.kernel(name).store(module->symbol(name), std::memory_order_release);
+    };
+    const std::string source = render_cpu_module(definitions);
+    const Module* module = cache.find(source, complex_numbers);
+    if (!module && config().tiered_compilation) {
+      // Quick now, optimized in the background; a quick build that fails leaves the optimized one to do.
+      if (const Module* quick = cache.load(source, complex_numbers, Optimization::Quick)) {
+        publish(quick);
+        cache.load_in_background(source, complex_numbers, publish);
+      } else {
+        module = cache.load(source, complex_numbers);
+      }
+    } else if (!module) {
+      module = cache.load(source, complex_numbers);
+    }
+    publish(module);
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!symbols[i].empty()) kernels[i].function = cache.loaded_symbol(symbols[i]);
-    if (!kernels[i].function) kernels[i].kind = CpuKernel::Kind::None;
+    if (!symbols[i].empty() && cache.kernel(symbols[i]).load()) kernels[i].function = &cache.kernel(symbols[i]);
+    else kernels[i].kind = CpuKernel::Kind::None;
   }
   return kernels;
 }
@@ -307,11 +328,12 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
 }  // namespace
 
 void run_cpu_kernel(const CpuKernel& kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
+  void* function = kernel.function->load(std::memory_order_acquire);
   if (kernel.kind == CpuKernel::Kind::Elemwise) {
-    run_elemwise_kernel(reinterpret_cast<ElemwiseKernelFn>(kernel.function), node, inputs, outputs);
+    run_elemwise_kernel(reinterpret_cast<ElemwiseKernelFn>(function), node, inputs, outputs);
     return;
   }
-  if (!run_reduce_kernel(reinterpret_cast<ReduceKernelFn>(kernel.function), node, inputs, outputs))
+  if (!run_reduce_kernel(reinterpret_cast<ReduceKernelFn>(function), node, inputs, outputs))
     node.op().perform(node, inputs, outputs);
 }
 

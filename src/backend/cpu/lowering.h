@@ -1,7 +1,10 @@
 // The CPU backend's lowering: elementwise nodes (fused or single) and reductions (fused or plain sum,
 // prod, max, min) get generated kernels, compiled together in one module per function; every other
-// node runs its op's perform().
+// node runs its op's perform(). With tiered compilation (config's tiered_compilation), a function whose
+// optimized module is in no cache starts on a quick (-O0) build of the same source and switches to the
+// optimized one when the background build lands: the same results, bit for bit, sooner.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,7 +16,9 @@ namespace hypatia {
 struct CpuKernel {
   enum class Kind : uint8_t { None, Elemwise, Reduce };
   Kind kind = Kind::None;
-  void* function = nullptr;
+  // The module cache's slot for the kernel (ModuleCache::kernel): its address, swapped for the optimized
+  // build's when that lands.
+  const std::atomic<void*>* function = nullptr;
   explicit operator bool() const { return function != nullptr; }
 };
 

@@ -29,8 +29,7 @@ namespace {
 
 // The cache folder as an absolute path: modules #include the prelude by path, and the compiler runs
 // with its own working directory in mind, so a relative compiledir ("build/cache") must not reach it.
-std::string cache_dir() {
-  const std::string& dir = config().compiledir;
+std::string cache_dir(const std::string& dir) {
   if (dir.empty() || dir[0] == '/') return dir + "/cpu";
   char here[4096];
   if (!getcwd(here, sizeof here)) return dir + "/cpu";
@@ -218,7 +217,12 @@ bool append_trailer(const std::string& path) {
 void* Module::symbol(const std::string& name) const { return dlsym(handle_, name.c_str()); }
 
 ModuleCache& ModuleCache::instance() {
-  static ModuleCache* cache = new ModuleCache();  // never destroyed: kernels stay loaded until exit
+  // Never destroyed (kernels stay loaded until exit), but its background builds finish before exit: the
+  // next process finds their modules on disk.
+  static ModuleCache* cache = [] {
+    std::atexit([] { ModuleCache::instance().wait_for_background(); });
+    return new ModuleCache();
+  }();
   return *cache;
 }
 
@@ -231,8 +235,7 @@ const char* ModuleCache::compile_flags() {
   return flags.c_str();
 }
 
-const std::string& ModuleCache::compiler_identity() {
-  const std::string& cxx = config().cxx;
+const std::string& ModuleCache::compiler_identity(const std::string& cxx) {
   auto it = identity_.find(cxx);
   if (it != identity_.end()) return it->second;
   std::string version;
@@ -242,88 +245,75 @@ const std::string& ModuleCache::compiler_identity() {
 
 // Vector math: glibc's libmvec (measured 1.5-4x faster than SLEEF 3.5 here on exp, log, tanh, erf),
 // else SLEEF's GNU-ABI library; one of them only, since both in one process clash over IFUNC symbols.
-// The prelude declares SIMD variants for exactly the functions the chosen library has in every ISA.
-void ModuleCache::choose_vector_math() {
+// Kernels call one variant per function (cpu_source.cpp's "Block form"): AVX2's where the CPU has it,
+// else SSE's; the prelude calls exactly those the chosen library has, and libm for the rest.
+void ModuleCache::choose_vector_math(const std::string& cxx) {
   if (vector_math_chosen_) return;
   vector_math_chosen_ = true;
   std::vector<std::string> available;
+  const char isa = __builtin_cpu_supports("avx2") ? 'd' : 'b';
   for (const auto& [link, soname] : {std::pair<const char*, const char*>{"-lmvec", "libmvec.so.1"},
                                      std::pair<const char*, const char*>{"-lsleefgnuabi", "libsleefgnuabi.so.3"}}) {
     std::string path;
     const std::string file = std::string("lib") + (link + 2) + ".so";
-    if (run_command({config().cxx, "-print-file-name=" + file}, &path) != 0 || path.find('/') == std::string::npos) continue;
+    if (run_command({cxx, "-print-file-name=" + file}, &path) != 0 || path.find('/') == std::string::npos) continue;
     void* library = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
     if (!library) continue;
-    for (const std::string& name : vectorizable_math_functions()) {
-      const std::string v = math_function_arity(name) == 2 ? "vv_" : "v_";
-      bool all = true;
-      for (const char* prefix : {"_ZGVbN2", "_ZGVcN4", "_ZGVdN4", "_ZGVeN8"}) all = all && dlsym(library, (prefix + v + name).c_str());
-      for (const char* prefix : {"_ZGVbN4", "_ZGVcN8", "_ZGVdN8", "_ZGVeN16"})
-        all = all && dlsym(library, (prefix + v + name + "f").c_str());
-      if (all) available.push_back(name);
+    const int bytes = isa == 'd' ? 32 : 16;
+    for (const std::string& name : block_math_functions()) {
+      const std::string v = math_function_arity(name) == 2 ? "vv_" : "v_", prefix = std::string("_ZGV") + isa + "N";
+      if (dlsym(library, (prefix + std::to_string(bytes / 8) + v + name).c_str()) &&
+          dlsym(library, (prefix + std::to_string(bytes / 4) + v + name + "f").c_str()))
+        available.push_back(name);
     }
     dlclose(library);
     vector_library_ = link;
     break;
   }
-  prelude_ = cpu_module_prelude(available);
+  const char vector_isa = vector_library_.empty() ? 0 : isa;
+  lean_prelude_ = cpu_module_prelude(available, vector_isa, false);
+  complex_prelude_ = cpu_module_prelude(available, vector_isa, true);
 }
 
-std::string ModuleCache::key(const std::string& source) {
+ModuleCache::Toolchain ModuleCache::Toolchain::current() { return {config().cxx, cache_dir(config().compiledir)}; }
+
+std::string ModuleCache::key(const std::string& source, bool complex_numbers, Optimization level) {
+  return key(Toolchain::current(), source, complex_numbers, level);
+}
+
+std::string ModuleCache::key(const Toolchain& toolchain, const std::string& source, bool complex_numbers, Optimization level) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  choose_vector_math();
+  choose_vector_math(toolchain.cxx);
   // The format tag changes with the layout of cached files (format 2: the integrity trailer).
-  return hex64(stable_hash(source, stable_hash(prelude_, stable_hash("module format 2\n" + compiler_identity() + vector_library_))));
+  const std::string build = std::string(level == Optimization::Quick ? "quick " : "") + "module format 2\n";
+  return hex64(stable_hash(source, stable_hash(prelude(complex_numbers), stable_hash(build + compiler_identity(toolchain.cxx) + vector_library_))));
 }
 
-void* ModuleCache::loaded_symbol(const std::string& name) {
+std::atomic<void*>& ModuleCache::kernel(const std::string& name) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  auto it = symbols_.find(name);
-  return it == symbols_.end() ? nullptr : it->second;
+  return kernels_[name];
 }
 
-void ModuleCache::remember_symbol(const std::string& name, void* address) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  if (address) symbols_.emplace(name, address);
+std::string ModuleCache::object_path(const std::string& key) const { return object_path(Toolchain::current(), key); }
+
+std::string ModuleCache::object_path(const Toolchain& toolchain, const std::string& key) {
+  return toolchain.dir + "/" + key + ".so";
 }
 
-std::string ModuleCache::prelude_header(const std::string& dir) {
-  choose_vector_math();
-  const std::string& prelude = prelude_;
-  const std::string header = dir + "/prelude-" + hex64(stable_hash(prelude, stable_hash(compiler_identity()))) + ".h";
-  if (access(header.c_str(), R_OK) != 0 && !write_atomically(header, prelude)) return "";
-  // Precompiling it once halves the cost of every later module (the prelude is most of the parsing).
-  const std::string precompiled = header + ".gch";
-  if (access(precompiled.c_str(), R_OK) != 0 && !warned_["precompiled header"]) {
-    const std::string temporary = temporary_beside(precompiled);
-    std::vector<std::string> argv{config().cxx};
-    for (const char* flag : kFlags)
-      if (std::string(flag) != "-shared") argv.emplace_back(flag);
-    argv.insert(argv.end(), {"-fopenmp", "-x", "c++-header", "-o", temporary, header});
-    if (temporary.empty() || run_command(argv, nullptr) != 0 || std::rename(temporary.c_str(), precompiled.c_str()) != 0) {
-      std::remove(temporary.c_str());
-      warned_["precompiled header"] = true;  // compile without it from now on
-    }
-  }
-  return header;
-}
-
-std::string ModuleCache::object_path(const std::string& key) const { return cache_dir() + "/" + key + ".so"; }
-
-std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path) {
+std::optional<Module> ModuleCache::open(const std::string& key, const std::string& path, std::string& why) {
   // Idle OpenMP threads that spin would take the cores from OpenBLAS's threads between kernels; unless
   // the user chose otherwise, they sleep (read when libgomp loads with the first module).
   setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* error = dlerror();  // read once: a second call returns null
-    last_open_error_ = error ? error : "unknown error";
+    why = error ? error : "unknown error";
     return std::nullopt;
   }
   // A loadable file that is not the module for this key (a stray or damaged entry) does not count.
   const char* stored_key = static_cast<const char*>(dlsym(handle, "hypatia_module_key"));
   if (!stored_key || key != stored_key) {
-    last_open_error_ = "the file does not hold the module for key " + key;
+    why = "the file does not hold the module for key " + key;
     dlclose(handle);
     return std::nullopt;
   }
@@ -331,7 +321,7 @@ std::optional<Module> ModuleCache::open(const std::string& key, const std::strin
   // defines it in every module.
   auto* slot = static_cast<const scalar_math::SpecialFunctions**>(dlsym(handle, "hypatia_special_functions"));
   if (!slot) {
-    last_open_error_ = "the module has no table of special functions";
+    why = "the module has no table of special functions";
     dlclose(handle);
     return std::nullopt;
   }
@@ -339,61 +329,110 @@ std::optional<Module> ModuleCache::open(const std::string& key, const std::strin
   return Module(handle, path);
 }
 
-const Module* ModuleCache::load(const std::string& source) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  if (config().cxx.empty()) {
-    if (!warned_["no compiler"])
-      warn("[codegen] no C++ compiler found (set CXX or HYPATIA_FLAGS=cxx=...): functions run on precompiled kernels, "
-           "which are slower");
-    warned_["no compiler"] = true;
-    return nullptr;
+namespace {
+thread_local bool on_background_worker = false;
+}  // namespace
+
+void ModuleCache::warn_once(const std::string& cause, const std::string& message) {
+  // The worker's warnings wait for a thread that may call into the front end's warning handler.
+  if (on_background_worker) {
+    deferred_warnings_.emplace_back(cause, message);
+    return;
   }
-  const std::string module_key = key(source);
-  auto it = modules_.find(module_key);
-  if (it != modules_.end()) return it->second.get();
-  // Nothing is loaded from a directory someone else could have written to.
-  std::string why;
-  if (!make_directories(cache_dir(), why)) {
-    if (!warned_[why]) warn("[codegen] " + why + "; functions run on precompiled kernels instead, which are slower");
-    warned_[why] = true;
-    return nullptr;
-  }
-  // A cached entry is checked whole before it is mapped (build() loads what it just wrote unchecked).
-  const std::string path = object_path(module_key);
-  if (access(path.c_str(), F_OK) == 0) {
-    if (std::string damage = check_module_file(path); !damage.empty()) {
-      ++rebuilt_damaged_;
-      if (!warned_["damaged entry"])
-        warn("[codegen] the cached kernel module " + path + " is damaged (" + damage + "); rebuilding it");
-      warned_["damaged entry"] = true;
-    } else if (auto module = open(module_key, path)) {
-      ++loaded_from_disk_;
-      return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
-    }
-  }
-  return build(module_key, source);
+  if (warned_[cause]) return;
+  warned_[cause] = true;
+  warn(message);
 }
 
-const Module* ModuleCache::build(const std::string& key, const std::string& source) {
-  const std::string dir = cache_dir();
-  const std::string source_path = dir + "/" + key + ".cpp", object = object_path(key);
-  auto fail = [&](const std::string& why) -> const Module* {
-    if (!warned_[key])
-      warn("[codegen] " + why + "; the function runs on precompiled kernels instead, which are slower");
-    warned_[key] = true;
+const Module* ModuleCache::find_locked(const Toolchain& toolchain, const std::string& module_key) {
+  auto it = modules_.find(module_key);
+  if (it != modules_.end()) return it->second.get();
+  // A cached entry is checked whole before it is mapped (build() loads what it just wrote unchecked).
+  const std::string path = object_path(toolchain, module_key);
+  if (access(path.c_str(), F_OK) != 0) return nullptr;
+  if (std::string damage = check_module_file(path); !damage.empty()) {
+    ++rebuilt_damaged_;
+    warn_once("damaged entry", "[codegen] the cached kernel module " + path + " is damaged (" + damage + "); rebuilding it");
     return nullptr;
-  };
+  }
   std::string why;
-  if (!make_directories(dir, why)) return fail(why);
-  const std::string header = prelude_header(dir);
-  const std::string full_source = (header.empty() ? prelude_ : "#include \"" + header + "\"\n") + source +
-                                  "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
-  if (!write_atomically(source_path, full_source)) return fail("cannot write " + source_path);
+  auto module = open(module_key, path, why);
+  if (!module) return nullptr;
+  ++loaded_from_disk_;
+  return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
+}
 
+const Module* ModuleCache::find(const std::string& source, bool complex_numbers, Optimization level) {
+  const Toolchain toolchain = Toolchain::current();
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (toolchain.cxx.empty()) return nullptr;
+  std::string why;
+  if (!make_directories(toolchain.dir, why)) return nullptr;
+  return find_locked(toolchain, key(toolchain, source, complex_numbers, level));
+}
+
+const Module* ModuleCache::load(const std::string& source, bool complex_numbers, Optimization level) {
+  return load(Toolchain::current(), source, complex_numbers, level);
+}
+
+const Module* ModuleCache::load(const Toolchain& toolchain, const std::string& source, bool complex_numbers,
+                                Optimization level) {
+  std::unique_lock<std::recursive_mutex> lock(mutex_);
+  if (!on_background_worker) {
+    const auto deferred = std::move(deferred_warnings_);
+    deferred_warnings_.clear();
+    for (const auto& [cause, message] : deferred) warn_once(cause, message);
+  }
+  if (toolchain.cxx.empty()) {
+    warn_once("no compiler", "[codegen] no C++ compiler found (set CXX or HYPATIA_FLAGS=cxx=...): functions run on "
+                             "precompiled kernels, which are slower");
+    return nullptr;
+  }
+  // Nothing is loaded from a directory someone else could have written to.
+  std::string why;
+  if (!make_directories(toolchain.dir, why)) {
+    warn_once(why, "[codegen] " + why + "; functions run on precompiled kernels instead, which are slower");
+    return nullptr;
+  }
+  const std::string module_key = key(toolchain, source, complex_numbers, level);
+  if (const Module* found = find_locked(toolchain, module_key)) return found;
+  const std::string& text = prelude(complex_numbers);
+  lock.unlock();  // compiling takes a second: other threads may load and find meanwhile
+  std::optional<Module> module = build(toolchain, module_key, source, text, level, why);
+  lock.lock();
+  if (!module) {
+    // A background build whose cache folder was removed meanwhile (a test's scratch folder) is not missed.
+    if (on_background_worker && access(toolchain.dir.c_str(), F_OK) != 0) return nullptr;
+    warn_once(module_key, "[codegen] " + why + "; the function runs on precompiled kernels instead, which are slower");
+    return nullptr;
+  }
+  ++compiled_;
+  auto [it, inserted] = modules_.emplace(module_key, std::make_unique<Module>(*module));
+  return it->second.get();  // (another thread's build of the same key may have landed first: both are equal)
+}
+
+std::optional<Module> ModuleCache::build(const Toolchain& toolchain, const std::string& key, const std::string& source,
+                                         const std::string& prelude, Optimization level, std::string& why) {
+  const std::string& dir = toolchain.dir;
+  const std::string source_path = dir + "/" + key + ".cpp", object = object_path(toolchain, key);
+  // The prelude is written into each source, not precompiled: lean, it parses in less time than
+  // loading a precompiled header took, and a first compile no longer pays 1 s to build one.
+  const std::string full_source = prelude + source + "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
+  if (!write_atomically(source_path, full_source)) {
+    why = "cannot write " + source_path;
+    return std::nullopt;
+  }
   const std::string temporary = temporary_beside(object);
-  if (temporary.empty()) return fail("cannot create a file in " + dir + ": " + std::strerror(errno));
-  std::vector<std::string> argv{config().cxx};
-  for (const char* flag : kFlags) argv.emplace_back(flag);
+  if (temporary.empty()) {
+    why = "cannot create a file in " + dir + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::vector<std::string> argv{toolchain.cxx};
+  for (const char* flag : kFlags) {
+    const std::string text = flag;
+    if (level == Optimization::Quick && text == "-O2") argv.emplace_back("-O0");
+    else if (level == Optimization::Full || text.rfind("-fvect", 0) != 0) argv.push_back(text);
+  }
   argv.emplace_back("-fopenmp");
   argv.insert(argv.end(), {"-o", temporary, source_path});
   if (!vector_library_.empty()) argv.push_back(vector_library_);
@@ -408,20 +447,61 @@ const Module* ModuleCache::build(const std::string& key, const std::string& sour
   }
   if (status != 0) {
     std::remove(temporary.c_str());
-    return fail("compiling " + source_path + " failed (" + config().cxx + "):\n" + last_lines(log, 12));
+    why = "compiling " + source_path + " failed (" + toolchain.cxx + "):\n" + last_lines(log, 12);
+    return std::nullopt;
   }
   if (!append_trailer(temporary)) {
     std::remove(temporary.c_str());
-    return fail("cannot write " + temporary + ": " + std::strerror(errno));
+    why = "cannot write " + temporary + ": " + std::strerror(errno);
+    return std::nullopt;
   }
   if (std::rename(temporary.c_str(), object.c_str()) != 0) {
     std::remove(temporary.c_str());
-    return fail("cannot move the compiled kernels into " + object);
+    why = "cannot move the compiled kernels into " + object;
+    return std::nullopt;
   }
-  ++compiled_;
-  auto module = open(key, object);
-  if (!module) return fail("cannot load " + object + ": " + last_open_error_);
-  return modules_.emplace(key, std::make_unique<Module>(*module)).first->second.get();
+  std::string open_error;
+  auto module = open(key, object, open_error);
+  if (!module) why = "cannot load " + object + ": " + open_error;
+  return module;
+}
+
+void ModuleCache::load_in_background(std::string source, bool complex_numbers, std::function<void(const Module*)> ready) {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  if (!worker_.joinable()) worker_ = std::thread([this] { background_loop(); });
+  queue_.push_back({Toolchain::current(), std::move(source), complex_numbers, std::move(ready)});
+  queue_changed_.notify_all();
+}
+
+void ModuleCache::background_loop() {
+  on_background_worker = true;
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  for (;;) {
+    queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, with nothing left to build
+    BackgroundBuild job = std::move(queue_.front());
+    queue_.pop_front();
+    building_ = true;
+    lock.unlock();
+    job.ready(load(job.toolchain, job.source, job.complex_numbers, Optimization::Full));
+    lock.lock();
+    building_ = false;
+    queue_changed_.notify_all();
+  }
+}
+
+void ModuleCache::wait_for_background() {
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  queue_changed_.wait(lock, [&] { return queue_.empty() && !building_; });
+}
+
+ModuleCache::~ModuleCache() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    stopping_ = true;
+    queue_changed_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
 }
 
 }  // namespace hypatia

@@ -6,8 +6,14 @@
 // would kill the process with SIGBUS); an entry that is damaged, fails to load or does not carry its key
 // is rebuilt, with one warning.
 #pragma once
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,19 +31,34 @@ class Module {
   std::string path_;
 };
 
+// How a module is compiled: Full is -O2 with vectorization, the code functions keep; Quick is -O0 (about
+// a fifth of the time), for a function's first calls while the Full build runs in the background. The two
+// give the same bits: generated kernels are written so (cpu_source.cpp's "Block form").
+enum class Optimization : uint8_t { Full, Quick };
+
 class ModuleCache {
  public:
+  ModuleCache() = default;
+  ~ModuleCache();  // waits for the background builds
   static ModuleCache& instance();
   // The module built from `source` (kernel definitions, compiled after the prelude), or null
   // when there is no compiler or compiling failed (a warning says which, naming the source file, once
-  // per cause).
-  const Module* load(const std::string& source);
-  // A kernel some module of this process already holds (kernels are named by their source's hash, so
-  // one found under its name is the same code); null otherwise. remember_symbol records one.
-  void* loaded_symbol(const std::string& name);
-  void remember_symbol(const std::string& name, void* address);
+  // per cause). `complex_numbers`: some kernel computes with them (the prelude then includes <complex>).
+  const Module* load(const std::string& source, bool complex_numbers = false, Optimization level = Optimization::Full);
+  // The module if this process or the disk cache holds it already; null otherwise (nothing compiles).
+  const Module* find(const std::string& source, bool complex_numbers = false, Optimization level = Optimization::Full);
+  // Builds the Full module on the cache's worker thread, then calls `ready` there with it (null when
+  // compiling failed: the warning waits for the next load on another thread). Builds run one at a time,
+  // in order; the process waits for them at exit, so the disk cache keeps their work.
+  void load_in_background(std::string source, bool complex_numbers, std::function<void(const Module*)> ready);
+  // Returns once every background build asked for so far has finished.
+  void wait_for_background();
+  // The process's slot for a kernel: kernels are named by their source's hash, so one name is the same
+  // code in any module. Null until a module holding it loads; then its address, which a Full module
+  // replaces when it loads after a Quick one. Slots live as long as the cache.
+  std::atomic<void*>& kernel(const std::string& name);
   // The key a source would be cached under (for tests and diagnostics).
-  std::string key(const std::string& source);
+  std::string key(const std::string& source, bool complex_numbers = false, Optimization level = Optimization::Full);
   // The shared object's path in the disk cache for a key.
   std::string object_path(const std::string& key) const;
   // How many modules this process compiled, and how many it loaded from disk.
@@ -48,26 +69,53 @@ class ModuleCache {
   static const char* compile_flags();
 
  private:
-  const Module* build(const std::string& key, const std::string& source);
-  // The prelude as a header in the cache directory, precompiled when the compiler can; its path.
-  std::string prelude_header(const std::string& dir);
-  std::optional<Module> open(const std::string& key, const std::string& path);
-  const std::string& compiler_identity();
-  // The vector math library linked into modules and the prelude declaring what it provides.
-  void choose_vector_math();
+  // The compiler and cache folder, read from config when a build is asked for (a background build keeps
+  // them, whatever config says meanwhile).
+  struct Toolchain {
+    std::string cxx, dir;
+    static Toolchain current();
+  };
+  const Module* load(const Toolchain& toolchain, const std::string& source, bool complex_numbers, Optimization level);
+  std::string key(const Toolchain& toolchain, const std::string& source, bool complex_numbers, Optimization level);
+  static std::string object_path(const Toolchain& toolchain, const std::string& key);
+  // Compiles `source` into the disk cache entry for `key` and loads it; called without the lock held.
+  std::optional<Module> build(const Toolchain& toolchain, const std::string& key, const std::string& source,
+                              const std::string& prelude, Optimization level, std::string& why);
+  // The entry for `key` in memory or on disk; null when neither has it. Called with the lock held.
+  const Module* find_locked(const Toolchain& toolchain, const std::string& key);
+  static std::optional<Module> open(const std::string& key, const std::string& path, std::string& why);
+  const std::string& compiler_identity(const std::string& cxx);
+  // The vector math library linked into modules and the preludes declaring what it provides.
+  void choose_vector_math(const std::string& cxx);
+  const std::string& prelude(bool complex_numbers) const { return complex_numbers ? complex_prelude_ : lean_prelude_; }
+  void warn_once(const std::string& cause, const std::string& message);
+  void background_loop();
   std::string vector_library_;  // "-lmvec", "-lsleefgnuabi" or empty
-  std::string prelude_;
+  std::string lean_prelude_, complex_prelude_;
   bool vector_math_chosen_ = false;
 
   std::recursive_mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Module>> modules_;
   std::unordered_map<std::string, std::string> identity_;  // compiler -> its version text and the CPU
   std::unordered_map<std::string, bool> warned_;
-  std::unordered_map<std::string, void*> symbols_;
-  std::string last_open_error_;  // why open() returned nothing
-  int compiled_ = 0;
+  std::unordered_map<std::string, std::atomic<void*>> kernels_;  // (nodes: addresses stay put)
+  std::vector<std::pair<std::string, std::string>> deferred_warnings_;  // the worker's: cause, message
+  std::atomic<int> compiled_ = 0;
   int loaded_from_disk_ = 0;
   int rebuilt_damaged_ = 0;
+
+  struct BackgroundBuild {
+    Toolchain toolchain;
+    std::string source;
+    bool complex_numbers;
+    std::function<void(const Module*)> ready;
+  };
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<BackgroundBuild> queue_;
+  bool building_ = false;  // the worker is running a build
+  bool stopping_ = false;
+  std::thread worker_;
 };
 
 }  // namespace hypatia
