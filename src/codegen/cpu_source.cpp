@@ -88,6 +88,9 @@ std::string render_instructions(const Composite& composite, const std::string& i
 // everywhere. So modules declare no SIMD variants, and composites with vector math run in blocks of
 // kLanes values, where each math call is one explicit call of one variant (hypatia_block_<name> in the
 // prelude): every element goes through the same function, whatever the loop, its position or the level.
+// A quick build (HYPATIA_QUICK_BUILD) compiles only each loop's general form (strided operands, blocks of
+// any length), which computes every value as the fast forms do and in the same order; the optimized build
+// adds the fast forms.
 
 // The prelude's block function for an instruction, or null when it runs lane by lane.
 const char* block_math_function(const Composite::Instruction& instruction) {
@@ -297,12 +300,14 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
     };
     std::ostringstream b;
     b << "        int64_t r0 = 0;\n"
+         "#ifndef HYPATIA_QUICK_BUILD\n"
          "        for (; r0 + kLanes <= R; r0 += kLanes) {\n"
       << block_values("r0 + l", load, "          ")
       << "          for (int l = 0; l < kLanes; ++l) lanes[l] = " << combined("lanes[l]", value_at_l) << ";\n"
          "        }\n"
-         "        if (r0 < R) {\n"
-         "          const int64_t n = R - r0;\n"
+         "#endif\n"
+         "        for (; r0 < R; r0 += kLanes) {\n"
+         "          const int64_t n = R - r0 < kLanes ? R - r0 : kLanes;\n"
       << block_values("r0 + (l < n ? l : n - 1)", load, "          ")
       << "          for (int l = 0; l < n; ++l) lanes[l] = " << combined("lanes[l]", value_at_l) << ";\n"
          "        }\n";
@@ -319,8 +324,10 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i << ";\n";
-  out << "      if (unit_r) {\n" << hoisted(spec.invariant_r, "        ") << reduce_row(true) << "      } else {\n"
-      << reduce_row(false) << "      }\n"
+  out << "#ifndef HYPATIA_QUICK_BUILD\n"
+         "      if (unit_r) {\n" << hoisted(spec.invariant_r, "        ") << reduce_row(true) << "      } else\n"
+         "#endif\n"
+         "      {\n" << reduce_row(false) << "      }\n"
       << "      for (int w = kLanes / 2; w > 0; w /= 2)\n"
          "        for (int l = 0; l < w; ++l) lanes[l] = " << combined("lanes[l]", "lanes[l + w]") << ";\n"
       << "      o[k1] = static_cast<" << c_type(result) << ">(lanes[0]);\n"
@@ -475,9 +482,12 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
       return l.str();
     };
     b << "        int64_t x0 = j;\n"
+         "#ifndef HYPATIA_QUICK_BUILD\n"
          "        for (; x0 + kLanes <= end; x0 += kLanes) {\n" << block("x0 + l", "kLanes") << "        }\n"
-         "        if (x0 < end) {\n"
-         "          const int64_t n = end - x0;\n" << block("x0 + (l < n ? l : n - 1)", "n") << "        }\n";
+         "#endif\n"
+         "        for (; x0 < end; x0 += kLanes) {\n"
+         "          const int64_t n = end - x0 < kLanes ? end - x0 : kLanes;\n" << block("x0 + (l < n ? l : n - 1)", "n")
+      << "        }\n";
     return b.str();
   };
   const bool blocks = has_block_math(composite);
@@ -501,18 +511,22 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
     if (!spec.scalar_inputs[i])
       out << "      const " << c_type(composite.input_dtypes[i]) << "* r" << num_outputs + i << " = p" << i
           << " + offset[" << num_outputs + i << "];\n";
-  out << "      if (unit) {\n";
+  // A quick build compiles the strided loop only: it computes the same values in the same order.
+  out << "#ifndef HYPATIA_QUICK_BUILD\n"
+         "      if (unit) {\n";
   for (int i = 0; i < num_inputs; ++i)
     if (!spec.scalar_inputs[i] && spec.invariant_inner[i])
       out << "        const " << c_type(composite.input_dtypes[i]) << " h" << i << " = r" << num_outputs + i << "[0];\n";
   if (blocks)
-    out << block_body(true) << "      } else {\n" << block_body(false) << "      }\n";
+    out << block_body(true) << "      } else\n#endif\n      {\n" << block_body(false) << "      }\n";
   else
     out << "#pragma omp simd\n"
            "        for (int64_t x = j; x < end; ++x) {\n"
         << body(true)
         << "        }\n"
-           "      } else {\n"
+           "      } else\n"
+           "#endif\n"
+           "      {\n"
            "        for (int64_t x = j; x < end; ++x) {\n"
         << body(false)
         << "        }\n"

@@ -201,6 +201,18 @@ TEST(TieredCompile, ReductionsAgreeBitForBit) {
   }
 }
 
+// Large enough that the optimized build runs on several threads (the quick one has no OpenMP).
+TEST(TieredCompile, ThreadedLoopsAgreeWithTheQuickBuild) {
+  auto x = hp::matrix("x", DType::Float32), y = hp::matrix("y", DType::Float32);
+  const std::vector<hp::Variable> outputs = {hp::exp(-x * x / 2.0) * y + hp::tanh(x), hp::sum(hp::exp(x - 3.0), {1}),
+                                             hp::sum(x * y, {0}), hp::max(hp::sigmoid(x), {0})};
+  const int saved = hp::config().openmp_threads;
+  hp::config().openmp_threads = 2;
+  expect_tiers_agree({x, y}, outputs, {values({300, 4001}, DType::Float32, 9), values({300, 4001}, DType::Float32, 10)},
+                     "two threads");
+  hp::config().openmp_threads = saved;
+}
+
 // End to end: a new function's first call (on the quick build) and its calls after the optimized build
 // landed give the same bits.
 TEST(TieredCompile, FirstCallsAndLaterCallsGiveTheSameResults) {
