@@ -102,9 +102,20 @@ per_core_table() {
     }' "$1"
 }
 
+# The Theano LSTM tutorial's model: scan over a padded, masked batch, against JAX's lax.scan and PyTorch's nn.LSTM.
+lstm=$(mktemp)
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm"' EXIT
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/lstm.py" "${LSTM_STEPS:-20}" hypatia,pytensor,jax >>"$lstm"
+on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/lstm.py" "${LSTM_STEPS:-20}" torch >>"$lstm"
+echo
+echo "LSTM training step (bench/lstm.py: the Theano LSTM tutorial's model, vocabulary 10000, 128 units, batch 16,"
+echo "100 steps with a mask, mean pooling, softmax, SGD; float32; PyTorch: nn.LSTM over packed sequences), median ms"
+echo "from Python, on 1 core and on all $(nproc). Ratio: row / hypatia-py."
+per_core_table "$lstm"
+
 # Time to first result: the seed's training step differentiated, compiled and called once in a new process.
 first=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first"' EXIT
 on_one_and_all_cores "$root/.venv/bin/python" "$root/bench/first_result.py" "${FIRST_RUNS:-5}" hypatia,pytensor,jax >>"$first"
 echo
 echo "Time to first result (bench/first_result.py): the seed's training step (float32, batch 100) differentiated,"
@@ -114,7 +125,7 @@ per_core_table "$first"
 
 # Two Theano tutorial programs, the same code in Hypatia and PyTensor.
 programs=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first" "$programs"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first" "$programs"' EXIT
 on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/theano_programs.py" >>"$programs"
 echo
 echo "Theano tutorial training steps (bench/theano_programs.py: MLP with L1/L2 penalties, batch 20; contractive"
@@ -124,7 +135,7 @@ per_core_table "$programs"
 # The convolutional-network tutorial's training step (LeNet, batch 500) and its second convolution alone;
 # PyTorch runs under Debian's python3.
 lenet=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first" "$programs" "$lenet"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first" "$programs" "$lenet"' EXIT
 on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/lenet.py" "${LENET_STEPS:-20}" \
   hypatia,jax >>"$lenet"
 on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/lenet.py" "${LENET_STEPS:-20}" torch >>"$lenet"
@@ -137,7 +148,7 @@ per_core_table "$lenet"
 # Linear algebra: a Gaussian process's likelihood and gradient, written with a Cholesky factor and with
 # solve + slogdet; SciPy's row is the closed-form gradient from one factorization.
 gp=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first" "$programs" "$lenet" "$gp"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first" "$programs" "$lenet" "$gp"' EXIT
 on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" hypatia,numpy,scipy,jax >>"$gp"
 on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/linalg.py" "${LINALG_STEPS:-5}" torch >>"$gp"
 echo
@@ -148,7 +159,7 @@ per_core_table "$gp"
 
 # Sparse matrices: softmax regression's training step over sparse inputs and the products it is made of.
 sparse_results=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first" "$programs" "$lenet" "$gp" "$sparse_results"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first" "$programs" "$lenet" "$gp" "$sparse_results"' EXIT
 on_one_and_all_cores "$root/.venv/bin/python" -W ignore "$root/bench/sparse.py" "${SPARSE_STEPS:-30}" hypatia,scipy,jax >>"$sparse_results"
 on_one_and_all_cores /usr/bin/python3 -W ignore "$root/bench/sparse.py" "${SPARSE_STEPS:-30}" torch >>"$sparse_results"
 echo
@@ -160,7 +171,7 @@ per_core_table "$sparse_results"
 
 # The seed's training step on each device present (PoCL's OpenCL runs on this same CPU).
 devices=$(mktemp)
-trap 'rm -f "$results" "$loops" "$rnn" "$first" "$programs" "$lenet" "$gp" "$sparse_results" "$devices"' EXIT
+trap 'rm -f "$results" "$loops" "$rnn" "$lstm" "$first" "$programs" "$lenet" "$gp" "$sparse_results" "$devices"' EXIT
 "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/devices.py" >"$devices"
 echo
 echo "The seed's training step (784-500-10, batch 100, float32) on each device, median ms from Python. Ratio: row / cpu."

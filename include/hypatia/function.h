@@ -71,6 +71,11 @@ Function function(const std::vector<Variable>& inputs, const std::vector<Variabl
                   const Updates& updates = {}, const Givens& givens = {}, const FunctionOptions& options = {},
                   std::source_location where = std::source_location::current());
 
+// Returns once the optimized kernels of every function built so far have loaded. With tiered compilation
+// (config's tiered_compilation) a new function's first calls run a quick build while the optimized one
+// compiles in the background; results are the same, only speed differs: benchmarks call this before timing.
+void finish_compiling();
+
 // Evaluates `outputs` once, with `inputs` bound to the given arrays (Theano's Variable.eval).
 std::vector<Array> eval(const std::vector<Variable>& outputs,
                         const std::vector<std::pair<Variable, Array>>& inputs = {});

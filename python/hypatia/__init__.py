@@ -19,7 +19,7 @@ from .configparser import config, change_flags  # noqa: E402,F401
 from . import tensor  # noqa: E402,F401
 from . import gradient, printing, compile, scalar, updates  # noqa: E402,F401
 from .updates import OrderedUpdates  # noqa: E402,F401
-from .compile import function, shared, In, Out, Param, Mode  # noqa: E402,F401
+from .compile import function, shared, In, Out, Param, Mode, finish_compiling  # noqa: E402,F401
 from .gradient import grad, Rop, Lop  # noqa: E402,F401
 from . import scan_module  # noqa: E402,F401
 from .scan_module import scan, map, reduce, foldl, foldr  # noqa: E402,F401

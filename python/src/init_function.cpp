@@ -210,6 +210,10 @@ void init_function(nb::module_& m) {
       nb::arg("profile") = false, nb::arg("input_updates") = std::vector<std::optional<Variable>>(),
       nb::arg("node_monitor").none() = nb::none(), kUserLine);
 
+  m.def("finish_compiling", &finish_compiling, nb::call_guard<nb::gil_scoped_release>(),
+        "Returns once the optimized kernels of every function built so far have loaded (tiered compilation runs a "
+        "new function's first calls on a quick build).");
+
   // The C++ settings the Python config forwards (hypatia.config.compiledir and friends).
   m.def("_available_devices", [] {
     std::vector<std::string> names;

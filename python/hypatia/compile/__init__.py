@@ -81,6 +81,9 @@ class In:
         self.allow_downcast = False if strict else allow_downcast
 
 
+finish_compiling = _core.finish_compiling
+
+
 def Param(variable, default=None, name=None, mutable=False, strict=False, allow_downcast=None, implicit=None,
           borrow=None):
     """Theano's older name for In, with the default value as `default`."""

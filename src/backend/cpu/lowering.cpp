@@ -10,6 +10,7 @@
 
 #include "backend/cpu/module_cache.h"
 #include "hypatia/config.h"
+#include "hypatia/function.h"
 
 namespace hypatia {
 
@@ -123,6 +124,8 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
   }
   return kernels;
 }
+
+void finish_compiling() { ModuleCache::instance().wait_for_background(); }
 
 namespace {
 
