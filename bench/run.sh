@@ -36,6 +36,16 @@ awk '
     }
   }' "$results"
 
+# The step against its five matrix products alone (OpenBLAS, the same shapes: the step's floor), on one core.
+floor=$(taskset -c 1 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$root/build/bench/bench_training_step" "$steps")
+echo
+echo "The seed's step against its GEMMs alone (bench_training_step: x.w, h.v, h'.d, d.v', x'.dh through OpenBLAS),"
+echo "one core, median ms of $steps:"
+echo "$floor" | awk '
+  $1 == "hypatia" && $2 != "call" { step[$2] = $3 }
+  $1 == "gemms" { gemms[$2] = $3 }
+  END { for (d in step) printf "%-8s step %8.3f   GEMMs alone %8.3f   step / GEMMs %6.2fx\n", d, step[d], gemms[d], step[d] / gemms[d] }'
+
 # Fused elementwise loops on 10^7 float32s and reductions.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/elementwise.py" >"$loops"
 echo
