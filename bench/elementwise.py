@@ -121,7 +121,7 @@ def reductions():
     try:
         import jax
         import jax.numpy as jnp
-        jm = jnp.asarray(m)
+        jm = jnp.asarray(m).block_until_ready()  # (its copy would run during the first case)
         jax_forms = {"sum(axis=0)": lambda t: t.sum(axis=0), "sum(axis=1)": lambda t: t.sum(axis=1),
                      "softmax(rows)": lambda t: jax.nn.softmax(t, axis=1),
                      "logsumexp(rows)": lambda t: jax.nn.logsumexp(t, axis=1)}
