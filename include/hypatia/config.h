@@ -2,6 +2,7 @@
 // ("compiledir=/tmp/k,cxx=g++-12,openmp_threads=1"; the Python front end reads the same string) and
 // may be changed through config() before functions are built.
 #pragma once
+#include <optional>
 #include <string>
 
 namespace hypatia {
@@ -17,14 +18,17 @@ struct Config {
   // Where functions run unless FunctionOptions::device says otherwise (HYPATIA_FLAGS=device=...).
   std::string device = "cpu";
   // A function whose kernels are in no cache runs its first calls on a quick (-O0) build of them while the
-  // optimized build compiles in the background; both give the same results, bit for bit. Off: compiling
-  // waits for the optimized build (HYPATIA_FLAGS=tiered_compilation=0).
+  // optimized build compiles in the background; both give the same values (a NaN's sign and payload aside).
+  // Off: compiling waits for the optimized build (HYPATIA_FLAGS=tiered_compilation=0).
   bool tiered_compilation = true;
 };
 
 // The process's settings (initialized from HYPATIA_FLAGS on first use). Not synchronized: change them
 // before building functions from several threads.
 Config& config();
+
+// An on/off setting's value: "1", "true" or "True" is on, "0", "false" or "False" off; anything else is none.
+std::optional<bool> parse_switch(const std::string& text);
 
 // The threads CPU kernels use: openmp_threads, or one per core.
 int cpu_threads();

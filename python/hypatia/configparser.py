@@ -132,10 +132,6 @@ class Config:
             from . import _core
             if name == "openmp_threads" and (not str(value).isdigit()):
                 raise ValueError(f"hypatia.config.openmp_threads must be a non-negative integer, got {value!r}")
-            if name == "tiered_compilation":
-                if str(value) not in ("True", "False", "1", "0"):
-                    raise ValueError(f"hypatia.config.tiered_compilation must be True or False, got {value!r}")
-                value = str(value) in ("True", "1")
             _core._set_config(name, str(value))
             return
         if name not in _CHOICES:

@@ -224,7 +224,11 @@ void init_function(nb::module_& m) {
     if (name == "compiledir") config().compiledir = value;
     else if (name == "cxx") config().cxx = value;
     else if (name == "openmp_threads") config().openmp_threads = std::stoi(value);
-    else if (name == "tiered_compilation") config().tiered_compilation = value == "True" || value == "1";
+    else if (name == "tiered_compilation") {
+      const std::optional<bool> on = parse_switch(value);
+      if (!on) throw ValueError("[config] tiered_compilation must be True or False, got '" + value + "'");
+      config().tiered_compilation = *on;
+    }
     else if (name == "device") {
       // Refused now, as Theano refused a missing device at import, rather than when a function is built.
       const Device device = Device::parse(value);

@@ -39,7 +39,7 @@ bool is_transcendental(ScalarOpId id) {
 
 }  // namespace
 
-int math_function_arity(const std::string& name) { return name == "pow" || name == "atan2" || name == "fmod" ? 2 : 1; }
+int math_function_arity(const std::string& name) { return name == "pow" || name == "atan2" ? 2 : 1; }
 
 
 uint64_t stable_hash(const std::string& text, uint64_t seed) {
@@ -82,7 +82,8 @@ std::string render_instructions(const Composite& composite, const std::string& i
 }
 
 // Block form. A generated module is compiled twice, at -O0 for the first calls and at -O2 for the rest
-// (module_cache.h), and both must give the same bits. Plain arithmetic does at any optimization level
+// (module_cache.h), and both must give the same values, bit for bit (only a NaN's sign and payload may
+// differ, as the compiler may swap an addition's operands). Plain arithmetic does at any optimization level
 // (no contraction into FMAs, no reassociation); library math would not: the vectorizer calls a vector
 // variant in a loop's body and another or the scalar function in its tail, and -O0 calls the scalar one
 // everywhere. So modules declare no SIMD variants, and composites with vector math run in blocks of
@@ -263,7 +264,7 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   const int rows_per_pass = composite_cost(composite) <= 2 ? 8 : 4;
   std::ostringstream out;
   out << "// " << Reduce(spec.kind, {}).name() << " of " << composite.str() << "\n";
-  out << "extern \"C\" void " << symbol
+  out << "extern \"C\" HYPATIA_EXPORT void " << symbol
       << "(const int64_t* sizes, char* const* data, const int64_t* strides, int threads) {\n"
       << "  using Acc = " << acc << ";\n"
       << "  " << c_type(result) << "* const o = reinterpret_cast<" << c_type(result) << "*>(data[0]);\n";
@@ -359,41 +360,42 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
         << ";\n"
            "      }\n"
            "    }\n";
-  }
-  out << "    if (unit_k2) {\n"
-      << "      for (; r + kRows <= R; r += kRows) {\n";
-  for (int row = 0; row < rows_per_pass; ++row)
+  } else {
+    out << "    if (unit_k2) {\n"
+        << "      for (; r + kRows <= R; r += kRows) {\n";
+    for (int row = 0; row < rows_per_pass; ++row)
+      for (int i = 0; i < num_inputs; ++i)
+        if (!spec.scalar_inputs[i])
+          out << "        const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << "_" << row << " = p" << i
+              << " + k1 * a" << i << " + (r + " << row << ") * b" << i << ";\n";
+    for (int row = 0; row < rows_per_pass; ++row) out << hoisted(spec.invariant_k2, "        ", "_" + std::to_string(row));
+    out << "#pragma omp simd\n"
+           "        for (int64_t k = begin; k < end; ++k) {\n"
+           "          Acc part = " << init << ";\n";
+    for (int row = 0; row < rows_per_pass; ++row)
+      out << "          {\n" << loads("k", "c", true, spec.invariant_k2, "_" + std::to_string(row))
+          << render_instructions(composite, "          ") << "          part = " << combined("part") << ";\n          }\n";
+    out << "          accs[k - begin] = " << combined("accs[k - begin]", "part") << ";\n"
+           "        }\n"
+           "      }\n"
+           "    }\n"
+           "    for (; r < R; ++r) {\n";
     for (int i = 0; i < num_inputs; ++i)
       if (!spec.scalar_inputs[i])
-        out << "        const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << "_" << row << " = p" << i
-            << " + k1 * a" << i << " + (r + " << row << ") * b" << i << ";\n";
-  for (int row = 0; row < rows_per_pass; ++row) out << hoisted(spec.invariant_k2, "        ", "_" + std::to_string(row));
-  out << "#pragma omp simd\n"
-         "        for (int64_t k = begin; k < end; ++k) {\n"
-         "          Acc part = " << init << ";\n";
-  for (int row = 0; row < rows_per_pass; ++row)
-    out << "          {\n" << loads("k", "c", true, spec.invariant_k2, "_" + std::to_string(row))
-        << render_instructions(composite, "          ") << "          part = " << combined("part") << ";\n          }\n";
-  out << "          accs[k - begin] = " << combined("accs[k - begin]", "part") << ";\n"
-         "        }\n"
-         "      }\n"
-         "    }\n"
-         "    for (; r < R; ++r) {\n";
-  for (int i = 0; i < num_inputs; ++i)
-    if (!spec.scalar_inputs[i])
-      out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i
-          << " + r * b" << i << ";\n";
-  out << "      if (unit_k2) {\n" << hoisted(spec.invariant_k2, "        ") << "#pragma omp simd\n"
-         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", true, spec.invariant_k2)
-      << render_instructions(composite, "          ")
-      << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
-      << "      } else {\n"
-         "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", false, spec.invariant_k2)
-      << render_instructions(composite, "          ")
-      << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
-      << "      }\n"
-      << "    }\n"
-      << "    for (int64_t k = begin; k < end; ++k) o[k1 * K2 + k] = static_cast<" << c_type(result) << ">(accs[k - begin]);\n"
+        out << "      const " << c_type(composite.input_dtypes[i]) << "* __restrict q" << i << " = p" << i << " + k1 * a" << i
+            << " + r * b" << i << ";\n";
+    out << "      if (unit_k2) {\n" << hoisted(spec.invariant_k2, "        ") << "#pragma omp simd\n"
+           "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", true, spec.invariant_k2)
+        << render_instructions(composite, "          ")
+        << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
+        << "      } else {\n"
+           "        for (int64_t k = begin; k < end; ++k) {\n" << loads("k", "c", false, spec.invariant_k2)
+        << render_instructions(composite, "          ")
+        << "          accs[k - begin] = " << combined("accs[k - begin]") << ";\n        }\n"
+        << "      }\n"
+        << "    }\n";
+  }
+  out << "    for (int64_t k = begin; k < end; ++k) o[k1 * K2 + k] = static_cast<" << c_type(result) << ">(accs[k - begin]);\n"
       << "  };\n"
       << "  const int64_t items = K1 * chunks;\n"
       << "  constexpr int64_t kCost = " << composite_cost(composite) << ";\n"
@@ -419,7 +421,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
   auto is_scalar = [&](int operand) { return operand >= num_outputs && spec.scalar_inputs[operand - num_outputs]; };
 
   out << "// " << composite.str() << "\n";
-  out << "extern \"C\" void " << symbol
+  out << "extern \"C\" HYPATIA_EXPORT void " << symbol
       << "(int64_t ndim, const int64_t* shape, char* const* data, const int64_t* strides, int threads) {\n";
   for (int k = 0; k < num_outputs; ++k)
     out << "  " << c_type(composite.dtype_of(composite.outputs[k])) << "* const o" << k << " = reinterpret_cast<"
@@ -639,6 +641,7 @@ std::string cpu_module_prelude(const std::vector<std::string>& vector_functions,
          "#include <omp.h>\n"
          "#endif\n"
          "#define HYPATIA_GENERATED_MODULE 1\n"
+         "#define HYPATIA_EXPORT __attribute__((visibility(\"default\")))  // what the library looks up\n"
       << (complex_numbers ? "#define HYPATIA_MODULE_COMPLEX 1\n" : "") << kScalarMathSource << "\n"
       << block_math_prelude(vector_functions, vector_isa);
   return out.str();

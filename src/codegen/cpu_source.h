@@ -1,6 +1,6 @@
 // C++ source for the CPU backend's generated kernels. A function's kernels go into one translation
-// unit: the prelude (the scalar definitions the reference uses, and the SIMD variants of libm that
-// SLEEF provides), then one extern "C" function per kernel.
+// unit: the prelude (the scalar definitions the reference uses, and block math functions calling the
+// vector math library's variants), then one extern "C" function per kernel.
 #pragma once
 #include <string>
 #include <vector>

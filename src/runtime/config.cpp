@@ -47,7 +47,10 @@ void apply_flags(Config& config, const std::string& flags) {
     if (name == "compiledir") config.compiledir = value;
     else if (name == "cxx") config.cxx = value;
     else if (name == "device") config.device = value;
-    else if (name == "tiered_compilation") config.tiered_compilation = value != "0" && value != "False" && value != "false";
+    else if (name == "tiered_compilation") {
+      if (const std::optional<bool> on = parse_switch(value)) config.tiered_compilation = *on;
+      else warn("[config] HYPATIA_FLAGS: tiered_compilation must be 1 or 0 (true or false), got '" + value + "'");
+    }
     else if (name == "openmp_threads") {
       try {
         config.openmp_threads = std::max(0, std::stoi(value));
@@ -59,6 +62,12 @@ void apply_flags(Config& config, const std::string& flags) {
 }
 
 }  // namespace
+
+std::optional<bool> parse_switch(const std::string& text) {
+  if (text == "1" || text == "true" || text == "True") return true;
+  if (text == "0" || text == "false" || text == "False") return false;
+  return std::nullopt;
+}
 
 Config& config() {
   static Config* settings = [] {

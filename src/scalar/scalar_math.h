@@ -8,7 +8,7 @@
 
 // A generated module without complex numbers is "lean": it skips <cmath> and <complex>, whose parsing
 // (0.6 s) cost more than compiling a function's kernels at -O0. Its real functions are the compiler's
-// builtins, which call the same libm (and the same vector variants) as <cmath>'s overloads do.
+// builtins, which call the same libm as <cmath>'s overloads do.
 #if defined(HYPATIA_GENERATED_MODULE) && !defined(HYPATIA_MODULE_COMPLEX)
 #define HYPATIA_LEAN_MODULE 1
 #else
@@ -298,7 +298,7 @@ struct SpecialFunctions {
 }  // namespace hypatia::scalar_math
 #ifdef HYPATIA_GENERATED_MODULE
 extern "C" {
-const hypatia::scalar_math::SpecialFunctions* hypatia_special_functions = nullptr;
+HYPATIA_EXPORT const hypatia::scalar_math::SpecialFunctions* hypatia_special_functions = nullptr;
 }
 namespace hypatia::scalar_math {
 inline const SpecialFunctions& special() { return *hypatia_special_functions; }

@@ -811,6 +811,12 @@ def test_compiler_settings_reach_the_core(tmp_path):
     assert theano.config.compiledir != str(tmp_path)
     with pytest.raises(ValueError):
         theano.config.openmp_threads = "many"
+    with theano.config.change_flags(tiered_compilation=True):
+        assert theano.config.tiered_compilation is True
+        theano.config.tiered_compilation = False
+        assert theano.config.tiered_compilation is False
+    with pytest.raises(ValueError, match="tiered_compilation"):
+        theano.config.tiered_compilation = "sometimes"
 
 
 _CACHE_SCRIPT = """

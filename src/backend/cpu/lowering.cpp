@@ -89,7 +89,7 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
     }
     symbols[i] = prefix + hex64(stable_hash(definition));
     // Kernels an earlier function of this process compiled are reused; only the others are compiled.
-    if (cache.kernel(symbols[i]).load() || rendered[symbols[i]]) continue;
+    if (cache.kernel(symbols[i]).address.load() || rendered[symbols[i]]) continue;
     rendered[symbols[i]] = true;
     complex_numbers = complex_numbers || uses_complex_numbers(kernels[i].kind == CpuKernel::Kind::Elemwise ? elemwise.composite
                                                                                                        : reduce.composite);
@@ -99,33 +99,36 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
   if (!definitions.empty()) {
     std::vector<std::string> names;
     for (const auto& [symbol, unused] : rendered) names.push_back(symbol);
-    auto publish = [&cache, names](const Module* module) {
+    auto publish = [&cache, names](const Module* module, Optimization level) {
       if (module)
-        for (const std::string& name : names) cache.kernel(name).store(module->symbol(name), std::memory_order_release);
+        for (const std::string& name : names) cache.kernel(name).publish(module->symbol(name), level);
     };
     const std::string source = render_cpu_module(definitions);
     const Module* module = cache.find(source, complex_numbers);
-    if (!module && config().tiered_compilation) {
-      // Quick now, optimized in the background; a quick build that fails leaves the optimized one to do.
-      if (const Module* quick = cache.load(source, complex_numbers, Optimization::Quick)) {
-        publish(quick);
-        cache.load_in_background(source, complex_numbers, publish);
-      } else {
-        module = cache.load(source, complex_numbers);
-      }
-    } else if (!module) {
-      module = cache.load(source, complex_numbers);
+    // Without the optimized module at hand: a quick build now and the optimized one in the background (a
+    // quick build that fails leaves the optimized one to do, here).
+    const Module* quick = !module && config().tiered_compilation ? cache.load(source, complex_numbers, Optimization::Quick)
+                                                                 : nullptr;
+    if (quick) {
+      publish(quick, Optimization::Quick);
+      cache.load_in_background(source, complex_numbers, [publish](const Module* m) { publish(m, Optimization::Full); });
+    } else {
+      publish(module ? module : cache.load(source, complex_numbers), Optimization::Full);
     }
-    publish(module);
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!symbols[i].empty() && cache.kernel(symbols[i]).load()) kernels[i].function = &cache.kernel(symbols[i]);
+    if (!symbols[i].empty() && cache.kernel(symbols[i]).address.load()) kernels[i].slot = &cache.kernel(symbols[i]);
     else kernels[i].kind = CpuKernel::Kind::None;
   }
   return kernels;
 }
 
 void finish_compiling() { ModuleCache::instance().wait_for_background(); }
+
+namespace {
+// Elements a quick (-O0, one thread) kernel takes about 0.1 s over: the rest of an optimized build's time.
+constexpr int64_t kLargeForQuickBuild = int64_t{1} << 22;
+}  // namespace
 
 namespace {
 
@@ -331,7 +334,13 @@ bool run_reduce_kernel(ReduceKernelFn kernel, const Apply& node, std::span<const
 }  // namespace
 
 void run_cpu_kernel(const CpuKernel& kernel, const Apply& node, std::span<const Array> inputs, std::span<Array> outputs) {
-  void* function = kernel.function->load(std::memory_order_acquire);
+  // Large work on a quick build would take longer than the optimized build has left to compile: it waits.
+  if (!kernel.slot->optimized.load(std::memory_order_acquire)) {
+    int64_t elements = 0;
+    for (const Array& input : inputs) elements += input.size();
+    if (elements >= kLargeForQuickBuild) ModuleCache::instance().wait_for_background();
+  }
+  void* function = kernel.slot->address.load(std::memory_order_acquire);
   if (kernel.kind == CpuKernel::Kind::Elemwise) {
     run_elemwise_kernel(reinterpret_cast<ElemwiseKernelFn>(function), node, inputs, outputs);
     return;

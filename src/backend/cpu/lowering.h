@@ -2,9 +2,8 @@
 // prod, max, min) get generated kernels, compiled together in one module per function; every other
 // node runs its op's perform(). With tiered compilation (config's tiered_compilation), a function whose
 // optimized module is in no cache starts on a quick (-O0) build of the same source and switches to the
-// optimized one when the background build lands: the same results, bit for bit, sooner.
+// optimized one when the background build lands: the same values (a NaN's sign and payload aside), sooner.
 #pragma once
-#include <atomic>
 #include <memory>
 #include <span>
 #include <vector>
@@ -13,13 +12,15 @@
 
 namespace hypatia {
 
+struct KernelSlot;  // module_cache.h
+
 struct CpuKernel {
   enum class Kind : uint8_t { None, Elemwise, Reduce };
   Kind kind = Kind::None;
   // The module cache's slot for the kernel (ModuleCache::kernel): its address, swapped for the optimized
   // build's when that lands.
-  const std::atomic<void*>* function = nullptr;
-  explicit operator bool() const { return function != nullptr; }
+  const KernelSlot* slot = nullptr;
+  explicit operator bool() const { return slot != nullptr; }
 };
 
 // One kernel per node; Kind::None where the node keeps perform() (another op, or no compiler).

@@ -1,6 +1,7 @@
 #include "backend/cpu/module_cache.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <system_error>
 #include <vector>
 
 #include "codegen/cpu_source.h"
@@ -27,8 +29,9 @@ extern char** environ;
 namespace hypatia {
 namespace {
 
-// The cache folder as an absolute path: modules #include the prelude by path, and the compiler runs
-// with its own working directory in mind, so a relative compiledir ("build/cache") must not reach it.
+// The cache folder as an absolute path: the compiler runs with its own working directory in mind, and
+// later loads happen wherever the process has moved to, so a relative compiledir ("build/cache") must not
+// reach them.
 std::string cache_dir(const std::string& dir) {
   if (dir.empty() || dir[0] == '/') return dir + "/cpu";
   char here[4096];
@@ -37,11 +40,11 @@ std::string cache_dir(const std::string& dir) {
 }
 
 
-// No contraction into fused multiply-adds: generated kernels round like the reference, op by op. -O2
-// with the dynamic vectorizer cost model vectorizes the loops as -O3 does, at 60% of its compile time
-// (the training function: 0.9 s cold instead of 1.5 s).
-constexpr const char* kFlags[] = {"-O2", "-fvect-cost-model=dynamic", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
-                                  "-fPIC", "-shared", "-std=c++20", "-w"};
+// No contraction into fused multiply-adds: generated kernels round like the reference, op by op. Hidden
+// symbols: a module's calls bind to its own helpers, never to same-named ones of libhypatia (compiled with
+// other flags), and the kernels it exports say so (HYPATIA_EXPORT).
+constexpr const char* kFlags[] = {"-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
+                                  "-fvisibility=hidden", "-fPIC", "-shared", "-std=c++20", "-w"};
 
 // Runs argv (a program on PATH or a path) with stdout and stderr into `output`; returns the exit status
 // (-1 when it could not start).
@@ -218,21 +221,53 @@ void* Module::symbol(const std::string& name) const { return dlsym(handle_, name
 
 ModuleCache& ModuleCache::instance() {
   // Never destroyed (kernels stay loaded until exit), but its background builds finish before exit: the
-  // next process finds their modules on disk.
+  // next process finds their modules on disk. A fork happens with both locks free, so the child can use
+  // the cache (without the worker, which the child does not have).
   static ModuleCache* cache = [] {
-    std::atexit([] { ModuleCache::instance().wait_for_background(); });
-    return new ModuleCache();
+    auto* made = new ModuleCache();
+    std::atexit([] { ModuleCache::instance().finish_at_exit(); });
+    pthread_atfork([] {
+      ModuleCache::instance().mutex_.lock();
+      ModuleCache::instance().queue_mutex_.lock();
+    }, [] {
+      ModuleCache::instance().queue_mutex_.unlock();
+      ModuleCache::instance().mutex_.unlock();
+    }, [] {
+      ModuleCache::instance().queue_mutex_.unlock();
+      ModuleCache::instance().mutex_.unlock();
+    });
+    return made;
   }();
   return *cache;
+}
+
+std::vector<std::string> ModuleCache::compile_arguments(Optimization level) {
+  std::vector<std::string> arguments(std::begin(kFlags), std::end(kFlags));
+  if (level == Optimization::Full) {
+    // -O2 with the dynamic vectorizer cost model vectorizes the loops as -O3 does, at 60% of its compile time.
+    arguments.insert(arguments.end(), {"-O2", "-fvect-cost-model=dynamic", "-fopenmp"});
+  } else {
+    // A quick build compiles each loop's general form only (cpu_source.cpp), on one thread: without OpenMP it
+    // compiles and links a quarter faster, and the values are the same (threads split a loop's elements, or
+    // a reduction's whole rows, never a sum).
+    arguments.insert(arguments.end(), {"-O0", "-DHYPATIA_QUICK_BUILD"});
+  }
+  return arguments;
 }
 
 const char* ModuleCache::compile_flags() {
   static const std::string flags = [] {
     std::string text;
-    for (const char* flag : kFlags) text += std::string(flag) + " ";
-    return text + "-fopenmp";
+    for (const std::string& flag : compile_arguments(Optimization::Full)) text += (text.empty() ? "" : " ") + flag;
+    return text;
   }();
   return flags.c_str();
+}
+
+void KernelSlot::publish(void* function, Optimization level) {
+  if (!function || (level == Optimization::Quick && optimized.load(std::memory_order_acquire))) return;
+  address.store(function, std::memory_order_release);
+  if (level == Optimization::Full) optimized.store(true, std::memory_order_release);
 }
 
 const std::string& ModuleCache::compiler_identity(const std::string& cxx) {
@@ -240,7 +275,7 @@ const std::string& ModuleCache::compiler_identity(const std::string& cxx) {
   if (it != identity_.end()) return it->second;
   std::string version;
   if (run_command({cxx, "--version"}, &version) != 0) version = "unknown compiler";
-  return identity_[cxx] = cxx + "\n" + version + compile_flags() + "\n" + cpu_identity();
+  return identity_[cxx] = cxx + "\n" + version + cpu_identity();
 }
 
 // Vector math: glibc's libmvec (measured 1.5-4x faster than SLEEF 3.5 here on exp, log, tanh, erf),
@@ -251,7 +286,11 @@ void ModuleCache::choose_vector_math(const std::string& cxx) {
   if (vector_math_chosen_) return;
   vector_math_chosen_ = true;
   std::vector<std::string> available;
+#if defined(__x86_64__)
   const char isa = __builtin_cpu_supports("avx2") ? 'd' : 'b';
+#else
+  const char isa = 0;  // (x86's vector-function ABI only: elsewhere, libm lane by lane)
+#endif
   for (const auto& [link, soname] : {std::pair<const char*, const char*>{"-lmvec", "libmvec.so.1"},
                                      std::pair<const char*, const char*>{"-lsleefgnuabi", "libsleefgnuabi.so.3"}}) {
     std::string path;
@@ -271,6 +310,7 @@ void ModuleCache::choose_vector_math(const std::string& cxx) {
     break;
   }
   const char vector_isa = vector_library_.empty() ? 0 : isa;
+  if (!vector_isa) available.clear();
   lean_prelude_ = cpu_module_prelude(available, vector_isa, false);
   complex_prelude_ = cpu_module_prelude(available, vector_isa, true);
 }
@@ -285,11 +325,12 @@ std::string ModuleCache::key(const Toolchain& toolchain, const std::string& sour
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   choose_vector_math(toolchain.cxx);
   // The format tag changes with the layout of cached files (format 2: the integrity trailer).
-  const std::string build = std::string(level == Optimization::Quick ? "quick " : "") + "module format 2\n";
+  std::string build = "module format 2\n";
+  for (const std::string& argument : compile_arguments(level)) build += argument + " ";
   return hex64(stable_hash(source, stable_hash(prelude(complex_numbers), stable_hash(build + compiler_identity(toolchain.cxx) + vector_library_))));
 }
 
-std::atomic<void*>& ModuleCache::kernel(const std::string& name) {
+KernelSlot& ModuleCache::kernel(const std::string& name) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   return kernels_[name];
 }
@@ -362,7 +403,19 @@ const Module* ModuleCache::find_locked(const Toolchain& toolchain, const std::st
   return modules_.emplace(module_key, std::make_unique<Module>(*module)).first->second.get();
 }
 
+void ModuleCache::report_deferred_warnings(bool at_exit) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (on_background_worker) return;
+  const auto deferred = std::move(deferred_warnings_);
+  deferred_warnings_.clear();
+  for (const auto& [cause, message] : deferred) {
+    if (!at_exit) warn_once(cause, message);
+    else if (!warned_[cause]) std::fprintf(stderr, "hypatia: warning: %s\n", message.c_str());
+  }
+}
+
 const Module* ModuleCache::find(const std::string& source, bool complex_numbers, Optimization level) {
+  report_deferred_warnings(false);
   const Toolchain toolchain = Toolchain::current();
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (toolchain.cxx.empty()) return nullptr;
@@ -377,12 +430,8 @@ const Module* ModuleCache::load(const std::string& source, bool complex_numbers,
 
 const Module* ModuleCache::load(const Toolchain& toolchain, const std::string& source, bool complex_numbers,
                                 Optimization level) {
+  report_deferred_warnings(false);
   std::unique_lock<std::recursive_mutex> lock(mutex_);
-  if (!on_background_worker) {
-    const auto deferred = std::move(deferred_warnings_);
-    deferred_warnings_.clear();
-    for (const auto& [cause, message] : deferred) warn_once(cause, message);
-  }
   if (toolchain.cxx.empty()) {
     warn_once("no compiler", "[codegen] no C++ compiler found (set CXX or HYPATIA_FLAGS=cxx=...): functions run on "
                              "precompiled kernels, which are slower");
@@ -417,7 +466,7 @@ std::optional<Module> ModuleCache::build(const Toolchain& toolchain, const std::
   const std::string source_path = dir + "/" + key + ".cpp", object = object_path(toolchain, key);
   // The prelude is written into each source, not precompiled: lean, it parses in less time than
   // loading a precompiled header took, and a first compile no longer pays 1 s to build one.
-  const std::string full_source = prelude + source + "\nextern \"C\" const char hypatia_module_key[] = \"" + key + "\";\n";
+  const std::string full_source = prelude + source + "\nextern \"C\" HYPATIA_EXPORT const char hypatia_module_key[] = \"" + key + "\";\n";
   if (!write_atomically(source_path, full_source)) {
     why = "cannot write " + source_path;
     return std::nullopt;
@@ -428,19 +477,12 @@ std::optional<Module> ModuleCache::build(const Toolchain& toolchain, const std::
     return std::nullopt;
   }
   std::vector<std::string> argv{toolchain.cxx};
-  for (const char* flag : kFlags) {
-    const std::string text = flag;
-    if (level == Optimization::Quick && text == "-O2") argv.insert(argv.end(), {"-O0", "-DHYPATIA_QUICK_BUILD"});
-    else if (level == Optimization::Full || text.rfind("-fvect", 0) != 0) argv.push_back(text);
-  }
-  // A quick build runs on one thread: without OpenMP it compiles and links a quarter faster, and the
-  // values are the same (threads split a loop's elements, or a reduction's whole rows, never a sum).
-  if (level == Optimization::Full) argv.emplace_back("-fopenmp");
+  for (const std::string& argument : compile_arguments(level)) argv.push_back(argument);
   argv.insert(argv.end(), {"-o", temporary, source_path});
   if (!vector_library_.empty()) argv.push_back(vector_library_);
   std::string log;
   int status = run_command(argv, &log);
-  if (status != 0) {
+  if (status != 0 && level == Optimization::Full) {
     // A compiler without OpenMP still vectorizes: try once more without it.
     for (std::string& arg : argv)
       if (arg == "-fopenmp") arg = "-fopenmp-simd";
@@ -468,11 +510,26 @@ std::optional<Module> ModuleCache::build(const Toolchain& toolchain, const std::
   return module;
 }
 
+bool ModuleCache::worker_is_ours() const { return worker_process_ == getpid(); }
+
 void ModuleCache::load_in_background(std::string source, bool complex_numbers, std::function<void(const Module*)> ready) {
-  std::lock_guard<std::mutex> lock(queue_mutex_);
-  if (!worker_.joinable()) worker_ = std::thread([this] { background_loop(); });
-  queue_.push_back({Toolchain::current(), std::move(source), complex_numbers, std::move(ready)});
-  queue_changed_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (!worker_.joinable()) {
+      try {
+        worker_ = std::thread([this] { background_loop(); });
+        worker_process_ = getpid();
+      } catch (const std::system_error&) {
+        // no thread to be had: build below
+      }
+    }
+    if (worker_.joinable() && worker_is_ours()) {
+      queue_.push_back({Toolchain::current(), std::move(source), complex_numbers, std::move(ready)});
+      queue_changed_.notify_all();
+      return;
+    }
+  }
+  ready(load(source, complex_numbers, Optimization::Full));
 }
 
 void ModuleCache::background_loop() {
@@ -493,8 +550,19 @@ void ModuleCache::background_loop() {
 }
 
 void ModuleCache::wait_for_background() {
-  std::unique_lock<std::mutex> lock(queue_mutex_);
-  queue_changed_.wait(lock, [&] { return queue_.empty() && !building_; });
+  {
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    if (worker_.joinable() && worker_is_ours()) queue_changed_.wait(lock, [&] { return queue_.empty() && !building_; });
+  }
+  report_deferred_warnings(false);
+}
+
+void ModuleCache::finish_at_exit() {
+  {
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    if (worker_.joinable() && worker_is_ours()) queue_changed_.wait(lock, [&] { return queue_.empty() && !building_; });
+  }
+  report_deferred_warnings(true);
 }
 
 ModuleCache::~ModuleCache() {
@@ -503,7 +571,8 @@ ModuleCache::~ModuleCache() {
     stopping_ = true;
     queue_changed_.notify_all();
   }
-  if (worker_.joinable()) worker_.join();
+  if (worker_.joinable() && worker_is_ours()) worker_.join();
+  else if (worker_.joinable()) worker_.detach();  // (a forked child's copy of a thread it does not have)
 }
 
 }  // namespace hypatia

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <sys/types.h>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,8 +35,17 @@ class Module {
 
 // How a module is compiled: Full is -O2 with vectorization, the code functions keep; Quick is -O0 (about
 // a fifth of the time), for a function's first calls while the Full build runs in the background. The two
-// give the same bits: generated kernels are written so (cpu_source.cpp's "Block form").
+// give the same values (a NaN's sign and payload aside): generated kernels are written so (cpu_source.cpp's
+// "Block form").
 enum class Optimization : uint8_t { Full, Quick };
+
+// A kernel's address in this process: null until a module holding it loads. A Full build's address
+// replaces a Quick one's, never the reverse.
+struct KernelSlot {
+  std::atomic<void*> address{nullptr};
+  std::atomic<bool> optimized{false};
+  void publish(void* function, Optimization level);
+};
 
 class ModuleCache {
  public:
@@ -48,15 +59,16 @@ class ModuleCache {
   // The module if this process or the disk cache holds it already; null otherwise (nothing compiles).
   const Module* find(const std::string& source, bool complex_numbers = false, Optimization level = Optimization::Full);
   // Builds the Full module on the cache's worker thread, then calls `ready` there with it (null when
-  // compiling failed: the warning waits for the next load on another thread). Builds run one at a time,
-  // in order; the process waits for them at exit, so the disk cache keeps their work.
+  // compiling failed: the warning waits for the next call from another thread). Builds run one at a time,
+  // in order; the process waits for them at exit, so the disk cache keeps their work. In a process forked
+  // from the one that started the worker (which has no worker then), and where no thread can start, the
+  // build runs here and now.
   void load_in_background(std::string source, bool complex_numbers, std::function<void(const Module*)> ready);
-  // Returns once every background build asked for so far has finished.
+  // Returns once every background build asked for so far has finished, and says the warnings they left.
   void wait_for_background();
   // The process's slot for a kernel: kernels are named by their source's hash, so one name is the same
-  // code in any module. Null until a module holding it loads; then its address, which a Full module
-  // replaces when it loads after a Quick one. Slots live as long as the cache.
-  std::atomic<void*>& kernel(const std::string& name);
+  // code in any module. Slots live as long as the cache.
+  KernelSlot& kernel(const std::string& name);
   // The key a source would be cached under (for tests and diagnostics).
   std::string key(const std::string& source, bool complex_numbers = false, Optimization level = Optimization::Full);
   // The shared object's path in the disk cache for a key.
@@ -65,6 +77,8 @@ class ModuleCache {
   int compiled() const { return compiled_; }
   int loaded_from_disk() const { return loaded_from_disk_; }
   int rebuilt_damaged() const { return rebuilt_damaged_; }  // entries found damaged and rebuilt
+  // The compiler's arguments for a build (without the files), part of every key.
+  static std::vector<std::string> compile_arguments(Optimization level);
 
   static const char* compile_flags();
 
@@ -89,7 +103,11 @@ class ModuleCache {
   void choose_vector_math(const std::string& cxx);
   const std::string& prelude(bool complex_numbers) const { return complex_numbers ? complex_prelude_ : lean_prelude_; }
   void warn_once(const std::string& cause, const std::string& message);
+  // Says the worker's deferred warnings, through warn() or (at exit, when the front end may be gone) on stderr.
+  void report_deferred_warnings(bool at_exit);
   void background_loop();
+  bool worker_is_ours() const;  // false in a process forked after the worker started
+  void finish_at_exit();
   std::string vector_library_;  // "-lmvec", "-lsleefgnuabi" or empty
   std::string lean_prelude_, complex_prelude_;
   bool vector_math_chosen_ = false;
@@ -98,11 +116,11 @@ class ModuleCache {
   std::unordered_map<std::string, std::unique_ptr<Module>> modules_;
   std::unordered_map<std::string, std::string> identity_;  // compiler -> its version text and the CPU
   std::unordered_map<std::string, bool> warned_;
-  std::unordered_map<std::string, std::atomic<void*>> kernels_;  // (nodes: addresses stay put)
+  std::unordered_map<std::string, KernelSlot> kernels_;  // (nodes: addresses stay put)
   std::vector<std::pair<std::string, std::string>> deferred_warnings_;  // the worker's: cause, message
   std::atomic<int> compiled_ = 0;
-  int loaded_from_disk_ = 0;
-  int rebuilt_damaged_ = 0;
+  std::atomic<int> loaded_from_disk_ = 0;
+  std::atomic<int> rebuilt_damaged_ = 0;
 
   struct BackgroundBuild {
     Toolchain toolchain;
@@ -116,6 +134,7 @@ class ModuleCache {
   bool building_ = false;  // the worker is running a build
   bool stopping_ = false;
   std::thread worker_;
+  pid_t worker_process_ = 0;  // the process the worker runs in
 };
 
 }  // namespace hypatia
