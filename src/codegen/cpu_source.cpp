@@ -93,38 +93,33 @@ std::string render_instructions(const Composite& composite, const std::string& i
 // any length), which computes every value as the fast forms do and in the same order; the optimized build
 // adds the fast forms.
 
+// The scalar ops whose float cases run in blocks: the prelude's hypatia_block_<name>, which calls the libm
+// function of that name through the vector math library, or (composed) is built from others as
+// scalar_math builds it.
+struct BlockMath {
+  ScalarOpId op;
+  const char* name;
+  bool composed;
+};
+constexpr BlockMath kBlockMath[] = {
+    {ScalarOpId::exp, "exp", false},       {ScalarOpId::exp2, "exp2", false},     {ScalarOpId::expm1, "expm1", false},
+    {ScalarOpId::log, "log", false},       {ScalarOpId::log2, "log2", false},     {ScalarOpId::log10, "log10", false},
+    {ScalarOpId::log1p, "log1p", false},   {ScalarOpId::tanh, "tanh", false},     {ScalarOpId::sin, "sin", false},
+    {ScalarOpId::cos, "cos", false},       {ScalarOpId::tan, "tan", false},       {ScalarOpId::arcsin, "asin", false},
+    {ScalarOpId::arccos, "acos", false},   {ScalarOpId::arctan, "atan", false},   {ScalarOpId::sinh, "sinh", false},
+    {ScalarOpId::cosh, "cosh", false},     {ScalarOpId::arcsinh, "asinh", false}, {ScalarOpId::arccosh, "acosh", false},
+    {ScalarOpId::arctanh, "atanh", false}, {ScalarOpId::erf, "erf", false},       {ScalarOpId::erfc, "erfc", false},
+    {ScalarOpId::pow, "pow", false},       {ScalarOpId::arctan2, "atan2", false}, {ScalarOpId::sigmoid, "sigmoid", true},
+    {ScalarOpId::softplus, "softplus", true},
+};
+
 // The prelude's block function for an instruction, or null when it runs lane by lane.
 const char* block_math_function(const Composite::Instruction& instruction) {
   const DType compute = instruction.typing.compute;
   if (compute != DType::Float32 && compute != DType::Float64) return nullptr;
-  switch (instruction.op.id) {
-    case ScalarOpId::exp: return "exp";
-    case ScalarOpId::exp2: return "exp2";
-    case ScalarOpId::expm1: return "expm1";
-    case ScalarOpId::log: return "log";
-    case ScalarOpId::log2: return "log2";
-    case ScalarOpId::log10: return "log10";
-    case ScalarOpId::log1p: return "log1p";
-    case ScalarOpId::tanh: return "tanh";
-    case ScalarOpId::sigmoid: return "sigmoid";
-    case ScalarOpId::softplus: return "softplus";
-    case ScalarOpId::sin: return "sin";
-    case ScalarOpId::cos: return "cos";
-    case ScalarOpId::tan: return "tan";
-    case ScalarOpId::arcsin: return "asin";
-    case ScalarOpId::arccos: return "acos";
-    case ScalarOpId::arctan: return "atan";
-    case ScalarOpId::sinh: return "sinh";
-    case ScalarOpId::cosh: return "cosh";
-    case ScalarOpId::arcsinh: return "asinh";
-    case ScalarOpId::arccosh: return "acosh";
-    case ScalarOpId::arctanh: return "atanh";
-    case ScalarOpId::erf: return "erf";
-    case ScalarOpId::erfc: return "erfc";
-    case ScalarOpId::pow: return "pow";
-    case ScalarOpId::arctan2: return "atan2";
-    default: return nullptr;
-  }
+  for (const BlockMath& row : kBlockMath)
+    if (row.op == instruction.op.id) return row.name;
+  return nullptr;
 }
 
 bool has_block_math(const Composite& composite) {
@@ -575,9 +570,12 @@ bool uses_complex_numbers(const Composite& composite) {
 }
 
 const std::vector<std::string>& block_math_functions() {
-  static const std::vector<std::string> names = {"exp",  "exp2", "expm1", "log",  "log2",  "log10", "log1p", "tanh",
-                                                 "sin",  "cos",  "tan",   "asin", "acos",  "atan",  "sinh",  "cosh",
-                                                 "asinh", "acosh", "atanh", "erf", "erfc", "pow", "atan2"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> library;
+    for (const BlockMath& row : kBlockMath)
+      if (!row.composed) library.emplace_back(row.name);
+    return library;
+  }();
   return names;
 }
 

@@ -190,23 +190,7 @@ TEST(Codegen, LargeArraysRunOnSeveralThreadsWithTheSameResult) {
 
 namespace {
 
-// A private cache directory and module cache, so the test sees its own compiles.
-struct ScratchCache {
-  std::string dir;
-  std::string saved_dir;
-  ScratchCache() {
-    hp::ModuleCache::instance().wait_for_background();  // (earlier tests' builds finish in their own folders)
-    char pattern[] = "/tmp/hypatia-cache-test-XXXXXX";
-    dir = mkdtemp(pattern);
-    saved_dir = hp::config().compiledir;
-    hp::config().compiledir = dir;
-  }
-  ~ScratchCache() {
-    hp::ModuleCache::instance().wait_for_background();
-    hp::config().compiledir = saved_dir;
-    std::filesystem::remove_all(dir);
-  }
-};
+using ScratchCache = hp::testing::ScratchCompiledir;
 
 std::string kernel_source(const std::string& symbol) {
   hp::ElemwiseKernelSpec spec;

@@ -2,7 +2,6 @@
 // optimized (-O2) build of the same source. The two must agree bit for bit, on every kernel form (plain and
 // block elementwise loops, each reduction layout), every dtype family, short and long rows, strided
 // operands and special values.
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -18,23 +17,6 @@ using hp::Array;
 using hp::DType;
 
 namespace {
-
-// A private cache directory, so the quick and optimized builds are this test's own.
-struct ScratchDirectory {
-  std::string dir, saved;
-  ScratchDirectory() {
-    hp::ModuleCache::instance().wait_for_background();  // (earlier tests' builds finish in their own folders)
-    char pattern[] = "/tmp/hypatia-tier-test-XXXXXX";
-    dir = mkdtemp(pattern);
-    saved = hp::config().compiledir;
-    hp::config().compiledir = dir;
-  }
-  ~ScratchDirectory() {
-    hp::ModuleCache::instance().wait_for_background();
-    hp::config().compiledir = saved;
-    std::filesystem::remove_all(dir);
-  }
-};
 
 // Values in [-6, 6] with, for floats, special values spread through: NaN, infinities, zeros of both signs,
 // subnormals and magnitudes where exp overflows.
@@ -86,7 +68,7 @@ bool same_bits(const Array& a, const Array& b) {
 // same inputs (looked up by name in `inputs`), expecting the same bits.
 void expect_tiers_agree(const std::vector<hp::Variable>& inputs, const std::vector<hp::Variable>& outputs,
                         const std::vector<Array>& input_values, const std::string& what) {
-  ScratchDirectory scratch;
+  hp::testing::ScratchCompiledir scratch;  // (the quick and optimized builds are the test's own)
   auto f = hp::function(inputs, outputs, {}, {}, {.on_unused_input = hp::UnusedInput::Ignore});
   std::vector<std::shared_ptr<hp::Apply>> nodes;
   std::vector<std::string> definitions;
@@ -220,7 +202,7 @@ TEST(TieredCompile, ThreadedLoopsAgreeWithTheQuickBuild) {
 // End to end: a new function's first call (on the quick build) and its calls after the optimized build
 // landed give the same bits.
 TEST(TieredCompile, FirstCallsAndLaterCallsGiveTheSameResults) {
-  ScratchDirectory scratch;
+  hp::testing::ScratchCompiledir scratch;  // (the quick and optimized builds are the test's own)
   const bool saved = hp::config().tiered_compilation;
   hp::config().tiered_compilation = true;
   auto x = hp::matrix("x", DType::Float32), y = hp::vector("y", DType::Float32);

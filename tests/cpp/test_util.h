@@ -3,12 +3,33 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <functional>
 #include <string>
 
 #include "hypatia/hypatia.h"
 
 namespace hypatia::testing {
+
+// A private kernel cache folder (config's compiledir) for one test, so it sees its own compiles; removed
+// after it. Background builds of earlier tests finish in their own folders first, and this test's in its own.
+struct ScratchCompiledir {
+  std::string dir, saved;
+  ScratchCompiledir() {
+    finish_compiling();
+    char pattern[] = "/tmp/hypatia-cache-test-XXXXXX";
+    dir = mkdtemp(pattern);
+    saved = config().compiledir;
+    config().compiledir = dir;
+  }
+  ~ScratchCompiledir() {
+    finish_compiling();
+    config().compiledir = saved;
+    std::filesystem::remove_all(dir);
+  }
+};
 
 // Same shape and every element close (NumPy's allclose), with a readable failure.
 inline ::testing::AssertionResult arrays_close(const Array& actual, const Array& expected, double rtol = 1e-6,
