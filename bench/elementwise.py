@@ -11,14 +11,15 @@ import time
 
 import numpy as np
 
+from peers import finish_compiling
+
 N = 10_000_000
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 15
 
 
 def median_ms(fn, repeats=REPEATS):
     fn()
-    if "hypatia" in sys.modules:  # (the optimized kernels: see peers.finish_compiling)
-        sys.modules["hypatia"].finish_compiling()
+    finish_compiling()
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -117,7 +117,8 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
     }
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!symbols[i].empty() && cache.kernel(symbols[i]).address.load()) kernels[i].slot = &cache.kernel(symbols[i]);
+    const KernelSlot* slot = symbols[i].empty() ? nullptr : &cache.kernel(symbols[i]);
+    if (slot && slot->address.load()) kernels[i].slot = slot;
     else kernels[i].kind = CpuKernel::Kind::None;
   }
   return kernels;
@@ -126,11 +127,9 @@ std::vector<CpuKernel> lower_to_cpu_kernels(const std::vector<std::shared_ptr<Ap
 void finish_compiling() { ModuleCache::instance().wait_for_background(); }
 
 namespace {
+
 // Elements a quick (-O0, one thread) kernel takes about 0.1 s over: the rest of an optimized build's time.
 constexpr int64_t kLargeForQuickBuild = int64_t{1} << 22;
-}  // namespace
-
-namespace {
 
 void run_elemwise_kernel(ElemwiseKernelFn kernel, const Apply& node, std::span<const Array> inputs,
                          std::span<Array> outputs) {
