@@ -1,6 +1,8 @@
 """An Elman RNN's training step (forward, backpropagation through time, SGD update): sequence length 100,
 hidden 128, batch 32, inputs 32, float32. Hypatia's scan against PyTensor's scan, JAX's lax.scan under
 jit, and a Python loop calling Hypatia functions compiled for one step (forward and its pullback).
+The gradients fade through the 100 steps into subnormal floats: JAX flushes them to zero (as XLA runs on the
+CPU), NumPy, PyTensor and Hypatia by default keep them; "hypatia-flush" is Hypatia with flush_denormals on.
 
 Prints rows "<case> <system> <median ms>" (or "<case> <system> missing <reason>").
 """
@@ -45,11 +47,13 @@ def theano_like(theano, T):
     return theano.function([x, y], cost, updates=[(p, p - LR * g) for p, g in zip([W, U, b, V], grads)])
 
 
-def hypatia_scan():
+def hypatia_scan(flush_denormals=False):
+    """flush_denormals: subnormals flushed to zero, as JAX computes (this loop's gradients fade into them)."""
     import hypatia
     import hypatia.tensor
-    train = theano_like(hypatia, hypatia.tensor)
-    emit("hypatia-py", median_ms(lambda: train(X, Y)))
+    with hypatia.config.change_flags(flush_denormals=flush_denormals):
+        train = theano_like(hypatia, hypatia.tensor)
+    emit("hypatia-flush" if flush_denormals else "hypatia-py", median_ms(lambda: train(X, Y)))
 
 
 def hypatia_python_loop():
@@ -129,6 +133,7 @@ def jax_scan():
 
 if __name__ == "__main__":
     hypatia_scan()
+    hypatia_scan(flush_denormals=True)
     hypatia_python_loop()
     pytensor_scan()
     jax_scan()

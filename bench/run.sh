@@ -66,23 +66,6 @@ awk '
     for (i = 1; i <= n; i++) print notes[i]
   }' "$loops"
 
-# An RNN's training step: scan against PyTensor's scan, JAX's lax.scan and a Python loop of compiled steps.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/rnn.py" >"$rnn"
-echo
-echo "Elman RNN training step (sequence 100, hidden 128, batch 32, inputs 32, float32: forward, backpropagation"
-echo "through time, SGD), median ms from Python. Ratio: row / hypatia-py."
-awk '
-  $2 == "hypatia-py" { base = $3 }
-  { rows[++r] = $0 }
-  END {
-    printf "%-16s %-13s %12s %10s\n", "case", "system", "median ms", "ratio"
-    for (i = 1; i <= r; i++) {
-      split(rows[i], f, " ")
-      if (f[3] == "missing") { printf "%-16s %-13s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
-      printf "%-16s %-13s %12.3f %9.2fx\n", f[1], f[2], f[3], f[3] / base
-    }
-  }' "$rnn"
-
 # Runs a command on one core (every library on one thread) and on all cores, each line of its output
 # prefixed with "1" or "all".
 on_one_and_all_cores() {
@@ -103,14 +86,22 @@ per_core_table() {
     $3 == "hypatia-py" { base[$1 " " $2] = $4 }
     { rows[++r] = $0 }
     END {
-      printf "%-6s %-16s %-11s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
+      printf "%-6s %-16s %-13s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
       for (i = 1; i <= r; i++) {
         split(rows[i], f, " ")
-        if (f[4] == "missing") { printf "%-6s %-16s %-11s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
-        printf "%-6s %-16s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
+        if (f[4] == "missing") { printf "%-6s %-16s %-13s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
+        printf "%-6s %-16s %-13s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
       }
     }' "$1"
 }
+
+# An RNN's training step: scan against PyTensor's scan, JAX's lax.scan and a Python loop of compiled steps.
+on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/rnn.py" >"$rnn"
+echo
+echo "Elman RNN training step (sequence 100, hidden 128, batch 32, inputs 32, float32: forward, backpropagation"
+echo "through time, SGD), median ms from Python, on 1 core and on all $(nproc). hypatia-flush: flush_denormals on"
+echo "(subnormals flushed to zero, as JAX computes; this loop's gradients fade into them). Ratio: row / hypatia-py."
+per_core_table "$rnn"
 
 # The Theano LSTM tutorial's model: scan over a padded, masked batch, against JAX's lax.scan and PyTorch's nn.LSTM.
 lstm=$(mktemp)

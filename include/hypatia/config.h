@@ -21,7 +21,15 @@ struct Config {
   // optimized build compiles in the background; both give the same values (a NaN's sign and payload aside).
   // Off: compiling waits for the optimized build (HYPATIA_FLAGS=tiered_compilation=0).
   bool tiered_compilation = true;
+  // Calls run with subnormal floats flushed to zero, as inputs and as results (x86's FTZ and DAZ modes,
+  // AArch64's FZ), on the calling thread and the threads it hands work to. Off by default: NumPy's and
+  // Theano's values. On, as JAX and TensorFlow run: a loop whose gradients fade into subnormals stays at
+  // full speed (they cost ~100x per operation). Read when a function is built (HYPATIA_FLAGS=flush_denormals=1).
+  bool flush_denormals = false;
 };
+
+// The on/off settings by name ("tiered_compilation", "flush_denormals"), for the flag parsers.
+bool* config_switch(Config& config, const std::string& name);
 
 // The process's settings (initialized from HYPATIA_FLAGS on first use). Not synchronized: change them
 // before building functions from several threads.

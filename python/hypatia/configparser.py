@@ -17,9 +17,10 @@ _CHOICES = {
     "cast_policy": ("custom",),
 }
 # Settings of the C++ core, kept there (generated kernels' cache, compiler, threads, the device functions
-# run on: "cpu", "opencl0:0"..., whether first calls run on a quick build of the kernels); any string value
+# run on: "cpu", "opencl0:0"..., whether first calls run on a quick build of the kernels, whether calls flush subnormals to zero); any string value
 # the core accepts.
-_CORE = ("compiledir", "cxx", "openmp_threads", "device", "tiered_compilation")
+_CORE = ("compiledir", "cxx", "openmp_threads", "device", "tiered_compilation", "flush_denormals")
+_CORE_SWITCHES = ("tiered_compilation", "flush_denormals")
 _DEFAULTS = {
     "floatX": "float64",
     "mode": "FAST_RUN",
@@ -112,7 +113,7 @@ class Config:
         if name in _CORE:
             from . import _core
             value = _core._get_config(name)
-            if name == "tiered_compilation":
+            if name in _CORE_SWITCHES:
                 return value == "True"
             return int(value) if name == "openmp_threads" else value
         main = sorted(key for key in values if "__" not in key)

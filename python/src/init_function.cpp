@@ -224,10 +224,10 @@ void init_function(nb::module_& m) {
     if (name == "compiledir") config().compiledir = value;
     else if (name == "cxx") config().cxx = value;
     else if (name == "openmp_threads") config().openmp_threads = std::stoi(value);
-    else if (name == "tiered_compilation") {
+    else if (bool* setting = config_switch(config(), name)) {
       const std::optional<bool> on = parse_switch(value);
-      if (!on) throw ValueError("[config] tiered_compilation must be True or False, got '" + value + "'");
-      config().tiered_compilation = *on;
+      if (!on) throw ValueError("[config] " + name + " must be True or False, got '" + value + "'");
+      *setting = *on;
     }
     else if (name == "device") {
       // Refused now, as Theano refused a missing device at import, rather than when a function is built.
@@ -242,7 +242,7 @@ void init_function(nb::module_& m) {
     if (name == "cxx") return config().cxx;
     if (name == "openmp_threads") return std::to_string(config().openmp_threads);
     if (name == "device") return config().device;
-    if (name == "tiered_compilation") return config().tiered_compilation ? "True" : "False";
+    if (const bool* setting = config_switch(config(), name)) return *setting ? "True" : "False";
     throw ValueError("[config] no C++ setting named '" + name + "'");
   });
 

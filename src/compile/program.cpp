@@ -14,6 +14,7 @@
 #include "ir/shared_state.h"
 #include "ops/op_support.h"
 #include "rewrite/pipeline.h"
+#include "runtime/denormals.h"
 
 namespace hypatia {
 namespace {
@@ -60,7 +61,7 @@ ModeScope::~ModeScope() { running_mode = previous_; }
 
 Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable>& outputs, const Updates& updates,
                  const Givens& givens, const FunctionOptions& options, std::source_location where)
-    : where_(where), mode_(options.mode), inputs_(inputs), num_outputs_(outputs.size()), node_monitor_(options.node_monitor) {
+    : where_(where), mode_(options.mode), flush_denormals_(config().flush_denormals), inputs_(inputs), num_outputs_(outputs.size()), node_monitor_(options.node_monitor) {
   try {
     backend_ = &backend_for(Device::parse(options.device.empty() ? config().device : options.device));
   } catch (const Error& error) {
@@ -73,7 +74,10 @@ Program::Program(const std::vector<Variable>& inputs, const std::vector<Variable
   graph_ = std::make_unique<FunctionGraph>(inputs, results, givens);
   check_roots(options);  // on the graph as the user built it: rewrites may drop what they make useless
   const auto rewrite_start = Profiler::Clock::now();
-  optimize(*graph_, options.mode);
+  {
+    const DenormalScope folding_scope(flush_denormals_);  // constants fold as the calls would compute them
+    optimize(*graph_, options.mode);
+  }
   if (options.mode == Mode::FastRun)
     graph_ = place_on_device(std::move(graph_), *backend_, num_outputs_, updated_, options.results_on_device, shared_on_device_,
                              input_devices_, device_nodes_);
@@ -458,6 +462,7 @@ std::vector<Array> Program::run(std::vector<Array> inputs) const {
     if (values[shared.slot].device() != shared.device) values[shared.slot] = to_device(values[shared.slot], shared.device);
 
   const ModeScope mode_scope(mode_);
+  const DenormalScope denormal_scope(flush_denormals_);
   std::vector<Array> step_inputs, step_outputs;
   std::vector<double> step_seconds(profiler_ ? steps_.size() : 0);
   std::vector<bool> wrote_in_place(profiler_ ? steps_.size() : 0);

@@ -74,6 +74,7 @@ class Program {
 
   CodeLocation where_;
   Mode mode_;
+  bool flush_denormals_;  // config().flush_denormals when the function was built
   const Backend* backend_ = nullptr;
 
   std::vector<Variable> inputs_;

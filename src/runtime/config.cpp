@@ -47,9 +47,9 @@ void apply_flags(Config& config, const std::string& flags) {
     if (name == "compiledir") config.compiledir = value;
     else if (name == "cxx") config.cxx = value;
     else if (name == "device") config.device = value;
-    else if (name == "tiered_compilation") {
-      if (const std::optional<bool> on = parse_switch(value)) config.tiered_compilation = *on;
-      else warn("[config] HYPATIA_FLAGS: tiered_compilation must be 1 or 0 (true or false), got '" + value + "'");
+    else if (bool* setting = config_switch(config, name)) {
+      if (const std::optional<bool> on = parse_switch(value)) *setting = *on;
+      else warn("[config] HYPATIA_FLAGS: " + name + " must be 1 or 0 (true or false), got '" + value + "'");
     }
     else if (name == "openmp_threads") {
       try {
@@ -67,6 +67,12 @@ std::optional<bool> parse_switch(const std::string& text) {
   if (text == "1" || text == "true" || text == "True") return true;
   if (text == "0" || text == "false" || text == "False") return false;
   return std::nullopt;
+}
+
+bool* config_switch(Config& config, const std::string& name) {
+  if (name == "tiered_compilation") return &config.tiered_compilation;
+  if (name == "flush_denormals") return &config.flush_denormals;
+  return nullptr;
 }
 
 Config& config() {

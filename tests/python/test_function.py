@@ -819,6 +819,26 @@ def test_compiler_settings_reach_the_core(tmp_path):
         theano.config.tiered_compilation = "sometimes"
 
 
+def test_flush_denormals_is_read_when_a_function_is_built():
+    # Off (the default): NumPy's subnormal product. On: flushed to zero, as JAX computes it; the caller's
+    # own arithmetic keeps its IEEE mode.
+    assert theano.config.flush_denormals is False
+    x = theano.tensor.fvector("x")
+    a, b = np.full(3, 1e-20, np.float32), np.float32(1e-21)
+    ieee = theano.function([x], x * b)
+    with theano.config.change_flags(flush_denormals=True):
+        assert theano.config.flush_denormals is True
+        flushing = theano.function([x], x * b)
+    assert theano.config.flush_denormals is False
+    expected = a * b
+    assert expected[0] != 0
+    np.testing.assert_array_equal(ieee(a), expected)
+    np.testing.assert_array_equal(flushing(a), np.zeros(3, np.float32))
+    assert (a * b)[0] == expected[0]
+    with pytest.raises(ValueError, match="flush_denormals"):
+        theano.config.flush_denormals = "sometimes"
+
+
 _CACHE_SCRIPT = """
 import numpy as np, hypatia as theano
 x = theano.tensor.fvector("x")
