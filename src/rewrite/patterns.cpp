@@ -24,6 +24,31 @@ bool is_scalar_constant(const Variable& v, double value) {
   return held == value && std::signbit(held) == std::signbit(value);
 }
 
+bool computes_the_same(const Variable& a, const Variable& b, int depth) {
+  if (a.is(b)) return true;
+  if (a.type() != b.type()) return false;
+  if (a.is_constant() && b.is_constant()) {
+    const Array& x = a.constant_value();
+    const Array& y = b.constant_value();
+    if (x.is_sparse() || y.is_sparse() || x.size() != 1 || y.size() != 1 || is_complex(x.dtype())) return false;
+    return x.item() == y.item() && std::signbit(x.item()) == std::signbit(y.item());
+  }
+  const std::shared_ptr<Apply> p = a.owner(), q = b.owner();
+  if (depth == 0 || !p || !q || p->inputs().size() != q->inputs().size() || p->num_outputs() != 1 || q->num_outputs() != 1 ||
+      !p->op().equals(q->op()))
+    return false;
+  auto pairwise = [&](bool swapped) {
+    for (size_t i = 0; i < p->inputs().size(); ++i)
+      if (!computes_the_same(p->input(i), q->input(swapped ? p->inputs().size() - 1 - i : i), depth - 1)) return false;
+    return true;
+  };
+  if (pairwise(false)) return true;
+  const auto* elemwise = dynamic_cast<const Elemwise*>(&p->op());
+  const bool commutes = elemwise && p->inputs().size() == 2 &&
+                        (elemwise->scalar_op().id == ScalarOpId::add || elemwise->scalar_op().id == ScalarOpId::mul);
+  return commutes && pairwise(true);
+}
+
 bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader) {
   const auto& clients = graph.clients(v);
   return clients.size() == 1 && clients[0].node == &reader;

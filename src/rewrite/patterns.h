@@ -16,6 +16,11 @@ std::shared_ptr<Apply> elemwise_producer(const Variable& v, ScalarOpId id);
 // Sign matters for zeros: is_scalar_constant(v, -0.0) is false for +0.0.
 bool is_scalar_constant(const Variable& v, double value);
 
+// Whether a and b compute the same value by the same ops from the same inputs (equal constants count as
+// one; the operands of add and mul in either order: merge leaves add(n, 1) and add(1, n) apart). A few
+// levels deep, enough for the shape arithmetic of gradients.
+bool computes_the_same(const Variable& a, const Variable& b, int depth = 4);
+
 // Whether `reader` is the only node that reads `v` (and no output is v): a rewrite may then absorb
 // v's computation into its reader.
 bool only_reader_is(const FunctionGraph& graph, const Variable& v, const Apply& reader);

@@ -515,6 +515,27 @@ TEST(Rewrite, ZerosSeenThroughReshapesFoldAway) {
                            Array::from_vector<double>(twice, {4, 3})));
 }
 
+TEST(Rewrite, WhatIsAddedIntoZerosIsReadBackWithoutTheZeros) {
+  // The cotangent of a scan's trajectory: zeros of n + 1 rows with rows 1.. incremented by v, read back at
+  // rows 1 .. 1 + n (the bound built again, its operands the other way round). The read is v itself.
+  auto v = hp::matrix("v");
+  const hp::Variable n = hp::shape_i(v, 0), width = hp::shape_i(v, 1);
+  const hp::Variable written = hp::inc_subtensor(hp::zeros({n + int64_t{1}, width})[{hp::slice(1, std::nullopt)}], v);
+  const hp::Variable read_back = written[{hp::slice(1, hp::constant(1.0, DType::Int64) + n)}];
+  const hp::Variable shifted = written[{hp::slice(0, n)}];  // another region: its zeros are read
+  hp::FunctionGraph graph({v}, {read_back});
+  hp::optimize(graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(graph, "alloc") + count_ops(graph, "inc_subtensor"), 0) << hp::debugprint(graph.outputs());
+  hp::FunctionGraph kept({v}, {shifted});
+  hp::optimize(kept, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(kept, "inc_subtensor"), 1) << hp::debugprint(kept.outputs());
+  const Array value = Array::from_vector<double>({1, 2, 3, 4, 5, 6}, {3, 2});
+  auto f = hp::function({v}, {read_back, shifted});
+  const auto out = f({value});
+  EXPECT_TRUE(arrays_close(out[0], value, 0, 0));
+  EXPECT_TRUE(arrays_close(out[1], Array::from_vector<double>({0, 0, 1, 2, 3, 4}, {3, 2}), 0, 0));
+}
+
 TEST(Rewrite, ReductionsOfReductionsFuseTogether) {
   // mean(sum((a * b) ** 2) // 10): the inner sum takes its elementwise producer and the outer one the
   // integer division, which reads the inner fused sum (not a second, unfused copy of it).

@@ -25,8 +25,9 @@ std::vector<Variable> fold_node(const Apply& node, const std::vector<const Varia
 int canonicalize(FunctionGraph& graph);
 
 // zeros.cpp: zeros by construction (gradients through floor, integer division, zero_grad) cost nothing:
-// 0 * x, 0 / x, sum(0), dot(0, x) are zeros of the result's shape; x + 0, x - 0, inc_subtensor(x, 0) are x
-// (NaNs and infinities in x are not kept through a product with zero, as in Theano).
+// 0 * x, 0 / x, sum(0), dot(0, x) are zeros of the result's shape; x + 0, x - 0, inc_subtensor(x, 0) are x;
+// inc_subtensor(zeros, v, idx)[idx] is v (NaNs and infinities in x are not kept through a product with zero,
+// as in Theano).
 int fold_zeros(FunctionGraph& graph);
 
 // scan_outputs.cpp: a loop's outputs that are not fed back and that nothing reads leave the loop; a

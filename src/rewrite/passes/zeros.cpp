@@ -3,13 +3,14 @@
 // increments, additions to other gradients — would otherwise compute zeros over whole tensors (one
 // Theano program spent 3x PyTensor's time on such a gradient of a (10, 784, 500) tensor). Here
 // 0 * x, 0 / x, sum(0), dot(0, x) become zeros of the result's shape (alloc, which reads no data) and
-// x + 0, x - 0, inc_subtensor(x, 0) become x. As in Theano (local_mul_zero, local_zero_div,
+// x + 0, x - 0, inc_subtensor(x, 0) become x, and inc_subtensor(zeros, v, idx)[idx] is v. As in Theano (local_mul_zero, local_zero_div,
 // local_0_dot_x), NaNs and infinities in x do not survive a product with a zero by construction.
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "ops/blas.h"
 #include "ops/dimshuffle.h"
 #include "ops/elemwise.h"
+#include "ops/op_support.h"
 #include "ops/reduce.h"
 #include "ops/shape_query.h"
 #include "ops/subtensor.h"
@@ -143,10 +144,75 @@ class IncrementByZeros : public LocalRewriter {
   }
 };
 
+// inc_subtensor(zeros, v, idx)[idx] (or set_subtensor's) is v: what is read back is what was written, and
+// around it are zeros no one reads. A scan's gradient builds this: the cotangent of the trajectory is
+// zeros with the rows after the initial states incremented, and the backward loop reads just those rows
+// (two passes over the trajectory's size, 0.5 ms of the Elman RNN's 5.6 ms step, for nothing).
+class ReadBackOfIncrementedZeros : public LocalRewriter {
+ public:
+  std::string name() const override { return "read_back_of_incremented_zeros"; }
+  std::vector<std::string> tracks() const override { return {"subtensor"}; }
+  std::vector<Variable> transform(const FunctionGraph&, const Apply& node) const override {
+    const auto* read = dynamic_cast<const Subtensor*>(&node.op());
+    const std::shared_ptr<Apply> written_node = node.input(0).owner();
+    const auto* written = written_node ? dynamic_cast<const IncSubtensor*>(&written_node->op()) : nullptr;
+    if (!read || !written || read->entries().size() != written->entries().size()) return {};
+    const Variable& base = written_node->input(0);
+    const Variable& value = written_node->input(1);
+    // The same type: the value fills the region exactly (Theano's broadcasting rule stretches only axes
+    // that are statically 1, and those would differ in type).
+    if (!is_known_zero(base) || value.type() != node.output(0).type()) return {};
+    const std::shared_ptr<Apply> alloc_node = base.owner() && is_alloc(base.owner()->op()) ? base.owner() : nullptr;
+    auto same = [](const Variable& a, const Variable& b) {
+      const auto x = constant_int(a), y = constant_int(b);
+      return (x && y && *x == *y) || computes_the_same(a, b);
+    };
+    // True when `bound` is the length of x's axis: a stop that reads to the end.
+    auto whole_length = [&](const Variable& bound, size_t axis) {
+      if (alloc_node && alloc_node->inputs().size() == 1 + static_cast<size_t>(base.ndim()) &&
+          computes_the_same(bound, alloc_node->input(1 + axis)))
+        return true;
+      const auto stop = constant_int(bound);
+      return stop && base.type().shape[axis] != TensorType::kUnknown && *stop >= base.type().shape[axis];
+    };
+    size_t r = 1, w = 2;  // the next index input of each
+    for (size_t axis = 0; axis < read->entries().size(); ++axis) {
+      const BasicIndex& a = read->entries()[axis];
+      const BasicIndex& b = written->entries()[axis];
+      if (a.is_integer != b.is_integer) return {};
+      if (a.is_integer) {
+        if (!same(node.input(r++), written_node->input(w++))) return {};
+        continue;
+      }
+      const std::optional<Variable> a_start = a.has_start ? std::optional<Variable>(node.input(r++)) : std::nullopt;
+      const std::optional<Variable> a_stop = a.has_stop ? std::optional<Variable>(node.input(r++)) : std::nullopt;
+      const std::optional<Variable> a_step = a.has_step ? std::optional<Variable>(node.input(r++)) : std::nullopt;
+      const std::optional<Variable> b_start = b.has_start ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
+      const std::optional<Variable> b_stop = b.has_stop ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
+      const std::optional<Variable> b_step = b.has_step ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
+      auto start_matches = [&] {
+        if (a_start && b_start) return same(*a_start, *b_start);
+        const std::optional<Variable>& given = a_start ? a_start : b_start;
+        return !given || constant_int(*given) == 0;
+      };
+      auto stop_matches = [&] {
+        if (a_stop && b_stop) return same(*a_stop, *b_stop);
+        const std::optional<Variable>& given = a_stop ? a_stop : b_stop;
+        return !given || whole_length(*given, axis);
+      };
+      if (a_step || b_step) {  // steps other than 1 are left alone
+        if (!(a_step && b_step && same(*a_step, *b_step) && constant_int(*a_step) == 1)) return {};
+      }
+      if (!start_matches() || !stop_matches()) return {};
+    }
+    return {value};
+  }
+};
+
 }  // namespace
 
 int fold_zeros(FunctionGraph& graph) {
-  const RewriteSet& rewrites = rewrite_set<ElemwiseOfZeros, ReductionAndProductOfZeros, IncrementByZeros>();
+  const RewriteSet& rewrites = rewrite_set<ElemwiseOfZeros, ReductionAndProductOfZeros, IncrementByZeros, ReadBackOfIncrementedZeros>();
   return rewrite_to_equilibrium(graph, rewrites);
 }
 
