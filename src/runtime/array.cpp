@@ -180,8 +180,15 @@ void copy_convert(const Array& src, const Array& dst) {
       const int ndim = src.ndim();
       const int64_t inner = ndim ? src.shape()[ndim - 1] : 1;
       const int64_t si = ndim ? src.strides()[ndim - 1] : 0, so = ndim ? dst.strides()[ndim - 1] : 0;
+      // Rows in order, and rows of one broadcast value (alloc's), are plain loops the compiler vectorizes.
       for_each_row(src.shape(), src.strides(), dst.strides(), [&](int64_t oa, int64_t ob) {
-        for (int64_t j = 0; j < inner; ++j) out[ob + j * so] = convert<To>(in[oa + j * si]);
+        if (so == 1 && si == 1) {
+          for (int64_t j = 0; j < inner; ++j) out[ob + j] = convert<To>(in[oa + j]);
+        } else if (so == 1 && si == 0) {
+          std::fill(out + ob, out + ob + inner, convert<To>(in[oa]));
+        } else {
+          for (int64_t j = 0; j < inner; ++j) out[ob + j * so] = convert<To>(in[oa + j * si]);
+        }
       });
     });
   });
