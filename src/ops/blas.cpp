@@ -2,7 +2,6 @@
 
 #include <cblas.h>
 
-#include <atomic>
 #include <cstring>
 #include <optional>
 
@@ -14,27 +13,49 @@
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
 #include "ops/op_support.h"
-#include "runtime/denormals.h"
 #include "scalar/scalar_math.h"
 #include "ir/serialize.h"
 
-extern "C" {
-void openblas_set_num_threads(int threads);
-int openblas_get_num_threads(void);
-}
+extern "C" void openblas_set_num_threads(int threads);
 
 namespace hypatia {
 
-int choose_blas_threads(double multiply_adds, int* threads_wanted) {
-  constexpr double kThreadedWork = 4e6;
-  static const int most = openblas_get_num_threads();  // as OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) left it
-  static std::atomic<int> current{most};
-  const int wanted = multiply_adds < kThreadedWork ? 1 : std::max(1, std::min(most, cpu_threads()));
-  if (threads_wanted) *threads_wanted = wanted;
-  const int threads = wanted > 1 && flushing_denormals() ? 1 : wanted;
-  if (current.exchange(threads, std::memory_order_relaxed) != threads) openblas_set_num_threads(threads);
-  return threads;
+namespace {
+// OpenBLAS runs on the thread that calls it, from the start (see parallel_gemm). Its LAPACK does too.
+const bool kOneBlasThread = (openblas_set_num_threads(1), true);
+}  // namespace
+
+template <class T>
+void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb,
+                   T beta, T* c, int ldc) {
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  // Rows [row, row + rows) and columns [col, col + cols) of c.
+  auto block = [&](int row, int rows, int col, int cols) {
+    const T* pa = a + (trans_a ? row : int64_t{row} * lda);
+    const T* pb = b + (trans_b ? int64_t{col} * ldb : col);
+    T* pc = c + int64_t{row} * ldc + col;
+    if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+    else cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+  };
+  constexpr double kThreadedWork = 4e6;  // below it, a second thread did not pay on two cores
+  const double work = static_cast<double>(m) * n * k;
+  // Split along the longer side of c, in blocks of 16 rows or columns.
+  const bool by_rows = m >= n;
+  const int length = by_rows ? m : n;
+  const int parts = work < kThreadedWork ? 1 : std::min(cpu_threads(), std::max(1, length / 16));
+  if (parts == 1) return block(0, m, 0, n);
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int part = 0; part < parts; ++part) {
+    const int begin = static_cast<int>(int64_t{length} * part / parts / 16 * 16);
+    const int end = part + 1 == parts ? length : static_cast<int>(int64_t{length} * (part + 1) / parts / 16 * 16);
+    if (end <= begin) continue;
+    if (by_rows) block(begin, end - begin, 0, n);
+    else block(0, m, begin, end - begin);
+  }
 }
+
+template void parallel_gemm<float>(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+template void parallel_gemm<double>(bool, bool, int, int, int, double, const double*, int, const double*, int, double, double*, int);
 
 namespace {
 
@@ -113,8 +134,6 @@ template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha =
     vb = blas_view(b_in);
   }
   const int m = static_cast<int>(a.shape()[0]), k = static_cast<int>(a.shape()[1]), n = static_cast<int>(b.shape()[1]);
-  int threads_wanted = 1;
-  const int blas_threads = choose_blas_threads(static_cast<double>(m) * n * k * (scalar_math::is_complex<T> ? 4 : 1), &threads_wanted);
   if constexpr (scalar_math::is_complex<T>) {  // CGEMM / ZGEMM take alpha and beta by address
     if constexpr (std::is_same_v<T, std::complex<float>>)
       cblas_cgemm(CblasRowMajor, va->trans, vb->trans, m, n, k, &alpha, a_in.data<T>(), va->ld, b_in.data<T>(), vb->ld, &beta,
@@ -125,32 +144,8 @@ template <class T> void gemm(const Array& a, const Array& b, Array& c, T alpha =
     return;
   } else {
     if (gemv_or_ger<T>(a_in, *va, b_in, *vb, c, alpha, beta)) return;
-    // Rows [row, row + rows) and columns [col, col + cols) of c.
-    auto block = [&](int row, int rows, int col, int cols) {
-      const T* pa = a_in.data<T>() + (va->trans == CblasNoTrans ? int64_t{row} * va->ld : row);
-      const T* pb = b_in.data<T>() + (vb->trans == CblasNoTrans ? col : int64_t{col} * vb->ld);
-      T* pc = c.data<T>() + int64_t{row} * std::max(n, 1) + col;
-      if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, va->trans, vb->trans, rows, cols, k, alpha, pa, va->ld, pb, vb->ld, beta, pc, std::max(n, 1));
-      else
-        cblas_dgemm(CblasRowMajor, va->trans, vb->trans, rows, cols, k, alpha, pa, va->ld, pb, vb->ld, beta, pc, std::max(n, 1));
-    };
-    if (threads_wanted > 1 && blas_threads == 1) {
-      // Split along the longer side of c, in blocks of 16 rows or columns.
-      const bool by_rows = m >= n;
-      const int length = by_rows ? m : n, parts = std::min(threads_wanted, std::max(1, length / 16));
-#pragma omp parallel for num_threads(parts) schedule(static, 1)
-      for (int part = 0; part < parts; ++part) {
-        const int begin = static_cast<int>(int64_t{length} * part / parts / 16 * 16);
-        const int end = part + 1 == parts ? length : static_cast<int>(int64_t{length} * (part + 1) / parts / 16 * 16);
-        if (end > begin) {
-          if (by_rows) block(begin, end - begin, 0, n);
-          else block(0, m, begin, end - begin);
-        }
-      }
-      return;
-    }
-    block(0, m, 0, n);
+    parallel_gemm<T>(va->trans == CblasTrans, vb->trans == CblasTrans, m, n, k, alpha, a_in.data<T>(), va->ld,
+                     b_in.data<T>(), vb->ld, beta, c.data<T>(), std::max(n, 1));
   }
 }
 

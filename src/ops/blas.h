@@ -37,23 +37,21 @@ class Gemm : public Op {
   std::optional<Shape> result_shape(const Apply&, std::span<const Array> inputs) const override;
 };
 
-// Sets OpenBLAS's threads for a product of `multiply_adds` (m*n*k) and returns them: one below 4e6, where
-// a second thread did not pay on two cores (OpenBLAS's own rule threads products from 2.6e5: alone those ran
-// no faster, and between other kernels slower, its workers' waits taking the core the caller needs next);
-// else Hypatia's threads, at most OPENBLAS_NUM_THREADS. One while the caller flushes subnormals: OpenBLAS's
-// threads would not (the product splits among OpenMP threads instead: `threads_wanted` says how many).
-int choose_blas_threads(double multiply_adds, int* threads_wanted = nullptr);
+// C = alpha op(A) op(B) + beta C, row-major (BLAS's gemm): OpenBLAS on one thread, the product split by rows or
+// columns of C among OpenMP threads from 4e6 multiply-adds. One thread pool, not two: OpenBLAS's own workers
+// (threading from 2.6e5) kept spinning after each product, taking the core the next OpenMP kernel needed
+// (the LSTM step ran 44 ms on two cores against 32 on one), and they ignore the caller's subnormal mode.
+template <class T>
+void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb,
+                   T beta, T* c, int ldc);
 
 // C (m x n) = alpha op(A) op(B) + beta C for float32/float64 row-major matrices whose leading dimensions are
 // their widths (BLAS's gemm, for the ops' own loops over batches).
 template <class T>
 void gemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta, T* c) {
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
   if (m == 0 || n == 0) return;
-  choose_blas_threads(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
-  if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
-  else cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  parallel_gemm<T>(trans_a, trans_b, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+                   static_cast<int>(trans_a ? m : k), b, static_cast<int>(trans_b ? k : n), beta, c, static_cast<int>(n));
 }
 
 // Gemm's result shape for its runtime inputs (z, alpha, x, y, beta); ShapeError when they do not fit.

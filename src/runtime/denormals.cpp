@@ -52,8 +52,6 @@ void set_team_mode(bool flush) {
 
 bool can_flush_denormals() { return kFlushBits != 0; }
 
-bool flushing_denormals() { return kFlushBits != 0 && (read_mode() & kFlushBits) == kFlushBits; }
-
 DenormalScope::DenormalScope(bool flush) {
   if (kFlushBits == 0) return;
   const unsigned long mode = read_mode();

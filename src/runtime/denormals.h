@@ -4,8 +4,8 @@
 namespace hypatia {
 
 // Sets the calling thread's floating-point mode to flush subnormals (or not) until destroyed, and the
-// OpenMP threads this thread hands kernels to (they keep the last call's mode). OpenBLAS's threads do not
-// take the caller's mode (measured), so products split among OpenMP threads then (ops/blas.cpp).
+// OpenMP threads this thread hands kernels to (they keep the last call's mode). OpenBLAS runs on the
+// calling thread (ops/blas.cpp: its own workers would not take the caller's mode).
 // Nested scopes that want the mode already set cost one register read.
 class DenormalScope {
  public:
@@ -18,9 +18,6 @@ class DenormalScope {
   unsigned long saved_ = 0;
   bool changed_ = false;
 };
-
-// Whether the calling thread flushes subnormals now.
-bool flushing_denormals();
 
 // Whether this CPU has a flush-to-zero mode Hypatia can set (x86-64, AArch64).
 bool can_flush_denormals();
