@@ -11,6 +11,10 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
 #include "mlp.h"
 
 namespace hp = hypatia;
@@ -37,6 +41,11 @@ void step_gemms(const std::vector<T>& x, const std::vector<T>& w, std::vector<T>
 
 template <class T>
 std::vector<double> time_gemms(int steps) {
+  // OpenBLAS with its own threads (as OPENBLAS_NUM_THREADS says, else one per core): the library's best for
+  // these products. Hypatia keeps OpenBLAS on one thread and splits products itself; restored after.
+  const char* setting = std::getenv("OPENBLAS_NUM_THREADS");
+  const int threads = setting && std::atoi(setting) > 0 ? std::atoi(setting) : static_cast<int>(std::thread::hardware_concurrency());
+  openblas_set_num_threads(std::max(1, threads));
   std::vector<T> x(100 * 784, T(0.5)), w(784 * 500, T(0.01)), h(100 * 500), v(500 * 10, T(0.01)), out(100 * 10),
       gv(500 * 10), gh(100 * 500), gw(784 * 500);
   for (int i = 0; i < 20; ++i) step_gemms(x, w, h, v, out, gv, gh, gw);
@@ -47,6 +56,7 @@ std::vector<double> time_gemms(int steps) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(ms.begin(), ms.end());
+  openblas_set_num_threads(1);
   return ms;
 }
 
