@@ -12,6 +12,7 @@
 #include "hypatia/elemwise.h"
 #include "hypatia/reduce.h"
 #include "hypatia/shape_ops.h"
+#include "ops/lapack.h"
 #include "ops/op_support.h"
 #include "scalar/scalar_math.h"
 #include "ir/serialize.h"
@@ -21,9 +22,16 @@ extern "C" void openblas_set_num_threads(int threads);
 namespace hypatia {
 
 namespace {
-// OpenBLAS runs on the thread that calls it, from the start (see parallel_gemm). Its LAPACK does too.
+// OpenBLAS runs on the thread that calls it, from the start (see parallel_gemm), except inside LAPACK calls.
 const bool kOneBlasThread = (openblas_set_num_threads(1), true);
 }  // namespace
+
+LapackThreads::LapackThreads() {
+  if (cpu_threads() > 1) openblas_set_num_threads(cpu_threads());
+}
+LapackThreads::~LapackThreads() {
+  if (cpu_threads() > 1) openblas_set_num_threads(1);
+}
 
 template <class T>
 void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb,

@@ -35,81 +35,106 @@ HYPATIA_LAPACK_BOTH(HYPATIA_LAPACK_DECLARE)
 #undef HYPATIA_LAPACK_DECLARE
 }
 
+namespace hypatia {
+// OpenBLAS's threads (one per core Hypatia uses) for the length of one LAPACK call, which splits its own
+// work: Hypatia otherwise keeps OpenBLAS on the calling thread (ops/blas.h, parallel_gemm).
+struct LapackThreads {
+  LapackThreads();
+  ~LapackThreads();
+  LapackThreads(const LapackThreads&) = delete;
+  LapackThreads& operator=(const LapackThreads&) = delete;
+};
+}  // namespace hypatia
+
 namespace hypatia::lapack {
 
 // One overload per precision, each forwarding to s... or d...; character arguments are one letter.
 #define HYPATIA_LAPACK_DEFINE(p, T)                                                                                  \
   inline int getrf(int m, int n, T* a, int lda, int* ipiv) {                                                         \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##getrf_(&m, &n, a, &lda, ipiv, &info);                                                                         \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int getri(int n, T* a, int lda, const int* ipiv, T* work, int lwork) {                                      \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##getri_(&n, a, &lda, ipiv, work, &lwork, &info);                                                               \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int getrs(char trans, int n, int nrhs, const T* a, int lda, const int* ipiv, T* b, int ldb) {               \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##getrs_(&trans, &n, &nrhs, a, &lda, ipiv, b, &ldb, &info, 1);                                                  \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int potrf(char uplo, int n, T* a, int lda) {                                                                \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##potrf_(&uplo, &n, a, &lda, &info, 1);                                                                         \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int potri(char uplo, int n, T* a, int lda) {                                                                \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##potri_(&uplo, &n, a, &lda, &info, 1);                                                                         \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int trtri(char uplo, int n, T* a, int lda) {                                                                \
     const char diag = 'N';                                                                                           \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##trtri_(&uplo, &diag, &n, a, &lda, &info, 1, 1);                                                               \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int sysv(char uplo, int n, int nrhs, T* a, int lda, int* ipiv, T* b, int ldb, T* work, int lwork) {         \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##sysv_(&uplo, &n, &nrhs, a, &lda, ipiv, b, &ldb, work, &lwork, &info, 1);                                      \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int syevd(char jobz, char uplo, int n, T* a, int lda, T* w, T* work, int lwork, int* iwork, int liwork) {    \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##syevd_(&jobz, &uplo, &n, a, &lda, w, work, &lwork, iwork, &liwork, &info, 1, 1);                              \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int sygvd(int itype, char jobz, char uplo, int n, T* a, int lda, T* b, int ldb, T* w, T* work, int lwork,   \
                    int* iwork, int liwork) {                                                                         \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##sygvd_(&itype, &jobz, &uplo, &n, a, &lda, b, &ldb, w, work, &lwork, iwork, &liwork, &info, 1, 1);             \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int geev(char jobvl, char jobvr, int n, T* a, int lda, T* wr, T* wi, T* vl, int ldvl, T* vr, int ldvr,     \
                   T* work, int lwork) {                                                                              \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##geev_(&jobvl, &jobvr, &n, a, &lda, wr, wi, vl, &ldvl, vr, &ldvr, work, &lwork, &info, 1, 1);                  \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int gesdd(char jobz, int m, int n, T* a, int lda, T* s, T* u, int ldu, T* vt, int ldvt, T* work, int lwork, \
                    int* iwork) {                                                                                     \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##gesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &info, 1);                         \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int geqrf(int m, int n, T* a, int lda, T* tau, T* work, int lwork) {                                        \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##geqrf_(&m, &n, a, &lda, tau, work, &lwork, &info);                                                            \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int orgqr(int m, int n, int k, T* a, int lda, const T* tau, T* work, int lwork) {                           \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##orgqr_(&m, &n, &k, a, &lda, tau, work, &lwork, &info);                                                        \
     return info;                                                                                                     \
   }                                                                                                                  \
   inline int gelsd(int m, int n, int nrhs, T* a, int lda, T* b, int ldb, T* s, T rcond, int* rank, T* work,          \
                    int lwork, int* iwork) {                                                                          \
+    const LapackThreads threads;                                                                                     \
     int info;                                                                                                        \
     p##gelsd_(&m, &n, &nrhs, a, &lda, b, &ldb, s, &rcond, rank, work, &lwork, iwork, &info);                         \
     return info;                                                                                                     \

@@ -527,6 +527,7 @@ void CholeskyInverse::perform(const Apply& node, std::span<const Array> inputs, 
       // U^-1 read row-major is L^-1 (lower): the result is L^-T (diag(w) L^-1).
       for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < n; ++j) scaled[i * n + j] = w[i] * s[i * n + j];
+      const LapackThreads threads;
       if constexpr (std::is_same_v<T, float>)
         cblas_strmm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, ni, ni, 1.0f, s, ld, scaled.data(), ld);
       else
@@ -630,6 +631,7 @@ template <class T> void triangular_solve(const T* t, int n, int k, T* b, bool lo
   const CBLAS_UPLO uplo = lower ? CblasLower : CblasUpper;
   const CBLAS_TRANSPOSE trans = transpose ? CblasTrans : CblasNoTrans;
   const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+  const LapackThreads threads;
   if constexpr (std::is_same_v<T, float>) cblas_strsm(CblasRowMajor, CblasLeft, uplo, trans, diag, n, k, 1.0f, t, n, b, k);
   else cblas_dtrsm(CblasRowMajor, CblasLeft, uplo, trans, diag, n, k, 1.0, t, n, b, k);
 }
