@@ -317,9 +317,14 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
          "        }\n";
     return b.str();
   };
-  out << "  constexpr int64_t kWidth = 512, kRows = " << rows_per_pass << ";\n"
+  // Over outer axes, an item keeps accumulators for up to kWidth columns and reads its rows whole, one
+  // stream each (512 columns at a time read 8 rows in 2 KB pieces: 1.4x NumPy's time for sum(axis=0)); items
+  // split the columns among the threads. The order of each column's sum does not depend on the split.
+  out << "  constexpr int64_t kWidth = 4096, kRows = " << rows_per_pass << ";\n"
          "  constexpr int kLanes = 16;  // four vectors of double accumulators hide the adds' latency\n"
-         "  const int64_t chunks = K2 == 1 ? 1 : (K2 + kWidth - 1) / kWidth;\n"
+         "  const int64_t parts = threads > 1 ? threads : 1, share = ((K2 + parts - 1) / parts + 15) / 16 * 16;\n"
+         "  const int64_t width = K2 <= 1 ? 1 : share < kWidth ? share : kWidth;\n"
+         "  const int64_t chunks = K2 == 1 ? 1 : (K2 + width - 1) / width;\n"
          "  auto item = [&](int64_t index) {\n"
          "    const int64_t k1 = index / chunks, chunk = index % chunks;\n"
          "    if (K2 == 1) {\n"
@@ -337,7 +342,7 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
       << "      o[k1] = static_cast<" << c_type(result) << ">(lanes[0]);\n"
       << "      return;\n"
       << "    }\n"
-    << "    const int64_t begin = chunk * kWidth, end = begin + kWidth < K2 ? begin + kWidth : K2;\n"
+    << "    const int64_t begin = chunk * width, end = begin + width < K2 ? begin + width : K2;\n"
       << "    Acc accs[kWidth];\n"
       << "    for (int64_t k = 0; k < end - begin; ++k) accs[k] = " << init << ";\n"
       << "    int64_t r = 0;\n";
