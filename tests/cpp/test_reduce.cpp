@@ -81,6 +81,36 @@ TEST(Reduce, NaNPropagates) {
   EXPECT_EQ(evaluate_on([](auto& x) { return hp::argmax(x); }, with_nan).item(), 1);
 }
 
+TEST(Reduce, RowsOfManyLanesKeepNaNAndInfinities) {
+  // Whole rows long enough for the generated kernels' 16-lane loops: a NaN anywhere (first, in a lane
+  // block, in the tail) makes the row's max and min NaN; infinities and signed zeros win as NumPy's do.
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const int64_t rows = 6, cols = 37;
+    std::vector<double> values(rows * cols);
+    for (int64_t i = 0; i < rows * cols; ++i) values[i] = std::sin(0.7 * i);
+    values[0 * cols + 0] = NAN;                       // row 0: first
+    values[1 * cols + 20] = NAN;                      // row 1: inside a block
+    values[2 * cols + 36] = NAN;                      // row 2: in the tail
+    values[3 * cols + 9] = INFINITY;                  // row 3: max inf
+    values[3 * cols + 30] = -INFINITY;                //        min -inf
+    values[4 * cols + 3] = NAN;                       // row 4: NaN beside infinities
+    values[4 * cols + 4] = INFINITY;
+    values[4 * cols + 5] = -INFINITY;
+    for (int64_t j = 0; j < cols; ++j) values[5 * cols + j] = j % 2 ? 0.0 : -0.0;  // row 5: zeros
+    const Array x = Array::from_vector<double>(values, {rows, cols}).astype(dtype);
+    const Array most = evaluate_on([](auto& v) { return hp::max(v, 1); }, x).astype(DType::Float64);
+    const Array least = evaluate_on([](auto& v) { return hp::min(v, 1); }, x).astype(DType::Float64);
+    for (int64_t r : {0, 1, 2, 4}) {
+      EXPECT_TRUE(std::isnan(most.data<double>()[r])) << "row " << r << " " << dtype_name(dtype);
+      EXPECT_TRUE(std::isnan(least.data<double>()[r])) << "row " << r << " " << dtype_name(dtype);
+    }
+    EXPECT_EQ(most.data<double>()[3], INFINITY);
+    EXPECT_EQ(least.data<double>()[3], -INFINITY);
+    EXPECT_EQ(most.data<double>()[5], 0.0);
+    EXPECT_EQ(least.data<double>()[5], 0.0);
+  }
+}
+
 TEST(Reduce, MeanVarStd) {
   EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::mean(x, 0); }, kMatrix), Array::from({2.5, 3.5, 4.5})));
   EXPECT_DOUBLE_EQ(evaluate_on([](auto& x) { return hp::mean(x); }, kMatrix).item(), 3.5);
