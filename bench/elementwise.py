@@ -111,21 +111,40 @@ def reductions():
     import hypatia.tensor as T
     m = rng.uniform(-2, 2, (2000, 5000)).astype(np.float32)
     v = T.fmatrix("m")
+    def np_softmax(axis):
+        e = np.exp(m - m.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def np_logsumexp(axis):
+        mx = m.max(axis=axis, keepdims=True)
+        return np.squeeze(mx, axis) + np.log(np.exp(m - mx).sum(axis=axis))
+
+    def hp_softmax(t, axis):
+        e = T.exp(t - t.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
     cases = [
         ("sum(axis=0)", lambda t: t.sum(axis=0), lambda: m.sum(axis=0)),
         ("sum(axis=1)", lambda t: t.sum(axis=1), lambda: m.sum(axis=1)),
-        ("softmax(rows)", lambda t: T.nnet.softmax(t),
-         lambda: (lambda e: e / e.sum(axis=1, keepdims=True))(np.exp(m - m.max(axis=1, keepdims=True)))),
-        ("logsumexp(rows)", lambda t: T.log(T.sum(T.exp(t), axis=1)),
-         lambda: (lambda mx: mx[:, 0] + np.log(np.exp(m - mx).sum(axis=1)))(m.max(axis=1, keepdims=True))),
+        ("max(axis=0)", lambda t: t.max(axis=0), lambda: m.max(axis=0)),
+        ("max(axis=1)", lambda t: t.max(axis=1), lambda: m.max(axis=1)),
+        ("softmax(rows)", lambda t: T.nnet.softmax(t), lambda: np_softmax(1)),
+        ("softmax(columns)", lambda t: hp_softmax(t, 0), lambda: np_softmax(0)),
+        ("log_softmax(rows)", lambda t: T.log(T.nnet.softmax(t)), lambda: np.log(np_softmax(1))),
+        ("logsumexp(rows)", lambda t: T.log(T.sum(T.exp(t), axis=1)), lambda: np_logsumexp(1)),
+        ("logsumexp(columns)", lambda t: T.log(T.sum(T.exp(t), axis=0)), lambda: np_logsumexp(0)),
     ]
     try:
         import jax
         import jax.numpy as jnp
         jm = jnp.asarray(m).block_until_ready()  # (its copy would run during the first case)
         jax_forms = {"sum(axis=0)": lambda t: t.sum(axis=0), "sum(axis=1)": lambda t: t.sum(axis=1),
+                     "max(axis=0)": lambda t: t.max(axis=0), "max(axis=1)": lambda t: t.max(axis=1),
                      "softmax(rows)": lambda t: jax.nn.softmax(t, axis=1),
-                     "logsumexp(rows)": lambda t: jax.nn.logsumexp(t, axis=1)}
+                     "softmax(columns)": lambda t: jax.nn.softmax(t, axis=0),
+                     "log_softmax(rows)": lambda t: jax.nn.log_softmax(t, axis=1),
+                     "logsumexp(rows)": lambda t: jax.nn.logsumexp(t, axis=1),
+                     "logsumexp(columns)": lambda t: jax.nn.logsumexp(t, axis=0)}
     except ImportError as error:
         jax = error
     for name, build, numpy_form in cases:

@@ -166,8 +166,8 @@ std::string render_block_instructions(const Composite& composite, const std::str
       const bool same = instruction.typing.out == instruction.typing.compute;
       const std::string target = same ? "v" + std::to_string(ref) : "t" + std::to_string(ref);
       if (!same) b << indent << compute << " " << target << "[kLanes];\n";
-      // (kLanes is a multiple of the block functions' 8 lanes.)
-      b << indent << "for (int h = 0; h < kLanes; h += 8) hypatia_block_" << function << "(";
+      // (kLanes is a multiple of the block functions' lanes.)
+      b << indent << "for (int h = 0; h < kLanes; h += kBlockMathLanes) hypatia_block_" << function << "(";
       for (const std::string& arg : args) b << arg << " + h, ";
       b << target << " + h);\n";
       if (!same) b << lanes << "v" << ref << "[l] = static_cast<" << result << ">(" << target << "[l]);\n";
@@ -439,7 +439,7 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
           << "]);\n";
   }
   auto is_invariant = [&](int operand) { return operand >= num_outputs && spec.invariant_inner[operand - num_outputs]; };
-  out << "  constexpr int kOperands = " << num_operands << ", kLanes = 8;\n";
+  out << "  constexpr int kOperands = " << num_operands << ", kLanes = kBlockMathLanes;\n";
   out << "  constexpr bool kScalar[kOperands] = {";
   for (int k = 0; k < num_operands; ++k) out << (k ? ", " : "") << (is_scalar(k) ? "true" : "false");
   out << "};\n";
@@ -590,57 +590,63 @@ const std::vector<std::string>& block_math_functions() {
 
 namespace {
 
-// The prelude's hypatia_block_<name> functions: each applies one function to 8 lanes, through one vector
-// variant of the library's (x86's vector-function ABI: ISA letter, lanes, v per argument) where it has one,
-// else lane by lane through libm. sigmoid and softplus are built from them as scalar_math builds them.
-std::string block_math_prelude(const std::vector<std::string>& vector_functions, char vector_isa) {
+// The prelude's hypatia_block_<name> functions: each applies one function to kBlockMathLanes lanes, through
+// one vector variant of the library's (x86's vector-function ABI: ISA letter, lanes, v per argument) where
+// it has one, else lane by lane through libm. sigmoid and softplus are built from them as scalar_math builds
+// them.
+std::string block_math_prelude(const std::vector<VectorMathFunction>& vector_functions) {
   std::ostringstream out;
-  const int bytes = vector_isa == 'd' ? 32 : 16;
-  out << "typedef float hypatia_vf __attribute__((vector_size(" << bytes << ")));\n"
-      << "typedef double hypatia_vd __attribute__((vector_size(" << bytes << ")));\n";
+  const std::string block = std::to_string(kBlockMathLanes);
+  out << "constexpr int kBlockMathLanes = " << block << ";\n";
+  for (const int bytes : {16, 32, 64})
+    out << "typedef float hypatia_vf" << bytes << " __attribute__((vector_size(" << bytes << ")));\n"
+        << "typedef double hypatia_vd" << bytes << " __attribute__((vector_size(" << bytes << ")));\n";
   for (const std::string& name : block_math_functions()) {
     const bool binary = math_function_arity(name) == 2;
-    const bool vector = vector_isa && std::find(vector_functions.begin(), vector_functions.end(), name) != vector_functions.end();
+    char isa = 0;
+    for (const VectorMathFunction& function : vector_functions)
+      if (function.name == name) isa = function.isa;
+    const int bytes = isa == 'e' ? 64 : isa == 'd' ? 32 : 16;
     for (const bool single : {true, false}) {
-      const std::string t = single ? "float" : "double", v = single ? "hypatia_vf" : "hypatia_vd";
+      const std::string t = single ? "float" : "double", v = std::string(single ? "hypatia_vf" : "hypatia_vd") + std::to_string(bytes);
       const int lanes = bytes / (single ? 4 : 8);
-      const std::string symbol = "_ZGV" + std::string(1, vector_isa) + "N" + std::to_string(lanes) + (binary ? "vv_" : "v_") + name + (single ? "f" : "");
-      if (vector) out << "extern \"C\" " << v << " " << symbol << (binary ? "(" + v + ", " + v + ");\n" : "(" + v + ");\n");
+      const std::string symbol = "_ZGV" + std::string(1, isa) + "N" + std::to_string(lanes) + (binary ? "vv_" : "v_") + name + (single ? "f" : "");
+      if (isa) out << "extern \"C\" " << v << " " << symbol << (binary ? "(" + v + ", " + v + ");\n" : "(" + v + ");\n");
       out << "inline void hypatia_block_" << name << "(const " << t << "* a, " << (binary ? "const " + t + "* b, " : "") << t
           << "* out) {\n";
-      if (vector) {
-        out << "  for (int h = 0; h < 8; h += " << lanes << ") {\n    " << v << " x" << (binary ? ", y" : "") << ";\n"
+      if (isa) {
+        out << "  for (int h = 0; h < kBlockMathLanes; h += " << lanes << ") {\n    " << v << " x" << (binary ? ", y" : "") << ";\n"
             << "    __builtin_memcpy(&x, a + h, sizeof x);\n" << (binary ? "    __builtin_memcpy(&y, b + h, sizeof y);\n" : "")
             << "    x = " << symbol << (binary ? "(x, y)" : "(x)") << ";\n    __builtin_memcpy(out + h, &x, sizeof x);\n  }\n";
       } else {
-        out << "  for (int l = 0; l < 8; ++l) out[l] = hypatia::scalar_math::libm::" << name << (binary ? "(a[l], b[l])" : "(a[l])")
-            << ";\n";
+        out << "  for (int l = 0; l < kBlockMathLanes; ++l) out[l] = hypatia::scalar_math::libm::" << name
+            << (binary ? "(a[l], b[l])" : "(a[l])") << ";\n";
       }
       out << "}\n";
     }
   }
   out << "template <class T> inline void hypatia_block_sigmoid(const T* a, T* out) {\n"
-         "  T t[8], e[8];\n"
-         "  for (int l = 0; l < 8; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
+         "  T t[kBlockMathLanes], e[kBlockMathLanes];\n"
+         "  for (int l = 0; l < kBlockMathLanes; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
          "  hypatia_block_exp(t, e);\n"
-         "  for (int l = 0; l < 8; ++l) {\n"
+         "  for (int l = 0; l < kBlockMathLanes; ++l) {\n"
          "    const T r = T(1) / (T(1) + e[l]);\n"
          "    out[l] = a[l] >= 0 ? r : e[l] * r;\n"
          "  }\n"
          "}\n"
          "template <class T> inline void hypatia_block_softplus(const T* a, T* out) {\n"
-         "  T t[8], e[8], p[8];\n"
-         "  for (int l = 0; l < 8; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
+         "  T t[kBlockMathLanes], e[kBlockMathLanes], p[kBlockMathLanes];\n"
+         "  for (int l = 0; l < kBlockMathLanes; ++l) t[l] = -hypatia::scalar_math::libm::fabs(a[l]);\n"
          "  hypatia_block_exp(t, e);\n"
          "  hypatia_block_log1p(e, p);\n"
-         "  for (int l = 0; l < 8; ++l) out[l] = (a[l] > 0 ? a[l] : T(0)) + p[l];\n"
+         "  for (int l = 0; l < kBlockMathLanes; ++l) out[l] = (a[l] > 0 ? a[l] : T(0)) + p[l];\n"
          "}\n";
   return out.str();
 }
 
 }  // namespace
 
-std::string cpu_module_prelude(const std::vector<std::string>& vector_functions, char vector_isa, bool complex_numbers) {
+std::string cpu_module_prelude(const std::vector<VectorMathFunction>& vector_functions, bool complex_numbers) {
   std::ostringstream out;
   out << "// Generated by Hypatia: what the kernels of every compiled function include.\n"
          "#include <cstdint>\n"
@@ -650,7 +656,7 @@ std::string cpu_module_prelude(const std::vector<std::string>& vector_functions,
          "#define HYPATIA_GENERATED_MODULE 1\n"
          "#define HYPATIA_EXPORT __attribute__((visibility(\"default\")))  // what the library looks up\n"
       << (complex_numbers ? "#define HYPATIA_MODULE_COMPLEX 1\n" : "") << kScalarMathSource << "\n"
-      << block_math_prelude(vector_functions, vector_isa);
+      << block_math_prelude(vector_functions);
   return out.str();
 }
 

@@ -48,11 +48,20 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
 // their number of arguments.
 const std::vector<std::string>& block_math_functions();
 int math_function_arity(const std::string& name);
+// A function of the vector math library, with the x86 ISA of the variant the block math calls ('e': AVX-512,
+// 'd': AVX2, 'b': SSE): the widest the CPU and the library both have for it.
+struct VectorMathFunction {
+  std::string name;
+  char isa;
+};
+// The lanes of one call of the prelude's block math functions (hypatia_block_<name>); kernels run vector
+// math in blocks of a multiple of it.
+constexpr int kBlockMathLanes = 16;
 // What every translation unit starts with: the scalar definitions, and the block math functions, which
-// call the vector math library's variants for x86 ISA `vector_isa` ('d': AVX2, 'b': SSE; 0: none) of
-// `vector_functions` and libm for the others. The module cache chooses both from the library it links
-// and the CPU. Without complex numbers the prelude is lean (no <cmath> or <complex>: scalar_math.h says why).
-std::string cpu_module_prelude(const std::vector<std::string>& vector_functions, char vector_isa, bool complex_numbers);
+// call the vector math library's variants of `vector_functions` and libm for the others. The module cache
+// chooses them from the library it links and the CPU. Without complex numbers the prelude is lean (no
+// <cmath> or <complex>: scalar_math.h says why).
+std::string cpu_module_prelude(const std::vector<VectorMathFunction>& vector_functions, bool complex_numbers);
 // Whether a kernel of this composite computes with complex numbers (its module needs <complex>).
 bool uses_complex_numbers(const Composite& composite);
 // The rest of a translation unit: the given function definitions.
