@@ -46,26 +46,6 @@ echo "$floor" | awk '
   $1 == "gemms" { gemms[$2] = $3 }
   END { for (d in step) printf "%-8s step %8.3f   GEMMs alone %8.3f   step / GEMMs %6.2fx\n", d, step[d], gemms[d], step[d] / gemms[d] }'
 
-# Fused elementwise loops on 10^7 float32s and reductions.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$root/.venv/bin/python" "$root/bench/elementwise.py" >"$loops"
-echo
-echo "Elementwise (10^7 float32) and reductions (2000x5000 float32), median ms from Python; 'bound' is the"
-echo "bytes the loop must move at the bandwidth of a copy on all cores, measured in the same run. Ratio: row / hypatia-py."
-awk '
-  /^#/ { notes[++n] = $0; next }
-  { key = $1; who = $2; value = $3
-    if (who == "hypatia-py") base[key] = value
-    rows[++r] = $0 }
-  END {
-    printf "%-24s %-11s %12s %10s\n", "case", "system", "median ms", "ratio"
-    for (i = 1; i <= r; i++) {
-      split(rows[i], f, " ")
-      if (f[3] == "missing") { printf "%-24s %-11s %12s\n", f[1], f[2], "missing (" f[4] ")"; continue }
-      printf "%-24s %-11s %12.3f %9.2fx\n", f[1], f[2], f[3], f[3] / base[f[1]]
-    }
-    for (i = 1; i <= n; i++) print notes[i]
-  }' "$loops"
-
 # Runs a command on one core (every library on one thread) and on all cores, each line of its output
 # prefixed with "1" or "all".
 on_one_and_all_cores() {
@@ -83,17 +63,29 @@ on_one_and_all_cores() {
 # same cores and case.
 per_core_table() {
   awk '
+    $2 ~ /^#/ { note = substr($0, index($0, $2)); if (!seen[note]++) notes[++n] = note; next }
     $3 == "hypatia-py" { base[$1 " " $2] = $4 }
+    $1 == "1" && $4 != "missing" { one[$2 " " $3] = $4 }
     { rows[++r] = $0 }
     END {
-      printf "%-6s %-16s %-13s %12s %10s\n", "cores", "case", "system", "median ms", "ratio"
+      printf "%-6s %-20s %-13s %12s %10s %9s\n", "cores", "case", "system", "median ms", "ratio", "scaling"
       for (i = 1; i <= r; i++) {
         split(rows[i], f, " ")
-        if (f[4] == "missing") { printf "%-6s %-16s %-13s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
-        printf "%-6s %-16s %-13s %12.3f %9.2fx\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]]
+        if (f[4] == "missing") { printf "%-6s %-20s %-13s %12s\n", f[1], f[2], f[3], "missing (" f[5] ")"; continue }
+        scaling = (f[1] != "1" && (f[2] " " f[3]) in one) ? sprintf("%8.2fx", one[f[2] " " f[3]] / f[4]) : ""
+        printf "%-6s %-20s %-13s %12.3f %9.2fx %9s\n", f[1], f[2], f[3], f[4], f[4] / base[f[1] " " f[2]], scaling
       }
+      for (i = 1; i <= n; i++) print notes[i]
     }' "$1"
 }
+
+# Fused elementwise loops on 10^7 float32s and reductions, on one core and on all.
+on_one_and_all_cores "$root/.venv/bin/python" "$root/bench/elementwise.py" >"$loops"
+echo
+echo "Elementwise (10^7 float32) and reductions (2000x5000 float32), median ms from Python, on 1 core and on all"
+echo "$(nproc); 'bound' is the bytes the loop must move at the bandwidth of a copy on those cores, measured in the"
+echo "same run. Ratio: row / hypatia-py; scaling: the row's 1-core time / its all-core time."
+per_core_table "$loops"
 
 # An RNN's training step: scan against PyTensor's scan, JAX's lax.scan and a Python loop of compiled steps.
 on_one_and_all_cores "$root/.venv/bin/python" -W ignore::DeprecationWarning "$root/bench/rnn.py" >"$rnn"
