@@ -3,6 +3,9 @@
 #include <cblas.h>
 
 #include <cstring>
+#ifdef HYPATIA_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 #include <optional>
 
 #include "hypatia/config.h"
@@ -45,6 +48,18 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
     if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     else cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
   };
+#ifdef HYPATIA_HAVE_DNNL
+  // float32 through oneDNN's sgemm where it was faster (bench/gemm_libraries.c, median us): for the
+  // recurrent steps' shapes 1.2-1.8x OpenBLAS on one core and 1.5-2.5x on two (it threads small products
+  // too, on the same OpenMP threads as the kernels); the MLP's 1.07-1.1x on one core, 1.9x on two. Narrow
+  // products (n < 64) stay with OpenBLAS on one thread, where oneDNN was 0.8-0.94x.
+  if constexpr (std::is_same_v<T, float>) {
+    if (k > 0 && (n >= 64 || cpu_threads() > 1)) {
+      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+  }
+#endif
   constexpr double kThreadedWork = 4e6;  // below it, a second thread did not pay on two cores
   const double work = static_cast<double>(m) * n * k;
   // Split along the longer side of c, in blocks of 16 rows or columns.
