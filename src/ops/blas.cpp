@@ -48,20 +48,21 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
     if constexpr (std::is_same_v<T, float>) cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     else cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
   };
+  const double work = static_cast<double>(m) * n * k;
 #ifdef HYPATIA_HAVE_DNNL
-  // float32 through oneDNN's sgemm where it was faster (bench/gemm_libraries.c, median us): for the
-  // recurrent steps' shapes 1.2-1.8x OpenBLAS on one core and 1.5-2.5x on two (it threads small products
-  // too, on the same OpenMP threads as the kernels); the MLP's 1.07-1.1x on one core, 1.9x on two. Narrow
-  // products (n < 64) stay with OpenBLAS on one thread, where oneDNN was 0.8-0.94x.
+  // float32 through oneDNN's sgemm where it measured faster (bench/gemm_libraries.c, median us, one core):
+  // outputs and depths of 64 or more (the LSTM step's products 1.5-1.8x OpenBLAS, the MLP's 1.07-1.1x, the
+  // RNN's 32x128x128 1.2x), and large products on several threads (it splits them on the same OpenMP
+  // threads as the kernels: 1.9-2.1x one OpenBLAS thread on two cores). Narrow or shallow small products
+  // stay with OpenBLAS, whose calls cost less (32x128x32 0.9x, 128x128x32 0.95x, 500x10x100 0.73x).
   if constexpr (std::is_same_v<T, float>) {
-    if (k > 0 && (n >= 64 || cpu_threads() > 1)) {
+    if (k > 0 && ((n >= 64 && k >= 64) || (cpu_threads() > 1 && work >= 4e6))) {
       dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;
     }
   }
 #endif
   constexpr double kThreadedWork = 4e6;  // below it, a second thread did not pay on two cores
-  const double work = static_cast<double>(m) * n * k;
   // Split along the longer side of c, in blocks of 16 rows or columns.
   const bool by_rows = m >= n;
   const int length = by_rows ? m : n;
