@@ -226,7 +226,7 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   // max(axis=1) at 3 ms against sum's 1.6); the loops over kept columns vectorize the plain forms better.
   auto combined = [&](const std::string& acc_name, std::string operand = "") {
     std::string text = combine;
-    if (acc_name.rfind("lanes", 0) == 0 && text.rfind("hypatia::scalar_math::m", 0) == 0)
+    if (acc_name.rfind("lanes", 0) == 0 && (spec.kind == ReduceKind::Max || spec.kind == ReduceKind::Min))
       text.insert(std::string("hypatia::scalar_math::").size(), "running_");
     text.replace(text.find("acc"), 3, acc_name);
     // Integers reach a uint64 accumulator through int64, sign-extended as the reference does.
@@ -362,6 +362,13 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
       const std::string n = std::to_string(i);
       return spec.scalar_inputs[i] ? "s" + n : spec.invariant_k2[i] ? "q" + n + "[0]" : "q" + n + "[x]";
     };
+    // The block at k0 (`count` lanes of it), added into the columns' accumulators.
+    auto block_into_accs = [&](const std::string& position, const std::function<std::string(int)>& loader,
+                               const std::string& count, const std::string& indent) {
+      return block_values(position, loader, indent) + indent + "for (int l = 0; l < " + count + "; ++l) accs[k0 + l - begin] = " +
+             combined("accs[k0 + l - begin]", value_at_l) + ";\n";
+    };
+    const std::string short_block = "const int64_t n = end - k0 < kLanes ? end - k0 : kLanes;\n";
     out << "#ifndef HYPATIA_QUICK_BUILD\n"
            "    if (unit_k2) {\n"
            "      for (; r < R; ++r) {\n";
@@ -371,28 +378,20 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
             << " + r * b" << i << ";\n";
     out << "        int64_t k0 = begin;\n"
            "        for (; k0 + kLanes <= end; k0 += kLanes) {\n"
-        << block_values("k0 + l", unit_load, "          ")
-        << "          for (int l = 0; l < kLanes; ++l) accs[k0 + l - begin] = " << combined("accs[k0 + l - begin]", value_at_l)
-        << ";\n"
-           "        }\n"
+        << block_into_accs("k0 + l", unit_load, "kLanes", "          ")
+        << "        }\n"
            "        for (; k0 < end; k0 += kLanes) {\n"
-           "          const int64_t n = end - k0 < kLanes ? end - k0 : kLanes;\n"
-        << block_values("k0 + (l < n ? l : n - 1)", unit_load, "          ")
-        << "          for (int l = 0; l < n; ++l) accs[k0 + l - begin] = " << combined("accs[k0 + l - begin]", value_at_l)
-        << ";\n"
-           "        }\n"
+           "          " << short_block << block_into_accs("k0 + (l < n ? l : n - 1)", unit_load, "n", "          ")
+        << "        }\n"
            "      }\n"
            "    } else\n"
            "#endif\n"
            "    {\n"
-           "    for (; r < R; ++r) {\n"
-           "      for (int64_t k0 = begin; k0 < end; k0 += kLanes) {\n"
-           "        const int64_t n = end - k0 < kLanes ? end - k0 : kLanes;\n"
-        << block_values("k0 + (l < n ? l : n - 1)", load, "        ")
-        << "        for (int l = 0; l < n; ++l) accs[k0 + l - begin] = " << combined("accs[k0 + l - begin]", value_at_l)
-        << ";\n"
+           "      for (; r < R; ++r) {\n"
+           "        for (int64_t k0 = begin; k0 < end; k0 += kLanes) {\n"
+           "          " << short_block << block_into_accs("k0 + (l < n ? l : n - 1)", load, "n", "          ")
+        << "        }\n"
            "      }\n"
-           "    }\n"
            "    }\n";
   } else {
     out << "    if (unit_k2) {\n"

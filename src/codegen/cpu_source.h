@@ -49,7 +49,8 @@ std::string render_elemwise_kernel(const ElemwiseKernelSpec& spec, const std::st
 const std::vector<std::string>& block_math_functions();
 int math_function_arity(const std::string& name);
 // A function of the vector math library, with the x86 ISA of the variant the block math calls ('e': AVX-512,
-// 'd': AVX2, 'b': SSE): the widest the CPU and the library both have for it.
+// 'd': AVX2, 'b': SSE): the widest the CPU and the library both have for it, of those the module cache
+// offers (AVX2 and SSE: module_cache.cpp says why not AVX-512).
 struct VectorMathFunction {
   std::string name;
   char isa;

@@ -3,8 +3,12 @@
 #include <cblas.h>
 
 #include <cstring>
+#include <mutex>
 #ifdef HYPATIA_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 #include <optional>
 
@@ -17,6 +21,7 @@
 #include "hypatia/shape_ops.h"
 #include "ops/lapack.h"
 #include "ops/op_support.h"
+#include "runtime/denormals.h"
 #include "scalar/scalar_math.h"
 #include "ir/serialize.h"
 
@@ -25,15 +30,26 @@ extern "C" void openblas_set_num_threads(int threads);
 namespace hypatia {
 
 namespace {
-// OpenBLAS runs on the thread that calls it, from the start (see parallel_gemm), except inside LAPACK calls.
+// OpenBLAS runs on the thread that calls it, from the time libhypatia loads (see parallel_gemm): its setting
+// is the process's, so other users of the same shared library see it too (NumPy's wheels bring their own).
 const bool kOneBlasThread = (openblas_set_num_threads(1), true);
+
+// LAPACK calls open on any thread; the first raises OpenBLAS's threads, the last lowers them.
+std::mutex lapack_threads_mutex;
+int lapack_calls_open = 0;
 }  // namespace
 
-LapackThreads::LapackThreads() {
-  if (cpu_threads() > 1) openblas_set_num_threads(cpu_threads());
+LapackThreads::LapackThreads() : threads_(flushing_denormals() ? 1 : cpu_threads()) {
+  // While flushing subnormals a call stays on its own thread: OpenBLAS's workers would not flush.
+  if (threads_ <= 1) return;
+  std::lock_guard<std::mutex> lock(lapack_threads_mutex);
+  if (lapack_calls_open++ == 0) openblas_set_num_threads(threads_);
 }
+
 LapackThreads::~LapackThreads() {
-  if (cpu_threads() > 1) openblas_set_num_threads(1);
+  if (threads_ <= 1) return;
+  std::lock_guard<std::mutex> lock(lapack_threads_mutex);
+  if (--lapack_calls_open == 0) openblas_set_num_threads(1);
 }
 
 template <class T>
@@ -57,8 +73,16 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
   // stay with OpenBLAS, whose calls cost less (32x128x32 0.9x, 128x128x32 0.95x, 500x10x100 0.73x).
   if constexpr (std::is_same_v<T, float>) {
     if (k > 0 && ((n >= 64 && k >= 64) || (cpu_threads() > 1 && work >= 4e6))) {
-      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
+      // oneDNN takes as many OpenMP threads as the caller's setting allows: Hypatia's, for this call.
+#ifdef _OPENMP
+      const int caller_threads = omp_get_max_threads();
+      omp_set_num_threads(cpu_threads());
+#endif
+      const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#ifdef _OPENMP
+      omp_set_num_threads(caller_threads);
+#endif
+      if (status == dnnl_success) return;  // (else OpenBLAS computes it, below)
     }
   }
 #endif

@@ -37,12 +37,17 @@ HYPATIA_LAPACK_BOTH(HYPATIA_LAPACK_DECLARE)
 
 namespace hypatia {
 // OpenBLAS's threads (one per core Hypatia uses) for the length of one LAPACK call, which splits its own
-// work: Hypatia otherwise keeps OpenBLAS on the calling thread (ops/blas.h, parallel_gemm).
-struct LapackThreads {
+// work: Hypatia otherwise keeps OpenBLAS on the calling thread (ops/blas.h, parallel_gemm). Calls on other
+// threads meanwhile may use them too (OpenBLAS's setting is the process's): more threads, same values.
+class LapackThreads {
+ public:
   LapackThreads();
   ~LapackThreads();
   LapackThreads(const LapackThreads&) = delete;
   LapackThreads& operator=(const LapackThreads&) = delete;
+
+ private:
+  int threads_;  // (one while the caller flushes subnormals: OpenBLAS's workers would not)
 };
 }  // namespace hypatia
 

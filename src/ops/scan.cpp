@@ -252,8 +252,14 @@ void Scan::perform_on(const Backend& backend, const Apply& node, std::span<const
   // Non-sequences every step reads, laid out in rows once: a transposed view (the gradient loop's W.T)
   // would make each step's product read it strided (a 32x128 by 128x128 GEMM took 17 us so, 10 us in rows).
   std::vector<Array> non_sequences(inputs.begin() + 1 + S + R, inputs.begin() + 1 + S + R + N);
+  // (Not a broadcast view, which a copy would expand, nor for a loop of one step.)
+  auto broadcast = [](const Array& value) {
+    for (int axis = 0; axis < value.ndim(); ++axis)
+      if (value.strides()[axis] == 0 && value.shape(axis) > 1) return true;
+    return false;
+  };
   for (Array& value : non_sequences)
-    if (value.storage() && !value.is_sparse() && value.ndim() >= 2 && !value.is_contiguous()) {
+    if (steps > 1 && value.storage() && !value.is_sparse() && value.ndim() >= 2 && !value.is_contiguous() && !broadcast(value)) {
       Array rows_of = backend.empty(value.shape(), value.dtype());
       backend.copy_into(rows_of, value);
       value = std::move(rows_of);

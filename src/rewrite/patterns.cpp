@@ -1,6 +1,7 @@
 #include "rewrite/patterns.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
@@ -27,11 +28,13 @@ bool is_scalar_constant(const Variable& v, double value) {
 bool computes_the_same(const Variable& a, const Variable& b, int depth) {
   if (a.is(b)) return true;
   if (a.type() != b.type()) return false;
-  if (a.is_constant() && b.is_constant()) {
+  if (a.is_constant() && b.is_constant()) {  // (one element each, the same bytes: the same value and dtype)
     const Array& x = a.constant_value();
     const Array& y = b.constant_value();
-    if (x.is_sparse() || y.is_sparse() || x.size() != 1 || y.size() != 1 || is_complex(x.dtype())) return false;
-    return x.item() == y.item() && std::signbit(x.item()) == std::signbit(y.item());
+    if (x.is_sparse() || y.is_sparse() || x.size() != 1 || y.size() != 1 || x.dtype() != y.dtype()) return false;
+    const size_t bytes = dtype_size(x.dtype());
+    auto first = [&](const Array& c) { return static_cast<const char*>(c.storage()->data()) + c.offset() * static_cast<int64_t>(bytes); };
+    return std::memcmp(first(x), first(y), bytes) == 0;
   }
   const std::shared_ptr<Apply> p = a.owner(), q = b.owner();
   if (depth == 0 || !p || !q || p->inputs().size() != q->inputs().size() || p->num_outputs() != 1 || q->num_outputs() != 1 ||

@@ -31,12 +31,12 @@ unsigned long read_mode() { return 0; }
 void write_mode(unsigned long) {}
 #endif
 
-// The mode this thread's OpenMP team was last given: -1 unknown (as the process started: not flushing,
-// but a team made while flushing inherits the creator's mode), 0 or 1.
+// The mode this thread's OpenMP team was last given: -1 unknown (a team made while its creator flushed
+// inherits that), 0 or 1. And how many scopes are open on this thread.
 thread_local int team_flushes = -1;
+thread_local int open_scopes = 0;
 
 void set_team_mode(bool flush) {
-  if (team_flushes == static_cast<int>(flush)) return;
   const int threads = cpu_threads();
   if (threads > 1) {
 #pragma omp parallel num_threads(threads)
@@ -48,26 +48,40 @@ void set_team_mode(bool flush) {
   team_flushes = flush;
 }
 
+bool flushes(unsigned long mode) { return (mode & kFlushBits) == kFlushBits; }
+
 }  // namespace
 
 bool can_flush_denormals() { return kFlushBits != 0; }
 
+bool flushing_denormals() { return kFlushBits != 0 && flushes(read_mode()); }
+
 DenormalScope::DenormalScope(bool flush) {
-  if (kFlushBits == 0) return;
+  if (kFlushBits == 0 || open_scopes++ > 0) return;  // (nested: the outer scope's mode holds)
+  outermost_ = true;
+  flush_ = flush;
   const unsigned long mode = read_mode();
-  if (((mode & kFlushBits) == kFlushBits) == flush) {
-    // The caller's mode is right. A thread that never flushed has teams that never did.
-    if (flush || team_flushes == 1) set_team_mode(flush);
-    return;
-  }
   saved_ = mode;
-  changed_ = true;
-  write_mode(flush ? mode | kFlushBits : mode & ~kFlushBits);
-  set_team_mode(flush);
+  // Exactly both bits, or neither: a caller with only FTZ or only DAZ set gets the setting's mode too.
+  if ((mode & kFlushBits) != (flush ? kFlushBits : 0)) {
+    write_mode(flush ? mode | kFlushBits : mode & ~kFlushBits);
+    changed_ = true;
+  }
+  if (team_flushes != static_cast<int>(flush)) {
+    set_team_mode(flush);
+    team_changed_ = true;
+  }
 }
 
 DenormalScope::~DenormalScope() {
+  if (!outermost_) {
+    if (kFlushBits != 0) --open_scopes;
+    return;
+  }
+  --open_scopes;
   if (changed_) write_mode(saved_);
+  // The threads go back to the caller's mode, so the caller's own parallel code after the call runs as before.
+  if (team_changed_ && flushes(saved_) != flush_) set_team_mode(flushes(saved_));
 }
 
 }  // namespace hypatia

@@ -1,4 +1,7 @@
 // dot, matmul and outer against hand-computed products, across layouts and dtypes.
+#include <cmath>
+#include <tuple>
+
 #include "ir/function_graph.h"
 #include "ops/blas.h"
 #include "rewrite/pipeline.h"
@@ -293,3 +296,31 @@ TEST(Gemm, ATransposedAccumulatorIsUpdatedThroughItsOwnBuffer) {
 }
 
 }  // namespace
+
+TEST(Blas, ProductsSplitAmongThreadsMatchAPlainLoop) {
+  // A large float64 product splits among OpenMP threads (by rows or by columns, operands transposed or
+  // not), each block one OpenBLAS call; each block must land where a plain loop puts it.
+  const int saved_threads = hp::config().openmp_threads;
+  hp::config().openmp_threads = 2;
+  for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{300, 200, 90}, {70, 200, 333}, {250, 130, 250}})
+    for (bool trans_a : {false, true})
+      for (bool trans_b : {false, true}) {
+        auto a = hp::matrix("a", DType::Float64), b = hp::matrix("b", DType::Float64);
+        auto f = hp::function({a, b}, {hp::dot(trans_a ? a.T() : a, trans_b ? b.T() : b)});
+        Array av = Array::empty(trans_a ? hp::Shape{k, m} : hp::Shape{m, k}), bv = Array::empty(trans_b ? hp::Shape{n, k} : hp::Shape{k, n});
+        for (int64_t i = 0; i < av.size(); ++i) av.data<double>()[i] = std::sin(0.37 * i);
+        for (int64_t i = 0; i < bv.size(); ++i) bv.data<double>()[i] = std::cos(0.11 * i);
+        const Array out = f({av, bv})[0];
+        double worst = 0;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double expected = 0;
+            for (int64_t p = 0; p < k; ++p)
+              expected += (trans_a ? av.data<double>()[p * m + i] : av.data<double>()[i * k + p]) *
+                          (trans_b ? bv.data<double>()[j * k + p] : bv.data<double>()[p * n + j]);
+            worst = std::max(worst, std::abs(out.data<double>()[i * n + j] - expected));
+          }
+        EXPECT_LT(worst, 1e-11) << m << "x" << k << "x" << n << " trans_a " << trans_a << " trans_b " << trans_b;
+      }
+  hp::config().openmp_threads = saved_threads;
+}

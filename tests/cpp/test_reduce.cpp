@@ -83,7 +83,7 @@ TEST(Reduce, NaNPropagates) {
 
 TEST(Reduce, RowsOfManyLanesKeepNaNAndInfinities) {
   // Whole rows long enough for the generated kernels' 16-lane loops: a NaN anywhere (first, in a lane
-  // block, in the tail) makes the row's max and min NaN; infinities and signed zeros win as NumPy's do.
+  // block, in the tail) makes the row's max and min NaN; infinities win; zeros of either sign compare equal.
   for (DType dtype : {DType::Float32, DType::Float64}) {
     const int64_t rows = 6, cols = 37;
     std::vector<double> values(rows * cols);

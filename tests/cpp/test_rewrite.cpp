@@ -534,6 +534,23 @@ TEST(Rewrite, WhatIsAddedIntoZerosIsReadBackWithoutTheZeros) {
   const auto out = f({value});
   EXPECT_TRUE(arrays_close(out[0], value, 0, 0));
   EXPECT_TRUE(arrays_close(out[1], Array::from_vector<double>({0, 0, 1, 2, 3, 4}, {3, 2}), 0, 0));
+
+  // set_subtensor too; and a value that does not fit the region still fails, as the increment did.
+  auto u = hp::matrix("u");
+  const hp::Variable rows = hp::shape_i(u, 0);
+  const hp::Variable set = hp::set_subtensor(hp::zeros({rows + int64_t{1}, width})[{hp::slice(1, std::nullopt)}], v);
+  const hp::Variable set_back = set[{hp::slice(1, std::nullopt)}];
+  hp::FunctionGraph set_graph({u, v}, {set_back});
+  hp::optimize(set_graph, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(set_graph, "set_subtensor") + count_ops(set_graph, "alloc"), 0) << hp::debugprint(set_graph.outputs());
+  auto g = hp::function({u, v}, {set_back});
+  EXPECT_TRUE(arrays_close(g({Array::zeros({3, 1}), value})[0], value, 0, 0));
+  EXPECT_TRUE(throws_with<hp::Error>([&] { g({Array::zeros({4, 1}), value}); }, {"inc_subtensor"}));
+  // An integer index is left alone (out of bounds, it must still fail).
+  const hp::Variable last = hp::inc_subtensor(hp::zeros({n, width})[{-1}], v[{0}])[{-1}];
+  hp::FunctionGraph indexed({v}, {last});
+  hp::optimize(indexed, hp::Mode::FastRun);
+  EXPECT_EQ(count_ops(indexed, "inc_subtensor"), 1) << hp::debugprint(indexed.outputs());
 }
 
 TEST(Rewrite, ReductionsOfReductionsFuseTogether) {
