@@ -4,6 +4,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "hypatia/scan.h"
 #include "runtime/denormals.h"
 #include "test_util.h"
 
@@ -108,4 +109,19 @@ TEST(FlushDenormals, ACallerWithOnlyOneOfTheTwoModesGetsTheSettingsMode) {
 #else
   GTEST_SKIP() << "x86 only";
 #endif
+}
+
+TEST(FlushDenormals, ALoopsStepKeepsTheModeOfTheFunctionThatRunsIt) {
+  // One loop in two functions, built with the setting on and off: its step function is compiled once
+  // (by the first), and each call's steps compute in the mode of the function called.
+  if (!hp::can_flush_denormals()) GTEST_SKIP() << "no flush-to-zero mode on this CPU";
+  auto x = hp::matrix("x", DType::Float32);
+  hp::ScanResult scaled = hp::scan([](const std::vector<hp::Variable>& a) { return hp::ScanStep(a[0] * 1e-21f); }, {x}, {});
+  auto ieee = built_with_flushing(false, {x}, {scaled[0]});
+  auto flushing = built_with_flushing(true, {x}, {scaled[0]});
+  const Array value = Array::full({3, 4}, 1e-20, DType::Float32);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(ieee({value})[0].at<float>({2, 3}), subnormal_product()) << "round " << round;
+    EXPECT_EQ(flushing({value})[0].at<float>({2, 3}), 0.0f) << "round " << round;
+  }
 }
