@@ -4,13 +4,13 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 #ifdef HYPATIA_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
 #endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include <optional>
 
 #include "hypatia/config.h"
 
@@ -66,13 +66,14 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
   };
   const double work = static_cast<double>(m) * n * k;
 #ifdef HYPATIA_HAVE_DNNL
-  // float32 through oneDNN's sgemm where it measured faster (bench/gemm_libraries.c, median us, one core):
-  // outputs and depths of 64 or more (the LSTM step's products 1.5-1.8x OpenBLAS, the MLP's 1.07-1.1x, the
-  // RNN's 32x128x128 1.2x), and large products on several threads (it splits them on the same OpenMP
-  // threads as the kernels: 1.9-2.1x one OpenBLAS thread on two cores). Narrow or shallow small products
-  // stay with OpenBLAS, whose calls cost less (32x128x32 0.9x, 128x128x32 0.95x, 500x10x100 0.73x).
+  // float32 products of few rows (a recurrent step's batch: m <= 64) with outputs and depths of 64 or more
+  // through oneDNN's sgemm, where it measured faster (bench/gemm_libraries.c, median us, one core): the LSTM
+  // step's products 1.5-1.8x OpenBLAS, the RNN's 32x128x128 1.2x. Not the MLP's (1.07-1.1x): oneDNN compiles
+  // its kernels on first use, 30 ms once per process, which the seed's step would pay in its time to first
+  // result. Narrow or shallow products stay with OpenBLAS, whose calls cost less (32x128x32 0.9x,
+  // 128x128x32 0.95x, 500x10x100 0.73x).
   if constexpr (std::is_same_v<T, float>) {
-    if (k > 0 && ((n >= 64 && k >= 64) || (cpu_threads() > 1 && work >= 4e6))) {
+    if (m <= 64 && n >= 64 && k >= 64) {
       // oneDNN takes as many OpenMP threads as the caller's setting allows: Hypatia's, for this call.
 #ifdef _OPENMP
       const int caller_threads = omp_get_max_threads();
