@@ -259,11 +259,8 @@ void Scan::perform_on(const Backend& backend, const Apply& node, std::span<const
     return false;
   };
   for (Array& value : non_sequences)
-    if (steps > 1 && value.storage() && !value.is_sparse() && value.ndim() >= 2 && !value.is_contiguous() && !broadcast(value)) {
-      Array rows_of = backend.empty(value.shape(), value.dtype());
-      backend.copy_into(rows_of, value);
-      value = std::move(rows_of);
-    }
+    if (steps > 1 && value.storage() && !value.is_sparse() && value.ndim() >= 2 && !value.is_contiguous() && !broadcast(value))
+      value = copy_where_it_is(value);
 
   const size_t first_non_sequence = static_cast<size_t>(layout_.num_sequence_taps() + layout_.num_recurrent_taps());
   std::vector<Array> step_inputs;

@@ -31,6 +31,9 @@ unsigned long read_mode() { return 0; }
 void write_mode(unsigned long) {}
 #endif
 
+bool flushes(unsigned long mode) { return (mode & kFlushBits) == kFlushBits; }
+unsigned long with_flush(unsigned long mode, bool flush) { return flush ? mode | kFlushBits : mode & ~kFlushBits; }
+
 // The mode this thread's OpenMP team was last given: -1 unknown (a team made while its creator flushed
 // inherits that), 0 or 1. And how many scopes are open on this thread.
 thread_local int team_flushes = -1;
@@ -41,14 +44,11 @@ void set_team_mode(bool flush) {
   if (threads > 1) {
 #pragma omp parallel num_threads(threads)
     {
-      const unsigned long mode = read_mode();
-      write_mode(flush ? mode | kFlushBits : mode & ~kFlushBits);
+      write_mode(with_flush(read_mode(), flush));
     }
   }
   team_flushes = flush;
 }
-
-bool flushes(unsigned long mode) { return (mode & kFlushBits) == kFlushBits; }
 
 }  // namespace
 
@@ -63,8 +63,8 @@ DenormalScope::DenormalScope(bool flush) {
   const unsigned long mode = read_mode();
   saved_ = mode;
   // Exactly both bits, or neither: a caller with only FTZ or only DAZ set gets the setting's mode too.
-  if ((mode & kFlushBits) != (flush ? kFlushBits : 0)) {
-    write_mode(flush ? mode | kFlushBits : mode & ~kFlushBits);
+  if (mode != with_flush(mode, flush)) {
+    write_mode(with_flush(mode, flush));
     changed_ = true;
   }
   if (team_flushes != static_cast<int>(flush)) {

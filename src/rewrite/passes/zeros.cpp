@@ -3,7 +3,8 @@
 // increments, additions to other gradients — would otherwise compute zeros over whole tensors (one
 // Theano program spent 3x PyTensor's time on such a gradient of a (10, 784, 500) tensor). Here
 // 0 * x, 0 / x, sum(0), dot(0, x) become zeros of the result's shape (alloc, which reads no data) and
-// x + 0, x - 0, inc_subtensor(x, 0) become x, and inc_subtensor(zeros, v, idx)[idx] is v. As in Theano (local_mul_zero, local_zero_div,
+// x + 0, x - 0, inc_subtensor(x, 0) become x, and inc_subtensor(zeros, v, idx)[idx] is v. As in Theano
+// (local_mul_zero, local_zero_div,
 // local_0_dot_x), NaNs and infinities in x do not survive a product with a zero by construction.
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
@@ -145,9 +146,10 @@ class IncrementByZeros : public LocalRewriter {
 };
 
 // inc_subtensor(zeros, v, idx)[idx] (or set_subtensor's) is v, for slices idx: what is read back is what
-// was written, and around it are zeros no one reads. (Checked to fit the region, as the increment was.) A scan's gradient builds this: the cotangent of the trajectory is
-// zeros with the rows after the initial states incremented, and the backward loop reads just those rows
-// (two passes over the trajectory's size, 0.5 ms of the Elman RNN's 5.6 ms step, for nothing).
+// was written, and around it are zeros no one reads (checked to fit the region, as the increment was). A
+// scan's gradient builds this: the cotangent of the trajectory is zeros with the rows after the initial
+// states incremented, and the backward loop reads just those rows (two passes over the trajectory's size,
+// 0.5 ms of the Elman RNN's 5.6 ms step, for nothing).
 class ReadBackOfIncrementedZeros : public LocalRewriter {
  public:
   std::string name() const override { return "read_back_of_incremented_zeros"; }
@@ -175,31 +177,32 @@ class ReadBackOfIncrementedZeros : public LocalRewriter {
       const auto stop = constant_int(bound);
       return stop && base.type().shape[axis] != TensorType::kUnknown && *stop >= base.type().shape[axis];
     };
+    // A slice entry's bounds, its index inputs read from `next` on.
+    struct Bounds {
+      std::optional<Variable> start, stop, step;
+    };
+    auto bounds = [](const Apply& indexing, const BasicIndex& entry, size_t& next) {
+      Bounds b;
+      if (entry.has_start) b.start = indexing.input(next++);
+      if (entry.has_stop) b.stop = indexing.input(next++);
+      if (entry.has_step) b.step = indexing.input(next++);
+      return b;
+    };
     size_t r = 1, w = 2;  // the next index input of each
     for (size_t axis = 0; axis < read->entries().size(); ++axis) {
-      const BasicIndex& a = read->entries()[axis];
-      const BasicIndex& b = written->entries()[axis];
-      if (a.is_integer || b.is_integer) return {};  // (an index out of bounds must still fail)
-      const std::optional<Variable> a_start = a.has_start ? std::optional<Variable>(node.input(r++)) : std::nullopt;
-      const std::optional<Variable> a_stop = a.has_stop ? std::optional<Variable>(node.input(r++)) : std::nullopt;
-      const std::optional<Variable> a_step = a.has_step ? std::optional<Variable>(node.input(r++)) : std::nullopt;
-      const std::optional<Variable> b_start = b.has_start ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
-      const std::optional<Variable> b_stop = b.has_stop ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
-      const std::optional<Variable> b_step = b.has_step ? std::optional<Variable>(written_node->input(w++)) : std::nullopt;
-      auto start_matches = [&] {
-        if (a_start && b_start) return same(*a_start, *b_start);
-        const std::optional<Variable>& given = a_start ? a_start : b_start;
-        return !given || constant_int(*given) == 0;
+      if (read->entries()[axis].is_integer || written->entries()[axis].is_integer) return {};  // (out of bounds must still fail)
+      const Bounds a = bounds(node, read->entries()[axis], r), b = bounds(*written_node, written->entries()[axis], w);
+      // Equal bounds, or one absent and the other its default (start 0, stop the axis's length).
+      auto matches = [&](const std::optional<Variable>& x, const std::optional<Variable>& y, auto is_default) {
+        if (x && y) return same(*x, *y);
+        const std::optional<Variable>& given = x ? x : y;
+        return !given || is_default(*given);
       };
-      auto stop_matches = [&] {
-        if (a_stop && b_stop) return same(*a_stop, *b_stop);
-        const std::optional<Variable>& given = a_stop ? a_stop : b_stop;
-        return !given || whole_length(*given, axis);
-      };
-      if (a_step || b_step) {  // steps other than 1 are left alone
-        if (!(a_step && b_step && same(*a_step, *b_step) && constant_int(*a_step) == 1)) return {};
-      }
-      if (!start_matches() || !stop_matches()) return {};
+      if ((a.step || b.step) && !(a.step && b.step && same(*a.step, *b.step) && constant_int(*a.step) == 1))
+        return {};  // (steps other than 1 are left alone)
+      if (!matches(a.start, b.start, [](const Variable& v) { return constant_int(v) == 0; }) ||
+          !matches(a.stop, b.stop, [&](const Variable& v) { return whole_length(v, axis); }))
+        return {};
     }
     // The increment failed where the value's shape was not the region's: the read-back checks it still.
     std::vector<Operand> fits;
