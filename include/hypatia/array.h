@@ -9,11 +9,13 @@
 
 #include "hypatia/device.h"
 #include "hypatia/dtype.h"
+#include "hypatia/small_vector.h"
 
 namespace hypatia {
 
-using Shape = std::vector<int64_t>;
-using Strides = std::vector<int64_t>;  // in elements; negative and zero strides are allowed
+// Up to six axes without a heap allocation (NumPy's arrays rarely have more).
+using Shape = SmallVector<int64_t, 6>;
+using Strides = SmallVector<int64_t, 6>;  // in elements; negative and zero strides are allowed
 
 // Bytes shared by every view of them: our own 64-byte-aligned blocks, or memory another library owns
 // (a NumPy array's buffer), kept alive by `owner`, aligned only to its element type, and perhaps

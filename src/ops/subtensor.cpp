@@ -310,14 +310,14 @@ bool adjacent(const std::vector<int>& axes) {
 int index_position(const std::vector<int>& axes, bool dims_first) { return !dims_first && adjacent(axes) ? axes[0] : 0; }
 
 // x's shape with the indexed axes replaced by the index shape `b`, at index_position. T is a static
-// dimension, a runtime size or a symbolic dimension.
-template <class T>
-std::vector<T> advanced_shape(const std::vector<T>& x, const std::vector<int>& axes, const std::vector<T>& b, bool dims_first) {
-  std::vector<T> rest;
+// dimension, a runtime size or a symbolic dimension (V: a vector of them).
+template <class V>
+V advanced_shape(const V& x, const std::vector<int>& axes, const V& b, bool dims_first) {
+  V rest;
   for (int axis = 0; axis < static_cast<int>(x.size()); ++axis)
     if (std::find(axes.begin(), axes.end(), axis) == axes.end()) rest.push_back(x[axis]);
   const size_t at = static_cast<size_t>(index_position(axes, dims_first));
-  std::vector<T> result(rest.begin(), rest.begin() + static_cast<long>(at));
+  V result(rest.begin(), rest.begin() + static_cast<long>(at));
   result.insert(result.end(), b.begin(), b.end());
   result.insert(result.end(), rest.begin() + static_cast<long>(at), rest.end());
   return result;
