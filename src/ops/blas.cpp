@@ -65,6 +65,8 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
     else cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
   };
   const double work = static_cast<double>(m) * n * k;
+  constexpr double kThreadedWork = 4e6;  // below it, a second thread did not pay on two cores
+  const int threads = work < kThreadedWork ? 1 : cpu_threads();
 #ifdef HYPATIA_HAVE_DNNL
   // float32 products of few rows (a recurrent step's batch: m <= 64) with outputs and depths of 64 or more
   // through oneDNN's sgemm, where it measured faster (bench/gemm_libraries.c, median us, one core): the LSTM
@@ -74,10 +76,11 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
   // 128x128x32 0.95x, 500x10x100 0.73x).
   if constexpr (std::is_same_v<T, float>) {
     if (m <= 64 && n >= 64 && k >= 64) {
-      // oneDNN takes as many OpenMP threads as the caller's setting allows: Hypatia's, for this call.
+      // oneDNN takes as many OpenMP threads as the caller's setting allows: Hypatia's, for this call (one for
+      // small products, as below).
 #ifdef _OPENMP
       const int caller_threads = omp_get_max_threads();
-      omp_set_num_threads(cpu_threads());
+      omp_set_num_threads(threads);
 #endif
       const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #ifdef _OPENMP
@@ -87,11 +90,10 @@ void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, con
     }
   }
 #endif
-  constexpr double kThreadedWork = 4e6;  // below it, a second thread did not pay on two cores
   // Split along the longer side of c, in blocks of 16 rows or columns.
   const bool by_rows = m >= n;
   const int length = by_rows ? m : n;
-  const int parts = work < kThreadedWork ? 1 : std::min(cpu_threads(), std::max(1, length / 16));
+  const int parts = std::min(threads, std::max(1, length / 16));
   if (parts == 1) return block(0, m, 0, n);
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
   for (int part = 0; part < parts; ++part) {
