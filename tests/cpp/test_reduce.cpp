@@ -111,6 +111,31 @@ TEST(Reduce, RowsOfManyLanesKeepNaNAndInfinities) {
   }
 }
 
+TEST(Reduce, OuterAxesOfManyColumnsSplitIntoChunks) {
+  // 20000 columns: more than one chunk of accumulators (8192), on one thread and split among two; each
+  // column's sum and max against a plain loop.
+  const int64_t rows = 5, cols = 20000;
+  std::vector<double> values(rows * cols);
+  for (int64_t i = 0; i < rows * cols; ++i) values[i] = std::sin(0.37 * i) * (1 + i % 7);
+  std::vector<double> sums(cols, 0.0), maxes(cols, -INFINITY);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      sums[c] += values[r * cols + c];
+      maxes[c] = std::max(maxes[c], values[r * cols + c]);
+    }
+  const Array x = Array::from_vector<double>(values, {rows, cols});
+  const int saved_threads = hp::config().openmp_threads;
+  for (const int threads : {1, 2}) {
+    hp::config().openmp_threads = threads;
+    hp::Variable v = hp::tensor(DType::Float64, {-1, -1}, "x");
+    auto f = hp::function({v}, {hp::sum(v, 0), hp::max(v * 1.0, 0)});
+    const auto got = f({x});
+    EXPECT_TRUE(arrays_close(got[0], Array::from_vector<double>(sums, {cols}), 1e-12, 1e-12)) << threads << " threads";
+    EXPECT_TRUE(arrays_close(got[1], Array::from_vector<double>(maxes, {cols}), 0, 0)) << threads << " threads";
+  }
+  hp::config().openmp_threads = saved_threads;
+}
+
 TEST(Reduce, MeanVarStd) {
   EXPECT_TRUE(arrays_close(evaluate_on([](auto& x) { return hp::mean(x, 0); }, kMatrix), Array::from({2.5, 3.5, 4.5})));
   EXPECT_DOUBLE_EQ(evaluate_on([](auto& x) { return hp::mean(x); }, kMatrix).item(), 3.5);
