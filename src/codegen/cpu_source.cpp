@@ -295,10 +295,10 @@ std::string render_reduce_kernel(const ReduceKernelSpec& spec, const std::string
   const std::string value_at_l = "v" + std::to_string(composite.outputs[0]) + "[l]";
   // A whole reduced row (K2 == 1) accumulates in kLanes lanes combined pairwise at the end: an order
   // fixed by the source, so the -O0 and -O2 builds agree (an OpenMP SIMD reduction's order is the
-  // vectorizer's). Full blocks, then a short one that repeats its last position. A plain sum or product
-  // unrolls its lanes: GCC would keep the accumulators in memory otherwise (sum(axis=1) 40% slower);
-  // max and min (their NaN tests) and vector math run faster rolled.
-  const bool unrolled = additive && !has_block_math(composite);
+  // vectorizer's). Full blocks, then a short one that repeats its last position. A sum or product unrolls
+  // its lanes: GCC would keep the accumulators in memory otherwise (sum(axis=1) 40% slower, the sum of
+  // logsumexp's exp over rows 10%); max and min (their NaN tests) run faster rolled.
+  const bool unrolled = additive;
   auto reduce_row = [&](bool unit) {
     auto load = [&](int i) -> std::string {
       if (spec.scalar_inputs[i]) return "s" + std::to_string(i);
