@@ -28,9 +28,14 @@ int main(){
   for(int i=0;i<(1<<22);i++){a[i]=0.001f*(i%97);b[i]=0.002f*(i%89);c[i]=0;}
   openblas_set_num_threads(1);
   static const char* names[]={"openblas","onednn","blis","libxsmm"};
-  for(int bi=0;bi<2;bi++){ float beta=(float)bi, one=1.f; printf("beta %d\n", bi);
+  for(int bi=0;bi<2;bi++){ float beta=(float)bi, one=1.f; (void)one; printf("beta %d\n", bi);
   for(int q=0;q<(int)(sizeof s/sizeof s[0]);q++){int m=s[q].m,n=s[q].n,k=s[q].k,ta=s[q].ta,tb=s[q].tb; double r[4];
     int lda=ta?m:k, ldb=tb?k:n;
+#ifdef WITH_BLIS_XSMM
+    /* libxsmm's JIT kernel for this product, made before the timing (none: its sgemm, which may call BLAS) */
+    libxsmm_blasint XM=n,XN=m,XK=k,XLA=ldb,XLB=lda,XLC=n; int xflags=(tb?LIBXSMM_GEMM_FLAG_TRANS_A:0)|(ta?LIBXSMM_GEMM_FLAG_TRANS_B:0);
+    libxsmm_smmfunction xkernel=libxsmm_smmdispatch(XM,XN,XK,&XLA,&XLB,&XLC,&one,&beta,&xflags,NULL);
+#endif
     for(int lib=0;lib<LIBRARIES;lib++){double ts[31]; int reps=(double)m*n*k>5e7?5:200;
       for(int w=0;w<31;w++){double t0=now(); for(int i=0;i<reps;i++){
         if(lib==0) cblas_sgemm(CblasRowMajor,ta?CblasTrans:CblasNoTrans,tb?CblasTrans:CblasNoTrans,m,n,k,1.f,a,lda,b,ldb,beta,c,n);
@@ -39,18 +44,15 @@ int main(){
         /* BLIS takes row and column strides: row-major as it is */
         else if(lib==2) bli_sgemm(ta?BLIS_TRANSPOSE:BLIS_NO_TRANSPOSE,tb?BLIS_TRANSPOSE:BLIS_NO_TRANSPOSE,m,n,k,&one,a,lda,1,b,ldb,1,&beta,c,n,1);
         /* libxsmm is column-major: C^T = op(B)^T op(A)^T */
-        else { libxsmm_blasint M=n,N=m,K=k,LA=ldb,LB=lda,LC=n; int flags=(tb?LIBXSMM_GEMM_FLAG_TRANS_A:0)|(ta?LIBXSMM_GEMM_FLAG_TRANS_B:0);
-          /* its JIT kernel where it makes one (the first call makes it), else its sgemm (which may call BLAS) */
-          libxsmm_smmfunction kernel=libxsmm_smmdispatch(M,N,K,&LA,&LB,&LC,&one,&beta,&flags,NULL);
-          if(kernel) kernel(b,a,c); else libxsmm_sgemm(tb?"T":"N",ta?"T":"N",&M,&N,&K,&one,b,&LA,a,&LB,&beta,c,&LC); }
+        else if(xkernel) xkernel(b,a,c);
+        else libxsmm_sgemm(tb?"T":"N",ta?"T":"N",&XM,&XN,&XK,&one,b,&XLA,a,&XLB,&beta,c,&XLC);
 #endif
         }
         ts[w]=(now()-t0)/reps;}
       qsort(ts,31,8,cmp); r[lib]=ts[15]*1e6;}
     printf("%5d %5d %5d %d%d  openblas %8.2f us",m,n,k,ta,tb,r[0]);
 #ifdef WITH_BLIS_XSMM
-    { libxsmm_blasint M=n,N=m,K=k,LA=ldb,LB=lda,LC=n; int flags=(tb?LIBXSMM_GEMM_FLAG_TRANS_A:0)|(ta?LIBXSMM_GEMM_FLAG_TRANS_B:0);
-      if(!libxsmm_smmdispatch(M,N,K,&LA,&LB,&LC,&one,&beta,&flags,NULL)) printf(" (libxsmm: no JIT kernel)"); }
+    if(!xkernel) printf(" (libxsmm: no JIT kernel)");
 #endif
     for(int lib=1;lib<LIBRARIES;lib++) printf("  %s %.2f",names[lib],r[lib]/r[0]);
     printf("\n");}}

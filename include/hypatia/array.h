@@ -162,6 +162,7 @@ std::ostream& operator<<(std::ostream& os, const Array& array);
 class IndexIterator {
  public:
   explicit IndexIterator(const Shape& shape) : shape_(shape), index_(shape.size(), 0) {}
+  explicit IndexIterator(Shape&&) = delete;  // it keeps a reference: not to a temporary (a converted vector)
   const std::vector<int64_t>& index() const { return index_; }
   // Advances; returns false after the last position.
   bool next() {

@@ -69,14 +69,14 @@ class SmallVector {
   template <std::input_iterator It>
   void assign(It first, It last) {
     clear();
-    if constexpr (std::contiguous_iterator<It>) {
+    if constexpr (std::contiguous_iterator<It> && std::is_same_v<std::iter_value_t<It>, T>) {
       const size_t n = static_cast<size_t>(last - first);
       reserve(n);
       if (n) std::memmove(data_, std::to_address(first), n * sizeof(T));
       size_ = n;
-    } else {
+    } else {  // (other element types convert one by one, as std::vector's do)
       if constexpr (std::forward_iterator<It>) reserve(static_cast<size_t>(std::distance(first, last)));
-      for (; first != last; ++first) push_back(*first);
+      for (; first != last; ++first) push_back(static_cast<T>(*first));
     }
   }
   void assign(std::initializer_list<T> values) { assign(values.begin(), values.end()); }

@@ -111,27 +111,29 @@ TEST(Reduce, RowsOfManyLanesKeepNaNAndInfinities) {
   }
 }
 
-TEST(Reduce, OuterAxesOfManyColumnsSplitIntoChunks) {
-  // 20000 columns: more than one chunk of accumulators (8192), on one thread and split among two; each
-  // column's sum and max against a plain loop.
-  const int64_t rows = 5, cols = 20000;
-  std::vector<double> values(rows * cols);
-  for (int64_t i = 0; i < rows * cols; ++i) values[i] = std::sin(0.37 * i) * (1 + i % 7);
-  std::vector<double> sums(cols, 0.0), maxes(cols, -INFINITY);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) {
-      sums[c] += values[r * cols + c];
-      maxes[c] = std::max(maxes[c], values[r * cols + c]);
-    }
-  const Array x = Array::from_vector<double>(values, {rows, cols});
+TEST(Reduce, OuterAxesOfManyOrFewColumnsSplitIntoChunks) {
+  // Outer-axis reductions large enough to run threaded: 20000 columns (more than one chunk of 8192
+  // accumulators) and 100 columns (chunks of 16 or more among the threads), over more rows than one pass
+  // reads; on one thread and on two. Each column's sum and max against a plain loop.
   const int saved_threads = hp::config().openmp_threads;
-  for (const int threads : {1, 2}) {
-    hp::config().openmp_threads = threads;
-    hp::Variable v = hp::tensor(DType::Float64, {-1, -1}, "x");
-    auto f = hp::function({v}, {hp::sum(v, 0), hp::max(v * 1.0, 0)});
-    const auto got = f({x});
-    EXPECT_TRUE(arrays_close(got[0], Array::from_vector<double>(sums, {cols}), 1e-12, 1e-12)) << threads << " threads";
-    EXPECT_TRUE(arrays_close(got[1], Array::from_vector<double>(maxes, {cols}), 0, 0)) << threads << " threads";
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{72, 20000}, {20003, 100}}) {
+    std::vector<double> values(rows * cols);
+    for (int64_t i = 0; i < rows * cols; ++i) values[i] = std::sin(0.37 * i) * (1 + i % 7);
+    std::vector<double> sums(cols, 0.0), maxes(cols, -INFINITY);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        sums[c] += values[r * cols + c];
+        maxes[c] = std::max(maxes[c], values[r * cols + c]);
+      }
+    const Array x = Array::from_vector<double>(values, {rows, cols});
+    for (const int threads : {1, 2}) {
+      hp::config().openmp_threads = threads;
+      hp::Variable v = hp::tensor(DType::Float64, {-1, -1}, "x");
+      auto f = hp::function({v}, {hp::sum(v, 0), hp::max(v * 1.0, 0)});
+      const auto got = f({x});
+      EXPECT_TRUE(arrays_close(got[0], Array::from_vector<double>(sums, {cols}), 1e-9, 1e-9)) << cols << " columns, " << threads << " threads";
+      EXPECT_TRUE(arrays_close(got[1], Array::from_vector<double>(maxes, {cols}), 0, 0)) << cols << " columns, " << threads << " threads";
+    }
   }
   hp::config().openmp_threads = saved_threads;
 }

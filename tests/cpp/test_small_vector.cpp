@@ -92,9 +92,40 @@ TEST(SmallVector, CopiesAndMovesOwnTheirElements) {
     assigned.push_back(9);
     assigned = std::move(moved);
     expect_same(assigned, expected);
-    assigned.swap(a);
-    expect_same(assigned, expected);
+    Small other = {-7, -8};
+    assigned.swap(other);
+    expect_same(assigned, {-7, -8});
+    expect_same(other, expected);
+    other = other;  // self-assignment keeps the elements
+    expect_same(other, expected);
   }
+}
+
+TEST(SmallVector, ElementsOfItselfAreCopiedBeforeItGrows) {
+  // push_back, resize and insert of one of its own elements at full capacity (the growth frees the old
+  // block), and assign.
+  Small a = {1, 2, 3, 4};
+  a.push_back(a[0]);
+  expect_same(a, {1, 2, 3, 4, 1});
+  Small b = {5, 6, 7, 8};
+  b.resize(6, b[3]);
+  expect_same(b, {5, 6, 7, 8, 8, 8});
+  Small c = {9, 10, 11, 12};
+  c.insert(c.begin(), c[3]);
+  expect_same(c, {12, 9, 10, 11, 12});
+  c.assign(3, c[1]);
+  expect_same(c, {9, 9, 9});
+  c.assign({4, 5});
+  expect_same(c, {4, 5});
+}
+
+TEST(SmallVector, RangesOfOtherTypesConvertElementByElement) {
+  const std::vector<int> small_ints = {3, -1, 4, 1, 5, -9, 2, 6};
+  const Small from_ints(small_ints.begin(), small_ints.end());
+  expect_same(from_ints, {3, -1, 4, 1, 5, -9, 2, 6});
+  const int32_t raw[] = {7, 8, 9};
+  Shape shape(raw, raw + 3);
+  EXPECT_EQ(shape, Shape({7, 8, 9}));
 }
 
 TEST(SmallVector, ConvertsToAndFromStdVectorAndOrdersLikeIt) {
