@@ -39,9 +39,10 @@ class Gemm : public Op {
 
 // C = alpha op(A) op(B) + beta C, row-major (BLAS's gemm): float32 through oneDNN's sgemm where it measured
 // faster (blas.cpp says where: few rows, outputs and depths of 64 or more), else OpenBLAS on one thread, the
-// product split by rows or columns of C among OpenMP threads from 4e6 multiply-adds. One thread pool, not two: OpenBLAS's own workers (threading from
-// 2.6e5) kept spinning after each product, taking the core the next OpenMP kernel needed (the LSTM step ran
-// 44 ms on two cores against 32 on one), and they ignore the caller's subnormal mode.
+// product split by rows or columns of C among OpenMP threads; either library gets more than one thread from
+// 4e6 multiply-adds only. One thread pool, not two: OpenBLAS's own workers (threading from 2.6e5) kept
+// spinning after each product, taking the core the next OpenMP kernel needed (the LSTM step ran 44 ms on two
+// cores against 32 on one), and they ignore the caller's subnormal mode.
 template <class T>
 void parallel_gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* a, int lda, const T* b, int ldb,
                    T beta, T* c, int ldc);

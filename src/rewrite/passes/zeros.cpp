@@ -4,8 +4,8 @@
 // Theano program spent 3x PyTensor's time on such a gradient of a (10, 784, 500) tensor). Here
 // 0 * x, 0 / x, sum(0), dot(0, x) become zeros of the result's shape (alloc, which reads no data) and
 // x + 0, x - 0, inc_subtensor(x, 0) become x, and inc_subtensor(zeros, v, idx)[idx] is v. As in Theano
-// (local_mul_zero, local_zero_div,
-// local_0_dot_x), NaNs and infinities in x do not survive a product with a zero by construction.
+// (local_mul_zero, local_zero_div, local_0_dot_x), NaNs and infinities in x do not survive a product with a
+// zero by construction.
 #include "hypatia/elemwise.h"
 #include "hypatia/shape_ops.h"
 #include "ops/blas.h"
